@@ -1,0 +1,87 @@
+/**
+ * The one small interface every block layer implements: the store at the
+ * bottom, the fault layer and the recorder wrapped around it, the way nbdkit
+ * filters wrap a plugin. Each layer either handles an op or passes it to `next`.
+ *
+ * @module
+ */
+
+import type { Errno } from "./errno.ts";
+
+/** The operations a disk serves, by their trace names. */
+export const OP_TYPES = ["read", "write", "flush", "trim", "write-zeroes", "cache"] as const;
+
+/** One of {@link OP_TYPES}. */
+export type OpType = typeof OP_TYPES[number];
+
+/** Tells whether an op type changes the disk's contents (and so can be volatile). */
+export function isWriteLike(type: OpType): boolean {
+  return type === "write" || type === "trim" || type === "write-zeroes";
+}
+
+/** What a fault layer did to an op, kept on the op so the recorder can trace it. */
+export interface AppliedFault {
+  /** The fault kind, as in the fault spec (`eio`, `delay`, `lost-write`, ...). */
+  kind: string;
+  /** Which rule of the plan fired (its spec text, or `live` for the control socket). */
+  rule: string;
+  /** Kind-specific facts: the delay in ms, the bytes a torn write kept, the bits flipped. */
+  detail?: Record<string, number | string | number[]>;
+}
+
+/** One block operation as it travels down the layers. */
+export interface BlockOp {
+  /** Position in the arrival order of the whole run (all disks), from 0. */
+  readonly index: number;
+  /** The export (disk) the op is for. */
+  readonly disk: string;
+  readonly type: OpType;
+  readonly offset: number;
+  readonly length: number;
+  /** The client asked for the op to be durable before its reply (`NBD_CMD_FLAG_FUA`). */
+  readonly fua: boolean;
+  /** Write-zeroes must not leave a hole (`NBD_CMD_FLAG_NO_HOLE`). */
+  readonly noHole: boolean;
+  /** Milliseconds since the run started, when the op arrived. */
+  readonly arrivedAt: number;
+  /**
+   * A write's payload. A fault layer may replace it (corrupt) or shorten what
+   * is stored (torn); what is here when the op completes is what was stored.
+   */
+  data?: Uint8Array;
+  /** Set by a fault layer when it injected something into this op. */
+  fault?: AppliedFault;
+}
+
+/** An op failed with an errno; `message` says why, for people. */
+export class BlockError extends Error {
+  override name = "BlockError";
+  constructor(readonly errno: Errno, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * A disk, or a layer over one.
+ *
+ * @example
+ * ```ts
+ * class Passthrough implements BlockBackend {
+ *   constructor(private next: BlockBackend) {}
+ *   get size() { return this.next.size; }
+ *   execute(op: BlockOp) { return this.next.execute(op); }
+ *   close() { return this.next.close(); }
+ * }
+ * ```
+ */
+export interface BlockBackend {
+  /** Size in bytes. */
+  readonly size: number;
+  /**
+   * Executes one op: resolves with the bytes of a read, with nothing for any
+   * other op, or rejects with a {@link BlockError}. Bounds are checked before.
+   */
+  execute(op: BlockOp): Promise<Uint8Array | undefined>;
+  /** Releases files; the backend serves nothing afterwards. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,25 @@
+/**
+ * The NBD subsystem's errors: one root, {@link NbdError}, so callers can tell
+ * the fault layer's failures from everything else.
+ *
+ * @module
+ */
+
+/** Root of every error the NBD server raises. */
+export class NbdError extends Error {
+  override name = "NbdError";
+}
+
+/**
+ * A peer broke the protocol badly enough that its connection was closed (bad
+ * magic, unknown client flags, an option too long to be honest). Only that
+ * connection is affected.
+ */
+export class NbdProtocolError extends NbdError {
+  override name = "NbdProtocolError";
+}
+
+/** The server could not start or serve: a socket path in use, an export misconfigured. */
+export class NbdServerError extends NbdError {
+  override name = "NbdServerError";
+}

@@ -1,0 +1,215 @@
+/**
+ * The transmission phase, server side: read pipelined requests, check each
+ * against the spec, hand it to the export's layer stack, and reply, possibly
+ * out of order, as each completes.
+ *
+ * Spec: https://github.com/NetworkBlockDevice/nbd/blob/master/doc/proto.md#transmission
+ * ("Request types", "Error values", "Size constraints").
+ *
+ * @module
+ */
+
+import { BlockError, type BlockOp, type OpType } from "../block/backend.ts";
+import { type Errno, nbdErrorValue } from "../block/errno.ts";
+import type { OpClock } from "../block/op_clock.ts";
+import {
+  decodeRequestHeader,
+  encodeSimpleReply,
+  encodeStructuredData,
+  encodeStructuredDone,
+  encodeStructuredError,
+  type RequestHeader,
+} from "./codec.ts";
+import { NbdProtocolError } from "./errors.ts";
+import type { Session } from "./handshake.ts";
+import * as P from "./protocol.ts";
+import type { ReplyWriter } from "./reply_writer.ts";
+import type { WireReader } from "./wire_reader.ts";
+
+/** Requests in flight on one connection before the server stops reading more. */
+const MAX_IN_FLIGHT = 1024;
+
+/** What the transmission loop tells its owner about, for logs and statistics. */
+export type TransmissionEvent =
+  | { type: "request-refused"; disk: string; command: number; errno: Errno; reason: string }
+  | { type: "backend-failure"; disk: string; op: OpType; error: unknown };
+
+/** Everything the loop needs besides the socket. */
+export interface TransmissionContext {
+  reader: WireReader;
+  writer: ReplyWriter;
+  session: Session;
+  clock: OpClock;
+  onEvent?: (event: TransmissionEvent) => void;
+}
+
+const COMMAND_OPS: Record<number, OpType> = {
+  [P.CMD_READ]: "read",
+  [P.CMD_WRITE]: "write",
+  [P.CMD_FLUSH]: "flush",
+  [P.CMD_TRIM]: "trim",
+  [P.CMD_WRITE_ZEROES]: "write-zeroes",
+  [P.CMD_CACHE]: "cache",
+};
+
+/** The command flags each command accepts; FUA is valid on all of them (spec: "Command flags"). */
+function allowedFlags(type: OpType, structured: boolean): number {
+  switch (type) {
+    case "read":
+      return P.CMD_FLAG_FUA | (structured ? P.CMD_FLAG_DF : 0);
+    case "write-zeroes":
+      return P.CMD_FLAG_FUA | P.CMD_FLAG_NO_HOLE;
+    default:
+      return P.CMD_FLAG_FUA;
+  }
+}
+
+/** Why a well-formed request cannot be served, or null when it can. */
+function refusal(
+  header: RequestHeader,
+  type: OpType,
+  context: TransmissionContext,
+): { errno: Errno; reason: string } | null {
+  const { export: exp, structured } = context.session;
+  const extra = header.flags & ~allowedFlags(type, structured);
+  if (extra !== 0) {
+    return { errno: "einval", reason: `flags 0x${extra.toString(16)} are not valid on ${type}` };
+  }
+  const writes = type === "write" || type === "trim" || type === "write-zeroes";
+  if (writes && exp.readOnly) return { errno: "eperm", reason: `${exp.name} is read-only` };
+  if (type === "flush") {
+    return header.offset !== 0 || header.length !== 0
+      ? { errno: "einval", reason: "flush with a non-zero offset or length" }
+      : null;
+  }
+  if (type === "read" && header.length > P.MAX_PAYLOAD) {
+    return {
+      errno: "einval",
+      reason: `read of ${header.length} bytes is over the ${P.MAX_PAYLOAD}-byte limit`,
+    };
+  }
+  if (header.offset + header.length > exp.backend.size) {
+    return {
+      // The spec's choice: ENOSPC for writing past the end, EINVAL for the rest.
+      errno: type === "write" || type === "write-zeroes" ? "enospc" : "einval",
+      reason: `${type} of ${header.length} bytes at ${header.offset} is past the end (${exp.backend.size})`,
+    };
+  }
+  return null;
+}
+
+/**
+ * Serves requests until the client disconnects (soft or hard). Resolves when
+ * the client sent `NBD_CMD_DISC` and every request in flight was answered.
+ *
+ * @throws {NbdProtocolError} on a request without the request magic; the
+ * caller closes this connection only.
+ * @example
+ * ```ts
+ * await transmit({ reader, writer, session, clock });
+ * ```
+ */
+export async function transmit(context: TransmissionContext): Promise<void> {
+  const { reader, writer, session, clock, onEvent } = context;
+  const { export: exp, structured } = session;
+  let inFlight = 0;
+  let slotFreed: (() => void) | null = null;
+  let allDone: (() => void) | null = null;
+
+  const reply = (header: RequestHeader, errno: Errno | null, message: string, data?: Uint8Array) => {
+    const { cookieHigh: high, cookieLow: low } = header;
+    if (errno !== null) {
+      const value = nbdErrorValue(errno);
+      writer.send(
+        structured
+          ? encodeStructuredError(high, low, value, message)
+          : encodeSimpleReply(high, low, value),
+      );
+    } else if (data && structured) {
+      writer.send(
+        data.length > 0
+          ? encodeStructuredData(high, low, header.offset, data)
+          : encodeStructuredDone(high, low),
+      );
+    } else {
+      writer.send(encodeSimpleReply(high, low, 0, data));
+    }
+  };
+
+  const refuse = (header: RequestHeader, errno: Errno, reason: string) => {
+    onEvent?.({ type: "request-refused", disk: exp.name, command: header.type, errno, reason });
+    reply(header, errno, reason);
+  };
+
+  const finish = () => {
+    inFlight--;
+    if (slotFreed) {
+      const wake = slotFreed;
+      slotFreed = null;
+      wake();
+    }
+    if (inFlight === 0 && allDone) allDone();
+  };
+
+  for (;;) {
+    if (reader.available < P.REQUEST_HEADER_SIZE) await reader.fill(P.REQUEST_HEADER_SIZE);
+    const header = decodeRequestHeader(reader.take(P.REQUEST_HEADER_SIZE));
+    if (!header.magicOk) throw new NbdProtocolError("request without the request magic");
+
+    if (header.type === P.CMD_DISC) {
+      if (inFlight > 0) await new Promise<void>((resolve) => allDone = resolve);
+      await writer.drain();
+      return;
+    }
+
+    let data: Uint8Array | undefined;
+    if (header.type === P.CMD_WRITE) {
+      if (header.length > P.MAX_PAYLOAD) {
+        // The payload must still be consumed to find the next request.
+        await reader.skip(header.length);
+        refuse(header, "einval", `write of ${header.length} bytes is over the ${P.MAX_PAYLOAD}-byte limit`);
+        continue;
+      }
+      data = reader.available >= header.length
+        ? reader.take(header.length, true)
+        : await reader.readExact(header.length);
+    }
+
+    const type = COMMAND_OPS[header.type];
+    if (type === undefined) {
+      refuse(header, "einval", `unknown command ${header.type}`);
+      continue;
+    }
+    const refused = refusal(header, type, context);
+    if (refused) {
+      refuse(header, refused.errno, refused.reason);
+      continue;
+    }
+
+    const op: BlockOp = {
+      index: clock.next(),
+      disk: exp.name,
+      type,
+      offset: header.offset,
+      length: header.length,
+      fua: (header.flags & P.CMD_FLAG_FUA) !== 0,
+      noHole: (header.flags & P.CMD_FLAG_NO_HOLE) !== 0,
+      arrivedAt: clock.now(),
+      data,
+    };
+    inFlight++;
+    exp.backend.execute(op).then(
+      (result) => reply(header, null, "", type === "read" ? result : undefined),
+      (error) => {
+        if (error instanceof BlockError) {
+          reply(header, error.errno, error.message);
+        } else {
+          onEvent?.({ type: "backend-failure", disk: exp.name, op: type, error });
+          reply(header, "eio", `internal error: ${error}`);
+        }
+      },
+    ).finally(finish);
+
+    if (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => slotFreed = resolve);
+  }
+}
