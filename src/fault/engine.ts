@@ -1,0 +1,169 @@
+/**
+ * The fault engine: the plan's running state, shared by the fault layers of
+ * every disk of a run. It feeds ops to the pure `decide` one at a time, keeps
+ * the ops a hang holds, the bandwidth budget of a limping disk and the live
+ * faults set over the control socket, and tells listeners what it injected.
+ *
+ * @module
+ */
+
+import { BlockError } from "../block/backend.ts";
+import type { OpClock } from "../block/op_clock.ts";
+import {
+  type ActiveFault,
+  decide,
+  type Decision,
+  initialState,
+  type LiveFault,
+  type OpView,
+  type PlanState,
+  setLiveFault,
+} from "./plan.ts";
+import type { FaultPlan } from "./types.ts";
+
+/** One injected fault, as the trace records it. */
+export interface InjectedFault extends Decision {
+  index: number;
+  disk: string;
+  op: OpView["type"];
+  time: number;
+}
+
+interface Waiter {
+  disk: string | null;
+  resolve: () => void;
+  reject: (error: Error) => void;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * Shared fault state of a run.
+ *
+ * @example
+ * ```ts
+ * const engine = new FaultEngine({ seed: 1, rules: [parseFaultSpec("eio@17")] }, clock);
+ * engine.onInjected((fault) => trace.event(fault));
+ * ```
+ */
+export class FaultEngine {
+  private state: PlanState;
+  private readonly waiters = new Set<Waiter>();
+  private readonly listeners: ((fault: InjectedFault) => void)[] = [];
+  private readonly bandwidthFree = new Map<string, number>();
+  private shutDown = false;
+
+  constructor(readonly plan: FaultPlan, readonly clock: OpClock) {
+    this.state = initialState(plan);
+  }
+
+  /** True when nothing can ever be injected, so layers may skip the decision. */
+  get idle(): boolean {
+    return this.plan.rules.length === 0 && this.state.active.length === 0 &&
+      Object.keys(this.state.live).length === 0;
+  }
+
+  /** Calls `listener` for every fault injected from now on. */
+  onInjected(listener: (fault: InjectedFault) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Decides for one arriving op and advances the state. */
+  decide(op: OpView): Decision[] {
+    const { decisions, state } = decide(this.plan, this.state, op);
+    this.state = state;
+    return decisions;
+  }
+
+  /** Reports an injected fault to the listeners. */
+  report(op: OpView, decision: Decision): void {
+    const fault: InjectedFault = { ...decision, index: op.index, disk: op.disk, op: op.type, time: op.time };
+    for (const listener of this.listeners) listener(fault);
+  }
+
+  /** Sets (or with `null` clears) a disk's live fault; clearing releases the ops its hangs hold. */
+  setLive(disk: string, fault: LiveFault | null): void {
+    this.state = setLiveFault(this.state, disk, fault);
+    if (fault === null) this.release(disk);
+  }
+
+  /** The live fault of a disk, if any. */
+  live(disk: string): LiveFault | undefined {
+    return this.state.live[disk];
+  }
+
+  /** Persistent faults of the plan in force on a disk. */
+  active(disk: string): readonly ActiveFault[] {
+    return this.state.active.filter((fault) => fault.disk === disk);
+  }
+
+  /** How many ops each rule of the plan hit, in plan order. */
+  hits(): readonly number[] {
+    return this.state.hits;
+  }
+
+  /** Ops of a disk held by a hang right now. */
+  heldOps(disk: string): number {
+    let count = 0;
+    for (const waiter of this.waiters) if (waiter.disk === disk) count++;
+    return count;
+  }
+
+  /**
+   * Holds an op of `disk` until run time `untilMs`, or until the disk is
+   * released when absent.
+   */
+  hold(disk: string, untilMs?: number): Promise<void> {
+    return this.wait(disk, untilMs === undefined ? undefined : untilMs - this.clock.now());
+  }
+
+  /** Waits `ms` (a delay); cut short with an error only by {@link shutdown}. */
+  sleep(ms: number): Promise<void> {
+    return this.wait(null, ms);
+  }
+
+  /**
+   * Reserves a limping disk's bandwidth for `bytes` and returns how long the
+   * op must wait for its turn: ops share the cap one after another.
+   */
+  bandwidthWait(disk: string, bytes: number, bytesPerSecond: number): number {
+    const now = this.clock.now();
+    const start = Math.max(now, this.bandwidthFree.get(disk) ?? 0);
+    const end = start + (bytes / bytesPerSecond) * 1000;
+    this.bandwidthFree.set(disk, end);
+    return end - now;
+  }
+
+  /** Releases every op held by a hang on `disk`. */
+  release(disk: string): void {
+    for (const waiter of [...this.waiters]) {
+      if (waiter.disk === disk) this.finish(waiter, null);
+    }
+  }
+
+  /** Fails every held or sleeping op with ESHUTDOWN; nothing waits afterwards. */
+  shutdown(): void {
+    this.shutDown = true;
+    for (const waiter of [...this.waiters]) {
+      this.finish(waiter, new BlockError("eshutdown", "the fault layer is shutting down"));
+    }
+  }
+
+  private wait(disk: string | null, ms: number | undefined): Promise<void> {
+    if (this.shutDown) {
+      return Promise.reject(new BlockError("eshutdown", "the fault layer is shutting down"));
+    }
+    if (ms !== undefined && ms <= 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { disk, resolve, reject };
+      if (ms !== undefined) waiter.timer = setTimeout(() => this.finish(waiter, null), ms);
+      this.waiters.add(waiter);
+    });
+  }
+
+  private finish(waiter: Waiter, error: Error | null): void {
+    if (!this.waiters.delete(waiter)) return;
+    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+    if (error) waiter.reject(error);
+    else waiter.resolve();
+  }
+}

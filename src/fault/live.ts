@@ -1,0 +1,186 @@
+/**
+ * Live faults as the control socket speaks them: the arguments of
+ * `set-block-fault-state` (`{"id": "vda", "state": "delay", "duration-ms": 200}`)
+ * parsed into a typed {@link LiveFault}, and back, for queries and for the CLI
+ * client, which writes the same faults as fault specs.
+ *
+ * @module
+ */
+
+import { ERRNOS, type Errno, isErrno } from "../block/errno.ts";
+import { FaultSpecError } from "./errors.ts";
+import type { LiveFault } from "./plan.ts";
+import { effectName } from "./spec.ts";
+import type { FaultEffect } from "./types.ts";
+
+/** The states `set-block-fault-state` accepts. */
+export const LIVE_STATES = [
+  "none",
+  "error",
+  ...Object.keys(ERRNOS),
+  "hang",
+  "delay",
+  "limp",
+  "lost-write",
+  "torn-write",
+  "corrupt",
+  "fail",
+] as const;
+
+/** Each state's parameters, by their QMP names. */
+const PARAMETERS: Record<string, readonly string[]> = {
+  error: ["errno"],
+  fail: ["errno"],
+  hang: ["duration-ms"],
+  delay: ["duration-ms"],
+  limp: ["latency-ms", "bandwidth"],
+  "torn-write": ["keep-sectors"],
+  corrupt: ["direction", "bits"],
+};
+
+/** What `set-block-fault-state` asked for. */
+export interface LiveRequest {
+  disk: string;
+  /** The fault to set; `null` for `none`. */
+  fault: LiveFault | null;
+  /** For a hang with a duration: how long from now. */
+  durationMs?: number;
+}
+
+function number(args: Record<string, unknown>, key: string, minimum: number): number | undefined {
+  const value = args[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < minimum) {
+    throw new FaultSpecError(`Parameter '${key}' expects a number of at least ${minimum}`);
+  }
+  return value;
+}
+
+function errnoOf(args: Record<string, unknown>): Errno {
+  const value = args.errno ?? "eio";
+  if (typeof value !== "string" || !isErrno(value.toLowerCase())) {
+    throw new FaultSpecError(`Parameter 'errno' expects one of ${Object.keys(ERRNOS).join(", ")}`);
+  }
+  return value.toLowerCase() as Errno;
+}
+
+/**
+ * Parses the arguments of `set-block-fault-state`.
+ *
+ * @throws {FaultSpecError} with a QMP-style description (`Parameter 'x' is unexpected`).
+ * @example
+ * ```ts
+ * parseLiveArguments({ id: "vda", state: "error" }).fault; // { effect: { kind: "error", errno: "eio" } }
+ * ```
+ */
+export function parseLiveArguments(args: Record<string, unknown>): LiveRequest {
+  const { id, state } = args;
+  if (typeof id !== "string") throw new FaultSpecError("Parameter 'id' is missing or not a string");
+  if (typeof state !== "string") throw new FaultSpecError("Parameter 'state' is missing or not a string");
+  const kind = state.toLowerCase();
+  if (!(LIVE_STATES as readonly string[]).includes(kind)) {
+    throw new FaultSpecError(`Parameter 'state' must be one of ${LIVE_STATES.join(", ")}, not '${state}'`);
+  }
+  const allowed = new Set(["id", "state", ...(PARAMETERS[kind] ?? []), ...(kind === "none" ? [] : ["count"])]);
+  for (const key of Object.keys(args)) {
+    if (!allowed.has(key)) throw new FaultSpecError(`Parameter '${key}' is unexpected with state '${kind}'`);
+  }
+  if (kind === "none") return { disk: id, fault: null };
+
+  let effect: FaultEffect;
+  let durationMs: number | undefined;
+  if (isErrno(kind)) effect = { kind: "error", errno: kind };
+  else {
+    switch (kind) {
+      case "error":
+        effect = { kind: "error", errno: errnoOf(args) };
+        break;
+      case "fail":
+        effect = { kind: "fail", errno: errnoOf(args) };
+        break;
+      case "hang":
+        durationMs = number(args, "duration-ms", 0);
+        effect = durationMs === undefined ? { kind: "hang" } : { kind: "hang", durationMs };
+        break;
+      case "delay": {
+        const duration = number(args, "duration-ms", 0);
+        if (duration === undefined) throw new FaultSpecError("Parameter 'duration-ms' is missing");
+        effect = { kind: "delay", durationMs: duration };
+        break;
+      }
+      case "limp": {
+        const latency = number(args, "latency-ms", 0);
+        const bandwidth = number(args, "bandwidth", 1);
+        if (latency === undefined && bandwidth === undefined) {
+          throw new FaultSpecError("limp needs 'latency-ms', 'bandwidth' (bytes per second) or both");
+        }
+        effect = { kind: "limp", latencyMs: latency ?? 0 };
+        if (bandwidth !== undefined) effect.bytesPerSecond = bandwidth;
+        break;
+      }
+      case "lost-write":
+        effect = { kind: "lost-write" };
+        break;
+      case "torn-write": {
+        const keep = number(args, "keep-sectors", 0);
+        effect = keep === undefined ? { kind: "torn-write" } : { kind: "torn-write", keepSectors: keep };
+        break;
+      }
+      case "corrupt": {
+        const direction = args.direction ?? "read";
+        if (direction !== "read" && direction !== "write") {
+          throw new FaultSpecError("Parameter 'direction' must be 'read' or 'write'");
+        }
+        effect = { kind: "corrupt", direction, bits: number(args, "bits", 1) ?? 1 };
+        break;
+      }
+      default:
+        throw new FaultSpecError(`state '${kind}' cannot be set live`);
+    }
+  }
+  const count = number(args, "count", 1);
+  const fault: LiveFault = { effect };
+  if (count !== undefined) fault.remaining = count;
+  return durationMs === undefined ? { disk: id, fault } : { disk: id, fault, durationMs };
+}
+
+/**
+ * The `set-block-fault-state` arguments of an effect: the inverse of
+ * {@link parseLiveArguments}, used by the CLI client and by queries.
+ *
+ * @throws {FaultSpecError} for a kind that cannot be set live (power-loss).
+ * @example
+ * ```ts
+ * liveArguments("vda", { kind: "delay", durationMs: 200 }); // { id: "vda", state: "delay", "duration-ms": 200 }
+ * ```
+ */
+export function liveArguments(disk: string, effect: FaultEffect | null, count?: number): Record<string, unknown> {
+  if (effect === null) return { id: disk, state: "none" };
+  const args: Record<string, unknown> = { id: disk, state: effectName(effect) };
+  switch (effect.kind) {
+    case "fail":
+      args.errno = effect.errno;
+      break;
+    case "hang":
+      if (effect.durationMs !== undefined) args["duration-ms"] = effect.durationMs;
+      break;
+    case "delay":
+      args["duration-ms"] = effect.durationMs;
+      break;
+    case "limp":
+      if (effect.latencyMs > 0) args["latency-ms"] = effect.latencyMs;
+      if (effect.bytesPerSecond !== undefined) args.bandwidth = effect.bytesPerSecond;
+      break;
+    case "torn-write":
+      if (effect.keepSectors !== undefined) args["keep-sectors"] = effect.keepSectors;
+      break;
+    case "corrupt":
+      args.direction = effect.direction;
+      args.bits = effect.bits;
+      break;
+    case "power-loss":
+      throw new FaultSpecError("power-loss cannot be set live on the fault layer: it needs record or replay");
+  }
+  if (count !== undefined) args.count = count;
+  return args;
+}
