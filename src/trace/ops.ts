@@ -1,0 +1,47 @@
+/**
+ * Facts derived from op records, shared by everything that reads them.
+ *
+ * @module
+ */
+
+import type { CompletedOp } from "../block/durability.ts";
+import type { OpRecord } from "./schema.ts";
+
+/**
+ * How many bytes of a successful write-like op reached the store: all of
+ * them, none for a lost write, a prefix for a torn one.
+ *
+ * @example
+ * ```ts
+ * storedLength({ ...record, fault: { kind: "lost-write", rule: "lost-write@3" } }); // 0
+ * ```
+ */
+export function storedLength(record: OpRecord): number {
+  if (record.result !== "ok") return 0;
+  if (record.fault?.kind === "lost-write") return 0;
+  const kept = record.fault?.kind === "torn-write" ? record.fault.detail?.keepBytes : undefined;
+  return typeof kept === "number" ? kept : record.length;
+}
+
+/**
+ * The facts of an op record that the durability model needs.
+ *
+ * @example
+ * ```ts
+ * model.complete(completedOp(record));
+ * ```
+ */
+export function completedOp(record: OpRecord): CompletedOp {
+  const stored = storedLength(record);
+  return {
+    index: record.index,
+    done: record.done,
+    disk: record.disk,
+    type: record.op,
+    offset: record.offset,
+    length: stored,
+    fua: record.fua === true,
+    ok: record.result === "ok",
+    stored: record.op === "flush" || stored > 0,
+  };
+}

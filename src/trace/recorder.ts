@@ -1,0 +1,91 @@
+/**
+ * The recording layer: the outermost block layer, so it sees every op with
+ * its final outcome, the fault injected into it included. When an op completes
+ * it builds the op's record and hands it to its sinks (the trace writer, the
+ * statistics, the durability model).
+ *
+ * @module
+ */
+
+import { type BlockBackend, BlockError, type BlockOp } from "../block/backend.ts";
+import type { OpClock } from "../block/op_clock.ts";
+import { dataHash } from "./hash.ts";
+import type { OpRecord } from "./schema.ts";
+
+/** Options of {@link RecordingLayer}. */
+export interface RecorderOptions {
+  /** The node the disk belongs to. */
+  node: string;
+  /** The run's clock: `done` and times come from it. */
+  clock: OpClock;
+  /** Receive every record, in completion order. */
+  sinks: ((record: OpRecord) => void)[];
+  /** Hash written bytes (XXH64) into `hash`. */
+  hashData: boolean;
+  /** Keep written bytes in `data`. */
+  keepData: boolean;
+  /** The run's current phase, if it has phases. */
+  phase?: () => string | undefined;
+}
+
+/**
+ * Records every op that passes through it.
+ *
+ * @example
+ * ```ts
+ * const disk = new RecordingLayer(new FaultLayer(store, engine), {
+ *   node: "serve", clock, sinks: [(r) => trace.append(r)], hashData: true, keepData: true,
+ * });
+ * ```
+ */
+export class RecordingLayer implements BlockBackend {
+  constructor(private readonly next: BlockBackend, private readonly options: RecorderOptions) {}
+
+  get size(): number {
+    return this.next.size;
+  }
+
+  execute(op: BlockOp): Promise<Uint8Array | undefined> {
+    return this.next.execute(op).then(
+      (result) => {
+        this.emit(op, "ok");
+        return result;
+      },
+      (error) => {
+        this.emit(op, error instanceof BlockError ? error.errno : "eio");
+        throw error;
+      },
+    );
+  }
+
+  close(): Promise<void> {
+    return this.next.close();
+  }
+
+  private emit(op: BlockOp, result: string): void {
+    const { clock, node } = this.options;
+    const record: OpRecord = {
+      record: "op",
+      index: op.index,
+      done: clock.arrivals,
+      node,
+      disk: op.disk,
+      op: op.type,
+      offset: op.offset,
+      length: op.length,
+      start: op.arrivedAt,
+      end: clock.now(),
+      result,
+    };
+    if (op.fua) record.fua = true;
+    if (op.noHole) record.noHole = true;
+    if (op.fault) record.fault = op.fault;
+    if (op.type === "write" && op.data) {
+      if (this.options.hashData) record.hash = dataHash(op.data);
+      if (this.options.keepData) record.data = op.data;
+    }
+    const phase = this.options.phase?.();
+    if (phase !== undefined) record.phase = phase;
+    for (const sink of this.options.sinks) sink(record);
+  }
+}

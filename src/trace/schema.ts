@@ -1,0 +1,115 @@
+/**
+ * The trace's records (schema version 1), as documented in docs/trace-format.md.
+ * A trace is a plain sequence of msgpack values: one header, then op and event
+ * records in completion order, then one footer. Keep this file and the document
+ * in step, and raise {@link TRACE_VERSION} on any change a reader must know of.
+ *
+ * @module
+ */
+
+import type { OpType } from "../block/backend.ts";
+
+/** The value of the header's `format` field. */
+export const TRACE_FORMAT = "faultline-trace";
+/** The schema version this code writes and reads. */
+export const TRACE_VERSION = 1;
+/** The algorithm of op data hashes: XXH64, as 16 lowercase hex digits. */
+export const DATA_HASH = "xxh64";
+
+/** A disk of the run, in the header. */
+export interface TraceDisk {
+  /** The node (VM) the disk belongs to; `serve` uses the name given with `--node`. */
+  node: string;
+  /** The export name. */
+  name: string;
+  size: number;
+  /** The base image and its content hash. */
+  base: { path: string; sha256: string };
+}
+
+/** The header's fields that the command making the trace provides. */
+export interface HeaderFields {
+  /** When recording started (ISO 8601). */
+  createdAt: string;
+  tool: { name: "faultline"; version: string };
+  /** What made the trace: `serve`, `record` or `replay`. */
+  command: string;
+  /** Written bytes are in the trace (`data` of write records); else only their hashes. */
+  recordsData: boolean;
+  dataHash: typeof DATA_HASH;
+  /** The seed of every random choice of the fault plan. */
+  seed: number;
+  /** The fault plan, as canonical fault specs. */
+  faults: string[];
+  disks: TraceDisk[];
+  /** Anything the command that made the trace adds (scenario, guest hashes, parent trace). */
+  [extra: string]: unknown;
+}
+
+/** The first value of every trace. */
+export interface HeaderRecord extends HeaderFields {
+  record: "header";
+  format: typeof TRACE_FORMAT;
+  version: number;
+}
+
+/** What happened to an op: `ok`, or the errno it failed with. */
+export type OpResult = "ok" | string;
+
+/** One block operation, written when it completed. */
+export interface OpRecord {
+  record: "op";
+  /** Arrival position in the whole run, from 0. */
+  index: number;
+  /** Ops that had arrived when this one completed: a write W completed before flush F arrived iff `W.done <= F.index`. */
+  done: number;
+  node: string;
+  disk: string;
+  op: OpType;
+  offset: number;
+  length: number;
+  /** Present and true when the op carried FUA. */
+  fua?: true;
+  /** Present and true on write-zeroes with NO_HOLE. */
+  noHole?: true;
+  /** Milliseconds since the trace started, at arrival and at completion. */
+  start: number;
+  end: number;
+  result: OpResult;
+  /** The fault injected into this op. */
+  fault?: { kind: string; rule: string; detail?: Record<string, unknown> };
+  /** XXH64 of the bytes stored (writes only; shorter than `length` for a torn write). */
+  hash?: string;
+  /** The bytes stored (writes only, unless recorded with --no-data). */
+  data?: Uint8Array;
+  /** The phase of the run (`run`, `check`), when the command has phases. */
+  phase?: string;
+}
+
+/** Something that happened besides an op: an injected fault, a control command, a guest line. */
+export interface EventRecord {
+  record: "event";
+  /** The event's kind: `fault`, `control`, `connection`, `phase`, `guest`, `qmp`, ... */
+  event: string;
+  /** Ops that had arrived when it happened (the same counter as an op's `done`). */
+  at: number;
+  /** Milliseconds since the trace started. */
+  time: number;
+  [field: string]: unknown;
+}
+
+/** The last value of a complete trace. */
+export interface FooterRecord {
+  record: "footer";
+  /** Ops recorded. */
+  ops: number;
+  /** Milliseconds from the header to the footer. */
+  duration: number;
+  endedAt: string;
+  /** Why recording ended (`signal SIGINT`, `finished`, ...). */
+  reason?: string;
+  [extra: string]: unknown;
+}
+
+/** Any value after the header. */
+export type TraceRecord = OpRecord | EventRecord | FooterRecord;

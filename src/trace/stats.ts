@@ -1,0 +1,84 @@
+/**
+ * Counts of ops by type and disk, bytes, errors and injected faults: kept live
+ * by the server (`query-stats`) and computed from a trace (`trace stats`).
+ *
+ * @module
+ */
+
+import { OP_TYPES, type OpType } from "../block/backend.ts";
+import type { OpRecord } from "./schema.ts";
+
+/** Counts for one op type. */
+export interface TypeCounts {
+  count: number;
+  bytes: number;
+  errors: number;
+}
+
+/** A summary of ops, ready to print or to serialise as JSON. */
+export interface StatsSummary {
+  ops: number;
+  bytes: number;
+  errors: number;
+  byType: Record<OpType, TypeCounts>;
+  byDisk: Record<string, Record<OpType, TypeCounts>>;
+  /** Injected faults by name (`eio`, `delay`, ...). */
+  faults: Record<string, number>;
+  /** From the first op's arrival to the last op's completion, in ms. */
+  duration: number;
+}
+
+function emptyCounts(): Record<OpType, TypeCounts> {
+  return Object.fromEntries(OP_TYPES.map((t) => [t, { count: 0, bytes: 0, errors: 0 }])) as Record<
+    OpType,
+    TypeCounts
+  >;
+}
+
+/**
+ * Accumulates op records.
+ *
+ * @example
+ * ```ts
+ * const stats = new OpStats();
+ * for await (const r of reader.records()) if (r.record === "op") stats.add(r);
+ * stats.summary().byType.write.count;
+ * ```
+ */
+export class OpStats {
+  private readonly byType = emptyCounts();
+  private readonly byDisk = new Map<string, Record<OpType, TypeCounts>>();
+  private readonly faults = new Map<string, number>();
+  private first = Infinity;
+  private last = -Infinity;
+
+  /** Counts one completed op. */
+  add(record: Pick<OpRecord, "disk" | "op" | "length" | "result" | "start" | "end" | "fault">): void {
+    let disk = this.byDisk.get(record.disk);
+    if (!disk) this.byDisk.set(record.disk, disk = emptyCounts());
+    const moved = record.op === "read" || record.op === "write" ? record.length : 0;
+    const failed = record.result === "ok" ? 0 : 1;
+    for (const counts of [this.byType[record.op], disk[record.op]]) {
+      counts.count++;
+      counts.bytes += moved;
+      counts.errors += failed;
+    }
+    if (record.fault) this.faults.set(record.fault.kind, (this.faults.get(record.fault.kind) ?? 0) + 1);
+    if (record.start < this.first) this.first = record.start;
+    if (record.end > this.last) this.last = record.end;
+  }
+
+  /** A snapshot of the counts. */
+  summary(): StatsSummary {
+    const types = Object.values(this.byType);
+    return {
+      ops: types.reduce((sum, c) => sum + c.count, 0),
+      bytes: types.reduce((sum, c) => sum + c.bytes, 0),
+      errors: types.reduce((sum, c) => sum + c.errors, 0),
+      byType: structuredClone(this.byType),
+      byDisk: Object.fromEntries([...this.byDisk].map(([disk, counts]) => [disk, structuredClone(counts)])),
+      faults: Object.fromEntries(this.faults),
+      duration: this.last > this.first ? this.last - this.first : 0,
+    };
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Writes a trace as it goes: every record is packed at once into a batch that
+ * is written out when it grows past a size or after a short interval, so a
+ * recorder that is killed leaves a trace that reads up to its last batch.
+ *
+ * Plain msgpack only (`useRecords: false`): any msgpack library reads it.
+ *
+ * @module
+ */
+
+import { Packr } from "msgpackr";
+import { TraceError } from "./errors.ts";
+import {
+  type EventRecord,
+  type HeaderFields,
+  type FooterRecord,
+  type HeaderRecord,
+  type OpRecord,
+  TRACE_FORMAT,
+  TRACE_VERSION,
+} from "./schema.ts";
+
+/** A batch is written when it holds this many bytes... */
+const BATCH_BYTES = 1 << 20;
+/** ...or this long after its first record. */
+const BATCH_MS = 100;
+
+/**
+ * A trace being written.
+ *
+ * @example
+ * ```ts
+ * const trace = await TraceWriter.create("run.trace", header);
+ * trace.append(opRecord);
+ * await trace.close({ ops: 1, duration: 12, endedAt: new Date().toISOString() });
+ * ```
+ */
+export class TraceWriter {
+  private readonly packr = new Packr({ useRecords: false, moreTypes: false });
+  private batch = new Uint8Array(BATCH_BYTES * 2);
+  private batchLength = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private failure: Error | null = null;
+  private closed = false;
+  private opCount = 0;
+
+  private constructor(private readonly file: Deno.FsFile, readonly path: string) {}
+
+  /** Creates (or replaces) the file and writes the header at once. */
+  static async create(path: string, header: HeaderFields): Promise<TraceWriter> {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { write: true, create: true, truncate: true });
+    } catch (error) {
+      throw new TraceError(`cannot create trace ${path}: ${error}`);
+    }
+    const writer = new TraceWriter(file, path);
+    writer.append({ record: "header", format: TRACE_FORMAT, version: TRACE_VERSION, ...header });
+    await writer.flush();
+    return writer;
+  }
+
+  /** Ops appended so far. */
+  get ops(): number {
+    return this.opCount;
+  }
+
+  /** The first write error, if any; records appended after it are lost. */
+  get error(): Error | null {
+    return this.failure;
+  }
+
+  /** Appends one record. Never throws: a write failure shows in {@link error} and at close. */
+  append(record: HeaderRecord | OpRecord | EventRecord): void {
+    if (this.closed || this.failure) return;
+    if (record.record === "op") this.opCount++;
+    this.push(this.packr.pack(record));
+    if (this.batchLength >= BATCH_BYTES) this.flush();
+    else if (this.timer === undefined) this.timer = setTimeout(() => this.flush(), BATCH_MS);
+  }
+
+  private push(packed: Uint8Array): void {
+    if (this.batchLength + packed.length > this.batch.length) {
+      const bigger = new Uint8Array(Math.max(this.batch.length * 2, this.batchLength + packed.length));
+      bigger.set(this.batch.subarray(0, this.batchLength));
+      this.batch = bigger;
+    }
+    this.batch.set(packed, this.batchLength);
+    this.batchLength += packed.length;
+  }
+
+  /** Writes the current batch; resolves when everything appended so far is in the file. */
+  flush(): Promise<void> {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.batchLength > 0) {
+      const bytes = this.batch.subarray(0, this.batchLength);
+      this.batch = new Uint8Array(BATCH_BYTES * 2);
+      this.batchLength = 0;
+      this.writing = this.writing.then(() => this.writeAll(bytes));
+    }
+    return this.writing;
+  }
+
+  /**
+   * Appends the footer, writes everything and closes the file.
+   *
+   * @throws {TraceError} when any write failed: the trace lacks records.
+   */
+  async close(footer: Omit<FooterRecord, "record" | "ops">): Promise<void> {
+    if (this.closed) return;
+    if (!this.failure) this.push(this.packr.pack({ record: "footer", ops: this.opCount, ...footer }));
+    this.closed = true;
+    await this.flush();
+    try {
+      await this.file.sync();
+    } catch { /* best effort: some file systems cannot sync */ }
+    this.file.close();
+    if (this.failure) throw new TraceError(`writing trace ${this.path} failed: ${this.failure.message}`);
+  }
+
+  private async writeAll(bytes: Uint8Array): Promise<void> {
+    if (this.failure) return;
+    try {
+      let written = 0;
+      while (written < bytes.length) written += await this.file.write(bytes.subarray(written));
+    } catch (error) {
+      this.failure = error instanceof Error ? error : new Error(String(error));
+    }
+  }
+}
