@@ -7,10 +7,9 @@
  * @module
  */
 
-import { ERRNOS, type Errno, isErrno } from "../block/errno.ts";
+import { type Errno, ERRNOS, isErrno } from "../block/errno.ts";
 import { FaultSpecError } from "./errors.ts";
 import type { LiveFault } from "./plan.ts";
-import { effectName } from "./spec.ts";
 import type { FaultEffect } from "./types.ts";
 
 /** The states `set-block-fault-state` accepts. */
@@ -76,14 +75,25 @@ function errnoOf(args: Record<string, unknown>): Errno {
 export function parseLiveArguments(args: Record<string, unknown>): LiveRequest {
   const { id, state } = args;
   if (typeof id !== "string") throw new FaultSpecError("Parameter 'id' is missing or not a string");
-  if (typeof state !== "string") throw new FaultSpecError("Parameter 'state' is missing or not a string");
+  if (typeof state !== "string") {
+    throw new FaultSpecError("Parameter 'state' is missing or not a string");
+  }
   const kind = state.toLowerCase();
   if (!(LIVE_STATES as readonly string[]).includes(kind)) {
-    throw new FaultSpecError(`Parameter 'state' must be one of ${LIVE_STATES.join(", ")}, not '${state}'`);
+    throw new FaultSpecError(
+      `Parameter 'state' must be one of ${LIVE_STATES.join(", ")}, not '${state}'`,
+    );
   }
-  const allowed = new Set(["id", "state", ...(PARAMETERS[kind] ?? []), ...(kind === "none" ? [] : ["count"])]);
+  const allowed = new Set([
+    "id",
+    "state",
+    ...(PARAMETERS[kind] ?? []),
+    ...(kind === "none" ? [] : ["count"]),
+  ]);
   for (const key of Object.keys(args)) {
-    if (!allowed.has(key)) throw new FaultSpecError(`Parameter '${key}' is unexpected with state '${kind}'`);
+    if (!allowed.has(key)) {
+      throw new FaultSpecError(`Parameter '${key}' is unexpected with state '${kind}'`);
+    }
   }
   if (kind === "none") return { disk: id, fault: null };
 
@@ -112,7 +122,9 @@ export function parseLiveArguments(args: Record<string, unknown>): LiveRequest {
         const latency = number(args, "latency-ms", 0);
         const bandwidth = number(args, "bandwidth", 1);
         if (latency === undefined && bandwidth === undefined) {
-          throw new FaultSpecError("limp needs 'latency-ms', 'bandwidth' (bytes per second) or both");
+          throw new FaultSpecError(
+            "limp needs 'latency-ms', 'bandwidth' (bytes per second) or both",
+          );
         }
         effect = { kind: "limp", latencyMs: latency ?? 0 };
         if (bandwidth !== undefined) effect.bytesPerSecond = bandwidth;
@@ -123,7 +135,9 @@ export function parseLiveArguments(args: Record<string, unknown>): LiveRequest {
         break;
       case "torn-write": {
         const keep = number(args, "keep-sectors", 0);
-        effect = keep === undefined ? { kind: "torn-write" } : { kind: "torn-write", keepSectors: keep };
+        effect = keep === undefined
+          ? { kind: "torn-write" }
+          : { kind: "torn-write", keepSectors: keep };
         break;
       }
       case "corrupt": {
@@ -152,12 +166,18 @@ export function parseLiveArguments(args: Record<string, unknown>): LiveRequest {
  * @example
  * ```ts
  * liveArguments("vda", { kind: "delay", durationMs: 200 }); // { id: "vda", state: "delay", "duration-ms": 200 }
+ * liveArguments("vda", { kind: "error", errno: "enospc" }); // { id: "vda", state: "error", errno: "enospc" }
  * ```
  */
-export function liveArguments(disk: string, effect: FaultEffect | null, count?: number): Record<string, unknown> {
+export function liveArguments(
+  disk: string,
+  effect: FaultEffect | null,
+  count?: number,
+): Record<string, unknown> {
   if (effect === null) return { id: disk, state: "none" };
-  const args: Record<string, unknown> = { id: disk, state: effectName(effect) };
+  const args: Record<string, unknown> = { id: disk, state: effect.kind };
   switch (effect.kind) {
+    case "error":
     case "fail":
       args.errno = effect.errno;
       break;
@@ -179,7 +199,9 @@ export function liveArguments(disk: string, effect: FaultEffect | null, count?: 
       args.bits = effect.bits;
       break;
     case "power-loss":
-      throw new FaultSpecError("power-loss cannot be set live on the fault layer: it needs record or replay");
+      throw new FaultSpecError(
+        "power-loss cannot be set live on the fault layer: it needs record or replay",
+      );
   }
   if (count !== undefined) args.count = count;
   return args;
