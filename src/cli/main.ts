@@ -1,0 +1,172 @@
+/**
+ * The command line: the only file that knows commander. Each command parses
+ * its options here and calls a plain function with typed options, so the CLI
+ * could move to another framework in this one file.
+ *
+ * @module
+ */
+
+import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { faultKindNames } from "../fault/spec.ts";
+import { VERSION } from "../version.ts";
+import { demoCommand } from "./demo.ts";
+import { errorLine, EXIT, exitCodeOf } from "./errors.ts";
+import { faultCommand } from "./fault.ts";
+import { serveCommand } from "./serve.ts";
+import { setupCommand } from "./setup.ts";
+import { traceShowCommand, traceStatsCommand } from "./trace.ts";
+
+const FAULT_HELP = `
+Fault specs (one grammar everywhere; see docs/fault-spec.md):
+  KIND[:PARAMS][@TRIGGER]
+  kinds:    ${faultKindNames().join(", ")}
+  triggers: 17 (op index, from 0), +2s (time since start),
+            [DISK/]TYPE[:START-END|:OFFSET+LENGTH][#K] (the K-th matching op)
+  examples: eio@17   delay:200ms@write#3   hang:5s@+2s   limp:10ms,1M/s   fail@vdb/any`;
+
+function integer(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidArgumentError("expected a whole number");
+  }
+  return value;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Builds the program; `run` receives each command's promise of an exit code. */
+function program(run: (work: () => Promise<number>) => void): Command {
+  const root = new Command("faultline")
+    .description(
+      "Record every block operation of a VM's disks, and replay it with faults injected.",
+    )
+    .version(VERSION)
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+
+  root.command("serve")
+    .description("serve images over NBD through the fault layer, until Ctrl-C")
+    .requiredOption(
+      "--image <[name=]file>",
+      "raw image to serve (repeat for several disks)",
+      collect,
+      [] as string[],
+    )
+    .option(
+      "--export <name>",
+      "export name of the single image (default: file name without extension)",
+    )
+    .option(
+      "--socket <path>",
+      "unix socket to listen on (default: in a private temporary directory)",
+    )
+    .option("--tcp <host:port>", "listen on loopback TCP instead, e.g. 127.0.0.1:10809")
+    .option("--control <path>", "control socket for live faults (default: beside the NBD socket)")
+    .option("--trace <file>", "record every op into this msgpack trace")
+    .option("--no-data", "record only hashes of written bytes, not the bytes")
+    .option("--fault <spec>", "inject a fault (repeatable)", collect, [] as string[])
+    .option("--seed <n>", "seed of every random choice of the faults", integer)
+    .option(
+      "--modify-image",
+      "write the images themselves (default: a scratch overlay; the image never changes)",
+      false,
+    )
+    .option("--read-only", "refuse writes with EPERM", false)
+    .option("--node <name>", "node name recorded in the trace", "serve")
+    .option("--json", "print machine-readable lines", false)
+    .option("-v, --verbose", "print every injected fault and dropped connection", false)
+    .addHelpText("after", FAULT_HELP)
+    .action((options) => run(() => serveCommand(options)));
+
+  const fault = root.command("fault")
+    .description("switch faults live over a control socket (faultline fault SOCKET set vda eio)");
+  fault.command("set")
+    .description("set a disk's live fault: a fault spec without trigger, or none")
+    .argument("<socket>", "control socket")
+    .argument("<disk>", "export name")
+    .argument("<spec>", "e.g. eio, error, delay:200ms, hang, limp:10ms,1M/s, none")
+    .option("--count <n>", "clear the fault after this many ops", integer)
+    .option("--json", "print the reply as JSON", false)
+    .addHelpText("after", FAULT_HELP)
+    .action((socket, disk, spec, options) =>
+      run(() => faultCommand(socket, { action: "set", disk, spec, count: options.count }, options))
+    );
+  fault.command("query")
+    .description("show a disk's fault state")
+    .argument("<socket>", "control socket")
+    .argument("<disk>", "export name")
+    .option("--json", "print the reply as JSON", false)
+    .action((socket, disk, options) =>
+      run(() => faultCommand(socket, { action: "query", disk }, options))
+    );
+  fault.command("list")
+    .description("show the fault plan and the live faults")
+    .argument("<socket>", "control socket")
+    .option("--json", "print the reply as JSON", false)
+    .action((socket, options) => run(() => faultCommand(socket, { action: "list" }, options)));
+  fault.command("stats")
+    .description("show the ops served so far")
+    .argument("<socket>", "control socket")
+    .option("--json", "print the reply as JSON", false)
+    .action((socket, options) => run(() => faultCommand(socket, { action: "stats" }, options)));
+
+  const trace = root.command("trace").description("read traces");
+  trace.command("stats")
+    .description("counts and bytes by op type and disk, duration, faults")
+    .argument("<trace>", "trace file")
+    .option("--json", "print one JSON object", false)
+    .action((path, options) => run(() => traceStatsCommand(path, options)));
+  trace.command("show")
+    .description("the ops of a trace, one per line")
+    .argument("<trace>", "trace file")
+    .option("--json", "print one JSON object per line", false)
+    .option("--events", "show events (faults, control commands) among the ops", false)
+    .option("--from <index>", "start at this op index", integer)
+    .option("--limit <n>", "show at most this many lines", integer)
+    .action((path, options) => run(() => traceShowCommand(path, options)));
+
+  root.command("setup")
+    .description("install the Debian packages faultline needs (as root), or print the command")
+    .option("--json", "print the package versions as JSON", false)
+    .action((options) => run(() => setupCommand(options)));
+
+  root.command("demo")
+    .description("a walk-through: serve a built-in image, inject faults live, read the trace")
+    .addOption(new Option("--trace <file>", "keep the demo's trace here"))
+    .action((options) => run(() => demoCommand(options)));
+
+  return root;
+}
+
+/**
+ * Runs the CLI with `args` (without the program name) and resolves with the exit code.
+ *
+ * @example
+ * ```ts
+ * Deno.exit(await main(Deno.args));
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  let work: (() => Promise<number>) | null = null;
+  const root = program((w) => work = w);
+  try {
+    await root.parseAsync(args, { from: "user" });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (
+      code === "commander.helpDisplayed" || code === "commander.version" ||
+      code === "commander.help"
+    ) return EXIT.pass;
+    if (typeof code === "string" && code.startsWith("commander.")) return EXIT.usage;
+    throw error;
+  }
+  if (!work) return EXIT.pass;
+  try {
+    return await (work as () => Promise<number>)();
+  } catch (error) {
+    console.error(errorLine(error));
+    return exitCodeOf(error);
+  }
+}

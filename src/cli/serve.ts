@@ -1,0 +1,218 @@
+/**
+ * `faultline serve`: put the fault layer under any VM. Serves images over NBD
+ * until SIGINT or SIGTERM, with faults from `--fault` and from the control
+ * socket, and records a trace on request.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { parseFaultSpec } from "../fault/spec.ts";
+import { freshSeed } from "../fault/random.ts";
+import type { FaultRule } from "../fault/types.ts";
+import type { ListenAddress } from "../nbd/server.ts";
+import {
+  DiskService,
+  type DiskSpec,
+  exportNameOf,
+  type ServiceEvent,
+} from "../service/disk_service.ts";
+import { makePrivateDir } from "../util/tempdir.ts";
+import { formatBytes } from "../util/units.ts";
+import { UsageError } from "./errors.ts";
+import { printStatsTable } from "./format.ts";
+
+/** The options of `serve`, as the command line gives them. */
+export interface ServeOptions {
+  image: string[];
+  export?: string;
+  socket?: string;
+  tcp?: string;
+  control?: string;
+  trace?: string;
+  data: boolean;
+  fault: string[];
+  seed?: number;
+  modifyImage: boolean;
+  readOnly: boolean;
+  node: string;
+  json: boolean;
+  verbose: boolean;
+}
+
+/** Parses `--image [NAME=]FILE` (repeated) and `--export NAME` into disks. */
+export function parseImages(images: string[], exportName?: string): DiskSpec[] {
+  if (images.length === 0) throw new UsageError("serve needs at least one --image FILE");
+  if (exportName !== undefined && images.length > 1) {
+    throw new UsageError(
+      "--export names a single image; with several, write each as --image NAME=FILE",
+    );
+  }
+  const disks = images.map((text) => {
+    const eq = text.indexOf("=");
+    const named = eq > 0 && !text.slice(0, eq).includes("/");
+    const image = named ? text.slice(eq + 1) : text;
+    const name = exportName ?? (named ? text.slice(0, eq) : exportNameOf(image));
+    if (image === "") throw new UsageError(`--image ${text} names no file`);
+    return { name, image };
+  });
+  const seen = new Set<string>();
+  for (const disk of disks) {
+    if (seen.has(disk.name)) {
+      throw new UsageError(
+        `two images would be served as "${disk.name}": name them with --image NAME=FILE`,
+      );
+    }
+    seen.add(disk.name);
+  }
+  return disks;
+}
+
+/** Parses `--tcp HOST:PORT` (loopback only; the server checks the host). */
+export function parseTcp(text: string): ListenAddress {
+  const match = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(text);
+  if (!match) throw new UsageError(`--tcp ${text}: expected HOST:PORT, like 127.0.0.1:10809`);
+  const port = Number(match[2]);
+  if (port > 65535) throw new UsageError(`--tcp ${text}: port ${port} is above 65535`);
+  return { transport: "tcp", hostname: match[1].replace(/^\[|\]$/g, ""), port };
+}
+
+/** Parses `--fault` specs for serve, which cannot cut a VM's power. */
+export function parseServeFaults(specs: string[]): FaultRule[] {
+  return specs.map((spec) => {
+    const rule = parseFaultSpec(spec);
+    if (rule.effect.kind === "power-loss") {
+      throw new UsageError(
+        `--fault ${spec}: power-loss needs record or replay (serve does not own the VM); use fail or hang to take a disk away`,
+      );
+    }
+    return rule;
+  });
+}
+
+/** The NBD URI of an export. */
+export function exportUri(address: ListenAddress, name: string): string {
+  return address.transport === "unix"
+    ? `nbd+unix:///${encodeURIComponent(name)}?socket=${address.path}`
+    : `nbd://${
+      address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname
+    }:${address.port}/${encodeURIComponent(name)}`;
+}
+
+/** Runs `serve` until a signal; returns the exit code. */
+export async function serveCommand(options: ServeOptions): Promise<number> {
+  const disks = parseImages(options.image, options.export).map((d) => ({
+    ...d,
+    readOnly: options.readOnly,
+  }));
+  const rules = parseServeFaults(options.fault);
+  if (options.socket && options.tcp) throw new UsageError("give --socket or --tcp, not both");
+  if (options.modifyImage && options.readOnly) {
+    throw new UsageError("--modify-image and --read-only contradict");
+  }
+
+  await using dir = await makePrivateDir("faultline-serve-");
+  const listen: ListenAddress = options.tcp
+    ? parseTcp(options.tcp)
+    : { transport: "unix", path: options.socket ?? join(dir.path, "nbd.sock") };
+  const controlPath = options.control ?? join(dir.path, "control.sock");
+  const seed = options.seed ?? freshSeed();
+
+  const service = await DiskService.start({
+    disks,
+    listen,
+    controlPath,
+    plan: { seed, rules },
+    modifyImage: options.modifyImage,
+    scratchDir: dir.path,
+    node: options.node,
+    trace: options.trace
+      ? { path: options.trace, keepData: options.data, command: "serve" }
+      : undefined,
+    onEvent: options.verbose ? (event) => console.error(describeEvent(event)) : undefined,
+  });
+
+  const address = service.server.address;
+  const exports = disks.map((disk) => ({
+    name: disk.name,
+    image: disk.image,
+    uri: exportUri(address, disk.name),
+  }));
+  if (options.json) {
+    console.log(JSON.stringify({
+      exports,
+      control: controlPath,
+      trace: options.trace ?? null,
+      seed,
+      faults: rules.map((r) => r.spec),
+    }));
+  } else {
+    console.log(
+      `faultline serve: ${disks.length} disk${disks.length > 1 ? "s" : ""}${
+        options.modifyImage
+          ? " (writing the images themselves)"
+          : " (base images read-only, writes go to a scratch overlay)"
+      }`,
+    );
+    for (const exp of exports) console.log(`  ${exp.name}  ${exp.uri}`);
+    console.log(
+      `control socket: ${controlPath}   (faultline fault ${controlPath} set ${disks[0].name} eio)`,
+    );
+    if (options.trace) {
+      console.log(`trace: ${options.trace}${options.data ? "" : " (hashes only, --no-data)"}`);
+    }
+    if (rules.length > 0) {
+      console.log(`faults: ${rules.map((r) => r.spec).join(" ")} (seed ${seed})`);
+    }
+    console.log(
+      `QEMU: -drive file=${exports[0].uri},format=raw,if=virtio,werror=report,rerror=report`,
+    );
+    console.log("Ctrl-C stops serving.");
+  }
+
+  const signal = await waitForSignal();
+  await service.close(`signal ${signal}`);
+  const summary = service.stats.summary();
+  if (options.json) {
+    console.log(JSON.stringify({ stopped: signal, stats: summary }));
+  } else {
+    console.log(`\nstopped by ${signal}: ${summary.ops} ops, ${formatBytes(summary.bytes)} moved`);
+    if (summary.ops > 0) printStatsTable(summary);
+  }
+  return 0;
+}
+
+/** Resolves with the name of the first SIGINT or SIGTERM. */
+function waitForSignal(): Promise<Deno.Signal> {
+  return new Promise((resolve) => {
+    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+    const handlers = signals.map((signal) => {
+      const handler = () => {
+        signals.forEach((s, i) => Deno.removeSignalListener(s, handlers[i]));
+        resolve(signal);
+      };
+      Deno.addSignalListener(signal, handler);
+      return handler;
+    });
+  });
+}
+
+/** One line for a service event, for --verbose. */
+export function describeEvent(event: ServiceEvent): string {
+  switch (event.type) {
+    case "fault":
+      return `fault: ${event.fault.fault} into ${event.fault.op} #${event.fault.index} of ${event.fault.disk} (${event.fault.rule})`;
+    case "request-refused":
+      return `refused: command ${event.command} on ${event.disk}: ${event.errno} (${event.reason})`;
+    case "backend-failure":
+      return `store failure: ${event.op} on ${event.disk}: ${event.error}`;
+    case "protocol-error":
+      return `connection ${event.connection} dropped: ${event.message}`;
+    case "command":
+      return `control: ${event.command} ${JSON.stringify(event.arguments)}${
+        event.error ? ` failed: ${event.error}` : ""
+      }`;
+    default:
+      return `${event.type}: ${JSON.stringify(event)}`;
+  }
+}

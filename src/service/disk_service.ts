@@ -1,0 +1,376 @@
+/**
+ * The fault layer as a running service: for each disk a store, a fault layer
+ * and a recorder stacked into one backend, all served by one NBD server, with
+ * the trace, the statistics, the durability model and the control socket
+ * wired to them. `serve` runs one; record and replay run one per run.
+ *
+ * @module
+ */
+
+import { basename } from "node:path";
+import type { BlockBackend } from "../block/backend.ts";
+import { DurabilityModel } from "../block/durability.ts";
+import { ImageStore } from "../block/image_store.ts";
+import { OpClock } from "../block/op_clock.ts";
+import { OverlayStore } from "../block/overlay_store.ts";
+import { type ControlEvent, ControlServer, type FaultControlTarget } from "../fault/control.ts";
+import { FaultEngine, type InjectedFault } from "../fault/engine.ts";
+import { FaultLayer } from "../fault/layer.ts";
+import { liveArguments, type LiveRequest } from "../fault/live.ts";
+import type { FaultPlan } from "../fault/types.ts";
+import type { NbdExport } from "../nbd/export.ts";
+import { type ListenAddress, NbdServer, type ServerEvent } from "../nbd/server.ts";
+import { completedOp } from "../trace/ops.ts";
+import { RecordingLayer } from "../trace/recorder.ts";
+import { DATA_HASH, type OpRecord, type TraceDisk } from "../trace/schema.ts";
+import { OpStats } from "../trace/stats.ts";
+import { TraceWriter } from "../trace/writer.ts";
+import { sha256File } from "../util/cache_dir.ts";
+import { VERSION } from "../version.ts";
+import { ServiceError } from "./errors.ts";
+
+/** A disk to serve. */
+export interface DiskSpec {
+  /** The export name. */
+  name: string;
+  /** A raw image: the base under the overlay, or the file itself with `modifyImage`. */
+  image: string;
+  readOnly?: boolean;
+}
+
+/** Options of {@link DiskService.start}. */
+export interface DiskServiceOptions {
+  disks: readonly DiskSpec[];
+  listen: ListenAddress;
+  /** A unix socket path for the live control socket; none when absent. */
+  controlPath?: string;
+  /** Record a trace. */
+  trace?: {
+    path: string;
+    /** Keep written bytes (else only their hashes). */
+    keepData: boolean;
+    /** What makes the trace: `serve`, `record`, `replay`. */
+    command: string;
+    /** More header fields (scenario, guest hashes, parent). */
+    header?: Record<string, unknown>;
+  };
+  plan: FaultPlan;
+  /** Write the images themselves instead of an overlay (`serve --modify-image`). */
+  modifyImage?: boolean;
+  /** A private directory for overlays. */
+  scratchDir: string;
+  /** The node the disks belong to. */
+  node?: string;
+  /** The run's clock, when several services share one run. */
+  clock?: OpClock;
+  /** The current phase of the run, for op records. */
+  phase?: () => string | undefined;
+  onEvent?: (event: ServiceEvent) => void;
+}
+
+/** What the service reports; the CLI prints some of it with --verbose. */
+export type ServiceEvent =
+  | ServerEvent
+  | { type: "fault"; fault: InjectedFault }
+  | ControlEvent
+  | { type: "trace-error"; message: string };
+
+const QCOW2_MAGIC = [0x51, 0x46, 0x49, 0xfb];
+
+/** Refuses an image that is not a regular file, or that is a qcow2 (served raw, it would expose its metadata). */
+async function checkRawImage(path: string): Promise<number> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch {
+    throw new ServiceError(`image ${path} does not exist`);
+  }
+  if (!info.isFile) throw new ServiceError(`image ${path} is not a regular file`);
+  const file = await Deno.open(path, { read: true });
+  try {
+    const head = new Uint8Array(4);
+    const n = await file.read(head);
+    if (n === 4 && QCOW2_MAGIC.every((b, i) => head[i] === b)) {
+      throw new ServiceError(
+        `image ${path} is qcow2; faultline serves raw images: qemu-img convert -O raw ${path} ${
+          path.replace(/\.qcow2$/, "")
+        }.raw`,
+      );
+    }
+  } finally {
+    file.close();
+  }
+  return info.size;
+}
+
+/**
+ * The default export name of an image: its file name without extension.
+ *
+ * @example
+ * ```ts
+ * exportNameOf("/images/debian-12.raw"); // "debian-12"
+ * ```
+ */
+export function exportNameOf(image: string): string {
+  const name = basename(image);
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? name.slice(0, dot) : name;
+}
+
+/**
+ * A running fault layer.
+ *
+ * @example
+ * ```ts
+ * const service = await DiskService.start({
+ *   disks: [{ name: "vda", image: "disk.raw" }],
+ *   listen: { transport: "unix", path: `${dir.path}/nbd.sock` },
+ *   plan: { seed: 1, rules: [] },
+ *   scratchDir: dir.path,
+ * });
+ * await service.close("finished");
+ * ```
+ */
+export class DiskService implements FaultControlTarget {
+  private controlServer: ControlServer | null = null;
+  private closed = false;
+
+  private constructor(
+    readonly server: NbdServer,
+    readonly engine: FaultEngine,
+    private readonly stacks: readonly BlockBackend[],
+    readonly trace: TraceWriter | null,
+    readonly stats: OpStats,
+    readonly durability: DurabilityModel,
+    private readonly options: DiskServiceOptions,
+  ) {}
+
+  /** The control socket, when one was asked for. */
+  get control(): ControlServer | null {
+    return this.controlServer;
+  }
+
+  /**
+   * Opens the images, starts the server (and the control socket), and writes
+   * the trace's header.
+   *
+   * @throws {ServiceError} for a missing or qcow2 image or a duplicate name;
+   * NbdServerError and TraceError as their subsystems raise them.
+   */
+  static async start(options: DiskServiceOptions): Promise<DiskService> {
+    const node = options.node ?? "serve";
+    const clock = options.clock ?? new OpClock();
+    const names = new Set<string>();
+    const sizes: number[] = [];
+    for (const disk of options.disks) {
+      if (names.has(disk.name)) throw new ServiceError(`two disks are named "${disk.name}"`);
+      names.add(disk.name);
+      sizes.push(await checkRawImage(disk.image));
+    }
+
+    const cleanups: (() => Promise<void> | void)[] = [];
+    try {
+      let trace: TraceWriter | null = null;
+      if (options.trace) {
+        const disks: TraceDisk[] = [];
+        for (const [i, disk] of options.disks.entries()) {
+          disks.push({
+            node,
+            name: disk.name,
+            size: sizes[i],
+            base: { path: disk.image, sha256: await sha256File(disk.image) },
+          });
+        }
+        trace = await TraceWriter.create(options.trace.path, {
+          createdAt: new Date().toISOString(),
+          tool: { name: "faultline", version: VERSION },
+          command: options.trace.command,
+          recordsData: options.trace.keepData,
+          dataHash: DATA_HASH,
+          seed: options.plan.seed,
+          faults: options.plan.rules.map((rule) => rule.spec),
+          disks,
+          ...options.trace.header,
+        });
+        const writer = trace;
+        cleanups.push(() =>
+          writer.close({
+            duration: clock.now(),
+            endedAt: new Date().toISOString(),
+            reason: "failed to start",
+          }).catch(() => {})
+        );
+      }
+
+      const engine = new FaultEngine(options.plan, clock);
+      const stats = new OpStats();
+      const durability = new DurabilityModel();
+      const sinks: ((record: OpRecord) => void)[] = [
+        (record) => stats.add(record),
+        (record) => durability.complete(completedOp(record)),
+      ];
+      if (trace) sinks.push((record) => trace.append(record));
+
+      const stacks: BlockBackend[] = [];
+      const exports: NbdExport[] = [];
+      for (const disk of options.disks) {
+        const store = options.modifyImage ? ImageStore.open(disk.image) : OverlayStore.open({
+          base: disk.image,
+          scratchDir: options.scratchDir,
+          name: disk.name,
+        });
+        cleanups.push(() => store.close());
+        const stack = new RecordingLayer(new FaultLayer(store, engine, { node }), {
+          node,
+          clock,
+          sinks,
+          hashData: trace !== null,
+          keepData: trace !== null && options.trace!.keepData,
+          phase: options.phase,
+        });
+        stacks.push(stack);
+        exports.push({ name: disk.name, backend: stack, readOnly: disk.readOnly });
+      }
+
+      const server = await NbdServer.start({
+        exports,
+        listen: options.listen,
+        clock,
+        onEvent: options.onEvent,
+      });
+      cleanups.push(() => server.close());
+
+      const service = new DiskService(server, engine, stacks, trace, stats, durability, options);
+      engine.onInjected((fault) => service.onFault(fault));
+      if (options.controlPath) {
+        service.controlServer = await ControlServer.start({
+          path: options.controlPath,
+          version: VERSION,
+          target: service,
+          onEvent: (event) => service.onControlEvent(event),
+        });
+      }
+      return service;
+    } catch (error) {
+      for (const cleanup of cleanups.reverse()) await cleanup();
+      throw error;
+    }
+  }
+
+  /** The export names, in order. */
+  disks(): readonly string[] {
+    return this.options.disks.map((disk) => disk.name);
+  }
+
+  /** The run's clock. */
+  get clock(): OpClock {
+    return this.server.clock;
+  }
+
+  /** Appends an event to the trace (when recording); `at` and `time` come from the clock. */
+  event(event: string, fields: Record<string, unknown> = {}): void {
+    this.trace?.append({
+      record: "event",
+      event,
+      at: this.clock.arrivals,
+      time: this.clock.now(),
+      ...fields,
+    });
+  }
+
+  /** Applies a live fault (from the control socket, or from code). */
+  setLive(request: LiveRequest): void {
+    const fault = request.fault && request.durationMs !== undefined
+      ? { ...request.fault, untilMs: this.clock.now() + request.durationMs }
+      : request.fault;
+    this.engine.setLive(request.disk, fault);
+  }
+
+  describeDisk(disk: string): Record<string, unknown> {
+    const live = this.engine.live(disk);
+    const state = live
+      ? liveArguments(disk, live.effect, live.remaining)
+      : { id: disk, state: "none" };
+    const volatile = this.durability.counts(disk);
+    return {
+      ...state,
+      active: this.engine.active(disk).map((fault) => ({ rule: fault.rule })),
+      "held-ops": this.engine.heldOps(disk),
+      "volatile-writes": volatile.volatileWrites,
+      "volatile-bytes": volatile.volatileBytes,
+    };
+  }
+
+  describeFaults(): Record<string, unknown> {
+    const hits = this.engine.hits();
+    return {
+      seed: this.engine.plan.seed,
+      rules: this.engine.plan.rules.map((rule, i) => ({ spec: rule.spec, hits: hits[i] })),
+      live: this.disks().flatMap((disk) => {
+        const live = this.engine.live(disk);
+        return live ? [liveArguments(disk, live.effect, live.remaining)] : [];
+      }),
+    };
+  }
+
+  describeStats(): Record<string, unknown> {
+    const summary = this.stats.summary();
+    return {
+      ops: summary.ops,
+      bytes: summary.bytes,
+      errors: summary.errors,
+      "by-type": summary.byType,
+      "by-disk": summary.byDisk,
+      faults: summary.faults,
+      connections: this.server.connectionCount,
+      durability: Object.fromEntries(
+        this.disks().map((disk) => [disk, this.durability.counts(disk)]),
+      ),
+    };
+  }
+
+  /**
+   * Stops serving: disconnects clients, releases held ops, closes the stores
+   * (removing overlays) and closes the trace with its footer.
+   *
+   * @throws {TraceError} when the trace could not be written completely.
+   */
+  async close(reason: string, footer: Record<string, unknown> = {}): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.controlServer?.close();
+    await this.server.close();
+    this.engine.shutdown();
+    for (const stack of this.stacks) await stack.close();
+    await this.trace?.close({
+      duration: this.clock.now(),
+      endedAt: new Date().toISOString(),
+      reason,
+      stats: this.stats.summary(),
+      ...footer,
+    });
+  }
+
+  private onFault(fault: InjectedFault): void {
+    this.event("fault", {
+      index: fault.index,
+      disk: fault.disk,
+      op: fault.op,
+      fault: fault.fault,
+      rule: fault.rule,
+      action: fault.action,
+    });
+    this.options.onEvent?.({ type: "fault", fault });
+  }
+
+  private onControlEvent(event: ControlEvent): void {
+    if (event.type === "command") {
+      this.event("control", {
+        command: event.command,
+        arguments: event.arguments,
+        ...(event.error ? { error: event.error } : {}),
+      });
+    }
+    this.options.onEvent?.(event);
+  }
+}
