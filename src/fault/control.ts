@@ -119,7 +119,9 @@ export class ControlServer implements AsyncDisposable {
   }
 
   private async serve(conn: Deno.Conn): Promise<void> {
-    const [major, minor, micro] = this.options.version.split(".").map((n) => Number.parseInt(n) || 0);
+    const [major, minor, micro] = this.options.version.split(".").map((n) =>
+      Number.parseInt(n) || 0
+    );
     const send = async (message: JsonObject) => {
       const bytes = encodeMessage(message);
       let written = 0;
@@ -152,10 +154,15 @@ export class ControlServer implements AsyncDisposable {
         }
       }
     } catch (error) {
-      if (!(error instanceof Deno.errors.BadResource) && !(error instanceof Deno.errors.ConnectionReset)) {
+      if (
+        !(error instanceof Deno.errors.BadResource) &&
+        !(error instanceof Deno.errors.ConnectionReset)
+      ) {
         // A client that sends what is not JSON gets the reason, then is disconnected.
         this.options.onEvent?.({ type: "client-error", message: (error as Error).message });
-        await send({ error: { class: "GenericError", desc: `JSON parse error: ${(error as Error).message}` } })
+        await send({
+          error: { class: "GenericError", desc: `JSON parse error: ${(error as Error).message}` },
+        })
           .catch(() => {});
       }
     } finally {
@@ -165,7 +172,9 @@ export class ControlServer implements AsyncDisposable {
 
   private execute(message: JsonObject, negotiated: boolean): JsonObject | JsonObject[] {
     const command = message.execute;
-    if (typeof command !== "string") throw new CommandError("GenericError", "QMP input lacks member 'execute'");
+    if (typeof command !== "string") {
+      throw new CommandError("GenericError", "QMP input lacks member 'execute'");
+    }
     const args = message.arguments ?? {};
     if (typeof args !== "object" || args === null || Array.isArray(args)) {
       throw new CommandError("GenericError", "QMP input member 'arguments' must be an object");
@@ -174,15 +183,23 @@ export class ControlServer implements AsyncDisposable {
     const argsObject = args as JsonObject;
     if (command === "qmp_capabilities") {
       if (negotiated) {
-        throw new CommandError("CommandNotFound", "Capabilities negotiation is already complete, command ignored");
+        throw new CommandError(
+          "CommandNotFound",
+          "Capabilities negotiation is already complete, command ignored",
+        );
       }
       return {};
     }
     if (!negotiated) {
-      throw new CommandError("CommandNotFound", "Expecting capabilities negotiation with 'qmp_capabilities'");
+      throw new CommandError(
+        "CommandNotFound",
+        "Expecting capabilities negotiation with 'qmp_capabilities'",
+      );
     }
     const knownDisk = (id: unknown): string => {
-      if (typeof id !== "string") throw new CommandError("GenericError", "Parameter 'id' is missing or not a string");
+      if (typeof id !== "string") {
+        throw new CommandError("GenericError", "Parameter 'id' is missing or not a string");
+      }
       if (!target.disks().includes(id)) {
         throw new CommandError(
           "DeviceNotFound",
@@ -201,7 +218,9 @@ export class ControlServer implements AsyncDisposable {
           try {
             request = parseLiveArguments(argsObject);
           } catch (error) {
-            if (error instanceof FaultSpecError) throw new CommandError("GenericError", error.message);
+            if (error instanceof FaultSpecError) {
+              throw new CommandError("GenericError", error.message);
+            }
             throw error;
           }
           target.setLive(request);

@@ -76,7 +76,13 @@ export class FaultEngine {
 
   /** Reports an injected fault to the listeners. */
   report(op: OpView, decision: Decision): void {
-    const fault: InjectedFault = { ...decision, index: op.index, disk: op.disk, op: op.type, time: op.time };
+    const fault: InjectedFault = {
+      ...decision,
+      index: op.index,
+      disk: op.disk,
+      op: op.type,
+      time: op.time,
+    };
     for (const listener of this.listeners) listener(fault);
   }
 

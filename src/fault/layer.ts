@@ -50,7 +50,11 @@ export class FaultLayer implements BlockBackend {
     return this.next.close();
   }
 
-  private async inject(op: BlockOp, view: OpView, decisions: Decision[]): Promise<Uint8Array | undefined> {
+  private async inject(
+    op: BlockOp,
+    view: OpView,
+    decisions: Decision[],
+  ): Promise<Uint8Array | undefined> {
     let corruptRead: number[] | null = null;
     for (const decision of decisions) {
       const { action } = decision;
@@ -75,7 +79,10 @@ export class FaultLayer implements BlockBackend {
           break;
         }
         case "error":
-          throw new BlockError(action.errno, `faultline injected ${action.errno} (${decision.rule})`);
+          throw new BlockError(
+            action.errno,
+            `faultline injected ${action.errno} (${decision.rule})`,
+          );
         case "lost-write":
           return undefined;
         case "torn-write":
@@ -83,8 +90,9 @@ export class FaultLayer implements BlockBackend {
           op.data = op.data?.subarray(0, action.keepBytes);
           break;
         case "corrupt":
-          if (action.direction === "write" && op.data) op.data = flipBits(op.data, action.bitPositions);
-          else corruptRead = action.bitPositions;
+          if (action.direction === "write" && op.data) {
+            op.data = flipBits(op.data, action.bitPositions);
+          } else corruptRead = action.bitPositions;
           break;
       }
     }

@@ -122,7 +122,8 @@ function passes(trigger: Trigger, op: OpView): boolean {
         (trigger.disk === undefined || trigger.disk === op.disk) &&
         (trigger.type === undefined || trigger.type === op.type) &&
         (trigger.range === undefined ||
-          (op.offset < trigger.range.end && op.offset + Math.max(op.length, 1) > trigger.range.start)) &&
+          (op.offset < trigger.range.end &&
+            op.offset + Math.max(op.length, 1) > trigger.range.start)) &&
         (trigger.exact === undefined ||
           (op.offset === trigger.exact.offset && op.length === trigger.exact.length));
   }
@@ -153,7 +154,8 @@ export function actionOf(
       return { kind: "lost-write" };
     case "torn-write": {
       const sectors = Math.ceil(op.length / 512);
-      const keep = effect.keepSectors ?? seededStream(seed, ruleNumber, op.index)() % Math.max(sectors, 1);
+      const keep = effect.keepSectors ??
+        seededStream(seed, ruleNumber, op.index)() % Math.max(sectors, 1);
       return { kind: "torn-write", keepBytes: Math.min(keep * 512, op.length) };
     }
     case "corrupt": {
@@ -161,7 +163,11 @@ export function actionOf(
       const draw = seededStream(seed, ruleNumber, op.index);
       const positions = new Set<number>();
       while (positions.size < Math.min(effect.bits, bitCount)) positions.add(draw() % bitCount);
-      return { kind: "corrupt", direction: effect.direction, bitPositions: [...positions].sort((a, b) => a - b) };
+      return {
+        kind: "corrupt",
+        direction: effect.direction,
+        bitPositions: [...positions].sort((a, b) => a - b),
+      };
     }
     case "power-loss":
       return null;
@@ -210,7 +216,9 @@ export function decide(
       continue;
     }
     const action = fault.effect.kind === "hang"
-      ? (fault.untilMs === undefined ? { kind: "hang" as const } : { kind: "hang" as const, untilMs: fault.untilMs })
+      ? (fault.untilMs === undefined
+        ? { kind: "hang" as const }
+        : { kind: "hang" as const, untilMs: fault.untilMs })
       : actionOf(fault.effect, op, plan.seed, -1);
     if (action) decisions.push({ rule: fault.rule, fault: effectName(fault.effect), action });
   }
@@ -246,7 +254,9 @@ export function decide(
     live = without(live, op.disk);
   } else if (liveFault && appliesTo(liveFault.effect, op.type)) {
     const action = liveFault.effect.kind === "hang"
-      ? (liveFault.untilMs === undefined ? { kind: "hang" as const } : { kind: "hang" as const, untilMs: liveFault.untilMs })
+      ? (liveFault.untilMs === undefined
+        ? { kind: "hang" as const }
+        : { kind: "hang" as const, untilMs: liveFault.untilMs })
       : actionOf(liveFault.effect, op, plan.seed, -2);
     if (action) decisions.push({ rule: "live", fault: effectName(liveFault.effect), action });
     if (liveFault.remaining !== undefined) {
@@ -277,7 +287,11 @@ export function decide(
  */
 export function setLiveFault(state: PlanState, disk: string, fault: LiveFault | null): PlanState {
   if (fault) return { ...state, live: { ...state.live, [disk]: fault } };
-  return { ...state, live: without(state.live, disk), active: state.active.filter((a) => a.disk !== disk) };
+  return {
+    ...state,
+    live: without(state.live, disk),
+    active: state.active.filter((a) => a.disk !== disk),
+  };
 }
 
 function without<T>(record: Readonly<Record<string, T>>, key: string): Readonly<Record<string, T>> {

@@ -7,7 +7,7 @@
  */
 
 import { OP_TYPES, type OpType } from "../block/backend.ts";
-import { ERRNOS, type Errno, isErrno } from "../block/errno.ts";
+import { type Errno, ERRNOS, isErrno } from "../block/errno.ts";
 import { parseBandwidth, parseDuration, parseSize, UnitError } from "../util/units.ts";
 import { FaultSpecError } from "./errors.ts";
 import type { FaultEffect, FaultKind, FaultRule, Trigger } from "./types.ts";
@@ -46,7 +46,9 @@ export function parseFaultSpec(text: string): FaultRule {
   const params = colon < 0 ? [] : head.slice(colon + 1).split(",").map((p) => p.trim());
   try {
     const effect = parseEffect(kind, params);
-    const trigger = triggerText === undefined ? { kind: "always" as const } : parseTrigger(triggerText);
+    const trigger = triggerText === undefined
+      ? { kind: "always" as const }
+      : parseTrigger(triggerText);
     const rule = { effect, trigger, spec: "" };
     rule.spec = formatFaultSpec(rule);
     return rule;
@@ -63,7 +65,9 @@ function splitParams(params: string[]): { named: Map<string, string>; positional
   const named = new Map<string, string>();
   const positional: string[] = [];
   for (const param of params) {
-    if (param === "") throw new FaultSpecError("an empty parameter (two commas, or a trailing one)");
+    if (param === "") {
+      throw new FaultSpecError("an empty parameter (two commas, or a trailing one)");
+    }
     const eq = param.indexOf("=");
     if (eq < 0) positional.push(param);
     else named.set(param.slice(0, eq).trim().toLowerCase(), param.slice(eq + 1).trim());
@@ -92,7 +96,9 @@ function parseEffect(kind: string, params: string[]): FaultEffect {
   const errnoParam = (fallback: Errno): Errno => {
     const value = take("errno", (v) => isErrno(v.toLowerCase()))?.toLowerCase() ?? fallback;
     if (!isErrno(value)) {
-      throw new FaultSpecError(`errno "${value}" is not one NBD carries (${Object.keys(ERRNOS).join(", ")})`);
+      throw new FaultSpecError(
+        `errno "${value}" is not one NBD carries (${Object.keys(ERRNOS).join(", ")})`,
+      );
     }
     return value;
   };
@@ -107,11 +113,17 @@ function parseEffect(kind: string, params: string[]): FaultEffect {
       return done({ kind: "fail", errno: errnoParam("eio") });
     case "hang": {
       const duration = take("duration", isDuration);
-      return done(duration === undefined ? { kind: "hang" } : { kind: "hang", durationMs: parseDuration(duration) });
+      return done(
+        duration === undefined
+          ? { kind: "hang" }
+          : { kind: "hang", durationMs: parseDuration(duration) },
+      );
     }
     case "delay": {
       const duration = take("duration", isDuration);
-      if (duration === undefined) throw new FaultSpecError("delay needs a duration, as in delay:200ms");
+      if (duration === undefined) {
+        throw new FaultSpecError("delay needs a duration, as in delay:200ms");
+      }
       return done({ kind: "delay", durationMs: parseDuration(duration) });
     }
     case "limp": {
@@ -142,14 +154,18 @@ function parseEffect(kind: string, params: string[]): FaultEffect {
     case "power-loss":
       return done({ kind: "power-loss" });
     default:
-      throw new FaultSpecError(`unknown fault kind "${kind}" (expected one of ${KIND_NAMES.join(", ")})`);
+      throw new FaultSpecError(
+        `unknown fault kind "${kind}" (expected one of ${KIND_NAMES.join(", ")})`,
+      );
   }
 }
 
 function parseCount(text: string, what: string, minimum: number): number {
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < minimum) {
-    throw new FaultSpecError(`${what} must be a whole number of at least ${minimum}, not "${text}"`);
+    throw new FaultSpecError(
+      `${what} must be a whole number of at least ${minimum}, not "${text}"`,
+    );
   }
   return value;
 }
@@ -172,7 +188,9 @@ export function parseTrigger(text: string): Trigger {
   const hash = trimmed.lastIndexOf("#");
   const body = hash < 0 ? trimmed : trimmed.slice(0, hash);
   const trigger: Extract<Trigger, { kind: "match" }> = { kind: "match" };
-  if (hash >= 0) trigger.occurrence = parseCount(trimmed.slice(hash + 1), "the occurrence after #", 1);
+  if (hash >= 0) {
+    trigger.occurrence = parseCount(trimmed.slice(hash + 1), "the occurrence after #", 1);
+  }
 
   const parts = body.split("/");
   if (parts.length > 3) throw new FaultSpecError(`trigger "${text}" has more than NODE/DISK/TYPE`);
@@ -185,7 +203,9 @@ export function parseTrigger(text: string): Trigger {
   if (typeText !== "any") {
     if (!(OP_TYPES as readonly string[]).includes(typeText)) {
       throw new FaultSpecError(
-        `"${typeText}" in trigger "${text}" is not an op type (${OP_TYPES.join(", ")}, any), an op index or +TIME`,
+        `"${typeText}" in trigger "${text}" is not an op type (${
+          OP_TYPES.join(", ")
+        }, any), an op index or +TIME`,
       );
     }
     trigger.type = typeText as OpType;
@@ -195,9 +215,15 @@ export function parseTrigger(text: string): Trigger {
     const plus = where.indexOf("+");
     const dash = where.indexOf("-");
     if (plus > 0) {
-      trigger.exact = { offset: parseSize(where.slice(0, plus)), length: parseSize(where.slice(plus + 1)) };
+      trigger.exact = {
+        offset: parseSize(where.slice(0, plus)),
+        length: parseSize(where.slice(plus + 1)),
+      };
     } else if (dash > 0) {
-      const range = { start: parseSize(where.slice(0, dash)), end: parseSize(where.slice(dash + 1)) };
+      const range = {
+        start: parseSize(where.slice(0, dash)),
+        end: parseSize(where.slice(dash + 1)),
+      };
       if (range.end <= range.start) throw new FaultSpecError(`range "${where}" is empty`);
       trigger.range = range;
     } else {
@@ -227,7 +253,9 @@ export function effectName(effect: FaultEffect): string {
  */
 export function formatFaultSpec(rule: Pick<FaultRule, "effect" | "trigger">): string {
   const params = effectParams(rule.effect);
-  const head = params.length > 0 ? `${effectName(rule.effect)}:${params.join(",")}` : effectName(rule.effect);
+  const head = params.length > 0
+    ? `${effectName(rule.effect)}:${params.join(",")}`
+    : effectName(rule.effect);
   const trigger = formatTrigger(rule.trigger);
   return trigger === "" ? head : `${head}@${trigger}`;
 }
@@ -241,7 +269,9 @@ function effectParams(effect: FaultEffect): string[] {
     case "delay":
       return [`${effect.durationMs}ms`];
     case "limp": {
-      const params = effect.latencyMs > 0 || !effect.bytesPerSecond ? [`${effect.latencyMs}ms`] : [];
+      const params = effect.latencyMs > 0 || !effect.bytesPerSecond
+        ? [`${effect.latencyMs}ms`]
+        : [];
       if (effect.bytesPerSecond) params.push(`${effect.bytesPerSecond}/s`);
       return params;
     }
@@ -264,7 +294,8 @@ export function formatTrigger(trigger: Trigger): string {
     case "time":
       return `+${trigger.afterMs}ms`;
     case "match": {
-      let text = [trigger.node, trigger.disk, trigger.type ?? "any"].filter((p) => p !== undefined).join("/");
+      let text = [trigger.node, trigger.disk, trigger.type ?? "any"].filter((p) => p !== undefined)
+        .join("/");
       if (trigger.range) text += `:${trigger.range.start}-${trigger.range.end}`;
       if (trigger.exact) text += `:${trigger.exact.offset}+${trigger.exact.length}`;
       if (trigger.occurrence !== undefined) text += `#${trigger.occurrence}`;

@@ -203,7 +203,9 @@ export function decodeInfoRequest(data: Uint8Array): InfoRequest {
   const dv = view(data);
   const nameLength = dv.getUint32(0);
   if (nameLength > data.length - 6) {
-    throw new NbdCodecError(`name length ${nameLength} overruns option data of ${data.length} bytes`);
+    throw new NbdCodecError(
+      `name length ${nameLength} overruns option data of ${data.length} bytes`,
+    );
   }
   const name = decodeString(data.subarray(4, 4 + nameLength), "export name");
   const count = dv.getUint16(4 + nameLength);
@@ -277,7 +279,11 @@ export function encodeInfoString(infoType: number, text: string): Uint8Array {
  * encodeInfoBlockSize(1, 4096, P.MAX_PAYLOAD).length; // 14
  * ```
  */
-export function encodeInfoBlockSize(minimum: number, preferred: number, maximum: number): Uint8Array {
+export function encodeInfoBlockSize(
+  minimum: number,
+  preferred: number,
+  maximum: number,
+): Uint8Array {
   const out = new Uint8Array(14);
   const dv = view(out);
   dv.setUint16(0, P.INFO_BLOCK_SIZE);

@@ -122,7 +122,10 @@ export async function negotiate(
           fail(P.REP_ERR_UNKNOWN, `no export named "${request.name}"`);
           break;
         }
-        reply(P.REP_INFO, encodeInfoExport(chosen.backend.size, transmissionFlags(chosen, structured)));
+        reply(
+          P.REP_INFO,
+          encodeInfoExport(chosen.backend.size, transmissionFlags(chosen, structured)),
+        );
         if (request.requests.includes(P.INFO_NAME)) {
           reply(P.REP_INFO, encodeInfoString(P.INFO_NAME, chosen.name));
         }
@@ -156,7 +159,10 @@ export async function negotiate(
         }
         break;
       case P.OPT_STARTTLS:
-        fail(P.REP_ERR_UNSUP, "this server does not offer TLS (it listens on loopback and unix sockets)");
+        fail(
+          P.REP_ERR_UNSUP,
+          "this server does not offer TLS (it listens on loopback and unix sockets)",
+        );
         break;
       default:
         fail(P.REP_ERR_UNSUP, `option ${option} is not supported`);

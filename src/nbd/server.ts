@@ -11,7 +11,7 @@ import { NbdProtocolError, NbdServerError } from "./errors.ts";
 import type { NbdExport } from "./export.ts";
 import { type ExportCatalog, negotiate } from "./handshake.ts";
 import { ReplyWriter } from "./reply_writer.ts";
-import { transmit, type TransmissionEvent } from "./transmission.ts";
+import { type TransmissionEvent, transmit } from "./transmission.ts";
 import { ConnectionClosed, WireReader } from "./wire_reader.ts";
 
 /** Where the server listens: a unix socket path, or a loopback TCP address. */

@@ -92,7 +92,8 @@ function refusal(
     return {
       // The spec's choice: ENOSPC for writing past the end, EINVAL for the rest.
       errno: type === "write" || type === "write-zeroes" ? "enospc" : "einval",
-      reason: `${type} of ${header.length} bytes at ${header.offset} is past the end (${exp.backend.size})`,
+      reason:
+        `${type} of ${header.length} bytes at ${header.offset} is past the end (${exp.backend.size})`,
     };
   }
   return null;
@@ -116,7 +117,12 @@ export async function transmit(context: TransmissionContext): Promise<void> {
   let slotFreed: (() => void) | null = null;
   let allDone: (() => void) | null = null;
 
-  const reply = (header: RequestHeader, errno: Errno | null, message: string, data?: Uint8Array) => {
+  const reply = (
+    header: RequestHeader,
+    errno: Errno | null,
+    message: string,
+    data?: Uint8Array,
+  ) => {
     const { cookieHigh: high, cookieLow: low } = header;
     if (errno !== null) {
       const value = nbdErrorValue(errno);
@@ -167,7 +173,11 @@ export async function transmit(context: TransmissionContext): Promise<void> {
       if (header.length > P.MAX_PAYLOAD) {
         // The payload must still be consumed to find the next request.
         await reader.skip(header.length);
-        refuse(header, "einval", `write of ${header.length} bytes is over the ${P.MAX_PAYLOAD}-byte limit`);
+        refuse(
+          header,
+          "einval",
+          `write of ${header.length} bytes is over the ${P.MAX_PAYLOAD}-byte limit`,
+        );
         continue;
       }
       data = reader.available >= header.length

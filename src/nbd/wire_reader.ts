@@ -91,9 +91,11 @@ export class WireReader {
   async skip(n: number): Promise<void> {
     let left = n;
     while (left > 0) {
-      if (this.available === 0) await this.fill(1).catch(() => {
-        throw new ConnectionClosed(n, n - left);
-      });
+      if (this.available === 0) {
+        await this.fill(1).catch(() => {
+          throw new ConnectionClosed(n, n - left);
+        });
+      }
       const step = Math.min(left, this.available);
       this.start += step;
       left -= step;

@@ -34,7 +34,9 @@ export function describeEnd(path: string, end: TraceEnd): string | null {
   if (end.cutAt !== null) {
     return `${path}: the trace was cut at byte ${end.cutAt} (${end.discardedBytes} bytes of an incomplete record dropped); read up to its last complete record`;
   }
-  if (!end.footer) return `${path}: the trace has no footer (recording did not finish); read every record it has`;
+  if (!end.footer) {
+    return `${path}: the trace has no footer (recording did not finish); read every record it has`;
+  }
   return null;
 }
 
@@ -57,7 +59,11 @@ export class TraceReader {
   private eof = false;
   private ended: TraceEnd | null = null;
 
-  private constructor(private readonly file: Deno.FsFile, readonly path: string, readonly header: HeaderRecord) {}
+  private constructor(
+    private readonly file: Deno.FsFile,
+    readonly path: string,
+    readonly header: HeaderRecord,
+  ) {}
 
   /**
    * Opens a trace and reads its header.
@@ -69,7 +75,9 @@ export class TraceReader {
     try {
       file = await Deno.open(path, { read: true });
     } catch (error) {
-      throw new TraceFormatError(`cannot open trace ${path}: ${error instanceof Error ? error.message : error}`);
+      throw new TraceFormatError(
+        `cannot open trace ${path}: ${error instanceof Error ? error.message : error}`,
+      );
     }
     const reader = new TraceReader(file, path, undefined as unknown as HeaderRecord);
     try {
@@ -79,7 +87,9 @@ export class TraceReader {
         throw new TraceFormatError(`${path} is not a faultline trace: it holds no complete value`);
       }
       if (typeof header !== "object" || header === null || header.format !== TRACE_FORMAT) {
-        throw new TraceFormatError(`${path} is not a faultline trace: its first value has no format "${TRACE_FORMAT}"`);
+        throw new TraceFormatError(
+          `${path} is not a faultline trace: its first value has no format "${TRACE_FORMAT}"`,
+        );
       }
       if (typeof header.version !== "number" || header.version > TRACE_VERSION) {
         throw new TraceFormatError(
@@ -132,7 +142,9 @@ export class TraceReader {
   private check(value: unknown): TraceRecord {
     const kind = (value as { record?: unknown })?.record;
     if (kind !== "op" && kind !== "event" && kind !== "footer") {
-      throw new TraceFormatError(`${this.path}: a value near byte ${this.bufferStart} is not a trace record`);
+      throw new TraceFormatError(
+        `${this.path}: a value near byte ${this.bufferStart} is not a trace record`,
+      );
     }
     return value as TraceRecord;
   }
@@ -172,7 +184,9 @@ export class TraceReader {
       const incomplete = (error as { incomplete?: boolean }).incomplete;
       if (!incomplete) {
         throw new TraceFormatError(
-          `${this.path}: corrupt data at byte ${this.bufferStart + consumed}: ${(error as Error).message}`,
+          `${this.path}: corrupt data at byte ${this.bufferStart + consumed}: ${
+            (error as Error).message
+          }`,
         );
       }
     }

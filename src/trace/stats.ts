@@ -53,7 +53,9 @@ export class OpStats {
   private last = -Infinity;
 
   /** Counts one completed op. */
-  add(record: Pick<OpRecord, "disk" | "op" | "length" | "result" | "start" | "end" | "fault">): void {
+  add(
+    record: Pick<OpRecord, "disk" | "op" | "length" | "result" | "start" | "end" | "fault">,
+  ): void {
     let disk = this.byDisk.get(record.disk);
     if (!disk) this.byDisk.set(record.disk, disk = emptyCounts());
     const moved = record.op === "read" || record.op === "write" ? record.length : 0;
@@ -63,7 +65,9 @@ export class OpStats {
       counts.bytes += moved;
       counts.errors += failed;
     }
-    if (record.fault) this.faults.set(record.fault.kind, (this.faults.get(record.fault.kind) ?? 0) + 1);
+    if (record.fault) {
+      this.faults.set(record.fault.kind, (this.faults.get(record.fault.kind) ?? 0) + 1);
+    }
     if (record.start < this.first) this.first = record.start;
     if (record.end > this.last) this.last = record.end;
   }
@@ -76,7 +80,9 @@ export class OpStats {
       bytes: types.reduce((sum, c) => sum + c.bytes, 0),
       errors: types.reduce((sum, c) => sum + c.errors, 0),
       byType: structuredClone(this.byType),
-      byDisk: Object.fromEntries([...this.byDisk].map(([disk, counts]) => [disk, structuredClone(counts)])),
+      byDisk: Object.fromEntries(
+        [...this.byDisk].map(([disk, counts]) => [disk, structuredClone(counts)]),
+      ),
       faults: Object.fromEntries(this.faults),
       duration: this.last > this.first ? this.last - this.first : 0,
     };

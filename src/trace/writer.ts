@@ -12,8 +12,8 @@ import { Packr } from "msgpackr";
 import { TraceError } from "./errors.ts";
 import {
   type EventRecord,
-  type HeaderFields,
   type FooterRecord,
+  type HeaderFields,
   type HeaderRecord,
   type OpRecord,
   TRACE_FORMAT,
@@ -82,7 +82,9 @@ export class TraceWriter {
 
   private push(packed: Uint8Array): void {
     if (this.batchLength + packed.length > this.batch.length) {
-      const bigger = new Uint8Array(Math.max(this.batch.length * 2, this.batchLength + packed.length));
+      const bigger = new Uint8Array(
+        Math.max(this.batch.length * 2, this.batchLength + packed.length),
+      );
       bigger.set(this.batch.subarray(0, this.batchLength));
       this.batch = bigger;
     }
@@ -112,14 +114,18 @@ export class TraceWriter {
    */
   async close(footer: Omit<FooterRecord, "record" | "ops">): Promise<void> {
     if (this.closed) return;
-    if (!this.failure) this.push(this.packr.pack({ record: "footer", ops: this.opCount, ...footer }));
+    if (!this.failure) {
+      this.push(this.packr.pack({ record: "footer", ops: this.opCount, ...footer }));
+    }
     this.closed = true;
     await this.flush();
     try {
       await this.file.sync();
     } catch { /* best effort: some file systems cannot sync */ }
     this.file.close();
-    if (this.failure) throw new TraceError(`writing trace ${this.path} failed: ${this.failure.message}`);
+    if (this.failure) {
+      throw new TraceError(`writing trace ${this.path} failed: ${this.failure.message}`);
+    }
   }
 
   private async writeAll(bytes: Uint8Array): Promise<void> {

@@ -73,7 +73,9 @@ export function parseSize(text: string): number {
 export function parseDuration(text: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*(us|ms|s|min|m|h)$/i.exec(text.trim());
   if (!match) {
-    throw new UnitError(`"${text}" is not a duration (expected a number with a unit, like 200ms or 5s)`);
+    throw new UnitError(
+      `"${text}" is not a duration (expected a number with a unit, like 200ms or 5s)`,
+    );
   }
   return Number.parseFloat(match[1]) * DURATION_UNITS_MS[match[2].toLowerCase()];
 }
