@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Packr, unpackMultiple } from "msgpackr";
+import { makePrivateDir } from "../util/tempdir.ts";
+import { TraceFormatError } from "./errors.ts";
+import { dataHash } from "./hash.ts";
+import { describeEnd, TraceReader } from "./reader.ts";
+import {
+  DATA_HASH,
+  type HeaderFields,
+  type OpRecord,
+  TRACE_FORMAT,
+  type TraceRecord,
+} from "./schema.ts";
+import { TraceWriter } from "./writer.ts";
+
+const header: HeaderFields = {
+  createdAt: "2026-11-25T00:00:00.000Z",
+  tool: { name: "faultline", version: "0.1.0" },
+  command: "test",
+  recordsData: true,
+  dataHash: DATA_HASH,
+  seed: 1,
+  faults: ["eio@3"],
+  disks: [{ node: "n", name: "vda", size: 1 << 20, base: { path: "/x.raw", sha256: "00" } }],
+};
+
+function opRecord(index: number): OpRecord {
+  const data = new Uint8Array(100 + index).fill(index & 0xff);
+  return {
+    record: "op",
+    index,
+    done: index + 1,
+    node: "n",
+    disk: "vda",
+    op: "write",
+    offset: index * 512,
+    length: data.length,
+    start: index,
+    end: index + 0.5,
+    result: "ok",
+    hash: dataHash(data),
+    data,
+  };
+}
+
+async function readAll(path: string): Promise<{ records: TraceRecord[]; reader: TraceReader }> {
+  const reader = await TraceReader.open(path);
+  const records: TraceRecord[] = [];
+  for await (const record of reader.records()) records.push(record);
+  return { records, reader };
+}
+
+async function writeTrace(path: string, ops: number): Promise<void> {
+  const writer = await TraceWriter.create(path, header);
+  for (let i = 0; i < ops; i++) {
+    writer.append(opRecord(i));
+    if (i % 10 === 0) {
+      writer.append({ record: "event", event: "note", at: i, time: i, text: `op ${i}` });
+    }
+  }
+  await writer.close({ duration: 5, endedAt: "2026-11-25T00:00:01.000Z", reason: "finished" });
+}
+
+Deno.test("a trace is plain msgpack that any reader decodes, and reads back complete", async () => {
+  await using dir = await makePrivateDir();
+  const path = join(dir.path, "t.trace");
+  await writeTrace(path, 50);
+  // Plain msgpack: a generic decoder without faultline's reader sees the same values.
+  const values = unpackMultiple(await Deno.readFile(path)) as Record<string, unknown>[];
+  assert.equal(values[0].format, TRACE_FORMAT);
+  assert.equal(values.at(-1)!.record, "footer");
+  const { records, reader } = await readAll(path);
+  assert.equal(reader.header.seed, 1);
+  assert.deepEqual(reader.header.faults, ["eio@3"]);
+  const ops = records.filter((r) => r.record === "op");
+  assert.equal(ops.length, 50);
+  assert.deepEqual(ops[7], opRecord(7));
+  assert.equal(reader.end.footer?.ops, 50);
+  assert.equal(describeEnd(path, reader.end), null);
+});
+
+Deno.test("a trace cut at a random byte reads up to its last complete value, and says so", async () => {
+  await using dir = await makePrivateDir();
+  const path = join(dir.path, "full.trace");
+  await writeTrace(path, 200);
+  const bytes = await Deno.readFile(path);
+  const { records: all } = await readAll(path);
+  let state = 12345;
+  const cuts = [bytes.length - 1, bytes.length - 2];
+  for (let i = 0; i < 40; i++) {
+    state = (state * 1103515245 + 12345) >>> 0;
+    cuts.push(200 + (state % (bytes.length - 200)));
+  }
+  for (const cut of cuts) {
+    const cutPath = join(dir.path, `cut-${cut}.trace`);
+    await Deno.writeFile(cutPath, bytes.subarray(0, cut));
+    const { records, reader } = await readAll(cutPath);
+    assert.deepEqual(
+      records,
+      all.slice(0, records.length),
+      `cut at ${cut}: a prefix of the records`,
+    );
+    assert.equal(reader.end.footer, null);
+    const warning = describeEnd(cutPath, reader.end);
+    assert.ok(warning, `cut at ${cut} is reported`);
+    if (reader.end.cutAt !== null) {
+      assert.match(warning, /was cut at byte \d+/);
+      assert.equal(reader.end.cutAt + reader.end.discardedBytes, cut);
+    } else {
+      assert.match(warning, /no footer/);
+    }
+  }
+});
+
+Deno.test("files that are not traces, or of a newer version, are refused with the reason", async () => {
+  await using dir = await makePrivateDir();
+  const packr = new Packr({ useRecords: false });
+  const cases: [string, Uint8Array, RegExp][] = [
+    ["empty", new Uint8Array(0), /holds no complete value/],
+    ["text", new TextEncoder().encode("hello world\n"), /not a faultline trace/],
+    ["other", packr.pack({ format: "something-else" }), /no format "faultline-trace"/],
+    ["newer", packr.pack({ record: "header", format: TRACE_FORMAT, version: 99 }), /version 99/],
+  ];
+  for (const [name, bytes, pattern] of cases) {
+    const path = join(dir.path, `${name}.trace`);
+    await Deno.writeFile(path, bytes);
+    await assert.rejects(
+      TraceReader.open(path),
+      (e: unknown) =>
+        e instanceof TraceFormatError && pattern.test(e.message) && e.message.includes(path),
+    );
+  }
+  await assert.rejects(TraceReader.open(join(dir.path, "missing.trace")), /cannot open trace/);
+
+  // Corruption in the middle names the byte.
+  const path = join(dir.path, "corrupt.trace");
+  await writeTrace(path, 20);
+  const bytes = await Deno.readFile(path);
+  const headerLength =
+    packr.pack({ record: "header", format: TRACE_FORMAT, version: 1, ...header }).length;
+  bytes.fill(0xc1, headerLength + 10, headerLength + 20); // 0xc1 is never used in msgpack
+  await Deno.writeFile(path, bytes);
+  await assert.rejects(
+    readAll(path),
+    (e: unknown) => e instanceof TraceFormatError && /byte \d+/.test(e.message),
+  );
+});
