@@ -1,0 +1,221 @@
+/**
+ * `faultline serve` as a process, under a real QEMU guest: the guest boots with its
+ * disk served over NBD, makes and writes an ext4 file system, and powers off; the
+ * trace holds its reads, writes and flushes, and `trace stats` counts them. Also:
+ * SIGINT closes the trace with its footer, SIGKILL leaves a trace that still reads.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makePrivateDir } from "../src/util/tempdir.ts";
+import { buildInitramfs, ensureBusybox, ensureKernel, parseResultLines } from "../src/vm/mod.ts";
+import { makeImage, qemuIo, qemuIoFailed, run, sha256File } from "./_helpers.ts";
+
+const MiB = 1024 * 1024;
+
+/** A `serve` process started with --json, and the line it printed on start. */
+interface ServeProcess {
+  child: Deno.ChildProcess;
+  started: { exports: { name: string; uri: string }[]; control: string; trace: string | null };
+  /** Everything it printed after the first line, once it exits. */
+  rest: Promise<string>;
+}
+
+async function startServe(args: string[]): Promise<ServeProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "mod.ts", "serve", "--json", ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`serve exited before it was ready: ${text}`);
+    text += value;
+  }
+  const newline = text.indexOf("\n");
+  const started = JSON.parse(text.slice(0, newline));
+  const rest = (async () => {
+    let more = text.slice(newline + 1);
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return more;
+      more += value;
+    }
+  })();
+  return { child, started, rest };
+}
+
+const [kernel, busybox] = await Promise.all([ensureKernel(), ensureBusybox()]);
+
+Deno.test("a guest booted on a disk served by `serve` makes and writes ext4; the trace and trace stats show it", async () => {
+  await using dir = await makePrivateDir("faultline-serve-guest-");
+  const image = await makeImage(join(dir.path, "disk.raw"), 64 * MiB);
+  const imageHash = await sha256File(image);
+  const trace = join(dir.path, "guest.trace");
+  const serve = await startServe([
+    "--image",
+    `vda=${image}`,
+    "--socket",
+    join(dir.path, "nbd.sock"),
+    "--trace",
+    trace,
+  ]);
+  let qemu: Deno.ChildProcess | undefined;
+  try {
+    const initrd = await buildInitramfs({
+      kernel,
+      busybox,
+      programs: ["/sbin/mke2fs"],
+      files: [{ hostPath: "/etc/mke2fs.conf", guestPath: "/etc/mke2fs.conf" }],
+      workload: [
+        "set -e",
+        "/sbin/mke2fs -q -F -t ext4 /dev/vda",
+        "mkdir -p /mnt/data",
+        "mount -t ext4 /dev/vda /mnt/data",
+        "echo 'written through the fault layer' > /mnt/data/hello.txt",
+        "sync /mnt/data/hello.txt",
+        "umount /mnt/data",
+        "report ack 1",
+      ].join("\n"),
+    });
+    const results = join(dir.path, "results.log");
+    qemu = new Deno.Command("qemu-system-x86_64", {
+      args: [
+        "-machine",
+        "q35",
+        "-m",
+        "256",
+        "-smp",
+        "1",
+        "-nodefaults",
+        "-display",
+        "none",
+        "-no-reboot",
+        "-kernel",
+        kernel.vmlinuz,
+        "-initrd",
+        initrd.path,
+        "-append",
+        "console=ttyS0 panic=-1 quiet",
+        "-serial",
+        `file:${join(dir.path, "console.log")}`,
+        "-serial",
+        `file:${results}`,
+        "-drive",
+        `file=${
+          serve.started.exports[0].uri
+        },format=raw,if=none,id=d0,cache=none,werror=report,rerror=report`,
+        "-device",
+        "virtio-blk-pci,drive=d0",
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const timer = setTimeout(() => qemu?.kill("SIGKILL"), 120_000);
+    const exited = await qemu.output();
+    clearTimeout(timer);
+    const lines = parseResultLines(await Deno.readTextFile(results)).lines.map((l) => l.text);
+    const consoleText = await Deno.readTextFile(join(dir.path, "console.log")).catch(() => "");
+    assert.equal(exited.code, 0, new TextDecoder().decode(exited.stderr));
+    assert.deepEqual(lines, ["phase boot", "phase workload", "ack 1", "exit 0"], consoleText);
+  } finally {
+    try {
+      qemu?.kill("SIGKILL");
+    } catch { /* exited */ }
+    serve.child.kill("SIGINT");
+  }
+  const status = await serve.child.status;
+  assert.equal(status.code, 0, "serve stops cleanly on SIGINT");
+  const stopped = JSON.parse((await serve.rest).trim().split("\n").at(-1)!);
+  assert.equal(stopped.stopped, "SIGINT");
+
+  const stats = await run(Deno.execPath(), [
+    "run",
+    "-A",
+    "mod.ts",
+    "trace",
+    "stats",
+    trace,
+    "--json",
+  ]);
+  assert.equal(stats.code, 0, stats.text);
+  const summary = JSON.parse(stats.stdout);
+  assert.equal(summary.complete, true, "SIGINT wrote the footer");
+  assert.ok(summary.byType.read.count > 0, "reads");
+  assert.ok(summary.byType.write.count > 10, "mkfs and the file wrote");
+  assert.ok(summary.byType.flush.count > 0, "ext4 flushed");
+  assert.deepEqual(summary.byType, stopped.stats.byType, "the trace counts what serve served");
+  assert.equal(await sha256File(image), imageHash, "the base image never changed");
+
+  // trace show --json prints one object per op, with the documented keys.
+  const show = await run(Deno.execPath(), [
+    "run",
+    "-A",
+    "mod.ts",
+    "trace",
+    "show",
+    trace,
+    "--json",
+  ]);
+  const first = JSON.parse(show.stdout.split("\n")[0]);
+  for (const key of ["index", "node", "disk", "op", "offset", "length", "result"]) {
+    assert.ok(key in first, key);
+  }
+});
+
+Deno.test("SIGKILL in the middle of serving leaves a trace that reads up to its last batch", async () => {
+  await using dir = await makePrivateDir("faultline-serve-kill-");
+  const image = await makeImage(join(dir.path, "disk.raw"), 8 * MiB);
+  const trace = join(dir.path, "killed.trace");
+  const serve = await startServe(["--image", image, "--trace", trace]);
+  const uri = serve.started.exports[0].uri;
+  const io = await qemuIo(uri, ["write -P 0x61 0 1M", "flush", "read 0 1M"]);
+  assert.equal(qemuIoFailed(io), false, io.text);
+  await new Promise((resolve) => setTimeout(resolve, 300)); // let a batch reach the file
+  serve.child.kill("SIGKILL");
+  await serve.child.status;
+  await serve.rest;
+  const stats = await run(Deno.execPath(), [
+    "run",
+    "-A",
+    "mod.ts",
+    "trace",
+    "stats",
+    trace,
+    "--json",
+  ]);
+  assert.equal(stats.code, 0, stats.text);
+  const summary = JSON.parse(stats.stdout);
+  assert.equal(summary.complete, false);
+  assert.match(stats.stderr, /warning: .*(no footer|was cut)/);
+  assert.ok(summary.byType.write.count >= 1);
+});
+
+Deno.test("serve refuses bad input with exit code 2 and one line naming it", async () => {
+  await using dir = await makePrivateDir("faultline-serve-bad-");
+  const image = await makeImage(join(dir.path, "disk.raw"), MiB);
+  const cases: [string[], RegExp][] = [
+    [["--image", join(dir.path, "missing.raw")], /missing\.raw does not exist/],
+    [["--image", image, "--fault", "melt@3"], /unknown fault kind "melt"/],
+    [["--image", image, "--fault", "power-loss@3"], /power-loss needs record or replay/],
+    [["--image", image, "--tcp", "0.0.0.0:10809"], /loopback only/],
+    [["--image", image, "--tcp", "nonsense"], /HOST:PORT/],
+    [["--image", image, "--image", image], /two images would be served as "disk"/],
+    [["--image", image, "--image", image, "--export", "x"], /--export names a single image/],
+    [[], /at least one --image/],
+  ];
+  for (const [args, pattern] of cases) {
+    const result = await run(Deno.execPath(), ["run", "-A", "mod.ts", "serve", ...args]);
+    assert.equal(
+      result.code,
+      args.includes("0.0.0.0:10809") ? 3 : 2,
+      `${args.join(" ")}: ${result.text}`,
+    );
+    assert.match(result.stderr, pattern);
+    assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+  }
+});
