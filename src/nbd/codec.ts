@@ -34,6 +34,15 @@ function setU64(dv: DataView, at: number, value: number): void {
   dv.setUint32(at + 4, value >>> 0);
 }
 
+/** A message for people as UTF-8 of at most the spec's 4096 bytes, cut between characters. */
+function encodeMessage(message: string): Uint8Array {
+  const bytes = encoder.encode(message);
+  if (bytes.length <= P.MAX_STRING) return bytes;
+  let end = P.MAX_STRING;
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--; // back off to the start of a cut character
+  return bytes.subarray(0, end);
+}
+
 function decodeString(bytes: Uint8Array, what: string): string {
   try {
     return decoder.decode(bytes);
@@ -94,7 +103,10 @@ export function decodeOptionHeader(bytes: Uint8Array): OptionHeader {
  * encodeOptionRequest(P.OPT_STRUCTURED_REPLY).length; // 16
  * ```
  */
-export function encodeOptionRequest(option: number, data = new Uint8Array(0)): Uint8Array {
+export function encodeOptionRequest(
+  option: number,
+  data: Uint8Array = new Uint8Array(0),
+): Uint8Array {
   const out = new Uint8Array(16 + data.length);
   const dv = view(out);
   dv.setBigUint64(0, P.OPTS_MAGIC);
@@ -136,7 +148,7 @@ export function encodeOptionReply(
  * ```
  */
 export function encodeOptionError(option: number, replyType: number, message: string): Uint8Array {
-  return encodeOptionReply(option, replyType, encoder.encode(message.slice(0, P.MAX_STRING)));
+  return encodeOptionReply(option, replyType, encodeMessage(message));
 }
 
 /** An option reply as a client decodes it (used by tests and clients). */
@@ -490,7 +502,7 @@ export function encodeStructuredError(
   error: number,
   message: string,
 ): Uint8Array {
-  const text = encoder.encode(message).subarray(0, P.MAX_STRING);
+  const text = encodeMessage(message);
   const { out, dv } = structuredChunk(
     cookieHigh,
     cookieLow,
