@@ -22,7 +22,7 @@ export class FaultLayer implements BlockBackend {
   constructor(
     private readonly next: BlockBackend,
     private readonly engine: FaultEngine,
-    private readonly options: { node?: string } = {},
+    private readonly options: { node?: string; name?: string } = {},
   ) {}
 
   get size(): number {
@@ -35,6 +35,7 @@ export class FaultLayer implements BlockBackend {
       index: op.index,
       node: this.options.node,
       disk: op.disk,
+      name: this.options.name,
       type: op.type,
       offset: op.offset,
       length: op.length,

@@ -17,7 +17,10 @@ import { type FaultEffect, type FaultPlan, PERSISTENT_KINDS, type Trigger } from
 export interface OpView {
   index: number;
   node?: string;
+  /** The disk's unique id in the run (its export name): faults in force are kept per id. */
   disk: string;
+  /** The disk's name in its node, when it differs from the id (triggers match it). */
+  name?: string;
   type: OpType;
   offset: number;
   length: number;
@@ -119,7 +122,7 @@ function passes(trigger: Trigger, op: OpView): boolean {
       return op.time >= trigger.afterMs;
     case "match":
       return (trigger.node === undefined || trigger.node === op.node) &&
-        (trigger.disk === undefined || trigger.disk === op.disk) &&
+        (trigger.disk === undefined || trigger.disk === (op.name ?? op.disk)) &&
         (trigger.type === undefined || trigger.type === op.type) &&
         (trigger.range === undefined ||
           (op.offset < trigger.range.end &&

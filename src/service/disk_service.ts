@@ -20,7 +20,7 @@ import { liveArguments, type LiveRequest } from "../fault/live.ts";
 import type { FaultPlan } from "../fault/types.ts";
 import type { NbdExport } from "../nbd/export.ts";
 import { type ListenAddress, NbdServer, type ServerEvent } from "../nbd/server.ts";
-import { completedOp } from "../trace/ops.ts";
+import { completedOp, diskKey } from "../trace/ops.ts";
 import { RecordingLayer } from "../trace/recorder.ts";
 import { DATA_HASH, type OpRecord, type TraceDisk } from "../trace/schema.ts";
 import { OpStats } from "../trace/stats.ts";
@@ -31,8 +31,12 @@ import { ServiceError } from "./errors.ts";
 
 /** A disk to serve. */
 export interface DiskSpec {
-  /** The export name. */
+  /** The disk's name (in the trace, and in fault triggers). */
   name: string;
+  /** The node it belongs to; the service's `node` when absent. */
+  node?: string;
+  /** The NBD export name, unique in the service (the control socket's `id`); `name` by default. */
+  exportName?: string;
   /** A raw image: the base under the overlay, or the file itself with `modifyImage`. */
   image: string;
   readOnly?: boolean;
@@ -163,8 +167,9 @@ export class DiskService implements FaultControlTarget {
     const names = new Set<string>();
     const sizes: number[] = [];
     for (const disk of options.disks) {
-      if (names.has(disk.name)) throw new ServiceError(`two disks are named "${disk.name}"`);
-      names.add(disk.name);
+      const id = disk.exportName ?? disk.name;
+      if (names.has(id)) throw new ServiceError(`two disks are exported as "${id}"`);
+      names.add(id);
       sizes.push(await checkRawImage(disk.image));
     }
 
@@ -175,7 +180,7 @@ export class DiskService implements FaultControlTarget {
         const disks: TraceDisk[] = [];
         for (const [i, disk] of options.disks.entries()) {
           disks.push({
-            node,
+            node: disk.node ?? node,
             name: disk.name,
             size: sizes[i],
             base: { path: disk.image, sha256: await sha256File(disk.image) },
@@ -214,14 +219,16 @@ export class DiskService implements FaultControlTarget {
       const stacks: BlockBackend[] = [];
       const exports: NbdExport[] = [];
       for (const disk of options.disks) {
-        const store = options.modifyImage ? ImageStore.open(disk.image) : OverlayStore.open({
-          base: disk.image,
-          scratchDir: options.scratchDir,
-          name: disk.name,
-        });
+        const id = disk.exportName ?? disk.name;
+        const diskNode = disk.node ?? node;
+        const store = options.modifyImage
+          ? ImageStore.open(disk.image)
+          : OverlayStore.open({ base: disk.image, scratchDir: options.scratchDir, name: id });
         cleanups.push(() => store.close());
-        const stack = new RecordingLayer(new FaultLayer(store, engine, { node }), {
-          node,
+        const faults = new FaultLayer(store, engine, { node: diskNode, name: disk.name });
+        const stack = new RecordingLayer(faults, {
+          node: diskNode,
+          disk: disk.name,
           clock,
           sinks,
           hashData: trace !== null,
@@ -229,7 +236,7 @@ export class DiskService implements FaultControlTarget {
           phase: options.phase,
         });
         stacks.push(stack);
-        exports.push({ name: disk.name, backend: stack, readOnly: disk.readOnly });
+        exports.push({ name: id, backend: stack, readOnly: disk.readOnly });
       }
 
       const server = await NbdServer.start({
@@ -259,7 +266,13 @@ export class DiskService implements FaultControlTarget {
 
   /** The export names, in order. */
   disks(): readonly string[] {
-    return this.options.disks.map((disk) => disk.name);
+    return this.options.disks.map((disk) => disk.exportName ?? disk.name);
+  }
+
+  /** The durability key ({@link diskKey}) of an export. */
+  private keyOf(exportName: string): string {
+    const disk = this.options.disks.find((d) => (d.exportName ?? d.name) === exportName);
+    return diskKey(disk?.node ?? this.options.node ?? "serve", disk?.name ?? exportName);
   }
 
   /** The run's clock. */
@@ -291,7 +304,7 @@ export class DiskService implements FaultControlTarget {
     const state = live
       ? liveArguments(disk, live.effect, live.remaining)
       : { id: disk, state: "none" };
-    const volatile = this.durability.counts(disk);
+    const volatile = this.durability.counts(this.keyOf(disk));
     return {
       ...state,
       active: this.engine.active(disk).map((fault) => ({ rule: fault.rule })),
@@ -324,7 +337,7 @@ export class DiskService implements FaultControlTarget {
       faults: summary.faults,
       connections: this.server.connectionCount,
       durability: Object.fromEntries(
-        this.disks().map((disk) => [disk, this.durability.counts(disk)]),
+        this.disks().map((disk) => [disk, this.durability.counts(this.keyOf(disk))]),
       ),
     };
   }

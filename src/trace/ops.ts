@@ -24,7 +24,19 @@ export function storedLength(record: OpRecord): number {
 }
 
 /**
- * The facts of an op record that the durability model needs.
+ * The key of a disk across a run: its node and its name.
+ *
+ * @example
+ * ```ts
+ * diskKey("db", "vda"); // "db/vda"
+ * ```
+ */
+export function diskKey(node: string, disk: string): string {
+  return `${node}/${disk}`;
+}
+
+/**
+ * The facts of an op record that the durability model needs (disks keyed by {@link diskKey}).
  *
  * @example
  * ```ts
@@ -36,7 +48,7 @@ export function completedOp(record: OpRecord): CompletedOp {
   return {
     index: record.index,
     done: record.done,
-    disk: record.disk,
+    disk: diskKey(record.node, record.disk),
     type: record.op,
     offset: record.offset,
     length: stored,

@@ -16,6 +16,8 @@ import type { OpRecord } from "./schema.ts";
 export interface RecorderOptions {
   /** The node the disk belongs to. */
   node: string;
+  /** The disk's name in its node, when it differs from the export name. */
+  disk?: string;
   /** The run's clock: `done` and times come from it. */
   clock: OpClock;
   /** Receive every record, in completion order. */
@@ -69,7 +71,7 @@ export class RecordingLayer implements BlockBackend {
       index: op.index,
       done: clock.arrivals,
       node,
-      disk: op.disk,
+      disk: this.options.disk ?? op.disk,
       op: op.type,
       offset: op.offset,
       length: op.length,
