@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { QmpClient } from "../qmp/client.ts";
 import { DiskService } from "../service/disk_service.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
-import { exportUri } from "./serve.ts";
+import { exportUri } from "../nbd/uri.ts";
 import { ensurePackages } from "./setup.ts";
 import { traceStatsCommand } from "./trace.ts";
 

@@ -11,6 +11,7 @@ import { parseFaultSpec } from "../fault/spec.ts";
 import { freshSeed } from "../fault/random.ts";
 import type { FaultRule } from "../fault/types.ts";
 import type { ListenAddress } from "../nbd/server.ts";
+import { exportUri } from "../nbd/uri.ts";
 import {
   DiskService,
   type DiskSpec,
@@ -88,15 +89,6 @@ export function parseServeFaults(specs: string[]): FaultRule[] {
     }
     return rule;
   });
-}
-
-/** The NBD URI of an export. */
-export function exportUri(address: ListenAddress, name: string): string {
-  return address.transport === "unix"
-    ? `nbd+unix:///${encodeURIComponent(name)}?socket=${address.path}`
-    : `nbd://${
-      address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname
-    }:${address.port}/${encodeURIComponent(name)}`;
 }
 
 /** Runs `serve` until a signal; returns the exit code. */

@@ -70,6 +70,8 @@ export interface DiskServiceOptions {
   /** The current phase of the run, for op records. */
   phase?: () => string | undefined;
   onEvent?: (event: ServiceEvent) => void;
+  /** Receives every op record as the op completes. */
+  onRecord?: (record: OpRecord) => void;
 }
 
 /** What the service reports; the CLI prints some of it with --verbose. */
@@ -215,6 +217,7 @@ export class DiskService implements FaultControlTarget {
         (record) => durability.complete(completedOp(record)),
       ];
       if (trace) sinks.push((record) => trace.append(record));
+      if (options.onRecord) sinks.push(options.onRecord);
 
       const stacks: BlockBackend[] = [];
       const exports: NbdExport[] = [];
