@@ -49,6 +49,12 @@ export { NbdError, NbdProtocolError, NbdServerError } from "./src/nbd/errors.ts"
 export type { NbdExport } from "./src/nbd/export.ts";
 export { type ListenAddress, NbdServer, type ServerEvent } from "./src/nbd/server.ts";
 export { QmpClient } from "./src/qmp/client.ts";
+export { type RunEvent, type RunOptions, type RunResult, runScenario } from "./src/run/run.ts";
+export type { OracleResult } from "./src/run/oracle.ts";
+export type { PhaseOutcome, Verdict } from "./src/run/verdict.ts";
+export { defineScenario, loadScenario, normalizeScenario } from "./src/scenario/load.ts";
+export { ScenarioError } from "./src/scenario/errors.ts";
+export type { Scenario, ScenarioInput } from "./src/scenario/schema.ts";
 export { DiskService, type DiskServiceOptions, type DiskSpec } from "./src/service/disk_service.ts";
 export { TraceError, TraceFormatError } from "./src/trace/errors.ts";
 export { describeEnd, type TraceEnd, TraceReader } from "./src/trace/reader.ts";
@@ -65,6 +71,6 @@ export { TraceWriter } from "./src/trace/writer.ts";
 export { VERSION } from "./src/version.ts";
 
 if (import.meta.main) {
-  const { main } = await import("./src/cli/main.ts");
-  Deno.exit(await main(Deno.args));
+  // No top-level await: scenario files import this module, and must not wait for the CLI to finish.
+  import("./src/cli/main.ts").then(({ main }) => main(Deno.args)).then((code) => Deno.exit(code));
 }

@@ -8,7 +8,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makePrivateDir } from "../src/util/tempdir.ts";
-import { buildInitramfs, ensureBusybox, ensureKernel, parseResultLines } from "../src/vm/mod.ts";
+import { buildInitramfs, ensureBusybox, ensureKernel } from "../src/vm/mod.ts";
+import { Vm } from "../src/vm/launcher.ts";
+import { decodeResultSectors, RESULTS_DISK_SIZE, RESULTS_SERIAL } from "../src/vm/results.ts";
 import { makeImage, qemuIo, qemuIoFailed, run, sha256File } from "./_helpers.ts";
 
 const MiB = 1024 * 1024;
@@ -63,69 +65,43 @@ Deno.test("a guest booted on a disk served by `serve` makes and writes ext4; the
     "--trace",
     trace,
   ]);
-  let qemu: Deno.ChildProcess | undefined;
   try {
     const initrd = await buildInitramfs({
       kernel,
       busybox,
       programs: ["/sbin/mke2fs"],
       files: [{ hostPath: "/etc/mke2fs.conf", guestPath: "/etc/mke2fs.conf" }],
-      workload: [
-        "set -e",
-        "/sbin/mke2fs -q -F -t ext4 /dev/vda",
-        "mkdir -p /mnt/data",
-        "mount -t ext4 /dev/vda /mnt/data",
-        "echo 'written through the fault layer' > /mnt/data/hello.txt",
-        "sync /mnt/data/hello.txt",
-        "umount /mnt/data",
-        "report ack 1",
-      ].join("\n"),
+      disks: [{ name: "vda" }],
+      phases: {
+        run: [
+          "set -e",
+          "/sbin/mke2fs -q -F -t ext4 /dev/disk/vda",
+          "mkdir -p /mnt/data",
+          "mount -t ext4 /dev/disk/vda /mnt/data",
+          "echo 'written through the fault layer' > /mnt/data/hello.txt",
+          "sync /mnt/data/hello.txt",
+          "umount /mnt/data",
+          "report ack 1",
+        ].join("\n"),
+      },
     });
-    const results = join(dir.path, "results.log");
-    qemu = new Deno.Command("qemu-system-x86_64", {
-      args: [
-        "-machine",
-        "q35",
-        "-m",
-        "256",
-        "-smp",
-        "1",
-        "-nodefaults",
-        "-display",
-        "none",
-        "-no-reboot",
-        "-kernel",
-        kernel.vmlinuz,
-        "-initrd",
-        initrd.path,
-        "-append",
-        "console=ttyS0 panic=-1 quiet",
-        "-serial",
-        `file:${join(dir.path, "console.log")}`,
-        "-serial",
-        `file:${results}`,
-        "-drive",
-        `file=${
-          serve.started.exports[0].uri
-        },format=raw,if=none,id=d0,cache=none,werror=report,rerror=report`,
-        "-device",
-        "virtio-blk-pci,drive=d0",
-      ],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const timer = setTimeout(() => qemu?.kill("SIGKILL"), 120_000);
-    const exited = await qemu.output();
-    clearTimeout(timer);
-    const lines = parseResultLines(await Deno.readTextFile(results)).lines.map((l) => l.text);
+    const results = await makeImage(join(dir.path, "results.raw"), RESULTS_DISK_SIZE);
+    await using vm = await Vm.start({
+      kernel: kernel.vmlinuz,
+      initrd: initrd.path,
+      phase: "run",
+      memoryBytes: 256 * MiB,
+      disks: [{ name: "vda", uri: serve.started.exports[0].uri }],
+      results: { name: RESULTS_SERIAL, uri: results },
+      qmpSocket: join(dir.path, "qmp.sock"),
+      rtcBase: "2026-01-01T00:00:00",
+    }, { consoleLog: join(dir.path, "console.log") });
+    const exit = await vm.wait(120_000);
+    const lines = decodeResultSectors(await Deno.readFile(results), 0).map((s) => s.line);
     const consoleText = await Deno.readTextFile(join(dir.path, "console.log")).catch(() => "");
-    assert.equal(exited.code, 0, new TextDecoder().decode(exited.stderr));
-    assert.deepEqual(lines, ["phase boot", "phase workload", "ack 1", "exit 0"], consoleText);
+    assert.equal(exit.how, "exited", exit.stderr);
+    assert.deepEqual(lines, ["phase boot", "phase run", "ack 1", "exit 0"], consoleText);
   } finally {
-    try {
-      qemu?.kill("SIGKILL");
-    } catch { /* exited */ }
     serve.child.kill("SIGINT");
   }
   const status = await serve.child.status;

@@ -12,7 +12,11 @@ import { NbdServerError } from "../nbd/errors.ts";
 import { QmpError } from "../qmp/errors.ts";
 import { ServiceError } from "../service/errors.ts";
 import { TraceFormatError } from "../trace/errors.ts";
+import { RunError } from "../run/errors.ts";
+import { ScenarioError } from "../scenario/errors.ts";
 import { UnitError } from "../util/units.ts";
+import { GuestImageError } from "../vm/guest_image_error.ts";
+import { VmError } from "../vm/launcher.ts";
 
 /** A mistake in how the command was called; printed with a hint to `--help`. */
 export class UsageError extends Error {
@@ -39,9 +43,21 @@ export const EXIT = { pass: 0, verdictFailed: 1, usage: 2, machinery: 3 } as con
 export function exitCodeOf(error: unknown): number {
   if (
     error instanceof UsageError || error instanceof FaultError || error instanceof UnitError ||
-    error instanceof ServiceError || error instanceof TraceFormatError
+    error instanceof ServiceError || error instanceof TraceFormatError ||
+    error instanceof ScenarioError ||
+    (error instanceof GuestImageError && error.usage)
   ) return EXIT.usage;
   return EXIT.machinery;
+}
+
+/** Errors whose message is the whole story: printed without a stack trace. */
+function isExpected(error: unknown): error is Error {
+  return error instanceof UsageError || error instanceof FaultError || error instanceof UnitError ||
+    error instanceof ServiceError || error instanceof TraceFormatError ||
+    error instanceof NbdServerError ||
+    error instanceof QmpError || error instanceof MachineryError ||
+    error instanceof ScenarioError ||
+    error instanceof RunError || error instanceof GuestImageError || error instanceof VmError;
 }
 
 /**
@@ -54,12 +70,7 @@ export function exitCodeOf(error: unknown): number {
  * ```
  */
 export function errorLine(error: unknown): string {
-  if (
-    error instanceof UsageError || error instanceof FaultError || error instanceof UnitError ||
-    error instanceof ServiceError || error instanceof TraceFormatError ||
-    error instanceof NbdServerError ||
-    error instanceof QmpError || error instanceof MachineryError
-  ) return `faultline: ${error.message}`;
+  if (isExpected(error)) return `faultline: ${error.message}`;
   return `faultline: internal error: ${
     error instanceof Error ? error.stack ?? error.message : String(error)
   }`;

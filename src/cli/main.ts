@@ -12,6 +12,7 @@ import { VERSION } from "../version.ts";
 import { demoCommand } from "./demo.ts";
 import { errorLine, EXIT, exitCodeOf } from "./errors.ts";
 import { faultCommand } from "./fault.ts";
+import { recordCommand } from "./record.ts";
 import { serveCommand } from "./serve.ts";
 import { setupCommand } from "./setup.ts";
 import { traceShowCommand, traceStatsCommand } from "./trace.ts";
@@ -126,6 +127,24 @@ function program(run: (work: () => Promise<number>) => void): Command {
     .option("--from <index>", "start at this op index", integer)
     .option("--limit <n>", "show at most this many lines", integer)
     .action((path, options) => run(() => traceShowCommand(path, options)));
+
+  root.command("record")
+    .description(
+      "run a scenario with every disk behind the fault layer; write the trace and judge the run",
+    )
+    .argument("<scenario>", "scenario file (.ts with a default export of defineScenario, or .json)")
+    .option("-o, --output <trace>", "trace file (default: NAME-DATE-TIME.trace here)")
+    .option(
+      "--no-data",
+      "record only hashes of written bytes (replays then cannot build crash states)",
+    )
+    .option("--json", "print one JSON object", false)
+    .option("-v, --verbose", "show the guests' consoles and result lines as they come", false)
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 the verdict passed, 1 it failed, 2 a scenario error, 3 the machinery failed.",
+    )
+    .action((path, options) => run(() => recordCommand(path, options)));
 
   root.command("setup")
     .description("install the Debian packages faultline needs (as root), or print the command")

@@ -96,7 +96,10 @@ export class ControlServer implements AsyncDisposable {
   private readonly handlers = new Set<Promise<void>>();
   private readonly accepting: Promise<void>;
 
-  private constructor(private readonly listener: Deno.Listener, private readonly options: ControlServerOptions) {
+  private constructor(
+    private readonly listener: Deno.Listener,
+    private readonly options: ControlServerOptions,
+  ) {
     this.accepting = this.acceptLoop();
   }
 
@@ -164,16 +167,23 @@ export class ControlServer implements AsyncDisposable {
   }
 
   private greeting(): JsonObject {
-    const [major, minor, micro] = this.options.version.split(".").map((n) => Number.parseInt(n) || 0);
+    const [major, minor, micro] = this.options.version.split(".").map((n) =>
+      Number.parseInt(n) || 0
+    );
     return {
-      QMP: { version: { qemu: { major, minor, micro }, package: `faultline ${this.options.version}` }, capabilities: [] },
+      QMP: {
+        version: { qemu: { major, minor, micro }, package: `faultline ${this.options.version}` },
+        capabilities: [],
+      },
     };
   }
 
   private async serve(client: Client): Promise<void> {
     const splitter = new MessageSplitter({ maxMessageBytes: 1 << 20 });
     try {
-      const greeting = this.options.upstream ? await this.options.upstream.greeting() : this.greeting();
+      const greeting = this.options.upstream
+        ? await this.options.upstream.greeting()
+        : this.greeting();
       if (!greeting) return;
       await this.send(client, greeting);
       const buffer = new Uint8Array(64 * 1024);
@@ -182,7 +192,8 @@ export class ControlServer implements AsyncDisposable {
         if (n === null) return;
         for (const message of splitter.push(buffer.subarray(0, n))) {
           const id = message.id;
-          const reply = (body: JsonObject) => this.send(client, id === undefined ? body : { ...body, id });
+          const reply = (body: JsonObject) =>
+            this.send(client, id === undefined ? body : { ...body, id });
           try {
             const result = await this.execute(message, client.negotiated);
             if (message.execute === "qmp_capabilities") client.negotiated = true;
@@ -198,10 +209,15 @@ export class ControlServer implements AsyncDisposable {
         }
       }
     } catch (error) {
-      if (!(error instanceof Deno.errors.BadResource) && !(error instanceof Deno.errors.ConnectionReset)) {
+      if (
+        !(error instanceof Deno.errors.BadResource) &&
+        !(error instanceof Deno.errors.ConnectionReset)
+      ) {
         // A client that sends what is not JSON gets the reason, then is disconnected.
         this.options.onEvent?.({ type: "client-error", message: (error as Error).message });
-        await this.send(client, { error: { class: "GenericError", desc: `JSON parse error: ${(error as Error).message}` } });
+        await this.send(client, {
+          error: { class: "GenericError", desc: `JSON parse error: ${(error as Error).message}` },
+        });
       }
     } finally {
       await client.sending;
@@ -211,7 +227,9 @@ export class ControlServer implements AsyncDisposable {
 
   private async execute(message: JsonObject, negotiated: boolean): Promise<unknown> {
     const command = message.execute;
-    if (typeof command !== "string") throw new CommandError("GenericError", "QMP input lacks member 'execute'");
+    if (typeof command !== "string") {
+      throw new CommandError("GenericError", "QMP input lacks member 'execute'");
+    }
     const args = message.arguments;
     if (args !== undefined && (typeof args !== "object" || args === null || Array.isArray(args))) {
       throw new CommandError("GenericError", "QMP input member 'arguments' must be an object");
@@ -219,12 +237,18 @@ export class ControlServer implements AsyncDisposable {
     const argsObject = (args ?? {}) as JsonObject;
     if (command === "qmp_capabilities") {
       if (negotiated) {
-        throw new CommandError("CommandNotFound", "Capabilities negotiation is already complete, command ignored");
+        throw new CommandError(
+          "CommandNotFound",
+          "Capabilities negotiation is already complete, command ignored",
+        );
       }
       return {};
     }
     if (!negotiated) {
-      throw new CommandError("CommandNotFound", "Expecting capabilities negotiation with 'qmp_capabilities'");
+      throw new CommandError(
+        "CommandNotFound",
+        "Expecting capabilities negotiation with 'qmp_capabilities'",
+      );
     }
     const { target, onEvent, upstream } = this.options;
     switch (command) {
@@ -263,12 +287,17 @@ export class ControlServer implements AsyncDisposable {
 
   /** The export name a client's `id` names: an export name, or an upstream device id. */
   private knownDisk(id: unknown): string {
-    if (typeof id !== "string") throw new CommandError("GenericError", "Parameter 'id' is missing or not a string");
+    if (typeof id !== "string") {
+      throw new CommandError("GenericError", "Parameter 'id' is missing or not a string");
+    }
     const disks = this.options.target.disks();
     if (disks.includes(id)) return id;
     const resolved = this.options.upstream?.resolveDisk(id);
     if (resolved !== undefined && disks.includes(resolved)) return resolved;
-    throw new CommandError("DeviceNotFound", `no disk '${id}' (this fault layer serves ${disks.join(", ")})`);
+    throw new CommandError(
+      "DeviceNotFound",
+      `no disk '${id}' (this fault layer serves ${disks.join(", ")})`,
+    );
   }
 }
 

@@ -1,15 +1,49 @@
 /**
  * The default guest image: an initramfs with a static busybox, the virtio modules, a
- * generated `/init` that mounts the given disks and runs the workload, and the `report`
- * command that writes to the results channel. Built deterministically (see `cpio.ts`) and
- * stored in the cache under its SHA-256, so a trace can name it and a replay can check it.
+ * generated `/init` that finds the disks by name, mounts them and runs one phase's script,
+ * and the `report` command that writes to the results disk. Built deterministically (see
+ * `cpio.ts`) and stored in the cache under its SHA-256, so a trace can name it and a replay
+ * can check it. One image serves every phase of a scenario (run, check, ...): the kernel
+ * command line picks the phase.
  *
- * What `/init` does, in order: mount proc, sysfs and devtmpfs; set the results channel
- * (`/dev/ttyS1`) raw and report `phase boot`; insmod the modules; wait for each disk's
- * device and mount it, then report `phase mounted`; report `phase workload` and run the
- * workload script with `/bin/sh` (stdin from /dev/null, stdout and stderr on the console);
- * report `exit CODE`; `sync`; `poweroff -f`. When a step fails it reports `error TEXT`
- * (and no `exit` line) and powers off.
+ * ## The guest contract (what the VM launcher relies on)
+ *
+ * Kernel command line: `faultline.phase=NAME` (with `console=ttyS0` for the console), where
+ * NAME is one of the image's phases ({@linkcode PHASE_NAME_PATTERN}). `/init` reads it from
+ * `/proc/cmdline`.
+ *
+ * Disks: every disk is a virtio-blk device whose serial is its name, such as
+ * `-drive file=...,format=raw,if=none,id=d0,werror=report,rerror=report
+ * -device virtio-blk-pci,drive=d0,serial=data` ({@linkcode DISK_NAME_PATTERN}: at most 20
+ * characters, virtio-blk's limit). After them, last, the results disk:
+ * `-device virtio-blk-pci,drive=results,serial=faultline-results`, 8 MiB of zeros (see
+ * `results.ts`). The order of the devices does not matter to the guest: `/init` reads each
+ * disk's serial from `/sys/block/vdX/serial` (an attribute of the virtio-blk driver, present
+ * in the Debian 6.1 cloud kernel) and links `/dev/disk/NAME` to its `/dev/vdX`.
+ *
+ * What `/init` does, in order: mount proc, sysfs and devtmpfs; insmod the modules; wait
+ * until the results disk and every named disk have appeared (`deviceTimeoutSeconds` in all,
+ * 10 by default) and link `/dev/disk/NAME`; set `FAULTLINE_RESULTS` and report `phase boot`;
+ * read the phase from the command line; mount every disk that has a mountpoint (on
+ * `/dev/disk/NAME`, the same mounts in every phase) and report `phase mounted` (only when it
+ * mounted something); export the environment; report `phase NAME`; run
+ * `/bin/sh /faultline/phase/NAME </dev/null` (stdout and stderr on the console); report
+ * `exit CODE`; `sync`; `poweroff -f`. A phase that is missing or unknown, a disk that does
+ * not appear and a mount that fails are reported as `error TEXT` (and no `exit` line), then
+ * the guest powers off. Without a results disk (or when modules fail to load) there is no
+ * channel: `/init` writes `faultline: error TEXT` on the console and powers off.
+ *
+ * The phase script runs in `/` with PATH=/sbin:/bin:/usr/sbin:/usr/bin, HOME=/root, the
+ * scenario's environment, LD_LIBRARY_PATH when host programs were added, and:
+ * - `FAULTLINE_PHASE`: the phase's name;
+ * - `FAULTLINE_RESULTS`: the results disk's device, such as `/dev/vdc`.
+ * Disks are at `/dev/disk/NAME` and at their mountpoints.
+ *
+ * `report KIND [ARGS...]` (`/bin/report`) writes the line `KIND ARGS...` to the results
+ * disk and returns once the host has acknowledged the write; see `results.ts` for the
+ * format. It exits 2 when the line is empty, holds a newline or is longer than 500 bytes,
+ * and 1 when the write fails. It also writes `faultline: LINE` on the console (measured
+ * under TCG: under 1 ms of the about 28 ms that a report takes).
  *
  * @module
  */
@@ -27,7 +61,12 @@ import {
   type KernelModule,
   resolveModules,
 } from "./kernel.ts";
-import { RESULTS_DEVICE } from "./results.ts";
+import {
+  RESULTS_DISK_SIZE,
+  RESULTS_LINE_MAX,
+  RESULTS_SECTOR_SIZE,
+  RESULTS_SERIAL,
+} from "./results.ts";
 
 /** The modules the default guest loads, in load order: virtio-blk over PCI. */
 export const GUEST_MODULES: readonly string[] = [
@@ -39,15 +78,49 @@ export const GUEST_MODULES: readonly string[] = [
   "virtio_blk",
 ];
 
-/** A disk that `/init` mounts before the workload runs. */
+/** A phase's name: lowercase letters, digits and `-`, starting with a letter, at most 31. */
+export const PHASE_NAME_PATTERN: RegExp = /^[a-z][a-z0-9-]{0,30}$/;
+
+/**
+ * A disk's name, which is also its virtio-blk serial: lowercase letters, digits, `_` and
+ * `-`, starting with a letter, at most 20 characters.
+ */
+export const DISK_NAME_PATTERN: RegExp = /^[a-z][a-z0-9_-]{0,19}$/;
+
+/** The kernel parameter that names the phase to run: `faultline.phase=NAME`. */
+export const PHASE_KERNEL_PARAM = "faultline.phase";
+
+/** Phase names that would read like the lines `/init` writes itself. */
+const RESERVED_PHASES = ["boot", "mounted"];
+
+/**
+ * The kernel command-line argument that selects a phase.
+ *
+ * @example
+ * ```ts
+ * phaseKernelArg("check"); // "faultline.phase=check"
+ * ```
+ */
+export function phaseKernelArg(phase: string): string {
+  if (!PHASE_NAME_PATTERN.test(phase)) {
+    throw usage(`phase: expected a name such as run or check, found ${describe(phase)}`);
+  }
+  return `${PHASE_KERNEL_PARAM}=${phase}`;
+}
+
+/**
+ * A disk of the guest, attached by the launcher as a virtio-blk device with
+ * `serial=NAME`; `/init` links it as `/dev/disk/NAME` and mounts it when it has a
+ * mountpoint.
+ */
 export interface GuestDisk {
-  /** The block device in the guest, such as `/dev/vda` (the first virtio-blk disk). */
-  device: string;
-  /** Where to mount it, such as `/mnt/data`; created if missing. */
-  mountpoint: string;
-  /** File system type for `mount -t`; `ext4` by default. */
+  /** The disk's name and virtio-blk serial, such as `data` ({@linkcode DISK_NAME_PATTERN}). */
+  name: string;
+  /** Where to mount it, such as `/mnt/data`; created if missing. Not mounted without one. */
+  mountpoint?: string;
+  /** File system type for `mount -t`; `ext4` by default. Only with a mountpoint. */
   fstype?: string;
-  /** Mount options for `mount -o`, such as `barrier=0,data=ordered`; none by default. */
+  /** Mount options for `mount -o`, such as `barrier=0,data=ordered`. Only with a mountpoint. */
   options?: string;
 }
 
@@ -61,23 +134,24 @@ export interface GuestFile {
   mode?: number;
 }
 
-/** What goes into the initramfs. Every field is optional. */
+/** What goes into the initramfs. Every field but `phases` is optional. */
 export interface InitramfsOptions {
+  /**
+   * The phases, by name ({@linkcode PHASE_NAME_PATTERN}; not `boot` or `mounted`): shell
+   * scripts run by busybox `sh`, stored as `/faultline/phase/NAME`, never interpolated into
+   * a command line. The kernel parameter `faultline.phase=NAME` picks the one to run; its
+   * exit code is reported as `exit CODE`. At least one.
+   */
+  phases: Readonly<Record<string, string>>;
   /** The kernel whose modules are used; `ensureKernel()` by default. */
   kernel?: Kernel;
   /** The busybox to use; `ensureBusybox()` by default. */
   busybox?: Busybox;
   /** Kernel modules to load (their dependencies are added); {@linkcode GUEST_MODULES} by default. */
   modules?: readonly string[];
-  /** Disks to mount before the workload, in order. */
+  /** The disks that the launcher attaches, by name; those with a mountpoint are mounted in order. */
   disks?: readonly GuestDisk[];
-  /**
-   * The workload: a shell script run by busybox `sh` as `/faultline/workload`. It is stored
-   * as a file, never interpolated into a command line. Its exit code is reported as
-   * `exit CODE`. Empty by default (exit 0).
-   */
-  workload?: string;
-  /** Environment variables for the workload. */
+  /** Environment variables for the phase scripts (not `FAULTLINE_*`). */
   env?: Readonly<Record<string, string>>;
   /** Host files to copy into the guest. */
   files?: readonly GuestFile[];
@@ -86,7 +160,7 @@ export interface InitramfsOptions {
    * (found from the ELF DT_NEEDED entries) and dynamic loader, such as `/usr/bin/sqlite3`.
    */
   programs?: readonly string[];
-  /** Seconds to wait for each disk's device to appear; 10 by default. */
+  /** Seconds to wait, in all, for the disks to appear; 10 by default. */
   deviceTimeoutSeconds?: number;
   /** The cache root; `cacheDir()` by default. */
   cacheRoot?: string;
@@ -107,12 +181,22 @@ export interface Initramfs {
   readonly busybox: Busybox;
   /** Modules it loads, in load order. */
   readonly modules: readonly string[];
+  /** Its phases, sorted: the values `faultline.phase=` may take. */
+  readonly phases: readonly string[];
   /** Guest paths of the host programs, libraries and files it carries, sorted. */
   readonly hostFiles: readonly string[];
 }
 
 /** Paths that the image itself uses; files and programs may not replace them. */
-const RESERVED = ["init", "bin/busybox", "bin/sh", "bin/report", "faultline", "lib/modules"];
+const RESERVED = [
+  "init",
+  "bin/busybox",
+  "bin/sh",
+  "bin/report",
+  "faultline",
+  "lib/modules",
+  "run/faultline",
+];
 /** Paths hidden by the mounts that `/init` makes. */
 const MOUNTED = ["proc", "sys", "dev"];
 
@@ -178,19 +262,19 @@ function checkGuestPath(value: unknown, field: string): string {
  *
  * @example
  * ```ts
- * validateInitramfsOptions({ disks: [{ device: "vda", mountpoint: "/mnt" }] });
- * // throws: initramfs option disks[0].device: expected a device path under /dev/, found "vda"
+ * validateInitramfsOptions({ phases: { run: "" }, disks: [{ name: "Data" }] });
+ * // throws: initramfs option disks[0].name: expected a disk name such as data (...), found "Data"
  * ```
  */
 export function validateInitramfsOptions(options: InitramfsOptions): void {
   expect(isObject(options), "options", "an object", options);
-  const o = options as Record<string, unknown>;
+  const o = options as unknown as Record<string, unknown>;
   const known = new Set([
+    "phases",
     "kernel",
     "busybox",
     "modules",
     "disks",
-    "workload",
     "env",
     "files",
     "programs",
@@ -200,6 +284,24 @@ export function validateInitramfsOptions(options: InitramfsOptions): void {
   ]);
   for (const key of Object.keys(o)) {
     expect(known.has(key), key, `one of ${[...known].join(", ")}`, key);
+  }
+  expect(isObject(o.phases), "phases", "an object of phase names to shell scripts", o.phases);
+  const phases = Object.entries(o.phases as Record<string, unknown>);
+  expect(phases.length > 0, "phases", "at least one phase, such as run", o.phases);
+  for (const [name, script] of phases) {
+    expect(
+      PHASE_NAME_PATTERN.test(name) && !RESERVED_PHASES.includes(name),
+      "phases",
+      "phase names such as run or check (lowercase letters, digits and -, at most 31; " +
+        "not boot or mounted)",
+      name,
+    );
+    expect(
+      typeof script === "string" && !script.includes("\0"),
+      `phases.${name}`,
+      "a shell script (a string without NUL)",
+      script,
+    );
   }
   if (o.modules !== undefined) {
     expect(Array.isArray(o.modules), "modules", "an array of module names", o.modules);
@@ -214,26 +316,46 @@ export function validateInitramfsOptions(options: InitramfsOptions): void {
   }
   if (o.disks !== undefined) {
     expect(Array.isArray(o.disks), "disks", "an array of disks", o.disks);
+    const names = new Set<string>();
     const mountpoints = new Set<string>();
     (o.disks as unknown[]).forEach((d, i) => {
       const at = `disks[${i}]`;
-      expect(isObject(d), at, "an object with device and mountpoint", d);
+      expect(isObject(d), at, "an object with a name", d);
       const disk = d as Record<string, unknown>;
       for (const key of Object.keys(disk)) {
         expect(
-          ["device", "mountpoint", "fstype", "options"].includes(key),
+          ["name", "mountpoint", "fstype", "options"].includes(key),
           `${at}.${key}`,
-          "one of device, mountpoint, fstype, options",
+          "one of name, mountpoint, fstype, options",
           key,
         );
       }
       expect(
-        typeof disk.device === "string" &&
-          /^\/dev\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(disk.device),
-        `${at}.device`,
-        "a device path under /dev/",
-        disk.device,
+        typeof disk.name === "string" && DISK_NAME_PATTERN.test(disk.name),
+        `${at}.name`,
+        "a disk name such as data (lowercase letters, digits, _ and -, at most 20: " +
+          "it is the virtio-blk serial)",
+        disk.name,
       );
+      expect(
+        disk.name !== RESULTS_SERIAL,
+        `${at}.name`,
+        `a name other than ${RESULTS_SERIAL} (the results disk)`,
+        disk.name,
+      );
+      expect(!names.has(disk.name as string), `${at}.name`, "a name used once", disk.name);
+      names.add(disk.name as string);
+      if (disk.mountpoint === undefined) {
+        for (const key of ["fstype", "options"]) {
+          expect(
+            disk[key] === undefined,
+            `${at}.${key}`,
+            "nothing on a disk without mountpoint (it is not mounted)",
+            disk[key],
+          );
+        }
+        return;
+      }
       const mountpoint = checkGuestPath(disk.mountpoint, `${at}.mountpoint`);
       expect(
         !underAny(mountpoint, [...MOUNTED, ...RESERVED, "bin", "sbin", "usr", "lib", "lib64"]),
@@ -266,18 +388,16 @@ export function validateInitramfsOptions(options: InitramfsOptions): void {
       }
     });
   }
-  if (o.workload !== undefined) {
-    expect(
-      typeof o.workload === "string" && !o.workload.includes("\0"),
-      "workload",
-      "a shell script (a string without NUL)",
-      o.workload,
-    );
-  }
   if (o.env !== undefined) {
     expect(isObject(o.env), "env", "an object of variable names to strings", o.env);
     for (const [name, value] of Object.entries(o.env as Record<string, unknown>)) {
       expect(/^[A-Za-z_][A-Za-z0-9_]*$/.test(name), `env`, "variable names such as NODE_ID", name);
+      expect(
+        !name.startsWith("FAULTLINE_"),
+        "env",
+        "names that do not start with FAULTLINE_ (the guest sets those)",
+        name,
+      );
       expect(
         typeof value === "string" && !value.includes("\0"),
         `env.${name}`,
@@ -367,6 +487,8 @@ function shellQuote(value: string): string {
 export interface InitPlan {
   /** Guest paths of the modules to insmod, in order. */
   modulePaths: readonly string[];
+  /** The names of the phases (the scripts are files, not part of `/init`). */
+  phases: readonly string[];
   disks: readonly GuestDisk[];
   env: Readonly<Record<string, string>>;
   /** Library directories for LD_LIBRARY_PATH; none when no programs were added. */
@@ -374,42 +496,97 @@ export interface InitPlan {
   deviceTimeoutSeconds: number;
 }
 
-/** Guest path of the workload script. */
-export const WORKLOAD_PATH = "/faultline/workload";
+/** Guest directory of the phase scripts: `/faultline/phase/NAME`. */
+export const PHASE_DIR = "/faultline/phase";
 /** Guest path of the `report` command. */
 export const REPORT_PATH = "/bin/report";
+/** Guest directory where `report` keeps its line counter (a tmpfs: the initramfs). */
+export const REPORT_STATE_DIR = "/run/faultline";
+
+const RESULTS_SECTORS = RESULTS_DISK_SIZE / RESULTS_SECTOR_SIZE;
 
 /**
  * The `report` command of the guest: `report KIND [ARGS...]` writes one line to the
- * results channel, such as `report ack 17`. A line may not contain a newline.
+ * results disk, such as `report ack 17`, and returns once the host has acknowledged the
+ * write. The line goes to sector N of `$FAULTLINE_RESULTS`, N counting the lines from 0:
+ * `${REPORT_STATE_DIR}/lines/N` is created with O_EXCL (shell noclobber) to claim it, so
+ * concurrent reporters get distinct sectors without a lock (busybox 1.35 has no `flock`
+ * applet). The sector is written by busybox `dd` with O_DIRECT; `ibs=512 obs=4096` because
+ * busybox `dd` allocates a page-aligned buffer only from 4096 bytes on, and with a
+ * misaligned one the kernel refuses O_DIRECT and `dd` silently writes through the page
+ * cache instead (a 4 KiB read-modify-write, sent only at the last close of the device).
  */
 export const REPORT_SCRIPT = `#!/bin/sh
-# report KIND [ARGS...]: writes one line to faultline's results channel, e.g. "report ack 17".
-if [ $# -eq 0 ]; then
+# report KIND [ARGS...]: writes one line to faultline's results disk, e.g. "report ack 17".
+# The line goes to sector N of $FAULTLINE_RESULTS (N counts lines from 0) as the line, "\\n"
+# and NUL bytes up to ${RESULTS_SECTOR_SIZE}, written with O_DIRECT: the host has it when report returns.
+# Only SIGKILL can stop a report between claiming its sector and writing it.
+trap '' HUP INT TERM
+state=${REPORT_STATE_DIR}
+console=/dev/console
+if [ $# -eq 0 ] || [ -z "$1" ]; then
   echo "usage: report KIND [ARGS...]" >&2
   exit 2
 fi
+line="$*"
 nl='
 '
-case "$*" in
+case "$line" in
 *"$nl"*)
   echo "report: a line must not contain a newline" >&2
   exit 2
   ;;
 esac
-printf '%s\\n' "$*" >"\${FAULTLINE_RESULTS:-${RESULTS_DEVICE}}"
+# \${#line} counts characters (or bytes): ${
+  RESULTS_LINE_MAX / 4
+} characters are at most ${RESULTS_LINE_MAX} bytes.
+if [ "\${#line}" -gt ${
+  RESULTS_LINE_MAX / 4
+} ] && [ "$(printf '%s' "$line" | wc -c)" -gt ${RESULTS_LINE_MAX} ]; then
+  echo "report: a line must be at most ${RESULTS_LINE_MAX} bytes" >&2
+  exit 2
+fi
+if [ -z "$FAULTLINE_RESULTS" ] || [ ! -d "$state/lines" ]; then
+  echo "report: no results disk (/init sets up FAULTLINE_RESULTS and $state)" >&2
+  exit 1
+fi
+# Claim sector N by creating $state/lines/N with O_EXCL (noclobber); $state/next is a hint.
+n=
+{ read -r n <"$state/next"; } 2>/dev/null
+case "$n" in '' | *[!0-9]*) n=0 ;; esac
+set -C
+while ! { true >"$state/lines/$n"; } 2>/dev/null; do
+  n=$((n + 1))
+  [ "$n" -lt ${RESULTS_SECTORS} ] || break
+done
+set +C
+if [ "$n" -ge ${RESULTS_SECTORS} ]; then
+  echo "report: the results disk is full (${RESULTS_SECTORS} lines)" >&2
+  exit 1
+fi
+echo "$((n + 1))" >"$state/next"
+# ibs=512 obs=4096: busybox dd page-aligns a buffer of 4096 bytes or more, which O_DIRECT
+# needs (with a misaligned one dd silently drops O_DIRECT); it still writes ${RESULTS_SECTOR_SIZE} bytes.
+if ! printf '%s\\n' "$line" | dd of="$FAULTLINE_RESULTS" ibs=${RESULTS_SECTOR_SIZE} obs=4096 count=1 \\
+  iflag=fullblock conv=sync,notrunc seek=$((n * ${RESULTS_SECTOR_SIZE})) oflag=seek_bytes,direct status=none; then
+  echo "report: cannot write line $n to $FAULTLINE_RESULTS" >&2
+  exit 1
+fi
+{ printf 'faultline: %s\\n' "$line" >"$console"; } 2>/dev/null
+exit 0
 `;
 
 /**
- * Renders the guest's `/init` shell script. Pure: the same plan gives the same text.
- * Every value from the plan is single-quoted; the workload is not part of it (it is
- * stored as {@linkcode WORKLOAD_PATH}).
+ * Renders the guest's `/init` shell script (the contract is in the module documentation).
+ * Pure: the same plan gives the same text. Every value from the plan is single-quoted; the
+ * phase scripts are not part of it (they are files in {@linkcode PHASE_DIR}).
  *
  * @example
  * ```ts
  * const init = renderInit({
  *   modulePaths: ["/lib/modules/6.1.0-56-cloud-amd64/virtio_blk.ko"],
- *   disks: [{ device: "/dev/vda", mountpoint: "/mnt" }],
+ *   phases: ["check", "run"],
+ *   disks: [{ name: "data", mountpoint: "/mnt/data" }, { name: "raw" }],
  *   env: {},
  *   libraryDirs: [],
  *   deviceTimeoutSeconds: 10,
@@ -417,6 +594,11 @@ printf '%s\\n' "$*" >"\${FAULTLINE_RESULTS:-${RESULTS_DEVICE}}"
  * ```
  */
 export function renderInit(plan: InitPlan): string {
+  const timeout = `${plan.deviceTimeoutSeconds}s`;
+  const tenths = Math.ceil(plan.deviceTimeoutSeconds * 10);
+  const names = [RESULTS_SERIAL, ...plan.disks.map((d) => d.name)].map(shellQuote);
+  const phases = [...plan.phases].sort();
+  const known = `(phases: ${phases.join(" ")})`;
   const lines = [
     "#!/bin/busybox sh",
     "# /init of a faultline guest, generated by src/vm/initramfs.ts.",
@@ -426,46 +608,85 @@ export function renderInit(plan: InitPlan): string {
     "mount -t proc proc /proc",
     "mount -t sysfs sysfs /sys",
     "mount -t devtmpfs devtmpfs /dev",
-    `export FAULTLINE_RESULTS=${RESULTS_DEVICE}`,
-    'stty -F "$FAULTLINE_RESULTS" raw -echo clocal',
+    `mkdir -p /dev/disk ${REPORT_STATE_DIR}/lines && echo 0 >${REPORT_STATE_DIR}/next`,
+    "# Before the results disk is found, errors can only go to the console.",
+    "console_halt() {",
+    '  echo "faultline: error $*" >/dev/console',
+    "  poweroff -f",
+    "  exit 1",
+    "}",
     "fail() {",
-    '  report error "$*"',
-    '  echo "faultline init: $*" >/dev/console',
+    '  report error "$*" || echo "faultline: error $*" >/dev/console',
     "  sync",
     "  poweroff -f",
     "  exit 1",
     "}",
-    "report phase boot",
   ];
   for (const path of plan.modulePaths) {
-    lines.push(`insmod ${shellQuote(path)} || fail ${shellQuote(`insmod ${path}`)}`);
+    lines.push(`insmod ${shellQuote(path)} || console_halt ${shellQuote(`insmod ${path}`)}`);
   }
-  if (plan.disks.length > 0) {
-    const tenths = Math.ceil(plan.deviceTimeoutSeconds * 10);
-    lines.push(
-      "wait_for_device() {",
-      "  i=0",
-      '  while [ ! -b "$1" ]; do',
-      `    i=$((i + 1)); [ "$i" -gt ${tenths} ] && return 1`,
-      "    sleep 0.1",
-      "  done",
-      "}",
-    );
-  }
-  for (const disk of plan.disks) {
-    const device = shellQuote(disk.device);
-    const mountpoint = shellQuote(disk.mountpoint);
+  lines.push(
+    "# Disks are found by their virtio-blk serial and linked as /dev/disk/NAME.",
+    "link_disks() {",
+    "  for s in /sys/block/vd*/serial; do",
+    '    [ -f "$s" ] || continue',
+    "    serial=",
+    '    read -r serial <"$s"',
+    "    dev=${s%/serial}",
+    "    dev=/dev/${dev##*/}",
+    '    case "$serial" in',
+    `    ${names.join(" | ")})`,
+    '      [ -b "$dev" ] && [ ! -e "/dev/disk/$serial" ] && ln -s "$dev" "/dev/disk/$serial"',
+    "      ;;",
+    "    esac",
+    "  done",
+    "}",
+    "i=0",
+    "while :; do",
+    "  link_disks",
+    "  missing=",
+    `  for name in ${names.join(" ")}; do`,
+    '    [ -L "/dev/disk/$name" ] || missing="${missing:-$name}"',
+    "  done",
+    '  [ -z "$missing" ] && break',
+    `  i=$((i + 1)); [ "$i" -gt ${tenths} ] && break`,
+    "  sleep 0.1",
+    "done",
+    `[ -L /dev/disk/${RESULTS_SERIAL} ] || console_halt ${
+      shellQuote(`no results disk (virtio-blk serial=${RESULTS_SERIAL}) after ${timeout}`)
+    }`,
+    `FAULTLINE_RESULTS=$(readlink /dev/disk/${RESULTS_SERIAL})`,
+    "export FAULTLINE_RESULTS",
+    'report phase boot || console_halt "cannot write to the results disk $FAULTLINE_RESULTS"',
+    "set -f",
+    "read -r cmdline </proc/cmdline",
+    "phase=",
+    "for word in $cmdline; do",
+    '  case "$word" in',
+    `  ${PHASE_KERNEL_PARAM}=*) phase=\${word#${PHASE_KERNEL_PARAM}=} ;;`,
+    "  esac",
+    "done",
+    "set +f",
+    'case "$phase" in',
+    `${phases.map(shellQuote).join(" | ")}) ;;`,
+    `'') fail ${shellQuote(`no ${PHASE_KERNEL_PARAM}= on the kernel command line ${known}`)} ;;`,
+    `*) fail "unknown phase $(printf '%.40s' "$phase") "${shellQuote(known)} ;;`,
+    "esac",
+    '[ -z "$missing" ] || fail "no disk $missing (virtio-blk serial=$missing) after ' +
+      `${timeout}"`,
+  );
+  const mounted = plan.disks.filter((d) => d.mountpoint !== undefined);
+  for (const disk of mounted) {
+    const device = shellQuote(`/dev/disk/${disk.name}`);
+    const mountpoint = shellQuote(disk.mountpoint!);
     const fstype = shellQuote(disk.fstype ?? "ext4");
     const options = disk.options ? ` -o ${shellQuote(disk.options)}` : "";
     lines.push(
-      `wait_for_device ${device} || fail ${
-        shellQuote(`no block device ${disk.device} after ${plan.deviceTimeoutSeconds}s`)
-      }`,
       `mkdir -p ${mountpoint} && mount -t ${fstype}${options} ${device} ${mountpoint} || ` +
-        `fail ${shellQuote(`cannot mount ${disk.device} on ${disk.mountpoint}`)}`,
+        `fail ${shellQuote(`cannot mount disk ${disk.name} on ${disk.mountpoint}`)}`,
     );
   }
-  if (plan.disks.length > 0) lines.push("report phase mounted");
+  if (mounted.length > 0) lines.push("report phase mounted");
   if (plan.libraryDirs.length > 0) {
     lines.push(`export LD_LIBRARY_PATH=${shellQuote(plan.libraryDirs.join(":"))}`);
   }
@@ -473,9 +694,10 @@ export function renderInit(plan: InitPlan): string {
     lines.push(`export ${name}=${shellQuote(plan.env[name])}`);
   }
   lines.push(
+    'export FAULTLINE_PHASE="$phase"',
     "cd /",
-    "report phase workload",
-    `/bin/sh ${WORKLOAD_PATH} </dev/null`,
+    'report phase "$phase"',
+    `/bin/sh "${PHASE_DIR}/$phase" </dev/null`,
     "code=$?",
     'report exit "$code"',
     "sync",
@@ -610,13 +832,20 @@ async function programClosure(
  * const kernel = await ensureKernel();
  * const initrd = await buildInitramfs({
  *   kernel,
- *   disks: [{ device: "/dev/vda", mountpoint: "/mnt/data" }],
- *   workload: "echo hello >/mnt/data/hello && sync /mnt/data/hello && report ack 1",
+ *   disks: [{ name: "data", mountpoint: "/mnt/data" }],
+ *   phases: {
+ *     run: "echo hello >/mnt/data/hello && sync /mnt/data/hello && report ack 1",
+ *     check: "[ -f /mnt/data/hello ] && report have 1",
+ *   },
  * });
- * // qemu-system-x86_64 -kernel ${kernel.vmlinuz} -initrd ${initrd.path} ...
+ * // qemu-system-x86_64 -kernel ${kernel.vmlinuz} -initrd ${initrd.path} \
+ * //   -append "console=ttyS0 panic=-1 quiet faultline.phase=run" \
+ * //   -drive file=data.raw,format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0,serial=data \
+ * //   -drive file=results.raw,format=raw,if=none,id=results,cache=none \
+ * //   -device virtio-blk-pci,drive=results,serial=faultline-results
  * ```
  */
-export async function buildInitramfs(options: InitramfsOptions = {}): Promise<Initramfs> {
+export async function buildInitramfs(options: InitramfsOptions): Promise<Initramfs> {
   validateInitramfsOptions(options);
   const debian = { cacheRoot: options.cacheRoot, signal: options.signal };
   const [kernel, busybox] = await Promise.all([
@@ -647,12 +876,15 @@ export async function buildInitramfs(options: InitramfsOptions = {}): Promise<In
     data: encoder.encode(REPORT_SCRIPT),
     mode: 0o755,
   });
-  entries.push({
-    type: "file",
-    path: WORKLOAD_PATH,
-    data: encoder.encode(options.workload ?? ""),
-    mode: 0o644,
-  });
+  const phases = Object.keys(options.phases).sort();
+  for (const name of phases) {
+    entries.push({
+      type: "file",
+      path: archivePath(`${PHASE_DIR}/${name}`),
+      data: encoder.encode(options.phases[name]),
+      mode: 0o644,
+    });
+  }
 
   const modulePaths = modules.map((m) => `/lib/modules/${kernel.version}/${m.name}.ko`);
   modules.forEach((m, i) => entries.push({ type: "file", path: modulePaths[i], data: m.data }));
@@ -682,13 +914,16 @@ export async function buildInitramfs(options: InitramfsOptions = {}): Promise<In
     if (!(options.programs ?? []).includes(guestPath)) libraryDirs.add(dirname(guestPath));
   }
   for (const disk of options.disks ?? []) {
-    if (!entries.some((e) => archivePath(e.path) === archivePath(disk.mountpoint))) {
-      entries.push({ type: "directory", path: archivePath(disk.mountpoint) });
+    if (disk.mountpoint === undefined) continue;
+    const mountpoint = archivePath(disk.mountpoint);
+    if (!entries.some((e) => archivePath(e.path) === mountpoint)) {
+      entries.push({ type: "directory", path: mountpoint });
     }
   }
 
   const init = renderInit({
     modulePaths,
+    phases,
     disks: options.disks ?? [],
     env: options.env ?? {},
     libraryDirs: [...libraryDirs].sort(),
@@ -715,6 +950,7 @@ export async function buildInitramfs(options: InitramfsOptions = {}): Promise<In
     kernel,
     busybox,
     modules: modules.map((m) => m.name),
+    phases,
     hostFiles: hostFiles.sort(),
   };
 }

@@ -7,11 +7,14 @@ import {
   buildInitramfs,
   GUEST_MODULES,
   type InitramfsOptions,
+  phaseKernelArg,
   renderInit,
   REPORT_SCRIPT,
+  REPORT_STATE_DIR,
   validateInitramfsOptions,
 } from "./initramfs.ts";
 import { ensureBusybox, ensureKernel } from "./kernel.ts";
+import { decodeResultSectors, RESULTS_DISK_SIZE } from "./results.ts";
 
 const [kernel, busybox] = await Promise.all([ensureKernel(), ensureBusybox()]);
 
@@ -47,107 +50,226 @@ function rejectsUsage(options: unknown, pattern: RegExp) {
 }
 
 Deno.test("initramfs: options are validated with the field, the expectation and the value", () => {
-  validateInitramfsOptions({});
+  const phases = { run: "report ack 1" };
+  validateInitramfsOptions({ phases });
   validateInitramfsOptions({
-    disks: [{ device: "/dev/vda", mountpoint: "/mnt/data", fstype: "ext4", options: "barrier=0" }],
+    phases: { run: "report ack 1", check: "", "after-crash2": "true" },
+    disks: [
+      { name: "data", mountpoint: "/mnt/data", fstype: "ext4", options: "barrier=0" },
+      { name: "raw_1" },
+    ],
     files: [{ hostPath: "/etc/hostname", guestPath: "/etc/hostname", mode: 0o600 }],
     programs: ["/usr/bin/sqlite3"],
     env: { NODE_ID: "1" },
-    workload: "report ack 1",
     deviceTimeoutSeconds: 5,
   });
+  rejectsUsage({}, /initramfs option phases: expected an object of phase names/);
+  rejectsUsage({ phases: {} }, /phases: expected at least one phase/);
+  rejectsUsage({ phases: { Run: "" } }, /phases: expected phase names .*, found "Run"/);
+  rejectsUsage({ phases: { boot: "" } }, /phases: expected phase names .*not boot/);
+  rejectsUsage({ phases: { ["a".repeat(32)]: "" } }, /phases: expected phase names/);
+  rejectsUsage({ phases: { run: 3 } }, /phases\.run: expected a shell script/);
+  rejectsUsage({ phases: { run: "a\0b" } }, /phases\.run: expected a shell script/);
+  rejectsUsage({ phases, workload: "" }, /initramfs option workload: expected one of/);
   rejectsUsage(
-    { disks: [{ device: "vda", mountpoint: "/mnt" }] },
-    /disks\[0\]\.device: expected a device path under \/dev\/, found "vda"/,
+    { phases, disks: [{ name: "Data", mountpoint: "/mnt" }] },
+    /disks\[0\]\.name: expected a disk name such as data .*, found "Data"/,
+  );
+  rejectsUsage({ phases, disks: [{ name: "a".repeat(21) }] }, /disks\[0\]\.name/);
+  rejectsUsage({ phases, disks: [{ name: "faultline-results" }] }, /the results disk/);
+  rejectsUsage(
+    { phases, disks: [{ name: "a" }, { name: "a" }] },
+    /disks\[1\]\.name: expected a name used once/,
+  );
+  rejectsUsage({ phases, disks: [{ device: "/dev/vda" }] }, /disks\[0\]\.device: expected one/);
+  rejectsUsage(
+    { phases, disks: [{ name: "a", fstype: "ext4" }] },
+    /disks\[0\]\.fstype: expected nothing on a disk without mountpoint/,
   );
   rejectsUsage(
-    { disks: [{ device: "/dev/vda", mountpoint: "mnt" }] },
+    { phases, disks: [{ name: "a", mountpoint: "mnt" }] },
     /disks\[0\]\.mountpoint: expected an absolute guest path/,
   );
+  rejectsUsage({ phases, disks: [{ name: "a", mountpoint: "/proc/x" }] }, /disks\[0\]\.mountpoint/);
   rejectsUsage(
-    { disks: [{ device: "/dev/vda", mountpoint: "/proc/x" }] },
+    { phases, disks: [{ name: "a", mountpoint: "/run/faultline/x" }] },
     /disks\[0\]\.mountpoint/,
   );
-  rejectsUsage({ disks: [{ device: "/dev/vda", mountpoint: "/mnt/a b" }] }, /without spaces/);
+  rejectsUsage({ phases, disks: [{ name: "a", mountpoint: "/mnt/a b" }] }, /without spaces/);
   rejectsUsage(
-    {
-      disks: [{ device: "/dev/vda", mountpoint: "/m" }, { device: "/dev/vdb", mountpoint: "/m/" }],
-    },
+    { phases, disks: [{ name: "a", mountpoint: "/m" }, { name: "b", mountpoint: "/m/" }] },
     /disks\[1\]\.mountpoint: expected a mountpoint used once/,
   );
   rejectsUsage(
-    { disks: [{ device: "/dev/vda", mountpoint: "/m", options: "a b" }] },
+    { phases, disks: [{ name: "a", mountpoint: "/m", options: "a b" }] },
     /disks\[0\]\.options/,
   );
-  rejectsUsage({ disks: [{ device: "/dev/vda", mountpoint: "/m", fstype: "EXT4;" }] }, /fstype/);
-  rejectsUsage({ disks: [{ device: "/dev/vda", mountpoint: "/m", size: 1 }] }, /disks\[0\]\.size/);
+  rejectsUsage({ phases, disks: [{ name: "a", mountpoint: "/m", fstype: "EXT4;" }] }, /fstype/);
+  rejectsUsage({ phases, disks: [{ name: "a", size: 1 }] }, /disks\[0\]\.size/);
   rejectsUsage(
-    { files: [{ hostPath: "/etc/hostname", guestPath: "/init" }] },
+    { phases, files: [{ hostPath: "/etc/hostname", guestPath: "/init" }] },
     /files\[0\]\.guestPath/,
   );
   rejectsUsage(
-    { files: [{ hostPath: "/etc/hostname", guestPath: "/bin/../x" }] },
+    { phases, files: [{ hostPath: "/etc/hostname", guestPath: "/faultline/phase/run" }] },
     /files\[0\]\.guestPath/,
   );
-  rejectsUsage({ programs: ["sqlite3"] }, /programs\[0\]: expected an absolute guest path/);
-  rejectsUsage({ env: { "A-B": "1" } }, /env: expected variable names/);
-  rejectsUsage({ workload: 3 }, /workload: expected a shell script/);
-  rejectsUsage({ modules: ["virtio blk"] }, /modules\[0\]/);
-  rejectsUsage({ deviceTimeoutSeconds: 0 }, /deviceTimeoutSeconds/);
-  rejectsUsage({ disk: [] }, /initramfs option disk: expected one of/);
+  rejectsUsage(
+    { phases, files: [{ hostPath: "/etc/hostname", guestPath: "/bin/../x" }] },
+    /files\[0\]\.guestPath/,
+  );
+  rejectsUsage({ phases, programs: ["sqlite3"] }, /programs\[0\]: expected an absolute guest path/);
+  rejectsUsage({ phases, env: { "A-B": "1" } }, /env: expected variable names/);
+  rejectsUsage({ phases, env: { FAULTLINE_PHASE: "x" } }, /env: expected names that do not start/);
+  rejectsUsage({ phases, modules: ["virtio blk"] }, /modules\[0\]/);
+  rejectsUsage({ phases, deviceTimeoutSeconds: 0 }, /deviceTimeoutSeconds/);
+  rejectsUsage({ phases, disk: [] }, /initramfs option disk: expected one of/);
+});
+
+Deno.test("initramfs: the phase kernel argument", () => {
+  assert.equal(phaseKernelArg("check"), "faultline.phase=check");
+  assert.throws(() => phaseKernelArg("a b"), /phase: expected a name/);
 });
 
 Deno.test("initramfs: /init quotes every value and is valid shell", async () => {
   const init = renderInit({
     modulePaths: ["/lib/modules/k/virtio_blk.ko"],
-    disks: [{ device: "/dev/vda", mountpoint: "/mnt/data", options: "barrier=0" }],
+    phases: ["run", "check"],
+    disks: [
+      { name: "data", mountpoint: "/mnt/data", options: "barrier=0" },
+      { name: "raw" },
+    ],
     env: { B: "it's $HOME `x`", A: "1" },
     libraryDirs: ["/lib/x86_64-linux-gnu"],
     deviceTimeoutSeconds: 2,
   });
   assert.ok(init.startsWith("#!/bin/busybox sh\n"));
-  assert.match(init, /^insmod '\/lib\/modules\/k\/virtio_blk\.ko' \|\| fail /m);
-  assert.match(init, /mount -t 'ext4' -o 'barrier=0' '\/dev\/vda' '\/mnt\/data'/);
+  assert.match(init, /^insmod '\/lib\/modules\/k\/virtio_blk\.ko' \|\| console_halt /m);
+  assert.match(init, /^ {4}'faultline-results' \| 'data' \| 'raw'\)$/m);
+  assert.match(init, /^ {2}for name in 'faultline-results' 'data' 'raw'; do$/m);
   assert.match(init, /\[ "\$i" -gt 20 \]/);
+  assert.match(init, /^'check' \| 'run'\) ;;$/m);
+  assert.match(init, /mount -t 'ext4' -o 'barrier=0' '\/dev\/disk\/data' '\/mnt\/data'/);
+  assert.ok(!init.includes("/dev/disk/raw'"), "a disk without mountpoint is not mounted");
   assert.match(init, /^export A='1'\nexport B='it'\\''s \$HOME `x`'$/m);
   assert.match(init, /^export LD_LIBRARY_PATH='\/lib\/x86_64-linux-gnu'$/m);
-  const tail = init.slice(init.indexOf("report phase workload"));
+  const tail = init.slice(init.indexOf("report phase mounted"));
   assert.equal(
-    tail,
-    "report phase workload\n/bin/sh /faultline/workload </dev/null\ncode=$?\n" +
+    tail.slice(tail.indexOf("export FAULTLINE_PHASE")),
+    'export FAULTLINE_PHASE="$phase"\ncd /\nreport phase "$phase"\n' +
+      '/bin/sh "/faultline/phase/$phase" </dev/null\ncode=$?\n' +
       'report exit "$code"\nsync\npoweroff -f\nexit 1\n',
   );
   await using dir = await makePrivateDir("faultline-init-test-");
   await Deno.writeTextFile(join(dir.path, "init"), init);
   const check = await run(busybox.path, ["sh", "-n", join(dir.path, "init")]);
   assert.equal(check.code, 0, check.stderr);
+  const bare = renderInit({
+    modulePaths: [],
+    phases: ["run"],
+    disks: [{ name: "raw" }],
+    env: {},
+    libraryDirs: [],
+    deviceTimeoutSeconds: 10,
+  });
+  assert.ok(!bare.includes("report phase mounted"), "no mounts, no phase mounted");
 });
 
-Deno.test("initramfs: report writes one line to the results channel", async () => {
+/** The report script with its state directory and console moved into `dir`. */
+async function hostReport(dir: string): Promise<{ script: string; env: Record<string, string> }> {
+  const script = join(dir, "report");
+  const text = REPORT_SCRIPT
+    .replace(`state=${REPORT_STATE_DIR}\n`, `state=${dir}/state\n`)
+    .replace("console=/dev/console\n", `console=${dir}/console\n`);
+  assert.notEqual(text, REPORT_SCRIPT);
+  await Deno.writeTextFile(script, text);
+  await Deno.mkdir(join(dir, "state", "lines"), { recursive: true });
+  await Deno.writeTextFile(join(dir, "state", "next"), "0\n");
+  const results = join(dir, "results.raw");
+  const file = await Deno.open(results, { create: true, write: true });
+  await file.truncate(RESULTS_DISK_SIZE);
+  file.close();
+  return { script, env: { FAULTLINE_RESULTS: results } };
+}
+
+Deno.test("initramfs: report writes each line as one sector, numbered from 0", async () => {
   await using dir = await makePrivateDir("faultline-report-test-");
-  const script = join(dir.path, "report");
-  const results = join(dir.path, "results");
-  await Deno.writeTextFile(script, REPORT_SCRIPT);
-  const env = { FAULTLINE_RESULTS: results };
+  const { script, env } = await hostReport(dir.path);
   let r = await run(busybox.path, ["sh", script, "ack", "17"], { env });
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(await Deno.readTextFile(results), "ack 17\n");
-  r = await run(busybox.path, ["sh", script, "have", "a\nb"], { env });
-  assert.equal(r.code, 2);
-  assert.match(r.stderr, /must not contain a newline/);
-  r = await run(busybox.path, ["sh", script], { env });
-  assert.equal(r.code, 2);
+  r = await run(busybox.path, ["sh", script, "have", "a  b"], { env });
+  assert.equal(r.code, 0, r.stderr);
+  const long = "x".repeat(496); // "ack " + 496 = 500 bytes: the longest line
+  r = await run(busybox.path, ["sh", script, "ack", long], { env });
+  assert.equal(r.code, 0, r.stderr);
+  const bytes = await Deno.readFile(env.FAULTLINE_RESULTS);
+  assert.deepEqual(decodeResultSectors(bytes, 0), [
+    { sector: 0, line: "ack 17" },
+    { sector: 1, line: "have a  b" },
+    { sector: 2, line: `ack ${long}` },
+  ]);
+  const sector0 = bytes.subarray(0, 512);
+  assert.deepEqual([...sector0.subarray(0, 7)], [...new TextEncoder().encode("ack 17\n")]);
+  assert.ok(sector0.subarray(7).every((b) => b === 0), "padded with NUL");
+  assert.equal(bytes[2 * 512 + 500], 0x0a);
+  assert.equal(await Deno.readTextFile(join(dir.path, "state", "next")), "3\n");
+  assert.equal(await Deno.readTextFile(join(dir.path, "console")), `faultline: ack ${long}\n`);
+
+  for (
+    const [args, pattern] of [
+      [["have", "a\nb"], /must not contain a newline/],
+      [["ack", "x".repeat(497)], /at most 500 bytes/],
+      [["ack", "é".repeat(249)], /at most 500 bytes/], // 502 bytes, 253 characters
+      [[], /usage: report KIND/],
+      [["", "x"], /usage: report KIND/],
+    ] as const
+  ) {
+    r = await run(busybox.path, ["sh", script, ...args], { env });
+    assert.equal(r.code, 2, `${args}: ${r.stderr}`);
+    assert.match(r.stderr, pattern);
+  }
+  r = await run(busybox.path, ["sh", script, "ack", "1"], { env: { FAULTLINE_RESULTS: "" } });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /no results disk/);
+  const after = decodeResultSectors(await Deno.readFile(env.FAULTLINE_RESULTS), 0);
+  assert.equal(after.length, 3, "a refused line takes no sector");
 });
 
-const workload = "echo 'hello' >/mnt/data/hello.txt\nsync /mnt/data/hello.txt\nreport ack 1\n";
+Deno.test("initramfs: concurrent reporters get distinct sectors with no gap", async () => {
+  await using dir = await makePrivateDir("faultline-report-test-");
+  const { script, env } = await hostReport(dir.path);
+  const codes = await Promise.all(
+    Array.from(
+      { length: 40 },
+      (_, k) => run(busybox.path, ["sh", script, "ack", String(k)], { env }),
+    ),
+  );
+  assert.deepEqual(
+    codes.map((c) => c.code),
+    codes.map(() => 0),
+    codes.map((c) => c.stderr).join(""),
+  );
+  const lines = decodeResultSectors(await Deno.readFile(env.FAULTLINE_RESULTS), 0);
+  assert.deepEqual(lines.map((l) => l.sector), Array.from({ length: 40 }, (_, k) => k));
+  assert.deepEqual(
+    lines.map((l) => Number(l.line.split(" ")[1])).sort((a, b) => a - b),
+    Array.from({ length: 40 }, (_, k) => k),
+  );
+});
+
+const phases = {
+  run: "echo 'hello' >/mnt/data/hello.txt\nsync /mnt/data/hello.txt\nreport ack 1\n",
+  check: "[ -f /mnt/data/hello.txt ] && report have 1\n",
+};
+const disks = [{ name: "data", mountpoint: "/mnt/data" }];
 
 Deno.test("initramfs: building twice gives the same bytes; other inputs, other bytes", async () => {
   await using dir = await makePrivateDir("faultline-initramfs-test-");
   const options: InitramfsOptions = {
     kernel,
     busybox,
-    disks: [{ device: "/dev/vda", mountpoint: "/mnt/data" }],
-    workload,
+    disks,
+    phases,
     programs: ["/usr/bin/sqlite3"],
     files: [{ hostPath: "/etc/os-release", guestPath: "/etc/os-release" }],
   };
@@ -159,23 +281,30 @@ Deno.test("initramfs: building twice gives the same bytes; other inputs, other b
   assert.deepEqual(await Deno.readFile(first.path), await Deno.readFile(second.path));
   const again = await buildInitramfs({ ...options, cacheRoot: join(dir.path, "a") });
   assert.deepEqual(again, first);
+  const reordered = await buildInitramfs({
+    ...options,
+    phases: { check: phases.check, run: phases.run },
+    cacheRoot: join(dir.path, "a"),
+  });
+  assert.equal(reordered.sha256, first.sha256, "the order of the phases does not matter");
   const other = await buildInitramfs({
     ...options,
-    workload: `${workload}exit 3\n`,
+    phases: { ...phases, run: `${phases.run}exit 3\n` },
     cacheRoot: join(dir.path, "a"),
   });
   assert.notEqual(other.sha256, first.sha256);
   assert.deepEqual(first.modules, [...GUEST_MODULES]);
+  assert.deepEqual(first.phases, ["check", "run"]);
 });
 
-Deno.test("initramfs: the archive holds busybox, modules, init, workload and the programs", async () => {
+Deno.test("initramfs: the archive holds busybox, modules, init, phases and the programs", async () => {
   await using dir = await makePrivateDir("faultline-initramfs-test-");
   const built = await buildInitramfs({
     kernel,
     busybox,
     cacheRoot: dir.path,
-    disks: [{ device: "/dev/vda", mountpoint: "/mnt/data" }],
-    workload,
+    disks: [...disks, { name: "raw" }],
+    phases,
     programs: ["/usr/bin/sqlite3"],
     modules: ["virtio_blk", "virtio_console"],
   });
@@ -191,7 +320,8 @@ Deno.test("initramfs: the archive holds busybox, modules, init, workload and the
       "bin/report",
       "dev/console",
       "init",
-      "faultline/workload",
+      "faultline/phase/run",
+      "faultline/phase/check",
       "mnt/data",
       "proc",
       "sys",
@@ -206,21 +336,23 @@ Deno.test("initramfs: the archive holds busybox, modules, init, workload and the
   assert.deepEqual(built.modules, ["virtio_ring", "virtio", "virtio_blk", "virtio_console"]);
   assert.ok(built.hostFiles.includes("/usr/bin/sqlite3"));
 
-  await run(busybox.path, ["cpio", "-i", "-d", "init", "faultline/workload", "bin/report"], {
-    cwd: dir.path,
-    input: archive,
-  });
-  assert.equal(await Deno.readTextFile(join(dir.path, "faultline/workload")), workload);
+  await run(
+    busybox.path,
+    ["cpio", "-i", "-d", "init", "faultline/phase/run", "faultline/phase/check", "bin/report"],
+    { cwd: dir.path, input: archive },
+  );
+  assert.equal(await Deno.readTextFile(join(dir.path, "faultline/phase/run")), phases.run);
+  assert.equal(await Deno.readTextFile(join(dir.path, "faultline/phase/check")), phases.check);
   assert.equal(await Deno.readTextFile(join(dir.path, "bin/report")), REPORT_SCRIPT);
   const init = await Deno.readTextFile(join(dir.path, "init"));
   const inserts = [...init.matchAll(/^insmod '[^']*\/([a-z_]+)\.ko'/gm)].map((m) => m[1]);
   assert.deepEqual(inserts, ["virtio_ring", "virtio", "virtio_blk", "virtio_console"]);
-  assert.ok(!init.includes("hello.txt"), "the workload is not interpolated into /init");
+  assert.ok(!init.includes("hello.txt"), "the phase scripts are not interpolated into /init");
 });
 
 Deno.test("initramfs: a missing host file or a non-ELF program is a usage error", async () => {
   await using dir = await makePrivateDir("faultline-initramfs-test-");
-  const common = { kernel, busybox, cacheRoot: dir.path };
+  const common = { kernel, busybox, cacheRoot: dir.path, phases: { run: "" } };
   await assert.rejects(
     buildInitramfs({ ...common, files: [{ hostPath: join(dir.path, "nope"), guestPath: "/x" }] }),
     (e: GuestImageError) =>

@@ -1,18 +1,25 @@
 /**
  * The guest side of faultline: the default guest image (a Debian cloud kernel and a
  * busybox initramfs built deterministically and cached by content hash), the cpio writer
- * it uses, Debian package fetching, and the guest-to-host results channel.
+ * it uses, Debian package fetching, and the guest-to-host results channel (a disk of its
+ * own). The guest contract (kernel arguments, disks by virtio-blk serial, environment,
+ * result lines) is documented in `initramfs.ts` and `results.ts`.
  *
  * @example
  * ```ts
- * import { buildInitramfs, ensureKernel } from "./src/vm/mod.ts";
+ * import { buildInitramfs, ensureKernel, phaseKernelArg, RESULTS_SERIAL } from "./src/vm/mod.ts";
  *
  * const kernel = await ensureKernel();
  * const initrd = await buildInitramfs({
  *   kernel,
- *   disks: [{ device: "/dev/vda", mountpoint: "/mnt/data" }],
- *   workload: "echo hi >/mnt/data/hi && sync /mnt/data/hi && report ack 1",
+ *   disks: [{ name: "data", mountpoint: "/mnt/data" }],
+ *   phases: {
+ *     run: "echo hi >/mnt/data/hi && sync /mnt/data/hi && report ack 1",
+ *     check: "[ -f /mnt/data/hi ] && report have 1",
+ *   },
  * });
+ * // boot with -append "console=ttyS0 ${phaseKernelArg("run")}", the disk attached with
+ * // serial=data, and last an 8 MiB results disk with serial=${RESULTS_SERIAL}.
  * ```
  *
  * @module
@@ -59,23 +66,37 @@ export {
 } from "./kernel.ts";
 export {
   buildInitramfs,
+  DISK_NAME_PATTERN,
   GUEST_MODULES,
   type GuestDisk,
   type GuestFile,
   type InitPlan,
   type Initramfs,
   type InitramfsOptions,
+  PHASE_DIR,
+  PHASE_KERNEL_PARAM,
+  PHASE_NAME_PATTERN,
+  phaseKernelArg,
   renderInit,
   REPORT_PATH,
   REPORT_SCRIPT,
+  REPORT_STATE_DIR,
   validateInitramfsOptions,
-  WORKLOAD_PATH,
 } from "./initramfs.ts";
 export {
+  decodeResultSectors,
   exitCodeOf,
   type ParsedResults,
+  parseResultLine,
   parseResultLines,
   type ResultKind,
   type ResultLine,
-  RESULTS_DEVICE,
+  type ResultLineHandler,
+  RESULTS_DISK_SIZE,
+  RESULTS_LINE_MAX,
+  RESULTS_SECTOR_SIZE,
+  RESULTS_SERIAL,
+  ResultsChannel,
+  type ResultsChannelOptions,
+  type ResultSector,
 } from "./results.ts";

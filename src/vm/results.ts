@@ -1,21 +1,47 @@
 /**
- * The guest-to-host results channel: lines of text that the guest writes to its second
- * serial port (`/dev/ttyS1`, QEMU's second `-serial`), such as `phase workload`, `ack 17`,
- * `have 17`, `exit 0`. A workload writes them with the guest's `report` command
- * (`report ack 17`); the generated `/init` writes the others itself: `phase boot` (the
- * channel is up), `phase mounted` (every disk is mounted; only when there are disks),
- * `phase workload` (the workload starts), `exit CODE` (its exit code), or `error TEXT` when
- * it cannot set the guest up (then no `exit` line follows).
+ * The guest-to-host results channel: lines of text such as `phase run`, `ack 17`,
+ * `have 17`, `exit 0`, carried by a disk of their own so that the host orders every line
+ * exactly against the disk operations of the run (design.md, "Durability oracle").
  *
- * A write to the emulated UART traps into QEMU at once, so a line reaches the host before
- * the guest's next instruction: an `ack` cannot overtake the disk operations issued after
- * it.
+ * ## The contract
+ *
+ * The launcher attaches, after every other disk, one more virtio-blk disk of
+ * {@linkcode RESULTS_DISK_SIZE} bytes (8 MiB, zeroed) with `serial=`{@linkcode RESULTS_SERIAL}
+ * (`faultline-results`). The guest's `report KIND [ARGS...]` command writes the line
+ * `KIND ARGS...` (at most {@linkcode RESULTS_LINE_MAX} bytes, no newline) as exactly one
+ * 512-byte sector: the line, `"\n"`, then NUL bytes, at sector N, where N counts the lines of
+ * the boot from 0. The write is O_DIRECT, a single 512-byte write at offset N * 512 (no read
+ * before it, no flush or FUA with it), and `report` returns only once the host has
+ * acknowledged it: a line reaches the host before any disk operation that the guest issues
+ * after `report` returned. Concurrent reporters claim distinct sectors, so their writes may
+ * arrive out of sector order; {@linkcode ResultsChannel} hands lines on in sector order.
+ *
+ * The lines that `/init` writes itself, in order: `phase boot` (the channel is up), `phase
+ * mounted` (every disk with a mountpoint is mounted; only when there is one), `phase NAME`
+ * (the phase script starts), `exit CODE` (its exit code); or `error TEXT` when the guest
+ * cannot be set up (then no `exit` line follows). A workload adds its own, such as `ack KEY`
+ * and `have KEY`. Grammar of a line: words separated by spaces, the first one the kind.
+ *
+ * On the host, {@linkcode ResultsChannel} is the block backend of that disk (it holds the
+ * 8 MiB in memory and calls back once per completed line), and
+ * {@linkcode decodeResultSectors} reads the lines out of an image of it.
  *
  * @module
  */
 
-/** The serial device of the results channel in the guest. */
-export const RESULTS_DEVICE = "/dev/ttyS1";
+import { type BlockBackend, BlockError, type BlockOp } from "../block/backend.ts";
+
+/** The virtio-blk serial of the results disk (`-device virtio-blk-pci,...,serial=`). */
+export const RESULTS_SERIAL = "faultline-results";
+
+/** Size of the results disk in bytes: 8 MiB, room for 16384 lines. */
+export const RESULTS_DISK_SIZE = 8 * 1024 * 1024;
+
+/** One line takes one sector of this many bytes. */
+export const RESULTS_SECTOR_SIZE = 512;
+
+/** The longest line `report` writes, in bytes (without its `"\n"`). */
+export const RESULTS_LINE_MAX = 500;
 
 /** Kinds of line that faultline itself writes or reads; a workload may write others. */
 export type ResultKind = "phase" | "ack" | "have" | "exit" | "error";
@@ -38,11 +64,28 @@ export interface ParsedResults {
 }
 
 /**
+ * One line of text as a {@linkcode ResultLine}, or undefined when it is blank. A CR at either
+ * end is dropped.
+ *
+ * @example
+ * ```ts
+ * parseResultLine("have  a b"); // { kind: "have", args: ["a", "b"], text: "have  a b" }
+ * parseResultLine("  "); // undefined
+ * ```
+ */
+export function parseResultLine(text: string): ResultLine | undefined {
+  const line = text.replace(/\r+$/, "").replace(/^\r+/, "");
+  const words = line.trim().split(/\s+/).filter((w) => w !== "");
+  if (words.length === 0) return undefined;
+  return { kind: words[0], args: words.slice(1), text: line };
+}
+
+/**
  * Splits results-channel text into lines (LF or CRLF), skipping empty ones.
  *
  * @example
  * ```ts
- * parseResultLines("phase workload\r\nack 1\nexit 0\n").lines.map((l) => l.kind);
+ * parseResultLines("phase run\r\nack 1\nexit 0\n").lines.map((l) => l.kind);
  * // ["phase", "ack", "exit"]
  * ```
  */
@@ -51,10 +94,8 @@ export function parseResultLines(text: string): ParsedResults {
   const rest = parts.pop() ?? "";
   const lines: ResultLine[] = [];
   for (const part of parts) {
-    const line = part.replace(/\r+$/, "").replace(/^\r+/, "");
-    const words = line.trim().split(/\s+/).filter((w) => w !== "");
-    if (words.length === 0) continue;
-    lines.push({ kind: words[0], args: words.slice(1), text: line });
+    const line = parseResultLine(part);
+    if (line) lines.push(line);
   }
   return { lines, rest };
 }
@@ -70,4 +111,174 @@ export function parseResultLines(text: string): ParsedResults {
 export function exitCodeOf(lines: readonly ResultLine[]): number | undefined {
   const line = lines.findLast((l) => l.kind === "exit" && /^\d+$/.test(l.args[0] ?? ""));
   return line ? Number(line.args[0]) : undefined;
+}
+
+/** A line of the results disk and the sector it is in. */
+export interface ResultSector {
+  /** Sector index on the results disk: the line's number, from 0. */
+  readonly sector: number;
+  /** The text up to the first `"\n"` or NUL. */
+  readonly line: string;
+}
+
+const decoder = new TextDecoder();
+
+function sectorIsEmpty(bytes: Uint8Array, start: number): boolean {
+  for (let i = start; i < start + RESULTS_SECTOR_SIZE; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+function sectorText(bytes: Uint8Array, start: number): string {
+  let end = start;
+  const limit = start + RESULTS_SECTOR_SIZE;
+  while (end < limit && bytes[end] !== 0x0a && bytes[end] !== 0) end++;
+  return decoder.decode(bytes.subarray(start, end));
+}
+
+/**
+ * The lines in a run of whole sectors of the results disk (such as the disk's image after the
+ * guest stopped, or the payload of one write): every sector that is not all zeros, with its
+ * text up to the first `"\n"` or NUL. Pure.
+ *
+ * @param bytes whole 512-byte sectors
+ * @param firstSector the sector index of `bytes[0]`
+ * @throws {RangeError} when `bytes` is not a whole number of sectors
+ *
+ * @example
+ * ```ts
+ * const disk = new Uint8Array(3 * 512);
+ * disk.set(new TextEncoder().encode("phase boot\n"), 0);
+ * disk.set(new TextEncoder().encode("ack 1\n"), 2 * 512);
+ * decodeResultSectors(disk, 0); // [{ sector: 0, line: "phase boot" }, { sector: 2, line: "ack 1" }]
+ * ```
+ */
+export function decodeResultSectors(bytes: Uint8Array, firstSector: number): ResultSector[] {
+  if (bytes.length % RESULTS_SECTOR_SIZE !== 0) {
+    throw new RangeError(
+      `results: ${bytes.length} bytes is not a whole number of ${RESULTS_SECTOR_SIZE}-byte sectors`,
+    );
+  }
+  const out: ResultSector[] = [];
+  for (let start = 0; start < bytes.length; start += RESULTS_SECTOR_SIZE) {
+    if (sectorIsEmpty(bytes, start)) continue;
+    out.push({ sector: firstSector + start / RESULTS_SECTOR_SIZE, line: sectorText(bytes, start) });
+  }
+  return out;
+}
+
+/**
+ * Called once per line of the results disk, in sector order, from inside the
+ * {@linkcode ResultsChannel.execute} call of the write that completed it (`op`), before the
+ * write is acknowledged to the guest.
+ */
+export type ResultLineHandler = (line: ResultLine, sector: number, op: BlockOp) => void;
+
+/** Options of a {@linkcode ResultsChannel}. */
+export interface ResultsChannelOptions {
+  /** Size of the disk in bytes, a multiple of 512; {@linkcode RESULTS_DISK_SIZE} by default. */
+  size?: number;
+}
+
+/**
+ * The results disk as a block backend, held in memory: reads return what was written; a
+ * write stores its bytes and then hands on every line that it completed, each exactly once
+ * and in sector order. The next line is the first sector that has not been handed on; while
+ * it is all zeros, lines in later sectors wait (a concurrent reporter claimed it and has not
+ * written it yet). A sector written again, such as by a page-sized read-modify-write of a
+ * guest that had no O_DIRECT, is not handed on again. A blank line takes its sector and is
+ * skipped. Flush and cache do nothing; trim and write-zeroes store zeros.
+ *
+ * @example
+ * ```ts
+ * const lines: string[] = [];
+ * const channel = new ResultsChannel((line) => lines.push(line.text));
+ * // serve `channel` as the disk with serial RESULTS_SERIAL; after the guest wrote
+ * // "phase boot\n" to sector 0, lines is ["phase boot"].
+ * ```
+ */
+export class ResultsChannel implements BlockBackend {
+  readonly size: number;
+  readonly #bytes: Uint8Array;
+  readonly #onLine: ResultLineHandler;
+  #next = 0;
+  #closed = false;
+
+  /**
+   * @param onLine receives each line once, in sector order
+   */
+  constructor(onLine: ResultLineHandler, options: ResultsChannelOptions = {}) {
+    const size = options.size ?? RESULTS_DISK_SIZE;
+    if (!Number.isSafeInteger(size) || size <= 0 || size % RESULTS_SECTOR_SIZE !== 0) {
+      throw new RangeError(`results: size ${size} is not a positive multiple of 512 bytes`);
+    }
+    this.size = size;
+    this.#bytes = new Uint8Array(size);
+    this.#onLine = onLine;
+  }
+
+  /** The sector of the next line to hand on: the number of sectors handed on so far. */
+  get nextSector(): number {
+    return this.#next;
+  }
+
+  execute(op: BlockOp): Promise<Uint8Array | undefined> {
+    try {
+      return Promise.resolve(this.#execute(op));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #execute(op: BlockOp): Uint8Array | undefined {
+    if (this.#closed) throw new BlockError("eshutdown", "the results disk is closed");
+    const { offset, length } = op;
+    if (
+      !Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 ||
+      length < 0 || offset + length > this.size
+    ) {
+      throw new BlockError(
+        "einval",
+        `${op.type} of ${length} bytes at ${offset} is outside the results disk (${this.size} bytes)`,
+      );
+    }
+    switch (op.type) {
+      case "read":
+        return this.#bytes.slice(offset, offset + length);
+      case "write": {
+        const data = op.data;
+        if (!data || data.length !== length) {
+          throw new BlockError(
+            "einval",
+            `write of ${length} bytes at ${offset} carries ${data?.length ?? 0} bytes`,
+          );
+        }
+        this.#bytes.set(data, offset);
+        this.#handOn(op);
+        return undefined;
+      }
+      case "trim":
+      case "write-zeroes":
+        this.#bytes.fill(0, offset, offset + length);
+        return undefined;
+      case "flush":
+      case "cache":
+        return undefined;
+    }
+  }
+
+  #handOn(op: BlockOp): void {
+    const sectors = this.size / RESULTS_SECTOR_SIZE;
+    while (this.#next < sectors) {
+      const start = this.#next * RESULTS_SECTOR_SIZE;
+      if (sectorIsEmpty(this.#bytes, start)) return;
+      const sector = this.#next++;
+      const line = parseResultLine(sectorText(this.#bytes, start));
+      if (line) this.#onLine(line, sector, op);
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    return Promise.resolve();
+  }
 }

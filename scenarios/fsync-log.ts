@@ -1,0 +1,37 @@
+/**
+ * An application that appends numbered records to a log on ext4, fsyncs after
+ * each, and acknowledges a record only after its fsync returned. The check
+ * reports every complete record it finds. Correct code: no acknowledged
+ * record may be lost, whatever the disk does before it reports success.
+ */
+import { defineScenario } from "../mod.ts";
+
+export default defineScenario({
+  name: "fsync-log",
+  description: "append, fsync, acknowledge: every acknowledged record survives",
+  nodes: {
+    app: {
+      disks: { data: { size: "32M", filesystem: "ext4", mount: "/data" } },
+      workload: `
+        payload=0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz
+        i=1
+        while [ "$i" -le 16 ]; do
+          printf 'record %d %s end\\n' "$i" "$payload" >>/data/log || exit 1
+          sync /data/log || exit 1          # busybox: sync FILE fsyncs it
+          report ack "$i"
+          i=$((i + 1))
+        done
+      `,
+      check: `
+        [ -f /data/log ] || exit 0
+        while read -r tag n payload end; do
+          if [ "$tag" = record ] && [ "$end" = end ] && [ "\${#payload}" -eq 72 ]; then
+            report have "$n"
+          fi
+        done </data/log
+      `,
+    },
+  },
+  expect: { noLostAcks: true },
+  timeouts: { run: "90s", check: "60s" },
+});

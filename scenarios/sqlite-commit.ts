@@ -1,0 +1,37 @@
+/**
+ * sqlite3 with `PRAGMA synchronous=FULL` commits numbered rows one transaction
+ * at a time and acknowledges each after COMMIT returned; the check lists the
+ * rows present. With FULL, a committed row survives any power loss.
+ */
+import { defineScenario } from "../mod.ts";
+
+export default defineScenario({
+  name: "sqlite-commit",
+  description: "sqlite3 synchronous=FULL: every acknowledged commit survives",
+  nodes: {
+    app: {
+      disks: { data: { size: "32M", filesystem: "ext4", mount: "/data" } },
+      programs: ["/usr/bin/sqlite3"],
+      workload: `
+        db=/data/kv.db
+        sqlite3 "$db" "PRAGMA journal_mode=DELETE; CREATE TABLE kv (k INTEGER PRIMARY KEY, v TEXT NOT NULL);" || exit 1
+        i=1
+        while [ "$i" -le 12 ]; do
+          sqlite3 "$db" "PRAGMA synchronous=FULL; BEGIN; INSERT INTO kv VALUES ($i, 'value $i'); COMMIT;" || exit 1
+          report ack "$i"
+          i=$((i + 1))
+        done
+      `,
+      check: `
+        db=/data/kv.db
+        [ -f "$db" ] || exit 0
+        sqlite3 "$db" "PRAGMA integrity_check;" | grep -qx ok || { echo "integrity check failed"; exit 2; }
+        for k in $(sqlite3 "$db" "SELECT k FROM kv ORDER BY k;"); do
+          report have "$k"
+        done
+      `,
+    },
+  },
+  expect: { noLostAcks: true },
+  timeouts: { run: "120s", check: "60s" },
+});

@@ -1,0 +1,131 @@
+/**
+ * `faultline record SCENARIO`: run a scenario with every disk behind the fault
+ * layer, record the trace, and judge the run.
+ *
+ * @module
+ */
+
+import { basename } from "node:path";
+import { OP_TYPES } from "../block/backend.ts";
+import { type RunEvent, type RunResult, runScenario } from "../run/run.ts";
+import { loadScenario } from "../scenario/load.ts";
+import { formatBytes, formatDuration } from "../util/units.ts";
+import { EXIT } from "./errors.ts";
+import { printStatsTable } from "./format.ts";
+import { withInterrupt } from "./interrupt.ts";
+
+/** Options of `record`. */
+export interface RecordOptions {
+  output?: string;
+  json: boolean;
+  verbose: boolean;
+  data: boolean;
+}
+
+/** A default trace name: the scenario's name and the time, in the current directory. */
+export function defaultTracePath(name: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "").replace("T", "-");
+  return `${name}-${stamp}.trace`;
+}
+
+/** Prints a run's progress to stderr: steps always (unless --json), the console and guest lines with --verbose. */
+export function progressPrinter(
+  options: { json: boolean; verbose: boolean },
+): (event: RunEvent) => void {
+  const started = performance.now();
+  const at = () => `${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s`;
+  return (event) => {
+    if (event.type === "step" && !options.json) {
+      console.error(`${at()}  ${event.step}${event.detail ? `: ${event.detail}` : ""}`);
+    } else if (event.type === "console" && options.verbose) {
+      Deno.stderr.writeSync(new TextEncoder().encode(event.text));
+    } else if (event.type === "guest" && options.verbose) {
+      console.error(
+        `${at()}  [${event.line.node}/${event.line.phase}] ${event.line.kind} ${
+          event.line.args.join(" ")
+        }`,
+      );
+    }
+  };
+}
+
+/** The JSON summary of a run (also used by replay). */
+export function runJson(result: RunResult): Record<string, unknown> {
+  return {
+    trace: result.trace,
+    ops: result.ops,
+    ...(result.oracle
+      ? {
+        oracle: {
+          acked: result.oracle.acked,
+          found: result.oracle.found,
+          lost: result.oracle.lost,
+          lostKeys: result.oracle.lostKeys,
+        },
+      }
+      : {}),
+    verdict: result.verdict,
+    timings: result.timings,
+    phases: result.outcomes.map(({ node, phase, exit, how, error, ms }) => ({
+      node,
+      phase,
+      exit,
+      how,
+      error,
+      ms,
+    })),
+    stats: result.stats,
+  };
+}
+
+/** Prints the text summary of a run (also used by replay). */
+export function printRun(result: RunResult): void {
+  const { timings } = result;
+  console.log(
+    `prepare ${formatDuration(timings.prepareMs)}, run ${formatDuration(timings.runMs)}, check ${
+      formatDuration(timings.checkMs)
+    }, total ${formatDuration(timings.totalMs)}` +
+      (timings.workloadFirstOpMs !== null
+        ? ` (workload's first op at ${formatDuration(timings.workloadFirstOpMs)})`
+        : ""),
+  );
+  for (const outcome of result.outcomes) {
+    const ended = outcome.how === "exited" ? `exit ${outcome.exit ?? "(none)"}` : outcome.how;
+    console.log(
+      `  ${outcome.phase.padEnd(5)} ${outcome.node}: ${ended} after ${formatDuration(outcome.ms)}${
+        outcome.error ? ` (${outcome.error})` : ""
+      }`,
+    );
+  }
+  console.log(
+    `ops: ${
+      OP_TYPES.filter((t) => result.ops[t] > 0).map((t) => `${t} ${result.ops[t]}`).join(", ")
+    }, ${formatBytes(result.stats.bytes)} moved`,
+  );
+  if (result.stats.ops > 0) printStatsTable(result.stats);
+  if (result.oracle) {
+    console.log(
+      `oracle: acked ${result.oracle.acked}, found ${result.oracle.found}, lost ${result.oracle.lost}`,
+    );
+  }
+  console.log(`verdict: ${result.verdict.pass ? "PASS" : "FAIL"}: ${result.verdict.reason}`);
+  console.log(`trace: ${result.trace}`);
+}
+
+/** Runs `record`. */
+export async function recordCommand(path: string, options: RecordOptions): Promise<number> {
+  const scenario = await loadScenario(path);
+  const trace = options.output ?? defaultTracePath(scenario.name || basename(path));
+  const result = await withInterrupt((signal) =>
+    runScenario({
+      scenario,
+      trace: { path: trace, keepData: options.data },
+      command: "record",
+      signal,
+      onEvent: progressPrinter(options),
+    })
+  );
+  if (options.json) console.log(JSON.stringify(runJson(result)));
+  else printRun(result);
+  return result.verdict.pass ? EXIT.pass : EXIT.verdictFailed;
+}

@@ -1,0 +1,66 @@
+/**
+ * The durability oracle of design.md: the keys a workload acknowledged
+ * (`ack KEY`) against the keys the check found (`have KEY`). Pure.
+ *
+ * @module
+ */
+
+/** A line from a guest, with where it stands among the ops. */
+export interface GuestLine {
+  node: string;
+  /** `run` or `check`. */
+  phase: string;
+  /** The first word (`ack`, `have`, `exit`, ...). */
+  kind: string;
+  args: readonly string[];
+  /** Ops that had arrived when the line arrived (the trace's `at`). */
+  at: number;
+}
+
+/** The oracle's counts, as design.md defines them. */
+export interface OracleResult {
+  /** Keys acknowledged before the cut (all of the run's acks when there is no cut). */
+  acked: number;
+  /** Acknowledged keys that the check found. */
+  found: number;
+  /** `acked - found`. */
+  lost: number;
+  /** The lost keys, in the order they were acknowledged (at most 20 listed). */
+  lostKeys: string[];
+}
+
+/**
+ * Compares acknowledged and found keys. With `cutAt`, an ack counts only if
+ * it arrived before op `cutAt` did (`at <= cutAt`); keys found but never
+ * acknowledged are allowed.
+ *
+ * @example
+ * ```ts
+ * durabilityOracle([
+ *   { node: "app", phase: "run", kind: "ack", args: ["1"], at: 10 },
+ *   { node: "app", phase: "check", kind: "have", args: ["2"], at: 99 },
+ * ]); // { acked: 1, found: 0, lost: 1, lostKeys: ["1"] }
+ * ```
+ */
+export function durabilityOracle(lines: readonly GuestLine[], cutAt?: number): OracleResult {
+  const key = (line: GuestLine) => `${line.node}:${line.args.join(" ")}`;
+  const acked: string[] = [];
+  const seen = new Set<string>();
+  for (const line of lines) {
+    if (line.phase !== "run" || line.kind !== "ack") continue;
+    if (cutAt !== undefined && line.at > cutAt) continue;
+    const k = key(line);
+    if (!seen.has(k)) {
+      seen.add(k);
+      acked.push(k);
+    }
+  }
+  const have = new Set(lines.filter((l) => l.phase === "check" && l.kind === "have").map(key));
+  const lost = acked.filter((k) => !have.has(k));
+  return {
+    acked: acked.length,
+    found: acked.length - lost.length,
+    lost: lost.length,
+    lostKeys: lost.slice(0, 20).map((k) => k.slice(k.indexOf(":") + 1)),
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * The verdict of a run against its scenario's expectations: exit codes,
+ * output patterns, the durability oracle and timeouts. Pure.
+ *
+ * @module
+ */
+
+import type { Scenario } from "../scenario/schema.ts";
+import type { OracleResult } from "./oracle.ts";
+
+/** How one boot of one node went. */
+export interface PhaseOutcome {
+  node: string;
+  phase: "run" | "check";
+  /** The exit code the guest reported, or null when it reported none. */
+  exit: number | null;
+  /** `exited`: QEMU ended by itself; `deadline`: killed at the phase's timeout; `aborted`: cut on purpose (a power loss). */
+  how: "exited" | "deadline" | "aborted";
+  /** An `error TEXT` line from the guest's init, when setting up failed. */
+  error: string | null;
+  /** The console text of this boot. */
+  console: string;
+  ms: number;
+}
+
+/** Pass or fail, with the reason in one sentence. */
+export interface Verdict {
+  pass: boolean;
+  reason: string;
+}
+
+function exitMatches(expected: number[] | "any", code: number): boolean {
+  return expected === "any" || expected.includes(code);
+}
+
+function describeExpected(expected: number[] | "any"): string {
+  return expected === "any" ? "any code" : expected.join(" or ");
+}
+
+/**
+ * Judges a run. `cut` marks a run whose run phase was cut on purpose (a power
+ * loss): its exit code is not judged.
+ *
+ * @example
+ * ```ts
+ * const verdict = judge(scenario, outcomes, oracle);
+ * if (!verdict.pass) console.log(verdict.reason);
+ * ```
+ */
+export function judge(
+  scenario: Scenario,
+  outcomes: readonly PhaseOutcome[],
+  oracle: OracleResult | null,
+): Verdict {
+  const { expect, timeouts } = scenario;
+  for (const outcome of outcomes) {
+    const where = `${outcome.phase} phase of ${outcome.node}`;
+    if (outcome.how === "deadline") {
+      const limit = outcome.phase === "run" ? timeouts.runMs : timeouts.checkMs;
+      return { pass: false, reason: `${where} timed out after ${Math.round(limit / 1000)} s` };
+    }
+    if (outcome.error) {
+      return { pass: false, reason: `${where}: the guest could not set up: ${outcome.error}` };
+    }
+    if (outcome.how === "aborted") continue;
+    if (outcome.exit === null) {
+      return { pass: false, reason: `${where}: the guest stopped without reporting an exit code` };
+    }
+    const expected = outcome.phase === "run" ? expect.workloadExit : expect.checkExit;
+    if (!exitMatches(expected, outcome.exit)) {
+      const what = outcome.phase === "run" ? "workload" : "check";
+      return {
+        pass: false,
+        reason: `${what} on ${outcome.node} exited ${outcome.exit}, expected ${
+          describeExpected(expected)
+        }`,
+      };
+    }
+  }
+  for (const output of expect.output) {
+    const pattern = new RegExp(output.pattern, output.flags);
+    const text = outcomes.filter((o) => o.phase === output.phase).map((o) => o.console).join("\n");
+    if (pattern.test(text) === output.absent) {
+      return {
+        pass: false,
+        reason: `the ${output.phase} output ${
+          output.absent ? "contains" : "lacks"
+        } /${output.pattern}/`,
+      };
+    }
+  }
+  if (expect.noLostAcks && oracle && oracle.lost > 0) {
+    return {
+      pass: false,
+      reason: `${oracle.lost} acknowledged key${oracle.lost > 1 ? "s" : ""} lost (${
+        oracle.lostKeys.join(", ")
+      }${
+        oracle.lost > oracle.lostKeys.length ? ", ..." : ""
+      }): acked ${oracle.acked}, found ${oracle.found}`,
+    };
+  }
+  const parts = [];
+  const run = outcomes.filter((o) => o.phase === "run" && o.how === "exited");
+  if (run.length > 0) {
+    parts.push(`workload exited ${[...new Set(run.map((o) => o.exit))].join(", ")}`);
+  }
+  const check = outcomes.filter((o) => o.phase === "check");
+  if (check.length > 0) {
+    parts.push(`check exited ${[...new Set(check.map((o) => o.exit))].join(", ")}`);
+  }
+  if (oracle && expect.noLostAcks) {
+    parts.push(`${oracle.found} of ${oracle.acked} acknowledged keys found`);
+  }
+  return { pass: true, reason: parts.join("; ") || "every expectation holds" };
+}

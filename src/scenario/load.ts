@@ -1,0 +1,299 @@
+/**
+ * Loading a scenario file (a TypeScript module whose default export is
+ * `defineScenario({...})`, or a JSON file), validating it once, and
+ * normalizing it. Every error names the file, the field path, what was
+ * expected and what was found.
+ *
+ * @module
+ */
+
+import { dirname, isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { z } from "zod";
+import { ScenarioError } from "./errors.ts";
+import {
+  type Expectations,
+  type Scenario,
+  SCENARIO_DEFAULTS,
+  type ScenarioDisk,
+  type ScenarioInput,
+  scenarioInputSchema,
+  type ScenarioNode,
+} from "./schema.ts";
+
+/** Renders a found value for an error message. */
+function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (typeof value === "string") {
+    return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
+  }
+  if (Array.isArray(value)) return "an array";
+  if (value instanceof RegExp) return String(value);
+  if (value === null) return "null";
+  return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return "(top level)";
+  return path.map((key, i) =>
+    typeof key === "number" ? `[${key}]` : `${i > 0 ? "." : ""}${String(key)}`
+  ).join("");
+}
+
+/** One line per issue: `field: expected ..., found ...`. */
+function issueLine(issue: z.core.$ZodIssue, input: unknown): string {
+  const found = valueAt(input, issue.path);
+  switch (issue.code) {
+    case "unrecognized_keys":
+      return `${fieldPath(issue.path)}: unknown field${issue.keys.length > 1 ? "s" : ""} ${
+        issue.keys.map((k) => `"${k}"`).join(", ")
+      }`;
+    case "invalid_type":
+      return `${fieldPath(issue.path)}: expected ${issue.expected}, found ${describe(found)}`;
+    case "invalid_union":
+      return `${fieldPath(issue.path)}: expected ${
+        issue.path.at(-2) === "disks"
+          ? "a disk with size (and filesystem, mount) or with image"
+          : "one of the allowed forms"
+      }, found ${describe(found)}`;
+    case "invalid_value":
+      return `${fieldPath(issue.path)}: expected one of ${
+        issue.values.map((v) => JSON.stringify(v)).join(", ")
+      }, found ${describe(found)}`;
+    default: {
+      const message = issue.message.startsWith("expected")
+        ? issue.message
+        : `expected ${issue.message}`;
+      return `${fieldPath(issue.path)}: ${message}, found ${describe(found)}`;
+    }
+  }
+}
+
+/**
+ * Validates scenario content and normalizes it. `source` names the file in
+ * errors; relative paths in the scenario are resolved against `baseDir`.
+ *
+ * @throws {ScenarioError} listing every problem, each with its field path.
+ * @example
+ * ```ts
+ * const scenario = await normalizeScenario(input, { source: "scenarios/x.json", baseDir: "scenarios" });
+ * ```
+ */
+export async function normalizeScenario(
+  input: unknown,
+  options: { source: string; baseDir: string },
+): Promise<Scenario> {
+  const parsed = scenarioInputSchema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => issueLine(issue, input));
+    throw new ScenarioError(`${options.source}: ${lines.join(`\n${options.source}: `)}`);
+  }
+  const value = parsed.data;
+  const problems: string[] = [];
+  const hostPath = (path: string) => isAbsolute(path) ? path : resolve(options.baseDir, path);
+  const mustExist = async (path: string, field: string, what: string) => {
+    try {
+      const info = await Deno.stat(path);
+      if (!info.isFile) {
+        problems.push(
+          `${field}: expected ${what}, found ${JSON.stringify(path)}, which is not a file`,
+        );
+      }
+    } catch {
+      problems.push(
+        `${field}: expected ${what}, found ${JSON.stringify(path)}, which does not exist`,
+      );
+    }
+  };
+
+  const nodes: ScenarioNode[] = [];
+  for (const name of Object.keys(value.nodes).sort()) {
+    const input = value.nodes[name];
+    const at = `nodes.${name}`;
+    const disks: ScenarioDisk[] = [];
+    const mounts = new Set<string>();
+    for (const [diskName, disk] of Object.entries(input.disks)) {
+      const diskAt = `${at}.disks.${diskName}`;
+      if (disk.mount) {
+        if (mounts.has(disk.mount)) {
+          problems.push(`${diskAt}.mount: ${disk.mount} is mounted twice`);
+        }
+        mounts.add(disk.mount);
+      }
+      if ("image" in disk) {
+        const image = hostPath(disk.image);
+        await mustExist(image, `${diskAt}.image`, "an image file");
+        disks.push({
+          name: diskName,
+          kind: "image",
+          image,
+          fstype: disk.fstype ?? "ext4",
+          mount: disk.mount ?? null,
+          mountOptions: disk.mountOptions ?? null,
+        });
+      } else {
+        if (disk.filesystem === "none" && disk.mount) {
+          problems.push(`${diskAt}.mount: a disk with filesystem "none" cannot be mounted`);
+        }
+        if (disk.size % 512 !== 0 || disk.size < 1024 * 1024) {
+          problems.push(
+            `${diskAt}.size: expected at least 1M and a multiple of 512 bytes, found ${disk.size} bytes`,
+          );
+        }
+        disks.push({
+          name: diskName,
+          kind: "filesystem",
+          sizeBytes: disk.size,
+          filesystem: disk.filesystem ?? "ext4",
+          mkfsOptions: disk.mkfsOptions ?? [],
+          mount: disk.mount ?? null,
+          mountOptions: disk.mountOptions ?? null,
+        });
+      }
+    }
+    for (const [i, program] of (input.programs ?? []).entries()) {
+      await mustExist(program, `${at}.programs[${i}]`, "a program on this machine");
+    }
+    const files = (input.files ?? []).map((file) => ({
+      host: hostPath(file.host),
+      guest: file.guest,
+    }));
+    for (const [i, file] of files.entries()) {
+      await mustExist(file.host, `${at}.files[${i}].host`, "a file");
+    }
+    nodes.push({
+      name,
+      memoryBytes: input.memory ?? SCENARIO_DEFAULTS.memoryBytes,
+      disks,
+      programs: input.programs ?? [],
+      files,
+      env: input.env ?? {},
+      workload: input.workload,
+      check: input.check ?? null,
+    });
+  }
+
+  const expect: Expectations = {
+    workloadExit: normalizeExit(value.expect?.workload?.exit),
+    checkExit: normalizeExit(value.expect?.check?.exit),
+    output: (value.expect?.output ?? []).map((o) => ({
+      phase: o.phase,
+      pattern: o.pattern instanceof RegExp ? o.pattern.source : o.pattern,
+      flags: o.pattern instanceof RegExp ? o.pattern.flags : "m",
+      absent: o.absent ?? false,
+    })),
+    noLostAcks: value.expect?.noLostAcks ?? false,
+  };
+  for (const [i, o] of expect.output.entries()) {
+    try {
+      new RegExp(o.pattern, o.flags);
+    } catch (error) {
+      problems.push(
+        `expect.output[${i}].pattern: expected a regular expression, found ${
+          describe(o.pattern)
+        } (${(error as Error).message})`,
+      );
+    }
+  }
+  if (expect.noLostAcks && nodes.every((n) => n.check === null)) {
+    problems.push(
+      "expect.noLostAcks: expected a node with a check that reports `have KEY`, found no check",
+    );
+  }
+  if (problems.length > 0) {
+    throw new ScenarioError(`${options.source}: ${problems.join(`\n${options.source}: `)}`);
+  }
+
+  return {
+    name: value.name,
+    description: value.description ?? "",
+    source: options.source,
+    nodes,
+    expect,
+    timeouts: {
+      bootMs: value.timeouts?.boot ?? SCENARIO_DEFAULTS.bootMs,
+      runMs: value.timeouts?.run ?? SCENARIO_DEFAULTS.runMs,
+      checkMs: value.timeouts?.check ?? SCENARIO_DEFAULTS.checkMs,
+    },
+  };
+}
+
+function normalizeExit(exit: number | number[] | "any" | undefined): number[] | "any" {
+  if (exit === undefined) return [0];
+  if (exit === "any") return "any";
+  return Array.isArray(exit) ? exit : [exit];
+}
+
+/**
+ * Loads a scenario file: a TypeScript module (its default export) or JSON.
+ *
+ * @throws {ScenarioError} naming the file and what is wrong with it.
+ * @example
+ * ```ts
+ * const scenario = await loadScenario("scenarios/fsync-log.ts");
+ * ```
+ */
+export async function loadScenario(path: string): Promise<Scenario> {
+  const absolute = resolve(path);
+  try {
+    const info = await Deno.stat(absolute);
+    if (!info.isFile) {
+      throw new ScenarioError(`${path}: expected a scenario file, found a directory`);
+    }
+  } catch (error) {
+    if (error instanceof ScenarioError) throw error;
+    throw new ScenarioError(`${path}: no such scenario file`);
+  }
+  let input: unknown;
+  if (/\.json$/i.test(path)) {
+    const text = await Deno.readTextFile(absolute);
+    try {
+      input = JSON.parse(text);
+    } catch (error) {
+      throw new ScenarioError(`${path}: not valid JSON: ${(error as Error).message}`);
+    }
+  } else if (/\.(ts|js|mts|mjs)$/i.test(path)) {
+    let module: { default?: unknown };
+    try {
+      module = await import(pathToFileURL(absolute).href);
+    } catch (error) {
+      throw new ScenarioError(
+        `${path}: the module does not load: ${(error as Error).message.split("\n")[0]}`,
+      );
+    }
+    if (module.default === undefined) {
+      throw new ScenarioError(
+        `${path}: expected a default export (export default defineScenario({...})), found none`,
+      );
+    }
+    input = module.default;
+  } else {
+    throw new ScenarioError(`${path}: expected a .ts or .json scenario file`);
+  }
+  return await normalizeScenario(input, { source: path, baseDir: dirname(absolute) });
+}
+
+/**
+ * Declares a scenario with types, so that an editor completes and checks it.
+ * It returns its argument: validation happens when the file is loaded.
+ *
+ * @example
+ * ```ts
+ * export default defineScenario({
+ *   name: "fsync-log",
+ *   nodes: { app: { disks: { data: { size: "64M", mount: "/data" } }, workload: "..." } },
+ * });
+ * ```
+ */
+export function defineScenario(scenario: ScenarioInput): ScenarioInput {
+  return scenario;
+}

@@ -1,0 +1,186 @@
+/**
+ * What a scenario file may say (the input schema, validated with zod), and the
+ * normalized scenario it becomes: plain data with sizes in bytes and durations
+ * in milliseconds, stored in every trace's header so that a replay never needs
+ * the file.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { parseDuration, parseSize } from "../util/units.ts";
+
+const NAME = /^[a-z][a-z0-9-]{0,19}$/;
+const DISK_NAME = /^[a-z][a-z0-9_-]{0,19}$/;
+
+/** A size: bytes as a number, or a string such as `64M`. */
+const size = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
+  if (typeof value === "number") return value;
+  try {
+    const bytes = parseSize(value);
+    if (bytes > 0) return bytes;
+  } catch { /* reported below */ }
+  ctx.addIssue({ code: "custom", message: `expected a size like 64M` });
+  return z.NEVER;
+});
+
+/** A duration: milliseconds as a number, or a string such as `30s`. */
+const duration = z.union([z.number().positive(), z.string()]).transform((value, ctx) => {
+  if (typeof value === "number") return value;
+  try {
+    return parseDuration(value);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "expected a duration like 30s" });
+    return z.NEVER;
+  }
+});
+
+const guestPath = z.string().regex(
+  /^\/[A-Za-z0-9._/-]*$/,
+  "expected an absolute guest path like /data",
+);
+const exitCodes = z.union([
+  z.literal("any"),
+  z.number().int().min(0).max(255),
+  z.array(z.number().int().min(0).max(255)).min(1),
+]);
+
+const mountOptions = z.string().regex(
+  /^[A-Za-z0-9_=,.:+/@-]*$/,
+  "expected mount options like barrier=0,data=ordered",
+);
+
+const filesystemDisk = z.strictObject({
+  size,
+  /** `none`: a blank disk of zeroes. */
+  filesystem: z.enum(["ext4", "ext3", "ext2", "none"]).optional(),
+  mkfsOptions: z.array(z.string()).optional(),
+  mount: guestPath.optional(),
+  mountOptions: mountOptions.optional(),
+});
+
+const imageDisk = z.strictObject({
+  image: z.string().min(1),
+  mount: guestPath.optional(),
+  fstype: z.string().regex(/^[a-z0-9_.]+$/, "expected a file system type like ext4").optional(),
+  mountOptions: mountOptions.optional(),
+});
+
+const node = z.strictObject({
+  memory: size.optional(),
+  disks: z.record(
+    z.string().regex(DISK_NAME, "expected a disk name like data or vdb"),
+    z.union([filesystemDisk, imageDisk]),
+  )
+    .refine(
+      (disks) => !("faultline-results" in disks),
+      "the disk name faultline-results is reserved",
+    ),
+  programs: z.array(
+    z.string().startsWith("/", "expected an absolute host path like /usr/bin/sqlite3"),
+  ).optional(),
+  files: z.array(z.strictObject({ host: z.string().min(1), guest: guestPath })).optional(),
+  env: z.record(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected a variable name"),
+    z.string(),
+  ).optional(),
+  workload: z.string(),
+  check: z.string().optional(),
+});
+
+const outputExpectation = z.strictObject({
+  phase: z.enum(["run", "check"]),
+  pattern: z.union([z.string(), z.instanceof(RegExp)]),
+  absent: z.boolean().optional(),
+});
+
+/** The schema of a scenario file's content. */
+export const scenarioInputSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "expected a name like fsync-log"),
+  description: z.string().optional(),
+  nodes: z.record(z.string().regex(NAME, "expected a node name like app or db1"), node)
+    .refine((nodes) => Object.keys(nodes).length > 0, "expected at least one node"),
+  expect: z.strictObject({
+    workload: z.strictObject({ exit: exitCodes.optional() }).optional(),
+    check: z.strictObject({ exit: exitCodes.optional() }).optional(),
+    output: z.array(outputExpectation).optional(),
+    noLostAcks: z.boolean().optional(),
+  }).optional(),
+  timeouts: z.strictObject({
+    boot: duration.optional(),
+    run: duration.optional(),
+    check: duration.optional(),
+  }).optional(),
+});
+
+/** What a scenario file says, as its author writes it (what `defineScenario` takes). */
+export type ScenarioInput = z.input<typeof scenarioInputSchema>;
+
+/** A disk of a node, normalized. */
+export type ScenarioDisk =
+  | {
+    name: string;
+    kind: "filesystem";
+    sizeBytes: number;
+    filesystem: "ext4" | "ext3" | "ext2" | "none";
+    mkfsOptions: string[];
+    mount: string | null;
+    mountOptions: string | null;
+  }
+  | {
+    name: string;
+    kind: "image";
+    /** Absolute path on the host (relative paths are resolved against the scenario's directory). */
+    image: string;
+    fstype: string;
+    mount: string | null;
+    mountOptions: string | null;
+  };
+
+/** A node (one VM), normalized. */
+export interface ScenarioNode {
+  name: string;
+  memoryBytes: number;
+  disks: ScenarioDisk[];
+  programs: string[];
+  files: { host: string; guest: string }[];
+  env: Record<string, string>;
+  workload: string;
+  check: string | null;
+}
+
+/** An output expectation, normalized: a regular expression's source and flags. */
+export interface OutputExpectation {
+  phase: "run" | "check";
+  pattern: string;
+  flags: string;
+  absent: boolean;
+}
+
+/** What must hold, normalized. */
+export interface Expectations {
+  workloadExit: number[] | "any";
+  checkExit: number[] | "any";
+  output: OutputExpectation[];
+  /** The durability oracle: no key acknowledged in the run is missing from the check's `have` lines. */
+  noLostAcks: boolean;
+}
+
+/** A scenario as faultline runs it: plain data, stored in the trace header. */
+export interface Scenario {
+  name: string;
+  description: string;
+  /** The file it was loaded from, as given. */
+  source: string;
+  nodes: ScenarioNode[];
+  expect: Expectations;
+  timeouts: { bootMs: number; runMs: number; checkMs: number };
+}
+
+/** Defaults, in one place. */
+export const SCENARIO_DEFAULTS = {
+  memoryBytes: 256 * 1024 * 1024,
+  bootMs: 60_000,
+  runMs: 120_000,
+  checkMs: 60_000,
+} as const;

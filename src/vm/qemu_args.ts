@@ -1,0 +1,84 @@
+/**
+ * The QEMU command line of a node, built from its description as an argument
+ * array: QEMU is always started without a shell, so nothing from a scenario
+ * is ever interpreted by one.
+ *
+ * @module
+ */
+
+/** A disk as QEMU attaches it: an NBD URI, and the name the guest finds it by (the virtio serial). */
+export interface VmDisk {
+  /** The disk's name; the guest sees it as the virtio-blk serial and /dev/disk/NAME. */
+  name: string;
+  /** `nbd+unix:///EXPORT?socket=PATH`. */
+  uri: string;
+}
+
+/** Everything that makes one boot of a node. */
+export interface VmSpec {
+  kernel: string;
+  initrd: string;
+  /** The guest phase to run (`run`, `check`): `faultline.phase=` on the kernel command line. */
+  phase: string;
+  memoryBytes: number;
+  disks: readonly VmDisk[];
+  /** The results channel disk (attached last, serial `faultline-results`). */
+  results: VmDisk;
+  /** Unix socket for QEMU's own QMP. */
+  qmpSocket: string;
+  /** Fixed guest clock start, for determinism (ISO date, `2026-01-01T00:00:00`). */
+  rtcBase: string;
+}
+
+/**
+ * The argument array for `qemu-system-x86_64`. Disks go through QEMU's NBD
+ * client with `cache=none` (the guest sees a volatile write cache and sends
+ * flushes) and `werror=report,rerror=report` (QEMU's default pauses the guest
+ * on ENOSPC). One vCPU and a fixed RTC base make runs repeat; the console is
+ * the QEMU process's stdout.
+ *
+ * @example
+ * ```ts
+ * new Deno.Command("qemu-system-x86_64", { args: qemuArgs(spec) });
+ * ```
+ */
+export function qemuArgs(spec: VmSpec): string[] {
+  const args = [
+    "-machine",
+    "q35",
+    "-smp",
+    "1",
+    "-m",
+    `${Math.ceil(spec.memoryBytes / (1024 * 1024))}M`,
+    "-nodefaults",
+    "-no-user-config",
+    "-display",
+    "none",
+    "-no-reboot",
+    "-rtc",
+    `base=${spec.rtcBase},clock=vm`,
+    "-kernel",
+    spec.kernel,
+    "-initrd",
+    spec.initrd,
+    "-append",
+    `console=ttyS0 panic=-1 quiet faultline.phase=${spec.phase}`,
+    "-chardev",
+    "stdio,id=console,signal=off",
+    "-serial",
+    "chardev:console",
+    "-qmp",
+    `unix:${spec.qmpSocket},server=on,wait=off`,
+  ];
+  // The drive id is the disk's name, so QEMU's query-block shows the names the scenario uses.
+  for (const disk of [...spec.disks, spec.results]) {
+    const id = disk.name;
+    args.push(
+      "-drive",
+      `file=${disk.uri},format=raw,if=none,id=${id},cache=none,werror=report,rerror=report`,
+      "-device",
+      `virtio-blk-pci,drive=${id},serial=${disk.name}`,
+    );
+  }
+  return args;
+}
