@@ -17,7 +17,9 @@ import type { ListenAddress } from "./server.ts";
  * ```
  */
 export function exportUri(address: ListenAddress, name: string): string {
-  if (address.transport === "unix") return `nbd+unix:///${encodeURIComponent(name)}?socket=${address.path}`;
+  if (address.transport === "unix") {
+    return `nbd+unix:///${encodeURIComponent(name)}?socket=${address.path}`;
+  }
   const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
   return `nbd://${host}:${address.port}/${encodeURIComponent(name)}`;
 }
