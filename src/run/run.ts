@@ -110,12 +110,16 @@ async function prepareGuest(scenario: Scenario, signal?: AbortSignal): Promise<G
         kernel,
         busybox,
         phases,
-        disks: node.disks.map((disk) => ({
-          name: disk.name,
-          ...(disk.mount ? { mountpoint: disk.mount } : {}),
-          ...(disk.kind === "image" ? { fstype: disk.fstype } : { fstype: disk.filesystem }),
-          ...(disk.mountOptions ? { options: disk.mountOptions } : {}),
-        })),
+        disks: node.disks.map((disk) =>
+          disk.mount
+            ? {
+              name: disk.name,
+              mountpoint: disk.mount,
+              fstype: disk.kind === "image" ? disk.fstype : disk.filesystem,
+              ...(disk.mountOptions ? { options: disk.mountOptions } : {}),
+            }
+            : { name: disk.name }
+        ),
         programs: node.programs,
         files: node.files.map((file) => ({ hostPath: file.host, guestPath: file.guest })),
         env: node.env,
