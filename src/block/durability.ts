@@ -84,6 +84,12 @@ export class DurabilityModel {
     }
   }
 
+  /** Forgets everything: after a power loss, what is on the disks is durable. */
+  reset(): void {
+    this.volatile.clear();
+    this.durable.clear();
+  }
+
   /** The writes of a disk that a power loss now would drop, in completion order. */
   volatileWrites(disk: string): readonly VolatileWrite[] {
     return this.volatile.get(disk) ?? [];

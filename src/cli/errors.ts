@@ -12,6 +12,7 @@ import { NbdServerError } from "../nbd/errors.ts";
 import { QmpError } from "../qmp/errors.ts";
 import { ServiceError } from "../service/errors.ts";
 import { TraceFormatError } from "../trace/errors.ts";
+import { ReplayError } from "../replay/errors.ts";
 import { RunError } from "../run/errors.ts";
 import { ScenarioError } from "../scenario/errors.ts";
 import { UnitError } from "../util/units.ts";
@@ -57,7 +58,8 @@ function isExpected(error: unknown): error is Error {
     error instanceof NbdServerError ||
     error instanceof QmpError || error instanceof MachineryError ||
     error instanceof ScenarioError ||
-    error instanceof RunError || error instanceof GuestImageError || error instanceof VmError;
+    error instanceof RunError || error instanceof GuestImageError || error instanceof VmError ||
+    error instanceof ReplayError;
 }
 
 /**

@@ -13,6 +13,7 @@ import { demoCommand } from "./demo.ts";
 import { errorLine, EXIT, exitCodeOf } from "./errors.ts";
 import { faultCommand } from "./fault.ts";
 import { recordCommand } from "./record.ts";
+import { replayCommand } from "./replay.ts";
 import { serveCommand } from "./serve.ts";
 import { setupCommand } from "./setup.ts";
 import { traceShowCommand, traceStatsCommand } from "./trace.ts";
@@ -145,6 +146,49 @@ function program(run: (work: () => Promise<number>) => void): Command {
       "\nExit codes: 0 the verdict passed, 1 it failed, 2 a scenario error, 3 the machinery failed.",
     )
     .action((path, options) => run(() => recordCommand(path, options)));
+
+  root.command("replay")
+    .description(
+      "run a trace's scenario again with faults at chosen ops, or check a power loss built from the trace",
+    )
+    .argument("<trace>", "a trace made by record or replay")
+    .option(
+      "--fault <spec>",
+      "a fault to inject (repeatable); without @trigger it takes --fault-at",
+      collect,
+      [] as string[],
+    )
+    .option(
+      "--fault-at <op>",
+      "the recorded op index (from 0), or an op signature such as data/write:4096+512#2",
+    )
+    .option(
+      "--live",
+      "inject a power loss live (freeze the fault layer, kill QEMU) instead of building it from the trace",
+      false,
+    )
+    .option("--strict-order", "serve requests in the recorded order (see --help)", false)
+    .option("--runs <n>", "replay this many times and compare the verdicts", integer, 1)
+    .option("--seed <n>", "seed of random choices (default: the trace's)", integer)
+    .option(
+      "-o, --output <trace>",
+      "the replay's trace (default: beside the parent, named after it)",
+    )
+    .option("--no-data", "record only hashes of written bytes")
+    .option("--json", "print one JSON object", false)
+    .option("-v, --verbose", "show the guests' consoles and result lines as they come", false)
+    .addHelpText(
+      "after",
+      `${FAULT_HELP}
+
+  replay run.trace --fault eio --fault-at 42           EIO at recorded op 42, found again by its signature
+  replay run.trace --fault power-loss --fault-at 42    the crash state at op 42, built from the trace, then the check
+  replay run.trace --fault power-loss:subset --fault-at 42 --runs 5
+
+Exit codes: 0 every verdict passed, 1 one failed (a fault that never fired fails), 2 a usage error or a trace
+that no longer matches its images, 3 the machinery failed.`,
+    )
+    .action((path, options) => run(() => replayCommand(path, options)));
 
   root.command("setup")
     .description("install the Debian packages faultline needs (as root), or print the command")

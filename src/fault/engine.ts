@@ -29,6 +29,9 @@ export interface InjectedFault extends Decision {
   time: number;
 }
 
+/** The waiters of a frozen fault layer; no disk has this name (export names are non-empty, this is not one). */
+const FROZEN = "\u0000frozen";
+
 interface Waiter {
   disk: string | null;
   resolve: () => void;
@@ -50,6 +53,8 @@ export class FaultEngine {
   private readonly waiters = new Set<Waiter>();
   private readonly listeners: ((fault: InjectedFault) => void)[] = [];
   private readonly bandwidthFree = new Map<string, number>();
+  private readonly cutListeners: ((index: number) => void)[] = [];
+  private cutAt: number | null = null;
   private shutDown = false;
 
   constructor(readonly plan: FaultPlan, readonly clock: OpClock) {
@@ -65,6 +70,49 @@ export class FaultEngine {
   /** Calls `listener` for every fault injected from now on. */
   onInjected(listener: (fault: InjectedFault) => void): void {
     this.listeners.push(listener);
+  }
+
+  /**
+   * The power was cut: from this instant no op reaches a store, so nothing
+   * changes the stored state and no flush makes a write durable.
+   */
+  get frozen(): boolean {
+    return this.cutAt !== null;
+  }
+
+  /** The index of the op the power was cut at, if it was. */
+  get powerCutAt(): number | null {
+    return this.cutAt;
+  }
+
+  /** Calls `listener` once, when the power is cut (the runner then kills the VMs). */
+  onPowerCut(listener: (index: number) => void): void {
+    this.cutListeners.push(listener);
+  }
+
+  /** Cuts the power as op `index` arrives. */
+  cutPower(index: number): void {
+    if (this.cutAt !== null) return;
+    this.cutAt = index;
+    for (const listener of this.cutListeners) listener(index);
+  }
+
+  /**
+   * Turns the power back on (for the check boot after a cut): the ops the cut
+   * held fail with ESHUTDOWN (their machine is gone), and ops flow again.
+   */
+  restorePower(): void {
+    for (const waiter of [...this.waiters]) {
+      if (waiter.disk === FROZEN) {
+        this.finish(waiter, new BlockError("eshutdown", "the power was cut"));
+      }
+    }
+    this.cutAt = null;
+  }
+
+  /** Holds an op until shutdown: the op of a machine whose power is off never completes. */
+  holdForever(): Promise<void> {
+    return this.wait(FROZEN, undefined);
   }
 
   /** Decides for one arriving op and advances the state. */

@@ -20,7 +20,7 @@ import type { Decision, OpView } from "./plan.ts";
  */
 export class FaultLayer implements BlockBackend {
   constructor(
-    private readonly next: BlockBackend,
+    private next: BlockBackend,
     private readonly engine: FaultEngine,
     private readonly options: { node?: string; name?: string } = {},
   ) {}
@@ -30,6 +30,7 @@ export class FaultLayer implements BlockBackend {
   }
 
   execute(op: BlockOp): Promise<Uint8Array | undefined> {
+    if (this.engine.frozen) return this.engine.holdForever().then(() => undefined);
     if (this.engine.idle) return this.next.execute(op);
     const view: OpView = {
       index: op.index,
@@ -49,6 +50,19 @@ export class FaultLayer implements BlockBackend {
   close(): Promise<void> {
     this.engine.shutdown();
     return this.next.close();
+  }
+
+  /**
+   * Puts another store under this layer (a crash state, for the check after a
+   * power loss) and closes the old one. The size must stay the same.
+   */
+  async replaceNext(store: BlockBackend): Promise<void> {
+    if (store.size !== this.next.size) {
+      throw new Error(`a replacement store of ${store.size} bytes for a disk of ${this.next.size}`);
+    }
+    const old = this.next;
+    this.next = store;
+    await old.close();
   }
 
   private async inject(
@@ -95,6 +109,15 @@ export class FaultLayer implements BlockBackend {
             op.data = flipBits(op.data, action.bitPositions);
           } else corruptRead = action.bitPositions;
           break;
+        case "power-loss":
+          this.engine.cutPower(op.index);
+          await this.engine.holdForever();
+          return undefined;
+      }
+      // The power may have been cut while this op waited: then it never reaches the store.
+      if (this.engine.frozen) {
+        await this.engine.holdForever();
+        return undefined;
       }
     }
     const result = await this.next.execute(op);

@@ -37,7 +37,9 @@ export type Action =
   | { kind: "limp"; latencyMs: number; bytesPerSecond?: number }
   | { kind: "lost-write" }
   | { kind: "torn-write"; keepBytes: number }
-  | { kind: "corrupt"; direction: "read" | "write"; bitPositions: number[] };
+  | { kind: "corrupt"; direction: "read" | "write"; bitPositions: number[] }
+  /** Cut the power as this op arrives: it and everything after never happen. */
+  | { kind: "power-loss" };
 
 /** One action and the rule it comes from (a spec, or `live`). */
 export interface Decision {
@@ -105,8 +107,6 @@ export function appliesTo(effect: FaultEffect, type: OpType): boolean {
       return type === "write";
     case "corrupt":
       return type === effect.direction;
-    case "power-loss":
-      return false;
     default:
       return true;
   }
@@ -173,7 +173,7 @@ export function actionOf(
       };
     }
     case "power-loss":
-      return null;
+      return { kind: "power-loss" };
   }
 }
 
@@ -269,8 +269,10 @@ export function decide(
     }
   }
 
-  const timing = decisions.filter((d) => isTiming(d.action));
-  const outcome = decisions.find((d) => !isTiming(d.action));
+  // A power cut ends everything: nothing else happens to this op.
+  const cut = decisions.find((d) => d.action.kind === "power-loss");
+  const timing = cut ? [] : decisions.filter((d) => isTiming(d.action));
+  const outcome = cut ?? decisions.find((d) => !isTiming(d.action));
   const next = matched === state.matched && spent === state.spent && hits === state.hits &&
       active === state.active && live === state.live
     ? state

@@ -151,8 +151,13 @@ function parseEffect(kind: string, params: string[]): FaultEffect {
       const bits = parseCount(take("bits", (v) => /^\d+$/.test(v)) ?? "1", "bits", 1);
       return done({ kind: "corrupt", direction, bits });
     }
-    case "power-loss":
-      return done({ kind: "power-loss" });
+    case "power-loss": {
+      const variant = take("keep", () => true) ?? "drop";
+      if (variant !== "drop" && variant !== "subset" && variant !== "torn") {
+        throw new FaultSpecError(`power-loss keeps drop, subset or torn, not "${variant}"`);
+      }
+      return done({ kind: "power-loss", variant });
+    }
     default:
       throw new FaultSpecError(
         `unknown fault kind "${kind}" (expected one of ${KIND_NAMES.join(", ")})`,
@@ -279,6 +284,8 @@ function effectParams(effect: FaultEffect): string[] {
       return effect.keepSectors === undefined ? [] : [`keep=${effect.keepSectors}`];
     case "corrupt":
       return [effect.direction, `bits=${effect.bits}`];
+    case "power-loss":
+      return effect.variant === "drop" ? [] : [effect.variant];
     default:
       return [];
   }

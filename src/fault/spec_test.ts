@@ -50,7 +50,11 @@ Deno.test("fault specs parse into effects and triggers", () => {
     direction: "write",
     bits: 8,
   });
-  assert.deepEqual(parseFaultSpec("power-loss@40").effect, { kind: "power-loss" });
+  assert.deepEqual(parseFaultSpec("power-loss@40").effect, { kind: "power-loss", variant: "drop" });
+  assert.deepEqual(parseFaultSpec("power-loss:subset@40").effect, {
+    kind: "power-loss",
+    variant: "subset",
+  });
   assert.deepEqual(parseFaultSpec("lost-write@vda/write:4096+512#2").trigger, {
     kind: "match",
     disk: "vda",

@@ -27,8 +27,12 @@ export type FaultEffect =
   | { kind: "corrupt"; direction: "read" | "write"; bits: number }
   /** From the trigger on every op fails: the disk is dead. */
   | { kind: "fail"; errno: Errno }
-  /** The machine stops; only durable data survives (record and replay only). */
-  | { kind: "power-loss" };
+  /**
+   * The machine stops; only durable data survives (record and replay only). `drop`
+   * loses every volatile write; `subset` keeps a seeded half of them; `torn`
+   * tears one seeded volatile write.
+   */
+  | { kind: "power-loss"; variant: "drop" | "subset" | "torn" };
 
 /** One of the effect kinds. */
 export type FaultKind = FaultEffect["kind"];

@@ -38,8 +38,9 @@ function describeExpected(expected: number[] | "any"): string {
 }
 
 /**
- * Judges a run. `cut` marks a run whose run phase was cut on purpose (a power
- * loss): its exit code is not judged.
+ * Judges a run. A boot cut on purpose (`how: "aborted"`, a power loss) has no
+ * exit code to judge; with `judgeWorkloadExit: false` (runs with faults) the
+ * workload may exit as it likes, and what must hold is the rest.
  *
  * @example
  * ```ts
@@ -51,6 +52,7 @@ export function judge(
   scenario: Scenario,
   outcomes: readonly PhaseOutcome[],
   oracle: OracleResult | null,
+  options: { judgeWorkloadExit?: boolean } = {},
 ): Verdict {
   const { expect, timeouts } = scenario;
   for (const outcome of outcomes) {
@@ -66,6 +68,7 @@ export function judge(
     if (outcome.exit === null) {
       return { pass: false, reason: `${where}: the guest stopped without reporting an exit code` };
     }
+    if (outcome.phase === "run" && options.judgeWorkloadExit === false) continue;
     const expected = outcome.phase === "run" ? expect.workloadExit : expect.checkExit;
     if (!exitMatches(expected, outcome.exit)) {
       const what = outcome.phase === "run" ? "workload" : "check";

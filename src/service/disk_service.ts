@@ -72,6 +72,8 @@ export interface DiskServiceOptions {
   onEvent?: (event: ServiceEvent) => void;
   /** Receives every op record as the op completes. */
   onRecord?: (record: OpRecord) => void;
+  /** Wraps each disk's layer stack in one more layer (strict order, in replays). */
+  wrap?: (stack: BlockBackend, disk: { node: string; name: string }) => BlockBackend;
 }
 
 /** What the service reports; the CLI prints some of it with --verbose. */
@@ -140,11 +142,13 @@ export function exportNameOf(image: string): string {
 export class DiskService implements FaultControlTarget {
   private controlServer: ControlServer | null = null;
   private closed = false;
+  private rebases = 0;
 
   private constructor(
     readonly server: NbdServer,
     readonly engine: FaultEngine,
     private readonly stacks: readonly BlockBackend[],
+    private readonly faultLayers: ReadonlyMap<string, FaultLayer>,
     readonly trace: TraceWriter | null,
     readonly stats: OpStats,
     readonly durability: DurabilityModel,
@@ -220,6 +224,7 @@ export class DiskService implements FaultControlTarget {
       if (options.onRecord) sinks.push(options.onRecord);
 
       const stacks: BlockBackend[] = [];
+      const faultLayers = new Map<string, FaultLayer>();
       const exports: NbdExport[] = [];
       for (const disk of options.disks) {
         const id = disk.exportName ?? disk.name;
@@ -229,6 +234,7 @@ export class DiskService implements FaultControlTarget {
           : OverlayStore.open({ base: disk.image, scratchDir: options.scratchDir, name: id });
         cleanups.push(() => store.close());
         const faults = new FaultLayer(store, engine, { node: diskNode, name: disk.name });
+        faultLayers.set(id, faults);
         const stack = new RecordingLayer(faults, {
           node: diskNode,
           disk: disk.name,
@@ -238,8 +244,9 @@ export class DiskService implements FaultControlTarget {
           keepData: trace !== null && options.trace!.keepData,
           phase: options.phase,
         });
-        stacks.push(stack);
-        exports.push({ name: id, backend: stack, readOnly: disk.readOnly });
+        const top = options.wrap ? options.wrap(stack, { node: diskNode, name: disk.name }) : stack;
+        stacks.push(top);
+        exports.push({ name: id, backend: top, readOnly: disk.readOnly });
       }
 
       const server = await NbdServer.start({
@@ -250,7 +257,16 @@ export class DiskService implements FaultControlTarget {
       });
       cleanups.push(() => server.close());
 
-      const service = new DiskService(server, engine, stacks, trace, stats, durability, options);
+      const service = new DiskService(
+        server,
+        engine,
+        stacks,
+        faultLayers,
+        trace,
+        stats,
+        durability,
+        options,
+      );
       engine.onInjected((fault) => service.onFault(fault));
       if (options.controlPath) {
         service.controlServer = await ControlServer.start({
@@ -343,6 +359,28 @@ export class DiskService implements FaultControlTarget {
         this.disks().map((disk) => [disk, this.durability.counts(this.keyOf(disk))]),
       ),
     };
+  }
+
+  /**
+   * Serves other images under the same exports (the crash state, for the check
+   * after a power loss): each named export gets a fresh overlay over its new
+   * base, and the old overlay is dropped. The power comes back on.
+   */
+  async rebase(images: ReadonlyMap<string, string>): Promise<void> {
+    const generation = ++this.rebases;
+    for (const [exportName, image] of images) {
+      const faults = this.faultLayers.get(exportName);
+      if (!faults) throw new ServiceError(`no disk is exported as "${exportName}"`);
+      await faults.replaceNext(
+        OverlayStore.open({
+          base: image,
+          scratchDir: this.options.scratchDir,
+          name: `${exportName}.crash${generation}`,
+        }),
+      );
+    }
+    this.durability.reset();
+    this.engine.restorePower();
   }
 
   /**

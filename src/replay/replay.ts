@@ -1,0 +1,360 @@
+/**
+ * Replay: run the scenario of a trace again, from the same images, with a
+ * fault plan; or check a power loss at a recorded op from the trace alone.
+ * Everything the replay needs comes from the parent trace's header (the
+ * scenario, the hashes of kernel, initramfs and base images), and each of those
+ * is checked before anything runs.
+ *
+ * @module
+ */
+
+import { basename } from "node:path";
+import { formatFaultSpec, formatTrigger, parseFaultSpec, parseTrigger } from "../fault/spec.ts";
+import type { FaultPlan, FaultRule, Trigger } from "../fault/types.ts";
+import type { GuestLine } from "../run/oracle.ts";
+import {
+  type Prepared,
+  prepareScenario,
+  type RunEvent,
+  type RunResult,
+  runScenario,
+} from "../run/run.ts";
+import type { Scenario } from "../scenario/schema.ts";
+import { describeEnd, TraceReader } from "../trace/reader.ts";
+import type { HeaderRecord, OpRecord } from "../trace/schema.ts";
+import { sha256File } from "../util/cache_dir.ts";
+import { selectCrashWrites } from "./crash_state.ts";
+import { ReplayError } from "./errors.ts";
+import {
+  byIndex,
+  comparePrefix,
+  type OpSignature,
+  type PrefixComparison,
+  recordedOpOfTrigger,
+  triggerOfRecordedOp,
+} from "./signature.ts";
+
+/** How long an op waits for its recorded predecessors under strict order before it goes on. */
+export const STRICT_ORDER_BOUND_MS = 2000;
+
+/** A trace read whole, as a replay needs it. */
+export interface ParentTrace {
+  path: string;
+  sha256: string;
+  header: HeaderRecord;
+  scenario: Scenario;
+  /** Op records in file (completion) order; with their data when the trace has it. */
+  records: OpRecord[];
+  /** The same, by arrival index. */
+  ordered: OpRecord[];
+  /** The run's guest lines, placed on the trace's op clock. */
+  lines: GuestLine[];
+  /** A warning when the trace was cut short. */
+  warning: string | null;
+}
+
+/**
+ * Reads a trace for replaying.
+ *
+ * @throws {ReplayError} when the trace has no scenario (a `serve` trace).
+ */
+export async function readParent(path: string): Promise<ParentTrace> {
+  const reader = await TraceReader.open(path);
+  const records: OpRecord[] = [];
+  const lines: GuestLine[] = [];
+  for await (const record of reader.records()) {
+    if (record.record === "op") records.push(record);
+    else if (record.record === "event" && record.event === "guest") {
+      const words = String(record.line).trim().split(/\s+/);
+      lines.push({
+        node: String(record.node),
+        phase: String(record.phase),
+        kind: words[0],
+        args: words.slice(1),
+        at: record.at,
+      });
+    }
+  }
+  const scenario = reader.header.scenario as Scenario | undefined;
+  if (!scenario || typeof scenario !== "object" || !Array.isArray(scenario.nodes)) {
+    throw new ReplayError(
+      `${path} holds no scenario (it was made by ${reader.header.command}); only traces of record and replay can be replayed`,
+    );
+  }
+  return {
+    path,
+    sha256: await sha256File(path),
+    header: reader.header,
+    scenario,
+    records,
+    ordered: byIndex(records),
+    lines,
+    warning: describeEnd(path, reader.end),
+  };
+}
+
+/**
+ * Prepares the parent's scenario again and checks that nothing changed: the
+ * kernel, each node's initramfs and each base image must have the hashes the
+ * trace recorded.
+ *
+ * @throws {ReplayError} naming what changed, with both hashes.
+ */
+export async function prepareForReplay(
+  parent: ParentTrace,
+  signal?: AbortSignal,
+): Promise<Prepared> {
+  const prepared = await prepareScenario(parent.scenario, signal);
+  const guest = parent.header.guest as {
+    kernel: { version: string; sha256: string };
+    initramfs: Record<string, string>;
+  };
+  const short = (hash: string) => hash.slice(0, 12);
+  if (guest.kernel.sha256 !== prepared.kernel.sha256) {
+    throw new ReplayError(
+      `the kernel changed since ${parent.path} was recorded: it was ${guest.kernel.version} (sha256 ${
+        short(guest.kernel.sha256)
+      }), it is now ${prepared.kernel.version} (sha256 ${
+        short(prepared.kernel.sha256)
+      }); record the trace again`,
+    );
+  }
+  for (const [node, image] of prepared.images) {
+    const recorded = guest.initramfs[node];
+    if (recorded !== image.sha256) {
+      throw new ReplayError(
+        `the initramfs of node ${node} changed since ${parent.path} was recorded (sha256 ${
+          short(recorded ?? "none")
+        }, now ${
+          short(image.sha256)
+        }): busybox, a program or a file it carries is different; record the trace again`,
+      );
+    }
+  }
+  for (const disk of parent.header.disks) {
+    const base = prepared.bases.find((b) => b.node === disk.node && b.name === disk.name);
+    if (!base || base.sha256 !== disk.base.sha256) {
+      throw new ReplayError(
+        `the base image of disk ${disk.node}/${disk.name} changed since ${parent.path} was recorded (sha256 ${
+          short(disk.base.sha256)
+        }, now ${base ? short(base.sha256) : "missing"}${
+          base ? `, ${base.path}` : ""
+        }); record the trace again`,
+      );
+    }
+  }
+  return prepared;
+}
+
+/** Options of {@link replay}. */
+export interface ReplayOptions {
+  /** Fault specs; those without a trigger take `faultAt`. */
+  faults: string[];
+  /** A recorded op index, or an op signature (`data/write:4096+512#2`). */
+  faultAt?: string;
+  /** Inject a power loss live (freeze, kill QEMU) instead of building it from the trace. */
+  live?: boolean;
+  /** Serve requests in the recorded order until a fault fires. */
+  strictOrder?: boolean;
+  /** Where to write the replay's trace. */
+  output: string;
+  keepData: boolean;
+  /** The seed of random choices; the parent's by default. */
+  seed?: number;
+  signal?: AbortSignal;
+  onEvent?: (event: RunEvent) => void;
+  /** Already prepared and checked (for many replays of one parent). */
+  prepared?: Prepared;
+}
+
+/** A replay's result: the run's, and how its prefix compared with the recording. */
+export interface ReplayResult extends RunResult {
+  /** Whether every planned fault fired (a fault that never fired is its own verdict, not a pass). */
+  fired: boolean;
+  /** The recorded op the fault was planned at, when it names one. */
+  faultAt: number | null;
+  prefix: PrefixComparison;
+  /** The command line that reproduces this replay. */
+  reproduce: string;
+}
+
+/** Quotes an argument for a POSIX shell, only when it needs it. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The command that reproduces a replay. */
+export function reproduceCommand(
+  parent: string,
+  options: Pick<ReplayOptions, "faults" | "faultAt" | "live" | "seed" | "strictOrder">,
+): string {
+  const words = ["faultline", "replay", parent];
+  for (const fault of options.faults) words.push("--fault", fault);
+  if (options.faultAt !== undefined) words.push("--fault-at", options.faultAt);
+  if (options.live) words.push("--live");
+  if (options.strictOrder) words.push("--strict-order");
+  if (options.seed !== undefined) words.push("--seed", String(options.seed));
+  return words.map(shellWord).join(" ");
+}
+
+/** Turns `--fault-at` (an index or a signature) and index triggers into signature triggers on the parent's ops. */
+function resolveTrigger(parent: ParentTrace, trigger: Trigger): Trigger {
+  if (trigger.kind === "index") return triggerOfRecordedOp(parent.ordered, trigger.index);
+  return trigger;
+}
+
+/**
+ * Builds the replay's fault plan from specs and `--fault-at`.
+ *
+ * @throws {FaultSpecError} for a bad spec; {@link ReplayError} for `--fault-at` without a fault or an op the trace lacks.
+ */
+export function replayPlan(
+  parent: ParentTrace,
+  options: Pick<ReplayOptions, "faults" | "faultAt" | "seed">,
+): FaultPlan {
+  if (options.faultAt !== undefined && options.faults.length === 0) {
+    throw new ReplayError(
+      "--fault-at names where, --fault what: give a --fault too (e.g. --fault eio)",
+    );
+  }
+  const at = options.faultAt === undefined
+    ? undefined
+    : /^\d+$/.test(options.faultAt)
+    ? { kind: "index" as const, index: Number(options.faultAt) }
+    : parseTrigger(options.faultAt);
+  const rules: FaultRule[] = options.faults.map((text) => {
+    const rule = parseFaultSpec(text);
+    const trigger = rule.trigger.kind === "always" && at ? at : rule.trigger;
+    const resolved = resolveTrigger(parent, trigger);
+    return {
+      effect: rule.effect,
+      trigger: resolved,
+      spec: formatFaultSpec({ effect: rule.effect, trigger: resolved }),
+    };
+  });
+  return { seed: options.seed ?? parent.header.seed, rules };
+}
+
+function signatures(records: readonly OpRecord[]): OpSignature[] {
+  return records.map(({ node, disk, op, offset, length }) => ({ node, disk, op, offset, length }));
+}
+
+/**
+ * Replays a trace once.
+ *
+ * @throws {ReplayError} when anything the trace was recorded with changed, or the plan cannot apply.
+ * @example
+ * ```ts
+ * const parent = await readParent("fsync.trace");
+ * const result = await replay(parent, { faults: ["eio"], faultAt: "42", output: "replay.trace", keepData: true });
+ * ```
+ */
+export async function replay(parent: ParentTrace, options: ReplayOptions): Promise<ReplayResult> {
+  const plan = replayPlan(parent, options);
+  const reproduce = reproduceCommand(parent.path, options);
+  const prepared = options.prepared ?? await prepareForReplay(parent, options.signal);
+  const powerLoss = plan.rules.find((rule) => rule.effect.kind === "power-loss");
+  const planned = powerLoss ?? plan.rules[0];
+  const faultAtOp = planned ? recordedOpOfTrigger(parent.ordered, planned.trigger) : undefined;
+  if (planned && planned.trigger.kind === "match" && planned.trigger.exact && !faultAtOp) {
+    throw new ReplayError(`the trace has no op ${formatTrigger(planned.trigger)}`);
+  }
+  const header = {
+    parent: { path: parent.path, sha256: parent.sha256, createdAt: parent.header.createdAt },
+    replay: {
+      faults: options.faults,
+      faultAt: options.faultAt ?? null,
+      live: options.live ?? false,
+      reproduce,
+    },
+  };
+
+  let result: RunResult;
+  if (powerLoss && !options.live) {
+    if (!faultAtOp) {
+      throw new ReplayError(
+        "a power loss built from the trace needs a recorded op: give --fault-at N (or a signature)",
+      );
+    }
+    if (!parent.header.recordsData) {
+      throw new ReplayError(
+        `a power loss built from the trace needs the written data, and ${parent.path} was recorded with --no-data; record again without it, or inject the power loss live with --live`,
+      );
+    }
+    const variant = powerLoss.effect.kind === "power-loss" ? powerLoss.effect.variant : "drop";
+    const selection = selectCrashWrites(
+      parent.records,
+      faultAtOp.index,
+      variant === "drop" ? { kind: "drop" } : { kind: variant, seed: plan.seed },
+    );
+    const others = plan.rules.filter((rule) => rule !== powerLoss);
+    result = await runScenario({
+      scenario: parent.scenario,
+      trace: { path: options.output, keepData: options.keepData },
+      command: "replay",
+      plan: { seed: plan.seed, rules: others },
+      header,
+      prepared,
+      judgeWorkloadExit: false,
+      crash: {
+        cutAt: faultAtOp.index,
+        selection,
+        lines: parent.lines.filter((line) => line.phase === "run"),
+      },
+      signal: options.signal,
+      onEvent: options.onEvent,
+    });
+    return {
+      ...result,
+      fired: true,
+      faultAt: faultAtOp.index,
+      prefix: {
+        kind: "identical",
+        ops: parent.ordered.filter((op) => op.index < faultAtOp.index).length,
+      },
+      reproduce,
+    };
+  }
+
+  result = await runScenario({
+    scenario: parent.scenario,
+    trace: { path: options.output, keepData: options.keepData },
+    command: "replay",
+    plan,
+    header,
+    prepared,
+    judgeWorkloadExit: plan.rules.length === 0,
+    strictOrder: options.strictOrder
+      ? { recorded: parent.records, boundMs: STRICT_ORDER_BOUND_MS }
+      : undefined,
+    signal: options.signal,
+    onEvent: options.onEvent,
+  });
+
+  const firing = result.faults[0] ?? (result.powerCut ? { index: result.powerCut.at } : undefined);
+  const fired = plan.rules.length === 0 || firing !== undefined;
+  const replayed = byIndex(result.records);
+  const recordedCut = faultAtOp?.index ?? (firing ? firing.index : Infinity);
+  const replayedCut = firing ? firing.index : Infinity;
+  const prefix = comparePrefix(
+    signatures(parent.ordered.filter((op) => op.index < recordedCut)),
+    signatures(replayed.filter((op) => op.index < replayedCut)),
+  );
+  const verdict = fired ? result.verdict : {
+    pass: false,
+    reason: `the planned fault never fired (${
+      plan.rules.map((rule) => rule.spec).join(", ")
+    }): its op never came`,
+  };
+  return { ...result, verdict, fired, faultAt: faultAtOp?.index ?? null, prefix, reproduce };
+}
+
+/** A default name for a replay's trace, beside its parent. */
+export function defaultReplayPath(parent: string, run?: number): string {
+  const base = basename(parent).replace(/\.trace$/, "");
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "").replace(
+    "T",
+    "-",
+  );
+  return `${base}.replay-${stamp}${run === undefined ? "" : `-${run}`}.trace`;
+}

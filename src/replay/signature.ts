@@ -1,0 +1,171 @@
+/**
+ * Ops across runs: an op is identified by its signature (node, disk, type,
+ * offset, length) and its occurrence (the k-th op with that signature), not by
+ * its raw arrival index, because a guest reorders independent requests between
+ * runs. Here: turning a recorded op index into such a trigger, and comparing a
+ * replay's ops with the recording's. Pure.
+ *
+ * @module
+ */
+
+import type { Trigger } from "../fault/types.ts";
+import type { OpRecord } from "../trace/schema.ts";
+import { ReplayError } from "./errors.ts";
+
+/** What identifies an op across runs, with its occurrence. */
+export interface OpSignature {
+  node: string;
+  disk: string;
+  op: OpRecord["op"];
+  offset: number;
+  length: number;
+}
+
+/** The ops of a trace by arrival index (the trace is in completion order). */
+export function byIndex(records: readonly OpRecord[]): OpRecord[] {
+  return [...records].sort((a, b) => a.index - b.index);
+}
+
+function sameSignature(a: OpSignature, b: OpSignature): boolean {
+  return a.node === b.node && a.disk === b.disk && a.op === b.op && a.offset === b.offset &&
+    a.length === b.length;
+}
+
+/**
+ * The trigger that finds recorded op `index` again in a replay: its signature
+ * and occurrence.
+ *
+ * @throws {ReplayError} when the trace has no op with that index.
+ * @example
+ * ```ts
+ * triggerOfRecordedOp(ops, 42); // { kind: "match", node: "app", disk: "data", type: "write", exact: {...}, occurrence: 3 }
+ * ```
+ */
+export function triggerOfRecordedOp(ordered: readonly OpRecord[], index: number): Trigger {
+  const target = ordered.find((op) => op.index === index);
+  if (!target) {
+    const last = ordered.at(-1)?.index ?? -1;
+    throw new ReplayError(`the trace has no op ${index} (its ops are numbered 0 to ${last})`);
+  }
+  let occurrence = 0;
+  for (const op of ordered) {
+    if (op.index > index) break;
+    if (sameSignature(op, target)) occurrence++;
+  }
+  return {
+    kind: "match",
+    node: target.node,
+    disk: target.disk,
+    type: target.op,
+    exact: { offset: target.offset, length: target.length },
+    occurrence,
+  };
+}
+
+/**
+ * The recorded op a signature trigger names, if any.
+ *
+ * @example
+ * ```ts
+ * recordedOpOfTrigger(ops, trigger)?.index; // 42
+ * ```
+ */
+export function recordedOpOfTrigger(
+  ordered: readonly OpRecord[],
+  trigger: Trigger,
+): OpRecord | undefined {
+  if (trigger.kind === "index") return ordered.find((op) => op.index === trigger.index);
+  if (trigger.kind !== "match" || !trigger.exact || trigger.type === undefined) return undefined;
+  let seen = 0;
+  for (const op of ordered) {
+    const matches = (trigger.node === undefined || trigger.node === op.node) &&
+      (trigger.disk === undefined || trigger.disk === op.disk) && trigger.type === op.op &&
+      trigger.exact.offset === op.offset && trigger.exact.length === op.length;
+    if (matches && ++seen === (trigger.occurrence ?? 1)) return op;
+  }
+  return undefined;
+}
+
+/** How a replay's ops before its fault compare with the recording's before the same op. */
+export type PrefixComparison =
+  | { kind: "identical"; ops: number }
+  | { kind: "reordered"; ops: number }
+  | {
+    kind: "diverged";
+    /** The first position (arrival index) where the two differ. */
+    at: number;
+    recorded: OpSignature | null;
+    replayed: OpSignature | null;
+    ops: number;
+  };
+
+function signatureText(op: OpSignature): string {
+  return `${op.node}/${op.disk}/${op.op}:${op.offset}+${op.length}`;
+}
+
+/**
+ * Compares two op sequences (each in arrival order): identical, the same ops
+ * in another order, or diverged at the first position where they differ.
+ *
+ * @example
+ * ```ts
+ * comparePrefix(recorded.slice(0, 42), replayed.slice(0, 42)).kind; // "identical"
+ * ```
+ */
+export function comparePrefix(
+  recorded: readonly OpSignature[],
+  replayed: readonly OpSignature[],
+): PrefixComparison {
+  const ops = recorded.length;
+  let first = -1;
+  const length = Math.max(recorded.length, replayed.length);
+  for (let i = 0; i < length; i++) {
+    const a = recorded[i];
+    const b = replayed[i];
+    if (!a || !b || !sameSignature(a, b)) {
+      first = i;
+      break;
+    }
+  }
+  if (first < 0) return { kind: "identical", ops };
+  if (recorded.length === replayed.length) {
+    const count = new Map<string, number>();
+    for (const op of recorded) {
+      count.set(signatureText(op), (count.get(signatureText(op)) ?? 0) + 1);
+    }
+    for (const op of replayed) {
+      count.set(signatureText(op), (count.get(signatureText(op)) ?? 0) - 1);
+    }
+    if ([...count.values()].every((n) => n === 0)) return { kind: "reordered", ops };
+  }
+  const pick = (op: OpSignature | undefined) =>
+    op ? { node: op.node, disk: op.disk, op: op.op, offset: op.offset, length: op.length } : null;
+  return {
+    kind: "diverged",
+    at: first,
+    recorded: pick(recorded[first]),
+    replayed: pick(replayed[first]),
+    ops,
+  };
+}
+
+/**
+ * One line for people.
+ *
+ * @example
+ * ```ts
+ * describePrefix({ kind: "diverged", at: 17, ... }); // "diverged at op 17: recorded app/data/write:4096+512, replayed app/data/flush:0+0"
+ * ```
+ */
+export function describePrefix(prefix: PrefixComparison): string {
+  switch (prefix.kind) {
+    case "identical":
+      return `identical (${prefix.ops} ops)`;
+    case "reordered":
+      return `the same ${prefix.ops} ops, reordered`;
+    case "diverged":
+      return `diverged at op ${prefix.at}: recorded ${
+        prefix.recorded ? signatureText(prefix.recorded) : "nothing"
+      }, replayed ${prefix.replayed ? signatureText(prefix.replayed) : "nothing"}`;
+  }
+}
