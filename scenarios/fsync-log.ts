@@ -33,5 +33,11 @@ export default defineScenario({
     },
   },
   expect: { noLostAcks: true },
+  faults: [
+    // Power lost as any flush arrives: every record acknowledged before survives.
+    { fault: "power-loss", points: "flushes" },
+    // An I/O error on some ops: the application fails (or retries) and never acknowledges a lost record.
+    { fault: "eio", points: "every:16" },
+  ],
   timeouts: { run: "90s", check: "60s" },
 });

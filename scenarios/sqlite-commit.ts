@@ -33,5 +33,7 @@ export default defineScenario({
     },
   },
   expect: { noLostAcks: true },
+  // Power lost as any flush arrives: every acknowledged commit survives, and the database is intact.
+  faults: [{ fault: "power-loss", points: "flushes" }],
   timeouts: { run: "120s", check: "60s" },
 });

@@ -13,6 +13,7 @@ import { QmpError } from "../qmp/errors.ts";
 import { ServiceError } from "../service/errors.ts";
 import { TraceFormatError } from "../trace/errors.ts";
 import { ReplayError } from "../replay/errors.ts";
+import { SweepError } from "../sweep/errors.ts";
 import { RunError } from "../run/errors.ts";
 import { ScenarioError } from "../scenario/errors.ts";
 import { UnitError } from "../util/units.ts";
@@ -45,7 +46,7 @@ export function exitCodeOf(error: unknown): number {
   if (
     error instanceof UsageError || error instanceof FaultError || error instanceof UnitError ||
     error instanceof ServiceError || error instanceof TraceFormatError ||
-    error instanceof ScenarioError ||
+    error instanceof ScenarioError || error instanceof ReplayError || error instanceof SweepError ||
     (error instanceof GuestImageError && error.usage)
   ) return EXIT.usage;
   return EXIT.machinery;
@@ -59,7 +60,7 @@ function isExpected(error: unknown): error is Error {
     error instanceof QmpError || error instanceof MachineryError ||
     error instanceof ScenarioError ||
     error instanceof RunError || error instanceof GuestImageError || error instanceof VmError ||
-    error instanceof ReplayError;
+    error instanceof ReplayError || error instanceof SweepError;
 }
 
 /**

@@ -12,7 +12,9 @@ import { VERSION } from "../version.ts";
 import { demoCommand } from "./demo.ts";
 import { errorLine, EXIT, exitCodeOf } from "./errors.ts";
 import { faultCommand } from "./fault.ts";
+import { ciCommand } from "./ci.ts";
 import { recordCommand } from "./record.ts";
+import { sweepCommand } from "./sweep.ts";
 import { replayCommand } from "./replay.ts";
 import { serveCommand } from "./serve.ts";
 import { setupCommand } from "./setup.ts";
@@ -189,6 +191,50 @@ Exit codes: 0 every verdict passed, 1 one failed (a fault that never fired fails
 that no longer matches its images, 3 the machinery failed.`,
     )
     .action((path, options) => run(() => replayCommand(path, options)));
+
+  root.command("sweep")
+    .description(
+      "one fault at every chosen op of a trace (or of a scenario, recorded first), in parallel",
+    )
+    .argument("<trace-or-scenario>", "a trace, or a scenario file (.ts, .json) to record first")
+    .requiredOption(
+      "--fault <kind[:params]>",
+      "the fault, without trigger: power-loss, eio, lost-write, delay:1s, ...",
+    )
+    .requiredOption(
+      "--points <which>",
+      "all, reads, writes, flushes, N..M (both included) or every:K",
+    )
+    .option("--jobs <n>", "replays at once (default: the number of cores)", integer)
+    .option("--json", "print one JSON object", false)
+    .option("--junit <file>", "write JUnit XML (a test case per point)")
+    .option("--html <file>", "write a self-contained report page")
+    .option("--keep-traces <dir>", "keep each point's trace in this directory")
+    .option("-o, --output <trace>", "where to record a scenario first")
+    .option("-v, --verbose", "show the guests' consoles and result lines", false)
+    .addHelpText(
+      "after",
+      `
+Power-loss points are built from the trace, without running the workload again; points
+whose crash states are byte-identical are checked once. Other faults replay the workload
+at each point. A point whose fault never fired is reported as such, not as a pass.
+Exit codes: 0 every point passed, 1 a point failed, 2 a usage error, 3 the machinery failed.`,
+    )
+    .action((target, options) => run(() => sweepCommand(target, options)));
+
+  root.command("ci")
+    .description("run every scenario and the faults it declares; fail with reproduce commands")
+    .argument("[paths...]", "scenario files or directories (default: scenarios/)")
+    .option("--junit <file>", "write JUnit XML (a suite per scenario, a case per check)")
+    .option("--json", "print one JSON object", false)
+    .option("--jobs <n>", "replays at once in sweeps (default: the number of cores)", integer)
+    .option(
+      "--trace-dir <dir>",
+      "where to keep the recorded traces (the reproduce commands name them)",
+      "faultline-ci",
+    )
+    .option("-v, --verbose", "show the guests' consoles and result lines", false)
+    .action((paths, options) => run(() => ciCommand(paths, options)));
 
   root.command("setup")
     .description("install the Debian packages faultline needs (as root), or print the command")

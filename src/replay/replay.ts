@@ -19,7 +19,7 @@ import {
   type RunResult,
   runScenario,
 } from "../run/run.ts";
-import type { Scenario } from "../scenario/schema.ts";
+import type { Expectations, Scenario } from "../scenario/schema.ts";
 import { describeEnd, TraceReader } from "../trace/reader.ts";
 import type { HeaderRecord, OpRecord } from "../trace/schema.ts";
 import { sha256File } from "../util/cache_dir.ts";
@@ -156,6 +156,12 @@ export interface ReplayOptions {
   live?: boolean;
   /** Serve requests in the recorded order until a fault fires. */
   strictOrder?: boolean;
+  /**
+   * What must hold, instead of the scenario's own expectations (a scenario's
+   * declared fault test). Without it, a replay with faults judges everything
+   * but the workload's exit code.
+   */
+  expect?: Expectations;
   /** Where to write the replay's trace. */
   output: string;
   keepData: boolean;
@@ -251,6 +257,10 @@ function signatures(records: readonly OpRecord[]): OpSignature[] {
  */
 export async function replay(parent: ParentTrace, options: ReplayOptions): Promise<ReplayResult> {
   const plan = replayPlan(parent, options);
+  const scenario = options.expect
+    ? { ...parent.scenario, expect: options.expect }
+    : parent.scenario;
+  const judgeWorkloadExit = options.expect !== undefined || plan.rules.length === 0;
   const reproduce = reproduceCommand(parent.path, options);
   const prepared = options.prepared ?? await prepareForReplay(parent, options.signal);
   const powerLoss = plan.rules.find((rule) => rule.effect.kind === "power-loss");
@@ -289,13 +299,13 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
     );
     const others = plan.rules.filter((rule) => rule !== powerLoss);
     result = await runScenario({
-      scenario: parent.scenario,
+      scenario,
       trace: { path: options.output, keepData: options.keepData },
       command: "replay",
       plan: { seed: plan.seed, rules: others },
       header,
       prepared,
-      judgeWorkloadExit: false,
+      judgeWorkloadExit,
       crash: {
         cutAt: faultAtOp.index,
         selection,
@@ -317,13 +327,13 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
   }
 
   result = await runScenario({
-    scenario: parent.scenario,
+    scenario,
     trace: { path: options.output, keepData: options.keepData },
     command: "replay",
     plan,
     header,
     prepared,
-    judgeWorkloadExit: plan.rules.length === 0,
+    judgeWorkloadExit,
     strictOrder: options.strictOrder
       ? { recorded: parent.records, boundMs: STRICT_ORDER_BOUND_MS }
       : undefined,

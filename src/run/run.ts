@@ -138,6 +138,8 @@ export interface RunResult {
   records: OpRecord[];
   /** The faults injected, in order. */
   faults: InjectedFault[];
+  /** Every guest line of the run (a crash state's: the recording's run lines, then the check's). */
+  lines: GuestLine[];
   powerCut: PowerCut | null;
   /** With strict order: ops let through out of order, and the time ops waited for their turn. */
   order: { breaks: OrderBreak[]; waitedMs: number } | null;
@@ -522,6 +524,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       timings: { prepareMs, firstOpMs, workloadFirstOpMs, runMs, checkMs, totalMs: since() },
       records: records.map(({ data: _, ...rest }) => rest),
       faults,
+      lines,
       powerCut,
       order: sequencer ? { breaks: sequencer.breaks, waitedMs: sequencer.waitedMs } : null,
     };

@@ -61,6 +61,8 @@ export function judge(
       const limit = outcome.phase === "run" ? timeouts.runMs : timeouts.checkMs;
       return { pass: false, reason: `${where} timed out after ${Math.round(limit / 1000)} s` };
     }
+    // Under injected faults the workload may fail, and so may its setup (a mount that hit the fault).
+    if (outcome.phase === "run" && options.judgeWorkloadExit === false) continue;
     if (outcome.error) {
       return { pass: false, reason: `${where}: the guest could not set up: ${outcome.error}` };
     }
@@ -68,7 +70,6 @@ export function judge(
     if (outcome.exit === null) {
       return { pass: false, reason: `${where}: the guest stopped without reporting an exit code` };
     }
-    if (outcome.phase === "run" && options.judgeWorkloadExit === false) continue;
     const expected = outcome.phase === "run" ? expect.workloadExit : expect.checkExit;
     if (!exitMatches(expected, outcome.exit)) {
       const what = outcome.phase === "run" ? "workload" : "check";

@@ -11,8 +11,11 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { z } from "zod";
 import { ScenarioError } from "./errors.ts";
+import { parseFaultSpec } from "../fault/spec.ts";
+import { parsePoints } from "../sweep/points.ts";
 import {
   type Expectations,
+  type FaultExpectation,
   type Scenario,
   SCENARIO_DEFAULTS,
   type ScenarioDisk,
@@ -209,6 +212,41 @@ export async function normalizeScenario(
       "expect.noLostAcks: expected a node with a check that reports `have KEY`, found no check",
     );
   }
+  const faults: FaultExpectation[] = [];
+  for (const [i, declared] of (value.faults ?? []).entries()) {
+    const at = `faults[${i}]`;
+    try {
+      const rule = parseFaultSpec(declared.fault);
+      if (rule.trigger.kind !== "always") {
+        problems.push(
+          `${at}.fault: expected a fault without @trigger (give at or points), found "${declared.fault}"`,
+        );
+      }
+    } catch (error) {
+      problems.push(`${at}.fault: ${(error as Error).message}`);
+    }
+    if (declared.points !== undefined) {
+      try {
+        parsePoints(declared.points);
+      } catch (error) {
+        problems.push(`${at}.points: ${(error as Error).message}`);
+      }
+    }
+    faults.push({
+      fault: declared.fault,
+      at: declared.at === undefined ? null : String(declared.at),
+      points: declared.points ?? null,
+      expect: {
+        ...expect,
+        workloadExit: normalizeExit(declared.expect?.workload?.exit ?? "any"),
+        checkExit: declared.expect?.check?.exit === undefined
+          ? expect.checkExit
+          : normalizeExit(declared.expect.check.exit),
+        noLostAcks: declared.expect?.noLostAcks ?? true,
+      },
+      outcome: declared.outcome ?? "pass",
+    });
+  }
   if (problems.length > 0) {
     throw new ScenarioError(`${options.source}: ${problems.join(`\n${options.source}: `)}`);
   }
@@ -219,6 +257,7 @@ export async function normalizeScenario(
     source: options.source,
     nodes,
     expect,
+    faults,
     timeouts: {
       bootMs: value.timeouts?.boot ?? SCENARIO_DEFAULTS.bootMs,
       runMs: value.timeouts?.run ?? SCENARIO_DEFAULTS.runMs,

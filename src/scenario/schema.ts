@@ -94,6 +94,27 @@ const outputExpectation = z.strictObject({
   absent: z.boolean().optional(),
 });
 
+/** A fault the scenario is tested with, and what must hold under it. */
+const faultExpectation = z.strictObject({
+  /** The fault without its trigger: `power-loss`, `eio`, `lost-write`, ... */
+  fault: z.string().min(1),
+  /** A single point: a recorded op index, or an op signature (`data/write:4096+1024#2`). */
+  at: z.union([z.number().int().min(0), z.string().min(1)]).optional(),
+  /** A sweep: `all`, `reads`, `writes`, `flushes`, `N..M` or `every:K`. */
+  points: z.string().optional(),
+  /** What must hold at each point; defaults: no acknowledged key lost, any workload exit, the scenario's check exit. */
+  expect: z.strictObject({
+    noLostAcks: z.boolean().optional(),
+    workload: z.strictObject({ exit: exitCodes.optional() }).optional(),
+    check: z.strictObject({ exit: exitCodes.optional() }).optional(),
+  }).optional(),
+  /**
+   * `pass` (default): every point must pass. `detect`: at least one point must
+   * fail; for a configuration known to be unsafe, kept as proof that the fault is found.
+   */
+  outcome: z.enum(["pass", "detect"]).optional(),
+}).refine((f) => (f.at === undefined) !== (f.points === undefined), "expected either at or points");
+
 /** The schema of a scenario file's content. */
 export const scenarioInputSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "expected a name like fsync-log"),
@@ -111,6 +132,7 @@ export const scenarioInputSchema = z.strictObject({
     run: duration.optional(),
     check: duration.optional(),
   }).optional(),
+  faults: z.array(faultExpectation).optional(),
 });
 
 /** What a scenario file says, as its author writes it (what `defineScenario` takes). */
@@ -167,6 +189,18 @@ export interface Expectations {
 }
 
 /** A scenario as faultline runs it: plain data, stored in the trace header. */
+/** A declared fault test, normalized. */
+export interface FaultExpectation {
+  /** The fault spec without trigger. */
+  fault: string;
+  /** A single point (an op index or a signature), or a sweep's point selection. */
+  at: string | null;
+  points: string | null;
+  /** The expectations of each replay (the scenario's, with these changes). */
+  expect: Expectations;
+  outcome: "pass" | "detect";
+}
+
 export interface Scenario {
   name: string;
   description: string;
@@ -175,6 +209,8 @@ export interface Scenario {
   nodes: ScenarioNode[];
   expect: Expectations;
   timeouts: { bootMs: number; runMs: number; checkMs: number };
+  /** Faults the scenario is tested with (`faultline ci`). */
+  faults: FaultExpectation[];
 }
 
 /** Defaults, in one place. */

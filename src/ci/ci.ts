@@ -1,0 +1,227 @@
+/**
+ * Scenario files in CI: record each scenario, judge the run, then run every
+ * fault it declares (single faults and sweeps) against what must hold. A
+ * regression in recovery code fails a check, with the exact command that
+ * reproduces it.
+ *
+ * @module
+ */
+
+import { join, relative } from "node:path";
+import { prepareForReplay, readParent, replay } from "../replay/replay.ts";
+import { type RunEvent, runScenario } from "../run/run.ts";
+import { ScenarioError } from "../scenario/errors.ts";
+import { loadScenario } from "../scenario/load.ts";
+import type { FaultExpectation } from "../scenario/schema.ts";
+import { parsePoints } from "../sweep/points.ts";
+import { sweep, type SweepResult } from "../sweep/sweep.ts";
+
+/** One check of one scenario. */
+export interface CiCheck {
+  /** The scenario file. */
+  scenario: string;
+  /** `record`, or the fault and its point(s): `power-loss at flushes`, `eio at 17`. */
+  name: string;
+  pass: boolean;
+  reason: string;
+  /** Commands that reproduce the failures (empty when it passed). */
+  reproduce: string[];
+  durationMs: number;
+  /** For sweeps: the counts. */
+  sweep?:
+    & Pick<SweepResult, "passed" | "failed" | "notFired" | "distinctCrashStates" | "replays">
+    & { points: number };
+}
+
+/** Options of {@link runCi}. */
+export interface CiOptions {
+  /** Where the recorded traces are kept (the reproduce commands name them). */
+  traceDir: string;
+  /** Replays at once in sweeps. */
+  jobs: number;
+  signal?: AbortSignal;
+  onEvent?: (event: RunEvent) => void;
+  /** Called when a check ends, for progress. */
+  onCheck?: (check: CiCheck) => void;
+}
+
+/**
+ * The scenario files under the given paths: files as given, directories'
+ * `.ts` and `.json` files (not recursive), sorted.
+ *
+ * @example
+ * ```ts
+ * await scenarioFiles(["scenarios"]); // ["scenarios/fsync-log.ts", ...]
+ * ```
+ */
+export async function scenarioFiles(paths: readonly string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const path of paths) {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(path);
+    } catch {
+      throw new ScenarioError(`${path}: no such scenario file or directory`);
+    }
+    if (info.isFile) {
+      files.push(path);
+      continue;
+    }
+    const found: string[] = [];
+    for await (const entry of Deno.readDir(path)) {
+      if (entry.isFile && /\.(ts|json)$/.test(entry.name) && !entry.name.endsWith("_test.ts")) {
+        found.push(join(path, entry.name));
+      }
+    }
+    files.push(...found.sort());
+  }
+  return files;
+}
+
+function checkName(fault: FaultExpectation): string {
+  return fault.points !== null
+    ? `${fault.fault} at ${fault.points}`
+    : `${fault.fault} at op ${fault.at}`;
+}
+
+/**
+ * Runs every scenario's checks.
+ *
+ * @example
+ * ```ts
+ * const checks = await runCi(await scenarioFiles(["scenarios"]), { traceDir: "ci-traces", jobs: 2 });
+ * const red = checks.some((c) => !c.pass);
+ * ```
+ */
+export async function runCi(files: readonly string[], options: CiOptions): Promise<CiCheck[]> {
+  const checks: CiCheck[] = [];
+  const add = (check: CiCheck) => {
+    checks.push(check);
+    options.onCheck?.(check);
+  };
+  await Deno.mkdir(options.traceDir, { recursive: true });
+  for (const file of files) {
+    let started = performance.now();
+    let scenario;
+    try {
+      scenario = await loadScenario(file);
+    } catch (error) {
+      if (!(error instanceof ScenarioError)) throw error;
+      add({
+        scenario: file,
+        name: "load",
+        pass: false,
+        reason: error.message,
+        reproduce: [],
+        durationMs: 0,
+      });
+      continue;
+    }
+    const trace = join(options.traceDir, `${scenario.name}.trace`);
+    const recorded = await runScenario({
+      scenario,
+      trace: { path: trace, keepData: true },
+      command: "record",
+      signal: options.signal,
+      onEvent: options.onEvent,
+    });
+    add({
+      scenario: file,
+      name: "record",
+      pass: recorded.verdict.pass,
+      reason: recorded.verdict.reason,
+      reproduce: recorded.verdict.pass ? [] : [`faultline record ${file}`],
+      durationMs: performance.now() - started,
+    });
+    if (scenario.faults.length === 0) continue;
+
+    const parent = await readParent(trace);
+    const prepared = await prepareForReplay(parent, options.signal);
+    const shown = relative(Deno.cwd(), trace) || trace;
+    for (const fault of scenario.faults) {
+      started = performance.now();
+      if (fault.at !== null) {
+        const result = await replay({ ...parent, path: shown }, {
+          faults: [fault.fault],
+          faultAt: fault.at,
+          output: join(
+            options.traceDir,
+            `${scenario.name}.${fault.fault.replace(/[^a-z0-9-]/gi, "_")}-at-${
+              fault.at.replace(/[^a-z0-9]/gi, "_")
+            }.trace`,
+          ),
+          keepData: false,
+          expect: fault.expect,
+          prepared,
+          signal: options.signal,
+          onEvent: options.onEvent,
+        });
+        const held = result.fired && result.verdict.pass;
+        const pass = fault.outcome === "detect" ? result.fired && !result.verdict.pass : held;
+        add({
+          scenario: file,
+          name: checkName(fault),
+          pass,
+          reason: !result.fired
+            ? `the fault never fired: ${result.verdict.reason}`
+            : fault.outcome === "detect" && !pass
+            ? `expected the fault to be detected, but the verdict passed: ${result.verdict.reason}`
+            : result.verdict.reason,
+          reproduce: pass ? [] : [result.reproduce],
+          durationMs: performance.now() - started,
+        });
+        continue;
+      }
+      const result = await sweep({ ...parent, path: shown }, {
+        fault: fault.fault,
+        points: parsePoints(fault.points!),
+        jobs: options.jobs,
+        outputDir: await Deno.makeTempDir({
+          dir: options.traceDir,
+          prefix: `${scenario.name}.sweep-`,
+        }),
+        keepData: false,
+        expect: fault.expect,
+        prepared,
+        signal: options.signal,
+      });
+      const failing = result.points.filter((p) => p.fired && !p.verdict.pass || p.error);
+      const pass = fault.outcome === "detect"
+        ? failing.length > 0
+        : failing.length === 0 && result.notFired === 0;
+      const counts =
+        `${result.points.length} points: ${result.passed} passed, ${result.failed} failed, ${result.notFired} never fired`;
+      add({
+        scenario: file,
+        name: checkName(fault),
+        pass,
+        reason: fault.outcome === "detect"
+          ? (pass
+            ? `detected as expected: ${counts}; e.g. op ${failing[0].at}: ${
+              failing[0].verdict.reason
+            }`
+            : `expected the sweep to find a failing point, found none (${counts})`)
+          : (pass
+            ? counts
+            : `${counts}; e.g. op ${failing[0]?.at ?? "?"}: ${
+              failing[0]?.verdict.reason ?? "a fault never fired"
+            }`),
+        reproduce: fault.outcome === "detect"
+          ? (pass
+            ? []
+            : [`faultline sweep ${shown} --fault ${fault.fault} --points ${fault.points}`])
+          : failing.map((p) => p.reproduce),
+        durationMs: performance.now() - started,
+        sweep: {
+          points: result.points.length,
+          passed: result.passed,
+          failed: result.failed,
+          notFired: result.notFired,
+          distinctCrashStates: result.distinctCrashStates,
+          replays: result.replays,
+        },
+      });
+    }
+  }
+  return checks;
+}

@@ -1,0 +1,86 @@
+/**
+ * `faultline ci [PATHS...]`: every scenario's run and declared faults, a
+ * summary, JUnit XML on request, and a non-zero exit when any check fails,
+ * with the command that reproduces each failure.
+ *
+ * @module
+ */
+
+import { type CiCheck, runCi, scenarioFiles } from "../ci/ci.ts";
+import { junitXml } from "../report/junit.ts";
+import { formatDuration } from "../util/units.ts";
+import { EXIT, UsageError } from "./errors.ts";
+import { table } from "./format.ts";
+import { withInterrupt } from "./interrupt.ts";
+import { progressPrinter } from "./record.ts";
+
+/** Options of `ci`. */
+export interface CiCommandOptions {
+  junit?: string;
+  json: boolean;
+  jobs?: number;
+  traceDir: string;
+  verbose: boolean;
+}
+
+/** The JUnit document of a CI run: a suite per scenario, a case per check. */
+export function ciJunit(checks: readonly CiCheck[]): string {
+  const scenarios = [...new Set(checks.map((c) => c.scenario))];
+  return junitXml(scenarios.map((scenario) => ({
+    name: scenario,
+    cases: checks.filter((c) => c.scenario === scenario).map((c) => ({
+      name: c.name,
+      classname: scenario,
+      timeSeconds: c.durationMs / 1000,
+      ...(c.pass ? {} : {
+        failure: {
+          message: c.reason,
+          text: c.reproduce.map((r) => `reproduce: ${r}`).join("\n"),
+        },
+      }),
+    })),
+  })));
+}
+
+/** Runs `ci`. */
+export async function ciCommand(paths: string[], options: CiCommandOptions): Promise<number> {
+  const jobs = options.jobs ?? navigator.hardwareConcurrency ?? 2;
+  if (jobs < 1) throw new UsageError("--jobs must be at least 1");
+  const files = await scenarioFiles(paths.length > 0 ? paths : ["scenarios"]);
+  if (files.length === 0) {
+    throw new UsageError(`no scenario files in ${paths.join(", ") || "scenarios"}`);
+  }
+  const checks = await withInterrupt((signal) =>
+    runCi(files, {
+      traceDir: options.traceDir,
+      jobs,
+      signal,
+      onEvent: options.verbose ? progressPrinter(options) : undefined,
+      onCheck: options.json ? undefined : (check) =>
+        console.error(
+          `${check.pass ? "ok  " : "FAIL"}  ${check.scenario}: ${check.name} (${
+            formatDuration(check.durationMs)
+          })`,
+        ),
+    })
+  );
+  if (options.junit) await Deno.writeTextFile(options.junit, ciJunit(checks));
+  const failed = checks.filter((c) => !c.pass);
+  if (options.json) {
+    console.log(
+      JSON.stringify({ checks, passed: checks.length - failed.length, failed: failed.length }),
+    );
+  } else {
+    console.log(table([
+      ["scenario", "check", "result", "reason"],
+      ...checks.map((c) => [c.scenario, c.name, c.pass ? "pass" : "FAIL", c.reason]),
+    ]));
+    for (const check of failed) {
+      console.log(`\n${check.scenario}: ${check.name} failed: ${check.reason}`);
+      for (const command of check.reproduce.slice(0, 10)) console.log(`  reproduce: ${command}`);
+      if (check.reproduce.length > 10) console.log(`  ... and ${check.reproduce.length - 10} more`);
+    }
+    console.log(`\n${checks.length - failed.length} of ${checks.length} checks passed`);
+  }
+  return failed.length > 0 ? EXIT.verdictFailed : EXIT.pass;
+}
