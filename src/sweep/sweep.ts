@@ -13,7 +13,13 @@ import { join } from "node:path";
 import { parseFaultSpec } from "../fault/spec.ts";
 import { selectCrashWrites } from "../replay/crash_state.ts";
 import { ReplayError } from "../replay/errors.ts";
-import { type ParentTrace, prepareForReplay, replay, type ReplayResult } from "../replay/replay.ts";
+import {
+  type ParentTrace,
+  prepareForReplay,
+  replay,
+  type ReplayResult,
+  reproduceCommand,
+} from "../replay/replay.ts";
 import { durabilityOracle, type OracleResult } from "../run/oracle.ts";
 import type { Prepared, RunEvent } from "../run/run.ts";
 import { judge, type Verdict } from "../run/verdict.ts";
@@ -186,7 +192,11 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
     const source = representative.get(at) ?? at;
     const result = results.get(source);
     const op = describeOp(opOf.get(at)!);
-    const reproduce = `faultline replay ${parent.path} --fault ${options.fault} --fault-at ${at}`;
+    const reproduce = reproduceCommand(parent.path, {
+      faults: [options.fault],
+      faultAt: String(at),
+    });
+
     if (!result) {
       return {
         at,
