@@ -14,7 +14,10 @@ export const DEBIAN_PACKAGES = [
   "busybox-static",
   "e2fsprogs",
   "sqlite3",
+  // The sweep report's browser test.
+  "chromium",
 ] as const;
+
 
 /** A package that could not be installed, or a tool that is missing. */
 export class SetupError extends Error {
