@@ -49,7 +49,32 @@ export { NbdError, NbdProtocolError, NbdServerError } from "./src/nbd/errors.ts"
 export type { NbdExport } from "./src/nbd/export.ts";
 export { type ListenAddress, NbdServer, type ServerEvent } from "./src/nbd/server.ts";
 export { QmpClient } from "./src/qmp/client.ts";
-export { type RunEvent, type RunOptions, type RunResult, runScenario } from "./src/run/run.ts";
+export { type CiCheck, runCi, scenarioFiles } from "./src/ci/ci.ts";
+export {
+  type CrashSelection,
+  selectCrashWrites,
+  writeCrashImages,
+} from "./src/replay/crash_state.ts";
+export { ReplayError } from "./src/replay/errors.ts";
+export {
+  type ParentTrace,
+  prepareForReplay,
+  readParent,
+  replay,
+  type ReplayOptions,
+  type ReplayResult,
+} from "./src/replay/replay.ts";
+export { comparePrefix, type PrefixComparison } from "./src/replay/signature.ts";
+export {
+  prepareScenario,
+  type RunEvent,
+  type RunOptions,
+  type RunResult,
+  runScenario,
+} from "./src/run/run.ts";
+export { parsePoints, type PointSelection } from "./src/sweep/points.ts";
+export { sweep, type SweepOptions, type SweepPoint, type SweepResult } from "./src/sweep/sweep.ts";
+
 export type { OracleResult } from "./src/run/oracle.ts";
 export type { PhaseOutcome, Verdict } from "./src/run/verdict.ts";
 export { defineScenario, loadScenario, normalizeScenario } from "./src/scenario/load.ts";

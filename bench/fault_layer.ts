@@ -1168,7 +1168,7 @@ async function run(options: Options, dir: string): Promise<Report> {
   };
 }
 
-async function main(args: string[]): Promise<number> {
+export async function main(args: string[]): Promise<number> {
   let parsed: Options | null;
   try {
     parsed = parseOptions(args);

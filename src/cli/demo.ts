@@ -1,24 +1,129 @@
 /**
- * `faultline demo`: a walk-through of the fault layer on a built-in image:
- * serve it, write and read it with qemu-io, switch faults on and off over the
- * control socket, and read back the trace.
+ * `faultline demo`: the main job on the built-in scenarios, from a fresh
+ * machine: set-up, record scenarios/fsync-log.ts, replay it with an I/O error
+ * and a power loss at chosen ops, catch the lost acknowledgements of the same
+ * log mounted with barrier=0, and put the fault layer under a disk with faults
+ * switched live.
  *
  * @module
  */
 
 import { join } from "node:path";
-import { QmpClient } from "../qmp/client.ts";
-import { DiskService } from "../service/disk_service.ts";
-import { makePrivateDir } from "../util/tempdir.ts";
 import { exportUri } from "../nbd/uri.ts";
+import { QmpClient } from "../qmp/client.ts";
+import { readParent, replay } from "../replay/replay.ts";
+import { describePrefix } from "../replay/signature.ts";
+import { runScenario } from "../run/run.ts";
+import { loadScenario } from "../scenario/load.ts";
+import { DiskService } from "../service/disk_service.ts";
+import { sweep } from "../sweep/sweep.ts";
+import { makePrivateDir } from "../util/tempdir.ts";
+import { formatDuration } from "../util/units.ts";
 import { ensurePackages } from "./setup.ts";
-import { traceStatsCommand } from "./trace.ts";
+import { withInterrupt } from "./interrupt.ts";
+import { printRun } from "./record.ts";
 
-async function qemuIo(
-  uri: string,
-  commands: string[],
-): Promise<{ ok: boolean; text: string; ms: number }> {
+const step = (text: string) => console.log(`\n== ${text}`);
+
+/** The data write of the log that holds record `n` (the first one). */
+function dataWriteOf(ops: readonly { op: string; phase?: string; data?: Uint8Array; index: number }[], n: number) {
+  const needle = `record ${n} `;
+  return ops.find((op) =>
+    op.phase === "run" && op.op === "write" && op.data && new TextDecoder().decode(op.data).includes(needle)
+  );
+}
+
+/** Runs the demo. Traces go to `traceDir` (kept), or to a private directory removed at the end. */
+export async function demoCommand(options: { traceDir?: string }): Promise<number> {
   const started = performance.now();
+  step("set-up: Debian packages (QEMU, NBD tools), then the guest kernel and image");
+  await ensurePackages({ quiet: false });
+  await using scratch = await makePrivateDir("faultline-demo-");
+  const traces = options.traceDir ?? scratch.path;
+  await Deno.mkdir(traces, { recursive: true });
+
+  await withInterrupt(async (signal) => {
+    step("record scenarios/fsync-log.ts: append a record, fsync, acknowledge; 16 times; then check");
+    const trace = join(traces, "fsync-log.trace");
+    const recorded = await runScenario({
+      scenario: await loadScenario("scenarios/fsync-log.ts"),
+      trace: { path: trace, keepData: true },
+      command: "record",
+      signal,
+    });
+    printRun(recorded);
+
+    const parent = await readParent(trace);
+    const target = dataWriteOf(parent.ordered, 5);
+    if (target) {
+      step(`replay with EIO at op ${target.index}, the write of record 5 (found again by its signature)`);
+      const eio = await replay(parent, {
+        faults: ["eio"],
+        faultAt: String(target.index),
+        output: join(traces, "fsync-log.eio.trace"),
+        keepData: false,
+        signal,
+      });
+      const workload = eio.outcomes.find((o) => o.phase === "run");
+      console.log(`  the workload exited ${workload?.exit} (its fsync saw the error)`);
+      console.log(`  oracle: acked ${eio.oracle?.acked}, found ${eio.oracle?.found}, lost ${eio.oracle?.lost}`);
+      console.log(`  prefix: ${describePrefix(eio.prefix)}`);
+      console.log(`  verdict: ${eio.verdict.pass ? "PASS" : "FAIL"}: ${eio.verdict.reason}`);
+      console.log(`  reproduce: ${eio.reproduce}`);
+    }
+
+    const flushes = parent.ordered.filter((op) => op.phase === "run" && op.op === "flush");
+    const middle = flushes[Math.floor(flushes.length / 2)];
+    step(`power loss at op ${middle.index} (a flush), built from the trace: only durable writes survive`);
+    const lost = await replay(parent, {
+      faults: ["power-loss"],
+      faultAt: String(middle.index),
+      output: join(traces, "fsync-log.power-loss.trace"),
+      keepData: false,
+      signal,
+    });
+    console.log(
+      `  ${lost.powerCut?.writesKept} writes kept, ${lost.powerCut?.dropped} volatile writes dropped; oracle: acked ${lost.oracle?.acked}, found ${lost.oracle?.found}`,
+    );
+    console.log(`  verdict: ${lost.verdict.pass ? "PASS" : "FAIL"}: ${lost.verdict.reason}`);
+
+    step("the same log on ext4 mounted with barrier=0: a power-loss sweep over every op");
+    const nobarrierTrace = join(traces, "fsync-log-nobarrier.trace");
+    await runScenario({
+      scenario: await loadScenario("scenarios/fsync-log-nobarrier.ts"),
+      trace: { path: nobarrierTrace, keepData: true },
+      command: "record",
+      signal,
+    });
+    const swept = await sweep(await readParent(nobarrierTrace), {
+      fault: "power-loss",
+      points: { kind: "all" },
+      jobs: navigator.hardwareConcurrency ?? 2,
+      outputDir: scratch.path,
+      keepData: false,
+      signal,
+    });
+    const failing = swept.points.filter((p) => !p.verdict.pass);
+    console.log(
+      `  ${swept.points.length} points, ${swept.distinctCrashStates} distinct crash states checked: ${failing.length} points lose acknowledged records`,
+    );
+    if (failing[0]) {
+      console.log(`  e.g. op ${failing[0].at}: ${failing[0].verdict.reason}`);
+      console.log(`  reproduce: ${failing[0].reproduce}`);
+    }
+  });
+
+  step("serve: the fault layer under any VM, with faults switched live");
+  await serveWalkthrough(scratch.path);
+
+  console.log(`\ndemo finished in ${formatDuration(performance.now() - started)}.`);
+  console.log(
+    "Next: faultline record|replay|sweep|ci (see --help), or faultline serve --image disk.raw for your own VM.",
+  );
+  return 0;
+}
+
+async function qemuIo(uri: string, commands: string[]): Promise<{ ok: boolean; text: string }> {
   const output = await new Deno.Command("qemu-io", {
     args: ["-f", "raw", uri, ...commands.flatMap((c) => ["-c", c])],
     stdout: "piped",
@@ -26,75 +131,43 @@ async function qemuIo(
   }).output();
   const decoder = new TextDecoder();
   const text = (decoder.decode(output.stdout) + decoder.decode(output.stderr)).trim();
-  const failed = !output.success || /error|failed/i.test(text);
-  return { ok: !failed, text, ms: performance.now() - started };
+  return { ok: output.success && !/error|failed/i.test(text), text };
 }
 
-/** Runs the demo; `keep` leaves the trace in the current directory. */
-export async function demoCommand(options: { trace?: string }): Promise<number> {
-  const step = (text: string) => console.log(`\n== ${text}`);
-  step("setup: Debian packages");
-  await ensurePackages({ quiet: false });
-
-  await using dir = await makePrivateDir("faultline-demo-");
-  const image = join(dir.path, "demo.raw");
+/** `serve` a built-in image, switch faults over the control socket, and watch qemu-io. */
+async function serveWalkthrough(dir: string): Promise<void> {
+  const image = join(dir, "serve.raw");
   const file = await Deno.open(image, { create: true, write: true });
   await file.truncate(64 * 1024 * 1024);
   file.close();
-  const tracePath = options.trace ?? join(dir.path, "demo.trace");
-
-  step(`serve: a 64 MiB image as export "demo", recording to ${tracePath}`);
   const service = await DiskService.start({
     disks: [{ name: "demo", image }],
-    listen: { transport: "unix", path: join(dir.path, "nbd.sock") },
-    controlPath: join(dir.path, "control.sock"),
+    listen: { transport: "unix", path: join(dir, "nbd.sock") },
+    controlPath: join(dir, "control.sock"),
     plan: { seed: 1, rules: [] },
-    scratchDir: dir.path,
-    trace: { path: tracePath, keepData: true, command: "serve" },
+    scratchDir: dir,
   });
   const uri = exportUri(service.server.address, "demo");
-  console.log(`  ${uri}`);
   try {
-    const show = (label: string, result: { ok: boolean; text: string; ms: number }) =>
+    await using control = await QmpClient.connect(join(dir, "control.sock"), { timeoutMs: 5000 });
+    const show = async (label: string, commands: string[]) => {
+      const started = performance.now();
+      const result = await qemuIo(uri, commands);
       console.log(
-        `  ${label}: ${result.ok ? "ok" : "FAILED"} in ${Math.round(result.ms)} ms\n    ${
+        `  ${label}: ${result.ok ? "ok" : "FAILED"} in ${Math.round(performance.now() - started)} ms: ${
           result.text.split("\n")[0]
         }`,
       );
-    await using control = await QmpClient.connect(join(dir.path, "control.sock"), {
-      timeoutMs: 5000,
-    });
-    const setState = (args: Record<string, unknown>) =>
-      control.execute("set-block-fault-state", args);
-
-    step("qemu-io writes a pattern, flushes and reads it back");
-    show(
-      "write+flush+read",
-      await qemuIo(uri, ["write -P 0x5a 0 1M", "flush", "read -P 0x5a 0 1M"]),
-    );
-
-    step('control socket: set-block-fault-state {"id": "demo", "state": "error"}');
-    await setState({ id: "demo", state: "error" });
-    show("read with the disk failing", await qemuIo(uri, ["read 0 4k"]));
-
-    step('set-block-fault-state {"state": "delay", "duration-ms": 200}');
-    await setState({ id: "demo", state: "delay", "duration-ms": 200 });
-    show("read with a 200 ms delay", await qemuIo(uri, ["read 0 4k"]));
-
-    step('set-block-fault-state {"state": "none"}');
-    await setState({ id: "demo", state: "none" });
-    show("read with the disk back", await qemuIo(uri, ["read -P 0x5a 0 4k"]));
-    console.log(
-      `  query-block-fault-state: ${
-        JSON.stringify(await control.execute("query-block-fault-state", { id: "demo" }))
-      }`,
-    );
+    };
+    console.log(`  ${uri}`);
+    await show("qemu-io write, flush, read", ["write -P 0x5a 0 1M", "flush", "read -P 0x5a 0 1M"]);
+    await control.execute("set-block-fault-state", { id: "demo", state: "error" });
+    await show('after set-block-fault-state {"state": "error"}', ["read 0 4k"]);
+    await control.execute("set-block-fault-state", { id: "demo", state: "delay", "duration-ms": 200 });
+    await show('after {"state": "delay", "duration-ms": 200}', ["read 0 4k"]);
+    await control.execute("set-block-fault-state", { id: "demo", state: "none" });
+    await show('after {"state": "none"}', ["read -P 0x5a 0 4k"]);
   } finally {
     await service.close("demo finished");
   }
-
-  step("faultline trace stats");
-  await traceStatsCommand(tracePath, { json: false });
-  console.log("\nNext: faultline serve --image disk.raw, and point any VM at the URI it prints.");
-  return 0;
 }

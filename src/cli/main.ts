@@ -242,8 +242,10 @@ Exit codes: 0 every point passed, 1 a point failed, 2 a usage error, 3 the machi
     .action((options) => run(() => setupCommand(options)));
 
   root.command("demo")
-    .description("a walk-through: serve a built-in image, inject faults live, read the trace")
-    .addOption(new Option("--trace <file>", "keep the demo's trace here"))
+    .description("the main job on the built-in scenarios: record, replay with faults, sweep, serve")
+
+    .addOption(new Option("--trace-dir <dir>", "keep the demo's traces in this directory"))
+
     .action((options) => run(() => demoCommand(options)));
 
   return root;

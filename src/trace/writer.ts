@@ -19,6 +19,7 @@ import {
   TRACE_FORMAT,
   TRACE_VERSION,
 } from "./schema.ts";
+import { OpRecordEncoder } from "./op_codec.ts";
 
 /** A batch is written when it holds this many bytes... */
 const BATCH_BYTES = 1 << 20;
@@ -37,7 +38,10 @@ const BATCH_MS = 100;
  */
 export class TraceWriter {
   private readonly packr = new Packr({ useRecords: false, moreTypes: false });
-  private batch = new Uint8Array(BATCH_BYTES * 2);
+  private readonly opEncoder = new OpRecordEncoder();
+  /** Batches whose write finished, for reuse: recording must not make garbage per op. */
+  private readonly spare: Uint8Array[] = [];
+  private batch: Uint8Array = new Uint8Array(BATCH_BYTES * 2);
   private batchLength = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private writing: Promise<void> = Promise.resolve();
@@ -62,7 +66,7 @@ export class TraceWriter {
   }
 
   /** Ops appended so far. */
-  get ops(): number {
+  get opsWritten(): number {
     return this.opCount;
   }
 
@@ -74,22 +78,30 @@ export class TraceWriter {
   /** Appends one record. Never throws: a write failure shows in {@link error} and at close. */
   append(record: HeaderRecord | OpRecord | EventRecord): void {
     if (this.closed || this.failure) return;
-    if (record.record === "op") this.opCount++;
-    this.push(this.packr.pack(record));
+    let end = -1;
+    if (record.record === "op") {
+      this.opCount++;
+      this.reserve(this.opEncoder.maxSize(record));
+      end = this.opEncoder.encodeInto(record, this.batch, this.batchLength);
+    }
+    if (end >= 0) this.batchLength = end;
+    else this.push(this.packr.pack(record));
     if (this.batchLength >= BATCH_BYTES) this.flush();
     else if (this.timer === undefined) this.timer = setTimeout(() => this.flush(), BATCH_MS);
   }
 
   private push(packed: Uint8Array): void {
-    if (this.batchLength + packed.length > this.batch.length) {
-      const bigger = new Uint8Array(
-        Math.max(this.batch.length * 2, this.batchLength + packed.length),
-      );
-      bigger.set(this.batch.subarray(0, this.batchLength));
-      this.batch = bigger;
-    }
+    this.reserve(packed.length);
     this.batch.set(packed, this.batchLength);
     this.batchLength += packed.length;
+  }
+
+  /** Makes room for `bytes` more in the batch. */
+  private reserve(bytes: number): void {
+    if (this.batchLength + bytes <= this.batch.length) return;
+    const bigger = new Uint8Array(Math.max(this.batch.length * 2, this.batchLength + bytes));
+    bigger.set(this.batch.subarray(0, this.batchLength));
+    this.batch = bigger;
   }
 
   /** Writes the current batch; resolves when everything appended so far is in the file. */
@@ -99,11 +111,16 @@ export class TraceWriter {
       this.timer = undefined;
     }
     if (this.batchLength > 0) {
-      const bytes = this.batch.subarray(0, this.batchLength);
-      this.batch = new Uint8Array(BATCH_BYTES * 2);
+      const full = this.batch;
+      const bytes = full.subarray(0, this.batchLength);
+      this.batch = this.spare.pop() ?? new Uint8Array(BATCH_BYTES * 2);
       this.batchLength = 0;
-      this.writing = this.writing.then(() => this.writeAll(bytes));
+      this.writing = this.writing.then(async () => {
+        await this.writeAll(bytes);
+        if (this.spare.length < 2 && full.length === BATCH_BYTES * 2) this.spare.push(full);
+      });
     }
+
     return this.writing;
   }
 
