@@ -26,10 +26,14 @@ import { printRun } from "./record.ts";
 const step = (text: string) => console.log(`\n== ${text}`);
 
 /** The data write of the log that holds record `n` (the first one). */
-function dataWriteOf(ops: readonly { op: string; phase?: string; data?: Uint8Array; index: number }[], n: number) {
+function dataWriteOf(
+  ops: readonly { op: string; phase?: string; data?: Uint8Array; index: number }[],
+  n: number,
+) {
   const needle = `record ${n} `;
   return ops.find((op) =>
-    op.phase === "run" && op.op === "write" && op.data && new TextDecoder().decode(op.data).includes(needle)
+    op.phase === "run" && op.op === "write" && op.data &&
+    new TextDecoder().decode(op.data).includes(needle)
   );
 }
 
@@ -43,7 +47,9 @@ export async function demoCommand(options: { traceDir?: string }): Promise<numbe
   await Deno.mkdir(traces, { recursive: true });
 
   await withInterrupt(async (signal) => {
-    step("record scenarios/fsync-log.ts: append a record, fsync, acknowledge; 16 times; then check");
+    step(
+      "record scenarios/fsync-log.ts: append a record, fsync, acknowledge; 16 times; then check",
+    );
     const trace = join(traces, "fsync-log.trace");
     const recorded = await runScenario({
       scenario: await loadScenario("scenarios/fsync-log.ts"),
@@ -56,7 +62,9 @@ export async function demoCommand(options: { traceDir?: string }): Promise<numbe
     const parent = await readParent(trace);
     const target = dataWriteOf(parent.ordered, 5);
     if (target) {
-      step(`replay with EIO at op ${target.index}, the write of record 5 (found again by its signature)`);
+      step(
+        `replay with EIO at op ${target.index}, the write of record 5 (found again by its signature)`,
+      );
       const eio = await replay(parent, {
         faults: ["eio"],
         faultAt: String(target.index),
@@ -66,7 +74,9 @@ export async function demoCommand(options: { traceDir?: string }): Promise<numbe
       });
       const workload = eio.outcomes.find((o) => o.phase === "run");
       console.log(`  the workload exited ${workload?.exit} (its fsync saw the error)`);
-      console.log(`  oracle: acked ${eio.oracle?.acked}, found ${eio.oracle?.found}, lost ${eio.oracle?.lost}`);
+      console.log(
+        `  oracle: acked ${eio.oracle?.acked}, found ${eio.oracle?.found}, lost ${eio.oracle?.lost}`,
+      );
       console.log(`  prefix: ${describePrefix(eio.prefix)}`);
       console.log(`  verdict: ${eio.verdict.pass ? "PASS" : "FAIL"}: ${eio.verdict.reason}`);
       console.log(`  reproduce: ${eio.reproduce}`);
@@ -74,7 +84,9 @@ export async function demoCommand(options: { traceDir?: string }): Promise<numbe
 
     const flushes = parent.ordered.filter((op) => op.phase === "run" && op.op === "flush");
     const middle = flushes[Math.floor(flushes.length / 2)];
-    step(`power loss at op ${middle.index} (a flush), built from the trace: only durable writes survive`);
+    step(
+      `power loss at op ${middle.index} (a flush), built from the trace: only durable writes survive`,
+    );
     const lost = await replay(parent, {
       faults: ["power-loss"],
       faultAt: String(middle.index),
@@ -154,16 +166,20 @@ async function serveWalkthrough(dir: string): Promise<void> {
       const started = performance.now();
       const result = await qemuIo(uri, commands);
       console.log(
-        `  ${label}: ${result.ok ? "ok" : "FAILED"} in ${Math.round(performance.now() - started)} ms: ${
-          result.text.split("\n")[0]
-        }`,
+        `  ${label}: ${result.ok ? "ok" : "FAILED"} in ${
+          Math.round(performance.now() - started)
+        } ms: ${result.text.split("\n")[0]}`,
       );
     };
     console.log(`  ${uri}`);
     await show("qemu-io write, flush, read", ["write -P 0x5a 0 1M", "flush", "read -P 0x5a 0 1M"]);
     await control.execute("set-block-fault-state", { id: "demo", state: "error" });
     await show('after set-block-fault-state {"state": "error"}', ["read 0 4k"]);
-    await control.execute("set-block-fault-state", { id: "demo", state: "delay", "duration-ms": 200 });
+    await control.execute("set-block-fault-state", {
+      id: "demo",
+      state: "delay",
+      "duration-ms": 200,
+    });
     await show('after {"state": "delay", "duration-ms": 200}', ["read 0 4k"]);
     await control.execute("set-block-fault-state", { id: "demo", state: "none" });
     await show('after {"state": "none"}', ["read -P 0x5a 0 4k"]);

@@ -243,9 +243,7 @@ Exit codes: 0 every point passed, 1 a point failed, 2 a usage error, 3 the machi
 
   root.command("demo")
     .description("the main job on the built-in scenarios: record, replay with faults, sweep, serve")
-
     .addOption(new Option("--trace-dir <dir>", "keep the demo's traces in this directory"))
-
     .action((options) => run(() => demoCommand(options)));
 
   return root;

@@ -18,7 +18,6 @@ export const DEBIAN_PACKAGES = [
   "chromium",
 ] as const;
 
-
 /** A package that could not be installed, or a tool that is missing. */
 export class SetupError extends Error {
   override name = "SetupError";

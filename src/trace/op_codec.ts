@@ -64,7 +64,8 @@ export class OpRecordEncoder {
 
   /** An upper bound of the bytes {@link encodeInto} writes for a record. */
   maxSize(record: OpRecord): number {
-    return FIXED_MAX + record.node.length * 3 + record.disk.length * 3 + (record.phase?.length ?? 0) * 3 +
+    return FIXED_MAX + record.node.length * 3 + record.disk.length * 3 +
+      (record.phase?.length ?? 0) * 3 +
       record.result.length * 3 + (record.data?.length ?? 0);
   }
 
@@ -108,7 +109,6 @@ export class OpRecordEncoder {
         view.setFloat64(p, value);
         p += 8;
       }
-
     };
     const number = (value: number) => {
       if (Number.isInteger(value) && value >= 0) uint(value);
@@ -119,7 +119,8 @@ export class OpRecordEncoder {
       }
     };
 
-    const fields = 11 + (record.fua ? 1 : 0) + (record.noHole ? 1 : 0) + (record.hash !== undefined ? 1 : 0) +
+    const fields = 11 + (record.fua ? 1 : 0) + (record.noHole ? 1 : 0) +
+      (record.hash !== undefined ? 1 : 0) +
       (record.data !== undefined ? 1 : 0) + (record.phase !== undefined ? 1 : 0);
     if (fields < 16) out[p++] = 0x80 | fields;
     else {

@@ -1,0 +1,223 @@
+/**
+ * Sweeps and `faultline ci` against real VMs: the shipped scenarios give their
+ * stated outcomes (correct code clears, unsafe configurations are caught), a
+ * wrong expectation turns CI red with the reproduce command, and `sweep`'s
+ * point selection, JSON, JUnit and report page.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makePrivateDir } from "../src/util/tempdir.ts";
+import { run } from "./_helpers.ts";
+
+const deno = Deno.execPath();
+const dir = await makePrivateDir("faultline-ci-test-");
+const traces = join(dir.path, "traces");
+
+interface Check {
+  scenario: string;
+  name: string;
+  pass: boolean;
+  reason: string;
+  reproduce: string[];
+  sweep?: {
+    points: number;
+    passed: number;
+    failed: number;
+    notFired: number;
+    distinctCrashStates?: number;
+  };
+}
+
+Deno.test("faultline ci on scenarios/ is green: correct code clears its sweeps, unsafe configurations are caught", async () => {
+  const junit = join(dir.path, "ci.xml");
+  const result = await run(deno, [
+    "run",
+    "-A",
+    "mod.ts",
+    "ci",
+    "--json",
+    "--jobs",
+    "2",
+    "--trace-dir",
+    traces,
+    "--junit",
+    junit,
+  ], {
+    timeoutMs: 1_200_000,
+  });
+  assert.equal(result.code, 0, result.text);
+  const { checks } = JSON.parse(result.stdout) as { checks: Check[] };
+  const find = (scenario: string, name: string) => {
+    const check = checks.find((c) => c.scenario.endsWith(scenario) && c.name === name);
+    assert.ok(check, `${scenario}: ${name} ran`);
+    return check;
+  };
+  for (const check of checks) {
+    assert.equal(check.pass, true, `${check.scenario}: ${check.name}: ${check.reason}`);
+  }
+
+  // fsync on ext4 with barriers: a power loss at any flush loses no acknowledged record.
+  const fsync = find("fsync-log.ts", "power-loss at flushes");
+  assert.equal(fsync.sweep!.failed, 0);
+  assert.ok(fsync.sweep!.points >= 16, "a flush per record at least");
+  // barrier=0: the sweep over writes and flushes finds lost acknowledged records.
+  const nobarrier = find("fsync-log-nobarrier.ts", "power-loss at all");
+  assert.ok(nobarrier.sweep!.failed > 0);
+  assert.match(nobarrier.reason, /acknowledged key.* lost/);
+  // sqlite3 synchronous=FULL (WAL): none lost; synchronous=OFF: lost.
+  assert.equal(find("sqlite-commit.ts", "power-loss at flushes").sweep!.failed, 0);
+  const syncOff = find("sqlite-sync-off.ts", "power-loss at all");
+  assert.ok(syncOff.sweep!.failed > 0);
+  assert.match(syncOff.reason, /acknowledged key.* lost/);
+  // Power-loss points share checks when their crash states are the same.
+  assert.ok(nobarrier.sweep!.distinctCrashStates! < nobarrier.sweep!.points);
+
+  const xml = await Deno.readTextFile(junit);
+  assert.match(
+    xml,
+    /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites tests="\d+" failures="0"/,
+  );
+  assert.equal((xml.match(/<testcase /g) ?? []).length, checks.length);
+});
+
+Deno.test("a scenario with a wrong expectation turns ci red, and the output carries the reproduce command", async () => {
+  await using work = await makePrivateDir("faultline-red-");
+  const scenario = join(work.path, "unsynced.json");
+  await Deno.writeTextFile(
+    scenario,
+    JSON.stringify({
+      name: "unsynced",
+      description: "acknowledges writes it never syncs, and claims they survive a power loss",
+      nodes: {
+        app: {
+          disks: { data: { size: "8M", mount: "/data" } },
+          workload:
+            "i=1; while [ $i -le 3 ]; do echo $i >>/data/f; report ack $i; i=$((i + 1)); done",
+          check: "[ -f /data/f ] && while read -r k; do report have $k; done </data/f; exit 0",
+        },
+      },
+      expect: { noLostAcks: true },
+      faults: [{ fault: "power-loss", points: "writes" }],
+    }),
+  );
+  const result = await run(deno, [
+    "run",
+    "-A",
+    "mod.ts",
+    "ci",
+    scenario,
+    "--trace-dir",
+    join(work.path, "traces"),
+  ], {
+    timeoutMs: 600_000,
+  });
+  assert.equal(result.code, 1, result.text);
+  assert.match(result.stdout, /power-loss at writes\s+FAIL/);
+  assert.match(
+    result.stdout,
+    /reproduce: faultline replay \S*unsynced\.trace --fault power-loss --fault-at \d+/,
+  );
+  assert.match(result.stdout, /\d+ of \d+ checks passed/);
+});
+
+Deno.test("sweep: N..M includes both ends, JSON, JUnit and the report page; exit 1 when a point fails", async () => {
+  const trace = join(traces, "fsync-log-nobarrier.trace");
+  const junit = join(dir.path, "sweep.xml");
+  const html = join(dir.path, "sweep.html");
+  const result = await run(deno, [
+    "run",
+    "-A",
+    "mod.ts",
+    "sweep",
+    trace,
+    "--fault",
+    "power-loss",
+    "--points",
+    "20..30",
+    "--jobs",
+    "2",
+    "--json",
+    "--junit",
+    junit,
+    "--html",
+    html,
+  ], { timeoutMs: 600_000 });
+  assert.equal(result.code, 1, result.text);
+  const summary = JSON.parse(result.stdout);
+  assert.deepEqual(summary.points.map((p: { at: number }) => p.at), [
+    20,
+    21,
+    22,
+    23,
+    24,
+    25,
+    26,
+    27,
+    28,
+    29,
+    30,
+  ]);
+  assert.equal(summary.passed + summary.failed + summary.notFired, 11);
+  assert.ok(summary.failed > 0);
+  for (const point of summary.points) {
+    assert.match(point.reproduce, new RegExp(`--fault power-loss --fault-at ${point.at}$`));
+    assert.ok("pass" in point.verdict && "reason" in point.verdict);
+    assert.ok(point.oracle && "acked" in point.oracle);
+  }
+  assert.match(await Deno.readTextFile(junit), /<failure message="\d+ acknowledged key/);
+  const page = await Deno.readTextFile(html);
+  assert.match(page, /^<!DOCTYPE html>/i);
+  assert.match(page, /--fault power-loss --fault-at \d+/);
+});
+
+Deno.test("sweep with an online fault re-runs the workload at sampled points (every:K)", async () => {
+  const trace = join(traces, "fsync-log.trace");
+  const result = await run(deno, [
+    "run",
+    "-A",
+    "mod.ts",
+    "sweep",
+    trace,
+    "--fault",
+    "eio",
+    "--points",
+    "every:40",
+    "--jobs",
+    "2",
+    "--json",
+  ], { timeoutMs: 600_000 });
+  assert.equal(result.code, 0, result.text);
+  const summary = JSON.parse(result.stdout);
+  assert.ok(summary.points.length >= 2);
+  assert.ok(
+    summary.points.every((p: { at: number; fired: boolean }) => p.at % 40 === 0 && p.fired),
+  );
+  assert.equal(summary.failed, 0);
+  assert.equal(
+    summary.distinctCrashStates,
+    undefined,
+    "online faults run the workload at each point",
+  );
+  assert.equal(summary.replays, summary.points.length);
+});
+
+Deno.test("sweep refuses bad requests with exit code 2", async () => {
+  const trace = join(traces, "fsync-log.trace");
+  const cases: [string[], RegExp][] = [
+    [["--fault", "eio", "--points", "30..10"], /the range is empty/],
+    [
+      ["--fault", "eio", "--points", "sometimes"],
+      /expected all, reads, writes, flushes, N\.\.M or every:K/,
+    ],
+    [["--fault", "eio@17", "--points", "all"], /write the fault without @/],
+    [["--fault", "melt", "--points", "all"], /unknown fault kind "melt"/],
+  ];
+  for (const [args, pattern] of cases) {
+    const result = await run(deno, ["run", "-A", "mod.ts", "sweep", trace, ...args]);
+    assert.equal(result.code, 2, `${args.join(" ")}: ${result.text}`);
+    assert.match(result.stderr, pattern);
+  }
+});
+
+Deno.test({ name: "cleanup", fn: () => dir.remove() });
