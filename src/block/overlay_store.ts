@@ -3,10 +3,13 @@
  * copy-on-write overlay. The base file is opened read-only, so no code path can
  * change it; every run starts from identical bytes.
  *
- * The overlay is a sparse scratch file of the disk's size plus one state byte per
- * 4 KiB block: the block's bytes are in the base, in the overlay, or all zero (a
- * trim or write-zeroes of whole blocks costs no I/O). A partial write to a block
- * still in the base copies that block into the overlay first.
+ * The overlay keeps one state byte per 4 KiB block: the block's bytes are in the
+ * base, in memory, in a sparse scratch file, or all zero (a trim or write-zeroes
+ * of whole blocks costs no I/O). Written blocks go to memory, in 16 MiB slabs,
+ * until the memory budget is spent, then to the scratch file: a guest's disks
+ * live in memory, with no syscall and no dirty page per write, and a disk
+ * written end to end still fits. A partial write to a block that is not yet in
+ * the overlay copies that block in first.
  *
  * Flushes do nothing here: the overlay is scratch, and what a power loss would
  * keep is the durability model's business (durability.ts), not the host's.
@@ -23,8 +26,15 @@ import { PositionedFile } from "./positioned_file.ts";
 export const OVERLAY_BLOCK = 4096;
 
 const IN_BASE = 0;
-const IN_OVERLAY = 1;
+const IN_FILE = 1;
 const ZERO = 2;
+const IN_MEMORY = 3;
+
+/** Blocks per slab of the in-memory overlay (16 MiB). */
+const SLAB_BLOCKS = 4096;
+
+/** Default memory budget of one disk's overlay. */
+export const DEFAULT_OVERLAY_MEMORY = 1024 * 1024 * 1024;
 
 /** Options of {@link OverlayStore.open}. */
 export interface OverlayStoreOptions {
@@ -34,6 +44,8 @@ export interface OverlayStoreOptions {
   scratchDir: string;
   /** A name for the scratch file (the export name). */
   name: string;
+  /** Bytes of written blocks kept in memory before the scratch file takes over ({@link DEFAULT_OVERLAY_MEMORY}). */
+  memoryBudget?: number;
 }
 
 /**
@@ -46,14 +58,24 @@ export interface OverlayStoreOptions {
  */
 export class OverlayStore implements BlockBackend {
   private readonly states: Uint8Array;
+  /** For a block in memory: its slot (slab * SLAB_BLOCKS + index in the slab). */
+  private readonly slots: Int32Array;
+  private readonly slabs: Uint8Array[] = [];
+  private usedSlots = 0;
+  /** Slots of blocks zeroed since, for reuse. */
+  private readonly freeSlots: number[] = [];
+  private readonly maxSlots: number;
   private closed = false;
 
   private constructor(
     private readonly base: PositionedFile,
     private readonly overlay: PositionedFile,
     readonly size: number,
+    memoryBudget: number,
   ) {
     this.states = new Uint8Array(Math.ceil(size / OVERLAY_BLOCK));
+    this.slots = new Int32Array(this.states.length);
+    this.maxSlots = Math.floor(memoryBudget / OVERLAY_BLOCK);
   }
 
   /** Opens the base read-only and creates an empty overlay of the same size. */
@@ -67,11 +89,16 @@ export class OverlayStore implements BlockBackend {
         truncate: true,
       });
       overlay.truncate(size);
-      return new OverlayStore(base, overlay, size);
+      return new OverlayStore(base, overlay, size, options.memoryBudget ?? DEFAULT_OVERLAY_MEMORY);
     } catch (error) {
       base.close();
       throw error;
     }
+  }
+
+  /** Bytes of written blocks held in memory. */
+  get memoryBytes(): number {
+    return (this.usedSlots - this.freeSlots.length) * OVERLAY_BLOCK;
   }
 
   /** How many bytes the overlay holds (blocks written or zeroed), for statistics. */
@@ -123,6 +150,16 @@ export class OverlayStore implements BlockBackend {
     while (position < end) {
       const state = this.states[block];
       let runEnd = Math.min(end, (block + 1) * OVERLAY_BLOCK);
+      if (state === IN_MEMORY) {
+        const within = position - block * OVERLAY_BLOCK;
+        out.set(
+          this.memoryBlock(block).subarray(within, within + runEnd - position),
+          position - offset,
+        );
+        block++;
+        position = runEnd;
+        continue;
+      }
       block++;
       while (runEnd < end && this.states[block] === state) {
         runEnd = Math.min(end, (block + 1) * OVERLAY_BLOCK);
@@ -139,9 +176,36 @@ export class OverlayStore implements BlockBackend {
 
   private write(offset: number, data: Uint8Array): void {
     if (data.length === 0) return;
-    this.prepareEdges(offset, offset + data.length);
-    this.overlay.write(offset, data);
-    this.states.fill(IN_OVERLAY, this.firstBlock(offset), this.lastBlock(offset + data.length) + 1);
+    const end = offset + data.length;
+    this.prepareEdges(offset, end);
+    let block = this.firstBlock(offset);
+    let position = offset;
+    while (position < end) {
+      const blockStart = block * OVERLAY_BLOCK;
+      const blockEnd = Math.min(end, blockStart + OVERLAY_BLOCK);
+      if (this.states[block] !== IN_FILE && this.takeSlot(block)) {
+        this.memoryBlock(block).set(
+          data.subarray(position - offset, blockEnd - offset),
+          position - blockStart,
+        );
+        block++;
+        position = blockEnd;
+        continue;
+      }
+      // The memory budget is spent (or the block is in the file already): a run of blocks to the file.
+      let runEnd = blockEnd;
+      block++;
+      while (
+        runEnd < end && this.states[block] !== IN_MEMORY &&
+        (this.states[block] === IN_FILE || !this.hasRoom())
+      ) {
+        runEnd = Math.min(end, runEnd + OVERLAY_BLOCK);
+        block++;
+      }
+      this.overlay.write(position, data.subarray(position - offset, runEnd - offset));
+      this.states.fill(IN_FILE, this.firstBlock(position), this.lastBlock(runEnd) + 1);
+      position = runEnd;
+    }
   }
 
   private zero(offset: number, length: number): void {
@@ -158,6 +222,9 @@ export class OverlayStore implements BlockBackend {
     if (offset < firstWhole * OVERLAY_BLOCK) {
       this.write(offset, new Uint8Array(firstWhole * OVERLAY_BLOCK - offset));
     }
+    for (let block = firstWhole; block < endWholeOrTail; block++) {
+      if (this.states[block] === IN_MEMORY) this.freeSlots.push(this.slots[block]);
+    }
     this.states.fill(ZERO, firstWhole, endWholeOrTail);
     if (endWholeOrTail === endWhole && end > endWhole * OVERLAY_BLOCK) {
       this.write(endWhole * OVERLAY_BLOCK, new Uint8Array(end - endWhole * OVERLAY_BLOCK));
@@ -172,14 +239,44 @@ export class OverlayStore implements BlockBackend {
     if (end % OVERLAY_BLOCK !== 0 && end < this.size) this.materialize(last);
   }
 
+  /** Brings a block's current bytes into the overlay (memory if the budget allows, else the file). */
   private materialize(block: number): void {
     const state = this.states[block];
-    if (state === IN_OVERLAY) return;
+    if (state === IN_FILE || state === IN_MEMORY) return;
     const start = block * OVERLAY_BLOCK;
     const length = Math.min(OVERLAY_BLOCK, this.size - start);
     const bytes = state === IN_BASE ? this.base.read(start, length) : new Uint8Array(length);
-    this.overlay.write(start, bytes);
-    this.states[block] = IN_OVERLAY;
+    if (this.takeSlot(block)) this.memoryBlock(block).set(bytes);
+    else {
+      this.overlay.write(start, bytes);
+      this.states[block] = IN_FILE;
+    }
+  }
+
+  /** Gives a block a slot in memory (it keeps one it has); false when the budget is spent. */
+  private takeSlot(block: number): boolean {
+    if (this.states[block] === IN_MEMORY) return true;
+    let slot = this.freeSlots.pop();
+    if (slot === undefined) {
+      if (this.usedSlots >= this.maxSlots) return false;
+      slot = this.usedSlots++;
+      if (slot % SLAB_BLOCKS === 0) this.slabs.push(new Uint8Array(SLAB_BLOCKS * OVERLAY_BLOCK));
+    }
+    this.slots[block] = slot;
+    this.states[block] = IN_MEMORY;
+    return true;
+  }
+
+  /** Whether a block could still go to memory. */
+  private hasRoom(): boolean {
+    return this.freeSlots.length > 0 || this.usedSlots < this.maxSlots;
+  }
+
+  /** The bytes of a block in memory (a view into its slab). */
+  private memoryBlock(block: number): Uint8Array {
+    const slot = this.slots[block];
+    const at = (slot % SLAB_BLOCKS) * OVERLAY_BLOCK;
+    return this.slabs[Math.floor(slot / SLAB_BLOCKS)].subarray(at, at + OVERLAY_BLOCK);
   }
 
   private firstBlock(offset: number): number {

@@ -84,3 +84,50 @@ Deno.test("a closed store refuses ops with ESHUTDOWN", async () => {
   await store.close();
   await assert.rejects(store.execute(opOf("read", 0, 512)), /closed/);
 });
+
+Deno.test("with a small memory budget, the overlay spills to its file and still reads what a model would", async () => {
+  await using dir = await makePrivateDir();
+  const size = 64 * OVERLAY_BLOCK + 700;
+  const next = rng(11);
+  const base = new Uint8Array(size).map(() => next() & 0xff);
+  const basePath = join(dir.path, "base.raw");
+  await Deno.writeFile(basePath, base);
+  const model = base.slice();
+  for (const memoryBudget of [0, 5 * OVERLAY_BLOCK, 1 << 30]) {
+    model.set(base);
+    const store = OverlayStore.open({
+      base: basePath,
+      scratchDir: dir.path,
+      name: `b${memoryBudget}`,
+      memoryBudget,
+    });
+    try {
+      for (let step = 0; step < 1500; step++) {
+        const offset = next() % size;
+        const length = Math.min(size - offset, next() % (3 * OVERLAY_BLOCK));
+        const kind = next() % 4;
+        if (kind === 0) {
+          const data = new Uint8Array(length).map(() => next() & 0xff);
+          await store.execute(opOf("write", offset, length, data));
+          model.set(data, offset);
+        } else if (kind === 1) {
+          await store.execute(opOf("trim", offset, length));
+          model.fill(0, offset, offset + length);
+        } else {
+          assert.deepEqual(
+            await store.execute(opOf("read", offset, length)),
+            model.subarray(offset, offset + length),
+          );
+        }
+      }
+      assert.deepEqual(await store.execute(opOf("read", 0, size)), model, `budget ${memoryBudget}`);
+      assert.ok(
+        store.memoryBytes <= memoryBudget,
+        `memory ${store.memoryBytes} within budget ${memoryBudget}`,
+      );
+    } finally {
+      await store.close();
+    }
+  }
+  assert.deepEqual(await Deno.readFile(basePath), base);
+});

@@ -405,6 +405,27 @@ export function encodeRequest(request: Request, magic = P.REQUEST_MAGIC): Uint8A
 }
 
 /**
+ * Writes a simple reply's 16-byte header at `at`; the caller puts a read's data after it.
+ *
+ * @example
+ * ```ts
+ * writeSimpleReplyHeader(view, 0, 0, 7, P.EIO);
+ * ```
+ */
+export function writeSimpleReplyHeader(
+  dv: DataView,
+  at: number,
+  cookieHigh: number,
+  cookieLow: number,
+  error: number,
+): void {
+  dv.setUint32(at, P.SIMPLE_REPLY_MAGIC);
+  dv.setUint32(at + 4, error);
+  dv.setUint32(at + 8, cookieHigh);
+  dv.setUint32(at + 12, cookieLow);
+}
+
+/**
  * A simple reply: header, then `data` (a successful read's payload) if given.
  *
  * @example
@@ -419,19 +440,67 @@ export function encodeSimpleReply(
   data?: Uint8Array,
 ): Uint8Array {
   const out = new Uint8Array(16 + (data?.length ?? 0));
-  const dv = view(out);
-  dv.setUint32(0, P.SIMPLE_REPLY_MAGIC);
-  dv.setUint32(4, error);
-  dv.setUint32(8, cookieHigh);
-  dv.setUint32(12, cookieLow);
+  writeSimpleReplyHeader(view(out), 0, cookieHigh, cookieLow, error);
   if (data) out.set(data, 16);
   return out;
 }
 
 /**
- * One structured reply chunk: 20-byte header and its payload. `payloadLength`
- * extra bytes are reserved at the end for the caller to fill (a read's data).
+ * Writes a structured reply chunk's 20-byte header at `at`; `payloadLength`
+ * bytes of payload follow, for the caller to write.
+ *
+ * @example
+ * ```ts
+ * writeChunkHeader(view, 0, 0, 1, P.REPLY_FLAG_DONE, P.REPLY_TYPE_NONE, 0);
+ * ```
  */
+export function writeChunkHeader(
+  dv: DataView,
+  at: number,
+  cookieHigh: number,
+  cookieLow: number,
+  flags: number,
+  type: number,
+  payloadLength: number,
+): void {
+  dv.setUint32(at, P.STRUCTURED_REPLY_MAGIC);
+  dv.setUint16(at + 4, flags);
+  dv.setUint16(at + 6, type);
+  dv.setUint32(at + 8, cookieHigh);
+  dv.setUint32(at + 12, cookieLow);
+  dv.setUint32(at + 16, payloadLength);
+}
+
+/**
+ * Writes the header of a final `NBD_REPLY_TYPE_OFFSET_DATA` chunk (28 bytes:
+ * the chunk header and the offset); the caller puts `dataLength` bytes after it.
+ *
+ * @example
+ * ```ts
+ * writeDataChunkHeader(view, 0, 0, 1, 4096, 512);
+ * ```
+ */
+export function writeDataChunkHeader(
+  dv: DataView,
+  at: number,
+  cookieHigh: number,
+  cookieLow: number,
+  offset: number,
+  dataLength: number,
+): void {
+  writeChunkHeader(
+    dv,
+    at,
+    cookieHigh,
+    cookieLow,
+    P.REPLY_FLAG_DONE,
+    P.REPLY_TYPE_OFFSET_DATA,
+    8 + dataLength,
+  );
+  setU64(dv, at + 20, offset);
+}
+
+/** One structured reply chunk with room for its payload. */
 function structuredChunk(
   cookieHigh: number,
   cookieLow: number,
@@ -441,12 +510,7 @@ function structuredChunk(
 ): { out: Uint8Array; dv: DataView } {
   const out = new Uint8Array(20 + payloadLength);
   const dv = view(out);
-  dv.setUint32(0, P.STRUCTURED_REPLY_MAGIC);
-  dv.setUint16(4, flags);
-  dv.setUint16(6, type);
-  dv.setUint32(8, cookieHigh);
-  dv.setUint32(12, cookieLow);
-  dv.setUint32(16, payloadLength);
+  writeChunkHeader(dv, 0, cookieHigh, cookieLow, flags, type, payloadLength);
   return { out, dv };
 }
 
@@ -476,14 +540,8 @@ export function encodeStructuredData(
   offset: number,
   data: Uint8Array,
 ): Uint8Array {
-  const { out, dv } = structuredChunk(
-    cookieHigh,
-    cookieLow,
-    P.REPLY_FLAG_DONE,
-    P.REPLY_TYPE_OFFSET_DATA,
-    8 + data.length,
-  );
-  setU64(dv, 20, offset);
+  const out = new Uint8Array(28 + data.length);
+  writeDataChunkHeader(view(out), 0, cookieHigh, cookieLow, offset, data.length);
   out.set(data, 28);
   return out;
 }

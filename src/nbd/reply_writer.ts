@@ -1,6 +1,9 @@
 /**
  * Sends replies, coalescing those that complete together into one socket
  * write: with a queue of pipelined requests, one write carries many replies.
+ * Replies are encoded straight into the pending batch (see {@link
+ * ReplyWriter.reserve}), and batches are reused once written, so a reply costs
+ * one copy of its data and no allocation.
  *
  * @module
  */
@@ -10,6 +13,8 @@ export interface ByteSink {
   write(data: Uint8Array): Promise<number>;
 }
 
+const BATCH = 256 * 1024;
+
 /**
  * A coalescing writer. Replies queued in the same turn of the event loop go
  * out in one write; while a write is under way, further replies wait for it.
@@ -18,12 +23,17 @@ export interface ByteSink {
  * ```ts
  * const writer = new ReplyWriter(conn);
  * writer.send(reply);
+ * const at = writer.reserve(16);
+ * writeSimpleReplyHeader(writer.view, at, 0, 1, 0);
  * await writer.drain();
  * ```
  */
 export class ReplyWriter {
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
+  private buffer: Uint8Array<ArrayBuffer> = new Uint8Array(BATCH);
+  private dataView = new DataView(this.buffer.buffer);
+  private length = 0;
+  /** A batch whose write finished, ready for reuse. */
+  private spare: Uint8Array<ArrayBuffer> | null = null;
   private scheduled = false;
   private writing: Promise<void> | null = null;
   private failed: unknown = null;
@@ -35,22 +45,49 @@ export class ReplyWriter {
     return this.failed;
   }
 
-  /** Queues bytes to send. */
-  send(bytes: Uint8Array): void {
-    if (this.failed) return;
-    this.pending.push(bytes);
-    this.pendingBytes += bytes.length;
+  /** The pending batch, to write a reserved reply into. */
+  get bytes(): Uint8Array {
+    return this.buffer;
+  }
+
+  /** A view of the pending batch, to write a reserved reply's header into. */
+  get view(): DataView {
+    return this.dataView;
+  }
+
+  /**
+   * Reserves `n` bytes at the end of the pending batch and returns where they
+   * start in {@link bytes} and {@link view}; the caller fills them before it
+   * yields to the event loop (the batch goes out in a later microtask).
+   */
+  reserve(n: number): number {
+    if (this.length + n > this.buffer.length) {
+      const bigger = new Uint8Array(Math.max(this.buffer.length * 2, this.length + n));
+      bigger.set(this.buffer.subarray(0, this.length));
+      this.buffer = bigger;
+      this.dataView = new DataView(bigger.buffer);
+    }
+    const at = this.length;
+    this.length += n;
     if (!this.scheduled && !this.writing) {
       this.scheduled = true;
       queueMicrotask(() => this.start());
     }
+    return at;
+  }
+
+  /** Queues bytes to send. */
+  send(bytes: Uint8Array): void {
+    if (this.failed) return;
+    const at = this.reserve(bytes.length);
+    this.buffer.set(bytes, at);
   }
 
   /** Resolves when everything queued so far is written (or the peer is gone). */
   async drain(): Promise<void> {
-    while (this.writing || this.pending.length > 0 || this.scheduled) {
+    while (this.writing || this.length > 0 || this.scheduled) {
       if (this.writing) await this.writing;
-      else if (this.scheduled || this.pending.length > 0) {
+      else {
         this.start();
         if (this.writing) await this.writing;
       }
@@ -59,38 +96,30 @@ export class ReplyWriter {
 
   private start(): void {
     this.scheduled = false;
-    if (this.writing || this.pending.length === 0) return;
-    this.writing = this.writeAll().finally(() => {
+    if (this.writing) return;
+    if (this.length === 0 || this.failed) {
+      this.length = 0;
+      return;
+    }
+    const full = this.buffer;
+    const data = full.subarray(0, this.length);
+    this.buffer = this.spare ?? new Uint8Array(BATCH);
+    this.dataView = new DataView(this.buffer.buffer);
+    this.spare = null;
+    this.length = 0;
+    this.writing = this.writeAll(data).finally(() => {
+      if (full.length === BATCH) this.spare = full;
       this.writing = null;
-      if (this.pending.length > 0) this.start();
+      if (this.length > 0) this.start();
     });
   }
 
-  private async writeAll(): Promise<void> {
-    while (this.pending.length > 0 && !this.failed) {
-      const chunks = this.pending;
-      const size = this.pendingBytes;
-      this.pending = [];
-      this.pendingBytes = 0;
-      let data: Uint8Array;
-      if (chunks.length === 1) {
-        data = chunks[0];
-      } else {
-        data = new Uint8Array(size);
-        let at = 0;
-        for (const chunk of chunks) {
-          data.set(chunk, at);
-          at += chunk.length;
-        }
-      }
-      try {
-        let written = 0;
-        while (written < data.length) written += await this.sink.write(data.subarray(written));
-      } catch (error) {
-        this.failed = error;
-        this.pending = [];
-        this.pendingBytes = 0;
-      }
+  private async writeAll(data: Uint8Array): Promise<void> {
+    try {
+      let written = 0;
+      while (written < data.length) written += await this.sink.write(data.subarray(written));
+    } catch (error) {
+      this.failed = error;
     }
   }
 }

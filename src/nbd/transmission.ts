@@ -15,10 +15,11 @@ import type { OpClock } from "../block/op_clock.ts";
 import {
   decodeRequestHeader,
   encodeSimpleReply,
-  encodeStructuredData,
   encodeStructuredDone,
   encodeStructuredError,
   type RequestHeader,
+  writeDataChunkHeader,
+  writeSimpleReplyHeader,
 } from "./codec.ts";
 import { NbdProtocolError } from "./errors.ts";
 import type { Session } from "./handshake.ts";
@@ -131,14 +132,17 @@ export async function transmit(context: TransmissionContext): Promise<void> {
           ? encodeStructuredError(high, low, value, message)
           : encodeSimpleReply(high, low, value),
       );
+    } else if (data && structured && data.length > 0) {
+      // The hot path: the header and the data go straight into the pending batch.
+      const at = writer.reserve(28 + data.length);
+      writeDataChunkHeader(writer.view, at, high, low, header.offset, data.length);
+      writer.bytes.set(data, at + 28);
     } else if (data && structured) {
-      writer.send(
-        data.length > 0
-          ? encodeStructuredData(high, low, header.offset, data)
-          : encodeStructuredDone(high, low),
-      );
+      writer.send(encodeStructuredDone(high, low));
     } else {
-      writer.send(encodeSimpleReply(high, low, 0, data));
+      const at = writer.reserve(16 + (data?.length ?? 0));
+      writeSimpleReplyHeader(writer.view, at, high, low, 0);
+      if (data) writer.bytes.set(data, at + 16);
     }
   };
 
