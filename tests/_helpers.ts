@@ -48,6 +48,11 @@ export async function run(
   return { code: output.code, stdout, stderr, text: stdout + stderr };
 }
 
+/** Runs the faultline CLI (`deno run -A mod.ts ARGS...`) with the real deno binary. */
+export function faultline(args: string[], options: { timeoutMs?: number } = {}): Promise<Ran> {
+  return run(Deno.execPath(), ["run", "-A", "mod.ts", ...args], options);
+}
+
 /** Creates a raw image of `size` bytes; `fill` gives its content (default: zeroes, sparse). */
 export async function makeImage(
   path: string,

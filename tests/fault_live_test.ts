@@ -9,7 +9,7 @@ import { QmpClient } from "../src/qmp/client.ts";
 import { QmpCommandError } from "../src/qmp/errors.ts";
 import { TraceReader } from "../src/trace/reader.ts";
 import type { OpRecord } from "../src/trace/schema.ts";
-import { qemuIo, qemuIoFailed, run, seededFill, serveImage } from "./_helpers.ts";
+import { faultline, qemuIo, qemuIoFailed, seededFill, serveImage } from "./_helpers.ts";
 
 const MiB = 1024 * 1024;
 
@@ -106,8 +106,7 @@ Deno.test("a live hang holds reads until none releases them", async () => {
 
 Deno.test("faultline fault SOCKET set/query/list/stats drive the control socket from the CLI", async () => {
   await using served = await serveImage({ size: MiB });
-  const cli = (...args: string[]) =>
-    run(Deno.execPath(), ["run", "-A", "mod.ts", "fault", ...args]);
+  const cli = (...args: string[]) => faultline(["fault", ...args]);
   const set = await cli("set", served.control, "vda", "error");
   assert.equal(set.code, 0, set.text);
   const query = await cli("query", served.control, "vda", "--json");

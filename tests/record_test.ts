@@ -12,19 +12,15 @@ import { runScenario } from "../src/run/run.ts";
 import { normalizeScenario } from "../src/scenario/load.ts";
 import { TraceReader } from "../src/trace/reader.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
-import { run } from "./_helpers.ts";
+import { faultline } from "./_helpers.ts";
 
 const deno = Deno.execPath();
 
 // deno-lint-ignore no-explicit-any
 async function recordJson(scenario: string, trace: string): Promise<Record<string, any>> {
-  const result = await run(
-    deno,
-    ["run", "-A", "mod.ts", "record", scenario, "-o", trace, "--json"],
-    {
-      timeoutMs: 240_000,
-    },
-  );
+  const result = await faultline(["record", scenario, "-o", trace, "--json"], {
+    timeoutMs: 240_000,
+  });
   assert.equal(result.code, 0, result.text);
   return JSON.parse(result.stdout);
 }
@@ -107,13 +103,13 @@ Deno.test("scenario mistakes exit 2 with one clear error naming the file and the
   for (const [name, content, pattern] of cases) {
     const path = join(dir.path, `${name}.json`);
     await Deno.writeTextFile(path, JSON.stringify(content));
-    const result = await run(deno, ["run", "-A", "mod.ts", "record", path]);
+    const result = await faultline(["record", path]);
     assert.equal(result.code, 2, `${name}: ${result.text}`);
     assert.match(result.stderr, pattern, name);
     assert.match(result.stderr, new RegExp(`${name}\\.json`), "the error names the file");
     assert.equal(result.stderr.trim().split("\n").length, 1, `${name}: one line: ${result.stderr}`);
   }
-  const missing = await run(deno, ["run", "-A", "mod.ts", "record", join(dir.path, "absent.ts")]);
+  const missing = await faultline(["record", join(dir.path, "absent.ts")]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /absent\.ts: no such scenario file/);
 });

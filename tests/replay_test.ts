@@ -12,9 +12,8 @@ import { TraceReader } from "../src/trace/reader.ts";
 import { TraceWriter } from "../src/trace/writer.ts";
 import type { HeaderRecord, OpRecord } from "../src/trace/schema.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
-import { run } from "./_helpers.ts";
+import { faultline } from "./_helpers.ts";
 
-const deno = Deno.execPath();
 const dir = await makePrivateDir("faultline-replay-test-");
 const fsyncTrace = join(dir.path, "fsync-log.trace");
 const recorded = await runScenario({
@@ -42,7 +41,7 @@ function writesContaining(text: string): OpRecord[] {
 
 // deno-lint-ignore no-explicit-any
 async function replayJson(args: string[]): Promise<{ code: number; json: any; stderr: string }> {
-  const result = await run(deno, ["run", "-A", "mod.ts", "replay", ...args, "--json"], {
+  const result = await faultline(["replay", ...args, "--json"], {
     timeoutMs: 300_000,
   });
   return {
@@ -194,10 +193,7 @@ Deno.test("a replay refuses when the kernel, the initramfs or a base image chang
 
 Deno.test("a --no-data trace replays online faults, and a power loss from it asks for the data", async () => {
   const trace = join(dir.path, "nodata.trace");
-  const record = await run(deno, [
-    "run",
-    "-A",
-    "mod.ts",
+  const record = await faultline([
     "record",
     "scenarios/fsync-log.ts",
     "--no-data",

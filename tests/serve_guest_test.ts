@@ -11,7 +11,7 @@ import { makePrivateDir } from "../src/util/tempdir.ts";
 import { buildInitramfs, ensureBusybox, ensureKernel } from "../src/vm/mod.ts";
 import { Vm } from "../src/vm/launcher.ts";
 import { decodeResultSectors, RESULTS_DISK_SIZE, RESULTS_SERIAL } from "../src/vm/results.ts";
-import { makeImage, qemuIo, qemuIoFailed, run, sha256File } from "./_helpers.ts";
+import { faultline, makeImage, qemuIo, qemuIoFailed, sha256File } from "./_helpers.ts";
 
 const MiB = 1024 * 1024;
 
@@ -109,15 +109,7 @@ Deno.test("a guest booted on a disk served by `serve` makes and writes ext4; the
   const stopped = JSON.parse((await serve.rest).trim().split("\n").at(-1)!);
   assert.equal(stopped.stopped, "SIGINT");
 
-  const stats = await run(Deno.execPath(), [
-    "run",
-    "-A",
-    "mod.ts",
-    "trace",
-    "stats",
-    trace,
-    "--json",
-  ]);
+  const stats = await faultline(["trace", "stats", trace, "--json"]);
   assert.equal(stats.code, 0, stats.text);
   const summary = JSON.parse(stats.stdout);
   assert.equal(summary.complete, true, "SIGINT wrote the footer");
@@ -128,15 +120,7 @@ Deno.test("a guest booted on a disk served by `serve` makes and writes ext4; the
   assert.equal(await sha256File(image), imageHash, "the base image never changed");
 
   // trace show --json prints one object per op, with the documented keys.
-  const show = await run(Deno.execPath(), [
-    "run",
-    "-A",
-    "mod.ts",
-    "trace",
-    "show",
-    trace,
-    "--json",
-  ]);
+  const show = await faultline(["trace", "show", trace, "--json"]);
   const first = JSON.parse(show.stdout.split("\n")[0]);
   for (const key of ["index", "node", "disk", "op", "offset", "length", "result"]) {
     assert.ok(key in first, key);
@@ -155,15 +139,7 @@ Deno.test("SIGKILL in the middle of serving leaves a trace that reads up to its 
   serve.child.kill("SIGKILL");
   await serve.child.status;
   await serve.rest;
-  const stats = await run(Deno.execPath(), [
-    "run",
-    "-A",
-    "mod.ts",
-    "trace",
-    "stats",
-    trace,
-    "--json",
-  ]);
+  const stats = await faultline(["trace", "stats", trace, "--json"]);
   assert.equal(stats.code, 0, stats.text);
   const summary = JSON.parse(stats.stdout);
   assert.equal(summary.complete, false);
@@ -185,7 +161,7 @@ Deno.test("serve refuses bad input with exit code 2 and one line naming it", asy
     [[], /at least one --image/],
   ];
   for (const [args, pattern] of cases) {
-    const result = await run(Deno.execPath(), ["run", "-A", "mod.ts", "serve", ...args]);
+    const result = await faultline(["serve", ...args]);
     assert.equal(
       result.code,
       args.includes("0.0.0.0:10809") ? 3 : 2,

@@ -8,9 +8,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makePrivateDir } from "../src/util/tempdir.ts";
-import { run } from "./_helpers.ts";
+import { faultline } from "./_helpers.ts";
 
-const deno = Deno.execPath();
 const dir = await makePrivateDir("faultline-ci-test-");
 const traces = join(dir.path, "traces");
 
@@ -31,10 +30,7 @@ interface Check {
 
 Deno.test("faultline ci on scenarios/ is green: correct code clears its sweeps, unsafe configurations are caught", async () => {
   const junit = join(dir.path, "ci.xml");
-  const result = await run(deno, [
-    "run",
-    "-A",
-    "mod.ts",
+  const result = await faultline([
     "ci",
     "--json",
     "--jobs",
@@ -101,15 +97,7 @@ Deno.test("a scenario with a wrong expectation turns ci red, and the output carr
       faults: [{ fault: "power-loss", points: "writes" }],
     }),
   );
-  const result = await run(deno, [
-    "run",
-    "-A",
-    "mod.ts",
-    "ci",
-    scenario,
-    "--trace-dir",
-    join(work.path, "traces"),
-  ], {
+  const result = await faultline(["ci", scenario, "--trace-dir", join(work.path, "traces")], {
     timeoutMs: 600_000,
   });
   assert.equal(result.code, 1, result.text);
@@ -125,10 +113,7 @@ Deno.test("sweep: N..M includes both ends, JSON, JUnit and the report page; exit
   const trace = join(traces, "fsync-log-nobarrier.trace");
   const junit = join(dir.path, "sweep.xml");
   const html = join(dir.path, "sweep.html");
-  const result = await run(deno, [
-    "run",
-    "-A",
-    "mod.ts",
+  const result = await faultline([
     "sweep",
     trace,
     "--fault",
@@ -173,10 +158,7 @@ Deno.test("sweep: N..M includes both ends, JSON, JUnit and the report page; exit
 
 Deno.test("sweep with an online fault re-runs the workload at sampled points (every:K)", async () => {
   const trace = join(traces, "fsync-log.trace");
-  const result = await run(deno, [
-    "run",
-    "-A",
-    "mod.ts",
+  const result = await faultline([
     "sweep",
     trace,
     "--fault",
@@ -214,7 +196,7 @@ Deno.test("sweep refuses bad requests with exit code 2", async () => {
     [["--fault", "melt", "--points", "all"], /unknown fault kind "melt"/],
   ];
   for (const [args, pattern] of cases) {
-    const result = await run(deno, ["run", "-A", "mod.ts", "sweep", trace, ...args]);
+    const result = await faultline(["sweep", trace, ...args]);
     assert.equal(result.code, 2, `${args.join(" ")}: ${result.text}`);
     assert.match(result.stderr, pattern);
   }

@@ -29,6 +29,37 @@ function rng(seed: number): () => number {
   };
 }
 
+/** Random writes, trims, write-zeroes and reads against `store`, checked against `model`, an in-memory disk. */
+async function exercise(
+  store: OverlayStore,
+  model: Uint8Array,
+  next: () => number,
+  steps: number,
+): Promise<void> {
+  const size = model.length;
+  for (let step = 0; step < steps; step++) {
+    const offset = next() % size;
+    const length = Math.min(size - offset, next() % (3 * OVERLAY_BLOCK));
+    const kind = next() % 4;
+    if (kind === 0) {
+      const data = new Uint8Array(length).map(() => next() & 0xff);
+      await store.execute(opOf("write", offset, length, data));
+      model.set(data, offset);
+    } else if (kind === 1) {
+      await store.execute(opOf(next() % 2 ? "trim" : "write-zeroes", offset, length));
+      model.fill(0, offset, offset + length);
+    } else {
+      const got = await store.execute(opOf("read", offset, length));
+      assert.deepEqual(
+        got,
+        model.subarray(offset, offset + length),
+        `step ${step}: read ${offset}+${length}`,
+      );
+    }
+  }
+  assert.deepEqual(await store.execute(opOf("read", 0, size)), model);
+}
+
 Deno.test("the overlay store reads what an in-memory disk would, and never writes its base", async () => {
   await using dir = await makePrivateDir();
   // An unaligned size exercises the short last block.
@@ -40,27 +71,7 @@ Deno.test("the overlay store reads what an in-memory disk would, and never write
   const model = base.slice();
   const store = OverlayStore.open({ base: basePath, scratchDir: dir.path, name: "vda" });
   try {
-    for (let step = 0; step < 2000; step++) {
-      const offset = next() % size;
-      const length = Math.min(size - offset, next() % (3 * OVERLAY_BLOCK));
-      const kind = next() % 4;
-      if (kind === 0) {
-        const data = new Uint8Array(length).map(() => next() & 0xff);
-        await store.execute(opOf("write", offset, length, data));
-        model.set(data, offset);
-      } else if (kind === 1) {
-        await store.execute(opOf(next() % 2 ? "trim" : "write-zeroes", offset, length));
-        model.fill(0, offset, offset + length);
-      } else {
-        const got = await store.execute(opOf("read", offset, length));
-        assert.deepEqual(
-          got,
-          model.subarray(offset, offset + length),
-          `step ${step}: read ${offset}+${length}`,
-        );
-      }
-    }
-    assert.deepEqual(await store.execute(opOf("read", 0, size)), model);
+    await exercise(store, model, next, 2000);
     // Zeroing up to the end of an unaligned disk.
     await store.execute(opOf("write-zeroes", size - 5000, 5000));
     model.fill(0, size - 5000);
@@ -102,25 +113,7 @@ Deno.test("with a small memory budget, the overlay spills to its file and still 
       memoryBudget,
     });
     try {
-      for (let step = 0; step < 1500; step++) {
-        const offset = next() % size;
-        const length = Math.min(size - offset, next() % (3 * OVERLAY_BLOCK));
-        const kind = next() % 4;
-        if (kind === 0) {
-          const data = new Uint8Array(length).map(() => next() & 0xff);
-          await store.execute(opOf("write", offset, length, data));
-          model.set(data, offset);
-        } else if (kind === 1) {
-          await store.execute(opOf("trim", offset, length));
-          model.fill(0, offset, offset + length);
-        } else {
-          assert.deepEqual(
-            await store.execute(opOf("read", offset, length)),
-            model.subarray(offset, offset + length),
-          );
-        }
-      }
-      assert.deepEqual(await store.execute(opOf("read", 0, size)), model, `budget ${memoryBudget}`);
+      await exercise(store, model, next, 1500);
       assert.ok(
         store.memoryBytes <= memoryBudget,
         `memory ${store.memoryBytes} within budget ${memoryBudget}`,

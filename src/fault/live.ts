@@ -10,21 +10,14 @@
 import { type Errno, ERRNOS, isErrno } from "../block/errno.ts";
 import { FaultSpecError } from "./errors.ts";
 import type { LiveFault } from "./plan.ts";
+import { faultKindNames } from "./spec.ts";
 import type { FaultEffect } from "./types.ts";
 
-/** The states `set-block-fault-state` accepts. */
-export const LIVE_STATES = [
+/** The states `set-block-fault-state` accepts: `none`, and every fault kind but power-loss. */
+export const LIVE_STATES: readonly string[] = [
   "none",
-  "error",
-  ...Object.keys(ERRNOS),
-  "hang",
-  "delay",
-  "limp",
-  "lost-write",
-  "torn-write",
-  "corrupt",
-  "fail",
-] as const;
+  ...faultKindNames().filter((kind) => kind !== "power-loss"),
+];
 
 /** Each state's parameters, by their QMP names. */
 const PARAMETERS: Record<string, readonly string[]> = {
@@ -79,7 +72,7 @@ export function parseLiveArguments(args: Record<string, unknown>): LiveRequest {
     throw new FaultSpecError("Parameter 'state' is missing or not a string");
   }
   const kind = state.toLowerCase();
-  if (!(LIVE_STATES as readonly string[]).includes(kind)) {
+  if (!LIVE_STATES.includes(kind)) {
     throw new FaultSpecError(
       `Parameter 'state' must be one of ${LIVE_STATES.join(", ")}, not '${state}'`,
     );
