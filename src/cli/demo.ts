@@ -129,6 +129,12 @@ export async function demoCommand(options: { traceDir?: string }): Promise<numbe
   await serveWalkthrough(scratch.path);
 
   console.log(`\ndemo finished in ${formatDuration(performance.now() - started)}.`);
+  if (!options.traceDir) {
+    console.log(
+      "The traces above were in a temporary directory, now removed: --trace-dir DIR keeps them.",
+    );
+  }
+
   console.log(
     "Next: faultline record|replay|sweep|ci (see --help), or faultline serve --image disk.raw for your own VM.",
   );
