@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { QmpClient } from "../src/qmp/client.ts";
-import { runScenario } from "../src/run/run.ts";
-import { normalizeScenario } from "../src/scenario/load.ts";
+import { prepareScenario, runScenario } from "../src/run/run.ts";
+import { loadScenario, normalizeScenario } from "../src/scenario/load.ts";
 import { TraceReader } from "../src/trace/reader.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
 import { faultline } from "./_helpers.ts";
@@ -55,7 +55,7 @@ for (const [scenario, keys] of shipped) {
       scenario.replace(/^.*\/|\.ts$/g, ""),
     );
     assert.match(
-      (reader.header.guest as { kernel: { sha256: string } }).kernel.sha256,
+      (reader.header.guests as Record<string, { kernel: { sha256: string } }>).app.kernel.sha256,
       /^[0-9a-f]{64}$/,
     );
     assert.match(reader.header.disks[0].base.sha256, /^[0-9a-f]{64}$/);
@@ -234,4 +234,53 @@ Deno.test("the --qmp proxy takes qmp_capabilities, query-block, set-block-fault-
   assert.equal(result.verdict.pass, true, result.verdict.reason);
   assert.equal(result.outcomes[0].exit, 7);
   assert.ok(result.stats.byType.write.errors > 0, "the fault layer failed writes");
+});
+
+Deno.test("a scenario may bring its own kernel and initramfs, kept to the guest contract", async () => {
+  await using dir = await makePrivateDir("faultline-own-guest-");
+  // An initramfs and a kernel faultline did not build for this scenario: those of fsync-log.
+  const prepared = await prepareScenario(await loadScenario("scenarios/fsync-log.ts"));
+  const guest = prepared.guests.get("app")!;
+  const own = join(dir.path, "own.json");
+  await Deno.writeTextFile(
+    own,
+    JSON.stringify({
+      name: "own-guest",
+      nodes: {
+        app: {
+          disks: { data: { size: "32M", mount: "/data" } },
+          kernel: guest.kernel.path,
+          initramfs: guest.initramfs.path,
+          workload: "(the initramfs carries its own phases)",
+          check: "(a check phase is booted: the initramfs has one)",
+        },
+      },
+      expect: { noLostAcks: true },
+    }),
+  );
+  const trace = join(dir.path, "own.trace");
+  const summary = await recordJson(own, trace);
+  assert.equal(summary.verdict.pass, true, summary.verdict.reason);
+  assert.equal(summary.oracle.acked, 16, "fsync-log's workload ran from the given initramfs");
+  const reader = await TraceReader.open(trace);
+  const recorded =
+    (reader.header.guests as Record<string, { kernel: { version: string }; initramfs: string }>)
+      .app;
+  assert.equal(recorded.kernel.version, "given");
+  assert.equal(recorded.initramfs, guest.initramfs.sha256);
+  reader.close();
+
+  const lonely = join(dir.path, "lonely.json");
+  await Deno.writeTextFile(
+    lonely,
+    JSON.stringify({
+      name: "lonely-kernel",
+      nodes: {
+        app: { disks: { data: { size: "8M" } }, kernel: guest.kernel.path, workload: "true" },
+      },
+    }),
+  );
+  const refused = await faultline(["record", lonely]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /nodes\.app\.kernel: expected an initramfs beside it/);
 });

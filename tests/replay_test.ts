@@ -140,7 +140,9 @@ Deno.test("a replay refuses when the kernel, the initramfs or a base image chang
   // The kernel cannot be changed for real here: a copy of the trace claims another kernel hash.
   const reader = await TraceReader.open(fsyncTrace);
   const header = structuredClone(reader.header) as HeaderRecord;
-  (header.guest as { kernel: { sha256: string } }).kernel.sha256 = "0".repeat(64);
+  (header.guests as Record<string, { kernel: { sha256: string } }>).app.kernel.sha256 = "0".repeat(
+    64,
+  );
   const { record: _, format: __, version: ___, ...fields } = header;
   const forged = join(dir.path, "other-kernel.trace");
   const writer = await TraceWriter.create(forged, fields);
@@ -150,7 +152,7 @@ Deno.test("a replay refuses when the kernel, the initramfs or a base image chang
   await writer.close({ duration: 0, endedAt: new Date().toISOString() });
   const kernel = await replayJson([forged, "--fault", "eio", "--fault-at", "20"]);
   assert.equal(kernel.code, 2);
-  assert.match(kernel.stderr, /the kernel changed since .* was recorded/);
+  assert.match(kernel.stderr, /the kernel of node app changed since .* was recorded/);
 
   // A file the scenario carries into the guest changes: the initramfs changes for real.
   await using work = await makePrivateDir("faultline-changed-");

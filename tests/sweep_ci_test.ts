@@ -79,24 +79,7 @@ Deno.test("faultline ci on scenarios/ is green: correct code clears its sweeps, 
 
 Deno.test("a scenario with a wrong expectation turns ci red, and the output carries the reproduce command", async () => {
   await using work = await makePrivateDir("faultline-red-");
-  const scenario = join(work.path, "unsynced.json");
-  await Deno.writeTextFile(
-    scenario,
-    JSON.stringify({
-      name: "unsynced",
-      description: "acknowledges writes it never syncs, and claims they survive a power loss",
-      nodes: {
-        app: {
-          disks: { data: { size: "8M", mount: "/data" } },
-          workload:
-            "i=1; while [ $i -le 3 ]; do echo $i >>/data/f; report ack $i; i=$((i + 1)); done",
-          check: "[ -f /data/f ] && while read -r k; do report have $k; done </data/f; exit 0",
-        },
-      },
-      expect: { noLostAcks: true },
-      faults: [{ fault: "power-loss", points: "writes" }],
-    }),
-  );
+  const scenario = "fixtures/unsynced.json";
   const result = await faultline(["ci", scenario, "--trace-dir", join(work.path, "traces")], {
     timeoutMs: 600_000,
   });

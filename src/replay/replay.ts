@@ -105,28 +105,29 @@ export async function prepareForReplay(
   signal?: AbortSignal,
 ): Promise<Prepared> {
   const prepared = await prepareScenario(parent.scenario, signal);
-  const guest = parent.header.guest as {
-    kernel: { version: string; sha256: string };
-    initramfs: Record<string, string>;
-  };
+  const recorded = (parent.header.guests ?? {}) as Record<
+    string,
+    { kernel: { version: string; sha256: string }; initramfs: string }
+  >;
   const short = (hash: string) => hash.slice(0, 12);
-  if (guest.kernel.sha256 !== prepared.kernel.sha256) {
-    throw new ReplayError(
-      `the kernel changed since ${parent.path} was recorded: it was ${guest.kernel.version} (sha256 ${
-        short(guest.kernel.sha256)
-      }), it is now ${prepared.kernel.version} (sha256 ${
-        short(prepared.kernel.sha256)
-      }); record the trace again`,
-    );
-  }
-  for (const [node, image] of prepared.images) {
-    const recorded = guest.initramfs[node];
-    if (recorded !== image.sha256) {
+  for (const [node, guest] of prepared.guests) {
+    const was = recorded[node];
+    if (!was) throw new ReplayError(`${parent.path} has no guest recorded for node ${node}`);
+    if (was.kernel.sha256 !== guest.kernel.sha256) {
+      throw new ReplayError(
+        `the kernel of node ${node} changed since ${parent.path} was recorded: it was ${was.kernel.version} (sha256 ${
+          short(was.kernel.sha256)
+        }), it is now ${guest.kernel.version} (sha256 ${
+          short(guest.kernel.sha256)
+        }); record the trace again`,
+      );
+    }
+    if (was.initramfs !== guest.initramfs.sha256) {
       throw new ReplayError(
         `the initramfs of node ${node} changed since ${parent.path} was recorded (sha256 ${
-          short(recorded ?? "none")
+          short(was.initramfs)
         }, now ${
-          short(image.sha256)
+          short(guest.initramfs.sha256)
         }): busybox, a program or a file it carries is different; record the trace again`,
       );
     }

@@ -28,8 +28,9 @@ import type { OpRecord } from "../trace/schema.ts";
 import type { StatsSummary } from "../trace/stats.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { VERSION } from "../version.ts";
-import { buildInitramfs, type Initramfs } from "../vm/initramfs.ts";
-import { ensureBusybox, ensureKernel, type Kernel } from "../vm/kernel.ts";
+import { sha256File } from "../util/cache_dir.ts";
+import { buildInitramfs } from "../vm/initramfs.ts";
+import { type Busybox, ensureBusybox, ensureKernel, type Kernel } from "../vm/kernel.ts";
 import { Vm } from "../vm/launcher.ts";
 import type { VmDisk } from "../vm/qemu_args.ts";
 import { type ResultLine, RESULTS_SERIAL, ResultsChannel } from "../vm/results.ts";
@@ -52,11 +53,16 @@ export type RunEvent =
   | { type: "guest"; line: GuestLine }
   | { type: "service"; event: ServiceEvent };
 
-/** The guest and the base disks of a scenario, ready to boot. */
+/** What one node boots: a kernel and an initramfs, with their hashes. */
+export interface NodeGuest {
+  kernel: { path: string; version: string; sha256: string };
+  initramfs: { path: string; sha256: string };
+}
+
+/** The guests and the base disks of a scenario, ready to boot. */
 export interface Prepared {
-  kernel: Kernel;
-  /** One initramfs per node, with its phases. */
-  images: Map<string, Initramfs>;
+  /** By node name. */
+  guests: Map<string, NodeGuest>;
   bases: BaseDisk[];
 }
 
@@ -154,43 +160,60 @@ export interface RunResult {
  * ```
  */
 export async function prepareScenario(scenario: Scenario, signal?: AbortSignal): Promise<Prepared> {
-  const [kernel, busybox] = await Promise.all([
-    ensureKernel({ signal }),
-    ensureBusybox({ signal }),
-  ]);
-  const images = new Map<string, Initramfs>();
   const bases = await Promise.all(
     scenario.nodes.flatMap((node) =>
       node.disks.map((disk) => prepareBaseDisk(scenario.name, node.name, disk))
     ),
   );
+  const guests = new Map<string, NodeGuest>();
+  let own: Promise<[Kernel, Busybox]> | null = null;
   for (const node of scenario.nodes) {
+    const given = node.guest;
+    if (given?.kernel) {
+      // The user's own guest: taken as it is, named by its hashes.
+      guests.set(node.name, {
+        kernel: { path: given.kernel, version: "given", sha256: await sha256File(given.kernel) },
+        initramfs: { path: given.initramfs, sha256: await sha256File(given.initramfs) },
+      });
+      continue;
+    }
+    own ??= Promise.all([ensureKernel({ signal }), ensureBusybox({ signal })]);
+    const [kernel, busybox] = await own;
+    const kernelFacts = { path: kernel.vmlinuz, version: kernel.version, sha256: kernel.sha256 };
+    if (given) {
+      guests.set(node.name, {
+        kernel: kernelFacts,
+        initramfs: { path: given.initramfs, sha256: await sha256File(given.initramfs) },
+      });
+      continue;
+    }
     const phases: Record<string, string> = { run: node.workload };
     if (node.check !== null) phases.check = node.check;
-    images.set(
-      node.name,
-      await buildInitramfs({
-        kernel,
-        busybox,
-        phases,
-        disks: node.disks.map((disk) =>
-          disk.mount
-            ? {
-              name: disk.name,
-              mountpoint: disk.mount,
-              fstype: disk.kind === "image" ? disk.fstype : disk.filesystem,
-              ...(disk.mountOptions ? { options: disk.mountOptions } : {}),
-            }
-            : { name: disk.name }
-        ),
-        programs: node.programs,
-        files: node.files.map((file) => ({ hostPath: file.host, guestPath: file.guest })),
-        env: node.env,
-        signal,
-      }),
-    );
+    const image = await buildInitramfs({
+      kernel,
+      busybox,
+      phases,
+      disks: node.disks.map((disk) =>
+        disk.mount
+          ? {
+            name: disk.name,
+            mountpoint: disk.mount,
+            fstype: disk.kind === "image" ? disk.fstype : disk.filesystem,
+            ...(disk.mountOptions ? { options: disk.mountOptions } : {}),
+          }
+          : { name: disk.name }
+      ),
+      programs: node.programs,
+      files: node.files.map((file) => ({ hostPath: file.host, guestPath: file.guest })),
+      env: node.env,
+      signal,
+    });
+    guests.set(node.name, {
+      kernel: kernelFacts,
+      initramfs: { path: image.path, sha256: image.sha256 },
+    });
   }
-  return { kernel, images, bases };
+  return { guests, bases };
 }
 
 /** The export name of a disk: its name, or NODE-NAME when there are several nodes. */
@@ -256,12 +279,15 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       command: options.command,
       header: {
         scenario,
-        guest: {
-          kernel: { version: prepared.kernel.version, sha256: prepared.kernel.sha256 },
-          initramfs: Object.fromEntries(
-            [...prepared.images].map(([node, image]) => [node, image.sha256]),
-          ),
-        },
+        guests: Object.fromEntries(
+          [...prepared.guests].map(([node, guest]) => [
+            node,
+            {
+              kernel: { version: guest.kernel.version, sha256: guest.kernel.sha256 },
+              initramfs: guest.initramfs.sha256,
+            },
+          ]),
+        ),
         qemu: await qemuVersion(),
         ...options.header,
       },
@@ -385,8 +411,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       }));
       const consoleLog = join(dir.path, `${node.name}-${bootPhase}.console`);
       const vm = await Vm.start({
-        kernel: prepared.kernel.vmlinuz,
-        initrd: prepared.images.get(node.name)!.path,
+        kernel: prepared.guests.get(node.name)!.kernel.path,
+        initrd: prepared.guests.get(node.name)!.initramfs.path,
         phase: bootPhase,
         memoryBytes: node.memoryBytes,
         disks,

@@ -173,6 +173,20 @@ export async function normalizeScenario(
     for (const [i, file] of files.entries()) {
       await mustExist(file.host, `${at}.files[${i}].host`, "a file");
     }
+    let guest: ScenarioNode["guest"] = null;
+    if (input.kernel !== undefined && input.initramfs === undefined) {
+      problems.push(
+        `${at}.kernel: expected an initramfs beside it (its modules must match the kernel), found none`,
+      );
+    }
+    if (input.initramfs !== undefined) {
+      guest = {
+        kernel: input.kernel === undefined ? null : hostPath(input.kernel),
+        initramfs: hostPath(input.initramfs),
+      };
+      if (guest.kernel) await mustExist(guest.kernel, `${at}.kernel`, "a kernel image");
+      await mustExist(guest.initramfs, `${at}.initramfs`, "an initramfs");
+    }
     nodes.push({
       name,
       memoryBytes: input.memory ?? SCENARIO_DEFAULTS.memoryBytes,
@@ -182,6 +196,7 @@ export async function normalizeScenario(
       env: input.env ?? {},
       workload: input.workload,
       check: input.check ?? null,
+      guest,
     });
   }
 

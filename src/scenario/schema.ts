@@ -80,6 +80,15 @@ const node = z.strictObject({
     z.string().startsWith("/", "expected an absolute host path like /usr/bin/sqlite3"),
   ).optional(),
   files: z.array(z.strictObject({ host: z.string().min(1), guest: guestPath })).optional(),
+  /**
+   * Your own guest instead of faultline's: a kernel (bzImage) and an initramfs whose
+   * init keeps the guest contract of src/vm/initramfs.ts (it runs the phase named by
+   * `faultline.phase=`, finds disks by their virtio serial, and writes result lines to
+   * the disk with serial `faultline-results`). `programs`, `files` and `env` then do not apply,
+   * and `workload` and `check` only say which phases to boot (a check boot when `check` is given).
+   */
+  kernel: z.string().min(1).optional(),
+  initramfs: z.string().min(1).optional(),
   env: z.record(
     z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected a variable name"),
     z.string(),
@@ -169,6 +178,8 @@ export interface ScenarioNode {
   env: Record<string, string>;
   workload: string;
   check: string | null;
+  /** The user's own guest, by absolute path; faultline builds its own when absent. */
+  guest: { kernel: string | null; initramfs: string } | null;
 }
 
 /** An output expectation, normalized: a regular expression's source and flags. */
