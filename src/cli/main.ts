@@ -36,8 +36,8 @@ function integer(text: string): number {
   return value;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /** Builds the program; `run` receives each command's promise of an exit code. */
@@ -52,12 +52,7 @@ function program(run: (work: () => Promise<number>) => void): Command {
 
   root.command("serve")
     .description("serve images over NBD through the fault layer, until Ctrl-C")
-    .requiredOption(
-      "--image <[name=]file>",
-      "raw image to serve (repeat for several disks)",
-      collect,
-      [] as string[],
-    )
+    .option("--image <[name=]file>", "raw image to serve (repeat for several disks)", collect)
     .option(
       "--export <name>",
       "export name of the single image (default: file name without extension)",
@@ -70,7 +65,7 @@ function program(run: (work: () => Promise<number>) => void): Command {
     .option("--control <path>", "control socket for live faults (default: beside the NBD socket)")
     .option("--trace <file>", "record every op into this msgpack trace")
     .option("--no-data", "record only hashes of written bytes, not the bytes")
-    .option("--fault <spec>", "inject a fault (repeatable)", collect, [] as string[])
+    .option("--fault <spec>", "inject a fault (repeatable)", collect)
     .option("--seed <n>", "seed of every random choice of the faults", integer)
     .option(
       "--modify-image",
@@ -82,7 +77,11 @@ function program(run: (work: () => Promise<number>) => void): Command {
     .option("--json", "print machine-readable lines", false)
     .option("-v, --verbose", "print every injected fault and dropped connection", false)
     .addHelpText("after", FAULT_HELP)
-    .action((options) => run(() => serveCommand(options)));
+    .action((options) =>
+      run(() =>
+        serveCommand({ ...options, image: options.image ?? [], fault: options.fault ?? [] })
+      )
+    );
 
   const fault = root.command("fault")
     .description("switch faults live over a control socket (faultline fault SOCKET set vda eio)");
@@ -158,7 +157,6 @@ function program(run: (work: () => Promise<number>) => void): Command {
       "--fault <spec>",
       "a fault to inject (repeatable); without @trigger it takes --fault-at",
       collect,
-      [] as string[],
     )
     .option(
       "--fault-at <op>",
@@ -169,7 +167,11 @@ function program(run: (work: () => Promise<number>) => void): Command {
       "inject a power loss live (freeze the fault layer, kill QEMU) instead of building it from the trace",
       false,
     )
-    .option("--strict-order", "serve requests in the recorded order (see --help)", false)
+    .option(
+      "--strict-order",
+      "serve requests in the recorded order until the fault fires (measured: no verdict changed)",
+      false,
+    )
     .option("--runs <n>", "replay this many times and compare the verdicts", integer, 1)
     .option("--seed <n>", "seed of random choices (default: the trace's)", integer)
     .option(
@@ -190,7 +192,9 @@ function program(run: (work: () => Promise<number>) => void): Command {
 Exit codes: 0 every verdict passed, 1 one failed (a fault that never fired fails), 2 a usage error or a trace
 that no longer matches its images, 3 the machinery failed.`,
     )
-    .action((path, options) => run(() => replayCommand(path, options)));
+    .action((path, options) =>
+      run(() => replayCommand(path, { ...options, fault: options.fault ?? [] }))
+    );
 
   root.command("sweep")
     .description(
