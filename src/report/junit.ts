@@ -23,15 +23,20 @@ export interface JunitSuite {
   cases: readonly JunitCase[];
 }
 
-function escape(text: string): string {
-  return text.replace(
-    /[<>&"']/g,
-    (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!,
-  )
-    // XML 1.0 forbids most control characters, even escaped.
-    // deno-lint-ignore no-control-regex
+/** Control characters XML 1.0 forbids, even escaped. */
+// deno-lint-ignore no-control-regex
+const FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g;
 
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "");
+const ENTITIES: Record<string, string> = {
+  "<": "&lt;",
+  ">": "&gt;",
+  "&": "&amp;",
+  '"': "&quot;",
+  "'": "&apos;",
+};
+
+function escape(text: string): string {
+  return text.replace(/[<>&"']/g, (c) => ENTITIES[c]).replace(FORBIDDEN, "");
 }
 
 /**
