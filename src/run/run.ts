@@ -266,7 +266,9 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       node: base.node,
       exportName: exportNameOf(scenario, base.node, base.name),
       image: base.path,
+      sha256: base.sha256,
     })),
+
     listen: { transport: "unix", path: join(dir.path, "nbd.sock") },
     plan,
     scratchDir: dir.path,

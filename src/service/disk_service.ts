@@ -39,6 +39,8 @@ export interface DiskSpec {
   exportName?: string;
   /** A raw image: the base under the overlay, or the file itself with `modifyImage`. */
   image: string;
+  /** The image's SHA-256, when the caller knows it already (else it is hashed for the trace). */
+  sha256?: string;
   readOnly?: boolean;
 }
 
@@ -189,7 +191,7 @@ export class DiskService implements FaultControlTarget {
             node: disk.node ?? node,
             name: disk.name,
             size: sizes[i],
-            base: { path: disk.image, sha256: await sha256File(disk.image) },
+            base: { path: disk.image, sha256: disk.sha256 ?? await sha256File(disk.image) },
           });
         }
         trace = await TraceWriter.create(options.trace.path, {
