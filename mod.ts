@@ -31,7 +31,6 @@ export { type Errno, ERRNOS } from "./src/block/errno.ts";
 export { ImageStore } from "./src/block/image_store.ts";
 export { OpClock } from "./src/block/op_clock.ts";
 export { OverlayStore } from "./src/block/overlay_store.ts";
-export { ControlServer } from "./src/fault/control.ts";
 export { FaultEngine, type InjectedFault } from "./src/fault/engine.ts";
 export { FaultError, FaultSpecError } from "./src/fault/errors.ts";
 export { FaultLayer } from "./src/fault/layer.ts";
@@ -50,11 +49,7 @@ export type { NbdExport } from "./src/nbd/export.ts";
 export { type ListenAddress, NbdServer, type ServerEvent } from "./src/nbd/server.ts";
 export { QmpClient } from "./src/qmp/client.ts";
 export { type CiCheck, runCi, scenarioFiles } from "./src/ci/ci.ts";
-export {
-  type CrashSelection,
-  selectCrashWrites,
-  writeCrashImages,
-} from "./src/replay/crash_state.ts";
+export { type CrashSelection, selectCrashWrites, writeCrashImages } from "./src/run/crash_state.ts";
 export { ReplayError } from "./src/replay/errors.ts";
 export {
   type ParentTrace,
@@ -65,14 +60,9 @@ export {
   type ReplayResult,
 } from "./src/replay/replay.ts";
 export { comparePrefix, type PrefixComparison } from "./src/replay/signature.ts";
-export {
-  prepareScenario,
-  type RunEvent,
-  type RunOptions,
-  type RunResult,
-  runScenario,
-} from "./src/run/run.ts";
-export { parsePoints, type PointSelection } from "./src/sweep/points.ts";
+export { prepareScenario } from "./src/run/prepare.ts";
+export { type RunEvent, type RunOptions, type RunResult, runScenario } from "./src/run/run.ts";
+export { parsePoints, type PointSelection } from "./src/scenario/points.ts";
 export { sweep, type SweepOptions, type SweepPoint, type SweepResult } from "./src/sweep/sweep.ts";
 
 export type { OracleResult } from "./src/run/oracle.ts";

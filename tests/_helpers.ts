@@ -7,7 +7,7 @@
 
 import { join } from "node:path";
 import { DiskService, type DiskServiceOptions } from "../src/service/disk_service.ts";
-import { sha256File } from "../src/util/cache_dir.ts";
+import { sha256File } from "../src/util/hash.ts";
 import { makePrivateDir, type PrivateDir } from "../src/util/tempdir.ts";
 import { exportUri } from "../src/nbd/uri.ts";
 

@@ -8,7 +8,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { QmpClient } from "../src/qmp/client.ts";
-import { prepareScenario, runScenario } from "../src/run/run.ts";
+import { prepareScenario } from "../src/run/prepare.ts";
+import { runScenario } from "../src/run/run.ts";
 import { loadScenario, normalizeScenario } from "../src/scenario/load.ts";
 import { TraceReader } from "../src/trace/reader.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
@@ -205,7 +206,7 @@ Deno.test("the --qmp proxy takes qmp_capabilities, query-block, set-block-fault-
     scenario,
     trace: { path: join(dir.path, "proxy.trace"), keepData: false },
     command: "record",
-    qmpProxy: proxyPath,
+    qmp: new Map([[scenario.nodes[0].name, proxyPath]]),
   });
   // Keep a failure of the run for the assertion below, not as an unhandled rejection.
   running.catch(() => {});

@@ -7,6 +7,7 @@
  */
 
 import type { Errno } from "./errno.ts";
+import { FaultlineError } from "../util/errors.ts";
 
 /** The operations a disk serves, by their trace names. */
 export const OP_TYPES = ["read", "write", "flush", "trim", "write-zeroes", "cache"] as const;
@@ -54,8 +55,7 @@ export interface BlockOp {
 }
 
 /** An op failed with an errno; `message` says why, for people. */
-export class BlockError extends Error {
-  override name = "BlockError";
+export class BlockError extends FaultlineError {
   constructor(readonly errno: Errno, message: string) {
     super(message);
   }

@@ -1,28 +1,26 @@
 /**
- * The errors a block operation can end with, named as errno names, and their
- * NBD wire values: the one place where the two meet.
+ * The errors a block operation can end with, by their errno names: the set
+ * that NBD can carry (its wire values are in src/nbd/errno.ts).
  *
  * Spec: https://github.com/NetworkBlockDevice/nbd/blob/master/doc/proto.md#error-values
  *
  * @module
  */
 
-import * as P from "../nbd/protocol.ts";
-
-/** The errors NBD can carry, by their errno names. */
-export const ERRNOS = {
-  eperm: P.EPERM,
-  eio: P.EIO,
-  enomem: P.ENOMEM,
-  einval: P.EINVAL,
-  enospc: P.ENOSPC,
-  eoverflow: P.EOVERFLOW,
-  enotsup: P.ENOTSUP,
-  eshutdown: P.ESHUTDOWN,
-} as const;
+/** The errno names a block operation can fail with, in the order of their values. */
+export const ERRNOS = [
+  "eperm",
+  "eio",
+  "enomem",
+  "einval",
+  "enospc",
+  "eoverflow",
+  "enotsup",
+  "eshutdown",
+] as const;
 
 /** An errno name that NBD can carry: `"eio"`, `"enospc"`, ... */
-export type Errno = keyof typeof ERRNOS;
+export type Errno = typeof ERRNOS[number];
 
 /**
  * Tells whether a string names an errno that NBD can carry.
@@ -34,19 +32,7 @@ export type Errno = keyof typeof ERRNOS;
  * ```
  */
 export function isErrno(name: string): name is Errno {
-  return Object.hasOwn(ERRNOS, name);
-}
-
-/**
- * The NBD error value of an errno name.
- *
- * @example
- * ```ts
- * nbdErrorValue("eio"); // 5
- * ```
- */
-export function nbdErrorValue(errno: Errno): number {
-  return ERRNOS[errno];
+  return (ERRNOS as readonly string[]).includes(name);
 }
 
 /**

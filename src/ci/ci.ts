@@ -13,7 +13,7 @@ import { type RunEvent, runScenario } from "../run/run.ts";
 import { ScenarioError } from "../scenario/errors.ts";
 import { loadScenario } from "../scenario/load.ts";
 import type { FaultExpectation } from "../scenario/schema.ts";
-import { parsePoints } from "../sweep/points.ts";
+import { parsePoints } from "../scenario/points.ts";
 import { sweep, type SweepResult } from "../sweep/sweep.ts";
 
 /** One check of one scenario. */

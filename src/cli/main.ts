@@ -47,6 +47,7 @@ function program(run: (work: () => Promise<number>) => void): Command {
       "Record every block operation of a VM's disks, and replay it with faults injected.",
     )
     .version(VERSION)
+    .option("--debug", "print the stack trace of an error")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
 
@@ -140,13 +141,24 @@ function program(run: (work: () => Promise<number>) => void): Command {
       "--no-data",
       "record only hashes of written bytes (replays then cannot build crash states)",
     )
+    .option(
+      "--qmp <[node=]path>",
+      "serve a QMP socket that proxies the node's QEMU and adds set-block-fault-state (repeatable; default node: the first)",
+      collect,
+    )
     .option("--json", "print one JSON object", false)
     .option("-v, --verbose", "show the guests' consoles and result lines as they come", false)
     .addHelpText(
       "after",
-      "\nExit codes: 0 the verdict passed, 1 it failed, 2 a scenario error, 3 the machinery failed.",
+      `
+  record scenarios/fsync-log.ts -o run.trace
+  record scenarios/fsync-log.ts --qmp /tmp/qmp.sock    then: qmp_capabilities, query-block, set-block-fault-state
+
+Exit codes: 0 the verdict passed, 1 it failed, 2 a scenario error, 3 the machinery failed.`,
     )
-    .action((path, options) => run(() => recordCommand(path, options)));
+    .action((path, options) =>
+      run(() => recordCommand(path, { ...options, qmp: options.qmp ?? [] }))
+    );
 
   root.command("replay")
     .description(
@@ -179,6 +191,11 @@ function program(run: (work: () => Promise<number>) => void): Command {
       "the replay's trace (default: beside the parent, named after it)",
     )
     .option("--no-data", "record only hashes of written bytes")
+    .option(
+      "--qmp <[node=]path>",
+      "serve a QMP socket that proxies the node's QEMU and adds set-block-fault-state (repeatable)",
+      collect,
+    )
     .option("--json", "print one JSON object", false)
     .option("-v, --verbose", "show the guests' consoles and result lines as they come", false)
     .addHelpText(
@@ -193,7 +210,9 @@ Exit codes: 0 every verdict passed, 1 one failed (a fault that never fired fails
 that no longer matches its images, 3 the machinery failed.`,
     )
     .action((path, options) =>
-      run(() => replayCommand(path, { ...options, fault: options.fault ?? [] }))
+      run(() =>
+        replayCommand(path, { ...options, fault: options.fault ?? [], qmp: options.qmp ?? [] })
+      )
     );
 
   root.command("sweep")
@@ -279,7 +298,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     return await (work as () => Promise<number>)();
   } catch (error) {
-    console.error(errorLine(error));
+    console.error(errorLine(error, { debug: (root.opts() as { debug?: boolean }).debug === true }));
     return exitCodeOf(error);
   }
 }

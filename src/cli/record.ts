@@ -10,7 +10,8 @@ import { OP_TYPES } from "../block/backend.ts";
 import { type RunEvent, type RunResult, runScenario } from "../run/run.ts";
 import { loadScenario } from "../scenario/load.ts";
 import { formatBytes, formatDuration } from "../util/units.ts";
-import { EXIT } from "./errors.ts";
+import type { Scenario } from "../scenario/schema.ts";
+import { EXIT, UsageError } from "./errors.ts";
 import { printStatsTable } from "./format.ts";
 import { withInterrupt } from "./interrupt.ts";
 
@@ -20,6 +21,27 @@ export interface RecordOptions {
   json: boolean;
   verbose: boolean;
   data: boolean;
+  /** `--qmp [NODE=]PATH`, as given. */
+  qmp: string[];
+}
+
+/**
+ * The `--qmp` endpoints by node: `PATH` is the first node's, `NODE=PATH` that node's.
+ *
+ * @example
+ * ```ts
+ * qmpEndpoints(["/tmp/a.sock", "n2=/tmp/b.sock"], scenario); // Map { "n1" => "/tmp/a.sock", "n2" => "/tmp/b.sock" }
+ * ```
+ */
+export function qmpEndpoints(values: readonly string[], scenario: Scenario): Map<string, string> {
+  const endpoints = new Map<string, string>();
+  for (const value of values) {
+    const named = /^([a-z][a-z0-9-]{0,19})=(.+)$/.exec(value);
+    const [node, path] = named ? [named[1], named[2]] : [scenario.nodes[0].name, value];
+    if (endpoints.has(node)) throw new UsageError(`--qmp names node ${node} twice`);
+    endpoints.set(node, path);
+  }
+  return endpoints;
 }
 
 /** A default trace name: the scenario's name and the time, in the current directory. */
@@ -121,6 +143,7 @@ export async function recordCommand(path: string, options: RecordOptions): Promi
       scenario,
       trace: { path: trace, keepData: options.data },
       command: "record",
+      qmp: qmpEndpoints(options.qmp, scenario),
       signal,
       onEvent: progressPrinter(options),
     })

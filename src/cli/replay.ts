@@ -16,7 +16,7 @@ import {
 } from "../replay/replay.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
-import { printRun, progressPrinter, runJson } from "./record.ts";
+import { printRun, progressPrinter, qmpEndpoints, runJson } from "./record.ts";
 
 /** Options of `replay`. */
 export interface ReplayCommandOptions {
@@ -30,6 +30,8 @@ export interface ReplayCommandOptions {
   verbose: boolean;
   data: boolean;
   seed?: number;
+  /** `--qmp [NODE=]PATH`, as given. */
+  qmp: string[];
 }
 
 /** The JSON of one replay. */
@@ -73,6 +75,7 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
           output,
           keepData: options.data,
           seed: options.seed,
+          qmp: qmpEndpoints(options.qmp, parent.scenario),
           signal,
           prepared,
           onEvent: progressPrinter(options),

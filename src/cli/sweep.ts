@@ -12,7 +12,7 @@ import { runScenario } from "../run/run.ts";
 import { loadScenario } from "../scenario/load.ts";
 import { junitXml } from "../report/junit.ts";
 import { sweepReportHtml } from "../report/html.ts";
-import { parsePoints } from "../sweep/points.ts";
+import { parsePoints } from "../scenario/points.ts";
 import { sweep, type SweepResult } from "../sweep/sweep.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { formatDuration } from "../util/units.ts";

@@ -4,12 +4,12 @@
  * @module
  */
 
+import { type ErrorKind, FaultlineError } from "../util/errors.ts";
+
 /** Root of every error the fault subsystem raises. */
-export class FaultError extends Error {
-  override name = "FaultError";
+export class FaultError extends FaultlineError {
+  static override readonly kind: ErrorKind = "usage";
 }
 
 /** A fault spec that does not parse, or names a fault this layer cannot inject. */
-export class FaultSpecError extends FaultError {
-  override name = "FaultSpecError";
-}
+export class FaultSpecError extends FaultError {}

@@ -51,7 +51,7 @@ function number(args: Record<string, unknown>, key: string, minimum: number): nu
 function errnoOf(args: Record<string, unknown>): Errno {
   const value = args.errno ?? "eio";
   if (typeof value !== "string" || !isErrno(value.toLowerCase())) {
-    throw new FaultSpecError(`Parameter 'errno' expects one of ${Object.keys(ERRNOS).join(", ")}`);
+    throw new FaultSpecError(`Parameter 'errno' expects one of ${ERRNOS.join(", ")}`);
   }
   return value.toLowerCase() as Errno;
 }

@@ -13,7 +13,7 @@ import { FaultSpecError } from "./errors.ts";
 import type { FaultEffect, FaultKind, FaultRule, Trigger } from "./types.ts";
 
 const KIND_NAMES: readonly string[] = [
-  ...Object.keys(ERRNOS),
+  ...ERRNOS,
   "error",
   "hang",
   "delay",
@@ -97,7 +97,7 @@ function parseEffect(kind: string, params: string[]): FaultEffect {
     const value = take("errno", () => true)?.toLowerCase() ?? fallback;
     if (!isErrno(value)) {
       throw new FaultSpecError(
-        `errno "${value}" is not one NBD carries (${Object.keys(ERRNOS).join(", ")})`,
+        `errno "${value}" is not one NBD carries (${ERRNOS.join(", ")})`,
       );
     }
     return value;

@@ -11,11 +11,10 @@
  */
 
 import * as P from "./protocol.ts";
+import { FaultlineError } from "../util/errors.ts";
 
 /** A message that does not follow the protocol; `message` says what was wrong. */
-export class NbdCodecError extends Error {
-  override name = "NbdCodecError";
-}
+export class NbdCodecError extends FaultlineError {}
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });

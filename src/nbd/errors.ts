@@ -5,9 +5,11 @@
  * @module
  */
 
+import { type ErrorKind, FaultlineError } from "../util/errors.ts";
+
 /** Root of every error the NBD server raises. */
-export class NbdError extends Error {
-  override name = "NbdError";
+export class NbdError extends FaultlineError {
+  static override readonly kind: ErrorKind = "machinery";
 }
 
 /**
@@ -15,11 +17,7 @@ export class NbdError extends Error {
  * magic, unknown client flags, an option too long to be honest). Only that
  * connection is affected.
  */
-export class NbdProtocolError extends NbdError {
-  override name = "NbdProtocolError";
-}
+export class NbdProtocolError extends NbdError {}
 
 /** The server could not start or serve: a socket path in use, an export misconfigured. */
-export class NbdServerError extends NbdError {
-  override name = "NbdServerError";
-}
+export class NbdServerError extends NbdError {}

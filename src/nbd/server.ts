@@ -58,6 +58,7 @@ const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 export class NbdServer implements AsyncDisposable {
   readonly clock: OpClock;
   private readonly connections = new Map<number, { conn: Deno.Conn; done: Promise<void> }>();
+  private readonly exports: Map<string, NbdExport>;
   private readonly catalog: ExportCatalog;
   private nextConnection = 0;
   private closing = false;
@@ -69,11 +70,10 @@ export class NbdServer implements AsyncDisposable {
     private readonly options: NbdServerOptions,
   ) {
     this.clock = options.clock ?? new OpClock();
-    const byName = new Map(options.exports.map((exp) => [exp.name, exp]));
-    const first = options.exports[0];
+    this.exports = new Map(options.exports.map((exp) => [exp.name, exp]));
     this.catalog = {
-      find: (name) => name === "" ? first : byName.get(name),
-      list: () => options.exports,
+      find: (name) => name === "" ? this.exports.values().next().value : this.exports.get(name),
+      list: () => [...this.exports.values()],
     };
     this.accepting = this.acceptLoop();
   }
@@ -85,13 +85,9 @@ export class NbdServer implements AsyncDisposable {
    * for on a non-loopback address, or the address is in use.
    */
   static async start(options: NbdServerOptions): Promise<NbdServer> {
-    if (options.exports.length === 0) throw new NbdServerError("no exports to serve");
     const names = new Set<string>();
     for (const exp of options.exports) {
-      if (exp.name === "" || new TextEncoder().encode(exp.name).length > 4096) {
-        throw new NbdServerError(`export name "${exp.name}" must be 1 to 4096 bytes`);
-      }
-      if (names.has(exp.name)) throw new NbdServerError(`two exports are named "${exp.name}"`);
+      checkExportName(exp.name, names);
       names.add(exp.name);
     }
     const listen = options.listen;
@@ -116,6 +112,16 @@ export class NbdServer implements AsyncDisposable {
       throw new NbdServerError(`cannot listen on ${describeAddress(listen)}: ${error}`);
     }
     return new NbdServer(listener, address, options);
+  }
+
+  /**
+   * Serves one more export from now on (a guest's results disk for its next boot).
+   *
+   * @throws {NbdServerError} when the name is taken or not 1 to 4096 bytes.
+   */
+  addExport(exp: NbdExport): void {
+    checkExportName(exp.name, this.exports);
+    this.exports.set(exp.name, exp);
   }
 
   /** Connections open now. */
@@ -207,6 +213,13 @@ export class NbdServer implements AsyncDisposable {
       emit?.({ type: "connection-closed", connection: id, export: exportName });
     }
   }
+}
+
+function checkExportName(name: string, taken: { has(name: string): boolean }): void {
+  if (name === "" || new TextEncoder().encode(name).length > 4096) {
+    throw new NbdServerError(`export name "${name}" must be 1 to 4096 bytes`);
+  }
+  if (taken.has(name)) throw new NbdServerError(`two exports are named "${name}"`);
 }
 
 /** A socket file left by a server that died may be replaced; anything else at the path may not. */

@@ -10,7 +10,8 @@
  */
 
 import { BlockError, type BlockOp, type OpType } from "../block/backend.ts";
-import { type Errno, nbdErrorValue } from "../block/errno.ts";
+import type { Errno } from "../block/errno.ts";
+import { nbdErrorValue } from "./errno.ts";
 import type { OpClock } from "../block/op_clock.ts";
 import {
   decodeRequestHeader,

@@ -6,9 +6,10 @@
  * @module
  */
 
+import { NbdError } from "./errors.ts";
+
 /** The peer closed the connection before sending what the protocol needed. */
-export class ConnectionClosed extends Error {
-  override name = "ConnectionClosed";
+export class ConnectionClosed extends NbdError {
   constructor(readonly wanted: number, readonly got: number) {
     super(
       got === 0 && wanted > 0

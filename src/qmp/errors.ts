@@ -10,6 +10,8 @@
  * @module
  */
 
+import { FaultlineError } from "../util/errors.ts";
+
 /** Longest rendering of a command's arguments in an error message, in characters. */
 const MAX_ARGUMENTS_IN_MESSAGE = 200;
 
@@ -49,11 +51,10 @@ export function describeCommand(command: string, args?: unknown): string {
  * }
  * ```
  */
-export class QmpError extends Error {
+export class QmpError extends FaultlineError {
   /** Makes the error; `options.cause` keeps the underlying error. */
   constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "QmpError";
+    super(message, { cause: options?.cause });
   }
 }
 
@@ -70,7 +71,6 @@ export class QmpProtocolError extends QmpError {
   /** Makes the error; `options.cause` keeps the underlying error. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = "QmpProtocolError";
   }
 }
 
@@ -106,7 +106,6 @@ export class QmpFramingError extends QmpProtocolError {
     options?: ErrorOptions,
   ) {
     super(message, options);
-    this.name = "QmpFramingError";
     this.offset = offset;
     this.messages = messages;
   }
@@ -151,7 +150,6 @@ export class QmpCommandError extends QmpError {
     id?: unknown,
   ) {
     super(`QMP command ${describeCommand(command, args)} failed: ${errorClass}: ${desc}`);
-    this.name = "QmpCommandError";
     this.command = command;
     this.arguments = args;
     this.errorClass = errorClass;
@@ -175,7 +173,6 @@ export class QmpConnectionError extends QmpError {
   /** Makes the error; `options.cause` keeps the underlying error. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = "QmpConnectionError";
   }
 }
 
@@ -196,7 +193,6 @@ export class QmpStateError extends QmpError {
   /** Makes the error for a call refused in `state`. */
   constructor(message: string, state: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = "QmpStateError";
     this.state = state;
   }
 }
@@ -217,7 +213,6 @@ export class QmpAbortError extends QmpError {
   /** Makes the error; `options.cause` is the signal's reason. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = "QmpAbortError";
   }
 }
 
@@ -235,7 +230,6 @@ export class QmpTimeoutError extends QmpAbortError {
   /** Makes the error; `options.cause` is the signal's reason. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = "QmpTimeoutError";
   }
 }
 

@@ -4,7 +4,9 @@
  * @module
  */
 
+import { type ErrorKind, FaultlineError } from "../util/errors.ts";
+
 /** A replay that cannot be done as asked: a changed image, kernel or initramfs, a trace without data, an op that is not in the trace. */
-export class ReplayError extends Error {
-  override name = "ReplayError";
+export class ReplayError extends FaultlineError {
+  static override readonly kind: ErrorKind = "usage";
 }

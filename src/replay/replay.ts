@@ -11,22 +11,14 @@
 import { basename } from "node:path";
 import { formatFaultSpec, formatTrigger, parseFaultSpec, parseTrigger } from "../fault/spec.ts";
 import type { FaultPlan, FaultRule, Trigger } from "../fault/types.ts";
-import type { GuestLine } from "../run/oracle.ts";
-import {
-  type Prepared,
-  prepareScenario,
-  type RunEvent,
-  type RunResult,
-  runScenario,
-} from "../run/run.ts";
+import { type Prepared, prepareScenario } from "../run/prepare.ts";
+import { type RunEvent, type RunResult, runScenario } from "../run/run.ts";
 import type { Expectations, Scenario } from "../scenario/schema.ts";
-import { describeEnd, TraceReader } from "../trace/reader.ts";
-import type { HeaderRecord, OpRecord } from "../trace/schema.ts";
-import { sha256File } from "../util/cache_dir.ts";
-import { selectCrashWrites } from "./crash_state.ts";
+import { byIndex, type LoadedTrace, loadTrace } from "../trace/load.ts";
+import type { OpRecord } from "../trace/schema.ts";
+import { selectCrashWrites } from "../run/crash_state.ts";
 import { ReplayError } from "./errors.ts";
 import {
-  byIndex,
   comparePrefix,
   type OpSignature,
   type PrefixComparison,
@@ -37,20 +29,9 @@ import {
 /** How long an op waits for its recorded predecessors under strict order before it goes on. */
 export const STRICT_ORDER_BOUND_MS = 2000;
 
-/** A trace read whole, as a replay needs it. */
-export interface ParentTrace {
-  path: string;
-  sha256: string;
-  header: HeaderRecord;
+/** A trace read whole, with the scenario that made it: what a replay starts from. */
+export interface ParentTrace extends LoadedTrace {
   scenario: Scenario;
-  /** Op records in file (completion) order; with their data when the trace has it. */
-  records: OpRecord[];
-  /** The same, by arrival index. */
-  ordered: OpRecord[];
-  /** The run's guest lines, placed on the trace's op clock. */
-  lines: GuestLine[];
-  /** A warning when the trace was cut short. */
-  warning: string | null;
 }
 
 /**
@@ -59,38 +40,14 @@ export interface ParentTrace {
  * @throws {ReplayError} when the trace has no scenario (a `serve` trace).
  */
 export async function readParent(path: string): Promise<ParentTrace> {
-  const reader = await TraceReader.open(path);
-  const records: OpRecord[] = [];
-  const lines: GuestLine[] = [];
-  for await (const record of reader.records()) {
-    if (record.record === "op") records.push(record);
-    else if (record.record === "event" && record.event === "guest") {
-      const words = String(record.line).trim().split(/\s+/);
-      lines.push({
-        node: String(record.node),
-        phase: String(record.phase),
-        kind: words[0],
-        args: words.slice(1),
-        at: record.at,
-      });
-    }
-  }
-  const scenario = reader.header.scenario as Scenario | undefined;
+  const trace = await loadTrace(path);
+  const scenario = trace.header.scenario as Scenario | undefined;
   if (!scenario || typeof scenario !== "object" || !Array.isArray(scenario.nodes)) {
     throw new ReplayError(
-      `${path} holds no scenario (it was made by ${reader.header.command}); only traces of record and replay can be replayed`,
+      `${path} holds no scenario (it was made by ${trace.header.command}); only traces of record and replay can be replayed`,
     );
   }
-  return {
-    path,
-    sha256: await sha256File(path),
-    header: reader.header,
-    scenario,
-    records,
-    ordered: byIndex(records),
-    lines,
-    warning: describeEnd(path, reader.end),
-  };
+  return { ...trace, scenario };
 }
 
 /**
@@ -172,6 +129,8 @@ export interface ReplayOptions {
   onEvent?: (event: RunEvent) => void;
   /** Already prepared and checked (for many replays of one parent). */
   prepared?: Prepared;
+  /** QMP endpoints by node name, as {@link runScenario} takes them. */
+  qmp?: ReadonlyMap<string, string>;
 }
 
 /** A replay's result: the run's, and how its prefix compared with the recording. */
@@ -312,6 +271,7 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
         selection,
         lines: parent.lines.filter((line) => line.phase === "run"),
       },
+      qmp: options.qmp,
       signal: options.signal,
       onEvent: options.onEvent,
     });
@@ -338,6 +298,7 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
     strictOrder: options.strictOrder
       ? { recorded: parent.records, boundMs: STRICT_ORDER_BOUND_MS }
       : undefined,
+    qmp: options.qmp,
     signal: options.signal,
     onEvent: options.onEvent,
   });

@@ -21,11 +21,6 @@ export interface OpSignature {
   length: number;
 }
 
-/** The ops of a trace by arrival index (the trace is in completion order). */
-export function byIndex(records: readonly OpRecord[]): OpRecord[] {
-  return [...records].sort((a, b) => a.index - b.index);
-}
-
 function sameSignature(a: OpSignature, b: OpSignature): boolean {
   return a.node === b.node && a.disk === b.disk && a.op === b.op && a.offset === b.offset &&
     a.length === b.length;

@@ -10,7 +10,8 @@
 
 import { join } from "node:path";
 import type { ScenarioDisk } from "../scenario/schema.ts";
-import { sha256Bytes, sha256File, storeFile } from "../util/cache_dir.ts";
+import { storeFile } from "../util/cache_dir.ts";
+import { sha256Bytes, sha256File } from "../util/hash.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { RunError } from "./errors.ts";
 

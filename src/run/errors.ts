@@ -4,12 +4,12 @@
  * @module
  */
 
+import { type ErrorKind, FaultlineError } from "../util/errors.ts";
+
 /** The machinery of a run failed: a tool, QEMU, the guest image. */
-export class RunError extends Error {
-  override name = "RunError";
+export class RunError extends FaultlineError {
+  static override readonly kind: ErrorKind = "machinery";
 }
 
 /** The run was interrupted (Ctrl-C); the trace keeps what was recorded. */
-export class RunInterrupted extends RunError {
-  override name = "RunInterrupted";
-}
+export class RunInterrupted extends RunError {}

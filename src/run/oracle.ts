@@ -5,17 +5,9 @@
  * @module
  */
 
-/** A line from a guest, with where it stands among the ops. */
-export interface GuestLine {
-  node: string;
-  /** `run` or `check`. */
-  phase: string;
-  /** The first word (`ack`, `have`, `exit`, ...). */
-  kind: string;
-  args: readonly string[];
-  /** Ops that had arrived when the line arrived (the trace's `at`). */
-  at: number;
-}
+import type { GuestLine } from "../trace/load.ts";
+
+export type { GuestLine };
 
 /** The oracle's counts, as design.md defines them. */
 export interface OracleResult {

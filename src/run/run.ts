@@ -1,11 +1,11 @@
 /**
- * One run of a scenario, the phases of design.md: prepare (guest image, base
- * disks, fault layer, trace), run (the nodes boot and run their workload, with
- * every disk behind the fault layer), crash (on a power loss the VMs are
- * killed at once and the disks cut to their durable state), check (the nodes
- * boot again on the disks the run left behind and run their check), verdict.
- * `record` is a run without faults; `replay` adds a fault plan, or skips the
- * run phase and checks a crash state built from a trace.
+ * One run of a scenario, as its phases: prepare (guests, base disks, the fault
+ * layer, the trace), run (every node boots and runs its workload, every disk
+ * behind the fault layer), crash (on a power loss the VMs are killed at once
+ * and the disks cut to their durable state), check (the nodes boot again on
+ * the disks the run left behind and run their check), verdict. `record` is a
+ * run without faults; `replay` adds a fault plan, or skips the run phase and
+ * checks a crash state built from a trace.
  *
  * @module
  */
@@ -13,38 +13,32 @@
 import { join } from "node:path";
 import type { OpType } from "../block/backend.ts";
 import { OpClock } from "../block/op_clock.ts";
-import { ControlServer } from "../fault/control.ts";
 import type { InjectedFault } from "../fault/engine.ts";
 import type { FaultPlan } from "../fault/types.ts";
-import { NbdServer } from "../nbd/server.ts";
 import { exportUri } from "../nbd/uri.ts";
-import type { QmpClient } from "../qmp/client.ts";
-import { type CrashSelection, selectCrashWrites, writeCrashImages } from "../replay/crash_state.ts";
-import { type OrderBreak, SequencedLayer, Sequencer } from "../replay/sequencer.ts";
 import type { Scenario, ScenarioNode } from "../scenario/schema.ts";
 import { DiskService, type ServiceEvent } from "../service/disk_service.ts";
+import type { GuestLine } from "../trace/load.ts";
 import { diskKey } from "../trace/ops.ts";
 import type { OpRecord } from "../trace/schema.ts";
 import type { StatsSummary } from "../trace/stats.ts";
-import { makePrivateDir } from "../util/tempdir.ts";
-import { VERSION } from "../version.ts";
-import { sha256File } from "../util/cache_dir.ts";
-import { buildInitramfs } from "../vm/initramfs.ts";
-import { type Busybox, ensureBusybox, ensureKernel, type Kernel } from "../vm/kernel.ts";
-import { Vm } from "../vm/launcher.ts";
+import { makePrivateDir, type PrivateDir } from "../util/tempdir.ts";
 import type { VmDisk } from "../vm/qemu_args.ts";
-import { type ResultLine, RESULTS_SERIAL, ResultsChannel } from "../vm/results.ts";
-import { type BaseDisk, prepareBaseDisk } from "./base_disks.ts";
+import { NodeBoot, phaseOutcome } from "./boot.ts";
+import {
+  type CrashSelection,
+  type PowerLossVariant,
+  selectCrashWrites,
+  writeCrashImages,
+} from "./crash_state.ts";
 import { RunError, RunInterrupted } from "./errors.ts";
-import { durabilityOracle, type GuestLine, type OracleResult } from "./oracle.ts";
+import { type Boot, GuestResults } from "./guest_results.ts";
+import { durabilityOracle, type OracleResult } from "./oracle.ts";
+import { type Prepared, prepareScenario } from "./prepare.ts";
+import { NodeQmpProxy } from "./qmp_proxy.ts";
 import { qemuVersion } from "./qemu_version.ts";
-import { VmQmpUpstream } from "./qmp_upstream.ts";
+import { type OrderBreak, SequencedLayer, Sequencer } from "./strict_order.ts";
 import { judge, type PhaseOutcome, type Verdict } from "./verdict.ts";
-
-/** Fixed start of every guest's clock. */
-const RTC_BASE = "2026-01-01T00:00:00";
-/** Console text kept per boot in the trace and the result. */
-const CONSOLE_TAIL = 8 * 1024;
 
 /** What a run reports while it goes, for the CLI's progress and --verbose. */
 export type RunEvent =
@@ -52,19 +46,6 @@ export type RunEvent =
   | { type: "console"; node: string; phase: string; text: string }
   | { type: "guest"; line: GuestLine }
   | { type: "service"; event: ServiceEvent };
-
-/** What one node boots: a kernel and an initramfs, with their hashes. */
-export interface NodeGuest {
-  kernel: { path: string; version: string; sha256: string };
-  initramfs: { path: string; sha256: string };
-}
-
-/** The guests and the base disks of a scenario, ready to boot. */
-export interface Prepared {
-  /** By node name. */
-  guests: Map<string, NodeGuest>;
-  bases: BaseDisk[];
-}
 
 /** A crash state built from a trace: the check boots on it, without a run phase. */
 export interface CrashFromTrace {
@@ -85,7 +66,7 @@ export interface RunOptions {
   plan?: FaultPlan;
   /** More header fields (a replay's parent trace). */
   header?: Record<string, unknown>;
-  /** The guest and disks, when the caller prepared (and checked) them already. */
+  /** The guests and disks, when the caller prepared (and checked) them already. */
   prepared?: Prepared;
   /** Judge the workload's exit code (off for runs with faults: what must hold then is the oracle and the check). */
   judgeWorkloadExit?: boolean;
@@ -97,10 +78,10 @@ export interface RunOptions {
   signal?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
   /**
-   * A unix socket path for a QMP endpoint that proxies the first node's QEMU and
-   * adds `set-block-fault-state` and `query-block-fault-state` for its disks.
+   * QMP endpoints by node name: each proxies that node's QEMU and adds
+   * `set-block-fault-state` and `query-block-fault-state` for its disks.
    */
-  qmpProxy?: string;
+  qmp?: ReadonlyMap<string, string>;
 }
 
 /** Milliseconds spent, from the start of the run. */
@@ -152,73 +133,22 @@ export interface RunResult {
 }
 
 /**
- * Prepares a scenario's guest (kernel, one initramfs per node) and base disks.
+ * The export name of a disk: its name, or NODE-NAME when there are several nodes.
  *
  * @example
  * ```ts
- * const prepared = await prepareScenario(scenario);
+ * exportNameOf(scenario, "db", "data"); // "data", or "db-data" in a cluster
  * ```
  */
-export async function prepareScenario(scenario: Scenario, signal?: AbortSignal): Promise<Prepared> {
-  const bases = await Promise.all(
-    scenario.nodes.flatMap((node) =>
-      node.disks.map((disk) => prepareBaseDisk(scenario.name, node.name, disk))
-    ),
-  );
-  const guests = new Map<string, NodeGuest>();
-  let own: Promise<[Kernel, Busybox]> | null = null;
-  for (const node of scenario.nodes) {
-    const given = node.guest;
-    if (given?.kernel) {
-      // The user's own guest: taken as it is, named by its hashes.
-      guests.set(node.name, {
-        kernel: { path: given.kernel, version: "given", sha256: await sha256File(given.kernel) },
-        initramfs: { path: given.initramfs, sha256: await sha256File(given.initramfs) },
-      });
-      continue;
-    }
-    own ??= Promise.all([ensureKernel({ signal }), ensureBusybox({ signal })]);
-    const [kernel, busybox] = await own;
-    const kernelFacts = { path: kernel.vmlinuz, version: kernel.version, sha256: kernel.sha256 };
-    if (given) {
-      guests.set(node.name, {
-        kernel: kernelFacts,
-        initramfs: { path: given.initramfs, sha256: await sha256File(given.initramfs) },
-      });
-      continue;
-    }
-    const phases: Record<string, string> = { run: node.workload };
-    if (node.check !== null) phases.check = node.check;
-    const image = await buildInitramfs({
-      kernel,
-      busybox,
-      phases,
-      disks: node.disks.map((disk) =>
-        disk.mount
-          ? {
-            name: disk.name,
-            mountpoint: disk.mount,
-            fstype: disk.kind === "image" ? disk.fstype : disk.filesystem,
-            ...(disk.mountOptions ? { options: disk.mountOptions } : {}),
-          }
-          : { name: disk.name }
-      ),
-      programs: node.programs,
-      files: node.files.map((file) => ({ hostPath: file.host, guestPath: file.guest })),
-      env: node.env,
-      signal,
-    });
-    guests.set(node.name, {
-      kernel: kernelFacts,
-      initramfs: { path: image.path, sha256: image.sha256 },
-    });
-  }
-  return { guests, bases };
-}
-
-/** The export name of a disk: its name, or NODE-NAME when there are several nodes. */
 export function exportNameOf(scenario: Scenario, node: string, disk: string): string {
   return scenario.nodes.length > 1 ? `${node}-${disk}` : disk;
+}
+
+/** The power-loss variant of a plan's power-loss rule, with the plan's seed. */
+function powerLossVariant(plan: FaultPlan): PowerLossVariant {
+  const effect = plan.rules.find((rule) => rule.effect.kind === "power-loss")?.effect;
+  const kind = effect?.kind === "power-loss" ? effect.variant : "drop";
+  return kind === "drop" ? { kind } : { kind, seed: plan.seed };
 }
 
 /**
@@ -234,33 +164,312 @@ export function exportNameOf(scenario: Scenario, node: string, disk: string): st
  * ```
  */
 export async function runScenario(options: RunOptions): Promise<RunResult> {
-  const started = performance.now();
-  const { scenario, signal } = options;
-  const emit = options.onEvent ?? (() => {});
-  const since = () => performance.now() - started;
-  const checkAbort = () => {
-    if (signal?.aborted) throw new RunInterrupted("interrupted");
-  };
+  const run = await Run.start(options);
+  try {
+    if (options.crash) await run.crash(options.crash.selection, "trace");
+    else await run.runPhase();
+    await run.checkPhase();
+    return await run.finish();
+  } catch (error) {
+    throw await run.fail(error);
+  }
+}
 
-  emit({ type: "step", step: "prepare", detail: "guest image and base disks" });
-  const prepared = options.prepared ?? await prepareScenario(scenario, signal);
-  checkAbort();
-  const prepareMs = since();
+/** The state of one run, and its phases as methods. */
+class Run {
+  private phase: "run" | "check" = "run";
+  private readonly records: OpRecord[] = [];
+  private readonly faults: InjectedFault[] = [];
+  private readonly outcomes: PhaseOutcome[] = [];
+  /** The QEMU of each node that runs now. */
+  private readonly running = new Map<string, NodeBoot>();
+  private readonly boots = new Map<string, number>();
+  private readonly timings: RunTimings;
+  private workloadStartedAt: number | null = null;
+  private powerCut: PowerCut | null = null;
+  private closed = false;
 
-  await using dir = await makePrivateDir("faultline-run-");
-  const clock = new OpClock();
-  let phase: "run" | "check" = "run";
-  let firstOpMs: number | null = null;
-  let workloadStartedAt: number | null = null;
-  let workloadFirstOpMs: number | null = null;
-  const records: OpRecord[] = [];
+  private constructor(
+    private readonly options: RunOptions,
+    private readonly prepared: Prepared,
+    private readonly dir: PrivateDir,
+    private readonly service: DiskService,
+    private readonly results: GuestResults,
+    private readonly proxies: Map<string, NodeQmpProxy>,
+    private readonly sequencer: Sequencer | null,
+    private readonly started: number,
+  ) {
+    this.timings = {
+      prepareMs: this.since(),
+      firstOpMs: null,
+      workloadFirstOpMs: null,
+      runMs: 0,
+      checkMs: 0,
+      totalMs: 0,
+    };
+  }
+
+  /** The prepare phase: guests and base disks, the fault layer and the trace, the results channel. */
+  static async start(options: RunOptions): Promise<Run> {
+    const started = performance.now();
+    options.onEvent?.({ type: "step", step: "prepare", detail: "guest image and base disks" });
+    const prepared = options.prepared ?? await prepareScenario(options.scenario, options.signal);
+    if (options.signal?.aborted) throw new RunInterrupted("interrupted");
+    const dir = await makePrivateDir("faultline-run-");
+    const cleanups: (() => Promise<void>)[] = [() => dir.remove()];
+    try {
+      const clock = new OpClock();
+      const sequencer = options.strictOrder
+        ? new Sequencer(options.strictOrder.recorded, { boundMs: options.strictOrder.boundMs })
+        : null;
+      let run: Run | null = null;
+      const service = await startDiskService(options, prepared, dir.path, clock, sequencer, {
+        phase: () => run?.phase,
+        onRecord: (record) => run?.onRecord(record),
+      });
+      cleanups.push(() => service.close("failed to start"));
+      const results = await GuestResults.start({
+        path: join(dir.path, "results.sock"),
+        clock,
+        onLine: (line, text) => run?.onGuestLine(line, text),
+      });
+      cleanups.push(() => results.close());
+      const proxies = await startProxies(options, service, cleanups);
+      run = new Run(options, prepared, dir, service, results, proxies, sequencer, started);
+      run.listen();
+      return run;
+    } catch (error) {
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+      throw error;
+    }
+  }
+
+  /** The run phase: every node boots into its workload; a live power loss ends it. */
+  async runPhase(): Promise<void> {
+    const { scenario } = this.options;
+    this.step("run", scenario.nodes.map((n) => n.name).join(", "));
+    this.service.event("phase", { name: "run" });
+    const runStarted = this.since();
+    this.outcomes.push(...await Promise.all(scenario.nodes.map((node) => this.boot(node, "run"))));
+    this.checkAbort();
+    this.timings.runMs = this.since() - runStarted;
+    const cutAt = this.service.engine.powerCutAt;
+    if (cutAt !== null) {
+      const plan = this.options.plan ?? { seed: 0, rules: [] };
+      await this.crash(selectCrashWrites(this.records, cutAt, powerLossVariant(plan)), "live");
+    }
+  }
+
+  /** The crash: every disk is cut to a crash state, served from now on; the power comes back. */
+  async crash(selection: CrashSelection, source: "live" | "trace"): Promise<void> {
+    this.step("crash", `power lost at op ${selection.cutAt}`);
+    const { scenario } = this.options;
+    const bases = new Map(
+      this.prepared.bases.map((base) => [diskKey(base.node, base.name), base.path]),
+    );
+    const images = await writeCrashImages(selection, bases, this.dir.path);
+    await this.service.rebase(
+      new Map(
+        this.prepared.bases.map((base) => [
+          exportNameOf(scenario, base.node, base.name),
+          images.get(diskKey(base.node, base.name))!.path,
+        ]),
+      ),
+    );
+    this.powerCut = {
+      at: selection.cutAt,
+      source,
+      writesKept: selection.writes.length,
+      volatile: selection.volatileCount,
+      dropped: selection.droppedCount,
+      images: Object.fromEntries([...images].map(([key, image]) => [key, image.sha256])),
+      key: selection.key,
+    };
+    this.service.event("crash", { ...this.powerCut });
+  }
+
+  /** The check phase: the nodes that declare a check boot again on the disks the run left. */
+  async checkPhase(): Promise<void> {
+    const checking = this.options.scenario.nodes.filter((node) => node.check !== null);
+    if (checking.length === 0) return;
+    this.phase = "check";
+    this.step("check", checking.map((n) => n.name).join(", "));
+    this.service.event("phase", { name: "check" });
+    const checkStarted = this.since();
+    this.outcomes.push(...await Promise.all(checking.map((node) => this.boot(node, "check"))));
+    this.checkAbort();
+    this.timings.checkMs = this.since() - checkStarted;
+  }
+
+  /** The verdict: judged, written into the trace's footer, and returned with what the run saw. */
+  async finish(): Promise<RunResult> {
+    this.step("verdict");
+    const { scenario } = this.options;
+    const lines = this.lines();
+    const oracle = scenario.expect.noLostAcks || lines.some((l) => l.kind === "ack")
+      ? durabilityOracle(lines, this.powerCut?.at)
+      : null;
+    const verdict = judge(scenario, this.outcomes, oracle, {
+      judgeWorkloadExit: this.options.judgeWorkloadExit ?? true,
+    });
+    const stats = this.service.stats.summary();
+    await this.close("finished", {
+      verdict,
+      oracle,
+      ...(this.powerCut ? { powerCut: this.powerCut } : {}),
+    });
+    return {
+      trace: this.options.trace.path,
+      verdict,
+      stats,
+      ops: Object.fromEntries(
+        Object.entries(stats.byType).map(([type, c]) => [type, c.count]),
+      ) as Record<OpType, number>,
+      oracle,
+      outcomes: this.outcomes,
+      timings: { ...this.timings, totalMs: this.since() },
+      records: this.records.map(({ data: _, ...rest }) => rest),
+      faults: this.faults,
+      lines,
+      powerCut: this.powerCut,
+      order: this.sequencer
+        ? { breaks: this.sequencer.breaks, waitedMs: this.sequencer.waitedMs }
+        : null,
+    };
+  }
+
+  /** Ends a failed run: VMs killed, the trace closed with the reason. Returns the error to throw. */
+  async fail(error: unknown): Promise<unknown> {
+    const interrupted = this.options.signal?.aborted;
+    await this.close(interrupted ? "interrupted" : `failed: ${(error as Error).message}`);
+    return interrupted
+      ? new RunInterrupted("interrupted; the trace keeps what was recorded")
+      : error;
+  }
+
+  /** Boots one node for a phase and waits until it is done. */
+  private async boot(node: ScenarioNode, phase: "run" | "check"): Promise<PhaseOutcome> {
+    const { scenario, signal } = this.options;
+    const boot: Boot = { node: node.name, phase, number: this.boots.get(node.name) ?? 0 };
+    this.boots.set(node.name, boot.number + 1);
+    const proxy = this.proxies.get(node.name);
+    const nodeBoot = await NodeBoot.start({
+      boot,
+      guest: this.prepared.guests.get(node.name)!,
+      memoryBytes: node.memoryBytes,
+      disks: this.disksOf(node),
+      results: this.results.diskFor(boot),
+      dir: this.dir.path,
+      limitMs: scenario.timeouts.bootMs +
+        (phase === "run" ? scenario.timeouts.runMs : scenario.timeouts.checkMs),
+      signal,
+      onConsole: (text) => this.emit({ type: "console", node: node.name, phase, text }),
+      onQmp: (qmp) => proxy?.follow(qmp),
+      onQmpEvent: (event) => {
+        this.service.event("qmp", { node: node.name, phase, name: event.event, data: event.data });
+        proxy?.event(event);
+      },
+    });
+    this.running.set(node.name, nodeBoot);
+    try {
+      const end = await nodeBoot.ended;
+      this.service.event("console", { node: node.name, phase, tail: end.console });
+      return phaseOutcome(boot, end, this.results.linesOf(boot));
+    } finally {
+      this.running.delete(node.name);
+    }
+  }
+
+  /** A node's disks as QEMU attaches them: through the fault layer. */
+  private disksOf(node: ScenarioNode): VmDisk[] {
+    return node.disks.map((disk) => ({
+      name: disk.name,
+      uri: exportUri(
+        this.service.server.address,
+        exportNameOf(this.options.scenario, node.name, disk.name),
+      ),
+    }));
+  }
+
+  /** Every guest line: a crash state's recorded run lines, then this run's. */
+  private lines(): GuestLine[] {
+    return [...(this.options.crash?.lines ?? []), ...this.results.lines];
+  }
+
+  private listen(): void {
+    this.service.engine.onInjected((fault) => {
+      this.faults.push(fault);
+      this.sequencer?.release();
+    });
+    // A power cut: QMP `stop` or `quit` would make QEMU flush its disks, so the VMs are killed outright.
+    this.service.engine.onPowerCut((index) => {
+      this.service.event("power-cut", { index });
+      for (const boot of this.running.values()) boot.kill("aborted");
+    });
+  }
+
+  private onRecord(record: OpRecord): void {
+    this.records.push(record);
+    this.timings.firstOpMs ??= this.since();
+    if (
+      this.timings.workloadFirstOpMs === null && this.workloadStartedAt !== null &&
+      record.start >= this.workloadStartedAt
+    ) this.timings.workloadFirstOpMs = this.since();
+  }
+
+  private onGuestLine(line: GuestLine, text: string): void {
+    if (line.kind === "phase" && line.args[0] === "run") {
+      this.workloadStartedAt ??= this.service.clock.now();
+    }
+    this.service.event("guest", { node: line.node, phase: line.phase, line: text });
+    this.emit({ type: "guest", line });
+  }
+
+  private async close(reason: string, footer: Record<string, unknown> = {}): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const boot of this.running.values()) boot.kill();
+    await Promise.all([...this.running.values()].map((boot) => boot.ended.catch(() => {})));
+    for (const proxy of this.proxies.values()) await proxy.close();
+    await this.results.close();
+    try {
+      await this.service.close(reason, footer);
+    } finally {
+      await this.dir.remove();
+    }
+  }
+
+  private step(step: "run" | "crash" | "check" | "verdict", detail?: string): void {
+    this.emit({ type: "step", step, ...(detail ? { detail } : {}) });
+  }
+
+  private emit(event: RunEvent): void {
+    this.options.onEvent?.(event);
+  }
+
+  private checkAbort(): void {
+    if (this.options.signal?.aborted) throw new RunInterrupted("interrupted");
+  }
+
+  private since(): number {
+    return performance.now() - this.started;
+  }
+}
+
+/** The fault layer of a run: every disk of every node, recording into the trace. */
+async function startDiskService(
+  options: RunOptions,
+  prepared: Prepared,
+  dir: string,
+  clock: OpClock,
+  sequencer: Sequencer | null,
+  hooks: { phase: () => string | undefined; onRecord: (record: OpRecord) => void },
+): Promise<DiskService> {
+  const { scenario } = options;
   const plan = options.plan ?? { seed: 0, rules: [] };
   // A live power loss builds its crash state from this run's own written bytes.
   const livePowerLoss = plan.rules.some((rule) => rule.effect.kind === "power-loss");
-  const sequencer = options.strictOrder
-    ? new Sequencer(options.strictOrder.recorded, { boundMs: options.strictOrder.boundMs })
-    : null;
-  const service = await DiskService.start({
+  return await DiskService.start({
     disks: prepared.bases.map((base) => ({
       name: base.name,
       node: base.node,
@@ -268,13 +477,12 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       image: base.path,
       sha256: base.sha256,
     })),
-
-    listen: { transport: "unix", path: join(dir.path, "nbd.sock") },
+    listen: { transport: "unix", path: join(dir, "nbd.sock") },
     plan,
-    scratchDir: dir.path,
+    scratchDir: dir,
     clock,
     node: scenario.nodes[0].name,
-    phase: () => phase,
+    phase: hooks.phase,
     trace: {
       path: options.trace.path,
       keepData: options.trace.keepData || livePowerLoss,
@@ -282,284 +490,50 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       header: {
         scenario,
         guests: Object.fromEntries(
-          [...prepared.guests].map(([node, guest]) => [
-            node,
-            {
-              kernel: { version: guest.kernel.version, sha256: guest.kernel.sha256 },
-              initramfs: guest.initramfs.sha256,
-            },
-          ]),
+          [...prepared.guests].map(([node, guest]) => [node, {
+            kernel: { version: guest.kernel.version, sha256: guest.kernel.sha256 },
+            initramfs: guest.initramfs.sha256,
+          }]),
         ),
         qemu: await qemuVersion(),
         ...options.header,
       },
     },
-    onEvent: (event) => emit({ type: "service", event }),
+    onEvent: (event) => options.onEvent?.({ type: "service", event }),
     wrap: sequencer
       ? (stack, disk) => new SequencedLayer(stack, sequencer, { node: disk.node, disk: disk.name })
       : undefined,
-    onRecord: (record) => {
-      records.push(record);
-      if (firstOpMs === null) firstOpMs = since();
-      if (
-        workloadFirstOpMs === null && workloadStartedAt !== null &&
-        record.start >= workloadStartedAt
-      ) {
-        workloadFirstOpMs = since();
-      }
-    },
+    onRecord: hooks.onRecord,
   });
-  const faults: InjectedFault[] = [];
-  service.engine.onInjected((fault) => {
-    faults.push(fault);
-    sequencer?.release();
-  });
+}
 
-  const lines: GuestLine[] = [...(options.crash?.lines ?? [])];
-  const vms = new Set<Vm>();
-  let results: NbdServer | null = null;
-  const proxied = scenario.nodes[0];
-  const upstream = new VmQmpUpstream((id) =>
-    proxied.disks.some((disk) => disk.name === id)
-      ? exportNameOf(scenario, proxied.name, id)
-      : undefined
-  );
-  const proxy = options.qmpProxy
-    ? await ControlServer.start({
-      path: options.qmpProxy,
+/** The `--qmp` endpoints of the nodes that asked for one. */
+async function startProxies(
+  options: RunOptions,
+  service: DiskService,
+  cleanups: (() => Promise<void>)[],
+): Promise<Map<string, NodeQmpProxy>> {
+  const proxies = new Map<string, NodeQmpProxy>();
+  for (const [name, path] of options.qmp ?? []) {
+    const node = options.scenario.nodes.find((n) => n.name === name);
+    if (!node) {
+      throw new RunError(
+        `--qmp ${name}=${path}: the scenario has no node ${name} (its nodes: ${
+          options.scenario.nodes.map((n) => n.name).join(", ")
+        })`,
+        { kind: "usage" },
+      );
+    }
+    const proxy = await NodeQmpProxy.start({
+      path,
       target: service,
-      version: VERSION,
-      upstream,
-    })
-    : null;
-  const outcomes: PhaseOutcome[] = [];
-  let closed = false;
-  const close = async (reason: string, footer: Record<string, unknown> = {}) => {
-    if (closed) return;
-    closed = true;
-    for (const vm of vms) vm.kill();
-    upstream.finish();
-    await proxy?.close();
-    await results?.close();
-    await service.close(reason, footer);
-  };
-
-  // A power cut: QMP `stop` or `quit` would make QEMU flush its disks, so the VMs are killed outright.
-  service.engine.onPowerCut((index) => {
-    service.event("power-cut", { index });
-    for (const vm of vms) vm.kill("aborted");
-  });
-
-  try {
-    // One results channel per boot: each boot's guest numbers its lines from 0.
-    const channel = (node: string, bootPhase: "run" | "check") =>
-      new ResultsChannel((line: ResultLine) => {
-        const guestLine: GuestLine = {
-          node,
-          phase: bootPhase,
-          kind: line.kind,
-          args: line.args,
-          at: clock.arrivals,
-        };
-        lines.push(guestLine);
-        if (line.kind === "phase" && line.args[0] === "run" && workloadStartedAt === null) {
-          workloadStartedAt = clock.now();
-        }
-        service.event("guest", { node, phase: bootPhase, line: line.text });
-        emit({ type: "guest", line: guestLine });
-      });
-    results = await NbdServer.start({
-      exports: scenario.nodes.flatMap((node) =>
-        (["run", "check"] as const).map((bootPhase) => ({
-          name: `${node.name}-${bootPhase}`,
-          backend: channel(node.name, bootPhase),
-        }))
-      ),
-      listen: { transport: "unix", path: join(dir.path, "results.sock") },
-      // Results lines are not ops: they get no index of their own.
-      clock: new OpClock(),
+      resolveDisk: (id) =>
+        node.disks.some((disk) => disk.name === id)
+          ? exportNameOf(options.scenario, name, id)
+          : undefined,
     });
-    const resultsAddress = results.address;
-
-    /** Records the VM's QMP events in the trace, and serves the proxy while the VM runs. */
-    const watchQmp = async (vm: Vm, node: string, bootPhase: string): Promise<void> => {
-      let qmp: QmpClient;
-      try {
-        qmp = await vm.qmp();
-      } catch {
-        return; // QEMU exited at once: its exit says why.
-      }
-      if (node === proxied.name) upstream.attach(qmp);
-      try {
-        for await (const event of qmp.events()) {
-          service.event("qmp", { node, phase: bootPhase, name: event.event, data: event.data });
-          if (node === proxied.name) {
-            proxy?.broadcast({ event: event.event, data: event.data, timestamp: event.timestamp });
-          }
-        }
-      } finally {
-        if (node === proxied.name) {
-          upstream.detach();
-          proxy?.disconnectClients();
-        }
-        await qmp.close();
-      }
-    };
-
-    const boot = async (node: ScenarioNode, bootPhase: "run" | "check"): Promise<PhaseOutcome> => {
-      const disks: VmDisk[] = node.disks.map((disk) => ({
-        name: disk.name,
-        uri: exportUri(service.server.address, exportNameOf(scenario, node.name, disk.name)),
-      }));
-      const consoleLog = join(dir.path, `${node.name}-${bootPhase}.console`);
-      const vm = await Vm.start({
-        kernel: prepared.guests.get(node.name)!.kernel.path,
-        initrd: prepared.guests.get(node.name)!.initramfs.path,
-        phase: bootPhase,
-        memoryBytes: node.memoryBytes,
-        disks,
-        results: {
-          name: RESULTS_SERIAL,
-          uri: exportUri(resultsAddress, `${node.name}-${bootPhase}`),
-        },
-        qmpSocket: join(dir.path, `${node.name}-${bootPhase}.qmp`),
-        rtcBase: RTC_BASE,
-      }, {
-        consoleLog,
-        signal,
-        onConsole: (text) => emit({ type: "console", node: node.name, phase: bootPhase, text }),
-      });
-      vms.add(vm);
-      try {
-        const limit = scenario.timeouts.bootMs +
-          (bootPhase === "run" ? scenario.timeouts.runMs : scenario.timeouts.checkMs);
-        const watching = watchQmp(vm, node.name, bootPhase);
-        const exit = await vm.wait(limit);
-        await watching;
-        const consoleText = await Deno.readTextFile(consoleLog).catch(() => "");
-        const mine = lines.filter((l) => l.node === node.name && l.phase === bootPhase);
-        const exitLine = mine.findLast((l) => l.kind === "exit");
-        const errorLine = mine.find((l) => l.kind === "error");
-        service.event("console", {
-          node: node.name,
-          phase: bootPhase,
-          tail: consoleText.slice(-CONSOLE_TAIL),
-        });
-        if (exit.how === "exited" && exit.code !== 0 && !exitLine) {
-          throw new RunError(
-            `QEMU for ${node.name} failed (exit ${exit.code}): ${
-              exit.stderr.trim() || consoleText.slice(-500)
-            }`,
-          );
-        }
-        return {
-          node: node.name,
-          phase: bootPhase,
-          exit: exitLine ? Number(exitLine.args[0]) : null,
-          how: exit.how,
-          error: errorLine ? errorLine.args.join(" ") : null,
-          console: consoleText.slice(-CONSOLE_TAIL),
-          ms: exit.ms,
-        };
-      } finally {
-        vms.delete(vm);
-      }
-    };
-
-    let runMs = 0;
-    let powerCut: PowerCut | null = null;
-    /** Cuts the disks to a crash state and serves it for the check. */
-    const crashTo = async (selection: CrashSelection, source: "live" | "trace") => {
-      emit({ type: "step", step: "crash", detail: `power lost at op ${selection.cutAt}` });
-      const bases = new Map(
-        prepared.bases.map((base) => [diskKey(base.node, base.name), base.path]),
-      );
-      const images = await writeCrashImages(selection, bases, dir.path);
-      await service.rebase(
-        new Map(
-          prepared.bases.map((base) => [
-            exportNameOf(scenario, base.node, base.name),
-            images.get(diskKey(base.node, base.name))!.path,
-          ]),
-        ),
-      );
-      powerCut = {
-        at: selection.cutAt,
-        source,
-        writesKept: selection.writes.length,
-        volatile: selection.volatileCount,
-        dropped: selection.droppedCount,
-        images: Object.fromEntries([...images].map(([key, image]) => [key, image.sha256])),
-        key: selection.key,
-      };
-      service.event("crash", { ...powerCut });
-    };
-
-    if (options.crash) {
-      await crashTo(options.crash.selection, "trace");
-    } else {
-      emit({ type: "step", step: "run", detail: scenario.nodes.map((n) => n.name).join(", ") });
-      service.event("phase", { name: "run" });
-      const runStarted = since();
-      outcomes.push(...await Promise.all(scenario.nodes.map((node) => boot(node, "run"))));
-      checkAbort();
-      runMs = since() - runStarted;
-      const cutAt = service.engine.powerCutAt;
-      if (cutAt !== null) {
-        const variant = plan.rules.find((rule) => rule.effect.kind === "power-loss")!.effect;
-        const kind = variant.kind === "power-loss" ? variant.variant : "drop";
-        await crashTo(
-          selectCrashWrites(records, cutAt, kind === "drop" ? { kind } : { kind, seed: plan.seed }),
-          "live",
-        );
-      }
-    }
-
-    const checking = scenario.nodes.filter((node) => node.check !== null);
-    let checkMs = 0;
-    if (checking.length > 0) {
-      phase = "check";
-      emit({ type: "step", step: "check", detail: checking.map((n) => n.name).join(", ") });
-      service.event("phase", { name: "check" });
-      const checkStarted = since();
-      outcomes.push(...await Promise.all(checking.map((node) => boot(node, "check"))));
-      checkAbort();
-      checkMs = since() - checkStarted;
-    }
-
-    emit({ type: "step", step: "verdict" });
-    const cut = (powerCut as PowerCut | null)?.at;
-    const oracle = scenario.expect.noLostAcks || lines.some((l) => l.kind === "ack")
-      ? durabilityOracle(lines, cut)
-      : null;
-    const verdict = judge(scenario, outcomes, oracle, {
-      judgeWorkloadExit: options.judgeWorkloadExit ?? true,
-    });
-    const stats = service.stats.summary();
-    await close("finished", { verdict, oracle, ...(powerCut ? { powerCut } : {}) });
-    return {
-      trace: options.trace.path,
-      verdict,
-      stats,
-      ops: Object.fromEntries(
-        Object.entries(stats.byType).map(([type, c]) => [type, c.count]),
-      ) as Record<
-        OpType,
-        number
-      >,
-      oracle,
-      outcomes,
-      timings: { prepareMs, firstOpMs, workloadFirstOpMs, runMs, checkMs, totalMs: since() },
-      records: records.map(({ data: _, ...rest }) => rest),
-      faults,
-      lines,
-      powerCut,
-      order: sequencer ? { breaks: sequencer.breaks, waitedMs: sequencer.waitedMs } : null,
-    };
-  } catch (error) {
-    const interrupted = signal?.aborted;
-    await close(interrupted ? "interrupted" : `failed: ${(error as Error).message}`);
-    if (interrupted) throw new RunInterrupted("interrupted; the trace keeps what was recorded");
-    throw error;
+    cleanups.push(() => proxy.close());
+    proxies.set(name, proxy);
   }
+  return proxies;
 }

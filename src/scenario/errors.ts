@@ -4,7 +4,9 @@
  * @module
  */
 
+import { type ErrorKind, FaultlineError } from "../util/errors.ts";
+
 /** A scenario file that is missing or wrong; the message names the file and each field at fault. */
-export class ScenarioError extends Error {
-  override name = "ScenarioError";
+export class ScenarioError extends FaultlineError {
+  static override readonly kind: ErrorKind = "usage";
 }

@@ -12,7 +12,7 @@ import { pathToFileURL } from "node:url";
 import type { z } from "zod";
 import { ScenarioError } from "./errors.ts";
 import { parseFaultSpec } from "../fault/spec.ts";
-import { parsePoints } from "../sweep/points.ts";
+import { parsePoints } from "./points.ts";
 import {
   type Expectations,
   type FaultExpectation,

@@ -13,20 +13,21 @@ import { DurabilityModel } from "../block/durability.ts";
 import { ImageStore } from "../block/image_store.ts";
 import { OpClock } from "../block/op_clock.ts";
 import { OverlayStore } from "../block/overlay_store.ts";
-import { type ControlEvent, ControlServer, type FaultControlTarget } from "../fault/control.ts";
 import { FaultEngine, type InjectedFault } from "../fault/engine.ts";
 import { FaultLayer } from "../fault/layer.ts";
 import { liveArguments, type LiveRequest } from "../fault/live.ts";
 import type { FaultPlan } from "../fault/types.ts";
 import type { NbdExport } from "../nbd/export.ts";
 import { type ListenAddress, NbdServer, type ServerEvent } from "../nbd/server.ts";
+import type { QmpServer } from "../qmp/server.ts";
 import { completedOp, diskKey } from "../trace/ops.ts";
 import { RecordingLayer } from "../trace/recorder.ts";
 import { DATA_HASH, type OpRecord, type TraceDisk } from "../trace/schema.ts";
 import { OpStats } from "../trace/stats.ts";
 import { TraceWriter } from "../trace/writer.ts";
-import { sha256File } from "../util/cache_dir.ts";
+import { sha256File } from "../util/hash.ts";
 import { VERSION } from "../version.ts";
+import { type ControlEvent, type FaultControlTarget, startControlServer } from "./control.ts";
 import { ServiceError } from "./errors.ts";
 
 /** A disk to serve. */
@@ -142,7 +143,7 @@ export function exportNameOf(image: string): string {
  * ```
  */
 export class DiskService implements FaultControlTarget {
-  private controlServer: ControlServer | null = null;
+  private controlServer: QmpServer | null = null;
   private closed = false;
   private rebases = 0;
 
@@ -158,7 +159,7 @@ export class DiskService implements FaultControlTarget {
   ) {}
 
   /** The control socket, when one was asked for. */
-  get control(): ControlServer | null {
+  get control(): QmpServer | null {
     return this.controlServer;
   }
 
@@ -271,7 +272,7 @@ export class DiskService implements FaultControlTarget {
       );
       engine.onInjected((fault) => service.onFault(fault));
       if (options.controlPath) {
-        service.controlServer = await ControlServer.start({
+        service.controlServer = await startControlServer({
           path: options.controlPath,
           version: VERSION,
           target: service,

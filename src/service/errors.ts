@@ -4,7 +4,9 @@
  * @module
  */
 
+import { type ErrorKind, FaultlineError } from "../util/errors.ts";
+
 /** A disk service that cannot start: a missing or unsuitable image, a duplicate name. */
-export class ServiceError extends Error {
-  override name = "ServiceError";
+export class ServiceError extends FaultlineError {
+  static override readonly kind: ErrorKind = "usage";
 }

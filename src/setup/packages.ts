@@ -5,6 +5,8 @@
  * @module
  */
 
+import { FaultlineError } from "../util/errors.ts";
+
 /** What the project needs from Debian: QEMU, the NBD peers of the tests and the benchmark, the guest's tools. */
 export const DEBIAN_PACKAGES = [
   "qemu-system-x86",
@@ -19,9 +21,7 @@ export const DEBIAN_PACKAGES = [
 ] as const;
 
 /** A package that could not be installed, or a tool that is missing. */
-export class SetupError extends Error {
-  override name = "SetupError";
-}
+export class SetupError extends FaultlineError {}
 
 async function run(
   command: string,

@@ -4,7 +4,9 @@
  * @module
  */
 
+import { type ErrorKind, FaultlineError } from "../util/errors.ts";
+
 /** A sweep that cannot run as asked: a bad point selection, a fault with its own trigger. */
-export class SweepError extends Error {
-  override name = "SweepError";
+export class SweepError extends FaultlineError {
+  static override readonly kind: ErrorKind = "usage";
 }

@@ -11,7 +11,7 @@
 
 import { join } from "node:path";
 import { parseFaultSpec } from "../fault/spec.ts";
-import { selectCrashWrites } from "../replay/crash_state.ts";
+import { selectCrashWrites } from "../run/crash_state.ts";
 import { ReplayError } from "../replay/errors.ts";
 import {
   type ParentTrace,
@@ -21,12 +21,13 @@ import {
   reproduceCommand,
 } from "../replay/replay.ts";
 import { durabilityOracle, type OracleResult } from "../run/oracle.ts";
-import type { Prepared, RunEvent } from "../run/run.ts";
+import type { Prepared } from "../run/prepare.ts";
+import type { RunEvent } from "../run/run.ts";
 import { judge, type Verdict } from "../run/verdict.ts";
 import type { Expectations } from "../scenario/schema.ts";
 import type { OpRecord } from "../trace/schema.ts";
 import { SweepError } from "./errors.ts";
-import { type PointSelection, selectPoints } from "./points.ts";
+import { type PointSelection, selectPoints } from "../scenario/points.ts";
 
 /** One fault point's outcome. */
 export interface SweepPoint {

@@ -8,14 +8,12 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { dirname, join } from "node:path";
+import { sha256Bytes, sha256File } from "./hash.ts";
+import { FaultlineError } from "./errors.ts";
 
 /** The cache directory cannot be found or a file cannot be stored in it. */
-export class CacheDirError extends Error {
-  override name = "CacheDirError";
-}
+export class CacheDirError extends FaultlineError {}
 
 /** Reads one environment variable; `Deno.env.get` by default. */
 export type EnvLookup = (name: string) => string | undefined;
@@ -44,35 +42,6 @@ export function cacheDir(env: EnvLookup = defaultEnv): string {
     "cannot find a cache directory: set FAULTLINE_CACHE_DIR (or XDG_CACHE_HOME or HOME) " +
       "to an absolute path",
   );
-}
-
-/**
- * The SHA-256 of a file as lowercase hex, read as a stream, so files of any size work.
- *
- * @example
- * ```ts
- * const hash = await sha256File("/boot/vmlinuz"); // "9f86d081884c7d65..."
- * ```
- */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Uint8Array);
-  return hash.digest("hex");
-}
-
-/**
- * The SHA-256 of bytes held in memory (one buffer or a sequence of chunks), as lowercase hex.
- *
- * @example
- * ```ts
- * sha256Bytes(new TextEncoder().encode("abc")); // "ba7816bf8f01cfea..."
- * ```
- */
-export function sha256Bytes(data: Uint8Array | Iterable<Uint8Array>): string {
-  const hash = createHash("sha256");
-  if (data instanceof Uint8Array) hash.update(data);
-  else for (const chunk of data) hash.update(chunk);
-  return hash.digest("hex");
 }
 
 /** A file stored under its content hash. */

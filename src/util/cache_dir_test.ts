@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  cacheDir,
-  CacheDirError,
-  sha256Bytes,
-  sha256File,
-  storeBytes,
-  storeFile,
-} from "./cache_dir.ts";
+import { cacheDir, CacheDirError, storeBytes, storeFile } from "./cache_dir.ts";
+import { sha256Bytes, sha256File } from "./hash.ts";
 import { makePrivateDir } from "./tempdir.ts";
 
 const ABC_SHA256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";

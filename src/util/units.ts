@@ -5,6 +5,8 @@
  * @module
  */
 
+import { type ErrorKind, FaultlineError } from "./errors.ts";
+
 const SIZE_SUFFIXES: Record<string, number> = {
   "": 1,
   b: 1,
@@ -32,8 +34,8 @@ const DURATION_UNITS_MS: Record<string, number> = {
 };
 
 /** A string that is not a size, duration or bandwidth; `message` says what was expected. */
-export class UnitError extends Error {
-  override name = "UnitError";
+export class UnitError extends FaultlineError {
+  static override readonly kind: ErrorKind = "usage";
 }
 
 /**

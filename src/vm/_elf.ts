@@ -10,6 +10,8 @@
  * @module
  */
 
+import { FaultlineError } from "../util/errors.ts";
+
 const PT_LOAD = 1;
 const PT_DYNAMIC = 2;
 const PT_INTERP = 3;
@@ -20,9 +22,7 @@ const DT_RPATH = 15;
 const DT_RUNPATH = 29;
 
 /** Not an ELF file of the kind this reader understands; the message says why. */
-export class ElfError extends Error {
-  override name = "ElfError";
-}
+export class ElfError extends FaultlineError {}
 
 /** What the dynamic loader needs to run a program or load a library. */
 export interface ElfDynamicInfo {

@@ -15,6 +15,8 @@
  * @module
  */
 
+import { FaultlineError } from "../util/errors.ts";
+
 /** Permission bits and file types of `c_mode` (stat(2)). */
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
@@ -76,9 +78,7 @@ export interface EncodeCpioOptions {
 }
 
 /** An entry that cannot be archived; the message names the path and the reason. */
-export class CpioError extends Error {
-  override name = "CpioError";
-}
+export class CpioError extends FaultlineError {}
 
 const encoder = new TextEncoder();
 

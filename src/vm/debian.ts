@@ -11,7 +11,8 @@
  */
 
 import { join } from "node:path";
-import { cacheDir, sha256File } from "../util/cache_dir.ts";
+import { cacheDir } from "../util/cache_dir.ts";
+import { sha256File } from "../util/hash.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { runToolText } from "./_command.ts";
 import { GuestImageError } from "./guest_image_error.ts";

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { FaultlineError } from "../util/errors.ts";
+
 /** Context of a {@linkcode GuestImageError}. */
 export interface GuestImageErrorOptions {
   /** What to do about it, such as "run `apt-get update` as root"; appended to the message. */
@@ -31,8 +33,7 @@ export interface GuestImageErrorOptions {
  * }
  * ```
  */
-export class GuestImageError extends Error {
-  override name = "GuestImageError";
+export class GuestImageError extends FaultlineError {
   /** What to do about it, when known. */
   readonly hint?: string;
   /** The command that failed, when one did. */
@@ -43,7 +44,10 @@ export class GuestImageError extends Error {
   readonly usage: boolean;
 
   constructor(message: string, options: GuestImageErrorOptions = {}) {
-    super(options.hint ? `${message}; ${options.hint}` : message, { cause: options.cause });
+    super(options.hint ? `${message}; ${options.hint}` : message, {
+      cause: options.cause,
+      kind: options.usage ? "usage" : "machinery",
+    });
     this.hint = options.hint;
     this.command = options.command;
     this.stderr = options.stderr;

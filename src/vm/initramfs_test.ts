@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { sha256File } from "../util/cache_dir.ts";
+import { sha256File } from "../util/hash.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { GuestImageError } from "./guest_image_error.ts";
 import {

@@ -12,7 +12,7 @@
  */
 
 import { basename, join } from "node:path";
-import { sha256Bytes, sha256File } from "../util/cache_dir.ts";
+import { sha256Bytes, sha256File } from "../util/hash.ts";
 import { readElfDynamic, readModinfo } from "./_elf.ts";
 import { runTool } from "./_command.ts";
 import { type DebianOptions, fetchDebianPackage, resolveMetapackage } from "./debian.ts";

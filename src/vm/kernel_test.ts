@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { sha256File } from "../util/cache_dir.ts";
+import { sha256File } from "../util/hash.ts";
 import { readElfDynamic } from "./_elf.ts";
 import { GuestImageError } from "./guest_image_error.ts";
 import { GUEST_MODULES } from "./initramfs.ts";

@@ -9,14 +9,13 @@
 
 import { QmpClient } from "../qmp/client.ts";
 import { qemuArgs, type VmSpec } from "./qemu_args.ts";
+import { FaultlineError } from "../util/errors.ts";
 
 /** The QEMU binary. */
 export const QEMU = "qemu-system-x86_64";
 
 /** QEMU could not be started, or its QMP could not be reached. */
-export class VmError extends Error {
-  override name = "VmError";
-}
+export class VmError extends FaultlineError {}
 
 /** How a VM ended. */
 export interface VmExit {

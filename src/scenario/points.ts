@@ -5,7 +5,7 @@
  */
 
 import type { OpRecord } from "../trace/schema.ts";
-import { SweepError } from "./errors.ts";
+import { ScenarioError } from "./errors.ts";
 
 /** Which ops of the trace are fault points. */
 export type PointSelection =
@@ -21,7 +21,7 @@ export type PointSelection =
 /**
  * Parses `--points`: `all`, `reads`, `writes`, `flushes`, `N..M` or `every:K`.
  *
- * @throws {SweepError} naming what was expected.
+ * @throws {ScenarioError} naming what was expected.
  * @example
  * ```ts
  * parsePoints("10..20"); // { kind: "range", from: 10, to: 20 }
@@ -35,12 +35,16 @@ export function parsePoints(text: string): PointSelection {
   const range = /^(\d+)\.\.(\d+)$/.exec(trimmed);
   if (range) {
     const [from, to] = [Number(range[1]), Number(range[2])];
-    if (to < from) throw new SweepError(`--points ${text}: the range is empty (${to} < ${from})`);
+    if (to < from) {
+      throw new ScenarioError(`--points ${text}: the range is empty (${to} < ${from})`);
+    }
     return { kind: "range", from, to };
   }
   const every = /^every:(\d+)$/.exec(trimmed);
   if (every && Number(every[1]) >= 1) return { kind: "every", step: Number(every[1]) };
-  throw new SweepError(`--points ${text}: expected all, reads, writes, flushes, N..M or every:K`);
+  throw new ScenarioError(
+    `--points ${text}: expected all, reads, writes, flushes, N..M or every:K`,
+  );
 }
 
 /**

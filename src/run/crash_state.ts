@@ -15,8 +15,8 @@ import { PositionedFile } from "../block/positioned_file.ts";
 import { seededStream } from "../fault/random.ts";
 import { completedOp, diskKey, storedLength } from "../trace/ops.ts";
 import type { OpRecord } from "../trace/schema.ts";
-import { sha256File } from "../util/cache_dir.ts";
-import { ReplayError } from "./errors.ts";
+import { sha256File } from "../util/hash.ts";
+import { RunError } from "./errors.ts";
 
 /** Which volatile writes a power loss keeps. */
 export type PowerLossVariant =
@@ -45,7 +45,7 @@ export interface CrashSelection {
  * Chooses the writes that survive a power loss at op `cutAt`, from op records
  * in completion order (the order of a trace file). Only the run phase counts.
  *
- * @throws {ReplayError} when a surviving write's bytes are not in the trace (recorded with --no-data).
+ * @throws {RunError} when a surviving write's bytes are not in the trace (recorded with --no-data).
  * @example
  * ```ts
  * const selection = selectCrashWrites(records, 42, { kind: "drop" });
@@ -90,8 +90,9 @@ export function selectCrashWrites(
   }
   for (const { record } of writes) {
     if (record.op === "write" && !record.data) {
-      throw new ReplayError(
+      throw new RunError(
         "a power loss built from the trace needs the written data, and this trace was recorded with --no-data; record again without it",
+        { kind: "usage" },
       );
     }
   }
@@ -133,8 +134,9 @@ export async function writeCrashImages(
     for (const { record, keepBytes } of selection.writes) {
       const file = files.get(diskKey(record.node, record.disk));
       if (!file) {
-        throw new ReplayError(
+        throw new RunError(
           `the trace writes to ${record.node}/${record.disk}, a disk the run does not have`,
+          { kind: "usage" },
         );
       }
       const bytes = record.op === "write"

@@ -1,0 +1,154 @@
+/**
+ * One boot of one node: QEMU started on the node's guest and disks for a phase,
+ * its QMP events followed, waited for with the phase's deadline, and what it
+ * reported turned into a {@link PhaseOutcome}. A node may boot several times in
+ * a run (run, check, and again after a crash).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import type { QmpClient, QmpEvent } from "../qmp/client.ts";
+import type { GuestLine } from "../trace/load.ts";
+import { Vm, type VmExit } from "../vm/launcher.ts";
+import type { VmDisk } from "../vm/qemu_args.ts";
+import type { Boot } from "./guest_results.ts";
+import { RunError } from "./errors.ts";
+import type { NodeGuest } from "./prepare.ts";
+import type { PhaseOutcome } from "./verdict.ts";
+
+/** Fixed start of every guest's clock, so that runs repeat. */
+const RTC_BASE = "2026-01-01T00:00:00";
+/** Console text kept per boot in the trace and the result. */
+export const CONSOLE_TAIL = 8 * 1024;
+
+/** Options of {@link NodeBoot.start}. */
+export interface NodeBootOptions {
+  boot: Boot;
+  guest: NodeGuest;
+  memoryBytes: number;
+  disks: readonly VmDisk[];
+  results: VmDisk;
+  /** A private directory for the console log and the QMP socket. */
+  dir: string;
+  /** The boot is killed when it runs longer (a `deadline` outcome). */
+  limitMs: number;
+  signal?: AbortSignal;
+  onConsole?: (text: string) => void;
+  /** QEMU's QMP is up (a client), or gone (null). */
+  onQmp?: (qmp: QmpClient | null) => void;
+  onQmpEvent?: (event: QmpEvent) => void;
+}
+
+/** How a boot ended. */
+export interface BootEnd {
+  exit: VmExit;
+  /** The last {@link CONSOLE_TAIL} characters of its console. */
+  console: string;
+}
+
+/**
+ * A node's QEMU, running one phase.
+ *
+ * @example
+ * ```ts
+ * const boot = await NodeBoot.start({ boot: { node: "app", phase: "run", number: 0 }, ... });
+ * const end = await boot.ended;
+ * ```
+ */
+export class NodeBoot {
+  /** Resolves when QEMU has exited (by itself, at the deadline, or killed). */
+  readonly ended: Promise<BootEnd>;
+
+  private constructor(private readonly vm: Vm, options: NodeBootOptions, consoleLog: string) {
+    this.ended = this.follow(options, consoleLog);
+  }
+
+  /**
+   * Starts QEMU.
+   *
+   * @throws {VmError} when QEMU cannot be started.
+   */
+  static async start(options: NodeBootOptions): Promise<NodeBoot> {
+    const { boot, guest } = options;
+    const name = `${boot.node}-${boot.phase}-${boot.number}`;
+    const consoleLog = join(options.dir, `${name}.console`);
+    const vm = await Vm.start({
+      kernel: guest.kernel.path,
+      initrd: guest.initramfs.path,
+      phase: boot.phase,
+      memoryBytes: options.memoryBytes,
+      disks: options.disks,
+      results: options.results,
+      qmpSocket: join(options.dir, `${name}.qmp`),
+      rtcBase: RTC_BASE,
+    }, { consoleLog, signal: options.signal, onConsole: options.onConsole });
+    return new NodeBoot(vm, options, consoleLog);
+  }
+
+  /** Kills QEMU at once: no flush, no goodbye (a power cut, or the end of the run). */
+  kill(reason: "aborted" | "deadline" = "aborted"): void {
+    this.vm.kill(reason);
+  }
+
+  private async follow(options: NodeBootOptions, consoleLog: string): Promise<BootEnd> {
+    const watching = this.watchQmp(options);
+    const exit = await this.vm.wait(options.limitMs);
+    await watching;
+    const text = await Deno.readTextFile(consoleLog).catch(() => "");
+    return { exit, console: text.slice(-CONSOLE_TAIL) };
+  }
+
+  /** Follows QEMU's QMP events until QEMU is gone. */
+  private async watchQmp(options: NodeBootOptions): Promise<void> {
+    let qmp: QmpClient;
+    try {
+      qmp = await this.vm.qmp();
+    } catch {
+      return; // QEMU exited at once: its exit says why.
+    }
+    options.onQmp?.(qmp);
+    try {
+      for await (const event of qmp.events()) options.onQmpEvent?.(event);
+    } finally {
+      options.onQmp?.(null);
+      await qmp.close();
+    }
+  }
+}
+
+/**
+ * What a boot amounts to for the verdict: the exit code the guest reported, how
+ * QEMU ended, and the guest's own setup error, if any.
+ *
+ * @throws {RunError} when QEMU failed by itself and the guest reported no exit.
+ * @example
+ * ```ts
+ * const outcome = phaseOutcome(boot, await nodeBoot.ended, results.linesOf(boot));
+ * ```
+ */
+export function phaseOutcome(
+  boot: Boot,
+  end: BootEnd,
+  lines: readonly GuestLine[],
+): PhaseOutcome {
+  const exitLine = lines.findLast((l) => l.kind === "exit");
+  const errorLine = lines.find((l) => l.kind === "error");
+  const { exit } = end;
+  if (exit.how === "exited" && exit.code !== 0 && !exitLine) {
+    throw new RunError(
+      `QEMU for ${boot.node} failed (exit ${exit.code}): ${
+        exit.stderr.trim() || end.console.slice(-500)
+      }`,
+    );
+  }
+  return {
+    node: boot.node,
+    phase: boot.phase,
+    exit: exitLine ? Number(exitLine.args[0]) : null,
+    how: exit.how,
+    error: errorLine ? errorLine.args.join(" ") : null,
+    console: end.console,
+    ms: exit.ms,
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * The first phase of a run: each node's guest (a kernel and an initramfs, with
+ * their hashes, which go into the trace) and every disk's base image.
+ *
+ * @module
+ */
+
+import type { Scenario, ScenarioNode } from "../scenario/schema.ts";
+import { sha256File } from "../util/hash.ts";
+import { buildInitramfs } from "../vm/initramfs.ts";
+import { type Busybox, ensureBusybox, ensureKernel, type Kernel } from "../vm/kernel.ts";
+import { type BaseDisk, prepareBaseDisk } from "./base_disks.ts";
+
+/** What one node boots: a kernel and an initramfs, with their hashes. */
+export interface NodeGuest {
+  kernel: { path: string; version: string; sha256: string };
+  initramfs: { path: string; sha256: string };
+}
+
+/** The guests and the base disks of a scenario, ready to boot. */
+export interface Prepared {
+  /** By node name. */
+  guests: Map<string, NodeGuest>;
+  bases: BaseDisk[];
+}
+
+/**
+ * Prepares a scenario's guests (kernel, one initramfs per node) and base disks.
+ *
+ * @example
+ * ```ts
+ * const prepared = await prepareScenario(scenario);
+ * ```
+ */
+export async function prepareScenario(scenario: Scenario, signal?: AbortSignal): Promise<Prepared> {
+  const bases = await Promise.all(
+    scenario.nodes.flatMap((node) =>
+      node.disks.map((disk) => prepareBaseDisk(scenario.name, node.name, disk))
+    ),
+  );
+  let own: Promise<[Kernel, Busybox]> | null = null;
+  const ownGuest = () => own ??= Promise.all([ensureKernel({ signal }), ensureBusybox({ signal })]);
+  const guests = new Map<string, NodeGuest>();
+  for (const node of scenario.nodes) {
+    guests.set(node.name, await nodeGuest(node, ownGuest, signal));
+  }
+  return { guests, bases };
+}
+
+/** A node's guest: the user's own kernel and initramfs, or faultline's, built for the node. */
+async function nodeGuest(
+  node: ScenarioNode,
+  ownGuest: () => Promise<[Kernel, Busybox]>,
+  signal?: AbortSignal,
+): Promise<NodeGuest> {
+  const given = node.guest;
+  if (given?.kernel) {
+    // The user's own guest: taken as it is, named by its hashes.
+    return {
+      kernel: { path: given.kernel, version: "given", sha256: await sha256File(given.kernel) },
+      initramfs: { path: given.initramfs, sha256: await sha256File(given.initramfs) },
+    };
+  }
+  const [kernel, busybox] = await ownGuest();
+  const kernelFacts = { path: kernel.vmlinuz, version: kernel.version, sha256: kernel.sha256 };
+  if (given) {
+    return {
+      kernel: kernelFacts,
+      initramfs: { path: given.initramfs, sha256: await sha256File(given.initramfs) },
+    };
+  }
+  const phases: Record<string, string> = { run: node.workload };
+  if (node.check !== null) phases.check = node.check;
+  const image = await buildInitramfs({
+    kernel,
+    busybox,
+    phases,
+    disks: node.disks.map((disk) =>
+      disk.mount
+        ? {
+          name: disk.name,
+          mountpoint: disk.mount,
+          fstype: disk.kind === "image" ? disk.fstype : disk.filesystem,
+          ...(disk.mountOptions ? { options: disk.mountOptions } : {}),
+        }
+        : { name: disk.name }
+    ),
+    programs: node.programs,
+    files: node.files.map((file) => ({ hostPath: file.host, guestPath: file.guest })),
+    env: node.env,
+    signal,
+  });
+  return { kernel: kernelFacts, initramfs: { path: image.path, sha256: image.sha256 } };
+}

@@ -1,0 +1,99 @@
+/**
+ * A trace read whole, as replay, sweep, reports and benchmarks need it: the
+ * header, the op records in file (completion) order and by arrival index, and
+ * the guests' result lines placed on the trace's op clock.
+ *
+ * @module
+ */
+
+import { sha256File } from "../util/hash.ts";
+import { describeEnd, TraceReader } from "./reader.ts";
+import type { EventRecord, HeaderRecord, OpRecord } from "./schema.ts";
+
+/** A line from a guest's results channel, with where it stands among the ops. */
+export interface GuestLine {
+  node: string;
+  /** `run` or `check`. */
+  phase: string;
+  /** The first word (`ack`, `have`, `exit`, ...). */
+  kind: string;
+  args: readonly string[];
+  /** Ops that had arrived when the line arrived (the trace's `at`). */
+  at: number;
+}
+
+/** A trace read whole. */
+export interface LoadedTrace {
+  path: string;
+  sha256: string;
+  header: HeaderRecord;
+  /** Op records in file (completion) order; with their data when the trace has it. */
+  records: OpRecord[];
+  /** The same, by arrival index. */
+  ordered: OpRecord[];
+  /** The guests' result lines, placed on the trace's op clock. */
+  lines: GuestLine[];
+  /** A warning when the trace was cut short. */
+  warning: string | null;
+}
+
+/**
+ * The ops of a trace by arrival index (the trace is in completion order).
+ *
+ * @example
+ * ```ts
+ * byIndex(trace.records)[0].index; // 0
+ * ```
+ */
+export function byIndex(records: readonly OpRecord[]): OpRecord[] {
+  return [...records].sort((a, b) => a.index - b.index);
+}
+
+/**
+ * The guest line a `guest` event records.
+ *
+ * @example
+ * ```ts
+ * guestLineOf({ record: "event", event: "guest", at: 7, time: 1, node: "app", phase: "run", line: "ack 3" });
+ * // { node: "app", phase: "run", kind: "ack", args: ["3"], at: 7 }
+ * ```
+ */
+export function guestLineOf(event: EventRecord): GuestLine {
+  const words = String(event.line).trim().split(/\s+/);
+  return {
+    node: String(event.node),
+    phase: String(event.phase),
+    kind: words[0],
+    args: words.slice(1),
+    at: event.at,
+  };
+}
+
+/**
+ * Reads a whole trace.
+ *
+ * @throws {TraceFormatError} when the file is not a trace.
+ * @example
+ * ```ts
+ * const trace = await loadTrace("run.trace");
+ * console.log(trace.ordered.length, trace.warning ?? "complete");
+ * ```
+ */
+export async function loadTrace(path: string): Promise<LoadedTrace> {
+  const reader = await TraceReader.open(path);
+  const records: OpRecord[] = [];
+  const lines: GuestLine[] = [];
+  for await (const record of reader.records()) {
+    if (record.record === "op") records.push(record);
+    else if (record.record === "event" && record.event === "guest") lines.push(guestLineOf(record));
+  }
+  return {
+    path,
+    sha256: await sha256File(path),
+    header: reader.header,
+    records,
+    ordered: byIndex(records),
+    lines,
+    warning: describeEnd(path, reader.end),
+  };
+}
