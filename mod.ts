@@ -1,56 +1,83 @@
 /**
- * faultline: record every block operation of a VM's disks through its own NBD
- * server (the fault layer), and replay with faults injected at chosen ops.
+ * faultline: boot the system under test in QEMU with every disk behind its own
+ * NBD server (the fault layer), record every block operation into a trace, and
+ * replay with faults injected at chosen ops.
  *
- * This module is the public API; run it to get the command line:
- * `deno run -A mod.ts serve --image disk.raw`.
+ * This module is the public API: what a scenario author and a library user
+ * need. Run it to get the command line: `deno run -A mod.ts --help`.
  *
- * @example
+ * @example Record a scenario, then replay it with an EIO at recorded op 24
+ * ```ts
+ * import { loadScenario, readParent, replay, runScenario } from "./mod.ts";
+ *
+ * const scenario = await loadScenario("scenarios/fsync-log.ts");
+ * const recorded = await runScenario({
+ *   scenario,
+ *   trace: { path: "run.trace", keepData: true },
+ *   command: "record",
+ * });
+ * console.log(recorded.verdict.reason);
+ * const parent = await readParent("run.trace");
+ * const replayed = await replay(parent, {
+ *   faults: ["eio"],
+ *   faultAt: "24",
+ *   output: "replay.trace",
+ *   keepData: false,
+ * });
+ * console.log(replayed.verdict.pass, replayed.reproduce);
+ * ```
+ *
+ * @example The fault layer under any VM
  * ```ts
  * import { DiskService, parseFaultSpec } from "./mod.ts";
+ *
  * const service = await DiskService.start({
  *   disks: [{ name: "vda", image: "disk.raw" }],
  *   listen: { transport: "unix", path: "/tmp/x/nbd.sock" },
  *   plan: { seed: 1, rules: [parseFaultSpec("eio@write#3")] },
  *   scratchDir: "/tmp/x",
  * });
+ * await service.close("finished");
  * ```
  *
  * @module
  */
 
+// Scenarios.
+export { defineScenario, loadScenario } from "./src/scenario/load.ts";
+export type {
+  ExitCodesInput,
+  Expectations,
+  ExpectationsInput,
+  FaultExpectation,
+  FaultExpectationInput,
+  FilesystemDiskInput,
+  ImageDiskInput,
+  NodeInput,
+  OutputExpectation,
+  Scenario,
+  ScenarioDisk,
+  ScenarioInput,
+  ScenarioNode,
+} from "./src/scenario/schema.ts";
+export { parsePoints, type PointSelection } from "./src/scenario/points.ts";
+
+// Runs, replays, sweeps, CI.
 export {
-  type BlockBackend,
-  BlockError,
-  type BlockOp,
-  OP_TYPES,
-  type OpType,
-} from "./src/block/backend.ts";
-export { type CompletedOp, DurabilityModel, type VolatileWrite } from "./src/block/durability.ts";
-export { type Errno, ERRNOS } from "./src/block/errno.ts";
-export { ImageStore } from "./src/block/image_store.ts";
-export { OpClock } from "./src/block/op_clock.ts";
-export { OverlayStore } from "./src/block/overlay_store.ts";
-export { FaultEngine, type InjectedFault } from "./src/fault/engine.ts";
-export { FaultError, FaultSpecError } from "./src/fault/errors.ts";
-export { FaultLayer } from "./src/fault/layer.ts";
-export { liveArguments, parseLiveArguments } from "./src/fault/live.ts";
-export {
-  type Action,
-  decide,
-  initialState,
-  type OpView,
-  type PlanState,
-} from "./src/fault/plan.ts";
-export { formatFaultSpec, parseFaultSpec } from "./src/fault/spec.ts";
-export type { FaultEffect, FaultPlan, FaultRule, Trigger } from "./src/fault/types.ts";
-export { NbdError, NbdProtocolError, NbdServerError } from "./src/nbd/errors.ts";
-export type { NbdExport } from "./src/nbd/export.ts";
-export { type ListenAddress, NbdServer, type ServerEvent } from "./src/nbd/server.ts";
-export { QmpClient } from "./src/qmp/client.ts";
-export { type CiCheck, runCi, scenarioFiles } from "./src/ci/ci.ts";
-export { type CrashSelection, selectCrashWrites, writeCrashImages } from "./src/run/crash_state.ts";
-export { ReplayError } from "./src/replay/errors.ts";
+  type CrashFromTrace,
+  type PowerCut,
+  type RunEvent,
+  type RunOptions,
+  type RunResult,
+  runScenario,
+  type RunTimings,
+} from "./src/run/run.ts";
+export type { NodeGuest, Prepared } from "./src/run/prepare.ts";
+export type { BaseDisk } from "./src/run/base_disks.ts";
+export type { CrashSelection, PowerLossVariant } from "./src/run/crash_state.ts";
+export type { OrderBreak } from "./src/run/strict_order.ts";
+export type { OracleResult } from "./src/run/oracle.ts";
+export type { PhaseOutcome, Verdict } from "./src/run/verdict.ts";
 export {
   type ParentTrace,
   prepareForReplay,
@@ -59,30 +86,76 @@ export {
   type ReplayOptions,
   type ReplayResult,
 } from "./src/replay/replay.ts";
-export { comparePrefix, type PrefixComparison } from "./src/replay/signature.ts";
-export { prepareScenario } from "./src/run/prepare.ts";
-export { type RunEvent, type RunOptions, type RunResult, runScenario } from "./src/run/run.ts";
-export { parsePoints, type PointSelection } from "./src/scenario/points.ts";
-export { sweep, type SweepOptions, type SweepPoint, type SweepResult } from "./src/sweep/sweep.ts";
+export type { OpSignature, PrefixComparison } from "./src/replay/signature.ts";
+export {
+  sweep,
+  type SweepOptions,
+  type SweepPoint,
+  type SweepProgress,
+  type SweepResult,
+} from "./src/sweep/sweep.ts";
+export { type CiCheck, type CiOptions, runCi, scenarioFiles } from "./src/ci/ci.ts";
 
-export type { OracleResult } from "./src/run/oracle.ts";
-export type { PhaseOutcome, Verdict } from "./src/run/verdict.ts";
-export { defineScenario, loadScenario, normalizeScenario } from "./src/scenario/load.ts";
-export { ScenarioError } from "./src/scenario/errors.ts";
-export type { Scenario, ScenarioInput } from "./src/scenario/schema.ts";
-export { DiskService, type DiskServiceOptions, type DiskSpec } from "./src/service/disk_service.ts";
-export { TraceError, TraceFormatError } from "./src/trace/errors.ts";
-export { describeEnd, type TraceEnd, TraceReader } from "./src/trace/reader.ts";
-export { RecordingLayer } from "./src/trace/recorder.ts";
-export type {
-  EventRecord,
-  FooterRecord,
-  HeaderRecord,
-  OpRecord,
-  TraceRecord,
+// The fault layer and its faults.
+export {
+  DiskService,
+  type DiskServiceOptions,
+  type DiskSpec,
+  type ServiceEvent,
+} from "./src/service/disk_service.ts";
+export type { ControlEvent, FaultControlTarget } from "./src/service/control.ts";
+export type { LiveRequest } from "./src/fault/live.ts";
+export type { LiveFault } from "./src/fault/plan.ts";
+export type { JsonObject } from "./src/qmp/framing.ts";
+export type { ListenAddress, ServerEvent } from "./src/nbd/server.ts";
+export type { TransmissionEvent } from "./src/nbd/transmission.ts";
+export {
+  type AppliedFault,
+  type BlockBackend,
+  type BlockOp,
+  OP_TYPES,
+  type OpType,
+} from "./src/block/backend.ts";
+export { type Errno, ERRNOS } from "./src/block/errno.ts";
+export { formatFaultSpec, parseFaultSpec } from "./src/fault/spec.ts";
+export type { FaultEffect, FaultKind, FaultPlan, FaultRule, Trigger } from "./src/fault/types.ts";
+export type { InjectedFault } from "./src/fault/engine.ts";
+export type { Action, Decision, OpView } from "./src/fault/plan.ts";
+
+// Traces.
+export { type GuestLine, type LoadedTrace, loadTrace } from "./src/trace/load.ts";
+export { type TraceEnd, TraceReader } from "./src/trace/reader.ts";
+export {
+  DATA_HASH,
+  type EventRecord,
+  type FooterRecord,
+  type HeaderFields,
+  type HeaderRecord,
+  type OpRecord,
+  type OpResult,
+  TRACE_FORMAT,
+  type TraceDisk,
+  type TraceRecord,
 } from "./src/trace/schema.ts";
-export { OpStats, type StatsSummary } from "./src/trace/stats.ts";
-export { TraceWriter } from "./src/trace/writer.ts";
+export type { StatsSummary, TypeCounts } from "./src/trace/stats.ts";
+
+// Errors: every one has a kind, which gives the exit code.
+export { type ErrorKind, EXIT, exitCodeOf, FaultlineError } from "./src/util/errors.ts";
+export { UnitError } from "./src/util/units.ts";
+export { CacheDirError } from "./src/util/cache_dir.ts";
+export { BlockError } from "./src/block/backend.ts";
+export { NbdError, NbdProtocolError, NbdServerError } from "./src/nbd/errors.ts";
+export { QmpError } from "./src/qmp/errors.ts";
+export { FaultError, FaultSpecError } from "./src/fault/errors.ts";
+export { TraceError, TraceFormatError } from "./src/trace/errors.ts";
+export { ServiceError } from "./src/service/errors.ts";
+export { GuestImageError } from "./src/vm/guest_image_error.ts";
+export { VmError } from "./src/vm/launcher.ts";
+export { ScenarioError } from "./src/scenario/errors.ts";
+export { RunError, RunInterrupted } from "./src/run/errors.ts";
+export { ReplayError } from "./src/replay/errors.ts";
+export { SweepError } from "./src/sweep/errors.ts";
+
 export { VERSION } from "./src/version.ts";
 
 if (import.meta.main) {

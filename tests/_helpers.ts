@@ -162,7 +162,7 @@ export async function serveImage(
     imageHash,
     control,
     trace,
-    uri: (disk = name) => exportUri(service.server.address, disk),
+    uri: (disk = name) => exportUri(service.address, disk),
     stop,
     [Symbol.asyncDispose]: stop,
   };

@@ -96,7 +96,7 @@ Deno.test("nbdinfo --json shows the size and every capability the export offers"
     "--list",
     "--json",
     `nbd+unix://?socket=${
-      served.service.server.address.transport === "unix" ? served.service.server.address.path : ""
+      served.service.address.transport === "unix" ? served.service.address.path : ""
     }`,
   ]);
   assert.equal(list.code, 0, list.text);

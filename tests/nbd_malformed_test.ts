@@ -475,7 +475,7 @@ function malformed(
       plan: options.plan,
       onEvent: (event) => events.push(event),
     });
-    const address = served.service.server.address;
+    const address = served.service.address;
     assert.equal(address.transport, "unix");
     const path = address.path;
     const env: Env = {
@@ -1021,10 +1021,10 @@ malformed(
     }
     // The server lets go of them all (the bystander stays).
     const deadline = Date.now() + 5000;
-    while (served.service.server.connectionCount > 1 && Date.now() < deadline) {
+    while (served.service.connectionCount > 1 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    assert.equal(served.service.server.connectionCount, 1);
+    assert.equal(served.service.connectionCount, 1);
     // More were open at once than the server takes: some were refused, and it coped.
     assert.ok(events.some((e) => e.type === "connection-refused"), "no connection was refused");
   },

@@ -36,8 +36,11 @@ export interface BlockOp {
   readonly index: number;
   /** The export (disk) the op is for. */
   readonly disk: string;
+  /** What the op does. */
   readonly type: OpType;
+  /** Where it starts, in bytes. */
   readonly offset: number;
+  /** How many bytes it covers. */
   readonly length: number;
   /** The client asked for the op to be durable before its reply (`NBD_CMD_FLAG_FUA`). */
   readonly fua: boolean;
@@ -56,6 +59,7 @@ export interface BlockOp {
 
 /** An op failed with an errno; `message` says why, for people. */
 export class BlockError extends FaultlineError {
+  /** Makes the error: `errno` goes to the client, `message` to people. */
   constructor(readonly errno: Errno, message: string) {
     super(message);
   }

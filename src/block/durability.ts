@@ -1,5 +1,5 @@
 /**
- * The volatile-cache model of design.md, as a pure state machine fed with
+ * The volatile-cache model of docs/durability.md, as a pure state machine fed with
  * completed ops in completion order: live by the server (for statistics) and,
  * from a trace, by the crash-state builder.
  *

@@ -22,10 +22,13 @@ export interface CiCheck {
   scenario: string;
   /** `record`, or the fault and its point(s): `power-loss at flushes`, `eio at 17`. */
   name: string;
+  /** The check passed. */
   pass: boolean;
+  /** Why, in one sentence. */
   reason: string;
   /** Commands that reproduce the failures (empty when it passed). */
   reproduce: string[];
+  /** How long it took. */
   durationMs: number;
   /** For sweeps: the counts. */
   sweep?:
@@ -39,7 +42,9 @@ export interface CiOptions {
   traceDir: string;
   /** Replays at once in sweeps. */
   jobs: number;
+  /** Aborting stops CI and kills its VMs. */
   signal?: AbortSignal;
+  /** Hears each run's progress. */
   onEvent?: (event: RunEvent) => void;
   /** Called when a check ends, for progress. */
   onCheck?: (check: CiCheck) => void;

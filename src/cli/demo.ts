@@ -165,7 +165,7 @@ async function serveWalkthrough(dir: string): Promise<void> {
     plan: { seed: 1, rules: [] },
     scratchDir: dir,
   });
-  const uri = exportUri(service.server.address, "demo");
+  const uri = exportUri(service.address, "demo");
   try {
     await using control = await QmpClient.connect(join(dir, "control.sock"), { timeoutMs: 5000 });
     const show = async (label: string, commands: string[]) => {

@@ -124,7 +124,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     onEvent: options.verbose ? (event) => console.error(describeEvent(event)) : undefined,
   });
 
-  const address = service.server.address;
+  const address = service.address;
   const exports = disks.map((disk) => ({
     name: disk.name,
     image: disk.image,
@@ -164,7 +164,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
 
   const signal = await waitForSignal();
   await service.close(`signal ${signal}`);
-  const summary = service.stats.summary();
+  const summary = service.summary();
   if (options.json) {
     console.log(JSON.stringify({ stopped: signal, stats: summary }));
   } else {

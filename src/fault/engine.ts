@@ -23,9 +23,13 @@ import type { FaultPlan } from "./types.ts";
 
 /** One injected fault, as the trace records it. */
 export interface InjectedFault extends Decision {
+  /** The op's index. */
   index: number;
+  /** The disk (its export name). */
   disk: string;
+  /** The op's type. */
   op: OpView["type"];
+  /** Milliseconds since the run started. */
   time: number;
 }
 

@@ -8,6 +8,7 @@ import { type ErrorKind, FaultlineError } from "../util/errors.ts";
 
 /** Root of every error the fault subsystem raises. */
 export class FaultError extends FaultlineError {
+  /** The kind of these errors unless one says otherwise. */
   static override readonly kind: ErrorKind = "usage";
 }
 

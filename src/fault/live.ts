@@ -32,6 +32,7 @@ const PARAMETERS: Record<string, readonly string[]> = {
 
 /** What `set-block-fault-state` asked for. */
 export interface LiveRequest {
+  /** The disk's export name. */
   disk: string;
   /** The fault to set; `null` for `none`. */
   fault: LiveFault | null;

@@ -15,14 +15,19 @@ import { type FaultEffect, type FaultPlan, PERSISTENT_KINDS, type Trigger } from
 
 /** What the fault layer must know about an op to decide. */
 export interface OpView {
+  /** The op's index in the run. */
   index: number;
+  /** The node of the disk. */
   node?: string;
   /** The disk's unique id in the run (its export name): faults in force are kept per id. */
   disk: string;
   /** The disk's name in its node, when it differs from the id (triggers match it). */
   name?: string;
+  /** What the op does. */
   type: OpType;
+  /** Where it starts, in bytes. */
   offset: number;
+  /** How many bytes it covers. */
   length: number;
   /** Milliseconds since the run started. */
   time: number;
@@ -43,9 +48,11 @@ export type Action =
 
 /** One action and the rule it comes from (a spec, or `live`). */
 export interface Decision {
+  /** The rule's spec, or `live`. */
   rule: string;
   /** The fault's name as the spec writes it (`eio`, `delay`, ...). */
   fault: string;
+  /** What to do. */
   action: Action;
 }
 
@@ -60,6 +67,7 @@ export interface ActiveFault {
 
 /** A fault set over the control socket: it hits every op of its disk while set. */
 export interface LiveFault {
+  /** What it does to each op. */
   effect: FaultEffect;
   /** Ops still to hit before the fault clears itself; absent: until cleared. */
   remaining?: number;

@@ -65,12 +65,16 @@ export type Trigger =
 export interface FaultRule {
   /** The canonical spec text, used to name the rule in traces and messages. */
   spec: string;
+  /** What it does. */
   effect: FaultEffect;
+  /** When it fires. */
   trigger: Trigger;
 }
 
 /** All the faults of a run, with the seed of every random choice. */
 export interface FaultPlan {
+  /** The seed of every random choice. */
   seed: number;
+  /** The faults. */
   rules: readonly FaultRule[];
 }

@@ -9,6 +9,7 @@ import { type ErrorKind, FaultlineError } from "../util/errors.ts";
 
 /** Root of every error the NBD server raises. */
 export class NbdError extends FaultlineError {
+  /** The kind of these errors unless one says otherwise. */
   static override readonly kind: ErrorKind = "machinery";
 }
 

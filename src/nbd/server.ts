@@ -101,6 +101,7 @@ export class NbdServer implements AsyncDisposable {
         if (!LOOPBACK.has(listen.hostname)) {
           throw new NbdServerError(
             `refusing to listen on ${listen.hostname}: faultline serves on loopback only (127.0.0.1 or ::1)`,
+            { kind: "usage" },
           );
         }
         listener = Deno.listen({ transport: "tcp", hostname: listen.hostname, port: listen.port });

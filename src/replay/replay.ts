@@ -31,6 +31,7 @@ export const STRICT_ORDER_BOUND_MS = 2000;
 
 /** A trace read whole, with the scenario that made it: what a replay starts from. */
 export interface ParentTrace extends LoadedTrace {
+  /** The scenario recorded in the header. */
   scenario: Scenario;
 }
 
@@ -122,10 +123,13 @@ export interface ReplayOptions {
   expect?: Expectations;
   /** Where to write the replay's trace. */
   output: string;
+  /** Keep written bytes in the replay's trace. */
   keepData: boolean;
   /** The seed of random choices; the parent's by default. */
   seed?: number;
+  /** Aborting kills the VMs and closes the trace. */
   signal?: AbortSignal;
+  /** Hears the replay's progress. */
   onEvent?: (event: RunEvent) => void;
   /** Already prepared and checked (for many replays of one parent). */
   prepared?: Prepared;
@@ -139,6 +143,7 @@ export interface ReplayResult extends RunResult {
   fired: boolean;
   /** The recorded op the fault was planned at, when it names one. */
   faultAt: number | null;
+  /** How the replay's ops before the fault compared with the recording's. */
   prefix: PrefixComparison;
   /** The command line that reproduces this replay. */
   reproduce: string;

@@ -14,10 +14,15 @@ import { ReplayError } from "./errors.ts";
 
 /** What identifies an op across runs, with its occurrence. */
 export interface OpSignature {
+  /** The node. */
   node: string;
+  /** The disk's name in its node. */
   disk: string;
+  /** The op type. */
   op: OpRecord["op"];
+  /** Where it starts, in bytes. */
   offset: number;
+  /** How many bytes it covers. */
   length: number;
 }
 

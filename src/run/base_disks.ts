@@ -17,11 +17,15 @@ import { RunError } from "./errors.ts";
 
 /** A base image ready to serve. */
 export interface BaseDisk {
+  /** The node it belongs to. */
   node: string;
+  /** The disk's name in its node. */
   name: string;
   /** A raw image, only ever opened read-only. */
   path: string;
+  /** The image's SHA-256. */
   sha256: string;
+  /** Its size. */
   sizeBytes: number;
 }
 

@@ -1,7 +1,6 @@
 /**
  * Crash states: the disk contents that survive a power loss at op N, built
- * from a trace alone, without running the workload again (design.md,
- * "Durability model"). A power loss *at* op N cuts the power as op N arrives:
+ * from a trace alone, without running the workload again (docs/durability.md). A power loss *at* op N cuts the power as op N arrives:
  * op N and everything after it never happen; of the writes that completed
  * before it, the durable ones survive, the volatile ones are dropped (or, in
  * the variants, a seeded subset of them kept, or one of them torn).

@@ -8,6 +8,7 @@ import { type ErrorKind, FaultlineError } from "../util/errors.ts";
 
 /** The machinery of a run failed: a tool, QEMU, the guest image. */
 export class RunError extends FaultlineError {
+  /** The kind of these errors unless one says otherwise. */
   static override readonly kind: ErrorKind = "machinery";
 }
 

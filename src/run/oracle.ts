@@ -1,5 +1,5 @@
 /**
- * The durability oracle of design.md: the keys a workload acknowledged
+ * The durability oracle of docs/durability.md: the keys a workload acknowledged
  * (`ack KEY`) against the keys the check found (`have KEY`). Pure.
  *
  * @module
@@ -9,7 +9,7 @@ import type { GuestLine } from "../trace/load.ts";
 
 export type { GuestLine };
 
-/** The oracle's counts, as design.md defines them. */
+/** The oracle's counts, as docs/durability.md defines them. */
 export interface OracleResult {
   /** Keys acknowledged before the cut (all of the run's acks when there is no cut). */
   acked: number;

@@ -13,7 +13,9 @@ import { type BaseDisk, prepareBaseDisk } from "./base_disks.ts";
 
 /** What one node boots: a kernel and an initramfs, with their hashes. */
 export interface NodeGuest {
+  /** The kernel image. */
   kernel: { path: string; version: string; sha256: string };
+  /** The initramfs. */
   initramfs: { path: string; sha256: string };
 }
 
@@ -21,6 +23,7 @@ export interface NodeGuest {
 export interface Prepared {
   /** By node name. */
   guests: Map<string, NodeGuest>;
+  /** Every disk's base image. */
   bases: BaseDisk[];
 }
 

@@ -51,6 +51,7 @@ export type RunEvent =
 export interface CrashFromTrace {
   /** The recorded op the power was cut at. */
   cutAt: number;
+  /** The writes that survive. */
   selection: CrashSelection;
   /** The recording's guest lines (its acks), placed on the recording's op clock. */
   lines: GuestLine[];
@@ -58,11 +59,13 @@ export interface CrashFromTrace {
 
 /** Options of {@link runScenario}. */
 export interface RunOptions {
+  /** The scenario to run. */
   scenario: Scenario;
   /** Where to write the trace, and whether written bytes go in. */
   trace: { path: string; keepData: boolean };
   /** `record` or `replay`, as the trace's header says. */
   command: string;
+  /** The faults to inject; none by default. */
   plan?: FaultPlan;
   /** More header fields (a replay's parent trace). */
   header?: Record<string, unknown>;
@@ -76,6 +79,7 @@ export interface RunOptions {
   strictOrder?: { recorded: readonly OpRecord[]; boundMs: number };
   /** Aborting kills the VMs at once and closes the trace. */
   signal?: AbortSignal;
+  /** Hears the run's progress. */
   onEvent?: (event: RunEvent) => void;
   /**
    * QMP endpoints by node name: each proxies that node's QEMU and adds
@@ -86,13 +90,17 @@ export interface RunOptions {
 
 /** Milliseconds spent, from the start of the run. */
 export interface RunTimings {
+  /** Preparing guests, disks and the fault layer. */
   prepareMs: number;
   /** From the start to the first op of any disk (the guest's boot reading its disks). */
   firstOpMs: number | null;
   /** From the start to the first op after a workload started. */
   workloadFirstOpMs: number | null;
+  /** The run phase. */
   runMs: number;
+  /** The check phase. */
   checkMs: number;
+  /** The whole run. */
   totalMs: number;
 }
 
@@ -102,8 +110,11 @@ export interface PowerCut {
   at: number;
   /** Live (the fault layer froze at the op and QEMU was killed), or built from a recorded trace. */
   source: "live" | "trace";
+  /** Writes that survived. */
   writesKept: number;
+  /** Writes that were still volatile at the cut. */
   volatile: number;
+  /** Volatile writes lost. */
   dropped: number;
   /** SHA-256 of each disk's crash image, by node/disk. */
   images: Record<string, string>;
@@ -113,13 +124,19 @@ export interface PowerCut {
 
 /** What a run found. */
 export interface RunResult {
+  /** The trace written. */
   trace: string;
+  /** Whether what must hold held. */
   verdict: Verdict;
+  /** Counts of the ops served. */
   stats: StatsSummary;
   /** Op counts by type (every disk, every phase). */
   ops: Record<OpType, number>;
+  /** The durability oracle's counts, when the run acknowledged keys. */
   oracle: OracleResult | null;
+  /** How each boot of each node went. */
   outcomes: PhaseOutcome[];
+  /** Where the time went. */
   timings: RunTimings;
   /** The run's ops, without their data, in completion order. */
   records: OpRecord[];
@@ -127,6 +144,7 @@ export interface RunResult {
   faults: InjectedFault[];
   /** Every guest line of the run (a crash state's: the recording's run lines, then the check's). */
   lines: GuestLine[];
+  /** The power loss of the run, if there was one. */
   powerCut: PowerCut | null;
   /** With strict order: ops let through out of order, and the time ops waited for their turn. */
   order: { breaks: OrderBreak[]; waitedMs: number } | null;
@@ -193,6 +211,7 @@ class Run {
     private readonly options: RunOptions,
     private readonly prepared: Prepared,
     private readonly dir: PrivateDir,
+    private readonly clock: OpClock,
     private readonly service: DiskService,
     private readonly results: GuestResults,
     private readonly proxies: Map<string, NodeQmpProxy>,
@@ -235,7 +254,7 @@ class Run {
       });
       cleanups.push(() => results.close());
       const proxies = await startProxies(options, service, cleanups);
-      run = new Run(options, prepared, dir, service, results, proxies, sequencer, started);
+      run = new Run(options, prepared, dir, clock, service, results, proxies, sequencer, started);
       run.listen();
       return run;
     } catch (error) {
@@ -253,7 +272,7 @@ class Run {
     this.outcomes.push(...await Promise.all(scenario.nodes.map((node) => this.boot(node, "run"))));
     this.checkAbort();
     this.timings.runMs = this.since() - runStarted;
-    const cutAt = this.service.engine.powerCutAt;
+    const cutAt = this.service.powerCutAt;
     if (cutAt !== null) {
       const plan = this.options.plan ?? { seed: 0, rules: [] };
       await this.crash(selectCrashWrites(this.records, cutAt, powerLossVariant(plan)), "live");
@@ -312,7 +331,7 @@ class Run {
     const verdict = judge(scenario, this.outcomes, oracle, {
       judgeWorkloadExit: this.options.judgeWorkloadExit ?? true,
     });
-    const stats = this.service.stats.summary();
+    const stats = this.service.summary();
     await this.close("finished", {
       verdict,
       oracle,
@@ -385,7 +404,7 @@ class Run {
     return node.disks.map((disk) => ({
       name: disk.name,
       uri: exportUri(
-        this.service.server.address,
+        this.service.address,
         exportNameOf(this.options.scenario, node.name, disk.name),
       ),
     }));
@@ -397,12 +416,12 @@ class Run {
   }
 
   private listen(): void {
-    this.service.engine.onInjected((fault) => {
+    this.service.onInjected((fault) => {
       this.faults.push(fault);
       this.sequencer?.release();
     });
     // A power cut: QMP `stop` or `quit` would make QEMU flush its disks, so the VMs are killed outright.
-    this.service.engine.onPowerCut((index) => {
+    this.service.onPowerCut((index) => {
       this.service.event("power-cut", { index });
       for (const boot of this.running.values()) boot.kill("aborted");
     });
@@ -419,7 +438,7 @@ class Run {
 
   private onGuestLine(line: GuestLine, text: string): void {
     if (line.kind === "phase" && line.args[0] === "run") {
-      this.workloadStartedAt ??= this.service.clock.now();
+      this.workloadStartedAt ??= this.clock.now();
     }
     this.service.event("guest", { node: line.node, phase: line.phase, line: text });
     this.emit({ type: "guest", line });

@@ -10,7 +10,9 @@ import type { OracleResult } from "./oracle.ts";
 
 /** How one boot of one node went. */
 export interface PhaseOutcome {
+  /** The node that booted. */
   node: string;
+  /** What it booted for. */
   phase: "run" | "check";
   /** The exit code the guest reported, or null when it reported none. */
   exit: number | null;
@@ -20,12 +22,15 @@ export interface PhaseOutcome {
   error: string | null;
   /** The console text of this boot. */
   console: string;
+  /** How long the boot took. */
   ms: number;
 }
 
 /** Pass or fail, with the reason in one sentence. */
 export interface Verdict {
+  /** Everything held. */
   pass: boolean;
+  /** Why, in one sentence. */
   reason: string;
 }
 

@@ -144,8 +144,106 @@ export const scenarioInputSchema = z.strictObject({
   faults: z.array(faultExpectation).optional(),
 });
 
+/** Exit codes a phase may end with: one, several, or `any`. */
+export type ExitCodesInput = "any" | number | number[];
+
+/** A disk with a file system made on the host (or blank, with `filesystem: "none"`). */
+export interface FilesystemDiskInput {
+  /** Bytes, or a size such as `64M`; at least 1M, a multiple of 512. */
+  size: number | string;
+  /** `ext4` (the default), `ext3`, `ext2`, or `none` for a disk of zeroes. */
+  filesystem?: "ext4" | "ext3" | "ext2" | "none";
+  /** More arguments for mkfs. */
+  mkfsOptions?: string[];
+  /** Where the guest mounts it, such as `/data`. */
+  mount?: string;
+  /** Mount options, such as `barrier=0,data=ordered`. */
+  mountOptions?: string;
+}
+
+/** A disk from an image file (raw, or qcow2 converted to raw). */
+export interface ImageDiskInput {
+  /** The image; relative to the scenario file. */
+  image: string;
+  /** Where the guest mounts it. */
+  mount?: string;
+  /** Its file system type, for the mount; `ext4` by default. */
+  fstype?: string;
+  /** Mount options. */
+  mountOptions?: string;
+}
+
+/** One node (VM) of a scenario, as its author writes it. */
+export interface NodeInput {
+  /** The guest's memory, such as `256M` (the default). */
+  memory?: number | string;
+  /** Its disks by name (the name is the virtio serial: at most 20 characters). */
+  disks: Record<string, FilesystemDiskInput | ImageDiskInput>;
+  /** Host programs copied into the guest with their libraries, such as `/usr/bin/sqlite3`. */
+  programs?: string[];
+  /** Host files copied into the guest. */
+  files?: { host: string; guest: string }[];
+  /**
+   * Your own guest instead of faultline's: a kernel (bzImage) and an initramfs whose
+   * init keeps the guest contract of src/vm/initramfs.ts. `programs`, `files` and `env`
+   * then do not apply, and `workload` and `check` only say which phases to boot.
+   */
+  kernel?: string;
+  /** The initramfs of your own guest (with or without your own kernel). */
+  initramfs?: string;
+  /** Environment variables of every phase. */
+  env?: Record<string, string>;
+  /** The run phase: a busybox shell script in the guest. */
+  workload: string;
+  /** The check phase: a fresh boot on the disks the run left behind. */
+  check?: string;
+}
+
+/** What must hold, as the author writes it. */
+export interface ExpectationsInput {
+  /** The workload's exit code(s); 0 by default. */
+  workload?: { exit?: ExitCodesInput };
+  /** The check's exit code(s); 0 by default. */
+  check?: { exit?: ExitCodesInput };
+  /** Patterns a phase's console must show (or, with `absent`, must not). */
+  output?: { phase: "run" | "check"; pattern: string | RegExp; absent?: boolean }[];
+  /** No key acknowledged with `report ack KEY` may be missing from the check's `report have KEY`. */
+  noLostAcks?: boolean;
+}
+
+/** A fault the scenario is tested with in `faultline ci`, as the author writes it. */
+export interface FaultExpectationInput {
+  /** The fault without its trigger: `power-loss`, `eio`, `lost-write`, ... */
+  fault: string;
+  /** A single point: a recorded op index, or an op signature (`data/write:4096+1024#2`). */
+  at?: number | string;
+  /** A sweep: `all`, `reads`, `writes`, `flushes`, `N..M` or `every:K`. */
+  points?: string;
+  /** What must hold at each point; defaults: no acknowledged key lost, any workload exit, the scenario's check exit. */
+  expect?: {
+    noLostAcks?: boolean;
+    workload?: { exit?: ExitCodesInput };
+    check?: { exit?: ExitCodesInput };
+  };
+  /** `pass` (default): every point must pass. `detect`: at least one point must fail. */
+  outcome?: "pass" | "detect";
+}
+
 /** What a scenario file says, as its author writes it (what `defineScenario` takes). */
-export type ScenarioInput = z.input<typeof scenarioInputSchema>;
+export interface ScenarioInput {
+  /** Lowercase letters, digits and `-`, such as `fsync-log`. */
+  name: string;
+  /** What it shows, for people. */
+  description?: string;
+  /** The nodes (VMs) by name, such as `app` or `db1`. */
+  nodes: Record<string, NodeInput>;
+  /** What must hold. */
+  expect?: ExpectationsInput;
+  /** How long each phase may take, such as `30s`. */
+  timeouts?: { boot?: number | string; run?: number | string; check?: number | string };
+  /** Faults the scenario is tested with (`faultline ci`). */
+  faults?: FaultExpectationInput[];
+}
 
 /** A disk of a node, normalized. */
 export type ScenarioDisk =
@@ -170,13 +268,21 @@ export type ScenarioDisk =
 
 /** A node (one VM), normalized. */
 export interface ScenarioNode {
+  /** The node's name (also its host name in a cluster). */
   name: string;
+  /** The guest's memory. */
   memoryBytes: number;
+  /** Its disks, each served through the fault layer. */
   disks: ScenarioDisk[];
+  /** Host programs copied into the guest with their libraries. */
   programs: string[];
+  /** Host files copied into the guest. */
   files: { host: string; guest: string }[];
+  /** Environment variables of every phase. */
   env: Record<string, string>;
+  /** The run phase's shell script. */
   workload: string;
+  /** The check phase's shell script, run on a fresh boot on the disks the run left. */
   check: string | null;
   /** The user's own guest, by absolute path; faultline builds its own when absent. */
   guest: { kernel: string | null; initramfs: string } | null;
@@ -184,16 +290,23 @@ export interface ScenarioNode {
 
 /** An output expectation, normalized: a regular expression's source and flags. */
 export interface OutputExpectation {
+  /** Whose console the pattern is matched against. */
   phase: "run" | "check";
+  /** The regular expression's source. */
   pattern: string;
+  /** The regular expression's flags. */
   flags: string;
+  /** The pattern must not match. */
   absent: boolean;
 }
 
 /** What must hold, normalized. */
 export interface Expectations {
+  /** Exit codes the workload may end with. */
   workloadExit: number[] | "any";
+  /** Exit codes the check may end with. */
   checkExit: number[] | "any";
+  /** Patterns the consoles must (or must not) show. */
   output: OutputExpectation[];
   /** The durability oracle: no key acknowledged in the run is missing from the check's `have` lines. */
   noLostAcks: boolean;
@@ -206,19 +319,27 @@ export interface FaultExpectation {
   fault: string;
   /** A single point (an op index or a signature), or a sweep's point selection. */
   at: string | null;
+  /** A sweep's points (`flushes`, `every:K`, ...). */
   points: string | null;
   /** The expectations of each replay (the scenario's, with these changes). */
   expect: Expectations;
+  /** `pass`: every point must pass; `detect`: at least one must fail. */
   outcome: "pass" | "detect";
 }
 
+/** A scenario as faultline runs it: plain data, stored in the trace header. */
 export interface Scenario {
+  /** The node's name (also its host name in a cluster). */
   name: string;
+  /** What it shows, for people. */
   description: string;
   /** The file it was loaded from, as given. */
   source: string;
+  /** Its nodes (VMs), sorted by name. */
   nodes: ScenarioNode[];
+  /** What must hold. */
   expect: Expectations;
+  /** How long each phase may take. */
   timeouts: { bootMs: number; runMs: number; checkMs: number };
   /** Faults the scenario is tested with (`faultline ci`). */
   faults: FaultExpectation[];

@@ -23,7 +23,7 @@ import type { QmpServer } from "../qmp/server.ts";
 import { completedOp, diskKey } from "../trace/ops.ts";
 import { RecordingLayer } from "../trace/recorder.ts";
 import { DATA_HASH, type OpRecord, type TraceDisk } from "../trace/schema.ts";
-import { OpStats } from "../trace/stats.ts";
+import { OpStats, type StatsSummary } from "../trace/stats.ts";
 import { TraceWriter } from "../trace/writer.ts";
 import { sha256File } from "../util/hash.ts";
 import { VERSION } from "../version.ts";
@@ -42,12 +42,15 @@ export interface DiskSpec {
   image: string;
   /** The image's SHA-256, when the caller knows it already (else it is hashed for the trace). */
   sha256?: string;
+  /** Refuse writes with EPERM. */
   readOnly?: boolean;
 }
 
 /** Options of {@link DiskService.start}. */
 export interface DiskServiceOptions {
+  /** The disks to serve. */
   disks: readonly DiskSpec[];
+  /** Where the NBD server listens. */
   listen: ListenAddress;
   /** A unix socket path for the live control socket; none when absent. */
   controlPath?: string;
@@ -61,6 +64,7 @@ export interface DiskServiceOptions {
     /** More header fields (scenario, guest hashes, parent). */
     header?: Record<string, unknown>;
   };
+  /** The faults to inject. */
   plan: FaultPlan;
   /** Write the images themselves instead of an overlay (`serve --modify-image`). */
   modifyImage?: boolean;
@@ -68,10 +72,14 @@ export interface DiskServiceOptions {
   scratchDir: string;
   /** The node the disks belong to. */
   node?: string;
-  /** The run's clock, when several services share one run. */
+  /**
+   * The run's clock, when several services share one run.
+   * @ignore
+   */
   clock?: OpClock;
   /** The current phase of the run, for op records. */
   phase?: () => string | undefined;
+  /** Hears connections, protocol errors, faults and control commands. */
   onEvent?: (event: ServiceEvent) => void;
   /** Receives every op record as the op completes. */
   onRecord?: (record: OpRecord) => void;
@@ -148,19 +156,19 @@ export class DiskService implements FaultControlTarget {
   private rebases = 0;
 
   private constructor(
-    readonly server: NbdServer,
-    readonly engine: FaultEngine,
+    private readonly server: NbdServer,
+    private readonly engine: FaultEngine,
     private readonly stacks: readonly BlockBackend[],
     private readonly faultLayers: ReadonlyMap<string, FaultLayer>,
-    readonly trace: TraceWriter | null,
-    readonly stats: OpStats,
-    readonly durability: DurabilityModel,
+    private readonly trace: TraceWriter | null,
+    private readonly stats: OpStats,
+    private readonly durability: DurabilityModel,
     private readonly options: DiskServiceOptions,
   ) {}
 
-  /** The control socket, when one was asked for. */
-  get control(): QmpServer | null {
-    return this.controlServer;
+  /** The control socket's path, when one was asked for. */
+  get controlPath(): string | null {
+    return this.controlServer?.path ?? null;
   }
 
   /**
@@ -298,8 +306,38 @@ export class DiskService implements FaultControlTarget {
   }
 
   /** The run's clock. */
-  get clock(): OpClock {
+  private get clock(): OpClock {
     return this.server.clock;
+  }
+
+  /** Where the NBD server listens. */
+  get address(): ListenAddress {
+    return this.server.address;
+  }
+
+  /** NBD connections open now. */
+  get connectionCount(): number {
+    return this.server.connectionCount;
+  }
+
+  /** Counts of the ops served so far. */
+  summary(): StatsSummary {
+    return this.stats.summary();
+  }
+
+  /** Calls `listener` for every fault injected from now on. */
+  onInjected(listener: (fault: InjectedFault) => void): void {
+    this.engine.onInjected(listener);
+  }
+
+  /** Calls `listener` once the power is cut (by a `power-loss` fault): the runner kills the VMs. */
+  onPowerCut(listener: (index: number) => void): void {
+    this.engine.onPowerCut(listener);
+  }
+
+  /** The index of the op the power was cut at, if it was. */
+  get powerCutAt(): number | null {
+    return this.engine.powerCutAt;
   }
 
   /** Appends an event to the trace (when recording); `at` and `time` come from the clock. */
@@ -408,6 +446,7 @@ export class DiskService implements FaultControlTarget {
     });
   }
 
+  /** Records an injected fault in the trace. */
   private onFault(fault: InjectedFault): void {
     this.event("fault", {
       index: fault.index,
@@ -420,6 +459,7 @@ export class DiskService implements FaultControlTarget {
     this.options.onEvent?.({ type: "fault", fault });
   }
 
+  /** Records a control command in the trace. */
   private onControlEvent(event: ControlEvent): void {
     if (event.type === "command") {
       this.event("control", {

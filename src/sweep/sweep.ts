@@ -35,10 +35,13 @@ export interface SweepPoint {
   at: number;
   /** The recorded op, for tables: `write 4096+1024`. */
   op: string;
+  /** Whether what must hold held at this point. */
   verdict: Verdict;
+  /** The durability oracle's counts at this point. */
   oracle: OracleResult | null;
   /** False when the fault never fired (its op never came): its own verdict, not a pass. */
   fired: boolean;
+  /** The command that replays this point. */
   reproduce: string;
   /** The replay's trace. */
   trace: string;
@@ -50,24 +53,33 @@ export interface SweepPoint {
 
 /** What a sweep found. */
 export interface SweepResult {
+  /** The fault swept. */
   fault: string;
+  /** Every point, in op order. */
   points: SweepPoint[];
+  /** Points that passed. */
   passed: number;
+  /** Points that failed (or whose replay failed). */
   failed: number;
+  /** Points whose fault never fired. */
   notFired: number;
   /** Power loss: the distinct crash states, each checked once. */
   distinctCrashStates?: number;
   /** Replays that ran (check boots for power loss). */
   replays: number;
+  /** How long the sweep took. */
   durationMs: number;
 }
 
 /** Progress of a sweep, for the CLI. */
 export interface SweepProgress {
+  /** Replays done. */
   done: number;
+  /** Replays in all. */
   total: number;
   /** Estimated milliseconds left. */
   etaMs: number | null;
+  /** The point just done. */
   last?: SweepPoint;
 }
 
@@ -75,17 +87,23 @@ export interface SweepProgress {
 export interface SweepOptions {
   /** `KIND[:PARAMS]`, without a trigger: each point is the trigger. */
   fault: string;
+  /** Which ops are points. */
   points: PointSelection;
   /** Replays at once (each boots QEMU). */
   jobs: number;
   /** A private directory for the replays' traces. */
   outputDir: string;
+  /** Keep written bytes in the points' traces. */
   keepData: boolean;
   /** What must hold at each point (a scenario's declared fault test); the replay's defaults otherwise. */
   expect?: Expectations;
+  /** Guests and disks already prepared and checked. */
   prepared?: Prepared;
+  /** Aborting stops the sweep and kills its VMs. */
   signal?: AbortSignal;
+  /** Hears each replay's end. */
   onProgress?: (progress: SweepProgress) => void;
+  /** Hears each replay's progress. */
   onEvent?: (event: RunEvent) => void;
 }
 

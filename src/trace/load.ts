@@ -12,11 +12,13 @@ import type { EventRecord, HeaderRecord, OpRecord } from "./schema.ts";
 
 /** A line from a guest's results channel, with where it stands among the ops. */
 export interface GuestLine {
+  /** The node that wrote it. */
   node: string;
   /** `run` or `check`. */
   phase: string;
   /** The first word (`ack`, `have`, `exit`, ...). */
   kind: string;
+  /** The words after the kind. */
   args: readonly string[];
   /** Ops that had arrived when the line arrived (the trace's `at`). */
   at: number;
@@ -24,8 +26,11 @@ export interface GuestLine {
 
 /** A trace read whole. */
 export interface LoadedTrace {
+  /** The trace file. */
   path: string;
+  /** The file's SHA-256. */
   sha256: string;
+  /** Its header. */
   header: HeaderRecord;
   /** Op records in file (completion) order; with their data when the trace has it. */
   records: OpRecord[];

@@ -139,6 +139,7 @@ export class TraceReader {
     } catch { /* already closed */ }
   }
 
+  /** Checks that a value is a record. */
   private check(value: unknown): TraceRecord {
     const kind = (value as { record?: unknown })?.record;
     if (kind !== "op" && kind !== "event" && kind !== "footer") {
@@ -160,6 +161,7 @@ export class TraceReader {
     return this.pending.shift();
   }
 
+  /** Reads the next chunk of the file. */
   private async readChunk(): Promise<void> {
     const chunk = new Uint8Array(CHUNK);
     const n = await this.file.read(chunk);
@@ -173,6 +175,7 @@ export class TraceReader {
     this.buffer = joined;
   }
 
+  /** Decodes the complete values buffered so far. */
   private decodeBuffer(): void {
     let consumed = 0;
     try {

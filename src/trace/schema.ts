@@ -22,6 +22,7 @@ export interface TraceDisk {
   node: string;
   /** The export name. */
   name: string;
+  /** Size in bytes. */
   size: number;
   /** The base image and its content hash. */
   base: { path: string; sha256: string };
@@ -31,16 +32,19 @@ export interface TraceDisk {
 export interface HeaderFields {
   /** When recording started (ISO 8601). */
   createdAt: string;
+  /** What wrote the trace. */
   tool: { name: "faultline"; version: string };
   /** What made the trace: `serve`, `record` or `replay`. */
   command: string;
   /** Written bytes are in the trace (`data` of write records); else only their hashes. */
   recordsData: boolean;
+  /** The algorithm of op data hashes. */
   dataHash: typeof DATA_HASH;
   /** The seed of every random choice of the fault plan. */
   seed: number;
   /** The fault plan, as canonical fault specs. */
   faults: string[];
+  /** Every disk of the run. */
   disks: TraceDisk[];
   /** Anything the command that made the trace adds (scenario, guest hashes, parent trace). */
   [extra: string]: unknown;
@@ -48,8 +52,11 @@ export interface HeaderFields {
 
 /** The first value of every trace. */
 export interface HeaderRecord extends HeaderFields {
+  /** What the record is. */
   record: "header";
+  /** Identifies the file. */
   format: typeof TRACE_FORMAT;
+  /** The schema version. */
   version: number;
 }
 
@@ -58,15 +65,21 @@ export type OpResult = "ok" | string;
 
 /** One block operation, written when it completed. */
 export interface OpRecord {
+  /** What the record is. */
   record: "op";
   /** Arrival position in the whole run, from 0. */
   index: number;
   /** Ops that had arrived when this one completed: a write W completed before flush F arrived iff `W.done <= F.index`. */
   done: number;
+  /** The node (VM) of the disk. */
   node: string;
+  /** The disk's name in its node. */
   disk: string;
+  /** What the op did. */
   op: OpType;
+  /** Where it starts, in bytes. */
   offset: number;
+  /** How many bytes it covers. */
   length: number;
   /** Present and true when the op carried FUA. */
   fua?: true;
@@ -74,7 +87,9 @@ export interface OpRecord {
   noHole?: true;
   /** Milliseconds since the trace started, at arrival and at completion. */
   start: number;
+  /** Milliseconds since the trace started, at completion. */
   end: number;
+  /** `ok`, or the errno it failed with. */
   result: OpResult;
   /** The fault injected into this op. */
   fault?: { kind: string; rule: string; detail?: Record<string, unknown> };
@@ -88,6 +103,7 @@ export interface OpRecord {
 
 /** Something that happened besides an op: an injected fault, a control command, a guest line. */
 export interface EventRecord {
+  /** What the record is. */
   record: "event";
   /** The event's kind: `fault`, `control`, `connection`, `phase`, `guest`, `qmp`, ... */
   event: string;
@@ -95,19 +111,23 @@ export interface EventRecord {
   at: number;
   /** Milliseconds since the trace started. */
   time: number;
+  /** The event's own fields. */
   [field: string]: unknown;
 }
 
 /** The last value of a complete trace. */
 export interface FooterRecord {
+  /** What the record is. */
   record: "footer";
   /** Ops recorded. */
   ops: number;
   /** Milliseconds from the header to the footer. */
   duration: number;
+  /** When recording ended (ISO 8601). */
   endedAt: string;
   /** Why recording ended (`signal SIGINT`, `finished`, ...). */
   reason?: string;
+  /** What the command adds (verdict, statistics). */
   [extra: string]: unknown;
 }
 

@@ -10,17 +10,25 @@ import type { OpRecord } from "./schema.ts";
 
 /** Counts for one op type. */
 export interface TypeCounts {
+  /** Ops. */
   count: number;
+  /** Bytes moved. */
   bytes: number;
+  /** Ops that failed. */
   errors: number;
 }
 
 /** A summary of ops, ready to print or to serialise as JSON. */
 export interface StatsSummary {
+  /** Ops counted. */
   ops: number;
+  /** Bytes read and written. */
   bytes: number;
+  /** Ops that failed. */
   errors: number;
+  /** Counts by op type. */
   byType: Record<OpType, TypeCounts>;
+  /** Counts by disk (node/name), then by op type. */
   byDisk: Record<string, Record<OpType, TypeCounts>>;
   /** Injected faults by name (`eio`, `delay`, ...). */
   faults: Record<string, number>;

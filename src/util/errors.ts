@@ -53,6 +53,7 @@ export class FaultlineError extends Error {
   /** What kind of failure this is. */
   readonly kind: ErrorKind;
 
+  /** Makes the error. */
   constructor(message: string, options: FaultlineErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;

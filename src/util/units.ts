@@ -35,6 +35,7 @@ const DURATION_UNITS_MS: Record<string, number> = {
 
 /** A string that is not a size, duration or bandwidth; `message` says what was expected. */
 export class UnitError extends FaultlineError {
+  /** The kind of these errors unless one says otherwise. */
   static override readonly kind: ErrorKind = "usage";
 }
 

@@ -43,6 +43,7 @@ export class GuestImageError extends FaultlineError {
   /** True when the caller's options were wrong, not the machine. */
   readonly usage: boolean;
 
+  /** Makes the error. */
   constructor(message: string, options: GuestImageErrorOptions = {}) {
     super(options.hint ? `${message}; ${options.hint}` : message, {
       cause: options.cause,

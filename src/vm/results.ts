@@ -1,7 +1,7 @@
 /**
  * The guest-to-host results channel: lines of text such as `phase run`, `ack 17`,
  * `have 17`, `exit 0`, carried by a disk of their own so that the host orders every line
- * exactly against the disk operations of the run (design.md, "Durability oracle").
+ * exactly against the disk operations of the run (docs/durability.md, "The oracle").
  *
  * ## The contract
  *
