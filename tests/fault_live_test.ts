@@ -106,7 +106,8 @@ Deno.test("a live hang holds reads until none releases them", async () => {
 
 Deno.test("faultline fault SOCKET set/query/list/stats drive the control socket from the CLI", async () => {
   await using served = await serveImage({ size: MiB });
-  const cli = (...args: string[]) => faultline(["fault", ...args]);
+  const cli = (action: string, socket: string, ...args: string[]) =>
+    faultline(["fault", socket, action, ...args]);
   const set = await cli("set", served.control, "vda", "error");
   assert.equal(set.code, 0, set.text);
   const query = await cli("query", served.control, "vda", "--json");

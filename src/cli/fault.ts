@@ -7,6 +7,7 @@
 import { liveArguments } from "../fault/live.ts";
 import { parseFaultSpec } from "../fault/spec.ts";
 import { QmpClient } from "../qmp/client.ts";
+import { QmpCommandError } from "../qmp/errors.ts";
 import { UsageError } from "./errors.ts";
 
 /** The actions of `fault`. */
@@ -15,6 +16,42 @@ export type FaultAction =
   | { action: "query"; disk: string }
   | { action: "list" }
   | { action: "stats" };
+
+/**
+ * The action of `fault SOCKET ACTION ARGS...`, checked.
+ *
+ * @throws {UsageError} for an unknown action or the wrong number of arguments.
+ * @example
+ * ```ts
+ * faultAction("set", ["vda", "eio"]); // { action: "set", disk: "vda", spec: "eio" }
+ * ```
+ */
+export function faultAction(action: string, args: readonly string[], count?: number): FaultAction {
+  const want = (n: number, usage: string) => {
+    if (args.length !== n) {
+      throw new UsageError(
+        `fault SOCKET ${usage}: expected ${n} argument${
+          n === 1 ? "" : "s"
+        } after ${action}, found ${args.length}`,
+      );
+    }
+  };
+  if (count !== undefined && action !== "set") throw new UsageError("--count goes with set");
+  switch (action) {
+    case "set":
+      want(2, "set DISK SPEC");
+      return { action, disk: args[0], spec: args[1], ...(count !== undefined ? { count } : {}) };
+    case "query":
+      want(1, "query DISK");
+      return { action, disk: args[0] };
+    case "list":
+    case "stats":
+      want(0, action);
+      return { action };
+    default:
+      throw new UsageError(`unknown action "${action}" (expected set, query, list or stats)`);
+  }
+}
 
 /** The QMP command and arguments for an action; specs are parsed here, at the edge. */
 export function controlCommand(
@@ -52,8 +89,21 @@ export async function faultCommand(
   options: { json: boolean },
 ): Promise<number> {
   const { command, args } = controlCommand(request);
+  const info = await Deno.stat(socket).catch(() => null);
+  if (!info?.isSocket) {
+    throw new UsageError(
+      `${socket} is not a control socket (${info ? "it is not a socket" : "no such file"})`,
+    );
+  }
   await using client = await QmpClient.connect(socket, { timeoutMs: 5000 });
-  const result = await client.execute(command, args, { signal: AbortSignal.timeout(5000) });
+  let result: unknown;
+  try {
+    result = await client.execute(command, args, { signal: AbortSignal.timeout(5000) });
+  } catch (error) {
+    // The server refused what was asked (an unknown disk, a bad parameter): the user's input.
+    if (error instanceof QmpCommandError) throw new UsageError(`${socket}: ${error.desc}`);
+    throw error;
+  }
   if (options.json) console.log(JSON.stringify(result));
   else if (request.action === "set") {
     console.log(

@@ -11,7 +11,7 @@ import { faultKindNames } from "../fault/spec.ts";
 import { VERSION } from "../version.ts";
 import { demoCommand } from "./demo.ts";
 import { errorLine, EXIT, exitCodeOf } from "./errors.ts";
-import { faultCommand } from "./fault.ts";
+import { faultAction, faultCommand } from "./fault.ts";
 import { ciCommand } from "./ci.ts";
 import { recordCommand } from "./record.ts";
 import { sweepCommand } from "./sweep.ts";
@@ -84,37 +84,30 @@ function program(run: (work: () => Promise<number>) => void): Command {
       )
     );
 
-  const fault = root.command("fault")
-    .description("switch faults live over a control socket (faultline fault SOCKET set vda eio)");
-  fault.command("set")
-    .description("set a disk's live fault: a fault spec without trigger, or none")
-    .argument("<socket>", "control socket")
-    .argument("<disk>", "export name")
-    .argument("<spec>", "e.g. eio, error, delay:200ms, hang, limp:10ms,1M/s, none")
-    .option("--count <n>", "clear the fault after this many ops", integer)
+  root.command("fault")
+    .description("switch faults live over a control socket: fault SOCKET set DISK SPEC")
+    .argument("<socket>", "the control socket (serve prints it)")
+    .argument("<action>", "set DISK SPEC | query DISK | list | stats")
+    .argument("[args...]", "the action's arguments")
+    .option("--count <n>", "set: clear the fault after this many ops", integer)
     .option("--json", "print the reply as JSON", false)
-    .addHelpText("after", FAULT_HELP)
-    .action((socket, disk, spec, options) =>
-      run(() => faultCommand(socket, { action: "set", disk, spec, count: options.count }, options))
+    .addHelpText(
+      "after",
+      `
+Actions:
+  set DISK SPEC    set a disk's live fault: a fault spec without trigger, or none
+  query DISK       show a disk's fault state
+  list             show the fault plan and the live faults
+  stats            show the ops served so far
+
+  fault /tmp/faultline-serve-XXXX/control.sock set vda eio
+  fault /tmp/faultline-serve-XXXX/control.sock set vda delay:200ms --count 10
+  fault /tmp/faultline-serve-XXXX/control.sock set vda none
+${FAULT_HELP}`,
+    )
+    .action((socket, action, args, options) =>
+      run(() => faultCommand(socket, faultAction(action, args, options.count), options))
     );
-  fault.command("query")
-    .description("show a disk's fault state")
-    .argument("<socket>", "control socket")
-    .argument("<disk>", "export name")
-    .option("--json", "print the reply as JSON", false)
-    .action((socket, disk, options) =>
-      run(() => faultCommand(socket, { action: "query", disk }, options))
-    );
-  fault.command("list")
-    .description("show the fault plan and the live faults")
-    .argument("<socket>", "control socket")
-    .option("--json", "print the reply as JSON", false)
-    .action((socket, options) => run(() => faultCommand(socket, { action: "list" }, options)));
-  fault.command("stats")
-    .description("show the ops served so far")
-    .argument("<socket>", "control socket")
-    .option("--json", "print the reply as JSON", false)
-    .action((socket, options) => run(() => faultCommand(socket, { action: "stats" }, options)));
 
   const trace = root.command("trace").description("read traces");
   trace.command("stats")
