@@ -8,7 +8,8 @@
  */
 
 import { join, relative } from "node:path";
-import { prepareForReplay, readParent, replay } from "../replay/replay.ts";
+import { type ParentTrace, prepareForReplay, readParent, replay } from "../replay/replay.ts";
+import type { Prepared } from "../run/prepare.ts";
 import { type RunEvent, runScenario } from "../run/run.ts";
 import { ScenarioError } from "../scenario/errors.ts";
 import { loadScenario } from "../scenario/load.ts";
@@ -105,128 +106,152 @@ export async function runCi(files: readonly string[], options: CiOptions): Promi
     options.onCheck?.(check);
   };
   await Deno.mkdir(options.traceDir, { recursive: true });
-  for (const file of files) {
-    let started = performance.now();
-    let scenario;
-    try {
-      scenario = await loadScenario(file);
-    } catch (error) {
-      if (!(error instanceof ScenarioError)) throw error;
-      add({
-        scenario: file,
-        name: "load",
-        pass: false,
-        reason: error.message,
-        reproduce: [],
-        durationMs: 0,
-      });
-      continue;
-    }
-    const trace = join(options.traceDir, `${scenario.name}.trace`);
-    const recorded = await runScenario({
-      scenario,
-      trace: { path: trace, keepData: true },
-      command: "record",
-      signal: options.signal,
-      onEvent: options.onEvent,
-    });
+  for (const file of files) await ciScenario(file, options, add);
+  return checks;
+}
+
+/** One scenario: loaded, recorded and judged, then each fault it declares. */
+async function ciScenario(
+  file: string,
+  options: CiOptions,
+  add: (check: CiCheck) => void,
+): Promise<void> {
+  const started = performance.now();
+  let scenario;
+  try {
+    scenario = await loadScenario(file);
+  } catch (error) {
+    if (!(error instanceof ScenarioError)) throw error;
     add({
       scenario: file,
-      name: "record",
-      pass: recorded.verdict.pass,
-      reason: recorded.verdict.reason,
-      reproduce: recorded.verdict.pass ? [] : [`faultline record ${file}`],
-      durationMs: performance.now() - started,
+      name: "load",
+      pass: false,
+      reason: error.message,
+      reproduce: [],
+      durationMs: 0,
     });
-    if (scenario.faults.length === 0) continue;
-
-    const parent = await readParent(trace);
-    const prepared = await prepareForReplay(parent, options.signal);
-    const shown = relative(Deno.cwd(), trace) || trace;
-    for (const fault of scenario.faults) {
-      started = performance.now();
-      if (fault.at !== null) {
-        const result = await replay({ ...parent, path: shown }, {
-          faults: [fault.fault],
-          faultAt: fault.at,
-          output: join(
-            options.traceDir,
-            `${scenario.name}.${fault.fault.replace(/[^a-z0-9-]/gi, "_")}-at-${
-              fault.at.replace(/[^a-z0-9]/gi, "_")
-            }.trace`,
-          ),
-          keepData: false,
-          expect: fault.expect,
-          prepared,
-          signal: options.signal,
-          onEvent: options.onEvent,
-        });
-        const held = result.fired && result.verdict.pass;
-        const pass = fault.outcome === "detect" ? result.fired && !result.verdict.pass : held;
-        add({
-          scenario: file,
-          name: checkName(fault),
-          pass,
-          reason: !result.fired
-            ? `the fault never fired: ${result.verdict.reason}`
-            : fault.outcome === "detect" && !pass
-            ? `expected the fault to be detected, but the verdict passed: ${result.verdict.reason}`
-            : result.verdict.reason,
-          reproduce: pass ? [] : [result.reproduce],
-          durationMs: performance.now() - started,
-        });
-        continue;
-      }
-      const result = await sweep({ ...parent, path: shown }, {
-        fault: fault.fault,
-        points: parsePoints(fault.points!),
-        jobs: options.jobs,
-        outputDir: await Deno.makeTempDir({
-          dir: options.traceDir,
-          prefix: `${scenario.name}.sweep-`,
-        }),
-        keepData: false,
-        expect: fault.expect,
-        prepared,
-        signal: options.signal,
-      });
-      const failing = result.points.filter((p) => p.fired && !p.verdict.pass || p.error);
-      const pass = fault.outcome === "detect"
-        ? failing.length > 0
-        : failing.length === 0 && result.notFired === 0;
-      const counts =
-        `${result.points.length} points: ${result.passed} passed, ${result.failed} failed, ${result.notFired} never fired`;
-      add({
-        scenario: file,
-        name: checkName(fault),
-        pass,
-        reason: fault.outcome === "detect"
-          ? (pass
-            ? `detected as expected: ${counts}; e.g. op ${failing[0].at}: ${
-              failing[0].verdict.reason
-            }`
-            : `expected the sweep to find a failing point, found none (${counts})`)
-          : (pass
-            ? counts
-            : `${counts}; e.g. op ${failing[0]?.at ?? "?"}: ${
-              failing[0]?.verdict.reason ?? "a fault never fired"
-            }`),
-        reproduce: fault.outcome === "detect"
-          ? (pass
-            ? []
-            : [`faultline sweep ${shown} --fault ${fault.fault} --points ${fault.points}`])
-          : failing.map((p) => p.reproduce),
-        durationMs: performance.now() - started,
-        sweep: {
-          points: result.points.length,
-          passed: result.passed,
-          failed: result.failed,
-          notFired: result.notFired,
-          distinctCrashStates: result.distinctCrashStates,
-          replays: result.replays,
-        },
-      });
-    }
+    return;
   }
-  return checks;
+  const trace = join(options.traceDir, `${scenario.name}.trace`);
+  const recorded = await runScenario({
+    scenario,
+    trace: { path: trace, keepData: true },
+    command: "record",
+    signal: options.signal,
+    onEvent: options.onEvent,
+  });
+  add({
+    scenario: file,
+    name: "record",
+    pass: recorded.verdict.pass,
+    reason: recorded.verdict.reason,
+    reproduce: recorded.verdict.pass ? [] : [`faultline record ${file}`],
+    durationMs: performance.now() - started,
+  });
+  if (scenario.faults.length === 0) return;
+  const read = await readParent(trace);
+  // The reproduce commands name the trace as the user would type it, from here.
+  const parent = { ...read, path: relative(Deno.cwd(), trace) || trace };
+  const prepared = await prepareForReplay(parent, options.signal);
+  for (const fault of scenario.faults) {
+    const begun = performance.now();
+    const check = fault.at !== null
+      ? await pointCheck(parent, fault, prepared, options)
+      : await sweepCheck(parent, fault, prepared, options);
+    add({
+      scenario: file,
+      name: checkName(fault),
+      ...check,
+      durationMs: performance.now() - begun,
+    });
+  }
+}
+
+type CheckBody = Omit<CiCheck, "scenario" | "name" | "durationMs">;
+
+/** A declared fault at one point: one replay. */
+async function pointCheck(
+  parent: ParentTrace,
+  fault: FaultExpectation,
+  prepared: Prepared,
+  options: CiOptions,
+): Promise<CheckBody> {
+  const name = parent.scenario.name;
+  const result = await replay(parent, {
+    faults: [fault.fault],
+    faultAt: fault.at!,
+    output: join(
+      options.traceDir,
+      `${name}.${fault.fault.replace(/[^a-z0-9-]/gi, "_")}-at-${
+        fault.at!.replace(/[^a-z0-9]/gi, "_")
+      }.trace`,
+    ),
+    keepData: false,
+    expect: fault.expect,
+    prepared,
+    signal: options.signal,
+    onEvent: options.onEvent,
+  });
+  const held = result.fired && result.verdict.pass;
+  const pass = fault.outcome === "detect" ? result.fired && !result.verdict.pass : held;
+  return {
+    pass,
+    reason: !result.fired
+      ? `the fault never fired: ${result.verdict.reason}`
+      : fault.outcome === "detect" && !pass
+      ? `expected the fault to be detected, but the verdict passed: ${result.verdict.reason}`
+      : result.verdict.reason,
+    reproduce: pass ? [] : [result.reproduce],
+  };
+}
+
+/** A declared fault over many points: a sweep. */
+async function sweepCheck(
+  parent: ParentTrace,
+  fault: FaultExpectation,
+  prepared: Prepared,
+  options: CiOptions,
+): Promise<CheckBody> {
+  const result = await sweep(parent, {
+    fault: fault.fault,
+    points: parsePoints(fault.points!),
+    jobs: options.jobs,
+    outputDir: await Deno.makeTempDir({
+      dir: options.traceDir,
+      prefix: `${parent.scenario.name}.sweep-`,
+    }),
+    keepData: false,
+    expect: fault.expect,
+    prepared,
+    signal: options.signal,
+  });
+  const failing = result.points.filter((p) => p.fired && !p.verdict.pass || p.error);
+  const detect = fault.outcome === "detect";
+  const pass = detect ? failing.length > 0 : failing.length === 0 && result.notFired === 0;
+  const counts =
+    `${result.points.length} points: ${result.passed} passed, ${result.failed} failed, ${result.notFired} never fired`;
+  const example = failing[0]
+    ? `op ${failing[0].at}: ${failing[0].verdict.reason}`
+    : "op ?: a fault never fired";
+  return {
+    pass,
+    reason: detect
+      ? (pass
+        ? `detected as expected: ${counts}; e.g. ${example}`
+        : `expected the sweep to find a failing point, found none (${counts})`)
+      : (pass ? counts : `${counts}; e.g. ${example}`),
+    reproduce: detect
+      ? (pass
+        ? []
+        : [`faultline sweep ${parent.path} --fault ${fault.fault} --points ${fault.points}`])
+      : failing.map((p) => p.reproduce),
+    sweep: {
+      points: result.points.length,
+      passed: result.passed,
+      failed: result.failed,
+      notFired: result.notFired,
+      distinctCrashStates: result.distinctCrashStates,
+      replays: result.replays,
+    },
+  };
 }

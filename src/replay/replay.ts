@@ -12,7 +12,7 @@ import { basename } from "node:path";
 import { formatFaultSpec, formatTrigger, parseFaultSpec, parseTrigger } from "../fault/spec.ts";
 import type { FaultPlan, FaultRule, Trigger } from "../fault/types.ts";
 import { type Prepared, prepareScenario } from "../run/prepare.ts";
-import { type RunEvent, type RunResult, runScenario } from "../run/run.ts";
+import { type RunEvent, type RunOptions, type RunResult, runScenario } from "../run/run.ts";
 import type { Expectations, Scenario } from "../scenario/schema.ts";
 import { byIndex, type LoadedTrace, loadTrace } from "../trace/load.ts";
 import type { OpRecord } from "../trace/schema.ts";
@@ -222,100 +222,56 @@ function signatures(records: readonly OpRecord[]): OpSignature[] {
  */
 export async function replay(parent: ParentTrace, options: ReplayOptions): Promise<ReplayResult> {
   const plan = replayPlan(parent, options);
-  const scenario = options.expect
-    ? { ...parent.scenario, expect: options.expect }
-    : parent.scenario;
-  const judgeWorkloadExit = options.expect !== undefined || plan.rules.length === 0;
   const reproduce = reproduceCommand(parent.path, options);
-  const prepared = options.prepared ?? await prepareForReplay(parent, options.signal);
   const powerLoss = plan.rules.find((rule) => rule.effect.kind === "power-loss");
   const planned = powerLoss ?? plan.rules[0];
   const faultAtOp = planned ? recordedOpOfTrigger(parent.ordered, planned.trigger) : undefined;
   if (planned && planned.trigger.kind === "match" && planned.trigger.exact && !faultAtOp) {
     throw new ReplayError(`the trace has no op ${formatTrigger(planned.trigger)}`);
   }
-  const header = {
-    parent: { path: parent.path, sha256: parent.sha256, createdAt: parent.header.createdAt },
-    replay: {
-      faults: options.faults,
-      faultAt: options.faultAt ?? null,
-      live: options.live ?? false,
-      reproduce,
-    },
-  };
-
-  let result: RunResult;
-  if (powerLoss && !options.live) {
-    if (!faultAtOp) {
-      throw new ReplayError(
-        "a power loss built from the trace needs a recorded op: give --fault-at N (or a signature)",
-      );
-    }
-    if (!parent.header.recordsData) {
-      throw new ReplayError(
-        `a power loss built from the trace needs the written data, and ${parent.path} was recorded with --no-data; record again without it, or inject the power loss live with --live`,
-      );
-    }
-    const variant = powerLoss.effect.kind === "power-loss" ? powerLoss.effect.variant : "drop";
-    const selection = selectCrashWrites(
-      parent.records,
-      faultAtOp.index,
-      variant === "drop" ? { kind: "drop" } : { kind: variant, seed: plan.seed },
-    );
-    const others = plan.rules.filter((rule) => rule !== powerLoss);
-    result = await runScenario({
-      scenario,
-      trace: { path: options.output, keepData: options.keepData },
-      command: "replay",
-      plan: { seed: plan.seed, rules: others },
-      header,
-      prepared,
-      judgeWorkloadExit,
-      crash: {
-        cutAt: faultAtOp.index,
-        selection,
-        lines: parent.lines.filter((line) => line.phase === "run"),
-      },
-      qmp: options.qmp,
-      signal: options.signal,
-      onEvent: options.onEvent,
-    });
-    return {
-      ...result,
-      fired: true,
-      faultAt: faultAtOp.index,
-      prefix: {
-        kind: "identical",
-        ops: parent.ordered.filter((op) => op.index < faultAtOp.index).length,
-      },
-      reproduce,
-    };
-  }
-
-  result = await runScenario({
-    scenario,
+  const run: Omit<RunOptions, "plan"> = {
+    scenario: options.expect ? { ...parent.scenario, expect: options.expect } : parent.scenario,
     trace: { path: options.output, keepData: options.keepData },
     command: "replay",
-    plan,
-    header,
-    prepared,
-    judgeWorkloadExit,
-    strictOrder: options.strictOrder
-      ? { recorded: parent.records, boundMs: STRICT_ORDER_BOUND_MS }
-      : undefined,
+    header: {
+      parent: { path: parent.path, sha256: parent.sha256, createdAt: parent.header.createdAt },
+      replay: {
+        faults: options.faults,
+        faultAt: options.faultAt ?? null,
+        live: options.live ?? false,
+        reproduce,
+      },
+    },
+    prepared: options.prepared ?? await prepareForReplay(parent, options.signal),
+    judgeWorkloadExit: options.expect !== undefined || plan.rules.length === 0,
     qmp: options.qmp,
     signal: options.signal,
     onEvent: options.onEvent,
+  };
+  if (powerLoss && !options.live) {
+    return await replayCrashState(parent, plan, powerLoss, faultAtOp, run, reproduce);
+  }
+  const result = await runScenario({
+    ...run,
+    plan,
+    strictOrder: options.strictOrder
+      ? { recorded: parent.records, boundMs: STRICT_ORDER_BOUND_MS }
+      : undefined,
   });
-
   const firing = result.faults[0] ?? (result.powerCut ? { index: result.powerCut.at } : undefined);
   const fired = plan.rules.length === 0 || firing !== undefined;
-  const replayed = byIndex(result.records);
-  const recordedCut = faultAtOp?.index ?? (firing ? firing.index : Infinity);
-  const replayedCut = firing ? firing.index : Infinity;
+  // Both sides stop at the fault's op: where it fired in the replay, where it was planned in the recording.
+  const recordedCut = faultAtOp?.index ?? firing?.index ?? Infinity;
   const prefix = comparePrefix(
     signatures(parent.ordered.filter((op) => op.index < recordedCut)),
-    signatures(replayed.filter((op) => op.index < replayedCut)),
+    signatures(
+      firing
+        ? byIndex(result.records).filter((op) => op.index < firing.index)
+        : byIndex(result.records).slice(
+          0,
+          parent.ordered.filter((op) => op.index < recordedCut).length,
+        ),
+    ),
   );
   const verdict = fired ? result.verdict : {
     pass: false,
@@ -324,6 +280,52 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
     }): its op never came`,
   };
   return { ...result, verdict, fired, faultAt: faultAtOp?.index ?? null, prefix, reproduce };
+}
+
+/** A power loss at a recorded op, built from the trace: the crash state's check, without a run phase. */
+async function replayCrashState(
+  parent: ParentTrace,
+  plan: FaultPlan,
+  powerLoss: FaultRule,
+  faultAtOp: OpRecord | undefined,
+  run: Omit<RunOptions, "plan">,
+  reproduce: string,
+): Promise<ReplayResult> {
+  if (!faultAtOp) {
+    throw new ReplayError(
+      "a power loss built from the trace needs a recorded op: give --fault-at N (or a signature)",
+    );
+  }
+  if (!parent.header.recordsData) {
+    throw new ReplayError(
+      `a power loss built from the trace needs the written data, and ${parent.path} was recorded with --no-data; record again without it, or inject the power loss live with --live`,
+    );
+  }
+  const variant = powerLoss.effect.kind === "power-loss" ? powerLoss.effect.variant : "drop";
+  const selection = selectCrashWrites(
+    parent.records,
+    faultAtOp.index,
+    variant === "drop" ? { kind: "drop" } : { kind: variant, seed: plan.seed },
+  );
+  const result = await runScenario({
+    ...run,
+    plan: { seed: plan.seed, rules: plan.rules.filter((rule) => rule !== powerLoss) },
+    crash: {
+      cutAt: faultAtOp.index,
+      selection,
+      lines: parent.lines.filter((line) => line.phase === "run"),
+    },
+  });
+  return {
+    ...result,
+    fired: true,
+    faultAt: faultAtOp.index,
+    prefix: {
+      kind: "identical",
+      ops: parent.ordered.filter((op) => op.index < faultAtOp.index).length,
+    },
+    reproduce,
+  };
 }
 
 /** A default name for a replay's trace, beside its parent. */

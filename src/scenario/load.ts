@@ -81,6 +81,35 @@ function issueLine(issue: z.core.$ZodIssue, input: unknown): string {
   }
 }
 
+/** What normalizing collects: every problem found, and how to find host files. */
+class Findings {
+  readonly problems: string[] = [];
+
+  constructor(private readonly baseDir: string) {}
+
+  /** A host path from the scenario, resolved against the scenario's directory. */
+  hostPath(path: string): string {
+    return isAbsolute(path) ? path : resolve(this.baseDir, path);
+  }
+
+  /** Notes a problem when `path` is not an existing regular file. */
+  async mustExist(path: string, field: string, what: string): Promise<void> {
+    const info = await Deno.stat(path).catch(() => null);
+    if (!info) {
+      this.problems.push(
+        `${field}: expected ${what}, found ${JSON.stringify(path)}, which does not exist`,
+      );
+    } else if (!info.isFile) {
+      this.problems.push(
+        `${field}: expected ${what}, found ${JSON.stringify(path)}, which is not a file`,
+      );
+    }
+  }
+}
+
+type Input = z.output<typeof scenarioInputSchema>;
+type NodeValue = Input["nodes"][string];
+
 /**
  * Validates scenario content and normalizes it. `source` names the file in
  * errors; relative paths in the scenario are resolved against `baseDir`.
@@ -101,105 +130,137 @@ export async function normalizeScenario(
     throw new ScenarioError(`${options.source}: ${lines.join(`\n${options.source}: `)}`);
   }
   const value = parsed.data;
-  const problems: string[] = [];
-  const hostPath = (path: string) => isAbsolute(path) ? path : resolve(options.baseDir, path);
-  const mustExist = async (path: string, field: string, what: string) => {
-    try {
-      const info = await Deno.stat(path);
-      if (!info.isFile) {
-        problems.push(
-          `${field}: expected ${what}, found ${JSON.stringify(path)}, which is not a file`,
-        );
-      }
-    } catch {
-      problems.push(
-        `${field}: expected ${what}, found ${JSON.stringify(path)}, which does not exist`,
-      );
-    }
-  };
-
+  const findings = new Findings(options.baseDir);
   const nodes: ScenarioNode[] = [];
   for (const name of Object.keys(value.nodes).sort()) {
-    const input = value.nodes[name];
-    const at = `nodes.${name}`;
-    const disks: ScenarioDisk[] = [];
-    const mounts = new Set<string>();
-    for (const [diskName, disk] of Object.entries(input.disks)) {
-      const diskAt = `${at}.disks.${diskName}`;
-      if (disk.mount) {
-        if (mounts.has(disk.mount)) {
-          problems.push(`${diskAt}.mount: ${disk.mount} is mounted twice`);
-        }
-        mounts.add(disk.mount);
-      }
-      if ("image" in disk) {
-        const image = hostPath(disk.image);
-        await mustExist(image, `${diskAt}.image`, "an image file");
-        disks.push({
-          name: diskName,
-          kind: "image",
-          image,
-          fstype: disk.fstype ?? "ext4",
-          mount: disk.mount ?? null,
-          mountOptions: disk.mountOptions ?? null,
-        });
-      } else {
-        if (disk.filesystem === "none" && disk.mount) {
-          problems.push(`${diskAt}.mount: a disk with filesystem "none" cannot be mounted`);
-        }
-        if (disk.size % 512 !== 0 || disk.size < 1024 * 1024) {
-          problems.push(
-            `${diskAt}.size: expected at least 1M and a multiple of 512 bytes, found ${disk.size} bytes`,
-          );
-        }
-        disks.push({
-          name: diskName,
-          kind: "filesystem",
-          sizeBytes: disk.size,
-          filesystem: disk.filesystem ?? "ext4",
-          mkfsOptions: disk.mkfsOptions ?? [],
-          mount: disk.mount ?? null,
-          mountOptions: disk.mountOptions ?? null,
-        });
-      }
-    }
-    for (const [i, program] of (input.programs ?? []).entries()) {
-      await mustExist(program, `${at}.programs[${i}]`, "a program on this machine");
-    }
-    const files = (input.files ?? []).map((file) => ({
-      host: hostPath(file.host),
-      guest: file.guest,
-    }));
-    for (const [i, file] of files.entries()) {
-      await mustExist(file.host, `${at}.files[${i}].host`, "a file");
-    }
-    let guest: ScenarioNode["guest"] = null;
-    if (input.kernel !== undefined && input.initramfs === undefined) {
-      problems.push(
-        `${at}.kernel: expected an initramfs beside it (its modules must match the kernel), found none`,
-      );
-    }
-    if (input.initramfs !== undefined) {
-      guest = {
-        kernel: input.kernel === undefined ? null : hostPath(input.kernel),
-        initramfs: hostPath(input.initramfs),
-      };
-      if (guest.kernel) await mustExist(guest.kernel, `${at}.kernel`, "a kernel image");
-      await mustExist(guest.initramfs, `${at}.initramfs`, "an initramfs");
-    }
-    nodes.push({
-      name,
-      memoryBytes: input.memory ?? SCENARIO_DEFAULTS.memoryBytes,
-      disks,
-      programs: input.programs ?? [],
-      files,
-      env: input.env ?? {},
-      workload: input.workload,
-      check: input.check ?? null,
-      guest,
-    });
+    nodes.push(await normalizeNode(name, value.nodes[name], findings));
   }
+  const expect = normalizeExpect(value, findings.problems);
+  if (expect.noLostAcks && nodes.every((n) => n.check === null)) {
+    findings.problems.push(
+      "expect.noLostAcks: expected a node with a check that reports `have KEY`, found no check",
+    );
+  }
+  const faults = normalizeFaults(value, expect, findings.problems);
+  if (findings.problems.length > 0) {
+    throw new ScenarioError(
+      `${options.source}: ${findings.problems.join(`\n${options.source}: `)}`,
+    );
+  }
+  return {
+    name: value.name,
+    description: value.description ?? "",
+    source: options.source,
+    nodes,
+    expect,
+    faults,
+    timeouts: {
+      bootMs: value.timeouts?.boot ?? SCENARIO_DEFAULTS.bootMs,
+      runMs: value.timeouts?.run ?? SCENARIO_DEFAULTS.runMs,
+      checkMs: value.timeouts?.check ?? SCENARIO_DEFAULTS.checkMs,
+    },
+  };
+}
 
+async function normalizeNode(
+  name: string,
+  input: NodeValue,
+  findings: Findings,
+): Promise<ScenarioNode> {
+  const at = `nodes.${name}`;
+  const disks: ScenarioDisk[] = [];
+  const mounts = new Set<string>();
+  for (const [diskName, disk] of Object.entries(input.disks)) {
+    if (disk.mount) {
+      if (mounts.has(disk.mount)) {
+        findings.problems.push(`${at}.disks.${diskName}.mount: ${disk.mount} is mounted twice`);
+      }
+      mounts.add(disk.mount);
+    }
+    disks.push(await normalizeDisk(diskName, disk, `${at}.disks.${diskName}`, findings));
+  }
+  for (const [i, program] of (input.programs ?? []).entries()) {
+    await findings.mustExist(program, `${at}.programs[${i}]`, "a program on this machine");
+  }
+  const files = (input.files ?? []).map((file) => ({
+    host: findings.hostPath(file.host),
+    guest: file.guest,
+  }));
+  for (const [i, file] of files.entries()) {
+    await findings.mustExist(file.host, `${at}.files[${i}].host`, "a file");
+  }
+  return {
+    name,
+    memoryBytes: input.memory ?? SCENARIO_DEFAULTS.memoryBytes,
+    disks,
+    programs: input.programs ?? [],
+    files,
+    env: input.env ?? {},
+    workload: input.workload,
+    check: input.check ?? null,
+    guest: await normalizeGuest(at, input, findings),
+  };
+}
+
+async function normalizeDisk(
+  name: string,
+  disk: NodeValue["disks"][string],
+  at: string,
+  findings: Findings,
+): Promise<ScenarioDisk> {
+  if ("image" in disk) {
+    const image = findings.hostPath(disk.image);
+    await findings.mustExist(image, `${at}.image`, "an image file");
+    return {
+      name,
+      kind: "image",
+      image,
+      fstype: disk.fstype ?? "ext4",
+      mount: disk.mount ?? null,
+      mountOptions: disk.mountOptions ?? null,
+    };
+  }
+  if (disk.filesystem === "none" && disk.mount) {
+    findings.problems.push(`${at}.mount: a disk with filesystem "none" cannot be mounted`);
+  }
+  if (disk.size % 512 !== 0 || disk.size < 1024 * 1024) {
+    findings.problems.push(
+      `${at}.size: expected at least 1M and a multiple of 512 bytes, found ${disk.size} bytes`,
+    );
+  }
+  return {
+    name,
+    kind: "filesystem",
+    sizeBytes: disk.size,
+    filesystem: disk.filesystem ?? "ext4",
+    mkfsOptions: disk.mkfsOptions ?? [],
+    mount: disk.mount ?? null,
+    mountOptions: disk.mountOptions ?? null,
+  };
+}
+
+/** The user's own kernel and initramfs, when the node brings them. */
+async function normalizeGuest(
+  at: string,
+  input: NodeValue,
+  findings: Findings,
+): Promise<ScenarioNode["guest"]> {
+  if (input.kernel !== undefined && input.initramfs === undefined) {
+    findings.problems.push(
+      `${at}.kernel: expected an initramfs beside it (its modules must match the kernel), found none`,
+    );
+  }
+  if (input.initramfs === undefined) return null;
+  const guest = {
+    kernel: input.kernel === undefined ? null : findings.hostPath(input.kernel),
+    initramfs: findings.hostPath(input.initramfs),
+  };
+  if (guest.kernel) await findings.mustExist(guest.kernel, `${at}.kernel`, "a kernel image");
+  await findings.mustExist(guest.initramfs, `${at}.initramfs`, "an initramfs");
+  return guest;
+}
+
+function normalizeExpect(value: Input, problems: string[]): Expectations {
   const expect: Expectations = {
     workloadExit: normalizeExit(value.expect?.workload?.exit),
     checkExit: normalizeExit(value.expect?.check?.exit),
@@ -222,13 +283,15 @@ export async function normalizeScenario(
       );
     }
   }
-  if (expect.noLostAcks && nodes.every((n) => n.check === null)) {
-    problems.push(
-      "expect.noLostAcks: expected a node with a check that reports `have KEY`, found no check",
-    );
-  }
-  const faults: FaultExpectation[] = [];
-  for (const [i, declared] of (value.faults ?? []).entries()) {
+  return expect;
+}
+
+function normalizeFaults(
+  value: Input,
+  expect: Expectations,
+  problems: string[],
+): FaultExpectation[] {
+  return (value.faults ?? []).map((declared, i) => {
     const at = `faults[${i}]`;
     try {
       const rule = parseFaultSpec(declared.fault);
@@ -247,7 +310,7 @@ export async function normalizeScenario(
         problems.push(`${at}.points: ${(error as Error).message}`);
       }
     }
-    faults.push({
+    return {
       fault: declared.fault,
       at: declared.at === undefined ? null : String(declared.at),
       points: declared.points ?? null,
@@ -260,25 +323,8 @@ export async function normalizeScenario(
         noLostAcks: declared.expect?.noLostAcks ?? true,
       },
       outcome: declared.outcome ?? "pass",
-    });
-  }
-  if (problems.length > 0) {
-    throw new ScenarioError(`${options.source}: ${problems.join(`\n${options.source}: `)}`);
-  }
-
-  return {
-    name: value.name,
-    description: value.description ?? "",
-    source: options.source,
-    nodes,
-    expect,
-    faults,
-    timeouts: {
-      bootMs: value.timeouts?.boot ?? SCENARIO_DEFAULTS.bootMs,
-      runMs: value.timeouts?.run ?? SCENARIO_DEFAULTS.runMs,
-      checkMs: value.timeouts?.check ?? SCENARIO_DEFAULTS.checkMs,
-    },
-  };
+    };
+  });
 }
 
 function normalizeExit(exit: number | number[] | "any" | undefined): number[] | "any" {

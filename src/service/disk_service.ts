@@ -136,6 +136,64 @@ export function exportNameOf(image: string): string {
   return dot > 0 ? name.slice(0, dot) : name;
 }
 
+/** Creates the trace and writes its header: every disk with its size and base image's hash. */
+async function openTrace(
+  options: DiskServiceOptions,
+  trace: NonNullable<DiskServiceOptions["trace"]>,
+  sizes: readonly number[],
+): Promise<TraceWriter> {
+  const disks: TraceDisk[] = [];
+  for (const [i, disk] of options.disks.entries()) {
+    disks.push({
+      node: disk.node ?? options.node ?? "serve",
+      name: disk.name,
+      size: sizes[i],
+      base: { path: disk.image, sha256: disk.sha256 ?? await sha256File(disk.image) },
+    });
+  }
+  return await TraceWriter.create(trace.path, {
+    createdAt: new Date().toISOString(),
+    tool: { name: "faultline", version: VERSION },
+    command: trace.command,
+    recordsData: trace.keepData,
+    dataHash: DATA_HASH,
+    seed: options.plan.seed,
+    faults: options.plan.rules.map((rule) => rule.spec),
+    disks,
+    ...trace.header,
+  });
+}
+
+/** One disk's layers: store, fault layer, recorder (and the caller's wrapper), and its export. */
+function diskStack(
+  disk: DiskSpec,
+  options: DiskServiceOptions,
+  shared: {
+    engine: FaultEngine;
+    clock: OpClock;
+    sinks: ((record: OpRecord) => void)[];
+    recording: boolean;
+  },
+): { top: BlockBackend; faults: FaultLayer; export: NbdExport } {
+  const id = disk.exportName ?? disk.name;
+  const node = disk.node ?? options.node ?? "serve";
+  const store = options.modifyImage
+    ? ImageStore.open(disk.image)
+    : OverlayStore.open({ base: disk.image, scratchDir: options.scratchDir, name: id });
+  const faults = new FaultLayer(store, shared.engine, { node, name: disk.name });
+  const recorder = new RecordingLayer(faults, {
+    node,
+    disk: disk.name,
+    clock: shared.clock,
+    sinks: shared.sinks,
+    hashData: shared.recording,
+    keepData: shared.recording && options.trace!.keepData,
+    phase: options.phase,
+  });
+  const top = options.wrap ? options.wrap(recorder, { node, name: disk.name }) : recorder;
+  return { top, faults, export: { name: id, backend: top, readOnly: disk.readOnly } };
+}
+
 /**
  * A running fault layer.
  *
@@ -179,7 +237,6 @@ export class DiskService implements FaultControlTarget {
    * NbdServerError and TraceError as their subsystems raise them.
    */
   static async start(options: DiskServiceOptions): Promise<DiskService> {
-    const node = options.node ?? "serve";
     const clock = options.clock ?? new OpClock();
     const names = new Set<string>();
     const sizes: number[] = [];
@@ -189,41 +246,18 @@ export class DiskService implements FaultControlTarget {
       names.add(id);
       sizes.push(await checkRawImage(disk.image));
     }
-
     const cleanups: (() => Promise<void> | void)[] = [];
     try {
-      let trace: TraceWriter | null = null;
-      if (options.trace) {
-        const disks: TraceDisk[] = [];
-        for (const [i, disk] of options.disks.entries()) {
-          disks.push({
-            node: disk.node ?? node,
-            name: disk.name,
-            size: sizes[i],
-            base: { path: disk.image, sha256: disk.sha256 ?? await sha256File(disk.image) },
-          });
-        }
-        trace = await TraceWriter.create(options.trace.path, {
-          createdAt: new Date().toISOString(),
-          tool: { name: "faultline", version: VERSION },
-          command: options.trace.command,
-          recordsData: options.trace.keepData,
-          dataHash: DATA_HASH,
-          seed: options.plan.seed,
-          faults: options.plan.rules.map((rule) => rule.spec),
-          disks,
-          ...options.trace.header,
-        });
-        const writer = trace;
+      const trace = options.trace ? await openTrace(options, options.trace, sizes) : null;
+      if (trace) {
         cleanups.push(() =>
-          writer.close({
+          trace.close({
             duration: clock.now(),
             endedAt: new Date().toISOString(),
             reason: "failed to start",
           }).catch(() => {})
         );
       }
-
       const engine = new FaultEngine(options.plan, clock);
       const stats = new OpStats();
       const durability = new DurabilityModel();
@@ -233,64 +267,46 @@ export class DiskService implements FaultControlTarget {
       ];
       if (trace) sinks.push((record) => trace.append(record));
       if (options.onRecord) sinks.push(options.onRecord);
-
-      const stacks: BlockBackend[] = [];
-      const faultLayers = new Map<string, FaultLayer>();
-      const exports: NbdExport[] = [];
-      for (const disk of options.disks) {
-        const id = disk.exportName ?? disk.name;
-        const diskNode = disk.node ?? node;
-        const store = options.modifyImage
-          ? ImageStore.open(disk.image)
-          : OverlayStore.open({ base: disk.image, scratchDir: options.scratchDir, name: id });
-        cleanups.push(() => store.close());
-        const faults = new FaultLayer(store, engine, { node: diskNode, name: disk.name });
-        faultLayers.set(id, faults);
-        const stack = new RecordingLayer(faults, {
-          node: diskNode,
-          disk: disk.name,
-          clock,
-          sinks,
-          hashData: trace !== null,
-          keepData: trace !== null && options.trace!.keepData,
-          phase: options.phase,
-        });
-        const top = options.wrap ? options.wrap(stack, { node: diskNode, name: disk.name }) : stack;
-        stacks.push(top);
-        exports.push({ name: id, backend: top, readOnly: disk.readOnly });
-      }
-
+      const disks = options.disks.map((disk) => {
+        const stack = diskStack(disk, options, { engine, clock, sinks, recording: trace !== null });
+        cleanups.push(() => stack.top.close());
+        return stack;
+      });
       const server = await NbdServer.start({
-        exports,
+        exports: disks.map((disk) => disk.export),
         listen: options.listen,
         clock,
         onEvent: options.onEvent,
       });
       cleanups.push(() => server.close());
-
       const service = new DiskService(
         server,
         engine,
-        stacks,
-        faultLayers,
+        disks.map((disk) => disk.top),
+        new Map(disks.map((disk) => [disk.export.name, disk.faults])),
         trace,
         stats,
         durability,
         options,
       );
-      engine.onInjected((fault) => service.onFault(fault));
-      if (options.controlPath) {
-        service.controlServer = await startControlServer({
-          path: options.controlPath,
-          version: VERSION,
-          target: service,
-          onEvent: (event) => service.onControlEvent(event),
-        });
-      }
+      await service.listen();
       return service;
     } catch (error) {
       for (const cleanup of cleanups.reverse()) await cleanup();
       throw error;
+    }
+  }
+
+  /** Traces injected faults, and opens the control socket when one was asked for. */
+  private async listen(): Promise<void> {
+    this.engine.onInjected((fault) => this.onFault(fault));
+    if (this.options.controlPath) {
+      this.controlServer = await startControlServer({
+        path: this.options.controlPath,
+        version: VERSION,
+        target: this,
+        onEvent: (event) => this.onControlEvent(event),
+      });
     }
   }
 

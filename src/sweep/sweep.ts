@@ -124,18 +124,18 @@ function describeOp(op: OpRecord): string {
   return op.op === "flush" ? "flush" : `${op.op} ${op.offset}+${op.length}`;
 }
 
-/**
- * Sweeps one fault over the points of a trace.
- *
- * @throws {SweepError} for a fault with a trigger, or no points.
- * @example
- * ```ts
- * const result = await sweep(parent, { fault: "power-loss", points: { kind: "flushes" }, jobs: 2, outputDir, keepData: false });
- * console.log(`${result.failed} of ${result.points.length} points failed`);
- * ```
- */
-export async function sweep(parent: ParentTrace, options: SweepOptions): Promise<SweepResult> {
-  const started = performance.now();
+/** The points of a sweep, and which of them are replayed (one per distinct crash state). */
+interface Plan {
+  indices: number[];
+  /** The points replayed, in order. */
+  groups: number[];
+  /** Power loss: the point whose (byte-identical) crash state serves each point. */
+  representative: Map<number, number>;
+  powerLoss: boolean;
+}
+
+/** Chooses the points and, for power loss, groups them by crash state. */
+function planSweep(parent: ParentTrace, options: SweepOptions): Plan {
   const rule = parseFaultSpec(options.fault);
   if (rule.trigger.kind !== "always") {
     throw new SweepError(
@@ -150,31 +150,32 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
   }
   const indices = selectPoints(parent.ordered, options.points, powerLoss);
   if (indices.length === 0) throw new SweepError("the selection picks no op of the trace");
-  const prepared = options.prepared ?? await prepareForReplay(parent, options.signal);
-  const opOf = new Map(parent.ordered.map((op) => [op.index, op]));
-
-  // Power loss: one check per distinct crash state.
   const representative = new Map<number, number>();
-  let groups: number[] = indices;
-  if (powerLoss) {
-    const variant = rule.effect.kind === "power-loss" ? rule.effect.variant : "drop";
-    const seed = parent.header.seed;
-    const byKey = new Map<string, number>();
-    for (const at of indices) {
-      const { key } = selectCrashWrites(
-        parent.records,
-        at,
-        variant === "drop" ? { kind: "drop" } : { kind: variant, seed },
-      );
-      const first = byKey.get(key);
-      if (first === undefined) byKey.set(key, at);
-      representative.set(at, first ?? at);
-    }
-    groups = [...byKey.values()];
+  if (!powerLoss) return { indices, groups: indices, representative, powerLoss };
+  const variant = rule.effect.kind === "power-loss" ? rule.effect.variant : "drop";
+  const seed = parent.header.seed;
+  const byKey = new Map<string, number>();
+  for (const at of indices) {
+    const { key } = selectCrashWrites(
+      parent.records,
+      at,
+      variant === "drop" ? { kind: "drop" } : { kind: variant, seed },
+    );
+    const first = byKey.get(key);
+    if (first === undefined) byKey.set(key, at);
+    representative.set(at, first ?? at);
   }
+  return { indices, groups: [...byKey.values()], representative, powerLoss };
+}
 
+/** Replays each group's point, `jobs` at a time; a replay that fails to run is kept as its error. */
+async function replayGroups(
+  parent: ParentTrace,
+  groups: readonly number[],
+  prepared: Prepared,
+  options: SweepOptions,
+): Promise<Map<number, ReplayResult | Error>> {
   const results = new Map<number, ReplayResult | Error>();
-  let done = 0;
   const perReplay: number[] = [];
   await pool(groups, options.jobs, async (at) => {
     if (options.signal?.aborted) return;
@@ -198,81 +199,72 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
       results.set(at, error as Error);
     }
     perReplay.push(performance.now() - begun);
-    done++;
     const average = perReplay.reduce((a, b) => a + b, 0) / perReplay.length;
+    const left = groups.length - perReplay.length;
     options.onProgress?.({
-      done,
+      done: perReplay.length,
       total: groups.length,
-      etaMs: (groups.length - done) * average / Math.max(1, Math.min(options.jobs, groups.length)),
+      etaMs: left * average / Math.max(1, Math.min(options.jobs, groups.length)),
     });
   });
+  return results;
+}
 
-  const points: SweepPoint[] = indices.map((at) => {
-    const source = representative.get(at) ?? at;
-    const result = results.get(source);
-    const op = describeOp(opOf.get(at)!);
-    const reproduce = reproduceCommand(parent.path, {
-      faults: [options.fault],
-      faultAt: String(at),
-    });
-
-    if (!result) {
-      return {
-        at,
-        op,
-        verdict: { pass: false, reason: "not run (interrupted)" },
-        oracle: null,
-        fired: false,
-        reproduce,
-        trace: "",
-      };
-    }
-    if (result instanceof Error) {
-      return {
-        at,
-        op,
-        verdict: { pass: false, reason: `the replay failed: ${result.message}` },
-        oracle: null,
-        fired: false,
-        reproduce,
-        trace: "",
-        error: result.message,
-      };
-    }
-    if (source === at) {
-      return {
-        at,
-        op,
-        verdict: result.verdict,
-        oracle: result.oracle,
-        fired: result.fired,
-        reproduce,
-        trace: result.trace,
-      };
-    }
-    // The same crash state was checked for another point: its check boot's lines serve this one,
-    // but what was acknowledged before the cut depends on this point.
-    const lines = [
-      ...parent.lines.filter((line) => line.phase === "run"),
-      ...result.lines.filter((line) => line.phase === "check"),
-    ];
-    const oracle = durabilityOracle(lines, at);
-    const scenario = options.expect
-      ? { ...parent.scenario, expect: options.expect }
-      : parent.scenario;
-    const verdict = judge(scenario, result.outcomes, oracle, {
-      judgeWorkloadExit: options.expect !== undefined,
-    });
+/** One point's outcome, from its own replay or from the replay of its crash state's representative. */
+function pointOf(
+  parent: ParentTrace,
+  at: number,
+  source: number,
+  result: ReplayResult | Error | undefined,
+  options: SweepOptions,
+): SweepPoint {
+  const op = describeOp(parent.ordered.find((record) => record.index === at)!);
+  const reproduce = reproduceCommand(parent.path, { faults: [options.fault], faultAt: String(at) });
+  const base = { at, op, reproduce, oracle: null, fired: false, trace: "" };
+  if (!result) return { ...base, verdict: { pass: false, reason: "not run (interrupted)" } };
+  if (result instanceof Error) {
     return {
-      at,
-      op,
-      verdict,
-      oracle,
-      fired: true,
-      reproduce,
-      trace: result.trace,
-      sameCrashAs: source,
+      ...base,
+      verdict: { pass: false, reason: `the replay failed: ${result.message}` },
+      error: result.message,
     };
+  }
+  const point = { ...base, fired: result.fired, trace: result.trace };
+  if (source === at) return { ...point, verdict: result.verdict, oracle: result.oracle };
+  // The same crash state was checked for another point: its check boot's lines serve this one,
+  // but what was acknowledged before the cut depends on this point.
+  const lines = [
+    ...parent.lines.filter((line) => line.phase === "run"),
+    ...result.lines.filter((line) => line.phase === "check"),
+  ];
+  const oracle = durabilityOracle(lines, at);
+  const scenario = options.expect
+    ? { ...parent.scenario, expect: options.expect }
+    : parent.scenario;
+  const verdict = judge(scenario, result.outcomes, oracle, {
+    judgeWorkloadExit: options.expect !== undefined,
+  });
+  return { ...point, fired: true, verdict, oracle, sameCrashAs: source };
+}
+
+/**
+ * Sweeps one fault over the points of a trace.
+ *
+ * @throws {SweepError} for a fault with a trigger, or no points.
+ * @example
+ * ```ts
+ * const result = await sweep(parent, { fault: "power-loss", points: { kind: "flushes" }, jobs: 2, outputDir, keepData: false });
+ * console.log(`${result.failed} of ${result.points.length} points failed`);
+ * ```
+ */
+export async function sweep(parent: ParentTrace, options: SweepOptions): Promise<SweepResult> {
+  const started = performance.now();
+  const plan = planSweep(parent, options);
+  const prepared = options.prepared ?? await prepareForReplay(parent, options.signal);
+  const results = await replayGroups(parent, plan.groups, prepared, options);
+  const points = plan.indices.map((at) => {
+    const source = plan.representative.get(at) ?? at;
+    return pointOf(parent, at, source, results.get(source), options);
   });
   return {
     fault: options.fault,
@@ -280,7 +272,7 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
     passed: points.filter((p) => p.fired && p.verdict.pass).length,
     failed: points.filter((p) => p.fired && !p.verdict.pass || p.error).length,
     notFired: points.filter((p) => !p.fired && !p.error).length,
-    ...(powerLoss ? { distinctCrashStates: groups.length } : {}),
+    ...(plan.powerLoss ? { distinctCrashStates: plan.groups.length } : {}),
     replays: results.size,
     durationMs: performance.now() - started,
   };
