@@ -13,7 +13,7 @@ import type { Prepared } from "../run/prepare.ts";
 import { type RunEvent, runScenario } from "../run/run.ts";
 import { ScenarioError } from "../scenario/errors.ts";
 import { loadScenario } from "../scenario/load.ts";
-import type { FaultExpectation } from "../scenario/schema.ts";
+import type { FaultExpectation, Scenario } from "../scenario/schema.ts";
 import { parsePoints } from "../scenario/points.ts";
 import { sweep, type SweepResult } from "../sweep/sweep.ts";
 
@@ -93,6 +93,7 @@ function checkName(fault: FaultExpectation): string {
 /**
  * Runs every scenario's checks.
  *
+ * @throws {ScenarioError} naming every scenario file that does not load, before anything runs.
  * @example
  * ```ts
  * const checks = await runCi(await scenarioFiles(["scenarios"]), { traceDir: "ci-traces", jobs: 2 });
@@ -105,33 +106,31 @@ export async function runCi(files: readonly string[], options: CiOptions): Promi
     checks.push(check);
     options.onCheck?.(check);
   };
+  // Every scenario is loaded first: a broken file is the user's input, found before hours of work.
+  const scenarios: [string, Scenario][] = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    try {
+      scenarios.push([file, await loadScenario(file)]);
+    } catch (error) {
+      if (!(error instanceof ScenarioError)) throw error;
+      problems.push(error.message);
+    }
+  }
+  if (problems.length > 0) throw new ScenarioError(problems.join("\n"));
   await Deno.mkdir(options.traceDir, { recursive: true });
-  for (const file of files) await ciScenario(file, options, add);
+  for (const [file, scenario] of scenarios) await ciScenario(file, scenario, options, add);
   return checks;
 }
 
 /** One scenario: loaded, recorded and judged, then each fault it declares. */
 async function ciScenario(
   file: string,
+  scenario: Scenario,
   options: CiOptions,
   add: (check: CiCheck) => void,
 ): Promise<void> {
   const started = performance.now();
-  let scenario;
-  try {
-    scenario = await loadScenario(file);
-  } catch (error) {
-    if (!(error instanceof ScenarioError)) throw error;
-    add({
-      scenario: file,
-      name: "load",
-      pass: false,
-      reason: error.message,
-      reproduce: [],
-      durationMs: 0,
-    });
-    return;
-  }
   const trace = join(options.traceDir, `${scenario.name}.trace`);
   const recorded = await runScenario({
     scenario,

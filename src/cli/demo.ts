@@ -11,7 +11,7 @@
 import { join } from "node:path";
 import { exportUri } from "../nbd/uri.ts";
 import { QmpClient } from "../qmp/client.ts";
-import { readParent, replay } from "../replay/replay.ts";
+import { type ParentTrace, readParent, replay } from "../replay/replay.ts";
 import { describePrefix } from "../replay/signature.ts";
 import { runScenario } from "../run/run.ts";
 import { loadScenario } from "../scenario/load.ts";
@@ -45,100 +45,110 @@ export async function demoCommand(options: { traceDir?: string }): Promise<numbe
   await using scratch = await makePrivateDir("faultline-demo-");
   const traces = options.traceDir ?? scratch.path;
   await Deno.mkdir(traces, { recursive: true });
-
   await withInterrupt(async (signal) => {
-    step(
-      "record scenarios/fsync-log.ts: append a record, fsync, acknowledge; 16 times; then check",
-    );
-    const trace = join(traces, "fsync-log.trace");
-    const recorded = await runScenario({
-      scenario: await loadScenario("scenarios/fsync-log.ts"),
-      trace: { path: trace, keepData: true },
-      command: "record",
-      signal,
-    });
-    printRun(recorded);
-
-    const parent = await readParent(trace);
-    const target = dataWriteOf(parent.ordered, 5);
-    if (target) {
-      step(
-        `replay with EIO at op ${target.index}, the write of record 5 (found again by its signature)`,
-      );
-      const eio = await replay(parent, {
-        faults: ["eio"],
-        faultAt: String(target.index),
-        output: join(traces, "fsync-log.eio.trace"),
-        keepData: false,
-        signal,
-      });
-      const workload = eio.outcomes.find((o) => o.phase === "run");
-      console.log(`  the workload exited ${workload?.exit} (its fsync saw the error)`);
-      console.log(
-        `  oracle: acked ${eio.oracle?.acked}, found ${eio.oracle?.found}, lost ${eio.oracle?.lost}`,
-      );
-      console.log(`  prefix: ${describePrefix(eio.prefix)}`);
-      console.log(`  verdict: ${eio.verdict.pass ? "PASS" : "FAIL"}: ${eio.verdict.reason}`);
-      console.log(`  reproduce: ${eio.reproduce}`);
-    }
-
-    const flushes = parent.ordered.filter((op) => op.phase === "run" && op.op === "flush");
-    const middle = flushes[Math.floor(flushes.length / 2)];
-    step(
-      `power loss at op ${middle.index} (a flush), built from the trace: only durable writes survive`,
-    );
-    const lost = await replay(parent, {
-      faults: ["power-loss"],
-      faultAt: String(middle.index),
-      output: join(traces, "fsync-log.power-loss.trace"),
-      keepData: false,
-      signal,
-    });
-    console.log(
-      `  ${lost.powerCut?.writesKept} writes kept, ${lost.powerCut?.dropped} volatile writes dropped; oracle: acked ${lost.oracle?.acked}, found ${lost.oracle?.found}`,
-    );
-    console.log(`  verdict: ${lost.verdict.pass ? "PASS" : "FAIL"}: ${lost.verdict.reason}`);
-
-    step("the same log on ext4 mounted with barrier=0: a power-loss sweep over every op");
-    const nobarrierTrace = join(traces, "fsync-log-nobarrier.trace");
-    await runScenario({
-      scenario: await loadScenario("scenarios/fsync-log-nobarrier.ts"),
-      trace: { path: nobarrierTrace, keepData: true },
-      command: "record",
-      signal,
-    });
-    const swept = await sweep(await readParent(nobarrierTrace), {
-      fault: "power-loss",
-      points: { kind: "all" },
-      jobs: navigator.hardwareConcurrency ?? 2,
-      outputDir: scratch.path,
-      keepData: false,
-      signal,
-    });
-    const failing = swept.points.filter((p) => !p.verdict.pass);
-    console.log(
-      `  ${swept.points.length} points, ${swept.distinctCrashStates} distinct crash states checked: ${failing.length} points lose acknowledged records`,
-    );
-    if (failing[0]) {
-      console.log(`  e.g. op ${failing[0].at}: ${failing[0].verdict.reason}`);
-      console.log(`  reproduce: ${failing[0].reproduce}`);
-    }
+    const parent = await recordFsyncLog(traces, signal);
+    await replayEio(parent, traces, signal);
+    await replayPowerLoss(parent, traces, signal);
+    await sweepNobarrier(traces, scratch.path, signal);
   });
-
   step("serve: the fault layer under any VM, with faults switched live");
   await serveWalkthrough(scratch.path);
-
   console.log(`\ndemo finished in ${formatDuration(performance.now() - started)}.`);
   if (!options.traceDir) {
     console.log(
       "The traces above were in a temporary directory, now removed: --trace-dir DIR keeps them.",
     );
   }
-
   console.log(
     "Next: faultline record|replay|sweep|ci (see --help), or faultline serve --image disk.raw for your own VM.",
   );
   return 0;
+}
+
+async function recordFsyncLog(traces: string, signal: AbortSignal): Promise<ParentTrace> {
+  step("record scenarios/fsync-log.ts: append a record, fsync, acknowledge; 16 times; then check");
+  const trace = join(traces, "fsync-log.trace");
+  const recorded = await runScenario({
+    scenario: await loadScenario("scenarios/fsync-log.ts"),
+    trace: { path: trace, keepData: true },
+    command: "record",
+    signal,
+  });
+  printRun(recorded);
+  return await readParent(trace);
+}
+
+async function replayEio(parent: ParentTrace, traces: string, signal: AbortSignal): Promise<void> {
+  const target = dataWriteOf(parent.ordered, 5);
+  if (!target) return;
+  step(
+    `replay with EIO at op ${target.index}, the write of record 5 (found again by its signature)`,
+  );
+  const eio = await replay(parent, {
+    faults: ["eio"],
+    faultAt: String(target.index),
+    output: join(traces, "fsync-log.eio.trace"),
+    keepData: false,
+    signal,
+  });
+  const workload = eio.outcomes.find((o) => o.phase === "run");
+  console.log(`  the workload exited ${workload?.exit} (its fsync saw the error)`);
+  console.log(
+    `  oracle: acked ${eio.oracle?.acked}, found ${eio.oracle?.found}, lost ${eio.oracle?.lost}`,
+  );
+  console.log(`  prefix: ${describePrefix(eio.prefix)}`);
+  console.log(`  verdict: ${eio.verdict.pass ? "PASS" : "FAIL"}: ${eio.verdict.reason}`);
+  console.log(`  reproduce: ${eio.reproduce}`);
+}
+
+async function replayPowerLoss(
+  parent: ParentTrace,
+  traces: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const flushes = parent.ordered.filter((op) => op.phase === "run" && op.op === "flush");
+  const middle = flushes[Math.floor(flushes.length / 2)];
+  step(
+    `power loss at op ${middle.index} (a flush), built from the trace: only durable writes survive`,
+  );
+  const lost = await replay(parent, {
+    faults: ["power-loss"],
+    faultAt: String(middle.index),
+    output: join(traces, "fsync-log.power-loss.trace"),
+    keepData: false,
+    signal,
+  });
+  console.log(
+    `  ${lost.powerCut?.writesKept} writes kept, ${lost.powerCut?.dropped} volatile writes dropped; oracle: acked ${lost.oracle?.acked}, found ${lost.oracle?.found}`,
+  );
+  console.log(`  verdict: ${lost.verdict.pass ? "PASS" : "FAIL"}: ${lost.verdict.reason}`);
+}
+
+async function sweepNobarrier(traces: string, scratch: string, signal: AbortSignal): Promise<void> {
+  step("the same log on ext4 mounted with barrier=0: a power-loss sweep over every op");
+  const trace = join(traces, "fsync-log-nobarrier.trace");
+  await runScenario({
+    scenario: await loadScenario("scenarios/fsync-log-nobarrier.ts"),
+    trace: { path: trace, keepData: true },
+    command: "record",
+    signal,
+  });
+  const swept = await sweep(await readParent(trace), {
+    fault: "power-loss",
+    points: { kind: "all" },
+    jobs: navigator.hardwareConcurrency ?? 2,
+    outputDir: scratch,
+    keepData: false,
+    signal,
+  });
+  const failing = swept.points.filter((p) => !p.verdict.pass);
+  console.log(
+    `  ${swept.points.length} points, ${swept.distinctCrashStates} distinct crash states checked: ${failing.length} points lose acknowledged records`,
+  );
+  if (failing[0]) {
+    console.log(`  e.g. op ${failing[0].at}: ${failing[0].verdict.reason}`);
+    console.log(`  reproduce: ${failing[0].reproduce}`);
+  }
 }
 
 async function qemuIo(uri: string, commands: string[]): Promise<{ ok: boolean; text: string }> {

@@ -181,7 +181,7 @@ Exit codes: 0 the verdict passed, 1 it failed, 2 a scenario error, 3 the machine
     .option("--seed <n>", "seed of random choices (default: the trace's)", integer)
     .option(
       "-o, --output <trace>",
-      "the replay's trace (default: beside the parent, named after it)",
+      "the replay's trace (default: PARENT.replay-DATE-TIME.trace in the current directory)",
     )
     .option("--no-data", "record only hashes of written bytes")
     .option(

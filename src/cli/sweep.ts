@@ -134,6 +134,7 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
     const parent = await readParent(trace);
     if (parent.warning) console.error(`warning: ${parent.warning}`);
     await using scratch = await makePrivateDir("faultline-sweep-");
+    if (options.keepTraces) await Deno.mkdir(options.keepTraces, { recursive: true });
     const bar = options.json || options.verbose ? null : new cliProgress.SingleBar({
       format: "sweep [{bar}] {value}/{total} replays | {percentage}% | ETA {eta_formatted}",
       hideCursor: true,

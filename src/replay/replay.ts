@@ -9,8 +9,15 @@
  */
 
 import { basename } from "node:path";
-import { formatFaultSpec, formatTrigger, parseFaultSpec, parseTrigger } from "../fault/spec.ts";
-import type { FaultPlan, FaultRule, Trigger } from "../fault/types.ts";
+import { appliesTo } from "../fault/plan.ts";
+import {
+  effectName,
+  formatFaultSpec,
+  formatTrigger,
+  parseFaultSpec,
+  parseTrigger,
+} from "../fault/spec.ts";
+import type { FaultEffect, FaultPlan, FaultRule, Trigger } from "../fault/types.ts";
 import { type Prepared, prepareScenario } from "../run/prepare.ts";
 import { type RunEvent, type RunOptions, type RunResult, runScenario } from "../run/run.ts";
 import type { Expectations, Scenario } from "../scenario/schema.ts";
@@ -196,6 +203,7 @@ export function replayPlan(
   const rules: FaultRule[] = options.faults.map((text) => {
     const rule = parseFaultSpec(text);
     const trigger = rule.trigger.kind === "always" && at ? at : rule.trigger;
+    if (trigger.kind === "index") checkApplies(parent, rule.effect, trigger.index);
     const resolved = resolveTrigger(parent, trigger);
     return {
       effect: rule.effect,
@@ -204,6 +212,34 @@ export function replayPlan(
     };
   });
   return { seed: options.seed ?? parent.header.seed, rules };
+}
+
+/**
+ * Refuses, before anything boots, a fault at a recorded op it cannot apply to
+ * (a lost write at a flush), naming the nearest ops it does apply to.
+ */
+function checkApplies(parent: ParentTrace, effect: FaultEffect, index: number): void {
+  const op = parent.ordered.find((record) => record.index === index);
+  if (!op || appliesTo(effect, op.op)) return;
+  const fits = parent.ordered.filter((record) =>
+    record.phase === op.phase && appliesTo(effect, record.op)
+  );
+  const before = fits.findLast((record) => record.index < index);
+  const after = fits.find((record) => record.index > index);
+  const nearest = [before, after].filter((r) => r !== undefined).map((r) => r.index);
+  const kind = effectName(effect);
+  const applies = effect.kind === "torn-write"
+    ? "writes"
+    : effect.kind === "corrupt"
+    ? `${effect.direction}s`
+    : "writes, trims and write-zeroes";
+  throw new ReplayError(
+    `${kind} applies to ${applies}; op ${index} is a ${op.op}; ${
+      nearest.length === 0
+        ? `the trace has no op it applies to`
+        : `the nearest ${nearest.length > 1 ? "are" : "is"} ${nearest.join(" and ")}`
+    }`,
+  );
 }
 
 function signatures(records: readonly OpRecord[]): OpSignature[] {

@@ -15,6 +15,8 @@ export const DEBIAN_PACKAGES = [
   "libnbd-bin",
   "busybox-static",
   "e2fsprogs",
+  // Kernel modules may come xz-compressed; a unit test runs it.
+  "xz-utils",
   "sqlite3",
   // The sweep report's browser test.
   "chromium",
