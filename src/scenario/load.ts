@@ -11,6 +11,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { z } from "zod";
 import { ScenarioError } from "./errors.ts";
+import { describeValue, issueLines } from "./issues.ts";
 import { parseFaultSpec } from "../fault/spec.ts";
 import { parsePoints } from "./points.ts";
 import {
@@ -23,63 +24,6 @@ import {
   scenarioInputSchema,
   type ScenarioNode,
 } from "./schema.ts";
-
-/** Renders a found value for an error message. */
-function describe(value: unknown): string {
-  if (value === undefined) return "nothing";
-  if (typeof value === "string") {
-    return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
-  }
-  if (Array.isArray(value)) return "an array";
-  if (value instanceof RegExp) return String(value);
-  if (value === null) return "null";
-  return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let value = input;
-  for (const key of path) {
-    if (value === null || typeof value !== "object") return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
-}
-
-function fieldPath(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return "(top level)";
-  return path.map((key, i) =>
-    typeof key === "number" ? `[${key}]` : `${i > 0 ? "." : ""}${String(key)}`
-  ).join("");
-}
-
-/** One line per issue: `field: expected ..., found ...`. */
-function issueLine(issue: z.core.$ZodIssue, input: unknown): string {
-  const found = valueAt(input, issue.path);
-  switch (issue.code) {
-    case "unrecognized_keys":
-      return `${fieldPath(issue.path)}: unknown field${issue.keys.length > 1 ? "s" : ""} ${
-        issue.keys.map((k) => `"${k}"`).join(", ")
-      }`;
-    case "invalid_type":
-      return `${fieldPath(issue.path)}: expected ${issue.expected}, found ${describe(found)}`;
-    case "invalid_union":
-      return `${fieldPath(issue.path)}: expected ${
-        issue.path.at(-2) === "disks"
-          ? "a disk with size (and filesystem, mount) or with image"
-          : "one of the allowed forms"
-      }, found ${describe(found)}`;
-    case "invalid_value":
-      return `${fieldPath(issue.path)}: expected one of ${
-        issue.values.map((v) => JSON.stringify(v)).join(", ")
-      }, found ${describe(found)}`;
-    default: {
-      const message = issue.message.startsWith("expected")
-        ? issue.message
-        : `expected ${issue.message}`;
-      return `${fieldPath(issue.path)}: ${message}, found ${describe(found)}`;
-    }
-  }
-}
 
 /** What normalizing collects: every problem found, and how to find host files. */
 class Findings {
@@ -126,7 +70,7 @@ export async function normalizeScenario(
 ): Promise<Scenario> {
   const parsed = scenarioInputSchema.safeParse(input);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => issueLine(issue, input));
+    const lines = issueLines(parsed.error.issues, input);
     throw new ScenarioError(`${options.source}: ${lines.join(`\n${options.source}: `)}`);
   }
   const value = parsed.data;
@@ -278,7 +222,7 @@ function normalizeExpect(value: Input, problems: string[]): Expectations {
     } catch (error) {
       problems.push(
         `expect.output[${i}].pattern: expected a regular expression, found ${
-          describe(o.pattern)
+          describeValue(o.pattern)
         } (${(error as Error).message})`,
       );
     }
