@@ -41,7 +41,10 @@ function collect(value: string, previous: string[] | undefined): string[] {
 }
 
 /** Builds the program; `run` receives each command's promise of an exit code. */
-function program(run: (work: () => Promise<number>) => void): Command {
+function program(
+  run: (work: () => Promise<number>) => void,
+  output?: { writeOut(text: string): void; writeErr(text: string): void },
+): Command {
   const root = new Command("faultline")
     .description(
       "Record every block operation of a VM's disks, and replay it with faults injected.",
@@ -50,6 +53,7 @@ function program(run: (work: () => Promise<number>) => void): Command {
     .option("--debug", "print the stack trace of an error")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
+  if (output) root.configureOutput(output);
 
   root.command("serve")
     .description("serve images over NBD through the fault layer, until Ctrl-C")
@@ -263,6 +267,30 @@ Exit codes: 0 every point passed, 1 a point failed, 2 a usage error, 3 the machi
     .action((options) => run(() => demoCommand(options)));
 
   return root;
+}
+
+/**
+ * Parses a command line as the CLI would, without running anything: null when
+ * the command, its arguments and flags are accepted, else commander's message.
+ * For tests that keep the documentation's commands honest.
+ *
+ * @example
+ * ```ts
+ * await parseCommandLine(["replay", "run.trace", "--fault", "eio", "--fault-at", "3"]); // null
+ * await parseCommandLine(["replay", "--frobnicate"]); // "error: unknown option '--frobnicate'"
+ * ```
+ */
+export async function parseCommandLine(args: string[]): Promise<string | null> {
+  let errors = "";
+  const root = program(() => {}, { writeOut: () => {}, writeErr: (text) => errors += text });
+  try {
+    await root.parseAsync(args, { from: "user" });
+    return null;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "commander.helpDisplayed" || code === "commander.version") return null;
+    return errors.split("\n")[0] || (error as Error).message;
+  }
 }
 
 /**

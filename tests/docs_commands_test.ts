@@ -1,0 +1,102 @@
+/**
+ * The documentation is a contract: every faultline command in a code block of
+ * README.md and docs/ is accepted by the real command-line parser, and the
+ * fault specs and point selections it gives parse. Nothing boots: the commands
+ * that need a VM are run by the suites that boot one.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseCommandLine } from "../src/cli/main.ts";
+import { controlCommand, faultAction } from "../src/cli/fault.ts";
+import { parseFaultSpec } from "../src/fault/spec.ts";
+import { parsePoints } from "../src/scenario/points.ts";
+
+const PREFIXES = [/^npx -y deno@[\d.]+ run -A mod\.ts /, /^deno run -A mod\.ts /, /^faultline /];
+
+/** The documents whose commands must run as printed. */
+async function documents(): Promise<string[]> {
+  const files = ["README.md"];
+  for await (const entry of Deno.readDir("docs")) {
+    if (entry.name.endsWith(".md")) files.push(join("docs", entry.name));
+  }
+  return files.sort();
+}
+
+/** Shell words, with `# comments` dropped and `[optional]` brackets opened. */
+function words(line: string): string[] {
+  const command = line.replace(/\s+#.*$/, "").replace(/\[([^\]]*)\]/g, "$1");
+  return command.split(/\s+/).filter((word) => word !== "" && word !== "...");
+}
+
+/** Every faultline command in the fenced code blocks of a document, with its line. */
+export function commandsOf(text: string): { line: number; args: string[] }[] {
+  const found: { line: number; args: string[] }[] = [];
+  let fenced = false;
+  for (const [i, raw] of text.split("\n").entries()) {
+    if (/^\s*```/.test(raw)) {
+      fenced = !fenced;
+      continue;
+    }
+    if (!fenced) continue;
+    const line = raw.trim().replace(/^- run: /, "").replace(/^#\s+/, "");
+    const prefix = PREFIXES.find((p) => p.test(line));
+    if (prefix) found.push({ line: i + 1, args: words(line.replace(prefix, "")) });
+  }
+  return found;
+}
+
+/** The values a flag is given in a command line. */
+function flagValues(args: readonly string[], flag: string): string[] {
+  return args.flatMap((arg, i) => (arg === flag && i + 1 < args.length ? [args[i + 1]] : []));
+}
+
+/** What the command would refuse before doing any work, beyond the parser: specs and points. */
+function checkValues(args: readonly string[]): void {
+  for (const spec of flagValues(args, "--fault")) parseFaultSpec(spec);
+  for (const points of flagValues(args, "--points")) parsePoints(points);
+  if (args[0] === "fault") {
+    const count = flagValues(args, "--count")[0];
+    const rest = args.slice(3).filter((arg, i, all) =>
+      arg !== "--count" && all[i - 1] !== "--count" && arg !== "--json"
+    );
+    controlCommand(faultAction(args[2], rest, count === undefined ? undefined : Number(count)));
+  }
+}
+
+Deno.test("docs: every faultline command in README.md and docs/ parses as printed", async () => {
+  let checked = 0;
+  for (const file of await documents()) {
+    for (const { line, args } of commandsOf(await Deno.readTextFile(file))) {
+      const where = `${file}:${line}: faultline ${args.join(" ")}`;
+      assert.equal(await parseCommandLine(args), null, where);
+      try {
+        checkValues(args);
+      } catch (error) {
+        assert.fail(`${where}: ${(error as Error).message}`);
+      }
+      checked++;
+    }
+  }
+  assert.ok(checked >= 10, `only ${checked} commands found: is the extraction broken?`);
+});
+
+Deno.test("docs: the check refuses what the CLI refuses", async () => {
+  assert.match(
+    String(await parseCommandLine(["record", "--frobnicate", "x.ts"])),
+    /unknown option/,
+  );
+  assert.match(String(await parseCommandLine(["sweep", "run.trace"])), /--fault/);
+  assert.throws(() => checkValues(["replay", "t", "--fault", "melt"]), /unknown fault kind/);
+  assert.throws(
+    () => checkValues(["sweep", "t", "--fault", "eio", "--points", "some"]),
+    /--points/,
+  );
+  assert.throws(() => checkValues(["fault", "S", "set", "vda"]), /expected 2 arguments/);
+  assert.deepEqual(
+    commandsOf("text `faultline x`\n```sh\nfaultline trace stats run.trace [--json]  # c\n```\n"),
+    [{ line: 3, args: ["trace", "stats", "run.trace", "--json"] }],
+  );
+});
