@@ -1,3 +1,4 @@
+import { writeAll } from "../util/write_all.ts";
 /**
  * Sends replies, coalescing those that complete together into one socket
  * write: with a queue of pipelined requests, one write carries many replies.
@@ -116,8 +117,7 @@ export class ReplyWriter {
 
   private async writeAll(data: Uint8Array): Promise<void> {
     try {
-      let written = 0;
-      while (written < data.length) written += await this.sink.write(data.subarray(written));
+      await writeAll(this.sink, data);
     } catch (error) {
       this.failed = error;
     }

@@ -29,6 +29,7 @@ import {
   QmpProtocolError,
   QmpStateError,
 } from "./errors.ts";
+import { writeAll } from "../util/write_all.ts";
 
 /** The states of a {@link QmpClient}; see the module documentation. */
 export type QmpClientState =
@@ -687,13 +688,6 @@ async function* readChunks(conn: Deno.Conn): AsyncGenerator<Uint8Array, void, un
     if (n === null) return;
     // The splitter copies what it keeps, so the buffer can be reused.
     yield buffer.subarray(0, n);
-  }
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) {
-    written += await conn.write(bytes.subarray(written));
   }
 }
 

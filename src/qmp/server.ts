@@ -13,6 +13,7 @@
 
 import { QmpCommandError } from "./errors.ts";
 import { encodeMessage, type JsonObject, MessageSplitter } from "./framing.ts";
+import { writeAll } from "../util/write_all.ts";
 
 /** Answers the commands a server owns. */
 export interface QmpHandler {
@@ -142,10 +143,7 @@ export class QmpServer implements AsyncDisposable {
 
   private send(client: Client, message: JsonObject): Promise<void> {
     const bytes = encodeMessage(message);
-    client.sending = client.sending.then(async () => {
-      let written = 0;
-      while (written < bytes.length) written += await client.conn.write(bytes.subarray(written));
-    }).catch(() => {});
+    client.sending = client.sending.then(() => writeAll(client.conn, bytes)).catch(() => {});
     return client.sending;
   }
 

@@ -20,6 +20,7 @@ import {
   TRACE_VERSION,
 } from "./schema.ts";
 import { OpRecordEncoder } from "./op_codec.ts";
+import { writeAll } from "../util/write_all.ts";
 
 /** A batch is written when it holds this many bytes... */
 const BATCH_BYTES = 1 << 20;
@@ -148,8 +149,7 @@ export class TraceWriter {
   private async writeAll(bytes: Uint8Array): Promise<void> {
     if (this.failure) return;
     try {
-      let written = 0;
-      while (written < bytes.length) written += await this.file.write(bytes.subarray(written));
+      await writeAll(this.file, bytes);
     } catch (error) {
       this.failure = error instanceof Error ? error : new Error(String(error));
     }

@@ -11,6 +11,7 @@
 import { dirname, join } from "node:path";
 import { sha256Bytes, sha256File } from "./hash.ts";
 import { FaultlineError } from "./errors.ts";
+import { writeAll } from "./write_all.ts";
 
 /** The cache directory cannot be found or a file cannot be stored in it. */
 export class CacheDirError extends FaultlineError {}
@@ -152,10 +153,7 @@ export async function storeBytes(
   try {
     const file = await Deno.open(temporary, { write: true, createNew: true, mode: 0o644 });
     try {
-      for (const chunk of chunks) {
-        let written = 0;
-        while (written < chunk.length) written += await file.write(chunk.subarray(written));
-      }
+      for (const chunk of chunks) await writeAll(file, chunk);
     } finally {
       file.close();
     }
