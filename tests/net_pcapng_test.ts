@@ -167,14 +167,14 @@ Deno.test(
       Number(rows[0][1]).toFixed(3),
       (Date.parse("2026-03-01T12:00:00Z") / 1000 + 0.01).toFixed(3),
     );
-    assert.match(rows[0][3], /dropped to c \(partition:a\|c\)/, fields.stdout);
+    assert.match(rows[0][3], /^partition dropped to c \(partition:a\|c\)$/, fields.stdout);
     assert.equal(rows[1][3], "");
 
     const show = await faultline(["trace", "show", trace, "--net"]);
     assert.equal(show.code, 0, show.text);
     assert.match(
       show.stdout,
-      /arp who-has 192\.0\.2\.11 tell 192\.0\.2\.10\s+dropped to c \(partition:a\|c\)/,
+      /arp who-has 192\.0\.2\.11 tell 192\.0\.2\.10\s+partition dropped to c \(partition:a\|c\)/,
     );
     assert.match(show.stdout, /tcp 192\.0\.2\.11:7000 > 192\.0\.2\.10:40000 \[psh,ack\] len 10/);
     const json = await faultline(["trace", "show", trace, "--net", "--json", "--limit", "2"]);

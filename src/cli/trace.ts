@@ -6,6 +6,7 @@
  */
 
 import { decodeFrame, describeFrame } from "../net/frame.ts";
+import { describeFrameFaults } from "../net/frame_record.ts";
 import { type PcapngInterface, PcapngWriter } from "../net/pcapng.ts";
 import { describeEnd, TraceReader } from "../trace/reader.ts";
 import type { FrameRecord, HeaderRecord, OpRecord, TraceRecord } from "../trace/schema.ts";
@@ -168,12 +169,7 @@ async function showFrames(
       ? "(unknown)"
       : record.to.join(",");
     const what = record.data ? describeFrame(decodeFrame(record.data)) : summaryOf(record);
-    const faults = (record.faults ?? []).map((f) =>
-      `${record.dropped?.some((n) => f.to.includes(n)) ? "dropped" : f.kind} to ${
-        f.to.join(",")
-      } (${f.rule})`
-    );
-    if (record.absent?.length) faults.push(`lost to ${record.absent.join(",")}`);
+    const faults = describeFrameFaults(record);
     rows.push([
       String(record.index),
       `${(record.time / 1000).toFixed(3)}s`,

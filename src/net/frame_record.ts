@@ -102,3 +102,29 @@ function detailOf(decision: LinkDecision): Record<string, unknown> | undefined {
       return undefined;
   }
 }
+
+/**
+ * What happened to a frame, one phrase per fault (`partition dropped to b (partition:a|b)`,
+ * `delay delayMs=5 to c (live)`), then the destinations it was lost to and a frame that
+ * went nowhere: the faults column of `trace show --net` and the comment in a pcapng.
+ *
+ * @example
+ * ```ts
+ * describeFrameFaults(record); // ["partition dropped to b, c (partition:a|b,c@+2000ms)"]
+ * ```
+ */
+export function describeFrameFaults(
+  record: Pick<FrameRecord, "faults" | "dropped" | "absent" | "unknown">,
+): string[] {
+  const parts: string[] = [];
+  for (const fault of record.faults ?? []) {
+    const dropped = record.dropped?.some((node) => fault.to.includes(node)) ? " dropped" : "";
+    const detail = fault.detail
+      ? Object.entries(fault.detail).map(([k, v]) => ` ${k}=${v}`).join("")
+      : "";
+    parts.push(`${fault.kind}${dropped}${detail} to ${fault.to.join(", ")} (${fault.rule})`);
+  }
+  if (record.absent?.length) parts.push(`lost to ${record.absent.join(", ")} (port down)`);
+  if (record.unknown) parts.push("unknown destination: delivered nowhere");
+  return parts;
+}

@@ -17,6 +17,7 @@
 
 import type { FrameRecord } from "../trace/schema.ts";
 import { parseMac } from "./frame.ts";
+import { describeFrameFaults } from "./frame_record.ts";
 
 /** Block types (section 4 and the IANA registry of the draft). */
 export const PCAPNG_BLOCK = {
@@ -215,20 +216,11 @@ export function enhancedPacketBlock(packet: PcapngPacket): Uint8Array {
  *
  * @example
  * ```ts
- * frameComment(record); // "dropped to b, c (partition:a|b,c@+2000ms)"
+ * frameComment(record); // "partition dropped to b, c (partition:a|b,c@+2000ms)"
  * ```
  */
 export function frameComment(record: FrameRecord): string | undefined {
-  const parts: string[] = [];
-  for (const fault of record.faults ?? []) {
-    const detail = fault.detail
-      ? ` ${Object.entries(fault.detail).map(([k, v]) => `${k}=${v}`).join(" ")}`
-      : "";
-    const verb = record.dropped?.some((node) => fault.to.includes(node)) ? "dropped" : fault.kind;
-    parts.push(`${verb}${detail} to ${fault.to.join(", ")} (${fault.rule})`);
-  }
-  if (record.absent?.length) parts.push(`lost to ${record.absent.join(", ")} (port down)`);
-  if (record.unknown) parts.push("unknown destination: delivered nowhere");
+  const parts = describeFrameFaults(record);
   if (!record.data) parts.push("bytes not recorded (--no-data)");
   return parts.length > 0 ? parts.join("; ") : undefined;
 }

@@ -105,7 +105,7 @@ const RECORD: FrameRecord = {
 Deno.test("pcapng: frame records become packets on their sender's interface, with what happened", () => {
   assert.equal(
     frameComment(RECORD),
-    "dropped to a (partition:a|b); delay delayMs=5 to c (live)",
+    "partition dropped to a (partition:a|b); delay delayMs=5 to c (live)",
   );
   assert.equal(frameComment({ ...RECORD, faults: undefined, dropped: undefined }), undefined);
   assert.match(frameComment({ ...RECORD, faults: undefined, data: undefined })!, /not recorded/);

@@ -32,7 +32,7 @@ import type { FaultPlan } from "../fault/types.ts";
 import type { FrameRecord } from "../trace/schema.ts";
 import { FrameStats, type FrameSummary } from "../trace/stats.ts";
 import { makePrivateDir, type PrivateDir } from "../util/tempdir.ts";
-import { guestNetworkOf, type NodeAddress, nodeAddresses } from "./addresses.ts";
+import { DEFAULT_NETWORK, guestNetworkOf, type NodeAddress, nodeAddresses } from "./addresses.ts";
 import { NetError, NodeNotConnectedError } from "./errors.ts";
 import { decodeFrame } from "./frame.ts";
 import { frameRecord } from "./frame_record.ts";
@@ -289,6 +289,22 @@ export class NetSwitch implements AsyncDisposable {
   guestNetwork(node: string): ReturnType<typeof guestNetworkOf> {
     this.port(node);
     return guestNetworkOf(this.nodes, node);
+  }
+
+  /**
+   * The trace header's `network` field (docs/trace-format.md): the network and every
+   * node's name, MAC and address; `trace pcap` names its interfaces after it.
+   *
+   * @example
+   * ```ts
+   * DiskService.start({ ..., trace: { ..., header: { network: net.traceHeader() } } });
+   * ```
+   */
+  traceHeader(): { network: string; nodes: Omit<NodeAddress, "index">[] } {
+    return {
+      network: this.options.network ?? DEFAULT_NETWORK,
+      nodes: this.nodes.map(({ name, mac, ip, prefixLength }) => ({ name, mac, ip, prefixLength })),
+    };
   }
 
   /** Whether a node's QEMU is connected now. */

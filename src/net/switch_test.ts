@@ -147,7 +147,7 @@ Deno.test("switch: a partition from the plan drops across it and is recorded; li
   const c = await cluster(["a", "b", "c"], { plan: ["partition:a|b,c@2", "eio@0"] });
   try {
     await c.peers.a.send(frame(c.mac("b"), c.mac("a"), 1), frame(c.mac("b"), c.mac("a"), 2));
-    await until(() => c.records.length === 2, "two records");
+    await until(() => c.records.length === 2 && c.peers.b.received.length === 2, "two frames");
     await c.peers.a.send(frame(c.mac("b"), c.mac("a"), 3), frame(BROADCAST, c.mac("a"), 4));
     await c.peers.b.send(frame(c.mac("c"), c.mac("b"), 5));
     await until(() => c.records.length === 5 && c.peers.c.received.length === 1, "five");
