@@ -25,6 +25,7 @@ export const MAC_PREFIX = "02:66:6c";
 
 /** Where one node is on the cluster's network. */
 export interface NodeAddress {
+  /** The node's name. */
   name: string;
   /** The node's position in the scenario's node order, from 0. */
   index: number;
@@ -38,7 +39,9 @@ export interface NodeAddress {
 
 /** An IPv4 network: its address as a 32-bit number and its prefix length. */
 export interface Ipv4Network {
+  /** The network's address as a 32-bit number. */
   address: number;
+  /** Its prefix length. */
   prefixLength: number;
 }
 

@@ -7,6 +7,7 @@
 
 /** Root of every error the network subsystem raises. */
 export class NetError extends Error {
+  /** The class name, for messages and logs. */
   override name = "NetError";
 }
 
@@ -20,7 +21,9 @@ export class NetError extends Error {
  * ```
  */
 export class FrameStreamError extends NetError {
+  /** The class name, for messages and logs. */
   override name = "FrameStreamError";
+  /** Makes the error; `offset` is where the bad length began in the stream. */
   constructor(message: string, readonly offset: number) {
     super(message);
   }
@@ -36,7 +39,9 @@ export class FrameStreamError extends NetError {
  * ```
  */
 export class NodeNotConnectedError extends NetError {
+  /** The class name, for messages and logs. */
   override name = "NodeNotConnectedError";
+  /** Makes the error; `detail` says where or how long it was waited for. */
   constructor(readonly node: string, detail: string) {
     super(`node ${node} never connected to the switch ${detail}`);
   }

@@ -44,9 +44,13 @@ export type TcpFlag = keyof typeof TCP_FLAGS;
 export interface ArpView {
   /** 1 request, 2 reply. */
   op: number;
+  /** The sender's MAC. */
   senderMac: string;
+  /** The sender's IPv4 address. */
   senderIp: string;
+  /** The target's MAC (zeros in a request). */
   targetMac: string;
+  /** The target's IPv4 address. */
   targetIp: string;
 }
 
@@ -54,8 +58,11 @@ export interface ArpView {
 export interface Ipv4View {
   /** The protocol number (6 TCP, 17 UDP, 1 ICMP, ...). */
   protocol: number;
+  /** Source address. */
   src: string;
+  /** Destination address. */
   dst: string;
+  /** Time to live. */
   ttl: number;
   /** The header's total length field. */
   totalLength: number;
@@ -63,14 +70,17 @@ export interface Ipv4View {
   fragment?: { offset: number; more: boolean };
   /** TCP and UDP. */
   srcPort?: number;
+  /** TCP and UDP: the destination port. */
   dstPort?: number;
   /** TCP: the flags as a bit mask of {@link TCP_FLAGS}. */
   tcpFlags?: number;
   /** TCP sequence and acknowledgement numbers. */
   seq?: number;
+  /** TCP acknowledgement number. */
   ack?: number;
   /** ICMP type and code. */
   icmpType?: number;
+  /** ICMP code. */
   icmpCode?: number;
   /** Bytes of transport payload, when the headers are complete. */
   payloadLength?: number;
@@ -82,6 +92,7 @@ export interface FrameView {
   length: number;
   /** Destination and source MAC, as `52:54:00:12:34:56`. */
   dst: string;
+  /** Source MAC. */
   src: string;
   /** The destination is a group address (I/G bit set): broadcast or multicast. */
   group: boolean;
@@ -91,7 +102,9 @@ export interface FrameView {
   ethertype: number;
   /** The VLAN ids of the tags skipped, outermost first. */
   vlans?: number[];
+  /** An ARP packet, when the frame is one (Ethernet/IPv4). */
   arp?: ArpView;
+  /** The IPv4 header, when the frame carries IPv4. */
   ipv4?: Ipv4View;
   /** The frame ended inside a header it announced (what was decoded is kept). */
   truncated?: true;

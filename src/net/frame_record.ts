@@ -13,11 +13,15 @@ import type { LinkDecision } from "./link_plan.ts";
 
 /** What {@link frameRecord} builds a record from. */
 export interface FrameRecordInput {
+  /** Its index on the run's clock. */
   index: number;
+  /** Milliseconds since the run started, at arrival. */
   time: number;
+  /** The node that sent it. */
   from: string;
   /** Where the switch sends it by its destination MAC, before faults. */
   to: readonly string[];
+  /** Its decoded headers. */
   view: FrameView;
   /** The frame's bytes. */
   frame: Uint8Array;
@@ -27,6 +31,7 @@ export interface FrameRecordInput {
   absent?: readonly string[];
   /** Keep the bytes in `data` (else only `hash`). */
   keepData: boolean;
+  /** The run's phase, when it has phases. */
   phase?: string;
 }
 

@@ -27,12 +27,12 @@ const MAC_A = "02 66 6c aa bb 00";
 const MAC_B = "02 66 6c aa bb 01";
 
 /** An ARP request: who has 192.0.2.11, tell 192.0.2.10 (RFC 826). */
-export const ARP_REQUEST = pad(hex(`
+const ARP_REQUEST = pad(hex(`
   ff ff ff ff ff ff | ${MAC_A} | 08 06 |
   00 01 08 00 06 04 00 01 | ${MAC_A} | c0 00 02 0a | 00 00 00 00 00 00 | c0 00 02 0b`));
 
 /** A TCP SYN 192.0.2.10:40000 > 192.0.2.11:7000 with 20 bytes of options (data offset 10). */
-export const TCP_SYN = hex(`
+const TCP_SYN = hex(`
   ${MAC_B} | ${MAC_A} | 08 00 |
   45 00 00 3c 12 34 40 00 40 06 00 00 c0 00 02 0a c0 00 02 0b |
   9c 40 1b 58 00 00 00 01 00 00 00 00 a0 02 ff ff 00 00 00 00 |

@@ -53,19 +53,25 @@ export interface LinkFrame {
 export interface LinkRule {
   /** The rule's position in the plan (random choices are drawn per rule). */
   number: number;
+  /** The rule's canonical spec. */
   spec: string;
+  /** What it does. */
   effect: LinkEffect;
+  /** When it fires. */
   trigger: Trigger;
   /** Directed links (`a->b`) it applies to. */
   links: ReadonlySet<string>;
+  /** `partition`, `isolate` and `bandwidth`: in force from their trigger on, until healed. */
   persistent: boolean;
 }
 
 /** The link faults of a plan, bound to the cluster's nodes. */
 export interface LinkPlan {
+  /** The plan's seed: every random choice is drawn from it. */
   seed: number;
   /** The node names in the scenario's order. */
   nodes: readonly string[];
+  /** The link rules, in plan order. */
   rules: readonly LinkRule[];
 }
 
@@ -79,10 +85,13 @@ export type LinkAction =
 
 /** One action, the destination it is for, and the rule it comes from (a spec, or `live`). */
 export interface LinkDecision {
+  /** The rule's spec, or `live`. */
   rule: string;
   /** The fault's name as the spec writes it (`partition`, `delay`, ...). */
   fault: string;
+  /** The destination this copy is for. */
   to: string;
+  /** What happens to the copy. */
   action: LinkAction;
 }
 
@@ -102,7 +111,9 @@ export interface LinkRuleState {
 
 /** A link fault set over the control socket: in force on its links while set. */
 export interface LiveLinkFault {
+  /** What it does (any link kind but heal: `none` heals). */
   effect: Exclude<LinkEffect, { kind: "heal" }>;
+  /** The directed links it is in force on. */
   links: ReadonlySet<string>;
   /** Frames still to hit before it clears itself; absent: until cleared. */
   remaining?: number;
@@ -110,17 +121,21 @@ export interface LiveLinkFault {
 
 /** Everything the link decision remembers between frames. Never mutated: each step makes a new one. */
 export interface LinkPlanState {
+  /** Per link rule of the plan, in order. */
   readonly rules: readonly LinkRuleState[];
+  /** Faults set live, in the order set. */
   readonly live: readonly LiveLinkFault[];
 }
 
 /** The outcome of one frame: its decisions, what changed, and the state after it. */
 export interface LinkStep {
+  /** What happens to the frame's copies. */
   decisions: LinkDecision[];
   /** Persistent rules that came into force at this frame. */
   fired: string[];
   /** Heal rules that fired at this frame. */
   healed: string[];
+  /** The state after the frame. */
   state: LinkPlanState;
 }
 
@@ -298,7 +313,9 @@ export function matchesFrameFilter(
 
 /** A moment on the run's clock: the next index, and the time. */
 export interface ClockMoment {
+  /** The index the next op or frame will get (the clock's arrivals). */
   index: number;
+  /** Milliseconds since the run started. */
   time: number;
 }
 
@@ -592,8 +609,11 @@ export function combineDecisions(
 
 /** How one copy of a frame is delivered. */
 export interface Delivery {
+  /** Not delivered at all. */
   drop: boolean;
+  /** Added delay in milliseconds. */
   delayMs: number;
+  /** Delivered twice. */
   duplicate: boolean;
   /** Reorder: held back at most this long, until the next frame of the link overtakes it. */
   holdMs?: number;

@@ -53,6 +53,7 @@ export class LinkScheduler {
   private readonly links = new Map<string, LinkQueue>();
   private closed = false;
 
+  /** Makes a scheduler that sends with `send` and reads time from `now` (performance.now by default). */
   constructor(
     private readonly send: SendFunction,
     private readonly now: () => number = () => performance.now(),
@@ -133,6 +134,7 @@ export class LinkScheduler {
     this.enqueue(q, held.to, held.bytes, held.copies, now, now);
   }
 
+  /** Queues copies due at `wanted` (never before the link's last), or sends them at once when due with nothing ahead. */
   private enqueue(
     q: LinkQueue,
     to: string,
@@ -151,6 +153,7 @@ export class LinkScheduler {
     this.arm(q, now);
   }
 
+  /** Sets the link's timer for its first queued copy. */
   private arm(q: LinkQueue, now: number): void {
     if (q.timer || q.items.length === 0) return;
     q.timer = setTimeout(() => {
@@ -159,6 +162,7 @@ export class LinkScheduler {
     }, Math.max(0, q.items[0].due - now));
   }
 
+  /** Sends the copies that are due, then sets the timer for the rest. */
   private flush(q: LinkQueue): void {
     if (this.closed) return;
     const now = this.now();

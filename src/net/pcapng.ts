@@ -122,10 +122,13 @@ export function sectionHeaderBlock(
 export interface PcapngInterface {
   /** `if_name`: the node's name. */
   name: string;
+  /** `if_description`. */
   description?: string;
+  /** `if_MACaddr`. */
   mac?: string;
   /** IPv4 address and prefix length, for `if_IPv4addr`. */
   ip?: string;
+  /** The network's prefix length (32 by default). */
   prefixLength?: number;
 }
 
@@ -173,6 +176,7 @@ export interface PcapngPacket {
   direction?: "inbound" | "outbound";
   /** `epb_packetid`. */
   packetId?: number;
+  /** `opt_comment`. */
   comment?: string;
 }
 
@@ -241,6 +245,7 @@ export class PcapngWriter {
   private readonly ids = new Map<string, number>();
   private readonly known: Map<string, PcapngInterface>;
 
+  /** Makes a writer; `interfaces` get their blocks up front, in order (node order). */
   constructor(
     private readonly options: { application?: string; interfaces?: readonly PcapngInterface[] } =
       {},
@@ -285,6 +290,7 @@ export class PcapngWriter {
     return parts.length === 1 ? parts[0] : concat(parts);
   }
 
+  /** Assigns the next interface id and encodes its block. */
   private addInterface(iface: PcapngInterface): Uint8Array {
     this.ids.set(iface.name, this.ids.size);
     return interfaceDescriptionBlock({

@@ -17,7 +17,7 @@ import { FrameStreamError } from "./errors.ts";
 export const STREAM_LENGTH_BYTES = 4;
 
 /** QEMU's `NET_BUFSIZE`: the largest frame QEMU reads from a stream (4096 + 65536). */
-export const QEMU_NET_BUFSIZE = 4096 + 65536;
+export const QEMU_NET_BUFSIZE: number = 4096 + 65536;
 
 /** Options of {@link FrameSplitter}. */
 export interface FrameSplitterOptions {

@@ -109,6 +109,7 @@ export interface SwitchCounters extends FrameSummary {
   overflow: number;
   /** Frames refused for a bad length (the connection was closed). */
   framingErrors: number;
+  /** Each node's port. */
   ports: { node: string; connected: boolean; connections: number; queuedBytes: number }[];
 }
 
@@ -203,10 +204,12 @@ export class NetSwitch implements AsyncDisposable {
     return net;
   }
 
+  /** The node names in order. */
   private get names(): string[] {
     return this.nodes.map((n) => n.name);
   }
 
+  /** Listens on a node's fresh socket path. */
   private async listen(address: NodeAddress): Promise<void> {
     const path = join(this.dir, `${address.name}.sock`);
     if (new TextEncoder().encode(path).length > UNIX_PATH_MAX) {
@@ -504,14 +507,17 @@ export class NetSwitch implements AsyncDisposable {
     }
   }
 
+  /** Closes the switch (as {@link NetSwitch.close}). */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 
+  /** Reports an event to the caller. */
   private emit(event: NetEvent): void {
     this.options.onEvent?.(event);
   }
 
+  /** Accepts a node's connections, one after another (a new one replaces the old). */
   private async accept(port: Port): Promise<void> {
     try {
       for await (const conn of port.listener) {
@@ -537,6 +543,7 @@ export class NetSwitch implements AsyncDisposable {
     }
   }
 
+  /** Reads frames from a node's connection until it ends. */
   private async read(port: Port, conn: Deno.Conn, connection: number): Promise<void> {
     const node = port.address.name;
     const splitter = new FrameSplitter({
@@ -565,6 +572,7 @@ export class NetSwitch implements AsyncDisposable {
     if (port.conn === conn) this.drop(port, conn, reason, connection);
   }
 
+  /** Forgets a node's connection (closed, failed or replaced). */
   private drop(port: Port, conn: Deno.Conn, reason: string, connection = port.connections): void {
     try {
       conn.close();
@@ -642,6 +650,7 @@ export class NetSwitch implements AsyncDisposable {
     if (!port.writing) this.pump(port, port.conn);
   }
 
+  /** Writes what is queued for a node, batched, in order. */
   private async pump(port: Port, conn: Deno.Conn): Promise<void> {
     port.writing = true;
     try {
