@@ -125,7 +125,7 @@ export interface FrameRecord {
   to: string[];
   /** Present when the destination was a group address (broadcast, multicast): every other node. */
   broadcast?: true;
-  /** Present when the destination was a unicast MAC no node owns: delivered nowhere. */
+  /** Present when the destination was a unicast MAC no other node owns: delivered nowhere. */
   unknown?: true;
   /** Bytes of the frame. */
   length: number;
