@@ -118,7 +118,17 @@ export {
 } from "./src/block/backend.ts";
 export { type Errno, ERRNOS } from "./src/block/errno.ts";
 export { formatFaultSpec, parseFaultSpec } from "./src/fault/spec.ts";
-export type { FaultEffect, FaultKind, FaultPlan, FaultRule, Trigger } from "./src/fault/types.ts";
+export type {
+  BlockEffect,
+  FaultEffect,
+  FaultKind,
+  FaultPlan,
+  FaultRule,
+  FrameProtocol,
+  LinkEffect,
+  LinkScope,
+  Trigger,
+} from "./src/fault/types.ts";
 export type { InjectedFault } from "./src/fault/engine.ts";
 export type { Action, Decision, OpView } from "./src/fault/plan.ts";
 
@@ -129,6 +139,8 @@ export {
   DATA_HASH,
   type EventRecord,
   type FooterRecord,
+  type FrameFault,
+  type FrameRecord,
   type HeaderFields,
   type HeaderRecord,
   type OpRecord,
@@ -154,6 +166,7 @@ export { VmError } from "./src/vm/launcher.ts";
 export { ScenarioError } from "./src/scenario/errors.ts";
 export { RunError, RunInterrupted } from "./src/run/errors.ts";
 export { ReplayError } from "./src/replay/errors.ts";
+export { NetError } from "./src/net/errors.ts";
 export { SweepError } from "./src/sweep/errors.ts";
 
 export { VERSION } from "./src/version.ts";

@@ -7,7 +7,7 @@
  */
 
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { faultKindNames } from "../fault/spec.ts";
+import { faultKindNames, linkFaultKindNames } from "../fault/spec.ts";
 import { VERSION } from "../version.ts";
 import { demoCommand } from "./demo.ts";
 import { errorLine, EXIT, exitCodeOf } from "./errors.ts";
@@ -18,15 +18,18 @@ import { sweepCommand } from "./sweep.ts";
 import { replayCommand } from "./replay.ts";
 import { serveCommand } from "./serve.ts";
 import { setupCommand } from "./setup.ts";
-import { traceShowCommand, traceStatsCommand } from "./trace.ts";
+import { tracePcapCommand, traceShowCommand, traceStatsCommand } from "./trace.ts";
 
 const FAULT_HELP = `
 Fault specs (one grammar everywhere; see docs/fault-spec.md):
   KIND[:PARAMS][@TRIGGER]
   kinds:    ${faultKindNames().join(", ")}
+  links:    ${linkFaultKindNames().join(", ")} (clusters; link=A->B, A<->B, NODE or *)
   triggers: 17 (op index, from 0), +2s (time since start),
-            [DISK/]TYPE[:START-END|:OFFSET+LENGTH][#K] (the K-th matching op)
-  examples: eio@17   delay:200ms@write#3   hang:5s@+2s   limp:10ms,1M/s   fail@vdb/any`;
+            [DISK/]TYPE[:START-END|:OFFSET+LENGTH][#K] (the K-th matching op),
+            net[:LINK/PROTO[:PORT]/FLAGS][#K] (frames; link faults only)
+  examples: eio@17   delay:200ms@write#3   hang:5s@+2s   limp:10ms,1M/s   fail@vdb/any
+            partition:n1|n2,n3@+2s   drop:0.3,link=n1->n2   heal@+10s`;
 
 function integer(text: string): number {
   const value = Number(text);
@@ -124,9 +127,16 @@ ${FAULT_HELP}`,
     .argument("<trace>", "trace file")
     .option("--json", "print one JSON object per line", false)
     .option("--events", "show events (faults, control commands) among the ops", false)
+    .option("--net", "show the frames between nodes instead of the ops", false)
     .option("--from <index>", "start at this op index", integer)
     .option("--limit <n>", "show at most this many lines", integer)
     .action((path, options) => run(() => traceShowCommand(path, options)));
+  trace.command("pcap")
+    .description("write the frames between nodes as a pcapng capture (one interface per node)")
+    .argument("<trace>", "trace file")
+    .requiredOption("-o, --output <file>", "the pcapng file to write")
+    .option("--json", "print one JSON object", false)
+    .action((path, options) => run(() => tracePcapCommand(path, options)));
 
   root.command("record")
     .description(

@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import { parseFaultSpec } from "../fault/spec.ts";
 import { freshSeed } from "../fault/random.ts";
-import type { FaultRule } from "../fault/types.ts";
+import { type FaultRule, isLinkEffect } from "../fault/types.ts";
 import type { ListenAddress } from "../nbd/server.ts";
 import { exportUri } from "../nbd/uri.ts";
 import {
@@ -85,6 +85,11 @@ export function parseServeFaults(specs: string[]): FaultRule[] {
     if (rule.effect.kind === "power-loss") {
       throw new UsageError(
         `--fault ${spec}: power-loss needs record or replay (serve does not own the VM); use fail or hang to take a disk away`,
+      );
+    }
+    if (isLinkEffect(rule.effect)) {
+      throw new UsageError(
+        `--fault ${spec}: a link fault needs a cluster's switch; serve serves disks`,
       );
     }
     return rule;

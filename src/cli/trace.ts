@@ -1,13 +1,16 @@
 /**
- * `faultline trace stats` and `faultline trace show`: read a trace, even one
- * whose tail was cut, and say so.
+ * `faultline trace stats`, `faultline trace show` and `faultline trace pcap`: read a
+ * trace, even one whose tail was cut, and say so.
  *
  * @module
  */
 
+import { decodeFrame, describeFrame } from "../net/frame.ts";
+import { describeFrameFaults } from "../net/frame_record.ts";
+import { type PcapngInterface, PcapngWriter } from "../net/pcapng.ts";
 import { describeEnd, TraceReader } from "../trace/reader.ts";
-import type { OpRecord, TraceRecord } from "../trace/schema.ts";
-import { OpStats } from "../trace/stats.ts";
+import type { FrameRecord, HeaderRecord, OpRecord, TraceRecord } from "../trace/schema.ts";
+import { FrameStats, OpStats } from "../trace/stats.ts";
 import { formatBytes, formatDuration } from "../util/units.ts";
 import { UsageError } from "./errors.ts";
 import { printStatsTable, table } from "./format.ts";
@@ -16,11 +19,14 @@ import { printStatsTable, table } from "./format.ts";
 export async function traceStatsCommand(path: string, options: { json: boolean }): Promise<number> {
   const reader = await TraceReader.open(path);
   const stats = new OpStats();
+  const frames = new FrameStats();
   const events: Record<string, number> = {};
   for await (const record of reader.records()) {
     if (record.record === "op") stats.add(record);
+    else if (record.record === "frame") frames.add(record);
     else if (record.record === "event") events[record.event] = (events[record.event] ?? 0) + 1;
   }
+  const net = frames.summary();
   const warning = describeEnd(path, reader.end);
   if (warning) console.error(`warning: ${warning}`);
   const summary = stats.summary();
@@ -36,6 +42,7 @@ export async function traceStatsCommand(path: string, options: { json: boolean }
       complete: end.footer !== null,
       cutAt: end.cutAt,
       ...summary,
+      ...(net.frames > 0 ? { net } : {}),
       events,
     }));
     return 0;
@@ -50,11 +57,36 @@ export async function traceStatsCommand(path: string, options: { json: boolean }
     console.log(`fault plan: ${header.faults.join(" ")} (seed ${header.seed})`);
   }
   printStatsTable(summary);
+  if (net.frames > 0) printFrameTable(net);
   const eventList = Object.entries(events);
   if (eventList.length > 0) {
     console.log(`events: ${eventList.map(([k, n]) => `${k} ${n}`).join(", ")}`);
   }
   return 0;
+}
+
+/** Frames and bytes per link, to stdout. */
+function printFrameTable(net: ReturnType<FrameStats["summary"]>): void {
+  console.log(
+    `frames: ${net.frames} (${
+      formatBytes(net.bytes)
+    }), ${net.broadcast} broadcast, ${net.unknown} to unknown MACs`,
+  );
+  const rows = [["link", "frames", "bytes", "dropped", "lost"]];
+  for (const [link, c] of Object.entries(net.byLink)) {
+    rows.push([link, String(c.frames), formatBytes(c.bytes), String(c.dropped), String(c.absent)]);
+  }
+  console.log(table(rows));
+  const faults = Object.entries(net.faults);
+  if (faults.length > 0) {
+    console.log(`link faults: ${faults.map(([k, n]) => `${k} ${n}`).join(", ")}`);
+  }
+}
+
+/** The JSON form of a frame record in `trace show --net` (the bytes are left out). */
+export function frameLine(record: FrameRecord): Record<string, unknown> {
+  const { record: _, data: __, ...rest } = record;
+  return rest;
 }
 
 /** The JSON form of an op record in `trace show` (written bytes are left out). */
@@ -66,11 +98,12 @@ export function opLine(record: OpRecord): Record<string, unknown> {
 /** Runs `trace show`. */
 export async function traceShowCommand(
   path: string,
-  options: { json: boolean; events: boolean; from?: number; limit?: number },
+  options: { json: boolean; events: boolean; net?: boolean; from?: number; limit?: number },
 ): Promise<number> {
   if (options.limit !== undefined && options.limit < 1) {
     throw new UsageError("--limit must be at least 1");
   }
+  if (options.net) return await showFrames(path, options);
   const reader = await TraceReader.open(path);
   const from = options.from ?? 0;
   const rows: string[][] = [["index", "time", "disk", "op", "offset", "length", "result", "fault"]];
@@ -111,5 +144,143 @@ export async function traceShowCommand(
   if (!options.json) console.log(table(rows));
   const warning = describeEnd(path, reader.end);
   if (warning) console.error(`warning: ${warning}`);
+  return 0;
+}
+
+/** `trace show --net`: the frames, one per line. */
+async function showFrames(
+  path: string,
+  options: { json: boolean; from?: number; limit?: number },
+): Promise<number> {
+  const reader = await TraceReader.open(path);
+  const rows: string[][] = [["index", "time", "from", "to", "length", "frame", "faults"]];
+  let shown = 0;
+  for await (const record of reader.records()) {
+    if (record.record !== "frame" || record.index < (options.from ?? 0)) continue;
+    if (options.limit !== undefined && shown >= options.limit) continue;
+    shown++;
+    if (options.json) {
+      console.log(JSON.stringify(frameLine(record)));
+      continue;
+    }
+    const to = record.broadcast
+      ? `*${record.to.length > 0 ? ` (${record.to.join(",")})` : ""}`
+      : record.unknown
+      ? "(unknown)"
+      : record.to.join(",");
+    const what = record.data ? describeFrame(decodeFrame(record.data)) : summaryOf(record);
+    const faults = describeFrameFaults(record);
+    rows.push([
+      String(record.index),
+      `${(record.time / 1000).toFixed(3)}s`,
+      record.from,
+      to,
+      String(record.length),
+      what,
+      faults.join("; "),
+    ]);
+  }
+  if (!options.json) console.log(table(rows));
+  const warning = describeEnd(path, reader.end);
+  if (warning) console.error(`warning: ${warning}`);
+  return 0;
+}
+
+/** A frame's summary from its record alone (when the bytes were not recorded). */
+function summaryOf(record: FrameRecord): string {
+  if (record.srcIp === undefined) return `ethertype 0x${record.ethertype.toString(16)}`;
+  const ports = record.srcPort !== undefined;
+  const flags = record.tcpFlags ? ` [${record.tcpFlags}]` : "";
+  return `proto ${record.proto} ${record.srcIp}${
+    ports ? `:${record.srcPort}` : ""
+  } > ${record.dstIp}${ports ? `:${record.dstPort}` : ""}${flags}`;
+}
+
+/** The capture's interfaces as the trace header knows them: its network, else its scenario's nodes. */
+function interfacesOf(header: HeaderRecord): PcapngInterface[] {
+  const network = header.network as
+    | { nodes?: { name: string; mac?: string; ip?: string; prefixLength?: number }[] }
+    | undefined;
+  if (Array.isArray(network?.nodes)) {
+    return network.nodes.map(({ name, mac, ip, prefixLength }) => ({
+      name,
+      mac,
+      ip,
+      prefixLength,
+    }));
+  }
+  const scenario = header.scenario as { nodes?: { name: string }[] } | undefined;
+  return Array.isArray(scenario?.nodes) ? scenario.nodes.map(({ name }) => ({ name })) : [];
+}
+
+/** Runs `trace pcap`: the trace's frames as a pcapng capture, one interface per node. */
+export async function tracePcapCommand(
+  path: string,
+  options: { output: string; json: boolean },
+): Promise<number> {
+  const reader = await TraceReader.open(path);
+  const epochMs = Date.parse(reader.header.createdAt);
+  if (!Number.isFinite(epochMs)) {
+    throw new UsageError(`${path}: the header's createdAt is not a date`);
+  }
+  const pcap = new PcapngWriter({
+    application: `faultline ${reader.header.tool?.version ?? ""}`.trim(),
+    interfaces: interfacesOf(reader.header),
+  });
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(options.output, { write: true, create: true, truncate: true });
+  } catch (error) {
+    reader.close();
+    throw new UsageError(`cannot write ${options.output}: ${(error as Error).message}`);
+  }
+  let frames = 0;
+  let bytes = 0;
+  const pending: Uint8Array[] = [pcap.start()];
+  let pendingBytes = pending[0].length;
+  const flush = async () => {
+    const out = new Uint8Array(pendingBytes);
+    let at = 0;
+    for (const part of pending) {
+      out.set(part, at);
+      at += part.length;
+    }
+    for (let written = 0; written < out.length;) written += await file.write(out.subarray(written));
+    bytes += out.length;
+    pending.length = 0;
+    pendingBytes = 0;
+  };
+  try {
+    for await (const record of reader.records()) {
+      if (record.record !== "frame") continue;
+      const block = pcap.frame(record, epochMs * 1000);
+      pending.push(block);
+      pendingBytes += block.length;
+      frames++;
+      if (pendingBytes >= 1 << 20) await flush();
+    }
+    await flush();
+  } finally {
+    file.close();
+  }
+  const warning = describeEnd(path, reader.end);
+  if (warning) console.error(`warning: ${warning}`);
+  if (options.json) {
+    console.log(
+      JSON.stringify({
+        trace: path,
+        output: options.output,
+        frames,
+        bytes,
+        interfaces: pcap.interfaces,
+      }),
+    );
+  } else {
+    console.log(
+      `${options.output}: ${frames} frames on ${pcap.interfaces.length} interfaces (${
+        pcap.interfaces.join(", ") || "none"
+      }), ${formatBytes(bytes)}`,
+    );
+  }
   return 0;
 }

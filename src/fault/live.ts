@@ -11,7 +11,7 @@ import { type Errno, ERRNOS, isErrno } from "../block/errno.ts";
 import { FaultSpecError } from "./errors.ts";
 import type { LiveFault } from "./plan.ts";
 import { faultKindNames } from "./spec.ts";
-import type { FaultEffect } from "./types.ts";
+import { type FaultEffect, isLinkEffect } from "./types.ts";
 
 /** The states `set-block-fault-state` accepts: `none`, and every fault kind but power-loss. */
 export const LIVE_STATES: readonly string[] = [
@@ -169,6 +169,11 @@ export function liveArguments(
   count?: number,
 ): Record<string, unknown> {
   if (effect === null) return { id: disk, state: "none" };
+  if (isLinkEffect(effect)) {
+    throw new FaultSpecError(
+      `${effect.kind} is a link fault: set it with set-link-fault-state on a run's switch, not on a disk`,
+    );
+  }
   const args: Record<string, unknown> = { id: disk, state: effect.kind };
   switch (effect.kind) {
     case "error":

@@ -11,7 +11,13 @@ import { isWriteLike, type OpType } from "../block/backend.ts";
 import type { Errno } from "../block/errno.ts";
 import { seededStream } from "./random.ts";
 import { effectName } from "./spec.ts";
-import { type FaultEffect, type FaultPlan, PERSISTENT_KINDS, type Trigger } from "./types.ts";
+import {
+  type FaultEffect,
+  type FaultPlan,
+  isLinkEffect,
+  PERSISTENT_KINDS,
+  type Trigger,
+} from "./types.ts";
 
 /** What the fault layer must know about an op to decide. */
 export interface OpView {
@@ -137,6 +143,8 @@ function passes(trigger: Trigger, op: OpView): boolean {
             op.offset + Math.max(op.length, 1) > trigger.range.start)) &&
         (trigger.exact === undefined ||
           (op.offset === trigger.exact.offset && op.length === trigger.exact.length));
+    case "frames":
+      return false; // frames are the switch's (src/net/link_plan.ts)
   }
 }
 
@@ -182,6 +190,8 @@ export function actionOf(
     }
     case "power-loss":
       return { kind: "power-loss" };
+    default:
+      return null; // link effects: the switch applies them to frames, never to ops
   }
 }
 
@@ -236,7 +246,8 @@ export function decide(
 
   // Rules of the plan whose trigger this op passes.
   plan.rules.forEach((rule, i) => {
-    if (spent[i] || !passes(rule.trigger, op)) return;
+    // Link faults are the switch's: the block fault layer ignores them.
+    if (spent[i] || isLinkEffect(rule.effect) || !passes(rule.trigger, op)) return;
     if (!appliesTo(rule.effect, op.type)) {
       // An index names one op: if it cannot take the fault, the rule can never fire.
       if (rule.trigger.kind === "index") spent = replaceAt(spent, i, true);

@@ -1,6 +1,8 @@
 /**
  * The fault spec grammar, `KIND[:PARAMS][@TRIGGER]`, the one way a fault is
- * written anywhere (`serve --fault`, `replay --fault`, scenario files). The
+ * written anywhere (`serve --fault`, `replay --fault`, scenario files), for both
+ * families: block faults (`eio@17`), which the fault layer applies to ops, and
+ * link faults (`partition:n1|n2,n3@+2s`), which the switch applies to frames. The
  * grammar is documented in docs/fault-spec.md; keep the two in step.
  *
  * @module
@@ -10,7 +12,15 @@ import { OP_TYPES, type OpType } from "../block/backend.ts";
 import { type Errno, ERRNOS, isErrno } from "../block/errno.ts";
 import { parseBandwidth, parseDuration, parseSize, UnitError } from "../util/units.ts";
 import { FaultSpecError } from "./errors.ts";
-import type { FaultEffect, FaultKind, FaultRule, Trigger } from "./types.ts";
+import {
+  type FaultEffect,
+  type FaultKind,
+  type FaultRule,
+  type FrameProtocol,
+  isLinkEffect,
+  type LinkScope,
+  type Trigger,
+} from "./types.ts";
 
 const KIND_NAMES: readonly string[] = [
   ...ERRNOS,
@@ -24,6 +34,24 @@ const KIND_NAMES: readonly string[] = [
   "fail",
   "power-loss",
 ];
+
+/** The link family's kinds as the spec writes them (`delay` with a link scope is a link delay). */
+const LINK_KIND_NAMES: readonly string[] = [
+  "partition",
+  "isolate",
+  "drop",
+  "delay",
+  "duplicate",
+  "reorder",
+  "bandwidth",
+  "heal",
+];
+
+/** How long a `reorder` holds a frame back at most, unless `hold=` says otherwise. */
+export const DEFAULT_REORDER_HOLD_MS = 100;
+
+const FRAME_PROTOCOLS: readonly string[] = ["tcp", "udp", "icmp", "arp", "ip"];
+const TCP_FLAG_NAMES: readonly string[] = ["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr"];
 
 /**
  * Parses one fault spec.
@@ -45,10 +73,33 @@ export function parseFaultSpec(text: string): FaultRule {
   const kind = (colon < 0 ? head : head.slice(0, colon)).toLowerCase();
   const params = colon < 0 ? [] : head.slice(colon + 1).split(",").map((p) => p.trim());
   try {
-    const effect = parseEffect(kind, params);
-    const trigger = triggerText === undefined
+    let effect = parseEffect(kind, params);
+    const trigger: Trigger = triggerText === undefined
       ? { kind: "always" as const }
       : parseTrigger(triggerText);
+    if (trigger.kind === "frames" && effect.kind === "delay") {
+      // A delay triggered by frames delays frames: the link family's delay, on every link.
+      effect = {
+        kind: "link-delay",
+        durationMs: effect.durationMs,
+        jitterMs: 0,
+        link: { kind: "all" },
+      };
+    }
+    if (trigger.kind === "frames" && !isLinkEffect(effect)) {
+      throw new FaultSpecError(
+        `${kind} is a block fault; a frame filter (@net...) triggers link faults only (${
+          LINK_KIND_NAMES.join(", ")
+        })`,
+      );
+    }
+    if (trigger.kind === "match" && isLinkEffect(effect)) {
+      throw new FaultSpecError(
+        `${
+          effectName(effect)
+        } is a link fault: it is triggered by an index, +TIME or a frame filter (@net:...), not by a block op filter; to start it at a block op, give that op's index`,
+      );
+    }
     const rule = { effect, trigger, spec: "" };
     rule.spec = formatFaultSpec(rule);
     return rule;
@@ -104,6 +155,15 @@ function parseEffect(kind: string, params: string[]): FaultEffect {
   };
   const isDuration = (v: string) => /^\d+(\.\d+)?\s*(us|ms|s|min|m|h)$/i.test(v);
   const isBandwidth = (v: string) => /\/s$/i.test(v);
+  const isProbability = (v: string) => /^\d*\.?\d+%?$/.test(v);
+  const linkParam = (): LinkScope => {
+    const text = take("link", (v) => v === "*" || v.includes("->"));
+    return text === undefined ? { kind: "all" } : parseLinkScope(text);
+  };
+  const probabilityParam = (): number => {
+    const text = take("probability", isProbability);
+    return text === undefined ? 1 : parseProbability(text);
+  };
 
   if (isErrno(kind)) return done({ kind: "error", errno: kind });
   switch (kind) {
@@ -120,12 +180,58 @@ function parseEffect(kind: string, params: string[]): FaultEffect {
       );
     }
     case "delay": {
-      const duration = take("duration", () => true);
+      // With a link scope or a jitter it delays frames (the link family), else ops.
+      const linkish = named.has("link") || named.has("jitter") ||
+        positional.some((v) => v === "*" || v.includes("->"));
+      const link = linkish ? linkParam() : undefined;
+      const jitter = linkish ? take("jitter", () => false) : undefined;
+      const duration = take("duration", isDuration) ?? take("duration", () => true);
       if (duration === undefined) {
         throw new FaultSpecError("delay needs a duration, as in delay:200ms");
       }
-      return done({ kind: "delay", durationMs: parseDuration(duration) });
+      if (link === undefined) return done({ kind: "delay", durationMs: parseDuration(duration) });
+      return done({
+        kind: "link-delay",
+        durationMs: parseDuration(duration),
+        jitterMs: jitter === undefined ? 0 : parseDuration(jitter),
+        link,
+      });
     }
+    case "partition":
+      return parsePartition(positional.join(","), named);
+    case "isolate": {
+      const node = take("node", () => true);
+      if (node === undefined) throw new FaultSpecError("isolate needs a node, as in isolate:n1");
+      return done({ kind: "isolate", node: checkNodeName(node) });
+    }
+    case "drop": {
+      const link = linkParam();
+      return done({ kind: "drop", probability: probabilityParam(), link });
+    }
+    case "duplicate": {
+      const link = linkParam();
+      return done({ kind: "duplicate", probability: probabilityParam(), link });
+    }
+    case "reorder": {
+      const link = linkParam();
+      const hold = take("hold", () => false);
+      return done({
+        kind: "reorder",
+        probability: probabilityParam(),
+        holdMs: hold === undefined ? DEFAULT_REORDER_HOLD_MS : parseDuration(hold),
+        link,
+      });
+    }
+    case "bandwidth": {
+      const link = linkParam();
+      const rate = take("rate", isBandwidth);
+      if (rate === undefined) {
+        throw new FaultSpecError("bandwidth needs a rate, as in bandwidth:1M/s");
+      }
+      return done({ kind: "bandwidth", bytesPerSecond: parseBandwidth(rate), link });
+    }
+    case "heal":
+      return done({ kind: "heal", link: linkParam() });
     case "limp": {
       const latency = take("latency", isDuration);
       const bandwidth = take("bandwidth", isBandwidth);
@@ -160,9 +266,178 @@ function parseEffect(kind: string, params: string[]): FaultEffect {
     }
     default:
       throw new FaultSpecError(
-        `unknown fault kind "${kind}" (expected one of ${KIND_NAMES.join(", ")})`,
+        `unknown fault kind "${kind}" (expected one of ${KIND_NAMES.join(", ")}; or a link fault: ${
+          LINK_KIND_NAMES.join(", ")
+        })`,
       );
   }
+}
+
+/** A node name in a link fault: what the scenario allows, and nothing the grammar uses. */
+function checkNodeName(text: string): string {
+  const name = text.trim();
+  if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) {
+    throw new FaultSpecError(
+      name === "" ? "a node name is empty" : `"${name}" is not a node name (such as n1 or db2)`,
+    );
+  }
+  return name;
+}
+
+/**
+ * Parses a link scope: `n1->n2` (one way), `n1<->n2` (both ways), `n1` (every frame
+ * to or from n1) or `*` (every link).
+ *
+ * @throws {FaultSpecError} naming the problem (an empty name, a link from a node to itself).
+ * @example
+ * ```ts
+ * parseLinkScope("n1<->n2"); // { kind: "link", from: "n1", to: "n2", both: true }
+ * ```
+ */
+export function parseLinkScope(text: string): LinkScope {
+  const trimmed = text.trim();
+  if (trimmed === "*") return { kind: "all" };
+  const both = trimmed.indexOf("<->");
+  const one = trimmed.indexOf("->");
+  if (both < 0 && one < 0) return { kind: "node", node: checkNodeName(trimmed) };
+  const at = both >= 0 ? both : one;
+  const from = checkNodeName(trimmed.slice(0, at));
+  const to = checkNodeName(trimmed.slice(at + (both >= 0 ? 3 : 2)));
+  if (from === to) throw new FaultSpecError(`the link "${trimmed}" goes from a node to itself`);
+  return { kind: "link", from, to, both: both >= 0 };
+}
+
+/** The text of a link scope, as {@link parseLinkScope} reads it. */
+export function formatLinkScope(scope: LinkScope): string {
+  switch (scope.kind) {
+    case "all":
+      return "*";
+    case "node":
+      return scope.node;
+    case "link":
+      return `${scope.from}${scope.both ? "<->" : "->"}${scope.to}`;
+  }
+}
+
+function parseProbability(text: string): number {
+  const percent = text.endsWith("%");
+  const value = Number(percent ? text.slice(0, -1) : text) / (percent ? 100 : 1);
+  if (!Number.isFinite(value) || value <= 0 || value > 1) {
+    throw new FaultSpecError(
+      `probability "${text}" must be in (0, 1], as 0.3 or 30%`,
+    );
+  }
+  return value;
+}
+
+/** `partition:A[,B...]|C[,D...]`: the params, commas and all, are the two sides. */
+function parsePartition(text: string, named: Map<string, string>): FaultEffect {
+  if (named.size > 0) {
+    throw new FaultSpecError(
+      `partition takes its two sides only, as in partition:n1|n2,n3, not "${
+        [...named.keys()].join("=, ")
+      }="`,
+    );
+  }
+  const sides = text.split("|");
+  if (text === "" || sides.length !== 2) {
+    throw new FaultSpecError(
+      "partition needs two sides separated by |, as in partition:n1|n2,n3",
+    );
+  }
+  const [left, right] = sides.map((side) => side.split(",").map(checkNodeName));
+  for (const side of [left, right]) {
+    const seen = new Set<string>();
+    for (const node of side) {
+      if (seen.has(node)) throw new FaultSpecError(`node ${node} is named twice on one side`);
+      seen.add(node);
+    }
+  }
+  const both = left.filter((node) => right.includes(node));
+  if (both.length > 0) {
+    throw new FaultSpecError(
+      `the sides overlap: ${both.join(", ")} ${both.length > 1 ? "are" : "is"} on both sides`,
+    );
+  }
+  return { kind: "partition", sides: [left, right] };
+}
+
+/**
+ * Parses a frame filter, the trigger of a link fault: `net` (every frame), then
+ * optionally `:` and parts separated by `/` in any order: a link (`n1->n2`,
+ * `n1<->n2`, or a node: frames to or from it), a protocol (`tcp`, `udp`, `icmp`,
+ * `arp`, `ip`) with `:PORT` for tcp and udp (source or destination), and TCP flags
+ * joined by `+` (`syn`, `syn+ack`); then `#K` for the K-th matching frame.
+ */
+function parseFrameTrigger(text: string): Extract<Trigger, { kind: "frames" }> {
+  const trigger: Extract<Trigger, { kind: "frames" }> = { kind: "frames" };
+  const hash = text.lastIndexOf("#");
+  let body = hash < 0 ? text : text.slice(0, hash);
+  if (hash >= 0) {
+    trigger.occurrence = parseCount(text.slice(hash + 1), "the occurrence after #", 1);
+  }
+  body = body.slice("net".length);
+  if (body === "") return trigger;
+  if (!body.startsWith(":") || body.length === 1) {
+    throw new FaultSpecError(`frame filter "${text}": expected net:FILTER, as net:n1->n2/tcp:2379`);
+  }
+  for (const part of body.slice(1).split("/")) {
+    const [word, port, extra] = part.split(":");
+    if (FRAME_PROTOCOLS.includes(word)) {
+      if (trigger.protocol !== undefined) {
+        throw new FaultSpecError(`frame filter "${text}" names two protocols`);
+      }
+      trigger.protocol = word as FrameProtocol;
+      if (extra !== undefined) throw new FaultSpecError(`"${part}" is not PROTOCOL[:PORT]`);
+      if (port !== undefined) {
+        if (word !== "tcp" && word !== "udp") {
+          throw new FaultSpecError(`${word} has no ports; a port follows tcp or udp`);
+        }
+        const value = Number(port);
+        if (!/^\d+$/.test(port) || value > 65535) {
+          throw new FaultSpecError(`port "${port}" is not a number in [0, 65535]`);
+        }
+        trigger.port = value;
+      }
+    } else if (part.split("+").every((flag) => TCP_FLAG_NAMES.includes(flag))) {
+      if (trigger.flags !== undefined) {
+        throw new FaultSpecError(`frame filter "${text}" names TCP flags twice`);
+      }
+      trigger.flags = part.split("+");
+    } else {
+      if (trigger.link !== undefined) {
+        throw new FaultSpecError(`frame filter "${text}" names two links`);
+      }
+      const link = parseLinkScope(part);
+      if (link.kind === "all") {
+        throw new FaultSpecError(`frame filter "${text}": every link is net, without *`);
+      }
+      trigger.link = link;
+    }
+  }
+  if (trigger.flags !== undefined) {
+    if (trigger.protocol === undefined) trigger.protocol = "tcp";
+    else if (trigger.protocol !== "tcp") {
+      throw new FaultSpecError(
+        `frame filter "${text}": TCP flags need tcp, not ${trigger.protocol}`,
+      );
+    }
+  }
+  return trigger;
+}
+
+function formatFrameTrigger(trigger: Extract<Trigger, { kind: "frames" }>): string {
+  const parts: string[] = [];
+  if (trigger.link) parts.push(formatLinkScope(trigger.link));
+  if (trigger.protocol) {
+    parts.push(
+      trigger.port === undefined ? trigger.protocol : `${trigger.protocol}:${trigger.port}`,
+    );
+  }
+  if (trigger.flags) parts.push(trigger.flags.join("+"));
+  let text = parts.length > 0 ? `net:${parts.join("/")}` : "net";
+  if (trigger.occurrence !== undefined) text += `#${trigger.occurrence}`;
+  return text;
 }
 
 function parseCount(text: string, what: string, minimum: number): number {
@@ -176,8 +451,9 @@ function parseCount(text: string, what: string, minimum: number): number {
 }
 
 /**
- * Parses a trigger: `17` (op index), `+2s` (time since start), or
- * `[[NODE/]DISK/]TYPE[:START-END|:OFFSET+LENGTH][#K]`.
+ * Parses a trigger: `17` (op index), `+2s` (time since start),
+ * `[[NODE/]DISK/]TYPE[:START-END|:OFFSET+LENGTH][#K]`, or a frame filter
+ * `net[:PART/...][#K]` (link faults only).
  *
  * @example
  * ```ts
@@ -189,6 +465,9 @@ export function parseTrigger(text: string): Trigger {
   if (trimmed === "") throw new FaultSpecError("the trigger after @ is empty");
   if (/^\d+$/.test(trimmed)) return { kind: "index", index: Number(trimmed) };
   if (trimmed.startsWith("+")) return { kind: "time", afterMs: parseDuration(trimmed.slice(1)) };
+  // `net`, `net#K` and `net:...` are free: "net" is no op type, and a block filter has a
+  // colon only after its type.
+  if (/^net($|#|:)/.test(trimmed)) return parseFrameTrigger(trimmed);
 
   const hash = trimmed.lastIndexOf("#");
   const body = hash < 0 ? trimmed : trimmed.slice(0, hash);
@@ -243,8 +522,9 @@ function nonEmpty(text: string, what: string): string {
   return text;
 }
 
-/** The name of an effect as the spec writes it: the errno for errors, else the kind. */
+/** The name of an effect as the spec writes it: the errno for errors, `delay` for a link delay, else the kind. */
 export function effectName(effect: FaultEffect): string {
+  if (effect.kind === "link-delay") return "delay";
   return effect.kind === "error" ? effect.errno : effect.kind;
 }
 
@@ -286,9 +566,40 @@ function effectParams(effect: FaultEffect): string[] {
       return [effect.direction, `bits=${effect.bits}`];
     case "power-loss":
       return effect.variant === "drop" ? [] : [effect.variant];
+    case "partition":
+      return [`${effect.sides[0].join(",")}|${effect.sides[1].join(",")}`];
+    case "isolate":
+      return [effect.node];
+    case "drop":
+    case "duplicate":
+      return [
+        ...(effect.probability === 1 ? [] : [String(effect.probability)]),
+        ...scopeParams(effect.link),
+      ];
+    case "reorder":
+      return [
+        ...(effect.probability === 1 ? [] : [String(effect.probability)]),
+        ...(effect.holdMs === DEFAULT_REORDER_HOLD_MS ? [] : [`hold=${effect.holdMs}ms`]),
+        ...scopeParams(effect.link),
+      ];
+    case "link-delay":
+      return [
+        `${effect.durationMs}ms`,
+        ...(effect.jitterMs > 0 ? [`jitter=${effect.jitterMs}ms`] : []),
+        // Always written: a delay without a link would be a block delay.
+        `link=${formatLinkScope(effect.link)}`,
+      ];
+    case "bandwidth":
+      return [`${effect.bytesPerSecond}/s`, ...scopeParams(effect.link)];
+    case "heal":
+      return scopeParams(effect.link);
     default:
       return [];
   }
+}
+
+function scopeParams(scope: LinkScope): string[] {
+  return scope.kind === "all" ? [] : [`link=${formatLinkScope(scope)}`];
 }
 
 /** The text of a trigger, without the `@`; empty for `always`. */
@@ -308,12 +619,26 @@ export function formatTrigger(trigger: Trigger): string {
       if (trigger.occurrence !== undefined) text += `#${trigger.occurrence}`;
       return text;
     }
+    case "frames":
+      return formatFrameTrigger(trigger);
   }
 }
 
-/** Every kind name the grammar accepts, for help texts. */
+/** Every block kind name the grammar accepts, for help texts (link kinds: {@link linkFaultKindNames}). */
 export function faultKindNames(): readonly string[] {
   return KIND_NAMES;
+}
+
+/**
+ * The link family's kind names as specs write them, for help texts.
+ *
+ * @example
+ * ```ts
+ * linkFaultKindNames().includes("partition"); // true
+ * ```
+ */
+export function linkFaultKindNames(): readonly string[] {
+  return LINK_KIND_NAMES;
 }
 
 /** The kinds a given layer can serve, for checks at the edge. */

@@ -3,14 +3,19 @@
  * fires (its trigger). Fault specs (`eio@17`) are parsed into these once, at the
  * edge; the core never sees the strings.
  *
+ * Effects come in two families: block effects, which the fault layer applies to the
+ * ops of a disk (src/fault/plan.ts), and link effects, which the switch applies to the
+ * frames between nodes (src/net/link_plan.ts). Each side ignores the other's rules, so
+ * one plan holds both.
+ *
  * @module
  */
 
 import type { OpType } from "../block/backend.ts";
 import type { Errno } from "../block/errno.ts";
 
-/** What a fault does to the ops it hits. */
-export type FaultEffect =
+/** What a block fault does to the ops it hits (the fault layer's family). */
+export type BlockEffect =
   /** The op fails with this errno (`eio`, `enospc`, ...). */
   | { kind: "error"; errno: Errno }
   /** The disk goes silent: no reply until released after `durationMs`, by a command, or never. */
@@ -34,11 +39,81 @@ export type FaultEffect =
    */
   | { kind: "power-loss"; variant: "drop" | "subset" | "torn" };
 
+/** The links a link fault applies to, as directed node pairs. */
+export type LinkScope =
+  /** Every link between two nodes (written `link=*`). */
+  | { kind: "all" }
+  /** Frames from `from` to `to` (`n1->n2`), and back too with `both` (`n1<->n2`). */
+  | { kind: "link"; from: string; to: string; both: boolean }
+  /** Every frame sent to or by the node (`link=n1`). */
+  | { kind: "node"; node: string };
+
+/**
+ * What a link fault does to the frames it hits (the switch's family; the block fault
+ * layer ignores these, the switch ignores block effects). See docs/fault-spec.md.
+ */
+export type LinkEffect =
+  /** Frames between the two sides are dropped; nodes named on neither side reach both. */
+  | { kind: "partition"; sides: readonly [readonly string[], readonly string[]] }
+  /** Every frame to or from the node is dropped. */
+  | { kind: "isolate"; node: string }
+  /** Each frame hit is dropped with this probability (seeded). */
+  | { kind: "drop"; probability: number; link: LinkScope }
+  /** Each frame hit arrives `durationMs` plus a seeded jitter in [-jitterMs, jitterMs] later; order on a link is kept. */
+  | { kind: "link-delay"; durationMs: number; jitterMs: number; link: LinkScope }
+  /** Each frame hit arrives twice, with this probability. */
+  | { kind: "duplicate"; probability: number; link: LinkScope }
+  /** Each frame hit is held back (at most `holdMs`) so that the next frame of its link overtakes it. */
+  | { kind: "reorder"; probability: number; holdMs: number; link: LinkScope }
+  /** The link carries at most this many bytes per second; frames queue behind each other. */
+  | { kind: "bandwidth"; bytesPerSecond: number; link: LinkScope }
+  /** Ends the link faults in force on its links (all of them without a scope). */
+  | { kind: "heal"; link: LinkScope };
+
+/** What a fault does: a block effect (ops of a disk) or a link effect (frames between nodes). */
+export type FaultEffect = BlockEffect | LinkEffect;
+
 /** One of the effect kinds. */
 export type FaultKind = FaultEffect["kind"];
 
-/** Kinds that, once fired, stay in effect on the disk where they fired. */
+/** The kinds of the link family. */
+export const LINK_KINDS: ReadonlySet<FaultKind> = new Set([
+  "partition",
+  "isolate",
+  "drop",
+  "link-delay",
+  "duplicate",
+  "reorder",
+  "bandwidth",
+  "heal",
+]);
+
+/**
+ * Whether an effect belongs to the link family (the switch's) rather than the block
+ * family (the fault layer's).
+ *
+ * @example
+ * ```ts
+ * isLinkEffect({ kind: "isolate", node: "n1" }); // true
+ * isLinkEffect({ kind: "error", errno: "eio" }); // false
+ * ```
+ */
+export function isLinkEffect(effect: FaultEffect): effect is LinkEffect {
+  return LINK_KINDS.has(effect.kind);
+}
+
+/** Kinds that, once fired, stay in effect on the disk (or, for link kinds, the links) where they fired. */
 export const PERSISTENT_KINDS: ReadonlySet<FaultKind> = new Set(["hang", "limp", "fail"]);
+
+/** Link kinds that, once fired, stay in force until healed. */
+export const PERSISTENT_LINK_KINDS: ReadonlySet<FaultKind> = new Set([
+  "partition",
+  "isolate",
+  "bandwidth",
+]);
+
+/** The protocols a frame filter names. */
+export type FrameProtocol = "tcp" | "udp" | "icmp" | "arp" | "ip";
 
 /** Which ops a trigger selects. */
 export type Trigger =
@@ -58,6 +133,21 @@ export type Trigger =
     range?: { start: number; end: number };
     /** The op has exactly this offset and length (with node, disk and type: its signature). */
     exact?: { offset: number; length: number };
+    occurrence?: number;
+  }
+  /**
+   * Frames matching a filter (`@net:n1->n2/tcp:2379/syn#1`), for link faults only; with
+   * `occurrence`, only the k-th of them (from 1).
+   */
+  | {
+    kind: "frames";
+    /** The frame goes over this link (a `node` scope: sent or received by the node). */
+    link?: Exclude<LinkScope, { kind: "all" }>;
+    protocol?: FrameProtocol;
+    /** TCP or UDP: the source or the destination port. */
+    port?: number;
+    /** TCP: every one of these flags is set (`syn`, `ack`, `fin`, `rst`, `psh`, `urg`, `ece`, `cwr`). */
+    flags?: readonly string[];
     occurrence?: number;
   };
 

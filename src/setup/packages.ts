@@ -7,7 +7,7 @@
 
 import { FaultlineError } from "../util/errors.ts";
 
-/** What the project needs from Debian: QEMU, the NBD peers of the tests and the benchmark, the guest's tools. */
+/** What the project needs from Debian: QEMU, the NBD peers of the tests and the benchmark, the guest's tools, tshark. */
 export const DEBIAN_PACKAGES = [
   "qemu-system-x86",
   "qemu-utils",
@@ -20,6 +20,8 @@ export const DEBIAN_PACKAGES = [
   "sqlite3",
   // The sweep report's browser test.
   "chromium",
+  // Reads the pcapng captures of a cluster's frames (`trace pcap`) in the network tests.
+  "tshark",
 ] as const;
 
 /** A package that could not be installed, or a tool that is missing. */

@@ -20,6 +20,8 @@ export interface TraceEnd {
   cutAt: number | null;
   /** Bytes after the last complete value that could not be read. */
   discardedBytes: number;
+  /** Records of kinds this reader does not know (written by a newer faultline), skipped. */
+  unknownRecords: number;
 }
 
 /**
@@ -58,6 +60,7 @@ export class TraceReader {
   private bufferStart = 0;
   private eof = false;
   private ended: TraceEnd | null = null;
+  private unknown = 0;
 
   private constructor(
     private readonly file: Deno.FsFile,
@@ -118,6 +121,7 @@ export class TraceReader {
         const value = await this.nextValue();
         if (value === undefined) break;
         const record = this.check(value);
+        if (record === null) continue;
         if (record.record === "footer") footer = record;
         yield record;
       }
@@ -126,6 +130,7 @@ export class TraceReader {
         footer,
         cutAt: leftover > 0 ? this.bufferStart : null,
         discardedBytes: leftover,
+        unknownRecords: this.unknown,
       };
     } finally {
       this.close();
@@ -139,13 +144,17 @@ export class TraceReader {
     } catch { /* already closed */ }
   }
 
-  /** Checks that a value is a record. */
-  private check(value: unknown): TraceRecord {
+  /** The record, or null for a record of a kind this reader does not know (skipped). */
+  private check(value: unknown): TraceRecord | null {
     const kind = (value as { record?: unknown })?.record;
-    if (kind !== "op" && kind !== "event" && kind !== "footer") {
+    if (typeof kind !== "string") {
       throw new TraceFormatError(
         `${this.path}: a value near byte ${this.bufferStart} is not a trace record`,
       );
+    }
+    if (kind !== "op" && kind !== "frame" && kind !== "event" && kind !== "footer") {
+      this.unknown++;
+      return null;
     }
     return value as TraceRecord;
   }

@@ -1,8 +1,10 @@
 /**
  * The trace's records (schema version 1), as documented in docs/trace-format.md.
- * A trace is a plain sequence of msgpack values: one header, then op and event
- * records in completion order, then one footer. Keep this file and the document
- * in step, and raise {@link TRACE_VERSION} on any change a reader must know of.
+ * A trace is a plain sequence of msgpack values: one header, then op records in
+ * completion order, frame records in arrival order and events, then one footer.
+ * Keep this file and the document in step, and raise {@link TRACE_VERSION} on any
+ * change a reader must know of; a new record kind is not one (readers skip kinds
+ * they do not know).
  *
  * @module
  */
@@ -115,6 +117,68 @@ export interface EventRecord {
   [field: string]: unknown;
 }
 
+/** A fault that hit a frame, on its way to some of its destinations. */
+export interface FrameFault {
+  /** The fault's name as the spec writes it (`partition`, `drop`, `delay`, ...). */
+  kind: string;
+  /** The rule's canonical spec, or `live`. */
+  rule: string;
+  /** The destinations it hit. */
+  to: string[];
+  /** What it did beyond its name (`delayMs`, `bytesPerSecond`, `holdMs`). */
+  detail?: Record<string, unknown>;
+}
+
+/** One Ethernet frame that a node sent into the switch, written when it arrived. */
+export interface FrameRecord {
+  /** What the record is. */
+  record: "frame";
+  /** Arrival position on the run's one clock, shared with ops, from 0. */
+  index: number;
+  /** Milliseconds since the trace started, at arrival. */
+  time: number;
+  /** The node that sent it. */
+  from: string;
+  /** The nodes the switch delivers it to by its destination MAC (before faults). */
+  to: string[];
+  /** Present when the destination was a group address (broadcast, multicast): every other node. */
+  broadcast?: true;
+  /** Present when the destination was a unicast MAC no other node owns: delivered nowhere. */
+  unknown?: true;
+  /** Bytes of the frame. */
+  length: number;
+  /** The destination MAC address. */
+  dst: string;
+  /** The source MAC address. */
+  src: string;
+  /** The EtherType, after any VLAN tags. */
+  ethertype: number;
+  /** IPv4: the protocol number. */
+  proto?: number;
+  /** IPv4: the source address. */
+  srcIp?: string;
+  /** IPv4: the destination address. */
+  dstIp?: string;
+  /** TCP or UDP: the source port. */
+  srcPort?: number;
+  /** TCP or UDP: the destination port. */
+  dstPort?: number;
+  /** TCP: the flags set, as `syn,ack`. */
+  tcpFlags?: string;
+  /** XXH64 of the frame, 16 hex digits. */
+  hash: string;
+  /** The frame (absent with `--no-data`). */
+  data?: Uint8Array;
+  /** Destinations a fault dropped it for. */
+  dropped?: string[];
+  /** Destinations whose port had no connection (the node was down): lost. */
+  absent?: string[];
+  /** The faults that hit it. */
+  faults?: FrameFault[];
+  /** The phase of the run, when the command has phases. */
+  phase?: string;
+}
+
 /** The last value of a complete trace. */
 export interface FooterRecord {
   /** What the record is. */
@@ -132,4 +196,4 @@ export interface FooterRecord {
 }
 
 /** Any value after the header. */
-export type TraceRecord = OpRecord | EventRecord | FooterRecord;
+export type TraceRecord = OpRecord | FrameRecord | EventRecord | FooterRecord;

@@ -1,12 +1,13 @@
 /**
  * Counts of ops by type and disk, bytes, errors and injected faults: kept live
- * by the server (`query-stats`) and computed from a trace (`trace stats`).
+ * by the server (`query-stats`) and computed from a trace (`trace stats`); and
+ * counts of frames and bytes per link, from a cluster's frame records.
  *
  * @module
  */
 
 import { OP_TYPES, type OpType } from "../block/backend.ts";
-import type { OpRecord } from "./schema.ts";
+import type { FrameRecord, OpRecord } from "./schema.ts";
 
 /** Counts for one op type. */
 export interface TypeCounts {
@@ -90,6 +91,99 @@ export class OpStats {
       byType: structuredClone(this.byType),
       byDisk: Object.fromEntries(
         [...this.byDisk].map(([disk, counts]) => [disk, structuredClone(counts)]),
+      ),
+      faults: Object.fromEntries(this.faults),
+      duration: this.last > this.first ? this.last - this.first : 0,
+    };
+  }
+}
+
+/** Counts for one directed link (`a->b`). */
+export interface LinkCounts {
+  /** Frames the switch sent (or meant to send) over it. */
+  frames: number;
+  bytes: number;
+  /** Of those, dropped by a fault. */
+  dropped: number;
+  /** Of those, lost because the destination's port had no connection. */
+  absent: number;
+}
+
+/** A summary of frames, ready to print or to serialise as JSON. */
+export interface FrameSummary {
+  /** Frames that arrived at the switch. */
+  frames: number;
+  bytes: number;
+  /** Frames to a group address (broadcast, multicast). */
+  broadcast: number;
+  /** Unicast frames to a MAC no node owns (delivered nowhere). */
+  unknown: number;
+  /** Per directed link, `from->to`: a broadcast counts once on every link it went over. */
+  byLink: Record<string, LinkCounts>;
+  /** Faults by name, counted per frame. */
+  faults: Record<string, number>;
+  /** From the first frame to the last, in ms. */
+  duration: number;
+}
+
+/**
+ * Accumulates frame records: frames and bytes per link.
+ *
+ * @example
+ * ```ts
+ * const frames = new FrameStats();
+ * for await (const r of reader.records()) if (r.record === "frame") frames.add(r);
+ * frames.summary().byLink["n1->n2"].frames;
+ * ```
+ */
+export class FrameStats {
+  private frames = 0;
+  private bytes = 0;
+  private broadcast = 0;
+  private unknown = 0;
+  private readonly byLink = new Map<string, LinkCounts>();
+  private readonly faults = new Map<string, number>();
+  private first = Infinity;
+  private last = -Infinity;
+
+  /** Counts one frame. */
+  add(
+    record: Pick<
+      FrameRecord,
+      "from" | "to" | "length" | "time" | "broadcast" | "unknown" | "dropped" | "absent" | "faults"
+    >,
+  ): void {
+    this.frames++;
+    this.bytes += record.length;
+    if (record.broadcast) this.broadcast++;
+    if (record.unknown) this.unknown++;
+    for (const to of record.to) {
+      const key = `${record.from}->${to}`;
+      let link = this.byLink.get(key);
+      if (!link) this.byLink.set(key, link = { frames: 0, bytes: 0, dropped: 0, absent: 0 });
+      link.frames++;
+      link.bytes += record.length;
+      if (record.dropped?.includes(to)) link.dropped++;
+      if (record.absent?.includes(to)) link.absent++;
+    }
+    for (const fault of record.faults ?? []) {
+      this.faults.set(fault.kind, (this.faults.get(fault.kind) ?? 0) + 1);
+    }
+    if (record.time < this.first) this.first = record.time;
+    if (record.time > this.last) this.last = record.time;
+  }
+
+  /** A snapshot of the counts, links sorted by name. */
+  summary(): FrameSummary {
+    return {
+      frames: this.frames,
+      bytes: this.bytes,
+      broadcast: this.broadcast,
+      unknown: this.unknown,
+      byLink: Object.fromEntries(
+        [...this.byLink].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map((
+          [key, counts],
+        ) => [key, { ...counts }]),
       ),
       faults: Object.fromEntries(this.faults),
       duration: this.last > this.first ? this.last - this.first : 0,

@@ -13,6 +13,7 @@ import { TraceError } from "./errors.ts";
 import {
   type EventRecord,
   type FooterRecord,
+  type FrameRecord,
   type HeaderFields,
   type HeaderRecord,
   type OpRecord,
@@ -49,6 +50,7 @@ export class TraceWriter {
   private failure: Error | null = null;
   private closed = false;
   private opCount = 0;
+  private frameCount = 0;
 
   private constructor(private readonly file: Deno.FsFile, readonly path: string) {}
 
@@ -77,8 +79,9 @@ export class TraceWriter {
   }
 
   /** Appends one record. Never throws: a write failure shows in {@link error} and at close. */
-  append(record: HeaderRecord | OpRecord | EventRecord): void {
+  append(record: HeaderRecord | OpRecord | FrameRecord | EventRecord): void {
     if (this.closed || this.failure) return;
+    if (record.record === "frame") this.frameCount++;
     let end = -1;
     if (record.record === "op") {
       this.opCount++;
@@ -133,7 +136,8 @@ export class TraceWriter {
   async close(footer: Omit<FooterRecord, "record" | "ops">): Promise<void> {
     if (this.closed) return;
     if (!this.failure) {
-      this.push(this.packr.pack({ record: "footer", ops: this.opCount, ...footer }));
+      const frames = this.frameCount > 0 ? { frames: this.frameCount } : {};
+      this.push(this.packr.pack({ record: "footer", ops: this.opCount, ...frames, ...footer }));
     }
     this.closed = true;
     await this.flush();

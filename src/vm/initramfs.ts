@@ -21,10 +21,20 @@
  * disk's serial from `/sys/block/vdX/serial` (an attribute of the virtio-blk driver, present
  * in the Debian 6.1 cloud kernel) and links `/dev/disk/NAME` to its `/dev/vdX`.
  *
+ * Network (only for a node of a cluster, built with the `network` option): one virtio-net
+ * device with the node's MAC, joined to faultline's switch, such as
+ * `-netdev stream,id=net0,server=off,addr.type=unix,addr.path=SOCK
+ * -device virtio-net-pci,netdev=net0,mac=02:66:6c:..:..:00 -nic none` (see `qemu_args.ts`).
+ * The image then also loads failover, net_failover and virtio_net (after the virtio
+ * modules), and carries `/etc/hosts` with every node's name and address.
+ *
  * What `/init` does, in order: mount proc, sysfs and devtmpfs; insmod the modules; wait
  * until the results disk and every named disk have appeared (`deviceTimeoutSeconds` in all,
  * 10 by default) and link `/dev/disk/NAME`; set `FAULTLINE_RESULTS` and report `phase boot`;
- * read the phase from the command line; mount every disk that has a mountpoint (on
+ * read the phase from the command line; with a network, bring up `lo`, find the interface
+ * that has the node's MAC (waiting as for the disks), give it the node's address with
+ * busybox `ip`, bring it up and set the hostname to the node's name (a missing interface is
+ * reported as `error TEXT`); mount every disk that has a mountpoint (on
  * `/dev/disk/NAME`, the same mounts in every phase) and report `phase mounted` (only when it
  * mounted something); export the environment; report `phase NAME`; run
  * `/bin/sh /faultline/phase/NAME </dev/null` (stdout and stderr on the console); report
@@ -36,7 +46,9 @@
  * The phase script runs in `/` with PATH=/sbin:/bin:/usr/sbin:/usr/bin, HOME=/root, the
  * scenario's environment, LD_LIBRARY_PATH when host programs were added, and:
  * - `FAULTLINE_PHASE`: the phase's name;
- * - `FAULTLINE_RESULTS`: the results disk's device, such as `/dev/vdc`.
+ * - `FAULTLINE_RESULTS`: the results disk's device, such as `/dev/vdc`;
+ * - with a network, `FAULTLINE_NODE`: this node's name, and `FAULTLINE_NODES`: every node's
+ *   name in the scenario's order, separated by spaces (each resolves through `/etc/hosts`).
  * Disks are at `/dev/disk/NAME` and at their mountpoints.
  *
  * `report KIND [ARGS...]` (`/bin/report`) writes the line `KIND ARGS...` to the results
@@ -77,6 +89,9 @@ export const GUEST_MODULES: readonly string[] = [
   "virtio_pci",
   "virtio_blk",
 ];
+
+/** The modules a node with a network loads as well, after the virtio modules: virtio-net over PCI. */
+export const NETWORK_MODULES: readonly string[] = ["failover", "net_failover", "virtio_net"];
 
 /** A phase's name: lowercase letters, digits and `-`, starting with a letter, at most 31. */
 export const PHASE_NAME_PATTERN: RegExp = /^[a-z][a-z0-9-]{0,30}$/;
@@ -124,6 +139,21 @@ export interface GuestDisk {
   options?: string;
 }
 
+/**
+ * A node's place on the cluster's network (`network` of src/net/switch.ts's
+ * `guestNetwork(node)` has this shape).
+ */
+export interface GuestNetwork {
+  /** This node's name: `FAULTLINE_NODE`, the hostname. */
+  node: string;
+  /** The MAC QEMU gives the node's virtio-net device: `/init` finds the interface by it. */
+  mac: string;
+  /** The network's prefix length, such as 24. */
+  prefixLength: number;
+  /** Every node's name and IPv4 address in the scenario's order, this node's included. */
+  hosts: readonly { name: string; ip: string }[];
+}
+
 /** A host file copied into the guest. */
 export interface GuestFile {
   /** The file on the host (symbolic links are followed). */
@@ -160,8 +190,10 @@ export interface InitramfsOptions {
    * (found from the ELF DT_NEEDED entries) and dynamic loader, such as `/usr/bin/sqlite3`.
    */
   programs?: readonly string[];
-  /** Seconds to wait, in all, for the disks to appear; 10 by default. */
+  /** Seconds to wait, in all, for the disks (and the network interface) to appear; 10 by default. */
   deviceTimeoutSeconds?: number;
+  /** The node's network, when it is one node of a cluster; none by default. */
+  network?: GuestNetwork;
   /** The cache root; `cacheDir()` by default. */
   cacheRoot?: string;
   signal?: AbortSignal;
@@ -279,6 +311,7 @@ export function validateInitramfsOptions(options: InitramfsOptions): void {
     "files",
     "programs",
     "deviceTimeoutSeconds",
+    "network",
     "cacheRoot",
     "signal",
   ]);
@@ -459,6 +492,9 @@ export function validateInitramfsOptions(options: InitramfsOptions): void {
       );
     });
   }
+  if (o.network !== undefined) {
+    validateNetwork(o.network, guestPaths);
+  }
   if (o.deviceTimeoutSeconds !== undefined) {
     expect(
       typeof o.deviceTimeoutSeconds === "number" && o.deviceTimeoutSeconds > 0 &&
@@ -478,6 +514,79 @@ export function validateInitramfsOptions(options: InitramfsOptions): void {
   }
 }
 
+/** A node name on the network: what a hostname and /etc/hosts take. */
+const NODE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const IPV4_PATTERN = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+function validateNetwork(value: unknown, guestPaths: ReadonlySet<string>): void {
+  expect(isObject(value), "network", "an object with node, mac, prefixLength and hosts", value);
+  const network = value as Record<string, unknown>;
+  for (const key of Object.keys(network)) {
+    expect(
+      ["node", "mac", "prefixLength", "hosts"].includes(key),
+      `network.${key}`,
+      "one of node, mac, prefixLength, hosts",
+      key,
+    );
+  }
+  expect(
+    typeof network.node === "string" && NODE_NAME_PATTERN.test(network.node),
+    "network.node",
+    "a node name such as db1 (lowercase letters, digits and -)",
+    network.node,
+  );
+  expect(
+    typeof network.mac === "string" && /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(network.mac),
+    "network.mac",
+    "a MAC in lowercase, such as 02:66:6c:29:2c:00",
+    network.mac,
+  );
+  expect(
+    Number.isInteger(network.prefixLength) && (network.prefixLength as number) >= 1 &&
+      (network.prefixLength as number) <= 30,
+    "network.prefixLength",
+    "a prefix length in [1, 30], such as 24",
+    network.prefixLength,
+  );
+  expect(Array.isArray(network.hosts), "network.hosts", "an array of { name, ip }", network.hosts);
+  const names = new Set<string>();
+  (network.hosts as unknown[]).forEach((h, i) => {
+    const at = `network.hosts[${i}]`;
+    expect(isObject(h), at, "an object with name and ip", h);
+    const host = h as Record<string, unknown>;
+    expect(
+      typeof host.name === "string" && NODE_NAME_PATTERN.test(host.name) && !names.has(host.name),
+      `${at}.name`,
+      "a node name used once",
+      host.name,
+    );
+    names.add(host.name as string);
+    expect(
+      typeof host.ip === "string" && IPV4_PATTERN.test(host.ip),
+      `${at}.ip`,
+      "an IPv4 address such as 192.0.2.10",
+      host.ip,
+    );
+  });
+  expect(
+    names.has(network.node as string),
+    "network.hosts",
+    `the node ${network.node} among the hosts`,
+    [...names].join(" "),
+  );
+  expect(
+    !guestPaths.has("etc/hosts"),
+    "files",
+    "no /etc/hosts with a network (the image writes it)",
+    "/etc/hosts",
+  );
+}
+
+/** The guest's `/etc/hosts`: localhost, then every node. */
+function hostsFile(network: GuestNetwork): string {
+  return ["127.0.0.1 localhost", ...network.hosts.map((h) => `${h.ip} ${h.name}`), ""].join("\n");
+}
+
 /** Quotes a string for the shell: single quotes, with `'` written as `'\''`. */
 function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
@@ -494,6 +603,8 @@ export interface InitPlan {
   /** Library directories for LD_LIBRARY_PATH; none when no programs were added. */
   libraryDirs: readonly string[];
   deviceTimeoutSeconds: number;
+  /** The node's network, when it has one. */
+  network?: GuestNetwork;
 }
 
 /** Guest directory of the phase scripts: `/faultline/phase/NAME`. */
@@ -675,6 +786,7 @@ export function renderInit(plan: InitPlan): string {
     '[ -z "$missing" ] || fail "no disk $missing (virtio-blk serial=$missing) after ' +
       `${timeout}"`,
   );
+  if (plan.network) lines.push(...networkLines(plan.network, tenths, timeout));
   const mounted = plan.disks.filter((d) => d.mountpoint !== undefined);
   for (const disk of mounted) {
     const device = shellQuote(`/dev/disk/${disk.name}`);
@@ -693,6 +805,13 @@ export function renderInit(plan: InitPlan): string {
   for (const name of Object.keys(plan.env).sort()) {
     lines.push(`export ${name}=${shellQuote(plan.env[name])}`);
   }
+  if (plan.network) {
+    lines.push(
+      `export FAULTLINE_NODE=${shellQuote(plan.network.node)} FAULTLINE_NODES=${
+        shellQuote(plan.network.hosts.map((h) => h.name).join(" "))
+      }`,
+    );
+  }
   lines.push(
     'export FAULTLINE_PHASE="$phase"',
     "cd /",
@@ -706,6 +825,35 @@ export function renderInit(plan: InitPlan): string {
     "",
   );
   return lines.join("\n");
+}
+
+/** The lines of `/init` that bring up `lo` and the node's interface, found by its MAC. */
+function networkLines(network: GuestNetwork, tenths: number, timeout: string): string[] {
+  const self = network.hosts.find((h) => h.name === network.node)!;
+  const address = `${self.ip}/${network.prefixLength}`;
+  return [
+    "# The network: lo, and the interface with this node's MAC (virtio-net) gets its address.",
+    "ip link set lo up",
+    "net_if=",
+    "i=0",
+    'while [ -z "$net_if" ]; do',
+    "  for a in /sys/class/net/*/address; do",
+    '    [ -f "$a" ] || continue',
+    "    mac=",
+    '    read -r mac <"$a"',
+    `    [ "$mac" = ${shellQuote(network.mac)} ] && net_if=\${a%/address} && net_if=\${net_if##*/}`,
+    "  done",
+    `  [ -n "$net_if" ] && break`,
+    `  i=$((i + 1)); [ "$i" -gt ${tenths} ] && break`,
+    "  sleep 0.1",
+    "done",
+    `[ -n "$net_if" ] || fail ${
+      shellQuote(`no network interface with MAC ${network.mac} (virtio-net) after ${timeout}`)
+    }`,
+    `ip addr add ${shellQuote(address)} dev "$net_if" && ip link set "$net_if" up || ` +
+    `fail "cannot give $net_if the address ${address}"`,
+    `hostname ${shellQuote(network.node)}`,
+  ];
 }
 
 const encoder = new TextEncoder();
@@ -852,7 +1000,9 @@ export async function buildInitramfs(options: InitramfsOptions): Promise<Initram
     options.kernel ?? ensureKernel(debian),
     options.busybox ?? ensureBusybox(debian),
   ]);
-  const modules: KernelModule[] = await resolveModules(kernel, options.modules ?? GUEST_MODULES, {
+  const wanted = [...(options.modules ?? GUEST_MODULES)];
+  if (options.network) wanted.push(...NETWORK_MODULES.filter((m) => !wanted.includes(m)));
+  const modules: KernelModule[] = await resolveModules(kernel, wanted, {
     signal: options.signal,
   });
 
@@ -921,6 +1071,15 @@ export async function buildInitramfs(options: InitramfsOptions): Promise<Initram
     }
   }
 
+  if (options.network) {
+    entries.push({
+      type: "file",
+      path: "etc/hosts",
+      data: encoder.encode(hostsFile(options.network)),
+      mode: 0o644,
+    });
+  }
+
   const init = renderInit({
     modulePaths,
     phases,
@@ -928,6 +1087,7 @@ export async function buildInitramfs(options: InitramfsOptions): Promise<Initram
     env: options.env ?? {},
     libraryDirs: [...libraryDirs].sort(),
     deviceTimeoutSeconds: options.deviceTimeoutSeconds ?? 10,
+    ...(options.network ? { network: options.network } : {}),
   });
   entries.push({ type: "file", path: "init", data: encoder.encode(init), mode: 0o755 });
 

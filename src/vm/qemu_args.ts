@@ -28,6 +28,16 @@ export interface VmSpec {
   qmpSocket: string;
   /** Fixed guest clock start, for determinism (ISO date, `2026-01-01T00:00:00`). */
   rtcBase: string;
+  /** The node's port on faultline's switch, when the node is one of a cluster. */
+  network?: VmNetwork;
+}
+
+/** A node's network: its switch port (a unix socket that listens already) and its MAC. */
+export interface VmNetwork {
+  /** The switch's socket for this node (src/net/switch.ts `socketPath`). */
+  socket: string;
+  /** The node's MAC, such as `02:66:6c:29:2c:00`. */
+  mac: string;
 }
 
 /**
@@ -36,6 +46,11 @@ export interface VmSpec {
  * flushes) and `werror=report,rerror=report` (QEMU's default pauses the guest
  * on ENOSPC). One vCPU and a fixed RTC base make runs repeat; the console is
  * the QEMU process's stdout.
+ *
+ * `-nic none`: never a default NIC (no user-mode NAT). With a network, one
+ * virtio-net device joins the switch through `-netdev stream` as a client of the
+ * switch's unix socket (QEMU 7.2 connects once, at start, and does not retry:
+ * the switch must listen before QEMU starts).
  *
  * @example
  * ```ts
@@ -69,7 +84,19 @@ export function qemuArgs(spec: VmSpec): string[] {
     "chardev:console",
     "-qmp",
     `unix:${spec.qmpSocket},server=on,wait=off`,
+    "-nic",
+    "none",
   ];
+  if (spec.network) {
+    // QEMU's option syntax escapes a comma in a value by doubling it.
+    const path = spec.network.socket.replaceAll(",", ",,");
+    args.push(
+      "-netdev",
+      `stream,id=net0,server=off,addr.type=unix,addr.path=${path}`,
+      "-device",
+      `virtio-net-pci,netdev=net0,mac=${spec.network.mac}`,
+    );
+  }
   // The drive id is the disk's name, so QEMU's query-block shows the names the scenario uses.
   for (const disk of [...spec.disks, spec.results]) {
     const id = disk.name;

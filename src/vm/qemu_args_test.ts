@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { qemuArgs, type VmSpec } from "./qemu_args.ts";
+
+const SPEC: VmSpec = {
+  kernel: "/k",
+  initrd: "/i",
+  phase: "run",
+  memoryBytes: 256 * 1024 * 1024,
+  disks: [],
+  results: { name: "faultline-results", uri: "nbd+unix:///r?socket=/s" },
+  qmpSocket: "/q",
+  rtcBase: "2026-01-01T00:00:00",
+};
+
+Deno.test("qemu args: never a default NIC; a node of a cluster joins the switch as a stream client", () => {
+  const plain = qemuArgs(SPEC);
+  assert.deepEqual(plain.slice(plain.indexOf("-nic"), plain.indexOf("-nic") + 2), ["-nic", "none"]);
+  assert.equal(plain.includes("-netdev"), false);
+  const args = qemuArgs({
+    ...SPEC,
+    network: { socket: "/tmp/faultline-net-x/n1.sock", mac: "02:66:6c:29:2c:00" },
+  });
+  const at = args.indexOf("-netdev");
+  assert.deepEqual(args.slice(at, at + 4), [
+    "-netdev",
+    "stream,id=net0,server=off,addr.type=unix,addr.path=/tmp/faultline-net-x/n1.sock",
+    "-device",
+    "virtio-net-pci,netdev=net0,mac=02:66:6c:29:2c:00",
+  ]);
+  const comma = qemuArgs({
+    ...SPEC,
+    network: { socket: "/tmp/a,b/n1.sock", mac: "02:00:00:00:00:01" },
+  });
+  assert.ok(comma.includes("stream,id=net0,server=off,addr.type=unix,addr.path=/tmp/a,,b/n1.sock"));
+});
