@@ -204,6 +204,8 @@ class Run {
   private readonly boots = new Map<string, number>();
   private readonly timings: RunTimings;
   private workloadStartedAt: number | null = null;
+  /** The step each node's workload named last (`report step NAME`). */
+  private readonly steps = new Map<string, string>();
   private powerCut: PowerCut | null = null;
   private closed = false;
 
@@ -244,6 +246,7 @@ class Run {
       let run: Run | null = null;
       const service = await startDiskService(options, prepared, dir.path, clock, sequencer, {
         phase: () => run?.phase,
+        step: (node) => run?.steps.get(node),
         onRecord: (record) => run?.onRecord(record),
       });
       cleanups.push(() => service.close("failed to start"));
@@ -440,6 +443,8 @@ class Run {
     if (line.kind === "phase" && line.args[0] === "run") {
       this.workloadStartedAt ??= this.clock.now();
     }
+    if (line.kind === "step") this.steps.set(line.node, line.args.join(" "));
+    if (line.kind === "phase") this.steps.delete(line.node);
     this.service.event("guest", { node: line.node, phase: line.phase, line: text });
     this.emit({ type: "guest", line });
   }
@@ -482,7 +487,11 @@ async function startDiskService(
   dir: string,
   clock: OpClock,
   sequencer: Sequencer | null,
-  hooks: { phase: () => string | undefined; onRecord: (record: OpRecord) => void },
+  hooks: {
+    phase: () => string | undefined;
+    step: (node: string) => string | undefined;
+    onRecord: (record: OpRecord) => void;
+  },
 ): Promise<DiskService> {
   const { scenario } = options;
   const plan = options.plan ?? { seed: 0, rules: [] };
@@ -502,6 +511,7 @@ async function startDiskService(
     clock,
     node: scenario.nodes[0].name,
     phase: hooks.phase,
+    step: hooks.step,
     trace: {
       path: options.trace.path,
       keepData: options.trace.keepData || livePowerLoss,

@@ -79,6 +79,8 @@ export interface DiskServiceOptions {
   clock?: OpClock;
   /** The current phase of the run, for op records. */
   phase?: () => string | undefined;
+  /** The current step of a node's workload, for op records. */
+  step?: (node: string) => string | undefined;
   /** Hears connections, protocol errors, faults and control commands. */
   onEvent?: (event: ServiceEvent) => void;
   /** Receives every op record as the op completes. */
@@ -189,6 +191,7 @@ function diskStack(
     hashData: shared.recording,
     keepData: shared.recording && options.trace!.keepData,
     phase: options.phase,
+    step: options.step,
   });
   const top = options.wrap ? options.wrap(recorder, { node, name: disk.name }) : recorder;
   return { top, faults, export: { name: id, backend: top, readOnly: disk.readOnly } };

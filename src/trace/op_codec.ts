@@ -44,6 +44,7 @@ const KEYS = Object.fromEntries(
     "hash",
     "data",
     "phase",
+    "step",
   ].map((key) => [key, encodeString(key)]),
 ) as Record<string, Uint8Array>;
 
@@ -65,7 +66,7 @@ export class OpRecordEncoder {
   /** An upper bound of the bytes {@link encodeInto} writes for a record. */
   maxSize(record: OpRecord): number {
     return FIXED_MAX + record.node.length * 3 + record.disk.length * 3 +
-      (record.phase?.length ?? 0) * 3 +
+      (record.phase?.length ?? 0) * 3 + (record.step?.length ?? 0) * 3 +
       record.result.length * 3 + (record.data?.length ?? 0);
   }
 
@@ -121,7 +122,8 @@ export class OpRecordEncoder {
 
     const fields = 11 + (record.fua ? 1 : 0) + (record.noHole ? 1 : 0) +
       (record.hash !== undefined ? 1 : 0) +
-      (record.data !== undefined ? 1 : 0) + (record.phase !== undefined ? 1 : 0);
+      (record.data !== undefined ? 1 : 0) + (record.phase !== undefined ? 1 : 0) +
+      (record.step !== undefined ? 1 : 0);
     if (fields < 16) out[p++] = 0x80 | fields;
     else {
       out[p++] = 0xde;
@@ -182,6 +184,10 @@ export class OpRecordEncoder {
     if (record.phase !== undefined) {
       raw(KEYS.phase);
       string(record.phase);
+    }
+    if (record.step !== undefined) {
+      raw(KEYS.step);
+      string(record.step);
     }
     return p;
   }

@@ -28,6 +28,8 @@ export interface RecorderOptions {
   keepData: boolean;
   /** The run's current phase, if it has phases. */
   phase?: () => string | undefined;
+  /** The current step of a node's workload (`report step NAME`), if it named one. */
+  step?: (node: string) => string | undefined;
 }
 
 /**
@@ -88,6 +90,8 @@ export class RecordingLayer implements BlockBackend {
     }
     const phase = this.options.phase?.();
     if (phase !== undefined) record.phase = phase;
+    const step = this.options.step?.(this.options.node);
+    if (step !== undefined) record.step = step;
     for (const sink of this.options.sinks) sink(record);
   }
 }

@@ -101,6 +101,8 @@ export interface OpRecord {
   data?: Uint8Array;
   /** The phase of the run (`run`, `check`), when the command has phases. */
   phase?: string;
+  /** The step of its node's workload (`report step NAME`) the op came in, when it named one. */
+  step?: string;
 }
 
 /** Something that happened besides an op: an injected fault, a control command, a guest line. */
