@@ -7,7 +7,7 @@
  */
 
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { faultKindNames, linkFaultKindNames } from "../fault/spec.ts";
+import { faultKindNames, linkFaultKindNames, nodeFaultKindNames } from "../fault/spec.ts";
 import { VERSION } from "../version.ts";
 import { demoCommand } from "./demo.ts";
 import { errorLine, EXIT, exitCodeOf } from "./errors.ts";
@@ -25,11 +25,13 @@ Fault specs (one grammar everywhere; see docs/fault-spec.md):
   KIND[:PARAMS][@TRIGGER]
   kinds:    ${faultKindNames().join(", ")}
   links:    ${linkFaultKindNames().join(", ")} (clusters; link=A->B, A<->B, NODE or *)
+  nodes:    ${nodeFaultKindNames().join(", ")} (crash:n2, restart:n2,after=1s, pause:n3,2s)
   triggers: 17 (op index, from 0), +2s (time since start),
             [DISK/]TYPE[:START-END|:OFFSET+LENGTH][#K] (the K-th matching op),
-            net[:LINK/PROTO[:PORT]/FLAGS][#K] (frames; link faults only)
+            net[:LINK/PROTO[:PORT]/FLAGS][#K] (frames; link and node faults)
   examples: eio@17   delay:200ms@write#3   hang:5s@+2s   limp:10ms,1M/s   fail@vdb/any
-            partition:n1|n2,n3@+2s   drop:0.3,link=n1->n2   heal@+10s`;
+            partition:n1|n2,n3@+2s   drop:0.3,link=n1->n2   heal@+10s
+            crash:n2@n2/data/write#5   restart:n2,after=1s@+8s   pause:n3,2s@net:n1->n3/tcp#10`;
 
 function integer(text: string): number {
   const value = Number(text);
@@ -94,7 +96,7 @@ function program(
   root.command("fault")
     .description("switch faults live over a control socket: fault SOCKET set DISK SPEC")
     .argument("<socket>", "the control socket (serve prints it)")
-    .argument("<action>", "set DISK SPEC | query DISK | list | stats")
+    .argument("<action>", "set DISK SPEC | query DISK | list | stats | link SPEC | links")
     .argument("[args...]", "the action's arguments")
     .option("--count <n>", "set: clear the fault after this many ops", integer)
     .option("--json", "print the reply as JSON", false)
@@ -106,10 +108,15 @@ Actions:
   query DISK       show a disk's fault state
   list             show the fault plan and the live faults
   stats            show the ops served so far
+  link SPEC        a cluster run: set a live link fault (partition:n1|n2,n3, drop:0.3,link=n1->n2, ...),
+                   heal (every link) or heal,link=n1<->n2, or none
+  links            a cluster run: show the link faults of the plan and the live ones
 
   fault /tmp/faultline-serve-XXXX/control.sock set vda eio
   fault /tmp/faultline-serve-XXXX/control.sock set vda delay:200ms --count 10
   fault /tmp/faultline-serve-XXXX/control.sock set vda none
+  fault /tmp/run/control.sock link partition:n1|n2,n3      (record --control /tmp/run/control.sock)
+  fault /tmp/run/control.sock link none
 ${FAULT_HELP}`,
     )
     .action((socket, action, args, options) =>
@@ -152,6 +159,10 @@ ${FAULT_HELP}`,
       "--qmp <[node=]path>",
       "serve a QMP socket that proxies the node's QEMU and adds set-block-fault-state (repeatable; default node: the first)",
       collect,
+    )
+    .option(
+      "--control <path>",
+      "serve the fault layer's control socket (faultline fault PATH ...: disks, and links in a cluster)",
     )
     .option("--json", "print one JSON object", false)
     .option("-v, --verbose", "show the guests' consoles and result lines as they come", false)
@@ -202,6 +213,10 @@ Exit codes: 0 the verdict passed, 1 it failed, 2 a scenario error, 3 the machine
       "--qmp <[node=]path>",
       "serve a QMP socket that proxies the node's QEMU and adds set-block-fault-state (repeatable)",
       collect,
+    )
+    .option(
+      "--control <path>",
+      "serve the fault layer's control socket (faultline fault PATH ...: disks, and links in a cluster)",
     )
     .option("--json", "print one JSON object", false)
     .option("-v, --verbose", "show the guests' consoles and result lines as they come", false)

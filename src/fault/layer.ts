@@ -30,7 +30,6 @@ export class FaultLayer implements BlockBackend {
   }
 
   execute(op: BlockOp): Promise<Uint8Array | undefined> {
-    if (this.engine.frozen) return this.engine.holdForever().then(() => undefined);
     if (this.engine.idle) return this.next.execute(op);
     const view: OpView = {
       index: op.index,
@@ -42,6 +41,10 @@ export class FaultLayer implements BlockBackend {
       length: op.length,
       time: op.arrivedAt,
     };
+    this.engine.arrive(view);
+    if (this.engine.isFrozen(this.options.node)) {
+      return this.engine.holdFrozen(this.options.node).then(() => undefined);
+    }
     const decisions = this.engine.decide(view);
     if (decisions.length === 0) return this.next.execute(op);
     return this.inject(op, view, decisions);
@@ -115,8 +118,8 @@ export class FaultLayer implements BlockBackend {
           return undefined;
       }
       // The power may have been cut while this op waited: then it never reaches the store.
-      if (this.engine.frozen) {
-        await this.engine.holdForever();
+      if (this.engine.isFrozen(this.options.node)) {
+        await this.engine.holdFrozen(this.options.node);
         return undefined;
       }
     }

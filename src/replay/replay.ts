@@ -9,6 +9,7 @@
  */
 
 import { basename } from "node:path";
+import { checkClusterFaults } from "../fault/link.ts";
 import { appliesTo } from "../fault/plan.ts";
 import {
   effectName,
@@ -17,7 +18,13 @@ import {
   parseFaultSpec,
   parseTrigger,
 } from "../fault/spec.ts";
-import type { FaultEffect, FaultPlan, FaultRule, Trigger } from "../fault/types.ts";
+import {
+  type FaultEffect,
+  type FaultPlan,
+  type FaultRule,
+  isBlockEffect,
+  type Trigger,
+} from "../fault/types.ts";
 import { type Prepared, prepareScenario } from "../run/prepare.ts";
 import { type RunEvent, type RunOptions, type RunResult, runScenario } from "../run/run.ts";
 import type { Expectations, Scenario } from "../scenario/schema.ts";
@@ -26,7 +33,7 @@ import type { OpRecord } from "../trace/schema.ts";
 import { selectCrashWrites } from "../run/crash_state.ts";
 import { ReplayError } from "./errors.ts";
 import {
-  comparePrefix,
+  compareNodePrefixes,
   type OpSignature,
   type PrefixComparison,
   recordedOpOfTrigger,
@@ -142,6 +149,8 @@ export interface ReplayOptions {
   prepared?: Prepared;
   /** QMP endpoints by node name, as {@link runScenario} takes them. */
   qmp?: ReadonlyMap<string, string>;
+  /** A control socket for the replay (block and link faults, live). */
+  control?: string;
 }
 
 /** A replay's result: the run's, and how its prefix compared with the recording. */
@@ -176,9 +185,12 @@ export function reproduceCommand(
 }
 
 /** Turns `--fault-at` (an index or a signature) and index triggers into signature triggers on the parent's ops. */
-function resolveTrigger(parent: ParentTrace, trigger: Trigger): Trigger {
-  if (trigger.kind === "index") return triggerOfRecordedOp(parent.ordered, trigger.index);
-  return trigger;
+function resolveTrigger(parent: ParentTrace, effect: FaultEffect, trigger: Trigger): Trigger {
+  if (trigger.kind !== "index") return trigger;
+  // A block fault finds its op again by signature; link and node faults fire at a moment of
+  // the run's clock (the first op or frame at or after the index), frames having no signature.
+  if (!isBlockEffect(effect)) return trigger;
+  return triggerOfRecordedOp(parent.ordered, trigger.index);
 }
 
 /**
@@ -204,13 +216,14 @@ export function replayPlan(
     const rule = parseFaultSpec(text);
     const trigger = rule.trigger.kind === "always" && at ? at : rule.trigger;
     if (trigger.kind === "index") checkApplies(parent, rule.effect, trigger.index);
-    const resolved = resolveTrigger(parent, trigger);
+    const resolved = resolveTrigger(parent, rule.effect, trigger);
     return {
       effect: rule.effect,
       trigger: resolved,
       spec: formatFaultSpec({ effect: rule.effect, trigger: resolved }),
     };
   });
+  checkClusterFaults(rules, parent.scenario.nodes.map((node) => node.name));
   return { seed: options.seed ?? parent.header.seed, rules };
 }
 
@@ -281,6 +294,7 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
     prepared: options.prepared ?? await prepareForReplay(parent, options.signal),
     judgeWorkloadExit: options.expect !== undefined || plan.rules.length === 0,
     qmp: options.qmp,
+    ...(options.control ? { control: options.control } : {}),
     signal: options.signal,
     onEvent: options.onEvent,
   };
@@ -294,11 +308,12 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
       ? { recorded: parent.records, boundMs: STRICT_ORDER_BOUND_MS }
       : undefined,
   });
-  const firing = result.faults[0] ?? (result.powerCut ? { index: result.powerCut.at } : undefined);
+  const firing = result.faults[0] ?? result.firings[0] ??
+    (result.powerCut ? { index: result.powerCut.at } : undefined);
   const fired = plan.rules.length === 0 || firing !== undefined;
   // Both sides stop at the fault's op: where it fired in the replay, where it was planned in the recording.
   const recordedCut = faultAtOp?.index ?? firing?.index ?? Infinity;
-  const prefix = comparePrefix(
+  const prefix = compareNodePrefixes(
     signatures(parent.ordered.filter((op) => op.index < recordedCut)),
     signatures(
       firing
