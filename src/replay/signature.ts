@@ -152,10 +152,11 @@ export function comparePrefix(
 }
 
 /**
- * Compares a cluster's ops node by node: each node's ops in arrival order (how the
- * nodes' ops interleave is timing, not behavior). Identical when every node's are,
- * diverged when one node's diverged (the first such node, in node order), else the
- * same ops reordered. With one node it is {@link comparePrefix}.
+ * Compares a cluster's ops node by node: each node's ops in arrival order, as far as
+ * both runs got (how the nodes' ops interleave, and so how far each node got before
+ * the fault, is timing, not behavior). Identical when every node's are, diverged when
+ * one node's diverged (the first such node, in node order), else the same ops
+ * reordered. With one node it is {@link comparePrefix}.
  *
  * @example
  * ```ts
@@ -168,12 +169,12 @@ export function compareNodePrefixes(
 ): PrefixComparison {
   const nodes = [...new Set([...recorded, ...replayed].map((op) => op.node))].sort();
   if (nodes.length <= 1) return comparePrefix(recorded, replayed);
-  const each = nodes.map((node) =>
-    comparePrefix(
-      recorded.filter((op) => op.node === node),
-      replayed.filter((op) => op.node === node),
-    )
-  );
+  const each = nodes.map((node) => {
+    const a = recorded.filter((op) => op.node === node);
+    const b = replayed.filter((op) => op.node === node);
+    const both = Math.min(a.length, b.length);
+    return comparePrefix(a.slice(0, both), b.slice(0, both));
+  });
   const ops = recorded.length;
   const at = each.findIndex((c) => c.kind === "diverged");
   const diverged = each[at];

@@ -233,6 +233,8 @@ class Run {
   private readonly crashing = new Map<string, Promise<void>>();
   /** Nodes to boot again when their current boot ends: resolves when they may. */
   private readonly restarts = new Map<string, Promise<void>>();
+  /** Nodes whose power is off after a crash, until they boot again. */
+  private readonly down = new Set<string>();
   /** The run phase is ending (its client finished): no node boots again. */
   private stopping = false;
   private powerCut: PowerCut | null = null;
@@ -476,6 +478,7 @@ class Run {
     const { scenario, signal } = this.options;
     const boot: Boot = { node: node.name, phase, number: this.boots.get(node.name) ?? 0 };
     this.boots.set(node.name, boot.number + 1);
+    this.down.delete(node.name);
     const proxy = this.parts.proxies.get(node.name);
     const nodeBoot = await NodeBoot.start({
       boot,
@@ -598,7 +601,8 @@ class Run {
 
   /** Cuts one node's power at op `index`: its disks freeze, its QEMU dies, its disks are cut to their durable state. */
   private crashNode(node: string, index: number): void {
-    if (this.crashing.has(node) && !this.running.has(node)) return;
+    if (this.down.has(node)) return;
+    this.down.add(node);
     this.parts.service.freezeNode(node);
     const boot = this.running.get(node);
     boot?.kill("aborted");
