@@ -248,7 +248,7 @@ that no longer matches its images, 3 the machinery failed.`,
     )
     .requiredOption(
       "--points <which>",
-      "all, reads, writes, flushes, N..M (both included) or every:K",
+      "all, reads, writes or flushes (of one disk: flushes:NODE/DISK; thinned: flushes,every:K), N..M (both included) or every:K",
     )
     .option("--jobs <n>", "replays at once (default: the number of cores)", integer)
     .option("--json", "print one JSON object", false)

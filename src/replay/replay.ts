@@ -22,7 +22,8 @@ import {
   type FaultEffect,
   type FaultPlan,
   type FaultRule,
-  isBlockEffect,
+  isLinkEffect,
+  isNodeEffect,
   type Trigger,
 } from "../fault/types.ts";
 import { type Prepared, prepareScenario } from "../run/prepare.ts";
@@ -186,10 +187,20 @@ export function reproduceCommand(
 
 /** Turns `--fault-at` (an index or a signature) and index triggers into signature triggers on the parent's ops. */
 function resolveTrigger(parent: ParentTrace, effect: FaultEffect, trigger: Trigger): Trigger {
+  if (isLinkEffect(effect)) {
+    // A link fault fires at a moment of the run's clock: a recorded op named by its signature
+    // is that op's index (frames have no signature; link faults take no op filter).
+    if (trigger.kind !== "match" || !trigger.exact) return trigger;
+    const op = recordedOpOfTrigger(parent.ordered, trigger);
+    if (!op) throw new ReplayError(`the trace has no op ${formatTrigger(trigger)}`);
+    return { kind: "index", index: op.index };
+  }
   if (trigger.kind !== "index") return trigger;
-  // A block fault finds its op again by signature; link and node faults fire at a moment of
-  // the run's clock (the first op or frame at or after the index), frames having no signature.
-  if (!isBlockEffect(effect)) return trigger;
+  // A block or node fault finds its op again by signature and occurrence; an index that is
+  // no op's (a frame's) stays a moment of the clock for a node fault.
+  if (isNodeEffect(effect) && !parent.ordered.some((op) => op.index === trigger.index)) {
+    return trigger;
+  }
   return triggerOfRecordedOp(parent.ordered, trigger.index);
 }
 

@@ -409,7 +409,7 @@ class Run {
     this.parts.service.event("phase", { name: "check" });
     const checkStarted = this.since();
     const served = serving.map((node) => this.boot(node, "restart"));
-    await Promise.all(serving.map((node) => this.booted(node)));
+    await Promise.all(serving.map((node, i) => this.booted(node, served[i])));
     this.outcomes.push(...await Promise.all(checking.map((node) => this.boot(node, "check"))));
     for (const node of serving) this.running.get(node.name)?.kill("aborted");
     this.outcomes.push(...await Promise.all(served));
@@ -418,10 +418,11 @@ class Run {
   }
 
   /** Resolves when a node's current boot has reported `phase boot`, or ended. */
-  private async booted(node: ScenarioNode): Promise<void> {
-    for (let i = 0; i < 6000 && this.running.has(node.name); i++) {
-      const boot = this.currentBoot(node.name);
-      if (this.parts.results.linesOf(boot).some((l) => l.kind === "phase")) return;
+  private async booted(node: ScenarioNode, ended: Promise<unknown>): Promise<void> {
+    let over = false;
+    ended.then(() => over = true, () => over = true);
+    const boot = this.currentBoot(node.name);
+    while (!over && !this.parts.results.linesOf(boot).some((l) => l.kind === "phase")) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
