@@ -190,7 +190,7 @@ function resolveTrigger(parent: ParentTrace, effect: FaultEffect, trigger: Trigg
   if (isLinkEffect(effect)) {
     // A link fault fires at a moment of the run's clock: a recorded op named by its signature
     // is that op's index (frames have no signature; link faults take no op filter).
-    if (trigger.kind !== "match" || !trigger.exact) return trigger;
+    if (trigger.kind !== "match") return trigger;
     const op = recordedOpOfTrigger(parent.ordered, trigger);
     if (!op) throw new ReplayError(`the trace has no op ${formatTrigger(trigger)}`);
     return { kind: "index", index: op.index };
@@ -285,7 +285,9 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
   const reproduce = reproduceCommand(parent.path, options);
   const powerLoss = plan.rules.find((rule) => rule.effect.kind === "power-loss");
   const planned = powerLoss ?? plan.rules[0];
-  const faultAtOp = planned ? recordedOpOfTrigger(parent.ordered, planned.trigger) : undefined;
+  const faultAtOp = planned
+    ? recordedOpOfTrigger(parent.ordered, planned.trigger, planned.effect)
+    : undefined;
   if (planned && planned.trigger.kind === "match" && planned.trigger.exact && !faultAtOp) {
     throw new ReplayError(`the trace has no op ${formatTrigger(planned.trigger)}`);
   }

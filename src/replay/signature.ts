@@ -8,7 +8,8 @@
  * @module
  */
 
-import type { Trigger } from "../fault/types.ts";
+import { appliesTo, passes } from "../fault/plan.ts";
+import type { FaultEffect, Trigger } from "../fault/types.ts";
 import type { OpRecord } from "../trace/schema.ts";
 import { ReplayError } from "./errors.ts";
 
@@ -73,15 +74,27 @@ export function triggerOfRecordedOp(ordered: readonly OpRecord[], index: number)
 export function recordedOpOfTrigger(
   ordered: readonly OpRecord[],
   trigger: Trigger,
+  effect?: FaultEffect,
 ): OpRecord | undefined {
   if (trigger.kind === "index") return ordered.find((op) => op.index === trigger.index);
-  if (trigger.kind !== "match" || !trigger.exact || trigger.type === undefined) return undefined;
+  // A filter names one op only with an occurrence, or as an exact signature (its first match).
+  if (trigger.kind !== "match" || (trigger.occurrence === undefined && !trigger.exact)) {
+    return undefined;
+  }
   let seen = 0;
   for (const op of ordered) {
-    const matches = (trigger.node === undefined || trigger.node === op.node) &&
-      (trigger.disk === undefined || trigger.disk === op.disk) && trigger.type === op.op &&
-      trigger.exact.offset === op.offset && trigger.exact.length === op.length;
-    if (matches && ++seen === (trigger.occurrence ?? 1)) return op;
+    const view = {
+      index: op.index,
+      node: op.node,
+      disk: op.disk,
+      type: op.op,
+      offset: op.offset,
+      length: op.length,
+      time: op.start,
+    };
+    // A filter counts only the ops the fault applies to, as the fault layer does.
+    if (!passes(trigger, view) || (effect && !appliesTo(effect, op.op))) continue;
+    if (++seen === (trigger.occurrence ?? 1)) return op;
   }
   return undefined;
 }
