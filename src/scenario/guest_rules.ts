@@ -204,6 +204,22 @@ export const envValue = z.string().refine(noNul, "expected a string without NUL 
 /** A phase's script, run by busybox `sh` from a file of its own. */
 export const shellScript = z.string().refine(noNul, "expected a shell script without NUL bytes");
 
+/** The prefix length of a node's network: 1 to 30 (a /31 or a /32 leaves no host addresses). */
+export const prefixLength = z.number().int().min(1).max(30);
+
+/**
+ * True when an IPv4 network such as `192.0.2.0/24` has a prefix length a node's network can have.
+ *
+ * @example
+ * ```ts
+ * hasGuestPrefixLength("10.0.0.0/8"); // true
+ * hasGuestPrefixLength("0.0.0.0/0"); // false
+ * ```
+ */
+export function hasGuestPrefixLength(network: string): boolean {
+  return prefixLength.safeParse(Number(network.slice(network.indexOf("/") + 1))).success;
+}
+
 /** A field's place in the checked value, as zod gives it. */
 type FieldAt = readonly PropertyKey[];
 

@@ -120,6 +120,23 @@ Deno.test("guest rules: mountpoints once, and /etc/hosts left to the image on a 
   ]);
 });
 
+Deno.test("guest rules: a cluster's subnet leaves host addresses", async () => {
+  const cluster = (subnet: string) => ({
+    name: "x",
+    nodes: { a: { disks: {}, workload: "true" }, b: { disks: {}, workload: "true" } },
+    network: { subnet },
+  });
+  await normalizeScenario(cluster("10.9.0.0/16"), { source: "s.json", baseDir: "/" });
+  for (const subnet of ["0.0.0.0/0", "192.0.2.0/31", "192.0.2.1/32"]) {
+    assert.deepEqual(await problems(cluster(subnet)), [
+      `s.json: network.subnet: expected a prefix length from /1 to /30, such as /24, found "${subnet}"`,
+    ]);
+  }
+  assert.deepEqual(await problems(cluster("192.0.2.0")), [
+    's.json: network.subnet: expected an IPv4 network like 192.0.2.0/24, found "192.0.2.0"',
+  ]);
+});
+
 Deno.test("guest rules: what a mount hides and what a file replaces", () => {
   assert.equal(guestPathKey("/mnt/data//"), "/mnt/data");
   assert.equal(guestPathKey("/"), "/");

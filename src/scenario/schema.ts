@@ -16,6 +16,7 @@ import {
   envValue,
   fstype,
   guestFilePath,
+  hasGuestPrefixLength,
   mountOptions,
   mountpoint,
   programPath,
@@ -135,10 +136,13 @@ export const scenarioInputSchema = z.strictObject({
   }).optional(),
   faults: z.array(faultExpectation).optional(),
   network: z.strictObject({
-    subnet: z.string().regex(
-      /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/,
-      "expected an IPv4 network like 192.0.2.0/24",
-    ).optional(),
+    subnet: z.string()
+      .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, {
+        message: "expected an IPv4 network like 192.0.2.0/24",
+        abort: true,
+      })
+      .refine(hasGuestPrefixLength, "expected a prefix length from /1 to /30, such as /24")
+      .optional(),
   }).optional(),
   client: z.string().regex(NAME, "expected a node name like app or db1").optional(),
 }).superRefine((scenario, ctx) => {

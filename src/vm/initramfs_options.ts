@@ -20,6 +20,7 @@ import {
   guestFilePath,
   mountOptions,
   mountpoint,
+  prefixLength,
   programPath,
   shellScript,
 } from "../scenario/guest_rules.ts";
@@ -101,7 +102,7 @@ const network = z.strictObject({
     /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/,
     "expected a MAC in lowercase, such as 02:66:6c:29:2c:00",
   ),
-  prefixLength: z.number().int().min(1).max(30),
+  prefixLength,
   hosts: z.array(z.strictObject({
     name: z.string().regex(
       NODE_NAME_PATTERN,
