@@ -8,7 +8,8 @@
 import type { Scenario, ScenarioNode } from "../scenario/schema.ts";
 import { sha256File } from "../util/hash.ts";
 import { DEFAULT_NETWORK, guestNetworkOf, nodeAddresses } from "../net/addresses.ts";
-import { buildInitramfs, type GuestNetwork } from "../vm/initramfs.ts";
+import type { GuestNetwork } from "../vm/initramfs.ts";
+import { buildNodeInitramfs } from "../vm/node_initramfs.ts";
 import { type Busybox, ensureBusybox, ensureKernel, type Kernel } from "../vm/kernel.ts";
 import { type BaseDisk, prepareBaseDisk } from "./base_disks.ts";
 
@@ -90,26 +91,9 @@ async function nodeGuest(
       initramfs: { path: given.initramfs, sha256: await sha256File(given.initramfs) },
     };
   }
-  const phases: Record<string, string> = { run: node.workload };
-  if (node.check !== null) phases.check = node.check;
-  if (node.restart !== null) phases.restart = node.restart;
-  const image = await buildInitramfs({
+  const image = await buildNodeInitramfs(node, {
     kernel,
     busybox,
-    phases,
-    disks: node.disks.map((disk) =>
-      disk.mount
-        ? {
-          name: disk.name,
-          mountpoint: disk.mount,
-          fstype: disk.kind === "image" ? disk.fstype : disk.filesystem,
-          ...(disk.mountOptions ? { options: disk.mountOptions } : {}),
-        }
-        : { name: disk.name }
-    ),
-    programs: node.programs,
-    files: node.files.map((file) => ({ hostPath: file.host, guestPath: file.guest })),
-    env: node.env,
     ...(options.network ? { network: options.network } : {}),
     signal,
   });

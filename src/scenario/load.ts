@@ -18,6 +18,7 @@ import { parsePoints } from "./points.ts";
 import {
   type Expectations,
   type FaultExpectation,
+  joinsNetwork,
   type Scenario,
   SCENARIO_DEFAULTS,
   type ScenarioDisk,
@@ -87,7 +88,7 @@ export async function normalizeScenario(
     );
   }
   const faults = normalizeFaults(value, expect, findings.problems, nodes);
-  const networked = nodes.length > 1 || Object.values(value.nodes).some((n) => n.network);
+  const networked = joinsNetwork(value.nodes);
   if (value.client !== undefined && !nodes.some((n) => n.name === value.client)) {
     findings.problems.push(
       `client: expected one of the nodes (${
@@ -124,14 +125,7 @@ async function normalizeNode(
 ): Promise<ScenarioNode> {
   const at = `nodes.${name}`;
   const disks: ScenarioDisk[] = [];
-  const mounts = new Set<string>();
   for (const [diskName, disk] of Object.entries(input.disks)) {
-    if (disk.mount) {
-      if (mounts.has(disk.mount)) {
-        findings.problems.push(`${at}.disks.${diskName}.mount: ${disk.mount} is mounted twice`);
-      }
-      mounts.add(disk.mount);
-    }
     disks.push(await normalizeDisk(diskName, disk, `${at}.disks.${diskName}`, findings));
   }
   for (const [i, program] of (input.programs ?? []).entries()) {

@@ -9,9 +9,21 @@
 
 import { z } from "zod";
 import { parseDuration, parseSize } from "../util/units.ts";
+import {
+  checkGuestLayout,
+  diskName,
+  envName,
+  envValue,
+  fstype,
+  guestFilePath,
+  hasGuestPrefixLength,
+  mountOptions,
+  mountpoint,
+  programPath,
+  shellScript,
+} from "./guest_rules.ts";
 
 const NAME = /^[a-z][a-z0-9-]{0,19}$/;
-const DISK_NAME = /^[a-z][a-z0-9_-]{0,19}$/;
 
 /** A size: bytes as a number, or a string such as `64M`. */
 const size = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
@@ -35,51 +47,33 @@ const duration = z.union([z.number().positive(), z.string()]).transform((value, 
   }
 });
 
-const guestPath = z.string().regex(
-  /^\/[A-Za-z0-9._/-]*$/,
-  "expected an absolute guest path like /data",
-);
 const exitCodes = z.union([
   z.literal("any"),
   z.number().int().min(0).max(255),
   z.array(z.number().int().min(0).max(255)).min(1),
 ]);
 
-const mountOptions = z.string().regex(
-  /^[A-Za-z0-9_=,.:+/@-]*$/,
-  "expected mount options like barrier=0,data=ordered",
-);
-
 const filesystemDisk = z.strictObject({
   size,
   /** `none`: a blank disk of zeroes. */
   filesystem: z.enum(["ext4", "ext3", "ext2", "none"]).optional(),
   mkfsOptions: z.array(z.string()).optional(),
-  mount: guestPath.optional(),
+  mount: mountpoint.optional(),
   mountOptions: mountOptions.optional(),
 });
 
 const imageDisk = z.strictObject({
   image: z.string().min(1),
-  mount: guestPath.optional(),
-  fstype: z.string().regex(/^[a-z0-9_.]+$/, "expected a file system type like ext4").optional(),
+  mount: mountpoint.optional(),
+  fstype: fstype.optional(),
   mountOptions: mountOptions.optional(),
 });
 
 const node = z.strictObject({
   memory: size.optional(),
-  disks: z.record(
-    z.string().regex(DISK_NAME, "expected a disk name like data or vdb"),
-    z.union([filesystemDisk, imageDisk]),
-  )
-    .refine(
-      (disks) => !("faultline-results" in disks),
-      "the disk name faultline-results is reserved",
-    ),
-  programs: z.array(
-    z.string().startsWith("/", "expected an absolute host path like /usr/bin/sqlite3"),
-  ).optional(),
-  files: z.array(z.strictObject({ host: z.string().min(1), guest: guestPath })).optional(),
+  disks: z.record(diskName, z.union([filesystemDisk, imageDisk])),
+  programs: z.array(programPath).optional(),
+  files: z.array(z.strictObject({ host: z.string().min(1), guest: guestFilePath })).optional(),
   /**
    * Your own guest instead of faultline's: a kernel (bzImage) and an initramfs whose
    * init keeps the guest contract of src/vm/initramfs.ts (it runs the phase named by
@@ -89,13 +83,10 @@ const node = z.strictObject({
    */
   kernel: z.string().min(1).optional(),
   initramfs: z.string().min(1).optional(),
-  env: z.record(
-    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected a variable name"),
-    z.string(),
-  ).optional(),
-  workload: z.string(),
-  check: z.string().optional(),
-  restart: z.string().optional(),
+  env: z.record(envName, envValue).optional(),
+  workload: shellScript,
+  check: shellScript.optional(),
+  restart: shellScript.optional(),
   network: z.boolean().optional(),
 });
 
@@ -145,13 +136,43 @@ export const scenarioInputSchema = z.strictObject({
   }).optional(),
   faults: z.array(faultExpectation).optional(),
   network: z.strictObject({
-    subnet: z.string().regex(
-      /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/,
-      "expected an IPv4 network like 192.0.2.0/24",
-    ).optional(),
+    subnet: z.string()
+      .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, {
+        message: "expected an IPv4 network like 192.0.2.0/24",
+        abort: true,
+      })
+      .refine(hasGuestPrefixLength, "expected a prefix length from /1 to /30, such as /24")
+      .optional(),
   }).optional(),
   client: z.string().regex(NAME, "expected a node name like app or db1").optional(),
+}).superRefine((scenario, ctx) => {
+  const network = joinsNetwork(scenario.nodes);
+  for (const [name, node] of Object.entries(scenario.nodes)) {
+    const at = ["nodes", name];
+    checkGuestLayout({
+      mounts: Object.entries(node.disks).flatMap(([disk, { mount }]) =>
+        mount === undefined ? [] : [{ at: [...at, "disks", disk, "mount"], path: mount }]
+      ),
+      files: (node.files ?? []).map((file, i) => ({
+        at: [...at, "files", i, "guest"],
+        path: file.guest,
+      })),
+      network,
+    }, ctx);
+  }
 });
+
+/**
+ * True when the nodes join a network: a cluster (more than one node), or a node that asks.
+ *
+ * @example
+ * ```ts
+ * joinsNetwork({ app: { network: true } }); // true
+ * ```
+ */
+export function joinsNetwork(nodes: Readonly<Record<string, { network?: boolean }>>): boolean {
+  return Object.keys(nodes).length > 1 || Object.values(nodes).some((node) => node.network);
+}
 
 /** Exit codes a phase may end with: one, several, or `any`. */
 export type ExitCodesInput = "any" | number | number[];
@@ -164,7 +185,10 @@ export interface FilesystemDiskInput {
   filesystem?: "ext4" | "ext3" | "ext2" | "none";
   /** More arguments for mkfs. */
   mkfsOptions?: string[];
-  /** Where the guest mounts it, such as `/data`. */
+  /**
+   * Where the guest mounts it, such as `/data`: a directory of its own, not one that would
+   * hide the guest image's (`/`, `/proc`, `/sys`, `/dev`, `/bin`, `/sbin`, `/usr`, `/lib`, ...).
+   */
   mount?: string;
   /** Mount options, such as `barrier=0,data=ordered`. */
   mountOptions?: string;
@@ -174,7 +198,7 @@ export interface FilesystemDiskInput {
 export interface ImageDiskInput {
   /** The image; relative to the scenario file. */
   image: string;
-  /** Where the guest mounts it. */
+  /** Where the guest mounts it: a directory of its own, as for a file system disk. */
   mount?: string;
   /** Its file system type, for the mount; `ext4` by default. */
   fstype?: string;
@@ -188,9 +212,15 @@ export interface NodeInput {
   memory?: number | string;
   /** Its disks by name (the name is the virtio serial: at most 20 characters). */
   disks: Record<string, FilesystemDiskInput | ImageDiskInput>;
-  /** Host programs copied into the guest with their libraries, such as `/usr/bin/sqlite3`. */
+  /**
+   * Host programs copied into the guest with their libraries, such as `/usr/bin/sqlite3`;
+   * not the guest image's own (`/init`, `/bin/busybox`, `/bin/sh`, `/bin/report`, ...).
+   */
   programs?: string[];
-  /** Host files copied into the guest. */
+  /**
+   * Host files copied into the guest, each at its own guest path: not the guest image's
+   * own paths or directories, and not `/etc/hosts` on a node with a network.
+   */
   files?: { host: string; guest: string }[];
   /**
    * Your own guest instead of faultline's: a kernel (bzImage) and an initramfs whose
@@ -200,7 +230,7 @@ export interface NodeInput {
   kernel?: string;
   /** The initramfs of your own guest (with or without your own kernel). */
   initramfs?: string;
-  /** Environment variables of every phase. */
+  /** Environment variables of every phase (not `FAULTLINE_*`: the guest sets those). */
   env?: Record<string, string>;
   /** The run phase: a busybox shell script in the guest. */
   workload: string;

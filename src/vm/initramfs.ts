@@ -61,10 +61,18 @@
  */
 
 import { dirname, join } from "node:path";
+import {
+  DISK_NAME_PATTERN,
+  HOSTS_FILE,
+  IMAGE_DIRECTORIES,
+  IMAGE_PATHS,
+} from "../scenario/guest_rules.ts";
+import { describeValue } from "../scenario/issues.ts";
 import { storeBytes } from "../util/cache_dir.ts";
 import { type CpioEntry, CpioError, encodeCpio, normalizeCpioPath } from "./cpio.ts";
 import { readElfDynamic } from "./_elf.ts";
 import { GuestImageError } from "./guest_image_error.ts";
+import { PHASE_NAME_PATTERN, validateInitramfsOptions } from "./initramfs_options.ts";
 import {
   type Busybox,
   ensureBusybox,
@@ -93,20 +101,10 @@ export const GUEST_MODULES: readonly string[] = [
 /** The modules a node with a network loads as well, after the virtio modules: virtio-net over PCI. */
 export const NETWORK_MODULES: readonly string[] = ["failover", "net_failover", "virtio_net"];
 
-/** A phase's name: lowercase letters, digits and `-`, starting with a letter, at most 31. */
-export const PHASE_NAME_PATTERN: RegExp = /^[a-z][a-z0-9-]{0,30}$/;
-
-/**
- * A disk's name, which is also its virtio-blk serial: lowercase letters, digits, `_` and
- * `-`, starting with a letter, at most 20 characters.
- */
-export const DISK_NAME_PATTERN: RegExp = /^[a-z][a-z0-9_-]{0,19}$/;
+export { DISK_NAME_PATTERN, PHASE_NAME_PATTERN, validateInitramfsOptions };
 
 /** The kernel parameter that names the phase to run: `faultline.phase=NAME`. */
 export const PHASE_KERNEL_PARAM = "faultline.phase";
-
-/** Phase names that would read like the lines `/init` writes itself. */
-const RESERVED_PHASES = ["boot", "mounted"];
 
 /**
  * The kernel command-line argument that selects a phase.
@@ -118,7 +116,7 @@ const RESERVED_PHASES = ["boot", "mounted"];
  */
 export function phaseKernelArg(phase: string): string {
   if (!PHASE_NAME_PATTERN.test(phase)) {
-    throw usage(`phase: expected a name such as run or check, found ${describe(phase)}`);
+    throw usage(`phase: expected a name such as run or check, found ${describeValue(phase)}`);
   }
   return `${PHASE_KERNEL_PARAM}=${phase}`;
 }
@@ -131,7 +129,10 @@ export function phaseKernelArg(phase: string): string {
 export interface GuestDisk {
   /** The disk's name and virtio-blk serial, such as `data` ({@linkcode DISK_NAME_PATTERN}). */
   name: string;
-  /** Where to mount it, such as `/mnt/data`; created if missing. Not mounted without one. */
+  /**
+   * Where to mount it, such as `/mnt/data`; created if missing. Not mounted without one. A
+   * directory of its own: not one that would hide the image's paths (src/scenario/guest_rules.ts).
+   */
   mountpoint?: string;
   /** File system type for `mount -t`; `ext4` by default. Only with a mountpoint. */
   fstype?: string;
@@ -158,7 +159,7 @@ export interface GuestNetwork {
 export interface GuestFile {
   /** The file on the host (symbolic links are followed). */
   hostPath: string;
-  /** Absolute path in the guest. */
+  /** Absolute path in the guest, not one of the image's own (src/scenario/guest_rules.ts). */
   guestPath: string;
   /** Permission bits; 0o755 if the host file is executable by anyone, else 0o644. */
   mode?: number;
@@ -219,19 +220,6 @@ export interface Initramfs {
   readonly hostFiles: readonly string[];
 }
 
-/** Paths that the image itself uses; files and programs may not replace them. */
-const RESERVED = [
-  "init",
-  "bin/busybox",
-  "bin/sh",
-  "bin/report",
-  "faultline",
-  "lib/modules",
-  "run/faultline",
-];
-/** Paths hidden by the mounts that `/init` makes. */
-const MOUNTED = ["proc", "sys", "dev"];
-
 /** Library directories searched after DT_RPATH/DT_RUNPATH, as glibc's loader does. */
 const LIBRARY_DIRS = [
   "/lib/x86_64-linux-gnu",
@@ -246,340 +234,9 @@ function usage(message: string): GuestImageError {
   return new GuestImageError(message, { usage: true });
 }
 
-function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (value === undefined || value === null) return String(value);
-  if (Array.isArray(value)) return "an array";
-  return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
-}
-
-function expect(ok: boolean, field: string, expected: string, found: unknown): void {
-  if (!ok) throw usage(`initramfs option ${field}: expected ${expected}, found ${describe(found)}`);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function underAny(path: string, prefixes: readonly string[]): boolean {
-  return prefixes.some((p) => path === p || path.startsWith(`${p}/`));
-}
-
 /** A guest path as stored in the archive: no leading or trailing `/`. */
 function archivePath(path: string): string {
   return normalizeCpioPath(path.replace(/(.)\/+$/, "$1"));
-}
-
-function checkGuestPath(value: unknown, field: string): string {
-  expect(
-    typeof value === "string" && value.startsWith("/"),
-    field,
-    "an absolute guest path",
-    value,
-  );
-  let relative: string;
-  try {
-    relative = archivePath(value as string);
-  } catch (error) {
-    throw usage(`initramfs option ${field}: ${(error as Error).message}`);
-  }
-  expect(!/[\s'"\\$`]/.test(relative), field, "a path without spaces or quotes", value);
-  return relative;
-}
-
-/**
- * Checks initramfs options and throws a {@linkcode GuestImageError} (with `usage` set)
- * that names the field, what was expected and what was found. Called by
- * {@linkcode buildInitramfs}; exported for validating a scenario early.
- *
- * @example
- * ```ts
- * validateInitramfsOptions({ phases: { run: "" }, disks: [{ name: "Data" }] });
- * // throws: initramfs option disks[0].name: expected a disk name such as data (...), found "Data"
- * ```
- */
-export function validateInitramfsOptions(options: InitramfsOptions): void {
-  expect(isObject(options), "options", "an object", options);
-  const o = options as unknown as Record<string, unknown>;
-  const known = new Set([
-    "phases",
-    "kernel",
-    "busybox",
-    "modules",
-    "disks",
-    "env",
-    "files",
-    "programs",
-    "deviceTimeoutSeconds",
-    "network",
-    "cacheRoot",
-    "signal",
-  ]);
-  for (const key of Object.keys(o)) {
-    expect(known.has(key), key, `one of ${[...known].join(", ")}`, key);
-  }
-  expect(isObject(o.phases), "phases", "an object of phase names to shell scripts", o.phases);
-  const phases = Object.entries(o.phases as Record<string, unknown>);
-  expect(phases.length > 0, "phases", "at least one phase, such as run", o.phases);
-  for (const [name, script] of phases) {
-    expect(
-      PHASE_NAME_PATTERN.test(name) && !RESERVED_PHASES.includes(name),
-      "phases",
-      "phase names such as run or check (lowercase letters, digits and -, at most 31; " +
-        "not boot or mounted)",
-      name,
-    );
-    expect(
-      typeof script === "string" && !script.includes("\0"),
-      `phases.${name}`,
-      "a shell script (a string without NUL)",
-      script,
-    );
-  }
-  if (o.modules !== undefined) {
-    expect(Array.isArray(o.modules), "modules", "an array of module names", o.modules);
-    (o.modules as unknown[]).forEach((m, i) =>
-      expect(
-        typeof m === "string" && /^[A-Za-z0-9_-]+$/.test(m),
-        `modules[${i}]`,
-        "a module name such as virtio_blk",
-        m,
-      )
-    );
-  }
-  if (o.disks !== undefined) {
-    expect(Array.isArray(o.disks), "disks", "an array of disks", o.disks);
-    const names = new Set<string>();
-    const mountpoints = new Set<string>();
-    (o.disks as unknown[]).forEach((d, i) => {
-      const at = `disks[${i}]`;
-      expect(isObject(d), at, "an object with a name", d);
-      const disk = d as Record<string, unknown>;
-      for (const key of Object.keys(disk)) {
-        expect(
-          ["name", "mountpoint", "fstype", "options"].includes(key),
-          `${at}.${key}`,
-          "one of name, mountpoint, fstype, options",
-          key,
-        );
-      }
-      expect(
-        typeof disk.name === "string" && DISK_NAME_PATTERN.test(disk.name),
-        `${at}.name`,
-        "a disk name such as data (lowercase letters, digits, _ and -, at most 20: " +
-          "it is the virtio-blk serial)",
-        disk.name,
-      );
-      expect(
-        disk.name !== RESULTS_SERIAL,
-        `${at}.name`,
-        `a name other than ${RESULTS_SERIAL} (the results disk)`,
-        disk.name,
-      );
-      expect(!names.has(disk.name as string), `${at}.name`, "a name used once", disk.name);
-      names.add(disk.name as string);
-      if (disk.mountpoint === undefined) {
-        for (const key of ["fstype", "options"]) {
-          expect(
-            disk[key] === undefined,
-            `${at}.${key}`,
-            "nothing on a disk without mountpoint (it is not mounted)",
-            disk[key],
-          );
-        }
-        return;
-      }
-      const mountpoint = checkGuestPath(disk.mountpoint, `${at}.mountpoint`);
-      expect(
-        !underAny(mountpoint, [...MOUNTED, ...RESERVED, "bin", "sbin", "usr", "lib", "lib64"]),
-        `${at}.mountpoint`,
-        "a directory of its own, such as /mnt/data",
-        disk.mountpoint,
-      );
-      expect(
-        !mountpoints.has(mountpoint),
-        `${at}.mountpoint`,
-        "a mountpoint used once",
-        disk.mountpoint,
-      );
-      mountpoints.add(mountpoint);
-      if (disk.fstype !== undefined) {
-        expect(
-          typeof disk.fstype === "string" && /^[a-z0-9_.]+$/.test(disk.fstype),
-          `${at}.fstype`,
-          "a file system type such as ext4",
-          disk.fstype,
-        );
-      }
-      if (disk.options !== undefined) {
-        expect(
-          typeof disk.options === "string" && /^[A-Za-z0-9_=,.:+/@-]*$/.test(disk.options),
-          `${at}.options`,
-          "mount options such as barrier=0,data=journal (no spaces or quotes)",
-          disk.options,
-        );
-      }
-    });
-  }
-  if (o.env !== undefined) {
-    expect(isObject(o.env), "env", "an object of variable names to strings", o.env);
-    for (const [name, value] of Object.entries(o.env as Record<string, unknown>)) {
-      expect(/^[A-Za-z_][A-Za-z0-9_]*$/.test(name), `env`, "variable names such as NODE_ID", name);
-      expect(
-        !name.startsWith("FAULTLINE_"),
-        "env",
-        "names that do not start with FAULTLINE_ (the guest sets those)",
-        name,
-      );
-      expect(
-        typeof value === "string" && !value.includes("\0"),
-        `env.${name}`,
-        "a string without NUL",
-        value,
-      );
-    }
-  }
-  const guestPaths = new Set<string>();
-  if (o.files !== undefined) {
-    expect(Array.isArray(o.files), "files", "an array of { hostPath, guestPath }", o.files);
-    (o.files as unknown[]).forEach((f, i) => {
-      const at = `files[${i}]`;
-      expect(isObject(f), at, "an object with hostPath and guestPath", f);
-      const file = f as Record<string, unknown>;
-      for (const key of Object.keys(file)) {
-        expect(
-          ["hostPath", "guestPath", "mode"].includes(key),
-          `${at}.${key}`,
-          "one of hostPath, guestPath, mode",
-          key,
-        );
-      }
-      expect(
-        typeof file.hostPath === "string" && file.hostPath !== "",
-        `${at}.hostPath`,
-        "a path on the host",
-        file.hostPath,
-      );
-      const guestPath = checkGuestPath(file.guestPath, `${at}.guestPath`);
-      expect(
-        !underAny(guestPath, [...RESERVED, ...MOUNTED]),
-        `${at}.guestPath`,
-        `a path outside /${[...RESERVED, ...MOUNTED].join(", /")}`,
-        file.guestPath,
-      );
-      expect(!guestPaths.has(guestPath), `${at}.guestPath`, "a path used once", file.guestPath);
-      guestPaths.add(guestPath);
-      if (file.mode !== undefined) {
-        expect(
-          Number.isInteger(file.mode) && (file.mode as number) >= 0 &&
-            (file.mode as number) <= 0o7777,
-          `${at}.mode`,
-          "permission bits such as 0o755",
-          file.mode,
-        );
-      }
-    });
-  }
-  if (o.programs !== undefined) {
-    expect(Array.isArray(o.programs), "programs", "an array of absolute host paths", o.programs);
-    (o.programs as unknown[]).forEach((p, i) => {
-      const guestPath = checkGuestPath(p, `programs[${i}]`);
-      expect(
-        !underAny(guestPath, [...RESERVED, ...MOUNTED]),
-        `programs[${i}]`,
-        "a program outside the image's own paths",
-        p,
-      );
-    });
-  }
-  if (o.network !== undefined) {
-    validateNetwork(o.network, guestPaths);
-  }
-  if (o.deviceTimeoutSeconds !== undefined) {
-    expect(
-      typeof o.deviceTimeoutSeconds === "number" && o.deviceTimeoutSeconds > 0 &&
-        o.deviceTimeoutSeconds <= 3600,
-      "deviceTimeoutSeconds",
-      "a number of seconds in (0, 3600]",
-      o.deviceTimeoutSeconds,
-    );
-  }
-  if (o.cacheRoot !== undefined) {
-    expect(
-      typeof o.cacheRoot === "string" && o.cacheRoot.startsWith("/"),
-      "cacheRoot",
-      "an absolute path",
-      o.cacheRoot,
-    );
-  }
-}
-
-/** A node name on the network: what a hostname and /etc/hosts take. */
-const NODE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const IPV4_PATTERN = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
-function validateNetwork(value: unknown, guestPaths: ReadonlySet<string>): void {
-  expect(isObject(value), "network", "an object with node, mac, prefixLength and hosts", value);
-  const network = value as Record<string, unknown>;
-  for (const key of Object.keys(network)) {
-    expect(
-      ["node", "mac", "prefixLength", "hosts"].includes(key),
-      `network.${key}`,
-      "one of node, mac, prefixLength, hosts",
-      key,
-    );
-  }
-  expect(
-    typeof network.node === "string" && NODE_NAME_PATTERN.test(network.node),
-    "network.node",
-    "a node name such as db1 (lowercase letters, digits and -)",
-    network.node,
-  );
-  expect(
-    typeof network.mac === "string" && /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(network.mac),
-    "network.mac",
-    "a MAC in lowercase, such as 02:66:6c:29:2c:00",
-    network.mac,
-  );
-  expect(
-    Number.isInteger(network.prefixLength) && (network.prefixLength as number) >= 1 &&
-      (network.prefixLength as number) <= 30,
-    "network.prefixLength",
-    "a prefix length in [1, 30], such as 24",
-    network.prefixLength,
-  );
-  expect(Array.isArray(network.hosts), "network.hosts", "an array of { name, ip }", network.hosts);
-  const names = new Set<string>();
-  (network.hosts as unknown[]).forEach((h, i) => {
-    const at = `network.hosts[${i}]`;
-    expect(isObject(h), at, "an object with name and ip", h);
-    const host = h as Record<string, unknown>;
-    expect(
-      typeof host.name === "string" && NODE_NAME_PATTERN.test(host.name) && !names.has(host.name),
-      `${at}.name`,
-      "a node name used once",
-      host.name,
-    );
-    names.add(host.name as string);
-    expect(
-      typeof host.ip === "string" && IPV4_PATTERN.test(host.ip),
-      `${at}.ip`,
-      "an IPv4 address such as 192.0.2.10",
-      host.ip,
-    );
-  });
-  expect(
-    names.has(network.node as string),
-    "network.hosts",
-    `the node ${network.node} among the hosts`,
-    [...names].join(" "),
-  );
-  expect(
-    !guestPaths.has("etc/hosts"),
-    "files",
-    "no /etc/hosts with a network (the image writes it)",
-    "/etc/hosts",
-  );
 }
 
 /** The guest's `/etc/hosts`: localhost, then every node. */
@@ -608,11 +265,11 @@ export interface InitPlan {
 }
 
 /** Guest directory of the phase scripts: `/faultline/phase/NAME`. */
-export const PHASE_DIR = "/faultline/phase";
+export const PHASE_DIR: string = `${IMAGE_PATHS.faultline}/phase`;
 /** Guest path of the `report` command. */
-export const REPORT_PATH = "/bin/report";
+export const REPORT_PATH: string = IMAGE_PATHS.report;
 /** Guest directory where `report` keeps its line counter (a tmpfs: the initramfs). */
-export const REPORT_STATE_DIR = "/run/faultline";
+export const REPORT_STATE_DIR: string = IMAGE_PATHS.reportState;
 
 const RESULTS_SECTORS = RESULTS_DISK_SIZE / RESULTS_SECTOR_SIZE;
 
@@ -707,9 +364,18 @@ exit 0
 export function renderInit(plan: InitPlan): string {
   const timeout = `${plan.deviceTimeoutSeconds}s`;
   const tenths = Math.ceil(plan.deviceTimeoutSeconds * 10);
-  const names = [RESULTS_SERIAL, ...plan.disks.map((d) => d.name)].map(shellQuote);
-  const phases = [...plan.phases].sort();
-  const known = `(phases: ${phases.join(" ")})`;
+  return [
+    ...setupLines(plan.modulePaths),
+    ...diskLines(plan.disks, tenths, timeout),
+    ...phaseLines(plan.phases, timeout),
+    ...(plan.network ? networkLines(plan.network, tenths, timeout) : []),
+    ...mountLines(plan.disks),
+    ...runLines(plan),
+  ].join("\n");
+}
+
+/** The lines of `/init` that set up the guest: busybox, the file systems, `fail`, the modules. */
+function setupLines(modulePaths: readonly string[]): string[] {
   const lines = [
     "#!/bin/busybox sh",
     "# /init of a faultline guest, generated by src/vm/initramfs.ts.",
@@ -733,10 +399,19 @@ export function renderInit(plan: InitPlan): string {
     "  exit 1",
     "}",
   ];
-  for (const path of plan.modulePaths) {
+  for (const path of modulePaths) {
     lines.push(`insmod ${shellQuote(path)} || console_halt ${shellQuote(`insmod ${path}`)}`);
   }
-  lines.push(
+  return lines;
+}
+
+/**
+ * The lines of `/init` that wait for the disks and link them as `/dev/disk/NAME`, then open
+ * the results channel (a missing disk other than the results disk is reported later).
+ */
+function diskLines(disks: readonly GuestDisk[], tenths: number, timeout: string): string[] {
+  const names = [RESULTS_SERIAL, ...disks.map((d) => d.name)].map(shellQuote);
+  return [
     "# Disks are found by their virtio-blk serial and linked as /dev/disk/NAME.",
     "link_disks() {",
     "  for s in /sys/block/vd*/serial; do",
@@ -769,6 +444,14 @@ export function renderInit(plan: InitPlan): string {
     `FAULTLINE_RESULTS=$(readlink /dev/disk/${RESULTS_SERIAL})`,
     "export FAULTLINE_RESULTS",
     'report phase boot || console_halt "cannot write to the results disk $FAULTLINE_RESULTS"',
+  ];
+}
+
+/** The lines of `/init` that read the phase from the kernel command line, then fail on a missing disk. */
+function phaseLines(planPhases: readonly string[], timeout: string): string[] {
+  const phases = [...planPhases].sort();
+  const known = `(phases: ${phases.join(" ")})`;
+  return [
     "set -f",
     "read -r cmdline </proc/cmdline",
     "phase=",
@@ -784,21 +467,28 @@ export function renderInit(plan: InitPlan): string {
     `*) fail "unknown phase $(printf '%.40s' "$phase") "${shellQuote(known)} ;;`,
     "esac",
     '[ -z "$missing" ] || fail "no disk $missing (virtio-blk serial=$missing) after ' +
-      `${timeout}"`,
-  );
-  if (plan.network) lines.push(...networkLines(plan.network, tenths, timeout));
-  const mounted = plan.disks.filter((d) => d.mountpoint !== undefined);
-  for (const disk of mounted) {
+    `${timeout}"`,
+  ];
+}
+
+/** The lines of `/init` that mount the disks with a mountpoint, in order, and say so. */
+function mountLines(disks: readonly GuestDisk[]): string[] {
+  const mounted = disks.filter((d) => d.mountpoint !== undefined);
+  const lines = mounted.map((disk) => {
     const device = shellQuote(`/dev/disk/${disk.name}`);
     const mountpoint = shellQuote(disk.mountpoint!);
     const fstype = shellQuote(disk.fstype ?? "ext4");
     const options = disk.options ? ` -o ${shellQuote(disk.options)}` : "";
-    lines.push(
-      `mkdir -p ${mountpoint} && mount -t ${fstype}${options} ${device} ${mountpoint} || ` +
-        `fail ${shellQuote(`cannot mount disk ${disk.name} on ${disk.mountpoint}`)}`,
-    );
-  }
+    return `mkdir -p ${mountpoint} && mount -t ${fstype}${options} ${device} ${mountpoint} || ` +
+      `fail ${shellQuote(`cannot mount disk ${disk.name} on ${disk.mountpoint}`)}`;
+  });
   if (mounted.length > 0) lines.push("report phase mounted");
+  return lines;
+}
+
+/** The lines of `/init` that export the phase's environment, run it and report its exit. */
+function runLines(plan: InitPlan): string[] {
+  const lines: string[] = [];
   if (plan.libraryDirs.length > 0) {
     lines.push(`export LD_LIBRARY_PATH=${shellQuote(plan.libraryDirs.join(":"))}`);
   }
@@ -824,7 +514,7 @@ export function renderInit(plan: InitPlan): string {
     "exit 1",
     "",
   );
-  return lines.join("\n");
+  return lines;
 }
 
 /** The lines of `/init` that bring up `lo` and the node's interface, found by its MAC. */
@@ -910,6 +600,7 @@ async function isElf64(path: string): Promise<boolean> {
  */
 async function programClosure(
   programs: readonly string[],
+  fields: HostFileFields,
 ): Promise<Map<string, { data: Uint8Array } | { linkTo: string }>> {
   const out = new Map<string, { data: Uint8Array } | { linkTo: string }>();
   const byRealPath = new Map<string, string>();
@@ -917,7 +608,7 @@ async function programClosure(
   const confDirs = await ldSoConfDirs();
   const pending: Array<{ path: string; field: string }> = programs.map((path, i) => ({
     path,
-    field: `programs[${i}]`,
+    field: fields.program(i),
   }));
   const seen = new Set<string>();
   while (pending.length > 0) {
@@ -971,9 +662,24 @@ async function programClosure(
   return out;
 }
 
+/** How the build names the host files of its options in its errors. */
+export interface HostFileFields {
+  /** The field of the host path of `files[index]`. */
+  file(index: number): string;
+  /** The field of `programs[index]`. */
+  program(index: number): string;
+}
+
+/** The fields of {@linkcode InitramfsOptions}. */
+const OPTION_FIELDS: HostFileFields = {
+  file: (index) => `files[${index}].hostPath`,
+  program: (index) => `programs[${index}]`,
+};
+
 /**
  * Builds the initramfs (or finds it in the cache: the name is the content's hash) and
- * returns where it is. Building twice from the same inputs gives the same bytes.
+ * returns where it is. Building twice from the same inputs gives the same bytes. The
+ * options are checked first ({@linkcode validateInitramfsOptions}).
  *
  * @example
  * ```ts
@@ -995,6 +701,27 @@ async function programClosure(
  */
 export async function buildInitramfs(options: InitramfsOptions): Promise<Initramfs> {
   validateInitramfsOptions(options);
+  return await assembleInitramfs(options);
+}
+
+/**
+ * Builds the initramfs from options that were checked already: by
+ * {@linkcode buildInitramfs}, or, for a node of a scenario, when the scenario loaded
+ * (`node_initramfs.ts`). `fields` names the host files in errors (a file that does not
+ * exist, a program that is not ELF).
+ *
+ * @example
+ * ```ts
+ * const initrd = await assembleInitramfs(options, {
+ *   file: (i) => `nodes.app.files[${i}].host`,
+ *   program: (i) => `nodes.app.programs[${i}]`,
+ * });
+ * ```
+ */
+export async function assembleInitramfs(
+  options: InitramfsOptions,
+  fields: HostFileFields = OPTION_FIELDS,
+): Promise<Initramfs> {
   const debian = { cacheRoot: options.cacheRoot, signal: options.signal };
   const [kernel, busybox] = await Promise.all([
     options.kernel ?? ensureKernel(debian),
@@ -1005,92 +732,21 @@ export async function buildInitramfs(options: InitramfsOptions): Promise<Initram
   const modules: KernelModule[] = await resolveModules(kernel, wanted, {
     signal: options.signal,
   });
-
-  const entries: CpioEntry[] = [];
-  for (
-    const dir of ["bin", "sbin", "usr/bin", "usr/sbin", "proc", "sys", "dev", "tmp", "root", "etc"]
-  ) {
-    entries.push({ type: "directory", path: dir, mode: dir === "tmp" ? 0o1777 : 0o755 });
-  }
-  entries.push({ type: "char", path: "dev/console", major: 5, minor: 1, mode: 0o600 });
-  entries.push({
-    type: "file",
-    path: "bin/busybox",
-    data: await Deno.readFile(busybox.path),
-    mode: 0o755,
-  });
-  entries.push({ type: "symlink", path: "bin/sh", target: "busybox" });
-  entries.push({
-    type: "file",
-    path: REPORT_PATH,
-    data: encoder.encode(REPORT_SCRIPT),
-    mode: 0o755,
-  });
   const phases = Object.keys(options.phases).sort();
-  for (const name of phases) {
-    entries.push({
-      type: "file",
-      path: archivePath(`${PHASE_DIR}/${name}`),
-      data: encoder.encode(options.phases[name]),
-      mode: 0o644,
-    });
-  }
-
-  const modulePaths = modules.map((m) => `/lib/modules/${kernel.version}/${m.name}.ko`);
-  modules.forEach((m, i) => entries.push({ type: "file", path: modulePaths[i], data: m.data }));
-
-  const hostFiles: string[] = [];
-  for (const [i, file] of (options.files ?? []).entries()) {
-    const { data, mode } = await readHostFile(file.hostPath, `files[${i}].hostPath`);
-    entries.push({
-      type: "file",
-      path: archivePath(file.guestPath),
-      data,
-      mode: file.mode ?? mode,
-    });
-    hostFiles.push(file.guestPath);
-  }
-  const libraryDirs = new Set<string>();
-  const explicit = new Set((options.files ?? []).map((f) => archivePath(f.guestPath)));
-  const closure = await programClosure(options.programs ?? []);
-  for (const [guestPath, content] of closure) {
-    if (explicit.has(archivePath(guestPath))) continue; // the caller's own copy wins
-    entries.push(
-      "data" in content
-        ? { type: "file", path: guestPath, data: content.data, mode: 0o755 }
-        : { type: "symlink", path: guestPath, target: content.linkTo },
-    );
-    hostFiles.push(guestPath);
-    if (!(options.programs ?? []).includes(guestPath)) libraryDirs.add(dirname(guestPath));
-  }
-  for (const disk of options.disks ?? []) {
-    if (disk.mountpoint === undefined) continue;
-    const mountpoint = archivePath(disk.mountpoint);
-    if (!entries.some((e) => archivePath(e.path) === mountpoint)) {
-      entries.push({ type: "directory", path: mountpoint });
-    }
-  }
-
-  if (options.network) {
-    entries.push({
-      type: "file",
-      path: "etc/hosts",
-      data: encoder.encode(hostsFile(options.network)),
-      mode: 0o644,
-    });
-  }
-
+  const { entries, modulePaths } = await imageEntries(options, { kernel, busybox, modules });
+  const host = await hostEntries(options, fields);
+  entries.push(...host.entries);
+  entries.push(...placeEntries(options, entries));
   const init = renderInit({
     modulePaths,
     phases,
     disks: options.disks ?? [],
     env: options.env ?? {},
-    libraryDirs: [...libraryDirs].sort(),
+    libraryDirs: host.libraryDirs,
     deviceTimeoutSeconds: options.deviceTimeoutSeconds ?? 10,
     ...(options.network ? { network: options.network } : {}),
   });
-  entries.push({ type: "file", path: "init", data: encoder.encode(init), mode: 0o755 });
-
+  entries.push({ type: "file", path: IMAGE_PATHS.init, data: encoder.encode(init), mode: 0o755 });
   let archive: Uint8Array;
   try {
     archive = encodeCpio(entries);
@@ -1111,6 +767,108 @@ export async function buildInitramfs(options: InitramfsOptions): Promise<Initram
     busybox,
     modules: modules.map((m) => m.name),
     phases,
-    hostFiles: hostFiles.sort(),
+    hostFiles: host.hostFiles,
   };
+}
+
+/**
+ * The image's own entries: its directories, the console, busybox and `sh`, `report`, the
+ * phase scripts and the kernel modules (with their guest paths, in load order).
+ */
+async function imageEntries(
+  options: InitramfsOptions,
+  image: { kernel: Kernel; busybox: Busybox; modules: readonly KernelModule[] },
+): Promise<{ entries: CpioEntry[]; modulePaths: string[] }> {
+  const entries: CpioEntry[] = IMAGE_DIRECTORIES.map((dir) => ({
+    type: "directory",
+    path: archivePath(dir),
+    mode: dir === "/tmp" ? 0o1777 : 0o755,
+  }));
+  entries.push({ type: "char", path: "dev/console", major: 5, minor: 1, mode: 0o600 });
+  entries.push({
+    type: "file",
+    path: archivePath(IMAGE_PATHS.busybox),
+    data: await Deno.readFile(image.busybox.path),
+    mode: 0o755,
+  });
+  entries.push({
+    type: "symlink",
+    path: archivePath(IMAGE_PATHS.shell),
+    target: "busybox", // beside it in /bin
+  });
+  entries.push({
+    type: "file",
+    path: REPORT_PATH,
+    data: encoder.encode(REPORT_SCRIPT),
+    mode: 0o755,
+  });
+  for (const name of Object.keys(options.phases).sort()) {
+    entries.push({
+      type: "file",
+      path: archivePath(`${PHASE_DIR}/${name}`),
+      data: encoder.encode(options.phases[name]),
+      mode: 0o644,
+    });
+  }
+  const { kernel, modules } = image;
+  const modulePaths = modules.map((m) => `${IMAGE_PATHS.modules}/${kernel.version}/${m.name}.ko`);
+  modules.forEach((m, i) => entries.push({ type: "file", path: modulePaths[i], data: m.data }));
+  return { entries, modulePaths };
+}
+
+/**
+ * The host files and programs (with their libraries and loader), the guest paths of all
+ * of them, sorted, and the library directories for LD_LIBRARY_PATH, sorted.
+ */
+async function hostEntries(
+  options: InitramfsOptions,
+  fields: HostFileFields,
+): Promise<{ entries: CpioEntry[]; hostFiles: string[]; libraryDirs: string[] }> {
+  const entries: CpioEntry[] = [];
+  const hostFiles: string[] = [];
+  for (const [i, file] of (options.files ?? []).entries()) {
+    const { data, mode } = await readHostFile(file.hostPath, fields.file(i));
+    entries.push({
+      type: "file",
+      path: archivePath(file.guestPath),
+      data,
+      mode: file.mode ?? mode,
+    });
+    hostFiles.push(file.guestPath);
+  }
+  const libraryDirs = new Set<string>();
+  const explicit = new Set((options.files ?? []).map((f) => archivePath(f.guestPath)));
+  const programs = options.programs ?? [];
+  for (const [guestPath, content] of await programClosure(programs, fields)) {
+    if (explicit.has(archivePath(guestPath))) continue; // the caller's own copy wins
+    entries.push(
+      "data" in content
+        ? { type: "file", path: guestPath, data: content.data, mode: 0o755 }
+        : { type: "symlink", path: guestPath, target: content.linkTo },
+    );
+    hostFiles.push(guestPath);
+    if (!programs.includes(guestPath)) libraryDirs.add(dirname(guestPath));
+  }
+  return { entries, hostFiles: hostFiles.sort(), libraryDirs: [...libraryDirs].sort() };
+}
+
+/** A directory for each mountpoint that no entry made yet, and with a network, `/etc/hosts`. */
+function placeEntries(options: InitramfsOptions, entries: readonly CpioEntry[]): CpioEntry[] {
+  const placed: CpioEntry[] = [];
+  const present = new Set(entries.map((e) => archivePath(e.path)));
+  for (const disk of options.disks ?? []) {
+    if (disk.mountpoint === undefined) continue;
+    const mountpoint = archivePath(disk.mountpoint);
+    if (!present.has(mountpoint)) placed.push({ type: "directory", path: mountpoint });
+    present.add(mountpoint);
+  }
+  if (options.network) {
+    placed.push({
+      type: "file",
+      path: archivePath(HOSTS_FILE),
+      data: encoder.encode(hostsFile(options.network)),
+      mode: 0o644,
+    });
+  }
+  return placed;
 }

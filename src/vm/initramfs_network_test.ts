@@ -104,7 +104,7 @@ Deno.test("initramfs network: the option is validated field by field", () => {
     { ...NETWORK, hosts: [NETWORK.hosts[1], NETWORK.hosts[1]] },
     /hosts\[1\]\.name: expected a node name used once/,
   );
-  rejects({ ...NETWORK, dns: "x" }, /network\.dns: expected one of node, mac/);
+  rejects({ ...NETWORK, dns: "x" }, /initramfs option network: unknown field "dns"/);
   rejects(NETWORK, /no \/etc\/hosts with a network/, {
     files: [{ hostPath: "/etc/hosts", guestPath: "/etc/hosts" }],
   });

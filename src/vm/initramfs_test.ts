@@ -63,17 +63,28 @@ Deno.test("initramfs: options are validated with the field, the expectation and 
     env: { NODE_ID: "1" },
     deviceTimeoutSeconds: 5,
   });
-  rejectsUsage({}, /initramfs option phases: expected an object of phase names/);
+  rejectsUsage({}, /^initramfs option phases: expected record, found nothing$/);
+  rejectsUsage(undefined, /^initramfs options: expected object, found nothing$/);
   rejectsUsage({ phases: {} }, /phases: expected at least one phase/);
-  rejectsUsage({ phases: { Run: "" } }, /phases: expected phase names .*, found "Run"/);
-  rejectsUsage({ phases: { boot: "" } }, /phases: expected phase names .*not boot/);
-  rejectsUsage({ phases: { ["a".repeat(32)]: "" } }, /phases: expected phase names/);
-  rejectsUsage({ phases: { run: 3 } }, /phases\.run: expected a shell script/);
-  rejectsUsage({ phases: { run: "a\0b" } }, /phases\.run: expected a shell script/);
-  rejectsUsage({ phases, workload: "" }, /initramfs option workload: expected one of/);
+  rejectsUsage(
+    { phases: { Run: "" } },
+    /phases\.Run: expected a phase name such as run or check .* as the name, found "Run"/,
+  );
+  rejectsUsage(
+    { phases: { boot: "" } },
+    /phases\.boot: expected a phase name other than boot or mounted/,
+  );
+  rejectsUsage({ phases: { mounted: "" } }, /phases\.mounted: expected a phase name other than/);
+  rejectsUsage({ phases: { ["a".repeat(32)]: "" } }, /phases\.a{32}: expected a phase name such/);
+  rejectsUsage({ phases: { run: 3 } }, /phases\.run: expected string, found number 3/);
+  rejectsUsage(
+    { phases: { run: "a\0b" } },
+    /phases\.run: expected a shell script without NUL bytes/,
+  );
+  rejectsUsage({ phases, workload: "" }, /^initramfs options: unknown field "workload"$/);
   rejectsUsage(
     { phases, disks: [{ name: "Data", mountpoint: "/mnt" }] },
-    /disks\[0\]\.name: expected a disk name such as data .*, found "Data"/,
+    /^initramfs option disks\[0\]\.name: expected a disk name like data or vdb .*, found "Data"$/,
   );
   rejectsUsage({ phases, disks: [{ name: "a".repeat(21) }] }, /disks\[0\]\.name/);
   rejectsUsage({ phases, disks: [{ name: "faultline-results" }] }, /the results disk/);
@@ -81,7 +92,7 @@ Deno.test("initramfs: options are validated with the field, the expectation and 
     { phases, disks: [{ name: "a" }, { name: "a" }] },
     /disks\[1\]\.name: expected a name used once/,
   );
-  rejectsUsage({ phases, disks: [{ device: "/dev/vda" }] }, /disks\[0\]\.device: expected one/);
+  rejectsUsage({ phases, disks: [{ device: "/dev/vda" }] }, /disks\[0\]: unknown field "device"/);
   rejectsUsage(
     { phases, disks: [{ name: "a", fstype: "ext4" }] },
     /disks\[0\]\.fstype: expected nothing on a disk without mountpoint/,
@@ -90,40 +101,101 @@ Deno.test("initramfs: options are validated with the field, the expectation and 
     { phases, disks: [{ name: "a", mountpoint: "mnt" }] },
     /disks\[0\]\.mountpoint: expected an absolute guest path/,
   );
-  rejectsUsage({ phases, disks: [{ name: "a", mountpoint: "/proc/x" }] }, /disks\[0\]\.mountpoint/);
+  rejectsUsage(
+    { phases, disks: [{ name: "a", mountpoint: "/proc/x" }] },
+    /disks\[0\]\.mountpoint: expected a directory of its own, such as \/mnt\/data, found "\/proc\/x"/,
+  );
+  for (
+    const mountpoint of ["/", "/bin", "/usr/local", "/lib/modules", "/run", "/init", "/faultline"]
+  ) {
+    rejectsUsage(
+      { phases, disks: [{ name: "a", mountpoint }] },
+      /disks\[0\]\.mountpoint: expected a directory of its own/,
+    );
+  }
   rejectsUsage(
     { phases, disks: [{ name: "a", mountpoint: "/run/faultline/x" }] },
     /disks\[0\]\.mountpoint/,
   );
-  rejectsUsage({ phases, disks: [{ name: "a", mountpoint: "/mnt/a b" }] }, /without spaces/);
+  rejectsUsage(
+    { phases, disks: [{ name: "a", mountpoint: "/mnt/a b" }] },
+    /disks\[0\]\.mountpoint: expected an absolute guest path/,
+  );
   rejectsUsage(
     { phases, disks: [{ name: "a", mountpoint: "/m" }, { name: "b", mountpoint: "/m/" }] },
     /disks\[1\]\.mountpoint: expected a mountpoint used once/,
   );
   rejectsUsage(
     { phases, disks: [{ name: "a", mountpoint: "/m", options: "a b" }] },
-    /disks\[0\]\.options/,
+    /disks\[0\]\.options: expected mount options like barrier=0,data=ordered/,
   );
-  rejectsUsage({ phases, disks: [{ name: "a", mountpoint: "/m", fstype: "EXT4;" }] }, /fstype/);
-  rejectsUsage({ phases, disks: [{ name: "a", size: 1 }] }, /disks\[0\]\.size/);
+  rejectsUsage(
+    { phases, disks: [{ name: "a", options: "ro" }] },
+    /disks\[0\]\.options: expected nothing on a disk without mountpoint/,
+  );
+  rejectsUsage(
+    { phases, disks: [{ name: "a", mountpoint: "/m", fstype: "EXT4;" }] },
+    /disks\[0\]\.fstype: expected a file system type like ext4/,
+  );
+  rejectsUsage({ phases, disks: [{ name: "a", size: 1 }] }, /disks\[0\]: unknown field "size"/);
   rejectsUsage(
     { phases, files: [{ hostPath: "/etc/hostname", guestPath: "/init" }] },
-    /files\[0\]\.guestPath/,
+    /files\[0\]\.guestPath: expected a path of its own \(not the image's\)/,
   );
   rejectsUsage(
     { phases, files: [{ hostPath: "/etc/hostname", guestPath: "/faultline/phase/run" }] },
-    /files\[0\]\.guestPath/,
+    /files\[0\]\.guestPath: expected a path of its own/,
   );
   rejectsUsage(
     { phases, files: [{ hostPath: "/etc/hostname", guestPath: "/bin/../x" }] },
-    /files\[0\]\.guestPath/,
+    /files\[0\]\.guestPath: expected an absolute guest path/,
   );
-  rejectsUsage({ phases, programs: ["sqlite3"] }, /programs\[0\]: expected an absolute guest path/);
-  rejectsUsage({ phases, env: { "A-B": "1" } }, /env: expected variable names/);
-  rejectsUsage({ phases, env: { FAULTLINE_PHASE: "x" } }, /env: expected names that do not start/);
-  rejectsUsage({ phases, modules: ["virtio blk"] }, /modules\[0\]/);
-  rejectsUsage({ phases, deviceTimeoutSeconds: 0 }, /deviceTimeoutSeconds/);
-  rejectsUsage({ phases, disk: [] }, /initramfs option disk: expected one of/);
+  for (const guestPath of ["/etc", "/usr", "/lib", "/run", "/proc/x", "/bin/sh", "/"]) {
+    rejectsUsage(
+      { phases, files: [{ hostPath: "/etc/hostname", guestPath }] },
+      /files\[0\]\.guestPath: expected a path of its own/,
+    );
+  }
+  rejectsUsage(
+    {
+      phases,
+      files: [
+        { hostPath: "/etc/hostname", guestPath: "/etc/x" },
+        { hostPath: "/etc/hosts", guestPath: "/etc/x/" },
+      ],
+    },
+    /^initramfs option files\[1\]\.guestPath: expected a guest path used once, found "\/etc\/x\/"$/,
+  );
+  rejectsUsage(
+    { phases, files: [{ hostPath: "", guestPath: "/x" }] },
+    /files\[0\]\.hostPath: expected a path on the host/,
+  );
+  rejectsUsage(
+    { phases, files: [{ hostPath: "/etc/hostname", guestPath: "/x", mode: 0o10000 }] },
+    /files\[0\]\.mode: expected permission bits such as 0o755/,
+  );
+  rejectsUsage({ phases, programs: ["sqlite3"] }, /programs\[0\]: expected an absolute path like/);
+  rejectsUsage(
+    { phases, programs: ["/bin/busybox"] },
+    /programs\[0\]: expected a program of its own \(not the image's\)/,
+  );
+  rejectsUsage(
+    { phases, env: { "A-B": "1" } },
+    /env\.A-B: expected a variable name like NODE_ID as the name/,
+  );
+  rejectsUsage(
+    { phases, env: { FAULTLINE_PHASE: "x" } },
+    /env\.FAULTLINE_PHASE: expected a variable name not starting with FAULTLINE_/,
+  );
+  rejectsUsage({ phases, env: { A: "a\0b" } }, /env\.A: expected a string without NUL bytes/);
+  rejectsUsage({ phases, modules: ["virtio blk"] }, /modules\[0\]: expected a module name/);
+  rejectsUsage({ phases, deviceTimeoutSeconds: 0 }, /deviceTimeoutSeconds: expected a number > 0/);
+  rejectsUsage(
+    { phases, deviceTimeoutSeconds: 3601 },
+    /deviceTimeoutSeconds: expected a number <= 3600/,
+  );
+  rejectsUsage({ phases, cacheRoot: "cache" }, /cacheRoot: expected an absolute path/);
+  rejectsUsage({ phases, disk: [] }, /^initramfs options: unknown field "disk"$/);
 });
 
 Deno.test("initramfs: the phase kernel argument", () => {
