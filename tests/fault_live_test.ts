@@ -9,7 +9,7 @@ import { QmpClient } from "../src/qmp/client.ts";
 import { QmpCommandError } from "../src/qmp/errors.ts";
 import { TraceReader } from "../src/trace/reader.ts";
 import type { OpRecord } from "../src/trace/schema.ts";
-import { faultline, qemuIo, qemuIoFailed, seededFill, serveImage } from "./_helpers.ts";
+import { faultline, qemuIo, qemuIoFailed, seededFill, serveImage } from "./support/mod.ts";
 
 const MiB = 1024 * 1024;
 

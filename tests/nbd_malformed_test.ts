@@ -20,7 +20,7 @@ import {
 import * as P from "../src/nbd/protocol.ts";
 import type { FaultPlan } from "../src/fault/types.ts";
 import type { ServiceEvent } from "../src/service/disk_service.ts";
-import { qemuIo, qemuIoFailed, seededFill, type Served, serveImage } from "./_helpers.ts";
+import { qemuIo, qemuIoFailed, seededFill, type Served, serveImage } from "./support/mod.ts";
 
 /** The export's size: small, so that every test starts fast. */
 const SIZE = 1024 * 1024;

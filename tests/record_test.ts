@@ -13,7 +13,7 @@ import { runScenario } from "../src/run/run.ts";
 import { loadScenario, normalizeScenario } from "../src/scenario/load.ts";
 import { TraceReader } from "../src/trace/reader.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
-import { faultline } from "./_helpers.ts";
+import { faultline } from "./support/mod.ts";
 
 const deno = Deno.execPath();
 

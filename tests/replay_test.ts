@@ -12,7 +12,7 @@ import { TraceReader } from "../src/trace/reader.ts";
 import { TraceWriter } from "../src/trace/writer.ts";
 import type { HeaderRecord, OpRecord } from "../src/trace/schema.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
-import { faultline } from "./_helpers.ts";
+import { faultline } from "./support/mod.ts";
 
 const dir = await makePrivateDir("faultline-replay-test-");
 const fsyncTrace = join(dir.path, "fsync-log.trace");

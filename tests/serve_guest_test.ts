@@ -11,7 +11,8 @@ import { makePrivateDir } from "../src/util/tempdir.ts";
 import { buildInitramfs, ensureBusybox, ensureKernel } from "../src/vm/mod.ts";
 import { Vm } from "../src/vm/launcher.ts";
 import { decodeResultSectors, RESULTS_DISK_SIZE, RESULTS_SERIAL } from "../src/vm/results.ts";
-import { faultline, makeImage, qemuIo, qemuIoFailed, sha256File } from "./_helpers.ts";
+import { sha256File } from "../src/util/hash.ts";
+import { faultline, makeImage, qemuIo, qemuIoFailed } from "./support/mod.ts";
 
 const MiB = 1024 * 1024;
 

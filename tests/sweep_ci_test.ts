@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makePrivateDir } from "../src/util/tempdir.ts";
-import { faultline } from "./_helpers.ts";
+import { faultline } from "./support/mod.ts";
 
 const dir = await makePrivateDir("faultline-ci-test-");
 const traces = join(dir.path, "traces");
