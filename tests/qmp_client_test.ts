@@ -7,10 +7,8 @@
 import assert from "node:assert/strict";
 import { makePrivateDir, type PrivateDir } from "../src/util/tempdir.ts";
 import {
-  cont,
   decodeMessages,
   encodeMessage,
-  humanMonitorCommand,
   type JsonObject,
   QmpAbortError,
   QmpClient,
@@ -21,13 +19,17 @@ import {
   QmpProtocolError,
   QmpStateError,
   QmpTimeoutError,
+} from "../src/qmp/mod.ts";
+import {
+  cont,
+  humanMonitorCommand,
   queryBlock,
   queryMigrate,
   queryStatus,
   quit,
   setLink,
   stop,
-} from "../src/qmp/mod.ts";
+} from "./support/mod.ts";
 
 const QEMU = "qemu-system-x86_64";
 

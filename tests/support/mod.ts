@@ -1,7 +1,7 @@
 /**
  * What the tests in src/ and tests/ share, one concept a file: seeded choices,
  * byte strings, op and trace builders, waiting for a condition, a process
- * runner, images and a served fault layer, qemu-io.
+ * runner, images and a served fault layer, qemu-io, and typed QMP commands.
  *
  * @example
  * ```ts
@@ -17,6 +17,30 @@ export { blockOp, opRecord } from "./ops.ts";
 export { waitFor, type WaitForOptions } from "./poll.ts";
 export { faultline, type Ran, run, runOk, type RunOptions } from "./process.ts";
 export { qemuIo, qemuIoFailed } from "./qemu_io.ts";
+export {
+  type BlockDeviceInfo,
+  type BlockInfo,
+  cont,
+  humanMonitorCommand,
+  type HumanMonitorCommandArguments,
+  migrate,
+  type MigrateArguments,
+  type MigrationInfo,
+  type MigrationStats,
+  type MigrationStatus,
+  type QmpExecutor,
+  queryBlock,
+  queryMigrate,
+  queryStatus,
+  quit,
+  type RunState,
+  setLink,
+  type SetLinkArguments,
+  type StatusInfo,
+  stop,
+  systemPowerdown,
+  systemReset,
+} from "./qmp_commands.ts";
 export { type Prng, prng, seededFill, seededStream } from "./random.ts";
 export { type Served, serveImage, type ServeImageOptions } from "./served.ts";
 export { fakeParentTrace, type FakeTrace, traceHeader } from "./traces.ts";
