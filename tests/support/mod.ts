@@ -1,7 +1,8 @@
 /**
  * What the tests in src/ and tests/ share, one concept a file: seeded choices,
  * byte strings, op and trace builders, waiting for a condition, a process
- * runner, images and a served fault layer, qemu-io, and typed QMP commands.
+ * runner, images and a served fault layer, qemu-io, the client's half of the
+ * NBD codec and a raw NBD client, and typed QMP commands.
  *
  * @example
  * ```ts
@@ -13,6 +14,23 @@
 
 export { ascii, concat, u32 } from "./bytes.ts";
 export { makeImage } from "./images.ts";
+export {
+  decodeOptionReplyHeader,
+  decodeReplyHeader,
+  encodeInfoRequest,
+  encodeOptionRequest,
+  encodeRequest,
+  type OptionReply,
+  type ReplyHeader,
+  type Request,
+} from "./nbd_codec.ts";
+export {
+  CLOSE_TIMEOUT_MS,
+  isPeerGone,
+  RawClient,
+  type Reply,
+  REPLY_TIMEOUT_MS,
+} from "./nbd_client.ts";
 export { blockOp, opRecord } from "./ops.ts";
 export { waitFor, type WaitForOptions } from "./poll.ts";
 export { faultline, type Ran, run, runOk, type RunOptions } from "./process.ts";
