@@ -1,6 +1,6 @@
 /**
  * What the tests in src/ and tests/ share, one concept a file: seeded choices,
- * byte strings, op and trace builders, waiting for a condition, a process
+ * byte strings, op and trace builders, random traces, waiting for a condition, a process
  * runner, images and a served fault layer, qemu-io, the client's half of the
  * NBD codec and a raw NBD client, and typed QMP commands.
  *
@@ -61,4 +61,5 @@ export {
 } from "./qmp_commands.ts";
 export { type Prng, prng, seededFill, seededStream } from "./random.ts";
 export { type Served, serveImage, type ServeImageOptions } from "./served.ts";
+export { randomTrace, type RandomTraceOptions } from "./random_trace.ts";
 export { fakeParentTrace, type FakeTrace, traceHeader } from "./traces.ts";
