@@ -27,6 +27,7 @@ import {
   queryMigrate,
   queryStatus,
   quit,
+  runOk,
   setLink,
   stop,
 } from "./support/mod.ts";
@@ -139,8 +140,7 @@ function connect(socket: string): Promise<QmpClient> {
 }
 
 async function qemuVersion(): Promise<string> {
-  const out = await new Deno.Command(QEMU, { args: ["--version"] }).output();
-  const match = /version (\d+\.\d+\.\d+)/.exec(new TextDecoder().decode(out.stdout));
+  const match = /version (\d+\.\d+\.\d+)/.exec(await runOk(QEMU, ["--version"]));
   assert.ok(match, "qemu --version prints a version");
   return match[1];
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { CPIO_HEADER_SIZE, CpioError, encodeCpio, normalizeCpioPath } from "./cpio.ts";
 import type { CpioEntry } from "./cpio.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
-import { ascii, runOk } from "../../tests/support/mod.ts";
+import { ascii, run, runOk } from "../../tests/support/mod.ts";
 
 const decoded = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
@@ -192,13 +192,9 @@ Deno.test("cpio: bad entries are refused with the path in the message", () => {
   assert.throws(() => encodeCpio([{ type: "symlink", path: "l", target: "" }]), /target/);
 });
 
-async function found(name: string): Promise<boolean> {
-  try {
-    await new Deno.Command(name, { args: ["--help"], stdout: "null", stderr: "null" }).output();
-    return true;
-  } catch {
-    return false;
-  }
+/** True when the program exists (it ran, whatever it exited with). */
+function found(name: string): Promise<boolean> {
+  return run(name, ["--help"]).then(() => true, () => false);
 }
 
 const cpioTool = (await found("busybox"))
