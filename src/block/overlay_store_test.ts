@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { makePrivateDir } from "../util/tempdir.ts";
 import type { BlockOp, OpType } from "./backend.ts";
 import { OVERLAY_BLOCK, OverlayStore } from "./overlay_store.ts";
-import { blockOp, prng } from "../../tests/support/mod.ts";
+import { blockOp } from "../../tests/support/ops.ts";
+import { prng } from "../../tests/support/random.ts";
 
 function opOf(type: OpType, offset: number, length: number, data?: Uint8Array): BlockOp {
   return blockOp({ type, offset, length, data });

@@ -26,14 +26,14 @@ import {
   NbdCodecError,
 } from "./codec.ts";
 import * as P from "./protocol.ts";
+import { ascii } from "../../tests/support/bytes.ts";
 import {
-  ascii,
   decodeOptionReplyHeader,
   decodeReplyHeader,
   encodeInfoRequest,
   encodeOptionRequest,
   encodeRequest,
-} from "../../tests/support/mod.ts";
+} from "../../tests/support/nbd_codec.ts";
 
 /** Bytes from hex written with any spacing: `hex("4e42 444d")`. */
 function hex(text: string): Uint8Array<ArrayBuffer> {

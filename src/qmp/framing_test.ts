@@ -7,7 +7,7 @@ import {
   MessageSplitter,
 } from "./framing.ts";
 import { QmpFramingError } from "./errors.ts";
-import { prng } from "../../tests/support/mod.ts";
+import { prng } from "../../tests/support/random.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -2,7 +2,10 @@ import assert from "node:assert/strict";
 import { FaultSpecError } from "../fault/errors.ts";
 import { ReplayError } from "./errors.ts";
 import { replayPlan, reproduceCommand } from "./replay.ts";
-import { fakeParentTrace, opRecord, prng, runOk } from "../../tests/support/mod.ts";
+import { opRecord } from "../../tests/support/ops.ts";
+import { runOk } from "../../tests/support/process.ts";
+import { prng } from "../../tests/support/random.ts";
+import { fakeParentTrace } from "../../tests/support/traces.ts";
 
 /** A recording: app/data writes at 0 (three times) and 4096, flushes, one op on node db. */
 const parent = fakeParentTrace({

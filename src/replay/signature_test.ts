@@ -10,7 +10,9 @@ import {
   recordedOpOfTrigger,
   triggerOfRecordedOp,
 } from "./signature.ts";
-import { opRecord, prng, randomTrace } from "../../tests/support/mod.ts";
+import { opRecord } from "../../tests/support/ops.ts";
+import { prng } from "../../tests/support/random.ts";
+import { randomTrace } from "../../tests/support/random_trace.ts";
 
 const TWO_NODES = [{ node: "a", disk: "data" }, { node: "b", disk: "data" }, {
   node: "a",

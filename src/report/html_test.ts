@@ -4,7 +4,8 @@ import type { ParentTrace } from "../replay/replay.ts";
 import type { SweepPoint, SweepResult } from "../sweep/sweep.ts";
 import type { TraceDisk } from "../trace/schema.ts";
 import { sweepReportHtml } from "./html.ts";
-import { fakeParentTrace, opRecord } from "../../tests/support/mod.ts";
+import { opRecord } from "../../tests/support/ops.ts";
+import { fakeParentTrace } from "../../tests/support/traces.ts";
 
 interface OpSpec {
   node?: string;

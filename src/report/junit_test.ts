@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type JunitCase, junitXml } from "./junit.ts";
-import { prng } from "../../tests/support/mod.ts";
+import { prng } from "../../tests/support/random.ts";
 
 interface XmlElement {
   name: string;

@@ -5,7 +5,9 @@ import { sha256Bytes } from "../util/hash.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { type CrashSelection, selectCrashWrites, writeCrashImages } from "./crash_state.ts";
 import { RunError } from "./errors.ts";
-import { opRecord, prng, randomTrace, seededFill } from "../../tests/support/mod.ts";
+import { opRecord } from "../../tests/support/ops.ts";
+import { prng, seededFill } from "../../tests/support/random.ts";
+import { randomTrace } from "../../tests/support/random_trace.ts";
 
 const TWO_DISKS = [{ node: "db", disk: "data" }, { node: "db", disk: "wal" }];
 /** Two nodes with a disk of the same name: a flush of one must not cover the other. */

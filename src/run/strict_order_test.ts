@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { BlockBackend, BlockOp } from "../block/backend.ts";
 import type { OpRecord } from "../trace/schema.ts";
 import { SequencedLayer, Sequencer } from "./strict_order.ts";
-import { blockOp, opRecord } from "../../tests/support/mod.ts";
+import { blockOp, opRecord } from "../../tests/support/ops.ts";
 
 /** A backend that notes the order ops reach it in and answers at once. */
 class FakeDisk implements BlockBackend {

@@ -3,7 +3,8 @@ import { byIndex } from "../trace/load.ts";
 import type { OpRecord } from "../trace/schema.ts";
 import { ScenarioError } from "./errors.ts";
 import { parsePoints, type PointSelection, selectPoints } from "./points.ts";
-import { opRecord, randomTrace } from "../../tests/support/mod.ts";
+import { opRecord } from "../../tests/support/ops.ts";
+import { randomTrace } from "../../tests/support/random_trace.ts";
 
 Deno.test("parsePoints reads every form, with spaces around", () => {
   assert.deepEqual(parsePoints("all"), { kind: "all" });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { unpack } from "msgpackr";
 import { OpRecordEncoder } from "./op_codec.ts";
 import type { OpRecord } from "./schema.ts";
-import { prng } from "../../tests/support/mod.ts";
+import { prng } from "../../tests/support/random.ts";
 
 Deno.test("op records encode to plain msgpack that a generic decoder reads back as the same object", () => {
   const next = prng(99).float;

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { OP_TYPES } from "../block/backend.ts";
 import type { OpRecord } from "./schema.ts";
 import { OpStats } from "./stats.ts";
-import { opRecord, randomTrace } from "../../tests/support/mod.ts";
+import { opRecord } from "../../tests/support/ops.ts";
+import { randomTrace } from "../../tests/support/random_trace.ts";
 
 Deno.test("op stats: nothing counted is all zeros, every op type present", () => {
   const summary = new OpStats().summary();

@@ -7,7 +7,9 @@ import { dataHash } from "./hash.ts";
 import { describeEnd, TraceReader } from "./reader.ts";
 import { type HeaderFields, type OpRecord, TRACE_FORMAT, type TraceRecord } from "./schema.ts";
 import { TraceWriter } from "./writer.ts";
-import { opRecord, prng, traceHeader } from "../../tests/support/mod.ts";
+import { opRecord } from "../../tests/support/ops.ts";
+import { prng } from "../../tests/support/random.ts";
+import { traceHeader } from "../../tests/support/traces.ts";
 
 const header: HeaderFields = traceHeader({
   command: "test",

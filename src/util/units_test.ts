@@ -7,7 +7,7 @@ import {
   parseSize,
   UnitError,
 } from "./units.ts";
-import { prng } from "../../tests/support/mod.ts";
+import { prng } from "../../tests/support/random.ts";
 
 function refused(parse: (text: string) => number, text: string, pattern: RegExp): void {
   assert.throws(

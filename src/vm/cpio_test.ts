@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { CPIO_HEADER_SIZE, CpioError, encodeCpio, normalizeCpioPath } from "./cpio.ts";
 import type { CpioEntry } from "./cpio.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
-import { ascii, run, runOk } from "../../tests/support/mod.ts";
+import { ascii } from "../../tests/support/bytes.ts";
+import { run, runOk } from "../../tests/support/process.ts";
 
 const decoded = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 

@@ -15,7 +15,7 @@ import {
 } from "./initramfs.ts";
 import { ensureBusybox, ensureKernel } from "./kernel.ts";
 import { decodeResultSectors, RESULTS_DISK_SIZE } from "./results.ts";
-import { run } from "../../tests/support/mod.ts";
+import { run } from "../../tests/support/process.ts";
 
 const [kernel, busybox] = await Promise.all([ensureKernel(), ensureBusybox()]);
 

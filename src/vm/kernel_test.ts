@@ -4,7 +4,7 @@ import { readElfDynamic } from "./_elf.ts";
 import { GuestImageError } from "./guest_image_error.ts";
 import { GUEST_MODULES } from "./initramfs.ts";
 import { ensureBusybox, ensureKernel, normalizeModuleName, resolveModules } from "./kernel.ts";
-import { runOk } from "../../tests/support/mod.ts";
+import { runOk } from "../../tests/support/process.ts";
 
 // These use the user's cache (downloading about 28 MB the first time), as faultline does.
 const kernel = await ensureKernel();

@@ -10,7 +10,7 @@ import {
   RESULTS_SERIAL,
   ResultsChannel,
 } from "./results.ts";
-import { blockOp } from "../../tests/support/mod.ts";
+import { blockOp } from "../../tests/support/ops.ts";
 
 const encoder = new TextEncoder();
 

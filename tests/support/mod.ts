@@ -4,9 +4,15 @@
  * runner, images and a served fault layer, qemu-io, the client's half of the
  * NBD codec and a raw NBD client, and typed QMP commands.
  *
+ * Tests in tests/ import this module. Unit tests in src/ import the one file
+ * they need instead: each test module loads its own graph, and this one's
+ * (a served fault layer, the NBD and QMP clients) costs every unit test a
+ * share of `deno task test:unit`'s time.
+ *
  * @example
  * ```ts
- * import { opRecord, prng } from "../../tests/support/mod.ts";
+ * import { qemuIo, serveImage } from "./support/mod.ts"; // in tests/
+ * import { opRecord } from "../../tests/support/ops.ts"; // in src/
  * ```
  *
  * @module
