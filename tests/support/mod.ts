@@ -1,8 +1,8 @@
 /**
  * What the tests in src/ and tests/ share, one concept a file: seeded choices,
- * byte strings, op and trace builders, random traces, waiting for a condition, a process
- * runner, images and a served fault layer, qemu-io, the client's half of the
- * NBD codec and a raw NBD client, and typed QMP commands.
+ * byte strings, op and trace builders, random traces, waiting for a condition,
+ * a process runner, images and a served fault layer, qemu-io, the client's half
+ * of the NBD codec and a raw NBD client, and typed QMP commands.
  *
  * Tests in tests/ import this module. Unit tests in src/ import the one file
  * they need instead: each test module loads its own graph, and this one's
@@ -66,6 +66,6 @@ export {
   systemReset,
 } from "./qmp_commands.ts";
 export { type Prng, prng, seededFill, seededStream } from "./random.ts";
-export { type Served, serveImage, type ServeImageOptions } from "./served.ts";
 export { randomTrace, type RandomTraceOptions } from "./random_trace.ts";
+export { type Served, serveImage, type ServeImageOptions } from "./served.ts";
 export { fakeParentTrace, type FakeTrace, traceHeader } from "./traces.ts";
