@@ -60,7 +60,7 @@ export type {
   ScenarioInput,
   ScenarioNode,
 } from "./src/scenario/schema.ts";
-export { parsePoints, type PointSelection } from "./src/scenario/points.ts";
+export { parsePoints, type PointFilter, type PointSelection } from "./src/scenario/points.ts";
 
 // Runs, replays, sweeps, CI.
 export {
@@ -103,7 +103,7 @@ export {
   type DiskSpec,
   type ServiceEvent,
 } from "./src/service/disk_service.ts";
-export type { ControlEvent, FaultControlTarget } from "./src/service/control.ts";
+export type { ControlEvent, FaultControlTarget, LinkControlTarget } from "./src/service/control.ts";
 export type { LiveRequest } from "./src/fault/live.ts";
 export type { LiveFault } from "./src/fault/plan.ts";
 export type { JsonObject } from "./src/qmp/framing.ts";
@@ -127,6 +127,7 @@ export type {
   FrameProtocol,
   LinkEffect,
   LinkScope,
+  NodeEffect,
   Trigger,
 } from "./src/fault/types.ts";
 export type { InjectedFault } from "./src/fault/engine.ts";

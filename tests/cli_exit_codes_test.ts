@@ -14,7 +14,7 @@ import { DATA_HASH } from "../src/trace/schema.ts";
 import { TraceWriter } from "../src/trace/writer.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
 import { VERSION } from "../src/version.ts";
-import { faultline } from "./_helpers.ts";
+import { faultline } from "./support/mod.ts";
 
 /** The error is one line (progress lines of long commands aside), without a stack trace. */
 function oneLine(stderr: string): void {

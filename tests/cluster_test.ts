@@ -15,7 +15,7 @@ import { loadTrace } from "../src/trace/load.ts";
 import { TraceReader } from "../src/trace/reader.ts";
 import type { EventRecord, FrameRecord, OpRecord } from "../src/trace/schema.ts";
 import { makePrivateDir, type PrivateDir } from "../src/util/tempdir.ts";
-import { faultline, run } from "./_helpers.ts";
+import { faultline, run } from "./support/mod.ts";
 
 const FIXTURE = "fixtures/cluster-fetch.json";
 

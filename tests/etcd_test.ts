@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadTrace } from "../src/trace/load.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
-import { faultline } from "./_helpers.ts";
+import { faultline } from "./support/mod.ts";
 
 Deno.test("etcd: the leader crashes and restarts mid-workload; later puts succeed, no acknowledged key is lost", async () => {
   await using dir = await makePrivateDir("faultline-etcd-");

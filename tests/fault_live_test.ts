@@ -9,7 +9,7 @@ import { QmpClient } from "../src/qmp/client.ts";
 import { QmpCommandError } from "../src/qmp/errors.ts";
 import { TraceReader } from "../src/trace/reader.ts";
 import type { OpRecord } from "../src/trace/schema.ts";
-import { faultline, qemuIo, qemuIoFailed, seededFill, serveImage } from "./_helpers.ts";
+import { faultline, qemuIo, qemuIoFailed, seededFill, serveImage, waitFor } from "./support/mod.ts";
 
 const MiB = 1024 * 1024;
 
@@ -81,27 +81,38 @@ Deno.test("a live hang holds reads until none releases them", async () => {
   await using served = await serveImage({ size: MiB });
   await using qmp = await control(served.control);
   await qmp.execute("set-block-fault-state", { id: "vda", state: "hang" });
-  const started = performance.now();
-  const reading = qemuIo(served.uri(), ["read 0 4096"]);
-  // The read is held: wait until the fault layer holds it, then release.
-  for (let i = 0; i < 100; i++) {
+  let finished = false;
+  const reading = qemuIo(served.uri(), ["read 0 4096"]).finally(() => finished = true);
+  // The read is held: wait until the fault layer says so.
+  await waitFor("the fault layer to hold the read", async () => {
     const state = await qmp.execute("query-block-fault-state", { id: "vda" }) as Record<
       string,
       number
     >;
-    if (state["held-ops"] > 0) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    return state["held-ops"] >= 1;
+  });
+  const heldAt = performance.now();
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(finished, false, "the read is still held 300 ms later");
   const held = await qmp.execute("query-block-fault-state", { id: "vda" }) as Record<
     string,
     number
   >;
-  assert.ok(held["held-ops"] >= 1, "the read is held by the hang");
-  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(held["held-ops"], 1, "and the fault layer still counts it");
+  const releasedAt = performance.now();
   await qmp.execute("set-block-fault-state", { id: "vda", state: "none" });
   const result = await reading;
   assert.equal(qemuIoFailed(result), false, result.text);
-  assert.ok(performance.now() - started >= 300, "the read waited for the release");
+  // The fault layer's own record of the read: it took at least as long as it was seen held.
+  await served.service.close("done");
+  const read = (await opsOf(served.trace)).find((op) => op.op === "read" && op.offset === 0);
+  assert.ok(read, "the read is in the trace");
+  assert.equal(read.result, "ok");
+  const took = read.end - read.start;
+  assert.ok(
+    took >= releasedAt - heldAt,
+    `the read took ${took} ms, held ${releasedAt - heldAt} ms`,
+  );
 });
 
 Deno.test("faultline fault SOCKET set/query/list/stats drive the control socket from the CLI", async () => {

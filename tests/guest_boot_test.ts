@@ -20,6 +20,7 @@ import {
   RESULTS_SERIAL,
   type ResultSector,
 } from "../src/vm/mod.ts";
+import { makeImage, runOk } from "./support/mod.ts";
 
 const QEMU = "qemu-system-x86_64";
 /** A boot takes 3 to 6 s under TCG on 2 cores; this only catches a hung guest. */
@@ -28,24 +29,10 @@ const DISK_UUID = "5fa1f00d-0000-4000-8000-000000000001";
 
 const [kernel, busybox] = await Promise.all([ensureKernel(), ensureBusybox()]);
 
-async function run(cmd: string, args: string[], env?: Record<string, string>): Promise<string> {
-  const output = await new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped" })
-    .output();
-  const stderr = new TextDecoder().decode(output.stderr);
-  assert.equal(output.code, 0, `${cmd} ${args.join(" ")}: ${stderr}`);
-  return new TextDecoder().decode(output.stdout);
-}
-
-async function makeZeroed(path: string, size: number): Promise<void> {
-  const file = await Deno.open(path, { write: true, create: true, truncate: true });
-  await file.truncate(size);
-  file.close();
-}
-
 /** A small ext4 image, the same bytes on every run (fixed time, UUID and hash seed). */
 async function makeExt4(path: string, sizeMiB = 32): Promise<void> {
-  await makeZeroed(path, sizeMiB * 1024 * 1024);
-  await run("mkfs.ext4", [
+  await makeImage(path, sizeMiB * 1024 * 1024);
+  await runOk("mkfs.ext4", [
     "-q",
     "-F",
     "-U",
@@ -53,7 +40,7 @@ async function makeExt4(path: string, sizeMiB = 32): Promise<void> {
     "-E",
     `hash_seed=${DISK_UUID}`,
     path,
-  ], { E2FSPROGS_FAKE_TIME: "1" });
+  ], { env: { E2FSPROGS_FAKE_TIME: "1" } });
 }
 
 /** A disk file and the name (virtio-blk serial) it is attached under. */
@@ -86,7 +73,7 @@ async function boot(initrd: string, dir: string, options: BootOptions): Promise<
   const consoleLog = join(dir, "console.log");
   const resultsDisk = join(dir, "results.raw");
   await Deno.remove(consoleLog).catch(() => {});
-  await makeZeroed(resultsDisk, RESULTS_DISK_SIZE);
+  await makeImage(resultsDisk, RESULTS_DISK_SIZE);
   const append = ["console=ttyS0", "panic=-1", "quiet"];
   if (options.phase !== null) append.push(phaseKernelArg(options.phase));
   const args = [
@@ -176,7 +163,7 @@ Deno.test("guest: one image, two phases: run writes and acks in order, check fin
   const data = join(dir.path, "data.raw");
   const scratch = join(dir.path, "scratch.raw");
   await makeExt4(data);
-  await makeZeroed(scratch, 1024 * 1024);
+  await makeImage(scratch, 1024 * 1024);
   const initrd = await image({
     disks: [{ name: "data", mountpoint: "/mnt/data" }, { name: "scratch" }],
     phases: {
@@ -240,7 +227,7 @@ Deno.test("guest: one image, two phases: run writes and acks in order, check fin
   const found = second.results.filter((r) => r.kind === "have").map((r) => Number(r.args[0]));
   assert.deepEqual(found.sort((a, b) => a - b), range(1, 20));
   assert.ok(texts(second.results).includes("scratch raw bytes on scratch"), second.console);
-  assert.equal(await run("debugfs", ["-R", "cat /k20", data]), "v20\n");
+  assert.equal(await runOk("debugfs", ["-R", "cat /k20", data]), "v20\n");
 });
 
 Deno.test("guest: exit codes, a line on the host before report returns, phases by name", async () => {

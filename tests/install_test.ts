@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makePrivateDir } from "../src/util/tempdir.ts";
 import { VERSION } from "../src/version.ts";
-import { run } from "./_helpers.ts";
+import { run } from "./support/mod.ts";
 
 Deno.test("install: the README's deno install command gives a faultline that runs anywhere", async () => {
   const readme = await Deno.readTextFile("README.md");

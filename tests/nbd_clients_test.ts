@@ -6,15 +6,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { TraceReader } from "../src/trace/reader.ts";
-import {
-  makeImage,
-  qemuIo,
-  qemuIoFailed,
-  run,
-  seededFill,
-  serveImage,
-  sha256File,
-} from "./_helpers.ts";
+import { sha256File } from "../src/util/hash.ts";
+import { makeImage, qemuIo, qemuIoFailed, run, seededFill, serveImage } from "./support/mod.ts";
 
 Deno.test("qemu-io writes a pattern, reads it back, discards, zeroes, flushes, and runs aio", async () => {
   await using served = await serveImage({ size: 8 * 1024 * 1024, fill: seededFill(7) });

@@ -14,7 +14,7 @@ import { frameRecord } from "../src/net/frame_record.ts";
 import { DATA_HASH } from "../src/trace/schema.ts";
 import { TraceWriter } from "../src/trace/writer.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
-import { faultline, run } from "./_helpers.ts";
+import { faultline, run } from "./support/mod.ts";
 
 const TSHARK = "/usr/bin/tshark";
 const hasTshark = await Deno.stat(TSHARK).then(() => true, () => false);

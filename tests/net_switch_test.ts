@@ -20,7 +20,7 @@ import { makePrivateDir } from "../src/util/tempdir.ts";
 import { Vm } from "../src/vm/launcher.ts";
 import { buildInitramfs, ensureBusybox, ensureKernel } from "../src/vm/mod.ts";
 import { type ResultLine, RESULTS_SERIAL, ResultsChannel } from "../src/vm/results.ts";
-import { faultline, makeImage, run } from "./_helpers.ts";
+import { faultline, makeImage, run } from "./support/mod.ts";
 
 const MiB = 1024 * 1024;
 const NODES = ["a", "b", "c"];

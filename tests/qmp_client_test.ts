@@ -7,10 +7,8 @@
 import assert from "node:assert/strict";
 import { makePrivateDir, type PrivateDir } from "../src/util/tempdir.ts";
 import {
-  cont,
   decodeMessages,
   encodeMessage,
-  humanMonitorCommand,
   type JsonObject,
   QmpAbortError,
   QmpClient,
@@ -21,13 +19,18 @@ import {
   QmpProtocolError,
   QmpStateError,
   QmpTimeoutError,
+} from "../src/qmp/mod.ts";
+import {
+  cont,
+  humanMonitorCommand,
   queryBlock,
   queryMigrate,
   queryStatus,
   quit,
+  runOk,
   setLink,
   stop,
-} from "../src/qmp/mod.ts";
+} from "./support/mod.ts";
 
 const QEMU = "qemu-system-x86_64";
 
@@ -137,8 +140,7 @@ function connect(socket: string): Promise<QmpClient> {
 }
 
 async function qemuVersion(): Promise<string> {
-  const out = await new Deno.Command(QEMU, { args: ["--version"] }).output();
-  const match = /version (\d+\.\d+\.\d+)/.exec(new TextDecoder().decode(out.stdout));
+  const match = /version (\d+\.\d+\.\d+)/.exec(await runOk(QEMU, ["--version"]));
   assert.ok(match, "qemu --version prints a version");
   return match[1];
 }

@@ -5,27 +5,48 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readParent, replay } from "../src/replay/replay.ts";
+import { type ParentTrace, readParent, replay } from "../src/replay/replay.ts";
 import { runScenario } from "../src/run/run.ts";
 import { loadScenario, normalizeScenario } from "../src/scenario/load.ts";
 import { TraceReader } from "../src/trace/reader.ts";
 import { TraceWriter } from "../src/trace/writer.ts";
 import type { HeaderRecord, OpRecord } from "../src/trace/schema.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
-import { faultline } from "./_helpers.ts";
+import { faultline, traceHeader } from "./support/mod.ts";
 
-const dir = await makePrivateDir("faultline-replay-test-");
-const fsyncTrace = join(dir.path, "fsync-log.trace");
-const recorded = await runScenario({
-  scenario: await loadScenario("scenarios/fsync-log.ts"),
-  trace: { path: fsyncTrace, keepData: true },
-  command: "record",
+/** The recording of scenarios/fsync-log.ts that the tests replay. */
+interface Recording {
+  path: string;
+  parent: ParentTrace;
+}
+
+let recording: Promise<Recording> | undefined;
+let recordingDir: string | undefined;
+
+/** The shared recording, made by the first test that needs it (so `--filter` works). */
+function fsyncLog(): Promise<Recording> {
+  recording ??= (async () => {
+    const dir = await makePrivateDir("faultline-replay-test-");
+    recordingDir = dir.path;
+    const path = join(dir.path, "fsync-log.trace");
+    const recorded = await runScenario({
+      scenario: await loadScenario("scenarios/fsync-log.ts"),
+      trace: { path, keepData: true },
+      command: "record",
+    });
+    assert.equal(recorded.verdict.pass, true, recorded.verdict.reason);
+    return { path, parent: await readParent(path) };
+  })();
+  return recording;
+}
+
+// The recording outlives every test that uses it; it goes when the module's tests are done.
+globalThis.addEventListener("unload", () => {
+  if (recordingDir) Deno.removeSync(recordingDir, { recursive: true });
 });
-assert.equal(recorded.verdict.pass, true, recorded.verdict.reason);
-const parent = await readParent(fsyncTrace);
 
 /** Run-phase writes whose bytes contain `text`, by arrival index. */
-function writesContaining(text: string): OpRecord[] {
+function writesContaining(parent: ParentTrace, text: string): OpRecord[] {
   const needle = new TextEncoder().encode(text);
   const has = (data: Uint8Array) => {
     outer: for (let i = 0; i + needle.length <= data.length; i++) {
@@ -52,8 +73,10 @@ async function replayJson(args: string[]): Promise<{ code: number; json: any; st
 }
 
 Deno.test("EIO at a write the application fsyncs: it sees the error, loses no acknowledged record, 5 of 5 runs agree", async () => {
+  const { path: fsyncTrace, parent } = await fsyncLog();
+  await using dir = await makePrivateDir("faultline-replay-");
   // The log file's data block as record 5 is written: the fsync of record 5 must fail.
-  const target = writesContaining("record 5 ")[0];
+  const target = writesContaining(parent, "record 5 ")[0];
   assert.ok(target, "the trace has the data write of record 5");
   const { code, json } = await replayJson([
     fsyncTrace,
@@ -90,8 +113,10 @@ Deno.test("EIO at a write the application fsyncs: it sees the error, loses no ac
 });
 
 Deno.test("a lost write of the last write to an acknowledged record's block is caught by the oracle", async () => {
+  const { path: fsyncTrace, parent } = await fsyncLog();
+  await using dir = await makePrivateDir("faultline-replay-");
   // Record 16 is the last: no later write to its block heals a lost one.
-  const writes = writesContaining("record 16 ");
+  const writes = writesContaining(parent, "record 16 ");
   const last = writes.at(-1)!;
   const { code, json } = await replayJson([
     fsyncTrace,
@@ -109,6 +134,8 @@ Deno.test("a lost write of the last write to an acknowledged record's block is c
 });
 
 Deno.test("a power loss built from the trace and one injected live at the same op select the same writes", async () => {
+  const { parent } = await fsyncLog();
+  await using dir = await makePrivateDir("faultline-replay-");
   const flushes = parent.ordered.filter((op) => op.phase === "run" && op.op === "flush");
   const at = flushes[Math.floor(flushes.length / 2)].index;
   const fromTrace = await replay(parent, {
@@ -137,6 +164,8 @@ Deno.test("a power loss built from the trace and one injected live at the same o
 });
 
 Deno.test("a replay refuses when the kernel, the initramfs or a base image changed, naming which", async () => {
+  const { path: fsyncTrace } = await fsyncLog();
+  await using dir = await makePrivateDir("faultline-replay-");
   // The kernel cannot be changed for real here: a copy of the trace claims another kernel hash.
   const reader = await TraceReader.open(fsyncTrace);
   const header = structuredClone(reader.header) as HeaderRecord;
@@ -196,6 +225,7 @@ Deno.test("a replay refuses when the kernel, the initramfs or a base image chang
 });
 
 Deno.test("a --no-data trace replays online faults, and a power loss from it asks for the data", async () => {
+  await using dir = await makePrivateDir("faultline-replay-");
   const trace = join(dir.path, "nodata.trace");
   const record = await faultline([
     "record",
@@ -240,6 +270,8 @@ Deno.test("a --no-data trace replays online faults, and a power loss from it ask
 });
 
 Deno.test("replay explains bad requests: an op the trace lacks, --fault-at without --fault, a serve trace", async () => {
+  const { path: fsyncTrace } = await fsyncLog();
+  await using dir = await makePrivateDir("faultline-replay-");
   const missing = await replayJson([fsyncTrace, "--fault", "eio", "--fault-at", "99999"]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /the trace has no op 99999 \(its ops are numbered 0 to \d+\)/);
@@ -247,25 +279,9 @@ Deno.test("replay explains bad requests: an op the trace lacks, --fault-at witho
   assert.equal(lonely.code, 2);
   assert.match(lonely.stderr, /give a --fault too/);
   const serveTrace = join(dir.path, "serve.trace");
-  const writer = await TraceWriter.create(serveTrace, {
-    createdAt: new Date().toISOString(),
-    tool: { name: "faultline", version: "0.1.0" },
-    command: "serve",
-    recordsData: true,
-    dataHash: "xxh64",
-    seed: 1,
-    faults: [],
-    disks: [],
-  });
+  const writer = await TraceWriter.create(serveTrace, traceHeader({ command: "serve" }));
   await writer.close({ duration: 0, endedAt: new Date().toISOString() });
   const served = await replayJson([serveTrace]);
   assert.equal(served.code, 2);
   assert.match(served.stderr, /holds no scenario \(it was made by serve\)/);
-});
-
-Deno.test({
-  name: "cleanup",
-  fn: async () => {
-    await dir.remove();
-  },
 });

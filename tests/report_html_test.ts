@@ -14,19 +14,18 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { ParentTrace } from "../src/replay/replay.ts";
 import { sweepReportHtml } from "../src/report/html.ts";
-import type { Scenario } from "../src/scenario/schema.ts";
 import type { SweepPoint, SweepResult } from "../src/sweep/sweep.ts";
 import type { OpRecord } from "../src/trace/schema.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
+import { fakeParentTrace, opRecord, prng, type Ran, run } from "./support/mod.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = await Deno.stat(CHROMIUM).then((s) => s.isFile, () => false);
 const SKIP = hasChromium ? "" : ` (skipped: ${CHROMIUM} is absent; apt-get install chromium)`;
 
 /** A trace of ~200 ops: db/data, db/wal and app/data; run then check phase. */
-export function fakeParent(path: string): ParentTrace {
-  let seed = 12345;
-  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+function fakeParent(path: string): ParentTrace {
+  const random = prng(12345).float;
   const ops: OpRecord[] = [];
   let time = 0;
   const add = (
@@ -41,20 +40,7 @@ export function fakeParent(path: string): ParentTrace {
     const start = time;
     time += 2 + random() * 12;
     const end = start + (op === "flush" ? 6 : 1) + random() * 8;
-    ops.push({
-      record: "op",
-      index,
-      done: index + 1,
-      node,
-      disk,
-      op,
-      offset,
-      length,
-      start,
-      end,
-      result: "ok",
-      phase,
-    });
+    ops.push(opRecord({ index, node, disk, op, offset, length, start, end, phase }));
   };
   const GiB = 1024 ** 3;
   for (let i = 0; i < 160; i++) {
@@ -105,33 +91,11 @@ export function fakeParent(path: string): ParentTrace {
       base: { path: "/images/app.img", sha256: "2".repeat(64) },
     },
   ];
-  return {
-    path,
-    sha256: "f".repeat(64),
-    header: {
-      record: "header",
-      format: "faultline-trace",
-      version: 1,
-      createdAt: "2025-01-01T00:00:00Z",
-      tool: { name: "faultline", version: "0.1.0" },
-      command: "record",
-      recordsData: true,
-      dataHash: "xxh64",
-      seed: 1,
-      faults: [],
-      disks,
-      scenario: { name: "kv-wal" },
-    },
-    scenario: { name: "kv-wal" } as unknown as Scenario,
-    records: ops,
-    ordered: ops,
-    lines: [],
-    warning: null,
-  };
+  return fakeParentTrace({ records: ops, path, name: "kv-wal", header: { disks } });
 }
 
 /** A power-loss sweep over the run phase's writes and flushes: 40 points, 4 failing, 2 never fired. */
-export function fakeSweep(parent: ParentTrace): SweepResult {
+function fakeSweep(parent: ParentTrace): SweepResult {
   const candidates = parent.ordered.filter((op) =>
     op.phase === "run" && (op.op === "write" || op.op === "flush")
   ).slice(0, 40);
@@ -193,7 +157,7 @@ export function fakeSweep(parent: ParentTrace): SweepResult {
 }
 
 /** The flags of a headless Chromium that renders a local file with scripts off and no network. */
-export function chromiumArgs(profile: string): string[] {
+function chromiumArgs(profile: string): string[] {
   return [
     "--headless",
     "--no-sandbox", // root in a container: Chromium refuses to start sandboxed.
@@ -215,24 +179,12 @@ export function chromiumArgs(profile: string): string[] {
   ];
 }
 
-async function chromium(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(CHROMIUM, {
-    args,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(90_000),
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+function chromium(args: string[]): Promise<Ran> {
+  return run(CHROMIUM, args, { timeoutMs: 90_000 });
 }
 
 /** Width, height and RGBA pixels of an 8-bit RGB or RGBA, non-interlaced PNG. */
-export async function decodePng(
+async function decodePng(
   bytes: Uint8Array,
 ): Promise<{ width: number; height: number; rgba: Uint8Array }> {
   const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -292,7 +244,7 @@ export async function decodePng(
 }
 
 /** Pixels within a small distance of a colour given as `#rrggbb`. */
-export function countColor(rgba: Uint8Array, hex: string, tolerance = 24): number {
+function countColor(rgba: Uint8Array, hex: string, tolerance = 24): number {
   const [r, g, b] = [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16));
   let n = 0;
   for (let i = 0; i < rgba.length; i += 4) {

@@ -8,10 +8,45 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makePrivateDir } from "../src/util/tempdir.ts";
-import { faultline } from "./_helpers.ts";
+import { faultline } from "./support/mod.ts";
 
-const dir = await makePrivateDir("faultline-ci-test-");
-const traces = join(dir.path, "traces");
+let shared: Promise<string> | undefined;
+let sharedPath: string | undefined;
+
+/** The module's shared directory: `ci`'s traces, reused by the sweeps. */
+function sharedDir(): Promise<string> {
+  shared ??= makePrivateDir("faultline-ci-test-").then((dir) => sharedPath = dir.path);
+  return shared;
+}
+
+// The traces outlive the tests that use them; they go when the module's tests are done.
+globalThis.addEventListener("unload", () => {
+  if (sharedPath) Deno.removeSync(sharedPath, { recursive: true });
+});
+
+const recordings = new Map<string, Promise<string>>();
+
+/**
+ * The trace of a shipped scenario: the one `faultline ci` left in the shared
+ * directory when its test ran first, else recorded now (a test run alone with `--filter`).
+ */
+function traceOf(scenario: string): Promise<string> {
+  let trace = recordings.get(scenario);
+  if (!trace) {
+    trace = (async () => {
+      const path = join(await sharedDir(), "traces", `${scenario}.trace`);
+      if (await Deno.stat(path).then(() => true, () => false)) return path;
+      await Deno.mkdir(join(await sharedDir(), "traces"), { recursive: true });
+      const recorded = await faultline(["record", `scenarios/${scenario}.ts`, "-o", path], {
+        timeoutMs: 240_000,
+      });
+      assert.equal(recorded.code, 0, recorded.text);
+      return path;
+    })();
+    recordings.set(scenario, trace);
+  }
+  return trace;
+}
 
 interface Check {
   scenario: string;
@@ -29,6 +64,8 @@ interface Check {
 }
 
 Deno.test("faultline ci on scenarios/ is green: correct code clears its sweeps, unsafe configurations are caught", async () => {
+  await using dir = await makePrivateDir("faultline-ci-");
+  const traces = join(await sharedDir(), "traces");
   const junit = join(dir.path, "ci.xml");
   const result = await faultline([
     "ci",
@@ -93,7 +130,8 @@ Deno.test("a scenario with a wrong expectation turns ci red, and the output carr
 });
 
 Deno.test("sweep: N..M includes both ends, JSON, JUnit and the report page; exit 1 when a point fails", async () => {
-  const trace = join(traces, "fsync-log-nobarrier.trace");
+  await using dir = await makePrivateDir("faultline-sweep-");
+  const trace = await traceOf("fsync-log-nobarrier");
   const junit = join(dir.path, "sweep.xml");
   const html = join(dir.path, "sweep.html");
   const result = await faultline([
@@ -140,7 +178,7 @@ Deno.test("sweep: N..M includes both ends, JSON, JUnit and the report page; exit
 });
 
 Deno.test("sweep with an online fault re-runs the workload at sampled points (every:K)", async () => {
-  const trace = join(traces, "fsync-log.trace");
+  const trace = await traceOf("fsync-log");
   const result = await faultline([
     "sweep",
     trace,
@@ -168,7 +206,7 @@ Deno.test("sweep with an online fault re-runs the workload at sampled points (ev
 });
 
 Deno.test("sweep refuses bad requests with exit code 2", async () => {
-  const trace = join(traces, "fsync-log.trace");
+  const trace = await traceOf("fsync-log");
   const cases: [string[], RegExp][] = [
     [["--fault", "eio", "--points", "30..10"], /the range is empty/],
     [
@@ -184,5 +222,3 @@ Deno.test("sweep refuses bad requests with exit code 2", async () => {
     assert.match(result.stderr, pattern);
   }
 });
-
-Deno.test({ name: "cleanup", fn: () => dir.remove() });

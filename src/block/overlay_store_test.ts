@@ -3,30 +3,11 @@ import { join } from "node:path";
 import { makePrivateDir } from "../util/tempdir.ts";
 import type { BlockOp, OpType } from "./backend.ts";
 import { OVERLAY_BLOCK, OverlayStore } from "./overlay_store.ts";
+import { blockOp } from "../../tests/support/ops.ts";
+import { prng } from "../../tests/support/random.ts";
 
 function opOf(type: OpType, offset: number, length: number, data?: Uint8Array): BlockOp {
-  return {
-    index: 0,
-    disk: "vda",
-    type,
-    offset,
-    length,
-    fua: false,
-    noHole: false,
-    arrivedAt: 0,
-    data,
-  };
-}
-
-/** xorshift32: reproducible offsets and bytes. */
-function rng(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return s >>> 0;
-  };
+  return blockOp({ type, offset, length, data });
 }
 
 /** Random writes, trims, write-zeroes and reads against `store`, checked against `model`, an in-memory disk. */
@@ -64,7 +45,7 @@ Deno.test("the overlay store reads what an in-memory disk would, and never write
   await using dir = await makePrivateDir();
   // An unaligned size exercises the short last block.
   const size = 37 * OVERLAY_BLOCK + 1234;
-  const next = rng(7);
+  const next = prng(7).u32;
   const base = new Uint8Array(size).map(() => next() & 0xff);
   const basePath = join(dir.path, "base.raw");
   await Deno.writeFile(basePath, base);
@@ -99,7 +80,7 @@ Deno.test("a closed store refuses ops with ESHUTDOWN", async () => {
 Deno.test("with a small memory budget, the overlay spills to its file and still reads what a model would", async () => {
   await using dir = await makePrivateDir();
   const size = 64 * OVERLAY_BLOCK + 700;
-  const next = rng(11);
+  const next = prng(11).u32;
   const base = new Uint8Array(size).map(() => next() & 0xff);
   const basePath = join(dir.path, "base.raw");
   await Deno.writeFile(basePath, base);

@@ -24,6 +24,7 @@ const EXPECTED: Record<string, number> = {
   RunInterrupted: 3,
   ReplayError: 2,
   SweepError: 2,
+  NetError: 3,
 };
 
 Deno.test("errors: every exported error class has its exit code, and every one is listed here", () => {

@@ -146,7 +146,10 @@ Deno.test("bad link fault specs name the problem", () => {
     ["drop:link=n1->n1", /goes from a node to itself/],
     ["bandwidth", /bandwidth needs a rate/],
     ["delay:link=a->b", /delay needs a duration/],
-    ["eio@net:a->b", /eio is a block fault; a frame filter .* triggers link faults only/],
+    [
+      "eio@net:a->b",
+      /eio is a block fault; a frame filter .* triggers link faults .* and node faults .* only/,
+    ],
     ["partition:a|b@write#3", /partition is a link fault: .* not by a block op filter/],
     ["drop@net:icmp:3", /icmp has no ports/],
     ["drop@net:udp/syn", /TCP flags need tcp, not udp/],

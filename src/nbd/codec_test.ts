@@ -10,18 +10,13 @@ import {
   decodeInfoRequest,
   decodeName,
   decodeOptionHeader,
-  decodeOptionReplyHeader,
-  decodeReplyHeader,
   decodeRequestHeader,
   encodeExportNameReply,
   encodeInfoBlockSize,
   encodeInfoExport,
-  encodeInfoRequest,
   encodeInfoString,
   encodeOptionError,
   encodeOptionReply,
-  encodeOptionRequest,
-  encodeRequest,
   encodeServerEntry,
   encodeServerGreeting,
   encodeSimpleReply,
@@ -31,6 +26,14 @@ import {
   NbdCodecError,
 } from "./codec.ts";
 import * as P from "./protocol.ts";
+import { ascii } from "../../tests/support/bytes.ts";
+import {
+  decodeOptionReplyHeader,
+  decodeReplyHeader,
+  encodeInfoRequest,
+  encodeOptionRequest,
+  encodeRequest,
+} from "../../tests/support/nbd_codec.ts";
 
 /** Bytes from hex written with any spacing: `hex("4e42 444d")`. */
 function hex(text: string): Uint8Array<ArrayBuffer> {
@@ -49,8 +52,6 @@ function toHex(bytes: Uint8Array): string {
 function assertBytes(actual: Uint8Array, expected: Uint8Array): void {
   assert.equal(toHex(actual), toHex(expected));
 }
-
-const ascii = (text: string) => new TextEncoder().encode(text);
 
 // The magics as the spec writes them.
 const NBDMAGIC = "4e42444d41474943";

@@ -316,7 +316,7 @@ export class QmpClient implements AsyncDisposable {
    * whose wait was abandoned after it was sent still runs in the server, and later
    * in-band commands queue behind it there; its reply is dropped. Throws
    * {@link QmpStateError} unless the client is `ready`. `T` is the caller's claim about
-   * the reply, not checked at run time: the typed wrappers in `commands.ts` carry it.
+   * the reply, not checked at run time.
    *
    * Spec: https://www.qemu.org/docs/master/interop/qmp-spec.html#issuing-commands
    *

@@ -7,6 +7,7 @@ import {
   MessageSplitter,
 } from "./framing.ts";
 import { QmpFramingError } from "./errors.ts";
+import { prng } from "../../tests/support/random.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -78,14 +79,7 @@ Deno.test("framing: one byte at a time, including inside multi-byte UTF-8 charac
 });
 
 Deno.test("framing: seeded random chunkings", () => {
-  let seed = 0x2545f491;
-  const random = () => {
-    // xorshift32: a fixed sequence, so a failure reproduces.
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 0x1_0000_0000;
-  };
+  const random = prng(0x2545f491).float; // a fixed sequence, so a failure reproduces
   for (let round = 0; round < 200; round++) {
     const chunks: Uint8Array[] = [];
     for (let at = 0; at < STREAM.length;) {

@@ -1,18 +1,18 @@
 /**
  * QMP, the QEMU Machine Protocol: message framing, a client (greeting, capabilities,
- * commands, events), its errors, and typed wrappers for the commands faultline uses.
+ * commands, events) and its errors.
  *
  * Spec: https://www.qemu.org/docs/master/interop/qmp-spec.html
  *
  * @example
  * ```ts
- * import { QmpClient, queryStatus, stop } from "./src/qmp/mod.ts";
+ * import { QmpClient } from "./src/qmp/mod.ts";
  *
  * await using qmp = await QmpClient.connect("/run/vm0/qmp.sock", { timeoutMs: 5000 });
  * const stopped = qmp.waitEvent("STOP", { signal: AbortSignal.timeout(5000) });
- * await stop(qmp);
+ * await qmp.execute("stop");
  * await stopped;
- * console.log((await queryStatus(qmp)).status); // "paused"
+ * console.log(await qmp.execute("query-status")); // { status: "paused", running: false, ... }
  * ```
  *
  * @module
@@ -47,27 +47,3 @@ export {
   type QmpVersion,
   type WaitEventOptions,
 } from "./client.ts";
-export {
-  type BlockDeviceInfo,
-  type BlockInfo,
-  cont,
-  humanMonitorCommand,
-  type HumanMonitorCommandArguments,
-  migrate,
-  type MigrateArguments,
-  type MigrationInfo,
-  type MigrationStats,
-  type MigrationStatus,
-  type QmpExecutor,
-  queryBlock,
-  queryMigrate,
-  queryStatus,
-  quit,
-  type RunState,
-  setLink,
-  type SetLinkArguments,
-  type StatusInfo,
-  stop,
-  systemPowerdown,
-  systemReset,
-} from "./commands.ts";

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import type { OpType } from "../block/backend.ts";
 import type { ParentTrace } from "../replay/replay.ts";
-import type { Scenario } from "../scenario/schema.ts";
 import type { SweepPoint, SweepResult } from "../sweep/sweep.ts";
-import type { OpRecord, TraceDisk } from "../trace/schema.ts";
+import type { TraceDisk } from "../trace/schema.ts";
 import { sweepReportHtml } from "./html.ts";
+import { opRecord } from "../../tests/support/ops.ts";
+import { fakeParentTrace } from "../../tests/support/traces.ts";
 
 interface OpSpec {
   node?: string;
@@ -19,44 +20,26 @@ function parentOf(
   ops: OpSpec[],
   extra: { path?: string; name?: string; disks?: TraceDisk[] } = {},
 ): ParentTrace {
-  const ordered: OpRecord[] = ops.map((spec, index) => ({
-    record: "op",
-    index,
-    done: index + 1,
-    node: spec.node ?? "vm",
-    disk: spec.disk ?? "data",
-    op: spec.op,
-    offset: spec.offset ?? (spec.op === "flush" ? 0 : index * 4096),
-    length: spec.length ?? (spec.op === "flush" ? 0 : 4096),
-    start: index * 10,
-    end: index * 10 + 3,
-    result: "ok",
-    ...(spec.phase ? { phase: spec.phase } : {}),
-  }));
+  const records = ops.map((spec, index) =>
+    opRecord({
+      index,
+      node: spec.node ?? "vm",
+      disk: spec.disk ?? "data",
+      op: spec.op,
+      offset: spec.offset ?? (spec.op === "flush" ? 0 : index * 4096),
+      length: spec.length ?? (spec.op === "flush" ? 0 : 4096),
+      start: index * 10,
+      end: index * 10 + 3,
+      ...(spec.phase ? { phase: spec.phase } : {}),
+    })
+  );
   const name = extra.name ?? "fsync-log";
-  return {
+  return fakeParentTrace({
+    records,
+    name,
     path: extra.path ?? "/traces/fsync-log.trace",
-    sha256: "0".repeat(64),
-    header: {
-      record: "header",
-      format: "faultline-trace",
-      version: 1,
-      createdAt: "2025-01-01T00:00:00Z",
-      tool: { name: "faultline", version: "0.1.0" },
-      command: "record",
-      recordsData: true,
-      dataHash: "xxh64",
-      seed: 1,
-      faults: [],
-      disks: extra.disks ?? [],
-      scenario: { name },
-    },
-    scenario: { name } as unknown as Scenario,
-    records: ordered,
-    ordered,
-    lines: [],
-    warning: null,
-  };
+    header: { disks: extra.disks ?? [] },
+  });
 }
 
 function point(

@@ -2,19 +2,10 @@ import assert from "node:assert/strict";
 import { unpack } from "msgpackr";
 import { OpRecordEncoder } from "./op_codec.ts";
 import type { OpRecord } from "./schema.ts";
-
-function rng(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
+import { prng } from "../../tests/support/random.ts";
 
 Deno.test("op records encode to plain msgpack that a generic decoder reads back as the same object", () => {
-  const next = rng(99);
+  const next = prng(99).float;
   const encoder = new OpRecordEncoder();
   const types = ["read", "write", "flush", "trim", "write-zeroes", "cache"] as const;
   for (let i = 0; i < 2000; i++) {

@@ -5,43 +5,29 @@ import { makePrivateDir } from "../util/tempdir.ts";
 import { TraceFormatError } from "./errors.ts";
 import { dataHash } from "./hash.ts";
 import { describeEnd, TraceReader } from "./reader.ts";
-import {
-  DATA_HASH,
-  type HeaderFields,
-  type OpRecord,
-  TRACE_FORMAT,
-  type TraceRecord,
-} from "./schema.ts";
+import { type HeaderFields, type OpRecord, TRACE_FORMAT, type TraceRecord } from "./schema.ts";
 import { TraceWriter } from "./writer.ts";
+import { opRecord } from "../../tests/support/ops.ts";
+import { prng } from "../../tests/support/random.ts";
+import { traceHeader } from "../../tests/support/traces.ts";
 
-const header: HeaderFields = {
-  createdAt: "2026-11-25T00:00:00.000Z",
-  tool: { name: "faultline", version: "0.1.0" },
+const header: HeaderFields = traceHeader({
   command: "test",
-  recordsData: true,
-  dataHash: DATA_HASH,
-  seed: 1,
   faults: ["eio@3"],
   disks: [{ node: "n", name: "vda", size: 1 << 20, base: { path: "/x.raw", sha256: "00" } }],
-};
+});
 
-function opRecord(index: number): OpRecord {
+/** Write `index`: its bytes differ in length and content from every other's. */
+function writeRecord(index: number): OpRecord {
   const data = new Uint8Array(100 + index).fill(index & 0xff);
-  return {
-    record: "op",
+  return opRecord({
     index,
-    done: index + 1,
     node: "n",
     disk: "vda",
-    op: "write",
     offset: index * 512,
-    length: data.length,
-    start: index,
-    end: index + 0.5,
-    result: "ok",
     hash: dataHash(data),
     data,
-  };
+  });
 }
 
 async function readAll(path: string): Promise<{ records: TraceRecord[]; reader: TraceReader }> {
@@ -54,7 +40,7 @@ async function readAll(path: string): Promise<{ records: TraceRecord[]; reader: 
 async function writeTrace(path: string, ops: number): Promise<void> {
   const writer = await TraceWriter.create(path, header);
   for (let i = 0; i < ops; i++) {
-    writer.append(opRecord(i));
+    writer.append(writeRecord(i));
     if (i % 10 === 0) {
       writer.append({ record: "event", event: "note", at: i, time: i, text: `op ${i}` });
     }
@@ -75,7 +61,7 @@ Deno.test("a trace is plain msgpack that any reader decodes, and reads back comp
   assert.deepEqual(reader.header.faults, ["eio@3"]);
   const ops = records.filter((r) => r.record === "op");
   assert.equal(ops.length, 50);
-  assert.deepEqual(ops[7], opRecord(7));
+  assert.deepEqual(ops[7], writeRecord(7));
   assert.equal(reader.end.footer?.ops, 50);
   assert.equal(describeEnd(path, reader.end), null);
 });
@@ -86,11 +72,10 @@ Deno.test("a trace cut at a random byte reads up to its last complete value, and
   await writeTrace(path, 200);
   const bytes = await Deno.readFile(path);
   const { records: all } = await readAll(path);
-  let state = 12345;
+  const random = prng(12345);
   const cuts = [bytes.length - 1, bytes.length - 2];
   for (let i = 0; i < 40; i++) {
-    state = (state * 1103515245 + 12345) >>> 0;
-    cuts.push(200 + (state % (bytes.length - 200)));
+    cuts.push(200 + random.below(bytes.length - 200));
   }
   for (const cut of cuts) {
     const cutPath = join(dir.path, `cut-${cut}.trace`);

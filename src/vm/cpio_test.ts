@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { CPIO_HEADER_SIZE, CpioError, encodeCpio, normalizeCpioPath } from "./cpio.ts";
 import type { CpioEntry } from "./cpio.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
+import { ascii } from "../../tests/support/bytes.ts";
+import { run, runOk } from "../../tests/support/process.ts";
 
-const text = (s: string) => new TextEncoder().encode(s);
-const ascii = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+const decoded = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
 /** An independent newc reader, written from cpio(5), for checking the writer. */
 interface Parsed {
@@ -31,7 +32,7 @@ function parseNewc(archive: Uint8Array): Parsed[] {
   let offset = 0;
   const align = (n: number) => (n + 3) & ~3;
   for (;;) {
-    const header = ascii(archive.subarray(offset, offset + 110));
+    const header = decoded(archive.subarray(offset, offset + 110));
     assert.equal(header.slice(0, 6), "070701", `magic at ${offset}`);
     const field = (i: number) => Number.parseInt(header.slice(6 + 8 * i, 14 + 8 * i), 16);
     const namesize = field(11);
@@ -39,7 +40,7 @@ function parseNewc(archive: Uint8Array): Parsed[] {
     const nameStart = offset + 110;
     const nameBytes = archive.subarray(nameStart, nameStart + namesize);
     assert.equal(nameBytes[namesize - 1], 0, "name is NUL-terminated");
-    const name = ascii(nameBytes.subarray(0, namesize - 1));
+    const name = decoded(nameBytes.subarray(0, namesize - 1));
     const dataStart = align(nameStart + namesize);
     const entry: Parsed = {
       name,
@@ -68,16 +69,16 @@ function parseNewc(archive: Uint8Array): Parsed[] {
 }
 
 const sample: CpioEntry[] = [
-  { type: "file", path: "/init", data: text("#!/bin/sh\necho hi\n"), mode: 0o755 },
+  { type: "file", path: "/init", data: ascii("#!/bin/sh\necho hi\n"), mode: 0o755 },
   { type: "char", path: "/dev/console", major: 5, minor: 1 },
   { type: "symlink", path: "/bin/sh", target: "busybox" },
-  { type: "file", path: "bin/busybox", data: text("not really busybox"), mode: 0o755 },
+  { type: "file", path: "bin/busybox", data: ascii("not really busybox"), mode: 0o755 },
   { type: "directory", path: "/proc" },
   { type: "file", path: "/etc/empty", data: new Uint8Array(0) },
 ];
 
 Deno.test("cpio: a single file is byte-exact", () => {
-  const archive = encodeCpio([{ type: "file", path: "/a", data: text("xyz") }]);
+  const archive = encodeCpio([{ type: "file", path: "/a", data: ascii("xyz") }]);
   const expected = "070701" + "00000001" + "000081A4" + "00000000" + "00000000" +
     "00000001" + "00000000" + "00000003" + "00000000" + "00000000" + "00000000" +
     "00000000" + "00000002" + "00000000" +
@@ -86,7 +87,7 @@ Deno.test("cpio: a single file is byte-exact", () => {
     "070701" + "00000000" + "00000000" + "00000000" + "00000000" + "00000001" +
     "00000000" + "00000000" + "00000000" + "00000000" + "00000000" + "00000000" +
     "0000000B" + "00000000" + "TRAILER!!!\0" + "\0\0\0"; // 110 + 11 = 121 -> 124
-  assert.equal(ascii(archive), expected);
+  assert.equal(decoded(archive), expected);
   assert.equal(archive.length, 112 + 4 + 124);
 });
 
@@ -118,12 +119,12 @@ Deno.test("cpio: entries are sorted, numbered and padded; parents are added", ()
   assert.equal(byName.get("bin")!.mode, 0o040755);
   assert.equal(byName.get("bin")!.nlink, 2);
   assert.equal(byName.get("bin/sh")!.mode, 0o120777);
-  assert.equal(ascii(byName.get("bin/sh")!.data), "busybox");
+  assert.equal(decoded(byName.get("bin/sh")!.data), "busybox");
   assert.equal(byName.get("dev/console")!.mode, 0o020600);
   assert.equal(byName.get("dev/console")!.rdevmajor, 5);
   assert.equal(byName.get("dev/console")!.rdevminor, 1);
   assert.equal(byName.get("init")!.mode, 0o100755);
-  assert.equal(ascii(byName.get("init")!.data), "#!/bin/sh\necho hi\n");
+  assert.equal(decoded(byName.get("init")!.data), "#!/bin/sh\necho hi\n");
   assert.equal(byName.get("etc/empty")!.filesize, 0);
   const trailer = byName.get("TRAILER!!!")!;
   assert.deepEqual([trailer.ino, trailer.mode, trailer.nlink, trailer.filesize], [0, 0, 1, 0]);
@@ -152,11 +153,11 @@ Deno.test("cpio: the same entries in any order give identical bytes", () => {
 Deno.test("cpio: names sort as UTF-8 bytes, so directories precede their contents", () => {
   const names = parseNewc(
     encodeCpio([
-      { type: "file", path: "a/b", data: text("1") },
-      { type: "file", path: "a-b", data: text("2") },
-      { type: "file", path: "a.b", data: text("3") },
-      { type: "file", path: "Z", data: text("4") },
-      { type: "file", path: "é", data: text("5") },
+      { type: "file", path: "a/b", data: ascii("1") },
+      { type: "file", path: "a-b", data: ascii("2") },
+      { type: "file", path: "a.b", data: ascii("3") },
+      { type: "file", path: "Z", data: ascii("4") },
+      { type: "file", path: "é", data: ascii("5") },
     ]),
   ).map((e) => e.name);
   assert.deepEqual(names, ["Z", "a", "a-b", "a.b", "a/b", "é", "TRAILER!!!"]);
@@ -175,30 +176,26 @@ Deno.test("cpio: bad entries are refused with the path in the message", () => {
   assert.throws(
     () =>
       encodeCpio([
-        { type: "file", path: "f", data: text("") },
-        { type: "file", path: "f/g", data: text("") },
+        { type: "file", path: "f", data: ascii("") },
+        { type: "file", path: "f/g", data: ascii("") },
       ]),
     /"f" is not a directory/,
   );
   assert.throws(
-    () => encodeCpio([{ type: "file", path: "d/f", data: text("") }], { addParents: false }),
+    () => encodeCpio([{ type: "file", path: "d/f", data: ascii("") }], { addParents: false }),
     /its directory "d" is not listed/,
   );
   assert.throws(() => encodeCpio([{ type: "char", path: "c", major: -1, minor: 0 }]), /major/);
   assert.throws(
-    () => encodeCpio([{ type: "file", path: "f", data: text(""), mode: 0o10000 }]),
+    () => encodeCpio([{ type: "file", path: "f", data: ascii(""), mode: 0o10000 }]),
     /mode/,
   );
   assert.throws(() => encodeCpio([{ type: "symlink", path: "l", target: "" }]), /target/);
 });
 
-async function found(name: string): Promise<boolean> {
-  try {
-    await new Deno.Command(name, { args: ["--help"], stdout: "null", stderr: "null" }).output();
-    return true;
-  } catch {
-    return false;
-  }
+/** True when the program exists (it ran, whatever it exited with). */
+function found(name: string): Promise<boolean> {
+  return run(name, ["--help"]).then(() => true, () => false);
 }
 
 const cpioTool = (await found("busybox"))
@@ -209,34 +206,13 @@ const cpioTool = (await found("busybox"))
   ? ["cpio"]
   : undefined;
 
-async function runWithStdin(
-  cmd: string,
-  args: string[],
-  input: Uint8Array,
-  cwd?: string,
-): Promise<string> {
-  const child = new Deno.Command(cmd, {
-    args,
-    cwd,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(input);
-  await writer.close();
-  const { code, stdout, stderr } = await child.output();
-  assert.equal(code, 0, `${cmd} ${args.join(" ")}: ${ascii(stderr)}`);
-  return ascii(stdout);
-}
-
 Deno.test({
   name: `cpio: a real cpio (${cpioTool?.join(" ") ?? "none found"}) lists and extracts it`,
   ignore: cpioTool === undefined,
 }, async () => {
   const [cmd, ...pre] = cpioTool!;
   const archive = encodeCpio(sample);
-  const listing = await runWithStdin(cmd, [...pre, "-t"], archive);
+  const listing = await runOk(cmd, [...pre, "-t"], { stdin: archive });
   assert.deepEqual(listing.trim().split("\n"), [
     "bin",
     "bin/busybox",
@@ -251,7 +227,7 @@ Deno.test({
   // Extract what an unprivileged user may create (no device node).
   const extractable = encodeCpio(sample.filter((e) => e.type !== "char"));
   await using dir = await makePrivateDir("faultline-cpio-test-");
-  await runWithStdin(cmd, [...pre, "-i", "-d", "-m"], extractable, dir.path);
+  await runOk(cmd, [...pre, "-i", "-d", "-m"], { stdin: extractable, cwd: dir.path });
   assert.equal(await Deno.readTextFile(`${dir.path}/init`), "#!/bin/sh\necho hi\n");
   assert.equal((await Deno.stat(`${dir.path}/init`)).mode! & 0o777, 0o755);
   assert.equal(await Deno.readLink(`${dir.path}/bin/sh`), "busybox");

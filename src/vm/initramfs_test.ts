@@ -15,31 +15,9 @@ import {
 } from "./initramfs.ts";
 import { ensureBusybox, ensureKernel } from "./kernel.ts";
 import { decodeResultSectors, RESULTS_DISK_SIZE } from "./results.ts";
+import { run } from "../../tests/support/process.ts";
 
 const [kernel, busybox] = await Promise.all([ensureKernel(), ensureBusybox()]);
-
-async function run(
-  cmd: string,
-  args: string[],
-  options: { cwd?: string; input?: Uint8Array; env?: Record<string, string> } = {},
-) {
-  const child = new Deno.Command(cmd, {
-    args,
-    cwd: options.cwd,
-    env: options.env,
-    stdin: options.input ? "piped" : "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (options.input) {
-    const writer = child.stdin.getWriter();
-    await writer.write(options.input);
-    await writer.close();
-  }
-  const output = await child.output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-}
 
 function rejectsUsage(options: unknown, pattern: RegExp) {
   assert.throws(
@@ -381,7 +359,7 @@ Deno.test("initramfs: the archive holds busybox, modules, init, phases and the p
     modules: ["virtio_blk", "virtio_console"],
   });
   const archive = await Deno.readFile(built.path);
-  const listing = await run(busybox.path, ["cpio", "-t"], { input: archive });
+  const listing = await run(busybox.path, ["cpio", "-t"], { stdin: archive });
   assert.equal(listing.code, 0, listing.stderr);
   const names = listing.stdout.trim().split("\n");
   assert.deepEqual(names, [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -411,7 +389,7 @@ Deno.test("initramfs: the archive holds busybox, modules, init, phases and the p
   await run(
     busybox.path,
     ["cpio", "-i", "-d", "init", "faultline/phase/run", "faultline/phase/check", "bin/report"],
-    { cwd: dir.path, input: archive },
+    { cwd: dir.path, stdin: archive },
   );
   assert.equal(await Deno.readTextFile(join(dir.path, "faultline/phase/run")), phases.run);
   assert.equal(await Deno.readTextFile(join(dir.path, "faultline/phase/check")), phases.check);

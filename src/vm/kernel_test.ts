@@ -4,6 +4,7 @@ import { readElfDynamic } from "./_elf.ts";
 import { GuestImageError } from "./guest_image_error.ts";
 import { GUEST_MODULES } from "./initramfs.ts";
 import { ensureBusybox, ensureKernel, normalizeModuleName, resolveModules } from "./kernel.ts";
+import { runOk } from "../../tests/support/process.ts";
 
 // These use the user's cache (downloading about 28 MB the first time), as faultline does.
 const kernel = await ensureKernel();
@@ -73,14 +74,10 @@ Deno.test({
       const busybox = await ensureBusybox();
       console.log(JSON.stringify({ kernelError, busybox }));
     `;
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["eval", script],
+    const output = await runOk(Deno.execPath(), ["eval", script], {
       env: { PATH: "/nonexistent" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
-    const { kernelError, busybox } = JSON.parse(new TextDecoder().decode(output.stdout));
+    });
+    const { kernelError, busybox } = JSON.parse(output);
     assert.match(kernelError, /`apt-cache` was not found on PATH; .*Debian's apt/);
     assert.equal(busybox.source, "host");
     assert.equal(busybox.path, "/bin/busybox");

@@ -10,6 +10,7 @@ import {
   RESULTS_SERIAL,
   ResultsChannel,
 } from "./results.ts";
+import { blockOp } from "../../tests/support/ops.ts";
 
 const encoder = new TextEncoder();
 
@@ -68,17 +69,7 @@ Deno.test("results: decodeResultSectors reads the non-empty sectors up to LF or 
 
 let index = 0;
 function op(type: OpType, offset: number, data?: Uint8Array, length = data?.length ?? 0): BlockOp {
-  return {
-    index: index++,
-    disk: RESULTS_SERIAL,
-    type,
-    offset,
-    length,
-    fua: false,
-    noHole: false,
-    arrivedAt: 0,
-    data,
-  };
+  return blockOp({ index: index++, disk: RESULTS_SERIAL, type, offset, length, data });
 }
 
 function channel() {

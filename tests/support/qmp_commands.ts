@@ -1,5 +1,6 @@
 /**
- * Typed wrappers over {@link QmpClient.execute} for the commands faultline uses.
+ * Typed wrappers over {@link QmpClient.execute} for the QMP commands the tests
+ * drive QEMU with (faultline itself sends raw commands through the client).
  *
  * Argument objects use the QAPI member names exactly as they go on the wire (so
  * `"command-line"`, not `commandLine`), which keeps them checkable against QEMU's
@@ -16,8 +17,8 @@
  * @module
  */
 
-import type { ExecuteOptions, QmpClient } from "./client.ts";
-import { QmpConnectionError } from "./errors.ts";
+import type { ExecuteOptions, QmpClient } from "../../src/qmp/client.ts";
+import { QmpConnectionError } from "../../src/qmp/errors.ts";
 
 /** Anything that can execute QMP commands: a {@link QmpClient}, or a fake in tests. */
 export type QmpExecutor = Pick<QmpClient, "execute">;
