@@ -42,6 +42,7 @@ export class FaultLayer implements BlockBackend {
       length: op.length,
       time: op.arrivedAt,
     };
+    if (op.fua) view.fua = true;
     const decisions = this.engine.decide(view);
     if (decisions.length === 0) return this.next.execute(op);
     return this.inject(op, view, decisions);
@@ -71,14 +72,14 @@ export class FaultLayer implements BlockBackend {
     decisions: Decision[],
   ): Promise<Uint8Array | undefined> {
     let corruptRead: number[] | null = null;
+    let lied = false;
     for (const decision of decisions) {
       const { action } = decision;
-      op.fault = {
-        kind: decision.fault,
-        rule: decision.rule,
-        ...(detailOf(decision) ? { detail: detailOf(decision) } : {}),
-      };
       this.engine.report(view, decision);
+      // A remap is news about the disk, not something done to this op.
+      if (action.kind === "remap") continue;
+      const detail = detailOf(decision, op);
+      op.fault = { kind: decision.fault, rule: decision.rule, ...(detail ? { detail } : {}) };
       switch (action.kind) {
         case "hang":
           await this.engine.hold(op.disk, action.untilMs);
@@ -90,9 +91,25 @@ export class FaultLayer implements BlockBackend {
           const queued = action.bytesPerSecond
             ? this.engine.bandwidthWait(op.disk, op.length, action.bytesPerSecond)
             : 0;
-          await this.engine.sleep(action.latencyMs + queued);
+          // The latency counts from the op's arrival, so that what the client sees is the draw.
+          const left = op.arrivedAt + action.latencyMs - this.engine.clock.now();
+          await this.engine.sleep(Math.max(0, left) + queued);
           break;
         }
+        case "stall":
+          await this.engine.hold(op.disk, action.untilMs);
+          break;
+        case "lie-flush":
+          // A flush is acknowledged without flushing; a FUA write is stored like any other.
+          lied = op.type === "flush";
+          break;
+        case "bad-sector":
+          throw new BlockError(
+            action.errno,
+            `faultline injected ${action.errno}: bad sectors ${action.sectors[0]}-${
+              action.sectors[1] - 1
+            } (${decision.rule})`,
+          );
         case "error":
           throw new BlockError(
             action.errno,
@@ -120,15 +137,20 @@ export class FaultLayer implements BlockBackend {
         return undefined;
       }
     }
+    if (lied) return undefined;
     const result = await this.next.execute(op);
     return corruptRead && result ? flipBits(result, corruptRead) : result;
   }
 }
 
 /** The facts of an action worth keeping in the trace. */
-function detailOf(decision: Decision): Record<string, number | number[]> | undefined {
+function detailOf(decision: Decision, op: BlockOp): Record<string, number | number[]> | undefined {
   const { action } = decision;
   switch (action.kind) {
+    case "stall":
+      return { untilMs: action.untilMs, stallMs: Math.max(0, action.untilMs - op.arrivedAt) };
+    case "bad-sector":
+      return { sectors: action.sectors };
     case "hang":
       return action.untilMs === undefined ? undefined : { untilMs: action.untilMs };
     case "delay":
