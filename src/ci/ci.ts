@@ -15,7 +15,7 @@ import { ScenarioError } from "../scenario/errors.ts";
 import { loadScenario } from "../scenario/load.ts";
 import type { FaultExpectation, Scenario } from "../scenario/schema.ts";
 import { parsePoints } from "../scenario/points.ts";
-import { sweep, type SweepResult } from "../sweep/sweep.ts";
+import { failingReproduces, pointMessage, sweep, type SweepResult } from "../sweep/sweep.ts";
 
 /** One check of one scenario. */
 export interface CiCheck {
@@ -230,7 +230,7 @@ async function sweepCheck(
   const counts =
     `${result.points.length} points: ${result.passed} passed, ${result.failed} failed, ${result.notFired} never fired`;
   const example = failing[0]
-    ? `op ${failing[0].at}: ${failing[0].verdict.reason}`
+    ? `op ${failing[0].at}: ${pointMessage(failing[0])}`
     : "op ?: a fault never fired";
   return {
     pass,
@@ -243,7 +243,7 @@ async function sweepCheck(
       ? (pass
         ? []
         : [`faultline sweep ${parent.path} --fault ${fault.fault} --points ${fault.points}`])
-      : failing.map((p) => p.reproduce),
+      : failing.flatMap(failingReproduces),
     sweep: {
       points: result.points.length,
       passed: result.passed,
