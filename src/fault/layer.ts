@@ -73,6 +73,8 @@ export class FaultLayer implements BlockBackend {
   ): Promise<Uint8Array | undefined> {
     let corruptRead: number[] | null = null;
     let lied = false;
+    /** A limp's reply time (run time): the op is answered then, or when the store is done. */
+    let replyAt = 0;
     for (const decision of decisions) {
       const { action } = decision;
       this.engine.report(view, decision);
@@ -91,9 +93,9 @@ export class FaultLayer implements BlockBackend {
           const queued = action.bytesPerSecond
             ? this.engine.bandwidthWait(op.disk, op.length, action.bytesPerSecond)
             : 0;
-          // The latency counts from the op's arrival, so that what the client sees is the draw.
-          const left = op.arrivedAt + action.latencyMs - this.engine.clock.now();
-          await this.engine.sleep(Math.max(0, left) + queued);
+          // The latency counts from the op's arrival, and the store works meanwhile: what the
+          // client sees is the latency drawn.
+          replyAt = Math.max(replyAt, op.arrivedAt + action.latencyMs + queued);
           break;
         }
         case "stall":
@@ -137,9 +139,27 @@ export class FaultLayer implements BlockBackend {
         return undefined;
       }
     }
-    if (lied) return undefined;
-    const result = await this.next.execute(op);
+    const stored = lied ? Promise.resolve(undefined) : this.next.execute(op);
+    const result = replyAt > 0 ? await this.limp(stored, replyAt) : await stored;
     return corruptRead && result ? flipBits(result, corruptRead) : result;
+  }
+
+  /** Answers a limping op at `replyAt`, or when the store is done if that is later. */
+  private async limp(
+    stored: Promise<Uint8Array | undefined>,
+    replyAt: number,
+  ): Promise<Uint8Array | undefined> {
+    const [outcome] = await Promise.allSettled([
+      stored,
+      this.engine.sleepPrecisely(replyAt - this.engine.clock.now()),
+    ]);
+    // The power may have been cut while the op limped: then its machine never hears of it.
+    if (this.engine.frozen) {
+      await this.engine.holdForever();
+      return undefined;
+    }
+    if (outcome.status === "rejected") throw outcome.reason;
+    return outcome.value;
   }
 }
 
