@@ -260,7 +260,12 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
   const plan = replayPlan(parent, options);
   const reproduce = reproduceCommand(parent.path, options);
   const powerLoss = plan.rules.find((rule) => rule.effect.kind === "power-loss");
-  const planned = powerLoss ?? plan.rules[0];
+  // The fault the replay is about: a power loss, else the first that takes --fault-at (the
+  // others, with triggers of their own, are in force beside it: a sweep's --with).
+  const atRule = options.faultAt === undefined
+    ? -1
+    : options.faults.findIndex((text) => parseFaultSpec(text).trigger.kind === "always");
+  const planned = powerLoss ?? plan.rules[Math.max(0, atRule)];
   const faultAtOp = planned ? recordedOpOfTrigger(parent.ordered, planned.trigger) : undefined;
   if (planned && planned.trigger.kind === "match" && planned.trigger.exact && !faultAtOp) {
     throw new ReplayError(`the trace has no op ${formatTrigger(planned.trigger)}`);
@@ -311,7 +316,8 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
       ? { recorded: parent.records, boundMs: STRICT_ORDER_BOUND_MS }
       : undefined,
   });
-  const firing = result.faults[0] ?? (result.powerCut ? { index: result.powerCut.at } : undefined);
+  const firing = result.faults.find((fault) => fault.rule === planned?.spec) ??
+    (result.powerCut ? { index: result.powerCut.at } : undefined);
   const fired = plan.rules.length === 0 || firing !== undefined;
   // Both sides stop at the fault's op: where it fired in the replay, where it was planned in the recording.
   const recordedCut = faultAtOp?.index ?? firing?.index ?? Infinity;
