@@ -71,6 +71,7 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
             outcomes: p.states.outcomes.map((s) => ({
               id: s.id,
               dropped: s.dropped,
+              drops: s.drops,
               verdict: s.verdict,
               ...oracle(s.oracle),
               reproduce: s.reproduce,
@@ -115,13 +116,12 @@ export function sweepJunit(trace: string, result: SweepResult): string {
   }]);
 }
 
-/** The states column of a point: how many it checked, and how many failed. */
+/** The states column of a point: how many it checked, and how many of them failed. */
 function statesCell(p: SweepPoint): string {
   if (!p.states) return "";
   const failed = p.states.outcomes.filter((s) => !s.verdict.pass).length;
-  return `${p.states.outcomes.length}${p.states.sampled ? ` of ${p.states.total}` : ""}${
-    failed > 0 ? `, ${failed} FAIL` : ""
-  }`;
+  const checked = `${p.states.outcomes.length}${p.states.sampled ? ` of ${p.states.total}` : ""}`;
+  return failed > 0 ? `${failed} of ${checked} FAIL` : `${checked} pass`;
 }
 
 /** Prints a sweep's table, its failing points and totals. */
@@ -151,7 +151,7 @@ export function printSweep(trace: string, result: SweepResult): void {
       }
       console.log(`  op ${p.at}: ${p.where ?? p.op}:`);
       for (const s of p.states.outcomes.filter((s) => !s.verdict.pass || s.error)) {
-        console.log(`    state ${s.id}: ${s.verdict.reason}\n      ${s.reproduce}`);
+        console.log(`    state ${s.id}, ${s.drops}: ${s.verdict.reason}\n      ${s.reproduce}`);
       }
     }
   }

@@ -648,7 +648,7 @@ function failingTable(result: SweepResult, limits: Required<SweepReportOptions>)
   }
   const rows = failing.slice(0, limits.maxFailingRows).map((p) => {
     const states = (p.states?.outcomes ?? []).filter((o) => !o.verdict.pass).map((o) =>
-      `state ${o.id}: ${o.verdict.reason} (${o.reproduce})`
+      `state ${o.id}, ${o.drops}: ${o.verdict.reason} (${o.reproduce})`
     );
     const notes = [oracleText(p), ...states, p.trace ? `replay trace: ${p.trace}` : ""].filter(
       Boolean,

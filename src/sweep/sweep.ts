@@ -41,6 +41,8 @@ export interface StateOutcome {
   id: string;
   /** The recorded op indices of the volatile writes it drops. */
   dropped: readonly number[];
+  /** What it drops, in words: `drops the write at op 74 alone (data/write 16856064+1024 in step 'commit 6')`. */
+  drops: string;
   /** Whether what must hold held in this state. */
   verdict: Verdict;
   /** The durability oracle's counts in this state. */
@@ -463,10 +465,12 @@ function pointOf(
   }
   const outcomes: StateOutcome[] = units.map((unit) => {
     const source = sourceOf(unit);
+    const dropped = unit.state === "none" ? [] : unit.state!.split("+").map(Number);
     const outcome = outcomeOf(unit);
     return {
       id: unit.state!,
-      dropped: unit.state === "none" ? [] : unit.state!.split("+").map(Number),
+      dropped,
+      drops: describeState(parent, dropped),
       verdict: outcome.verdict,
       oracle: outcome.oracle,
       reproduce: outcome.reproduce,
@@ -488,9 +492,8 @@ function pointOf(
     ? { pass: true, reason: `${counted} pass: ${first.verdict.reason}` }
     : {
       pass: false,
-      reason: `${failing.length} of ${counted} fail; state ${first.id} (${
-        describeState(first.dropped)
-      }): ${first.verdict.reason}`,
+      reason:
+        `${failing.length} of ${counted} fail; state ${first.id} (${first.drops}): ${first.verdict.reason}`,
     };
   return {
     ...head,
@@ -508,12 +511,15 @@ function pointOf(
   };
 }
 
-/** What a crash state drops, in words. */
-function describeState(dropped: readonly number[]): string {
+/** What a crash state drops, in words: one write with its extent and step, or the list. */
+function describeState(parent: ParentTrace, dropped: readonly number[]): string {
   if (dropped.length === 0) return "keeps every volatile write";
-  return dropped.length === 1
-    ? `drops the write at op ${dropped[0]} alone`
-    : `drops the writes at ops ${dropped.join(", ")}`;
+  if (dropped.length > 1) return `drops the writes at ops ${dropped.join(", ")}`;
+  const op = parent.ordered.find((record) => record.index === dropped[0]);
+  const what = op
+    ? ` (${op.disk}/${describeOp(op)}${op.step !== undefined ? ` in step '${op.step}'` : ""})`
+    : "";
+  return `drops the write at op ${dropped[0]} alone${what}`;
 }
 
 /**
