@@ -628,6 +628,11 @@ function header(parent: ParentTrace, result: SweepResult): string {
 <dt>trace</dt><dd><code class="sel">${esc(parent.path)}</code></dd>
 <dt>scenario</dt><dd>${esc(scenarioName(parent))}</dd>
 <dt>fault</dt><dd><code>${esc(result.fault)}</code></dd>
+${
+    result.with?.length
+      ? `<dt>with</dt><dd>${result.with.map((w) => `<code>${esc(w)}</code>`).join(" ")}</dd>\n`
+      : ""
+  }
 <dt>ops</dt><dd>${esc(`${ops.length}${phases}`)}</dd>
 </dl>
 ${warning}<div class="cards">${cards.join("")}</div>
