@@ -86,7 +86,7 @@ Deno.test("net: three guests fetch each other's files through the switch; a part
   });
   const frames: FrameRecord[] = [];
   net.addSink((record) => frames.push(record));
-  net.addSink((record) => service.trace!.append(record));
+  net.addSink((record) => service.append(record));
 
   const vms: Vm[] = [];
   try {
@@ -106,7 +106,7 @@ Deno.test("net: three guests fetch each other's files through the switch; a part
           initrd: images[i].path,
           phase: "run",
           memoryBytes: 256 * MiB,
-          disks: [{ name: "data", uri: exportUri(service.server.address, `${node}-data`) }],
+          disks: [{ name: "data", uri: exportUri(service.address, `${node}-data`) }],
           results: { name: RESULTS_SERIAL, uri: exportUri(results.address, node) },
           qmpSocket: join(dir.path, `${node}.qmp`),
           rtcBase: "2026-01-01T00:00:00",
@@ -234,7 +234,7 @@ Deno.test("net: three guests fetch each other's files through the switch; a part
     assert.ok(counters.byLink["a->b"].dropped > 0 && counters.byLink["b->c"].dropped === 0);
 
     // One clock: the block ops of the data disks and the frames share it.
-    await service.trace!.flush();
+    await service.flushTrace();
     const ops: OpRecord[] = [];
     {
       const reader = await TraceReader.open(trace);

@@ -77,9 +77,10 @@ export class DurabilityModel {
     }
   }
 
-  /** Forgets everything: after a power loss, what is on the disks is durable. */
-  reset(): void {
-    this.disks.clear();
+  /** Forgets everything (or the given disks): after a power loss, what is on the disks is durable. */
+  reset(disks?: readonly string[]): void {
+    if (disks === undefined) this.disks.clear();
+    else for (const disk of disks) this.disks.delete(disk);
   }
 
   /** The writes of a disk that a power loss now would drop, in completion order. */

@@ -6,6 +6,8 @@
 
 import { liveArguments } from "../fault/live.ts";
 import { parseFaultSpec } from "../fault/spec.ts";
+import { isLinkEffect } from "../fault/types.ts";
+import { linkLiveArguments } from "../net/link_live.ts";
 import { QmpClient } from "../qmp/client.ts";
 import { QmpCommandError } from "../qmp/errors.ts";
 import { UsageError } from "./errors.ts";
@@ -13,6 +15,8 @@ import { UsageError } from "./errors.ts";
 /** The actions of `fault`. */
 export type FaultAction =
   | { action: "set"; disk: string; spec: string; count?: number }
+  | { action: "link"; spec: string; count?: number }
+  | { action: "links" }
   | { action: "query"; disk: string }
   | { action: "list" }
   | { action: "stats" };
@@ -36,7 +40,9 @@ export function faultAction(action: string, args: readonly string[], count?: num
       );
     }
   };
-  if (count !== undefined && action !== "set") throw new UsageError("--count goes with set");
+  if (count !== undefined && action !== "set" && action !== "link") {
+    throw new UsageError("--count goes with set or link");
+  }
   switch (action) {
     case "set":
       want(2, "set DISK SPEC");
@@ -44,12 +50,18 @@ export function faultAction(action: string, args: readonly string[], count?: num
     case "query":
       want(1, "query DISK");
       return { action, disk: args[0] };
+    case "link":
+      want(1, "link SPEC");
+      return { action, spec: args[0], ...(count !== undefined ? { count } : {}) };
     case "list":
     case "stats":
+    case "links":
       want(0, action);
       return { action };
     default:
-      throw new UsageError(`unknown action "${action}" (expected set, query, list or stats)`);
+      throw new UsageError(
+        `unknown action "${action}" (expected set, query, list, stats, link or links)`,
+      );
   }
 }
 
@@ -73,6 +85,28 @@ export function controlCommand(
         args: liveArguments(request.disk, rule.effect, request.count),
       };
     }
+    case "link": {
+      if (request.spec.toLowerCase() === "none") {
+        return { command: "set-link-fault-state", args: { state: "none" } };
+      }
+      const rule = parseFaultSpec(request.spec);
+      if (rule.trigger.kind !== "always") {
+        throw new UsageError(
+          `a live link fault is in force from now on, so "${request.spec}" takes no @trigger`,
+        );
+      }
+      if (!isLinkEffect(rule.effect)) {
+        throw new UsageError(
+          `"${request.spec}" is not a link fault (partition, isolate, drop, delay with link=, duplicate, reorder, bandwidth, heal, or none)`,
+        );
+      }
+      return {
+        command: "set-link-fault-state",
+        args: linkLiveArguments(rule.effect, request.count),
+      };
+    }
+    case "links":
+      return { command: "query-link-fault-state" };
     case "query":
       return { command: "query-block-fault-state", args: { id: request.disk } };
     case "list":

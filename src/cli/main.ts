@@ -7,7 +7,7 @@
  */
 
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { faultKindNames, linkFaultKindNames } from "../fault/spec.ts";
+import { faultKindNames, linkFaultKindNames, nodeFaultKindNames } from "../fault/spec.ts";
 import { VERSION } from "../version.ts";
 import { demoCommand } from "./demo.ts";
 import { errorLine, EXIT, exitCodeOf } from "./errors.ts";
@@ -25,16 +25,18 @@ Fault specs (one grammar everywhere; see docs/fault-spec.md):
   KIND[:PARAMS][@TRIGGER]
   kinds:    ${faultKindNames().join(", ")}
   links:    ${linkFaultKindNames().join(", ")} (clusters; link=A->B, A<->B, NODE or *)
+  nodes:    ${nodeFaultKindNames().join(", ")} (crash:n2, restart:n2,after=1s, pause:n3,2s)
   triggers: 17 (op index, from 0), +2s (time since start),
             [DISK/]TYPE[:START-END|:OFFSET+LENGTH][#K] (the K-th matching op),
-            net[:LINK/PROTO[:PORT]/FLAGS][#K] (frames; link faults only)
+            net[:LINK/PROTO[:PORT]/FLAGS][#K] (frames; link and node faults)
   examples: eio@17   delay:200ms@write#3   hang:5s@+2s   limp:10ms,1M/s   fail@vdb/any
             limp:p50=2ms,p99=150ms   limp:pareto,scale=1ms,alpha=1.5   stall:every=10s,for=800ms
             lie-flush@+5s (flushes acknowledged, nothing durable)   lie-flush:fua
             bad-sectors:1M+4K,eio (reads fail until a write covers them)
             power-loss   power-loss:subset   power-loss:torn   power-loss:state=57+61
             power-loss:each | orders=K | all,max=B (sweeps: many crash states a point)
-            partition:n1|n2,n3@+2s   drop:0.3,link=n1->n2   heal@+10s`;
+            partition:n1|n2,n3@+2s   drop:0.3,link=n1->n2   heal@+10s
+            crash:n2@n2/data/write#5   restart:n2,after=1s@+8s   pause:n3,2s@net:n1->n3/tcp#10`;
 
 function integer(text: string): number {
   const value = Number(text);
@@ -99,7 +101,7 @@ function program(
   root.command("fault")
     .description("switch faults live over a control socket: fault SOCKET set DISK SPEC")
     .argument("<socket>", "the control socket (serve prints it)")
-    .argument("<action>", "set DISK SPEC | query DISK | list | stats")
+    .argument("<action>", "set DISK SPEC | query DISK | list | stats | link SPEC | links")
     .argument("[args...]", "the action's arguments")
     .option("--count <n>", "set: clear the fault after this many ops", integer)
     .option("--json", "print the reply as JSON", false)
@@ -111,10 +113,15 @@ Actions:
   query DISK       show a disk's fault state
   list             show the fault plan and the live faults
   stats            show the ops served so far
+  link SPEC        a cluster run: set a live link fault (partition:n1|n2,n3, drop:0.3,link=n1->n2, ...),
+                   heal (every link) or heal,link=n1<->n2, or none
+  links            a cluster run: show the link faults of the plan and the live ones
 
   fault /tmp/faultline-serve-XXXX/control.sock set vda eio
   fault /tmp/faultline-serve-XXXX/control.sock set vda delay:200ms --count 10
   fault /tmp/faultline-serve-XXXX/control.sock set vda none
+  fault /tmp/run/control.sock link partition:n1|n2,n3      (record --control /tmp/run/control.sock)
+  fault /tmp/run/control.sock link none
 ${FAULT_HELP}`,
     )
     .action((socket, action, args, options) =>
@@ -157,6 +164,10 @@ ${FAULT_HELP}`,
       "--qmp <[node=]path>",
       "serve a QMP socket that proxies the node's QEMU and adds set-block-fault-state (repeatable; default node: the first)",
       collect,
+    )
+    .option(
+      "--control <path>",
+      "serve the fault layer's control socket (faultline fault PATH ...: disks, and links in a cluster)",
     )
     .option("--json", "print one JSON object", false)
     .option("-v, --verbose", "show the guests' consoles and result lines as they come", false)
@@ -208,6 +219,10 @@ Exit codes: 0 the verdict passed, 1 it failed, 2 a scenario error, 3 the machine
       "serve a QMP socket that proxies the node's QEMU and adds set-block-fault-state (repeatable)",
       collect,
     )
+    .option(
+      "--control <path>",
+      "serve the fault layer's control socket (faultline fault PATH ...: disks, and links in a cluster)",
+    )
     .option("--json", "print one JSON object", false)
     .option("-v, --verbose", "show the guests' consoles and result lines as they come", false)
     .addHelpText(
@@ -243,7 +258,7 @@ that no longer matches its images, 3 the machinery failed.`,
     )
     .requiredOption(
       "--points <which>",
-      "all, reads, writes, flushes, N..M (both included) or every:K",
+      "all, reads, writes or flushes (of one disk: flushes:NODE/DISK; thinned: flushes,every:K), N..M (both included) or every:K",
     )
     .option("--jobs <n>", "replays at once (default: the number of cores)", integer)
     .option("--json", "print one JSON object", false)

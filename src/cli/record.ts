@@ -23,6 +23,8 @@ export interface RecordOptions {
   data: boolean;
   /** `--qmp [NODE=]PATH`, as given. */
   qmp: string[];
+  /** `--control PATH`. */
+  control?: string;
 }
 
 /**
@@ -144,6 +146,7 @@ export async function recordCommand(path: string, options: RecordOptions): Promi
       trace: { path: trace, keepData: options.data },
       command: "record",
       qmp: qmpEndpoints(options.qmp, scenario),
+      ...(options.control ? { control: options.control } : {}),
       signal,
       onEvent: progressPrinter(options),
     })

@@ -32,6 +32,8 @@ export interface ReplayCommandOptions {
   seed?: number;
   /** `--qmp [NODE=]PATH`, as given. */
   qmp: string[];
+  /** `--control PATH`. */
+  control?: string;
 }
 
 /** The JSON of one replay. */
@@ -76,6 +78,7 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
           keepData: options.data,
           seed: options.seed,
           qmp: qmpEndpoints(options.qmp, parent.scenario),
+          ...(options.control ? { control: options.control } : {}),
           signal,
           prepared,
           onEvent: progressPrinter(options),

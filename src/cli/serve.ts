@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import { parseFaultSpec } from "../fault/spec.ts";
 import { freshSeed } from "../fault/random.ts";
-import { type FaultRule, isLinkEffect } from "../fault/types.ts";
+import { type FaultRule, isBlockEffect, isLinkEffect } from "../fault/types.ts";
 import type { ListenAddress } from "../nbd/server.ts";
 import { exportUri } from "../nbd/uri.ts";
 import {
@@ -87,9 +87,11 @@ export function parseServeFaults(specs: string[]): FaultRule[] {
         `--fault ${spec}: power-loss needs record or replay (serve does not own the VM); use fail or hang to take a disk away`,
       );
     }
-    if (isLinkEffect(rule.effect)) {
+    if (!isBlockEffect(rule.effect)) {
       throw new UsageError(
-        `--fault ${spec}: a link fault needs a cluster's switch; serve serves disks`,
+        `--fault ${spec}: a ${
+          isLinkEffect(rule.effect) ? "link" : "node"
+        } fault needs a run (record or replay) of a cluster; serve serves disks`,
       );
     }
     return rule;

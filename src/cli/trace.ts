@@ -57,7 +57,13 @@ export async function traceStatsCommand(path: string, options: { json: boolean }
       formatBytes(summary.bytes)
     } moved over ${formatDuration(summary.duration)}${end.footer ? "" : " (incomplete)"}`,
   );
-  console.log(`disks: ${header.disks.map((d) => `${d.name} (${formatBytes(d.size)})`).join(", ")}`);
+  const several = new Set(header.disks.map((d) => d.node)).size > 1;
+  console.log(
+    `disks: ${
+      header.disks.map((d) => `${several ? `${d.node}/` : ""}${d.name} (${formatBytes(d.size)})`)
+        .join(", ")
+    }`,
+  );
   if (header.faults.length > 0) {
     console.log(`fault plan: ${header.faults.join(" ")} (seed ${header.seed})`);
   }

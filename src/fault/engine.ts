@@ -42,6 +42,8 @@ const FINE_MS = 2.5;
 
 /** The waiters of a frozen fault layer; no disk has this name (export names are non-empty, this is not one). */
 const FROZEN = "\u0000frozen";
+/** The waiters of one frozen node's disks. */
+const frozenNode = (node: string) => `\u0000frozen:${node}`;
 
 interface Waiter {
   disk: string | null;
@@ -66,6 +68,8 @@ export class FaultEngine {
   private readonly bandwidthFree = new Map<string, number>();
   private readonly cutListeners: ((index: number) => void)[] = [];
   private cutAt: number | null = null;
+  private readonly frozenNodes = new Set<string>();
+  private readonly arrivalListeners: ((op: OpView) => void)[] = [];
   private shutDown = false;
   /** Precise sleepers in their last stretch, with their deadlines (run time). */
   private readonly fine = new Map<Waiter, number>();
@@ -75,10 +79,55 @@ export class FaultEngine {
     this.state = initialState(plan);
   }
 
-  /** True when nothing can ever be injected, so layers may skip the decision. */
+  /** True when nothing can ever be injected and nobody watches arrivals, so layers may skip the decision. */
   get idle(): boolean {
     return this.plan.rules.length === 0 && this.state.active.length === 0 &&
-      Object.keys(this.state.live).length === 0;
+      Object.keys(this.state.live).length === 0 && this.arrivalListeners.length === 0;
+  }
+
+  /**
+   * Calls `listener` with every op as it arrives, before anything is decided for it:
+   * a node fault watching ops may freeze the op's node (then the op never happens).
+   */
+  onArrival(listener: (op: OpView) => void): void {
+    this.arrivalListeners.push(listener);
+  }
+
+  /** Tells the arrival listeners about an op. */
+  arrive(op: OpView): void {
+    for (const listener of this.arrivalListeners) listener(op);
+  }
+
+  /** Whether the ops of `node` are frozen: the whole machine lost power, or that node did. */
+  isFrozen(node: string | undefined): boolean {
+    return this.cutAt !== null || (node !== undefined && this.frozenNodes.has(node));
+  }
+
+  /**
+   * One node lost power: from now on no op of its disks reaches a store (so nothing
+   * changes their stored state and no flush makes their writes durable) while the other
+   * nodes go on.
+   */
+  freezeNode(node: string): void {
+    this.frozenNodes.add(node);
+  }
+
+  /** The node's power is back (it boots again on its crash state): its held ops fail with ESHUTDOWN. */
+  thawNode(node: string): void {
+    this.frozenNodes.delete(node);
+    for (const waiter of [...this.waiters]) {
+      if (waiter.disk === frozenNode(node)) {
+        this.finish(waiter, new BlockError("eshutdown", `the power of node ${node} was cut`));
+      }
+    }
+  }
+
+  /** Holds an op of a frozen node (or machine) until its power comes back, or forever. */
+  holdFrozen(node: string | undefined): Promise<void> {
+    return this.wait(
+      this.cutAt !== null || node === undefined ? FROZEN : frozenNode(node),
+      undefined,
+    );
   }
 
   /** Calls `listener` for every fault injected from now on. */

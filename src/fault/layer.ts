@@ -30,7 +30,6 @@ export class FaultLayer implements BlockBackend {
   }
 
   execute(op: BlockOp): Promise<Uint8Array | undefined> {
-    if (this.engine.frozen) return this.engine.holdForever().then(() => undefined);
     if (this.engine.idle) return this.next.execute(op);
     const view: OpView = {
       index: op.index,
@@ -43,6 +42,10 @@ export class FaultLayer implements BlockBackend {
       time: op.arrivedAt,
     };
     if (op.fua) view.fua = true;
+    this.engine.arrive(view);
+    if (this.engine.isFrozen(this.options.node)) {
+      return this.engine.holdFrozen(this.options.node).then(() => undefined);
+    }
     const decisions = this.engine.decide(view);
     if (decisions.length === 0) return this.next.execute(op);
     return this.inject(op, view, decisions);
@@ -134,8 +137,8 @@ export class FaultLayer implements BlockBackend {
           return undefined;
       }
       // The power may have been cut while this op waited: then it never reaches the store.
-      if (this.engine.frozen) {
-        await this.engine.holdForever();
+      if (this.engine.isFrozen(this.options.node)) {
+        await this.engine.holdFrozen(this.options.node);
         return undefined;
       }
     }
@@ -153,9 +156,10 @@ export class FaultLayer implements BlockBackend {
       stored,
       this.engine.sleepPrecisely(replyAt - this.engine.clock.now()),
     ]);
-    // The power may have been cut while the op limped: then its machine never hears of it.
-    if (this.engine.frozen) {
-      await this.engine.holdForever();
+    // The power may have been cut (or the node crashed) while the op limped: then its machine
+    // never hears of it.
+    if (this.engine.isFrozen(this.options.node)) {
+      await this.engine.holdFrozen(this.options.node);
       return undefined;
     }
     if (outcome.status === "rejected") throw outcome.reason;

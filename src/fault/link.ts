@@ -1,14 +1,20 @@
 /**
  * Link faults checked against a cluster: the grammar (src/fault/spec.ts) reads a
  * link fault without knowing the nodes; once the scenario's node list is known,
- * {@link checkLinkFaults} refuses what cannot mean anything there: an unknown node,
+ * {@link checkClusterFaults} refuses what cannot mean anything there: an unknown node,
  * sides of a partition that overlap, a link fault in a scenario of one node.
  *
  * @module
  */
 
 import { FaultSpecError } from "./errors.ts";
-import { type FaultRule, isLinkEffect, type LinkScope, type Trigger } from "./types.ts";
+import {
+  type FaultRule,
+  isLinkEffect,
+  isNodeEffect,
+  type LinkScope,
+  type Trigger,
+} from "./types.ts";
 
 function scopeNodes(scope: LinkScope | undefined): string[] {
   if (!scope) return [];
@@ -23,7 +29,8 @@ function scopeNodes(scope: LinkScope | undefined): string[] {
 }
 
 function triggerNodes(trigger: Trigger): string[] {
-  return trigger.kind === "frames" ? scopeNodes(trigger.link) : [];
+  if (trigger.kind === "frames") return scopeNodes(trigger.link);
+  return trigger.kind === "match" && trigger.node !== undefined ? [trigger.node] : [];
 }
 
 /**
@@ -37,6 +44,7 @@ function triggerNodes(trigger: Trigger): string[] {
  */
 export function nodesNamedBy(rule: Pick<FaultRule, "effect" | "trigger">): string[] {
   const { effect } = rule;
+  if (isNodeEffect(effect)) return [effect.node, ...triggerNodes(rule.trigger)];
   if (!isLinkEffect(effect)) return [];
   const own = effect.kind === "partition"
     ? [...effect.sides[0], ...effect.sides[1]]
@@ -47,26 +55,26 @@ export function nodesNamedBy(rule: Pick<FaultRule, "effect" | "trigger">): strin
 }
 
 /**
- * Checks the link faults of a plan against the scenario's nodes (block faults pass
- * untouched).
+ * Checks the link and node faults of a plan against the scenario's nodes (block
+ * faults pass untouched).
  *
  * @throws {FaultSpecError} naming the fault and the problem: a node the scenario does
  *   not have, a node on both sides of a partition, a link fault when there is one node.
  * @example
  * ```ts
- * checkLinkFaults([parseFaultSpec("partition:n1|n4")], ["n1", "n2", "n3"]);
+ * checkClusterFaults([parseFaultSpec("partition:n1|n4")], ["n1", "n2", "n3"]);
  * // throws: fault "partition:n1|n4": no node n4 (nodes: n1, n2, n3)
  * ```
  */
-export function checkLinkFaults(
+export function checkClusterFaults(
   rules: readonly Pick<FaultRule, "spec" | "effect" | "trigger">[],
   nodeNames: readonly string[],
 ): void {
   const known = new Set(nodeNames);
   for (const rule of rules) {
-    if (!isLinkEffect(rule.effect)) continue;
+    if (!isLinkEffect(rule.effect) && !isNodeEffect(rule.effect)) continue;
     const fault = `fault "${rule.spec}"`;
-    if (nodeNames.length < 2) {
+    if (isLinkEffect(rule.effect) && nodeNames.length < 2) {
       throw new FaultSpecError(
         `${fault} is a link fault, and the scenario has ${
           nodeNames.length === 0 ? "no nodes" : `one node (${nodeNames[0]})`

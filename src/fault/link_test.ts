@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { FaultSpecError } from "./errors.ts";
-import { checkLinkFaults, nodesNamedBy } from "./link.ts";
+import { checkClusterFaults, nodesNamedBy } from "./link.ts";
 import { decide, initialState } from "./plan.ts";
 import { formatFaultSpec, parseFaultSpec, parseLinkScope } from "./spec.ts";
 import { isLinkEffect } from "./types.ts";
@@ -166,10 +166,10 @@ Deno.test("bad link fault specs name the problem", () => {
   }
 });
 
-Deno.test("checkLinkFaults names unknown nodes, overlapping sides and one-node scenarios", () => {
+Deno.test("checkClusterFaults names unknown nodes, overlapping sides and one-node scenarios", () => {
   const nodes = ["n1", "n2", "n3"];
   const ok = ["partition:n1|n2,n3@+1s", "drop:0.5,n2->n3@net:n1/tcp#2", "heal", "eio@17"];
-  checkLinkFaults(ok.map(parseFaultSpec), nodes);
+  checkClusterFaults(ok.map(parseFaultSpec), nodes);
   assert.deepEqual(nodesNamedBy(parseFaultSpec("drop:0.5,n2->n3@net:n1/tcp#2")), [
     "n2",
     "n3",
@@ -183,19 +183,19 @@ Deno.test("checkLinkFaults names unknown nodes, overlapping sides and one-node s
     ["heal", ["solo"], /is a link fault, and the scenario has one node \(solo\)/],
   ];
   for (const [spec, names, pattern] of cases) {
-    assert.throws(() => checkLinkFaults([parseFaultSpec(spec)], names), pattern);
+    assert.throws(() => checkClusterFaults([parseFaultSpec(spec)], names), pattern);
   }
   // Rules built in code are checked too.
   assert.throws(
     () =>
-      checkLinkFaults([{
+      checkClusterFaults([{
         spec: "by hand",
         effect: { kind: "partition", sides: [["n1", "n2"], ["n2"]] },
         trigger: { kind: "always" },
       }], nodes),
     /the sides overlap: n2 is on both sides/,
   );
-  checkLinkFaults([parseFaultSpec("eio")], ["solo"]);
+  checkClusterFaults([parseFaultSpec("eio")], ["solo"]);
 });
 
 Deno.test("the block fault layer ignores link faults", () => {

@@ -11,7 +11,7 @@ import { type Errno, ERRNOS, isErrno } from "../block/errno.ts";
 import { FaultSpecError } from "./errors.ts";
 import type { LiveFault } from "./plan.ts";
 import { faultKindNames } from "./spec.ts";
-import { type FaultEffect, isLinkEffect } from "./types.ts";
+import { type FaultEffect, isLinkEffect, isNodeEffect } from "./types.ts";
 
 /** The states `set-block-fault-state` accepts: `none`, and every fault kind but power-loss. */
 export const LIVE_STATES: readonly string[] = [
@@ -212,6 +212,11 @@ export function liveArguments(
   if (isLinkEffect(effect)) {
     throw new FaultSpecError(
       `${effect.kind} is a link fault: set it with set-link-fault-state on a run's switch, not on a disk`,
+    );
+  }
+  if (isNodeEffect(effect)) {
+    throw new FaultSpecError(
+      `${effect.kind} is a node fault: give it in a run's fault plan (--fault ${effect.kind}:NODE@...), not live on a disk`,
     );
   }
   const args: Record<string, unknown> = { id: disk, state: effect.kind };

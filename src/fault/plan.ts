@@ -15,7 +15,7 @@ import { effectName } from "./spec.ts";
 import {
   type FaultEffect,
   type FaultPlan,
-  isLinkEffect,
+  isBlockEffect,
   PERSISTENT_KINDS,
   type Trigger,
 } from "./types.ts";
@@ -159,7 +159,15 @@ export function appliesTo(effect: FaultEffect, type: OpType): boolean {
   }
 }
 
-function passes(trigger: Trigger, op: OpView): boolean {
+/**
+ * Whether an op passes a trigger's filter (without its occurrence: the caller counts).
+ *
+ * @example
+ * ```ts
+ * passes(parseTrigger("data/write"), { index: 3, disk: "data", type: "write", offset: 0, length: 512, time: 9 }); // true
+ * ```
+ */
+export function passes(trigger: Trigger, op: OpView): boolean {
   switch (trigger.kind) {
     case "always":
       return true;
@@ -351,7 +359,7 @@ export function decide(
   // Rules of the plan whose trigger this op passes.
   plan.rules.forEach((rule, i) => {
     // Link faults are the switch's: the block fault layer ignores them.
-    if (spent[i] || isLinkEffect(rule.effect) || !passes(rule.trigger, op)) return;
+    if (spent[i] || !isBlockEffect(rule.effect) || !passes(rule.trigger, op)) return;
     if (!appliesTo(rule.effect, op.type)) {
       // An index names one op: if it cannot take the fault, the rule can never fire.
       if (rule.trigger.kind === "index") spent = replaceAt(spent, i, true);

@@ -20,6 +20,7 @@ import {
   type FaultRule,
   type FrameProtocol,
   isLinkEffect,
+  isNodeEffect,
   type LatencyDistribution,
   type LinkScope,
   type Trigger,
@@ -58,6 +59,9 @@ const LINK_KIND_NAMES: readonly string[] = [
   "bandwidth",
   "heal",
 ];
+
+/** The node family's kinds: faults of a whole node while the others run. */
+const NODE_KIND_NAMES: readonly string[] = ["crash", "restart", "pause"];
 
 /** How long a `reorder` holds a frame back at most, unless `hold=` says otherwise. */
 export const DEFAULT_REORDER_HOLD_MS = 100;
@@ -98,11 +102,11 @@ export function parseFaultSpec(text: string): FaultRule {
         link: { kind: "all" },
       };
     }
-    if (trigger.kind === "frames" && !isLinkEffect(effect)) {
+    if (trigger.kind === "frames" && !isLinkEffect(effect) && !isNodeEffect(effect)) {
       throw new FaultSpecError(
-        `${kind} is a block fault; a frame filter (@net...) triggers link faults only (${
+        `${kind} is a block fault; a frame filter (@net...) triggers link faults (${
           LINK_KIND_NAMES.join(", ")
-        })`,
+        }) and node faults (${NODE_KIND_NAMES.join(", ")}) only`,
       );
     }
     if (trigger.kind === "match" && isLinkEffect(effect)) {
@@ -171,6 +175,11 @@ function parseEffect(kind: string, params: string[]): FaultEffect {
   const linkParam = (): LinkScope => {
     const text = take("link", (v) => v === "*" || v.includes("->"));
     return text === undefined ? { kind: "all" } : parseLinkScope(text);
+  };
+  const nodeParam = (): string => {
+    const text = take("node", (v) => !/^\d/.test(v) && !v.includes("="));
+    if (text === undefined) throw new FaultSpecError(`${kind} needs a node, as in ${kind}:n2`);
+    return checkNodeName(text);
   };
   const probabilityParam = (): number => {
     const text = take("probability", isProbability);
@@ -244,6 +253,25 @@ function parseEffect(kind: string, params: string[]): FaultEffect {
     }
     case "heal":
       return done({ kind: "heal", link: linkParam() });
+    case "crash":
+      return done({ kind: "crash", node: nodeParam() });
+    case "restart": {
+      const node = nodeParam();
+      const after = take("after", () => false);
+      return done({
+        kind: "restart",
+        node,
+        afterMs: after === undefined ? 0 : parseDuration(after),
+      });
+    }
+    case "pause": {
+      const node = nodeParam();
+      const duration = take("for", () => true);
+      if (duration === undefined) {
+        throw new FaultSpecError("pause needs a duration, as in pause:n3,2s");
+      }
+      return done({ kind: "pause", node, durationMs: parseDuration(duration) });
+    }
     case "limp": {
       const distribution = latencyDistribution(named, positional);
       const latency = take("latency", isDuration);
@@ -321,9 +349,9 @@ function parseEffect(kind: string, params: string[]): FaultEffect {
       return done(powerLossEffect(named, positional));
     default:
       throw new FaultSpecError(
-        `unknown fault kind "${kind}" (expected one of ${KIND_NAMES.join(", ")}; or a link fault: ${
+        `unknown fault kind "${kind}" (expected one of ${KIND_NAMES.join(", ")}; a link fault: ${
           LINK_KIND_NAMES.join(", ")
-        })`,
+        }; or a node fault: ${NODE_KIND_NAMES.join(", ")})`,
       );
   }
 }
@@ -832,6 +860,12 @@ function effectParams(effect: FaultEffect): string[] {
       return [`${effect.bytesPerSecond}/s`, ...scopeParams(effect.link)];
     case "heal":
       return scopeParams(effect.link);
+    case "crash":
+      return [effect.node];
+    case "restart":
+      return effect.afterMs > 0 ? [effect.node, `after=${effect.afterMs}ms`] : [effect.node];
+    case "pause":
+      return [effect.node, `${effect.durationMs}ms`];
     default:
       return [];
   }
@@ -903,6 +937,18 @@ export function faultKindNames(): readonly string[] {
  */
 export function linkFaultKindNames(): readonly string[] {
   return LINK_KIND_NAMES;
+}
+
+/**
+ * The node family's kind names, for help texts.
+ *
+ * @example
+ * ```ts
+ * nodeFaultKindNames(); // ["crash", "restart", "pause"]
+ * ```
+ */
+export function nodeFaultKindNames(): readonly string[] {
+  return NODE_KIND_NAMES;
 }
 
 /** The kinds a given layer can serve, for checks at the edge. */

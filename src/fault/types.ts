@@ -3,10 +3,11 @@
  * fires (its trigger). Fault specs (`eio@17`) are parsed into these once, at the
  * edge; the core never sees the strings.
  *
- * Effects come in two families: block effects, which the fault layer applies to the
- * ops of a disk (src/fault/plan.ts), and link effects, which the switch applies to the
- * frames between nodes (src/net/link_plan.ts). Each side ignores the other's rules, so
- * one plan holds both.
+ * Effects come in three families: block effects, which the fault layer applies to the
+ * ops of a disk (src/fault/plan.ts); link effects, which the switch applies to the
+ * frames between nodes (src/net/link_plan.ts); and node effects, which the run applies
+ * to a whole node while the others go on (src/run/node_faults.ts). Each side ignores
+ * the others' rules, so one plan holds them all.
  *
  * @module
  */
@@ -126,8 +127,20 @@ export type LinkEffect =
   /** Ends the link faults in force on its links (all of them without a scope). */
   | { kind: "heal"; link: LinkScope };
 
-/** What a fault does: a block effect (ops of a disk) or a link effect (frames between nodes). */
-export type FaultEffect = BlockEffect | LinkEffect;
+/**
+ * What a node fault does to one node (one VM) while the others keep running (the run's
+ * family). See docs/fault-spec.md.
+ */
+export type NodeEffect =
+  /** Power loss of one node: its disks frozen and cut to their durable state, its VM killed. */
+  | { kind: "crash"; node: string }
+  /** The node boots again on its disks `afterMs` later (crashing it first if it runs). */
+  | { kind: "restart"; node: string; afterMs: number }
+  /** The node's QEMU is stopped (SIGSTOP) for `durationMs`, then continued: nothing it holds is flushed. */
+  | { kind: "pause"; node: string; durationMs: number };
+
+/** What a fault does: to the ops of a disk, to the frames between nodes, or to a whole node. */
+export type FaultEffect = BlockEffect | LinkEffect | NodeEffect;
 
 /** One of the effect kinds. */
 export type FaultKind = FaultEffect["kind"];
@@ -156,6 +169,33 @@ export const LINK_KINDS: ReadonlySet<FaultKind> = new Set([
  */
 export function isLinkEffect(effect: FaultEffect): effect is LinkEffect {
   return LINK_KINDS.has(effect.kind);
+}
+
+/** The kinds of the node family. */
+export const NODE_KINDS: ReadonlySet<FaultKind> = new Set(["crash", "restart", "pause"]);
+
+/**
+ * Whether an effect belongs to the node family (the run's).
+ *
+ * @example
+ * ```ts
+ * isNodeEffect({ kind: "crash", node: "n2" }); // true
+ * ```
+ */
+export function isNodeEffect(effect: FaultEffect): effect is NodeEffect {
+  return NODE_KINDS.has(effect.kind);
+}
+
+/**
+ * Whether an effect belongs to the block family (the fault layer's).
+ *
+ * @example
+ * ```ts
+ * isBlockEffect({ kind: "error", errno: "eio" }); // true
+ * ```
+ */
+export function isBlockEffect(effect: FaultEffect): effect is BlockEffect {
+  return !isLinkEffect(effect) && !isNodeEffect(effect);
 }
 
 /** Kinds that, once fired, stay in effect on the disk (or, for link kinds, the links) where they fired. */
@@ -199,8 +239,8 @@ export type Trigger =
     occurrence?: number;
   }
   /**
-   * Frames matching a filter (`@net:n1->n2/tcp:2379/syn#1`), for link faults only; with
-   * `occurrence`, only the k-th of them (from 1).
+   * Frames matching a filter (`@net:n1->n2/tcp:2379/syn#1`), for link and node faults;
+   * with `occurrence`, only the k-th of them (from 1).
    */
   | {
     kind: "frames";

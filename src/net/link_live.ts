@@ -23,7 +23,7 @@
  */
 
 import { FaultSpecError } from "../fault/errors.ts";
-import { checkLinkFaults } from "../fault/link.ts";
+import { checkClusterFaults } from "../fault/link.ts";
 import { DEFAULT_REORDER_HOLD_MS, formatLinkScope, parseLinkScope } from "../fault/spec.ts";
 import type { LinkEffect, LinkScope } from "../fault/types.ts";
 import {
@@ -203,7 +203,7 @@ export function parseLinkLiveArguments(
 
 function check(effect: LinkEffect, nodes: readonly string[]): void {
   try {
-    checkLinkFaults([{ spec: "live", effect, trigger: { kind: "always" } }], nodes);
+    checkClusterFaults([{ spec: "live", effect, trigger: { kind: "always" } }], nodes);
   } catch (error) {
     if (error instanceof FaultSpecError) {
       throw new FaultSpecError(

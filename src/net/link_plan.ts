@@ -22,7 +22,7 @@
  * @module
  */
 
-import { checkLinkFaults } from "../fault/link.ts";
+import { checkClusterFaults } from "../fault/link.ts";
 import { seededStream } from "../fault/random.ts";
 import { effectName } from "../fault/spec.ts";
 import {
@@ -211,7 +211,7 @@ export function effectLinks(effect: LinkEffect, nodes: readonly string[]): Set<s
 /**
  * Binds the link faults of a plan to the cluster's nodes (block faults are left out).
  *
- * @throws {FaultSpecError} from {@link checkLinkFaults}: an unknown node, overlapping
+ * @throws {FaultSpecError} from {@link checkClusterFaults}: an unknown node, overlapping
  *   sides, a link fault with fewer than two nodes.
  * @example
  * ```ts
@@ -220,7 +220,7 @@ export function effectLinks(effect: LinkEffect, nodes: readonly string[]): Set<s
  * ```
  */
 export function compileLinkPlan(plan: FaultPlan, nodes: readonly string[]): LinkPlan {
-  checkLinkFaults(plan.rules, nodes);
+  checkClusterFaults(plan.rules, nodes);
   const rules: LinkRule[] = [];
   plan.rules.forEach((rule, number) => {
     if (!isLinkEffect(rule.effect)) return;

@@ -43,6 +43,7 @@ import {
   decideFrame,
   initialLinkState,
   type LinkDecision,
+  type LinkFrame,
   linkKey,
   type LinkPlan,
   type LinkPlanState,
@@ -74,6 +75,12 @@ export interface NetSwitchOptions {
   phase?: () => string | undefined;
   /** What happens: connections, framing errors, link faults in force and healed, control. */
   onEvent?: (event: NetEvent) => void;
+  /**
+   * Hears every frame as it arrives, before the link faults: a node fault watching
+   * frames may cut a node's power. Returns false when the sender has no power (its
+   * frame never happened: it is recorded as dropped).
+   */
+  gate?: (frame: LinkFrame) => boolean;
   /** The largest frame accepted from a node; QEMU's own limit by default. */
   maxFrameBytes?: number;
   /** Bytes queued for one node before further frames to it are dropped (counted); 8 MiB. */
@@ -597,7 +604,14 @@ export class NetSwitch implements AsyncDisposable {
       to = owner !== undefined && owner !== from ? [owner] : [];
     }
     let decisions: LinkDecision[] = [];
-    if (this.linkPlan.rules.length > 0 || this.linkState.live.length > 0) {
+    if (this.options.gate && !this.options.gate({ index, time, from, to, view })) {
+      decisions = to.map((node) => ({
+        rule: "power",
+        fault: "power-cut",
+        to: node,
+        action: { kind: "drop" },
+      }));
+    } else if (this.linkPlan.rules.length > 0 || this.linkState.live.length > 0) {
       const step = decideFrame(this.linkPlan, this.linkState, { index, time, from, to, view });
       this.linkState = step.state;
       decisions = step.decisions;

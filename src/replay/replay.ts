@@ -9,6 +9,7 @@
  */
 
 import { basename } from "node:path";
+import { checkClusterFaults } from "../fault/link.ts";
 import { appliesTo } from "../fault/plan.ts";
 import {
   effectName,
@@ -17,7 +18,14 @@ import {
   parseFaultSpec,
   parseTrigger,
 } from "../fault/spec.ts";
-import type { FaultEffect, FaultPlan, FaultRule, Trigger } from "../fault/types.ts";
+import {
+  type FaultEffect,
+  type FaultPlan,
+  type FaultRule,
+  isLinkEffect,
+  isNodeEffect,
+  type Trigger,
+} from "../fault/types.ts";
 import { type Prepared, prepareScenario } from "../run/prepare.ts";
 import { type RunEvent, type RunOptions, type RunResult, runScenario } from "../run/run.ts";
 import type { Expectations, Scenario } from "../scenario/schema.ts";
@@ -26,7 +34,7 @@ import type { OpRecord } from "../trace/schema.ts";
 import { selectCrashWrites, variantOf, withLiedFlushes } from "../run/crash_state.ts";
 import { ReplayError } from "./errors.ts";
 import {
-  comparePrefix,
+  compareNodePrefixes,
   type OpSignature,
   type PrefixComparison,
   recordedOpOfTrigger,
@@ -142,6 +150,8 @@ export interface ReplayOptions {
   prepared?: Prepared;
   /** QMP endpoints by node name, as {@link runScenario} takes them. */
   qmp?: ReadonlyMap<string, string>;
+  /** A control socket for the replay (block and link faults, live). */
+  control?: string;
 }
 
 /** A replay's result: the run's, and how its prefix compared with the recording. */
@@ -176,9 +186,22 @@ export function reproduceCommand(
 }
 
 /** Turns `--fault-at` (an index or a signature) and index triggers into signature triggers on the parent's ops. */
-function resolveTrigger(parent: ParentTrace, trigger: Trigger): Trigger {
-  if (trigger.kind === "index") return triggerOfRecordedOp(parent.ordered, trigger.index);
-  return trigger;
+function resolveTrigger(parent: ParentTrace, effect: FaultEffect, trigger: Trigger): Trigger {
+  if (isLinkEffect(effect)) {
+    // A link fault fires at a moment of the run's clock: a recorded op named by its signature
+    // is that op's index (frames have no signature; link faults take no op filter).
+    if (trigger.kind !== "match" || !trigger.exact) return trigger;
+    const op = recordedOpOfTrigger(parent.ordered, trigger);
+    if (!op) throw new ReplayError(`the trace has no op ${formatTrigger(trigger)}`);
+    return { kind: "index", index: op.index };
+  }
+  if (trigger.kind !== "index") return trigger;
+  // A block or node fault finds its op again by signature and occurrence; an index that is
+  // no op's (a frame's) stays a moment of the clock for a node fault.
+  if (isNodeEffect(effect) && !parent.ordered.some((op) => op.index === trigger.index)) {
+    return trigger;
+  }
+  return triggerOfRecordedOp(parent.ordered, trigger.index);
 }
 
 /**
@@ -204,13 +227,14 @@ export function replayPlan(
     const rule = parseFaultSpec(text);
     const trigger = rule.trigger.kind === "always" && at ? at : rule.trigger;
     if (trigger.kind === "index") checkApplies(parent, rule.effect, trigger.index);
-    const resolved = resolveTrigger(parent, trigger);
+    const resolved = resolveTrigger(parent, rule.effect, trigger);
     return {
       effect: rule.effect,
       trigger: resolved,
       spec: formatFaultSpec({ effect: rule.effect, trigger: resolved }),
     };
   });
+  checkClusterFaults(rules, parent.scenario.nodes.map((node) => node.name));
   return { seed: options.seed ?? parent.header.seed, rules };
 }
 
@@ -286,6 +310,7 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
     prepared: options.prepared ?? await prepareForReplay(parent, options.signal),
     judgeWorkloadExit: options.expect !== undefined || plan.rules.length === 0,
     qmp: options.qmp,
+    ...(options.control ? { control: options.control } : {}),
     signal: options.signal,
     onEvent: options.onEvent,
   };
@@ -317,11 +342,12 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
       : undefined,
   });
   const firing = result.faults.find((fault) => fault.rule === planned?.spec) ??
+    result.firings.find((firing) => firing.rule === planned?.spec) ??
     (result.powerCut ? { index: result.powerCut.at } : undefined);
   const fired = plan.rules.length === 0 || firing !== undefined;
   // Both sides stop at the fault's op: where it fired in the replay, where it was planned in the recording.
   const recordedCut = faultAtOp?.index ?? firing?.index ?? Infinity;
-  const prefix = comparePrefix(
+  const prefix = compareNodePrefixes(
     signatures(parent.ordered.filter((op) => op.index < recordedCut)),
     signatures(
       firing

@@ -92,8 +92,10 @@ export type PrefixComparison =
   | { kind: "reordered"; ops: number }
   | {
     kind: "diverged";
-    /** The first position (arrival index) where the two differ. */
+    /** The first position (arrival index) where the two differ; in a cluster, among `node`'s ops. */
     at: number;
+    /** In a cluster: the node whose ops diverged. */
+    node?: string;
     recorded: OpSignature | null;
     replayed: OpSignature | null;
     ops: number;
@@ -150,6 +152,37 @@ export function comparePrefix(
 }
 
 /**
+ * Compares a cluster's ops node by node: each node's ops in arrival order, as far as
+ * both runs got (how the nodes' ops interleave, and so how far each node got before
+ * the fault, is timing, not behavior). Identical when every node's are, diverged when
+ * one node's diverged (the first such node, in node order), else the same ops
+ * reordered. With one node it is {@link comparePrefix}.
+ *
+ * @example
+ * ```ts
+ * compareNodePrefixes(recorded, replayed).kind; // "identical"
+ * ```
+ */
+export function compareNodePrefixes(
+  recorded: readonly OpSignature[],
+  replayed: readonly OpSignature[],
+): PrefixComparison {
+  const nodes = [...new Set([...recorded, ...replayed].map((op) => op.node))].sort();
+  if (nodes.length <= 1) return comparePrefix(recorded, replayed);
+  const each = nodes.map((node) => {
+    const a = recorded.filter((op) => op.node === node);
+    const b = replayed.filter((op) => op.node === node);
+    const both = Math.min(a.length, b.length);
+    return comparePrefix(a.slice(0, both), b.slice(0, both));
+  });
+  const ops = recorded.length;
+  const at = each.findIndex((c) => c.kind === "diverged");
+  const diverged = each[at];
+  if (diverged?.kind === "diverged") return { ...diverged, node: nodes[at], ops };
+  return { kind: each.every((c) => c.kind === "identical") ? "identical" : "reordered", ops };
+}
+
+/**
  * One line for people.
  *
  * @example
@@ -164,7 +197,7 @@ export function describePrefix(prefix: PrefixComparison): string {
     case "reordered":
       return `the same ${prefix.ops} ops, reordered`;
     case "diverged":
-      return `diverged at op ${prefix.at}: recorded ${
+      return `diverged at op ${prefix.at}${prefix.node ? ` of ${prefix.node}` : ""}: recorded ${
         prefix.recorded ? signatureText(prefix.recorded) : "nothing"
       }, replayed ${prefix.replayed ? signatureText(prefix.replayed) : "nothing"}`;
   }

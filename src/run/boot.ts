@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { QmpClient, QmpEvent } from "../qmp/client.ts";
 import type { GuestLine } from "../trace/load.ts";
 import { Vm, type VmExit } from "../vm/launcher.ts";
-import type { VmDisk } from "../vm/qemu_args.ts";
+import type { VmDisk, VmNetwork } from "../vm/qemu_args.ts";
 import type { Boot } from "./guest_results.ts";
 import { RunError } from "./errors.ts";
 import type { NodeGuest } from "./prepare.ts";
@@ -29,6 +29,8 @@ export interface NodeBootOptions {
   memoryBytes: number;
   disks: readonly VmDisk[];
   results: VmDisk;
+  /** Its port on the run's switch, when the node is on a network. */
+  network?: VmNetwork;
   /** A private directory for the console log and the QMP socket. */
   dir: string;
   /** The boot is killed when it runs longer (a `deadline` outcome). */
@@ -80,6 +82,7 @@ export class NodeBoot {
       memoryBytes: options.memoryBytes,
       disks: options.disks,
       results: options.results,
+      ...(options.network ? { network: options.network } : {}),
       qmpSocket: join(options.dir, `${name}.qmp`),
       rtcBase: RTC_BASE,
     }, { consoleLog, signal: options.signal, onConsole: options.onConsole });
@@ -89,6 +92,26 @@ export class NodeBoot {
   /** Kills QEMU at once: no flush, no goodbye (a power cut, or the end of the run). */
   kill(reason: "aborted" | "deadline" = "aborted"): void {
     this.vm.kill(reason);
+  }
+
+  /**
+   * Stops QEMU for `ms` (SIGSTOP, then SIGCONT): the guest and its devices stand still
+   * and nothing is flushed, unlike QMP `stop`, which flushes every disk.
+   */
+  pause(ms: number): Promise<void> {
+    try {
+      Deno.kill(this.vm.pid, "SIGSTOP");
+    } catch {
+      return Promise.resolve(); // QEMU is gone already
+    }
+    return new Promise((resolve) =>
+      setTimeout(() => {
+        try {
+          Deno.kill(this.vm.pid, "SIGCONT");
+        } catch { /* gone meanwhile */ }
+        resolve();
+      }, ms)
+    );
   }
 
   private async follow(options: NodeBootOptions, consoleLog: string): Promise<BootEnd> {

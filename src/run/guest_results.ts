@@ -17,7 +17,8 @@ import { RESULTS_SERIAL, ResultsChannel } from "../vm/results.ts";
 /** One boot of a node, as the results know it. */
 export interface Boot {
   node: string;
-  phase: "run" | "check";
+  /** `restart`: the node's restart script, after a crash or serving the check phase. */
+  phase: "run" | "check" | "restart";
   /** Boots of this node so far, from 0 (a node that crashed and restarted boots again). */
   number: number;
 }

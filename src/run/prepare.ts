@@ -7,7 +7,8 @@
 
 import type { Scenario, ScenarioNode } from "../scenario/schema.ts";
 import { sha256File } from "../util/hash.ts";
-import { buildInitramfs } from "../vm/initramfs.ts";
+import { DEFAULT_NETWORK, guestNetworkOf, nodeAddresses } from "../net/addresses.ts";
+import { buildInitramfs, type GuestNetwork } from "../vm/initramfs.ts";
 import { type Busybox, ensureBusybox, ensureKernel, type Kernel } from "../vm/kernel.ts";
 import { type BaseDisk, prepareBaseDisk } from "./base_disks.ts";
 
@@ -43,19 +44,36 @@ export async function prepareScenario(scenario: Scenario, signal?: AbortSignal):
   );
   let own: Promise<[Kernel, Busybox]> | null = null;
   const ownGuest = () => own ??= Promise.all([ensureKernel({ signal }), ensureBusybox({ signal })]);
+  const addresses = scenario.network
+    ? nodeAddresses(scenario.nodes.map((node) => node.name), clusterNetwork(scenario))
+    : null;
   const guests = new Map<string, NodeGuest>();
   for (const node of scenario.nodes) {
-    guests.set(node.name, await nodeGuest(node, ownGuest, signal));
+    const network = addresses ? guestNetworkOf(addresses, node.name) : undefined;
+    guests.set(node.name, await nodeGuest(node, ownGuest, { network, signal }));
   }
   return { guests, bases };
+}
+
+/**
+ * The cluster's network as the switch and the guest images take it (older traces' scenarios have no subnet).
+ *
+ * @example
+ * ```ts
+ * nodeAddresses(names, clusterNetwork(scenario));
+ * ```
+ */
+export function clusterNetwork(scenario: Scenario): { network: string } {
+  return { network: scenario.network?.subnet ?? DEFAULT_NETWORK };
 }
 
 /** A node's guest: the user's own kernel and initramfs, or faultline's, built for the node. */
 async function nodeGuest(
   node: ScenarioNode,
   ownGuest: () => Promise<[Kernel, Busybox]>,
-  signal?: AbortSignal,
+  options: { network?: GuestNetwork; signal?: AbortSignal },
 ): Promise<NodeGuest> {
+  const { signal } = options;
   const given = node.guest;
   if (given?.kernel) {
     // The user's own guest: taken as it is, named by its hashes.
@@ -74,6 +92,7 @@ async function nodeGuest(
   }
   const phases: Record<string, string> = { run: node.workload };
   if (node.check !== null) phases.check = node.check;
+  if (node.restart !== null) phases.restart = node.restart;
   const image = await buildInitramfs({
     kernel,
     busybox,
@@ -91,6 +110,7 @@ async function nodeGuest(
     programs: node.programs,
     files: node.files.map((file) => ({ hostPath: file.host, guestPath: file.guest })),
     env: node.env,
+    ...(options.network ? { network: options.network } : {}),
     signal,
   });
   return { kernel: kernelFacts, initramfs: { path: image.path, sha256: image.sha256 } };

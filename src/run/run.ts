@@ -17,10 +17,12 @@ import type { InjectedFault } from "../fault/engine.ts";
 import type { FaultPlan } from "../fault/types.ts";
 import { exportUri } from "../nbd/uri.ts";
 import type { Scenario, ScenarioNode } from "../scenario/schema.ts";
-import { DiskService, type ServiceEvent } from "../service/disk_service.ts";
+import type { LinkFrame } from "../net/link_plan.ts";
+import type { NetEvent, NetSwitch } from "../net/switch.ts";
+import type { DiskService, ServiceEvent } from "../service/disk_service.ts";
 import type { GuestLine } from "../trace/load.ts";
 import { diskKey } from "../trace/ops.ts";
-import type { OpRecord } from "../trace/schema.ts";
+import type { FrameRecord, OpRecord } from "../trace/schema.ts";
 import type { StatsSummary } from "../trace/stats.ts";
 import { makePrivateDir, type PrivateDir } from "../util/tempdir.ts";
 import type { VmDisk } from "../vm/qemu_args.ts";
@@ -35,9 +37,16 @@ import { RunError, RunInterrupted } from "./errors.ts";
 import { type Boot, GuestResults } from "./guest_results.ts";
 import { durabilityOracle, type OracleResult } from "./oracle.ts";
 import { type Prepared, prepareScenario } from "./prepare.ts";
-import { NodeQmpProxy } from "./qmp_proxy.ts";
-import { qemuVersion } from "./qemu_version.ts";
-import { type OrderBreak, SequencedLayer, Sequencer } from "./strict_order.ts";
+import { type Firing, NodeFaultWatcher, nodeRulesOf } from "./node_faults.ts";
+import type { NodeQmpProxy } from "./qmp_proxy.ts";
+import {
+  exportNameOf,
+  type ServiceHooks,
+  startDiskService,
+  startNetwork,
+  startProxies,
+} from "./services.ts";
+import { type OrderBreak, Sequencer } from "./strict_order.ts";
 import { judge, type PhaseOutcome, type Verdict } from "./verdict.ts";
 
 /** What a run reports while it goes, for the CLI's progress and --verbose. */
@@ -86,6 +95,8 @@ export interface RunOptions {
    * `set-block-fault-state` and `query-block-fault-state` for its disks.
    */
   qmp?: ReadonlyMap<string, string>;
+  /** A control socket for the run: the fault commands (block and link), without QEMU's. */
+  control?: string;
 }
 
 /** Milliseconds spent, from the start of the run. */
@@ -140,8 +151,10 @@ export interface RunResult {
   timings: RunTimings;
   /** The run's ops, without their data, in completion order. */
   records: OpRecord[];
-  /** The faults injected, in order. */
+  /** The block faults injected, in order. */
   faults: InjectedFault[];
+  /** The link and node faults of the plan that fired: each rule once, at the index it first hit. */
+  firings: { rule: string; index: number }[];
   /** Every guest line of the run (a crash state's: the recording's run lines, then the check's). */
   lines: GuestLine[];
   /** The power loss of the run, if there was one. */
@@ -150,24 +163,15 @@ export interface RunResult {
   order: { breaks: OrderBreak[]; waitedMs: number } | null;
 }
 
-/**
- * The export name of a disk: its name, or NODE-NAME when there are several nodes.
- *
- * @example
- * ```ts
- * exportNameOf(scenario, "db", "data"); // "data", or "db-data" in a cluster
- * ```
- */
-export function exportNameOf(scenario: Scenario, node: string, disk: string): string {
-  return scenario.nodes.length > 1 ? `${node}-${disk}` : disk;
-}
-
 /** The power-loss variant of a plan's power-loss rule, with the plan's seed. */
 function powerLossVariant(plan: FaultPlan): PowerLossVariant {
   const effect = plan.rules.find((rule) => rule.effect.kind === "power-loss")?.effect;
   const kind = effect?.kind === "power-loss" ? effect.variant : "drop";
   return kind === "drop" ? { kind } : { kind, seed: plan.seed };
 }
+
+/** How long a node's QEMU may take to join the switch after it started. */
+const CONNECT_TIMEOUT_MS = 15_000;
 
 /**
  * Runs a scenario: prepares, runs, checks and judges, writing the trace as it
@@ -193,11 +197,26 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   }
 }
 
+/** What a run is made of once prepared: the guests, the services, the clock. */
+interface RunParts {
+  prepared: Prepared;
+  dir: PrivateDir;
+  clock: OpClock;
+  service: DiskService;
+  net: NetSwitch | null;
+  results: GuestResults;
+  proxies: Map<string, NodeQmpProxy>;
+  sequencer: Sequencer | null;
+  watcher: NodeFaultWatcher | null;
+  started: number;
+}
+
 /** The state of one run, and its phases as methods. */
 class Run {
   private phase: "run" | "check" = "run";
   private readonly records: OpRecord[] = [];
   private readonly faults: InjectedFault[] = [];
+  private readonly firings = new Map<string, number>();
   private readonly outcomes: PhaseOutcome[] = [];
   /** The QEMU of each node that runs now. */
   private readonly running = new Map<string, NodeBoot>();
@@ -206,20 +225,23 @@ class Run {
   private workloadStartedAt: number | null = null;
   /** The step each node's workload named last (`report step NAME`). */
   private readonly steps = new Map<string, string>();
+  /** Each disk's base now (node/disk): the prepared image, or the crash image of its node's last crash. */
+  private readonly bases: Map<string, string>;
+  /** The op each crashed node lost power at, last. */
+  private readonly lastCut = new Map<string, number>();
+  /** A node's crash being carried out (its disks cut and served again). */
+  private readonly crashing = new Map<string, Promise<void>>();
+  /** Nodes to boot again when their current boot ends: resolves when they may. */
+  private readonly restarts = new Map<string, Promise<void>>();
+  /** Nodes whose power is off after a crash, until they boot again. */
+  private readonly down = new Set<string>();
+  /** The run phase is ending (its client finished): no node boots again. */
+  private stopping = false;
   private powerCut: PowerCut | null = null;
+  private crashCount = 0;
   private closed = false;
 
-  private constructor(
-    private readonly options: RunOptions,
-    private readonly prepared: Prepared,
-    private readonly dir: PrivateDir,
-    private readonly clock: OpClock,
-    private readonly service: DiskService,
-    private readonly results: GuestResults,
-    private readonly proxies: Map<string, NodeQmpProxy>,
-    private readonly sequencer: Sequencer | null,
-    private readonly started: number,
-  ) {
+  private constructor(private readonly options: RunOptions, private readonly parts: RunParts) {
     this.timings = {
       prepareMs: this.since(),
       firstOpMs: null,
@@ -228,9 +250,12 @@ class Run {
       checkMs: 0,
       totalMs: 0,
     };
+    this.bases = new Map(
+      parts.prepared.bases.map((base) => [diskKey(base.node, base.name), base.path]),
+    );
   }
 
-  /** The prepare phase: guests and base disks, the fault layer and the trace, the results channel. */
+  /** The prepare phase: guests and base disks, the switch, the fault layer and the trace, the results channel. */
   static async start(options: RunOptions): Promise<Run> {
     const started = performance.now();
     options.onEvent?.({ type: "step", step: "prepare", detail: "guest image and base disks" });
@@ -240,16 +265,30 @@ class Run {
     const cleanups: (() => Promise<void>)[] = [() => dir.remove()];
     try {
       const clock = new OpClock();
-      const sequencer = options.strictOrder
-        ? new Sequencer(options.strictOrder.recorded, { boundMs: options.strictOrder.boundMs })
-        : null;
       let run: Run | null = null;
-      const service = await startDiskService(options, prepared, dir.path, clock, sequencer, {
+      const hooks: ServiceHooks = {
         phase: () => run?.phase,
         step: (node) => run?.steps.get(node),
         onRecord: (record) => run?.onRecord(record),
-      });
+        gate: (frame) => run?.onFrame(frame) ?? true,
+        onNetEvent: (event) => run?.onNetEvent(event),
+      };
+      const net = await startNetwork(options, clock, hooks);
+      if (net) cleanups.push(() => net.close());
+      const sequencer = options.strictOrder
+        ? new Sequencer(options.strictOrder.recorded, { boundMs: options.strictOrder.boundMs })
+        : null;
+      const service = await startDiskService(
+        options,
+        { prepared, dir: dir.path, clock, sequencer, net },
+        hooks,
+      );
       cleanups.push(() => service.close("failed to start"));
+      if (net) {
+        net.addSink((record) => service.append(record));
+        net.addSink((record) => run?.onFrameRecord(record));
+        service.attachNetwork(net);
+      }
       const results = await GuestResults.start({
         path: join(dir.path, "results.sock"),
         clock,
@@ -257,7 +296,23 @@ class Run {
       });
       cleanups.push(() => results.close());
       const proxies = await startProxies(options, service, cleanups);
-      run = new Run(options, prepared, dir, clock, service, results, proxies, sequencer, started);
+      const rules = nodeRulesOf(options.plan ?? { seed: 0, rules: [] });
+      const watcher = rules.length > 0
+        ? new NodeFaultWatcher(rules, (firing) => run?.onNodeFault(firing))
+        : null;
+      if (watcher) service.onArrival((op) => watcher.arrive({ kind: "op", op }));
+      run = new Run(options, {
+        prepared,
+        dir,
+        clock,
+        service,
+        net,
+        results,
+        proxies,
+        sequencer,
+        watcher,
+        started,
+      });
       run.listen();
       return run;
     } catch (error) {
@@ -266,19 +321,51 @@ class Run {
     }
   }
 
-  /** The run phase: every node boots into its workload; a live power loss ends it. */
+  /**
+   * The run phase: every node boots into its workload (and again after a crash it is
+   * restarted from); it ends when every node's workload has ended, or its client's.
+   * A live power loss of the whole cluster ends it at once.
+   */
   async runPhase(): Promise<void> {
     const { scenario } = this.options;
     this.step("run", scenario.nodes.map((n) => n.name).join(", "));
-    this.service.event("phase", { name: "run" });
+    this.parts.service.event("phase", { name: "run" });
     const runStarted = this.since();
-    this.outcomes.push(...await Promise.all(scenario.nodes.map((node) => this.boot(node, "run"))));
+    this.parts.watcher?.startTimers(this.parts.clock);
+    const loops = scenario.nodes.map((node) => this.runNode(node));
+    const client = scenario.nodes.findIndex((node) => node.name === scenario.client);
+    if (client >= 0) {
+      await loops[client];
+      this.stopping = true;
+      for (const boot of this.running.values()) boot.kill("aborted");
+    }
+    for (const outcomes of await Promise.all(loops)) this.outcomes.push(...outcomes);
+    this.parts.watcher?.stop();
+    await Promise.all(this.crashing.values());
     this.checkAbort();
     this.timings.runMs = this.since() - runStarted;
-    const cutAt = this.service.powerCutAt;
+    const cutAt = this.parts.service.powerCutAt;
     if (cutAt !== null) {
       const plan = this.options.plan ?? { seed: 0, rules: [] };
-      await this.crash(selectCrashWrites(this.records, cutAt, powerLossVariant(plan)), "live");
+      await this.crash(
+        selectCrashWrites(this.recordsSinceCuts(), cutAt, powerLossVariant(plan)),
+        "live",
+      );
+    }
+  }
+
+  /** One node through the run phase: its workload, and a boot again each time it is restarted. */
+  private async runNode(node: ScenarioNode): Promise<PhaseOutcome[]> {
+    const outcomes: PhaseOutcome[] = [];
+    let phase: Boot["phase"] = "run";
+    for (;;) {
+      outcomes.push(await this.boot(node, phase));
+      const restart = this.restarts.get(node.name);
+      if (!restart || this.stopping) return outcomes;
+      this.restarts.delete(node.name);
+      await restart;
+      if (this.stopping || this.options.signal?.aborted) return outcomes;
+      phase = node.restart !== null ? "restart" : "run";
     }
   }
 
@@ -286,13 +373,10 @@ class Run {
   async crash(selection: CrashSelection, source: "live" | "trace"): Promise<void> {
     this.step("crash", `power lost at op ${selection.cutAt}`);
     const { scenario } = this.options;
-    const bases = new Map(
-      this.prepared.bases.map((base) => [diskKey(base.node, base.name), base.path]),
-    );
-    const images = await writeCrashImages(selection, bases, this.dir.path);
-    await this.service.rebase(
+    const images = await writeCrashImages(selection, this.bases, await this.crashDir());
+    await this.parts.service.rebase(
       new Map(
-        this.prepared.bases.map((base) => [
+        this.parts.prepared.bases.map((base) => [
           exportNameOf(scenario, base.node, base.name),
           images.get(diskKey(base.node, base.name))!.path,
         ]),
@@ -307,20 +391,40 @@ class Run {
       images: Object.fromEntries([...images].map(([key, image]) => [key, image.sha256])),
       key: selection.key,
     };
-    this.service.event("crash", { ...this.powerCut });
+    this.parts.service.event("crash", { ...this.powerCut });
   }
 
-  /** The check phase: the nodes that declare a check boot again on the disks the run left. */
+  /**
+   * The check phase: the nodes that declare a check boot again on the disks the run
+   * left; in a cluster, the nodes without a check first boot into their `restart`
+   * script (their daemons), and the checks start once those have booted.
+   */
   async checkPhase(): Promise<void> {
-    const checking = this.options.scenario.nodes.filter((node) => node.check !== null);
+    const nodes = this.options.scenario.nodes;
+    const checking = nodes.filter((node) => node.check !== null);
     if (checking.length === 0) return;
+    const serving = nodes.filter((node) => node.check === null && node.restart !== null);
     this.phase = "check";
     this.step("check", checking.map((n) => n.name).join(", "));
-    this.service.event("phase", { name: "check" });
+    this.parts.service.event("phase", { name: "check" });
     const checkStarted = this.since();
+    const served = serving.map((node) => this.boot(node, "restart"));
+    await Promise.all(serving.map((node, i) => this.booted(node, served[i])));
     this.outcomes.push(...await Promise.all(checking.map((node) => this.boot(node, "check"))));
+    for (const node of serving) this.running.get(node.name)?.kill("aborted");
+    this.outcomes.push(...await Promise.all(served));
     this.checkAbort();
     this.timings.checkMs = this.since() - checkStarted;
+  }
+
+  /** Resolves when a node's current boot has reported `phase boot`, or ended. */
+  private async booted(node: ScenarioNode, ended: Promise<unknown>): Promise<void> {
+    let over = false;
+    ended.then(() => over = true, () => over = true);
+    const boot = this.currentBoot(node.name);
+    while (!over && !this.parts.results.linesOf(boot).some((l) => l.kind === "phase")) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** The verdict: judged, written into the trace's footer, and returned with what the run saw. */
@@ -334,7 +438,7 @@ class Run {
     const verdict = judge(scenario, this.outcomes, oracle, {
       judgeWorkloadExit: this.options.judgeWorkloadExit ?? true,
     });
-    const stats = this.service.summary();
+    const stats = this.parts.service.summary();
     await this.close("finished", {
       verdict,
       oracle,
@@ -352,10 +456,11 @@ class Run {
       timings: { ...this.timings, totalMs: this.since() },
       records: this.records.map(({ data: _, ...rest }) => rest),
       faults: this.faults,
+      firings: [...this.firings].map(([rule, index]) => ({ rule, index })),
       lines,
       powerCut: this.powerCut,
-      order: this.sequencer
-        ? { breaks: this.sequencer.breaks, waitedMs: this.sequencer.waitedMs }
+      order: this.parts.sequencer
+        ? { breaks: this.parts.sequencer.breaks, waitedMs: this.parts.sequencer.waitedMs }
         : null,
     };
   }
@@ -370,36 +475,69 @@ class Run {
   }
 
   /** Boots one node for a phase and waits until it is done. */
-  private async boot(node: ScenarioNode, phase: "run" | "check"): Promise<PhaseOutcome> {
+  private async boot(node: ScenarioNode, phase: Boot["phase"]): Promise<PhaseOutcome> {
     const { scenario, signal } = this.options;
     const boot: Boot = { node: node.name, phase, number: this.boots.get(node.name) ?? 0 };
     this.boots.set(node.name, boot.number + 1);
-    const proxy = this.proxies.get(node.name);
+    this.down.delete(node.name);
+    const proxy = this.parts.proxies.get(node.name);
     const nodeBoot = await NodeBoot.start({
       boot,
-      guest: this.prepared.guests.get(node.name)!,
+      guest: this.parts.prepared.guests.get(node.name)!,
       memoryBytes: node.memoryBytes,
       disks: this.disksOf(node),
-      results: this.results.diskFor(boot),
-      dir: this.dir.path,
+      results: this.parts.results.diskFor(boot),
+      ...(this.parts.net ? { network: this.parts.net.qemuNetwork(node.name) } : {}),
+      dir: this.parts.dir.path,
       limitMs: scenario.timeouts.bootMs +
-        (phase === "run" ? scenario.timeouts.runMs : scenario.timeouts.checkMs),
+        (phase === "check" ? scenario.timeouts.checkMs : scenario.timeouts.runMs),
       signal,
       onConsole: (text) => this.emit({ type: "console", node: node.name, phase, text }),
       onQmp: (qmp) => proxy?.follow(qmp),
       onQmpEvent: (event) => {
-        this.service.event("qmp", { node: node.name, phase, name: event.event, data: event.data });
+        this.parts.service.event("qmp", {
+          node: node.name,
+          phase,
+          name: event.event,
+          data: event.data,
+        });
         proxy?.event(event);
       },
     });
     this.running.set(node.name, nodeBoot);
     try {
+      await this.joinNetwork(node.name, nodeBoot);
       const end = await nodeBoot.ended;
-      this.service.event("console", { node: node.name, phase, tail: end.console });
-      return phaseOutcome(boot, end, this.results.linesOf(boot));
+      this.parts.service.event("console", { node: node.name, phase, tail: end.console });
+      return phaseOutcome(boot, end, this.parts.results.linesOf(boot));
     } finally {
-      this.running.delete(node.name);
+      if (this.running.get(node.name) === nodeBoot) this.running.delete(node.name);
     }
+  }
+
+  /** Waits until a node's QEMU joined the switch (it never retries): without it the guest would run cut off. */
+  private async joinNetwork(node: string, boot: NodeBoot): Promise<void> {
+    const net = this.parts.net;
+    if (!net) return;
+    const joined = net.waitConnected(node, CONNECT_TIMEOUT_MS).then(() => true);
+    // A QEMU that ended first tells its own story.
+    const ended = boot.ended.then(() => false, () => false);
+    try {
+      await Promise.race([joined, ended]);
+    } catch (error) {
+      boot.kill("aborted");
+      throw new RunError((error as Error).message, { cause: error });
+    }
+  }
+
+  /** The boot of a node that runs now, as the results know it. */
+  private currentBoot(node: string): Boot {
+    const phase = this.phase === "check"
+      ? (this.options.scenario.nodes.find((n) => n.name === node)?.check !== null
+        ? "check"
+        : "restart")
+      : "run";
+    return { node, phase, number: (this.boots.get(node) ?? 1) - 1 };
   }
 
   /** A node's disks as QEMU attaches them: through the fault layer. */
@@ -407,7 +545,7 @@ class Run {
     return node.disks.map((disk) => ({
       name: disk.name,
       uri: exportUri(
-        this.service.address,
+        this.parts.service.address,
         exportNameOf(this.options.scenario, node.name, disk.name),
       ),
     }));
@@ -415,17 +553,132 @@ class Run {
 
   /** Every guest line: a crash state's recorded run lines, then this run's. */
   private lines(): GuestLine[] {
-    return [...(this.options.crash?.lines ?? []), ...this.results.lines];
+    return [...(this.options.crash?.lines ?? []), ...this.parts.results.lines];
+  }
+
+  /** The op records that describe each disk's writes since its node's last crash (its current base). */
+  private recordsSinceCuts(): OpRecord[] {
+    return this.records.filter((record) => record.index > (this.lastCut.get(record.node) ?? -1));
+  }
+
+  /** A fresh directory for one crash's images. */
+  private async crashDir(): Promise<string> {
+    const path = join(this.parts.dir.path, `crash-${this.crashCount++}`);
+    await Deno.mkdir(path, { mode: 0o700 });
+    return path;
+  }
+
+  /** A node fault fired. Runs synchronously up to the cut: a crashing node's op must not go on. */
+  private onNodeFault(firing: Firing): void {
+    const { effect, spec } = firing.rule;
+    if (!this.firings.has(spec)) this.firings.set(spec, firing.index);
+    this.parts.service.event("node-fault", {
+      rule: spec,
+      node: effect.node,
+      kind: effect.kind,
+      index: firing.index,
+    });
+    switch (effect.kind) {
+      case "crash":
+        this.crashNode(effect.node, firing.index);
+        break;
+      case "restart": {
+        if (this.running.has(effect.node)) this.crashNode(effect.node, firing.index);
+        const crashed = this.crashing.get(effect.node) ?? Promise.resolve();
+        this.restarts.set(
+          effect.node,
+          crashed.then(() => new Promise((resolve) => setTimeout(resolve, effect.afterMs))),
+        );
+        break;
+      }
+      case "pause": {
+        const boot = this.running.get(effect.node);
+        boot?.pause(effect.durationMs).then(() =>
+          this.parts.service.event("node-resumed", { node: effect.node, rule: spec })
+        );
+      }
+    }
+  }
+
+  /** Cuts one node's power at op `index`: its disks freeze, its QEMU dies, its disks are cut to their durable state. */
+  private crashNode(node: string, index: number): void {
+    if (this.down.has(node)) return;
+    this.down.add(node);
+    this.parts.service.freezeNode(node);
+    const boot = this.running.get(node);
+    boot?.kill("aborted");
+    this.parts.net?.disconnect(node, "its node lost power");
+    const previous = this.crashing.get(node) ?? Promise.resolve();
+    this.crashing.set(node, previous.then(() => this.cutNode(node, index, boot)));
+  }
+
+  /** Serves a crashed node's disks from their crash state (after its QEMU is gone). */
+  private async cutNode(node: string, index: number, boot: NodeBoot | undefined): Promise<void> {
+    await boot?.ended.catch(() => {});
+    const { scenario } = this.options;
+    const records = this.recordsSinceCuts().filter((record) => record.node === node);
+    const selection = selectCrashWrites(records, index, { kind: "drop" });
+    const bases = new Map([...this.bases].filter(([key]) => key.startsWith(`${node}/`)));
+    const images = await writeCrashImages(selection, bases, await this.crashDir());
+    await this.parts.service.rebase(
+      new Map(
+        [...images].map(([key, image]) => [
+          exportNameOf(scenario, node, key.slice(node.length + 1)),
+          image.path,
+        ]),
+      ),
+      { node },
+    );
+    for (const [key, image] of images) this.bases.set(key, image.path);
+    this.lastCut.set(node, index);
+    this.parts.service.event("crash", {
+      node,
+      at: index,
+      writesKept: selection.writes.length,
+      volatile: selection.volatileCount,
+      dropped: selection.droppedCount,
+      images: Object.fromEntries([...images].map(([key, image]) => [key, image.sha256])),
+      key: selection.key,
+    });
+  }
+
+  /** A frame's record: the plan's link faults that hit it have fired. */
+  private onFrameRecord(record: FrameRecord): void {
+    for (const fault of record.faults ?? []) {
+      if (fault.rule !== "live" && fault.rule !== "power" && !this.firings.has(fault.rule)) {
+        this.firings.set(fault.rule, record.index);
+      }
+    }
+  }
+
+  /** A frame arrived at the switch; false when its sender has no power. */
+  private onFrame(frame: LinkFrame): boolean {
+    this.parts.watcher?.arrive({ kind: "frame", frame });
+    return !this.parts.service.isFrozen(frame.from);
+  }
+
+  private onNetEvent(event: NetEvent): void {
+    if (event.type === "link-fault") {
+      if (!this.firings.has(event.rule)) this.firings.set(event.rule, event.index);
+      this.parts.service.event("link-fault", {
+        rule: event.rule,
+        action: event.action,
+        index: event.index,
+      });
+    } else if (event.type !== "control") {
+      this.parts.service.event("net", { ...event });
+    }
   }
 
   private listen(): void {
-    this.service.onInjected((fault) => {
+    const { service } = this.parts;
+    service.onInjected((fault) => {
       this.faults.push(fault);
-      this.sequencer?.release();
+      this.parts.sequencer?.release();
     });
     // A power cut: QMP `stop` or `quit` would make QEMU flush its disks, so the VMs are killed outright.
-    this.service.onPowerCut((index) => {
-      this.service.event("power-cut", { index });
+    service.onPowerCut((index) => {
+      service.event("power-cut", { index });
       for (const boot of this.running.values()) boot.kill("aborted");
     });
   }
@@ -441,25 +694,29 @@ class Run {
 
   private onGuestLine(line: GuestLine, text: string): void {
     if (line.kind === "phase" && line.args[0] === "run") {
-      this.workloadStartedAt ??= this.clock.now();
+      this.workloadStartedAt ??= this.parts.clock.now();
     }
     if (line.kind === "step") this.steps.set(line.node, line.args.join(" "));
     if (line.kind === "phase") this.steps.delete(line.node);
-    this.service.event("guest", { node: line.node, phase: line.phase, line: text });
+    this.parts.service.event("guest", { node: line.node, phase: line.phase, line: text });
     this.emit({ type: "guest", line });
   }
 
   private async close(reason: string, footer: Record<string, unknown> = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopping = true;
+    this.parts.watcher?.stop();
     for (const boot of this.running.values()) boot.kill();
     await Promise.all([...this.running.values()].map((boot) => boot.ended.catch(() => {})));
-    for (const proxy of this.proxies.values()) await proxy.close();
-    await this.results.close();
+    await Promise.all([...this.crashing.values()].map((crash) => crash.catch(() => {})));
+    for (const proxy of this.parts.proxies.values()) await proxy.close();
+    await this.parts.results.close();
+    await this.parts.net?.close();
     try {
-      await this.service.close(reason, footer);
+      await this.parts.service.close(reason, footer);
     } finally {
-      await this.dir.remove();
+      await this.parts.dir.remove();
     }
   }
 
@@ -476,93 +733,8 @@ class Run {
   }
 
   private since(): number {
-    return performance.now() - this.started;
+    return performance.now() - this.parts.started;
   }
 }
 
-/** The fault layer of a run: every disk of every node, recording into the trace. */
-async function startDiskService(
-  options: RunOptions,
-  prepared: Prepared,
-  dir: string,
-  clock: OpClock,
-  sequencer: Sequencer | null,
-  hooks: {
-    phase: () => string | undefined;
-    step: (node: string) => string | undefined;
-    onRecord: (record: OpRecord) => void;
-  },
-): Promise<DiskService> {
-  const { scenario } = options;
-  const plan = options.plan ?? { seed: 0, rules: [] };
-  // A live power loss builds its crash state from this run's own written bytes.
-  const livePowerLoss = plan.rules.some((rule) => rule.effect.kind === "power-loss");
-  return await DiskService.start({
-    disks: prepared.bases.map((base) => ({
-      name: base.name,
-      node: base.node,
-      exportName: exportNameOf(scenario, base.node, base.name),
-      image: base.path,
-      sha256: base.sha256,
-    })),
-    listen: { transport: "unix", path: join(dir, "nbd.sock") },
-    plan,
-    scratchDir: dir,
-    clock,
-    node: scenario.nodes[0].name,
-    phase: hooks.phase,
-    step: hooks.step,
-    trace: {
-      path: options.trace.path,
-      keepData: options.trace.keepData || livePowerLoss,
-      command: options.command,
-      header: {
-        scenario,
-        guests: Object.fromEntries(
-          [...prepared.guests].map(([node, guest]) => [node, {
-            kernel: { version: guest.kernel.version, sha256: guest.kernel.sha256 },
-            initramfs: guest.initramfs.sha256,
-          }]),
-        ),
-        qemu: await qemuVersion(),
-        ...options.header,
-      },
-    },
-    onEvent: (event) => options.onEvent?.({ type: "service", event }),
-    wrap: sequencer
-      ? (stack, disk) => new SequencedLayer(stack, sequencer, { node: disk.node, disk: disk.name })
-      : undefined,
-    onRecord: hooks.onRecord,
-  });
-}
-
-/** The `--qmp` endpoints of the nodes that asked for one. */
-async function startProxies(
-  options: RunOptions,
-  service: DiskService,
-  cleanups: (() => Promise<void>)[],
-): Promise<Map<string, NodeQmpProxy>> {
-  const proxies = new Map<string, NodeQmpProxy>();
-  for (const [name, path] of options.qmp ?? []) {
-    const node = options.scenario.nodes.find((n) => n.name === name);
-    if (!node) {
-      throw new RunError(
-        `--qmp ${name}=${path}: the scenario has no node ${name} (its nodes: ${
-          options.scenario.nodes.map((n) => n.name).join(", ")
-        })`,
-        { kind: "usage" },
-      );
-    }
-    const proxy = await NodeQmpProxy.start({
-      path,
-      target: service,
-      resolveDisk: (id) =>
-        node.disks.some((disk) => disk.name === id)
-          ? exportNameOf(options.scenario, name, id)
-          : undefined,
-    });
-    cleanups.push(() => proxy.close());
-    proxies.set(name, proxy);
-  }
-  return proxies;
-}
+export { exportNameOf };

@@ -12,8 +12,8 @@ import type { OracleResult } from "./oracle.ts";
 export interface PhaseOutcome {
   /** The node that booted. */
   node: string;
-  /** What it booted for. */
-  phase: "run" | "check";
+  /** What it booted for: its workload, its check, or its restart script. */
+  phase: "run" | "check" | "restart";
   /** The exit code the guest reported, or null when it reported none. */
   exit: number | null;
   /** `exited`: QEMU ended by itself; `deadline`: killed at the phase's timeout; `aborted`: cut on purpose (a power loss). */
@@ -63,11 +63,11 @@ export function judge(
   for (const outcome of outcomes) {
     const where = `${outcome.phase} phase of ${outcome.node}`;
     if (outcome.how === "deadline") {
-      const limit = outcome.phase === "run" ? timeouts.runMs : timeouts.checkMs;
+      const limit = outcome.phase === "check" ? timeouts.checkMs : timeouts.runMs;
       return { pass: false, reason: `${where} timed out after ${Math.round(limit / 1000)} s` };
     }
     // Under injected faults the workload may fail, and so may its setup (a mount that hit the fault).
-    if (outcome.phase === "run" && options.judgeWorkloadExit === false) continue;
+    if (outcome.phase !== "check" && options.judgeWorkloadExit === false) continue;
     if (outcome.error) {
       return { pass: false, reason: `${where}: the guest could not set up: ${outcome.error}` };
     }
@@ -75,9 +75,13 @@ export function judge(
     if (outcome.exit === null) {
       return { pass: false, reason: `${where}: the guest stopped without reporting an exit code` };
     }
-    const expected = outcome.phase === "run" ? expect.workloadExit : expect.checkExit;
+    const expected = outcome.phase === "check" ? expect.checkExit : expect.workloadExit;
     if (!exitMatches(expected, outcome.exit)) {
-      const what = outcome.phase === "run" ? "workload" : "check";
+      const what = outcome.phase === "check"
+        ? "check"
+        : outcome.phase === "run"
+        ? "workload"
+        : "restart script";
       return {
         pass: false,
         reason: `${what} on ${outcome.node} exited ${outcome.exit}, expected ${

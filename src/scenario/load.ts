@@ -12,6 +12,7 @@ import { pathToFileURL } from "node:url";
 import type { z } from "zod";
 import { ScenarioError } from "./errors.ts";
 import { describeValue, issueLines } from "./issues.ts";
+import { checkClusterFaults } from "../fault/link.ts";
 import { parseFaultSpec } from "../fault/spec.ts";
 import { parsePoints } from "./points.ts";
 import {
@@ -85,7 +86,15 @@ export async function normalizeScenario(
       "expect.noLostAcks: expected a node with a check that reports `have KEY`, found no check",
     );
   }
-  const faults = normalizeFaults(value, expect, findings.problems);
+  const faults = normalizeFaults(value, expect, findings.problems, nodes);
+  const networked = nodes.length > 1 || Object.values(value.nodes).some((n) => n.network);
+  if (value.client !== undefined && !nodes.some((n) => n.name === value.client)) {
+    findings.problems.push(
+      `client: expected one of the nodes (${
+        nodes.map((n) => n.name).join(", ")
+      }), found "${value.client}"`,
+    );
+  }
   if (findings.problems.length > 0) {
     throw new ScenarioError(
       `${options.source}: ${findings.problems.join(`\n${options.source}: `)}`,
@@ -98,6 +107,8 @@ export async function normalizeScenario(
     nodes,
     expect,
     faults,
+    network: networked ? { subnet: value.network?.subnet ?? null } : null,
+    client: value.client ?? null,
     timeouts: {
       bootMs: value.timeouts?.boot ?? SCENARIO_DEFAULTS.bootMs,
       runMs: value.timeouts?.run ?? SCENARIO_DEFAULTS.runMs,
@@ -143,6 +154,7 @@ async function normalizeNode(
     workload: input.workload,
     check: input.check ?? null,
     guest: await normalizeGuest(at, input, findings),
+    restart: input.restart ?? null,
   };
 }
 
@@ -234,11 +246,13 @@ function normalizeFaults(
   value: Input,
   expect: Expectations,
   problems: string[],
+  nodes: readonly ScenarioNode[],
 ): FaultExpectation[] {
   return (value.faults ?? []).map((declared, i) => {
     const at = `faults[${i}]`;
     try {
       const rule = parseFaultSpec(declared.fault);
+      checkClusterFaults([rule], nodes.map((node) => node.name));
       if (rule.trigger.kind !== "always") {
         problems.push(
           `${at}.fault: expected a fault without @trigger (give at or points), found "${declared.fault}"`,

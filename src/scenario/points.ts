@@ -7,19 +7,32 @@
 import type { OpRecord } from "../trace/schema.ts";
 import { ScenarioError } from "./errors.ts";
 
+/** Narrows a selection of ops: to one disk (of one node), and to every k-th op of what is left. */
+export interface PointFilter {
+  /** Only the ops of this disk (and node, in a cluster). */
+  disk?: { node?: string; name: string };
+  /** Every k-th of the selected ops (the first, the k+1-th, ...). */
+  every?: number;
+}
+
 /** Which ops of the trace are fault points. */
 export type PointSelection =
-  | { kind: "all" }
-  | { kind: "reads" }
-  | { kind: "writes" }
-  | { kind: "flushes" }
+  | ({ kind: "all" } & PointFilter)
+  | ({ kind: "reads" } & PointFilter)
+  | ({ kind: "writes" } & PointFilter)
+  | ({ kind: "flushes" } & PointFilter)
   /** Op indices from `from` to `to`, both included. */
   | { kind: "range"; from: number; to: number }
   /** Every k-th op (0, k, 2k, ...). */
   | { kind: "every"; step: number };
 
+const EXPECTED =
+  "all, reads, writes, flushes (each with :[NODE/]DISK and ,every:K), N..M or every:K";
+
 /**
- * Parses `--points`: `all`, `reads`, `writes`, `flushes`, `N..M` or `every:K`.
+ * Parses `--points`: `all`, `reads`, `writes` or `flushes`, each optionally of one disk
+ * (`flushes:e1/data`) and thinned to every k-th (`flushes:e1/data,every:10`); `N..M`
+ * (op indices, both included); or `every:K` (every op whose index is a multiple of K).
  *
  * @throws {ScenarioError} naming what was expected.
  * @example
@@ -29,8 +42,21 @@ export type PointSelection =
  */
 export function parsePoints(text: string): PointSelection {
   const trimmed = text.trim();
-  if (trimmed === "all" || trimmed === "reads" || trimmed === "writes" || trimmed === "flushes") {
-    return { kind: trimmed };
+  const kinded =
+    /^(all|reads|writes|flushes)(?::(?:([a-z][a-z0-9-]*)\/)?([a-z][a-z0-9_-]*))?(?:,every:(\d+))?$/
+      .exec(trimmed);
+  if (kinded) {
+    const [, kind, node, disk, every] = kinded;
+    if (every !== undefined && Number(every) < 1) {
+      throw new ScenarioError(`--points ${text}: every:K needs K of at least 1`);
+    }
+    return {
+      kind: kind as "all" | "reads" | "writes" | "flushes",
+      ...(disk !== undefined
+        ? { disk: node !== undefined ? { node, name: disk } : { name: disk } }
+        : {}),
+      ...(every !== undefined ? { every: Number(every) } : {}),
+    };
   }
   const range = /^(\d+)\.\.(\d+)$/.exec(trimmed);
   if (range) {
@@ -42,9 +68,7 @@ export function parsePoints(text: string): PointSelection {
   }
   const every = /^every:(\d+)$/.exec(trimmed);
   if (every && Number(every[1]) >= 1) return { kind: "every", step: Number(every[1]) };
-  throw new ScenarioError(
-    `--points ${text}: expected all, reads, writes, flushes, N..M or every:K`,
-  );
+  throw new ScenarioError(`--points ${text}: expected ${EXPECTED}`);
 }
 
 /**
@@ -59,16 +83,29 @@ export function selectPoints(
 ): number[] {
   const inRun = (op: OpRecord) => op.phase === undefined || op.phase === "run";
   const ops = runPhaseOnly || selection.kind !== "range" ? ordered.filter(inRun) : ordered;
+  const filtered = (picked: readonly OpRecord[]): number[] => {
+    if (selection.kind === "range" || selection.kind === "every") {
+      return picked.map((op) => op.index);
+    }
+    const { disk, every } = selection;
+    const onDisk = disk
+      ? picked.filter((op) =>
+        op.disk === disk.name && (disk.node === undefined || op.node === disk.node)
+      )
+      : picked;
+    return (every ? onDisk.filter((_, i) => i % every === 0) : onDisk).map((op) => op.index);
+  };
   switch (selection.kind) {
     case "all":
-      return ops.map((op) => op.index);
+      return filtered(ops);
     case "reads":
-      return ops.filter((op) => op.op === "read").map((op) => op.index);
+      return filtered(ops.filter((op) => op.op === "read"));
     case "writes":
-      return ops.filter((op) => op.op === "write" || op.op === "write-zeroes" || op.op === "trim")
-        .map((op) => op.index);
+      return filtered(
+        ops.filter((op) => op.op === "write" || op.op === "write-zeroes" || op.op === "trim"),
+      );
     case "flushes":
-      return ops.filter((op) => op.op === "flush").map((op) => op.index);
+      return filtered(ops.filter((op) => op.op === "flush"));
     case "range":
       return ops.filter((op) => op.index >= selection.from && op.index <= selection.to).map((op) =>
         op.index

@@ -95,6 +95,8 @@ const node = z.strictObject({
   ).optional(),
   workload: z.string(),
   check: z.string().optional(),
+  restart: z.string().optional(),
+  network: z.boolean().optional(),
 });
 
 const outputExpectation = z.strictObject({
@@ -142,6 +144,13 @@ export const scenarioInputSchema = z.strictObject({
     check: duration.optional(),
   }).optional(),
   faults: z.array(faultExpectation).optional(),
+  network: z.strictObject({
+    subnet: z.string().regex(
+      /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/,
+      "expected an IPv4 network like 192.0.2.0/24",
+    ).optional(),
+  }).optional(),
+  client: z.string().regex(NAME, "expected a node name like app or db1").optional(),
 });
 
 /** Exit codes a phase may end with: one, several, or `any`. */
@@ -197,6 +206,14 @@ export interface NodeInput {
   workload: string;
   /** The check phase: a fresh boot on the disks the run left behind. */
   check?: string;
+  /**
+   * What the node runs when it boots again after a crash in the run (`restart:NODE`),
+   * and in the check phase when it has no check of its own: typically, start its
+   * daemon on its disks and wait.
+   */
+  restart?: string;
+  /** Join the network in a one-node scenario too (nodes of a cluster always do). */
+  network?: boolean;
 }
 
 /** What must hold, as the author writes it. */
@@ -243,6 +260,14 @@ export interface ScenarioInput {
   timeouts?: { boot?: number | string; run?: number | string; check?: number | string };
   /** Faults the scenario is tested with (`faultline ci`). */
   faults?: FaultExpectationInput[];
+  /** The cluster's network: its IPv4 subnet (192.0.2.0/24 by default; node k gets host .10+k). */
+  network?: { subnet?: string };
+  /**
+   * The node whose workload's end ends the run phase (a client driving daemons on the
+   * other nodes): the other nodes are then powered off. Without it, the run phase ends
+   * when every node's workload has ended.
+   */
+  client?: string;
 }
 
 /** A disk of a node, normalized. */
@@ -286,6 +311,8 @@ export interface ScenarioNode {
   check: string | null;
   /** The user's own guest, by absolute path; faultline builds its own when absent. */
   guest: { kernel: string | null; initramfs: string } | null;
+  /** What the node runs when it boots again after a crash, or in the check phase without a check. */
+  restart: string | null;
 }
 
 /** An output expectation, normalized: a regular expression's source and flags. */
@@ -329,7 +356,7 @@ export interface FaultExpectation {
 
 /** A scenario as faultline runs it: plain data, stored in the trace header. */
 export interface Scenario {
-  /** The node's name (also its host name in a cluster). */
+  /** The scenario's name, such as `fsync-log`. */
   name: string;
   /** What it shows, for people. */
   description: string;
@@ -343,6 +370,10 @@ export interface Scenario {
   timeouts: { bootMs: number; runMs: number; checkMs: number };
   /** Faults the scenario is tested with (`faultline ci`). */
   faults: FaultExpectation[];
+  /** The network joining the nodes, when there are several or a node asked for one (subnet null: the default). */
+  network: { subnet: string | null } | null;
+  /** The node whose workload's end ends the run phase, when one is named. */
+  client: string | null;
 }
 
 /** Defaults, in one place. */

@@ -25,6 +25,18 @@ export interface FaultControlTarget {
   describeFaults(): JsonObject;
   /** The answer to `query-stats`. */
   describeStats(): JsonObject;
+  /** `set-link-fault-state`: throws when there is no network; a FaultSpecError for bad arguments. */
+  setLinkFaultState(args: JsonObject): JsonObject;
+  /** `query-link-fault-state`. */
+  queryLinkFaultState(): JsonObject;
+}
+
+/** What answers the link commands: a run's switch. */
+export interface LinkControlTarget {
+  /** Applies `set-link-fault-state`. */
+  setLinkFaultState(args: JsonObject): JsonObject;
+  /** The answer to `query-link-fault-state`. */
+  queryLinkFaultState(): JsonObject;
 }
 
 /** The QMP server behind a proxy, which also names its disks by its own device ids. */
@@ -53,6 +65,8 @@ const FAULT_COMMANDS = [
   "query-block-fault-state",
   "query-faults",
   "query-stats",
+  "set-link-fault-state",
+  "query-link-fault-state",
 ];
 
 /**
@@ -96,6 +110,19 @@ export function startControlServer(options: ControlServerOptions): Promise<QmpSe
     onEvent?.({ type: "command", command, arguments: args });
     return {};
   };
+  const linkCommand = (command: string, args: JsonObject, run: () => JsonObject): JsonObject => {
+    try {
+      const result = run();
+      if (command.startsWith("set-")) onEvent?.({ type: "command", command, arguments: args });
+      return result;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (command.startsWith("set-")) {
+        onEvent?.({ type: "command", command, arguments: args, error: message });
+      }
+      throw commandError("GenericError", message);
+    }
+  };
   return QmpServer.start({
     path: options.path,
     version: options.version,
@@ -112,8 +139,12 @@ export function startControlServer(options: ControlServerOptions): Promise<QmpSe
             return target.describeDisk(knownDisk(args.id));
           case "query-faults":
             return target.describeFaults();
-          default:
+          case "query-stats":
             return target.describeStats();
+          case "set-link-fault-state":
+            return linkCommand(command, args, () => target.setLinkFaultState(args));
+          default:
+            return linkCommand(command, args, () => target.queryLinkFaultState());
         }
       },
     },

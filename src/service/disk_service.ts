@@ -16,18 +16,25 @@ import { OverlayStore } from "../block/overlay_store.ts";
 import { FaultEngine, type InjectedFault } from "../fault/engine.ts";
 import { FaultLayer } from "../fault/layer.ts";
 import { liveArguments, type LiveRequest } from "../fault/live.ts";
+import type { OpView } from "../fault/plan.ts";
 import type { FaultPlan } from "../fault/types.ts";
 import type { NbdExport } from "../nbd/export.ts";
 import { type ListenAddress, NbdServer, type ServerEvent } from "../nbd/server.ts";
+import type { JsonObject } from "../qmp/framing.ts";
 import type { QmpServer } from "../qmp/server.ts";
 import { completedOp, diskKey } from "../trace/ops.ts";
 import { RecordingLayer } from "../trace/recorder.ts";
-import { DATA_HASH, type OpRecord, type TraceDisk } from "../trace/schema.ts";
+import { DATA_HASH, type FrameRecord, type OpRecord, type TraceDisk } from "../trace/schema.ts";
 import { OpStats, type StatsSummary } from "../trace/stats.ts";
 import { TraceWriter } from "../trace/writer.ts";
 import { sha256File } from "../util/hash.ts";
 import { VERSION } from "../version.ts";
-import { type ControlEvent, type FaultControlTarget, startControlServer } from "./control.ts";
+import {
+  type ControlEvent,
+  type FaultControlTarget,
+  type LinkControlTarget,
+  startControlServer,
+} from "./control.ts";
 import { ServiceError } from "./errors.ts";
 
 /** A disk to serve. */
@@ -215,6 +222,7 @@ export class DiskService implements FaultControlTarget {
   private controlServer: QmpServer | null = null;
   private closed = false;
   private rebases = 0;
+  private network: LinkControlTarget | null = null;
 
   private constructor(
     private readonly server: NbdServer,
@@ -427,7 +435,10 @@ export class DiskService implements FaultControlTarget {
    * after a power loss): each named export gets a fresh overlay over its new
    * base, and the old overlay is dropped. The power comes back on.
    */
-  async rebase(images: ReadonlyMap<string, string>): Promise<void> {
+  async rebase(
+    images: ReadonlyMap<string, string>,
+    options: { node?: string } = {},
+  ): Promise<void> {
     const generation = ++this.rebases;
     for (const [exportName, image] of images) {
       const faults = this.faultLayers.get(exportName);
@@ -440,8 +451,53 @@ export class DiskService implements FaultControlTarget {
         }),
       );
     }
-    this.durability.reset();
-    this.engine.restorePower();
+    if (options.node === undefined) {
+      this.durability.reset();
+      this.engine.restorePower();
+    } else {
+      this.durability.reset([...images.keys()].map((exportName) => this.keyOf(exportName)));
+      this.engine.thawNode(options.node);
+    }
+  }
+
+  /** One node lost power: no op of its disks reaches a store until {@link rebase} for that node. */
+  freezeNode(node: string): void {
+    this.engine.freezeNode(node);
+  }
+
+  /** Whether a node's disks are frozen: the whole machine lost power, or that node did. */
+  isFrozen(node: string): boolean {
+    return this.engine.isFrozen(node);
+  }
+
+  /** Calls `listener` with every op as it arrives, before anything is decided for it. */
+  onArrival(listener: (op: OpView) => void): void {
+    this.engine.onArrival(listener);
+  }
+
+  /** Appends a record made elsewhere (a frame of the run's switch) to the trace, when recording. */
+  append(record: FrameRecord): void {
+    this.trace?.append(record);
+  }
+
+  /** Writes out what the trace has buffered (a reader sees every record appended so far). */
+  async flushTrace(): Promise<void> {
+    await this.trace?.flush();
+  }
+
+  /** Routes the control socket's link commands to a run's switch. */
+  attachNetwork(network: LinkControlTarget): void {
+    this.network = network;
+  }
+
+  setLinkFaultState(args: JsonObject): JsonObject {
+    if (!this.network) throw new ServiceError("this run has no network (one node, no switch)");
+    return this.network.setLinkFaultState(args);
+  }
+
+  queryLinkFaultState(): JsonObject {
+    if (!this.network) throw new ServiceError("this run has no network (one node, no switch)");
+    return this.network.queryLinkFaultState();
   }
 
   /**

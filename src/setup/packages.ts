@@ -22,6 +22,9 @@ export const DEBIAN_PACKAGES = [
   "chromium",
   // Reads the pcapng captures of a cluster's frames (`trace pcap`) in the network tests.
   "tshark",
+  // The distributed system of the shipped etcd scenarios (its binaries go into the guests).
+  "etcd-server",
+  "etcd-client",
 ] as const;
 
 /** A package that could not be installed, or a tool that is missing. */

@@ -1,0 +1,163 @@
+/**
+ * The services one run starts before any VM: the fault layer over every disk of
+ * every node (recording into the trace), the switch joining the nodes when the
+ * scenario has a network, and the `--qmp` endpoints. The run (src/run/run.ts)
+ * wires them to its phases.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import type { OpClock } from "../block/op_clock.ts";
+import type { FaultPlan } from "../fault/types.ts";
+import type { LinkFrame } from "../net/link_plan.ts";
+import { type NetEvent, NetSwitch } from "../net/switch.ts";
+import type { Scenario } from "../scenario/schema.ts";
+import { DiskService } from "../service/disk_service.ts";
+import type { OpRecord } from "../trace/schema.ts";
+import { RunError } from "./errors.ts";
+import { clusterNetwork, type Prepared } from "./prepare.ts";
+import { NodeQmpProxy } from "./qmp_proxy.ts";
+import { qemuVersion } from "./qemu_version.ts";
+import { SequencedLayer, type Sequencer } from "./strict_order.ts";
+import type { RunOptions } from "./run.ts";
+
+/**
+ * The export name of a disk: its name, or NODE-NAME when there are several nodes.
+ *
+ * @example
+ * ```ts
+ * exportNameOf(scenario, "db", "data"); // "data", or "db-data" in a cluster
+ * ```
+ */
+export function exportNameOf(scenario: Scenario, node: string, disk: string): string {
+  return scenario.nodes.length > 1 ? `${node}-${disk}` : disk;
+}
+
+/** Whether a plan needs the written bytes of this run itself: a live power loss or a node crash. */
+function cutsLive(plan: FaultPlan): boolean {
+  return plan.rules.some((rule) =>
+    rule.effect.kind === "power-loss" || rule.effect.kind === "crash" ||
+    rule.effect.kind === "restart"
+  );
+}
+
+/** What the services report back to the run. */
+export interface ServiceHooks {
+  phase: () => string | undefined;
+  step: (node: string) => string | undefined;
+  onRecord: (record: OpRecord) => void;
+  /** Every frame as it arrives; false: its sender has no power. */
+  gate: (frame: LinkFrame) => boolean;
+  onNetEvent: (event: NetEvent) => void;
+}
+
+/**
+ * The switch of a networked scenario, listening before any QEMU starts (QEMU's stream
+ * client never retries); null without a network.
+ */
+export async function startNetwork(
+  options: RunOptions,
+  clock: OpClock,
+  hooks: ServiceHooks,
+): Promise<NetSwitch | null> {
+  const { scenario } = options;
+  if (!scenario.network) return null;
+  return await NetSwitch.start({
+    nodes: scenario.nodes.map((node) => node.name),
+    ...clusterNetwork(scenario),
+    clock,
+    plan: options.plan ?? { seed: 0, rules: [] },
+    keepData: options.trace.keepData,
+    phase: hooks.phase,
+    gate: hooks.gate,
+    onEvent: hooks.onNetEvent,
+  });
+}
+
+/** The fault layer of a run: every disk of every node, recording into the trace. */
+export async function startDiskService(
+  options: RunOptions,
+  parts: {
+    prepared: Prepared;
+    dir: string;
+    clock: OpClock;
+    sequencer: Sequencer | null;
+    net: NetSwitch | null;
+  },
+  hooks: ServiceHooks,
+): Promise<DiskService> {
+  const { scenario } = options;
+  const { prepared, sequencer } = parts;
+  const plan = options.plan ?? { seed: 0, rules: [] };
+  return await DiskService.start({
+    disks: prepared.bases.map((base) => ({
+      name: base.name,
+      node: base.node,
+      exportName: exportNameOf(scenario, base.node, base.name),
+      image: base.path,
+      sha256: base.sha256,
+    })),
+    listen: { transport: "unix", path: join(parts.dir, "nbd.sock") },
+    ...(options.control ? { controlPath: options.control } : {}),
+    plan,
+    scratchDir: parts.dir,
+    clock: parts.clock,
+    node: scenario.nodes[0].name,
+    phase: hooks.phase,
+    step: hooks.step,
+    trace: {
+      path: options.trace.path,
+      keepData: options.trace.keepData || cutsLive(plan),
+      command: options.command,
+      header: {
+        scenario,
+        guests: Object.fromEntries(
+          [...prepared.guests].map(([node, guest]) => [node, {
+            kernel: { version: guest.kernel.version, sha256: guest.kernel.sha256 },
+            initramfs: guest.initramfs.sha256,
+          }]),
+        ),
+        ...(parts.net ? { network: parts.net.traceHeader() } : {}),
+        qemu: await qemuVersion(),
+        ...options.header,
+      },
+    },
+    onEvent: (event) => options.onEvent?.({ type: "service", event }),
+    wrap: sequencer
+      ? (stack, disk) => new SequencedLayer(stack, sequencer, { node: disk.node, disk: disk.name })
+      : undefined,
+    onRecord: hooks.onRecord,
+  });
+}
+
+/** The `--qmp` endpoints of the nodes that asked for one. */
+export async function startProxies(
+  options: RunOptions,
+  service: DiskService,
+  cleanups: (() => Promise<void>)[],
+): Promise<Map<string, NodeQmpProxy>> {
+  const proxies = new Map<string, NodeQmpProxy>();
+  for (const [name, path] of options.qmp ?? []) {
+    const node = options.scenario.nodes.find((n) => n.name === name);
+    if (!node) {
+      throw new RunError(
+        `--qmp ${name}=${path}: the scenario has no node ${name} (its nodes: ${
+          options.scenario.nodes.map((n) => n.name).join(", ")
+        })`,
+        { kind: "usage" },
+      );
+    }
+    const proxy = await NodeQmpProxy.start({
+      path,
+      target: service,
+      resolveDisk: (id) =>
+        node.disks.some((disk) => disk.name === id)
+          ? exportNameOf(options.scenario, name, id)
+          : undefined,
+    });
+    cleanups.push(() => proxy.close());
+    proxies.set(name, proxy);
+  }
+  return proxies;
+}

@@ -1,0 +1,331 @@
+/**
+ * Clusters against real QEMU guests: three busybox nodes joined by faultline's
+ * switch (fixtures/cluster-fetch.json), their frames in the trace and in a pcapng
+ * that tshark reads, a partition healed over the control socket, a node crashed and
+ * restarted while the others run, a node paused, a power loss of the whole cluster
+ * built from the trace and injected live, and the bad input a cluster run refuses.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { selectCrashWrites } from "../src/run/crash_state.ts";
+import { loadTrace } from "../src/trace/load.ts";
+import { TraceReader } from "../src/trace/reader.ts";
+import type { EventRecord, FrameRecord, OpRecord } from "../src/trace/schema.ts";
+import { makePrivateDir, type PrivateDir } from "../src/util/tempdir.ts";
+import { faultline, run } from "./_helpers.ts";
+
+const FIXTURE = "fixtures/cluster-fetch.json";
+
+/** A trace's records by kind. */
+async function readTrace(path: string): Promise<{
+  ops: OpRecord[];
+  frames: FrameRecord[];
+  events: EventRecord[];
+}> {
+  const reader = await TraceReader.open(path);
+  const ops: OpRecord[] = [];
+  const frames: FrameRecord[] = [];
+  const events: EventRecord[] = [];
+  for await (const record of reader.records()) {
+    const kind = (record as { record: string }).record;
+    if (kind === "op") ops.push(record as OpRecord);
+    else if (kind === "frame") frames.push(record as unknown as FrameRecord);
+    else if (kind === "event") events.push(record as EventRecord);
+  }
+  return { ops, frames, events };
+}
+
+/** The guest lines of a trace: node, phase, and the words of the line. */
+function guestLines(
+  events: EventRecord[],
+): { node: string; phase: string; words: string[]; at: number; time: number }[] {
+  return events.filter((e) => e.event === "guest").map((e) => ({
+    node: String(e.node),
+    phase: String(e.phase),
+    words: String(e.line).trim().split(/\s+/),
+    at: e.at,
+    time: e.time,
+  }));
+}
+
+/** One recording of the fixture, shared by the tests of this file. */
+let recorded: Promise<{ dir: PrivateDir; trace: string }> | null = null;
+function recording(): Promise<{ dir: PrivateDir; trace: string }> {
+  recorded ??= (async () => {
+    const dir = await makePrivateDir("faultline-cluster-");
+    const trace = join(dir.path, "fetch.trace");
+    const result = await faultline(["record", FIXTURE, "-o", trace, "--json"], {
+      timeoutMs: 240_000,
+    });
+    assert.equal(result.code, 0, result.text);
+    return { dir, trace };
+  })();
+  return recorded;
+}
+globalThis.addEventListener("unload", () => {
+  recorded?.then(({ dir }) => dir.remove());
+});
+
+Deno.test("cluster: three nodes fetch each other's files; frames between every pair; tshark reads the pcapng", async () => {
+  const { dir, trace } = await recording();
+  const { frames, events } = await readTrace(trace);
+  const lines = guestLines(events);
+  for (const node of ["n1", "n3"]) {
+    const acks = lines.filter((l) => l.node === node && l.words[0] === "ack");
+    assert.equal(
+      acks.length,
+      8,
+      `${node} fetched from both peers in 4 rounds: ${JSON.stringify(acks)}`,
+    );
+  }
+  for (
+    const [from, to] of [["n1", "n2"], ["n1", "n3"], ["n2", "n1"], ["n2", "n3"], ["n3", "n1"], [
+      "n3",
+      "n2",
+    ]]
+  ) {
+    assert.ok(
+      frames.some((f) => f.from === from && f.to.includes(to) && f.proto === 6),
+      `TCP frames from ${from} to ${to}`,
+    );
+  }
+  const stats = await faultline(["trace", "stats", trace, "--json"]);
+  assert.equal(stats.code, 0, stats.text);
+  const pcap = join(dir.path, "fetch.pcapng");
+  const written = await faultline(["trace", "pcap", trace, "-o", pcap]);
+  assert.equal(written.code, 0, written.text);
+  const conversations = await run("tshark", ["-r", pcap, "-q", "-z", "conv,tcp"]);
+  assert.equal(conversations.code, 0, conversations.text);
+  for (const a of ["192.0.2.10", "192.0.2.11", "192.0.2.12"]) {
+    for (const b of ["192.0.2.10", "192.0.2.11", "192.0.2.12"]) {
+      if (a >= b) continue;
+      assert.match(
+        conversations.stdout,
+        new RegExp(
+          `${a.replaceAll(".", "\\.")}:\\d+\\s+<->\\s+${b.replaceAll(".", "\\.")}:7000|${
+            b.replaceAll(".", "\\.")
+          }:\\d+\\s+<->\\s+${a.replaceAll(".", "\\.")}:7000`,
+        ),
+        `a TCP conversation between ${a} and ${b}`,
+      );
+    }
+  }
+  const names = await run("tshark", ["-r", pcap, "-T", "fields", "-e", "frame.interface_name"]);
+  assert.deepEqual([...new Set(names.stdout.trim().split("\n"))].sort(), ["n1", "n2", "n3"]);
+});
+
+Deno.test("cluster: a partition cuts n1 off while n2 and n3 talk; heal over the control socket restores it", async () => {
+  const { dir, trace } = await recording();
+  const control = join(dir.path, "control.sock");
+  const output = join(dir.path, "partition.trace");
+  const replaying = faultline([
+    "replay",
+    trace,
+    "--fault",
+    "partition:n1|n2,n3@+0s",
+    "--control",
+    control,
+    "-o",
+    output,
+    "--json",
+  ], { timeoutMs: 240_000 });
+  // Heal once n1 saw a fetch fail: its line is in the replay's trace (written in batches as it goes).
+  let healed = false;
+  for (let i = 0; i < 1200 && !healed; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const events = await readTrace(output).then((t) => t.events, () => []);
+    if (guestLines(events).some((l) => l.node === "n1" && l.words[0] === "missed")) {
+      const heal = await faultline(["fault", control, "link", "none"]);
+      assert.equal(heal.code, 0, heal.text);
+      healed = true;
+    }
+  }
+  assert.ok(healed, "n1's fetch failed under the partition, which was then healed");
+  const result = await replaying;
+  assert.equal(result.code, 0, result.text);
+  const { frames, events } = await readTrace(output);
+  const lines = guestLines(events);
+  const n1 = lines.filter((l) =>
+    l.node === "n1" && (l.words[0] === "ack" || l.words[0] === "missed")
+  );
+  assert.equal(n1[0].words[0], "missed", `n1's first fetch failed: ${JSON.stringify(n1)}`);
+  assert.equal(
+    n1.at(-1)!.words[0],
+    "ack",
+    `n1's last fetch, after the heal, worked: ${JSON.stringify(n1)}`,
+  );
+  const n2 = lines.filter((l) => l.node === "n2" || l.node === "n3").filter((l) =>
+    l.words[0] === "missed"
+  );
+  assert.deepEqual(
+    n2.filter((l) => !l.words[1].includes("n1")),
+    [],
+    "n2 and n3 reached each other throughout",
+  );
+  const across = frames.filter((f) =>
+    (f.from === "n1" && f.to.some((t) => t !== "n1")) || (f.from !== "n1" && f.to.includes("n1"))
+  );
+  assert.ok(
+    across.some((f) => f.faults?.some((fault) => fault.kind === "partition") && f.dropped),
+    "frames across the partition are recorded as dropped",
+  );
+});
+
+Deno.test("cluster: restart:n2 cuts n2 to its durable state and boots it again while n1 and n3 run on; 3 of 3 runs agree", async () => {
+  const { dir, trace } = await recording();
+  const output = join(dir.path, "restart.trace");
+  const result = await faultline([
+    "replay",
+    trace,
+    "--fault",
+    "restart:n2,after=1s@n2/data/write#10",
+    "--runs",
+    "3",
+    "-o",
+    output,
+    "--json",
+  ], { timeoutMs: 400_000 });
+  assert.equal(result.code, 0, result.text);
+  const summary = JSON.parse(result.stdout);
+  assert.equal(summary.identical, 3, "the three verdicts agree");
+  const { events } = await readTrace(output.replace(/\.trace$/, "-1.trace"));
+  const crash = events.find((e) => e.event === "crash" && e.node === "n2");
+  assert.ok(crash, "n2 crashed");
+  const lines = guestLines(events);
+  const boots = (node: string) =>
+    lines.filter((l) => l.node === node && l.words.join(" ") === "phase boot");
+  assert.equal(boots("n2").length, 2, "n2 booted twice");
+  assert.equal(boots("n1").length, 1, "n1 never rebooted");
+  assert.equal(boots("n3").length, 1, "n3 never rebooted");
+  // Durable state: every record n2 acknowledged before the cut is on the disk it restarted on.
+  const acked = lines.filter((l) =>
+    l.node === "n2" && l.phase === "run" && l.words[0] === "ack" && l.at <= crash.at
+  )
+    .map((l) => l.words[1]);
+  const have = new Set(
+    lines.filter((l) => l.node === "n2" && l.phase === "restart" && l.words[0] === "have").map((
+      l,
+    ) => l.words[1]),
+  );
+  assert.ok(acked.length > 0);
+  for (const key of acked) {
+    assert.ok(have.has(key), `${key} was acknowledged before the crash and survived`);
+  }
+  // n1 and n3 kept running: their uptime at the end exceeds n2's since its restart by far.
+  const up = (node: string, phase: string) =>
+    Number(
+      lines.find((l) => l.node === node && l.phase === phase && l.words[0] === "up")?.words[1],
+    );
+  assert.ok(
+    up("n1", "run") > up("n2", "restart") + 3,
+    `n1 up ${up("n1", "run")}, n2 since restart ${up("n2", "restart")}`,
+  );
+  assert.ok(up("n3", "run") > up("n2", "restart") + 3);
+});
+
+Deno.test("cluster: pause:n3,2s holds n3 still for 2 s: no frame from it, no op of its disk", async () => {
+  const { dir, trace } = await recording();
+  const output = join(dir.path, "pause.trace");
+  const result = await faultline([
+    "replay",
+    trace,
+    "--fault",
+    "pause:n3,2s@net:n1->n3/tcp:7000#3",
+    "-o",
+    output,
+    "--json",
+  ], { timeoutMs: 240_000 });
+  assert.equal(result.code, 0, result.text);
+  const { ops, frames, events } = await readTrace(output);
+  const paused = events.find((e) => e.event === "node-fault" && e.kind === "pause");
+  const resumed = events.find((e) => e.event === "node-resumed");
+  assert.ok(paused && resumed, "the pause fired and ended");
+  assert.ok(resumed.time - paused.time >= 1990, `paused for ${resumed.time - paused.time} ms`);
+  const during = (time: number) => time > paused.time + 50 && time < resumed.time - 50;
+  assert.deepEqual(frames.filter((f) => f.from === "n3" && during(f.time)).map((f) => f.index), []);
+  assert.deepEqual(ops.filter((o) => o.node === "n3" && during(o.start)).map((o) => o.index), []);
+});
+
+Deno.test("cluster: a power loss of the whole cluster, built from the trace and injected live, cuts every node; the node of the op keeps the same writes", async () => {
+  const { dir, trace } = await recording();
+  const { ops } = await readTrace(trace);
+  // The 6th flush of n2's data disk, in the run.
+  const flush = ops.filter((o) => o.node === "n2" && o.op === "flush" && o.phase === "run")
+    .sort((a, b) => a.index - b.index)[5];
+  assert.ok(flush);
+  /** The writes a crash kept, per node, by signature and occurrence: comparable across runs. */
+  const keptOf = async (live: boolean) => {
+    const output = join(dir.path, `power-${live ? "live" : "trace"}.trace`);
+    const result = await faultline([
+      "replay",
+      trace,
+      "--fault",
+      "power-loss",
+      "--fault-at",
+      String(flush.index),
+      ...(live ? ["--live"] : []),
+      "-o",
+      output,
+      "--json",
+    ], { timeoutMs: 240_000 });
+    assert.equal(result.code, 0, result.text);
+    const crash = (await readTrace(output)).events.find((e) => e.event === "crash");
+    assert.ok(crash, result.text);
+    // The live run's own ops, or the recording's for a crash built from it.
+    const source = live ? await loadTrace(output) : await loadTrace(trace);
+    const selection = selectCrashWrites(source.records, crash.at as number, { kind: "drop" });
+    assert.equal(selection.key, crash.key, "the crash event names the writes its images hold");
+    const seen = new Map<string, number>();
+    const kept = new Map<string, string[]>();
+    for (const record of source.ordered) {
+      const signature = `${record.disk}/${record.op}:${record.offset}+${record.length}`;
+      const occurrence = (seen.get(`${record.node}/${signature}`) ?? 0) + 1;
+      seen.set(`${record.node}/${signature}`, occurrence);
+      const write = selection.writes.find((w) => w.record.index === record.index);
+      if (write) {
+        kept.set(record.node, [
+          ...kept.get(record.node) ?? [],
+          `${signature}#${occurrence}:${write.keepBytes}`,
+        ]);
+      }
+    }
+    return { images: Object.keys(crash.images as object).sort(), kept };
+  };
+  const built = await keptOf(false);
+  const live = await keptOf(true);
+  assert.deepEqual(built.images, ["n1/data", "n2/data", "n3/data"]);
+  assert.deepEqual(live.images, built.images);
+  // How far the other nodes had got when n2 reached its 6th flush is timing; n2's own writes are not.
+  assert.deepEqual(live.kept.get("n2"), built.kept.get("n2"));
+});
+
+Deno.test("cluster: bad input exits 2 with one line naming the problem", async () => {
+  const { trace } = await recording();
+  const cases: [string[], RegExp][] = [
+    [["replay", trace, "--fault", "partition:n1|n4@+1s"], /no node n4 \(nodes: n1, n2, n3\)/],
+    [["replay", trace, "--fault", "partition:n1,n2|n2,n3@+1s"], /n2 is on both sides/],
+    [["replay", trace, "--fault", "crash:n9@+1s"], /no node n9/],
+  ];
+  for (const [args, pattern] of cases) {
+    const result = await faultline(args);
+    assert.equal(result.code, 2, `${args.join(" ")}: ${result.text}`);
+    assert.match(result.stderr, pattern);
+    assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+  }
+  await using dir = await makePrivateDir("faultline-cluster-bad-");
+  const single = join(dir.path, "single.json");
+  await Deno.writeTextFile(
+    single,
+    JSON.stringify({
+      name: "single",
+      nodes: { app: { disks: {}, workload: "true" } },
+      faults: [{ fault: "partition:app|other", points: "all" }],
+    }),
+  );
+  const result = await faultline(["record", single]);
+  assert.equal(result.code, 2, result.text);
+  assert.match(result.stderr, /link fault.*one node \(app\)/);
+});
