@@ -9,11 +9,18 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { normalizeScenario } from "../src/scenario/load.ts";
+import { DATA_HASH } from "../src/trace/schema.ts";
+import { TraceWriter } from "../src/trace/writer.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
+import { VERSION } from "../src/version.ts";
 import { faultline } from "./_helpers.ts";
 
+/** The error is one line (progress lines of long commands aside), without a stack trace. */
 function oneLine(stderr: string): void {
-  assert.equal(stderr.trim().split("\n").length, 1, stderr);
+  const lines = stderr.trim().split("\n").filter((line) => !/^\s*\d+\.\ds {2}/.test(line));
+  assert.equal(lines.length, 1, stderr);
+  assert.match(lines[0], /^faultline: /);
 }
 
 Deno.test("exit 2: a missing scenario file, named", async () => {
@@ -60,4 +67,154 @@ Deno.test("exit 3: no cache directory to keep the guest and disks in, named", as
   assert.equal(output.code, 3, stderr);
   assert.match(stderr, /set FAULTLINE_CACHE_DIR/);
   assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace without --debug");
+});
+
+/** Runs the CLI with nowhere to keep faultline's cache (Deno's own cache stays where it is). */
+async function withoutCache(args: string[]): Promise<{ code: number; stderr: string }> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "mod.ts", ...args],
+    clearEnv: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      NO_COLOR: "1",
+      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
+}
+
+/** A trace of a tiny scenario, written by hand: enough for the commands to start on it. */
+async function handMadeTrace(dir: string): Promise<string> {
+  const scenario = await normalizeScenario(
+    { name: "tiny", nodes: { app: { disks: {}, workload: "true" } } },
+    { source: "tiny.json", baseDir: dir },
+  );
+  const path = join(dir, "tiny.trace");
+  const writer = await TraceWriter.create(path, {
+    createdAt: new Date().toISOString(),
+    tool: { name: "faultline", version: VERSION },
+    command: "record",
+    recordsData: true,
+    dataHash: DATA_HASH,
+    seed: 1,
+    faults: [],
+    disks: [],
+    scenario,
+    guests: {},
+  });
+  writer.append({
+    record: "op",
+    index: 0,
+    done: 1,
+    node: "app",
+    disk: "data",
+    op: "flush",
+    offset: 0,
+    length: 0,
+    start: 1,
+    end: 2,
+    result: "ok",
+    phase: "run",
+  });
+  await writer.close({ duration: 0, endedAt: new Date().toISOString(), reason: "finished" });
+  return path;
+}
+
+/** One case of every row of docs/exit-codes.md, by command and code. */
+Deno.test("exit codes: a case of every row of docs/exit-codes.md", async () => {
+  await using dir = await makePrivateDir("faultline-exit-rows-");
+  const garbage = join(dir.path, "garbage.trace");
+  await Deno.writeTextFile(garbage, "this is not msgpack, nor a trace\n");
+  const trace = await handMadeTrace(dir.path);
+  const scenario = join(dir.path, "tiny.json");
+  await Deno.writeTextFile(
+    scenario,
+    JSON.stringify({ name: "tiny", nodes: { app: { disks: {}, workload: "true" } } }),
+  );
+  const broken = join(dir.path, "broken.json");
+  await Deno.writeTextFile(
+    broken,
+    JSON.stringify({ name: "Broken", nodes: { app: { disks: {}, workload: "true" } } }),
+  );
+  // A unix socket whose peer does not speak QMP.
+  const chatter = join(dir.path, "chatter.sock");
+  const listener = Deno.listen({ transport: "unix", path: chatter });
+  (async () => {
+    for await (const conn of listener) {
+      await conn.write(new TextEncoder().encode("hello, I am no QMP server\n")).catch(() => {});
+      conn.close();
+    }
+  })();
+
+  const cases: { row: string; code: number; args: string[]; noCache?: boolean; says: RegExp }[] = [
+    { row: "record", code: 2, args: ["record", broken], says: /broken\.json: name: expected/ },
+    {
+      row: "record",
+      code: 3,
+      args: ["record", scenario],
+      noCache: true,
+      says: /FAULTLINE_CACHE_DIR/,
+    },
+    { row: "replay", code: 2, args: ["replay", garbage, "--fault", "eio"], says: /garbage\.trace/ },
+    {
+      row: "replay",
+      code: 3,
+      args: ["replay", trace, "--fault", "eio@+1s"],
+      noCache: true,
+      says: /FAULTLINE_CACHE_DIR/,
+    },
+    {
+      row: "sweep",
+      code: 2,
+      args: ["sweep", trace, "--fault", "eio", "--points", "sometimes"],
+      says: /--points sometimes/,
+    },
+    {
+      row: "sweep",
+      code: 3,
+      args: ["sweep", trace, "--fault", "eio", "--points", "0..0"],
+      noCache: true,
+      says: /FAULTLINE_CACHE_DIR/,
+    },
+    { row: "ci", code: 2, args: ["ci", broken], says: /broken\.json/ },
+    { row: "ci", code: 3, args: ["ci", scenario], noCache: true, says: /FAULTLINE_CACHE_DIR/ },
+    {
+      row: "serve",
+      code: 2,
+      args: ["serve", "--image", join(dir.path, "missing.raw")],
+      says: /missing\.raw does not exist/,
+    },
+    {
+      row: "serve",
+      code: 3,
+      args: ["serve", "--image", garbage, "--socket", "/proc/faultline.sock"],
+      says: /cannot listen/,
+    },
+    {
+      row: "fault",
+      code: 2,
+      args: ["fault", join(dir.path, "none.sock"), "list"],
+      says: /is not a control socket/,
+    },
+    { row: "fault", code: 3, args: ["fault", chatter, "list"], says: /QMP|greeting|JSON/ },
+    { row: "trace", code: 2, args: ["trace", "stats", garbage], says: /garbage\.trace/ },
+  ];
+  try {
+    for (const { row, code, args, noCache, says } of cases) {
+      const result = noCache ? await withoutCache(args) : await faultline(args);
+      assert.equal(result.code, code, `${row}: ${args.join(" ")}: ${result.stderr}`);
+      assert.match(result.stderr, says, `${row}: ${args.join(" ")}`);
+      oneLine(result.stderr);
+    }
+  } finally {
+    listener.close();
+  }
+  // Every command row of the document has its cases here (setup's 3 needs a broken apt).
+  const doc = await Deno.readTextFile("docs/exit-codes.md");
+  const rows = [...doc.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]);
+  for (const row of rows.filter((r) => r !== "setup")) {
+    assert.ok(cases.some((c) => c.row === row), `docs/exit-codes.md row ${row} has a case`);
+  }
 });

@@ -78,7 +78,10 @@ export async function scenarioFiles(paths: readonly string[]): Promise<string[]>
     }
     const found: string[] = [];
     for await (const entry of Deno.readDir(path)) {
-      if (entry.isFile && /\.(ts|json)$/.test(entry.name) && !entry.name.endsWith("_test.ts")) {
+      if (
+        entry.isFile && /\.(ts|json)$/.test(entry.name) && !entry.name.endsWith("_test.ts") &&
+        !entry.name.startsWith("_")
+      ) {
         found.push(join(path, entry.name));
       }
     }

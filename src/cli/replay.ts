@@ -42,6 +42,7 @@ function replayJson(result: ReplayResult): Record<string, unknown> {
     ...runJson(result),
     fired: result.fired,
     faultAt: result.faultAt,
+    ...(result.firings.length > 0 ? { firings: result.firings } : {}),
     prefix: result.prefix,
     ...(result.powerCut ? { powerCut: result.powerCut } : {}),
     ...(result.order
