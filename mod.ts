@@ -88,6 +88,9 @@ export {
 } from "./src/replay/replay.ts";
 export type { OpSignature, PrefixComparison } from "./src/replay/signature.ts";
 export {
+  pointMessage,
+  type PointStates,
+  type StateOutcome,
   sweep,
   type SweepOptions,
   type SweepPoint,
@@ -120,11 +123,13 @@ export { type Errno, ERRNOS } from "./src/block/errno.ts";
 export { formatFaultSpec, parseFaultSpec } from "./src/fault/spec.ts";
 export type {
   BlockEffect,
+  CrashStates,
   FaultEffect,
   FaultKind,
   FaultPlan,
   FaultRule,
   FrameProtocol,
+  LatencyDistribution,
   LinkEffect,
   LinkScope,
   NodeEffect,
@@ -151,6 +156,7 @@ export {
   type TraceRecord,
 } from "./src/trace/schema.ts";
 export type { StatsSummary, TypeCounts } from "./src/trace/stats.ts";
+export { LatencyStats, type LatencySummary } from "./src/trace/latency_stats.ts";
 
 // Errors: every one has a kind, which gives the exit code.
 export { type ErrorKind, EXIT, exitCodeOf, FaultlineError } from "./src/util/errors.ts";

@@ -16,6 +16,7 @@ export default defineScenario({
         payload=0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz
         i=1
         while [ "$i" -le 16 ]; do
+          report step "record $i"           # every op from here on carries the step
           printf 'record %d %s end\\n' "$i" "$payload" >>/data/log || exit 1
           sync /data/log || exit 1          # busybox: sync FILE fsyncs it
           report ack "$i"

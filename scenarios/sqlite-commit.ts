@@ -16,9 +16,11 @@ export default defineScenario({
       programs: ["/usr/bin/sqlite3"],
       workload: `
         db=/data/kv.db
+        report step "create table"
         sqlite3 "$db" "PRAGMA journal_mode=WAL; CREATE TABLE kv (k INTEGER PRIMARY KEY, v TEXT NOT NULL);" >/dev/null || exit 1
         i=1
         while [ "$i" -le 8 ]; do
+          report step "commit $i"
           sqlite3 "$db" "PRAGMA synchronous=FULL; BEGIN; INSERT INTO kv VALUES ($i, 'value $i'); COMMIT;" || exit 1
           report ack "$i"
           i=$((i + 1))

@@ -25,7 +25,10 @@ export interface CompletedOp {
   fua: boolean;
   /** The op succeeded from the client's point of view. */
   ok: boolean;
-  /** The op's bytes reached the store (false for a lost write). */
+  /**
+   * The op's bytes reached the store (false for a lost write); for a flush, it reached the
+   * platter (false for a flush the disk acknowledged without flushing).
+   */
   stored: boolean;
 }
 
@@ -67,7 +70,7 @@ export class DurabilityModel {
       const disk = this.diskOf(op.disk);
       if (op.fua) disk.durable++;
       else disk.push(op.index, op.done, op.offset, op.length);
-    } else if (op.type === "flush") {
+    } else if (op.type === "flush" && op.stored) {
       // Writes are kept in completion order, and `done` never decreases along it: the writes a
       // flush covers (done <= its index) are a prefix.
       this.disks.get(op.disk)?.dropPrefix(op.index);

@@ -62,3 +62,10 @@ Deno.test("FUA writes are durable at once; failed, lost and other disks' writes 
   model.complete(completed(6, 7, "flush", { ok: false }));
   assert.equal(model.counts("vda").volatileWrites, 1, "a failed flush makes nothing durable");
 });
+
+Deno.test("a flush that did not reach the platter (a lie) makes nothing durable", () => {
+  const model = new DurabilityModel();
+  model.complete(completed(0, 1, "write"));
+  model.complete(completed(1, 2, "flush", { stored: false }));
+  assert.deepEqual(model.volatileWrites("vda").map((w) => w.index), [0]);
+});

@@ -8,14 +8,17 @@
  */
 
 import { join, relative } from "node:path";
+import { parseFaultSpec, parseTrigger } from "../fault/spec.ts";
+import { ReplayError } from "../replay/errors.ts";
 import { type ParentTrace, prepareForReplay, readParent, replay } from "../replay/replay.ts";
+import { recordedOpOfTrigger } from "../replay/signature.ts";
 import type { Prepared } from "../run/prepare.ts";
 import { type RunEvent, runScenario } from "../run/run.ts";
 import { ScenarioError } from "../scenario/errors.ts";
 import { loadScenario } from "../scenario/load.ts";
 import type { FaultExpectation, Scenario } from "../scenario/schema.ts";
 import { parsePoints } from "../scenario/points.ts";
-import { sweep, type SweepResult } from "../sweep/sweep.ts";
+import { failingReproduces, pointMessage, sweep, type SweepResult } from "../sweep/sweep.ts";
 
 /** One check of one scenario. */
 export interface CiCheck {
@@ -157,9 +160,17 @@ async function ciScenario(
   const prepared = await prepareForReplay(parent, options.signal);
   for (const fault of scenario.faults) {
     const begun = performance.now();
-    const check = fault.at !== null
-      ? await pointCheck(parent, fault, prepared, options)
-      : await sweepCheck(parent, fault, prepared, options);
+    const check = fault.at === null
+      ? await sweepCheck(parent, fault, prepared, options)
+      : exploresStates(fault.fault)
+      // Many crash states at one op: a sweep of that one point.
+      ? await sweepCheck(
+        parent,
+        { ...fault, points: onePoint(parent, fault.at) },
+        prepared,
+        options,
+      )
+      : await pointCheck(parent, fault, prepared, options);
     add({
       scenario: file,
       name: checkName(fault),
@@ -170,6 +181,22 @@ async function ciScenario(
 }
 
 type CheckBody = Omit<CiCheck, "scenario" | "name" | "durationMs">;
+
+/** A power loss that explores many crash states a point (`each`, `orders=K`, `all`). */
+function exploresStates(fault: string): boolean {
+  const { effect } = parseFaultSpec(fault);
+  return effect.kind === "power-loss" && effect.states !== undefined &&
+    effect.states.kind !== "state";
+}
+
+/** The points selection `N..N` of a declared `at` (an op index or a signature). */
+function onePoint(parent: ParentTrace, at: string): string {
+  const op = /^\d+$/.test(at)
+    ? parent.ordered.find((record) => record.index === Number(at))
+    : recordedOpOfTrigger(parent.ordered, parseTrigger(at));
+  if (!op) throw new ReplayError(`${parent.path} has no op ${at}`);
+  return `${op.index}..${op.index}`;
+}
 
 /** A declared fault at one point: one replay. */
 async function pointCheck(
@@ -233,7 +260,7 @@ async function sweepCheck(
   const counts =
     `${result.points.length} points: ${result.passed} passed, ${result.failed} failed, ${result.notFired} never fired`;
   const example = failing[0]
-    ? `op ${failing[0].at}: ${failing[0].verdict.reason}`
+    ? `op ${failing[0].at}: ${pointMessage(failing[0])}`
     : "op ?: a fault never fired";
   return {
     pass,
@@ -246,7 +273,7 @@ async function sweepCheck(
       ? (pass
         ? []
         : [`faultline sweep ${parent.path} --fault ${fault.fault} --points ${fault.points}`])
-      : failing.map((p) => p.reproduce),
+      : failing.flatMap(failingReproduces),
     sweep: {
       points: result.points.length,
       passed: result.passed,

@@ -30,6 +30,11 @@ Fault specs (one grammar everywhere; see docs/fault-spec.md):
             [DISK/]TYPE[:START-END|:OFFSET+LENGTH][#K] (the K-th matching op),
             net[:LINK/PROTO[:PORT]/FLAGS][#K] (frames; link and node faults)
   examples: eio@17   delay:200ms@write#3   hang:5s@+2s   limp:10ms,1M/s   fail@vdb/any
+            limp:p50=2ms,p99=150ms   limp:pareto,scale=1ms,alpha=1.5   stall:every=10s,for=800ms
+            lie-flush@+5s (flushes acknowledged, nothing durable)   lie-flush:fua
+            bad-sectors:1M+4K,eio (reads fail until a write covers them)
+            power-loss   power-loss:subset   power-loss:torn   power-loss:state=57+61
+            power-loss:each | orders=K | all,max=B (sweeps: many crash states a point)
             partition:n1|n2,n3@+2s   drop:0.3,link=n1->n2   heal@+10s
             crash:n2@n2/data/write#5   restart:n2,after=1s@+8s   pause:n3,2s@net:n1->n3/tcp#10`;
 
@@ -246,6 +251,11 @@ that no longer matches its images, 3 the machinery failed.`,
       "--fault <kind[:params]>",
       "the fault, without trigger: power-loss, eio, lost-write, delay:1s, ...",
     )
+    .option(
+      "--with <spec>",
+      "a fault in force at every point besides the one swept (repeatable): lie-flush, limp:5ms, ...; without @ on every disk from its first op",
+      collect,
+    )
     .requiredOption(
       "--points <which>",
       "all, reads, writes or flushes (of one disk: flushes:NODE/DISK; thinned: flushes,every:K), N..M (both included) or every:K",
@@ -261,8 +271,14 @@ that no longer matches its images, 3 the machinery failed.`,
       "after",
       `
 Power-loss points are built from the trace, without running the workload again; points
-whose crash states are byte-identical are checked once. Other faults replay the workload
-at each point. A point whose fault never fired is reported as such, not as a pass.
+whose crash states are byte-identical are checked once. power-loss:each, orders=K and
+all[,max=B] check several crash states a point (each volatile write dropped alone, K seeded
+subsets, every subset); each failing state prints its command (--fault power-loss:state=ID).
+Other faults replay the workload at each point. A point whose fault never fired is reported
+as such, not as a pass.
+
+  sweep run.trace --fault power-loss --points flushes --with lie-flush
+  sweep run.trace --fault power-loss:each --points 40..60
 Exit codes: 0 every point passed, 1 a point failed, 2 a usage error, 3 the machinery failed.`,
     )
     .action((target, options) => run(() => sweepCommand(target, options)));

@@ -13,7 +13,13 @@ import { loadScenario } from "../scenario/load.ts";
 import { junitXml } from "../report/junit.ts";
 import { sweepReportHtml } from "../report/html.ts";
 import { parsePoints } from "../scenario/points.ts";
-import { sweep, type SweepResult } from "../sweep/sweep.ts";
+import {
+  failingReproduces,
+  pointMessage,
+  sweep,
+  type SweepPoint,
+  type SweepResult,
+} from "../sweep/sweep.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { formatDuration } from "../util/units.ts";
 import { EXIT, UsageError } from "./errors.ts";
@@ -24,6 +30,8 @@ import { defaultTracePath, progressPrinter } from "./record.ts";
 /** Options of `sweep`. */
 export interface SweepCommandOptions {
   fault: string;
+  /** `--with SPEC`: faults in force at every point. */
+  with?: string[];
   points: string;
   jobs?: number;
   json: boolean;
@@ -36,19 +44,42 @@ export interface SweepCommandOptions {
 
 /** The JSON of a sweep. */
 export function sweepJson(trace: string, result: SweepResult): Record<string, unknown> {
+  const oracle = (o: SweepPoint["oracle"]) =>
+    o ? { oracle: { acked: o.acked, found: o.found, lost: o.lost, lostKeys: o.lostKeys } } : {};
   return {
     trace,
     fault: result.fault,
+    ...(result.with?.length ? { with: result.with } : {}),
     points: result.points.map((p) => ({
       at: p.at,
       op: p.op,
+      where: p.where,
       verdict: p.verdict,
-      ...(p.oracle
-        ? { oracle: { acked: p.oracle.acked, found: p.oracle.found, lost: p.oracle.lost } }
-        : {}),
+      ...oracle(p.oracle),
       fired: p.fired,
       reproduce: p.reproduce,
       ...(p.sameCrashAs !== undefined ? { sameCrashAs: p.sameCrashAs } : {}),
+      ...(p.states
+        ? {
+          states: {
+            volatile: p.states.volatile,
+            total: p.states.total,
+            sampled: p.states.sampled,
+            distinct: p.states.distinct,
+            checked: p.states.outcomes.length,
+            failed: p.states.outcomes.filter((s) => !s.verdict.pass).map((s) => s.id),
+            outcomes: p.states.outcomes.map((s) => ({
+              id: s.id,
+              dropped: s.dropped,
+              drops: s.drops,
+              verdict: s.verdict,
+              ...oracle(s.oracle),
+              reproduce: s.reproduce,
+              ...(s.sameCrashAs ? { sameCrashAs: s.sameCrashAs } : {}),
+            })),
+          },
+        }
+        : {}),
     })),
     passed: result.passed,
     failed: result.failed,
@@ -56,6 +87,7 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
     ...(result.distinctCrashStates !== undefined
       ? { distinctCrashStates: result.distinctCrashStates }
       : {}),
+    ...(result.crashStates !== undefined ? { crashStates: result.crashStates } : {}),
     replays: result.replays,
     durationMs: Math.round(result.durationMs),
   };
@@ -71,20 +103,38 @@ export function sweepJunit(trace: string, result: SweepResult): string {
       ...(!p.fired && !p.error
         ? { skipped: `the fault never fired: ${p.verdict.reason}` }
         : !p.verdict.pass
-        ? { failure: { message: p.verdict.reason, text: `reproduce: ${p.reproduce}` } }
+        ? {
+          failure: {
+            message: p.verdict.reason,
+            text: `${p.where ?? ""}\n${
+              failingReproduces(p).map((c) => `reproduce: ${c}`).join("\n")
+            }`,
+          },
+        }
         : {}),
     })),
   }]);
 }
 
+/** The states column of a point: how many it checked, and how many of them failed. */
+function statesCell(p: SweepPoint): string {
+  if (!p.states) return "";
+  const failed = p.states.outcomes.filter((s) => !s.verdict.pass).length;
+  const checked = `${p.states.outcomes.length}${p.states.sampled ? ` of ${p.states.total}` : ""}`;
+  return failed > 0 ? `${failed} of ${checked} FAIL` : `${checked} pass`;
+}
+
 /** Prints a sweep's table, its failing points and totals. */
 export function printSweep(trace: string, result: SweepResult): void {
-  const rows = [["op", "what", "verdict", "reason"]];
+  const multi = result.crashStates !== undefined;
+  const rows = [["op", "what", "step", ...(multi ? ["states"] : []), "verdict", "reason"]];
   for (const p of result.points) {
     const status = !p.fired && !p.error ? "NOT FIRED" : p.verdict.pass ? "pass" : "FAIL";
     rows.push([
       String(p.at),
       p.op,
+      stepOf(p),
+      ...(multi ? [statesCell(p)] : []),
       status,
       p.verdict.reason +
       (p.sameCrashAs !== undefined ? ` (same crash state as op ${p.sameCrashAs})` : ""),
@@ -94,16 +144,34 @@ export function printSweep(trace: string, result: SweepResult): void {
   const failing = result.points.filter((p) => p.fired && !p.verdict.pass || p.error);
   if (failing.length > 0) {
     console.log("\nfailing points:");
-    for (const p of failing) console.log(`  op ${p.at}: ${p.verdict.reason}\n    ${p.reproduce}`);
+    for (const p of failing) {
+      if (!p.states) {
+        console.log(`  op ${p.at}: ${pointMessage(p)}\n    ${p.reproduce}`);
+        continue;
+      }
+      console.log(`  op ${p.at}: ${p.where ?? p.op}:`);
+      for (const s of p.states.outcomes.filter((s) => !s.verdict.pass || s.error)) {
+        console.log(`    state ${s.id}, ${s.drops}: ${s.verdict.reason}\n      ${s.reproduce}`);
+      }
+    }
   }
   const crash = result.distinctCrashStates !== undefined
-    ? `, ${result.distinctCrashStates} distinct crash states checked`
+    ? `, ${result.distinctCrashStates} distinct crash states checked${
+      multi ? ` (of ${result.crashStates})` : ""
+    }`
     : "";
+  const withText = result.with?.length ? ` with ${result.with.join(" ")}` : "";
   console.log(
-    `\n${trace}, ${result.fault}: ${result.points.length} points: ${result.passed} passed, ${result.failed} failed, ${result.notFired} never fired${crash}; ${result.replays} replays in ${
+    `\n${trace}, ${result.fault}${withText}: ${result.points.length} points: ${result.passed} passed, ${result.failed} failed, ${result.notFired} never fired${crash}; ${result.replays} replays in ${
       formatDuration(result.durationMs)
     }`,
   );
+}
+
+/** The step a point's fault hit, from its `where`. */
+function stepOf(p: SweepPoint): string {
+  const match = /during step '(.*)', /.exec(p.where ?? "");
+  return match ? match[1] : "";
 }
 
 /** Runs `sweep`. */
@@ -142,6 +210,7 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
     let started = false;
     const result = await sweep(parent, {
       fault: options.fault,
+      with: options.with ?? [],
       points,
       jobs,
       outputDir: options.keepTraces ?? scratch.path,

@@ -10,6 +10,7 @@ import { describeFrameFaults } from "../net/frame_record.ts";
 import { type PcapngInterface, PcapngWriter } from "../net/pcapng.ts";
 import { describeEnd, TraceReader } from "../trace/reader.ts";
 import type { FrameRecord, HeaderRecord, OpRecord, TraceRecord } from "../trace/schema.ts";
+import { LatencyStats, type LatencySummary } from "../trace/latency_stats.ts";
 import { FrameStats, OpStats } from "../trace/stats.ts";
 import { formatBytes, formatDuration } from "../util/units.ts";
 import { UsageError } from "./errors.ts";
@@ -19,11 +20,14 @@ import { printStatsTable, table } from "./format.ts";
 export async function traceStatsCommand(path: string, options: { json: boolean }): Promise<number> {
   const reader = await TraceReader.open(path);
   const stats = new OpStats();
+  const latency = new LatencyStats();
   const frames = new FrameStats();
   const events: Record<string, number> = {};
   for await (const record of reader.records()) {
-    if (record.record === "op") stats.add(record);
-    else if (record.record === "frame") frames.add(record);
+    if (record.record === "op") {
+      stats.add(record);
+      latency.add(record);
+    } else if (record.record === "frame") frames.add(record);
     else if (record.record === "event") events[record.event] = (events[record.event] ?? 0) + 1;
   }
   const net = frames.summary();
@@ -42,6 +46,7 @@ export async function traceStatsCommand(path: string, options: { json: boolean }
       complete: end.footer !== null,
       cutAt: end.cutAt,
       ...summary,
+      latency: latency.summary(),
       ...(net.frames > 0 ? { net } : {}),
       events,
     }));
@@ -63,12 +68,30 @@ export async function traceStatsCommand(path: string, options: { json: boolean }
     console.log(`fault plan: ${header.faults.join(" ")} (seed ${header.seed})`);
   }
   printStatsTable(summary);
+  printLatencyTable(latency.summary());
   if (net.frames > 0) printFrameTable(net);
   const eventList = Object.entries(events);
   if (eventList.length > 0) {
     console.log(`events: ${eventList.map(([k, n]) => `${k} ${n}`).join(", ")}`);
   }
   return 0;
+}
+
+/** Milliseconds with three significant digits at most (`0.412`, `2.08`, `153`). */
+function ms(value: number): string {
+  return value >= 100 ? String(Math.round(value)) : String(Number(value.toPrecision(3)));
+}
+
+/** Latency percentiles per disk and op type (arrival to reply), to stdout. */
+function printLatencyTable(latency: Record<string, Partial<Record<string, LatencySummary>>>): void {
+  const rows = [["latency (ms)", "op", "count", "p50", "p90", "p99", "max"]];
+  for (const [disk, types] of Object.entries(latency)) {
+    for (const [type, l] of Object.entries(types)) {
+      if (!l) continue;
+      rows.push([disk, type, String(l.count), ms(l.p50), ms(l.p90), ms(l.p99), ms(l.max)]);
+    }
+  }
+  if (rows.length > 1) console.log(table(rows));
 }
 
 /** Frames and bytes per link, to stdout. */
@@ -101,6 +124,17 @@ export function opLine(record: OpRecord): Record<string, unknown> {
   return rest;
 }
 
+/** An op's fault in `trace show`: its kind, what it injected in time, and its rule. */
+function describeOpFault(fault: NonNullable<OpRecord["fault"]>): string {
+  const detail = fault.detail ?? {};
+  const waited = typeof detail.latencyMs === "number"
+    ? ` +${detail.latencyMs}ms`
+    : typeof detail.stallMs === "number"
+    ? ` +${Math.round(detail.stallMs)}ms`
+    : "";
+  return `${fault.kind}${waited} (${fault.rule})`;
+}
+
 /** Runs `trace show`. */
 export async function traceShowCommand(
   path: string,
@@ -112,7 +146,9 @@ export async function traceShowCommand(
   if (options.net) return await showFrames(path, options);
   const reader = await TraceReader.open(path);
   const from = options.from ?? 0;
-  const rows: string[][] = [["index", "time", "disk", "op", "offset", "length", "result", "fault"]];
+  const rows: string[][] = [
+    ["index", "time", "disk", "op", "offset", "length", "result", "fault", "step"],
+  ];
   let shown = 0;
   const wanted = (record: TraceRecord) =>
     record.record === "op" ? record.index >= from : options.events && record.record === "event";
@@ -131,7 +167,8 @@ export async function traceShowCommand(
         String(record.offset),
         String(record.length),
         record.result,
-        record.fault ? `${record.fault.kind} (${record.fault.rule})` : "",
+        record.fault ? describeOpFault(record.fault) : "",
+        record.step ?? "",
       ]);
     } else if (record.record === "event") {
       const { record: _, event, at, time, ...fields } = record;
@@ -141,6 +178,7 @@ export async function traceShowCommand(
         "",
         `[${event}]`,
         JSON.stringify(fields),
+        "",
         "",
         "",
         "",

@@ -33,6 +33,13 @@ export interface InjectedFault extends Decision {
   time: number;
 }
 
+/**
+ * How close to its deadline a precise sleep stops trusting timers: `setTimeout` in Deno
+ * wakes about a millisecond late and never sooner than about two, so the last stretch is
+ * waited by passing a message to itself until the deadline (each pass lets other I/O run).
+ */
+const FINE_MS = 2.5;
+
 /** The waiters of a frozen fault layer; no disk has this name (export names are non-empty, this is not one). */
 const FROZEN = "\u0000frozen";
 /** The waiters of one frozen node's disks. */
@@ -64,6 +71,9 @@ export class FaultEngine {
   private readonly frozenNodes = new Set<string>();
   private readonly arrivalListeners: ((op: OpView) => void)[] = [];
   private shutDown = false;
+  /** Precise sleepers in their last stretch, with their deadlines (run time). */
+  private readonly fine = new Map<Waiter, number>();
+  private channel: MessageChannel | null = null;
 
   constructor(readonly plan: FaultPlan, readonly clock: OpClock) {
     this.state = initialState(plan);
@@ -229,6 +239,30 @@ export class FaultEngine {
   }
 
   /**
+   * Waits `ms` to within a few microseconds (a limp, whose latencies are a target): a
+   * timer until {@link FINE_MS} before the deadline, then message passes until it. Cut
+   * short with an error only by {@link shutdown}.
+   */
+  sleepPrecisely(ms: number): Promise<void> {
+    if (this.shutDown) {
+      return Promise.reject(new BlockError("eshutdown", "the fault layer is shutting down"));
+    }
+    if (!(ms > 0)) return Promise.resolve();
+    const deadline = this.clock.now() + ms;
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { disk: null, resolve, reject };
+      this.waiters.add(waiter);
+      const last = () => {
+        if (!this.waiters.has(waiter)) return;
+        this.fine.set(waiter, deadline);
+        this.spin();
+      };
+      if (ms > FINE_MS) waiter.timer = setTimeout(last, ms - FINE_MS);
+      else last();
+    });
+  }
+
+  /**
    * Reserves a limping disk's bandwidth for `bytes` and returns how long the
    * op must wait for its turn: ops share the cap one after another.
    */
@@ -253,6 +287,33 @@ export class FaultEngine {
     for (const waiter of [...this.waiters]) {
       this.finish(waiter, new BlockError("eshutdown", "the fault layer is shutting down"));
     }
+    this.fine.clear();
+    this.stopSpinning();
+  }
+
+  /** Passes a message to itself while precise sleepers wait, waking each at its deadline. */
+  private spin(): void {
+    if (this.channel) return;
+    const channel = this.channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      const now = this.clock.now();
+      for (const [waiter, deadline] of this.fine) {
+        if (!this.waiters.has(waiter)) this.fine.delete(waiter);
+        else if (deadline <= now) {
+          this.fine.delete(waiter);
+          this.finish(waiter, null);
+        }
+      }
+      if (this.fine.size === 0) this.stopSpinning();
+      else channel.port2.postMessage(0);
+    };
+    channel.port2.postMessage(0);
+  }
+
+  private stopSpinning(): void {
+    this.channel?.port1.close();
+    this.channel?.port2.close();
+    this.channel = null;
   }
 
   private wait(disk: string | null, ms: number | undefined): Promise<void> {

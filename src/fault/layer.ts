@@ -41,6 +41,7 @@ export class FaultLayer implements BlockBackend {
       length: op.length,
       time: op.arrivedAt,
     };
+    if (op.fua) view.fua = true;
     this.engine.arrive(view);
     if (this.engine.isFrozen(this.options.node)) {
       return this.engine.holdFrozen(this.options.node).then(() => undefined);
@@ -74,14 +75,16 @@ export class FaultLayer implements BlockBackend {
     decisions: Decision[],
   ): Promise<Uint8Array | undefined> {
     let corruptRead: number[] | null = null;
+    let lied = false;
+    /** A limp's reply time (run time): the op is answered then, or when the store is done. */
+    let replyAt = 0;
     for (const decision of decisions) {
       const { action } = decision;
-      op.fault = {
-        kind: decision.fault,
-        rule: decision.rule,
-        ...(detailOf(decision) ? { detail: detailOf(decision) } : {}),
-      };
       this.engine.report(view, decision);
+      // A remap is news about the disk, not something done to this op.
+      if (action.kind === "remap") continue;
+      const detail = detailOf(decision, op);
+      op.fault = { kind: decision.fault, rule: decision.rule, ...(detail ? { detail } : {}) };
       switch (action.kind) {
         case "hang":
           await this.engine.hold(op.disk, action.untilMs);
@@ -93,9 +96,25 @@ export class FaultLayer implements BlockBackend {
           const queued = action.bytesPerSecond
             ? this.engine.bandwidthWait(op.disk, op.length, action.bytesPerSecond)
             : 0;
-          await this.engine.sleep(action.latencyMs + queued);
+          // The latency counts from the op's arrival, and the store works meanwhile: what the
+          // client sees is the latency drawn.
+          replyAt = Math.max(replyAt, op.arrivedAt + action.latencyMs + queued);
           break;
         }
+        case "stall":
+          await this.engine.hold(op.disk, action.untilMs);
+          break;
+        case "lie-flush":
+          // A flush is acknowledged without flushing; a FUA write is stored like any other.
+          lied = op.type === "flush";
+          break;
+        case "bad-sector":
+          throw new BlockError(
+            action.errno,
+            `faultline injected ${action.errno}: bad sectors ${action.sectors[0]}-${
+              action.sectors[1] - 1
+            } (${decision.rule})`,
+          );
         case "error":
           throw new BlockError(
             action.errno,
@@ -123,15 +142,39 @@ export class FaultLayer implements BlockBackend {
         return undefined;
       }
     }
-    const result = await this.next.execute(op);
+    const stored = lied ? Promise.resolve(undefined) : this.next.execute(op);
+    const result = replyAt > 0 ? await this.limp(stored, replyAt) : await stored;
     return corruptRead && result ? flipBits(result, corruptRead) : result;
+  }
+
+  /** Answers a limping op at `replyAt`, or when the store is done if that is later. */
+  private async limp(
+    stored: Promise<Uint8Array | undefined>,
+    replyAt: number,
+  ): Promise<Uint8Array | undefined> {
+    const [outcome] = await Promise.allSettled([
+      stored,
+      this.engine.sleepPrecisely(replyAt - this.engine.clock.now()),
+    ]);
+    // The power may have been cut (or the node crashed) while the op limped: then its machine
+    // never hears of it.
+    if (this.engine.isFrozen(this.options.node)) {
+      await this.engine.holdFrozen(this.options.node);
+      return undefined;
+    }
+    if (outcome.status === "rejected") throw outcome.reason;
+    return outcome.value;
   }
 }
 
 /** The facts of an action worth keeping in the trace. */
-function detailOf(decision: Decision): Record<string, number | number[]> | undefined {
+function detailOf(decision: Decision, op: BlockOp): Record<string, number | number[]> | undefined {
   const { action } = decision;
   switch (action.kind) {
+    case "stall":
+      return { untilMs: action.untilMs, stallMs: Math.max(0, action.untilMs - op.arrivedAt) };
+    case "bad-sector":
+      return { sectors: action.sectors };
     case "hang":
       return action.untilMs === undefined ? undefined : { untilMs: action.untilMs };
     case "delay":

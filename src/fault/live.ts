@@ -28,7 +28,13 @@ const PARAMETERS: Record<string, readonly string[]> = {
   limp: ["latency-ms", "bandwidth"],
   "torn-write": ["keep-sectors"],
   corrupt: ["direction", "bits"],
+  stall: ["every-ms", "for-ms"],
+  "lie-flush": ["fua-only"],
+  "bad-sectors": ["offset", "length", "errno"],
 };
+
+/** States whose fault lasts until `none`, so that `count` means nothing. */
+const WITHOUT_COUNT = new Set(["none", "bad-sectors"]);
 
 /** What `set-block-fault-state` asked for. */
 export interface LiveRequest {
@@ -82,7 +88,7 @@ export function parseLiveArguments(args: Record<string, unknown>): LiveRequest {
     "id",
     "state",
     ...(PARAMETERS[kind] ?? []),
-    ...(kind === "none" ? [] : ["count"]),
+    ...(WITHOUT_COUNT.has(kind) ? [] : ["count"]),
   ]);
   for (const key of Object.keys(args)) {
     if (!allowed.has(key)) {
@@ -127,6 +133,40 @@ export function parseLiveArguments(args: Record<string, unknown>): LiveRequest {
       case "lost-write":
         effect = { kind: "lost-write" };
         break;
+      case "stall": {
+        const every = number(args, "every-ms", 0);
+        const length = number(args, "for-ms", 0);
+        if (every === undefined || length === undefined) {
+          throw new FaultSpecError("stall needs 'every-ms' and 'for-ms'");
+        }
+        if (!(length > 0 && length < every)) {
+          throw new FaultSpecError("Parameter 'for-ms' must be above 0 and below 'every-ms'");
+        }
+        effect = { kind: "stall", everyMs: every, forMs: length };
+        break;
+      }
+      case "lie-flush": {
+        const fuaOnly = args["fua-only"] ?? false;
+        if (typeof fuaOnly !== "boolean") {
+          throw new FaultSpecError("Parameter 'fua-only' expects a boolean");
+        }
+        effect = { kind: "lie-flush", fuaOnly };
+        break;
+      }
+      case "bad-sectors": {
+        const offset = number(args, "offset", 0);
+        const length = number(args, "length", 1);
+        if (offset === undefined || length === undefined) {
+          throw new FaultSpecError("bad-sectors needs 'offset' and 'length' (bytes)");
+        }
+        effect = {
+          kind: "bad-sectors",
+          startSector: Math.floor(offset / 512),
+          endSector: Math.ceil((offset + length) / 512),
+          errno: errnoOf(args),
+        };
+        break;
+      }
       case "torn-write": {
         const keep = number(args, "keep-sectors", 0);
         effect = keep === undefined
@@ -192,8 +232,25 @@ export function liveArguments(
       args["duration-ms"] = effect.durationMs;
       break;
     case "limp":
+      if (effect.distribution) {
+        throw new FaultSpecError(
+          "a limp with a latency distribution cannot be set live (only latency-ms and bandwidth); give it to serve --fault",
+        );
+      }
       if (effect.latencyMs > 0) args["latency-ms"] = effect.latencyMs;
       if (effect.bytesPerSecond !== undefined) args.bandwidth = effect.bytesPerSecond;
+      break;
+    case "stall":
+      args["every-ms"] = effect.everyMs;
+      args["for-ms"] = effect.forMs;
+      break;
+    case "lie-flush":
+      if (effect.fuaOnly) args["fua-only"] = true;
+      break;
+    case "bad-sectors":
+      args.offset = effect.startSector * 512;
+      args.length = (effect.endSector - effect.startSector) * 512;
+      args.errno = effect.errno;
       break;
     case "torn-write":
       if (effect.keepSectors !== undefined) args["keep-sectors"] = effect.keepSectors;
@@ -206,6 +263,9 @@ export function liveArguments(
       throw new FaultSpecError(
         "power-loss cannot be set live on the fault layer: it needs record or replay",
       );
+  }
+  if (count !== undefined && WITHOUT_COUNT.has(effect.kind)) {
+    throw new FaultSpecError(`${effect.kind} lasts until none: a count means nothing for it`);
   }
   if (count !== undefined) args.count = count;
   return args;

@@ -9,6 +9,7 @@
 
 import { isWriteLike, type OpType } from "../block/backend.ts";
 import type { Errno } from "../block/errno.ts";
+import { drawLatency } from "./latency.ts";
 import { seededStream } from "./random.ts";
 import { effectName } from "./spec.ts";
 import {
@@ -35,6 +36,8 @@ export interface OpView {
   offset: number;
   /** How many bytes it covers. */
   length: number;
+  /** The op carries FUA (writes). */
+  fua?: boolean;
   /** Milliseconds since the run started. */
   time: number;
 }
@@ -45,7 +48,16 @@ export type Action =
   /** Hold the op until `untilMs` (run time), or until released when absent. */
   | { kind: "hang"; untilMs?: number }
   | { kind: "delay"; durationMs: number }
+  /** Answer the op `latencyMs` after it arrived (drawn from a distribution, or fixed), sharing a bandwidth cap. */
   | { kind: "limp"; latencyMs: number; bytesPerSecond?: number }
+  /** Hold the op until the stall it arrived in ends, at `untilMs` (run time). */
+  | { kind: "stall"; untilMs: number }
+  /** Acknowledge a flush at once without flushing, or a FUA write without making it durable. */
+  | { kind: "lie-flush" }
+  /** A read of bad sectors `[sectors[0], sectors[1])` fails. */
+  | { kind: "bad-sector"; errno: Errno; sectors: [number, number] }
+  /** Not done to the op: a write remapped the bad sectors `[sectors[0], sectors[1])`, which read again from now on. */
+  | { kind: "remap"; sectors: [number, number] }
   | { kind: "lost-write" }
   | { kind: "torn-write"; keepBytes: number }
   | { kind: "corrupt"; direction: "read" | "write"; bitPositions: number[] }
@@ -69,6 +81,19 @@ export interface ActiveFault {
   effect: FaultEffect;
   /** Run time when it stops (a hang with a duration); absent: until cleared. */
   untilMs?: number;
+  /** The rule's position in the plan, which seeds its draws. */
+  ruleNumber?: number;
+  /** Run time when it fired (a stall's episodes count from it). */
+  since?: number;
+}
+
+/** Bad sectors of a disk, from one rule (or `live`): reads fail until a write remaps them. */
+export interface BadSectors {
+  rule: string;
+  disk: string;
+  errno: Errno;
+  /** Sector ranges still bad, `[start, end)`, sorted and apart. */
+  ranges: readonly (readonly [number, number])[];
 }
 
 /** A fault set over the control socket: it hits every op of its disk while set. */
@@ -79,6 +104,8 @@ export interface LiveFault {
   remaining?: number;
   /** Run time when the fault clears itself (a hang set with a duration). */
   untilMs?: number;
+  /** Run time when it was set (a stall's episodes count from it). */
+  since?: number;
 }
 
 /** Everything the decision remembers between ops. Never mutated: each step makes a new one. */
@@ -91,6 +118,10 @@ export interface PlanState {
   readonly hits: readonly number[];
   readonly active: readonly ActiveFault[];
   readonly live: Readonly<Record<string, LiveFault>>;
+  /** Bad sectors not yet remapped, per disk and rule. */
+  readonly bad: readonly BadSectors[];
+  /** `RULE/DISK` for each persistent rule that came into force on each disk by itself (no trigger, or a filter). */
+  readonly firedOn: readonly string[];
 }
 
 /**
@@ -109,6 +140,8 @@ export function initialState(plan: FaultPlan): PlanState {
     hits: new Array(n).fill(0),
     active: [],
     live: {},
+    bad: [],
+    firedOn: [],
   };
 }
 
@@ -156,12 +189,16 @@ export function passes(trigger: Trigger, op: OpView): boolean {
   }
 }
 
-/** The action of an effect on one op; random choices come from the seed, rule and op index. */
+/**
+ * The action of an effect on one op; random choices come from the seed, rule and op index.
+ * `since` is when a persistent fault fired (a stall's episodes count from it).
+ */
 export function actionOf(
   effect: FaultEffect,
   op: OpView,
   seed: number,
   ruleNumber: number,
+  since = op.time,
 ): Action | null {
   switch (effect.kind) {
     case "error":
@@ -173,10 +210,26 @@ export function actionOf(
         : { kind: "hang", untilMs: op.time + effect.durationMs };
     case "delay":
       return { kind: "delay", durationMs: effect.durationMs };
-    case "limp":
+    case "limp": {
+      const latencyMs = effect.distribution
+        ? drawLatency(effect.distribution, seededStream(seed, ruleNumber, op.index))
+        : effect.latencyMs;
       return effect.bytesPerSecond === undefined
-        ? { kind: "limp", latencyMs: effect.latencyMs }
-        : { kind: "limp", latencyMs: effect.latencyMs, bytesPerSecond: effect.bytesPerSecond };
+        ? { kind: "limp", latencyMs }
+        : { kind: "limp", latencyMs, bytesPerSecond: effect.bytesPerSecond };
+    }
+    case "stall": {
+      // Episodes of forMs begin at since, since + everyMs, ...: an op inside one waits for its end.
+      const episode = since + Math.floor((op.time - since) / effect.everyMs) * effect.everyMs;
+      const untilMs = episode + effect.forMs;
+      return op.time >= since && op.time < untilMs ? { kind: "stall", untilMs } : null;
+    }
+    case "lie-flush":
+      return (op.type === "flush" && !effect.fuaOnly) || (op.fua === true && isWriteLike(op.type))
+        ? { kind: "lie-flush" }
+        : null;
+    case "bad-sectors":
+      return null; // the plan's state keeps the bad sectors; decide() fails the reads
     case "lost-write":
       return { kind: "lost-write" };
     case "torn-write": {
@@ -205,7 +258,56 @@ export function actionOf(
 
 /** Timing actions come first; of the outcomes (error, lost, torn, corrupt) only the first applies. */
 function isTiming(action: Action): boolean {
-  return action.kind === "hang" || action.kind === "delay" || action.kind === "limp";
+  return action.kind === "hang" || action.kind === "delay" || action.kind === "limp" ||
+    action.kind === "stall";
+}
+
+/** Outcomes after which a write's bytes never reach the store. */
+function storesNothing(action: Action | undefined): boolean {
+  return action !== undefined &&
+    (action.kind === "error" || action.kind === "bad-sector" || action.kind === "lost-write" ||
+      action.kind === "power-loss" || (action.kind === "torn-write" && action.keepBytes === 0));
+}
+
+const SECTOR = 512;
+
+/** The sectors `[start, end)` an extent of bytes touches. */
+function sectorsOf(offset: number, length: number): [number, number] {
+  return [Math.floor(offset / SECTOR), Math.ceil((offset + Math.max(length, 1)) / SECTOR)];
+}
+
+/** The part of sorted, disjoint ranges that overlaps `[start, end)`, as one span (or null). */
+function overlapOf(
+  ranges: readonly (readonly [number, number])[],
+  start: number,
+  end: number,
+): [number, number] | null {
+  let from = Infinity;
+  let to = -Infinity;
+  for (const [a, b] of ranges) {
+    if (a < end && b > start) {
+      from = Math.min(from, Math.max(a, start));
+      to = Math.max(to, Math.min(b, end));
+    }
+  }
+  return from < to ? [from, to] : null;
+}
+
+/** Sorted, disjoint ranges without `[start, end)`. */
+function subtract(
+  ranges: readonly (readonly [number, number])[],
+  start: number,
+  end: number,
+): (readonly [number, number])[] {
+  const out: (readonly [number, number])[] = [];
+  for (const [a, b] of ranges) {
+    if (b <= start || a >= end) out.push([a, b]);
+    else {
+      if (a < start) out.push([a, start]);
+      if (b > end) out.push([end, b]);
+    }
+  }
+  return out;
 }
 
 /**
@@ -232,6 +334,8 @@ export function decide(
   let hits = state.hits;
   let active = state.active;
   let live = state.live;
+  let bad = state.bad;
+  let firedOn = state.firedOn;
   const hit = (rule: number) => {
     if (hits === state.hits) hits = [...hits];
     (hits as number[])[rule]++;
@@ -248,7 +352,7 @@ export function decide(
       ? (fault.untilMs === undefined
         ? { kind: "hang" as const }
         : { kind: "hang" as const, untilMs: fault.untilMs })
-      : actionOf(fault.effect, op, plan.seed, -1);
+      : actionOf(fault.effect, op, plan.seed, fault.ruleNumber ?? -1, fault.since);
     if (action) decisions.push({ rule: fault.rule, fault: effectName(fault.effect), action });
   }
 
@@ -265,18 +369,57 @@ export function decide(
     const occurrence = rule.trigger.kind === "match" ? rule.trigger.occurrence : undefined;
     if (occurrence !== undefined && matched[i] !== occurrence) return;
     const persistent = PERSISTENT_KINDS.has(rule.effect.kind);
-    if (persistent || occurrence !== undefined || rule.trigger.kind === "index") {
+    // A persistent fault without a trigger, or with a filter and no occurrence (`@any`,
+    // `@vdb/write`), comes into force on each disk at its first matching op; with an index,
+    // a time or an occurrence, once, on the disk of the op that fires it.
+    const eachDisk = persistent &&
+      (rule.trigger.kind === "always" ||
+        (rule.trigger.kind === "match" && occurrence === undefined));
+    if (eachDisk) {
+      const here = `${i}/${op.disk}`;
+      if (firedOn.includes(here)) return;
+      firedOn = [...firedOn, here];
+    } else if (persistent || occurrence !== undefined || rule.trigger.kind === "index") {
       spent = replaceAt(spent, i, true);
     }
-    const action = actionOf(rule.effect, op, plan.seed, i);
-    if (!action) return;
-    if (persistent) {
-      const untilMs = action.kind === "hang" ? action.untilMs : undefined;
-      active = [...active, { rule: rule.spec, disk: op.disk, effect: rule.effect, untilMs }];
+    if (rule.effect.kind === "bad-sectors") {
+      // The sectors go bad on this op's disk, and stay bad until written (checked below).
+      const { startSector, endSector, errno } = rule.effect;
+      bad = [...bad, { rule: rule.spec, disk: op.disk, errno, ranges: [[startSector, endSector]] }];
+      return;
     }
+    const action = actionOf(rule.effect, op, plan.seed, i);
+    if (persistent) {
+      // In force from here, even when this op takes nothing (a lie-flush fired by a read).
+      const untilMs = action?.kind === "hang" ? action.untilMs : undefined;
+      active = [...active, {
+        rule: rule.spec,
+        disk: op.disk,
+        effect: rule.effect,
+        untilMs,
+        ruleNumber: i,
+        since: op.time,
+      }];
+    }
+    if (!action) return;
     hit(i);
     decisions.push({ rule: rule.spec, fault: effectName(rule.effect), action });
   });
+
+  // Bad sectors: a read of one fails.
+  if (op.type === "read") {
+    for (const sectors of bad) {
+      if (sectors.disk !== op.disk) continue;
+      const hitSectors = overlapOf(sectors.ranges, ...sectorsOf(op.offset, op.length));
+      if (!hitSectors) continue;
+      decisions.push({
+        rule: sectors.rule,
+        fault: "bad-sectors",
+        action: { kind: "bad-sector", errno: sectors.errno, sectors: hitSectors },
+      });
+      break;
+    }
+  }
 
   // A fault set live over the control socket.
   const liveFault = state.live[op.disk];
@@ -287,7 +430,7 @@ export function decide(
       ? (liveFault.untilMs === undefined
         ? { kind: "hang" as const }
         : { kind: "hang" as const, untilMs: liveFault.untilMs })
-      : actionOf(liveFault.effect, op, plan.seed, -2);
+      : actionOf(liveFault.effect, op, plan.seed, -2, liveFault.since ?? 0);
     if (action) decisions.push({ rule: "live", fault: effectName(liveFault.effect), action });
     if (liveFault.remaining !== undefined) {
       live = liveFault.remaining > 1
@@ -296,15 +439,39 @@ export function decide(
     }
   }
 
-  // A power cut ends everything: nothing else happens to this op.
+  // A power cut ends everything: nothing else happens to this op. A lie about a flush is the
+  // outcome only when nothing else is.
   const cut = decisions.find((d) => d.action.kind === "power-loss");
   const timing = cut ? [] : decisions.filter((d) => isTiming(d.action));
-  const outcome = cut ?? decisions.find((d) => !isTiming(d.action));
+  const outcome = cut ??
+    decisions.find((d) => !isTiming(d.action) && d.action.kind !== "lie-flush") ??
+    decisions.find((d) => d.action.kind === "lie-flush");
+
+  // A write that reaches the store remaps the bad sectors it covers.
+  const notes: Decision[] = [];
+  if ((op.type === "write" || op.type === "write-zeroes") && !storesNothing(outcome?.action)) {
+    const kept = outcome?.action.kind === "torn-write" ? outcome.action.keepBytes : op.length;
+    const [start, end] = sectorsOf(op.offset, kept);
+    bad = bad.flatMap((sectors) => {
+      if (sectors.disk !== op.disk) return [sectors];
+      const remapped = overlapOf(sectors.ranges, start, end);
+      if (!remapped) return [sectors];
+      notes.push({
+        rule: sectors.rule,
+        fault: "bad-sectors",
+        action: { kind: "remap", sectors: remapped },
+      });
+      const ranges = subtract(sectors.ranges, start, end);
+      return ranges.length > 0 ? [{ ...sectors, ranges }] : [];
+    });
+  }
+
   const next = matched === state.matched && spent === state.spent && hits === state.hits &&
-      active === state.active && live === state.live
+      active === state.active && live === state.live && bad === state.bad &&
+      firedOn === state.firedOn
     ? state
-    : { matched, spent, hits, active, live };
-  return { decisions: outcome ? [...timing, outcome] : timing, state: next };
+    : { matched, spent, hits, active, live, bad, firedOn };
+  return { decisions: [...timing, ...(outcome ? [outcome] : []), ...notes], state: next };
 }
 
 /**
@@ -318,11 +485,24 @@ export function decide(
  * ```
  */
 export function setLiveFault(state: PlanState, disk: string, fault: LiveFault | null): PlanState {
+  if (fault?.effect.kind === "bad-sectors") {
+    // Bad sectors live in the state until written; the live fault only says they were set.
+    const { startSector, endSector, errno } = fault.effect;
+    return {
+      ...state,
+      live: { ...state.live, [disk]: fault },
+      bad: [
+        ...state.bad.filter((b) => !(b.disk === disk && b.rule === "live")),
+        { rule: "live", disk, errno, ranges: [[startSector, endSector]] },
+      ],
+    };
+  }
   if (fault) return { ...state, live: { ...state.live, [disk]: fault } };
   return {
     ...state,
     live: without(state.live, disk),
     active: state.active.filter((a) => a.disk !== disk),
+    bad: state.bad.filter((b) => b.disk !== disk),
   };
 }
 

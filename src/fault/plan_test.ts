@@ -184,3 +184,141 @@ Deno.test("live faults hit every op of their disk, count down, and none clears p
     [["hang"], []],
   );
 });
+
+Deno.test("lie-flush: from its trigger on, flushes and FUA writes are lied about; with fua only FUA", () => {
+  const ops = [
+    op(0, "write"),
+    op(1, "flush"),
+    op(2, "read"),
+    op(3, "write", { fua: true }),
+    op(4, "flush"),
+    op(5, "write"),
+  ];
+  // Fired by a read (op 2), which takes nothing itself: in force from there.
+  assert.deepEqual(feed(planOf("lie-flush@2"), ops).each.map(kinds), [
+    [],
+    [],
+    [],
+    ["lie-flush"],
+    ["lie-flush"],
+    [],
+  ]);
+  assert.deepEqual(feed(planOf("lie-flush:fua"), ops).each.map(kinds), [
+    [],
+    [],
+    [],
+    ["lie-flush"],
+    [],
+    [],
+  ]);
+  // A lie is the outcome only when nothing else is: an EIO at the flush wins.
+  assert.deepEqual(kinds(feed(planOf("lie-flush", "eio@4"), ops).each[4]), ["error"]);
+});
+
+Deno.test("a persistent fault without a trigger comes into force on every disk; with an index on one", () => {
+  const ops = [
+    op(0, "flush", { disk: "vda" }),
+    op(1, "flush", { disk: "vdb" }),
+    op(2, "flush", { disk: "vda" }),
+    op(3, "flush", { disk: "vdb" }),
+  ];
+  assert.deepEqual(feed(planOf("lie-flush"), ops).each.map(kinds), ops.map(() => ["lie-flush"]));
+  assert.deepEqual(
+    feed(planOf("lie-flush@any"), ops).each.map(kinds),
+    ops.map(() => ["lie-flush"]),
+  );
+  assert.deepEqual(feed(planOf("lie-flush@0"), ops).each.map(kinds), [
+    ["lie-flush"],
+    [],
+    ["lie-flush"],
+    [],
+  ]);
+  assert.deepEqual(feed(planOf("lie-flush@vdb/any"), ops).each.map(kinds), [
+    [],
+    ["lie-flush"],
+    [],
+    ["lie-flush"],
+  ]);
+  // A hang with a duration that ended does not come back.
+  const hangs = feed(planOf("hang:1ms"), [op(0, "read", { time: 0 }), op(1, "read", { time: 5 })]);
+  assert.deepEqual(hangs.each.map(kinds), [["hang"], []]);
+});
+
+Deno.test("limp draws each op's latency from its distribution, seeded by the plan, the rule and the op", () => {
+  const plan = planOf("limp:p50=2ms,p99=150ms");
+  const ops = Array.from({ length: 200 }, (_, i) => op(i, "read"));
+  const latencies = (p: FaultPlan) =>
+    feed(p, ops).each.map((d) => (d[0].action as { latencyMs: number }).latencyMs);
+  const first = latencies(plan);
+  assert.deepEqual(latencies(plan), first);
+  assert.ok(new Set(first).size > 150, "the latencies vary");
+  assert.notDeepEqual(latencies({ ...plan, seed: 43 }), first);
+  // The draw depends on the op's index, not on what came before it.
+  const alone = decide(plan, initialState(plan), ops[117]).decisions[0].action;
+  assert.deepEqual(alone, { kind: "limp", latencyMs: first[117] });
+});
+
+Deno.test("stall: every op arriving during an episode waits for its end", () => {
+  const plan = planOf("stall:every=100ms,for=30ms@+50ms");
+  const at = (index: number, time: number) => op(index, "read", { time });
+  const { each } = feed(plan, [at(0, 10), at(1, 60), at(2, 79), at(3, 80), at(4, 160), at(5, 175)]);
+  assert.deepEqual(each.map((d) => d.map((x) => x.action)), [
+    [],
+    [{ kind: "stall", untilMs: 90 }], // the first episode begins at the trigger (op 1, 60 ms)
+    [{ kind: "stall", untilMs: 90 }],
+    [{ kind: "stall", untilMs: 90 }],
+    [{ kind: "stall", untilMs: 190 }],
+    [{ kind: "stall", untilMs: 190 }],
+  ]);
+});
+
+Deno.test("bad sectors: reads fail until a write covers them; a failed write remaps nothing", () => {
+  const plan = planOf("bad-sectors:4096+2048", "eio@3");
+  const read = (index: number, offset: number, length: number) =>
+    op(index, "read", { offset, length });
+  const write = (index: number, offset: number, length: number) =>
+    op(index, "write", { offset, length });
+  const { each, state } = feed(plan, [
+    read(0, 0, 4096), // beside the bad sectors
+    read(1, 4096, 512), // sector 8
+    write(2, 4096, 1024), // remaps sectors 8 and 9
+    write(3, 5120, 1024), // sectors 10 and 11: fails with EIO, remaps nothing
+    read(4, 4096, 1024), // 8, 9: good now
+    read(5, 4096, 4096), // reaches 10, 11: still bad
+    write(6, 5120, 100), // touches sector 10 only
+  ]);
+  assert.deepEqual(each.map((d) => d.map((x) => x.action)), [
+    [],
+    [{ kind: "bad-sector", errno: "eio", sectors: [8, 9] }],
+    [{ kind: "remap", sectors: [8, 10] }],
+    [{ kind: "error", errno: "eio" }],
+    [],
+    [{ kind: "bad-sector", errno: "eio", sectors: [10, 12] }],
+    [{ kind: "remap", sectors: [10, 11] }],
+  ]);
+  assert.deepEqual(state.bad.map((b) => b.ranges), [[[11, 12]]]);
+  assert.equal(each[1][0].fault, "bad-sectors");
+});
+
+Deno.test("live lie-flush, stall and bad sectors; none ends them", () => {
+  const plan = planOf();
+  let state = setLiveFault(initialState(plan), "vda", {
+    effect: { kind: "bad-sectors", startSector: 0, endSector: 8, errno: "enospc" },
+  });
+  let step = decide(plan, state, op(0, "read", { offset: 0, length: 512 }));
+  assert.deepEqual(kinds(step.decisions), ["bad-sector"]);
+  state = setLiveFault(step.state, "vda", null);
+  assert.deepEqual(kinds(decide(plan, state, op(1, "read", { offset: 0 })).decisions), []);
+  state = setLiveFault(state, "vda", { effect: { kind: "lie-flush", fuaOnly: false } });
+  step = decide(plan, state, op(2, "flush"));
+  assert.deepEqual(kinds(step.decisions), ["lie-flush"]);
+  state = setLiveFault(step.state, "vda", {
+    effect: { kind: "stall", everyMs: 100, forMs: 10 },
+    since: 1000,
+  });
+  assert.deepEqual(decide(plan, state, op(3, "read", { time: 1105 })).decisions[0].action, {
+    kind: "stall",
+    untilMs: 1110,
+  });
+  assert.deepEqual(kinds(decide(plan, state, op(4, "read", { time: 1111 })).decisions), []);
+});

@@ -12,13 +12,16 @@ import { OP_TYPES, type OpType } from "../block/backend.ts";
 import { type Errno, ERRNOS, isErrno } from "../block/errno.ts";
 import { parseBandwidth, parseDuration, parseSize, UnitError } from "../util/units.ts";
 import { FaultSpecError } from "./errors.ts";
+import { DEFAULT_MAX_LATENCY_MS } from "./latency.ts";
 import {
+  type CrashStates,
   type FaultEffect,
   type FaultKind,
   type FaultRule,
   type FrameProtocol,
   isLinkEffect,
   isNodeEffect,
+  type LatencyDistribution,
   type LinkScope,
   type Trigger,
 } from "./types.ts";
@@ -33,8 +36,17 @@ const KIND_NAMES: readonly string[] = [
   "torn-write",
   "corrupt",
   "fail",
+  "stall",
+  "lie-flush",
+  "bad-sectors",
   "power-loss",
 ];
+
+/** Bytes of a sector, the unit of `bad-sectors` and of torn writes. */
+const SECTOR = 512;
+
+/** Volatile writes up to which `power-loss:all` enumerates every subset, unless `max=` says otherwise. */
+export const DEFAULT_ALL_MAX = 10;
 
 /** The link family's kinds as the spec writes them (`delay` with a link scope is a link delay). */
 const LINK_KIND_NAMES: readonly string[] = [
@@ -261,14 +273,62 @@ function parseEffect(kind: string, params: string[]): FaultEffect {
       return done({ kind: "pause", node, durationMs: parseDuration(duration) });
     }
     case "limp": {
+      const distribution = latencyDistribution(named, positional);
       const latency = take("latency", isDuration);
       const bandwidth = take("bandwidth", isBandwidth);
-      if (latency === undefined && bandwidth === undefined) {
-        throw new FaultSpecError("limp needs a latency, a bandwidth or both, as in limp:10ms,1M/s");
+      if (distribution && latency !== undefined) {
+        throw new FaultSpecError(
+          "limp takes a fixed latency or a distribution (p50=...,p99=... or pareto), not both",
+        );
+      }
+      if (latency === undefined && bandwidth === undefined && !distribution) {
+        throw new FaultSpecError(
+          "limp needs a latency, a distribution, a bandwidth or a latency and a bandwidth, as in limp:10ms,1M/s or limp:p50=2ms,p99=150ms",
+        );
       }
       const effect: FaultEffect = { kind: "limp", latencyMs: latency ? parseDuration(latency) : 0 };
       if (bandwidth !== undefined) effect.bytesPerSecond = parseBandwidth(bandwidth);
+      if (distribution) effect.distribution = distribution;
       return done(effect);
+    }
+    case "stall": {
+      const every = take("every", () => false);
+      const length = take("for", () => false);
+      if (every === undefined || length === undefined) {
+        throw new FaultSpecError("stall needs every= and for=, as in stall:every=10s,for=800ms");
+      }
+      const everyMs = parseDuration(every);
+      const forMs = parseDuration(length);
+      if (!(forMs > 0) || !(forMs < everyMs)) {
+        throw new FaultSpecError(
+          `a stall lasts more than 0 and less than its period (for=${forMs}ms, every=${everyMs}ms)`,
+        );
+      }
+      return done({ kind: "stall", everyMs, forMs });
+    }
+    case "lie-flush": {
+      const only = take("only", (v) => v.toLowerCase() === "fua");
+      if (only !== undefined && only.toLowerCase() !== "fua") {
+        throw new FaultSpecError(
+          `lie-flush lies about flushes and FUA, or with fua only FUA, not "${only}"`,
+        );
+      }
+      return done({ kind: "lie-flush", fuaOnly: only !== undefined });
+    }
+    case "bad-sectors": {
+      const range = take("range", (v) => /^[^=]+[-+][^=]+$/.test(v));
+      if (range === undefined) {
+        throw new FaultSpecError(
+          "bad-sectors needs a range of bytes, START-END or OFFSET+LENGTH, as in bad-sectors:1M+4K or bad-sectors:8192-12288,enospc",
+        );
+      }
+      const { start, end } = parseByteRange(range);
+      return done({
+        kind: "bad-sectors",
+        startSector: Math.floor(start / SECTOR),
+        endSector: Math.ceil(end / SECTOR),
+        errno: errnoParam("eio"),
+      });
     }
     case "lost-write":
       return done({ kind: "lost-write" });
@@ -285,13 +345,8 @@ function parseEffect(kind: string, params: string[]): FaultEffect {
       const bits = parseCount(take("bits", (v) => /^\d+$/.test(v)) ?? "1", "bits", 1);
       return done({ kind: "corrupt", direction, bits });
     }
-    case "power-loss": {
-      const variant = take("keep", () => true) ?? "drop";
-      if (variant !== "drop" && variant !== "subset" && variant !== "torn") {
-        throw new FaultSpecError(`power-loss keeps drop, subset or torn, not "${variant}"`);
-      }
-      return done({ kind: "power-loss", variant });
-    }
+    case "power-loss":
+      return done(powerLossEffect(named, positional));
     default:
       throw new FaultSpecError(
         `unknown fault kind "${kind}" (expected one of ${KIND_NAMES.join(", ")}; a link fault: ${
@@ -299,6 +354,175 @@ function parseEffect(kind: string, params: string[]): FaultEffect {
         }; or a node fault: ${NODE_KIND_NAMES.join(", ")})`,
       );
   }
+}
+
+/**
+ * A limp's latency distribution, taken out of its parameters: two percentiles
+ * (`p50=2ms,p99=150ms`) for a log-normal, or `pareto,scale=1ms,alpha=1.5`; `max=` caps
+ * every draw. Undefined when the params name none.
+ */
+function latencyDistribution(
+  named: Map<string, string>,
+  positional: string[],
+): LatencyDistribution | undefined {
+  const percentiles = [...named.keys()].filter((key) => /^p\d+(\.\d+)?$/.test(key));
+  const paretoAt = positional.findIndex((v) => v.toLowerCase() === "pareto");
+  const lognormalAt = positional.findIndex((v) => v.toLowerCase() === "lognormal");
+  if (percentiles.length === 0 && paretoAt < 0 && lognormalAt < 0) {
+    if (named.has("max")) throw new FaultSpecError("max= caps a distribution's draws: give one");
+    return undefined;
+  }
+  const maxText = named.get("max");
+  named.delete("max");
+  const maxMs = maxText === undefined ? DEFAULT_MAX_LATENCY_MS : parseDuration(maxText);
+  if (paretoAt >= 0) {
+    positional.splice(paretoAt, 1);
+    const scale = named.get("scale");
+    const alpha = named.get("alpha");
+    named.delete("scale");
+    named.delete("alpha");
+    if (scale === undefined || alpha === undefined || percentiles.length > 0) {
+      throw new FaultSpecError(
+        "a pareto limp takes scale= and alpha=, as in limp:pareto,scale=1ms,alpha=1.5",
+      );
+    }
+    const alphaValue = Number(alpha);
+    if (!Number.isFinite(alphaValue) || alphaValue <= 0) {
+      throw new FaultSpecError(`alpha must be a number above 0, not "${alpha}"`);
+    }
+    return { kind: "pareto", scaleMs: parseDuration(scale), alpha: alphaValue, maxMs };
+  }
+  if (lognormalAt >= 0) positional.splice(lognormalAt, 1);
+  if (percentiles.length !== 2) {
+    throw new FaultSpecError(
+      `a log-normal limp takes two percentiles, as in limp:p50=2ms,p99=150ms (found ${percentiles.length})`,
+    );
+  }
+  const points = percentiles.map((key) => {
+    const q = Number(key.slice(1));
+    if (!(q > 0 && q < 100)) throw new FaultSpecError(`${key} is not a percentile in (0, 100)`);
+    const ms = parseDuration(named.get(key)!);
+    named.delete(key);
+    if (!(ms > 0)) throw new FaultSpecError(`${key} must be a latency above 0`);
+    return [q, ms] as const;
+  }).sort((a, b) => a[0] - b[0]);
+  if (points[0][0] === points[1][0] || points[1][1] <= points[0][1]) {
+    throw new FaultSpecError(
+      `the higher percentile needs the higher latency (p${points[0][0]}=${points[0][1]}ms, p${
+        points[1][0]
+      }=${points[1][1]}ms)`,
+    );
+  }
+  return { kind: "lognormal", points: [points[0], points[1]], maxMs };
+}
+
+/** `START-END` or `OFFSET+LENGTH` in bytes (sizes with suffixes), not empty. */
+function parseByteRange(text: string): { start: number; end: number } {
+  const plus = text.indexOf("+");
+  const dash = text.indexOf("-");
+  const range = plus > 0 && (dash < 0 || plus < dash)
+    ? (() => {
+      const start = parseSize(text.slice(0, plus));
+      return { start, end: start + parseSize(text.slice(plus + 1)) };
+    })()
+    : { start: parseSize(text.slice(0, dash)), end: parseSize(text.slice(dash + 1)) };
+  if (range.end <= range.start) throw new FaultSpecError(`range "${text}" is empty`);
+  return range;
+}
+
+/**
+ * `power-loss[:drop|subset|torn|each|orders=K|all[,max=B][,orders=K]|state=ID]`.
+ */
+function powerLossEffect(named: Map<string, string>, positional: string[]): FaultEffect {
+  const take = (key: string) => {
+    const value = named.get(key);
+    named.delete(key);
+    return value;
+  };
+  const mode = (positional.shift() ?? "").toLowerCase();
+  const orders = take("orders");
+  const max = take("max");
+  const state = take("state");
+  const count = (text: string, what: string) => parseCount(text, what, 1);
+  if (state !== undefined) {
+    if (mode !== "" || orders !== undefined || max !== undefined) {
+      throw new FaultSpecError("power-loss:state=ID names one crash state and takes nothing else");
+    }
+    return { kind: "power-loss", variant: "drop", states: parseCrashStateId(state) };
+  }
+  if (max !== undefined && mode !== "all") {
+    throw new FaultSpecError("max= bounds power-loss:all, as in power-loss:all,max=8");
+  }
+  switch (mode) {
+    case "":
+      return orders === undefined ? { kind: "power-loss", variant: "drop" } : {
+        kind: "power-loss",
+        variant: "drop",
+        states: { kind: "orders", count: count(orders, "orders") },
+      };
+    case "drop":
+    case "subset":
+    case "torn":
+    case "each":
+      if (orders !== undefined) {
+        throw new FaultSpecError(`power-loss:${mode} takes no orders=`);
+      }
+      return mode === "each"
+        ? { kind: "power-loss", variant: "drop", states: { kind: "each" } }
+        : { kind: "power-loss", variant: mode };
+    case "all": {
+      const states: CrashStates = {
+        kind: "all",
+        max: max === undefined ? DEFAULT_ALL_MAX : parseCount(max, "max", 0),
+      };
+      if (states.max > 20) {
+        throw new FaultSpecError(
+          `max=${states.max}: more than 2^20 crash states a point is too many`,
+        );
+      }
+      if (orders !== undefined) states.count = count(orders, "orders");
+      return { kind: "power-loss", variant: "drop", states };
+    }
+    default:
+      throw new FaultSpecError(
+        `power-loss keeps drop, subset, torn, each, orders=K, all[,max=B] or state=ID, not "${mode}"`,
+      );
+  }
+}
+
+/**
+ * A crash state's ID: the recorded op indices of the volatile writes it drops, joined by
+ * `+` (`57+61`), or `none` (every volatile write kept).
+ *
+ * @throws {FaultSpecError} for anything else.
+ * @example
+ * ```ts
+ * parseCrashStateId("61+57"); // { kind: "state", dropped: [57, 61] }
+ * ```
+ */
+export function parseCrashStateId(text: string): Extract<CrashStates, { kind: "state" }> {
+  const trimmed = text.trim();
+  if (trimmed === "none") return { kind: "state", dropped: [] };
+  if (!/^\d+(\+\d+)*$/.test(trimmed)) {
+    throw new FaultSpecError(
+      `crash state "${text}" is not none or the dropped writes' op indices joined by + (as 57+61)`,
+    );
+  }
+  const dropped = [...new Set(trimmed.split("+").map(Number))].sort((a, b) => a - b);
+  return { kind: "state", dropped };
+}
+
+/**
+ * The ID of the crash state that drops these volatile writes (recorded op indices).
+ *
+ * @example
+ * ```ts
+ * crashStateId([61, 57]); // "57+61"
+ * crashStateId([]); // "none"
+ * ```
+ */
+export function crashStateId(dropped: readonly number[]): string {
+  return dropped.length === 0 ? "none" : [...dropped].sort((a, b) => a - b).join("+");
 }
 
 /** A node name in a link fault: what the scenario allows, and nothing the grammar uses. */
@@ -582,18 +806,33 @@ function effectParams(effect: FaultEffect): string[] {
     case "delay":
       return [`${effect.durationMs}ms`];
     case "limp": {
-      const params = effect.latencyMs > 0 || !effect.bytesPerSecond
+      const params = effect.distribution
+        ? distributionParams(effect.distribution)
+        : effect.latencyMs > 0 || !effect.bytesPerSecond
         ? [`${effect.latencyMs}ms`]
         : [];
       if (effect.bytesPerSecond) params.push(`${effect.bytesPerSecond}/s`);
       return params;
     }
+    case "stall":
+      return [`every=${effect.everyMs}ms`, `for=${effect.forMs}ms`];
+    case "lie-flush":
+      return effect.fuaOnly ? ["fua"] : [];
+    case "bad-sectors":
+      return [
+        `${effect.startSector * SECTOR}-${effect.endSector * SECTOR}`,
+        ...(effect.errno === "eio" ? [] : [effect.errno]),
+      ];
     case "torn-write":
       return effect.keepSectors === undefined ? [] : [`keep=${effect.keepSectors}`];
     case "corrupt":
       return [effect.direction, `bits=${effect.bits}`];
     case "power-loss":
-      return effect.variant === "drop" ? [] : [effect.variant];
+      return effect.states
+        ? crashStatesParams(effect.states)
+        : effect.variant === "drop"
+        ? []
+        : [effect.variant];
     case "partition":
       return [`${effect.sides[0].join(",")}|${effect.sides[1].join(",")}`];
     case "isolate":
@@ -629,6 +868,31 @@ function effectParams(effect: FaultEffect): string[] {
       return [effect.node, `${effect.durationMs}ms`];
     default:
       return [];
+  }
+}
+
+function distributionParams(distribution: LatencyDistribution): string[] {
+  const max = distribution.maxMs === DEFAULT_MAX_LATENCY_MS ? [] : [`max=${distribution.maxMs}ms`];
+  if (distribution.kind === "pareto") {
+    return ["pareto", `scale=${distribution.scaleMs}ms`, `alpha=${distribution.alpha}`, ...max];
+  }
+  return [...distribution.points.map(([q, ms]) => `p${q}=${ms}ms`), ...max];
+}
+
+function crashStatesParams(states: CrashStates): string[] {
+  switch (states.kind) {
+    case "each":
+      return ["each"];
+    case "orders":
+      return [`orders=${states.count}`];
+    case "all":
+      return [
+        "all",
+        ...(states.max === DEFAULT_ALL_MAX ? [] : [`max=${states.max}`]),
+        ...(states.count === undefined ? [] : [`orders=${states.count}`]),
+      ];
+    case "state":
+      return [`state=${crashStateId(states.dropped)}`];
   }
 }
 

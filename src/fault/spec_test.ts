@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { FaultSpecError } from "./errors.ts";
-import { formatFaultSpec, parseFaultSpec, parseTrigger } from "./spec.ts";
+import {
+  crashStateId,
+  formatFaultSpec,
+  parseCrashStateId,
+  parseFaultSpec,
+  parseTrigger,
+} from "./spec.ts";
 
 Deno.test("fault specs parse into effects and triggers", () => {
   assert.deepEqual(parseFaultSpec("eio@17"), {
@@ -125,6 +131,142 @@ Deno.test("bad fault specs name the spec and what was expected", () => {
         new RegExp(`^fault "${spec.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}"`),
       );
       assert.match(e.message, pattern);
+      return true;
+    });
+  }
+});
+
+Deno.test("disk models: lie-flush, limp distributions, stall and bad sectors parse", () => {
+  assert.deepEqual(parseFaultSpec("lie-flush").effect, { kind: "lie-flush", fuaOnly: false });
+  assert.deepEqual(parseFaultSpec("lie-flush:fua@+5s").effect, {
+    kind: "lie-flush",
+    fuaOnly: true,
+  });
+  assert.deepEqual(parseFaultSpec("limp:p50=2ms,p99=150ms").effect, {
+    kind: "limp",
+    latencyMs: 0,
+    distribution: { kind: "lognormal", points: [[50, 2], [99, 150]], maxMs: 10_000 },
+  });
+  // Percentiles in either order, a cap, and a bandwidth beside.
+  assert.deepEqual(parseFaultSpec("limp:p99.9=1s,p90=10ms,max=2s,1M/s").effect, {
+    kind: "limp",
+    latencyMs: 0,
+    bytesPerSecond: 1048576,
+    distribution: { kind: "lognormal", points: [[90, 10], [99.9, 1000]], maxMs: 2000 },
+  });
+  assert.deepEqual(parseFaultSpec("limp:pareto,scale=1ms,alpha=1.5").effect, {
+    kind: "limp",
+    latencyMs: 0,
+    distribution: { kind: "pareto", scaleMs: 1, alpha: 1.5, maxMs: 10_000 },
+  });
+  assert.deepEqual(parseFaultSpec("stall:every=10s,for=800ms").effect, {
+    kind: "stall",
+    everyMs: 10_000,
+    forMs: 800,
+  });
+  // Byte ranges rounded out to whole sectors, START-END or OFFSET+LENGTH.
+  assert.deepEqual(parseFaultSpec("bad-sectors:1M+4K").effect, {
+    kind: "bad-sectors",
+    startSector: 2048,
+    endSector: 2056,
+    errno: "eio",
+  });
+  assert.deepEqual(parseFaultSpec("bad-sectors:1000-1100,enospc").effect, {
+    kind: "bad-sectors",
+    startSector: 1,
+    endSector: 3,
+    errno: "enospc",
+  });
+});
+
+Deno.test("power-loss explores crash states: each, orders=K, all[,max=B], state=ID", () => {
+  const effect = (spec: string) => parseFaultSpec(spec).effect;
+  assert.deepEqual(effect("power-loss:each"), {
+    kind: "power-loss",
+    variant: "drop",
+    states: { kind: "each" },
+  });
+  assert.deepEqual(effect("power-loss:orders=5"), {
+    kind: "power-loss",
+    variant: "drop",
+    states: { kind: "orders", count: 5 },
+  });
+  assert.deepEqual(effect("power-loss:all"), {
+    kind: "power-loss",
+    variant: "drop",
+    states: { kind: "all", max: 10 },
+  });
+  assert.deepEqual(effect("power-loss:all,max=4,orders=8"), {
+    kind: "power-loss",
+    variant: "drop",
+    states: { kind: "all", max: 4, count: 8 },
+  });
+  assert.deepEqual(effect("power-loss:state=61+57"), {
+    kind: "power-loss",
+    variant: "drop",
+    states: { kind: "state", dropped: [57, 61] },
+  });
+  assert.deepEqual(effect("power-loss:state=none"), {
+    kind: "power-loss",
+    variant: "drop",
+    states: { kind: "state", dropped: [] },
+  });
+  assert.equal(parseFaultSpec("power-loss:state=61+57@40").spec, "power-loss:state=57+61@40");
+  assert.equal(crashStateId([9, 3]), "3+9");
+  assert.deepEqual(parseCrashStateId("3+9+3"), { kind: "state", dropped: [3, 9] });
+});
+
+Deno.test("the new kinds' canonical text reads back as the same rule", () => {
+  for (
+    const spec of [
+      "lie-flush",
+      "lie-flush:fua@vdb/any",
+      "limp:p50=2ms,p99=150ms",
+      "limp:p90=1ms,p99.9=0.5s,max=1s,2M/s@+2s",
+      "limp:pareto,scale=1ms,alpha=1.5",
+      "limp:pareto,scale=500us,alpha=2,max=3s",
+      "stall:every=10s,for=800ms@+1s",
+      "bad-sectors:1M+4K",
+      "bad-sectors:512-1024,enospc@write#2",
+      "power-loss:subset",
+      "power-loss:each",
+      "power-loss:orders=16",
+      "power-loss:all",
+      "power-loss:all,max=6,orders=20",
+      "power-loss:state=4+9",
+      "power-loss:state=none@17",
+    ]
+  ) {
+    const rule = parseFaultSpec(spec);
+    assert.deepEqual(parseFaultSpec(formatFaultSpec(rule)), rule, spec);
+  }
+});
+
+Deno.test("bad specs of the new kinds say what was expected", () => {
+  const cases: [string, RegExp][] = [
+    ["lie-flush:sometimes", /lie-flush does not take "sometimes"/],
+    ["limp:p50=2ms", /two percentiles/],
+    ["limp:p50=2ms,p99=1ms", /higher percentile needs the higher latency/],
+    ["limp:p50=2ms,p99=150ms,5ms", /a fixed latency or a distribution/],
+    ["limp:p100=1s,p50=1ms", /p100 is not a percentile/],
+    ["limp:pareto,scale=1ms", /scale= and alpha=/],
+    ["limp:pareto,scale=1ms,alpha=0", /alpha must be a number above 0/],
+    ["limp:10ms,max=1s", /max= caps a distribution/],
+    ["stall:every=1s", /stall needs every= and for=/],
+    ["stall:every=1s,for=2s", /less than its period/],
+    ["bad-sectors", /bad-sectors needs a range/],
+    ["bad-sectors:4096-4096", /is empty/],
+    ["power-loss:sometimes", /power-loss keeps drop, subset, torn, each/],
+    ["power-loss:subset,max=3", /max= bounds power-loss:all/],
+    ["power-loss:each,orders=3", /takes no orders=/],
+    ["power-loss:all,max=21", /too many/],
+    ["power-loss:state=a+b", /crash state "a\+b"/],
+    ["power-loss:each,state=3", /takes nothing else/],
+  ];
+  for (const [spec, pattern] of cases) {
+    assert.throws(() => parseFaultSpec(spec), (e: unknown) => {
+      assert.ok(e instanceof FaultSpecError, `${spec}: ${e}`);
+      assert.match(e.message, pattern, spec);
       return true;
     });
   }

@@ -23,8 +23,32 @@ export type BlockEffect =
   | { kind: "hang"; durationMs?: number }
   /** One slow op. */
   | { kind: "delay"; durationMs: number }
-  /** Every op from the trigger on is slowed: added latency and/or a bandwidth cap. */
-  | { kind: "limp"; latencyMs: number; bytesPerSecond?: number }
+  /**
+   * Every op from the trigger on is slowed: added latency and/or a bandwidth cap. With a
+   * `distribution`, each op's latency is drawn from it (seeded by the plan's seed, the rule
+   * and the op's index) instead of `latencyMs`.
+   */
+  | {
+    kind: "limp";
+    latencyMs: number;
+    bytesPerSecond?: number;
+    distribution?: LatencyDistribution;
+  }
+  /**
+   * From the trigger on, the disk stalls for `forMs` every `everyMs` (the first stall begins
+   * at the trigger): every op that arrives during a stall waits until it ends.
+   */
+  | { kind: "stall"; everyMs: number; forMs: number }
+  /**
+   * From the trigger on, flushes (and FUA writes) are acknowledged at once and make nothing
+   * durable; with `fuaOnly`, only FUA writes lie and flushes stay honest.
+   */
+  | { kind: "lie-flush"; fuaOnly: boolean }
+  /**
+   * From the trigger on, reads of the 512-byte sectors in `[startSector, endSector)` fail
+   * with `errno` until a write covers them (the disk remaps a sector on write).
+   */
+  | { kind: "bad-sectors"; startSector: number; endSector: number; errno: Errno }
   /** A write is acknowledged and never stored. */
   | { kind: "lost-write" }
   /** Only the first `keepSectors` 512-byte sectors of a write are stored (seeded when absent). */
@@ -36,9 +60,41 @@ export type BlockEffect =
   /**
    * The machine stops; only durable data survives (record and replay only). `drop`
    * loses every volatile write; `subset` keeps a seeded half of them; `torn`
-   * tears one seeded volatile write.
+   * tears one seeded volatile write. With `states`, the power loss is many crash
+   * states instead of one (see {@link CrashStates}); `variant` is then `drop`.
    */
-  | { kind: "power-loss"; variant: "drop" | "subset" | "torn" };
+  | { kind: "power-loss"; variant: "drop" | "subset" | "torn"; states?: CrashStates };
+
+/**
+ * How a power loss explores the crash states of one point (the volatile writes are
+ * those completed before the cut and not yet durable):
+ *
+ * - `each`: one state per volatile write dropped alone, the others kept, in write order;
+ * - `orders`: `count` seeded subsets of the volatile writes kept;
+ * - `all`: every subset when there are at most `max` volatile writes, else `count` seeded ones;
+ * - `state`: one state, by its ID: the recorded op indices of the volatile writes dropped.
+ */
+export type CrashStates =
+  | { kind: "each" }
+  | { kind: "orders"; count: number }
+  | { kind: "all"; max: number; count?: number }
+  | { kind: "state"; dropped: readonly number[] };
+
+/**
+ * A latency distribution of a limping disk, in milliseconds, with every draw capped at
+ * `maxMs`.
+ *
+ * - `lognormal`: the log-normal through two percentiles (`p50=2ms,p99=150ms`): `points`
+ *   holds them as given, `[percentile, ms]`;
+ * - `pareto`: `scaleMs / U^(1/alpha)` for U uniform in (0, 1]: a heavy tail above `scaleMs`.
+ */
+export type LatencyDistribution =
+  | {
+    kind: "lognormal";
+    points: readonly [readonly [number, number], readonly [number, number]];
+    maxMs: number;
+  }
+  | { kind: "pareto"; scaleMs: number; alpha: number; maxMs: number };
 
 /** The links a link fault applies to, as directed node pairs. */
 export type LinkScope =
@@ -143,7 +199,14 @@ export function isBlockEffect(effect: FaultEffect): effect is BlockEffect {
 }
 
 /** Kinds that, once fired, stay in effect on the disk (or, for link kinds, the links) where they fired. */
-export const PERSISTENT_KINDS: ReadonlySet<FaultKind> = new Set(["hang", "limp", "fail"]);
+export const PERSISTENT_KINDS: ReadonlySet<FaultKind> = new Set([
+  "hang",
+  "limp",
+  "fail",
+  "stall",
+  "lie-flush",
+  "bad-sectors",
+]);
 
 /** Link kinds that, once fired, stay in force until healed. */
 export const PERSISTENT_LINK_KINDS: ReadonlySet<FaultKind> = new Set([

@@ -31,7 +31,7 @@ import { type RunEvent, type RunOptions, type RunResult, runScenario } from "../
 import type { Expectations, Scenario } from "../scenario/schema.ts";
 import { byIndex, type LoadedTrace, loadTrace } from "../trace/load.ts";
 import type { OpRecord } from "../trace/schema.ts";
-import { selectCrashWrites } from "../run/crash_state.ts";
+import { selectCrashWrites, variantOf, withLiedFlushes } from "../run/crash_state.ts";
 import { ReplayError } from "./errors.ts";
 import {
   compareNodePrefixes,
@@ -284,7 +284,12 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
   const plan = replayPlan(parent, options);
   const reproduce = reproduceCommand(parent.path, options);
   const powerLoss = plan.rules.find((rule) => rule.effect.kind === "power-loss");
-  const planned = powerLoss ?? plan.rules[0];
+  // The fault the replay is about: a power loss, else the first that takes --fault-at (the
+  // others, with triggers of their own, are in force beside it: a sweep's --with).
+  const atRule = options.faultAt === undefined
+    ? -1
+    : options.faults.findIndex((text) => parseFaultSpec(text).trigger.kind === "always");
+  const planned = powerLoss ?? plan.rules[Math.max(0, atRule)];
   const faultAtOp = planned
     ? recordedOpOfTrigger(parent.ordered, planned.trigger, planned.effect)
     : undefined;
@@ -311,6 +316,23 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
     signal: options.signal,
     onEvent: options.onEvent,
   };
+  if (powerLoss?.effect.kind === "power-loss" && powerLoss.effect.states) {
+    const states = powerLoss.effect.states;
+    if (states.kind !== "state") {
+      throw new ReplayError(
+        `${
+          effectName(powerLoss.effect)
+        }:${states.kind} explores many crash states of a point: sweep it (faultline sweep ${parent.path} --fault ${
+          formatFaultSpec({ effect: powerLoss.effect, trigger: { kind: "always" } })
+        } --points N..N), or replay one of them with --fault power-loss:state=ID`,
+      );
+    }
+    if (options.live) {
+      throw new ReplayError(
+        "power-loss:state=ID names a crash state built from the trace; a live power loss (--live) cannot choose its writes",
+      );
+    }
+  }
   if (powerLoss && !options.live) {
     return await replayCrashState(parent, plan, powerLoss, faultAtOp, run, reproduce);
   }
@@ -321,7 +343,8 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
       ? { recorded: parent.records, boundMs: STRICT_ORDER_BOUND_MS }
       : undefined,
   });
-  const firing = result.faults[0] ?? result.firings[0] ??
+  const firing = result.faults.find((fault) => fault.rule === planned?.spec) ??
+    result.firings.find((firing) => firing.rule === planned?.spec) ??
     (result.powerCut ? { index: result.powerCut.at } : undefined);
   const fired = plan.rules.length === 0 || firing !== undefined;
   // Both sides stop at the fault's op: where it fired in the replay, where it was planned in the recording.
@@ -365,15 +388,21 @@ async function replayCrashState(
       `a power loss built from the trace needs the written data, and ${parent.path} was recorded with --no-data; record again without it, or inject the power loss live with --live`,
     );
   }
-  const variant = powerLoss.effect.kind === "power-loss" ? powerLoss.effect.variant : "drop";
+  const variant = powerLoss.effect.kind === "power-loss"
+    ? variantOf(powerLoss.effect, plan.seed)
+    : undefined;
+  // A disk that lies about flushes lied in the run the crash state is built from.
   const selection = selectCrashWrites(
-    parent.records,
+    withLiedFlushes(parent.records, plan),
     faultAtOp.index,
-    variant === "drop" ? { kind: "drop" } : { kind: variant, seed: plan.seed },
+    variant ?? { kind: "drop" },
   );
   const result = await runScenario({
     ...run,
-    plan: { seed: plan.seed, rules: plan.rules.filter((rule) => rule !== powerLoss) },
+    plan: {
+      seed: plan.seed,
+      rules: plan.rules.filter((rule) => rule !== powerLoss && rule.effect.kind !== "lie-flush"),
+    },
     crash: {
       cutAt: faultAtOp.index,
       selection,

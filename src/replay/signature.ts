@@ -78,9 +78,9 @@ export function recordedOpOfTrigger(
 ): OpRecord | undefined {
   if (trigger.kind === "index") return ordered.find((op) => op.index === trigger.index);
   // A filter names one op only with an occurrence, or as an exact signature (its first match).
-  if (trigger.kind !== "match" || (trigger.occurrence === undefined && !trigger.exact)) {
-    return undefined;
-  }
+  // An exact signature needs its type; a filter names one op only with an occurrence.
+  if (trigger.kind !== "match" || (trigger.exact && trigger.type === undefined)) return undefined;
+  if (trigger.occurrence === undefined && !trigger.exact) return undefined;
   let seen = 0;
   for (const op of ordered) {
     const view = {

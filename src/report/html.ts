@@ -15,7 +15,7 @@
 
 import { OP_TYPES, type OpType } from "../block/backend.ts";
 import type { ParentTrace } from "../replay/replay.ts";
-import type { SweepPoint, SweepResult } from "../sweep/sweep.ts";
+import { pointMessage, type SweepPoint, type SweepResult } from "../sweep/sweep.ts";
 import type { OpRecord } from "../trace/schema.ts";
 import { formatBytes, formatDuration } from "../util/units.ts";
 import { VERSION } from "../version.ts";
@@ -302,13 +302,56 @@ function truncate(text: string, max: number): string {
 }
 
 function pointTitle(point: SweepPoint, status: Status): string {
-  const lines = [`op ${point.at}: ${point.op}`, STATUS_LABELS[status], point.verdict.reason];
+  const lines = [`op ${point.at}: ${point.op}`, STATUS_LABELS[status], pointMessage(point)];
   if (point.sameCrashAs !== undefined) lines.push(`same crash state as op ${point.sameCrashAs}`);
   return lines.join("\n");
 }
 
 function pointAnchor(point: SweepPoint, status: Status): string {
   return status === "fail" ? `p${point.at}` : `all-p${point.at}`;
+}
+
+/** A run of consecutive ops (by arrival) in one step of one node, on an axis. */
+interface StepSegment {
+  step: string;
+  /** The node, when the trace has several. */
+  node?: string;
+  /** First and last column. */
+  from: number;
+  to: number;
+  /** First and last op index. */
+  first: number;
+  last: number;
+}
+
+/** The steps of the run phase as segments of the axis; ops without a step end a segment. */
+function stepSegments(ordered: readonly OpRecord[], axis: Axis): StepSegment[] {
+  const nodes = new Set(ordered.map((op) => op.node));
+  const out: StepSegment[] = [];
+  let current: StepSegment | null = null;
+  for (const op of ordered) {
+    if (op.phase !== undefined && op.phase !== "run") continue;
+    if (op.step === undefined) {
+      current = null;
+      continue;
+    }
+    const [from, to] = axis.span(op);
+    if (current && current.step === op.step && (current.node ?? op.node) === op.node) {
+      current.to = Math.max(current.to, to);
+      current.last = op.index;
+      continue;
+    }
+    current = {
+      step: op.step,
+      ...(nodes.size > 1 ? { node: op.node } : {}),
+      from,
+      to,
+      first: op.index,
+      last: op.index,
+    };
+    out.push(current);
+  }
+  return out;
 }
 
 function chart(
@@ -323,7 +366,9 @@ function chart(
   const bandsBottom = bands.length > 0
     ? bands[bands.length - 1].top + bands[bands.length - 1].height
     : TOP + 20;
-  const laneTop = bandsBottom + 12;
+  const steps = stepSegments(parent.ordered, axis);
+  const stepsTop = bandsBottom + 12;
+  const laneTop = steps.length > 0 ? stepsTop + LANE + 8 : stepsTop;
   const axisY = laneTop + LANE + 6;
   const height = axisY + 40;
   const x = (col: number) => LEFT + col * axis.colWidth;
@@ -427,6 +472,37 @@ function chart(
       }</title></path>`,
     );
   }
+  // The workload's steps (`report step NAME`), on their own lane, labelled where they fit.
+  if (steps.length > 0) {
+    out.push(
+      `<text class="lane-name" x="${LEFT - 10}" y="${stepsTop + LANE / 2 + 4}">steps</text>`,
+      `<rect class="lane" x="${LEFT}" y="${stepsTop}" width="${PLOT}" height="${LANE}"/>`,
+    );
+    for (const [i, segment] of steps.entries()) {
+      const sx = x(segment.from);
+      const width = Math.max(1, (segment.to - segment.from + 1) * axis.colWidth);
+      const label = segment.node ? `${segment.node}: ${segment.step}` : segment.step;
+      const fits = Math.floor((width - 6) / 6.5);
+      out.push(
+        `<g class="step"><rect class="step-${i % 2}" x="${num(sx)}" y="${stepsTop + 2}" width="${
+          num(width)
+        }" height="${LANE - 4}"/><title>${
+          esc(
+            `step '${segment.step}'${
+              segment.node ? ` of ${segment.node}` : ""
+            }: ops ${segment.first} to ${segment.last}`,
+          )
+        }</title>${
+          fits >= 3
+            ? `<text class="step-label" x="${num(sx + 3)}" y="${stepsTop + LANE / 2 + 4}">${
+              esc(truncate(label, fits))
+            }</text>`
+            : ""
+        }</g>`,
+      );
+    }
+  }
+
   // Fault points, on their lane and as faint guides through the bands when they fail.
   const opOf = new Map(parent.ordered.map((op) => [op.index, op]));
   const colOfPoint = (point: SweepPoint) => axis.point(point.at, opOf.get(point.at));
@@ -552,6 +628,11 @@ function header(parent: ParentTrace, result: SweepResult): string {
 <dt>trace</dt><dd><code class="sel">${esc(parent.path)}</code></dd>
 <dt>scenario</dt><dd>${esc(scenarioName(parent))}</dd>
 <dt>fault</dt><dd><code>${esc(result.fault)}</code></dd>
+${
+    result.with?.length
+      ? `<dt>with</dt><dd>${result.with.map((w) => `<code>${esc(w)}</code>`).join(" ")}</dd>\n`
+      : ""
+  }
 <dt>ops</dt><dd>${esc(`${ops.length}${phases}`)}</dd>
 </dl>
 ${warning}<div class="cards">${cards.join("")}</div>
@@ -571,9 +652,14 @@ function failingTable(result: SweepResult, limits: Required<SweepReportOptions>)
     return `<section id="failing"><h2>Failing points</h2><p class="ok">No point failed.</p></section>`;
   }
   const rows = failing.slice(0, limits.maxFailingRows).map((p) => {
-    const notes = [oracleText(p), p.trace ? `replay trace: ${p.trace}` : ""].filter(Boolean);
+    const states = (p.states?.outcomes ?? []).filter((o) => !o.verdict.pass).map((o) =>
+      `state ${o.id}, ${o.drops}: ${o.verdict.reason} (${o.reproduce})`
+    );
+    const notes = [oracleText(p), ...states, p.trace ? `replay trace: ${p.trace}` : ""].filter(
+      Boolean,
+    );
     return `<tr id="p${p.at}"><td class="num">${p.at}</td><td><code>${esc(p.op)}</code></td><td>${
-      esc(p.verdict.reason)
+      esc(pointMessage(p))
     }${
       notes.map((n) => `<div class="note">${esc(n)}</div>`).join("")
     }</td><td><code class="cmd sel">${esc(p.reproduce)}</code></td></tr>`;
@@ -662,6 +748,9 @@ svg .phase-label.end { text-anchor: end; }
 svg .band-name, svg .lane-name { text-anchor: end; font-weight: 600; fill: var(--fg); }
 svg .band-scale { text-anchor: end; fill: var(--muted); font-size: 10px; }
 svg .op-flush { stroke-width: 1; fill: none; opacity: 0.6; }
+svg .step-0 { fill: #eef1f7; stroke: #c9d1e0; }
+svg .step-1 { fill: #e2e8f3; stroke: #c9d1e0; }
+svg .step-label { fill: #3b4660; font-size: 11px; }
 svg .op-flush.dense { opacity: 0.22; }
 svg .fail-guides { stroke: var(--fail); stroke-width: 1; opacity: 0.28; fill: none; }
 svg .pt-pass { fill: var(--pass); }

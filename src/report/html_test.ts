@@ -14,6 +14,7 @@ interface OpSpec {
   offset?: number;
   length?: number;
   phase?: string;
+  step?: string;
 }
 
 function parentOf(
@@ -31,6 +32,7 @@ function parentOf(
       start: index * 10,
       end: index * 10 + 3,
       ...(spec.phase ? { phase: spec.phase } : {}),
+      ...(spec.step ? { step: spec.step } : {}),
     })
   );
   const name = extra.name ?? "fsync-log";
@@ -289,5 +291,30 @@ Deno.test("report is self-contained: no script, no external URL, a policy that f
   assert.match(
     html,
     /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">/,
+  );
+});
+
+Deno.test("the timeline labels the workload's steps, and a failing point says where it hit", async () => {
+  const ops: OpSpec[] = [
+    { op: "write" },
+    ...Array.from({ length: 30 }, (_, i): OpSpec => ({ op: "write", step: "commit 1", offset: i })),
+    ...Array.from({ length: 30 }, (): OpSpec => ({ op: "flush", step: "commit <2>" })),
+    { op: "read", phase: "check" },
+  ];
+  const failing = point(40, "fail", { where: "power loss during step 'commit <2>', after ack 1" });
+  const html = await sweepReportHtml(parentOf(ops), resultOf([point(10, "pass"), failing]));
+  // One lane per chart (by index, by time), one segment per step, labels escaped.
+  assert.equal(count(html, />steps<\/text>/), 2);
+  assert.equal(count(html, /<g class="step">/), 4);
+  assert.match(html, /step &#39;commit &#60;2&#62;&#39;: ops 31 to 60/);
+  assert.match(html, /class="step-label"[^>]*>commit 1</);
+  assert.match(
+    unescape(html),
+    /power loss during step 'commit <2>', after ack 1: 1 acknowledged key lost at 40/,
+  );
+  // A trace without steps has no steps lane.
+  assert.doesNotMatch(
+    await sweepReportHtml(parentOf([{ op: "write" }]), resultOf([point(0, "pass")])),
+    />steps</,
   );
 });

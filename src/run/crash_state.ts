@@ -12,6 +12,9 @@ import { DurabilityModel } from "../block/durability.ts";
 import { isWriteLike } from "../block/backend.ts";
 import { PositionedFile } from "../block/positioned_file.ts";
 import { seededStream } from "../fault/random.ts";
+import { crashStateId } from "../fault/spec.ts";
+import { decide, initialState } from "../fault/plan.ts";
+import type { CrashStates, FaultPlan } from "../fault/types.ts";
 import { completedOp, diskKey, storedLength } from "../trace/ops.ts";
 import type { OpRecord } from "../trace/schema.ts";
 import { sha256File } from "../util/hash.ts";
@@ -24,7 +27,34 @@ export type PowerLossVariant =
   /** A seeded subset: each volatile write kept with probability 1/2. */
   | { kind: "subset"; seed: number }
   /** One seeded volatile write is torn (a prefix of its sectors kept); the others are dropped. */
-  | { kind: "torn"; seed: number };
+  | { kind: "torn"; seed: number }
+  /**
+   * One crash state by its ID ({@link crashStateId}): these volatile writes (recorded op
+   * indices) are dropped, every other one is kept.
+   */
+  | { kind: "state"; dropped: readonly number[] };
+
+/**
+ * The variant of one crash state of a `power-loss` effect, with the plan's seed: its
+ * `state=ID`, or its `drop`, `subset` or `torn`. Undefined for an effect that explores many
+ * states (`each`, `orders`, `all`: see {@link crashStatesAt}).
+ *
+ * @example
+ * ```ts
+ * variantOf({ kind: "power-loss", variant: "subset" }, 7); // { kind: "subset", seed: 7 }
+ * ```
+ */
+export function variantOf(
+  effect: { variant: "drop" | "subset" | "torn"; states?: CrashStates },
+  seed: number,
+): PowerLossVariant | undefined {
+  if (effect.states) {
+    return effect.states.kind === "state"
+      ? { kind: "state", dropped: effect.states.dropped }
+      : undefined;
+  }
+  return effect.variant === "drop" ? { kind: "drop" } : { kind: effect.variant, seed };
+}
 
 /** The writes of a crash state, chosen from a trace's op records. */
 export interface CrashSelection {
@@ -36,25 +66,32 @@ export interface CrashSelection {
   volatileCount: number;
   /** Writes dropped (volatile and not kept). */
   droppedCount: number;
-  /** A digest of the selection: equal digests mean byte-identical crash states. */
+  /**
+   * A digest of the selection: equal keys mean byte-identical crash states. It names, for
+   * each byte range of each disk, the write whose bytes end up there, so two selections
+   * that differ only in writes later overwritten share a key.
+   */
   key: string;
 }
 
+/** The writes completed before a cut: those stored, and of them the volatile ones, in completion order. */
+export interface WritesAtCut {
+  /** Every write-like op that stored bytes before the cut, in completion order. */
+  stored: OpRecord[];
+  /** Of those, the ones a power loss at the cut may drop, in completion order. */
+  volatile: OpRecord[];
+}
+
 /**
- * Chooses the writes that survive a power loss at op `cutAt`, from op records
- * in completion order (the order of a trace file). Only the run phase counts.
+ * The writes completed before a power loss at op `cutAt`, and which of them are volatile,
+ * from op records in completion order. Only the run phase counts.
  *
- * @throws {RunError} when a surviving write's bytes are not in the trace (recorded with --no-data).
  * @example
  * ```ts
- * const selection = selectCrashWrites(records, 42, { kind: "drop" });
+ * writesAtCut(records, 42).volatile.map((r) => r.index); // [37, 39, 40]
  * ```
  */
-export function selectCrashWrites(
-  records: readonly OpRecord[],
-  cutAt: number,
-  variant: PowerLossVariant,
-): CrashSelection {
+export function writesAtCut(records: readonly OpRecord[], cutAt: number): WritesAtCut {
   const model = new DurabilityModel();
   const stored: OpRecord[] = [];
   for (const record of records) {
@@ -65,11 +102,33 @@ export function selectCrashWrites(
     if (isWriteLike(record.op) && storedLength(record) > 0) stored.push(record);
   }
   const volatile = new Set<number>();
-  for (const record of stored) {
-    const key = diskKey(record.node, record.disk);
-    if (model.volatileWrites(key).some((w) => w.index === record.index)) volatile.add(record.index);
+  const disks = new Set(stored.map((record) => diskKey(record.node, record.disk)));
+  for (const disk of disks) {
+    for (const write of model.volatileWrites(disk)) volatile.add(write.index);
   }
-  const volatileList = stored.filter((r) => volatile.has(r.index));
+  return { stored, volatile: stored.filter((record) => volatile.has(record.index)) };
+}
+
+/**
+ * Chooses the writes that survive a power loss at op `cutAt`, from op records
+ * in completion order (the order of a trace file). Only the run phase counts.
+ *
+ * @throws {RunError} when a surviving write's bytes are not in the trace (recorded with
+ * --no-data), or a crash state names a write that is not volatile at the cut.
+ * @example
+ * ```ts
+ * const selection = selectCrashWrites(records, 42, { kind: "drop" });
+ * ```
+ */
+export function selectCrashWrites(
+  records: readonly OpRecord[],
+  cutAt: number,
+  variant: PowerLossVariant,
+): CrashSelection {
+  const { stored, volatile: volatileList } = writesAtCut(records, cutAt);
+  const volatile = new Set(volatileList.map((record) => record.index));
+  if (variant.kind === "state") checkStateAt(variant.dropped, volatileList, cutAt);
+  const dropped = variant.kind === "state" ? new Set(variant.dropped) : null;
   const tornIndex = variant.kind === "torn" && volatileList.length > 0
     ? volatileList[seededStream(variant.seed, cutAt)() % volatileList.length].index
     : -1;
@@ -77,6 +136,8 @@ export function selectCrashWrites(
   for (const record of stored) {
     const length = storedLength(record);
     if (!volatile.has(record.index)) {
+      writes.push({ record, keepBytes: length });
+    } else if (dropped !== null && !dropped.has(record.index)) {
       writes.push({ record, keepBytes: length });
     } else if (variant.kind === "subset" && seededStream(variant.seed, record.index)() % 2 === 0) {
       writes.push({ record, keepBytes: length });
@@ -95,15 +156,209 @@ export function selectCrashWrites(
       );
     }
   }
-  const key = writes.map((w) => `${w.record.index}:${w.keepBytes}`).join(",");
   const keptVolatile = writes.filter((w) => volatile.has(w.record.index)).length;
   return {
     cutAt,
     writes,
     volatileCount: volatile.size,
     droppedCount: volatile.size - keptVolatile,
-    key,
+    key: contentKey(writes),
   };
+}
+
+/** Refuses a crash state that drops a write which is not volatile at the cut. */
+function checkStateAt(dropped: readonly number[], volatile: readonly OpRecord[], cutAt: number) {
+  const indices = new Set(volatile.map((record) => record.index));
+  const strangers = dropped.filter((index) => !indices.has(index));
+  if (strangers.length === 0) return;
+  const list = volatile.map((record) => record.index);
+  throw new RunError(
+    `crash state ${crashStateId(dropped)} drops ${
+      strangers.map((index) => `op ${index}`).join(", ")
+    }, which ${
+      strangers.length > 1 ? "are not volatile writes" : "is not a volatile write"
+    } at op ${cutAt}; ${
+      list.length === 0
+        ? "no write is volatile there (state=none is the one state)"
+        : `the volatile writes there are ${list.join(", ")}`
+    }`,
+    { kind: "usage" },
+  );
+}
+
+/**
+ * The key of a selection: for each disk, the byte ranges the surviving writes cover and
+ * which write each range's bytes come from, after the later writes overwrote the earlier.
+ */
+function contentKey(writes: CrashSelection["writes"]): string {
+  const disks = new Map<string, Run[]>();
+  for (const { record, keepBytes } of writes) {
+    const disk = diskKey(record.node, record.disk);
+    let runs = disks.get(disk);
+    if (!runs) disks.set(disk, runs = []);
+    overlay(runs, record.offset, record.offset + keepBytes, record.index);
+  }
+  return [...disks].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([disk, runs]) =>
+    `${disk}:${runs.map((r) => `${r.start}-${r.end}=${r.source}`).join(",")}`
+  ).join(";");
+}
+
+/** Bytes `[start, end)` of a disk that come from the write with op index `source`. */
+interface Run {
+  start: number;
+  end: number;
+  source: number;
+}
+
+/** Lays `[start, end)` from `source` over sorted, disjoint runs, in place. */
+function overlay(runs: Run[], start: number, end: number, source: number): void {
+  if (end <= start) return;
+  // The first run that ends after `start`.
+  let low = 0;
+  let high = runs.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (runs[mid].end <= start) low = mid + 1;
+    else high = mid;
+  }
+  let last = low;
+  while (last < runs.length && runs[last].start < end) last++;
+  const replaced: Run[] = [];
+  if (low < last && runs[low].start < start) {
+    replaced.push({ start: runs[low].start, end: start, source: runs[low].source });
+  }
+  replaced.push({ start, end, source });
+  if (low < last && runs[last - 1].end > end) {
+    replaced.push({ start: end, end: runs[last - 1].end, source: runs[last - 1].source });
+  }
+  runs.splice(low, last - low, ...replaced);
+}
+
+/**
+ * The op records as a disk that lies about flushes would have left them: the plan's
+ * `lie-flush` rules are decided over the records in arrival order (the pure decision of
+ * src/fault/plan.ts), and each flush or FUA write they lie about gets the fault
+ * `lie-flush`, which the durability model does not count as making anything durable
+ * (src/trace/ops.ts). The records keep their order; the plan's other rules are ignored.
+ *
+ * @example
+ * ```ts
+ * const lying = withLiedFlushes(parent.records, { seed, rules: [parseFaultSpec("lie-flush@+0ms")] });
+ * selectCrashWrites(lying, 40, { kind: "drop" }); // the writes since the lie began are volatile
+ * ```
+ */
+export function withLiedFlushes(records: readonly OpRecord[], plan: FaultPlan): OpRecord[] {
+  const lies = { seed: plan.seed, rules: plan.rules.filter((r) => r.effect.kind === "lie-flush") };
+  if (lies.rules.length === 0) return [...records];
+  let state = initialState(lies);
+  const lied = new Map<number, string>();
+  for (const record of [...records].sort((a, b) => a.index - b.index)) {
+    if (record.phase !== undefined && record.phase !== "run") continue;
+    const step = decide(lies, state, {
+      index: record.index,
+      node: record.node,
+      disk: diskKey(record.node, record.disk),
+      name: record.disk,
+      type: record.op,
+      offset: record.offset,
+      length: record.length,
+      time: record.start,
+      ...(record.fua ? { fua: true } : {}),
+    });
+    state = step.state;
+    const lie = step.decisions.find((d) => d.action.kind === "lie-flush");
+    if (lie && record.result === "ok" && !record.fault) lied.set(record.index, lie.rule);
+  }
+  return records.map((record) =>
+    lied.has(record.index)
+      ? { ...record, fault: { kind: "lie-flush", rule: lied.get(record.index)! } }
+      : record
+  );
+}
+
+/** One crash state of a point: its ID and the volatile writes it drops. */
+export interface CrashStateChoice {
+  /** The ID, as `power-loss:state=ID` takes it. */
+  id: string;
+  /** The recorded op indices of the volatile writes dropped. */
+  dropped: readonly number[];
+}
+
+/** The crash states a power loss explores at one point. */
+export interface CrashStatesAt {
+  /** The volatile writes at the point, by op index, in write (completion) order. */
+  volatile: number[];
+  /** The states, each once, in the order they are explored. */
+  states: CrashStateChoice[];
+  /** The number of states there are to explore (2^V for `all`). */
+  total: number;
+  /** The states are a seeded sample of `total` (`all` over its bound, `orders`). */
+  sampled: boolean;
+}
+
+/**
+ * The crash states of a power loss at `cutAt` (docs/durability.md): for `each`, one per
+ * volatile write dropped alone, in write order (one state, `none`, when nothing is
+ * volatile); for `orders`, `count` seeded subsets (every subset when there are no more);
+ * for `all`, every subset when there are at most `max` volatile writes, else `count`
+ * (default 2^max) seeded ones; for `state`, the one named.
+ *
+ * @example
+ * ```ts
+ * crashStatesAt(records, 42, { kind: "each" }, seed).states.map((s) => s.id); // ["37", "39", "40"]
+ * ```
+ */
+export function crashStatesAt(
+  records: readonly OpRecord[],
+  cutAt: number,
+  states: CrashStates,
+  seed: number,
+): CrashStatesAt {
+  const volatile = writesAtCut(records, cutAt).volatile.map((record) => record.index);
+  const v = volatile.length;
+  const choice = (dropped: readonly number[]) => ({ id: crashStateId(dropped), dropped });
+  const everySubset = () => {
+    const out: CrashStateChoice[] = [];
+    for (let mask = 0; mask < 2 ** v; mask++) {
+      out.push(choice(volatile.filter((_, bit) => (mask & (2 ** bit)) !== 0)));
+    }
+    return out;
+  };
+  const seeded = (count: number) => {
+    const out = new Map<string, CrashStateChoice>();
+    const possible = 2 ** v;
+    for (let j = 0; out.size < Math.min(count, possible) && j < 4 * count + 16; j++) {
+      const draw = seededStream(seed, cutAt, j);
+      const state = choice(volatile.filter(() => draw() % 2 === 1));
+      if (!out.has(state.id)) out.set(state.id, state);
+    }
+    return [...out.values()];
+  };
+  switch (states.kind) {
+    case "each":
+      return {
+        volatile,
+        states: v === 0 ? [choice([])] : volatile.map((index) => choice([index])),
+        total: Math.max(v, 1),
+        sampled: false,
+      };
+    case "orders":
+      return v <= 30 && 2 ** v <= states.count
+        ? { volatile, states: everySubset(), total: 2 ** v, sampled: false }
+        : { volatile, states: seeded(states.count), total: 2 ** v, sampled: true };
+    case "all":
+      return v <= states.max
+        ? { volatile, states: everySubset(), total: 2 ** v, sampled: false }
+        : {
+          volatile,
+          states: seeded(states.count ?? 2 ** states.max),
+          total: 2 ** v,
+          sampled: true,
+        };
+    case "state":
+      checkStateAt(states.dropped, writesAtCut(records, cutAt).volatile, cutAt);
+      return { volatile, states: [choice(states.dropped)], total: 1, sampled: false };
+  }
 }
 
 /**

@@ -212,7 +212,8 @@ Deno.test("crash state: cut placement, phases, failed and lost writes, FUA and p
   assert.deepEqual(kept(100), [0, 3, 6], "the check phase's ops are not the run's");
   const at7 = selectCrashWrites(records, 7, { kind: "drop" });
   assert.deepEqual([at7.volatileCount, at7.droppedCount], [2, 2], "write 1 and the trim");
-  assert.equal(at7.key, "0:512,3:512");
+  // The key says which write's bytes end up where on each disk.
+  assert.equal(at7.key, "app/data:0-512=0,4096-4608=3");
 });
 
 Deno.test("crash state: a kept write without its data (--no-data) is refused as a usage error", () => {

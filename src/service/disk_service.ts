@@ -380,9 +380,10 @@ export class DiskService implements FaultControlTarget {
 
   /** Applies a live fault (from the control socket, or from code). */
   setLive(request: LiveRequest): void {
+    const now = this.clock.now();
     const fault = request.fault && request.durationMs !== undefined
-      ? { ...request.fault, untilMs: this.clock.now() + request.durationMs }
-      : request.fault;
+      ? { ...request.fault, untilMs: now + request.durationMs, since: now }
+      : request.fault && { ...request.fault, since: now };
     this.engine.setLive(request.disk, fault);
   }
 

@@ -10,8 +10,14 @@
  */
 
 import { join } from "node:path";
-import { parseFaultSpec } from "../fault/spec.ts";
-import { selectCrashWrites } from "../run/crash_state.ts";
+import { effectName, formatFaultSpec, parseFaultSpec } from "../fault/spec.ts";
+import type { FaultRule } from "../fault/types.ts";
+import {
+  crashStatesAt,
+  selectCrashWrites,
+  variantOf,
+  withLiedFlushes,
+} from "../run/crash_state.ts";
 import { ReplayError } from "../replay/errors.ts";
 import {
   type ParentTrace,
@@ -20,7 +26,7 @@ import {
   type ReplayResult,
   reproduceCommand,
 } from "../replay/replay.ts";
-import { durabilityOracle, type OracleResult } from "../run/oracle.ts";
+import { durabilityOracle, type GuestLine, type OracleResult } from "../run/oracle.ts";
 import type { Prepared } from "../run/prepare.ts";
 import type { RunEvent } from "../run/run.ts";
 import { judge, type Verdict } from "../run/verdict.ts";
@@ -29,24 +35,64 @@ import type { OpRecord } from "../trace/schema.ts";
 import { SweepError } from "./errors.ts";
 import { type PointSelection, selectPoints } from "../scenario/points.ts";
 
+/** One crash state of a point, when the fault explores many (`power-loss:each`, `orders=K`, `all`). */
+export interface StateOutcome {
+  /** The state's ID: the volatile writes it drops (`57+61`), or `none`. */
+  id: string;
+  /** The recorded op indices of the volatile writes it drops. */
+  dropped: readonly number[];
+  /** What it drops, in words: `drops the write at op 74 alone (data/write 16856064+1024 in step 'commit 6')`. */
+  drops: string;
+  /** Whether what must hold held in this state. */
+  verdict: Verdict;
+  /** The durability oracle's counts in this state. */
+  oracle: OracleResult | null;
+  /** The command that replays this state: `--fault power-loss:state=ID --fault-at N`. */
+  reproduce: string;
+  /** The state's replay trace. */
+  trace: string;
+  /** The byte-identical state whose check served this one, when another was checked. */
+  sameCrashAs?: { at: number; id: string };
+  /** The replay failed to run. */
+  error?: string;
+}
+
+/** The crash states of one point, when the fault explores many. */
+export interface PointStates {
+  /** Volatile writes at the point. */
+  volatile: number;
+  /** States there are to explore (2^V for `all`). */
+  total: number;
+  /** The states checked are a seeded sample of `total`. */
+  sampled: boolean;
+  /** Each state explored, in order; byte-identical ones share a check. */
+  outcomes: StateOutcome[];
+  /** Distinct crash states among them (byte-identical ones counted once). */
+  distinct: number;
+}
+
 /** One fault point's outcome. */
 export interface SweepPoint {
   /** The recorded op index. */
   at: number;
   /** The recorded op, for tables: `write 4096+1024`. */
   op: string;
-  /** Whether what must hold held at this point. */
+  /** Where the fault hit the workload: `power loss during step 'commit 5', after ack 4`. */
+  where?: string;
+  /** Whether what must hold held at this point (in every state, when there are several). */
   verdict: Verdict;
-  /** The durability oracle's counts at this point. */
+  /** The durability oracle's counts at this point (a failing state's, when there are several). */
   oracle: OracleResult | null;
   /** False when the fault never fired (its op never came): its own verdict, not a pass. */
   fired: boolean;
-  /** The command that replays this point. */
+  /** The command that replays this point (its first failing state, when there are several). */
   reproduce: string;
   /** The replay's trace. */
   trace: string;
   /** For power loss: the point whose crash state (byte-identical) was checked for this one. */
   sameCrashAs?: number;
+  /** For a power loss that explores crash states: each state and how it went. */
+  states?: PointStates;
   /** The replay failed to run (the machinery, not the verdict). */
   error?: string;
 }
@@ -55,6 +101,8 @@ export interface SweepPoint {
 export interface SweepResult {
   /** The fault swept. */
   fault: string;
+  /** Faults in force at every point (`--with`), as replayed. */
+  with?: string[];
   /** Every point, in op order. */
   points: SweepPoint[];
   /** Points that passed. */
@@ -65,6 +113,8 @@ export interface SweepResult {
   notFired: number;
   /** Power loss: the distinct crash states, each checked once. */
   distinctCrashStates?: number;
+  /** Power loss that explores crash states: the states of every point, before dedup. */
+  crashStates?: number;
   /** Replays that ran (check boots for power loss). */
   replays: number;
   /** How long the sweep took. */
@@ -87,6 +137,11 @@ export interface SweepProgress {
 export interface SweepOptions {
   /** `KIND[:PARAMS]`, without a trigger: each point is the trigger. */
   fault: string;
+  /**
+   * Faults in force at every point besides the one swept (`lie-flush`, `limp:5ms`); one
+   * without a trigger is in force on every disk from its first op (written `@any`).
+   */
+  with?: string[];
   /** Which ops are points. */
   points: PointSelection;
   /** Replays at once (each boots QEMU). */
@@ -107,6 +162,49 @@ export interface SweepOptions {
   onEvent?: (event: RunEvent) => void;
 }
 
+/**
+ * A point's outcome in one line: where the fault hit, then the verdict's reason.
+ *
+ * @example
+ * ```ts
+ * pointMessage(point); // "power loss during step 'commit 5', after ack 4: 1 acknowledged key lost (5): acked 5, found 4"
+ * ```
+ */
+export function pointMessage(point: Pick<SweepPoint, "where" | "verdict">): string {
+  return point.where ? `${point.where}: ${point.verdict.reason}` : point.verdict.reason;
+}
+
+/**
+ * The commands that reproduce a failing point: one per failing crash state when the
+ * point has several, else the point's.
+ */
+export function failingReproduces(point: SweepPoint): string[] {
+  if (!point.states) return [point.reproduce];
+  return point.states.outcomes.filter((s) => !s.verdict.pass || s.error).map((s) => s.reproduce);
+}
+
+/**
+ * Where a fault at recorded op `at` hits the workload: the step its op came in
+ * (`report step NAME`) and the last acknowledgement of its node before it.
+ *
+ * @example
+ * ```ts
+ * faultContext("power-loss", op, lines); // "power loss during step 'commit 5', after ack 4"
+ * ```
+ */
+export function faultContext(fault: string, op: OpRecord, lines: readonly GuestLine[]): string {
+  const name = fault === "power-loss" ? "power loss" : fault;
+  const acks = lines.filter((line) =>
+    line.phase === "run" && line.kind === "ack" && line.node === op.node && line.at <= op.index
+  );
+  const last = acks.at(-1);
+  const parts = [
+    op.step !== undefined ? `${name} during step '${op.step}'` : `${name} at op ${op.index}`,
+    last ? `after ack ${last.args.join(" ")}` : "before the first ack",
+  ];
+  return parts.join(", ");
+}
+
 /** Runs `work` over `items` with at most `jobs` at once, in order of start. */
 async function pool<T>(
   items: readonly T[],
@@ -124,17 +222,48 @@ function describeOp(op: OpRecord): string {
   return op.op === "flush" ? "flush" : `${op.op} ${op.offset}+${op.length}`;
 }
 
+/** One replay of the sweep: a point, and for a power loss that explores states, one of its states. */
+interface Unit {
+  at: number;
+  /** The crash state's ID, when the point has several. */
+  state?: string;
+}
+
+function unitName(unit: Unit): string {
+  return unit.state === undefined ? String(unit.at) : `${unit.at}:${unit.state}`;
+}
+
 /** The points of a sweep, and which of them are replayed (one per distinct crash state). */
 interface Plan {
   indices: number[];
-  /** The points replayed, in order. */
-  groups: number[];
-  /** Power loss: the point whose (byte-identical) crash state serves each point. */
-  representative: Map<number, number>;
+  /** The faults in force at every point, as replayed (before the one swept). */
+  background: string[];
+  /** Each point's units: itself, or its crash states. */
+  units: Map<number, Unit[]>;
+  /** Each point's crash states, when it has several. */
+  states: Map<number, Omit<PointStates, "outcomes" | "distinct">>;
+  /** The units replayed, in order. */
+  groups: Unit[];
+  /** Power loss: the unit whose (byte-identical) crash state serves each unit, by unit name. */
+  representative: Map<string, Unit>;
   powerLoss: boolean;
 }
 
-/** Chooses the points and, for power loss, groups them by crash state. */
+/** The `--with` faults as replayed: one without a trigger is in force on every disk (`@any`). */
+function backgroundFaults(texts: readonly string[]): { specs: string[]; rules: FaultRule[] } {
+  const rules = texts.map((text) => {
+    const rule = parseFaultSpec(text);
+    if (rule.effect.kind === "power-loss") {
+      throw new SweepError(`--with ${text}: a power loss is swept with --fault, not kept in force`);
+    }
+    if (rule.trigger.kind !== "always") return rule;
+    const trigger = { kind: "match" as const };
+    return { ...rule, trigger, spec: formatFaultSpec({ effect: rule.effect, trigger }) };
+  });
+  return { specs: rules.map((rule) => rule.spec), rules };
+}
+
+/** Chooses the points and, for power loss, their crash states, grouped by content. */
 function planSweep(parent: ParentTrace, options: SweepOptions): Plan {
   const rule = parseFaultSpec(options.fault);
   if (rule.trigger.kind !== "always") {
@@ -142,6 +271,7 @@ function planSweep(parent: ParentTrace, options: SweepOptions): Plan {
       `--fault ${options.fault}: a sweep gives the trigger (each point); write the fault without @`,
     );
   }
+  const background = backgroundFaults(options.with ?? []);
   const powerLoss = rule.effect.kind === "power-loss";
   if (powerLoss && !parent.header.recordsData) {
     throw new ReplayError(
@@ -150,43 +280,85 @@ function planSweep(parent: ParentTrace, options: SweepOptions): Plan {
   }
   const indices = selectPoints(parent.ordered, options.points, powerLoss);
   if (indices.length === 0) throw new SweepError("the selection picks no op of the trace");
-  const representative = new Map<number, number>();
-  if (!powerLoss) return { indices, groups: indices, representative, powerLoss };
-  const variant = rule.effect.kind === "power-loss" ? rule.effect.variant : "drop";
-  const seed = parent.header.seed;
-  const byKey = new Map<string, number>();
-  for (const at of indices) {
-    const { key } = selectCrashWrites(
-      parent.records,
-      at,
-      variant === "drop" ? { kind: "drop" } : { kind: variant, seed },
-    );
-    const first = byKey.get(key);
-    if (first === undefined) byKey.set(key, at);
-    representative.set(at, first ?? at);
+  const units = new Map(indices.map((at) => [at, [{ at }] as Unit[]]));
+  const plan: Plan = {
+    indices,
+    background: background.specs,
+    units,
+    states: new Map(),
+    groups: [],
+    representative: new Map(),
+    powerLoss,
+  };
+  if (rule.effect.kind !== "power-loss") {
+    plan.groups = indices.map((at) => ({ at }));
+    return plan;
   }
-  return { indices, groups: [...byKey.values()], representative, powerLoss };
+  const seed = parent.header.seed;
+  // A disk that lies about flushes (a --with lie-flush) lied in the run the states come from.
+  const records = withLiedFlushes(parent.records, { seed, rules: background.rules });
+  const variant = variantOf(rule.effect, seed);
+  const states = rule.effect.states;
+  const byKey = new Map<string, Unit>();
+  const place = (unit: Unit, key: string) => {
+    const first = byKey.get(key);
+    if (first === undefined) {
+      byKey.set(key, unit);
+      plan.groups.push(unit);
+    }
+    plan.representative.set(unitName(unit), first ?? unit);
+  };
+  for (const at of indices) {
+    if (variant) {
+      place({ at }, selectCrashWrites(records, at, variant).key);
+      continue;
+    }
+    const explored = crashStatesAt(records, at, states!, seed);
+    plan.states.set(at, {
+      volatile: explored.volatile.length,
+      total: explored.total,
+      sampled: explored.sampled,
+    });
+    const list = explored.states.map((state) => ({ at, state: state.id }));
+    units.set(at, list);
+    for (const [i, state] of explored.states.entries()) {
+      place(list[i], selectCrashWrites(records, at, { kind: "state", dropped: state.dropped }).key);
+    }
+  }
+  return plan;
 }
 
-/** Replays each group's point, `jobs` at a time; a replay that fails to run is kept as its error. */
+/** The faults a unit's replay injects: the background, then the swept fault (or one crash state). */
+function unitFaults(plan: Plan, unit: Unit, options: SweepOptions): string[] {
+  return [
+    ...plan.background,
+    unit.state === undefined ? options.fault : `power-loss:state=${unit.state}`,
+  ];
+}
+
+/** Replays each group's unit, `jobs` at a time; a replay that fails to run is kept as its error. */
 async function replayGroups(
   parent: ParentTrace,
-  groups: readonly number[],
+  plan: Plan,
   prepared: Prepared,
   options: SweepOptions,
-): Promise<Map<number, ReplayResult | Error>> {
-  const results = new Map<number, ReplayResult | Error>();
+): Promise<Map<string, ReplayResult | Error>> {
+  const results = new Map<string, ReplayResult | Error>();
   const perReplay: number[] = [];
-  await pool(groups, options.jobs, async (at) => {
+  const groups = plan.groups;
+  await pool(groups, options.jobs, async (unit) => {
     if (options.signal?.aborted) return;
     const begun = performance.now();
+    const file = unit.state === undefined
+      ? `point-${unit.at}.trace`
+      : `point-${unit.at}-state-${unit.state.replaceAll("+", "_")}.trace`;
     try {
       results.set(
-        at,
+        unitName(unit),
         await replay(parent, {
-          faults: [options.fault],
-          faultAt: String(at),
-          output: join(options.outputDir, `point-${at}.trace`),
+          faults: unitFaults(plan, unit, options),
+          faultAt: String(unit.at),
+          output: join(options.outputDir, file),
           keepData: options.keepData,
           expect: options.expect,
           prepared,
@@ -196,7 +368,7 @@ async function replayGroups(
       );
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      results.set(at, error as Error);
+      results.set(unitName(unit), error as Error);
     }
     perReplay.push(performance.now() - begun);
     const average = perReplay.reduce((a, b) => a + b, 0) / perReplay.length;
@@ -210,17 +382,29 @@ async function replayGroups(
   return results;
 }
 
-/** One point's outcome, from its own replay or from the replay of its crash state's representative. */
-function pointOf(
+/** How one unit went, from its own replay or from the replay of its crash state's representative. */
+interface UnitOutcome {
+  verdict: Verdict;
+  oracle: OracleResult | null;
+  fired: boolean;
+  trace: string;
+  reproduce: string;
+  error?: string;
+}
+
+function unitOutcome(
   parent: ParentTrace,
-  at: number,
-  source: number,
+  plan: Plan,
+  unit: Unit,
+  source: Unit,
   result: ReplayResult | Error | undefined,
   options: SweepOptions,
-): SweepPoint {
-  const op = describeOp(parent.ordered.find((record) => record.index === at)!);
-  const reproduce = reproduceCommand(parent.path, { faults: [options.fault], faultAt: String(at) });
-  const base = { at, op, reproduce, oracle: null, fired: false, trace: "" };
+): UnitOutcome {
+  const reproduce = reproduceCommand(parent.path, {
+    faults: unitFaults(plan, unit, options),
+    faultAt: String(unit.at),
+  });
+  const base = { reproduce, oracle: null, fired: false, trace: "" };
   if (!result) return { ...base, verdict: { pass: false, reason: "not run (interrupted)" } };
   if (result instanceof Error) {
     return {
@@ -229,22 +413,113 @@ function pointOf(
       error: result.message,
     };
   }
-  const point = { ...base, fired: result.fired, trace: result.trace };
-  if (source === at) return { ...point, verdict: result.verdict, oracle: result.oracle };
-  // The same crash state was checked for another point: its check boot's lines serve this one,
+  const done = { ...base, fired: result.fired, trace: result.trace };
+  if (unitName(source) === unitName(unit)) {
+    return { ...done, verdict: result.verdict, oracle: result.oracle };
+  }
+  // The same crash state was checked for another unit: its check boot's lines serve this one,
   // but what was acknowledged before the cut depends on this point.
   const lines = [
     ...parent.lines.filter((line) => line.phase === "run"),
     ...result.lines.filter((line) => line.phase === "check"),
   ];
-  const oracle = durabilityOracle(lines, at);
+  const oracle = durabilityOracle(lines, unit.at);
   const scenario = options.expect
     ? { ...parent.scenario, expect: options.expect }
     : parent.scenario;
   const verdict = judge(scenario, result.outcomes, oracle, {
     judgeWorkloadExit: options.expect !== undefined,
   });
-  return { ...point, fired: true, verdict, oracle, sameCrashAs: source };
+  return { ...done, fired: true, verdict, oracle };
+}
+
+/** One point's outcome: its unit's, or its crash states' together. */
+function pointOf(
+  parent: ParentTrace,
+  plan: Plan,
+  at: number,
+  results: Map<string, ReplayResult | Error>,
+  options: SweepOptions,
+): SweepPoint {
+  const record = parent.ordered.find((r) => r.index === at)!;
+  const fault = effectName(parseFaultSpec(options.fault).effect);
+  const head = { at, op: describeOp(record), where: faultContext(fault, record, parent.lines) };
+  const units = plan.units.get(at)!;
+  const sourceOf = (unit: Unit) => plan.representative.get(unitName(unit)) ?? unit;
+  const outcomeOf = (unit: Unit) =>
+    unitOutcome(parent, plan, unit, sourceOf(unit), results.get(unitName(sourceOf(unit))), options);
+  const states = plan.states.get(at);
+  if (!states) {
+    const unit = units[0];
+    const source = sourceOf(unit);
+    const { reproduce: _, ...outcome } = outcomeOf(unit);
+    return {
+      ...head,
+      ...outcome,
+      reproduce: reproduceCommand(parent.path, {
+        faults: [...plan.background, options.fault],
+        faultAt: String(at),
+      }),
+      ...(source.at !== at && !outcome.error ? { sameCrashAs: source.at } : {}),
+    };
+  }
+  const outcomes: StateOutcome[] = units.map((unit) => {
+    const source = sourceOf(unit);
+    const dropped = unit.state === "none" ? [] : unit.state!.split("+").map(Number);
+    const outcome = outcomeOf(unit);
+    return {
+      id: unit.state!,
+      dropped,
+      drops: describeState(parent, dropped),
+      verdict: outcome.verdict,
+      oracle: outcome.oracle,
+      reproduce: outcome.reproduce,
+      trace: outcome.trace,
+      ...(unitName(source) !== unitName(unit)
+        ? { sameCrashAs: { at: source.at, id: source.state! } }
+        : {}),
+      ...(outcome.error ? { error: outcome.error } : {}),
+    };
+  });
+  const distinct = new Set(units.map((unit) => unitName(sourceOf(unit)))).size;
+  const failing = outcomes.filter((o) => !o.verdict.pass || o.error);
+  const first = failing[0] ?? outcomes[0];
+  const sample = states.sampled ? `, a seeded sample of ${states.total}` : "";
+  const counted = `${outcomes.length} crash state${
+    outcomes.length === 1 ? "" : "s"
+  } (${distinct} distinct${sample})`;
+  const verdict: Verdict = failing.length === 0
+    ? { pass: true, reason: `${counted} pass: ${first.verdict.reason}` }
+    : {
+      pass: false,
+      reason:
+        `${failing.length} of ${counted} fail; state ${first.id} (${first.drops}): ${first.verdict.reason}`,
+    };
+  return {
+    ...head,
+    verdict,
+    oracle: first.oracle,
+    fired: true,
+    reproduce: failing.length > 0
+      ? first.reproduce
+      : `faultline sweep ${parent.path} --fault ${options.fault} --points ${at}..${at}${
+        plan.background.map((w) => ` --with ${w}`).join("")
+      }`,
+    trace: first.trace,
+    states: { ...states, outcomes, distinct },
+    ...(failing.some((o) => o.error) ? { error: failing.find((o) => o.error)!.error } : {}),
+  };
+}
+
+/** What a crash state drops, in words: one write with its extent and step, or the list. */
+function describeState(parent: ParentTrace, dropped: readonly number[]): string {
+  if (dropped.length === 0) return "keeps every volatile write";
+  if (dropped.length > 1) return `drops the writes at ops ${dropped.join(", ")}`;
+  const op = parent.ordered.find((record) => record.index === dropped[0]);
+  const what = op
+    ? ` (${op.disk}/${describeOp(op)}${op.step !== undefined ? ` in step '${op.step}'` : ""})`
+    : "";
+  return `drops the write at op ${dropped[0]} alone${what}`;
 }
 
 /**
@@ -261,19 +536,65 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
   const started = performance.now();
   const plan = planSweep(parent, options);
   const prepared = options.prepared ?? await prepareForReplay(parent, options.signal);
-  const results = await replayGroups(parent, plan.groups, prepared, options);
-  const points = plan.indices.map((at) => {
-    const source = plan.representative.get(at) ?? at;
-    return pointOf(parent, at, source, results.get(source), options);
-  });
+  const results = await replayGroups(parent, plan, prepared, options);
+  const points = plan.indices.map((at) => pointOf(parent, plan, at, results, options));
+  const crashStates = plan.states.size > 0
+    ? [...plan.units.values()].reduce((sum, units) => sum + units.length, 0)
+    : undefined;
   return {
     fault: options.fault,
+    with: plan.background,
     points,
     passed: points.filter((p) => p.fired && p.verdict.pass).length,
     failed: points.filter((p) => p.fired && !p.verdict.pass || p.error).length,
     notFired: points.filter((p) => !p.fired && !p.error).length,
     ...(plan.powerLoss ? { distinctCrashStates: plan.groups.length } : {}),
+    ...(crashStates !== undefined ? { crashStates } : {}),
     replays: results.size,
     durationMs: performance.now() - started,
+  };
+}
+
+/**
+ * The crash states a power-loss sweep would check, without checking them: for each point
+ * its states (none listed when the fault is one state a point) and which unit (`AT` or
+ * `AT:STATE`) is checked for each, byte-identical ones sharing one. For tests and
+ * dry runs; pure.
+ *
+ * @example
+ * ```ts
+ * sweepStates(parent, { fault: "power-loss:each", points: { kind: "range", from: 40, to: 40 } });
+ * // { points: [{ at: 40, states: ["37", "39"], volatile: 2, ... }], distinct: 2 }
+ * ```
+ */
+export function sweepStates(
+  parent: ParentTrace,
+  options: Pick<SweepOptions, "fault" | "points" | "with">,
+): {
+  points: {
+    at: number;
+    volatile: number;
+    total: number;
+    sampled: boolean;
+    states: string[];
+    servedBy: string[];
+  }[];
+  distinct: number;
+} {
+  const plan = planSweep(parent, { ...options, jobs: 1, outputDir: "", keepData: false });
+  return {
+    points: plan.indices.map((at) => {
+      const units = plan.units.get(at)!;
+      const states = plan.states.get(at);
+      return {
+        at,
+        volatile: states?.volatile ?? 0,
+        total: states?.total ?? 1,
+        sampled: states?.sampled ?? false,
+        states: units.flatMap((unit) => unit.state === undefined ? [] : [unit.state]),
+        servedBy: units.map((unit) => unitName(plan.representative.get(unitName(unit)) ?? unit)),
+      };
+    }),
+    distinct: plan.groups.length,
   };
 }

@@ -36,7 +36,21 @@ export function diskKey(node: string, disk: string): string {
 }
 
 /**
+ * Whether the disk lied about this op's durability: a flush it acknowledged without
+ * flushing, or a FUA write it did not make durable (the fault `lie-flush`).
+ *
+ * @example
+ * ```ts
+ * liedAbout({ ...flush, fault: { kind: "lie-flush", rule: "lie-flush" } }); // true
+ * ```
+ */
+export function liedAbout(record: Pick<OpRecord, "fault">): boolean {
+  return record.fault?.kind === "lie-flush";
+}
+
+/**
  * The facts of an op record that the durability model needs (disks keyed by {@link diskKey}).
+ * A flush the disk lied about makes nothing durable, and a FUA write it lied about is volatile.
  *
  * @example
  * ```ts
@@ -52,8 +66,8 @@ export function completedOp(record: OpRecord): CompletedOp {
     type: record.op,
     offset: record.offset,
     length: stored,
-    fua: record.fua === true,
+    fua: record.fua === true && !liedAbout(record),
     ok: record.result === "ok",
-    stored: record.op === "flush" || stored > 0,
+    stored: record.op === "flush" ? !liedAbout(record) : stored > 0,
   };
 }

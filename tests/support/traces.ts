@@ -70,7 +70,7 @@ export function fakeParentTrace(trace: FakeTrace): ParentTrace {
       version: TRACE_VERSION,
       ...traceHeader({ scenario: { name }, ...trace.header }),
     },
-    scenario: { name } as unknown as Scenario,
+    scenario: { name, nodes: [] } as unknown as Scenario,
     records: trace.records,
     ordered: byIndex(trace.records),
     lines: trace.lines ?? [],

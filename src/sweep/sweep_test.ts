@@ -1,0 +1,160 @@
+import assert from "node:assert/strict";
+import type { ParentTrace } from "../replay/replay.ts";
+import type { GuestLine } from "../trace/load.ts";
+import type { OpRecord } from "../trace/schema.ts";
+import { faultContext, pointMessage, sweepStates } from "./sweep.ts";
+import { SweepError } from "./errors.ts";
+
+/** A hand-made trace: each op completes before the next arrives. */
+function records(...ops: [OpRecord["op"], number?, number?, string?][]): OpRecord[] {
+  return ops.map(([op, offset = 0, length = 0, step], index) => ({
+    record: "op",
+    index,
+    done: index + 1,
+    node: "app",
+    disk: "data",
+    op,
+    offset,
+    length,
+    start: index,
+    end: index + 0.5,
+    result: "ok",
+    ...(op === "write" ? { data: new Uint8Array(length).fill(index + 1) } : {}),
+    phase: "run",
+    ...(step ? { step } : {}),
+  }));
+}
+
+function parentOf(ops: OpRecord[], lines: GuestLine[] = []): ParentTrace {
+  return {
+    path: "hand.trace",
+    sha256: "0".repeat(64),
+    header: {
+      record: "header",
+      format: "faultline-trace",
+      version: 1,
+      createdAt: "2025-01-01T00:00:00Z",
+      tool: { name: "faultline", version: "test" },
+      command: "record",
+      recordsData: true,
+      dataHash: "xxh64",
+      seed: 11,
+      faults: [],
+      disks: [],
+    },
+    records: ops,
+    ordered: ops,
+    lines,
+    warning: null,
+    scenario: {} as ParentTrace["scenario"],
+  };
+}
+
+// Flush 3 covers writes 0-2; writes 4, 5, 6 and 8 are volatile at flush 9, and write 6
+// rewrites write 4's bytes; flush 9 covers them all before flush 11.
+const ops = records(
+  ["write", 0, 4096, "setup"],
+  ["write", 4096, 4096, "setup"],
+  ["write", 8192, 4096, "setup"],
+  ["flush", 0, 0, "setup"],
+  ["write", 12288, 512, "commit 1"],
+  ["write", 16384, 512, "commit 1"],
+  ["write", 12288, 512, "commit 1"],
+  ["read", 0, 512, "commit 1"],
+  ["write", 20480, 512, "commit 1"],
+  ["flush", 0, 0, "commit 1"],
+  ["write", 24576, 512, "commit 2"],
+  ["flush", 0, 0, "commit 2"],
+);
+const parent = parentOf(ops);
+const at = (from: number, to: number) => ({ kind: "range" as const, from, to });
+
+Deno.test("each at a point with V volatile writes checks at most V states, byte-identical ones once", () => {
+  const plan = sweepStates(parent, { fault: "power-loss:each", points: at(9, 9) });
+  assert.deepEqual(plan.points, [{
+    at: 9,
+    volatile: 4,
+    total: 4,
+    sampled: false,
+    states: ["4", "5", "6", "8"],
+    // Dropping write 4 alone leaves the bytes of keeping everything (write 6 rewrote it), a
+    // state none of the others is.
+    servedBy: ["9:4", "9:5", "9:6", "9:8"],
+  }]);
+  assert.equal(plan.distinct, 4);
+  // Over flushes: point 3 has writes 0-2 volatile, point 11 write 10 alone.
+  const flushes = sweepStates(parent, { fault: "power-loss:each", points: { kind: "flushes" } });
+  assert.deepEqual(flushes.points.map((p) => p.states), [
+    ["0", "1", "2"],
+    ["4", "5", "6", "8"],
+    ["10"],
+  ]);
+  assert.ok(flushes.points.every((p) => p.states.length <= Math.max(1, p.volatile)));
+});
+
+Deno.test("all,max=B checks every subset (2^V) once; byte-identical subsets share a check", () => {
+  const plan = sweepStates(parent, { fault: "power-loss:all", points: at(9, 9) });
+  const [point] = plan.points;
+  assert.equal(point.states.length, 16);
+  assert.equal(point.total, 16);
+  // Write 4 matters only when write 6 is dropped: 16 subsets, 12 distinct crash states.
+  assert.equal(new Set(point.servedBy).size, 12);
+  assert.equal(plan.distinct, 12);
+  assert.equal(point.servedBy[point.states.indexOf("4")], "9:none");
+  const sampled = sweepStates(parent, { fault: "power-loss:all,max=3", points: at(9, 9) });
+  assert.equal(sampled.points[0].sampled, true);
+  assert.equal(sampled.points[0].states.length, 8);
+});
+
+Deno.test("the same crash state at two points is checked once", () => {
+  // A cut at op 7 (a read) or at op 8 (before write 8 happens) leaves writes 4, 5 and 6
+  // volatile: the two points' states are the same bytes.
+  const plan = sweepStates(parent, { fault: "power-loss:each", points: at(7, 8) });
+  assert.deepEqual(plan.points.map((p) => p.states), [["4", "5", "6"], ["4", "5", "6"]]);
+  assert.deepEqual(plan.points[1].servedBy, ["7:4", "7:5", "7:6"]);
+  assert.equal(plan.distinct, 3);
+  // One state a point: the drop variant's points group as before.
+  const drop = sweepStates(parent, { fault: "power-loss", points: at(7, 8) });
+  assert.deepEqual(drop.points.map((p) => p.servedBy), [["7"], ["7"]]);
+});
+
+Deno.test("a lying disk (--with lie-flush) leaves the writes since the lie volatile at every flush", () => {
+  const honest = sweepStates(parent, { fault: "power-loss:each", points: at(11, 11) });
+  assert.deepEqual(honest.points[0].states, ["10"]);
+  const lying = sweepStates(parent, {
+    fault: "power-loss:each",
+    points: at(11, 11),
+    with: ["lie-flush"],
+  });
+  assert.deepEqual(lying.points[0].states, ["0", "1", "2", "4", "5", "6", "8", "10"]);
+  assert.throws(
+    () => sweepStates(parent, { fault: "eio", points: at(1, 1), with: ["power-loss"] }),
+    SweepError,
+  );
+});
+
+Deno.test("a point says in which step its fault hit and after which acknowledgement", () => {
+  const lines: GuestLine[] = [
+    { node: "app", phase: "run", kind: "ack", args: ["1"], at: 10 },
+    { node: "app", phase: "run", kind: "ack", args: ["2"], at: 12 },
+  ];
+  assert.equal(
+    faultContext("power-loss", ops[11], lines),
+    "power loss during step 'commit 2', after ack 1",
+  );
+  assert.equal(
+    faultContext("eio", ops[4], lines),
+    "eio during step 'commit 1', before the first ack",
+  );
+  assert.equal(
+    faultContext("power-loss", { ...ops[4], step: undefined }, lines),
+    "power loss at op 4, before the first ack",
+  );
+  assert.equal(
+    pointMessage({
+      where: "power loss during step 'commit 2', after ack 1",
+      verdict: { pass: false, reason: "1 acknowledged key lost (2): acked 2, found 1" },
+    }),
+    "power loss during step 'commit 2', after ack 1: 1 acknowledged key lost (2): acked 2, found 1",
+  );
+});
