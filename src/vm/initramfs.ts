@@ -103,6 +103,18 @@ export const NETWORK_MODULES: readonly string[] = ["failover", "net_failover", "
 
 export { DISK_NAME_PATTERN, PHASE_NAME_PATTERN, validateInitramfsOptions };
 
+/**
+ * The kernel parameter that makes `/init` wait at a hold point, for a saved guest state
+ * (src/vm/snapshot.ts): `faultline.hold=disks` waits before the disk driver (virtio_blk)
+ * loads, so no disk has been read; `faultline.hold=phase` waits after the mounts, before the
+ * phase script starts. At a hold, `/init` writes {@linkcode HOLD_MARKER} and the hold's
+ * name on the console and reads one line from the console; it goes on when the line comes.
+ */
+export const HOLD_KERNEL_PARAM = "faultline.hold";
+
+/** What `/init` writes on the console at a hold point, before the hold's name: `faultline: hold disks`. */
+export const HOLD_MARKER = "faultline: hold";
+
 /** The kernel parameter that names the phase to run: `faultline.phase=NAME`. */
 export const PHASE_KERNEL_PARAM = "faultline.phase";
 
@@ -399,7 +411,25 @@ function setupLines(modulePaths: readonly string[]): string[] {
     "  exit 1",
     "}",
   ];
+  lines.push(
+    "# faultline.hold=disks: wait before the disk driver loads; faultline.hold=phase: before the phase.",
+    "hold=",
+    "set -f",
+    "read -r cmdline </proc/cmdline",
+    "for word in $cmdline; do",
+    '  case "$word" in',
+    `  ${HOLD_KERNEL_PARAM}=*) hold=\${word#${HOLD_KERNEL_PARAM}=} ;;`,
+    "  esac",
+    "done",
+    "set +f",
+    "hold_here() {",
+    '  [ "$hold" = "$1" ] || return 0',
+    `  echo "${HOLD_MARKER} $1" >/dev/console`,
+    "  read -r go </dev/console",
+    "}",
+  );
   for (const path of modulePaths) {
+    if (/\/virtio_blk\.ko$/.test(path)) lines.push("hold_here disks");
     lines.push(`insmod ${shellQuote(path)} || console_halt ${shellQuote(`insmod ${path}`)}`);
   }
   return lines;
@@ -505,6 +535,7 @@ function runLines(plan: InitPlan): string[] {
   lines.push(
     'export FAULTLINE_PHASE="$phase"',
     "cd /",
+    "hold_here phase",
     'report phase "$phase"',
     `/bin/sh "${PHASE_DIR}/$phase" </dev/null`,
     "code=$?",

@@ -195,6 +195,8 @@ Deno.test("initramfs: /init quotes every value and is valid shell", async () => 
   });
   assert.ok(init.startsWith("#!/bin/busybox sh\n"));
   assert.match(init, /^insmod '\/lib\/modules\/k\/virtio_blk\.ko' \|\| console_halt /m);
+  // A saved check guest holds before the disk driver loads (faultline.hold=disks).
+  assert.match(init, /^hold_here disks\ninsmod '\/lib\/modules\/k\/virtio_blk\.ko'/m);
   assert.match(init, /^ {4}'faultline-results' \| 'data' \| 'raw'\)$/m);
   assert.match(init, /^ {2}for name in 'faultline-results' 'data' 'raw'; do$/m);
   assert.match(init, /\[ "\$i" -gt 20 \]/);
@@ -206,7 +208,7 @@ Deno.test("initramfs: /init quotes every value and is valid shell", async () => 
   const tail = init.slice(init.indexOf("report phase mounted"));
   assert.equal(
     tail.slice(tail.indexOf("export FAULTLINE_PHASE")),
-    'export FAULTLINE_PHASE="$phase"\ncd /\nreport phase "$phase"\n' +
+    'export FAULTLINE_PHASE="$phase"\ncd /\nhold_here phase\nreport phase "$phase"\n' +
       '/bin/sh "/faultline/phase/$phase" </dev/null\ncode=$?\n' +
       'report exit "$code"\nsync\npoweroff -f\nexit 1\n',
   );

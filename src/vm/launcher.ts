@@ -77,7 +77,8 @@ export class Vm implements AsyncDisposable {
     try {
       child = new Deno.Command(QEMU, {
         args: qemuArgs(spec),
-        stdin: "null",
+        // A guest that holds (src/vm/snapshot.ts) reads its go-ahead from the console.
+        stdin: spec.hold ? "piped" : "null",
         stdout: "piped",
         stderr: "piped",
       }).spawn();
@@ -150,6 +151,20 @@ export class Vm implements AsyncDisposable {
       ms: performance.now() - this.started,
       stderr: this.stderrText,
     };
+  }
+
+  /**
+   * Lets a guest waiting at its hold point go on: a line on its console (QEMU's stdin).
+   * QEMU reads it once the guest runs, so it may be sent before a saved state is loaded.
+   */
+  async release(): Promise<void> {
+    if (!this.spec.hold) throw new VmError("this guest was not started with a hold point");
+    const writer = this.child.stdin.getWriter();
+    try {
+      await writer.write(new TextEncoder().encode("go\n"));
+    } finally {
+      writer.releaseLock();
+    }
   }
 
   /** Kills QEMU at once (SIGKILL: no flush, no goodbye). */

@@ -10,7 +10,7 @@
 export interface VmDisk {
   /** The disk's name; the guest sees it as the virtio-blk serial and /dev/disk/NAME. */
   name: string;
-  /** `nbd+unix:///EXPORT?socket=PATH`. */
+  /** `nbd+unix:///EXPORT?socket=PATH`, or `null:SIZE` for a disk that holds no data (a saved state's placeholder). */
   uri: string;
 }
 
@@ -30,6 +30,12 @@ export interface VmSpec {
   rtcBase: string;
   /** The node's port on faultline's switch, when the node is one of a cluster. */
   network?: VmNetwork;
+  /** `faultline.hold=NAME` on the kernel command line: `/init` waits there (src/vm/snapshot.ts). */
+  hold?: "disks" | "phase";
+  /** The guest's memory in a file (src/vm/snapshot.ts): shared while saving, copy-on-write when resumed. */
+  memoryFile?: { path: string; share: boolean };
+  /** Wait for a saved state (QMP `migrate-incoming`, src/vm/snapshot.ts) instead of booting. */
+  incoming?: boolean;
 }
 
 /** A node's network: its switch port (a unix socket that listens already) and its MAC. */
@@ -58,13 +64,14 @@ export interface VmNetwork {
  * ```
  */
 export function qemuArgs(spec: VmSpec): string[] {
+  const megabytes = Math.ceil(spec.memoryBytes / (1024 * 1024));
   const args = [
     "-machine",
-    "q35",
+    spec.memoryFile ? "q35,memory-backend=ram" : "q35",
     "-smp",
     "1",
     "-m",
-    `${Math.ceil(spec.memoryBytes / (1024 * 1024))}M`,
+    `${megabytes}M`,
     "-nodefaults",
     "-no-user-config",
     "-display",
@@ -77,7 +84,9 @@ export function qemuArgs(spec: VmSpec): string[] {
     "-initrd",
     spec.initrd,
     "-append",
-    `console=ttyS0 panic=-1 quiet faultline.phase=${spec.phase}`,
+    `console=ttyS0 panic=-1 quiet faultline.phase=${spec.phase}${
+      spec.hold ? ` faultline.hold=${spec.hold}` : ""
+    }`,
     "-chardev",
     "stdio,id=console,signal=off",
     "-serial",
@@ -87,6 +96,15 @@ export function qemuArgs(spec: VmSpec): string[] {
     "-nic",
     "none",
   ];
+  if (spec.memoryFile) {
+    const path = spec.memoryFile.path.replaceAll(",", ",,");
+    args.push(
+      "-object",
+      `memory-backend-file,id=ram,size=${megabytes}M,mem-path=${path},share=${
+        spec.memoryFile.share ? "on" : "off"
+      }`,
+    );
+  }
   if (spec.network) {
     // QEMU's option syntax escapes a comma in a value by doubling it.
     const path = spec.network.socket.replaceAll(",", ",,");
@@ -100,12 +118,23 @@ export function qemuArgs(spec: VmSpec): string[] {
   // The drive id is the disk's name, so QEMU's query-block shows the names the scenario uses.
   for (const disk of [...spec.disks, spec.results]) {
     const id = disk.name;
+    const placeholder = /^null:(\d+)$/.exec(disk.uri);
+    const file = placeholder
+      ? `file.driver=null-co,file.size=${placeholder[1]}`
+      : `file=${disk.uri}`;
     args.push(
       "-drive",
-      `file=${disk.uri},format=raw,if=none,id=${id},cache=none,werror=report,rerror=report`,
+      `${file},format=raw,if=none,id=${id},cache=none,werror=report,rerror=report`,
       "-device",
       `virtio-blk-pci,drive=${id},serial=${disk.name}`,
     );
   }
+  if (spec.hold) {
+    // A guest that holds may be saved while paused: without the run state in the saved
+    // state, QEMU starts the guest once it has loaded it (no QMP `cont` needed).
+    args.push("-global", "migration.store-global-state=off");
+  }
+  // The saved state's capabilities must be set before it loads: QMP, then migrate-incoming.
+  if (spec.incoming) args.push("-incoming", "defer");
   return args;
 }
