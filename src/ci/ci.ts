@@ -52,6 +52,8 @@ export interface CiOptions {
   onEvent?: (event: RunEvent) => void;
   /** Called when a check ends, for progress. */
   onCheck?: (check: CiCheck) => void;
+  /** Boot every check of a sweep (no saved check guest). */
+  cold?: boolean;
 }
 
 /**
@@ -252,6 +254,7 @@ async function sweepCheck(
     keepData: false,
     expect: fault.expect,
     prepared,
+    cold: options.cold ?? false,
     signal: options.signal,
   });
   const failing = result.points.filter((p) => p.fired && !p.verdict.pass || p.error);

@@ -21,6 +21,8 @@ export interface CiCommandOptions {
   jobs?: number;
   traceDir: string;
   verbose: boolean;
+  /** `--cold`: every check of a sweep boots. */
+  cold?: boolean;
 }
 
 /** The JUnit document of a CI run: a suite per scenario, a case per check. */
@@ -54,6 +56,7 @@ export async function ciCommand(paths: string[], options: CiCommandOptions): Pro
     runCi(files, {
       traceDir: options.traceDir,
       jobs,
+      cold: options.cold ?? false,
       signal,
       onEvent: options.verbose ? progressPrinter(options) : undefined,
       onCheck: options.json ? undefined : (check) =>

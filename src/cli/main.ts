@@ -265,6 +265,11 @@ that no longer matches its images, 3 the machinery failed.`,
     .option("--junit <file>", "write JUnit XML (a test case per point)")
     .option("--html <file>", "write a self-contained report page")
     .option("--keep-traces <dir>", "keep each point's trace in this directory")
+    .option(
+      "--cold",
+      "boot a fresh guest for every check (default: checks start from a guest saved before it read any disk)",
+      false,
+    )
     .option("-o, --output <trace>", "where to record a scenario first")
     .option("-v, --verbose", "show the guests' consoles and result lines", false)
     .addHelpText(
@@ -294,6 +299,7 @@ Exit codes: 0 every point passed, 1 a point failed, 2 a usage error, 3 the machi
       "where to keep the recorded traces (the reproduce commands name them)",
       "faultline-ci",
     )
+    .option("--cold", "boot a fresh guest for every check of a sweep", false)
     .option("-v, --verbose", "show the guests' consoles and result lines", false)
     .action((paths, options) => run(() => ciCommand(paths, options)));
 

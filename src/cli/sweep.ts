@@ -40,6 +40,8 @@ export interface SweepCommandOptions {
   keepTraces?: string;
   output?: string;
   verbose: boolean;
+  /** `--cold`: every check boots. */
+  cold?: boolean;
 }
 
 /** The JSON of a sweep. */
@@ -215,6 +217,7 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
       jobs,
       outputDir: options.keepTraces ?? scratch.path,
       keepData: false,
+      cold: options.cold ?? false,
       signal,
       onEvent: options.verbose ? progressPrinter(options) : undefined,
       onProgress: (progress) => {

@@ -31,6 +31,7 @@ import { type RunEvent, type RunOptions, type RunResult, runScenario } from "../
 import type { Expectations, Scenario } from "../scenario/schema.ts";
 import { byIndex, type LoadedTrace, loadTrace } from "../trace/load.ts";
 import type { OpRecord } from "../trace/schema.ts";
+import type { GuestState } from "../vm/snapshot.ts";
 import { selectCrashWrites, variantOf, withLiedFlushes } from "../run/crash_state.ts";
 import { ReplayError } from "./errors.ts";
 import {
@@ -152,6 +153,8 @@ export interface ReplayOptions {
   qmp?: ReadonlyMap<string, string>;
   /** A control socket for the replay (block and link faults, live). */
   control?: string;
+  /** Saved check guests by node: their checks start from them instead of booting (src/run/warm.ts). */
+  warmChecks?: ReadonlyMap<string, GuestState>;
 }
 
 /** A replay's result: the run's, and how its prefix compared with the recording. */
@@ -313,6 +316,7 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
     judgeWorkloadExit: options.expect !== undefined || plan.rules.length === 0,
     qmp: options.qmp,
     ...(options.control ? { control: options.control } : {}),
+    ...(options.warmChecks ? { warmChecks: options.warmChecks } : {}),
     signal: options.signal,
     onEvent: options.onEvent,
   };

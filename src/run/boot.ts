@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { QmpClient, QmpEvent } from "../qmp/client.ts";
 import type { GuestLine } from "../trace/load.ts";
 import { Vm, type VmExit } from "../vm/launcher.ts";
+import { type GuestState, startFromState } from "../vm/snapshot.ts";
 import type { VmDisk, VmNetwork } from "../vm/qemu_args.ts";
 import type { Boot } from "./guest_results.ts";
 import { RunError } from "./errors.ts";
@@ -18,7 +19,7 @@ import type { NodeGuest } from "./prepare.ts";
 import type { PhaseOutcome } from "./verdict.ts";
 
 /** Fixed start of every guest's clock, so that runs repeat. */
-const RTC_BASE = "2026-01-01T00:00:00";
+export const RTC_BASE = "2026-01-01T00:00:00";
 /** Console text kept per boot in the trace and the result. */
 export const CONSOLE_TAIL = 8 * 1024;
 
@@ -40,6 +41,8 @@ export interface NodeBootOptions {
   /** QEMU's QMP is up (a client), or gone (null). */
   onQmp?: (qmp: QmpClient | null) => void;
   onQmpEvent?: (event: QmpEvent) => void;
+  /** Start from this saved state of the node's guest instead of booting it (src/run/warm.ts). */
+  from?: GuestState;
 }
 
 /** How a boot ended. */
@@ -75,7 +78,7 @@ export class NodeBoot {
     const { boot, guest } = options;
     const name = `${boot.node}-${boot.phase}-${boot.number}`;
     const consoleLog = join(options.dir, `${name}.console`);
-    const vm = await Vm.start({
+    const spec = {
       kernel: guest.kernel.path,
       initrd: guest.initramfs.path,
       phase: boot.phase,
@@ -85,7 +88,11 @@ export class NodeBoot {
       ...(options.network ? { network: options.network } : {}),
       qmpSocket: join(options.dir, `${name}.qmp`),
       rtcBase: RTC_BASE,
-    }, { consoleLog, signal: options.signal, onConsole: options.onConsole });
+    };
+    const vmOptions = { consoleLog, signal: options.signal, onConsole: options.onConsole };
+    const vm = options.from
+      ? await startFromState(spec, options.from, vmOptions)
+      : await Vm.start(spec, vmOptions);
     return new NodeBoot(vm, options, consoleLog);
   }
 

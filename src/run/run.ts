@@ -26,6 +26,7 @@ import type { FrameRecord, OpRecord } from "../trace/schema.ts";
 import type { StatsSummary } from "../trace/stats.ts";
 import { makePrivateDir, type PrivateDir } from "../util/tempdir.ts";
 import type { VmDisk } from "../vm/qemu_args.ts";
+import type { GuestState } from "../vm/snapshot.ts";
 import { NodeBoot, phaseOutcome } from "./boot.ts";
 import {
   type CrashSelection,
@@ -97,6 +98,11 @@ export interface RunOptions {
   qmp?: ReadonlyMap<string, string>;
   /** A control socket for the run: the fault commands (block and link), without QEMU's. */
   control?: string;
+  /**
+   * Saved check guests by node (src/run/warm.ts): those nodes' checks start from them
+   * instead of booting; the trace's header names each state.
+   */
+  warmChecks?: ReadonlyMap<string, GuestState>;
 }
 
 /** Milliseconds spent, from the start of the run. */
@@ -494,6 +500,9 @@ class Run {
       signal,
       onConsole: (text) => this.emit({ type: "console", node: node.name, phase, text }),
       onQmp: (qmp) => proxy?.follow(qmp),
+      ...(phase === "check" && this.options.warmChecks?.has(node.name)
+        ? { from: this.options.warmChecks.get(node.name)! }
+        : {}),
       onQmpEvent: (event) => {
         this.parts.service.event("qmp", {
           node: node.name,

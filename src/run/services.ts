@@ -120,6 +120,18 @@ export async function startDiskService(
         ),
         ...(parts.net ? { network: parts.net.traceHeader() } : {}),
         qemu: await qemuVersion(),
+        ...(options.warmChecks?.size
+          ? {
+            warm: {
+              check: Object.fromEntries(
+                [...options.warmChecks].map(([node, state]) => [node, {
+                  hold: state.hold,
+                  state: state.id,
+                }]),
+              ),
+            },
+          }
+          : {}),
         ...options.header,
       },
     },

@@ -29,6 +29,8 @@ import {
 import { durabilityOracle, type GuestLine, type OracleResult } from "../run/oracle.ts";
 import type { Prepared } from "../run/prepare.ts";
 import type { RunEvent } from "../run/run.ts";
+import { openWarmChecks } from "../run/warm.ts";
+import type { GuestState } from "../vm/snapshot.ts";
 import { judge, type Verdict } from "../run/verdict.ts";
 import type { Expectations } from "../scenario/schema.ts";
 import type { OpRecord } from "../trace/schema.ts";
@@ -119,6 +121,8 @@ export interface SweepResult {
   replays: number;
   /** How long the sweep took. */
   durationMs: number;
+  /** How the checks started: from a saved guest (warm), or booted; the nodes that booted, with why. */
+  checks?: { warm: string[]; cold: { node: string; reason: string }[]; savedMs?: number };
 }
 
 /** Progress of a sweep, for the CLI. */
@@ -160,6 +164,11 @@ export interface SweepOptions {
   onProgress?: (progress: SweepProgress) => void;
   /** Hears each replay's progress. */
   onEvent?: (event: RunEvent) => void;
+  /**
+   * Boot every check (`--cold`), as faultline did before warm checks; by default each
+   * node that can starts its checks from a guest saved once for the sweep (src/run/warm.ts).
+   */
+  cold?: boolean;
 }
 
 /**
@@ -342,6 +351,7 @@ async function replayGroups(
   plan: Plan,
   prepared: Prepared,
   options: SweepOptions,
+  warmChecks?: ReadonlyMap<string, GuestState>,
 ): Promise<Map<string, ReplayResult | Error>> {
   const results = new Map<string, ReplayResult | Error>();
   const perReplay: number[] = [];
@@ -362,6 +372,7 @@ async function replayGroups(
           keepData: options.keepData,
           expect: options.expect,
           prepared,
+          ...(warmChecks?.size ? { warmChecks } : {}),
           signal: options.signal,
           onEvent: options.onEvent,
         }),
@@ -536,7 +547,10 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
   const started = performance.now();
   const plan = planSweep(parent, options);
   const prepared = options.prepared ?? await prepareForReplay(parent, options.signal);
-  const results = await replayGroups(parent, plan, prepared, options);
+  await using warm = options.cold
+    ? null
+    : await openWarmChecks(parent.scenario, prepared, { signal: options.signal });
+  const results = await replayGroups(parent, plan, prepared, options, warm?.states);
   const points = plan.indices.map((at) => pointOf(parent, plan, at, results, options));
   const crashStates = plan.states.size > 0
     ? [...plan.units.values()].reduce((sum, units) => sum + units.length, 0)
@@ -552,6 +566,15 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
     ...(crashStates !== undefined ? { crashStates } : {}),
     replays: results.size,
     durationMs: performance.now() - started,
+    checks: warm
+      ? { warm: [...warm.states.keys()], cold: warm.cold, savedMs: Math.round(warm.savedMs) }
+      : {
+        warm: [],
+        cold: parent.scenario.nodes.filter((n) => n.check !== null).map((n) => ({
+          node: n.name,
+          reason: "--cold",
+        })),
+      },
   };
 }
 

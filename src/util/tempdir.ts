@@ -16,7 +16,7 @@ export interface PrivateDir extends AsyncDisposable {
 }
 
 /**
- * Creates a directory of mode 0700 under the system's temporary directory.
+ * Creates a directory of mode 0700 under the system's temporary directory (or `parent`).
  *
  * @example
  * ```ts
@@ -24,8 +24,14 @@ export interface PrivateDir extends AsyncDisposable {
  * const socket = `${dir.path}/vda.sock`;
  * ```
  */
-export async function makePrivateDir(prefix = "faultline-"): Promise<PrivateDir> {
-  const path = await Deno.makeTempDir({ prefix });
+export async function makePrivateDir(
+  prefix = "faultline-",
+  options: { parent?: string } = {},
+): Promise<PrivateDir> {
+  const path = await Deno.makeTempDir({
+    prefix,
+    ...(options.parent ? { dir: options.parent } : {}),
+  });
   // makeTempDir already uses 0700, but the umask must not be trusted for this.
   await Deno.chmod(path, 0o700);
   let removed = false;
