@@ -36,6 +36,7 @@ import type { Expectations } from "../scenario/schema.ts";
 import type { OpRecord } from "../trace/schema.ts";
 import { SweepError } from "./errors.ts";
 import { type PointSelection, selectPoints } from "../scenario/points.ts";
+import { assignShards, linkedGroups, type Shard } from "./shard.ts";
 
 /** One crash state of a point, when the fault explores many (`power-loss:each`, `orders=K`, `all`). */
 export interface StateOutcome {
@@ -121,20 +122,28 @@ export interface SweepResult {
   replays: number;
   /** How long the sweep took. */
   durationMs: number;
+  /** The shard this result covers, and how many points the whole sweep has. */
+  shard?: Shard & { sweepPoints: number };
   /** How the checks started: from a saved guest (warm), or booted; the nodes that booted, with why. */
   checks?: { warm: string[]; cold: { node: string; reason: string }[]; savedMs?: number };
 }
 
 /** Progress of a sweep, for the CLI. */
 export interface SweepProgress {
-  /** Replays done. */
+  /** Replays (checks, for power loss) done. */
   done: number;
   /** Replays in all. */
   total: number;
-  /** Estimated milliseconds left. */
+  /** Points whose every check is done, and points in all. */
+  points: { done: number; total: number };
+  /** Distinct crash states checked so far (power loss). */
+  statesChecked?: number;
+  /** Points done that failed. */
+  failed: number;
+  /** Replays a minute, measured since the first started. */
+  perMinute: number;
+  /** Milliseconds left at the measured rate. */
   etaMs: number | null;
-  /** The point just done. */
-  last?: SweepPoint;
 }
 
 /** Options of {@link sweep}. */
@@ -169,6 +178,11 @@ export interface SweepOptions {
    * node that can starts its checks from a guest saved once for the sweep (src/run/warm.ts).
    */
   cold?: boolean;
+  /**
+   * Run only this shard's points (`--shard K/N`): a deterministic share, the points whose
+   * crash states are byte-identical kept together (src/sweep/shard.ts).
+   */
+  shard?: Shard;
 }
 
 /**
@@ -256,6 +270,8 @@ interface Plan {
   /** Power loss: the unit whose (byte-identical) crash state serves each unit, by unit name. */
   representative: Map<string, Unit>;
   powerLoss: boolean;
+  /** For a shard's plan: the points of the whole sweep. */
+  sweepPoints?: number;
 }
 
 /** The `--with` faults as replayed: one without a trigger is in force on every disk (`@any`). */
@@ -272,8 +288,32 @@ function backgroundFaults(texts: readonly string[]): { specs: string[]; rules: F
   return { specs: rules.map((rule) => rule.spec), rules };
 }
 
-/** Chooses the points and, for power loss, their crash states, grouped by content. */
+/** Chooses the points and, for power loss, their crash states, grouped by content; then the shard's share. */
 function planSweep(parent: ParentTrace, options: SweepOptions): Plan {
+  const plan = planWholeSweep(parent, options);
+  return options.shard ? shardPlan(plan, options.shard) : plan;
+}
+
+/** The plan of one shard: its points, and the checks of their crash states. */
+function shardPlan(plan: Plan, shard: Shard): Plan {
+  const links: [number, number][] = [];
+  for (const [at, units] of plan.units) {
+    for (const unit of units) {
+      links.push([at, (plan.representative.get(unitName(unit)) ?? unit).at]);
+    }
+  }
+  const cost = (at: number) => plan.groups.filter((unit) => unit.at === at).length;
+  const shardOf = assignShards(linkedGroups(plan.indices, links, cost), shard.count);
+  const mine = (at: number) => shardOf.get(at) === shard.index;
+  return {
+    ...plan,
+    indices: plan.indices.filter(mine),
+    groups: plan.groups.filter((unit) => mine(unit.at)),
+    sweepPoints: plan.indices.length,
+  };
+}
+
+function planWholeSweep(parent: ParentTrace, options: SweepOptions): Plan {
   const rule = parseFaultSpec(options.fault);
   if (rule.trigger.kind !== "always") {
     throw new SweepError(
@@ -289,6 +329,7 @@ function planSweep(parent: ParentTrace, options: SweepOptions): Plan {
   }
   const indices = selectPoints(parent.ordered, options.points, powerLoss);
   if (indices.length === 0) throw new SweepError("the selection picks no op of the trace");
+
   const units = new Map(indices.map((at) => [at, [{ at }] as Unit[]]));
   const plan: Plan = {
     indices,
@@ -354,11 +395,35 @@ async function replayGroups(
   warmChecks?: ReadonlyMap<string, GuestState>,
 ): Promise<Map<string, ReplayResult | Error>> {
   const results = new Map<string, ReplayResult | Error>();
-  const perReplay: number[] = [];
   const groups = plan.groups;
+  const begun = performance.now();
+  const report = () => {
+    if (!options.onProgress) return;
+    const done = results.size;
+    const minutes = (performance.now() - begun) / 60_000;
+    const perMinute = minutes > 0 ? done / minutes : 0;
+    const finished = plan.indices.filter((at) =>
+      plan.units.get(at)!.every((unit) =>
+        results.has(unitName(plan.representative.get(unitName(unit)) ?? unit))
+      )
+    );
+    const failed = finished.filter((at) => {
+      const point = pointOf(parent, plan, at, results, options);
+      return point.fired && !point.verdict.pass || point.error !== undefined;
+    }).length;
+    options.onProgress({
+      done,
+      total: groups.length,
+      points: { done: finished.length, total: plan.indices.length },
+      ...(plan.powerLoss ? { statesChecked: done } : {}),
+      failed,
+      perMinute,
+      etaMs: perMinute > 0 ? (groups.length - done) / perMinute * 60_000 : null,
+    });
+  };
+  report();
   await pool(groups, options.jobs, async (unit) => {
     if (options.signal?.aborted) return;
-    const begun = performance.now();
     const file = unit.state === undefined
       ? `point-${unit.at}.trace`
       : `point-${unit.at}-state-${unit.state.replaceAll("+", "_")}.trace`;
@@ -381,14 +446,7 @@ async function replayGroups(
       if (options.signal?.aborted) throw error;
       results.set(unitName(unit), error as Error);
     }
-    perReplay.push(performance.now() - begun);
-    const average = perReplay.reduce((a, b) => a + b, 0) / perReplay.length;
-    const left = groups.length - perReplay.length;
-    options.onProgress?.({
-      done: perReplay.length,
-      total: groups.length,
-      etaMs: left * average / Math.max(1, Math.min(options.jobs, groups.length)),
-    });
+    report();
   });
   return results;
 }
@@ -547,7 +605,7 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
   const started = performance.now();
   const plan = planSweep(parent, options);
   const prepared = options.prepared ?? await prepareForReplay(parent, options.signal);
-  await using warm = options.cold
+  await using warm = options.cold || plan.groups.length === 0
     ? null
     : await openWarmChecks(parent.scenario, prepared, { signal: options.signal });
   const results = await replayGroups(parent, plan, prepared, options, warm?.states);
@@ -566,6 +624,7 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
     ...(crashStates !== undefined ? { crashStates } : {}),
     replays: results.size,
     durationMs: performance.now() - started,
+    ...(options.shard ? { shard: { ...options.shard, sweepPoints: plan.sweepPoints! } } : {}),
     checks: warm
       ? { warm: [...warm.states.keys()], cold: warm.cold, savedMs: Math.round(warm.savedMs) }
       : {
