@@ -18,6 +18,7 @@ import { ScenarioError } from "../scenario/errors.ts";
 import { loadScenario } from "../scenario/load.ts";
 import type { FaultExpectation, Scenario } from "../scenario/schema.ts";
 import { parsePoints } from "../scenario/points.ts";
+import type { Shard } from "../sweep/shard.ts";
 import { failingReproduces, pointMessage, sweep, type SweepResult } from "../sweep/sweep.ts";
 
 /** One check of one scenario. */
@@ -38,6 +39,8 @@ export interface CiCheck {
   sweep?:
     & Pick<SweepResult, "passed" | "failed" | "notFired" | "distinctCrashStates" | "replays">
     & { points: number };
+  /** For a sweep run by a shard (`--shard`): the declared fault and the shard's result, for the merge. */
+  part?: { fault: FaultExpectation; trace: string; result: SweepResult };
 }
 
 /** Options of {@link runCi}. */
@@ -54,6 +57,13 @@ export interface CiOptions {
   onCheck?: (check: CiCheck) => void;
   /** Boot every check of a sweep (no saved check guest). */
   cold?: boolean;
+  /** Record and judge each scenario into `traceDir`, without its faults (the step before shards). */
+  recordOnly?: boolean;
+  /**
+   * Run one shard: the traces in `traceDir` (recorded once by `recordOnly`), each sweep's
+   * share of points (src/sweep/shard.ts), and the declared single points dealt out in turn.
+   */
+  shard?: Shard;
 }
 
 /**
@@ -127,8 +137,14 @@ export async function runCi(files: readonly string[], options: CiOptions): Promi
   }
   if (problems.length > 0) throw new ScenarioError(problems.join("\n"));
   await Deno.mkdir(options.traceDir, { recursive: true });
-  for (const [file, scenario] of scenarios) await ciScenario(file, scenario, options, add);
+  const turn = { next: 0 };
+  for (const [file, scenario] of scenarios) await ciScenario(file, scenario, options, add, turn);
   return checks;
+}
+
+/** The trace `ci` keeps for a scenario. */
+export function ciTracePath(traceDir: string, scenario: Scenario): string {
+  return join(traceDir, `${scenario.name}.trace`);
 }
 
 /** One scenario: loaded, recorded and judged, then each fault it declares. */
@@ -137,9 +153,11 @@ async function ciScenario(
   scenario: Scenario,
   options: CiOptions,
   add: (check: CiCheck) => void,
+  turn: { next: number },
 ): Promise<void> {
   const started = performance.now();
-  const trace = join(options.traceDir, `${scenario.name}.trace`);
+  const trace = ciTracePath(options.traceDir, scenario);
+  if (options.shard) return await shardScenario(file, scenario, trace, options, add, turn);
   const recorded = await runScenario({
     scenario,
     trace: { path: trace, keepData: true },
@@ -155,13 +173,49 @@ async function ciScenario(
     reproduce: recorded.verdict.pass ? [] : [`faultline record ${file}`],
     durationMs: performance.now() - started,
   });
+  if (scenario.faults.length === 0 || options.recordOnly) return;
+  await faultChecks(file, scenario, trace, options, add, turn);
+}
+
+/** A shard's checks of a scenario: its trace must be there, recorded once for every shard. */
+async function shardScenario(
+  file: string,
+  scenario: Scenario,
+  trace: string,
+  options: CiOptions,
+  add: (check: CiCheck) => void,
+  turn: { next: number },
+): Promise<void> {
   if (scenario.faults.length === 0) return;
+  const exists = await Deno.stat(trace).then(() => true, () => false);
+  if (!exists) {
+    throw new ReplayError(
+      `ci --shard runs on traces recorded once for every shard: ${trace} is missing (run faultline ci --record-only --trace-dir ${options.traceDir} first, and give each shard that directory)`,
+    );
+  }
+  await faultChecks(file, scenario, trace, options, add, turn);
+}
+
+/** Each fault a scenario declares, against its trace. */
+async function faultChecks(
+  file: string,
+  scenario: Scenario,
+  trace: string,
+  options: CiOptions,
+  add: (check: CiCheck) => void,
+  turn: { next: number },
+): Promise<void> {
   const read = await readParent(trace);
   // The reproduce commands name the trace as the user would type it, from here.
   const parent = { ...read, path: relative(Deno.cwd(), trace) || trace };
   const prepared = await prepareForReplay(parent, options.signal);
   for (const fault of scenario.faults) {
     const begun = performance.now();
+    const sweeps = fault.at === null || exploresStates(fault.fault);
+    // A shard runs its share of each sweep's points, and every N-th single point.
+    if (options.shard && !sweeps && turn.next++ % options.shard.count !== options.shard.index - 1) {
+      continue;
+    }
     const check = fault.at === null
       ? await sweepCheck(parent, fault, prepared, options)
       : exploresStates(fault.fault)
@@ -182,7 +236,8 @@ async function ciScenario(
   }
 }
 
-type CheckBody = Omit<CiCheck, "scenario" | "name" | "durationMs">;
+/** A check's outcome, without what names it. */
+export type CheckBody = Omit<CiCheck, "scenario" | "name" | "durationMs">;
 
 /** A power loss that explores many crash states a point (`each`, `orders=K`, `all`). */
 function exploresStates(fault: string): boolean {
@@ -245,6 +300,7 @@ async function sweepCheck(
 ): Promise<CheckBody> {
   const result = await sweep(parent, {
     fault: fault.fault,
+    ...(options.shard ? { shard: options.shard } : {}),
     points: parsePoints(fault.points!),
     jobs: options.jobs,
     outputDir: await Deno.makeTempDir({
@@ -257,6 +313,26 @@ async function sweepCheck(
     cold: options.cold ?? false,
     signal: options.signal,
   });
+  return {
+    ...sweepVerdict(parent.path, fault, result),
+    ...(options.shard ? { part: { fault, trace: parent.path, result } } : {}),
+  };
+}
+
+/**
+ * What a declared sweep's result amounts to: pass or fail (a `detect` sweep passes when it
+ * finds a failing point), why, and the commands that reproduce its failures.
+ *
+ * @example
+ * ```ts
+ * sweepVerdict("ci/fsync-log.trace", fault, result).pass;
+ * ```
+ */
+export function sweepVerdict(
+  trace: string,
+  fault: FaultExpectation,
+  result: SweepResult,
+): CheckBody {
   const failing = result.points.filter((p) => p.fired && !p.verdict.pass || p.error);
   const detect = fault.outcome === "detect";
   const pass = detect ? failing.length > 0 : failing.length === 0 && result.notFired === 0;
@@ -273,9 +349,7 @@ async function sweepCheck(
         : `expected the sweep to find a failing point, found none (${counts})`)
       : (pass ? counts : `${counts}; e.g. ${example}`),
     reproduce: detect
-      ? (pass
-        ? []
-        : [`faultline sweep ${parent.path} --fault ${fault.fault} --points ${fault.points}`])
+      ? (pass ? [] : [`faultline sweep ${trace} --fault ${fault.fault} --points ${fault.points}`])
       : failing.flatMap(failingReproduces),
     sweep: {
       points: result.points.length,

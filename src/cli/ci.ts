@@ -6,7 +6,11 @@
  * @module
  */
 
-import { type CiCheck, runCi, scenarioFiles } from "../ci/ci.ts";
+import { type CiCheck, ciTracePath, runCi, scenarioFiles } from "../ci/ci.ts";
+import type { CiResultsFile } from "../ci/merge.ts";
+import { loadScenario } from "../scenario/load.ts";
+import { sha256File } from "../util/hash.ts";
+import { shardOption } from "./sweep.ts";
 import { junitXml } from "../report/junit.ts";
 import { formatDuration } from "../util/units.ts";
 import { EXIT, UsageError } from "./errors.ts";
@@ -17,12 +21,20 @@ import { progressPrinter } from "./record.ts";
 /** Options of `ci`. */
 export interface CiCommandOptions {
   junit?: string;
-  json: boolean;
+  /** `--json`: print the JSON; `--json FILE`: write the results file (for `merge`) and print the table. */
+  json: boolean | string;
   jobs?: number;
   traceDir: string;
   verbose: boolean;
   /** `--cold`: every check of a sweep boots. */
   cold?: boolean;
+  /** `--record-only`: record and judge each scenario, for shards to share. */
+  recordOnly?: boolean;
+  /** `--shard K/N`. */
+  shard?: string;
+  /** `--shard-index-env NAME`, with `--shards N`. */
+  shardIndexEnv?: string;
+  shards?: number;
 }
 
 /** The JUnit document of a CI run: a suite per scenario, a case per check. */
@@ -44,22 +56,44 @@ export function ciJunit(checks: readonly CiCheck[]): string {
   })));
 }
 
+/** Prints the checks' table and each failure's reproduce commands. */
+export function printCi(checks: readonly CiCheck[]): void {
+  const failed = checks.filter((c) => !c.pass);
+  console.log(table([
+    ["scenario", "check", "result", "reason"],
+    ...checks.map((c) => [c.scenario, c.name, c.pass ? "pass" : "FAIL", c.reason]),
+  ]));
+  for (const check of failed) {
+    console.log(`\n${check.scenario}: ${check.name} failed: ${check.reason}`);
+    for (const command of check.reproduce.slice(0, 10)) console.log(`  reproduce: ${command}`);
+    if (check.reproduce.length > 10) console.log(`  ... and ${check.reproduce.length - 10} more`);
+  }
+  console.log(`\n${checks.length - failed.length} of ${checks.length} checks passed`);
+}
+
 /** Runs `ci`. */
 export async function ciCommand(paths: string[], options: CiCommandOptions): Promise<number> {
   const jobs = options.jobs ?? navigator.hardwareConcurrency ?? 2;
   if (jobs < 1) throw new UsageError("--jobs must be at least 1");
+  const shard = shardOption(options);
+  if (shard && options.recordOnly) {
+    throw new UsageError("--record-only records for every shard: run it once, without --shard");
+  }
   const files = await scenarioFiles(paths.length > 0 ? paths : ["scenarios"]);
   if (files.length === 0) {
     throw new UsageError(`no scenario files in ${paths.join(", ") || "scenarios"}`);
   }
+  const printJson = options.json === true;
   const checks = await withInterrupt((signal) =>
     runCi(files, {
       traceDir: options.traceDir,
       jobs,
       cold: options.cold ?? false,
+      ...(options.recordOnly ? { recordOnly: true } : {}),
+      ...(shard ? { shard } : {}),
       signal,
-      onEvent: options.verbose ? progressPrinter(options) : undefined,
-      onCheck: options.json ? undefined : (check) =>
+      onEvent: options.verbose ? progressPrinter({ json: printJson, verbose: true }) : undefined,
+      onCheck: printJson ? undefined : (check) =>
         console.error(
           `${check.pass ? "ok  " : "FAIL"}  ${check.scenario}: ${check.name} (${
             formatDuration(check.durationMs)
@@ -68,22 +102,30 @@ export async function ciCommand(paths: string[], options: CiCommandOptions): Pro
     })
   );
   if (options.junit) await Deno.writeTextFile(options.junit, ciJunit(checks));
+  if (typeof options.json === "string") {
+    const traces: CiResultsFile["traces"] = {};
+    for (const file of files) {
+      const scenario = await loadScenario(file);
+      const path = ciTracePath(options.traceDir, scenario);
+      const sha256 = await sha256File(path).catch(() => null);
+      if (sha256) traces[file] = { path, sha256 };
+    }
+    const results: CiResultsFile = {
+      format: "faultline-ci",
+      version: 1,
+      shard: shard ?? null,
+      traces,
+      checks,
+    };
+    await Deno.writeTextFile(options.json, JSON.stringify(results));
+  }
   const failed = checks.filter((c) => !c.pass);
-  if (options.json) {
+  if (printJson) {
     console.log(
       JSON.stringify({ checks, passed: checks.length - failed.length, failed: failed.length }),
     );
   } else {
-    console.log(table([
-      ["scenario", "check", "result", "reason"],
-      ...checks.map((c) => [c.scenario, c.name, c.pass ? "pass" : "FAIL", c.reason]),
-    ]));
-    for (const check of failed) {
-      console.log(`\n${check.scenario}: ${check.name} failed: ${check.reason}`);
-      for (const command of check.reproduce.slice(0, 10)) console.log(`  reproduce: ${command}`);
-      if (check.reproduce.length > 10) console.log(`  ... and ${check.reproduce.length - 10} more`);
-    }
-    console.log(`\n${checks.length - failed.length} of ${checks.length} checks passed`);
+    printCi(checks);
   }
   return failed.length > 0 ? EXIT.verdictFailed : EXIT.pass;
 }

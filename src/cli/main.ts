@@ -15,6 +15,7 @@ import { faultAction, faultCommand } from "./fault.ts";
 import { ciCommand } from "./ci.ts";
 import { recordCommand } from "./record.ts";
 import { sweepCommand } from "./sweep.ts";
+import { mergeCommand } from "./merge.ts";
 import { replayCommand } from "./replay.ts";
 import { serveCommand } from "./serve.ts";
 import { setupCommand } from "./setup.ts";
@@ -261,7 +262,17 @@ that no longer matches its images, 3 the machinery failed.`,
       "all, reads, writes or flushes (of one disk: flushes:NODE/DISK; thinned: flushes,every:K), N..M (both included) or every:K",
     )
     .option("--jobs <n>", "replays at once (default: the number of cores)", integer)
-    .option("--json", "print one JSON object", false)
+    .option(
+      "--json [file]",
+      "print one JSON object (progress as JSON lines on stderr); with FILE, write the results there for merge",
+      false,
+    )
+    .option("--shard <k/n>", "run shard K of N: a deterministic share of the points (then merge)")
+    .option(
+      "--shard-index-env <name>",
+      "take the shard from this variable, an index from 0 (JOB_COMPLETION_INDEX); with --shards",
+    )
+    .option("--shards <n>", "how many shards, with --shard-index-env", integer)
     .option("--junit <file>", "write JUnit XML (a test case per point)")
     .option("--html <file>", "write a self-contained report page")
     .option("--keep-traces <dir>", "keep each point's trace in this directory")
@@ -284,6 +295,7 @@ as such, not as a pass.
 
   sweep run.trace --fault power-loss --points flushes --with lie-flush
   sweep run.trace --fault power-loss:each --points 40..60
+  sweep run.trace --fault power-loss --points all --shard 2/3 --json shard-2.json   (then: merge shard-*.json)
 Exit codes: 0 every point passed, 1 a point failed, 2 a usage error, 3 the machinery failed.`,
     )
     .action((target, options) => run(() => sweepCommand(target, options)));
@@ -292,7 +304,22 @@ Exit codes: 0 every point passed, 1 a point failed, 2 a usage error, 3 the machi
     .description("run every scenario and the faults it declares; fail with reproduce commands")
     .argument("[paths...]", "scenario files or directories (default: scenarios/)")
     .option("--junit <file>", "write JUnit XML (a suite per scenario, a case per check)")
-    .option("--json", "print one JSON object", false)
+    .option(
+      "--json [file]",
+      "print one JSON object; with FILE, write the results there for merge",
+      false,
+    )
+    .option(
+      "--record-only",
+      "record and judge every scenario into --trace-dir, without its faults (once, before the shards)",
+      false,
+    )
+    .option("--shard <k/n>", "run shard K of N on the traces in --trace-dir (then merge)")
+    .option(
+      "--shard-index-env <name>",
+      "take the shard from this variable, an index from 0 (JOB_COMPLETION_INDEX); with --shards",
+    )
+    .option("--shards <n>", "how many shards, with --shard-index-env", integer)
     .option("--jobs <n>", "replays at once in sweeps (default: the number of cores)", integer)
     .option(
       "--trace-dir <dir>",
@@ -302,6 +329,24 @@ Exit codes: 0 every point passed, 1 a point failed, 2 a usage error, 3 the machi
     .option("--cold", "boot a fresh guest for every check of a sweep", false)
     .option("-v, --verbose", "show the guests' consoles and result lines", false)
     .action((paths, options) => run(() => ciCommand(paths, options)));
+
+  root.command("merge")
+    .description(
+      "join the results files of a sweep's or ci's shards (--shard K/N --json FILE) into one report",
+    )
+    .argument("<results...>", "every shard's results file")
+    .option("--html <file>", "write the sweep's report page (reads the trace the shards swept)")
+    .option("--junit <file>", "write JUnit XML")
+    .option("--json", "print one JSON object", false)
+    .addHelpText(
+      "after",
+      `
+  merge shard-1.json shard-2.json shard-3.json --html report.html --junit sweep.xml
+
+Refuses shards of different traces or sweeps, a shard given twice and a missing shard (exit 2).
+Exit codes: 0 every point passed, 1 a point failed, 2 the shards do not make one sweep.`,
+    )
+    .action((paths, options) => run(() => mergeCommand(paths, options)));
 
   root.command("setup")
     .description("install the Debian packages faultline needs (as root), or print the command")

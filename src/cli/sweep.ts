@@ -18,8 +18,11 @@ import {
   pointMessage,
   sweep,
   type SweepPoint,
+  type SweepProgress,
   type SweepResult,
 } from "../sweep/sweep.ts";
+import type { SweepResultsFile } from "../sweep/merge.ts";
+import { parseShard, type Shard, shardFromIndex } from "../sweep/shard.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { formatDuration } from "../util/units.ts";
 import { EXIT, UsageError } from "./errors.ts";
@@ -34,7 +37,8 @@ export interface SweepCommandOptions {
   with?: string[];
   points: string;
   jobs?: number;
-  json: boolean;
+  /** `--json`: print the JSON; `--json FILE`: write the results file (for `merge`) and print the table. */
+  json: boolean | string;
   junit?: string;
   html?: string;
   keepTraces?: string;
@@ -42,6 +46,50 @@ export interface SweepCommandOptions {
   verbose: boolean;
   /** `--cold`: every check boots. */
   cold?: boolean;
+  /** `--shard K/N`. */
+  shard?: string;
+  /** `--shard-index-env NAME`: the shard is $NAME (from 0) of `--shards`. */
+  shardIndexEnv?: string;
+  /** `--shards N`, with `--shard-index-env`. */
+  shards?: number;
+}
+
+/** The shard of a command's options (`--shard K/N`, or `--shard-index-env NAME --shards N`), if any. */
+export function shardOption(
+  options: { shard?: string; shardIndexEnv?: string; shards?: number },
+): Shard | undefined {
+  if (options.shard !== undefined && options.shardIndexEnv !== undefined) {
+    throw new UsageError("give --shard K/N or --shard-index-env NAME --shards N, not both");
+  }
+  if (options.shardIndexEnv !== undefined) {
+    if (options.shards === undefined) {
+      throw new UsageError("--shard-index-env needs --shards N (how many shards there are)");
+    }
+    return shardFromIndex(
+      Deno.env.get(options.shardIndexEnv),
+      options.shards,
+      options.shardIndexEnv,
+    );
+  }
+  if (options.shards !== undefined) {
+    throw new UsageError("--shards goes with --shard-index-env NAME (or give --shard K/N)");
+  }
+  return options.shard === undefined ? undefined : parseShard(options.shard);
+}
+
+/** A progress line for CI dashboards: one JSON object on stderr. */
+export function progressEvent(progress: SweepProgress): string {
+  return JSON.stringify({
+    event: "progress",
+    points: progress.points.done,
+    pointsTotal: progress.points.total,
+    replays: progress.done,
+    replaysTotal: progress.total,
+    ...(progress.statesChecked !== undefined ? { statesChecked: progress.statesChecked } : {}),
+    failed: progress.failed,
+    perMinute: Math.round(progress.perMinute * 10) / 10,
+    etaMs: progress.etaMs === null ? null : Math.round(progress.etaMs),
+  });
 }
 
 /** The JSON of a sweep. */
@@ -92,6 +140,8 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
     ...(result.crashStates !== undefined ? { crashStates: result.crashStates } : {}),
     replays: result.replays,
     durationMs: Math.round(result.durationMs),
+    ...(result.shard ? { shard: result.shard } : {}),
+    ...(result.checks ? { checks: result.checks } : {}),
   };
 }
 
@@ -163,8 +213,16 @@ export function printSweep(trace: string, result: SweepResult): void {
     }`
     : "";
   const withText = result.with?.length ? ` with ${result.with.join(" ")}` : "";
+  const shardText = result.shard
+    ? ` (shard ${result.shard.index}/${result.shard.count} of ${result.shard.sweepPoints} points)`
+    : "";
+  for (const cold of result.checks?.cold ?? []) {
+    if (cold.reason !== "--cold") {
+      console.log(`note: the checks of node ${cold.node} boot cold: ${cold.reason}`);
+    }
+  }
   console.log(
-    `\n${trace}, ${result.fault}${withText}: ${result.points.length} points: ${result.passed} passed, ${result.failed} failed, ${result.notFired} never fired${crash}; ${result.replays} replays in ${
+    `\n${trace}, ${result.fault}${withText}${shardText}: ${result.points.length} points: ${result.passed} passed, ${result.failed} failed, ${result.notFired} never fired${crash}; ${result.replays} replays in ${
       formatDuration(result.durationMs)
     }`,
   );
@@ -181,19 +239,26 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
   const points = parsePoints(options.points);
   const jobs = options.jobs ?? navigator.hardwareConcurrency ?? 2;
   if (jobs < 1) throw new UsageError("--jobs must be at least 1");
+  const shard = shardOption(options);
   const isScenario = /\.(ts|js|json|mts|mjs)$/i.test(target);
+  if (shard && isScenario) {
+    throw new UsageError(
+      `--shard sweeps one trace on every machine: record ${target} once (faultline record ${target} -o run.trace), then sweep run.trace with --shard on each`,
+    );
+  }
+  const printJson = options.json === true;
   return await withInterrupt(async (signal) => {
     let trace = target;
     if (isScenario) {
       const scenario = await loadScenario(target);
       trace = options.output ?? defaultTracePath(scenario.name);
-      if (!options.json) console.error(`recording ${target} into ${trace} first`);
+      if (!printJson) console.error(`recording ${target} into ${trace} first`);
       const recorded = await runScenario({
         scenario,
         trace: { path: trace, keepData: true },
         command: "record",
         signal,
-        onEvent: progressPrinter(options),
+        onEvent: progressPrinter({ json: printJson, verbose: options.verbose }),
       });
       if (!recorded.verdict.pass) {
         console.error(
@@ -205,8 +270,9 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
     if (parent.warning) console.error(`warning: ${parent.warning}`);
     await using scratch = await makePrivateDir("faultline-sweep-");
     if (options.keepTraces) await Deno.mkdir(options.keepTraces, { recursive: true });
-    const bar = options.json || options.verbose ? null : new cliProgress.SingleBar({
-      format: "sweep [{bar}] {value}/{total} replays | {percentage}% | ETA {eta_formatted}",
+    const bar = printJson || options.verbose ? null : new cliProgress.SingleBar({
+      format:
+        "sweep [{bar}] {value}/{total} points | {states} | {failed} failing | {rate}/min | ETA {left}",
       hideCursor: true,
     }, cliProgress.Presets.shades_classic);
     let started = false;
@@ -218,21 +284,50 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
       outputDir: options.keepTraces ?? scratch.path,
       keepData: false,
       cold: options.cold ?? false,
+      ...(shard ? { shard } : {}),
       signal,
-      onEvent: options.verbose ? progressPrinter(options) : undefined,
+      onEvent: options.verbose
+        ? progressPrinter({ json: printJson, verbose: options.verbose })
+        : undefined,
       onProgress: (progress) => {
+        if (printJson) {
+          console.error(progressEvent(progress));
+          return;
+        }
         if (!bar) return;
+        const payload = {
+          states: progress.statesChecked !== undefined
+            ? `${progress.statesChecked} distinct states checked`
+            : `${progress.done}/${progress.total} replays`,
+          failed: progress.failed,
+          rate: progress.perMinute.toFixed(1),
+          // The ETA from the measured rate of checks, not cli-progress's own from the points.
+          left: progress.etaMs === null
+            ? "?"
+            : formatDuration(Math.round(progress.etaMs / 1000) * 1000),
+        };
         if (!started) {
-          bar.start(progress.total, 0);
+          bar.start(progress.points.total, 0, payload);
           started = true;
         }
-        bar.update(progress.done);
+        bar.update(progress.points.done, payload);
       },
     });
     bar?.stop();
     if (options.junit) await Deno.writeTextFile(options.junit, sweepJunit(trace, result));
     if (options.html) await Deno.writeTextFile(options.html, await sweepReportHtml(parent, result));
-    if (options.json) console.log(JSON.stringify(sweepJson(trace, result)));
+    if (typeof options.json === "string") {
+      const file: SweepResultsFile = {
+        format: "faultline-sweep",
+        version: 1,
+        trace: { path: trace, sha256: parent.sha256 },
+        sweep: { fault: options.fault, with: options.with ?? [], points: options.points },
+        shard: shard ?? null,
+        result,
+      };
+      await Deno.writeTextFile(options.json, JSON.stringify(file));
+    }
+    if (printJson) console.log(JSON.stringify(sweepJson(trace, result)));
     else printSweep(trace, result);
     return result.failed > 0 ? EXIT.verdictFailed : EXIT.pass;
   });
