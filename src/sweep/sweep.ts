@@ -651,7 +651,7 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
  */
 export function sweepStates(
   parent: ParentTrace,
-  options: Pick<SweepOptions, "fault" | "points" | "with">,
+  options: Pick<SweepOptions, "fault" | "points" | "with" | "shard">,
 ): {
   points: {
     at: number;

@@ -158,3 +158,26 @@ Deno.test("a point says in which step its fault hit and after which acknowledgem
     "power loss during step 'commit 2', after ack 1: 1 acknowledged key lost (2): acked 2, found 1",
   );
 });
+
+Deno.test("sweepStates: shards split the points, byte-identical crash states in one shard", () => {
+  const parent = parentOf(ops);
+  const whole = sweepStates(parent, { fault: "power-loss", points: { kind: "all" } });
+  const shards = [1, 2, 3].map((index) =>
+    sweepStates(parent, {
+      fault: "power-loss",
+      points: { kind: "all" },
+      shard: { index, count: 3 },
+    })
+  );
+  const all = shards.flatMap((shard) => shard.points.map((p) => p.at)).sort((a, b) => a - b);
+  assert.deepEqual(all, whole.points.map((p) => p.at), "every point in exactly one shard");
+  assert.equal(
+    shards.reduce((sum, shard) => sum + shard.distinct, 0),
+    whole.distinct,
+    "each distinct crash state checked once over all shards",
+  );
+  for (const shard of shards) {
+    const mine = new Set(shard.points.map((p) => String(p.at)));
+    for (const p of shard.points) for (const served of p.servedBy) assert.ok(mine.has(served));
+  }
+});
