@@ -62,6 +62,7 @@ export async function serveImage(options: ServeImageOptions = {}): Promise<Serve
       trace: options.trace ?? { path: trace, keepData: true, command: "test" },
       modifyImage: options.modifyImage,
       onEvent: options.onEvent,
+      onRecord: options.onRecord,
     });
   } catch (error) {
     await dir.remove();
