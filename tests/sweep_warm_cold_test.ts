@@ -1,0 +1,117 @@
+/**
+ * The differential test of warm checks: every shipped scenario's declared sweeps, run
+ * cold (a boot per check, `--cold`) and warm (checks started from the saved check guest),
+ * give the same per-point verdicts, oracle counts and crash-state ids. To stay within the
+ * suite's time, each sweep compares a deterministic sample: shard 1 of as many shards as
+ * leave about three checks (src/sweep/shard.ts keeps byte-identical states together, so
+ * the sample is a sweep of its own). The etcd scenarios are left out: their checks are
+ * three guests of about 20 s, and clusters check cold anyway (the sweep says so).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { scenarioFiles } from "../src/ci/ci.ts";
+import { prepareForReplay, readParent } from "../src/replay/replay.ts";
+import { runScenario } from "../src/run/run.ts";
+import { loadScenario } from "../src/scenario/load.ts";
+import { parsePoints } from "../src/scenario/points.ts";
+import { sweep, type SweepPoint, type SweepResult, sweepStates } from "../src/sweep/sweep.ts";
+import { makePrivateDir } from "../src/util/tempdir.ts";
+
+/** Checks a sample keeps, about. */
+const SAMPLE_CHECKS = 3;
+
+/** What must be the same, cold or warm, of one point. */
+function comparable(point: SweepPoint) {
+  return {
+    at: point.at,
+    fired: point.fired,
+    pass: point.verdict.pass,
+    reason: point.verdict.reason,
+    oracle: point.oracle
+      ? {
+        acked: point.oracle.acked,
+        found: point.oracle.found,
+        lost: point.oracle.lost,
+        lostKeys: point.oracle.lostKeys,
+      }
+      : null,
+    sameCrashAs: point.sameCrashAs ?? null,
+    states: point.states?.outcomes.map((state) => ({
+      id: state.id,
+      pass: state.verdict.pass,
+      found: state.oracle?.found ?? null,
+      sameCrashAs: state.sameCrashAs ?? null,
+    })) ?? null,
+    error: point.error ?? null,
+  };
+}
+
+function totals(result: SweepResult) {
+  return {
+    points: result.points.length,
+    passed: result.passed,
+    failed: result.failed,
+    notFired: result.notFired,
+    distinct: result.distinctCrashStates ?? null,
+    replays: result.replays,
+  };
+}
+
+const files = await scenarioFiles(["scenarios"]);
+for (const file of files) {
+  const scenario = await loadScenario(file);
+  const sweeps = scenario.faults.filter((fault) => fault.points !== null);
+  if (sweeps.length === 0) continue;
+  const cluster = scenario.nodes.length > 1;
+  Deno.test({
+    name: `warm = cold: ${file}'s declared sweeps${
+      cluster ? " (skipped: a cluster's checks boot cold, three guests of about 20 s each)" : ""
+    }`,
+    ignore: cluster,
+    async fn() {
+      await using dir = await makePrivateDir("faultline-warm-cold-");
+      const trace = join(dir.path, `${scenario.name}.trace`);
+      const recorded = await runScenario({
+        scenario,
+        trace: { path: trace, keepData: true },
+        command: "record",
+      });
+      assert.ok(recorded.verdict.pass, `${file} records: ${recorded.verdict.reason}`);
+      const parent = await readParent(trace);
+      const prepared = await prepareForReplay(parent);
+      for (const fault of sweeps) {
+        const points = parsePoints(fault.points!);
+        const whole = sweepStates(parent, { fault: fault.fault, points });
+        const count = Math.max(1, Math.floor(whole.distinct / SAMPLE_CHECKS));
+        const shard = { index: 1, count };
+        const run = (cold: boolean) =>
+          sweep(parent, {
+            fault: fault.fault,
+            points,
+            shard,
+            jobs: 2,
+            outputDir: dir.path,
+            keepData: false,
+            expect: fault.expect,
+            prepared,
+            cold,
+          });
+        const cold = await run(true);
+        const warm = await run(false);
+        const what = `${file}: ${fault.fault} at ${fault.points} (shard 1/${count})`;
+        assert.ok(cold.points.length > 0, `${what}: an empty sample`);
+        assert.deepEqual(
+          warm.checks?.warm,
+          scenario.nodes.filter((n) => n.check !== null).map((n) => n.name),
+          `${what}: the warm sweep's checks did not start from a saved guest`,
+        );
+        assert.deepEqual(cold.checks?.warm, [], `${what}: --cold started a check warm`);
+        assert.deepEqual(warm.points.map(comparable), cold.points.map(comparable), what);
+        assert.deepEqual(totals(warm), totals(cold), what);
+      }
+    },
+  });
+}
