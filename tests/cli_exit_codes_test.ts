@@ -200,6 +200,13 @@ Deno.test("exit codes: a case of every row of docs/exit-codes.md", async () => {
     },
     { row: "fault", code: 3, args: ["fault", chatter, "list"], says: /QMP|greeting|JSON/ },
     { row: "trace", code: 2, args: ["trace", "stats", garbage], says: /garbage\.trace/ },
+    { row: "merge", code: 2, args: ["merge", garbage], says: /garbage\.trace is not JSON/ },
+    {
+      row: "sweep",
+      code: 2,
+      args: ["sweep", trace, "--fault", "eio", "--points", "all", "--shard", "4/3"],
+      says: /--shard: expected K\/N/,
+    },
   ];
   try {
     for (const { row, code, args, noCache, says } of cases) {
