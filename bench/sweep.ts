@@ -1,7 +1,12 @@
 /**
- * Sweep throughput, in fault points per minute: a power-loss sweep built from
- * the trace (one check boot per distinct crash state, no workload run) against
- * a sweep that re-runs the workload at each point (an online fault).
+ * Sweep throughput, cold (a boot per check, `--cold`) against warm (checks started from
+ * the check guest saved once per sweep), in one run, on scenarios/fsync-log.ts:
+ *
+ * - a power loss at every op, built from the trace: distinct crash states checked a minute;
+ * - an EIO at every write, each point re-running the workload: points a minute.
+ *
+ * The machine's load (its 1-minute load average, before and after each sweep) is printed
+ * beside each figure: on shared cores the ratios within one run are what to read.
  *
  * Run: `deno task bench` (after the fault-layer benchmark), or alone:
  * `deno run -A bench/sweep.ts [--quick] [--jobs N] [--json]`.
@@ -13,31 +18,56 @@ import { join } from "node:path";
 import { readParent } from "../src/replay/replay.ts";
 import { runScenario } from "../src/run/run.ts";
 import { loadScenario } from "../src/scenario/load.ts";
+import type { PointSelection } from "../src/scenario/points.ts";
 import { sweep, type SweepResult } from "../src/sweep/sweep.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
 
 interface Figure {
   sweep: string;
+  mode: "cold" | "warm";
   points: number;
   replays: number;
   distinctCrashStates?: number;
   seconds: number;
+  /** Seconds spent saving the check guest (warm), included in `seconds`. */
+  savedSeconds?: number;
   pointsPerMinute: number;
-  replaysPerMinute: number;
+  /** Distinct crash states checked a minute (power loss). */
+  statesPerMinute?: number;
+  /** The 1-minute load average before and after. */
+  load: [number, number];
 }
 
-function figure(name: string, result: SweepResult): Figure {
+async function loadAverage(): Promise<number> {
+  const text = await Deno.readTextFile("/proc/loadavg").catch(() => "0");
+  return Number(text.split(" ")[0]);
+}
+
+function figure(
+  name: string,
+  mode: "cold" | "warm",
+  result: SweepResult,
+  load: [number, number],
+): Figure {
   const minutes = result.durationMs / 60_000;
+  const round = (n: number) => Math.round(n * 10) / 10;
   return {
     sweep: name,
+    mode,
     points: result.points.length,
     replays: result.replays,
     ...(result.distinctCrashStates !== undefined
-      ? { distinctCrashStates: result.distinctCrashStates }
+      ? {
+        distinctCrashStates: result.distinctCrashStates,
+        statesPerMinute: round(result.distinctCrashStates / minutes),
+      }
       : {}),
-    seconds: Math.round(result.durationMs / 100) / 10,
-    pointsPerMinute: Math.round(result.points.length / minutes * 10) / 10,
-    replaysPerMinute: Math.round(result.replays / minutes * 10) / 10,
+    seconds: round(result.durationMs / 1000),
+    ...(result.checks?.savedMs !== undefined
+      ? { savedSeconds: round(result.checks.savedMs / 1000) }
+      : {}),
+    pointsPerMinute: round(result.points.length / minutes),
+    load,
   };
 }
 
@@ -59,26 +89,47 @@ export async function main(args: string[]): Promise<number> {
     return 3;
   }
   const parent = await readParent(trace);
+  const sweeps: { name: string; fault: string; points: PointSelection }[] = [
+    {
+      name: `power-loss at ${quick ? "every:8" : "all"} ops (from the trace)`,
+      fault: "power-loss",
+      points: quick ? { kind: "every", step: 8 } : { kind: "all" },
+    },
+    {
+      name: `eio at ${quick ? "every:40" : "every write"} (re-runs the workload)`,
+      fault: "eio",
+      points: quick ? { kind: "every", step: 40 } : { kind: "writes" },
+    },
+  ];
   const figures: Figure[] = [];
-  const powerLoss = await sweep(parent, {
-    fault: "power-loss",
-    points: quick ? { kind: "every", step: 8 } : { kind: "all" },
-    jobs,
-    outputDir: dir.path,
-    keepData: false,
-  });
-  figures.push(
-    figure(`power-loss at ${quick ? "every:8" : "all"} ops (from the trace)`, powerLoss),
-  );
-  const online = await sweep(parent, {
-    fault: "eio",
-    points: { kind: "every", step: quick ? 40 : 12 },
-    jobs,
-    outputDir: dir.path,
-    keepData: false,
-  });
-  figures.push(figure(`eio at every:${quick ? 40 : 12} (re-runs the workload)`, online));
-
+  for (const { name, fault, points } of sweeps) {
+    for (const mode of ["cold", "warm"] as const) {
+      const before = await loadAverage();
+      const result = await sweep(parent, {
+        fault,
+        points,
+        jobs,
+        outputDir: dir.path,
+        keepData: false,
+        cold: mode === "cold",
+      });
+      figures.push(figure(name, mode, result, [before, await loadAverage()]));
+      if (!json) {
+        const f = figures.at(-1)!;
+        console.error(`  ${f.sweep}, ${f.mode}: ${f.seconds} s (load ${f.load.join(" -> ")})`);
+      }
+    }
+  }
+  const ratio = (name: string, key: "statesPerMinute" | "pointsPerMinute") => {
+    const [cold, warm] = ["cold", "warm"].map((mode) =>
+      figures.find((f) => f.sweep === name && f.mode === mode)![key] ?? 0
+    );
+    return Math.round(warm / cold * 100) / 100;
+  };
+  const ratios = {
+    powerLossStates: ratio(sweeps[0].name, "statesPerMinute"),
+    eioPoints: ratio(sweeps[1].name, "pointsPerMinute"),
+  };
   if (json) {
     console.log(
       JSON.stringify({
@@ -86,27 +137,28 @@ export async function main(args: string[]): Promise<number> {
         jobs,
         cores: navigator.hardwareConcurrency,
         figures,
+        ratios,
       }),
     );
-  } else {
+    return 0;
+  }
+  console.log(
+    `\nsweep throughput on scenarios/fsync-log.ts, ${jobs} jobs, ${navigator.hardwareConcurrency} cores`,
+  );
+  for (const f of figures) {
+    const states = f.statesPerMinute !== undefined
+      ? `, ${f.distinctCrashStates} distinct crash states = ${f.statesPerMinute} states/min`
+      : "";
+    const saved = f.savedSeconds !== undefined ? `, of which ${f.savedSeconds} s saving` : "";
     console.log(
-      `\nsweep throughput on scenarios/fsync-log.ts, ${jobs} jobs, ${navigator.hardwareConcurrency} cores`,
-    );
-    for (const f of figures) {
-      const states = f.distinctCrashStates !== undefined
-        ? `, ${f.distinctCrashStates} distinct crash states`
-        : "";
-      console.log(
-        `  ${f.sweep}: ${f.points} points in ${f.seconds} s = ${f.pointsPerMinute} points/min (${f.replays} replays${states}, ${f.replaysPerMinute} replays/min)`,
-      );
-    }
-    const ratio = figures[0].pointsPerMinute / figures[1].pointsPerMinute;
-    console.log(
-      `  power-loss points from the trace are ${
-        ratio.toFixed(1)
-      }x the rate of points that re-run the workload`,
+      `  ${f.sweep}, ${f.mode}: ${f.points} points in ${f.seconds} s${saved} = ${f.pointsPerMinute} points/min${states} (${f.replays} replays; load ${
+        f.load.join(" -> ")
+      })`,
     );
   }
+  console.log(
+    `  warm / cold: power-loss ${ratios.powerLossStates}x distinct states a minute (goal 4x), eio ${ratios.eioPoints}x points a minute (goal 3x)`,
+  );
   return 0;
 }
 
