@@ -16,8 +16,13 @@
  * ```
  */
 export class OpClock {
-  private count = 0;
+  private count: number;
   private readonly origin = performance.now();
+
+  /** A clock whose first op takes index `start` (a run resumed after `start` ops: src/run/warm.ts). */
+  constructor(start = 0) {
+    this.count = start;
+  }
 
   /** How many ops have arrived so far (the next op's index). */
   get arrivals(): number {

@@ -58,7 +58,7 @@ export class GuestResults implements AsyncDisposable {
   }
 
   /** The results disk for one boot (attached last, serial `faultline-results`). */
-  diskFor(boot: Boot): VmDisk {
+  diskFor(boot: Boot, options: { firstLine?: number } = {}): VmDisk {
     const name = bootName(boot);
     const mine: GuestLine[] = [];
     this.byBoot.set(name, mine);
@@ -75,7 +75,7 @@ export class GuestResults implements AsyncDisposable {
         mine.push(guestLine);
         this.lines.push(guestLine);
         this.onLine(guestLine, line.text);
-      }),
+      }, { firstSector: options.firstLine ?? 0 }),
     });
     return { name: RESULTS_SERIAL, uri: exportUri(this.server.address, name) };
   }

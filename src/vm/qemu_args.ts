@@ -12,6 +12,26 @@ export interface VmDisk {
   name: string;
   /** `nbd+unix:///EXPORT?socket=PATH`, or `null:SIZE` for a disk that holds no data (a saved state's placeholder). */
   uri: string;
+  /**
+   * The disk's geometry, given so that QEMU does not read its first sector to guess it
+   * (a guest resumed from a saved state must see only its own ops): {@link guessedGeometry}.
+   */
+  geometry?: { cyls: number; heads: number; secs: number };
+}
+
+/**
+ * The geometry QEMU guesses for a disk without an MBR partition table
+ * (`hw/block/hd-geometry.c`, guess_chs_for_size): 16 heads, 63 sectors, the cylinders
+ * the size gives (2 to 16383).
+ *
+ * @example
+ * ```ts
+ * guessedGeometry(32 * 1024 * 1024); // { cyls: 65, heads: 16, secs: 63 }
+ * ```
+ */
+export function guessedGeometry(sizeBytes: number): { cyls: number; heads: number; secs: number } {
+  const cyls = Math.floor(Math.floor(sizeBytes / 512) / (16 * 63));
+  return { cyls: Math.min(16383, Math.max(2, cyls)), heads: 16, secs: 63 };
 }
 
 /** Everything that makes one boot of a node. */
@@ -126,7 +146,11 @@ export function qemuArgs(spec: VmSpec): string[] {
       "-drive",
       `${file},format=raw,if=none,id=${id},cache=none,werror=report,rerror=report`,
       "-device",
-      `virtio-blk-pci,drive=${id},serial=${disk.name}`,
+      `virtio-blk-pci,drive=${id},serial=${disk.name}${
+        disk.geometry
+          ? `,cyls=${disk.geometry.cyls},heads=${disk.geometry.heads},secs=${disk.geometry.secs}`
+          : ""
+      }`,
     );
   }
   if (spec.hold) {

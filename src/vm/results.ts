@@ -177,6 +177,8 @@ export type ResultLineHandler = (line: ResultLine, sector: number, op: BlockOp) 
 export interface ResultsChannelOptions {
   /** Size of the disk in bytes, a multiple of 512; {@linkcode RESULTS_DISK_SIZE} by default. */
   size?: number;
+  /** The first line's sector: a guest resumed from a saved state goes on from there; 0 by default. */
+  firstSector?: number;
 }
 
 /**
@@ -214,6 +216,8 @@ export class ResultsChannel implements BlockBackend {
     this.size = size;
     this.#bytes = new Uint8Array(size);
     this.#onLine = onLine;
+    // A guest resumed from a saved state goes on counting its lines where it was saved.
+    this.#next = options.firstSector ?? 0;
   }
 
   /** The sector of the next line to hand on: the number of sectors handed on so far. */

@@ -60,6 +60,8 @@ export interface SaveOptions {
   onConsole?: (text: string) => void;
   /** QEMU is up and booting (for a caller that watches it, such as the ops it serves). */
   onStarted?: (vm: Vm) => void;
+  /** The guest reached its hold: called at once, before anything is saved. */
+  onHold?: () => void;
 }
 
 let saved = 0;
@@ -80,6 +82,7 @@ export async function saveGuestState(spec: SaveSpec, options: SaveOptions): Prom
   const devices = join(options.dir, `${name}.devices`);
   const started = performance.now();
   let consoleText = "";
+  let held = false;
   const marker = `${HOLD_MARKER} ${options.hold}`;
   let reached: () => void = () => {};
   const atHold = new Promise<void>((resolve) => reached = resolve);
@@ -94,7 +97,11 @@ export async function saveGuestState(spec: SaveSpec, options: SaveOptions): Prom
     onConsole: (text) => {
       options.onConsole?.(text);
       consoleText = (consoleText + text).slice(-8192);
-      if (consoleText.includes(marker)) reached();
+      if (!held && consoleText.includes(marker)) {
+        held = true;
+        options.onHold?.();
+        reached();
+      }
     },
   });
   try {
