@@ -142,6 +142,7 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
     durationMs: Math.round(result.durationMs),
     ...(result.shard ? { shard: result.shard } : {}),
     ...(result.checks ? { checks: result.checks } : {}),
+    ...(result.runs ? { runs: result.runs } : {}),
   };
 }
 
@@ -219,6 +220,16 @@ export function printSweep(trace: string, result: SweepResult): void {
   for (const cold of result.checks?.cold ?? []) {
     if (cold.reason !== "--cold") {
       console.log(`note: the checks of node ${cold.node} boot cold: ${cold.reason}`);
+    }
+  }
+  if (result.runs && result.runs.booted > 0) {
+    const why = result.runs.reasons.filter((reason) => reason !== "--cold");
+    if (why.length > 0) {
+      console.log(
+        `note: ${result.runs.booted} of ${
+          result.runs.resumed + result.runs.booted
+        } points booted instead of resuming from the workload's start: ${why.join("; ")}`,
+      );
     }
   }
   console.log(

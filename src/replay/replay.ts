@@ -10,7 +10,7 @@
 
 import { basename } from "node:path";
 import { checkClusterFaults } from "../fault/link.ts";
-import { appliesTo } from "../fault/plan.ts";
+import { appliesTo, passes } from "../fault/plan.ts";
 import {
   effectName,
   formatFaultSpec,
@@ -22,6 +22,7 @@ import {
   type FaultEffect,
   type FaultPlan,
   type FaultRule,
+  isBlockEffect,
   isLinkEffect,
   isNodeEffect,
   type Trigger,
@@ -32,6 +33,7 @@ import type { Expectations, Scenario } from "../scenario/schema.ts";
 import { byIndex, type LoadedTrace, loadTrace } from "../trace/load.ts";
 import type { OpRecord } from "../trace/schema.ts";
 import type { GuestState } from "../vm/snapshot.ts";
+import type { WarmRun } from "../run/warm.ts";
 import { selectCrashWrites, variantOf, withLiedFlushes } from "../run/crash_state.ts";
 import { ReplayError } from "./errors.ts";
 import {
@@ -155,6 +157,11 @@ export interface ReplayOptions {
   control?: string;
   /** Saved check guests by node: their checks start from them instead of booting (src/run/warm.ts). */
   warmChecks?: ReadonlyMap<string, GuestState>;
+  /**
+   * The run saved at the workload's start (src/run/warm.ts): a replay whose faults all fire
+   * at recorded ops after it resumes from it instead of booting; others boot.
+   */
+  warmRun?: Pick<WarmRun, "resume" | "images">;
 }
 
 /** A replay's result: the run's, and how its prefix compared with the recording. */
@@ -167,6 +174,8 @@ export interface ReplayResult extends RunResult {
   prefix: PrefixComparison;
   /** The command line that reproduces this replay. */
   reproduce: string;
+  /** Whether the run resumed from a saved workload start, or why it booted when one was given. */
+  resumed?: true | string;
 }
 
 /** Quotes an argument for a POSIX shell, only when it needs it. */
@@ -340,9 +349,25 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
   if (powerLoss && !options.live) {
     return await replayCrashState(parent, plan, powerLoss, faultAtOp, run, reproduce);
   }
+  const resumable = options.warmRun
+    ? resumablePlan(parent, plan, options.warmRun.resume.clockStart, options)
+    : undefined;
+  const warmRun = typeof resumable === "object" ? options.warmRun! : undefined;
   const result = await runScenario({
     ...run,
-    plan,
+    plan: warmRun ? resumable as FaultPlan : plan,
+    ...(warmRun
+      ? {
+        resume: warmRun.resume,
+        prepared: {
+          ...run.prepared!,
+          bases: run.prepared!.bases.map((base) => {
+            const image = warmRun.images.get(`${base.node}/${base.name}`)!;
+            return { ...base, path: image.path, sha256: image.sha256 };
+          }),
+        },
+      }
+      : {}),
     strictOrder: options.strictOrder
       ? { recorded: parent.records, boundMs: STRICT_ORDER_BOUND_MS }
       : undefined,
@@ -370,7 +395,62 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
       plan.rules.map((rule) => rule.spec).join(", ")
     }): its op never came`,
   };
-  return { ...result, verdict, fired, faultAt: faultAtOp?.index ?? null, prefix, reproduce };
+  return {
+    ...result,
+    verdict,
+    fired,
+    faultAt: faultAtOp?.index ?? null,
+    prefix,
+    reproduce,
+    ...(resumable === undefined ? {} : { resumed: warmRun ? true as const : resumable as string }),
+  };
+}
+
+/**
+ * The plan of a replay resumed from a run saved after `clockStart` ops, or why it cannot
+ * resume. Every fault must be a block fault that fires at a recorded op (by signature and
+ * occurrence) at or after the saved moment: the saved ops are the recording's, so the
+ * k-th matching op of the recording is the (k - m)-th of the resumed run, m of them being
+ * before the saved moment.
+ */
+function resumablePlan(
+  parent: ParentTrace,
+  plan: FaultPlan,
+  clockStart: number,
+  options: Pick<ReplayOptions, "live" | "strictOrder">,
+): FaultPlan | string {
+  if (options.live || options.strictOrder) return "a live power loss or strict order boots";
+  const before = parent.ordered.filter((op) => op.index < clockStart);
+  const rules: FaultRule[] = [];
+  for (const rule of plan.rules) {
+    const { trigger, effect } = rule;
+    if (!isBlockEffect(effect) || effect.kind === "power-loss" || effect.kind === "lie-flush") {
+      return `${rule.spec} is not a fault of one op`;
+    }
+    if (trigger.kind !== "match" || trigger.occurrence === undefined) {
+      return `${rule.spec} does not fire at one recorded op`;
+    }
+    const op = recordedOpOfTrigger(parent.ordered, trigger, effect);
+    if (!op || op.index < clockStart) {
+      return `${rule.spec} fires before the workload starts (the saved moment is op ${clockStart})`;
+    }
+    const earlier = before.filter((record) =>
+      appliesTo(effect, record.op) &&
+      passes(trigger, {
+        index: record.index,
+        node: record.node,
+        disk: record.disk,
+        name: record.disk,
+        type: record.op,
+        offset: record.offset,
+        length: record.length,
+        time: 0,
+      })
+    ).length;
+    const rebased: Trigger = { ...trigger, occurrence: trigger.occurrence - earlier };
+    rules.push({ ...rule, trigger: rebased });
+  }
+  return { ...plan, rules };
 }
 
 /** A power loss at a recorded op, built from the trace: the crash state's check, without a run phase. */

@@ -25,9 +25,9 @@ import { diskKey } from "../trace/ops.ts";
 import type { FrameRecord, OpRecord } from "../trace/schema.ts";
 import type { StatsSummary } from "../trace/stats.ts";
 import { makePrivateDir, type PrivateDir } from "../util/tempdir.ts";
-import type { VmDisk } from "../vm/qemu_args.ts";
-import type { GuestState } from "../vm/snapshot.ts";
-import { NodeBoot, phaseOutcome } from "./boot.ts";
+import { guessedGeometry, type VmDisk } from "../vm/qemu_args.ts";
+import { type GuestState, saveGuestState } from "../vm/snapshot.ts";
+import { NodeBoot, phaseOutcome, RTC_BASE } from "./boot.ts";
 import {
   type CrashSelection,
   type PowerLossVariant,
@@ -103,6 +103,32 @@ export interface RunOptions {
    * instead of booting; the trace's header names each state.
    */
   warmChecks?: ReadonlyMap<string, GuestState>;
+  /**
+   * Resume the run phase from a run saved at its workload's start (src/run/warm.ts): the
+   * node starts from the saved guest instead of booting, the clock and the results go on
+   * from the saved moment, and the saved ops and lines come first in the result.
+   */
+  resume?: ResumeFrom;
+}
+
+/** A run saved at its workload's start, to resume from ({@link saveRunAtHold}). */
+export interface ResumeFrom {
+  /** The node saved (a scenario of one node). */
+  node: string;
+  /** The guest, saved at its hold before the phase script (`faultline.hold=phase`). */
+  state: GuestState;
+  /** The ops before the saved moment, numbered from 0 (they come first in the result). */
+  records: OpRecord[];
+  /** The guest's lines before the saved moment (`phase boot`, `phase mounted`). */
+  lines: GuestLine[];
+  /** How many ops arrived before the saved moment: the resumed run's first op takes this index. */
+  clockStart: number;
+}
+
+/** What {@link saveRunAtHold} saved: the resumable run, and every op the save saw. */
+export interface SavedRun extends ResumeFrom {
+  /** Every op of the saving run with its data, those after the hold included (the save's flushes). */
+  allRecords: OpRecord[];
 }
 
 /** Milliseconds spent, from the start of the run. */
@@ -203,6 +229,35 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   }
 }
 
+/**
+ * Saves a run at its workload's start: the scenario's one node boots (its disks behind the
+ * fault layer, recording), mounts its disks and holds before the workload
+ * (`faultline.hold=phase`); the guest is saved there and the run ends. What it returns
+ * resumes the run from that moment ({@link RunOptions.resume}).
+ *
+ * @throws {RunError} for a scenario of several nodes; {@link VmError} when the guest does not reach its hold.
+ * @example
+ * ```ts
+ * const saved = await saveRunAtHold({ scenario, trace, command: "save", prepared }, { dir });
+ * ```
+ */
+export async function saveRunAtHold(
+  options: RunOptions,
+  save: { dir: string; memoryDir?: string },
+): Promise<SavedRun> {
+  if (options.scenario.nodes.length !== 1) {
+    throw new RunError("only a scenario of one node can be saved at its workload's start");
+  }
+  const run = await Run.start(options);
+  try {
+    const saved = await run.saveAtHold(save);
+    await run.close("saved at the workload's start");
+    return saved;
+  } catch (error) {
+    throw await run.fail(error);
+  }
+}
+
 /** What a run is made of once prepared: the guests, the services, the clock. */
 interface RunParts {
   prepared: Prepared;
@@ -270,7 +325,7 @@ class Run {
     const dir = await makePrivateDir("faultline-run-");
     const cleanups: (() => Promise<void>)[] = [() => dir.remove()];
     try {
-      const clock = new OpClock();
+      const clock = new OpClock(options.resume?.clockStart ?? 0);
       let run: Run | null = null;
       const hooks: ServiceHooks = {
         phase: () => run?.phase,
@@ -423,6 +478,45 @@ class Run {
     this.timings.checkMs = this.since() - checkStarted;
   }
 
+  /** The run phase up to the workload's start, saved there: see {@link saveRunAtHold}. */
+  async saveAtHold(save: { dir: string; memoryDir?: string }): Promise<SavedRun> {
+    const { scenario, signal } = this.options;
+    const node = scenario.nodes[0];
+    this.step("run", `${node.name}, saved at its workload's start`);
+    this.parts.service.event("phase", { name: "run" });
+    const boot: Boot = { node: node.name, phase: "run", number: 0 };
+    this.boots.set(node.name, 1);
+    const guest = this.parts.prepared.guests.get(node.name)!;
+    let clockStart = -1;
+    const state = await saveGuestState({
+      kernel: guest.kernel.path,
+      initrd: guest.initramfs.path,
+      phase: "run",
+      memoryBytes: node.memoryBytes,
+      disks: this.disksOf(node),
+      results: this.parts.results.diskFor(boot),
+      rtcBase: RTC_BASE,
+    }, {
+      hold: "phase",
+      dir: save.dir,
+      ...(save.memoryDir ? { memoryDir: save.memoryDir } : {}),
+      timeoutMs: scenario.timeouts.bootMs,
+      signal,
+      onConsole: (text) => this.emit({ type: "console", node: node.name, phase: "run", text }),
+      onHold: () => clockStart = this.parts.clock.arrivals,
+    });
+    const lines = [...this.parts.results.linesOf(boot)];
+    this.parts.service.event("saved", { node: node.name, state: state.id, at: clockStart });
+    return {
+      node: node.name,
+      state,
+      records: this.records.filter((record) => record.index < clockStart),
+      allRecords: [...this.records],
+      lines,
+      clockStart,
+    };
+  }
+
   /** Resolves when a node's current boot has reported `phase boot`, or ended. */
   private async booted(node: ScenarioNode, ended: Promise<unknown>): Promise<void> {
     let over = false;
@@ -460,7 +554,9 @@ class Run {
       oracle,
       outcomes: this.outcomes,
       timings: { ...this.timings, totalMs: this.since() },
-      records: this.records.map(({ data: _, ...rest }) => rest),
+      records: [...(this.options.resume?.records ?? []), ...this.records].map((
+        { data: _, ...rest },
+      ) => rest),
       faults: this.faults,
       firings: [...this.firings].map(([rule, index]) => ({ rule, index })),
       lines,
@@ -485,14 +581,27 @@ class Run {
     const { scenario, signal } = this.options;
     const boot: Boot = { node: node.name, phase, number: this.boots.get(node.name) ?? 0 };
     this.boots.set(node.name, boot.number + 1);
+    const resume = this.options.resume;
+    const resumed = resume && phase === "run" && boot.number === 0 && resume.node === node.name
+      ? resume
+      : undefined;
     this.down.delete(node.name);
     const proxy = this.parts.proxies.get(node.name);
     const nodeBoot = await NodeBoot.start({
       boot,
       guest: this.parts.prepared.guests.get(node.name)!,
       memoryBytes: node.memoryBytes,
-      disks: this.disksOf(node),
-      results: this.parts.results.diskFor(boot),
+      // A resumed guest sees only its own ops: QEMU is told the geometry it would read sector 0 for.
+      disks: resumed
+        ? this.disksOf(node).map((disk) => ({
+          ...disk,
+          geometry: guessedGeometry(
+            this.parts.prepared.bases.find((b) => b.node === node.name && b.name === disk.name)!
+              .sizeBytes,
+          ),
+        }))
+        : this.disksOf(node),
+      results: this.parts.results.diskFor(boot, resumed ? { firstLine: resumed.lines.length } : {}),
       ...(this.parts.net ? { network: this.parts.net.qemuNetwork(node.name) } : {}),
       dir: this.parts.dir.path,
       limitMs: scenario.timeouts.bootMs +
@@ -502,6 +611,8 @@ class Run {
       onQmp: (qmp) => proxy?.follow(qmp),
       ...(phase === "check" && this.options.warmChecks?.has(node.name)
         ? { from: this.options.warmChecks.get(node.name)! }
+        : resumed
+        ? { from: resumed.state }
         : {}),
       onQmpEvent: (event) => {
         this.parts.service.event("qmp", {
@@ -562,7 +673,11 @@ class Run {
 
   /** Every guest line: a crash state's recorded run lines, then this run's. */
   private lines(): GuestLine[] {
-    return [...(this.options.crash?.lines ?? []), ...this.parts.results.lines];
+    return [
+      ...(this.options.crash?.lines ?? []),
+      ...(this.options.resume?.lines ?? []),
+      ...this.parts.results.lines,
+    ];
   }
 
   /** The op records that describe each disk's writes since its node's last crash (its current base). */
@@ -711,7 +826,7 @@ class Run {
     this.emit({ type: "guest", line });
   }
 
-  private async close(reason: string, footer: Record<string, unknown> = {}): Promise<void> {
+  async close(reason: string, footer: Record<string, unknown> = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.stopping = true;

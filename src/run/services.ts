@@ -120,15 +120,30 @@ export async function startDiskService(
         ),
         ...(parts.net ? { network: parts.net.traceHeader() } : {}),
         qemu: await qemuVersion(),
-        ...(options.warmChecks?.size
+        ...(options.warmChecks?.size || options.resume
           ? {
             warm: {
-              check: Object.fromEntries(
-                [...options.warmChecks].map(([node, state]) => [node, {
-                  hold: state.hold,
-                  state: state.id,
-                }]),
-              ),
+              ...(options.warmChecks?.size
+                ? {
+                  check: Object.fromEntries(
+                    [...options.warmChecks].map(([node, state]) => [node, {
+                      hold: state.hold,
+                      state: state.id,
+                    }]),
+                  ),
+                }
+                : {}),
+              ...(options.resume
+                ? {
+                  run: {
+                    node: options.resume.node,
+                    hold: options.resume.state.hold,
+                    state: options.resume.state.id,
+                    // Ops 0 to opsBefore - 1 were served before the saved moment, not in this trace.
+                    opsBefore: options.resume.clockStart,
+                  },
+                }
+                : {}),
             },
           }
           : {}),

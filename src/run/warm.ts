@@ -1,5 +1,5 @@
 /**
- * Warm checks: a node's check guest saved once, before its disk driver loads
+ * Warm checks and warm runs. A node's check guest saved once, before its disk driver loads
  * (src/vm/snapshot.ts, hold `disks`), and each check started from that saved state
  * instead of booting. The saved guest's disks are placeholders that hold no data
  * (QEMU's null-co driver) and its disk driver has not loaded: the state cannot hold
@@ -15,12 +15,17 @@
  * @module
  */
 
+import { join } from "node:path";
 import type { Scenario } from "../scenario/schema.ts";
+import { diskKey } from "../trace/ops.ts";
+import type { OpRecord } from "../trace/schema.ts";
 import { RESULTS_DISK_SIZE, RESULTS_SERIAL } from "../vm/results.ts";
 import { type GuestState, saveGuestState } from "../vm/snapshot.ts";
 import { RTC_BASE } from "./boot.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
+import { selectCrashWrites, writeCrashImages } from "./crash_state.ts";
 import type { Prepared } from "./prepare.ts";
+import { type ResumeFrom, type SavedRun, saveRunAtHold } from "./run.ts";
 
 /** The saved check guests of a scenario, by node, and the nodes that check cold, with why. */
 export interface WarmChecks {
@@ -149,4 +154,123 @@ export async function openWarmChecks(
     await remove();
     throw error;
   }
+}
+
+/** A run saved at its workload's start, ready to resume points from; disposing removes it. */
+export interface WarmRun extends AsyncDisposable {
+  /** What a resumed run starts from. */
+  resume: ResumeFrom;
+  /** Each disk's image at the saved moment (the fault layer's overlay, forked), by node/disk. */
+  images: Map<string, { path: string; sha256: string }>;
+  /** Milliseconds it took to save. */
+  savedMs: number;
+}
+
+/**
+ * Why a scenario's runs cannot be resumed from a saved workload start, or null.
+ *
+ * @example
+ * ```ts
+ * warmRunRefusal(scenario); // null for fsync-log
+ * ```
+ */
+export function warmRunRefusal(scenario: Scenario): string | null {
+  if (scenario.nodes.length > 1) return "a cluster's nodes run together, from their boots";
+  if (scenario.nodes[0].guest) return "its node boots its own guest image, which has no hold point";
+  return null;
+}
+
+/**
+ * Saves a scenario's run at its workload's start, once, for the online points of a sweep:
+ * the guest booted with its disks mounted and the workload not yet started, and the
+ * fault layer's overlay forked at that moment into an image per disk. Its ops before the
+ * workload must be the recording's (`expected`, by signature and order): then a point
+ * resumed from it starts with the recording's prefix by construction.
+ *
+ * @returns the saved run, or why it cannot serve (the points then boot cold).
+ * @example
+ * ```ts
+ * const warm = await openWarmRun(scenario, prepared, { expected: parent.ordered });
+ * if (typeof warm !== "string") await using _ = warm;
+ * ```
+ */
+export async function openWarmRun(
+  scenario: Scenario,
+  prepared: Prepared,
+  options: { expected: readonly OpRecord[]; signal?: AbortSignal },
+): Promise<WarmRun | string> {
+  const refusal = warmRunRefusal(scenario);
+  if (refusal !== null) return refusal;
+  const started = performance.now();
+  const dir = await makePrivateDir("faultline-warm-run-");
+  const tmpfs = await Deno.stat(MEMORY_TMPFS).then((info) => info.isDirectory, () => false);
+  const memory = tmpfs
+    ? await makePrivateDir("faultline-warm-run-", { parent: MEMORY_TMPFS })
+    : null;
+  const remove = async () => {
+    await memory?.remove();
+    await dir.remove();
+  };
+  try {
+    const saved = await saveRunAtHold({
+      scenario,
+      trace: { path: join(dir.path, "saved-run.trace"), keepData: true },
+      command: "save",
+      prepared,
+      signal: options.signal,
+    }, { dir: dir.path, ...(memory ? { memoryDir: memory.path } : {}) });
+    const problem = prefixProblem(saved, options.expected);
+    if (problem !== null) {
+      await remove();
+      return problem;
+    }
+    // The overlay at the saved moment: every write stored by then, volatile or not.
+    const last = Math.max(-1, ...saved.allRecords.map((record) => record.index));
+    const selection = selectCrashWrites(saved.allRecords, last + 1, { kind: "state", dropped: [] });
+    const bases = new Map(prepared.bases.map((base) => [diskKey(base.node, base.name), base.path]));
+    const images = await writeCrashImages(selection, bases, dir.path);
+    for (const [key, image] of images) {
+      // QEMU reads a disk's first sector to guess its geometry unless told it; told the
+      // guess for a disk without a partition table, it reads nothing the guest did not.
+      const head = new Uint8Array(512);
+      using file = await Deno.open(image.path);
+      await file.read(head);
+      if (head[510] === 0x55 && head[511] === 0xaa) {
+        await remove();
+        return `disk ${key} has a partition table (QEMU would read it when the run resumes)`;
+      }
+    }
+    const { allRecords: _, ...resume } = saved;
+    return {
+      resume,
+      images,
+      savedMs: performance.now() - started,
+      [Symbol.asyncDispose]: remove,
+    };
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+}
+
+/** Why a saved run's prefix is not the recording's, or null when it is. */
+function prefixProblem(saved: SavedRun, expected: readonly OpRecord[]): string | null {
+  const late = saved.allRecords.find((record) =>
+    record.index >= saved.clockStart && record.op !== "flush"
+  );
+  if (late) return `the guest's disks served a ${late.op} after its hold (op ${late.index})`;
+  const mine = [...saved.records].sort((a, b) => a.index - b.index);
+  const theirs = expected.filter((op) => op.index < saved.clockStart);
+  const signature = (op: OpRecord) => `${op.node}/${op.disk}/${op.op}:${op.offset}+${op.length}`;
+  for (let i = 0; i < Math.max(mine.length, theirs.length); i++) {
+    if (
+      mine[i] === undefined || theirs[i] === undefined ||
+      signature(mine[i]) !== signature(theirs[i])
+    ) {
+      return `the boot's ops before the workload differ from the recording's at op ${i} (${
+        mine[i] ? signature(mine[i]) : "none"
+      } against ${theirs[i] ? signature(theirs[i]) : "none"})`;
+    }
+  }
+  return null;
 }

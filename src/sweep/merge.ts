@@ -164,6 +164,15 @@ export function mergeSweepResults(results: readonly SweepResult[]): SweepResult 
     ...(crashStates !== undefined ? { crashStates } : {}),
     replays: sum((r) => r.replays)!,
     durationMs: Math.max(...results.map((r) => r.durationMs)),
+    ...(results.some((r) => r.runs)
+      ? {
+        runs: {
+          resumed: results.reduce((n, r) => n + (r.runs?.resumed ?? 0), 0),
+          booted: results.reduce((n, r) => n + (r.runs?.booted ?? 0), 0),
+          reasons: [...new Set(results.flatMap((r) => r.runs?.reasons ?? []))],
+        },
+      }
+      : {}),
     ...(first.checks
       ? {
         checks: {

@@ -29,7 +29,7 @@ import {
 import { durabilityOracle, type GuestLine, type OracleResult } from "../run/oracle.ts";
 import type { Prepared } from "../run/prepare.ts";
 import type { RunEvent } from "../run/run.ts";
-import { openWarmChecks } from "../run/warm.ts";
+import { openWarmChecks, openWarmRun, type WarmRun } from "../run/warm.ts";
 import type { GuestState } from "../vm/snapshot.ts";
 import { judge, type Verdict } from "../run/verdict.ts";
 import type { Expectations } from "../scenario/schema.ts";
@@ -126,6 +126,11 @@ export interface SweepResult {
   shard?: Shard & { sweepPoints: number };
   /** How the checks started: from a saved guest (warm), or booted; the nodes that booted, with why. */
   checks?: { warm: string[]; cold: { node: string; reason: string }[]; savedMs?: number };
+  /**
+   * Online faults: how many points resumed from the run saved at the workload's start
+   * (warm), and why the others booted.
+   */
+  runs?: { resumed: number; booted: number; reasons: string[]; savedMs?: number };
 }
 
 /** Progress of a sweep, for the CLI. */
@@ -392,7 +397,7 @@ async function replayGroups(
   plan: Plan,
   prepared: Prepared,
   options: SweepOptions,
-  warmChecks?: ReadonlyMap<string, GuestState>,
+  warm: { checks?: ReadonlyMap<string, GuestState>; run?: WarmRun },
 ): Promise<Map<string, ReplayResult | Error>> {
   const results = new Map<string, ReplayResult | Error>();
   const groups = plan.groups;
@@ -437,7 +442,8 @@ async function replayGroups(
           keepData: options.keepData,
           expect: options.expect,
           prepared,
-          ...(warmChecks?.size ? { warmChecks } : {}),
+          ...(warm.checks ? { warmChecks: warm.checks } : {}),
+          ...(warm.run ? { warmRun: warm.run } : {}),
           signal: options.signal,
           onEvent: options.onEvent,
         }),
@@ -608,7 +614,36 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
   await using warm = options.cold || plan.groups.length === 0
     ? null
     : await openWarmChecks(parent.scenario, prepared, { signal: options.signal });
-  const results = await replayGroups(parent, plan, prepared, options, warm?.states);
+  const warmRun = options.cold || plan.powerLoss || plan.groups.length === 0
+    ? null
+    : plan.background.length > 0
+    ? "faults in force at every point (--with) act from the boot"
+    : await openWarmRun(parent.scenario, prepared, {
+      expected: parent.ordered,
+      signal: options.signal,
+    });
+  let results: Map<string, ReplayResult | Error>;
+  try {
+    results = await replayGroups(parent, plan, prepared, options, {
+      ...(warm?.states.size ? { checks: warm.states } : {}),
+      ...(warmRun && typeof warmRun !== "string" ? { run: warmRun } : {}),
+    });
+  } finally {
+    if (warmRun && typeof warmRun !== "string") await warmRun[Symbol.asyncDispose]();
+  }
+  const replayed = [...results.values()].filter((r): r is ReplayResult => !(r instanceof Error));
+  const runs = plan.powerLoss ? undefined : {
+    resumed: replayed.filter((r) => r.resumed === true).length,
+    booted: replayed.filter((r) => r.resumed !== true).length,
+    reasons: [
+      ...new Set([
+        ...(typeof warmRun === "string" ? [warmRun] : []),
+        ...(options.cold ? ["--cold"] : []),
+        ...replayed.flatMap((r) => typeof r.resumed === "string" ? [r.resumed] : []),
+      ]),
+    ],
+    ...(warmRun && typeof warmRun !== "string" ? { savedMs: Math.round(warmRun.savedMs) } : {}),
+  };
   const points = plan.indices.map((at) => pointOf(parent, plan, at, results, options));
   const crashStates = plan.states.size > 0
     ? [...plan.units.values()].reduce((sum, units) => sum + units.length, 0)
@@ -625,6 +660,7 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
     replays: results.size,
     durationMs: performance.now() - started,
     ...(options.shard ? { shard: { ...options.shard, sweepPoints: plan.sweepPoints! } } : {}),
+    ...(runs ? { runs } : {}),
     checks: warm
       ? { warm: [...warm.states.keys()], cold: warm.cold, savedMs: Math.round(warm.savedMs) }
       : {
