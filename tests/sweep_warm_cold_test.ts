@@ -4,7 +4,8 @@
  * give the same per-point verdicts, oracle counts and crash-state ids. To stay within the
  * suite's time, each sweep compares a deterministic sample: shard 1 of as many shards as
  * leave about three checks (src/sweep/shard.ts keeps byte-identical states together, so
- * the sample is a sweep of its own). The etcd scenarios are left out: their checks are
+ * the sample is a sweep of its own). Online faults (EIO at op N) resume their points from
+ * the run saved at the workload's start, and their traces say so. The etcd scenarios are left out: their checks are
  * three guests of about 20 s, and clusters check cold anyway (the sweep says so).
  *
  * @module
@@ -18,6 +19,7 @@ import { runScenario } from "../src/run/run.ts";
 import { loadScenario } from "../src/scenario/load.ts";
 import { parsePoints } from "../src/scenario/points.ts";
 import { sweep, type SweepPoint, type SweepResult, sweepStates } from "../src/sweep/sweep.ts";
+import { loadTrace } from "../src/trace/load.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
 
 /** Checks a sample keeps, about. */
@@ -87,18 +89,21 @@ for (const file of files) {
         const whole = sweepStates(parent, { fault: fault.fault, points });
         const count = Math.max(1, Math.floor(whole.distinct / SAMPLE_CHECKS));
         const shard = { index: 1, count };
-        const run = (cold: boolean) =>
-          sweep(parent, {
+        const run = async (cold: boolean) => {
+          const outputDir = join(dir.path, `${cold ? "cold" : "warm"}-${sweeps.indexOf(fault)}`);
+          await Deno.mkdir(outputDir);
+          return await sweep(parent, {
             fault: fault.fault,
             points,
             shard,
             jobs: 2,
-            outputDir: dir.path,
+            outputDir,
             keepData: false,
             expect: fault.expect,
             prepared,
             cold,
           });
+        };
         const cold = await run(true);
         const warm = await run(false);
         const what = `${file}: ${fault.fault} at ${fault.points} (shard 1/${count})`;
@@ -111,6 +116,22 @@ for (const file of files) {
         assert.deepEqual(cold.checks?.warm, [], `${what}: --cold started a check warm`);
         assert.deepEqual(warm.points.map(comparable), cold.points.map(comparable), what);
         assert.deepEqual(totals(warm), totals(cold), what);
+        if (warm.runs) {
+          // An online fault: its points resumed from the saved workload start, and say so.
+          assert.equal(cold.runs?.resumed, 0, `${what}: --cold resumed a run`);
+          assert.ok(warm.runs.resumed > 0, `${what}: no point resumed (${warm.runs.reasons})`);
+          type Header = { warm?: { run?: { state: string; opsBefore: number; hold: string } } };
+          const headers = await Promise.all(
+            warm.points.map(async (p) => (await loadTrace(p.trace)).header as Header),
+          );
+          const resumed = headers.filter((h) => h.warm?.run);
+          assert.equal(resumed.length, warm.runs.resumed, `${what}: traces that say they resumed`);
+          for (const header of resumed) {
+            assert.match(header.warm!.run!.state, /^[0-9a-f]{64}$/, what);
+            assert.equal(header.warm!.run!.hold, "phase");
+            assert.ok(header.warm!.run!.opsBefore > 0, what);
+          }
+        }
       }
     },
   });
