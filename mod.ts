@@ -66,12 +66,21 @@ export { parsePoints, type PointFilter, type PointSelection } from "./src/scenar
 export {
   type CrashFromTrace,
   type PowerCut,
+  type ResumeFrom,
   type RunEvent,
   type RunOptions,
   type RunResult,
   runScenario,
   type RunTimings,
 } from "./src/run/run.ts";
+export {
+  openWarmChecks,
+  openWarmRun,
+  type WarmChecks,
+  type WarmRun,
+  type WarmSession,
+} from "./src/run/warm.ts";
+export type { GuestState } from "./src/vm/snapshot.ts";
 export type { NodeGuest, Prepared } from "./src/run/prepare.ts";
 export type { BaseDisk } from "./src/run/base_disks.ts";
 export type { CrashSelection, PowerLossVariant } from "./src/run/crash_state.ts";
@@ -97,7 +106,15 @@ export {
   type SweepProgress,
   type SweepResult,
 } from "./src/sweep/sweep.ts";
+export { type Shard } from "./src/sweep/shard.ts";
+export {
+  MergeError,
+  mergeSweepShards,
+  type NamedResults,
+  type SweepResultsFile,
+} from "./src/sweep/merge.ts";
 export { type CiCheck, type CiOptions, runCi, scenarioFiles } from "./src/ci/ci.ts";
+export { type CiResultsFile, mergeCiShards } from "./src/ci/merge.ts";
 
 // The fault layer and its faults.
 export {

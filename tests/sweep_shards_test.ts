@@ -106,7 +106,11 @@ Deno.test("shards: three processes merged = the unsharded sweep; the merge refus
     const dom = await chromium([...chromiumArgs(at("profile-dom")), "--dump-dom", page]);
     assert.equal(dom.code, 0, dom.stderr);
     for (const point of wholeJson.points as PointJson[]) {
-      assert.match(dom.stdout, new RegExp(`<tr id="all-p${point.at}"`), `no row for op ${point.at}`);
+      assert.match(
+        dom.stdout,
+        new RegExp(`<tr id="all-p${point.at}"`),
+        `no row for op ${point.at}`,
+      );
     }
     const png = at("merged.png");
     const shot = await chromium([

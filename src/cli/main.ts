@@ -278,7 +278,7 @@ that no longer matches its images, 3 the machinery failed.`,
     .option("--keep-traces <dir>", "keep each point's trace in this directory")
     .option(
       "--cold",
-      "boot a fresh guest for every check (default: checks start from a guest saved before it read any disk)",
+      "boot every check and every point's run (default: checks start from a guest saved before it read any disk, online points from the run saved at the workload's start)",
       false,
     )
     .option("-o, --output <trace>", "where to record a scenario first")
@@ -326,7 +326,7 @@ Exit codes: 0 every point passed, 1 a point failed, 2 a usage error, 3 the machi
       "where to keep the recorded traces (the reproduce commands name them)",
       "faultline-ci",
     )
-    .option("--cold", "boot a fresh guest for every check of a sweep", false)
+    .option("--cold", "boot every check and every point's run of a sweep (no saved guest)", false)
     .option("-v, --verbose", "show the guests' consoles and result lines", false)
     .action((paths, options) => run(() => ciCommand(paths, options)));
 

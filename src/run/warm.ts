@@ -7,6 +7,13 @@
  * state's disks, mounts them with a fresh page cache and starts its programs as a fresh
  * boot would.
  *
+ * A warm run does the same for the points of an online fault (EIO at op N, which re-run
+ * the workload): the run is saved once at its workload's start (hold `phase`: booted,
+ * disks mounted, the workload not started), the fault layer's overlay forked into an
+ * image per disk at that moment, and each point resumes from there. The saved ops must be
+ * the recording's ({@link openWarmRun} checks them), so a point's ops before the workload
+ * are identical by construction.
+ *
  * A node takes a warm check when faultline builds its guest (a node's own kernel or
  * initramfs knows no hold point) and the scenario has one node (a cluster's checks wait
  * for the other nodes' restarts, which boot cold). Otherwise its checks boot cold, and

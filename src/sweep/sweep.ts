@@ -179,8 +179,9 @@ export interface SweepOptions {
   /** Hears each replay's progress. */
   onEvent?: (event: RunEvent) => void;
   /**
-   * Boot every check (`--cold`), as faultline did before warm checks; by default each
-   * node that can starts its checks from a guest saved once for the sweep (src/run/warm.ts).
+   * Boot every check and every point's run (`--cold`), as faultline did before; by default
+   * each node that can starts its checks from a guest saved once for the sweep, and an
+   * online fault's points resume from the run saved at the workload's start (src/run/warm.ts).
    */
   cold?: boolean;
   /**
