@@ -29,8 +29,10 @@ interface Figure {
   replays: number;
   distinctCrashStates?: number;
   seconds: number;
-  /** Seconds spent saving the check guest (warm), included in `seconds`. */
+  /** Seconds spent saving the check guest and the run (warm), included in `seconds`. */
   savedSeconds?: number;
+  /** Online points that resumed from the saved run (warm). */
+  resumed?: number;
   pointsPerMinute: number;
   /** Distinct crash states checked a minute (power loss). */
   statesPerMinute?: number;
@@ -63,9 +65,12 @@ function figure(
       }
       : {}),
     seconds: round(result.durationMs / 1000),
-    ...(result.checks?.savedMs !== undefined
-      ? { savedSeconds: round(result.checks.savedMs / 1000) }
+    ...(result.checks?.savedMs !== undefined || result.runs?.savedMs !== undefined
+      ? {
+        savedSeconds: round(((result.checks?.savedMs ?? 0) + (result.runs?.savedMs ?? 0)) / 1000),
+      }
       : {}),
+    ...(result.runs ? { resumed: result.runs.resumed } : {}),
     pointsPerMinute: round(result.points.length / minutes),
     load,
   };
@@ -150,8 +155,11 @@ export async function main(args: string[]): Promise<number> {
       ? `, ${f.distinctCrashStates} distinct crash states = ${f.statesPerMinute} states/min`
       : "";
     const saved = f.savedSeconds !== undefined ? `, of which ${f.savedSeconds} s saving` : "";
+    const resumed = f.resumed !== undefined && f.mode === "warm"
+      ? `, ${f.resumed} resumed from the workload's start`
+      : "";
     console.log(
-      `  ${f.sweep}, ${f.mode}: ${f.points} points in ${f.seconds} s${saved} = ${f.pointsPerMinute} points/min${states} (${f.replays} replays; load ${
+      `  ${f.sweep}, ${f.mode}: ${f.points} points in ${f.seconds} s${saved} = ${f.pointsPerMinute} points/min${states} (${f.replays} replays${resumed}; load ${
         f.load.join(" -> ")
       })`,
     );

@@ -116,7 +116,7 @@ export class Vm implements AsyncDisposable {
         last = error;
         const exited = await Promise.race([
           this.status.then(() => true),
-          sleep(50).then(() => false),
+          sleep(10).then(() => false),
         ]);
         if (exited) {
           throw new VmError(`QEMU exited before its QMP answered: ${this.stderrText.trim()}`);
