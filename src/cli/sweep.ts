@@ -308,7 +308,9 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
         if (!bar) return;
         const payload = {
           states: progress.statesChecked !== undefined
-            ? `${progress.statesChecked} distinct states checked`
+            ? `${progress.statesChecked} distinct state${
+              progress.statesChecked === 1 ? "" : "s"
+            } checked`
             : `${progress.done}/${progress.total} replays`,
           failed: progress.failed,
           rate: progress.perMinute.toFixed(1),
