@@ -249,8 +249,17 @@ interface Plan {
   powerLoss: boolean;
 }
 
-/** The `--with` faults as replayed: one without a trigger is in force on every disk (`@any`). */
-function backgroundFaults(texts: readonly string[]): { specs: string[]; rules: FaultRule[] } {
+/**
+ * The `--with` faults as replayed: one without a trigger is in force on every disk (`@any`).
+ *
+ * @example
+ * ```ts
+ * backgroundFaults(["lie-flush"]).specs; // ["lie-flush@any"]
+ * ```
+ */
+export function backgroundFaults(
+  texts: readonly string[],
+): { specs: string[]; rules: FaultRule[] } {
   const rules = texts.map((text) => {
     const rule = parseFaultSpec(text);
     if (rule.effect.kind === "power-loss") {
