@@ -25,10 +25,29 @@ async function documents(): Promise<string[]> {
   return files.sort();
 }
 
-/** Shell words, with `# comments` dropped and `[optional]` brackets opened. */
+/** Shell words as a POSIX shell splits them (quotes too), `# comments` dropped, `[optional]` brackets opened. */
 function words(line: string): string[] {
-  const command = line.replace(/\s+#.*$/, "").replace(/\[([^\]]*)\]/g, "$1");
-  return command.split(/\s+/).filter((word) => word !== "" && word !== "...");
+  const found: string[] = [];
+  let word: string | null = null;
+  let quote: "'" | '"' | null = null;
+  for (const char of line) {
+    if (quote) {
+      if (char === quote) quote = null;
+      else word += char;
+    } else if (char === "'" || char === '"') {
+      quote = char;
+      word ??= "";
+    } else if (/\s/.test(char)) {
+      if (word !== null) found.push(word);
+      word = null;
+    } else if (char === "#" && word === null) {
+      break;
+    } else {
+      word = (word ?? "") + char;
+    }
+  }
+  if (word !== null) found.push(word);
+  return found.map((w) => w.replace(/^\[([^\]]*)\]$/, "$1")).filter((w) => w !== "" && w !== "...");
 }
 
 /** Every faultline command in the fenced code blocks of a document, with its line. */
@@ -99,4 +118,12 @@ Deno.test("docs: the check refuses what the CLI refuses", async () => {
     commandsOf("text `faultline x`\n```sh\nfaultline trace stats run.trace [--json]  # c\n```\n"),
     [{ line: 3, args: ["trace", "stats", "run.trace", "--json"] }],
   );
+});
+
+Deno.test("docs: the README's scenario is scenarios/fsync-log.ts as shipped", async () => {
+  const readme = await Deno.readTextFile("README.md");
+  const block = /```ts\n(import \{ defineScenario \}[\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(block, "the README shows a scenario");
+  const file = await Deno.readTextFile("scenarios/fsync-log.ts");
+  assert.equal(block.trim(), file.slice(file.indexOf("import { defineScenario }")).trim());
 });
