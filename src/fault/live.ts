@@ -46,7 +46,20 @@ export interface LiveRequest {
   durationMs?: number;
 }
 
-function number(args: Record<string, unknown>, key: string, minimum: number): number | undefined {
+/**
+ * A numeric argument of a live command, at least `minimum`, or undefined when absent.
+ *
+ * @throws {FaultSpecError} with a QMP-style description.
+ * @example
+ * ```ts
+ * numberArgument({ "duration-ms": 200 }, "duration-ms", 0); // 200
+ * ```
+ */
+export function numberArgument(
+  args: Record<string, unknown>,
+  key: string,
+  minimum: number,
+): number | undefined {
   const value = args[key];
   if (value === undefined) return undefined;
   if (typeof value !== "number" || !Number.isFinite(value) || value < minimum) {
@@ -98,7 +111,7 @@ export function parseLiveArguments(args: Record<string, unknown>): LiveRequest {
   if (kind === "none") return { disk: id, fault: null };
 
   const effect = isErrno(kind) ? { kind: "error" as const, errno: kind } : liveEffect(kind, args);
-  const count = number(args, "count", 1);
+  const count = numberArgument(args, "count", 1);
   const fault: LiveFault = { effect };
   if (count !== undefined) fault.remaining = count;
   const durationMs = effect.kind === "hang" ? effect.durationMs : undefined;
@@ -112,17 +125,17 @@ function liveEffect(kind: string, args: Record<string, unknown>): FaultEffect {
     case "fail":
       return { kind, errno: errnoOf(args) };
     case "hang": {
-      const durationMs = number(args, "duration-ms", 0);
+      const durationMs = numberArgument(args, "duration-ms", 0);
       return durationMs === undefined ? { kind: "hang" } : { kind: "hang", durationMs };
     }
     case "delay": {
-      const duration = number(args, "duration-ms", 0);
+      const duration = numberArgument(args, "duration-ms", 0);
       if (duration === undefined) throw new FaultSpecError("Parameter 'duration-ms' is missing");
       return { kind: "delay", durationMs: duration };
     }
     case "limp": {
-      const latency = number(args, "latency-ms", 0);
-      const bandwidth = number(args, "bandwidth", 1);
+      const latency = numberArgument(args, "latency-ms", 0);
+      const bandwidth = numberArgument(args, "bandwidth", 1);
       if (latency === undefined && bandwidth === undefined) {
         throw new FaultSpecError("limp needs 'latency-ms', 'bandwidth' (bytes per second) or both");
       }
@@ -152,7 +165,7 @@ function liveDataEffect(kind: string, args: Record<string, unknown>): FaultEffec
     case "lost-write":
       return { kind: "lost-write" };
     case "torn-write": {
-      const keep = number(args, "keep-sectors", 0);
+      const keep = numberArgument(args, "keep-sectors", 0);
       return keep === undefined
         ? { kind: "torn-write" }
         : { kind: "torn-write", keepSectors: keep };
@@ -162,7 +175,7 @@ function liveDataEffect(kind: string, args: Record<string, unknown>): FaultEffec
       if (direction !== "read" && direction !== "write") {
         throw new FaultSpecError("Parameter 'direction' must be 'read' or 'write'");
       }
-      return { kind: "corrupt", direction, bits: number(args, "bits", 1) ?? 1 };
+      return { kind: "corrupt", direction, bits: numberArgument(args, "bits", 1) ?? 1 };
     }
     default:
       throw new FaultSpecError(`state '${kind}' cannot be set live`);
@@ -170,8 +183,8 @@ function liveDataEffect(kind: string, args: Record<string, unknown>): FaultEffec
 }
 
 function liveStall(args: Record<string, unknown>): FaultEffect {
-  const every = number(args, "every-ms", 0);
-  const length = number(args, "for-ms", 0);
+  const every = numberArgument(args, "every-ms", 0);
+  const length = numberArgument(args, "for-ms", 0);
   if (every === undefined || length === undefined) {
     throw new FaultSpecError("stall needs 'every-ms' and 'for-ms'");
   }
@@ -182,8 +195,8 @@ function liveStall(args: Record<string, unknown>): FaultEffect {
 }
 
 function liveBadSectors(args: Record<string, unknown>): FaultEffect {
-  const offset = number(args, "offset", 0);
-  const length = number(args, "length", 1);
+  const offset = numberArgument(args, "offset", 0);
+  const length = numberArgument(args, "length", 1);
   if (offset === undefined || length === undefined) {
     throw new FaultSpecError("bad-sectors needs 'offset' and 'length' (bytes)");
   }
