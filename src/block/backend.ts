@@ -86,6 +86,18 @@ export interface BlockBackend {
    * other op, or rejects with a {@link BlockError}. Bounds are checked before.
    */
   execute(op: BlockOp): Promise<Uint8Array | undefined>;
+  /**
+   * Serves the op at once, when this layer and every layer under it can do so
+   * without waiting: the request path's fast lane, with no promise and no
+   * buffer per op. A read's bytes go into `into` at `at` (the reply being
+   * built); a write's `op.data` may be a view that is reused once this call
+   * returns, so a layer that keeps the bytes copies them. Returns true when the
+   * op was served, throws a {@link BlockError} when it failed, and returns
+   * false, having done nothing, when the op must go through {@link execute}
+   * (a fault to decide, a layer that waits). Optional: without it, every op
+   * goes through {@link execute}.
+   */
+  executeNow?(op: BlockOp, into: Uint8Array, at: number): boolean;
   /** Releases files; the backend serves nothing afterwards. */
   close(): Promise<void>;
 }

@@ -8,8 +8,11 @@
  * of whole blocks costs no I/O). Written blocks go to memory, in 16 MiB slabs,
  * until the memory budget is spent, then to the scratch file: a guest's disks
  * live in memory, with no syscall and no dirty page per write, and a disk
- * written end to end still fits. A partial write to a block that is not yet in
- * the overlay copies that block in first.
+ * written end to end still fits. Slabs are mapped outside V8's heap and marked
+ * for transparent huge pages when FFI allows (src/util/libc.ts): filling fresh
+ * memory then takes one page fault per 2 MiB instead of one per 4 KiB, which
+ * was a third of a 4 KiB write's cost here. A partial write to a block that is
+ * not yet in the overlay copies that block in first.
  *
  * Flushes do nothing here: the overlay is scratch, and what a power loss would
  * keep is the durability model's business (durability.ts), not the host's.
@@ -21,6 +24,7 @@ import { join } from "node:path";
 import { type BlockBackend, BlockError, type BlockOp } from "./backend.ts";
 import { errnoOfHostError } from "./errno.ts";
 import { PositionedFile } from "./positioned_file.ts";
+import { mapHugeMemory, type MappedMemory } from "../util/libc.ts";
 
 /** Size of the overlay's copy-on-write unit. */
 export const OVERLAY_BLOCK = 4096;
@@ -32,6 +36,8 @@ const IN_MEMORY = 3;
 
 /** Blocks per slab of the in-memory overlay (16 MiB). */
 const SLAB_BLOCKS = 4096;
+
+const EMPTY = new Uint8Array(0);
 
 /** Default memory budget of one disk's overlay. */
 export const DEFAULT_OVERLAY_MEMORY = 1024 * 1024 * 1024;
@@ -61,6 +67,8 @@ export class OverlayStore implements BlockBackend {
   /** For a block in memory: its slot (slab * SLAB_BLOCKS + index in the slab). */
   private readonly slots: Int32Array;
   private readonly slabs: Uint8Array[] = [];
+  /** Slabs mapped outside V8's heap, unmapped at close. */
+  private readonly mappings: MappedMemory[] = [];
   private usedSlots = 0;
   /** Slots of blocks zeroed since, for reuse. */
   private readonly freeSlots: number[] = [];
@@ -109,24 +117,42 @@ export class OverlayStore implements BlockBackend {
   }
 
   execute(op: BlockOp): Promise<Uint8Array | undefined> {
-    if (this.closed) return Promise.reject(new BlockError("eshutdown", "the store is closed"));
+    try {
+      if (op.type === "read") {
+        const out = new Uint8Array(op.length);
+        this.executeNow(op, out, 0);
+        return Promise.resolve(out);
+      }
+      this.executeNow(op, EMPTY, 0);
+      return Promise.resolve(undefined);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Every op is served at once: memory, or one positioned read or write. */
+  executeNow(op: BlockOp, into: Uint8Array, at: number): boolean {
+    if (this.closed) throw new BlockError("eshutdown", "the store is closed");
     try {
       switch (op.type) {
         case "read":
-          return Promise.resolve(this.read(op.offset, op.length));
+          this.read(op.offset, op.length, into, at);
+          break;
         case "write":
           this.write(op.offset, op.data ?? new Uint8Array(op.length));
-          return Promise.resolve(undefined);
+          break;
         case "trim":
         case "write-zeroes":
           this.zero(op.offset, op.length);
-          return Promise.resolve(undefined);
+          break;
         case "flush":
         case "cache":
-          return Promise.resolve(undefined);
+          break;
       }
+      return true;
     } catch (error) {
-      return Promise.reject(new BlockError(errnoOfHostError(error), `${op.type}: ${error}`));
+      if (error instanceof BlockError) throw error;
+      throw new BlockError(errnoOfHostError(error), `${op.type}: ${error}`);
     }
   }
 
@@ -136,13 +162,16 @@ export class OverlayStore implements BlockBackend {
       this.base.close();
       this.overlay.close();
       Deno.removeSync(this.overlay.path);
+      this.slabs.length = 0;
+      for (const mapping of this.mappings) mapping.release();
+      this.mappings.length = 0;
     }
     return Promise.resolve();
   }
 
-  private read(offset: number, length: number): Uint8Array {
-    const out = new Uint8Array(length);
-    if (length === 0) return out;
+  /** Reads `length` bytes at `offset` into `out` at `outAt`. */
+  private read(offset: number, length: number, out: Uint8Array, outAt: number): void {
+    if (length === 0) return;
     const end = offset + length;
     let block = Math.floor(offset / OVERLAY_BLOCK);
     let position = offset;
@@ -154,7 +183,7 @@ export class OverlayStore implements BlockBackend {
         const within = position - block * OVERLAY_BLOCK;
         out.set(
           this.memoryBlock(block).subarray(within, within + runEnd - position),
-          position - offset,
+          outAt + position - offset,
         );
         block++;
         position = runEnd;
@@ -167,11 +196,10 @@ export class OverlayStore implements BlockBackend {
       }
       if (state !== ZERO) {
         const file = state === IN_BASE ? this.base : this.overlay;
-        file.readInto(position, out, position - offset, runEnd - position);
-      }
+        file.readInto(position, out, outAt + position - offset, runEnd - position);
+      } else out.fill(0, outAt + position - offset, outAt + runEnd - offset);
       position = runEnd;
     }
-    return out;
   }
 
   private write(offset: number, data: Uint8Array): void {
@@ -260,11 +288,19 @@ export class OverlayStore implements BlockBackend {
     if (slot === undefined) {
       if (this.usedSlots >= this.maxSlots) return false;
       slot = this.usedSlots++;
-      if (slot % SLAB_BLOCKS === 0) this.slabs.push(new Uint8Array(SLAB_BLOCKS * OVERLAY_BLOCK));
+      if (slot % SLAB_BLOCKS === 0) this.slabs.push(this.newSlab());
     }
     this.slots[block] = slot;
     this.states[block] = IN_MEMORY;
     return true;
+  }
+
+  /** Zeroed memory for one slab: huge pages outside V8's heap when FFI allows. */
+  private newSlab(): Uint8Array {
+    const mapping = mapHugeMemory(SLAB_BLOCKS * OVERLAY_BLOCK);
+    if (!mapping) return new Uint8Array(SLAB_BLOCKS * OVERLAY_BLOCK);
+    this.mappings.push(mapping);
+    return mapping.bytes;
   }
 
   /** Whether a block could still go to memory. */

@@ -15,6 +15,8 @@ export interface ByteSink {
 }
 
 const BATCH = 256 * 1024;
+/** A batch grown for large replies is kept for reuse up to this size. */
+const MAX_SPARE = 8 * 1024 * 1024;
 
 /**
  * A coalescing writer. Replies queued in the same turn of the event loop go
@@ -77,6 +79,14 @@ export class ReplyWriter {
     return at;
   }
 
+  /**
+   * Gives back a reservation made since the last yield to the event loop, and
+   * everything reserved after it (a reply that could not be built in place).
+   */
+  unreserve(at: number): void {
+    if (at <= this.length) this.length = at;
+  }
+
   /** Queues bytes to send. */
   send(bytes: Uint8Array): void {
     if (this.failed) return;
@@ -109,7 +119,7 @@ export class ReplyWriter {
     this.spare = null;
     this.length = 0;
     this.writing = this.writeAll(data).finally(() => {
-      if (full.length === BATCH) this.spare = full;
+      if (full.length <= MAX_SPARE) this.spare = full;
       this.writing = null;
       if (this.length > 0) this.start();
     });

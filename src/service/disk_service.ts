@@ -190,6 +190,7 @@ function diskStack(
     sinks: shared.sinks,
     hashData: shared.recording,
     keepData: shared.recording && options.trace!.keepData,
+    sinksKeepRecords: options.onRecord !== undefined,
     phase: options.phase,
     step: options.step,
   });
