@@ -55,6 +55,27 @@ export interface BlockOp {
   data?: Uint8Array;
   /** Set by a fault layer when it injected something into this op. */
   fault?: AppliedFault;
+  /**
+   * Where a write's payload is kept in the run's {@link ByteLog} (the trace,
+   * set by the recorder on the fast lane): a store may keep this position
+   * instead of a copy of the bytes.
+   */
+  logPosition?: number;
+}
+
+/**
+ * Bytes kept once and read back by position: the trace file as the recorder
+ * writes it, payloads included.
+ *
+ * @example
+ * ```ts
+ * const block = new Uint8Array(4096);
+ * log.readAt(op.logPosition!, block, 0, 4096);
+ * ```
+ */
+export interface ByteLog {
+  /** Copies `length` bytes at `position` into `into` at `at`. */
+  readAt(position: number, into: Uint8Array, at: number, length: number): void;
 }
 
 /** An op failed with an errno; `message` says why, for people. */

@@ -174,23 +174,27 @@ function diskStack(
     engine: FaultEngine;
     clock: OpClock;
     sinks: ((record: OpRecord) => void)[];
-    recording: boolean;
+    trace: TraceWriter | null;
   },
 ): { top: BlockBackend; faults: FaultLayer; export: NbdExport } {
   const id = disk.exportName ?? disk.name;
   const node = disk.node ?? options.node ?? "serve";
+  const recording = shared.trace !== null;
+  // A trace that keeps written bytes holds them for the overlay too.
+  const log = recording && options.trace!.keepData ? shared.trace! : undefined;
   const store = options.modifyImage
     ? ImageStore.open(disk.image)
-    : OverlayStore.open({ base: disk.image, scratchDir: options.scratchDir, name: id });
+    : OverlayStore.open({ base: disk.image, scratchDir: options.scratchDir, name: id, log });
   const faults = new FaultLayer(store, shared.engine, { node, name: disk.name });
   const recorder = new RecordingLayer(faults, {
     node,
     disk: disk.name,
     clock: shared.clock,
     sinks: shared.sinks,
-    hashData: shared.recording,
-    keepData: shared.recording && options.trace!.keepData,
+    hashData: recording,
+    keepData: log !== undefined,
     sinksKeepRecords: options.onRecord !== undefined,
+    log: options.modifyImage ? undefined : log,
     phase: options.phase,
     step: options.step,
   });
@@ -272,7 +276,7 @@ export class DiskService implements FaultControlTarget {
       if (trace) sinks.push((record) => trace.append(record));
       if (options.onRecord) sinks.push(options.onRecord);
       const disks = options.disks.map((disk) => {
-        const stack = diskStack(disk, options, { engine, clock, sinks, recording: trace !== null });
+        const stack = diskStack(disk, options, { engine, clock, sinks, trace });
         cleanups.push(() => stack.top.close());
         return stack;
       });
@@ -437,6 +441,7 @@ export class DiskService implements FaultControlTarget {
           base: image,
           scratchDir: this.options.scratchDir,
           name: `${exportName}.crash${generation}`,
+          log: this.trace && this.options.trace?.keepData ? this.trace : undefined,
         }),
       );
     }

@@ -32,6 +32,12 @@ export interface RecorderOptions {
    * copied into the record. The trace writer copies them as it appends.
    */
   sinksKeepRecords?: boolean;
+  /**
+   * The trace, when it keeps written bytes: a write on the fast lane is told
+   * where its bytes will be in it (`logPosition`), so that the store can keep
+   * that position instead of a copy.
+   */
+  log?: { dataPosition(record: OpRecord): number };
   /** The run's current phase, if it has phases. */
   phase?: () => string | undefined;
   /** The current step of a node's workload (`report step NAME`), if it named one. */
@@ -68,25 +74,50 @@ export class RecordingLayer implements BlockBackend {
     );
   }
 
-  /** The fast lane: the record is made as soon as the layers under it served the op. */
+  /**
+   * The fast lane: the record is made as soon as the layers under it served
+   * the op. A logged write's record is made first, with the time it is served,
+   * so that its bytes' place in the trace is known before the store sees it.
+   */
   executeNow(op: BlockOp, into: Uint8Array, at: number): boolean {
     if (!this.next.executeNow) return false;
+    const log = this.options.log;
+    let record: OpRecord | null = null;
+    if (log && op.type === "write" && op.data && this.options.keepData) {
+      record = this.record(op, "ok", true);
+      const position = log.dataPosition(record);
+      if (position >= 0) op.logPosition = position;
+    }
     let served: boolean;
     try {
       served = this.next.executeNow(op, into, at);
     } catch (error) {
-      this.emit(op, error instanceof BlockError ? error.errno : "eio", true);
+      op.logPosition = undefined;
+      this.deliver(this.record(op, error instanceof BlockError ? error.errno : "eio", true));
       throw error;
     }
-    if (served) this.emit(op, "ok", true);
-    return served;
+    if (!served) {
+      op.logPosition = undefined;
+      return false;
+    }
+    this.deliver(record ?? this.record(op, "ok", true));
+    return true;
   }
 
   close(): Promise<void> {
     return this.next.close();
   }
 
-  private emit(op: BlockOp, result: string, transient = false): void {
+  private emit(op: BlockOp, result: string): void {
+    this.deliver(this.record(op, result, false));
+  }
+
+  private deliver(record: OpRecord): void {
+    for (const sink of this.options.sinks) sink(record);
+  }
+
+  /** The op's record; `transient`: its data is a view that is reused after this turn. */
+  private record(op: BlockOp, result: string, transient: boolean): OpRecord {
     const { clock, node } = this.options;
     const record: OpRecord = {
       record: "op",
@@ -114,6 +145,6 @@ export class RecordingLayer implements BlockBackend {
     if (phase !== undefined) record.phase = phase;
     const step = this.options.step?.(this.options.node);
     if (step !== undefined) record.step = step;
-    for (const sink of this.options.sinks) sink(record);
+    return record;
   }
 }
