@@ -48,6 +48,11 @@ export class ReplyWriter {
     return this.failed;
   }
 
+  /** Bytes queued and not yet handed to the socket. */
+  get pendingBytes(): number {
+    return this.length;
+  }
+
   /** The pending batch, to write a reserved reply into. */
   get bytes(): Uint8Array {
     return this.buffer;

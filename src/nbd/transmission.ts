@@ -36,6 +36,13 @@ const BORROW_LIMIT = 1024 * 1024;
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Replies queued beyond this many bytes make the loop wait for the socket
+ * before it reads more requests: large reads then reuse a few buffers instead
+ * of growing one batch (fresh memory is dear on a virtual machine).
+ */
+const REPLY_HIGH_WATER = 2 * 1024 * 1024;
+
 /** Requests in flight on one connection before the server stops reading more. */
 const MAX_IN_FLIGHT = 1024;
 
@@ -181,6 +188,7 @@ export async function transmit(context: TransmissionContext): Promise<void> {
   };
 
   for (;;) {
+    if (writer.pendingBytes >= REPLY_HIGH_WATER) await writer.drain();
     if (reader.available < P.REQUEST_HEADER_SIZE) await reader.fill(P.REQUEST_HEADER_SIZE);
     const header = decodeRequestHeader(reader.take(P.REQUEST_HEADER_SIZE));
     if (!header.magicOk) throw new NbdProtocolError("request without the request magic");

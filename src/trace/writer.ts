@@ -35,6 +35,12 @@ import { PositionedFile } from "../block/positioned_file.ts";
 const BATCH_BYTES = 1 << 20;
 /** ...or this long after its first record. */
 const BATCH_MS = 100;
+/**
+ * Written batches kept for reuse: enough to cover the writes under way when
+ * the file is slower than the requests for a moment (fresh memory is dear on
+ * a virtual machine: its first touch costs more than the copy).
+ */
+const SPARE_BATCHES = 8;
 
 /**
  * A trace being written.
@@ -173,7 +179,9 @@ export class TraceWriter implements ByteLog {
         // Bytes that never reached the file stay readable from memory.
         if (this.failure) return;
         this.pending.splice(this.pending.indexOf(entry), 1);
-        if (this.spare.length < 2 && full.length === BATCH_BYTES * 2) this.spare.push(full);
+        if (this.spare.length < SPARE_BATCHES && full.length === BATCH_BYTES * 2) {
+          this.spare.push(full);
+        }
       });
     }
 
