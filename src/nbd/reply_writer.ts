@@ -99,6 +99,19 @@ export class ReplyWriter {
     this.buffer.set(bytes, at);
   }
 
+  /**
+   * Resolves once fewer than `limit` bytes wait behind the write under way: the
+   * batch being filled then starts out as soon as that write ends, and the
+   * caller fills the next one meanwhile (double buffering, unlike
+   * {@link drain}).
+   */
+  async below(limit: number): Promise<void> {
+    while (this.length >= limit && !this.failed) {
+      if (this.writing) await this.writing;
+      else this.start();
+    }
+  }
+
   /** Resolves when everything queued so far is written (or the peer is gone). */
   async drain(): Promise<void> {
     while (this.writing || this.length > 0 || this.scheduled) {
