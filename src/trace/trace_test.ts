@@ -179,3 +179,19 @@ Deno.test("a write's bytes read back from the trace at the position the writer a
   await writer.close({ duration: 1, endedAt: "2026-11-25T00:00:01.000Z" });
   assert.equal(writer.dataPosition(opRecord(2)), -1, "a closed writer announces nothing");
 });
+
+Deno.test("a writer whose file is behind says so, and the promise resolves once it caught up", async () => {
+  await using dir = await makePrivateDir();
+  const writer = await TraceWriter.create(join(dir.path, "busy.trace"), header);
+  let congestion: Promise<void> | null = null;
+  for (let i = 0; i < 4000 && congestion === null; i++) {
+    const record = opRecord(i);
+    record.data = new Uint8Array(64 * 1024);
+    writer.append(record);
+    congestion = writer.congested();
+  }
+  assert.ok(congestion, "eight batches waiting make the writer congested");
+  await congestion;
+  assert.equal(writer.congested(), null);
+  await writer.close({ duration: 1, endedAt: "2026-11-25T00:00:01.000Z" });
+});

@@ -63,6 +63,8 @@ export class TraceWriter implements ByteLog {
   private batchStart = 0;
   /** Batches handed to the file and not yet known written (or whose write failed), by position. */
   private readonly pending: { start: number; bytes: Uint8Array }[] = [];
+  /** Resolved when the backlog of batches has shrunk to half (see {@link congested}). */
+  private relief: PromiseWithResolvers<void> | null = null;
   /** The file opened for reading back written bytes, once a read needs it. */
   private reader: PositionedFile | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -96,6 +98,18 @@ export class TraceWriter implements ByteLog {
   /** The first write error, if any; records appended after it are lost. */
   get error(): Error | null {
     return this.failure;
+  }
+
+  /**
+   * Null while the file keeps up; when {@link SPARE_BATCHES} batches wait for
+   * it, a promise that resolves once half of them are written. The server
+   * stops reading requests meanwhile: batches are reused instead of new memory
+   * taken for each.
+   */
+  congested(): Promise<void> | null {
+    if (this.pending.length < SPARE_BATCHES || this.failure) return null;
+    this.relief ??= Promise.withResolvers<void>();
+    return this.relief.promise;
   }
 
   /**
@@ -177,8 +191,12 @@ export class TraceWriter implements ByteLog {
       this.writing = this.writing.then(async () => {
         await this.writeAll(bytes);
         // Bytes that never reached the file stay readable from memory.
-        if (this.failure) return;
+        if (this.failure) {
+          this.relieve();
+          return;
+        }
         this.pending.splice(this.pending.indexOf(entry), 1);
+        if (this.pending.length <= SPARE_BATCHES / 2) this.relieve();
         if (this.spare.length < SPARE_BATCHES && full.length === BATCH_BYTES * 2) {
           this.spare.push(full);
         }
@@ -186,6 +204,12 @@ export class TraceWriter implements ByteLog {
     }
 
     return this.writing;
+  }
+
+  private relieve(): void {
+    const relief = this.relief;
+    this.relief = null;
+    relief?.resolve();
   }
 
   /**
