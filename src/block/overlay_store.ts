@@ -45,6 +45,14 @@ const SLAB_BLOCKS = 4096;
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Writes at least this large go to the scratch file in one `pwrite`: their
+ * bytes land in the page cache, as a file server's do, instead of fresh memory,
+ * whose first touch costs more than the copy on a virtual machine (measured
+ * with nbdcopy's 256 KiB writes: 1.4 ms of CPU per MiB into fresh memory).
+ */
+const FILE_WRITE_MIN = 64 * 1024;
+
 /** Default memory budget of one disk's overlay. */
 export const DEFAULT_OVERLAY_MEMORY = 1024 * 1024 * 1024;
 
@@ -163,6 +171,8 @@ export class OverlayStore implements BlockBackend {
         case "write":
           if (op.logPosition !== undefined && this.log && op.data) {
             this.writeLogged(op.offset, op.data, op.logPosition);
+          } else if (op.length >= FILE_WRITE_MIN && op.data) {
+            this.writeLarge(op.offset, op.data);
           } else this.write(op.offset, op.data ?? new Uint8Array(op.length));
           break;
         case "trim":
@@ -359,6 +369,24 @@ export class OverlayStore implements BlockBackend {
       this.logPositions[entry] = position;
       position += OVERLAY_BLOCK;
     }
+  }
+
+  /** A large write: its whole blocks to the scratch file at once, its partial edges as any write. */
+  private writeLarge(offset: number, data: Uint8Array): void {
+    const end = offset + data.length;
+    const firstWhole = Math.ceil(offset / OVERLAY_BLOCK);
+    const endWhole = end === this.size ? this.states.length : Math.floor(end / OVERLAY_BLOCK);
+    if (firstWhole >= endWhole) {
+      this.write(offset, data);
+      return;
+    }
+    const wholeStart = firstWhole * OVERLAY_BLOCK;
+    const wholeEnd = Math.min(end, endWhole * OVERLAY_BLOCK);
+    if (offset < wholeStart) this.write(offset, data.subarray(0, wholeStart - offset));
+    if (wholeEnd < end) this.write(wholeEnd, data.subarray(wholeEnd - offset));
+    this.overlay.write(wholeStart, data.subarray(wholeStart - offset, wholeEnd - offset));
+    for (let block = firstWhole; block < endWhole; block++) this.release(block);
+    this.states.fill(IN_FILE, firstWhole, endWhole);
   }
 
   private newLogEntry(): number {

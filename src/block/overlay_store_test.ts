@@ -212,3 +212,31 @@ Deno.test("an aligned logged write takes no overlay memory; its reads come from 
     await store.close();
   }
 });
+
+Deno.test("large writes go to the scratch file and read back as an in-memory disk would", async () => {
+  await using dir = await makePrivateDir();
+  const size = 300 * OVERLAY_BLOCK + 100;
+  const next = rng(31);
+  const base = new Uint8Array(size).map(() => next() & 0xff);
+  const basePath = join(dir.path, "base.raw");
+  await Deno.writeFile(basePath, base);
+  const model = base.slice();
+  const store = OverlayStore.open({ base: basePath, scratchDir: dir.path, name: "large" });
+  try {
+    for (let step = 0; step < 300; step++) {
+      const offset = next() % size;
+      const length = Math.min(size - offset, next() % 2 ? next() % (40 * OVERLAY_BLOCK) : 3000);
+      if (next() % 3 === 0) {
+        const got = await store.execute(opOf("read", offset, length));
+        assert.deepEqual(got, model.subarray(offset, offset + length), `step ${step}`);
+        continue;
+      }
+      const data = new Uint8Array(length).map(() => next() & 0xff);
+      await store.execute(opOf("write", offset, length, data));
+      model.set(data, offset);
+    }
+    assert.deepEqual(await store.execute(opOf("read", 0, size)), model);
+  } finally {
+    await store.close();
+  }
+});
