@@ -37,11 +37,13 @@ const BORROW_LIMIT = 1024 * 1024;
 const EMPTY = new Uint8Array(0);
 
 /**
- * Replies queued beyond this many bytes make the loop wait for the socket
- * before it reads more requests: large reads then reuse a few buffers instead
- * of growing one batch (fresh memory is dear on a virtual machine).
+ * Replies queued beyond this many bytes make the loop wait for the write under
+ * way before it reads more requests: large reads then reuse two small batches,
+ * still in the cache when they are sent, instead of growing one. Measured with
+ * nbdcopy's 256 KiB reads, 1 GiB out of the export: 1.31 s with 2 MiB, 1.03 s
+ * with 512 KiB (nbdkit 0.98 s in the same interleaved runs).
  */
-const REPLY_HIGH_WATER = 2 * 1024 * 1024;
+const REPLY_HIGH_WATER = 512 * 1024;
 
 /** Requests in flight on one connection before the server stops reading more. */
 const MAX_IN_FLIGHT = 1024;
