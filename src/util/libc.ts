@@ -192,11 +192,13 @@ export function mapHugeMemory(size: number): MappedMemory | null {
     -1,
     0,
   );
-  const address = Deno.UnsafePointer.value(pointer);
-  if (pointer === null || address === -1n || address === 0xffffffffffffffffn) return null;
+  if (pointer === null) return null;
+  // MAP_FAILED is (void *) -1.
+  const address = BigInt.asUintN(64, BigInt(Deno.UnsafePointer.value(pointer)));
+  if (address === 0xffffffffffffffffn) return null;
   const huge = BigInt(HUGE_PAGE);
-  const skip = Number((huge - (BigInt(address) % huge)) % huge);
-  const aligned = Deno.UnsafePointer.offset(pointer!, skip)!;
+  const skip = Number((huge - (address % huge)) % huge);
+  const aligned = Deno.UnsafePointer.offset(pointer, skip)!;
   // Advice only: without huge pages the memory still works, with 4 KiB pages.
   libc.madvise(aligned, size, MADV_HUGEPAGE);
   const bytes = new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(aligned, size));
