@@ -28,6 +28,23 @@ import * as P from "./protocol.ts";
 import type { ReplyWriter } from "./reply_writer.ts";
 import type { WireReader } from "./wire_reader.ts";
 
+/**
+ * Write payloads up to this size are read into the reader's buffer and, on the
+ * fast lane, handed down as a view of it: no buffer per write.
+ */
+const BORROW_LIMIT = 1024 * 1024;
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Replies queued beyond this many bytes make the loop wait for the write under
+ * way before it reads more requests: large reads then reuse two small batches,
+ * still in the cache when they are sent, instead of growing one. Measured with
+ * nbdcopy's 256 KiB reads, 1 GiB out of the export: 1.31 s with 2 MiB, 1.03 s
+ * with 512 KiB (nbdkit 0.98 s in the same interleaved runs).
+ */
+const REPLY_HIGH_WATER = 512 * 1024;
+
 /** Requests in flight on one connection before the server stops reading more. */
 const MAX_IN_FLIGHT = 1024;
 
@@ -115,6 +132,7 @@ function refusal(
 export async function transmit(context: TransmissionContext): Promise<void> {
   const { reader, writer, session, clock, onEvent } = context;
   const { export: exp, structured } = session;
+  const backend = exp.backend;
   let inFlight = 0;
   let slotFreed: (() => void) | null = null;
   let allDone: (() => void) | null = null;
@@ -152,6 +170,15 @@ export async function transmit(context: TransmissionContext): Promise<void> {
     reply(header, errno, reason);
   };
 
+  const fail = (header: RequestHeader, type: OpType, error: unknown) => {
+    if (error instanceof BlockError) {
+      reply(header, error.errno, error.message);
+    } else {
+      onEvent?.({ type: "backend-failure", disk: exp.name, op: type, error });
+      reply(header, "eio", `internal error: ${error}`);
+    }
+  };
+
   const finish = () => {
     inFlight--;
     if (slotFreed) {
@@ -163,6 +190,9 @@ export async function transmit(context: TransmissionContext): Promise<void> {
   };
 
   for (;;) {
+    if (writer.pendingBytes >= REPLY_HIGH_WATER) await writer.below(REPLY_HIGH_WATER);
+    const congested = backend.congested?.();
+    if (congested) await congested;
     if (reader.available < P.REQUEST_HEADER_SIZE) await reader.fill(P.REQUEST_HEADER_SIZE);
     const header = decodeRequestHeader(reader.take(P.REQUEST_HEADER_SIZE));
     if (!header.magicOk) throw new NbdProtocolError("request without the request magic");
@@ -174,6 +204,8 @@ export async function transmit(context: TransmissionContext): Promise<void> {
     }
 
     let data: Uint8Array | undefined;
+    /** `data` is a view of the reader's buffer, valid until the next read from the socket. */
+    let borrowed = false;
     if (header.type === P.CMD_WRITE) {
       if (header.length > P.MAX_PAYLOAD) {
         // The payload must still be consumed to find the next request.
@@ -185,9 +217,11 @@ export async function transmit(context: TransmissionContext): Promise<void> {
         );
         continue;
       }
-      data = reader.available >= header.length
-        ? reader.take(header.length, true)
-        : await reader.readExact(header.length);
+      if (header.length <= BORROW_LIMIT) {
+        if (reader.available < header.length) await reader.fill(header.length);
+        data = reader.take(header.length);
+        borrowed = true;
+      } else data = await reader.readExact(header.length);
     }
 
     const type = COMMAND_OPS[header.type];
@@ -212,17 +246,55 @@ export async function transmit(context: TransmissionContext): Promise<void> {
       arrivedAt: clock.now(),
       data,
     };
-    inFlight++;
-    exp.backend.execute(op).then(
-      (result) => reply(header, null, "", type === "read" ? result : undefined),
-      (error) => {
-        if (error instanceof BlockError) {
-          reply(header, error.errno, error.message);
-        } else {
-          onEvent?.({ type: "backend-failure", disk: exp.name, op: type, error });
-          reply(header, "eio", `internal error: ${error}`);
+
+    // The fast lane: served at once, a read straight into its reply.
+    if (backend.executeNow) {
+      if (type === "read" && op.length > 0) {
+        const headerSize = structured ? 28 : 16;
+        const at = writer.reserve(headerSize + op.length);
+        let served = false;
+        try {
+          served = backend.executeNow(op, writer.bytes, at + headerSize);
+        } catch (error) {
+          writer.unreserve(at);
+          fail(header, type, error);
+          continue;
         }
-      },
+        if (served) {
+          if (structured) {
+            writeDataChunkHeader(
+              writer.view,
+              at,
+              header.cookieHigh,
+              header.cookieLow,
+              op.offset,
+              op.length,
+            );
+          } else writeSimpleReplyHeader(writer.view, at, header.cookieHigh, header.cookieLow, 0);
+          continue;
+        }
+        writer.unreserve(at);
+      } else {
+        let served = false;
+        try {
+          served = backend.executeNow(op, EMPTY, 0);
+        } catch (error) {
+          fail(header, type, error);
+          continue;
+        }
+        if (served) {
+          reply(header, null, "", type === "read" ? EMPTY : undefined);
+          continue;
+        }
+      }
+    }
+
+    // The slow lane: a fault to decide or a layer that waits; the payload must outlive the socket's buffer.
+    if (borrowed && op.data) op.data = op.data.slice();
+    inFlight++;
+    backend.execute(op).then(
+      (result) => reply(header, null, "", type === "read" ? result : undefined),
+      (error) => fail(header, type, error),
     ).finally(finish);
 
     if (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => slotFreed = resolve);
