@@ -11,8 +11,8 @@ import * as P from "../src/nbd/protocol.ts";
 import { selectCrashWrites, writeCrashImages } from "../src/run/crash_state.ts";
 import { TraceReader } from "../src/trace/reader.ts";
 import type { OpRecord } from "../src/trace/schema.ts";
-import { NbdTestClient } from "./_nbd_client.ts";
-import { makeImage, run, seededFill, type Served, serveImage } from "./_helpers.ts";
+import { NbdTestClient } from "./support/nbd_pipeline.ts";
+import { makeImage, run, seededFill, type Served, serveImage } from "./support/mod.ts";
 
 const BLOCK = 4096;
 

@@ -10,8 +10,8 @@ import assert from "node:assert/strict";
 import { pack, unpack } from "msgpackr";
 import { TraceReader } from "../src/trace/reader.ts";
 import type { OpRecord } from "../src/trace/schema.ts";
-import { NbdTestClient, type TestRequest } from "./_nbd_client.ts";
-import { seededFill, type Served, serveImage } from "./_helpers.ts";
+import { NbdTestClient, type TestRequest } from "./support/nbd_pipeline.ts";
+import { seededFill, type Served, serveImage } from "./support/mod.ts";
 
 const SIZE = 8 * 1024 * 1024;
 

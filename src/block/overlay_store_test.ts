@@ -143,7 +143,7 @@ Deno.test("with a small memory budget, the overlay spills to its file and still 
 Deno.test("writes kept as positions in a byte log read back as an in-memory disk would", async () => {
   await using dir = await makePrivateDir();
   const size = 41 * OVERLAY_BLOCK + 300;
-  const next = rng(23);
+  const next = prng(23).u32;
   const base = new Uint8Array(size).map(() => next() & 0xff);
   const basePath = join(dir.path, "base.raw");
   await Deno.writeFile(basePath, base);
@@ -197,7 +197,7 @@ Deno.test("an aligned logged write takes no overlay memory; its reads come from 
 Deno.test("large writes go to the scratch file and read back as an in-memory disk would", async () => {
   await using dir = await makePrivateDir();
   const size = 300 * OVERLAY_BLOCK + 100;
-  const next = rng(31);
+  const next = prng(31).u32;
   const base = new Uint8Array(size).map(() => next() & 0xff);
   const basePath = join(dir.path, "base.raw");
   await Deno.writeFile(basePath, base);

@@ -139,7 +139,7 @@ Deno.test("a write's bytes read back from the trace at the position the writer a
   const positions: number[] = [];
   const records: OpRecord[] = [];
   for (let i = 0; i < 600; i++) {
-    const record = opRecord(i);
+    const record = opRecord({ index: i });
     record.data = new Uint8Array(4096).fill(i & 0xff);
     record.length = 4096;
     if (i % 3 === 0) record.phase = "run";
@@ -160,9 +160,9 @@ Deno.test("a write's bytes read back from the trace at the position the writer a
     writer.readAt(position, into, 0, 4096);
     assert.deepEqual(into, records[i].data);
   }
-  assert.equal(writer.dataPosition({ ...opRecord(1), data: undefined }), -1);
+  assert.equal(writer.dataPosition({ ...opRecord({ index: 1 }), data: undefined }), -1);
   await writer.close({ duration: 1, endedAt: "2026-11-25T00:00:01.000Z" });
-  assert.equal(writer.dataPosition(opRecord(2)), -1, "a closed writer announces nothing");
+  assert.equal(writer.dataPosition(opRecord({ index: 2 })), -1, "a closed writer announces nothing");
 });
 
 Deno.test("a writer whose file is behind says so, and the promise resolves once it caught up", async () => {
@@ -170,7 +170,7 @@ Deno.test("a writer whose file is behind says so, and the promise resolves once 
   const writer = await TraceWriter.create(join(dir.path, "busy.trace"), header);
   let congestion: Promise<void> | null = null;
   for (let i = 0; i < 4000 && congestion === null; i++) {
-    const record = opRecord(i);
+    const record = opRecord({ index: i });
     record.data = new Uint8Array(64 * 1024);
     writer.append(record);
     congestion = writer.congested();
