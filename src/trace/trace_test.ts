@@ -162,7 +162,11 @@ Deno.test("a write's bytes read back from the trace at the position the writer a
   }
   assert.equal(writer.dataPosition({ ...opRecord({ index: 1 }), data: undefined }), -1);
   await writer.close({ duration: 1, endedAt: "2026-11-25T00:00:01.000Z" });
-  assert.equal(writer.dataPosition(opRecord({ index: 2 })), -1, "a closed writer announces nothing");
+  assert.equal(
+    writer.dataPosition(opRecord({ index: 2 })),
+    -1,
+    "a closed writer announces nothing",
+  );
 });
 
 Deno.test("a writer whose file is behind says so, and the promise resolves once it caught up", async () => {
