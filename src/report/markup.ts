@@ -8,7 +8,7 @@
  */
 
 // deno-lint-ignore no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffe\uffff]/g;
 
 /**
  * Escapes text for element content and quoted attributes in XML and HTML.

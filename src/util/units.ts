@@ -51,13 +51,13 @@ export class UnitError extends FaultlineError {
  */
 export function parseSize(text: string): number {
   const trimmed = text.trim();
-  if (/^0x[0-9a-f]+$/i.test(trimmed)) return Number.parseInt(trimmed, 16);
-  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(trimmed);
+  const hex = /^0x[0-9a-f]+$/i.test(trimmed);
+  const match = hex ? null : /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(trimmed);
   const factor = match ? SIZE_SUFFIXES[match[2].toLowerCase()] : undefined;
-  if (!match || factor === undefined) {
+  if (!hex && (!match || factor === undefined)) {
     throw new UnitError(`"${text}" is not a size (expected a number with K, M, G or T, like 64M)`);
   }
-  const value = Number.parseFloat(match[1]) * factor;
+  const value = hex ? Number.parseInt(trimmed, 16) : Number.parseFloat(match![1]) * factor!;
   if (!Number.isSafeInteger(value)) {
     throw new UnitError(`"${text}" is not a whole number of bytes`);
   }
