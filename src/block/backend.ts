@@ -128,3 +128,26 @@ export interface BlockBackend {
   /** Releases files; the backend serves nothing afterwards. */
   close(): Promise<void>;
 }
+
+const NO_REPLY = new Uint8Array(0);
+
+/**
+ * `execute` for a store that always serves at once: the op through
+ * `executeNow`, a read into a buffer of its own, a failure as a rejection.
+ */
+export function executeAtOnce(
+  store: { executeNow(op: BlockOp, into: Uint8Array, at: number): boolean },
+  op: BlockOp,
+): Promise<Uint8Array | undefined> {
+  try {
+    if (op.type === "read") {
+      const out = new Uint8Array(op.length);
+      store.executeNow(op, out, 0);
+      return Promise.resolve(out);
+    }
+    store.executeNow(op, NO_REPLY, 0);
+    return Promise.resolve(undefined);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}

@@ -7,11 +7,9 @@
  * @module
  */
 
-import { type BlockBackend, BlockError, type BlockOp } from "./backend.ts";
+import { type BlockBackend, BlockError, type BlockOp, executeAtOnce } from "./backend.ts";
 import { errnoOfHostError } from "./errno.ts";
 import { PositionedFile } from "./positioned_file.ts";
-
-const EMPTY = new Uint8Array(0);
 
 /** Largest zero buffer written at once by write-zeroes and trim. */
 const ZERO_CHUNK = 1 << 20;
@@ -36,17 +34,7 @@ export class ImageStore implements BlockBackend {
   }
 
   execute(op: BlockOp): Promise<Uint8Array | undefined> {
-    try {
-      if (op.type === "read") {
-        const out = new Uint8Array(op.length);
-        this.executeNow(op, out, 0);
-        return Promise.resolve(out);
-      }
-      this.executeNow(op, EMPTY, 0);
-      return Promise.resolve(undefined);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return executeAtOnce(this, op);
   }
 
   /** Every op is served at once: positioned reads and writes, fdatasync for flushes and FUA. */

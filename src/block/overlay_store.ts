@@ -26,7 +26,13 @@
  */
 
 import { join } from "node:path";
-import { type BlockBackend, BlockError, type BlockOp, type ByteLog } from "./backend.ts";
+import {
+  type BlockBackend,
+  BlockError,
+  type BlockOp,
+  type ByteLog,
+  executeAtOnce,
+} from "./backend.ts";
 import { errnoOfHostError } from "./errno.ts";
 import { PositionedFile } from "./positioned_file.ts";
 import { mapHugeMemory, type MappedMemory } from "../util/libc.ts";
@@ -42,8 +48,6 @@ const IN_LOG = 4;
 
 /** Blocks per slab of the in-memory overlay (16 MiB). */
 const SLAB_BLOCKS = 4096;
-
-const EMPTY = new Uint8Array(0);
 
 /**
  * Writes at least this large go to the scratch file in one `pwrite`: their
@@ -147,17 +151,7 @@ export class OverlayStore implements BlockBackend {
   }
 
   execute(op: BlockOp): Promise<Uint8Array | undefined> {
-    try {
-      if (op.type === "read") {
-        const out = new Uint8Array(op.length);
-        this.executeNow(op, out, 0);
-        return Promise.resolve(out);
-      }
-      this.executeNow(op, EMPTY, 0);
-      return Promise.resolve(undefined);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return executeAtOnce(this, op);
   }
 
   /** Every op is served at once: memory, or one positioned read or write. */
@@ -345,17 +339,9 @@ export class OverlayStore implements BlockBackend {
    * The edges go first, so that a failure leaves no block pointing at the log.
    */
   private writeLogged(offset: number, data: Uint8Array, logPosition: number): void {
-    const end = offset + data.length;
-    const firstWhole = Math.ceil(offset / OVERLAY_BLOCK);
-    const endWhole = end === this.size ? this.states.length : Math.floor(end / OVERLAY_BLOCK);
-    if (firstWhole >= endWhole) {
-      this.write(offset, data);
-      return;
-    }
-    const wholeStart = firstWhole * OVERLAY_BLOCK;
-    const wholeEnd = Math.min(end, endWhole * OVERLAY_BLOCK);
-    if (offset < wholeStart) this.write(offset, data.subarray(0, wholeStart - offset));
-    if (wholeEnd < end) this.write(wholeEnd, data.subarray(wholeEnd - offset));
+    const whole = this.writeEdges(offset, data);
+    if (!whole) return;
+    const { firstWhole, endWhole, wholeStart } = whole;
     let position = logPosition + wholeStart - offset;
     for (let block = firstWhole; block < endWhole; block++) {
       let entry: number;
@@ -371,19 +357,34 @@ export class OverlayStore implements BlockBackend {
     }
   }
 
-  /** A large write: its whole blocks to the scratch file at once, its partial edges as any write. */
-  private writeLarge(offset: number, data: Uint8Array): void {
+  /**
+   * Writes the partly covered blocks at a write's edges as any write, and
+   * returns the whole blocks between them; a write that covers no block whole
+   * is written entirely, and null returned.
+   */
+  private writeEdges(
+    offset: number,
+    data: Uint8Array,
+  ): { firstWhole: number; endWhole: number; wholeStart: number; wholeEnd: number } | null {
     const end = offset + data.length;
     const firstWhole = Math.ceil(offset / OVERLAY_BLOCK);
     const endWhole = end === this.size ? this.states.length : Math.floor(end / OVERLAY_BLOCK);
     if (firstWhole >= endWhole) {
       this.write(offset, data);
-      return;
+      return null;
     }
     const wholeStart = firstWhole * OVERLAY_BLOCK;
     const wholeEnd = Math.min(end, endWhole * OVERLAY_BLOCK);
     if (offset < wholeStart) this.write(offset, data.subarray(0, wholeStart - offset));
     if (wholeEnd < end) this.write(wholeEnd, data.subarray(wholeEnd - offset));
+    return { firstWhole, endWhole, wholeStart, wholeEnd };
+  }
+
+  /** A large write: its whole blocks to the scratch file at once, its partial edges as any write. */
+  private writeLarge(offset: number, data: Uint8Array): void {
+    const whole = this.writeEdges(offset, data);
+    if (!whole) return;
+    const { firstWhole, endWhole, wholeStart, wholeEnd } = whole;
     this.overlay.write(wholeStart, data.subarray(wholeStart - offset, wholeEnd - offset));
     for (let block = firstWhole; block < endWhole; block++) this.release(block);
     this.states.fill(IN_FILE, firstWhole, endWhole);
