@@ -407,39 +407,11 @@ async function qemuImgBench(
     ...(direction === "writes" ? ["-w"] : []),
     uri,
   ];
-  const timeoutMs = 60_000 + options.count * 2;
-  const signal = AbortSignal.any([interrupt.signal, AbortSignal.timeout(timeoutMs)]);
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command("qemu-img", {
-      args,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      signal,
-    }).spawn();
-  } catch (error) {
-    throw new HarnessError(`cannot run qemu-img: ${error}`);
-  }
-  // Its CPU time, for the machine's noise figure: /proc is gone once it is reaped.
-  let clientCpu = 0;
-  const poll = setInterval(() => clientCpu = cpuSeconds(child.pid) ?? clientCpu, 50);
-  let output: Deno.CommandOutput;
-  try {
-    output = await child.output();
-  } finally {
-    clearInterval(poll);
-  }
+  const { output, clientCpu } = await runClient("qemu-img", args, 60_000 + options.count * 2);
   const text = new TextDecoder().decode(output.stdout);
   const match = /Run completed in ([\d.]+) seconds/.exec(text);
-  if (!output.success || !match) {
-    if (interrupt.signal.aborted) throw interrupt.signal.reason;
-    const why = signal.aborted ? `timed out after ${timeoutMs / 1000} s` : `exited ${output.code}`;
-    throw new HarnessError(
-      `qemu-img ${args.join(" ")} ${why}: ${
-        new TextDecoder().decode(output.stderr).trim() || text.trim()
-      }`,
-    );
+  if (!match) {
+    throw new HarnessError(`qemu-img ${args.join(" ")} printed no run time: ${text.trim()}`);
   }
   return { seconds: Number(match[1]), clientCpu };
 }
@@ -452,11 +424,30 @@ async function nbdcopy(
   flags: string[] = [],
 ): Promise<BenchRun> {
   const args = [...flags, from, to];
-  const timeoutMs = 120_000 + options.copySize / 1000;
+  const { clientCpu, started } = await runClient(
+    "nbdcopy",
+    args,
+    120_000 + options.copySize / 1000,
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds, clientCpu };
+}
+
+/**
+ * Runs one client to its end under the bench's timeout and Ctrl-C, sampling
+ * its CPU time (for the machine's noise figure: /proc is gone once it is
+ * reaped). A client that fails or times out is a {@link HarnessError} with its
+ * stderr.
+ */
+async function runClient(
+  command: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ output: Deno.CommandOutput; clientCpu: number; started: number }> {
   const signal = AbortSignal.any([interrupt.signal, AbortSignal.timeout(timeoutMs)]);
   let child: Deno.ChildProcess;
   try {
-    child = new Deno.Command("nbdcopy", {
+    child = new Deno.Command(command, {
       args,
       stdin: "null",
       stdout: "piped",
@@ -464,7 +455,7 @@ async function nbdcopy(
       signal,
     }).spawn();
   } catch (error) {
-    throw new HarnessError(`cannot run nbdcopy: ${error}`);
+    throw new HarnessError(`cannot run ${command}: ${error}`);
   }
   let clientCpu = 0;
   const poll = setInterval(() => clientCpu = cpuSeconds(child.pid) ?? clientCpu, 50);
@@ -475,15 +466,14 @@ async function nbdcopy(
   } finally {
     clearInterval(poll);
   }
-  const seconds = (performance.now() - started) / 1000;
   if (!output.success) {
     if (interrupt.signal.aborted) throw interrupt.signal.reason;
     const why = signal.aborted ? `timed out after ${timeoutMs / 1000} s` : `exited ${output.code}`;
-    throw new HarnessError(
-      `nbdcopy ${args.join(" ")} ${why}: ${new TextDecoder().decode(output.stderr).trim()}`,
-    );
+    const stderr = new TextDecoder().decode(output.stderr).trim();
+    const stdout = new TextDecoder().decode(output.stdout).trim();
+    throw new HarnessError(`${command} ${args.join(" ")} ${why}: ${stderr || stdout}`);
   }
-  return { seconds, clientCpu };
+  return { output, clientCpu, started };
 }
 
 /** The image nbdcopy copies into every server: random bytes (no zero block to skip), made once. */
