@@ -13,6 +13,7 @@ import { parseCommandLine } from "../src/cli/main.ts";
 import { controlCommand, faultAction } from "../src/cli/fault.ts";
 import { parseFaultSpec } from "../src/fault/spec.ts";
 import { parsePoints } from "../src/scenario/points.ts";
+import { faultline } from "./support/mod.ts";
 
 const PREFIXES = [/^npx -y deno@[\d.]+ run -A mod\.ts /, /^deno run -A mod\.ts /, /^faultline /];
 
@@ -25,10 +26,29 @@ async function documents(): Promise<string[]> {
   return files.sort();
 }
 
-/** Shell words, with `# comments` dropped and `[optional]` brackets opened. */
+/** Shell words as a POSIX shell splits them (quotes too), `# comments` dropped, `[optional]` brackets opened. */
 function words(line: string): string[] {
-  const command = line.replace(/\s+#.*$/, "").replace(/\[([^\]]*)\]/g, "$1");
-  return command.split(/\s+/).filter((word) => word !== "" && word !== "...");
+  const found: string[] = [];
+  let word: string | null = null;
+  let quote: "'" | '"' | null = null;
+  for (const char of line) {
+    if (quote) {
+      if (char === quote) quote = null;
+      else word += char;
+    } else if (char === "'" || char === '"') {
+      quote = char;
+      word ??= "";
+    } else if (/\s/.test(char)) {
+      if (word !== null) found.push(word);
+      word = null;
+    } else if (char === "#" && word === null) {
+      break;
+    } else {
+      word = (word ?? "") + char;
+    }
+  }
+  if (word !== null) found.push(word);
+  return found.map((w) => w.replace(/^\[([^\]]*)\]$/, "$1")).filter((w) => w !== "" && w !== "...");
 }
 
 /** Every faultline command in the fenced code blocks of a document, with its line. */
@@ -99,4 +119,33 @@ Deno.test("docs: the check refuses what the CLI refuses", async () => {
     commandsOf("text `faultline x`\n```sh\nfaultline trace stats run.trace [--json]  # c\n```\n"),
     [{ line: 3, args: ["trace", "stats", "run.trace", "--json"] }],
   );
+});
+
+Deno.test("docs: the README's scenario is scenarios/fsync-log.ts as shipped", async () => {
+  const readme = await Deno.readTextFile("README.md");
+  const block = /```ts\n(import \{ defineScenario \}[\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(block, "the README shows a scenario");
+  const file = await Deno.readTextFile("scenarios/fsync-log.ts");
+  assert.equal(block.trim(), file.slice(file.indexOf("import { defineScenario }")).trim());
+});
+
+Deno.test("docs: the examples in every command's --help parse as printed", async () => {
+  let checked = 0;
+  for (const command of ["record", "replay", "sweep", "ci", "serve", "fault"]) {
+    const help = await faultline([command, "--help"]);
+    assert.equal(help.code, 0, help.text);
+    for (const line of help.stdout.split("\n")) {
+      if (!line.startsWith(`  ${command} `)) continue;
+      const args = words(line.trim().replace(/\s{2,}.*$/, ""));
+      const where = `${command} --help: ${line.trim()}`;
+      assert.equal(await parseCommandLine(args), null, where);
+      try {
+        checkValues(args);
+      } catch (error) {
+        assert.fail(`${where}: ${(error as Error).message}`);
+      }
+      checked++;
+    }
+  }
+  assert.ok(checked >= 10, `only ${checked} examples found`);
 });

@@ -19,7 +19,13 @@ import { loadScenario } from "../scenario/load.ts";
 import type { FaultExpectation, Scenario } from "../scenario/schema.ts";
 import { parsePoints } from "../scenario/points.ts";
 import type { Shard } from "../sweep/shard.ts";
-import { failingReproduces, pointMessage, sweep, type SweepResult } from "../sweep/sweep.ts";
+import {
+  backgroundFaults,
+  failingReproduces,
+  pointMessage,
+  sweep,
+  type SweepResult,
+} from "../sweep/sweep.ts";
 
 /** One check of one scenario. */
 export interface CiCheck {
@@ -103,9 +109,8 @@ export async function scenarioFiles(paths: readonly string[]): Promise<string[]>
 }
 
 function checkName(fault: FaultExpectation): string {
-  return fault.points !== null
-    ? `${fault.fault} at ${fault.points}`
-    : `${fault.fault} at op ${fault.at}`;
+  const at = fault.points !== null ? `at ${fault.points}` : `at op ${fault.at}`;
+  return `${fault.fault} ${at}${fault.with.length > 0 ? ` with ${fault.with.join(", ")}` : ""}`;
 }
 
 /**
@@ -264,7 +269,7 @@ async function pointCheck(
 ): Promise<CheckBody> {
   const name = parent.scenario.name;
   const result = await replay(parent, {
-    faults: [fault.fault],
+    faults: [fault.fault, ...backgroundFaults(fault.with).specs],
     faultAt: fault.at!,
     output: join(
       options.traceDir,
@@ -301,6 +306,7 @@ async function sweepCheck(
   const result = await sweep(parent, {
     fault: fault.fault,
     ...(options.shard ? { shard: options.shard } : {}),
+    ...(fault.with.length > 0 ? { with: fault.with } : {}),
     points: parsePoints(fault.points!),
     jobs: options.jobs,
     outputDir: await Deno.makeTempDir({

@@ -146,6 +146,8 @@ export async function traceShowCommand(
   if (options.net) return await showFrames(path, options);
   const reader = await TraceReader.open(path);
   const from = options.from ?? 0;
+  // In a cluster a disk's name is its node's and its own.
+  const cluster = new Set(reader.header.disks.map((disk) => disk.node)).size > 1;
   const rows: string[][] = [
     ["index", "time", "disk", "op", "offset", "length", "result", "fault", "step"],
   ];
@@ -162,7 +164,7 @@ export async function traceShowCommand(
       rows.push([
         String(record.index),
         `${(record.end / 1000).toFixed(3)}s`,
-        record.disk,
+        cluster ? `${record.node}/${record.disk}` : record.disk,
         record.op + (record.fua ? " fua" : ""),
         String(record.offset),
         String(record.length),

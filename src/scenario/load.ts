@@ -255,6 +255,13 @@ function normalizeFaults(
     } catch (error) {
       problems.push(`${at}.fault: ${(error as Error).message}`);
     }
+    for (const [j, text] of (declared.with ?? []).entries()) {
+      try {
+        checkClusterFaults([parseFaultSpec(text)], nodes.map((node) => node.name));
+      } catch (error) {
+        problems.push(`${at}.with[${j}]: ${(error as Error).message}`);
+      }
+    }
     if (declared.points !== undefined) {
       try {
         parsePoints(declared.points);
@@ -275,6 +282,7 @@ function normalizeFaults(
         noLostAcks: declared.expect?.noLostAcks ?? true,
       },
       outcome: declared.outcome ?? "pass",
+      with: declared.with ?? [],
     };
   });
 }

@@ -115,6 +115,8 @@ const faultExpectation = z.strictObject({
    * fail; for a configuration known to be unsafe, kept as proof that the fault is found.
    */
   outcome: z.enum(["pass", "detect"]).optional(),
+  /** Faults in force at every point besides this one (`lie-flush`, `limp:5ms@e1/data/any`). */
+  with: z.array(z.string().min(1)).optional(),
 }).refine((f) => (f.at === undefined) !== (f.points === undefined), "expected either at or points");
 
 /** The schema of a scenario file's content. */
@@ -274,6 +276,8 @@ export interface FaultExpectationInput {
   };
   /** `pass` (default): every point must pass. `detect`: at least one point must fail. */
   outcome?: "pass" | "detect";
+  /** Faults in force at every point besides this one (`lie-flush`, `limp:5ms@e1/data/any`). */
+  with?: string[];
 }
 
 /** What a scenario file says, as its author writes it (what `defineScenario` takes). */
@@ -382,6 +386,8 @@ export interface FaultExpectation {
   expect: Expectations;
   /** `pass`: every point must pass; `detect`: at least one must fail. */
   outcome: "pass" | "detect";
+  /** Faults in force at every point besides this one (none: empty). */
+  with: string[];
 }
 
 /** A scenario as faultline runs it: plain data, stored in the trace header. */
