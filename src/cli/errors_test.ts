@@ -24,6 +24,7 @@ const EXPECTED: Record<string, number> = {
   RunInterrupted: 3,
   ReplayError: 2,
   SweepError: 2,
+  MergeError: 2,
   NetError: 3,
 };
 
