@@ -54,6 +54,8 @@ export type {
   FilesystemDiskInput,
   ImageDiskInput,
   NodeInput,
+  NodeRoot,
+  NodeUser,
   OutputExpectation,
   Scenario,
   ScenarioDisk,
@@ -66,6 +68,7 @@ export { parsePoints, type PointFilter, type PointSelection } from "./src/scenar
 export {
   type CrashFromTrace,
   type PowerCut,
+  prepareRun,
   type RunEvent,
   type RunOptions,
   type RunResult,
@@ -73,6 +76,7 @@ export {
   type RunTimings,
 } from "./src/run/run.ts";
 export type { NodeGuest, Prepared } from "./src/run/prepare.ts";
+export type { SetupFacts } from "./src/run/setup_phase.ts";
 export type { BaseDisk } from "./src/run/base_disks.ts";
 export type { CrashSelection, PowerLossVariant } from "./src/run/crash_state.ts";
 export type { OrderBreak } from "./src/run/strict_order.ts";

@@ -26,8 +26,14 @@ import {
   isNodeEffect,
   type Trigger,
 } from "../fault/types.ts";
-import { type Prepared, prepareScenario } from "../run/prepare.ts";
-import { type RunEvent, type RunOptions, type RunResult, runScenario } from "../run/run.ts";
+import type { Prepared } from "../run/prepare.ts";
+import {
+  prepareRun,
+  type RunEvent,
+  type RunOptions,
+  type RunResult,
+  runScenario,
+} from "../run/run.ts";
 import type { Expectations, Scenario } from "../scenario/schema.ts";
 import { byIndex, type LoadedTrace, loadTrace } from "../trace/load.ts";
 import type { OpRecord } from "../trace/schema.ts";
@@ -66,6 +72,25 @@ export async function readParent(path: string): Promise<ParentTrace> {
   return { ...trace, scenario };
 }
 
+/** The packages whose version changed between two package roots, as a clause: `: postgresql-15 15.19 -> 15.20`. */
+function packageChanges(was: readonly string[], now: readonly string[]): string {
+  const versions = (list: readonly string[]) =>
+    new Map(
+      list.map((
+        entry,
+      ) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]),
+    );
+  const before = versions(was);
+  const after = versions(now);
+  const changes = [...new Set([...before.keys(), ...after.keys()])].sort()
+    .filter((name) => before.get(name) !== after.get(name))
+    .map((name) => `${name} ${before.get(name) ?? "(none)"} -> ${after.get(name) ?? "(none)"}`);
+  if (changes.length === 0) return "";
+  return `: ${changes.slice(0, 5).join(", ")}${
+    changes.length > 5 ? `, and ${changes.length - 5} more` : ""
+  }`;
+}
+
 /**
  * Prepares the parent's scenario again and checks that nothing changed: the
  * kernel, each node's initramfs and each base image must have the hashes the
@@ -77,10 +102,14 @@ export async function prepareForReplay(
   parent: ParentTrace,
   signal?: AbortSignal,
 ): Promise<Prepared> {
-  const prepared = await prepareScenario(parent.scenario, signal);
+  const prepared = await prepareRun(parent.scenario, signal ? { signal } : {});
   const recorded = (parent.header.guests ?? {}) as Record<
     string,
-    { kernel: { version: string; sha256: string }; initramfs: string }
+    {
+      kernel: { version: string; sha256: string };
+      initramfs: string;
+      root?: { sha256: string; packages: readonly string[] };
+    }
   >;
   const short = (hash: string) => hash.slice(0, 12);
   for (const [node, guest] of prepared.guests) {
@@ -102,6 +131,15 @@ export async function prepareForReplay(
         }, now ${
           short(guest.initramfs.sha256)
         }): busybox, a program or a file it carries is different; record the trace again`,
+      );
+    }
+    if ((was.root?.sha256 ?? null) !== (guest.root?.sha256 ?? null)) {
+      throw new ReplayError(
+        `the package root of node ${node} changed since ${parent.path} was recorded (sha256 ${
+          was.root ? short(was.root.sha256) : "none"
+        }, now ${guest.root ? short(guest.root.sha256) : "none"})${
+          packageChanges(was.root?.packages ?? [], guest.root?.packages ?? [])
+        }; record the trace again`,
       );
     }
   }
