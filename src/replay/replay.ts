@@ -82,8 +82,12 @@ function packageChanges(was: readonly string[], now: readonly string[]): string 
     );
   const before = versions(was);
   const after = versions(now);
+  // Versions that changed first, then packages that came or went.
   const changes = [...new Set([...before.keys(), ...after.keys()])].sort()
     .filter((name) => before.get(name) !== after.get(name))
+    .sort((a, b) =>
+      Number(!(before.has(a) && after.has(a))) - Number(!(before.has(b) && after.has(b)))
+    )
     .map((name) => `${name} ${before.get(name) ?? "(none)"} -> ${after.get(name) ?? "(none)"}`);
   if (changes.length === 0) return "";
   return `: ${changes.slice(0, 5).join(", ")}${

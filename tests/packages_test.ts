@@ -1,0 +1,139 @@
+/**
+ * Real systems by their Debian package names: package roots built reproducibly from apt's
+ * packages, PostgreSQL 15 (scenarios/postgres-commit.ts) recorded once with its initdb in
+ * the setup phase, the setup's disks and the root found in the cache by the next prepare,
+ * a replay refused when the root changed, and Redis with `appendfsync everysec`
+ * (scenarios/redis-aof-everysec.ts) losing acknowledged keys at a power loss. The first
+ * run on a machine downloads the packages (about 100 MB) and builds the roots and the
+ * setups; later runs find them in the cache.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { prepareForReplay, readParent } from "../src/replay/replay.ts";
+import { ReplayError } from "../src/replay/errors.ts";
+import { prepareRun } from "../src/run/run.ts";
+import { loadScenario } from "../src/scenario/load.ts";
+import { loadTrace } from "../src/trace/load.ts";
+import { makePrivateDir } from "../src/util/tempdir.ts";
+import { ensureBusybox } from "../src/vm/kernel.ts";
+import { ensurePackageRoot } from "../src/vm/package_root.ts";
+import { faultline } from "./support/mod.ts";
+
+Deno.test("package root: the same package list gives byte-identical images; an unknown package exits 2 naming it", async () => {
+  const busybox = await ensureBusybox();
+  const spec = {
+    packages: ["dash"],
+    users: [{ name: "app", uid: 1000, gid: 1000, home: "/nonexistent" }],
+    files: [],
+    rootSetup: "mkdir -p usr/local/bin && ln -s /bin/dash usr/local/bin/app-shell",
+    directories: ["/data"],
+  };
+  const first = await ensurePackageRoot(spec, { busybox });
+  const again = await ensurePackageRoot(spec, { busybox, rebuild: true });
+  assert.equal(again.built, true);
+  assert.equal(again.sha256, first.sha256, "built twice, the same bytes");
+  assert.ok(first.packages.some((p) => p.startsWith("coreutils=")), "the essential set is in");
+
+  await using dir = await makePrivateDir("faultline-packages-");
+  const scenario = join(dir.path, "unknown.json");
+  await Deno.writeTextFile(
+    scenario,
+    JSON.stringify({
+      name: "unknown-package",
+      nodes: { app: { packages: ["dash", "no-such-package-x"], disks: {}, workload: "true" } },
+    }),
+  );
+  const refused = await faultline(["record", scenario, "-o", join(dir.path, "x.trace")]);
+  assert.equal(refused.code, 2, refused.text);
+  assert.match(refused.stderr, /^faultline: apt knows no Debian package "no-such-package-x"$/m);
+});
+
+Deno.test("postgres-commit: recorded once, every acknowledged row found; the next prepare finds the root and the setup's disks; a changed root refuses the replay", async () => {
+  await using dir = await makePrivateDir("faultline-postgres-");
+  const trace = join(dir.path, "postgres.trace");
+  const recorded = await faultline(
+    ["record", "scenarios/postgres-commit.ts", "-o", trace, "--json"],
+    { timeoutMs: 600_000 },
+  );
+  assert.equal(recorded.code, 0, recorded.text);
+  const run = JSON.parse(recorded.stdout);
+  assert.equal(run.oracle.acked, 16);
+  assert.equal(run.oracle.lost, 0, run.verdict.reason);
+
+  const parent = await readParent(trace);
+  const guest = (parent.header.guests as Record<string, { root?: { sha256: string } }>).db;
+  assert.match(guest.root?.sha256 ?? "", /^[0-9a-f]{64}$/, "the root's hash is in the header");
+  const setup = parent.header.setup as { nodes: string[]; images: Record<string, string> };
+  assert.deepEqual(setup.nodes, ["db"]);
+  const base = parent.header.disks.find((d) => d.node === "db" && d.name === "data")!;
+  assert.equal(base.base.sha256, setup.images["db/data"], "the setup's disk is the run's base");
+  const shown = await faultline(["trace", "show", trace, "--limit", "1"]);
+  assert.match(
+    shown.stdout,
+    /^setup: node db ran its setup before the run .*its ops are not in this trace/m,
+  );
+
+  const started = performance.now();
+  const prepared = await prepareRun(await loadScenario("scenarios/postgres-commit.ts"));
+  const prepareMs = performance.now() - started;
+  assert.equal(prepared.setup?.cached, true, "the setup's disks come from the cache");
+  assert.equal(prepared.guests.get("db")!.root?.sha256, guest.root!.sha256);
+  assert.ok(prepareMs < 5000, `the second prepare took ${Math.round(prepareMs)} ms`);
+
+  // As if recorded before a security update of postgresql-15.
+  const changed = structuredClone(parent);
+  const root = (changed.header.guests as Record<
+    string,
+    { root: { sha256: string; packages: string[] } }
+  >).db.root;
+  root.sha256 = "0".repeat(64);
+  root.packages = root.packages.map((p) =>
+    p.startsWith("postgresql-15=") ? "postgresql-15=15.0-1" : p
+  );
+  await assert.rejects(
+    () => prepareForReplay(changed),
+    (error: unknown) =>
+      error instanceof ReplayError &&
+      /package root of node db changed .*: postgresql-15 15\.0-1 -> /.test(error.message),
+  );
+});
+
+Deno.test("redis-aof-everysec: a power loss at the first fsync after an acknowledged SET loses it; the server starts", async () => {
+  await using dir = await makePrivateDir("faultline-redis-");
+  const trace = join(dir.path, "redis.trace");
+  const recorded = await faultline(["record", "scenarios/redis-aof-everysec.ts", "-o", trace], {
+    timeoutMs: 600_000,
+  });
+  assert.equal(recorded.code, 0, recorded.text);
+
+  // The first flush of the data disk that follows the first ack and a write after it: the
+  // once-a-second fsync of the append-only file that holds the acknowledged key.
+  const parent = await loadTrace(trace);
+  const ack = parent.lines.find((l) => l.kind === "ack" && l.phase === "run")!;
+  const data = parent.ordered.filter((op) => op.disk === "data" && op.phase === "run");
+  const write = data.find((op) => op.op === "write" && op.index > ack.at)!;
+  const flush = data.find((op) => op.op === "flush" && op.index > write.index)!;
+  const replayed = await faultline([
+    "replay",
+    trace,
+    "--fault",
+    "power-loss",
+    "--fault-at",
+    String(flush.index),
+    "-o",
+    join(dir.path, "lost.trace"),
+    "--json",
+  ], { timeoutMs: 300_000 });
+  assert.equal(replayed.code, 1, replayed.text);
+  const result = JSON.parse(replayed.stdout);
+  assert.ok(result.oracle.lost > 0, result.verdict.reason);
+  assert.ok(result.oracle.lostKeys.includes(ack.args[0]), result.verdict.reason);
+  assert.deepEqual(
+    result.phases.map((p: { phase: string; exit: number }) => [p.phase, p.exit]),
+    [["check", 0]],
+    "Redis started on the disk the power loss left",
+  );
+});
