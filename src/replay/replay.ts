@@ -153,9 +153,12 @@ export async function prepareForReplay(
       throw new ReplayError(
         `the base image of disk ${disk.node}/${disk.name} changed since ${parent.path} was recorded (sha256 ${
           short(disk.base.sha256)
-        }, now ${base ? short(base.sha256) : "missing"}${
-          base ? `, ${base.path}` : ""
-        }); record the trace again`,
+        }, now ${base ? short(base.sha256) : "missing"}${base ? `, ${base.path}` : ""})${
+          prepared.setup && !prepared.setup.cached && prepared.setup.nodes.includes(disk.node)
+            ? ": the setup phase ran again (this machine's cache did not have the disks it " +
+              "left) and left different bytes"
+            : ""
+        }; record the trace again`,
       );
     }
   }
