@@ -57,6 +57,7 @@ export interface PackageFields {
   packages?: readonly string[];
   users?: readonly { name: string; uid: number; gid?: number }[];
   rootSetup?: string;
+  setup?: string;
   programs?: readonly string[];
   kernel?: string;
   initramfs?: string;
@@ -66,7 +67,8 @@ export interface PackageFields {
 type FieldAt = readonly PropertyKey[];
 
 /**
- * Checks what a node's package fields do together: `users` and `rootSetup` only with
+ * Checks what a node's package fields do together (and that `setup` runs in faultline's
+ * guest, not with an initramfs of the user's own): `users` and `rootSetup` only with
  * `packages`; no `programs`, `kernel` or `initramfs` with them (the phases run in the
  * package root, which host programs and another guest do not reach); each user's name,
  * uid and gid (its own group's, the uid by default) used once. Adds an issue to `ctx` for each problem.
@@ -83,6 +85,13 @@ export function checkPackageFields(
 ): void {
   const problem = (field: FieldAt, input: unknown, message: string) =>
     ctx.addIssue({ code: "custom", path: [...at, ...field], input, message });
+  if (node.setup !== undefined && node.initramfs !== undefined) {
+    problem(
+      ["setup"],
+      node.setup,
+      "expected no setup with an initramfs of your own (faultline's guest runs the setup)",
+    );
+  }
   if (node.packages === undefined) {
     for (const field of ["users", "rootSetup"] as const) {
       if (node[field] !== undefined) {

@@ -82,6 +82,10 @@ Deno.test("packages: each mistake names its field", async () => {
     /nodes\.db\.users: expected packages beside it/,
   );
   await rejects(
+    { name: "p", nodes: { db: { disks: {}, workload: "", setup: "", initramfs: "i" } } },
+    /nodes\.db\.setup: expected no setup with an initramfs of your own/,
+  );
+  await rejects(
     scenario({ disks: { "faultline-root": { size: "1M" } } }),
     /expected a name other than faultline-root/,
   );
