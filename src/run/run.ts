@@ -1,6 +1,6 @@
 /**
- * One run of a scenario, as its phases: prepare (guests, base disks, the fault
- * layer, the trace), run (every node boots and runs its workload, every disk
+ * One run of a scenario, as its phases: prepare (guests, base disks, or the disks
+ * the scenario's setup phase left, the fault layer, the trace), run (every node boots and runs its workload, every disk
  * behind the fault layer), crash (on a power loss the VMs are killed at once
  * and the disks cut to their durable state), check (the nodes boot again on
  * the disks the run left behind and run their check), verdict. `record` is a
