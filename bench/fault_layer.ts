@@ -1,7 +1,9 @@
 /**
  * The fault layer's speed against its peers, side by side in one run:
  * `qemu-img bench` (4 KiB requests, queue depth 16, `-t none`, raw over a unix
- * socket; reads, then writes) against faultline serve with recording on (trace
+ * socket; reads, then writes), then `nbdcopy` (several connections, as the
+ * server advertises multi-conn) copying an image of random bytes into the
+ * export and back out of it, against faultline serve with recording on (trace
  * with data), faultline serve with recording off, nbdkit's file plugin and
  * qemu-nbd. Every server is its own process on its own fresh sparse image in a
  * private temporary directory, started without a shell, and always stopped.
@@ -42,6 +44,8 @@ interface Options {
   requestSize: number;
   imageSize: number;
   servers: ServerId[];
+  /** Bytes nbdcopy copies into each server and back out; 0: no nbdcopy. */
+  copySize: number;
   json: boolean;
   cpuProfDir?: string;
   keep: boolean;
@@ -54,6 +58,8 @@ const USAGE = `usage: deno task bench [options]
   --quick          --count 20000 --repeat 1, for a fast check
   --depth N        queue depth (default 16)
   --size BYTES     request size (default 4096)
+  --copy-size MIB  MiB nbdcopy copies into each server, then the whole export it copies
+                   out (--no-extents) (default 1024; 0 skips nbdcopy)
   --servers LIST   comma-separated, from: ${SERVER_IDS.join(", ")}
                    (default ${
   DEFAULT_SERVERS.join(",")
@@ -79,6 +85,7 @@ function parseOptions(args: string[]): Options | null {
       quick: { type: "boolean", default: false },
       depth: { type: "string" },
       size: { type: "string" },
+      "copy-size": { type: "string" },
       servers: { type: "string" },
       "cpu-prof": { type: "string" },
       keep: { type: "boolean", default: false },
@@ -102,6 +109,8 @@ function parseOptions(args: string[]): Options | null {
   const depth = whole("depth", values.depth, 16);
   const requestSize = whole("size", values.size, 4096, 512);
   if (requestSize % 512 !== 0) throw new UsageError(`--size ${requestSize}: use a multiple of 512`);
+  const copySize = whole("copy-size", values["copy-size"], 1024, 0) *
+    (1 << 20);
   const servers = values.servers === undefined ? DEFAULT_SERVERS : values.servers.split(",").map(
     (name) => {
       const id = name.trim() as ServerId;
@@ -117,7 +126,11 @@ function parseOptions(args: string[]): Options | null {
     throw new UsageError("--servers names a server twice");
   }
   // At least 1 GiB, and large enough that qemu-img's sequential offsets never wrap.
-  const imageSize = Math.max(1 << 30, Math.ceil((count * requestSize) / (1 << 20)) * (1 << 20));
+  const imageSize = Math.max(
+    1 << 30,
+    copySize,
+    Math.ceil((count * requestSize) / (1 << 20)) * (1 << 20),
+  );
   return {
     count,
     rounds,
@@ -125,6 +138,7 @@ function parseOptions(args: string[]): Options | null {
     requestSize,
     imageSize,
     servers,
+    copySize,
     json: values.json,
     cpuProfDir: values["cpu-prof"],
     keep: values.keep,
@@ -325,16 +339,18 @@ async function waitForSocket(
 
 // ---------------------------------------------------------------- measuring
 
-type Direction = "reads" | "writes";
+/** qemu-img bench's reads and writes, then nbdcopy into the server and out of it. */
+type Direction = "reads" | "writes" | "copy-in" | "copy-out";
 
-/** One qemu-img bench run. */
+/** One qemu-img bench run, or one nbdcopy. */
 interface Measurement {
   round: number;
   server: ServerId;
   direction: Direction;
   seconds: number;
+  /** qemu-img bench: requests per second; nbdcopy: MiB per second. */
   iops: number;
-  /** CPU time of the server process per request, in microseconds. */
+  /** qemu-img bench: CPU time of the server process per request, in microseconds; nbdcopy: per MiB. */
   serverCpuUsPerRequest: number | null;
   /**
    * I/O system calls of the server per request, from /proc/PID/io: `syscr`
@@ -358,6 +374,7 @@ interface TraceSize {
   round: number;
   server: ServerId;
   afterReads: number;
+  /** After qemu-img's writes, before nbdcopy. */
   total: number;
   ops: number | null;
 }
@@ -390,11 +407,47 @@ async function qemuImgBench(
     ...(direction === "writes" ? ["-w"] : []),
     uri,
   ];
-  const timeoutMs = 60_000 + options.count * 2;
+  const { output, clientCpu } = await runClient("qemu-img", args, 60_000 + options.count * 2);
+  const text = new TextDecoder().decode(output.stdout);
+  const match = /Run completed in ([\d.]+) seconds/.exec(text);
+  if (!match) {
+    throw new HarnessError(`qemu-img ${args.join(" ")} printed no run time: ${text.trim()}`);
+  }
+  return { seconds: Number(match[1]), clientCpu };
+}
+
+/** One nbdcopy: `from` to `to`, each a file, an NBD URI or `null:`. */
+async function nbdcopy(
+  from: string,
+  to: string,
+  options: Options,
+  flags: string[] = [],
+): Promise<BenchRun> {
+  const args = [...flags, from, to];
+  const { clientCpu, started } = await runClient(
+    "nbdcopy",
+    args,
+    120_000 + options.copySize / 1000,
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds, clientCpu };
+}
+
+/**
+ * Runs one client to its end under the bench's timeout and Ctrl-C, sampling
+ * its CPU time (for the machine's noise figure: /proc is gone once it is
+ * reaped). A client that fails or times out is a {@link HarnessError} with its
+ * stderr.
+ */
+async function runClient(
+  command: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ output: Deno.CommandOutput; clientCpu: number; started: number }> {
   const signal = AbortSignal.any([interrupt.signal, AbortSignal.timeout(timeoutMs)]);
   let child: Deno.ChildProcess;
   try {
-    child = new Deno.Command("qemu-img", {
+    child = new Deno.Command(command, {
       args,
       stdin: "null",
       stdout: "piped",
@@ -402,29 +455,50 @@ async function qemuImgBench(
       signal,
     }).spawn();
   } catch (error) {
-    throw new HarnessError(`cannot run qemu-img: ${error}`);
+    throw new HarnessError(`cannot run ${command}: ${error}`);
   }
-  // Its CPU time, for the machine's noise figure: /proc is gone once it is reaped.
   let clientCpu = 0;
   const poll = setInterval(() => clientCpu = cpuSeconds(child.pid) ?? clientCpu, 50);
+  const started = performance.now();
   let output: Deno.CommandOutput;
   try {
     output = await child.output();
   } finally {
     clearInterval(poll);
   }
-  const text = new TextDecoder().decode(output.stdout);
-  const match = /Run completed in ([\d.]+) seconds/.exec(text);
-  if (!output.success || !match) {
+  if (!output.success) {
     if (interrupt.signal.aborted) throw interrupt.signal.reason;
     const why = signal.aborted ? `timed out after ${timeoutMs / 1000} s` : `exited ${output.code}`;
-    throw new HarnessError(
-      `qemu-img ${args.join(" ")} ${why}: ${
-        new TextDecoder().decode(output.stderr).trim() || text.trim()
-      }`,
-    );
+    const stderr = new TextDecoder().decode(output.stderr).trim();
+    const stdout = new TextDecoder().decode(output.stdout).trim();
+    throw new HarnessError(`${command} ${args.join(" ")} ${why}: ${stderr || stdout}`);
   }
-  return { seconds: Number(match[1]), clientCpu };
+  return { output, clientCpu, started };
+}
+
+/** The image nbdcopy copies into every server: random bytes (no zero block to skip), made once. */
+async function makeCopySource(path: string, size: number): Promise<void> {
+  const chunk = new Uint8Array(1 << 20);
+  let state = 0x9e3779b9;
+  const words = new Uint32Array(chunk.buffer);
+  for (let i = 0; i < words.length; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    words[i] = state >>> 0;
+  }
+  const file = await Deno.open(path, { write: true, create: true, truncate: true, mode: 0o600 });
+  try {
+    for (let at = 0; at < size; at += chunk.length) {
+      // Each MiB differs from the others in its first word.
+      words[0] = at / chunk.length + 1;
+      let written = 0;
+      const part = chunk.subarray(0, Math.min(chunk.length, size - at));
+      while (written < part.length) written += await file.write(part.subarray(written));
+    }
+  } finally {
+    file.close();
+  }
 }
 
 /** The machine's CPU time so far (seconds, all cores): busy (user, nice, system, irq, softirq) and steal. */
@@ -485,7 +559,12 @@ async function fileSize(path: string): Promise<number> {
   }
 }
 
-/** Runs one server on a fresh image: reads, then writes. */
+/** The random image nbdcopy copies from, in the bench's directory. */
+function copySource(dir: string): string {
+  return join(dir, "copy-source.raw");
+}
+
+/** Runs one server on a fresh image: reads, then writes, then nbdcopy in and out. */
 async function measureServer(
   kind: ServerKind,
   round: number,
@@ -519,30 +598,40 @@ async function measureServer(
     await waitForSocket(server, run.socket);
     const uri = kind.uri(run.socket);
     let afterReads = 0;
-    for (const direction of ["reads", "writes"] as const) {
+    let afterWrites = 0;
+    const directions: Direction[] = options.copySize > 0
+      ? ["reads", "writes", "copy-in", "copy-out"]
+      : ["reads", "writes"];
+    for (const direction of directions) {
+      const copy = direction === "copy-in" || direction === "copy-out";
+      const units = copy ? options.copySize / (1 << 20) : options.count;
       const callsBefore = syscalls(server.pid);
       const cpuBefore = cpuSeconds(server.pid);
       const machineBefore = machineCpu();
       const wallBefore = performance.now();
-      const { seconds, clientCpu } = await qemuImgBench(uri, direction, options).catch(
-        async (error) => {
-          // A server that died mid-run says why on its stderr.
-          if (!server.exited || !(error instanceof HarnessError)) throw error;
-          const status = await server.status;
-          throw new HarnessError(
-            `${error.message}\n${kind.label} exited (code ${status.code}, signal ${status.signal}): ${
-              (await server.stderr).trim()
-            }`,
-          );
-        },
-      );
+      const measured = direction === "copy-in"
+        ? nbdcopy(copySource(dir), uri, options)
+        : direction === "copy-out"
+        // --no-extents: every server reads every byte, whatever it knows of holes.
+        ? nbdcopy(uri, "null:", options, ["--no-extents"])
+        : qemuImgBench(uri, direction, options);
+      const { seconds, clientCpu } = await measured.catch(async (error) => {
+        // A server that died mid-run says why on its stderr.
+        if (!server.exited || !(error instanceof HarnessError)) throw error;
+        const status = await server.status;
+        throw new HarnessError(
+          `${error.message}\n${kind.label} exited (code ${status.code}, signal ${status.signal}): ${
+            (await server.stderr).trim()
+          }`,
+        );
+      });
       const wall = (performance.now() - wallBefore) / 1000;
       const machineAfter = machineCpu();
       const cpuAfter = cpuSeconds(server.pid);
       const callsAfter = syscalls(server.pid);
-      const iops = options.count / seconds;
+      const iops = units / seconds;
       const serverCpu = cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null;
-      const cpu = serverCpu === null ? null : (serverCpu * 1e6) / options.count;
+      const cpu = serverCpu === null ? null : (serverCpu * 1e6) / units;
       const others = machineAfter.busy - machineBefore.busy - (serverCpu ?? NaN) - clientCpu;
       const steal = machineAfter.steal - machineBefore.steal;
       const m: Measurement = {
@@ -554,8 +643,8 @@ async function measureServer(
         serverCpuUsPerRequest: cpu,
         serverSyscallsPerRequest: callsBefore && callsAfter
           ? {
-            read: (callsAfter.read - callsBefore.read) / options.count,
-            write: (callsAfter.write - callsBefore.write) / options.count,
+            read: (callsAfter.read - callsBefore.read) / units,
+            write: (callsAfter.write - callsBefore.write) / units,
           }
           : null,
         otherCores: Number.isFinite(others) ? Math.max(0, others / wall) : null,
@@ -563,19 +652,22 @@ async function measureServer(
         loadavg: loadavg(),
       };
       measurements.push(m);
+      const rate = copy ? `${iops.toFixed(0)} MiB/s` : `${fmtIops(iops)} IOPS`;
+      const per = copy ? "MiB" : "req";
       progress(
-        `round ${round + 1}/${options.rounds}  ${kind.label.padEnd(28)} ${direction.padEnd(6)} ` +
-          `${fmtIops(iops).padStart(7)} IOPS  (${seconds.toFixed(3)} s` +
-          `${cpu === null ? "" : `, server CPU ${cpu.toFixed(1)} µs/req`}` +
+        `round ${round + 1}/${options.rounds}  ${kind.label.padEnd(28)} ${direction.padEnd(8)} ` +
+          `${rate.padStart(11)}  (${seconds.toFixed(3)} s` +
+          `${cpu === null ? "" : `, server CPU ${cpu.toFixed(1)} µs/${per}`}` +
           `${m.otherCores === null ? "" : `, others ${m.otherCores.toFixed(2)} cores`}` +
           `${m.stealCores ? `, steal ${m.stealCores.toFixed(2)}` : ""}, load ${
             m.loadavg.toFixed(2)
           })`,
       );
-      if (direction === "reads" && kind.records) {
+      if ((direction === "reads" || direction === "writes") && kind.records) {
         // The trace writer flushes a batch at most 100 ms after its first record.
         await sleep(400);
-        afterReads = await fileSize(run.trace);
+        if (direction === "reads") afterReads = await fileSize(run.trace);
+        else afterWrites = await fileSize(run.trace);
       }
     }
     const status = await server.stop();
@@ -584,7 +676,7 @@ async function measureServer(
         round,
         server: kind.id,
         afterReads,
-        total: await fileSize(run.trace),
+        total: afterWrites,
         ops: opsServed(await server.stdout),
       };
     }
@@ -641,17 +733,24 @@ function medianOf(values: number[]): number | null {
   return spread(values)?.median ?? null;
 }
 
+type PerDirection = Record<Direction, number | null>;
+
 interface ServerFigures {
   id: ServerId;
   label: string;
   command: string;
+  /** qemu-img bench, IOPS. */
   reads: Spread | null;
   writes: Spread | null;
-  cpuUsPerRequest: { reads: number | null; writes: number | null };
-  /** Median IOPS over nbdkit's median IOPS. */
-  ratioToNbdkit: { reads: number | null; writes: number | null };
-  /** Median over rounds of (this server's IOPS / nbdkit's IOPS in the same round). */
-  pairedRatioToNbdkit: { reads: number | null; writes: number | null };
+  /** nbdcopy, MiB/s. */
+  copyIn: Spread | null;
+  copyOut: Spread | null;
+  /** Per request for qemu-img bench, per MiB for nbdcopy. */
+  cpuUsPerRequest: PerDirection;
+  /** Median rate over nbdkit's median rate. */
+  ratioToNbdkit: PerDirection;
+  /** Median over rounds of (this server's rate / nbdkit's rate in the same round). */
+  pairedRatioToNbdkit: PerDirection;
 }
 
 interface Goal {
@@ -671,6 +770,7 @@ interface Report {
     queueDepth: number;
     requestSize: number;
     imageSize: number;
+    copySize: number;
     qemuImgCache: "none";
     order: string;
   };
@@ -687,8 +787,12 @@ interface Report {
   recordingCost: {
     reads: number | null;
     writes: number | null;
+    copyIn: number | null;
+    copyOut: number | null;
     pairedReads: number | null;
     pairedWrites: number | null;
+    pairedCopyIn: number | null;
+    pairedCopyOut: number | null;
   };
   trace: {
     server: ServerId;
@@ -716,6 +820,7 @@ function figures(options: Options, measurements: Measurement[]): {
   const iopsOf = (id: ServerId, direction: Direction) =>
     measurements.filter((m) => m.server === id && m.direction === direction);
   const nbdkit = (direction: Direction) => spread(iopsOf("nbdkit", direction).map((m) => m.iops));
+  // Each direction's rate: IOPS for qemu-img bench, MiB/s for nbdcopy.
   const paired = (id: ServerId, base: ServerId, direction: Direction) => {
     const ratios: number[] = [];
     for (const m of iopsOf(id, direction)) {
@@ -724,12 +829,19 @@ function figures(options: Options, measurements: Measurement[]): {
     }
     return medianOf(ratios);
   };
+  const perDirection = (f: (direction: Direction) => number | null): PerDirection => ({
+    reads: f("reads"),
+    writes: f("writes"),
+    "copy-in": f("copy-in"),
+    "copy-out": f("copy-out"),
+  });
   const servers = options.servers.map((id): ServerFigures => {
     const kind = KINDS[id];
-    const reads = spread(iopsOf(id, "reads").map((m) => m.iops));
-    const writes = spread(iopsOf(id, "writes").map((m) => m.iops));
-    const ratio = (s: Spread | null, base: Spread | null) =>
-      s && base ? s.median / base.median : null;
+    const rates = (direction: Direction) => spread(iopsOf(id, direction).map((m) => m.iops));
+    const ratio = (direction: Direction) => {
+      const s = rates(direction), base = nbdkit(direction);
+      return s && base ? s.median / base.median : null;
+    };
     const cpu = (direction: Direction) =>
       medianOf(iopsOf(id, direction).flatMap((m) => m.serverCpuUsPerRequest ?? []));
     const { program, args } = kind.command(
@@ -740,26 +852,25 @@ function figures(options: Options, measurements: Measurement[]): {
       id,
       label: kind.label,
       command: [basename(program), ...args].join(" "),
-      reads,
-      writes,
-      cpuUsPerRequest: { reads: cpu("reads"), writes: cpu("writes") },
-      ratioToNbdkit: {
-        reads: ratio(reads, nbdkit("reads")),
-        writes: ratio(writes, nbdkit("writes")),
-      },
-      pairedRatioToNbdkit: options.servers.includes("nbdkit")
-        ? { reads: paired(id, "nbdkit", "reads"), writes: paired(id, "nbdkit", "writes") }
-        : { reads: null, writes: null },
+      reads: rates("reads"),
+      writes: rates("writes"),
+      copyIn: rates("copy-in"),
+      copyOut: rates("copy-out"),
+      cpuUsPerRequest: perDirection(cpu),
+      ratioToNbdkit: perDirection(ratio),
+      pairedRatioToNbdkit: perDirection((direction) =>
+        options.servers.includes("nbdkit") ? paired(id, "nbdkit", direction) : null
+      ),
     };
   });
-  const on = servers.find((s) => s.id === "faultline-rec");
-  const off = servers.find((s) => s.id === "faultline");
+  const onOff = options.servers.includes("faultline-rec") && options.servers.includes("faultline");
   const cost = (direction: Direction) => {
-    const a = on?.[direction], b = off?.[direction];
-    return a && b ? 1 - a.median / b.median : null;
+    const a = spread(iopsOf("faultline-rec", direction).map((m) => m.iops));
+    const b = spread(iopsOf("faultline", direction).map((m) => m.iops));
+    return onOff && a && b ? 1 - a.median / b.median : null;
   };
   const pairedCost = (direction: Direction) => {
-    const r = on && off ? paired("faultline-rec", "faultline", direction) : null;
+    const r = onOff ? paired("faultline-rec", "faultline", direction) : null;
     return r === null ? null : 1 - r;
   };
   return {
@@ -767,8 +878,12 @@ function figures(options: Options, measurements: Measurement[]): {
     recordingCost: {
       reads: cost("reads"),
       writes: cost("writes"),
+      copyIn: cost("copy-in"),
+      copyOut: cost("copy-out"),
       pairedReads: pairedCost("reads"),
       pairedWrites: pairedCost("writes"),
+      pairedCopyIn: pairedCost("copy-in"),
+      pairedCopyOut: pairedCost("copy-out"),
     },
   };
 }
@@ -778,31 +893,25 @@ function goalsOf(servers: ServerFigures[], cost: Report["recordingCost"]): Goal[
   const atLeast = (value: number | null | undefined, target: number) =>
     value === null || value === undefined ? null : value >= target;
   const atMost = (value: number | null, target: number) => value === null ? null : value <= target;
+  const names: [Direction, string, keyof Report["recordingCost"]][] = [
+    ["reads", "reads", "reads"],
+    ["writes", "writes", "writes"],
+    ["copy-in", "nbdcopy into it", "copyIn"],
+    ["copy-out", "nbdcopy out of it", "copyOut"],
+  ];
   return [
-    {
-      goal: "recording on at or above nbdkit, reads",
-      value: on?.ratioToNbdkit.reads ?? null,
+    ...names.map(([direction, name]) => ({
+      goal: `recording on at or above nbdkit, ${name}`,
+      value: on?.ratioToNbdkit[direction] ?? null,
       target: "ratio >= 1.0",
-      met: atLeast(on?.ratioToNbdkit.reads, 1),
-    },
-    {
-      goal: "recording on at or above nbdkit, writes",
-      value: on?.ratioToNbdkit.writes ?? null,
-      target: "ratio >= 1.0",
-      met: atLeast(on?.ratioToNbdkit.writes, 1),
-    },
-    {
-      goal: "recording costs at most 5%, reads",
-      value: cost.reads,
+      met: atLeast(on?.ratioToNbdkit[direction], 1),
+    })),
+    ...names.map(([, name, key]) => ({
+      goal: `recording costs at most 5%, ${name}`,
+      value: cost[key],
       target: "cost <= 5%",
-      met: atMost(cost.reads, 0.05),
-    },
-    {
-      goal: "recording costs at most 5%, writes",
-      value: cost.writes,
-      target: "cost <= 5%",
-      met: atMost(cost.writes, 0.05),
-    },
+      met: atMost(cost[key], 0.05),
+    })),
   ];
 }
 
@@ -915,6 +1024,7 @@ async function versions(options: Options): Promise<Record<string, string>> {
     ["qemu-img", "qemu-img", true],
     ["nbdkit", "nbdkit", options.servers.includes("nbdkit")],
     ["qemu-nbd", "qemu-nbd", options.servers.includes("qemu-nbd")],
+    ["nbdcopy", "nbdcopy", options.copySize > 0],
   ];
   for (const [name, program, required] of needs) {
     const text = await commandLine(program, ["--version"]);
@@ -922,7 +1032,7 @@ async function versions(options: Options): Promise<Record<string, string>> {
       if (required) {
         throw new HarnessError(
           `${program} is missing (Debian: apt-get install ${
-            program === "nbdkit" ? "nbdkit" : "qemu-utils"
+            program === "nbdkit" ? "nbdkit" : program === "nbdcopy" ? "libnbd-bin" : "qemu-utils"
           })`,
         );
       }
@@ -1036,15 +1146,50 @@ function printReport(report: Report): void {
       "CPU: the server process's user+system time per request)",
   );
   out.push("");
+  if (config.copySize > 0) {
+    out.push(
+      `nbdcopy, ${config.copySize >> 20} MiB of random bytes from a file into the export, then ` +
+        `from the export to null: (its defaults: several connections, 256 KiB requests):`,
+    );
+    const copyRows = [[
+      "server",
+      "into MiB/s",
+      "(min-max)",
+      "out of MiB/s",
+      "(min-max)",
+      "vs nbdkit in",
+      "out",
+      "CPU µs/MiB in",
+      "out",
+    ]];
+    const mibs = (value: number | null | undefined) =>
+      value === null || value === undefined ? "-" : value.toFixed(0);
+    for (const s of report.servers) {
+      copyRows.push([
+        s.label,
+        mibs(s.copyIn?.median),
+        s.copyIn ? `(${mibs(s.copyIn.min)}-${mibs(s.copyIn.max)})` : "",
+        mibs(s.copyOut?.median),
+        s.copyOut ? `(${mibs(s.copyOut.min)}-${mibs(s.copyOut.max)})` : "",
+        fmtRatio(s.ratioToNbdkit["copy-in"]),
+        fmtRatio(s.ratioToNbdkit["copy-out"]),
+        mibs(s.cpuUsPerRequest["copy-in"]),
+        mibs(s.cpuUsPerRequest["copy-out"]),
+      ]);
+    }
+    out.push(table(copyRows, new Set([1, 3, 5, 6, 7, 8])));
+    out.push("(MiB/s: median over rounds of the bytes / nbdcopy's wall time)");
+    out.push("");
+  }
   const c = report.recordingCost;
   out.push(
     `recording cost (faultline recording vs not, medians): reads ${fmtPercent(c.reads)}, writes ${
       fmtPercent(c.writes)
-    }` +
+    }, nbdcopy in ${fmtPercent(c.copyIn)}, out ${fmtPercent(c.copyOut)}` +
       (config.rounds > 1
-        ? `   (median of per-round pairs: reads ${fmtPercent(c.pairedReads)}, writes ${
+        ? `\n  (median of per-round pairs: reads ${fmtPercent(c.pairedReads)}, writes ${
           fmtPercent(c.pairedWrites)
-        })`
+        }, nbdcopy in ${fmtPercent(c.pairedCopyIn)}, out ${fmtPercent(c.pairedCopyOut)})`
         : ""),
   );
   if (report.trace) {
@@ -1056,7 +1201,7 @@ function printReport(report: Report): void {
         `${t.bytesPerWrite.toFixed(0)} B (${
           (t.bytesPerWrite - config.requestSize).toFixed(0)
         } B beyond the data); ` +
-        `${fmtBytes(t.totalBytes)} for ${t.ops ?? 2 * config.count} ops`,
+        `${fmtBytes(t.totalBytes)} for ${2 * config.count} ops`,
     );
   }
   out.push("");
@@ -1114,6 +1259,10 @@ async function run(options: Options, dir: string): Promise<Report> {
         host.loadavgStart.map((x) => x.toFixed(2)).join(" ")
       }`,
   );
+  if (options.copySize > 0) {
+    progress(`making the ${options.copySize >> 20} MiB image nbdcopy copies (random bytes)`);
+    await makeCopySource(copySource(dir), options.copySize);
+  }
   const measurements: Measurement[] = [];
   const traces: TraceSize[] = [];
   for (let round = 0; round < options.rounds; round++) {
@@ -1148,6 +1297,7 @@ async function run(options: Options, dir: string): Promise<Report> {
       queueDepth: options.depth,
       requestSize: options.requestSize,
       imageSize: options.imageSize,
+      copySize: options.copySize,
       qemuImgCache: "none",
       order:
         "servers interleaved per round, order rotated each round; each run a fresh process on a fresh sparse image; reads then writes",

@@ -13,6 +13,7 @@ import { parseCommandLine } from "../src/cli/main.ts";
 import { controlCommand, faultAction } from "../src/cli/fault.ts";
 import { parseFaultSpec } from "../src/fault/spec.ts";
 import { parsePoints } from "../src/scenario/points.ts";
+import { faultline } from "./support/mod.ts";
 
 const PREFIXES = [/^npx -y deno@[\d.]+ run -A mod\.ts /, /^deno run -A mod\.ts /, /^faultline /];
 
@@ -126,4 +127,25 @@ Deno.test("docs: the README's scenario is scenarios/fsync-log.ts as shipped", as
   assert.ok(block, "the README shows a scenario");
   const file = await Deno.readTextFile("scenarios/fsync-log.ts");
   assert.equal(block.trim(), file.slice(file.indexOf("import { defineScenario }")).trim());
+});
+
+Deno.test("docs: the examples in every command's --help parse as printed", async () => {
+  let checked = 0;
+  for (const command of ["record", "replay", "sweep", "ci", "serve", "fault"]) {
+    const help = await faultline([command, "--help"]);
+    assert.equal(help.code, 0, help.text);
+    for (const line of help.stdout.split("\n")) {
+      if (!line.startsWith(`  ${command} `)) continue;
+      const args = words(line.trim().replace(/\s{2,}.*$/, ""));
+      const where = `${command} --help: ${line.trim()}`;
+      assert.equal(await parseCommandLine(args), null, where);
+      try {
+        checkValues(args);
+      } catch (error) {
+        assert.fail(`${where}: ${(error as Error).message}`);
+      }
+      checked++;
+    }
+  }
+  assert.ok(checked >= 10, `only ${checked} examples found`);
 });

@@ -27,7 +27,11 @@ const NODES = ["a", "b", "c"];
 const TSHARK = "/usr/bin/tshark";
 const hasTshark = await Deno.stat(TSHARK).then(() => true, () => false);
 
-/** The workload: serve a file, write a sector of the data disk, fetch the others' files in rounds. */
+/**
+ * The workload: serve a file, write a sector of the data disk, fetch the others' files in
+ * rounds; each round also writes its number to the disk, so block ops and frames interleave
+ * however the boots are timed.
+ */
 const WORKLOAD = `
 echo "file of $FAULTLINE_NODE" >/tmp/file
 dd if=/tmp/file of=/dev/disk/data bs=512 count=1 conv=sync,fsync status=none
@@ -36,6 +40,7 @@ report node "$FAULTLINE_NODE" "$(hostname)" "$(grep -c 192.0.2. /etc/hosts)" $FA
 r=0
 while [ "$r" -lt 1000 ]; do
   r=$((r + 1))
+  echo "$r" | dd of=/dev/disk/data bs=512 seek=1 count=1 conv=sync,fsync status=none
   for peer in $FAULTLINE_NODES; do
     [ "$peer" = "$FAULTLINE_NODE" ] && continue
     got=$(timeout 3 nc -w 1 "$peer" 7000 </dev/null 2>/dev/null)

@@ -10,8 +10,7 @@ import { join } from "node:path";
 import { QmpClient } from "../src/qmp/client.ts";
 import { prepareScenario } from "../src/run/prepare.ts";
 import { qemuVersion } from "../src/run/qemu_version.ts";
-import { runScenario } from "../src/run/run.ts";
-import { loadScenario, normalizeScenario } from "../src/scenario/load.ts";
+import { loadScenario } from "../src/scenario/load.ts";
 import { TraceReader } from "../src/trace/reader.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
 import { faultline, waitFor } from "./support/mod.ts";
@@ -189,41 +188,42 @@ Deno.test("SIGINT during a run: QEMU and the fault layer are gone within 5 s, th
   assert.equal(next.verdict.pass, true, next.verdict.reason);
 });
 
-Deno.test("the --qmp proxy takes qmp_capabilities, query-block, set-block-fault-state, and the guest's I/O fails", async () => {
+Deno.test("record --qmp serves the proposal's sequence: qmp_capabilities, query-block, set-block-fault-state; the guest's I/O fails", async () => {
   await using dir = await makePrivateDir("faultline-proxy-");
-  const scenario = await normalizeScenario({
-    name: "proxy",
-    nodes: {
-      app: {
-        disks: { data: { size: "16M", filesystem: "none" } },
-        workload: `
-          i=0
-          while [ "$i" -lt 600 ]; do
-            if ! dd if=/dev/zero of=/dev/disk/data bs=4096 count=1 seek="$i" oflag=direct conv=notrunc status=none; then
-              echo "the write failed"
-              exit 7
-            fi
-            i=$((i + 1))
-            sleep 0.1
-          done
-        `,
-      },
-    },
-    expect: { workload: { exit: 7 }, output: [{ phase: "run", pattern: "the write failed" }] },
-    timeouts: { run: "90s" },
-  }, { source: "proxy.json", baseDir: dir.path });
-  const proxyPath = join(dir.path, "qmp.sock");
-  const running = runScenario({
+  const scenario = join(dir.path, "proxy.json");
+  await Deno.writeTextFile(
     scenario,
-    trace: { path: join(dir.path, "proxy.trace"), keepData: false },
-    command: "record",
-    qmp: new Map([[scenario.nodes[0].name, proxyPath]]),
-  });
-  // Keep a failure of the run for the assertion below, not as an unhandled rejection.
-  running.catch(() => {});
+    JSON.stringify({
+      name: "proxy",
+      nodes: {
+        app: {
+          disks: { data: { size: "16M", filesystem: "none" } },
+          workload: `
+            i=0
+            while [ "$i" -lt 600 ]; do
+              if ! dd if=/dev/zero of=/dev/disk/data bs=4096 count=1 seek="$i" oflag=direct conv=notrunc status=none; then
+                echo "the write failed"
+                exit 7
+              fi
+              i=$((i + 1))
+              sleep 0.1
+            done
+          `,
+        },
+      },
+      expect: { workload: { exit: 7 }, output: [{ phase: "run", pattern: "the write failed" }] },
+      timeouts: { run: "90s" },
+    }),
+  );
+  const proxyPath = join(dir.path, "qmp.sock");
+  // The command line, as a user types it.
+  const running = faultline(
+    ["record", scenario, "--qmp", proxyPath, "-o", join(dir.path, "proxy.trace"), "--json"],
+    { timeoutMs: 240_000 },
+  );
   // The original proposal's sequence, against the proxy.
   let qmp: QmpClient | null = null;
-  for (let i = 0; i < 200 && !qmp; i++) {
+  for (let i = 0; i < 600 && !qmp; i++) {
     qmp = await QmpClient.connect(proxyPath, { timeoutMs: 30_000 }).catch(() => null);
     if (!qmp) await new Promise((r) => setTimeout(r, 100));
   }
@@ -260,9 +260,11 @@ Deno.test("the --qmp proxy takes qmp_capabilities, query-block, set-block-fault-
     await qmp.close();
   }
   const result = await running;
-  assert.equal(result.verdict.pass, true, result.verdict.reason);
-  assert.equal(result.outcomes[0].exit, 7);
-  assert.ok(result.stats.byType.write.errors > 0, "the fault layer failed writes");
+  assert.equal(result.code, 0, result.text);
+  const summary = JSON.parse(result.stdout);
+  assert.equal(summary.verdict.pass, true, summary.verdict.reason);
+  assert.equal(summary.phases[0].exit, 7);
+  assert.ok(summary.stats.byType.write.errors > 0, "the fault layer failed writes");
 });
 
 Deno.test("a scenario may bring its own kernel and initramfs, kept to the guest contract", async () => {

@@ -55,6 +55,27 @@ export interface BlockOp {
   data?: Uint8Array;
   /** Set by a fault layer when it injected something into this op. */
   fault?: AppliedFault;
+  /**
+   * Where a write's payload is kept in the run's {@link ByteLog} (the trace,
+   * set by the recorder on the fast lane): a store may keep this position
+   * instead of a copy of the bytes.
+   */
+  logPosition?: number;
+}
+
+/**
+ * Bytes kept once and read back by position: the trace file as the recorder
+ * writes it, payloads included.
+ *
+ * @example
+ * ```ts
+ * const block = new Uint8Array(4096);
+ * log.readAt(op.logPosition!, block, 0, 4096);
+ * ```
+ */
+export interface ByteLog {
+  /** Copies `length` bytes at `position` into `into` at `at`. */
+  readAt(position: number, into: Uint8Array, at: number, length: number): void;
 }
 
 /** An op failed with an errno; `message` says why, for people. */
@@ -86,6 +107,47 @@ export interface BlockBackend {
    * other op, or rejects with a {@link BlockError}. Bounds are checked before.
    */
   execute(op: BlockOp): Promise<Uint8Array | undefined>;
+  /**
+   * Serves the op at once, when this layer and every layer under it can do so
+   * without waiting: the request path's fast lane, with no promise and no
+   * buffer per op. A read's bytes go into `into` at `at` (the reply being
+   * built); a write's `op.data` may be a view that is reused once this call
+   * returns, so a layer that keeps the bytes copies them. Returns true when the
+   * op was served, throws a {@link BlockError} when it failed, and returns
+   * false, having done nothing, when the op must go through {@link execute}
+   * (a fault to decide, a layer that waits). Optional: without it, every op
+   * goes through {@link execute}.
+   */
+  executeNow?(op: BlockOp, into: Uint8Array, at: number): boolean;
+  /**
+   * Null when the layer takes ops now; a promise when it asks the server to
+   * read no more requests until it resolves (a trace whose file is behind).
+   * Optional.
+   */
+  congested?(): Promise<void> | null;
   /** Releases files; the backend serves nothing afterwards. */
   close(): Promise<void>;
+}
+
+const NO_REPLY = new Uint8Array(0);
+
+/**
+ * `execute` for a store that always serves at once: the op through
+ * `executeNow`, a read into a buffer of its own, a failure as a rejection.
+ */
+export function executeAtOnce(
+  store: { executeNow(op: BlockOp, into: Uint8Array, at: number): boolean },
+  op: BlockOp,
+): Promise<Uint8Array | undefined> {
+  try {
+    if (op.type === "read") {
+      const out = new Uint8Array(op.length);
+      store.executeNow(op, out, 0);
+      return Promise.resolve(out);
+    }
+    store.executeNow(op, NO_REPLY, 0);
+    return Promise.resolve(undefined);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type BlockBackend, BlockError, type BlockOp } from "./backend.ts";
+import { type BlockBackend, BlockError, type BlockOp, executeAtOnce } from "./backend.ts";
 import { errnoOfHostError } from "./errno.ts";
 import { PositionedFile } from "./positioned_file.ts";
 
@@ -34,11 +34,17 @@ export class ImageStore implements BlockBackend {
   }
 
   execute(op: BlockOp): Promise<Uint8Array | undefined> {
-    if (this.closed) return Promise.reject(new BlockError("eshutdown", "the store is closed"));
+    return executeAtOnce(this, op);
+  }
+
+  /** Every op is served at once: positioned reads and writes, fdatasync for flushes and FUA. */
+  executeNow(op: BlockOp, into: Uint8Array, at: number): boolean {
+    if (this.closed) throw new BlockError("eshutdown", "the store is closed");
     try {
       switch (op.type) {
         case "read":
-          return Promise.resolve(this.file.read(op.offset, op.length));
+          this.file.readInto(op.offset, into, at, op.length);
+          break;
         case "write":
           this.file.write(op.offset, op.data ?? new Uint8Array(op.length));
           break;
@@ -53,9 +59,9 @@ export class ImageStore implements BlockBackend {
           break;
       }
       if (op.fua && op.type !== "flush") this.file.syncData();
-      return Promise.resolve(undefined);
+      return true;
     } catch (error) {
-      return Promise.reject(new BlockError(errnoOfHostError(error), `${op.type}: ${error}`));
+      throw new BlockError(errnoOfHostError(error), `${op.type}: ${error}`);
     }
   }
 

@@ -50,6 +50,7 @@ export async function demoCommand(options: { traceDir?: string }): Promise<numbe
     await replayEio(parent, traces, signal);
     await replayPowerLoss(parent, traces, signal);
     await sweepNobarrier(traces, scratch.path, signal);
+    await etcdLyingDisks(traces, signal);
   });
   step("serve: the fault layer under any VM, with faults switched live");
   await serveWalkthrough(scratch.path);
@@ -122,6 +123,36 @@ async function replayPowerLoss(
     `  ${lost.powerCut?.writesKept} writes kept, ${lost.powerCut?.dropped} volatile writes dropped; oracle: acked ${lost.oracle?.acked}, found ${lost.oracle?.found}`,
   );
   console.log(`  verdict: ${lost.verdict.pass ? "PASS" : "FAIL"}: ${lost.verdict.reason}`);
+}
+
+async function etcdLyingDisks(traces: string, signal: AbortSignal): Promise<void> {
+  step(
+    "etcd 3.4, three members, on disks that acknowledge flushes and make nothing durable: a power loss of the whole cluster",
+  );
+  const trace = join(traces, "etcd-lying-disks.trace");
+  const recorded = await runScenario({
+    scenario: await loadScenario("scenarios/etcd-lying-disks.ts"),
+    trace: { path: trace, keepData: true },
+    command: "record",
+    signal,
+  });
+  console.log(`  recorded: ${recorded.verdict.reason}`);
+  const parent = await readParent(trace);
+  const last = parent.ordered.findLast((op) => op.phase === "run" && op.op === "flush");
+  if (!last) return;
+  const lost = await replay(parent, {
+    faults: ["power-loss", "lie-flush@any"],
+    faultAt: String(last.index),
+    output: join(traces, "etcd-lying-disks.power-loss.trace"),
+    keepData: false,
+    expect: { ...parent.scenario.expect, checkExit: "any" },
+    signal,
+  });
+  console.log(
+    `  every member's fsync succeeded; after the power loss: acked ${lost.oracle?.acked}, found ${lost.oracle?.found}`,
+  );
+  console.log(`  verdict: ${lost.verdict.pass ? "PASS" : "FAIL"}: ${lost.verdict.reason}`);
+  console.log(`  reproduce: ${lost.reproduce}`);
 }
 
 async function sweepNobarrier(traces: string, scratch: string, signal: AbortSignal): Promise<void> {

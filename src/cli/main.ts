@@ -57,7 +57,7 @@ function program(
 ): Command {
   const root = new Command("faultline")
     .description(
-      "Record every block operation of a VM's disks, and replay it with faults injected.",
+      "Boot the system under test in QEMU with every disk behind faultline's NBD server (and the nodes of a cluster behind its switch), record every op, and replay it with faults injected at chosen ops.",
     )
     .version(VERSION)
     .option("--debug", "print the stack trace of an error")
@@ -103,7 +103,7 @@ function program(
     .argument("<socket>", "the control socket (serve prints it)")
     .argument("<action>", "set DISK SPEC | query DISK | list | stats | link SPEC | links")
     .argument("[args...]", "the action's arguments")
-    .option("--count <n>", "set: clear the fault after this many ops", integer)
+    .option("--count <n>", "set, link: clear the fault after this many ops, or frames", integer)
     .option("--json", "print the reply as JSON", false)
     .addHelpText(
       "after",
@@ -295,6 +295,16 @@ Exit codes: 0 every point passed, 1 a point failed, 2 a usage error, 3 the machi
       "faultline-ci",
     )
     .option("-v, --verbose", "show the guests' consoles and result lines", false)
+    .addHelpText(
+      "after",
+      `
+  ci                                   every scenario in scenarios/
+  ci scenarios/fsync-log.ts --junit faultline.xml
+
+Every scenario file is loaded first: one that does not load exits 2 before anything runs.
+Exit codes: 0 every check passed, 1 a check failed (with the commands that reproduce it),
+2 a scenario error, 3 the machinery failed.`,
+    )
     .action((paths, options) => run(() => ciCommand(paths, options)));
 
   root.command("setup")

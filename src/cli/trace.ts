@@ -175,6 +175,8 @@ export async function traceShowCommand(
   const setup = setupNote(reader.header);
   if (setup && !options.json) console.log(setup);
   const from = options.from ?? 0;
+  // In a cluster a disk's name is its node's and its own.
+  const cluster = new Set(reader.header.disks.map((disk) => disk.node)).size > 1;
   const rows: string[][] = [
     ["index", "time", "disk", "op", "offset", "length", "result", "fault", "step"],
   ];
@@ -191,7 +193,7 @@ export async function traceShowCommand(
       rows.push([
         String(record.index),
         `${(record.end / 1000).toFixed(3)}s`,
-        record.disk,
+        cluster ? `${record.node}/${record.disk}` : record.disk,
         record.op + (record.fua ? " fua" : ""),
         String(record.offset),
         String(record.length),

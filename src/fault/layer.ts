@@ -51,6 +51,12 @@ export class FaultLayer implements BlockBackend {
     return this.inject(op, view, decisions);
   }
 
+  /** With nothing to inject (no rule, no live fault, the power on), the op goes straight down. */
+  executeNow(op: BlockOp, into: Uint8Array, at: number): boolean {
+    if (this.engine.frozen || !this.engine.idle || !this.next.executeNow) return false;
+    return this.next.executeNow(op, into, at);
+  }
+
   close(): Promise<void> {
     this.engine.shutdown();
     return this.next.close();

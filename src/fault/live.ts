@@ -46,7 +46,20 @@ export interface LiveRequest {
   durationMs?: number;
 }
 
-function number(args: Record<string, unknown>, key: string, minimum: number): number | undefined {
+/**
+ * A numeric argument of a live command, at least `minimum`, or undefined when absent.
+ *
+ * @throws {FaultSpecError} with a QMP-style description.
+ * @example
+ * ```ts
+ * numberArgument({ "duration-ms": 200 }, "duration-ms", 0); // 200
+ * ```
+ */
+export function numberArgument(
+  args: Record<string, unknown>,
+  key: string,
+  minimum: number,
+): number | undefined {
   const value = args[key];
   if (value === undefined) return undefined;
   if (typeof value !== "number" || !Number.isFinite(value) || value < minimum) {
@@ -97,99 +110,102 @@ export function parseLiveArguments(args: Record<string, unknown>): LiveRequest {
   }
   if (kind === "none") return { disk: id, fault: null };
 
-  let effect: FaultEffect;
-  let durationMs: number | undefined;
-  if (isErrno(kind)) effect = { kind: "error", errno: kind };
-  else {
-    switch (kind) {
-      case "error":
-        effect = { kind: "error", errno: errnoOf(args) };
-        break;
-      case "fail":
-        effect = { kind: "fail", errno: errnoOf(args) };
-        break;
-      case "hang":
-        durationMs = number(args, "duration-ms", 0);
-        effect = durationMs === undefined ? { kind: "hang" } : { kind: "hang", durationMs };
-        break;
-      case "delay": {
-        const duration = number(args, "duration-ms", 0);
-        if (duration === undefined) throw new FaultSpecError("Parameter 'duration-ms' is missing");
-        effect = { kind: "delay", durationMs: duration };
-        break;
-      }
-      case "limp": {
-        const latency = number(args, "latency-ms", 0);
-        const bandwidth = number(args, "bandwidth", 1);
-        if (latency === undefined && bandwidth === undefined) {
-          throw new FaultSpecError(
-            "limp needs 'latency-ms', 'bandwidth' (bytes per second) or both",
-          );
-        }
-        effect = { kind: "limp", latencyMs: latency ?? 0 };
-        if (bandwidth !== undefined) effect.bytesPerSecond = bandwidth;
-        break;
-      }
-      case "lost-write":
-        effect = { kind: "lost-write" };
-        break;
-      case "stall": {
-        const every = number(args, "every-ms", 0);
-        const length = number(args, "for-ms", 0);
-        if (every === undefined || length === undefined) {
-          throw new FaultSpecError("stall needs 'every-ms' and 'for-ms'");
-        }
-        if (!(length > 0 && length < every)) {
-          throw new FaultSpecError("Parameter 'for-ms' must be above 0 and below 'every-ms'");
-        }
-        effect = { kind: "stall", everyMs: every, forMs: length };
-        break;
-      }
-      case "lie-flush": {
-        const fuaOnly = args["fua-only"] ?? false;
-        if (typeof fuaOnly !== "boolean") {
-          throw new FaultSpecError("Parameter 'fua-only' expects a boolean");
-        }
-        effect = { kind: "lie-flush", fuaOnly };
-        break;
-      }
-      case "bad-sectors": {
-        const offset = number(args, "offset", 0);
-        const length = number(args, "length", 1);
-        if (offset === undefined || length === undefined) {
-          throw new FaultSpecError("bad-sectors needs 'offset' and 'length' (bytes)");
-        }
-        effect = {
-          kind: "bad-sectors",
-          startSector: Math.floor(offset / 512),
-          endSector: Math.ceil((offset + length) / 512),
-          errno: errnoOf(args),
-        };
-        break;
-      }
-      case "torn-write": {
-        const keep = number(args, "keep-sectors", 0);
-        effect = keep === undefined
-          ? { kind: "torn-write" }
-          : { kind: "torn-write", keepSectors: keep };
-        break;
-      }
-      case "corrupt": {
-        const direction = args.direction ?? "read";
-        if (direction !== "read" && direction !== "write") {
-          throw new FaultSpecError("Parameter 'direction' must be 'read' or 'write'");
-        }
-        effect = { kind: "corrupt", direction, bits: number(args, "bits", 1) ?? 1 };
-        break;
-      }
-      default:
-        throw new FaultSpecError(`state '${kind}' cannot be set live`);
-    }
-  }
-  const count = number(args, "count", 1);
+  const effect = isErrno(kind) ? { kind: "error" as const, errno: kind } : liveEffect(kind, args);
+  const count = numberArgument(args, "count", 1);
   const fault: LiveFault = { effect };
   if (count !== undefined) fault.remaining = count;
+  const durationMs = effect.kind === "hang" ? effect.durationMs : undefined;
   return durationMs === undefined ? { disk: id, fault } : { disk: id, fault, durationMs };
+}
+
+/** The effect a live state names, from its arguments (already checked to be the state's). */
+function liveEffect(kind: string, args: Record<string, unknown>): FaultEffect {
+  switch (kind) {
+    case "error":
+    case "fail":
+      return { kind, errno: errnoOf(args) };
+    case "hang": {
+      const durationMs = numberArgument(args, "duration-ms", 0);
+      return durationMs === undefined ? { kind: "hang" } : { kind: "hang", durationMs };
+    }
+    case "delay": {
+      const duration = numberArgument(args, "duration-ms", 0);
+      if (duration === undefined) throw new FaultSpecError("Parameter 'duration-ms' is missing");
+      return { kind: "delay", durationMs: duration };
+    }
+    case "limp": {
+      const latency = numberArgument(args, "latency-ms", 0);
+      const bandwidth = numberArgument(args, "bandwidth", 1);
+      if (latency === undefined && bandwidth === undefined) {
+        throw new FaultSpecError("limp needs 'latency-ms', 'bandwidth' (bytes per second) or both");
+      }
+      return bandwidth === undefined
+        ? { kind: "limp", latencyMs: latency ?? 0 }
+        : { kind: "limp", latencyMs: latency ?? 0, bytesPerSecond: bandwidth };
+    }
+    case "stall":
+      return liveStall(args);
+    case "lie-flush": {
+      const fuaOnly = args["fua-only"] ?? false;
+      if (typeof fuaOnly !== "boolean") {
+        throw new FaultSpecError("Parameter 'fua-only' expects a boolean");
+      }
+      return { kind: "lie-flush", fuaOnly };
+    }
+    case "bad-sectors":
+      return liveBadSectors(args);
+    default:
+      return liveDataEffect(kind, args);
+  }
+}
+
+/** The live faults on what is stored or read. */
+function liveDataEffect(kind: string, args: Record<string, unknown>): FaultEffect {
+  switch (kind) {
+    case "lost-write":
+      return { kind: "lost-write" };
+    case "torn-write": {
+      const keep = numberArgument(args, "keep-sectors", 0);
+      return keep === undefined
+        ? { kind: "torn-write" }
+        : { kind: "torn-write", keepSectors: keep };
+    }
+    case "corrupt": {
+      const direction = args.direction ?? "read";
+      if (direction !== "read" && direction !== "write") {
+        throw new FaultSpecError("Parameter 'direction' must be 'read' or 'write'");
+      }
+      return { kind: "corrupt", direction, bits: numberArgument(args, "bits", 1) ?? 1 };
+    }
+    default:
+      throw new FaultSpecError(`state '${kind}' cannot be set live`);
+  }
+}
+
+function liveStall(args: Record<string, unknown>): FaultEffect {
+  const every = numberArgument(args, "every-ms", 0);
+  const length = numberArgument(args, "for-ms", 0);
+  if (every === undefined || length === undefined) {
+    throw new FaultSpecError("stall needs 'every-ms' and 'for-ms'");
+  }
+  if (!(length > 0 && length < every)) {
+    throw new FaultSpecError("Parameter 'for-ms' must be above 0 and below 'every-ms'");
+  }
+  return { kind: "stall", everyMs: every, forMs: length };
+}
+
+function liveBadSectors(args: Record<string, unknown>): FaultEffect {
+  const offset = numberArgument(args, "offset", 0);
+  const length = numberArgument(args, "length", 1);
+  if (offset === undefined || length === undefined) {
+    throw new FaultSpecError("bad-sectors needs 'offset' and 'length' (bytes)");
+  }
+  return {
+    kind: "bad-sectors",
+    startSector: Math.floor(offset / 512),
+    endSector: Math.ceil((offset + length) / 512),
+    errno: errnoOf(args),
+  };
 }
 
 /**

@@ -15,6 +15,7 @@ import { effectName } from "./spec.ts";
 import {
   type FaultEffect,
   type FaultPlan,
+  type FaultRule,
   isBlockEffect,
   PERSISTENT_KINDS,
   type Trigger,
@@ -310,6 +311,9 @@ function subtract(
   return out;
 }
 
+/** The state as one op's decision changes it: each field replaced, never mutated in place. */
+type Draft = { -readonly [K in keyof PlanState]: PlanState[K] } & { decisions: Decision[] };
+
 /**
  * Decides what happens to one op, and the state after it.
  *
@@ -328,24 +332,36 @@ export function decide(
   state: PlanState,
   op: OpView,
 ): { decisions: Decision[]; state: PlanState } {
-  const decisions: Decision[] = [];
-  let matched = state.matched;
-  let spent = state.spent;
-  let hits = state.hits;
-  let active = state.active;
-  let live = state.live;
-  let bad = state.bad;
-  let firedOn = state.firedOn;
-  const hit = (rule: number) => {
-    if (hits === state.hits) hits = [...hits];
-    (hits as number[])[rule]++;
+  const draft: Draft = { ...state, decisions: [] };
+  persistentFaults(plan, state, op, draft);
+  plan.rules.forEach((rule, i) => planRule(plan, rule, i, op, draft));
+  badSectorRead(op, draft);
+  liveFault(plan, state, op, draft);
+  // A power cut ends everything: nothing else happens to this op. A lie about a flush is the
+  // outcome only when nothing else is.
+  const { decisions } = draft;
+  const cut = decisions.find((d) => d.action.kind === "power-loss");
+  const timing = cut ? [] : decisions.filter((d) => isTiming(d.action));
+  const outcome = cut ??
+    decisions.find((d) => !isTiming(d.action) && d.action.kind !== "lie-flush") ??
+    decisions.find((d) => d.action.kind === "lie-flush");
+  const notes = remapWritten(op, outcome, draft);
+  const { decisions: _, ...fields } = draft;
+  const unchanged = (Object.keys(fields) as (keyof PlanState)[]).every((key) =>
+    fields[key] === state[key]
+  );
+  return {
+    decisions: [...timing, ...(outcome ? [outcome] : []), ...notes],
+    state: unchanged ? state : fields,
   };
+}
 
-  // Persistent faults already in force on this disk.
+/** Persistent faults already in force on the op's disk. */
+function persistentFaults(plan: FaultPlan, state: PlanState, op: OpView, draft: Draft): void {
   for (const fault of state.active) {
     if (fault.disk !== op.disk) continue;
     if (fault.untilMs !== undefined && op.time >= fault.untilMs) {
-      active = active.filter((a) => a !== fault);
+      draft.active = draft.active.filter((a) => a !== fault);
       continue;
     }
     const action = fault.effect.kind === "hang"
@@ -353,125 +369,120 @@ export function decide(
         ? { kind: "hang" as const }
         : { kind: "hang" as const, untilMs: fault.untilMs })
       : actionOf(fault.effect, op, plan.seed, fault.ruleNumber ?? -1, fault.since);
-    if (action) decisions.push({ rule: fault.rule, fault: effectName(fault.effect), action });
+    if (action) draft.decisions.push({ rule: fault.rule, fault: effectName(fault.effect), action });
   }
+}
 
-  // Rules of the plan whose trigger this op passes.
-  plan.rules.forEach((rule, i) => {
-    // Link faults are the switch's: the block fault layer ignores them.
-    if (spent[i] || !isBlockEffect(rule.effect) || !passes(rule.trigger, op)) return;
-    if (!appliesTo(rule.effect, op.type)) {
-      // An index names one op: if it cannot take the fault, the rule can never fire.
-      if (rule.trigger.kind === "index") spent = replaceAt(spent, i, true);
-      return;
-    }
-    matched = replaceAt(matched, i, matched[i] + 1);
-    const occurrence = rule.trigger.kind === "match" ? rule.trigger.occurrence : undefined;
-    if (occurrence !== undefined && matched[i] !== occurrence) return;
-    const persistent = PERSISTENT_KINDS.has(rule.effect.kind);
-    // A persistent fault without a trigger, or with a filter and no occurrence (`@any`,
-    // `@vdb/write`), comes into force on each disk at its first matching op; with an index,
-    // a time or an occurrence, once, on the disk of the op that fires it.
-    const eachDisk = persistent &&
-      (rule.trigger.kind === "always" ||
-        (rule.trigger.kind === "match" && occurrence === undefined));
-    if (eachDisk) {
-      const here = `${i}/${op.disk}`;
-      if (firedOn.includes(here)) return;
-      firedOn = [...firedOn, here];
-    } else if (persistent || occurrence !== undefined || rule.trigger.kind === "index") {
-      spent = replaceAt(spent, i, true);
-    }
-    if (rule.effect.kind === "bad-sectors") {
-      // The sectors go bad on this op's disk, and stay bad until written (checked below).
-      const { startSector, endSector, errno } = rule.effect;
-      bad = [...bad, { rule: rule.spec, disk: op.disk, errno, ranges: [[startSector, endSector]] }];
-      return;
-    }
-    const action = actionOf(rule.effect, op, plan.seed, i);
-    if (persistent) {
-      // In force from here, even when this op takes nothing (a lie-flush fired by a read).
-      const untilMs = action?.kind === "hang" ? action.untilMs : undefined;
-      active = [...active, {
-        rule: rule.spec,
-        disk: op.disk,
-        effect: rule.effect,
-        untilMs,
-        ruleNumber: i,
-        since: op.time,
-      }];
-    }
-    if (!action) return;
-    hit(i);
-    decisions.push({ rule: rule.spec, fault: effectName(rule.effect), action });
-  });
-
-  // Bad sectors: a read of one fails.
-  if (op.type === "read") {
-    for (const sectors of bad) {
-      if (sectors.disk !== op.disk) continue;
-      const hitSectors = overlapOf(sectors.ranges, ...sectorsOf(op.offset, op.length));
-      if (!hitSectors) continue;
-      decisions.push({
-        rule: sectors.rule,
-        fault: "bad-sectors",
-        action: { kind: "bad-sector", errno: sectors.errno, sectors: hitSectors },
-      });
-      break;
-    }
+/** One rule of the plan, if the op passes its trigger. */
+function planRule(plan: FaultPlan, rule: FaultRule, i: number, op: OpView, draft: Draft): void {
+  // Link and node faults are the switch's and the run's: the block fault layer ignores them.
+  if (draft.spent[i] || !isBlockEffect(rule.effect) || !passes(rule.trigger, op)) return;
+  if (!appliesTo(rule.effect, op.type)) {
+    // An index names one op: if it cannot take the fault, the rule can never fire.
+    if (rule.trigger.kind === "index") draft.spent = replaceAt(draft.spent, i, true);
+    return;
   }
-
-  // A fault set live over the control socket.
-  const liveFault = state.live[op.disk];
-  if (liveFault && liveFault.untilMs !== undefined && op.time >= liveFault.untilMs) {
-    live = without(live, op.disk);
-  } else if (liveFault && appliesTo(liveFault.effect, op.type)) {
-    const action = liveFault.effect.kind === "hang"
-      ? (liveFault.untilMs === undefined
-        ? { kind: "hang" as const }
-        : { kind: "hang" as const, untilMs: liveFault.untilMs })
-      : actionOf(liveFault.effect, op, plan.seed, -2, liveFault.since ?? 0);
-    if (action) decisions.push({ rule: "live", fault: effectName(liveFault.effect), action });
-    if (liveFault.remaining !== undefined) {
-      live = liveFault.remaining > 1
-        ? { ...live, [op.disk]: { ...liveFault, remaining: liveFault.remaining - 1 } }
-        : without(live, op.disk);
-    }
+  draft.matched = replaceAt(draft.matched, i, draft.matched[i] + 1);
+  const occurrence = rule.trigger.kind === "match" ? rule.trigger.occurrence : undefined;
+  if (occurrence !== undefined && draft.matched[i] !== occurrence) return;
+  const persistent = PERSISTENT_KINDS.has(rule.effect.kind);
+  // A persistent fault without a trigger, or with a filter and no occurrence (`@any`,
+  // `@vdb/write`), comes into force on each disk at its first matching op; with an index,
+  // a time or an occurrence, once, on the disk of the op that fires it.
+  const eachDisk = persistent &&
+    (rule.trigger.kind === "always" ||
+      (rule.trigger.kind === "match" && occurrence === undefined));
+  if (eachDisk) {
+    const here = `${i}/${op.disk}`;
+    if (draft.firedOn.includes(here)) return;
+    draft.firedOn = [...draft.firedOn, here];
+  } else if (persistent || occurrence !== undefined || rule.trigger.kind === "index") {
+    draft.spent = replaceAt(draft.spent, i, true);
   }
+  if (rule.effect.kind === "bad-sectors") {
+    // The sectors go bad on this op's disk, and stay bad until written (see remapWritten).
+    const { startSector, endSector, errno } = rule.effect;
+    const ranges: (readonly [number, number])[] = [[startSector, endSector]];
+    draft.bad = [...draft.bad, { rule: rule.spec, disk: op.disk, errno, ranges }];
+    return;
+  }
+  const action = actionOf(rule.effect, op, plan.seed, i);
+  if (persistent) {
+    // In force from here, even when this op takes nothing (a lie-flush fired by a read).
+    const untilMs = action?.kind === "hang" ? action.untilMs : undefined;
+    draft.active = [...draft.active, {
+      rule: rule.spec,
+      disk: op.disk,
+      effect: rule.effect,
+      untilMs,
+      ruleNumber: i,
+      since: op.time,
+    }];
+  }
+  if (!action) return;
+  draft.hits = replaceAt(draft.hits, i, draft.hits[i] + 1);
+  draft.decisions.push({ rule: rule.spec, fault: effectName(rule.effect), action });
+}
 
-  // A power cut ends everything: nothing else happens to this op. A lie about a flush is the
-  // outcome only when nothing else is.
-  const cut = decisions.find((d) => d.action.kind === "power-loss");
-  const timing = cut ? [] : decisions.filter((d) => isTiming(d.action));
-  const outcome = cut ??
-    decisions.find((d) => !isTiming(d.action) && d.action.kind !== "lie-flush") ??
-    decisions.find((d) => d.action.kind === "lie-flush");
-
-  // A write that reaches the store remaps the bad sectors it covers.
-  const notes: Decision[] = [];
-  if ((op.type === "write" || op.type === "write-zeroes") && !storesNothing(outcome?.action)) {
-    const kept = outcome?.action.kind === "torn-write" ? outcome.action.keepBytes : op.length;
-    const [start, end] = sectorsOf(op.offset, kept);
-    bad = bad.flatMap((sectors) => {
-      if (sectors.disk !== op.disk) return [sectors];
-      const remapped = overlapOf(sectors.ranges, start, end);
-      if (!remapped) return [sectors];
-      notes.push({
-        rule: sectors.rule,
-        fault: "bad-sectors",
-        action: { kind: "remap", sectors: remapped },
-      });
-      const ranges = subtract(sectors.ranges, start, end);
-      return ranges.length > 0 ? [{ ...sectors, ranges }] : [];
+/** Bad sectors: a read of one fails. */
+function badSectorRead(op: OpView, draft: Draft): void {
+  if (op.type !== "read") return;
+  for (const sectors of draft.bad) {
+    if (sectors.disk !== op.disk) continue;
+    const hitSectors = overlapOf(sectors.ranges, ...sectorsOf(op.offset, op.length));
+    if (!hitSectors) continue;
+    draft.decisions.push({
+      rule: sectors.rule,
+      fault: "bad-sectors",
+      action: { kind: "bad-sector", errno: sectors.errno, sectors: hitSectors },
     });
+    return;
   }
+}
 
-  const next = matched === state.matched && spent === state.spent && hits === state.hits &&
-      active === state.active && live === state.live && bad === state.bad &&
-      firedOn === state.firedOn
-    ? state
-    : { matched, spent, hits, active, live, bad, firedOn };
-  return { decisions: [...timing, ...(outcome ? [outcome] : []), ...notes], state: next };
+/** A fault set live over the control socket. */
+function liveFault(plan: FaultPlan, state: PlanState, op: OpView, draft: Draft): void {
+  const fault = state.live[op.disk];
+  if (!fault) return;
+  if (fault.untilMs !== undefined && op.time >= fault.untilMs) {
+    draft.live = without(draft.live, op.disk);
+    return;
+  }
+  if (!appliesTo(fault.effect, op.type)) return;
+  const action = fault.effect.kind === "hang"
+    ? (fault.untilMs === undefined
+      ? { kind: "hang" as const }
+      : { kind: "hang" as const, untilMs: fault.untilMs })
+    : actionOf(fault.effect, op, plan.seed, -2, fault.since ?? 0);
+  if (action) draft.decisions.push({ rule: "live", fault: effectName(fault.effect), action });
+  if (fault.remaining !== undefined) {
+    draft.live = fault.remaining > 1
+      ? { ...draft.live, [op.disk]: { ...fault, remaining: fault.remaining - 1 } }
+      : without(draft.live, op.disk);
+  }
+}
+
+/** A write that reaches the store remaps the bad sectors it covers; the remaps, as notes. */
+function remapWritten(op: OpView, outcome: Decision | undefined, draft: Draft): Decision[] {
+  const notes: Decision[] = [];
+  if ((op.type !== "write" && op.type !== "write-zeroes") || storesNothing(outcome?.action)) {
+    return notes;
+  }
+  const kept = outcome?.action.kind === "torn-write" ? outcome.action.keepBytes : op.length;
+  const [start, end] = sectorsOf(op.offset, kept);
+  draft.bad = draft.bad.flatMap((sectors) => {
+    if (sectors.disk !== op.disk) return [sectors];
+    const remapped = overlapOf(sectors.ranges, start, end);
+    if (!remapped) return [sectors];
+    notes.push({
+      rule: sectors.rule,
+      fault: "bad-sectors",
+      action: { kind: "remap", sectors: remapped },
+    });
+    const ranges = subtract(sectors.ranges, start, end);
+    return ranges.length > 0 ? [{ ...sectors, ranges }] : [];
+  });
+  return notes;
 }
 
 /**

@@ -142,158 +142,99 @@ function splitParams(params: string[]): { named: Map<string, string>; positional
   return { named, positional };
 }
 
-function parseEffect(kind: string, params: string[]): FaultEffect {
-  const { named, positional } = splitParams(params);
-  const take = (key: string, test: (v: string) => boolean): string | undefined => {
-    if (named.has(key)) {
-      const value = named.get(key)!;
-      named.delete(key);
+/**
+ * A spec's parameters as they are used up: named (`key=value`) and positional, each
+ * taken once; whatever is left when the effect is done is refused.
+ */
+class Params {
+  readonly named: Map<string, string>;
+  readonly positional: string[];
+
+  constructor(readonly kind: string, params: string[]) {
+    ({ named: this.named, positional: this.positional } = splitParams(params));
+  }
+
+  /** The value named `key`, else the first positional value that passes `test`. */
+  take(key: string, test: (v: string) => boolean): string | undefined {
+    if (this.named.has(key)) {
+      const value = this.named.get(key)!;
+      this.named.delete(key);
       return value;
     }
-    const index = positional.findIndex(test);
-    return index < 0 ? undefined : positional.splice(index, 1)[0];
-  };
-  const done = (effect: FaultEffect): FaultEffect => {
-    const extra = [...named.keys()].map((k) => `${k}=`).concat(positional);
+    const index = this.positional.findIndex(test);
+    return index < 0 ? undefined : this.positional.splice(index, 1)[0];
+  }
+
+  /** The effect, once every parameter was used. */
+  done(effect: FaultEffect): FaultEffect {
+    const extra = [...this.named.keys()].map((k) => `${k}=`).concat(this.positional);
     if (extra.length > 0) {
-      throw new FaultSpecError(`${kind} does not take ${extra.map((e) => `"${e}"`).join(", ")}`);
+      throw new FaultSpecError(
+        `${this.kind} does not take ${extra.map((e) => `"${e}"`).join(", ")}`,
+      );
     }
     return effect;
-  };
-  const errnoParam = (fallback: Errno): Errno => {
-    const value = take("errno", () => true)?.toLowerCase() ?? fallback;
+  }
+
+  errno(fallback: Errno): Errno {
+    const value = this.take("errno", () => true)?.toLowerCase() ?? fallback;
     if (!isErrno(value)) {
-      throw new FaultSpecError(
-        `errno "${value}" is not one NBD carries (${ERRNOS.join(", ")})`,
-      );
+      throw new FaultSpecError(`errno "${value}" is not one NBD carries (${ERRNOS.join(", ")})`);
     }
     return value;
-  };
-  const isDuration = (v: string) => /^\d+(\.\d+)?\s*(us|ms|s|min|m|h)$/i.test(v);
-  const isBandwidth = (v: string) => /\/s$/i.test(v);
-  const isProbability = (v: string) => /^\d*\.?\d+%?$/.test(v);
-  const linkParam = (): LinkScope => {
-    const text = take("link", (v) => v === "*" || v.includes("->"));
-    return text === undefined ? { kind: "all" } : parseLinkScope(text);
-  };
-  const nodeParam = (): string => {
-    const text = take("node", (v) => !/^\d/.test(v) && !v.includes("="));
-    if (text === undefined) throw new FaultSpecError(`${kind} needs a node, as in ${kind}:n2`);
-    return checkNodeName(text);
-  };
-  const probabilityParam = (): number => {
-    const text = take("probability", isProbability);
-    return text === undefined ? 1 : parseProbability(text);
-  };
+  }
 
-  if (isErrno(kind)) return done({ kind: "error", errno: kind });
+  link(): LinkScope {
+    const text = this.take("link", (v) => v === "*" || v.includes("->"));
+    return text === undefined ? { kind: "all" } : parseLinkScope(text);
+  }
+
+  node(): string {
+    const text = this.take("node", (v) => !/^\d/.test(v) && !v.includes("="));
+    if (text === undefined) {
+      throw new FaultSpecError(`${this.kind} needs a node, as in ${this.kind}:n2`);
+    }
+    return checkNodeName(text);
+  }
+
+  probability(): number {
+    const text = this.take("probability", (v) => /^\d*\.?\d+%?$/.test(v));
+    return text === undefined ? 1 : parseProbability(text);
+  }
+}
+
+const isDuration = (v: string) => /^\d+(\.\d+)?\s*(us|ms|s|min|m|h)$/i.test(v);
+const isBandwidth = (v: string) => /\/s$/i.test(v);
+
+function parseEffect(kind: string, params: string[]): FaultEffect {
+  const p = new Params(kind, params);
+  if (isErrno(kind)) return p.done({ kind: "error", errno: kind });
+  const effect = timingEffect(kind, p) ?? outcomeEffect(kind, p) ?? linkEffect(kind, p) ??
+    nodeEffect(kind, p);
+  if (effect) return p.done(effect);
+  throw new FaultSpecError(
+    `unknown fault kind "${kind}" (expected one of ${KIND_NAMES.join(", ")}; a link fault: ${
+      LINK_KIND_NAMES.join(", ")
+    }; or a node fault: ${NODE_KIND_NAMES.join(", ")})`,
+  );
+}
+
+/** Block faults of time: the disk answers late, or not at all. */
+function timingEffect(kind: string, p: Params): FaultEffect | undefined {
   switch (kind) {
-    case "error":
-      return done({ kind: "error", errno: errnoParam("eio") });
-    case "fail":
-      return done({ kind: "fail", errno: errnoParam("eio") });
     case "hang": {
-      const duration = take("duration", () => true);
-      return done(
-        duration === undefined
-          ? { kind: "hang" }
-          : { kind: "hang", durationMs: parseDuration(duration) },
-      );
+      const duration = p.take("duration", () => true);
+      return duration === undefined
+        ? { kind: "hang" }
+        : { kind: "hang", durationMs: parseDuration(duration) };
     }
-    case "delay": {
-      // With a link scope or a jitter it delays frames (the link family), else ops.
-      const linkish = named.has("link") || named.has("jitter") ||
-        positional.some((v) => v === "*" || v.includes("->"));
-      const link = linkish ? linkParam() : undefined;
-      const jitter = linkish ? take("jitter", () => false) : undefined;
-      const duration = take("duration", isDuration) ?? take("duration", () => true);
-      if (duration === undefined) {
-        throw new FaultSpecError("delay needs a duration, as in delay:200ms");
-      }
-      if (link === undefined) return done({ kind: "delay", durationMs: parseDuration(duration) });
-      return done({
-        kind: "link-delay",
-        durationMs: parseDuration(duration),
-        jitterMs: jitter === undefined ? 0 : parseDuration(jitter),
-        link,
-      });
-    }
-    case "partition":
-      return parsePartition(positional.join(","), named);
-    case "isolate": {
-      const node = take("node", () => true);
-      if (node === undefined) throw new FaultSpecError("isolate needs a node, as in isolate:n1");
-      return done({ kind: "isolate", node: checkNodeName(node) });
-    }
-    case "drop": {
-      const link = linkParam();
-      return done({ kind: "drop", probability: probabilityParam(), link });
-    }
-    case "duplicate": {
-      const link = linkParam();
-      return done({ kind: "duplicate", probability: probabilityParam(), link });
-    }
-    case "reorder": {
-      const link = linkParam();
-      const hold = take("hold", () => false);
-      return done({
-        kind: "reorder",
-        probability: probabilityParam(),
-        holdMs: hold === undefined ? DEFAULT_REORDER_HOLD_MS : parseDuration(hold),
-        link,
-      });
-    }
-    case "bandwidth": {
-      const link = linkParam();
-      const rate = take("rate", isBandwidth);
-      if (rate === undefined) {
-        throw new FaultSpecError("bandwidth needs a rate, as in bandwidth:1M/s");
-      }
-      return done({ kind: "bandwidth", bytesPerSecond: parseBandwidth(rate), link });
-    }
-    case "heal":
-      return done({ kind: "heal", link: linkParam() });
-    case "crash":
-      return done({ kind: "crash", node: nodeParam() });
-    case "restart": {
-      const node = nodeParam();
-      const after = take("after", () => false);
-      return done({
-        kind: "restart",
-        node,
-        afterMs: after === undefined ? 0 : parseDuration(after),
-      });
-    }
-    case "pause": {
-      const node = nodeParam();
-      const duration = take("for", () => true);
-      if (duration === undefined) {
-        throw new FaultSpecError("pause needs a duration, as in pause:n3,2s");
-      }
-      return done({ kind: "pause", node, durationMs: parseDuration(duration) });
-    }
-    case "limp": {
-      const distribution = latencyDistribution(named, positional);
-      const latency = take("latency", isDuration);
-      const bandwidth = take("bandwidth", isBandwidth);
-      if (distribution && latency !== undefined) {
-        throw new FaultSpecError(
-          "limp takes a fixed latency or a distribution (p50=...,p99=... or pareto), not both",
-        );
-      }
-      if (latency === undefined && bandwidth === undefined && !distribution) {
-        throw new FaultSpecError(
-          "limp needs a latency, a distribution, a bandwidth or a latency and a bandwidth, as in limp:10ms,1M/s or limp:p50=2ms,p99=150ms",
-        );
-      }
-      const effect: FaultEffect = { kind: "limp", latencyMs: latency ? parseDuration(latency) : 0 };
-      if (bandwidth !== undefined) effect.bytesPerSecond = parseBandwidth(bandwidth);
-      if (distribution) effect.distribution = distribution;
-      return done(effect);
-    }
+    case "delay":
+      return delayEffect(p);
+    case "limp":
+      return limpEffect(p);
     case "stall": {
-      const every = take("every", () => false);
-      const length = take("for", () => false);
+      const every = p.take("every", () => false);
+      const length = p.take("for", () => false);
       if (every === undefined || length === undefined) {
         throw new FaultSpecError("stall needs every= and for=, as in stall:every=10s,for=800ms");
       }
@@ -304,55 +245,167 @@ function parseEffect(kind: string, params: string[]): FaultEffect {
           `a stall lasts more than 0 and less than its period (for=${forMs}ms, every=${everyMs}ms)`,
         );
       }
-      return done({ kind: "stall", everyMs, forMs });
+      return { kind: "stall", everyMs, forMs };
     }
+    default:
+      return undefined;
+  }
+}
+
+/** `delay`: of one op, or with a link scope or a jitter, of frames (the link family). */
+function delayEffect(p: Params): FaultEffect {
+  const linkish = p.named.has("link") || p.named.has("jitter") ||
+    p.positional.some((v) => v === "*" || v.includes("->"));
+  const link = linkish ? p.link() : undefined;
+  const jitter = linkish ? p.take("jitter", () => false) : undefined;
+  const duration = p.take("duration", isDuration) ?? p.take("duration", () => true);
+  if (duration === undefined) throw new FaultSpecError("delay needs a duration, as in delay:200ms");
+  if (link === undefined) return { kind: "delay", durationMs: parseDuration(duration) };
+  return {
+    kind: "link-delay",
+    durationMs: parseDuration(duration),
+    jitterMs: jitter === undefined ? 0 : parseDuration(jitter),
+    link,
+  };
+}
+
+/** `limp`: a fixed latency, a distribution, a bandwidth, or a latency and a bandwidth. */
+function limpEffect(p: Params): FaultEffect {
+  const distribution = latencyDistribution(p.named, p.positional);
+  const latency = p.take("latency", isDuration);
+  const bandwidth = p.take("bandwidth", isBandwidth);
+  if (distribution && latency !== undefined) {
+    throw new FaultSpecError(
+      "limp takes a fixed latency or a distribution (p50=...,p99=... or pareto), not both",
+    );
+  }
+  if (latency === undefined && bandwidth === undefined && !distribution) {
+    throw new FaultSpecError(
+      "limp needs a latency, a distribution, a bandwidth or a latency and a bandwidth, as in limp:10ms,1M/s or limp:p50=2ms,p99=150ms",
+    );
+  }
+  const effect: FaultEffect = { kind: "limp", latencyMs: latency ? parseDuration(latency) : 0 };
+  if (bandwidth !== undefined) effect.bytesPerSecond = parseBandwidth(bandwidth);
+  if (distribution) effect.distribution = distribution;
+  return effect;
+}
+
+/** Block faults of outcome: what an op ends with, or what the disk keeps. */
+function outcomeEffect(kind: string, p: Params): FaultEffect | undefined {
+  switch (kind) {
+    case "error":
+      return { kind: "error", errno: p.errno("eio") };
+    case "fail":
+      return { kind: "fail", errno: p.errno("eio") };
     case "lie-flush": {
-      const only = take("only", (v) => v.toLowerCase() === "fua");
+      const only = p.take("only", (v) => v.toLowerCase() === "fua");
       if (only !== undefined && only.toLowerCase() !== "fua") {
         throw new FaultSpecError(
           `lie-flush lies about flushes and FUA, or with fua only FUA, not "${only}"`,
         );
       }
-      return done({ kind: "lie-flush", fuaOnly: only !== undefined });
+      return { kind: "lie-flush", fuaOnly: only !== undefined };
     }
-    case "bad-sectors": {
-      const range = take("range", (v) => /^[^=]+[-+][^=]+$/.test(v));
-      if (range === undefined) {
-        throw new FaultSpecError(
-          "bad-sectors needs a range of bytes, START-END or OFFSET+LENGTH, as in bad-sectors:1M+4K or bad-sectors:8192-12288,enospc",
-        );
-      }
-      const { start, end } = parseByteRange(range);
-      return done({
-        kind: "bad-sectors",
-        startSector: Math.floor(start / SECTOR),
-        endSector: Math.ceil(end / SECTOR),
-        errno: errnoParam("eio"),
-      });
-    }
+    case "bad-sectors":
+      return badSectorsEffect(p);
     case "lost-write":
-      return done({ kind: "lost-write" });
+      return { kind: "lost-write" };
     case "torn-write": {
-      const keep = take("keep", () => true);
-      if (keep === undefined) return done({ kind: "torn-write" });
-      return done({ kind: "torn-write", keepSectors: parseCount(keep, "keep", 0) });
+      const keep = p.take("keep", () => true);
+      if (keep === undefined) return { kind: "torn-write" };
+      return { kind: "torn-write", keepSectors: parseCount(keep, "keep", 0) };
     }
     case "corrupt": {
-      const direction = take("direction", (v) => v === "read" || v === "write") ?? "read";
+      const direction = p.take("direction", (v) => v === "read" || v === "write") ?? "read";
       if (direction !== "read" && direction !== "write") {
         throw new FaultSpecError(`corrupt direction must be read or write, not "${direction}"`);
       }
-      const bits = parseCount(take("bits", (v) => /^\d+$/.test(v)) ?? "1", "bits", 1);
-      return done({ kind: "corrupt", direction, bits });
+      const bits = parseCount(p.take("bits", (v) => /^\d+$/.test(v)) ?? "1", "bits", 1);
+      return { kind: "corrupt", direction, bits };
     }
     case "power-loss":
-      return done(powerLossEffect(named, positional));
+      return powerLossEffect(p.named, p.positional);
     default:
-      throw new FaultSpecError(
-        `unknown fault kind "${kind}" (expected one of ${KIND_NAMES.join(", ")}; a link fault: ${
-          LINK_KIND_NAMES.join(", ")
-        }; or a node fault: ${NODE_KIND_NAMES.join(", ")})`,
-      );
+      return undefined;
+  }
+}
+
+function badSectorsEffect(p: Params): FaultEffect {
+  const range = p.take("range", (v) => /^[^=]+[-+][^=]+$/.test(v));
+  if (range === undefined) {
+    throw new FaultSpecError(
+      "bad-sectors needs a range of bytes, START-END or OFFSET+LENGTH, as in bad-sectors:1M+4K or bad-sectors:8192-12288,enospc",
+    );
+  }
+  const { start, end } = parseByteRange(range);
+  return {
+    kind: "bad-sectors",
+    startSector: Math.floor(start / SECTOR),
+    endSector: Math.ceil(end / SECTOR),
+    errno: p.errno("eio"),
+  };
+}
+
+/** Link faults: the frames between the nodes of a cluster. */
+function linkEffect(kind: string, p: Params): FaultEffect | undefined {
+  switch (kind) {
+    case "partition":
+      return parsePartition(p.positional.splice(0).join(","), p.named);
+    case "isolate": {
+      const node = p.take("node", () => true);
+      if (node === undefined) throw new FaultSpecError("isolate needs a node, as in isolate:n1");
+      return { kind: "isolate", node: checkNodeName(node) };
+    }
+    case "drop":
+    case "duplicate": {
+      const link = p.link();
+      return { kind, probability: p.probability(), link };
+    }
+    case "reorder": {
+      const link = p.link();
+      const hold = p.take("hold", () => false);
+      return {
+        kind: "reorder",
+        probability: p.probability(),
+        holdMs: hold === undefined ? DEFAULT_REORDER_HOLD_MS : parseDuration(hold),
+        link,
+      };
+    }
+    case "bandwidth": {
+      const link = p.link();
+      const rate = p.take("rate", isBandwidth);
+      if (rate === undefined) {
+        throw new FaultSpecError("bandwidth needs a rate, as in bandwidth:1M/s");
+      }
+      return { kind: "bandwidth", bytesPerSecond: parseBandwidth(rate), link };
+    }
+    case "heal":
+      return { kind: "heal", link: p.link() };
+    default:
+      return undefined;
+  }
+}
+
+/** Node faults: a whole node while the others run. */
+function nodeEffect(kind: string, p: Params): FaultEffect | undefined {
+  switch (kind) {
+    case "crash":
+      return { kind: "crash", node: p.node() };
+    case "restart": {
+      const node = p.node();
+      const after = p.take("after", () => false);
+      return { kind: "restart", node, afterMs: after === undefined ? 0 : parseDuration(after) };
+    }
+    case "pause": {
+      const node = p.node();
+      const duration = p.take("for", () => true);
+      if (duration === undefined) {
+        throw new FaultSpecError("pause needs a duration, as in pause:n3,2s");
+      }
+      return { kind: "pause", node, durationMs: parseDuration(duration) };
+    }
+    default:
+      return undefined;
   }
 }
 

@@ -76,15 +76,7 @@ export async function negotiate(
   let structured = false;
 
   for (;;) {
-    const header = decodeOptionHeader(await reader.readExact(P.OPTION_HEADER_SIZE));
-    if (!header.magicOk) throw new NbdProtocolError("option request without the IHAVEOPT magic");
-    if (header.length > MAX_OPTION_LENGTH) {
-      throw new NbdProtocolError(
-        `option ${header.option} with ${header.length} bytes of data (more than ${MAX_OPTION_LENGTH})`,
-      );
-    }
-    const data = await reader.readExact(header.length);
-    const option = header.option;
+    const { option, data } = await readOption(reader);
     const reply = (type: number, payload?: Uint8Array) =>
       writer.send(encodeOptionReply(option, type, payload));
     const fail = (type: number, message: string) =>
@@ -109,34 +101,8 @@ export async function negotiate(
       }
       case P.OPT_INFO:
       case P.OPT_GO: {
-        let request;
-        try {
-          request = decodeInfoRequest(data);
-        } catch (error) {
-          if (!(error instanceof NbdCodecError)) throw error;
-          fail(P.REP_ERR_INVALID, error.message);
-          break;
-        }
-        const chosen = catalog.find(request.name);
-        if (!chosen) {
-          fail(P.REP_ERR_UNKNOWN, `no export named "${request.name}"`);
-          break;
-        }
-        reply(
-          P.REP_INFO,
-          encodeInfoExport(chosen.backend.size, transmissionFlags(chosen, structured)),
-        );
-        if (request.requests.includes(P.INFO_NAME)) {
-          reply(P.REP_INFO, encodeInfoString(P.INFO_NAME, chosen.name));
-        }
-        if (request.requests.includes(P.INFO_DESCRIPTION) && chosen.description) {
-          reply(P.REP_INFO, encodeInfoString(P.INFO_DESCRIPTION, chosen.description));
-        }
-        if (request.requests.includes(P.INFO_BLOCK_SIZE)) {
-          reply(P.REP_INFO, encodeInfoBlockSize(1, PREFERRED_BLOCK, P.MAX_PAYLOAD));
-        }
-        reply(P.REP_ACK);
-        if (option === P.OPT_GO) return { export: chosen, structured };
+        const chosen = answerInfo(option, data, catalog, structured, writer);
+        if (chosen && option === P.OPT_GO) return { export: chosen, structured };
         break;
       }
       case P.OPT_LIST:
@@ -168,6 +134,59 @@ export async function negotiate(
         fail(P.REP_ERR_UNSUP, `option ${option} is not supported`);
     }
   }
+}
+
+/** Reads one option request, refusing a bad magic or oversized data before reading it. */
+async function readOption(reader: WireReader): Promise<{ option: number; data: Uint8Array }> {
+  const header = decodeOptionHeader(await reader.readExact(P.OPTION_HEADER_SIZE));
+  if (!header.magicOk) throw new NbdProtocolError("option request without the IHAVEOPT magic");
+  if (header.length > MAX_OPTION_LENGTH) {
+    throw new NbdProtocolError(
+      `option ${header.option} with ${header.length} bytes of data (more than ${MAX_OPTION_LENGTH})`,
+    );
+  }
+  return { option: header.option, data: await reader.readExact(header.length) };
+}
+
+/**
+ * Answers `NBD_OPT_INFO` or `NBD_OPT_GO`: the export's size and flags, then
+ * each information the client asked for, then the ack. Returns the export, or
+ * undefined after an error reply.
+ */
+function answerInfo(
+  option: number,
+  data: Uint8Array,
+  catalog: ExportCatalog,
+  structured: boolean,
+  writer: ReplyWriter,
+): NbdExport | undefined {
+  const reply = (type: number, payload?: Uint8Array) =>
+    writer.send(encodeOptionReply(option, type, payload));
+  let request;
+  try {
+    request = decodeInfoRequest(data);
+  } catch (error) {
+    if (!(error instanceof NbdCodecError)) throw error;
+    writer.send(encodeOptionError(option, P.REP_ERR_INVALID, error.message));
+    return undefined;
+  }
+  const chosen = catalog.find(request.name);
+  if (!chosen) {
+    writer.send(encodeOptionError(option, P.REP_ERR_UNKNOWN, `no export named "${request.name}"`));
+    return undefined;
+  }
+  reply(P.REP_INFO, encodeInfoExport(chosen.backend.size, transmissionFlags(chosen, structured)));
+  if (request.requests.includes(P.INFO_NAME)) {
+    reply(P.REP_INFO, encodeInfoString(P.INFO_NAME, chosen.name));
+  }
+  if (request.requests.includes(P.INFO_DESCRIPTION) && chosen.description) {
+    reply(P.REP_INFO, encodeInfoString(P.INFO_DESCRIPTION, chosen.description));
+  }
+  if (request.requests.includes(P.INFO_BLOCK_SIZE)) {
+    reply(P.REP_INFO, encodeInfoBlockSize(1, PREFERRED_BLOCK, P.MAX_PAYLOAD));
+  }
+  reply(P.REP_ACK);
+  return chosen;
 }
 
 function decodeNameOrNull(data: Uint8Array): string | null {

@@ -15,6 +15,8 @@ export interface ByteSink {
 }
 
 const BATCH = 256 * 1024;
+/** A batch grown for large replies is kept for reuse up to this size. */
+const MAX_SPARE = 8 * 1024 * 1024;
 
 /**
  * A coalescing writer. Replies queued in the same turn of the event loop go
@@ -44,6 +46,11 @@ export class ReplyWriter {
   /** The first write error, if the peer went away; later replies are dropped. */
   get error(): unknown {
     return this.failed;
+  }
+
+  /** Bytes queued and not yet handed to the socket. */
+  get pendingBytes(): number {
+    return this.length;
   }
 
   /** The pending batch, to write a reserved reply into. */
@@ -77,11 +84,32 @@ export class ReplyWriter {
     return at;
   }
 
+  /**
+   * Gives back a reservation made since the last yield to the event loop, and
+   * everything reserved after it (a reply that could not be built in place).
+   */
+  unreserve(at: number): void {
+    if (at <= this.length) this.length = at;
+  }
+
   /** Queues bytes to send. */
   send(bytes: Uint8Array): void {
     if (this.failed) return;
     const at = this.reserve(bytes.length);
     this.buffer.set(bytes, at);
+  }
+
+  /**
+   * Resolves once fewer than `limit` bytes wait behind the write under way: the
+   * batch being filled then starts out as soon as that write ends, and the
+   * caller fills the next one meanwhile (double buffering, unlike
+   * {@link drain}).
+   */
+  async below(limit: number): Promise<void> {
+    while (this.length >= limit && !this.failed) {
+      if (this.writing) await this.writing;
+      else this.start();
+    }
   }
 
   /** Resolves when everything queued so far is written (or the peer is gone). */
@@ -109,7 +137,7 @@ export class ReplyWriter {
     this.spare = null;
     this.length = 0;
     this.writing = this.writeAll(data).finally(() => {
-      if (full.length === BATCH) this.spare = full;
+      if (full.length <= MAX_SPARE) this.spare = full;
       this.writing = null;
       if (this.length > 0) this.start();
     });

@@ -28,6 +28,23 @@ import * as P from "./protocol.ts";
 import type { ReplyWriter } from "./reply_writer.ts";
 import type { WireReader } from "./wire_reader.ts";
 
+/**
+ * Write payloads up to this size are read into the reader's buffer and, on the
+ * fast lane, handed down as a view of it: no buffer per write.
+ */
+const BORROW_LIMIT = 1024 * 1024;
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Replies queued beyond this many bytes make the loop wait for the write under
+ * way before it reads more requests: large reads then reuse two small batches,
+ * still in the cache when they are sent, instead of growing one. Measured with
+ * nbdcopy's 256 KiB reads, 1 GiB out of the export: 1.31 s with 2 MiB, 1.03 s
+ * with 512 KiB (nbdkit 0.98 s in the same interleaved runs).
+ */
+const REPLY_HIGH_WATER = 512 * 1024;
+
 /** Requests in flight on one connection before the server stops reading more. */
 const MAX_IN_FLIGHT = 1024;
 
@@ -113,18 +130,134 @@ function refusal(
  * ```
  */
 export async function transmit(context: TransmissionContext): Promise<void> {
-  const { reader, writer, session, clock, onEvent } = context;
-  const { export: exp, structured } = session;
-  let inFlight = 0;
-  let slotFreed: (() => void) | null = null;
-  let allDone: (() => void) | null = null;
+  await new Transmission(context).run();
+}
 
-  const reply = (
-    header: RequestHeader,
-    errno: Errno | null,
-    message: string,
-    data?: Uint8Array,
-  ) => {
+/** A write's payload: a view of the reader's buffer (`borrowed`, valid until the next read) or a copy. */
+type Payload = { data?: Uint8Array; borrowed: boolean };
+
+/** One connection's transmission phase: the request loop and the replies. */
+class Transmission {
+  private inFlight = 0;
+  private slotFreed: (() => void) | null = null;
+  private allDone: (() => void) | null = null;
+
+  constructor(private readonly context: TransmissionContext) {}
+
+  async run(): Promise<void> {
+    const { reader, writer, session, clock } = this.context;
+    const backend = session.export.backend;
+    for (;;) {
+      if (writer.pendingBytes >= REPLY_HIGH_WATER) await writer.below(REPLY_HIGH_WATER);
+      const congested = backend.congested?.();
+      if (congested) await congested;
+      if (reader.available < P.REQUEST_HEADER_SIZE) await reader.fill(P.REQUEST_HEADER_SIZE);
+      const header = decodeRequestHeader(reader.take(P.REQUEST_HEADER_SIZE));
+      if (!header.magicOk) throw new NbdProtocolError("request without the request magic");
+      if (header.type === P.CMD_DISC) {
+        if (this.inFlight > 0) await new Promise<void>((resolve) => this.allDone = resolve);
+        await writer.drain();
+        return;
+      }
+      const payload = await this.payload(header);
+      if (!payload) continue;
+      const type = COMMAND_OPS[header.type];
+      if (type === undefined) {
+        this.refuse(header, "einval", `unknown command ${header.type}`);
+        continue;
+      }
+      const refused = refusal(header, type, this.context);
+      if (refused) {
+        this.refuse(header, refused.errno, refused.reason);
+        continue;
+      }
+      const op: BlockOp = {
+        index: clock.next(),
+        disk: session.export.name,
+        type,
+        offset: header.offset,
+        length: header.length,
+        fua: (header.flags & P.CMD_FLAG_FUA) !== 0,
+        noHole: (header.flags & P.CMD_FLAG_NO_HOLE) !== 0,
+        arrivedAt: clock.now(),
+        data: payload.data,
+      };
+      if (this.serveNow(header, op)) continue;
+      this.serveLater(header, op, payload.borrowed);
+      if (this.inFlight >= MAX_IN_FLIGHT) {
+        await new Promise<void>((resolve) => this.slotFreed = resolve);
+      }
+    }
+  }
+
+  /** Reads a write's payload (or skips and refuses one over the limit: null). */
+  private async payload(header: RequestHeader): Promise<Payload | null> {
+    if (header.type !== P.CMD_WRITE) return { borrowed: false };
+    const { reader } = this.context;
+    if (header.length > P.MAX_PAYLOAD) {
+      // The payload must still be consumed to find the next request.
+      await reader.skip(header.length);
+      this.refuse(
+        header,
+        "einval",
+        `write of ${header.length} bytes is over the ${P.MAX_PAYLOAD}-byte limit`,
+      );
+      return null;
+    }
+    if (header.length > BORROW_LIMIT) {
+      return { data: await reader.readExact(header.length), borrowed: false };
+    }
+    if (reader.available < header.length) await reader.fill(header.length);
+    return { data: reader.take(header.length), borrowed: true };
+  }
+
+  /** The fast lane: an op the layers serve at once, a read straight into its reply. */
+  private serveNow(header: RequestHeader, op: BlockOp): boolean {
+    const { writer, session: { export: { backend }, structured } } = this.context;
+    if (!backend.executeNow) return false;
+    if (op.type !== "read" || op.length === 0) {
+      let served = false;
+      try {
+        served = backend.executeNow(op, EMPTY, 0);
+      } catch (error) {
+        this.fail(header, op.type, error);
+        return true;
+      }
+      if (served) this.reply(header, null, "", op.type === "read" ? EMPTY : undefined);
+      return served;
+    }
+    const headerSize = structured ? 28 : 16;
+    const at = writer.reserve(headerSize + op.length);
+    let served = false;
+    try {
+      served = backend.executeNow(op, writer.bytes, at + headerSize);
+    } catch (error) {
+      writer.unreserve(at);
+      this.fail(header, op.type, error);
+      return true;
+    }
+    if (!served) {
+      writer.unreserve(at);
+      return false;
+    }
+    const { cookieHigh: high, cookieLow: low } = header;
+    if (structured) writeDataChunkHeader(writer.view, at, high, low, op.offset, op.length);
+    else writeSimpleReplyHeader(writer.view, at, high, low, 0);
+    return true;
+  }
+
+  /** The slow lane: a fault to decide or a layer that waits; the payload must outlive the socket's buffer. */
+  private serveLater(header: RequestHeader, op: BlockOp, borrowed: boolean): void {
+    if (borrowed && op.data) op.data = op.data.slice();
+    this.inFlight++;
+    this.context.session.export.backend.execute(op).then(
+      (result) => this.reply(header, null, "", op.type === "read" ? result : undefined),
+      (error) => this.fail(header, op.type, error),
+    ).finally(() => this.finish());
+  }
+
+  private reply(header: RequestHeader, errno: Errno | null, message: string, data?: Uint8Array) {
+    const { writer, session: { structured } } = this.context;
     const { cookieHigh: high, cookieLow: low } = header;
     if (errno !== null) {
       const value = nbdErrorValue(errno);
@@ -145,86 +278,31 @@ export async function transmit(context: TransmissionContext): Promise<void> {
       writeSimpleReplyHeader(writer.view, at, high, low, 0);
       if (data) writer.bytes.set(data, at + 16);
     }
-  };
+  }
 
-  const refuse = (header: RequestHeader, errno: Errno, reason: string) => {
-    onEvent?.({ type: "request-refused", disk: exp.name, command: header.type, errno, reason });
-    reply(header, errno, reason);
-  };
+  private refuse(header: RequestHeader, errno: Errno, reason: string): void {
+    const disk = this.context.session.export.name;
+    this.context.onEvent?.({ type: "request-refused", disk, command: header.type, errno, reason });
+    this.reply(header, errno, reason);
+  }
 
-  const finish = () => {
-    inFlight--;
-    if (slotFreed) {
-      const wake = slotFreed;
-      slotFreed = null;
+  private fail(header: RequestHeader, type: OpType, error: unknown): void {
+    if (error instanceof BlockError) {
+      this.reply(header, error.errno, error.message);
+    } else {
+      const disk = this.context.session.export.name;
+      this.context.onEvent?.({ type: "backend-failure", disk, op: type, error });
+      this.reply(header, "eio", `internal error: ${error}`);
+    }
+  }
+
+  private finish(): void {
+    this.inFlight--;
+    if (this.slotFreed) {
+      const wake = this.slotFreed;
+      this.slotFreed = null;
       wake();
     }
-    if (inFlight === 0 && allDone) allDone();
-  };
-
-  for (;;) {
-    if (reader.available < P.REQUEST_HEADER_SIZE) await reader.fill(P.REQUEST_HEADER_SIZE);
-    const header = decodeRequestHeader(reader.take(P.REQUEST_HEADER_SIZE));
-    if (!header.magicOk) throw new NbdProtocolError("request without the request magic");
-
-    if (header.type === P.CMD_DISC) {
-      if (inFlight > 0) await new Promise<void>((resolve) => allDone = resolve);
-      await writer.drain();
-      return;
-    }
-
-    let data: Uint8Array | undefined;
-    if (header.type === P.CMD_WRITE) {
-      if (header.length > P.MAX_PAYLOAD) {
-        // The payload must still be consumed to find the next request.
-        await reader.skip(header.length);
-        refuse(
-          header,
-          "einval",
-          `write of ${header.length} bytes is over the ${P.MAX_PAYLOAD}-byte limit`,
-        );
-        continue;
-      }
-      data = reader.available >= header.length
-        ? reader.take(header.length, true)
-        : await reader.readExact(header.length);
-    }
-
-    const type = COMMAND_OPS[header.type];
-    if (type === undefined) {
-      refuse(header, "einval", `unknown command ${header.type}`);
-      continue;
-    }
-    const refused = refusal(header, type, context);
-    if (refused) {
-      refuse(header, refused.errno, refused.reason);
-      continue;
-    }
-
-    const op: BlockOp = {
-      index: clock.next(),
-      disk: exp.name,
-      type,
-      offset: header.offset,
-      length: header.length,
-      fua: (header.flags & P.CMD_FLAG_FUA) !== 0,
-      noHole: (header.flags & P.CMD_FLAG_NO_HOLE) !== 0,
-      arrivedAt: clock.now(),
-      data,
-    };
-    inFlight++;
-    exp.backend.execute(op).then(
-      (result) => reply(header, null, "", type === "read" ? result : undefined),
-      (error) => {
-        if (error instanceof BlockError) {
-          reply(header, error.errno, error.message);
-        } else {
-          onEvent?.({ type: "backend-failure", disk: exp.name, op: type, error });
-          reply(header, "eio", `internal error: ${error}`);
-        }
-      },
-    ).finally(finish);
-
-    if (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => slotFreed = resolve);
+    if (this.inFlight === 0 && this.allDone) this.allDone();
   }
 }

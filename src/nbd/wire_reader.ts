@@ -24,6 +24,9 @@ export interface ByteSource {
   read(into: Uint8Array): Promise<number | null>;
 }
 
+/** Below this much free space at the end, the buffer is compacted before a read. */
+const MIN_READ = 64 * 1024;
+
 /** Requests larger than this are read straight into their own buffer. */
 const DIRECT_READ_THRESHOLD = 64 * 1024;
 
@@ -68,22 +71,26 @@ export class WireReader {
     return this.take(n, true);
   }
 
-  /** Waits until at least `n` bytes are buffered (n at most the buffer's capacity). */
+  /**
+   * Waits until at least `n` bytes are buffered. The bytes already there are
+   * moved to the front only when the space after them is short; a buffer too
+   * small for `n` grows to four times `n`, so that large requests (nbdcopy's
+   * 256 KiB writes) are not each moved once more after they arrived.
+   */
   async fill(n: number): Promise<void> {
     if (this.available >= n) return;
-    if (this.start > 0) {
-      this.buffer.copyWithin(0, this.start, this.end);
+    if (this.buffer.length - this.start < Math.max(n, MIN_READ)) {
+      if (4 * n > this.buffer.length) {
+        const bigger = new Uint8Array(Math.max(4 * n, this.buffer.length));
+        bigger.set(this.buffer.subarray(this.start, this.end));
+        this.buffer = bigger;
+      } else this.buffer.copyWithin(0, this.start, this.end);
       this.end -= this.start;
       this.start = 0;
     }
-    if (n > this.buffer.length) {
-      const bigger = new Uint8Array(n);
-      bigger.set(this.buffer.subarray(0, this.end));
-      this.buffer = bigger;
-    }
-    while (this.end < n) {
+    while (this.end - this.start < n) {
       const got = await this.source.read(this.buffer.subarray(this.end));
-      if (got === null) throw new ConnectionClosed(n, this.end);
+      if (got === null) throw new ConnectionClosed(n, this.end - this.start);
       this.end += got;
     }
   }

@@ -24,7 +24,13 @@
 
 import { FaultSpecError } from "../fault/errors.ts";
 import { checkClusterFaults } from "../fault/link.ts";
-import { DEFAULT_REORDER_HOLD_MS, formatLinkScope, parseLinkScope } from "../fault/spec.ts";
+import { numberArgument } from "../fault/live.ts";
+import {
+  DEFAULT_REORDER_HOLD_MS,
+  formatLinkScope,
+  linkFaultKindNames,
+  parseLinkScope,
+} from "../fault/spec.ts";
 import type { LinkEffect, LinkScope } from "../fault/types.ts";
 import {
   type ClockMoment,
@@ -39,13 +45,7 @@ import {
 /** The states `set-link-fault-state` accepts. */
 export const LINK_LIVE_STATES: readonly string[] = [
   "none",
-  "partition",
-  "isolate",
-  "drop",
-  "delay",
-  "duplicate",
-  "reorder",
-  "bandwidth",
+  ...linkFaultKindNames().filter((kind) => kind !== "heal"),
 ];
 
 const PARAMETERS: Record<string, readonly string[]> = {
@@ -66,17 +66,8 @@ export type LinkLiveRequest =
   /** `none`: heal these links (every link when absent). */
   | { fault: null; links?: ReadonlySet<string>; scope: LinkScope };
 
-function number(args: Record<string, unknown>, key: string, minimum: number): number | undefined {
-  const value = args[key];
-  if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < minimum) {
-    throw new FaultSpecError(`Parameter '${key}' expects a number of at least ${minimum}`);
-  }
-  return value;
-}
-
 function probability(args: Record<string, unknown>): number {
-  const value = number(args, "probability", 0) ?? 1;
+  const value = numberArgument(args, "probability", 0) ?? 1;
   if (value <= 0 || value > 1) {
     throw new FaultSpecError("Parameter 'probability' expects a number in (0, 1]");
   }
@@ -168,23 +159,23 @@ export function parseLinkLiveArguments(
       effect = {
         kind: "reorder",
         probability: probability(args),
-        holdMs: number(args, "hold-ms", 0) ?? DEFAULT_REORDER_HOLD_MS,
+        holdMs: numberArgument(args, "hold-ms", 0) ?? DEFAULT_REORDER_HOLD_MS,
         link: scope(args),
       };
       break;
     case "delay": {
-      const duration = number(args, "duration-ms", 0);
+      const duration = numberArgument(args, "duration-ms", 0);
       if (duration === undefined) throw new FaultSpecError("Parameter 'duration-ms' is missing");
       effect = {
         kind: "link-delay",
         durationMs: duration,
-        jitterMs: number(args, "jitter-ms", 0) ?? 0,
+        jitterMs: numberArgument(args, "jitter-ms", 0) ?? 0,
         link: scope(args),
       };
       break;
     }
     case "bandwidth": {
-      const rate = number(args, "bandwidth", 1);
+      const rate = numberArgument(args, "bandwidth", 1);
       if (rate === undefined) {
         throw new FaultSpecError("Parameter 'bandwidth' (bytes per second) is missing");
       }
@@ -196,7 +187,7 @@ export function parseLinkLiveArguments(
   }
   check(effect, nodes);
   const fault: LiveLinkFault = { effect, links: effectLinks(effect, nodes) };
-  const count = number(args, "count", 1);
+  const count = numberArgument(args, "count", 1);
   if (count !== undefined) fault.remaining = count;
   return { fault, effect };
 }

@@ -19,6 +19,7 @@ import { pointMessage, type SweepPoint, type SweepResult } from "../sweep/sweep.
 import type { OpRecord } from "../trace/schema.ts";
 import { formatBytes, formatDuration } from "../util/units.ts";
 import { VERSION } from "../version.ts";
+import { escapeMarkup } from "./markup.ts";
 
 /** Limits of {@link sweepReportHtml}, so that a sweep of many points keeps a small page. */
 export interface SweepReportOptions {
@@ -97,13 +98,7 @@ export async function sweepReportHtml(
 // ---------------------------------------------------------------------------
 // Text helpers
 
-/** Escapes text for HTML content and quoted attributes; control characters become U+FFFD. */
-function esc(value: unknown): string {
-  return String(value)
-    // deno-lint-ignore no-control-regex -- matching control characters is the point
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "\ufffd")
-    .replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+const esc = escapeMarkup;
 
 /** A number for SVG coordinates: at most one decimal. */
 function num(value: number): string {

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { escapeMarkup } from "./markup.ts";
+
 /** One test case. */
 export interface JunitCase {
   name: string;
@@ -23,21 +25,7 @@ export interface JunitSuite {
   cases: readonly JunitCase[];
 }
 
-/** Control characters XML 1.0 forbids, even escaped. */
-// deno-lint-ignore no-control-regex
-const FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g;
-
-const ENTITIES: Record<string, string> = {
-  "<": "&lt;",
-  ">": "&gt;",
-  "&": "&amp;",
-  '"': "&quot;",
-  "'": "&apos;",
-};
-
-function escape(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => ENTITIES[c]).replace(FORBIDDEN, "");
-}
+const escape = escapeMarkup;
 
 /**
  * Renders suites as a JUnit XML document.

@@ -14,7 +14,8 @@ const XML_CHAR = /^[\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]*$/u;
 
 /**
  * A strict reader for the XML this module writes: a declaration, elements with
- * double-quoted attributes, text, and the five predefined entities. It throws
+ * double-quoted attributes, text, the five predefined entities and decimal character
+ * references (`&#60;`). It throws
  * on anything a conforming parser would refuse (a raw `<` or `&` in text or
  * attributes, a forbidden character, a mismatched end tag).
  */
@@ -32,6 +33,8 @@ function parseXml(xml: string): XmlElement {
   const decode = (raw: string, where: string) => {
     assert.ok(!raw.includes("<"), `a raw < in ${where}: ${raw}`);
     return raw.replace(/&([^;]*);|&/g, (match, name) => {
+      const code = /^#(\d+)$/.exec(name ?? "");
+      if (code) return String.fromCodePoint(Number(code[1]));
       assert.ok(name in entities, `a raw & or unknown entity ${match} in ${where}`);
       return entities[name];
     });
@@ -132,7 +135,7 @@ Deno.test("junitXml: suites, cases, failures and skips with their counts", () =>
   assert.deepEqual(parseXml(junitXml([])).attributes, { tests: "0", failures: "0", skipped: "0" });
 });
 
-Deno.test("junitXml: markup in names, messages and texts is escaped; forbidden control characters are dropped", () => {
+Deno.test("junitXml: markup in names, messages and texts is escaped; control characters become U+FFFD", () => {
   const hostile = `a<b>&c"d'e </testcase><script>&amp;`;
   const control =
     "nul\u0000 bell\u0007 vt\u000b ff\u000c esc\u001b us\u001f tab\t lf\n cr\r del\u007f";
@@ -147,7 +150,8 @@ Deno.test("junitXml: markup in names, messages and texts is escaped; forbidden c
   const suite = parseXml(xml).children[0];
   assert.equal(suite.attributes.name, hostile);
   const [failing, skipped] = suite.children;
-  const kept = "nul bell vt ff esc us tab\t lf\n cr\r del\u007f";
+  const kept =
+    "nul\ufffd bell\ufffd vt\ufffd ff\ufffd esc\ufffd us\ufffd tab\t lf\n cr\r del\ufffd";
   assert.equal(failing.attributes.name, kept);
   assert.equal(failing.attributes.classname, hostile);
   assert.equal(failing.children[0].attributes.message, hostile);
@@ -155,7 +159,7 @@ Deno.test("junitXml: markup in names, messages and texts is escaped; forbidden c
   assert.equal(skipped.children[0].attributes.message, kept);
 });
 
-Deno.test("junitXml: any text comes back from a strict reader as it went in, less the forbidden characters", () => {
+Deno.test("junitXml: any text comes back from a strict reader as it went in, control characters as U+FFFD", () => {
   const random = prng(17);
   const alphabet = [
     ..."<>&\"';=/ \t\n\r#?!x",
@@ -170,8 +174,9 @@ Deno.test("junitXml: any text comes back from a strict reader as it went in, les
     "😀",
   ];
   const text = () => Array.from({ length: random.below(30) }, () => random.pick(alphabet)).join("");
-  // deno-lint-ignore no-control-regex
-  const allowed = (s: string) => s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "");
+  const allowed = (s: string) =>
+    // deno-lint-ignore no-control-regex
+    s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "\ufffd");
   for (let round = 0; round < 300; round++) {
     const cases: JunitCase[] = Array.from({ length: 1 + random.below(3) }, () => ({
       name: text(),

@@ -10,25 +10,21 @@ import {
   writesAtCut,
 } from "./crash_state.ts";
 import { RunError } from "./errors.ts";
+import { opRecord } from "../../tests/support/ops.ts";
 
 /** A hand-made trace: each op completes before the next arrives (done = index + 1). */
 function trace(...ops: [OpRecord["op"], number?, number?, Partial<OpRecord>?][]): OpRecord[] {
-  return ops.map(([op, offset = 0, length = 0, extra = {}], index) => ({
-    record: "op",
-    index,
-    done: index + 1,
-    node: "app",
-    disk: "data",
-    op,
-    offset,
-    length,
-    start: index,
-    end: index + 0.5,
-    result: "ok",
-    ...(op === "write" ? { data: new Uint8Array(length).fill(index + 1) } : {}),
-    phase: "run",
-    ...extra,
-  }));
+  return ops.map(([op, offset = 0, length = 0, extra = {}], index) =>
+    opRecord({
+      index,
+      op,
+      offset,
+      length,
+      ...(op === "write" ? { data: new Uint8Array(length).fill(index + 1) } : {}),
+      phase: "run",
+      ...extra,
+    })
+  );
 }
 
 // Op 0 and 1 are made durable by flush 2; 3, 4, 5 and 7 are volatile at op 8 (6 is a read);

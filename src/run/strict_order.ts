@@ -87,7 +87,14 @@ export class Sequencer {
         });
       });
       this.waitedMs += performance.now() - started;
-      if (timedOut && !this.released) this.breaks.push({ index, reason: "timeout", recorded });
+      if (timedOut && !this.released) {
+        this.breaks.push({ index, reason: "timeout", recorded });
+        // The recorded ops it waited for are given up: the ops after them need not wait too.
+        for (const earlier of this.recordedIndices) {
+          if (earlier >= recorded) break;
+          this.served.add(earlier);
+        }
+      }
     }
     this.markServed(recorded);
   }

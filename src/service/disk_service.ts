@@ -181,22 +181,28 @@ function diskStack(
     engine: FaultEngine;
     clock: OpClock;
     sinks: ((record: OpRecord) => void)[];
-    recording: boolean;
+    trace: TraceWriter | null;
   },
 ): { top: BlockBackend; faults: FaultLayer; export: NbdExport } {
   const id = disk.exportName ?? disk.name;
   const node = disk.node ?? options.node ?? "serve";
+  const recording = shared.trace !== null;
+  // A trace that keeps written bytes holds them for the overlay too.
+  const log = recording && options.trace!.keepData ? shared.trace! : undefined;
   const store = options.modifyImage
     ? ImageStore.open(disk.image)
-    : OverlayStore.open({ base: disk.image, scratchDir: options.scratchDir, name: id });
+    : OverlayStore.open({ base: disk.image, scratchDir: options.scratchDir, name: id, log });
   const faults = new FaultLayer(store, shared.engine, { node, name: disk.name });
   const recorder = new RecordingLayer(faults, {
     node,
     disk: disk.name,
     clock: shared.clock,
     sinks: shared.sinks,
-    hashData: shared.recording,
-    keepData: shared.recording && options.trace!.keepData,
+    hashData: recording,
+    keepData: log !== undefined,
+    sinksKeepRecords: options.onRecord !== undefined,
+    log: options.modifyImage ? undefined : log,
+    congested: shared.trace ? () => shared.trace!.congested() : undefined,
     phase: options.phase,
     step: options.step,
   });
@@ -279,7 +285,7 @@ export class DiskService implements FaultControlTarget {
       if (trace) sinks.push((record) => trace.append(record));
       if (options.onRecord) sinks.push(options.onRecord);
       const disks = options.disks.map((disk) => {
-        const stack = diskStack(disk, options, { engine, clock, sinks, recording: trace !== null });
+        const stack = diskStack(disk, options, { engine, clock, sinks, trace });
         cleanups.push(() => stack.top.close());
         return stack;
       });
@@ -448,6 +454,7 @@ export class DiskService implements FaultControlTarget {
           base: image,
           scratchDir: this.options.scratchDir,
           name: `${exportName}.crash${generation}`,
+          log: this.trace && this.options.trace?.keepData ? this.trace : undefined,
         }),
       );
     }

@@ -185,7 +185,9 @@ export function failingReproduces(point: SweepPoint): string[] {
 
 /**
  * Where a fault at recorded op `at` hits the workload: the step its op came in
- * (`report step NAME`) and the last acknowledgement of its node before it.
+ * (`report step NAME`) and the last acknowledgement of its node before it; in a
+ * cluster, where the op's node names no steps or acks (a server driven by a client
+ * node), the last step and ack of any node, named.
  *
  * @example
  * ```ts
@@ -194,13 +196,22 @@ export function failingReproduces(point: SweepPoint): string[] {
  */
 export function faultContext(fault: string, op: OpRecord, lines: readonly GuestLine[]): string {
   const name = fault === "power-loss" ? "power loss" : fault;
-  const acks = lines.filter((line) =>
-    line.phase === "run" && line.kind === "ack" && line.node === op.node && line.at <= op.index
-  );
-  const last = acks.at(-1);
+  const own = (kind: string) => lines.some((l) => l.node === op.node && l.kind === kind);
+  const lastBefore = (kind: string) =>
+    lines.filter((line) =>
+      line.phase === "run" && line.kind === kind && line.at <= op.index &&
+      (line.node === op.node || !own(kind))
+    ).at(-1);
+  const whose = (line: GuestLine) => (line.node === op.node ? "" : ` (${line.node})`);
+  const step = lastBefore("step");
+  const ack = lastBefore("ack");
   const parts = [
-    op.step !== undefined ? `${name} during step '${op.step}'` : `${name} at op ${op.index}`,
-    last ? `after ack ${last.args.join(" ")}` : "before the first ack",
+    op.step !== undefined
+      ? `${name} during step '${op.step}'`
+      : step && !own("step")
+      ? `${name} at op ${op.index}, during step '${step.args.join(" ")}'${whose(step)}`
+      : `${name} at op ${op.index}`,
+    ack ? `after ack ${ack.args.join(" ")}${whose(ack)}` : "before the first ack",
   ];
   return parts.join(", ");
 }

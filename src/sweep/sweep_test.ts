@@ -4,50 +4,32 @@ import type { GuestLine } from "../trace/load.ts";
 import type { OpRecord } from "../trace/schema.ts";
 import { faultContext, pointMessage, sweepStates } from "./sweep.ts";
 import { SweepError } from "./errors.ts";
+import { opRecord } from "../../tests/support/ops.ts";
+import { fakeParentTrace } from "../../tests/support/traces.ts";
 
 /** A hand-made trace: each op completes before the next arrives. */
 function records(...ops: [OpRecord["op"], number?, number?, string?][]): OpRecord[] {
-  return ops.map(([op, offset = 0, length = 0, step], index) => ({
-    record: "op",
-    index,
-    done: index + 1,
-    node: "app",
-    disk: "data",
-    op,
-    offset,
-    length,
-    start: index,
-    end: index + 0.5,
-    result: "ok",
-    ...(op === "write" ? { data: new Uint8Array(length).fill(index + 1) } : {}),
-    phase: "run",
-    ...(step ? { step } : {}),
-  }));
+  return ops.map(([op, offset = 0, length = 0, step], index) =>
+    opRecord({
+      index,
+      op,
+      offset,
+      length,
+      ...(op === "write" ? { data: new Uint8Array(length).fill(index + 1) } : {}),
+      phase: "run",
+      ...(step ? { step } : {}),
+    })
+  );
 }
 
 function parentOf(ops: OpRecord[], lines: GuestLine[] = []): ParentTrace {
-  return {
-    path: "hand.trace",
-    sha256: "0".repeat(64),
-    header: {
-      record: "header",
-      format: "faultline-trace",
-      version: 1,
-      createdAt: "2025-01-01T00:00:00Z",
-      tool: { name: "faultline", version: "test" },
-      command: "record",
-      recordsData: true,
-      dataHash: "xxh64",
-      seed: 11,
-      faults: [],
-      disks: [],
-    },
+  return fakeParentTrace({
     records: ops,
-    ordered: ops,
     lines,
-    warning: null,
-    scenario: {} as ParentTrace["scenario"],
-  };
+    name: "hand",
+    path: "hand.trace",
+    header: { seed: 11 },
+  });
 }
 
 // Flush 3 covers writes 0-2; writes 4, 5, 6 and 8 are volatile at flush 9, and write 6

@@ -62,6 +62,9 @@ const FIXED_MAX = 200;
  */
 export class OpRecordEncoder {
   private readonly strings = new Map<string, Uint8Array>();
+  private scratch = new Uint8Array(1024);
+  /** Where the last record's `data` began in its output, or -1 when it had none. */
+  lastDataAt = -1;
 
   /** An upper bound of the bytes {@link encodeInto} writes for a record. */
   maxSize(record: OpRecord): number {
@@ -76,6 +79,24 @@ export class OpRecordEncoder {
    * leaves to the generic one (one with a fault).
    */
   encodeInto(record: OpRecord, out: Uint8Array, at: number): number {
+    return this.encode(record, out, at, false);
+  }
+
+  /**
+   * How many bytes of the encoded record come before its `data`'s bytes (the
+   * record's keys and fields and the bin header), without writing it; -1 when
+   * {@link encodeInto} would not encode it or it has no data. The trace keeps a
+   * write's bytes at a position a store can read them back from.
+   */
+  dataOffset(record: OpRecord): number {
+    if (record.fault || record.data === undefined) return -1;
+    const room = this.maxSize(record) - record.data.length;
+    if (this.scratch.length < room) this.scratch = new Uint8Array(room * 2);
+    return this.encode(record, this.scratch, 0, true);
+  }
+
+  private encode(record: OpRecord, out: Uint8Array, at: number, prefixOnly: boolean): number {
+    this.lastDataAt = -1;
     if (record.fault) return -1;
     const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
     let p = at;
@@ -179,6 +200,8 @@ export class OpRecordEncoder {
         view.setUint32(p, n);
         p += 4;
       }
+      if (prefixOnly) return p - at;
+      this.lastDataAt = p;
       raw(record.data);
     }
     if (record.phase !== undefined) {

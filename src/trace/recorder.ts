@@ -26,6 +26,20 @@ export interface RecorderOptions {
   hashData: boolean;
   /** Keep written bytes in `data`. */
   keepData: boolean;
+  /**
+   * A sink keeps records after it returns (the run's list of records): the
+   * bytes of a write served on the fast lane, a view that is reused, are then
+   * copied into the record. The trace writer copies them as it appends.
+   */
+  sinksKeepRecords?: boolean;
+  /**
+   * The trace, when it keeps written bytes: a write on the fast lane is told
+   * where its bytes will be in it (`logPosition`), so that the store can keep
+   * that position instead of a copy.
+   */
+  log?: { dataPosition(record: OpRecord): number };
+  /** Asks the server to wait while the trace's file is behind (the trace writer's `congested`). */
+  congested?: () => Promise<void> | null;
   /** The run's current phase, if it has phases. */
   phase?: () => string | undefined;
   /** The current step of a node's workload (`report step NAME`), if it named one. */
@@ -62,11 +76,54 @@ export class RecordingLayer implements BlockBackend {
     );
   }
 
+  /**
+   * The fast lane: the record is made as soon as the layers under it served
+   * the op. A logged write's record is made first, with the time it is served,
+   * so that its bytes' place in the trace is known before the store sees it.
+   */
+  executeNow(op: BlockOp, into: Uint8Array, at: number): boolean {
+    if (!this.next.executeNow) return false;
+    const log = this.options.log;
+    let record: OpRecord | null = null;
+    if (log && op.type === "write" && op.data && this.options.keepData) {
+      record = this.record(op, "ok", true);
+      const position = log.dataPosition(record);
+      if (position >= 0) op.logPosition = position;
+    }
+    let served: boolean;
+    try {
+      served = this.next.executeNow(op, into, at);
+    } catch (error) {
+      op.logPosition = undefined;
+      this.deliver(this.record(op, error instanceof BlockError ? error.errno : "eio", true));
+      throw error;
+    }
+    if (!served) {
+      op.logPosition = undefined;
+      return false;
+    }
+    this.deliver(record ?? this.record(op, "ok", true));
+    return true;
+  }
+
+  congested(): Promise<void> | null {
+    return this.options.congested?.() ?? null;
+  }
+
   close(): Promise<void> {
     return this.next.close();
   }
 
   private emit(op: BlockOp, result: string): void {
+    this.deliver(this.record(op, result, false));
+  }
+
+  private deliver(record: OpRecord): void {
+    for (const sink of this.options.sinks) sink(record);
+  }
+
+  /** The op's record; `transient`: its data is a view that is reused after this turn. */
+  private record(op: BlockOp, result: string, transient: boolean): OpRecord {
     const { clock, node } = this.options;
     const record: OpRecord = {
       record: "op",
@@ -86,12 +143,14 @@ export class RecordingLayer implements BlockBackend {
     if (op.fault) record.fault = op.fault;
     if (op.type === "write" && op.data) {
       if (this.options.hashData) record.hash = dataHash(op.data);
-      if (this.options.keepData) record.data = op.data;
+      if (this.options.keepData) {
+        record.data = transient && this.options.sinksKeepRecords ? op.data.slice() : op.data;
+      }
     }
     const phase = this.options.phase?.();
     if (phase !== undefined) record.phase = phase;
     const step = this.options.step?.(this.options.node);
     if (step !== undefined) record.step = step;
-    for (const sink of this.options.sinks) sink(record);
+    return record;
   }
 }

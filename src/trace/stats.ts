@@ -29,7 +29,7 @@ export interface StatsSummary {
   errors: number;
   /** Counts by op type. */
   byType: Record<OpType, TypeCounts>;
-  /** Counts by disk (node/name), then by op type. */
+  /** Counts by disk (its name, or NODE/NAME once ops came from several nodes), then by op type. */
   byDisk: Record<string, Record<OpType, TypeCounts>>;
   /** Injected faults by name (`eio`, `delay`, ...). */
   faults: Record<string, number>;
@@ -56,17 +56,26 @@ function emptyCounts(): Record<OpType, TypeCounts> {
  */
 export class OpStats {
   private readonly byType = emptyCounts();
-  private readonly byDisk = new Map<string, Record<OpType, TypeCounts>>();
+  /** By node, then disk: two nodes' disks of one name are two disks. */
+  private readonly byDisk = new Map<string, Map<string, Record<OpType, TypeCounts>>>();
   private readonly faults = new Map<string, number>();
   private first = Infinity;
   private last = -Infinity;
 
   /** Counts one completed op. */
   add(
-    record: Pick<OpRecord, "disk" | "op" | "length" | "result" | "start" | "end" | "fault">,
+    record:
+      & Pick<
+        OpRecord,
+        "disk" | "op" | "length" | "result" | "start" | "end" | "fault"
+      >
+      & { node?: string },
   ): void {
-    let disk = this.byDisk.get(record.disk);
-    if (!disk) this.byDisk.set(record.disk, disk = emptyCounts());
+    const node = record.node ?? "";
+    let disks = this.byDisk.get(node);
+    if (!disks) this.byDisk.set(node, disks = new Map());
+    let disk = disks.get(record.disk);
+    if (!disk) disks.set(record.disk, disk = emptyCounts());
     const moved = record.op === "read" || record.op === "write" ? record.length : 0;
     const failed = record.result === "ok" ? 0 : 1;
     for (const counts of [this.byType[record.op], disk[record.op]]) {
@@ -89,8 +98,14 @@ export class OpStats {
       bytes: types.reduce((sum, c) => sum + c.bytes, 0),
       errors: types.reduce((sum, c) => sum + c.errors, 0),
       byType: structuredClone(this.byType),
+      // A disk is named by its name, or NODE/NAME once ops came from several nodes.
       byDisk: Object.fromEntries(
-        [...this.byDisk].map(([disk, counts]) => [disk, structuredClone(counts)]),
+        [...this.byDisk].flatMap(([node, disks]) =>
+          [...disks].map(([disk, counts]) => [
+            this.byDisk.size > 1 ? `${node}/${disk}` : disk,
+            structuredClone(counts),
+          ])
+        ),
       ),
       faults: Object.fromEntries(this.faults),
       duration: this.last > this.first ? this.last - this.first : 0,

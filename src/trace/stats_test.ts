@@ -123,3 +123,12 @@ Deno.test("op stats: a summary is a snapshot; changing it or counting more does 
   assert.deepEqual(after.faults, { eio: 1 });
   assert.equal(before.ops, 1);
 });
+
+Deno.test("op stats: two nodes' disks of one name are two disks, named by node", () => {
+  const stats = new OpStats();
+  stats.add({ ...opRecord({ index: 0, node: "n1", disk: "data", op: "write", length: 512 }) });
+  stats.add({ ...opRecord({ index: 1, node: "n2", disk: "data", op: "write", length: 1024 }) });
+  const { byDisk } = stats.summary();
+  assert.deepEqual(Object.keys(byDisk).sort(), ["n1/data", "n2/data"]);
+  assert.equal(byDisk["n2/data"].write.bytes, 1024);
+});

@@ -131,3 +131,56 @@ Deno.test("files that are not traces, or of a newer version, are refused with th
     (e: unknown) => e instanceof TraceFormatError && /byte \d+/.test(e.message),
   );
 });
+
+Deno.test("a write's bytes read back from the trace at the position the writer announced, before and after they reach the file", async () => {
+  await using dir = await makePrivateDir();
+  const path = join(dir.path, "log.trace");
+  const writer = await TraceWriter.create(path, header);
+  const positions: number[] = [];
+  const records: OpRecord[] = [];
+  for (let i = 0; i < 600; i++) {
+    const record = opRecord({ index: i });
+    record.data = new Uint8Array(4096).fill(i & 0xff);
+    record.length = 4096;
+    if (i % 3 === 0) record.phase = "run";
+    const position = writer.dataPosition(record);
+    writer.append(record);
+    positions.push(position);
+    records.push(record);
+    // Some from the batch in memory, some from batches on their way to the file.
+    const into = new Uint8Array(4096);
+    writer.readAt(positions[i >> 1], into, 0, 4096);
+    assert.deepEqual(into, records[i >> 1].data);
+  }
+  await writer.flush();
+  const bytes = await Deno.readFile(path);
+  for (const [i, position] of positions.entries()) {
+    assert.deepEqual(bytes.subarray(position, position + 4096), records[i].data, `record ${i}`);
+    const into = new Uint8Array(4096);
+    writer.readAt(position, into, 0, 4096);
+    assert.deepEqual(into, records[i].data);
+  }
+  assert.equal(writer.dataPosition({ ...opRecord({ index: 1 }), data: undefined }), -1);
+  await writer.close({ duration: 1, endedAt: "2026-11-25T00:00:01.000Z" });
+  assert.equal(
+    writer.dataPosition(opRecord({ index: 2 })),
+    -1,
+    "a closed writer announces nothing",
+  );
+});
+
+Deno.test("a writer whose file is behind says so, and the promise resolves once it caught up", async () => {
+  await using dir = await makePrivateDir();
+  const writer = await TraceWriter.create(join(dir.path, "busy.trace"), header);
+  let congestion: Promise<void> | null = null;
+  for (let i = 0; i < 4000 && congestion === null; i++) {
+    const record = opRecord({ index: i });
+    record.data = new Uint8Array(64 * 1024);
+    writer.append(record);
+    congestion = writer.congested();
+  }
+  assert.ok(congestion, "eight batches waiting make the writer congested");
+  await congestion;
+  assert.equal(writer.congested(), null);
+  await writer.close({ duration: 1, endedAt: "2026-11-25T00:00:01.000Z" });
+});

@@ -5,6 +5,12 @@
  *
  * Plain msgpack only (`useRecords: false`): any msgpack library reads it.
  *
+ * The writer is also a byte log for the store (`ByteLog`): a write's bytes,
+ * once appended, can be read back by their position in the file, from the
+ * batch still in memory or from the file. The overlay then keeps that position
+ * instead of a second copy of the bytes, and a recorded write lands in memory
+ * once, as the trace's page cache, the way a file server's write does.
+ *
  * @module
  */
 
@@ -22,11 +28,19 @@ import {
 } from "./schema.ts";
 import { OpRecordEncoder } from "./op_codec.ts";
 import { writeAll } from "../util/write_all.ts";
+import type { ByteLog } from "../block/backend.ts";
+import { PositionedFile } from "../block/positioned_file.ts";
 
 /** A batch is written when it holds this many bytes... */
 const BATCH_BYTES = 1 << 20;
 /** ...or this long after its first record. */
 const BATCH_MS = 100;
+/**
+ * Written batches kept for reuse: enough to cover the writes under way when
+ * the file is slower than the requests for a moment (fresh memory is dear on
+ * a virtual machine: its first touch costs more than the copy).
+ */
+const SPARE_BATCHES = 8;
 
 /**
  * A trace being written.
@@ -38,13 +52,21 @@ const BATCH_MS = 100;
  * await trace.close({ ops: 1, duration: 12, endedAt: new Date().toISOString() });
  * ```
  */
-export class TraceWriter {
+export class TraceWriter implements ByteLog {
   private readonly packr = new Packr({ useRecords: false, moreTypes: false });
   private readonly opEncoder = new OpRecordEncoder();
   /** Batches whose write finished, for reuse: recording must not make garbage per op. */
   private readonly spare: Uint8Array[] = [];
   private batch: Uint8Array = new Uint8Array(BATCH_BYTES * 2);
   private batchLength = 0;
+  /** Where the current batch starts in the file. */
+  private batchStart = 0;
+  /** Batches handed to the file and not yet known written (or whose write failed), by position. */
+  private readonly pending: { start: number; bytes: Uint8Array }[] = [];
+  /** Resolved when the backlog of batches has shrunk to half (see {@link congested}). */
+  private relief: PromiseWithResolvers<void> | null = null;
+  /** The file opened for reading back written bytes, once a read needs it. */
+  private reader: PositionedFile | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private writing: Promise<void> = Promise.resolve();
   private failure: Error | null = null;
@@ -76,6 +98,50 @@ export class TraceWriter {
   /** The first write error, if any; records appended after it are lost. */
   get error(): Error | null {
     return this.failure;
+  }
+
+  /**
+   * Null while the file keeps up; when {@link SPARE_BATCHES} batches wait for
+   * it, a promise that resolves once half of them are written. The server
+   * stops reading requests meanwhile: batches are reused instead of new memory
+   * taken for each.
+   */
+  congested(): Promise<void> | null {
+    if (this.pending.length < SPARE_BATCHES || this.failure) return null;
+    this.relief ??= Promise.withResolvers<void>();
+    return this.relief.promise;
+  }
+
+  /**
+   * Where the bytes of `record`'s `data` will be in the file if it is the next
+   * record appended, or -1 when they will not be (no data, a fault, or the
+   * writer closed or failed).
+   */
+  dataPosition(record: OpRecord): number {
+    if (this.closed || this.failure) return -1;
+    const offset = this.opEncoder.dataOffset(record);
+    return offset < 0 ? -1 : this.batchStart + this.batchLength + offset;
+  }
+
+  /**
+   * Copies `length` bytes at `position` of the file into `into` at `at`: bytes
+   * of records appended before, from the batch in memory or from the file.
+   */
+  readAt(position: number, into: Uint8Array, at: number, length: number): void {
+    if (position >= this.batchStart) {
+      const from = position - this.batchStart;
+      into.set(this.batch.subarray(from, from + length), at);
+      return;
+    }
+    for (const batch of this.pending) {
+      if (position >= batch.start && position < batch.start + batch.bytes.length) {
+        const from = position - batch.start;
+        into.set(batch.bytes.subarray(from, from + length), at);
+        return;
+      }
+    }
+    this.reader ??= PositionedFile.open(this.path, { write: false });
+    this.reader.readInto(position, into, at, length);
   }
 
   /** Appends one record. Never throws: a write failure shows in {@link error} and at close. */
@@ -117,15 +183,33 @@ export class TraceWriter {
     if (this.batchLength > 0) {
       const full = this.batch;
       const bytes = full.subarray(0, this.batchLength);
+      const entry = { start: this.batchStart, bytes };
+      this.pending.push(entry);
+      this.batchStart += this.batchLength;
       this.batch = this.spare.pop() ?? new Uint8Array(BATCH_BYTES * 2);
       this.batchLength = 0;
       this.writing = this.writing.then(async () => {
         await this.writeAll(bytes);
-        if (this.spare.length < 2 && full.length === BATCH_BYTES * 2) this.spare.push(full);
+        // Bytes that never reached the file stay readable from memory.
+        if (this.failure) {
+          this.relieve();
+          return;
+        }
+        this.pending.splice(this.pending.indexOf(entry), 1);
+        if (this.pending.length <= SPARE_BATCHES / 2) this.relieve();
+        if (this.spare.length < SPARE_BATCHES && full.length === BATCH_BYTES * 2) {
+          this.spare.push(full);
+        }
       });
     }
 
     return this.writing;
+  }
+
+  private relieve(): void {
+    const relief = this.relief;
+    this.relief = null;
+    relief?.resolve();
   }
 
   /**
@@ -145,6 +229,8 @@ export class TraceWriter {
       await this.file.sync();
     } catch { /* best effort: some file systems cannot sync */ }
     this.file.close();
+    this.reader?.close();
+    this.reader = null;
     if (this.failure) {
       throw new TraceError(`writing trace ${this.path} failed: ${this.failure.message}`);
     }

@@ -51,13 +51,13 @@ export class UnitError extends FaultlineError {
  */
 export function parseSize(text: string): number {
   const trimmed = text.trim();
-  if (/^0x[0-9a-f]+$/i.test(trimmed)) return Number.parseInt(trimmed, 16);
-  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(trimmed);
+  const hex = /^0x[0-9a-f]+$/i.test(trimmed);
+  const match = hex ? null : /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(trimmed);
   const factor = match ? SIZE_SUFFIXES[match[2].toLowerCase()] : undefined;
-  if (!match || factor === undefined) {
+  if (!hex && (!match || factor === undefined)) {
     throw new UnitError(`"${text}" is not a size (expected a number with K, M, G or T, like 64M)`);
   }
-  const value = Number.parseFloat(match[1]) * factor;
+  const value = hex ? Number.parseInt(trimmed, 16) : Number.parseFloat(match![1]) * factor!;
   if (!Number.isSafeInteger(value)) {
     throw new UnitError(`"${text}" is not a whole number of bytes`);
   }
@@ -113,7 +113,9 @@ export function formatBytes(bytes: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let value = bytes;
   let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
+  // The unit is chosen by the value as printed: 1048575 B is 1.0 MiB, not 1024 KiB.
+  const printed = (v: number) => Number(v.toFixed(v < 10 ? 1 : 0));
+  while ((unit === 0 ? value : printed(value)) >= 1024 && unit < units.length - 1) {
     value /= 1024;
     unit++;
   }
@@ -129,8 +131,9 @@ export function formatBytes(bytes: number): string {
  * ```
  */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
+  // Rounded first, then the unit chosen: 999.6 ms is 1.0 s, 119.6 s is 2 min 0 s.
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
+  if (Math.round(ms / 100) < 600) return `${(ms / 1000).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }

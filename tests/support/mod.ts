@@ -67,5 +67,6 @@ export {
 } from "./qmp_commands.ts";
 export { type Prng, prng, seededFill, seededStream } from "./random.ts";
 export { randomTrace, type RandomTraceOptions } from "./random_trace.ts";
+export { NbdTestClient, type TestReply, type TestRequest } from "./nbd_pipeline.ts";
 export { type Served, serveImage, type ServeImageOptions } from "./served.ts";
 export { fakeParentTrace, type FakeTrace, traceHeader } from "./traces.ts";
