@@ -54,6 +54,8 @@ export type {
   FilesystemDiskInput,
   ImageDiskInput,
   NodeInput,
+  NodeRoot,
+  NodeUser,
   OutputExpectation,
   Scenario,
   ScenarioDisk,
@@ -66,6 +68,7 @@ export { parsePoints, type PointFilter, type PointSelection } from "./src/scenar
 export {
   type CrashFromTrace,
   type PowerCut,
+  prepareRun,
   type ResumeFrom,
   type RunEvent,
   type RunOptions,
@@ -82,6 +85,7 @@ export {
 } from "./src/run/warm.ts";
 export type { GuestState } from "./src/vm/snapshot.ts";
 export type { NodeGuest, Prepared } from "./src/run/prepare.ts";
+export type { SetupFacts } from "./src/run/setup_phase.ts";
 export type { BaseDisk } from "./src/run/base_disks.ts";
 export type { CrashSelection, PowerLossVariant } from "./src/run/crash_state.ts";
 export type { OrderBreak } from "./src/run/strict_order.ts";

@@ -43,6 +43,7 @@ export async function traceStatsCommand(path: string, options: { json: boolean }
       seed: header.seed,
       faultPlan: header.faults,
       disks: header.disks.map(({ node, name, size }) => ({ node, name, size })),
+      ...(header.setup ? { setup: header.setup } : {}),
       complete: end.footer !== null,
       cutAt: end.cutAt,
       ...summary,
@@ -67,6 +68,8 @@ export async function traceStatsCommand(path: string, options: { json: boolean }
   if (header.faults.length > 0) {
     console.log(`fault plan: ${header.faults.join(" ")} (seed ${header.seed})`);
   }
+  const setup = setupNote(header);
+  if (setup) console.log(setup);
   printStatsTable(summary);
   printLatencyTable(latency.summary());
   if (net.frames > 0) printFrameTable(net);
@@ -75,6 +78,30 @@ export async function traceStatsCommand(path: string, options: { json: boolean }
     console.log(`events: ${eventList.map(([k, n]) => `${k} ${n}`).join(", ")}`);
   }
   return 0;
+}
+
+/**
+ * What a trace's header says of the setup phase, in one line: the nodes that ran it, and
+ * that its ops are not in the trace; null without one.
+ *
+ * @example
+ * ```ts
+ * setupNote(header); // "setup: node db ran its setup before the run (38.6 s); its ops are not in this trace: ..."
+ * ```
+ */
+export function setupNote(header: HeaderRecord): string | null {
+  const setup = header.setup as
+    | { nodes?: string[]; images?: Record<string, string>; ms?: number }
+    | undefined;
+  if (!setup || !Array.isArray(setup.nodes)) return null;
+  const nodes = setup.nodes;
+  const images = Object.entries(setup.images ?? {})
+    .map(([disk, sha256]) => `${disk} ${String(sha256).slice(0, 12)}`).join(", ");
+  return `setup: ${nodes.length === 1 ? "node" : "nodes"} ${nodes.join(", ")} ran ${
+    nodes.length === 1 ? "its" : "their"
+  } setup before the run${
+    typeof setup.ms === "number" ? ` (${formatDuration(setup.ms)})` : ""
+  }; its ops are not in this trace: the disks it left are the base images (${images})`;
 }
 
 /** Milliseconds with three significant digits at most (`0.412`, `2.08`, `153`). */
@@ -145,6 +172,8 @@ export async function traceShowCommand(
   }
   if (options.net) return await showFrames(path, options);
   const reader = await TraceReader.open(path);
+  const setup = setupNote(reader.header);
+  if (setup && !options.json) console.log(setup);
   const from = options.from ?? 0;
   // In a cluster a disk's name is its node's and its own.
   const cluster = new Set(reader.header.disks.map((disk) => disk.node)).size > 1;

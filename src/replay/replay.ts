@@ -27,8 +27,14 @@ import {
   isNodeEffect,
   type Trigger,
 } from "../fault/types.ts";
-import { type Prepared, prepareScenario } from "../run/prepare.ts";
-import { type RunEvent, type RunOptions, type RunResult, runScenario } from "../run/run.ts";
+import type { Prepared } from "../run/prepare.ts";
+import {
+  prepareRun,
+  type RunEvent,
+  type RunOptions,
+  type RunResult,
+  runScenario,
+} from "../run/run.ts";
 import type { Expectations, Scenario } from "../scenario/schema.ts";
 import { byIndex, type LoadedTrace, loadTrace } from "../trace/load.ts";
 import type { OpRecord } from "../trace/schema.ts";
@@ -69,6 +75,29 @@ export async function readParent(path: string): Promise<ParentTrace> {
   return { ...trace, scenario };
 }
 
+/** The packages whose version changed between two package roots, as a clause: `: postgresql-15 15.19 -> 15.20`. */
+function packageChanges(was: readonly string[], now: readonly string[]): string {
+  const versions = (list: readonly string[]) =>
+    new Map(
+      list.map((
+        entry,
+      ) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]),
+    );
+  const before = versions(was);
+  const after = versions(now);
+  // Versions that changed first, then packages that came or went.
+  const changes = [...new Set([...before.keys(), ...after.keys()])].sort()
+    .filter((name) => before.get(name) !== after.get(name))
+    .sort((a, b) =>
+      Number(!(before.has(a) && after.has(a))) - Number(!(before.has(b) && after.has(b)))
+    )
+    .map((name) => `${name} ${before.get(name) ?? "(none)"} -> ${after.get(name) ?? "(none)"}`);
+  if (changes.length === 0) return "";
+  return `: ${changes.slice(0, 5).join(", ")}${
+    changes.length > 5 ? `, and ${changes.length - 5} more` : ""
+  }`;
+}
+
 /**
  * Prepares the parent's scenario again and checks that nothing changed: the
  * kernel, each node's initramfs and each base image must have the hashes the
@@ -80,10 +109,14 @@ export async function prepareForReplay(
   parent: ParentTrace,
   signal?: AbortSignal,
 ): Promise<Prepared> {
-  const prepared = await prepareScenario(parent.scenario, signal);
+  const prepared = await prepareRun(parent.scenario, signal ? { signal } : {});
   const recorded = (parent.header.guests ?? {}) as Record<
     string,
-    { kernel: { version: string; sha256: string }; initramfs: string }
+    {
+      kernel: { version: string; sha256: string };
+      initramfs: string;
+      root?: { sha256: string; packages: readonly string[] };
+    }
   >;
   const short = (hash: string) => hash.slice(0, 12);
   for (const [node, guest] of prepared.guests) {
@@ -107,6 +140,15 @@ export async function prepareForReplay(
         }): busybox, a program or a file it carries is different; record the trace again`,
       );
     }
+    if ((was.root?.sha256 ?? null) !== (guest.root?.sha256 ?? null)) {
+      throw new ReplayError(
+        `the package root of node ${node} changed since ${parent.path} was recorded (sha256 ${
+          was.root ? short(was.root.sha256) : "none"
+        }, now ${guest.root ? short(guest.root.sha256) : "none"})${
+          packageChanges(was.root?.packages ?? [], guest.root?.packages ?? [])
+        }; record the trace again`,
+      );
+    }
   }
   for (const disk of parent.header.disks) {
     const base = prepared.bases.find((b) => b.node === disk.node && b.name === disk.name);
@@ -114,9 +156,12 @@ export async function prepareForReplay(
       throw new ReplayError(
         `the base image of disk ${disk.node}/${disk.name} changed since ${parent.path} was recorded (sha256 ${
           short(disk.base.sha256)
-        }, now ${base ? short(base.sha256) : "missing"}${
-          base ? `, ${base.path}` : ""
-        }); record the trace again`,
+        }, now ${base ? short(base.sha256) : "missing"}${base ? `, ${base.path}` : ""})${
+          prepared.setup && !prepared.setup.cached && prepared.setup.nodes.includes(disk.node)
+            ? ": the setup phase ran again (this machine's cache did not have the disks it " +
+              "left) and left different bytes"
+            : ""
+        }; record the trace again`,
       );
     }
   }

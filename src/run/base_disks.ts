@@ -3,14 +3,16 @@
  * reproducibly (fixed time, UUID and hash seed, so the same scenario gives the
  * same bytes and a replay can check them by hash), or given images (qcow2
  * converted to raw). Stored in the cache under their content hash; never
- * written afterwards: every run puts an overlay on top.
+ * written afterwards: every run puts an overlay on top. A file system made
+ * before from the same size, options, UUID and mkfs is found by its spec,
+ * without running mkfs or hashing it again.
  *
  * @module
  */
 
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { ScenarioDisk } from "../scenario/schema.ts";
-import { storeFile } from "../util/cache_dir.ts";
+import { cacheDir, storeFile } from "../util/cache_dir.ts";
 import { sha256Bytes, sha256File } from "../util/hash.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { RunError } from "./errors.ts";
@@ -98,12 +100,14 @@ export async function prepareBaseDisk(
     };
   }
 
+  const uuid = stableUuid(`${scenario}/${node}/${disk.name}`);
+  const made = await madeBefore(disk, uuid);
+  if (made) return { node, name: disk.name, ...made, sizeBytes: disk.sizeBytes };
   await using dir = await makePrivateDir("faultline-mkfs-");
   const raw = join(dir.path, "disk.raw");
   const file = await Deno.open(raw, { create: true, write: true });
   await file.truncate(disk.sizeBytes);
   file.close();
-  const uuid = stableUuid(`${scenario}/${node}/${disk.name}`);
   if (disk.filesystem !== "none") {
     await runTool(
       `mkfs.${disk.filesystem}`,
@@ -113,5 +117,68 @@ export async function prepareBaseDisk(
   }
   const stored = await storeFile(raw, { kind: "disks", extension: ".raw", move: true });
   await Deno.chmod(stored.path, 0o444);
+  await rememberMade(disk, uuid, stored.sha256);
   return { node, name: disk.name, ...stored, sizeBytes: disk.sizeBytes };
+}
+
+let mkfsVersion: Promise<string> | undefined;
+
+/** The first line mke2fs prints about itself (its version), once per process. */
+function mkfsVersionLine(): Promise<string> {
+  mkfsVersion ??= new Deno.Command("mke2fs", { args: ["-V"], stdout: "piped", stderr: "piped" })
+    .output()
+    .then((output) => new TextDecoder().decode(output.stderr).split("\n")[0].trim())
+    .catch(() => "unknown");
+  return mkfsVersion;
+}
+
+/** Where the image made from a disk's spec is remembered: `<cache>/disks/made/<key>.json`. */
+async function madePath(
+  disk: ScenarioDisk & { kind: "filesystem" },
+  uuid: string,
+): Promise<string> {
+  const spec = {
+    size: disk.sizeBytes,
+    filesystem: disk.filesystem,
+    mkfsOptions: disk.mkfsOptions,
+    uuid,
+    mkfs: disk.filesystem === "none" ? null : await mkfsVersionLine(),
+  };
+  return join(
+    cacheDir(),
+    "disks",
+    "made",
+    `${sha256Bytes(new TextEncoder().encode(JSON.stringify(spec)))}.json`,
+  );
+}
+
+/**
+ * The image made before from the same spec, UUID and mkfs (it is the same bytes: mkfs runs
+ * with a fixed time, UUID and hash seed), when it is still in the cache: no mkfs, no hashing.
+ */
+async function madeBefore(
+  disk: ScenarioDisk & { kind: "filesystem" },
+  uuid: string,
+): Promise<{ path: string; sha256: string } | null> {
+  try {
+    const { sha256 } = JSON.parse(await Deno.readTextFile(await madePath(disk, uuid))) as {
+      sha256: string;
+    };
+    const path = join(cacheDir(), "disks", `${sha256}.raw`);
+    const info = await Deno.stat(path);
+    return info.size === disk.sizeBytes ? { path, sha256 } : null;
+  } catch {
+    return null;
+  }
+}
+
+async function rememberMade(
+  disk: ScenarioDisk & { kind: "filesystem" },
+  uuid: string,
+  sha256: string,
+): Promise<void> {
+  const path = await madePath(disk, uuid);
+  await Deno.mkdir(dirname(path), { recursive: true });
+  await Deno.writeTextFile(`${path}.tmp-${Deno.pid}`, JSON.stringify({ sha256 }));
+  await Deno.rename(`${path}.tmp-${Deno.pid}`, path);
 }

@@ -86,6 +86,7 @@ export class NodeBoot {
       disks: options.disks,
       results: options.results,
       ...(options.network ? { network: options.network } : {}),
+      ...(guest.root ? { rootImage: guest.root.path } : {}),
       qmpSocket: join(options.dir, `${name}.qmp`),
       rtcBase: RTC_BASE,
     };

@@ -10,8 +10,10 @@ import { sha256File } from "../util/hash.ts";
 import { DEFAULT_NETWORK, guestNetworkOf, nodeAddresses } from "../net/addresses.ts";
 import type { GuestNetwork } from "../vm/initramfs.ts";
 import { buildNodeInitramfs } from "../vm/node_initramfs.ts";
+import { buildNodeRoot } from "../vm/node_root.ts";
 import { type Busybox, ensureBusybox, ensureKernel, type Kernel } from "../vm/kernel.ts";
 import { type BaseDisk, prepareBaseDisk } from "./base_disks.ts";
+import type { SetupFacts } from "./setup_phase.ts";
 
 /** What one node boots: a kernel and an initramfs, with their hashes. */
 export interface NodeGuest {
@@ -19,6 +21,8 @@ export interface NodeGuest {
   kernel: { path: string; version: string; sha256: string };
   /** The initramfs. */
   initramfs: { path: string; sha256: string };
+  /** The package root, for a node built from Debian packages: its image, hash and packages (`name=version`). */
+  root?: { path: string; sha256: string; packages: readonly string[] };
 }
 
 /** The guests and the base disks of a scenario, ready to boot. */
@@ -27,6 +31,8 @@ export interface Prepared {
   guests: Map<string, NodeGuest>;
   /** Every disk's base image. */
   bases: BaseDisk[];
+  /** When nodes have a setup phase: what it did (the bases of their disks are the disks it left). */
+  setup?: SetupFacts;
 }
 
 /**
@@ -43,6 +49,23 @@ export async function prepareScenario(scenario: Scenario, signal?: AbortSignal):
       node.disks.map((disk) => prepareBaseDisk(scenario.name, node.name, disk))
     ),
   );
+  return { guests: await prepareGuests(scenario, signal), bases };
+}
+
+/**
+ * Prepares what each node of a scenario boots: a kernel and an initramfs (and a package
+ * root), by node name.
+ *
+ * @example
+ * ```ts
+ * const guests = await prepareGuests(scenario);
+ * guests.get("app")!.initramfs.sha256;
+ * ```
+ */
+export async function prepareGuests(
+  scenario: Scenario,
+  signal?: AbortSignal,
+): Promise<Map<string, NodeGuest>> {
   let own: Promise<[Kernel, Busybox]> | null = null;
   const ownGuest = () => own ??= Promise.all([ensureKernel({ signal }), ensureBusybox({ signal })]);
   const addresses = scenario.network
@@ -53,7 +76,7 @@ export async function prepareScenario(scenario: Scenario, signal?: AbortSignal):
     const network = addresses ? guestNetworkOf(addresses, node.name) : undefined;
     guests.set(node.name, await nodeGuest(node, ownGuest, { network, signal }));
   }
-  return { guests, bases };
+  return guests;
 }
 
 /**
@@ -91,11 +114,18 @@ async function nodeGuest(
       initramfs: { path: given.initramfs, sha256: await sha256File(given.initramfs) },
     };
   }
-  const image = await buildNodeInitramfs(node, {
-    kernel,
-    busybox,
-    ...(options.network ? { network: options.network } : {}),
-    signal,
-  });
-  return { kernel: kernelFacts, initramfs: { path: image.path, sha256: image.sha256 } };
+  const [image, root] = await Promise.all([
+    buildNodeInitramfs(node, {
+      kernel,
+      busybox,
+      ...(options.network ? { network: options.network } : {}),
+      signal,
+    }),
+    buildNodeRoot(node, { busybox, ...(signal ? { signal } : {}) }),
+  ]);
+  return {
+    kernel: kernelFacts,
+    initramfs: { path: image.path, sha256: image.sha256 },
+    ...(root ? { root: { path: root.path, sha256: root.sha256, packages: root.packages } } : {}),
+  };
 }

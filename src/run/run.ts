@@ -1,6 +1,6 @@
 /**
- * One run of a scenario, as its phases: prepare (guests, base disks, the fault
- * layer, the trace), run (every node boots and runs its workload, every disk
+ * One run of a scenario, as its phases: prepare (guests, base disks, or the disks
+ * the scenario's setup phase left, the fault layer, the trace), run (every node boots and runs its workload, every disk
  * behind the fault layer), crash (on a power loss the VMs are killed at once
  * and the disks cut to their durable state), check (the nodes boot again on
  * the disks the run left behind and run their check), verdict. `record` is a
@@ -38,6 +38,7 @@ import { RunError, RunInterrupted } from "./errors.ts";
 import { type Boot, GuestResults } from "./guest_results.ts";
 import { durabilityOracle, type OracleResult } from "./oracle.ts";
 import { type Prepared, prepareScenario } from "./prepare.ts";
+import { applySetup } from "./setup_phase.ts";
 import { type Firing, NodeFaultWatcher, nodeRulesOf } from "./node_faults.ts";
 import type { NodeQmpProxy } from "./qmp_proxy.ts";
 import {
@@ -258,6 +259,29 @@ export async function saveRunAtHold(
   }
 }
 
+/**
+ * Prepares a scenario for a run: its guests and base disks (`prepareScenario`), and when
+ * nodes have a setup phase, the disks it leaves as their base images (run once, then found
+ * in the cache: `setup_phase.ts`).
+ *
+ * @example
+ * ```ts
+ * const prepared = await prepareRun(scenario);
+ * prepared.setup?.nodes; // ["db"]
+ * ```
+ */
+export async function prepareRun(
+  scenario: Scenario,
+  options: { signal?: AbortSignal; onEvent?: (event: RunEvent) => void } = {},
+): Promise<Prepared> {
+  const prepared = await prepareScenario(scenario, options.signal);
+  return await applySetup(scenario, prepared, {
+    run: runScenario,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
+}
+
 /** What a run is made of once prepared: the guests, the services, the clock. */
 interface RunParts {
   prepared: Prepared;
@@ -320,7 +344,8 @@ class Run {
   static async start(options: RunOptions): Promise<Run> {
     const started = performance.now();
     options.onEvent?.({ type: "step", step: "prepare", detail: "guest image and base disks" });
-    const prepared = options.prepared ?? await prepareScenario(options.scenario, options.signal);
+    const prepared = options.prepared ??
+      await prepareRun(options.scenario, { signal: options.signal, onEvent: options.onEvent });
     if (options.signal?.aborted) throw new RunInterrupted("interrupted");
     const dir = await makePrivateDir("faultline-run-");
     const cleanups: (() => Promise<void>)[] = [() => dir.remove()];

@@ -116,9 +116,13 @@ export async function startDiskService(
           [...prepared.guests].map(([node, guest]) => [node, {
             kernel: { version: guest.kernel.version, sha256: guest.kernel.sha256 },
             initramfs: guest.initramfs.sha256,
+            ...(guest.root
+              ? { root: { sha256: guest.root.sha256, packages: guest.root.packages } }
+              : {}),
           }]),
         ),
         ...(parts.net ? { network: parts.net.traceHeader() } : {}),
+        ...(prepared.setup ? { setup: prepared.setup } : {}),
         qemu: await qemuVersion(),
         ...(options.warmChecks?.size || options.resume
           ? {

@@ -105,6 +105,7 @@ export async function saveWarmChecks(
         return { name: disk.name, uri: `null:${base.sizeBytes}` };
       }),
       results: { name: RESULTS_SERIAL, uri: `null:${RESULTS_DISK_SIZE}` },
+      ...(guest.root ? { rootImage: guest.root.path } : {}),
       rtcBase: RTC_BASE,
     }, {
       hold: "disks",

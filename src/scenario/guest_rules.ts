@@ -61,6 +61,9 @@ export const HOSTS_FILE = "/etc/hosts";
 /** The name (virtio-blk serial) of the disk that carries the guest's result lines. */
 export const RESULTS_DISK_NAME = "faultline-results";
 
+/** The name (virtio-blk serial) of the disk that carries a package root (read-only, never traced). */
+export const ROOT_DISK_NAME = "faultline-root";
+
 /**
  * A disk's name, which is also its virtio-blk serial: lowercase letters, digits, `_` and
  * `-`, starting with a letter, at most 20 characters.
@@ -188,6 +191,10 @@ export const diskName = z.string()
   .refine(
     (name) => name !== RESULTS_DISK_NAME,
     `expected a name other than ${RESULTS_DISK_NAME} (the results disk)`,
+  )
+  .refine(
+    (name) => name !== ROOT_DISK_NAME,
+    `expected a name other than ${ROOT_DISK_NAME} (the package root's disk)`,
   );
 
 /** An environment variable's name; not one the guest sets. */

@@ -19,6 +19,7 @@ import {
   type Expectations,
   type FaultExpectation,
   joinsNetwork,
+  type NodeRoot,
   type Scenario,
   SCENARIO_DEFAULTS,
   type ScenarioDisk,
@@ -114,6 +115,7 @@ export async function normalizeScenario(
       bootMs: value.timeouts?.boot ?? SCENARIO_DEFAULTS.bootMs,
       runMs: value.timeouts?.run ?? SCENARIO_DEFAULTS.runMs,
       checkMs: value.timeouts?.check ?? SCENARIO_DEFAULTS.checkMs,
+      setupMs: value.timeouts?.setup ?? SCENARIO_DEFAULTS.setupMs,
     },
   };
 }
@@ -149,6 +151,23 @@ async function normalizeNode(
     check: input.check ?? null,
     guest: await normalizeGuest(at, input, findings),
     restart: input.restart ?? null,
+    root: normalizeRoot(input),
+    setup: input.setup ?? null,
+  };
+}
+
+/** The node's package root, when it names packages. */
+function normalizeRoot(input: NodeValue): NodeRoot | null {
+  if (input.packages === undefined) return null;
+  return {
+    packages: [...new Set(input.packages)].sort(),
+    users: (input.users ?? []).map((user) => ({
+      name: user.name,
+      uid: user.uid,
+      gid: user.gid ?? user.uid,
+      home: user.home ?? "/nonexistent",
+    })),
+    rootSetup: input.rootSetup ?? null,
   };
 }
 

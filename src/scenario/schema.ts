@@ -22,6 +22,7 @@ import {
   programPath,
   shellScript,
 } from "./guest_rules.ts";
+import { checkPackageFields, debianPackage, guestUser } from "./package_rules.ts";
 
 const NAME = /^[a-z][a-z0-9-]{0,19}$/;
 
@@ -88,6 +89,10 @@ const node = z.strictObject({
   check: shellScript.optional(),
   restart: shellScript.optional(),
   network: z.boolean().optional(),
+  packages: z.array(debianPackage).min(1).optional(),
+  users: z.array(guestUser).optional(),
+  rootSetup: shellScript.optional(),
+  setup: shellScript.optional(),
 });
 
 const outputExpectation = z.strictObject({
@@ -135,6 +140,7 @@ export const scenarioInputSchema = z.strictObject({
     boot: duration.optional(),
     run: duration.optional(),
     check: duration.optional(),
+    setup: duration.optional(),
   }).optional(),
   faults: z.array(faultExpectation).optional(),
   network: z.strictObject({
@@ -161,6 +167,7 @@ export const scenarioInputSchema = z.strictObject({
       })),
       network,
     }, ctx);
+    checkPackageFields(node, at, ctx);
   }
 });
 
@@ -246,6 +253,28 @@ export interface NodeInput {
   restart?: string;
   /** Join the network in a one-node scenario too (nodes of a cluster always do). */
   network?: boolean;
+  /**
+   * Debian packages the node's root is built from, as in a Dockerfile: `["postgresql-15"]`.
+   * Their dependencies and Debian's essential set (dash, coreutils, ...) come with them; the
+   * root image is read-only and every phase runs chrooted into it (with `dash` as `/bin/sh`),
+   * the disks mounted inside. Not with `programs`, `kernel` or `initramfs`; `files` go into
+   * the root image.
+   */
+  packages?: string[];
+  /** Users of the package root's passwd, each with a group of its own name (gid = uid by default). */
+  users?: { name: string; uid: number; gid?: number; home?: string }[];
+  /**
+   * A shell script run once when the package root is built, by the host's busybox (never the
+   * host's shell), in the unpacked tree (its directory is the current one and `$ROOT`; use
+   * relative paths): what a package's maintainer script would have done.
+   */
+  rootSetup?: string;
+  /**
+   * A shell script run once, in `record`, on freshly made disks, before the run: the disks it
+   * leaves (unmounted cleanly) become the base images of every run, replay and sweep.
+   * Cached by the scenario's content; its ops are not in the run's trace.
+   */
+  setup?: string;
 }
 
 /** What must hold, as the author writes it. */
@@ -290,8 +319,13 @@ export interface ScenarioInput {
   nodes: Record<string, NodeInput>;
   /** What must hold. */
   expect?: ExpectationsInput;
-  /** How long each phase may take, such as `30s`. */
-  timeouts?: { boot?: number | string; run?: number | string; check?: number | string };
+  /** How long each phase may take, such as `30s` (`setup`: the setup phase, 300s by default). */
+  timeouts?: {
+    boot?: number | string;
+    run?: number | string;
+    check?: number | string;
+    setup?: number | string;
+  };
   /** Faults the scenario is tested with (`faultline ci`). */
   faults?: FaultExpectationInput[];
   /** The cluster's network: its IPv4 subnet (192.0.2.0/24 by default; node k gets host .10+k). */
@@ -347,6 +381,32 @@ export interface ScenarioNode {
   guest: { kernel: string | null; initramfs: string } | null;
   /** What the node runs when it boots again after a crash, or in the check phase without a check. */
   restart: string | null;
+  /** The root built from Debian packages, when the node names packages (absent in older traces). */
+  root?: NodeRoot | null;
+  /** The setup phase's script (absent in older traces). */
+  setup?: string | null;
+}
+
+/** A user of a package root's passwd, normalized. */
+export interface NodeUser {
+  /** The user's name, such as `postgres`. */
+  name: string;
+  /** Its uid. */
+  uid: number;
+  /** Its group's gid (the group has the user's name). */
+  gid: number;
+  /** Its home directory. */
+  home: string;
+}
+
+/** A node's root built from Debian packages, normalized. */
+export interface NodeRoot {
+  /** The packages named, sorted. */
+  packages: string[];
+  /** The users of its passwd besides root and nobody. */
+  users: NodeUser[];
+  /** The script run in the unpacked tree when the root is built. */
+  rootSetup: string | null;
 }
 
 /** An output expectation, normalized: a regular expression's source and flags. */
@@ -402,8 +462,8 @@ export interface Scenario {
   nodes: ScenarioNode[];
   /** What must hold. */
   expect: Expectations;
-  /** How long each phase may take. */
-  timeouts: { bootMs: number; runMs: number; checkMs: number };
+  /** How long each phase may take (`setupMs` absent in older traces). */
+  timeouts: { bootMs: number; runMs: number; checkMs: number; setupMs?: number };
   /** Faults the scenario is tested with (`faultline ci`). */
   faults: FaultExpectation[];
   /** The network joining the nodes, when there are several or a node asked for one (subnet null: the default). */
@@ -418,4 +478,5 @@ export const SCENARIO_DEFAULTS = {
   bootMs: 60_000,
   runMs: 120_000,
   checkMs: 60_000,
+  setupMs: 300_000,
 } as const;

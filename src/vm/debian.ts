@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { cacheDir } from "../util/cache_dir.ts";
 import { sha256File } from "../util/hash.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
+import { aptStateFingerprint } from "./_apt_state.ts";
 import { runToolText } from "./_command.ts";
 import { GuestImageError } from "./guest_image_error.ts";
 
@@ -110,8 +111,9 @@ const candidates = new Map<string, Promise<DebianCandidate>>();
 /**
  * Asks apt for the candidate version of a package (`apt-cache show --no-all-versions`).
  * Fails with a {@linkcode GuestImageError} that says to run `apt-get update` when apt does
- * not know the package. Answers are kept for the life of the process (apt-cache can take
- * a second where apt keeps no binary cache, as in Debian's container images).
+ * not know the package. Answers are kept for the life of the process, and in the cache
+ * under the state of apt's lists (`_apt_state.ts`) until they change: apt-cache can take
+ * seconds where apt keeps no binary cache, as in Debian's container images.
  *
  * @example
  * ```ts
@@ -133,6 +135,29 @@ export async function debianCandidate(
 }
 
 async function askCandidate(name: string, options: DebianOptions): Promise<DebianCandidate> {
+  const kept = join(
+    options.cacheRoot ?? cacheDir(),
+    "apt-candidates",
+    await aptStateFingerprint(),
+    `${name}.json`,
+  );
+  try {
+    const { fields } = JSON.parse(await Deno.readTextFile(kept)) as { fields: [string, string][] };
+    return candidateOf(name, new Map(fields));
+  } catch {
+    // Not asked since apt's lists last changed.
+  }
+  const candidate = await askApt(name, options);
+  await Deno.mkdir(join(kept, ".."), { recursive: true });
+  await Deno.writeTextFile(
+    `${kept}.tmp-${Deno.pid}`,
+    JSON.stringify({ fields: [...candidate.fields] }),
+  );
+  await Deno.rename(`${kept}.tmp-${Deno.pid}`, kept);
+  return candidate;
+}
+
+async function askApt(name: string, options: DebianOptions): Promise<DebianCandidate> {
   const text = await runToolText("apt-cache", ["show", "--no-all-versions", name], {
     signal: options.signal,
     failureHint: UPDATE_HINT,
@@ -145,7 +170,11 @@ async function askCandidate(name: string, options: DebianOptions): Promise<Debia
     }
     throw error;
   });
-  const fields = parseControlStanza(text);
+  return candidateOf(name, parseControlStanza(text));
+}
+
+/** The candidate a stanza describes, or an error when it is not an installable version of `name`. */
+function candidateOf(name: string, fields: Map<string, string>): DebianCandidate {
   const version = fields.get("Version");
   const architecture = fields.get("Architecture");
   if (fields.get("Package") !== name || !version || !architecture) {

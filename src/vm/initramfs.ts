@@ -51,6 +51,16 @@
  *   name in the scenario's order, separated by spaces (each resolves through `/etc/hosts`).
  * Disks are at `/dev/disk/NAME` and at their mountpoints.
  *
+ * A node built from Debian packages (the `packageRoot` option) has one more disk, the
+ * package root's image, attached read-only from its file with serial `faultline-root` (not
+ * through the fault layer). `/init` waits for it with the others, mounts it read-only on
+ * `/sysroot` with proc, sysfs, devtmpfs, devpts and tmpfs (`/tmp`, `/run`, `/dev/shm`)
+ * inside, binds its `/faultline` and `/run/faultline` there (and `/etc/hosts` with a
+ * network), mounts the disks at `/sysroot/MOUNTPOINT`, and runs the phase with
+ * `chroot /sysroot /bin/sh` (the root's dash), PATH
+ * `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/faultline/bin`; `report`
+ * is there as `/faultline/bin/report` (see `root_init.ts`).
+ *
  * `report KIND [ARGS...]` (`/bin/report`) writes the line `KIND ARGS...` to the results
  * disk and returns once the host has acknowledged the write; see `results.ts` for the
  * format. It exits 2 when the line is empty, holds a newline or is longer than 500 bytes,
@@ -71,6 +81,13 @@ import { describeValue } from "../scenario/issues.ts";
 import { storeBytes } from "../util/cache_dir.ts";
 import { type CpioEntry, CpioError, encodeCpio, normalizeCpioPath } from "./cpio.ts";
 import { readElfDynamic } from "./_elf.ts";
+import {
+  ROOT_DISK_NAME,
+  rootImageEntries,
+  rootMountLines,
+  rootRunLine,
+  SYSROOT,
+} from "./root_init.ts";
 import { GuestImageError } from "./guest_image_error.ts";
 import { PHASE_NAME_PATTERN, validateInitramfsOptions } from "./initramfs_options.ts";
 import {
@@ -207,6 +224,12 @@ export interface InitramfsOptions {
   deviceTimeoutSeconds?: number;
   /** The node's network, when it is one node of a cluster; none by default. */
   network?: GuestNetwork;
+  /**
+   * Run every phase chrooted into a package root (`package_root.ts`), attached as the
+   * read-only disk with serial `faultline-root` and mounted with the disks inside it
+   * (`root_init.ts`); not with `programs` or `files` (those go into the root image).
+   */
+  packageRoot?: boolean;
   /** The cache root; `cacheDir()` by default. */
   cacheRoot?: string;
   signal?: AbortSignal;
@@ -274,6 +297,8 @@ export interface InitPlan {
   deviceTimeoutSeconds: number;
   /** The node's network, when it has one. */
   network?: GuestNetwork;
+  /** The phases run chrooted into the package root (see `root_init.ts`). */
+  packageRoot?: boolean;
 }
 
 /** Guest directory of the phase scripts: `/faultline/phase/NAME`. */
@@ -378,10 +403,11 @@ export function renderInit(plan: InitPlan): string {
   const tenths = Math.ceil(plan.deviceTimeoutSeconds * 10);
   return [
     ...setupLines(plan.modulePaths),
-    ...diskLines(plan.disks, tenths, timeout),
+    ...diskLines(plan.disks, tenths, timeout, plan.packageRoot ?? false),
     ...phaseLines(plan.phases, timeout),
     ...(plan.network ? networkLines(plan.network, tenths, timeout) : []),
-    ...mountLines(plan.disks),
+    ...(plan.packageRoot ? rootMountLines({ network: plan.network !== undefined }) : []),
+    ...mountLines(plan.disks, plan.packageRoot ? SYSROOT : ""),
     ...runLines(plan),
   ].join("\n");
 }
@@ -439,8 +465,17 @@ function setupLines(modulePaths: readonly string[]): string[] {
  * The lines of `/init` that wait for the disks and link them as `/dev/disk/NAME`, then open
  * the results channel (a missing disk other than the results disk is reported later).
  */
-function diskLines(disks: readonly GuestDisk[], tenths: number, timeout: string): string[] {
-  const names = [RESULTS_SERIAL, ...disks.map((d) => d.name)].map(shellQuote);
+function diskLines(
+  disks: readonly GuestDisk[],
+  tenths: number,
+  timeout: string,
+  packageRoot: boolean,
+): string[] {
+  const names = [
+    RESULTS_SERIAL,
+    ...(packageRoot ? [ROOT_DISK_NAME] : []),
+    ...disks.map((d) => d.name),
+  ].map(shellQuote);
   return [
     "# Disks are found by their virtio-blk serial and linked as /dev/disk/NAME.",
     "link_disks() {",
@@ -501,12 +536,15 @@ function phaseLines(planPhases: readonly string[], timeout: string): string[] {
   ];
 }
 
-/** The lines of `/init` that mount the disks with a mountpoint, in order, and say so. */
-function mountLines(disks: readonly GuestDisk[]): string[] {
+/**
+ * The lines of `/init` that mount the disks with a mountpoint, in order, and say so; in a
+ * package root, under `root`.
+ */
+function mountLines(disks: readonly GuestDisk[], root: string): string[] {
   const mounted = disks.filter((d) => d.mountpoint !== undefined);
   const lines = mounted.map((disk) => {
     const device = shellQuote(`/dev/disk/${disk.name}`);
-    const mountpoint = shellQuote(disk.mountpoint!);
+    const mountpoint = shellQuote(`${root}${disk.mountpoint!}`);
     const fstype = shellQuote(disk.fstype ?? "ext4");
     const options = disk.options ? ` -o ${shellQuote(disk.options)}` : "";
     return `mkdir -p ${mountpoint} && mount -t ${fstype}${options} ${device} ${mountpoint} || ` +
@@ -537,7 +575,7 @@ function runLines(plan: InitPlan): string[] {
     "cd /",
     "hold_here phase",
     'report phase "$phase"',
-    `/bin/sh "${PHASE_DIR}/$phase" </dev/null`,
+    plan.packageRoot ? rootRunLine(PHASE_DIR) : `/bin/sh "${PHASE_DIR}/$phase" </dev/null`,
     "code=$?",
     'report exit "$code"',
     "sync",
@@ -776,6 +814,7 @@ export async function assembleInitramfs(
     libraryDirs: host.libraryDirs,
     deviceTimeoutSeconds: options.deviceTimeoutSeconds ?? 10,
     ...(options.network ? { network: options.network } : {}),
+    ...(options.packageRoot ? { packageRoot: true } : {}),
   });
   entries.push({ type: "file", path: IMAGE_PATHS.init, data: encoder.encode(init), mode: 0o755 });
   let archive: Uint8Array;
@@ -840,6 +879,9 @@ async function imageEntries(
       data: encoder.encode(options.phases[name]),
       mode: 0o644,
     });
+  }
+  if (options.packageRoot) {
+    entries.push(...rootImageEntries(await Deno.readFile(image.busybox.path), REPORT_SCRIPT));
   }
   const { kernel, modules } = image;
   const modulePaths = modules.map((m) => `${IMAGE_PATHS.modules}/${kernel.version}/${m.name}.ko`);

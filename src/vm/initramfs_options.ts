@@ -149,9 +149,21 @@ export const initramfsOptionsSchema = z.strictObject({
   programs: z.array(programPath).optional(),
   deviceTimeoutSeconds: z.number().positive().max(3600).optional(),
   network: network.optional(),
+  packageRoot: z.boolean().optional(),
   cacheRoot: z.string().startsWith("/", "expected an absolute path").optional(),
   signal: z.custom<AbortSignal>().optional(),
 }).superRefine((options, ctx) => {
+  if (options.packageRoot) {
+    for (const field of ["programs", "files"] as const) {
+      if ((options[field] ?? []).length === 0) continue;
+      ctx.addIssue({
+        code: "custom",
+        path: [field],
+        input: options[field],
+        message: "expected none with packageRoot (they go into the package root's image)",
+      });
+    }
+  }
   checkGuestLayout({
     mounts: (options.disks ?? []).flatMap((disk, i) =>
       disk.mountpoint === undefined

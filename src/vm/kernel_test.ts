@@ -74,9 +74,11 @@ Deno.test({
       const busybox = await ensureBusybox();
       console.log(JSON.stringify({ kernelError, busybox }));
     `;
+    // An empty cache: apt's answers kept in the cache would spare asking apt.
+    const cache = await Deno.makeTempDir({ prefix: "faultline-no-apt-" });
     const output = await runOk(Deno.execPath(), ["eval", script], {
-      env: { PATH: "/nonexistent" },
-    });
+      env: { PATH: "/nonexistent", FAULTLINE_CACHE_DIR: cache },
+    }).finally(() => Deno.remove(cache, { recursive: true }));
     const { kernelError, busybox } = JSON.parse(output);
     assert.match(kernelError, /`apt-cache` was not found on PATH; .*Debian's apt/);
     assert.equal(busybox.source, "host");

@@ -31,7 +31,8 @@ export interface NodeImageOptions {
 
 /**
  * The initramfs options of a scenario's node: its workload, check and restart as the
- * phases run, check and restart; its disks, programs, files and environment.
+ * phases run, check and restart; its disks, programs, files and environment; for a node
+ * built from packages, a package root (whose image holds the files).
  *
  * @example
  * ```ts
@@ -60,10 +61,14 @@ export function nodeInitramfsOptions(
         }
         : { name: disk.name }
     ),
-    programs: node.programs,
-    files: node.files.map((file) => ({ hostPath: file.host, guestPath: file.guest })),
+    // A package root carries the node's files itself (src/vm/node_root.ts).
+    programs: node.root ? [] : node.programs,
+    files: node.root
+      ? []
+      : node.files.map((file) => ({ hostPath: file.host, guestPath: file.guest })),
     env: node.env,
     ...(image.network ? { network: image.network } : {}),
+    ...(node.root ? { packageRoot: true } : {}),
     ...(image.signal ? { signal: image.signal } : {}),
   };
 }

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { ROOT_DISK_NAME } from "../scenario/guest_rules.ts";
+
 /** A disk as QEMU attaches it: an NBD URI, and the name the guest finds it by (the virtio serial). */
 export interface VmDisk {
   /** The disk's name; the guest sees it as the virtio-blk serial and /dev/disk/NAME. */
@@ -56,6 +58,11 @@ export interface VmSpec {
   memoryFile?: { path: string; share: boolean };
   /** Wait for a saved state (QMP `migrate-incoming`, src/vm/snapshot.ts) instead of booting. */
   incoming?: boolean;
+  /**
+   * A package root's image (src/vm/package_root.ts), attached read-only with serial
+   * `faultline-root` straight from the file: not through the fault layer, never written.
+   */
+  rootImage?: string;
 }
 
 /** A node's network: its switch port (a unix socket that listens already) and its MAC. */
@@ -133,6 +140,16 @@ export function qemuArgs(spec: VmSpec): string[] {
       `stream,id=net0,server=off,addr.type=unix,addr.path=${path}`,
       "-device",
       `virtio-net-pci,netdev=net0,mac=${spec.network.mac}`,
+    );
+  }
+  if (spec.rootImage) {
+    args.push(
+      "-drive",
+      `file=${
+        spec.rootImage.replaceAll(",", ",,")
+      },format=raw,if=none,id=${ROOT_DISK_NAME},readonly=on`,
+      "-device",
+      `virtio-blk-pci,drive=${ROOT_DISK_NAME},serial=${ROOT_DISK_NAME}`,
     );
   }
   // The drive id is the disk's name, so QEMU's query-block shows the names the scenario uses.

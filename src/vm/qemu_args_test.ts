@@ -33,3 +33,14 @@ Deno.test("qemu args: never a default NIC; a node of a cluster joins the switch 
   });
   assert.ok(comma.includes("stream,id=net0,server=off,addr.type=unix,addr.path=/tmp/a,,b/n1.sock"));
 });
+
+Deno.test("qemu args: a package root is a read-only drive from its file, with serial faultline-root, before the results disk", () => {
+  assert.equal(qemuArgs(SPEC).some((arg) => arg.includes("faultline-root")), false);
+  const args = qemuArgs({ ...SPEC, rootImage: "/cache/roots/a,b.ext4" });
+  const at = args.indexOf(
+    "file=/cache/roots/a,,b.ext4,format=raw,if=none,id=faultline-root,readonly=on",
+  );
+  assert.ok(at > 0, args.join(" "));
+  assert.equal(args[at + 2], "virtio-blk-pci,drive=faultline-root,serial=faultline-root");
+  assert.ok(at < args.findIndex((arg) => arg.includes("serial=faultline-results")));
+});
