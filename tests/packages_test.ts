@@ -3,7 +3,8 @@
  * (scenarios/postgres-commit.ts) recorded once with its initdb in the setup phase, the
  * setup's disks and the root found in the cache by the next prepare, a replay refused when
  * the root changed; Redis with `appendfsync everysec` (scenarios/redis-aof-everysec.ts)
- * losing acknowledged keys at a power loss, its root image built again byte for byte. The
+ * losing acknowledged keys at a power loss (found alike by a replay's cold check and a
+ * sweep's warm one), its root image built again byte for byte. The
  * first run on a machine downloads the packages (about 100 MB) and builds the roots and
  * the setups; later runs find them in the cache.
  *
@@ -132,6 +133,25 @@ Deno.test("redis-aof-everysec: a power loss at an fsync after acknowledged SETs 
     [["check", 0]],
     `Redis started on the disk the power loss left: ${tried.at(-1)}`,
   );
+
+  // The same point swept: its check starts from the saved check guest (with the root
+  // drive) and finds what the replay's cold boot found.
+  const at = flushes[tried.length - 1].index;
+  const swept = await faultline([
+    "sweep",
+    trace,
+    "--fault",
+    "power-loss",
+    "--points",
+    `${at}..${at}`,
+    "-o",
+    join(dir.path, "sweep"),
+    "--json",
+  ], { timeoutMs: 300_000 });
+  assert.equal(swept.code, 1, swept.text);
+  const sweptJson = JSON.parse(swept.stdout);
+  assert.deepEqual(sweptJson.checks.warm, ["redis"], "the check started warm");
+  assert.equal(sweptJson.points[0].oracle.lost, lost.oracle.lost, "warm finds what cold found");
 
   // The root image the recording booted, built again from the same packages: the same bytes.
   const scenario = await loadScenario("scenarios/redis-aof-everysec.ts");

@@ -15,7 +15,7 @@ import { makePrivateDir } from "../src/util/tempdir.ts";
 import { chromium, chromiumArgs, hasChromium } from "./support/chromium.ts";
 import { faultline } from "./support/mod.ts";
 
-const SWEEP = ["--fault", "power-loss", "--points", "40..75"];
+const SWEEP = ["--fault", "power-loss", "--points", "48..65"];
 const MINUTES = 60_000;
 
 interface PointJson {
