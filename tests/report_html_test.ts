@@ -17,10 +17,9 @@ import { sweepReportHtml } from "../src/report/html.ts";
 import type { SweepPoint, SweepResult } from "../src/sweep/sweep.ts";
 import type { OpRecord } from "../src/trace/schema.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
-import { fakeParentTrace, opRecord, prng, type Ran, run } from "./support/mod.ts";
+import { CHROMIUM, chromium, chromiumArgs, hasChromium } from "./support/chromium.ts";
+import { fakeParentTrace, opRecord, prng } from "./support/mod.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = await Deno.stat(CHROMIUM).then((s) => s.isFile, () => false);
 const SKIP = hasChromium ? "" : ` (skipped: ${CHROMIUM} is absent; apt-get install chromium)`;
 
 /** A trace of ~200 ops: db/data, db/wal and app/data; run then check phase. */
@@ -154,33 +153,6 @@ function fakeSweep(parent: ParentTrace): SweepResult {
     replays: 27,
     durationMs: 93_400,
   };
-}
-
-/** The flags of a headless Chromium that renders a local file with scripts off and no network. */
-function chromiumArgs(profile: string): string[] {
-  return [
-    "--headless",
-    "--no-sandbox", // root in a container: Chromium refuses to start sandboxed.
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--no-default-browser-check",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-extensions",
-    "--disable-default-apps",
-    "--disable-features=NetworkTimeServiceQuerying",
-    "--hide-scrollbars",
-    // Chromium 156 still asks update.googleapis.com and accounts.google.com despite the flags
-    // above: no host resolves, so nothing leaves the machine (and the page's CSP loads nothing).
-    "--host-resolver-rules=MAP * ~NOTFOUND",
-    `--user-data-dir=${profile}`,
-  ];
-}
-
-function chromium(args: string[]): Promise<Ran> {
-  return run(CHROMIUM, args, { timeoutMs: 90_000 });
 }
 
 /** Width, height and RGBA pixels of an 8-bit RGB or RGBA, non-interlaced PNG. */

@@ -8,8 +8,8 @@
  * the run saved at the workload's start, and their traces say so. The etcd scenarios are
  * left out: their checks are three guests of about 20 s, and clusters check cold anyway (the
  * sweep says so). So are the PostgreSQL and Redis ones, for the suite's time (a recording
- * each, and checks that start a server): tests/packages_test.ts checks a Redis sweep's
- * verdicts at a point warm and cold.
+ * each, and checks that start a server), unless FAULTLINE_DIFFERENTIAL=all:
+ * tests/packages_test.ts compares a Redis point warm and cold.
  *
  * @module
  */
@@ -24,6 +24,9 @@ import { parsePoints } from "../src/scenario/points.ts";
 import { sweep, type SweepPoint, type SweepResult, sweepStates } from "../src/sweep/sweep.ts";
 import { loadTrace } from "../src/trace/load.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
+
+/** FAULTLINE_DIFFERENTIAL=all takes the package scenarios in as well (several minutes more). */
+const ALL = Deno.env.get("FAULTLINE_DIFFERENTIAL") === "all";
 
 /** Checks a sample keeps, about. */
 const SAMPLE_CHECKS = 3;
@@ -70,7 +73,8 @@ for (const file of files) {
   const scenario = await loadScenario(file);
   const sweeps = scenario.faults.filter((fault) => fault.points !== null);
   if (sweeps.length === 0) continue;
-  if (scenario.nodes.length > 1 || scenario.nodes.some((node) => node.root)) continue;
+  if (scenario.nodes.length > 1) continue;
+  if (scenario.nodes.some((node) => node.root) && !ALL) continue;
   Deno.test({
     name: `warm = cold: ${file}'s declared sweeps`,
     async fn() {

@@ -27,7 +27,10 @@ export function chromiumArgs(profile: string): string[] {
     "--disable-sync",
     "--disable-extensions",
     "--disable-default-apps",
+    "--disable-features=NetworkTimeServiceQuerying",
     "--hide-scrollbars",
+    // Chromium 156 still asks update.googleapis.com and accounts.google.com despite the flags
+    // above: no host resolves, so nothing leaves the machine (and the page's CSP loads nothing).
     "--host-resolver-rules=MAP * ~NOTFOUND",
     `--user-data-dir=${profile}`,
   ];
