@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type ParentTrace, readParent, replay } from "../src/replay/replay.ts";
+import { type ParentTrace, readParent, replay, replayPlan } from "../src/replay/replay.ts";
 import { runScenario } from "../src/run/run.ts";
 import { loadScenario, normalizeScenario } from "../src/scenario/load.ts";
 import { TraceReader } from "../src/trace/reader.ts";
@@ -71,6 +71,16 @@ async function replayJson(args: string[]): Promise<{ code: number; json: any; st
     stderr: result.stderr,
   };
 }
+
+Deno.test("the README's replays of run.trace name ops their faults apply to, in a recording of fsync-log", async () => {
+  const { parent } = await fsyncLog();
+  const readme = await Deno.readTextFile("README.md");
+  const examples = [...readme.matchAll(/replay run\.trace --fault (\S+) --fault-at (\d+)/g)];
+  assert.ok(examples.length >= 3, "the README's replay examples");
+  for (const [line, fault, at] of examples) {
+    assert.doesNotThrow(() => replayPlan(parent, { faults: [fault], faultAt: at }), line);
+  }
+});
 
 Deno.test("EIO at a write the application fsyncs: it sees the error, loses no acknowledged record, 5 of 5 runs agree", async () => {
   const { path: fsyncTrace, parent } = await fsyncLog();
