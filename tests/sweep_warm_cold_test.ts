@@ -3,7 +3,7 @@
  * cold (a boot per check, `--cold`) and warm (checks started from the saved check guest),
  * give the same per-point verdicts, oracle counts and crash-state ids. To stay within the
  * suite's time, each sweep compares a deterministic sample: shard 1 of as many shards as
- * leave about three checks (src/sweep/shard.ts keeps byte-identical states together, so
+ * leave about two checks (src/sweep/shard.ts keeps byte-identical states together, so
  * the sample is a sweep of its own). Online faults (EIO at op N) resume their points from
  * the run saved at the workload's start, and their traces say so. The etcd scenarios are
  * left out: their checks are three guests of about 20 s, and clusters check cold anyway (the
@@ -29,7 +29,7 @@ import { makePrivateDir } from "../src/util/tempdir.ts";
 const ALL = Deno.env.get("FAULTLINE_DIFFERENTIAL") === "all";
 
 /** Checks a sample keeps, about. */
-const SAMPLE_CHECKS = 3;
+const SAMPLE_CHECKS = 2;
 
 /** What must be the same, cold or warm, of one point. */
 function comparable(point: SweepPoint) {
