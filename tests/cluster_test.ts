@@ -152,10 +152,11 @@ Deno.test("cluster: a partition cuts n1 off while n2 and n3 talk; heal over the 
     l.node === "n1" && (l.words[0] === "ack" || l.words[0] === "missed")
   );
   assert.equal(n1[0].words[0], "missed", `n1's first fetch failed: ${JSON.stringify(n1)}`);
-  assert.equal(
-    n1.at(-1)!.words[0],
-    "ack",
-    `n1's last fetch, after the heal, worked: ${JSON.stringify(n1)}`,
+  // After the heal n1 fetches again. Not necessarily its last fetch: a peer whose rounds
+  // ended first has powered off by then.
+  assert.ok(
+    n1.some((l) => l.words[0] === "ack"),
+    `n1 fetched after the heal: ${JSON.stringify(n1)}`,
   );
   const n2 = lines.filter((l) => l.node === "n2" || l.node === "n3").filter((l) =>
     l.words[0] === "missed"
