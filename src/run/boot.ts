@@ -15,7 +15,7 @@ import { type GuestState, startFromState } from "../vm/snapshot.ts";
 import type { VmDisk, VmNetwork } from "../vm/qemu_args.ts";
 import type { Boot } from "./guest_results.ts";
 import { RunError } from "./errors.ts";
-import type { NodeGuest } from "./prepare.ts";
+import { guestImages, type NodeGuest } from "./prepare.ts";
 import type { PhaseOutcome } from "./verdict.ts";
 
 /** Fixed start of every guest's clock, so that runs repeat. */
@@ -79,14 +79,12 @@ export class NodeBoot {
     const name = `${boot.node}-${boot.phase}-${boot.number}`;
     const consoleLog = join(options.dir, `${name}.console`);
     const spec = {
-      kernel: guest.kernel.path,
-      initrd: guest.initramfs.path,
+      ...guestImages(guest),
       phase: boot.phase,
       memoryBytes: options.memoryBytes,
       disks: options.disks,
       results: options.results,
       ...(options.network ? { network: options.network } : {}),
-      ...(guest.root ? { rootImage: guest.root.path } : {}),
       qmpSocket: join(options.dir, `${name}.qmp`),
       rtcBase: RTC_BASE,
     };

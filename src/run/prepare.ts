@@ -25,6 +25,26 @@ export interface NodeGuest {
   root?: { path: string; sha256: string; packages: readonly string[] };
 }
 
+/**
+ * What QEMU boots for a node: its kernel and initramfs and, for a package root, the root's
+ * image. Every boot of the node, saved or not, takes these, so a saved state and the start
+ * that resumes it see the same drives.
+ *
+ * @example
+ * ```ts
+ * const spec = { ...guestImages(guest), phase: "check", memoryBytes, disks, results, rtcBase };
+ * ```
+ */
+export function guestImages(
+  guest: NodeGuest,
+): { kernel: string; initrd: string; rootImage?: string } {
+  return {
+    kernel: guest.kernel.path,
+    initrd: guest.initramfs.path,
+    ...(guest.root ? { rootImage: guest.root.path } : {}),
+  };
+}
+
 /** The guests and the base disks of a scenario, ready to boot. */
 export interface Prepared {
   /** By node name. */

@@ -37,7 +37,7 @@ import {
 import { RunError, RunInterrupted } from "./errors.ts";
 import { type Boot, GuestResults } from "./guest_results.ts";
 import { durabilityOracle, type OracleResult } from "./oracle.ts";
-import { type Prepared, prepareScenario } from "./prepare.ts";
+import { guestImages, type Prepared, prepareScenario } from "./prepare.ts";
 import { applySetup } from "./setup_phase.ts";
 import { type Firing, NodeFaultWatcher, nodeRulesOf } from "./node_faults.ts";
 import type { NodeQmpProxy } from "./qmp_proxy.ts";
@@ -514,8 +514,7 @@ class Run {
     const guest = this.parts.prepared.guests.get(node.name)!;
     let clockStart = -1;
     const state = await saveGuestState({
-      kernel: guest.kernel.path,
-      initrd: guest.initramfs.path,
+      ...guestImages(guest),
       phase: "run",
       memoryBytes: node.memoryBytes,
       disks: this.disksOf(node),

@@ -31,7 +31,7 @@ import { type GuestState, saveGuestState } from "../vm/snapshot.ts";
 import { RTC_BASE } from "./boot.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { selectCrashWrites, writeCrashImages } from "./crash_state.ts";
-import type { Prepared } from "./prepare.ts";
+import { guestImages, type Prepared } from "./prepare.ts";
 import { type ResumeFrom, type SavedRun, saveRunAtHold } from "./run.ts";
 
 /** The saved check guests of a scenario, by node, and the nodes that check cold, with why. */
@@ -96,8 +96,7 @@ export async function saveWarmChecks(
     }
     const guest = prepared.guests.get(node.name)!;
     const state = await saveGuestState({
-      kernel: guest.kernel.path,
-      initrd: guest.initramfs.path,
+      ...guestImages(guest),
       phase: "check",
       memoryBytes: node.memoryBytes,
       disks: node.disks.map((disk) => {
@@ -105,7 +104,6 @@ export async function saveWarmChecks(
         return { name: disk.name, uri: `null:${base.sizeBytes}` };
       }),
       results: { name: RESULTS_SERIAL, uri: `null:${RESULTS_DISK_SIZE}` },
-      ...(guest.root ? { rootImage: guest.root.path } : {}),
       rtcBase: RTC_BASE,
     }, {
       hold: "disks",
