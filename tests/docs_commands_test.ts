@@ -86,17 +86,22 @@ function checkValues(args: readonly string[]): void {
   }
 }
 
+/** The CLI parses the command, and the fault specs and points it gives parse too. */
+async function assertParsesAsPrinted(args: string[], where: string): Promise<void> {
+  assert.equal(await parseCommandLine(args), null, where);
+  try {
+    checkValues(args);
+  } catch (error) {
+    assert.fail(`${where}: ${(error as Error).message}`);
+  }
+}
+
 Deno.test("docs: every faultline command in README.md and docs/ parses as printed", async () => {
   let checked = 0;
   for (const file of await documents()) {
     for (const { line, args } of commandsOf(await Deno.readTextFile(file))) {
       const where = `${file}:${line}: faultline ${args.join(" ")}`;
-      assert.equal(await parseCommandLine(args), null, where);
-      try {
-        checkValues(args);
-      } catch (error) {
-        assert.fail(`${where}: ${(error as Error).message}`);
-      }
+      await assertParsesAsPrinted(args, where);
       checked++;
     }
   }
@@ -138,12 +143,7 @@ Deno.test("docs: the examples in every command's --help parse as printed", async
       if (!line.startsWith(`  ${command} `)) continue;
       const args = words(line.trim().replace(/\s{2,}.*$/, ""));
       const where = `${command} --help: ${line.trim()}`;
-      assert.equal(await parseCommandLine(args), null, where);
-      try {
-        checkValues(args);
-      } catch (error) {
-        assert.fail(`${where}: ${(error as Error).message}`);
-      }
+      await assertParsesAsPrinted(args, where);
       checked++;
     }
   }
