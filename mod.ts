@@ -87,7 +87,7 @@ export type { GuestState } from "./src/vm/snapshot.ts";
 export type { NodeGuest, Prepared } from "./src/run/prepare.ts";
 export type { SetupFacts } from "./src/run/setup_phase.ts";
 export type { BaseDisk } from "./src/run/base_disks.ts";
-export type { CrashSelection, PowerLossVariant } from "./src/run/crash_state.ts";
+export type { CrashSelection } from "./src/run/crash_state.ts";
 export type { OrderBreak } from "./src/run/strict_order.ts";
 export type { OracleResult } from "./src/run/oracle.ts";
 export type { PhaseOutcome, Verdict } from "./src/run/verdict.ts";
@@ -143,21 +143,36 @@ export {
 export { type Errno, ERRNOS } from "./src/block/errno.ts";
 export { formatFaultSpec, parseFaultSpec } from "./src/fault/spec.ts";
 export type {
-  BlockEffect,
-  CrashStates,
   FaultEffect,
-  FaultKind,
   FaultPlan,
   FaultRule,
   FrameProtocol,
-  LatencyDistribution,
-  LinkEffect,
   LinkScope,
-  NodeEffect,
   Trigger,
 } from "./src/fault/types.ts";
+export { type EffectOf, FAULT_KINDS, kindOf } from "./src/fault/kinds/mod.ts";
+export type {
+  BlockAction,
+  BlockBehaviour,
+  BlockContext,
+  BlockHit,
+  CrashStates,
+  CrashVariant,
+  Detail,
+  Effect,
+  Family,
+  FaultKind,
+  FrameAction,
+  FromTrace,
+  LinkBehaviour,
+  LiveBehaviour,
+  NodeAction,
+  NodeBehaviour,
+} from "./src/fault/kinds/kind.ts";
+export type { LiveArgs, Params } from "./src/fault/params.ts";
+export type { FrameFacts, OpView } from "./src/fault/trigger.ts";
 export type { InjectedFault } from "./src/fault/engine.ts";
-export type { Action, Decision, OpView } from "./src/fault/plan.ts";
+export type { Decision } from "./src/fault/plan.ts";
 
 // Traces.
 export { type GuestLine, type LoadedTrace, loadTrace } from "./src/trace/load.ts";
@@ -170,6 +185,7 @@ export {
   type FrameRecord,
   type HeaderFields,
   type HeaderRecord,
+  type OpFault,
   type OpRecord,
   type OpResult,
   TRACE_FORMAT,

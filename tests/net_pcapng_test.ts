@@ -121,7 +121,12 @@ Deno.test(
         view: decodeFrame(bytes),
         frame: bytes,
         decisions: dropped
-          ? [{ rule: "partition:a|c", fault: "partition", to: "c", action: { kind: "drop" } }]
+          ? [{
+            rule: "partition:a|c",
+            fault: "partition",
+            to: "c",
+            action: { do: "lose" as const },
+          }]
           : [],
         keepData: true,
       }));

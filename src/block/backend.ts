@@ -28,6 +28,10 @@ export interface AppliedFault {
   rule: string;
   /** Kind-specific facts: the delay in ms, the bytes a torn write kept, the bits flipped. */
   detail?: Record<string, number | string | number[]>;
+  /** Bytes of the write that reached the store, when fewer than its length (0: none). */
+  stored?: number;
+  /** A flush or FUA write that made nothing durable (the disk lied). */
+  undurable?: true;
 }
 
 /** One block operation as it travels down the layers. */

@@ -8,6 +8,7 @@
  */
 
 import { join, relative } from "node:path";
+import { kindOf } from "../fault/kinds/mod.ts";
 import { parseFaultSpec, parseTrigger } from "../fault/spec.ts";
 import { ReplayError } from "../replay/errors.ts";
 import { type ParentTrace, prepareForReplay, readParent, replay } from "../replay/replay.ts";
@@ -247,8 +248,7 @@ export type CheckBody = Omit<CiCheck, "scenario" | "name" | "durationMs">;
 /** A power loss that explores many crash states a point (`each`, `orders=K`, `all`). */
 function exploresStates(fault: string): boolean {
   const { effect } = parseFaultSpec(fault);
-  return effect.kind === "power-loss" && effect.states !== undefined &&
-    effect.states.kind !== "state";
+  return kindOf(effect).fromTrace?.explores(effect) !== undefined;
 }
 
 /** The points selection `N..N` of a declared `at` (an op index or a signature). */

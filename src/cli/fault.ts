@@ -6,7 +6,7 @@
 
 import { liveArguments } from "../fault/live.ts";
 import { parseFaultSpec } from "../fault/spec.ts";
-import { isLinkEffect } from "../fault/types.ts";
+import { kindOf, namesOf } from "../fault/kinds/mod.ts";
 import { linkLiveArguments } from "../net/link_live.ts";
 import { QmpClient } from "../qmp/client.ts";
 import { QmpCommandError } from "../qmp/errors.ts";
@@ -95,9 +95,11 @@ export function controlCommand(
           `a live link fault is in force from now on, so "${request.spec}" takes no @trigger`,
         );
       }
-      if (!isLinkEffect(rule.effect)) {
+      if (kindOf(rule.effect).family !== "link") {
         throw new UsageError(
-          `"${request.spec}" is not a link fault (partition, isolate, drop, delay with link=, duplicate, reorder, bandwidth, heal, or none)`,
+          `"${request.spec}" is not a link fault (${
+            namesOf("link").join(", ")
+          } (delay with link=), or none)`,
         );
       }
       return {

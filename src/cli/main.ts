@@ -7,11 +7,11 @@
  */
 
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { faultKindNames, linkFaultKindNames, nodeFaultKindNames } from "../fault/spec.ts";
 import { VERSION } from "../version.ts";
 import { demoCommand } from "./demo.ts";
 import { errorLine, EXIT, exitCodeOf } from "./errors.ts";
 import { faultAction, faultCommand } from "./fault.ts";
+import { FAULT_HELP } from "./fault_help.ts";
 import { ciCommand } from "./ci.ts";
 import { recordCommand } from "./record.ts";
 import { sweepCommand } from "./sweep.ts";
@@ -20,24 +20,6 @@ import { replayCommand } from "./replay.ts";
 import { serveCommand } from "./serve.ts";
 import { setupCommand } from "./setup.ts";
 import { tracePcapCommand, traceShowCommand, traceStatsCommand } from "./trace.ts";
-
-const FAULT_HELP = `
-Fault specs (one grammar everywhere; see docs/fault-spec.md):
-  KIND[:PARAMS][@TRIGGER]
-  kinds:    ${faultKindNames().join(", ")}
-  links:    ${linkFaultKindNames().join(", ")} (clusters; link=A->B, A<->B, NODE or *)
-  nodes:    ${nodeFaultKindNames().join(", ")} (crash:n2, restart:n2,after=1s, pause:n3,2s)
-  triggers: 17 (op index, from 0), +2s (time since start),
-            [DISK/]TYPE[:START-END|:OFFSET+LENGTH][#K] (the K-th matching op),
-            net[:LINK/PROTO[:PORT]/FLAGS][#K] (frames; link and node faults)
-  examples: eio@17   delay:200ms@write#3   hang:5s@+2s   limp:10ms,1M/s   fail@vdb/any
-            limp:p50=2ms,p99=150ms   limp:pareto,scale=1ms,alpha=1.5   stall:every=10s,for=800ms
-            lie-flush@+5s (flushes acknowledged, nothing durable)   lie-flush:fua
-            bad-sectors:1M+4K,eio (reads fail until a write covers them)
-            power-loss   power-loss:subset   power-loss:torn   power-loss:state=57+61
-            power-loss:each | orders=K | all,max=B (sweeps: many crash states a point)
-            partition:n1|n2,n3@+2s   drop:0.3,link=n1->n2   heal@+10s
-            crash:n2@n2/data/write#5   restart:n2,after=1s@+8s   pause:n3,2s@net:n1->n3/tcp#10`;
 
 function integer(text: string): number {
   const value = Number(text);

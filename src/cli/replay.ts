@@ -43,6 +43,7 @@ function replayJson(result: ReplayResult): Record<string, unknown> {
     fired: result.fired,
     faultAt: result.faultAt,
     ...(result.firings.length > 0 ? { firings: result.firings } : {}),
+    ...(result.notFired.length > 0 ? { notFired: result.notFired } : {}),
     prefix: result.prefix,
     ...(result.powerCut ? { powerCut: result.powerCut } : {}),
     ...(result.order
@@ -108,6 +109,7 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
           `power loss at op ${result.powerCut.at} (${result.powerCut.source}): ${result.powerCut.writesKept} writes kept, ${result.powerCut.dropped} of ${result.powerCut.volatile} volatile writes dropped`,
         );
       }
+      if (result.notFired.length > 0) console.log(`never fired: ${result.notFired.join(", ")}`);
       console.log(`prefix: ${describePrefix(result.prefix)}`);
     }
     if (results.length > 1) {

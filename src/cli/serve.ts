@@ -9,7 +9,8 @@
 import { join } from "node:path";
 import { parseFaultSpec } from "../fault/spec.ts";
 import { freshSeed } from "../fault/random.ts";
-import { type FaultRule, isBlockEffect, isLinkEffect } from "../fault/types.ts";
+import { kindOf } from "../fault/kinds/mod.ts";
+import type { FaultRule } from "../fault/types.ts";
 import type { ListenAddress } from "../nbd/server.ts";
 import { exportUri } from "../nbd/uri.ts";
 import {
@@ -82,16 +83,17 @@ export function parseTcp(text: string): ListenAddress {
 export function parseServeFaults(specs: string[]): FaultRule[] {
   return specs.map((spec) => {
     const rule = parseFaultSpec(spec);
-    if (rule.effect.kind === "power-loss") {
+    const kind = kindOf(rule.effect);
+    if (kind.family === "machine") {
       throw new UsageError(
-        `--fault ${spec}: power-loss needs record or replay (serve does not own the VM); use fail or hang to take a disk away`,
+        `--fault ${spec}: ${
+          kind.names[0]
+        } needs record or replay (serve does not own the VM); use fail or hang to take a disk away`,
       );
     }
-    if (!isBlockEffect(rule.effect)) {
+    if (kind.family !== "block") {
       throw new UsageError(
-        `--fault ${spec}: a ${
-          isLinkEffect(rule.effect) ? "link" : "node"
-        } fault needs a run (record or replay) of a cluster; serve serves disks`,
+        `--fault ${spec}: a ${kind.family} fault needs a run (record or replay) of a cluster; serve serves disks`,
       );
     }
     return rule;

@@ -15,10 +15,10 @@ import {
   type Decision,
   initialState,
   type LiveFault,
-  type OpView,
   type PlanState,
   setLiveFault,
 } from "./plan.ts";
+import type { OpView } from "./trigger.ts";
 import type { FaultPlan } from "./types.ts";
 
 /** One injected fault, as the trace records it. */
@@ -213,9 +213,14 @@ export class FaultEngine {
     return this.state.active.filter((fault) => fault.disk === disk);
   }
 
-  /** How many ops each rule of the plan hit, in plan order. */
+  /** How many ops each rule of the plan hit when it fired, in plan order. */
   hits(): readonly number[] {
     return this.state.hits;
+  }
+
+  /** Whether each rule of the plan fired (came into force or hit an op), in plan order. */
+  fired(): readonly boolean[] {
+    return this.state.fired;
   }
 
   /** Ops of a disk held by a hang right now. */

@@ -141,11 +141,11 @@ Deno.test("engine: a live fault acts on its disk's ops until cleared; clearing r
   assert.deepEqual(engine.decide(op(0)), [{
     rule: "live",
     fault: "eio",
-    action: { kind: "error", errno: "eio" },
+    action: { do: "answer-error", errno: "eio" },
   }]);
   assert.deepEqual(engine.decide(op(1, "read", "vdb")), [], "another disk is not touched");
   engine.setLive("vda", { effect: { kind: "hang" } });
-  assert.deepEqual(engine.decide(op(2)).map((d) => d.action), [{ kind: "hang" }]);
+  assert.deepEqual(engine.decide(op(2)).map((d) => d.action), [{ do: "hold" }]);
   const held = engine.hold("vda");
   const elsewhere = engine.hold("vdb");
   engine.setLive("vda", null);
@@ -169,7 +169,7 @@ Deno.test("engine: decide advances the plan; report tells every listener what wa
   assert.deepEqual(second, [{
     rule: "eio@write#2",
     fault: "eio",
-    action: { kind: "error", errno: "eio" },
+    action: { do: "answer-error", errno: "eio" },
   }]);
   assert.deepEqual(engine.decide(op(2)), [], "the second write only");
   const read = engine.decide({ ...op(3, "read"), time: 42 });
@@ -180,7 +180,7 @@ Deno.test("engine: decide advances the plan; report tells every listener what wa
     {
       rule: "eio@write#2",
       fault: "eio",
-      action: { kind: "error", errno: "eio" },
+      action: { do: "answer-error", errno: "eio" },
       index: 1,
       disk: "vda",
       op: "write",
@@ -189,7 +189,8 @@ Deno.test("engine: decide advances the plan; report tells every listener what wa
     {
       rule: "delay:5ms@read",
       fault: "delay",
-      action: { kind: "delay", durationMs: 5 },
+      action: { do: "wait", ms: 5 },
+      detail: { durationMs: 5 },
       index: 3,
       disk: "vda",
       op: "read",

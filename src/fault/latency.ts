@@ -7,7 +7,21 @@
  * @module
  */
 
-import type { LatencyDistribution } from "./types.ts";
+/**
+ * A latency distribution of a limping disk, in milliseconds, with every draw capped at
+ * `maxMs`.
+ *
+ * - `lognormal`: the log-normal through two percentiles (`p50=2ms,p99=150ms`): `points`
+ *   holds them as given, `[percentile, ms]`;
+ * - `pareto`: `scaleMs / U^(1/alpha)` for U uniform in (0, 1]: a heavy tail above `scaleMs`.
+ */
+export type LatencyDistribution =
+  | {
+    kind: "lognormal";
+    points: readonly [readonly [number, number], readonly [number, number]];
+    maxMs: number;
+  }
+  | { kind: "pareto"; scaleMs: number; alpha: number; maxMs: number };
 
 /** The cap of every draw unless `max=` says otherwise. */
 export const DEFAULT_MAX_LATENCY_MS = 10_000;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { drawLatency, lognormalThrough, normalQuantile } from "./latency.ts";
 import { seededStream } from "./random.ts";
-import type { LatencyDistribution } from "./types.ts";
+import type { LatencyDistribution } from "./latency.ts";
 
 /** The nearest-rank percentile of unsorted values. */
 function percentileOf(values: number[], q: number): number {

@@ -8,7 +8,8 @@
 
 import { type BlockBackend, BlockError, type BlockOp } from "../block/backend.ts";
 import type { FaultEngine } from "./engine.ts";
-import type { Decision, OpView } from "./plan.ts";
+import type { Decision } from "./plan.ts";
+import type { OpView } from "./trigger.ts";
 
 /**
  * Injects the engine's decisions into one disk's ops.
@@ -80,25 +81,28 @@ export class FaultLayer implements BlockBackend {
     view: OpView,
     decisions: Decision[],
   ): Promise<Uint8Array | undefined> {
-    let corruptRead: number[] | null = null;
-    let lied = false;
-    /** A limp's reply time (run time): the op is answered then, or when the store is done. */
+    let corruptRead: readonly number[] | null = null;
+    let skip = false;
+    /** A paced op's reply time (run time): the op is answered then, or when the store is done. */
     let replyAt = 0;
     for (const decision of decisions) {
       const { action } = decision;
       this.engine.report(view, decision);
-      // A remap is news about the disk, not something done to this op.
-      if (action.kind === "remap") continue;
-      const detail = detailOf(decision, op);
-      op.fault = { kind: decision.fault, rule: decision.rule, ...(detail ? { detail } : {}) };
-      switch (action.kind) {
-        case "hang":
+      // A note is news about the disk, not something done to this op.
+      if (action.do === "note") continue;
+      op.fault = {
+        kind: decision.fault,
+        rule: decision.rule,
+        ...(decision.detail ? { detail: decision.detail } : {}),
+      };
+      switch (action.do) {
+        case "hold":
           await this.engine.hold(op.disk, action.untilMs);
           break;
-        case "delay":
-          await this.engine.sleep(action.durationMs);
+        case "wait":
+          await this.engine.sleep(action.ms);
           break;
-        case "limp": {
+        case "pace": {
           const queued = action.bytesPerSecond
             ? this.engine.bandwidthWait(op.disk, op.length, action.bytesPerSecond)
             : 0;
@@ -107,37 +111,30 @@ export class FaultLayer implements BlockBackend {
           replyAt = Math.max(replyAt, op.arrivedAt + action.latencyMs + queued);
           break;
         }
-        case "stall":
-          await this.engine.hold(op.disk, action.untilMs);
-          break;
-        case "lie-flush":
+        case "undurable":
           // A flush is acknowledged without flushing; a FUA write is stored like any other.
-          lied = op.type === "flush";
+          op.fault.undurable = true;
+          skip = op.type === "flush";
           break;
-        case "bad-sector":
-          throw new BlockError(
-            action.errno,
-            `faultline injected ${action.errno}: bad sectors ${action.sectors[0]}-${
-              action.sectors[1] - 1
-            } (${decision.rule})`,
-          );
-        case "error":
+        case "answer-error":
           throw new BlockError(
             action.errno,
             `faultline injected ${action.errno} (${decision.rule})`,
           );
-        case "lost-write":
+        case "skip":
+          op.fault.stored = 0;
           return undefined;
-        case "torn-write":
+        case "tear":
+          op.fault.stored = action.keepBytes;
           if (action.keepBytes === 0) return undefined;
           op.data = op.data?.subarray(0, action.keepBytes);
           break;
-        case "corrupt":
+        case "flip":
           if (action.direction === "write" && op.data) {
             op.data = flipBits(op.data, action.bitPositions);
           } else corruptRead = action.bitPositions;
           break;
-        case "power-loss":
+        case "cut":
           this.engine.cutPower(op.index);
           await this.engine.holdForever();
           return undefined;
@@ -148,12 +145,12 @@ export class FaultLayer implements BlockBackend {
         return undefined;
       }
     }
-    const stored = lied ? Promise.resolve(undefined) : this.next.execute(op);
+    const stored = skip ? Promise.resolve(undefined) : this.next.execute(op);
     const result = replyAt > 0 ? await this.limp(stored, replyAt) : await stored;
     return corruptRead && result ? flipBits(result, corruptRead) : result;
   }
 
-  /** Answers a limping op at `replyAt`, or when the store is done if that is later. */
+  /** Answers a paced op at `replyAt`, or when the store is done if that is later. */
   private async limp(
     stored: Promise<Uint8Array | undefined>,
     replyAt: number,
@@ -173,33 +170,8 @@ export class FaultLayer implements BlockBackend {
   }
 }
 
-/** The facts of an action worth keeping in the trace. */
-function detailOf(decision: Decision, op: BlockOp): Record<string, number | number[]> | undefined {
-  const { action } = decision;
-  switch (action.kind) {
-    case "stall":
-      return { untilMs: action.untilMs, stallMs: Math.max(0, action.untilMs - op.arrivedAt) };
-    case "bad-sector":
-      return { sectors: action.sectors };
-    case "hang":
-      return action.untilMs === undefined ? undefined : { untilMs: action.untilMs };
-    case "delay":
-      return { durationMs: action.durationMs };
-    case "limp":
-      return action.bytesPerSecond === undefined
-        ? { latencyMs: action.latencyMs }
-        : { latencyMs: action.latencyMs, bytesPerSecond: action.bytesPerSecond };
-    case "torn-write":
-      return { keepBytes: action.keepBytes };
-    case "corrupt":
-      return { bits: action.bitPositions };
-    default:
-      return undefined;
-  }
-}
-
 /** A copy of `bytes` with the given bits flipped (bit 0 is the top bit of byte 0). */
-export function flipBits(bytes: Uint8Array, positions: readonly number[]): Uint8Array {
+function flipBits(bytes: Uint8Array, positions: readonly number[]): Uint8Array {
   const copy = bytes.slice();
   for (const position of positions) copy[position >> 3] ^= 0x80 >> (position & 7);
   return copy;

@@ -1,32 +1,17 @@
 /**
- * Link faults checked against a cluster: the grammar (src/fault/spec.ts) reads a
- * link fault without knowing the nodes; once the scenario's node list is known,
- * {@link checkClusterFaults} refuses what cannot mean anything there: an unknown node,
- * sides of a partition that overlap, a link fault in a scenario of one node.
+ * Link and node faults checked against a cluster: the grammar (src/fault/spec.ts) reads
+ * them without knowing the nodes; once the scenario's node list is known,
+ * {@link checkClusterFaults} refuses what cannot mean anything there: an unknown node, a
+ * link fault in a scenario of one node, and what a kind's own check refuses (the sides of
+ * a partition built in code that overlap).
  *
  * @module
  */
 
 import { FaultSpecError } from "./errors.ts";
-import {
-  type FaultRule,
-  isLinkEffect,
-  isNodeEffect,
-  type LinkScope,
-  type Trigger,
-} from "./types.ts";
-
-function scopeNodes(scope: LinkScope | undefined): string[] {
-  if (!scope) return [];
-  switch (scope.kind) {
-    case "all":
-      return [];
-    case "node":
-      return [scope.node];
-    case "link":
-      return [scope.from, scope.to];
-  }
-}
+import { kindOf } from "./kinds/mod.ts";
+import { scopeNodes } from "./link_scope.ts";
+import type { FaultRule, Trigger } from "./types.ts";
 
 function triggerNodes(trigger: Trigger): string[] {
   if (trigger.kind === "frames") return scopeNodes(trigger.link);
@@ -34,8 +19,8 @@ function triggerNodes(trigger: Trigger): string[] {
 }
 
 /**
- * The nodes a link fault names (its sides, node, link scope and frame filter), in the
- * order written; empty for a block fault.
+ * The nodes a link or node fault names (its sides, node, link scope and its trigger's
+ * filter), in the order written; empty for a block fault.
  *
  * @example
  * ```ts
@@ -43,15 +28,9 @@ function triggerNodes(trigger: Trigger): string[] {
  * ```
  */
 export function nodesNamedBy(rule: Pick<FaultRule, "effect" | "trigger">): string[] {
-  const { effect } = rule;
-  if (isNodeEffect(effect)) return [effect.node, ...triggerNodes(rule.trigger)];
-  if (!isLinkEffect(effect)) return [];
-  const own = effect.kind === "partition"
-    ? [...effect.sides[0], ...effect.sides[1]]
-    : effect.kind === "isolate"
-    ? [effect.node]
-    : scopeNodes(effect.link);
-  return [...own, ...triggerNodes(rule.trigger)];
+  const kind = kindOf(rule.effect);
+  if (!kind.nodes) return [];
+  return [...kind.nodes(rule.effect), ...triggerNodes(rule.trigger)];
 }
 
 /**
@@ -72,9 +51,17 @@ export function checkClusterFaults(
 ): void {
   const known = new Set(nodeNames);
   for (const rule of rules) {
-    if (!isLinkEffect(rule.effect) && !isNodeEffect(rule.effect)) continue;
+    const kind = kindOf(rule.effect);
+    const { family } = kind;
+    if (family !== "link" && family !== "node") continue;
     const fault = `fault "${rule.spec}"`;
-    if (isLinkEffect(rule.effect) && nodeNames.length < 2) {
+    try {
+      kind.check?.(rule.effect);
+    } catch (error) {
+      if (error instanceof FaultSpecError) throw new FaultSpecError(`${fault}: ${error.message}`);
+      throw error;
+    }
+    if (family === "link" && nodeNames.length < 2) {
       throw new FaultSpecError(
         `${fault} is a link fault, and the scenario has ${
           nodeNames.length === 0 ? "no nodes" : `one node (${nodeNames[0]})`
@@ -84,20 +71,6 @@ export function checkClusterFaults(
     for (const node of nodesNamedBy(rule)) {
       if (!known.has(node)) {
         throw new FaultSpecError(`${fault}: no node ${node} (nodes: ${nodeNames.join(", ")})`);
-      }
-    }
-    if (rule.effect.kind === "partition") {
-      const [left, right] = rule.effect.sides;
-      const both = left.filter((node) => right.includes(node));
-      if (both.length > 0) {
-        throw new FaultSpecError(
-          `${fault}: the sides overlap: ${both.join(", ")} ${
-            both.length > 1 ? "are" : "is"
-          } on both sides`,
-        );
-      }
-      if (left.length === 0 || right.length === 0) {
-        throw new FaultSpecError(`${fault}: a partition needs a node on each side`);
       }
     }
   }

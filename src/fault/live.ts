@@ -1,40 +1,116 @@
 /**
- * Live faults as the control socket speaks them: the arguments of
- * `set-block-fault-state` (`{"id": "vda", "state": "delay", "duration-ms": 200}`)
- * parsed into a typed {@link LiveFault}, and back, for queries and for the CLI
- * client, which writes the same faults as fault specs.
+ * Live faults as a control socket speaks them: `set-block-fault-state` (`{"id": "vda",
+ * "state": "delay", "duration-ms": 200}`) and `set-link-fault-state` (src/net/link_live.ts)
+ * name a kind by a state and give its parameters by their QMP names; each kind that can be
+ * set live says which (./kinds/). This file reads a state and its arguments into an
+ * effect, and an effect back into arguments, for queries and for the CLI client, which
+ * writes the same faults as fault specs.
  *
  * @module
  */
 
-import { type Errno, ERRNOS, isErrno } from "../block/errno.ts";
 import { FaultSpecError } from "./errors.ts";
+import type { Family, FaultKind } from "./kinds/kind.ts";
+import { kindOf, kindsOf } from "./kinds/mod.ts";
+import { LiveArgs } from "./params.ts";
 import type { LiveFault } from "./plan.ts";
-import { faultKindNames } from "./spec.ts";
-import { type FaultEffect, isLinkEffect, isNodeEffect } from "./types.ts";
+import type { FaultEffect } from "./types.ts";
 
-/** The states `set-block-fault-state` accepts: `none`, and every fault kind but power-loss. */
-export const LIVE_STATES: readonly string[] = [
-  "none",
-  ...faultKindNames().filter((kind) => kind !== "power-loss"),
-];
+/** The kinds that can be set live on a family's command, by their state names. */
+function liveKinds(family: Family): Map<string, FaultKind> {
+  const byState = new Map<string, FaultKind>();
+  for (const kind of kindsOf(family)) {
+    if (!kind.live) continue;
+    for (const state of kind.live.states ?? kind.names) byState.set(state, kind);
+  }
+  return byState;
+}
 
-/** Each state's parameters, by their QMP names. */
-const PARAMETERS: Record<string, readonly string[]> = {
-  error: ["errno"],
-  fail: ["errno"],
-  hang: ["duration-ms"],
-  delay: ["duration-ms"],
-  limp: ["latency-ms", "bandwidth"],
-  "torn-write": ["keep-sectors"],
-  corrupt: ["direction", "bits"],
-  stall: ["every-ms", "for-ms"],
-  "lie-flush": ["fua-only"],
-  "bad-sectors": ["offset", "length", "errno"],
-};
+const BLOCK_KINDS = liveKinds("block");
+const LINK_KINDS = liveKinds("link");
 
-/** States whose fault lasts until `none`, so that `count` means nothing. */
-const WITHOUT_COUNT = new Set(["none", "bad-sectors"]);
+/** The states `set-block-fault-state` accepts: `none`, and every block kind. */
+export const LIVE_STATES: readonly string[] = ["none", ...BLOCK_KINDS.keys()];
+
+/** The states `set-link-fault-state` accepts: every link kind, a heal being `none`. */
+export const LINK_LIVE_STATES: readonly string[] = [...new Set(["none", ...LINK_KINDS.keys()])];
+
+/**
+ * Reads the state of a live command and its arguments into an effect; a block `none` is
+ * null (a link `none` is a heal). `fixed` are the command's own arguments besides the
+ * kind's (`id`).
+ *
+ * @throws {FaultSpecError} with a QMP-style description (`Parameter 'x' is unexpected`).
+ * @example
+ * ```ts
+ * parseLiveState({ state: "delay", "duration-ms": 5 }, "link", []).effect?.kind; // "link-delay"
+ * ```
+ */
+export function parseLiveState(
+  args: Record<string, unknown>,
+  family: "block" | "link",
+  fixed: readonly string[],
+): { effect: FaultEffect | null; count?: number } {
+  const { state } = args;
+  if (typeof state !== "string") {
+    throw new FaultSpecError("Parameter 'state' is missing or not a string");
+  }
+  const name = state.toLowerCase();
+  const kinds = family === "block" ? BLOCK_KINDS : LINK_KINDS;
+  const kind = kinds.get(name);
+  if (!kind && name !== "none") {
+    throw new FaultSpecError(
+      `Parameter 'state' must be one of ${
+        (family === "block" ? LIVE_STATES : LINK_LIVE_STATES).join(", ")
+      }, not '${state}'`,
+    );
+  }
+  const own = kind ? [...kind.live!.params, ...(kind.live!.uncounted ? [] : ["count"])] : [];
+  const allowed = new Set(["state", ...fixed, ...own]);
+  for (const key of Object.keys(args)) {
+    if (!allowed.has(key)) {
+      throw new FaultSpecError(`Parameter '${key}' is unexpected with state '${name}'`);
+    }
+  }
+  if (!kind) return { effect: null };
+  const live = new LiveArgs(args);
+  const effect = kind.live!.parse(live, name) as FaultEffect;
+  const count = live.number("count", 1);
+  return count === undefined ? { effect } : { effect, count };
+}
+
+/**
+ * The arguments that set an effect live (`state` and the kind's own), the inverse of
+ * {@link parseLiveState}.
+ *
+ * @throws {FaultSpecError} for a kind that cannot be set live, or an effect of it that cannot.
+ * @example
+ * ```ts
+ * liveStateArguments({ kind: "delay", durationMs: 200 }); // { state: "delay", "duration-ms": 200 }
+ * ```
+ */
+export function liveStateArguments(effect: FaultEffect, count?: number): Record<string, unknown> {
+  const kind = kindOf(effect);
+  if (!kind.live) {
+    throw new FaultSpecError(
+      kind.family === "node"
+        ? `${kind.names[0]} is a node fault: give it in a run's fault plan (--fault ${
+          kind.names[0]
+        }:NODE@...), not live`
+        : `${kind.names[0]} cannot be set live${
+          kind.family === "machine" ? " on the fault layer: it needs record or replay" : ""
+        }`,
+    );
+  }
+  if (count !== undefined && kind.live.uncounted) {
+    throw new FaultSpecError(`${kind.names[0]} lasts until none: a count means nothing for it`);
+  }
+  return {
+    state: kind.live.states?.[0] ?? kind.names[0],
+    ...kind.live.args(effect),
+    ...(count === undefined ? {} : { count }),
+  };
+}
 
 /** What `set-block-fault-state` asked for. */
 export interface LiveRequest {
@@ -42,38 +118,8 @@ export interface LiveRequest {
   disk: string;
   /** The fault to set; `null` for `none`. */
   fault: LiveFault | null;
-  /** For a hang with a duration: how long from now. */
+  /** How long from now it ends by itself (a hang with a duration). */
   durationMs?: number;
-}
-
-/**
- * A numeric argument of a live command, at least `minimum`, or undefined when absent.
- *
- * @throws {FaultSpecError} with a QMP-style description.
- * @example
- * ```ts
- * numberArgument({ "duration-ms": 200 }, "duration-ms", 0); // 200
- * ```
- */
-export function numberArgument(
-  args: Record<string, unknown>,
-  key: string,
-  minimum: number,
-): number | undefined {
-  const value = args[key];
-  if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < minimum) {
-    throw new FaultSpecError(`Parameter '${key}' expects a number of at least ${minimum}`);
-  }
-  return value;
-}
-
-function errnoOf(args: Record<string, unknown>): Errno {
-  const value = args.errno ?? "eio";
-  if (typeof value !== "string" || !isErrno(value.toLowerCase())) {
-    throw new FaultSpecError(`Parameter 'errno' expects one of ${ERRNOS.join(", ")}`);
-  }
-  return value.toLowerCase() as Errno;
 }
 
 /**
@@ -86,133 +132,21 @@ function errnoOf(args: Record<string, unknown>): Errno {
  * ```
  */
 export function parseLiveArguments(args: Record<string, unknown>): LiveRequest {
-  const { id, state } = args;
+  const { id } = args;
   if (typeof id !== "string") throw new FaultSpecError("Parameter 'id' is missing or not a string");
-  if (typeof state !== "string") {
-    throw new FaultSpecError("Parameter 'state' is missing or not a string");
-  }
-  const kind = state.toLowerCase();
-  if (!LIVE_STATES.includes(kind)) {
-    throw new FaultSpecError(
-      `Parameter 'state' must be one of ${LIVE_STATES.join(", ")}, not '${state}'`,
-    );
-  }
-  const allowed = new Set([
-    "id",
-    "state",
-    ...(PARAMETERS[kind] ?? []),
-    ...(WITHOUT_COUNT.has(kind) ? [] : ["count"]),
-  ]);
-  for (const key of Object.keys(args)) {
-    if (!allowed.has(key)) {
-      throw new FaultSpecError(`Parameter '${key}' is unexpected with state '${kind}'`);
-    }
-  }
-  if (kind === "none") return { disk: id, fault: null };
-
-  const effect = isErrno(kind) ? { kind: "error" as const, errno: kind } : liveEffect(kind, args);
-  const count = numberArgument(args, "count", 1);
+  const { effect, count } = parseLiveState(args, "block", ["id"]);
+  if (effect === null) return { disk: id, fault: null };
   const fault: LiveFault = { effect };
   if (count !== undefined) fault.remaining = count;
-  const durationMs = effect.kind === "hang" ? effect.durationMs : undefined;
+  const durationMs = kindOf(effect).block?.lasts?.(effect);
   return durationMs === undefined ? { disk: id, fault } : { disk: id, fault, durationMs };
-}
-
-/** The effect a live state names, from its arguments (already checked to be the state's). */
-function liveEffect(kind: string, args: Record<string, unknown>): FaultEffect {
-  switch (kind) {
-    case "error":
-    case "fail":
-      return { kind, errno: errnoOf(args) };
-    case "hang": {
-      const durationMs = numberArgument(args, "duration-ms", 0);
-      return durationMs === undefined ? { kind: "hang" } : { kind: "hang", durationMs };
-    }
-    case "delay": {
-      const duration = numberArgument(args, "duration-ms", 0);
-      if (duration === undefined) throw new FaultSpecError("Parameter 'duration-ms' is missing");
-      return { kind: "delay", durationMs: duration };
-    }
-    case "limp": {
-      const latency = numberArgument(args, "latency-ms", 0);
-      const bandwidth = numberArgument(args, "bandwidth", 1);
-      if (latency === undefined && bandwidth === undefined) {
-        throw new FaultSpecError("limp needs 'latency-ms', 'bandwidth' (bytes per second) or both");
-      }
-      return bandwidth === undefined
-        ? { kind: "limp", latencyMs: latency ?? 0 }
-        : { kind: "limp", latencyMs: latency ?? 0, bytesPerSecond: bandwidth };
-    }
-    case "stall":
-      return liveStall(args);
-    case "lie-flush": {
-      const fuaOnly = args["fua-only"] ?? false;
-      if (typeof fuaOnly !== "boolean") {
-        throw new FaultSpecError("Parameter 'fua-only' expects a boolean");
-      }
-      return { kind: "lie-flush", fuaOnly };
-    }
-    case "bad-sectors":
-      return liveBadSectors(args);
-    default:
-      return liveDataEffect(kind, args);
-  }
-}
-
-/** The live faults on what is stored or read. */
-function liveDataEffect(kind: string, args: Record<string, unknown>): FaultEffect {
-  switch (kind) {
-    case "lost-write":
-      return { kind: "lost-write" };
-    case "torn-write": {
-      const keep = numberArgument(args, "keep-sectors", 0);
-      return keep === undefined
-        ? { kind: "torn-write" }
-        : { kind: "torn-write", keepSectors: keep };
-    }
-    case "corrupt": {
-      const direction = args.direction ?? "read";
-      if (direction !== "read" && direction !== "write") {
-        throw new FaultSpecError("Parameter 'direction' must be 'read' or 'write'");
-      }
-      return { kind: "corrupt", direction, bits: numberArgument(args, "bits", 1) ?? 1 };
-    }
-    default:
-      throw new FaultSpecError(`state '${kind}' cannot be set live`);
-  }
-}
-
-function liveStall(args: Record<string, unknown>): FaultEffect {
-  const every = numberArgument(args, "every-ms", 0);
-  const length = numberArgument(args, "for-ms", 0);
-  if (every === undefined || length === undefined) {
-    throw new FaultSpecError("stall needs 'every-ms' and 'for-ms'");
-  }
-  if (!(length > 0 && length < every)) {
-    throw new FaultSpecError("Parameter 'for-ms' must be above 0 and below 'every-ms'");
-  }
-  return { kind: "stall", everyMs: every, forMs: length };
-}
-
-function liveBadSectors(args: Record<string, unknown>): FaultEffect {
-  const offset = numberArgument(args, "offset", 0);
-  const length = numberArgument(args, "length", 1);
-  if (offset === undefined || length === undefined) {
-    throw new FaultSpecError("bad-sectors needs 'offset' and 'length' (bytes)");
-  }
-  return {
-    kind: "bad-sectors",
-    startSector: Math.floor(offset / 512),
-    endSector: Math.ceil((offset + length) / 512),
-    errno: errnoOf(args),
-  };
 }
 
 /**
  * The `set-block-fault-state` arguments of an effect: the inverse of
  * {@link parseLiveArguments}, used by the CLI client and by queries.
  *
- * @throws {FaultSpecError} for a kind that cannot be set live (power-loss).
+ * @throws {FaultSpecError} for a kind that cannot be set live on a disk (power-loss, a link or node kind).
  * @example
  * ```ts
  * liveArguments("vda", { kind: "delay", durationMs: 200 }); // { id: "vda", state: "delay", "duration-ms": 200 }
@@ -225,64 +159,12 @@ export function liveArguments(
   count?: number,
 ): Record<string, unknown> {
   if (effect === null) return { id: disk, state: "none" };
-  if (isLinkEffect(effect)) {
+  if (kindOf(effect).family === "link") {
     throw new FaultSpecError(
-      `${effect.kind} is a link fault: set it with set-link-fault-state on a run's switch, not on a disk`,
+      `${
+        kindOf(effect).names[0]
+      } is a link fault: set it with set-link-fault-state on a run's switch, not on a disk`,
     );
   }
-  if (isNodeEffect(effect)) {
-    throw new FaultSpecError(
-      `${effect.kind} is a node fault: give it in a run's fault plan (--fault ${effect.kind}:NODE@...), not live on a disk`,
-    );
-  }
-  const args: Record<string, unknown> = { id: disk, state: effect.kind };
-  switch (effect.kind) {
-    case "error":
-    case "fail":
-      args.errno = effect.errno;
-      break;
-    case "hang":
-      if (effect.durationMs !== undefined) args["duration-ms"] = effect.durationMs;
-      break;
-    case "delay":
-      args["duration-ms"] = effect.durationMs;
-      break;
-    case "limp":
-      if (effect.distribution) {
-        throw new FaultSpecError(
-          "a limp with a latency distribution cannot be set live (only latency-ms and bandwidth); give it to serve --fault",
-        );
-      }
-      if (effect.latencyMs > 0) args["latency-ms"] = effect.latencyMs;
-      if (effect.bytesPerSecond !== undefined) args.bandwidth = effect.bytesPerSecond;
-      break;
-    case "stall":
-      args["every-ms"] = effect.everyMs;
-      args["for-ms"] = effect.forMs;
-      break;
-    case "lie-flush":
-      if (effect.fuaOnly) args["fua-only"] = true;
-      break;
-    case "bad-sectors":
-      args.offset = effect.startSector * 512;
-      args.length = (effect.endSector - effect.startSector) * 512;
-      args.errno = effect.errno;
-      break;
-    case "torn-write":
-      if (effect.keepSectors !== undefined) args["keep-sectors"] = effect.keepSectors;
-      break;
-    case "corrupt":
-      args.direction = effect.direction;
-      args.bits = effect.bits;
-      break;
-    case "power-loss":
-      throw new FaultSpecError(
-        "power-loss cannot be set live on the fault layer: it needs record or replay",
-      );
-  }
-  if (count !== undefined && WITHOUT_COUNT.has(effect.kind)) {
-    throw new FaultSpecError(`${effect.kind} lasts until none: a count means nothing for it`);
-  }
-  if (count !== undefined) args.count = count;
-  return args;
+  return { id: disk, ...liveStateArguments(effect, count) };
 }

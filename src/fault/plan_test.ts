@@ -34,7 +34,9 @@ function feed(
   return { each, state };
 }
 
-const kinds = (decisions: Decision[]) => decisions.map((d) => d.action.kind);
+/** What each decision is, by its fault's name (`eio`, `lost-write`; a note is `NAME note`). */
+const kinds = (decisions: Decision[]) =>
+  decisions.map((d) => d.action.do === "note" ? `${d.fault} note` : d.fault);
 
 Deno.test("an index trigger hits exactly that op", () => {
   const plan = planOf("eio@2");
@@ -44,15 +46,15 @@ Deno.test("an index trigger hits exactly that op", () => {
     op(2, "flush"),
     op(3, "write"),
   ]);
-  assert.deepEqual(each.map(kinds), [[], [], ["error"], []]);
+  assert.deepEqual(each.map(kinds), [[], [], ["eio"], []]);
   assert.deepEqual(state.hits, [1]);
 });
 
 Deno.test("an occurrence trigger hits the k-th matching op, and a filter alone hits every match", () => {
   const ops = [op(0, "write"), op(1, "read"), op(2, "write"), op(3, "write"), op(4, "write")];
-  assert.deepEqual(feed(planOf("eio@write#3"), ops).each.map(kinds), [[], [], [], ["error"], []]);
-  assert.deepEqual(feed(planOf("eio@read"), ops).each.map(kinds), [[], ["error"], [], [], []]);
-  assert.deepEqual(feed(planOf("eio"), ops).each.map(kinds), ops.map(() => ["error"]));
+  assert.deepEqual(feed(planOf("eio@write#3"), ops).each.map(kinds), [[], [], [], ["eio"], []]);
+  assert.deepEqual(feed(planOf("eio@read"), ops).each.map(kinds), [[], ["eio"], [], [], []]);
+  assert.deepEqual(feed(planOf("eio"), ops).each.map(kinds), ops.map(() => ["eio"]));
 });
 
 Deno.test("ranges overlap, exact signatures match offset and length, disks and nodes filter", () => {
@@ -63,7 +65,7 @@ Deno.test("ranges overlap, exact signatures match offset and length, disks and n
     op(3, "write", { offset: 8192, length: 512, node: "n2" }),
   ];
   assert.deepEqual(feed(planOf("eio@write:4095-4097"), ops).each.map(kinds), [
-    ["error"],
+    ["eio"],
     [],
     [],
     [],
@@ -71,11 +73,11 @@ Deno.test("ranges overlap, exact signatures match offset and length, disks and n
   assert.deepEqual(feed(planOf("eio@write:8192+512#2"), ops).each.map(kinds), [
     [],
     [],
-    ["error"],
+    ["eio"],
     [],
   ]);
-  assert.deepEqual(feed(planOf("eio@vdb/write"), ops).each.map(kinds), [[], [], ["error"], []]);
-  assert.deepEqual(feed(planOf("eio@n2/vda/write"), ops).each.map(kinds), [[], [], [], ["error"]]);
+  assert.deepEqual(feed(planOf("eio@vdb/write"), ops).each.map(kinds), [[], [], ["eio"], []]);
+  assert.deepEqual(feed(planOf("eio@n2/vda/write"), ops).each.map(kinds), [[], [], [], ["eio"]]);
 });
 
 Deno.test("a fault that cannot apply to the op an index names never fires", () => {
@@ -83,7 +85,7 @@ Deno.test("a fault that cannot apply to the op an index names never fires", () =
   const { each, state } = feed(plan, [op(0, "write"), op(1, "read"), op(2, "write")]);
   assert.deepEqual(each.map(kinds), [[], [], []]);
   assert.deepEqual(state.hits, [0]);
-  assert.deepEqual(state.spent, [true]);
+  assert.deepEqual(state.progress.map((p) => p.done), [true]);
   // Filters count only the ops the fault applies to: the second write, not the second op.
   assert.deepEqual(
     feed(planOf("lost-write@any#2"), [op(0, "write"), op(1, "read"), op(2, "write")]).each.map(
@@ -106,7 +108,7 @@ Deno.test("persistent faults stay in force on the disk where they fired", () => 
     op(3, "read", { disk: "vdb" }),
     op(4, "flush"),
   ];
-  assert.deepEqual(feed(plan, ops).each.map(kinds), [[], ["error"], ["error"], [], ["error"]]);
+  assert.deepEqual(feed(plan, ops).each.map(kinds), [[], ["fail"], ["fail"], [], ["fail"]]);
 
   const limp = feed(planOf("limp:5ms@+2ms"), [
     op(0, "read"),
@@ -125,15 +127,15 @@ Deno.test("a hang with a duration holds ops until then, and ends", () => {
     op(5, "read", { time: 5 }),
     op(20, "read", { time: 20 }),
   ]);
-  assert.deepEqual(each[1].map((d) => d.action), [{ kind: "hang", untilMs: 11 }]);
-  assert.deepEqual(each[2].map((d) => d.action), [{ kind: "hang", untilMs: 11 }]);
+  assert.deepEqual(each[1].map((d) => d.action), [{ do: "hold", untilMs: 11 }]);
+  assert.deepEqual(each[2].map((d) => d.action), [{ do: "hold", untilMs: 11 }]);
   assert.deepEqual(each[3], []);
 });
 
 Deno.test("timing comes first, then one outcome", () => {
   const plan = planOf("delay:5ms@0", "eio@0", "lost-write@0");
   const { each } = feed(plan, [op(0, "write")]);
-  assert.deepEqual(kinds(each[0]), ["delay", "error"]);
+  assert.deepEqual(kinds(each[0]), ["delay", "eio"]);
 });
 
 Deno.test("random choices depend on the seed, the rule and the op, not on what came before", () => {
@@ -212,7 +214,7 @@ Deno.test("lie-flush: from its trigger on, flushes and FUA writes are lied about
     [],
   ]);
   // A lie is the outcome only when nothing else is: an EIO at the flush wins.
-  assert.deepEqual(kinds(feed(planOf("lie-flush", "eio@4"), ops).each[4]), ["error"]);
+  assert.deepEqual(kinds(feed(planOf("lie-flush", "eio@4"), ops).each[4]), ["eio"]);
 });
 
 Deno.test("a persistent fault without a trigger comes into force on every disk; with an index on one", () => {
@@ -255,7 +257,7 @@ Deno.test("limp draws each op's latency from its distribution, seeded by the pla
   assert.notDeepEqual(latencies({ ...plan, seed: 43 }), first);
   // The draw depends on the op's index, not on what came before it.
   const alone = decide(plan, initialState(plan), ops[117]).decisions[0].action;
-  assert.deepEqual(alone, { kind: "limp", latencyMs: first[117] });
+  assert.deepEqual(alone, { do: "pace", latencyMs: first[117] });
 });
 
 Deno.test("stall: every op arriving during an episode waits for its end", () => {
@@ -264,11 +266,11 @@ Deno.test("stall: every op arriving during an episode waits for its end", () => 
   const { each } = feed(plan, [at(0, 10), at(1, 60), at(2, 79), at(3, 80), at(4, 160), at(5, 175)]);
   assert.deepEqual(each.map((d) => d.map((x) => x.action)), [
     [],
-    [{ kind: "stall", untilMs: 90 }], // the first episode begins at the trigger (op 1, 60 ms)
-    [{ kind: "stall", untilMs: 90 }],
-    [{ kind: "stall", untilMs: 90 }],
-    [{ kind: "stall", untilMs: 190 }],
-    [{ kind: "stall", untilMs: 190 }],
+    [{ do: "hold", untilMs: 90 }], // the first episode begins at the trigger (op 1, 60 ms)
+    [{ do: "hold", untilMs: 90 }],
+    [{ do: "hold", untilMs: 90 }],
+    [{ do: "hold", untilMs: 190 }],
+    [{ do: "hold", untilMs: 190 }],
   ]);
 });
 
@@ -287,17 +289,16 @@ Deno.test("bad sectors: reads fail until a write covers them; a failed write rem
     read(5, 4096, 4096), // reaches 10, 11: still bad
     write(6, 5120, 100), // touches sector 10 only
   ]);
-  assert.deepEqual(each.map((d) => d.map((x) => x.action)), [
+  assert.deepEqual(each.map((d) => d.map((x) => [x.fault, x.action.do, x.detail])), [
     [],
-    [{ kind: "bad-sector", errno: "eio", sectors: [8, 9] }],
-    [{ kind: "remap", sectors: [8, 10] }],
-    [{ kind: "error", errno: "eio" }],
+    [["bad-sectors", "answer-error", { sectors: [8, 9] }]],
+    [["bad-sectors", "note", { sectors: [8, 10] }]], // remapped
+    [["eio", "answer-error", undefined]],
     [],
-    [{ kind: "bad-sector", errno: "eio", sectors: [10, 12] }],
-    [{ kind: "remap", sectors: [10, 11] }],
+    [["bad-sectors", "answer-error", { sectors: [10, 12] }]],
+    [["bad-sectors", "note", { sectors: [10, 11] }]],
   ]);
-  assert.deepEqual(state.bad.map((b) => b.ranges), [[[11, 12]]]);
-  assert.equal(each[1][0].fault, "bad-sectors");
+  assert.deepEqual(state.active.map((fault) => fault.memory), [[[11, 12]]]);
 });
 
 Deno.test("live lie-flush, stall and bad sectors; none ends them", () => {
@@ -306,7 +307,7 @@ Deno.test("live lie-flush, stall and bad sectors; none ends them", () => {
     effect: { kind: "bad-sectors", startSector: 0, endSector: 8, errno: "enospc" },
   });
   let step = decide(plan, state, op(0, "read", { offset: 0, length: 512 }));
-  assert.deepEqual(kinds(step.decisions), ["bad-sector"]);
+  assert.deepEqual(kinds(step.decisions), ["bad-sectors"]);
   state = setLiveFault(step.state, "vda", null);
   assert.deepEqual(kinds(decide(plan, state, op(1, "read", { offset: 0 })).decisions), []);
   state = setLiveFault(state, "vda", { effect: { kind: "lie-flush", fuaOnly: false } });
@@ -317,7 +318,7 @@ Deno.test("live lie-flush, stall and bad sectors; none ends them", () => {
     since: 1000,
   });
   assert.deepEqual(decide(plan, state, op(3, "read", { time: 1105 })).decisions[0].action, {
-    kind: "stall",
+    do: "hold",
     untilMs: 1110,
   });
   assert.deepEqual(kinds(decide(plan, state, op(4, "read", { time: 1111 })).decisions), []);

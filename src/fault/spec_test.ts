@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
 import { FaultSpecError } from "./errors.ts";
-import {
-  crashStateId,
-  formatFaultSpec,
-  parseCrashStateId,
-  parseFaultSpec,
-  parseTrigger,
-} from "./spec.ts";
+import { crashStateId, parseCrashStateId } from "./kinds/power_loss.ts";
+import { formatFaultSpec, parseFaultSpec, parseTrigger } from "./spec.ts";
 
 Deno.test("fault specs parse into effects and triggers", () => {
   assert.deepEqual(parseFaultSpec("eio@17"), {

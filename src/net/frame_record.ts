@@ -75,7 +75,7 @@ export function frameRecord(input: FrameRecordInput): FrameRecord {
     const dropped = new Set<string>();
     for (const decision of input.decisions) {
       // One entry per rule and detail: a jittered delay differs per destination.
-      const detail = detailOf(decision);
+      const detail = decision.detail;
       const key = `${decision.rule}\u0000${decision.fault}\u0000${JSON.stringify(detail ?? null)}`;
       let fault = faults.get(key);
       if (!fault) {
@@ -84,7 +84,7 @@ export function frameRecord(input: FrameRecordInput): FrameRecord {
         faults.set(key, fault);
       }
       if (!fault.to.includes(decision.to)) fault.to.push(decision.to);
-      if (decision.action.kind === "drop") dropped.add(decision.to);
+      if (decision.action.do === "lose") dropped.add(decision.to);
     }
     record.faults = [...faults.values()];
     if (dropped.size > 0) record.dropped = input.to.filter((node) => dropped.has(node));
@@ -92,20 +92,6 @@ export function frameRecord(input: FrameRecordInput): FrameRecord {
   if (input.absent && input.absent.length > 0) record.absent = [...input.absent];
   if (input.phase !== undefined) record.phase = input.phase;
   return record;
-}
-
-function detailOf(decision: LinkDecision): Record<string, unknown> | undefined {
-  const { action } = decision;
-  switch (action.kind) {
-    case "delay":
-      return { delayMs: Math.round(action.delayMs * 1000) / 1000 };
-    case "reorder":
-      return { holdMs: action.holdMs };
-    case "bandwidth":
-      return { bytesPerSecond: action.bytesPerSecond };
-    default:
-      return undefined;
-  }
 }
 
 /**

@@ -27,8 +27,14 @@ Deno.test("frame records: headers, hash, data, faults grouped per rule, drops, a
     view,
     frame: SYN_ACK,
     decisions: [
-      { rule: "partition:a|b", fault: "partition", to: "a", action: { kind: "drop" } },
-      { rule: "live", fault: "delay", to: "c", action: { kind: "delay", delayMs: 10.25 } },
+      { rule: "partition:a|b", fault: "partition", to: "a", action: { do: "lose" } },
+      {
+        rule: "live",
+        fault: "delay",
+        to: "c",
+        action: { do: "late", ms: 10.25 },
+        detail: { delayMs: 10.25 },
+      },
     ],
     absent: ["c"],
     keepData: true,
@@ -99,7 +105,7 @@ Deno.test("frame records in a trace: written, read back, counted per link; unkno
       view: to.length > 1 ? { ...view, group: true } : view,
       frame: SYN_ACK,
       decisions: dropped
-        ? [{ rule: "isolate:a", fault: "isolate", to: to[0], action: { kind: "drop" } }]
+        ? [{ rule: "isolate:a", fault: "isolate", to: to[0], action: { do: "lose" } }]
         : [],
       keepData: true,
     });

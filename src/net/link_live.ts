@@ -24,14 +24,9 @@
 
 import { FaultSpecError } from "../fault/errors.ts";
 import { checkClusterFaults } from "../fault/link.ts";
-import { numberArgument } from "../fault/live.ts";
-import {
-  DEFAULT_REORDER_HOLD_MS,
-  formatLinkScope,
-  linkFaultKindNames,
-  parseLinkScope,
-} from "../fault/spec.ts";
-import type { LinkEffect, LinkScope } from "../fault/types.ts";
+import { kindOf } from "../fault/kinds/mod.ts";
+import { liveStateArguments, parseLiveState } from "../fault/live.ts";
+import type { FaultEffect } from "../fault/types.ts";
 import {
   type ClockMoment,
   effectLinks,
@@ -39,56 +34,16 @@ import {
   type LinkPlan,
   type LinkPlanState,
   type LiveLinkFault,
-  scopeLinks,
 } from "./link_plan.ts";
 
-/** The states `set-link-fault-state` accepts. */
-export const LINK_LIVE_STATES: readonly string[] = [
-  "none",
-  ...linkFaultKindNames().filter((kind) => kind !== "heal"),
-];
-
-const PARAMETERS: Record<string, readonly string[]> = {
-  none: ["link"],
-  partition: ["sides"],
-  isolate: ["node"],
-  drop: ["link", "probability"],
-  delay: ["link", "duration-ms", "jitter-ms"],
-  duplicate: ["link", "probability"],
-  reorder: ["link", "probability", "hold-ms"],
-  bandwidth: ["link", "bandwidth"],
-};
+export { LINK_LIVE_STATES } from "../fault/live.ts";
 
 /** What `set-link-fault-state` asked for. */
 export type LinkLiveRequest =
   /** Set a live fault. */
-  | { fault: LiveLinkFault; effect: Exclude<LinkEffect, { kind: "heal" }> }
+  | { fault: LiveLinkFault; effect: FaultEffect }
   /** `none`: heal these links (every link when absent). */
-  | { fault: null; links?: ReadonlySet<string>; scope: LinkScope };
-
-function probability(args: Record<string, unknown>): number {
-  const value = numberArgument(args, "probability", 0) ?? 1;
-  if (value <= 0 || value > 1) {
-    throw new FaultSpecError("Parameter 'probability' expects a number in (0, 1]");
-  }
-  return value;
-}
-
-function scope(args: Record<string, unknown>): LinkScope {
-  const value = args.link;
-  if (value === undefined) return { kind: "all" };
-  if (typeof value !== "string") {
-    throw new FaultSpecError("Parameter 'link' expects a string such as \"n1->n2\"");
-  }
-  return parseLinkScope(value);
-}
-
-function names(value: unknown, what: string): string[] {
-  if (!Array.isArray(value) || value.length === 0 || value.some((v) => typeof v !== "string")) {
-    throw new FaultSpecError(`Parameter '${what}' expects a non-empty array of node names`);
-  }
-  return value as string[];
-}
+  | { fault: null; links?: ReadonlySet<string> };
 
 /**
  * Parses the arguments of `set-link-fault-state`, checking node names against the
@@ -106,93 +61,21 @@ export function parseLinkLiveArguments(
   args: Record<string, unknown>,
   nodes: readonly string[],
 ): LinkLiveRequest {
-  const { state } = args;
-  if (typeof state !== "string") {
-    throw new FaultSpecError("Parameter 'state' is missing or not a string");
-  }
-  const kind = state.toLowerCase();
-  if (!LINK_LIVE_STATES.includes(kind)) {
-    throw new FaultSpecError(
-      `Parameter 'state' must be one of ${LINK_LIVE_STATES.join(", ")}, not '${state}'`,
-    );
-  }
-  const allowed = new Set(["state", ...PARAMETERS[kind], ...(kind === "none" ? [] : ["count"])]);
-  for (const key of Object.keys(args)) {
-    if (!allowed.has(key)) {
-      throw new FaultSpecError(`Parameter '${key}' is unexpected with state '${kind}'`);
-    }
-  }
-  let effect: Exclude<LinkEffect, { kind: "heal" }>;
-  switch (kind) {
-    case "none": {
-      const link = scope(args);
-      const heal: LinkEffect = { kind: "heal", link };
-      check(heal, nodes);
-      return link.kind === "all"
-        ? { fault: null, scope: link }
-        : { fault: null, scope: link, links: scopeLinks(link, nodes) };
-    }
-    case "partition": {
-      const sides = args.sides;
-      if (!Array.isArray(sides) || sides.length !== 2) {
-        throw new FaultSpecError(
-          'Parameter \'sides\' expects two arrays of node names, as [["n1"], ["n2", "n3"]]',
-        );
-      }
-      effect = { kind: "partition", sides: [names(sides[0], "sides"), names(sides[1], "sides")] };
-      break;
-    }
-    case "isolate": {
-      if (typeof args.node !== "string") {
-        throw new FaultSpecError("Parameter 'node' is missing or not a string");
-      }
-      effect = { kind: "isolate", node: args.node };
-      break;
-    }
-    case "drop":
-      effect = { kind: "drop", probability: probability(args), link: scope(args) };
-      break;
-    case "duplicate":
-      effect = { kind: "duplicate", probability: probability(args), link: scope(args) };
-      break;
-    case "reorder":
-      effect = {
-        kind: "reorder",
-        probability: probability(args),
-        holdMs: numberArgument(args, "hold-ms", 0) ?? DEFAULT_REORDER_HOLD_MS,
-        link: scope(args),
-      };
-      break;
-    case "delay": {
-      const duration = numberArgument(args, "duration-ms", 0);
-      if (duration === undefined) throw new FaultSpecError("Parameter 'duration-ms' is missing");
-      effect = {
-        kind: "link-delay",
-        durationMs: duration,
-        jitterMs: numberArgument(args, "jitter-ms", 0) ?? 0,
-        link: scope(args),
-      };
-      break;
-    }
-    case "bandwidth": {
-      const rate = numberArgument(args, "bandwidth", 1);
-      if (rate === undefined) {
-        throw new FaultSpecError("Parameter 'bandwidth' (bytes per second) is missing");
-      }
-      effect = { kind: "bandwidth", bytesPerSecond: rate, link: scope(args) };
-      break;
-    }
-    default:
-      throw new FaultSpecError(`state '${kind}' cannot be set live`);
-  }
+  const { effect: parsed, count } = parseLiveState(args, "link", []);
+  const effect = parsed!;
   check(effect, nodes);
-  const fault: LiveLinkFault = { effect, links: effectLinks(effect, nodes) };
-  const count = numberArgument(args, "count", 1);
+  const links = effectLinks(effect, nodes);
+  if (kindOf(effect).link?.heals) {
+    return links.size === nodes.length * (nodes.length - 1)
+      ? { fault: null }
+      : { fault: null, links };
+  }
+  const fault: LiveLinkFault = { effect, links };
   if (count !== undefined) fault.remaining = count;
   return { fault, effect };
 }
 
-function check(effect: LinkEffect, nodes: readonly string[]): void {
+function check(effect: FaultEffect, nodes: readonly string[]): void {
   try {
     checkClusterFaults([{ spec: "live", effect, trigger: { kind: "always" } }], nodes);
   } catch (error) {
@@ -209,7 +92,6 @@ function check(effect: LinkEffect, nodes: readonly string[]): void {
  * The `set-link-fault-state` arguments of a link effect (null: `none`): the inverse of
  * {@link parseLinkLiveArguments}, for a client and for queries.
  *
- * @throws {FaultSpecError} for `heal`, which is `none` live.
  * @example
  * ```ts
  * linkLiveArguments({ kind: "link-delay", durationMs: 100, jitterMs: 0, link: { kind: "all" } });
@@ -217,44 +99,10 @@ function check(effect: LinkEffect, nodes: readonly string[]): void {
  * ```
  */
 export function linkLiveArguments(
-  effect: LinkEffect | null,
+  effect: FaultEffect | null,
   count?: number,
 ): Record<string, unknown> {
-  if (effect === null) return { state: "none" };
-  const args: Record<string, unknown> = {};
-  switch (effect.kind) {
-    case "partition":
-      Object.assign(args, { state: "partition", sides: effect.sides.map((s) => [...s]) });
-      break;
-    case "isolate":
-      Object.assign(args, { state: "isolate", node: effect.node });
-      break;
-    case "drop":
-    case "duplicate":
-      Object.assign(args, { state: effect.kind, probability: effect.probability });
-      break;
-    case "reorder":
-      Object.assign(args, {
-        state: "reorder",
-        probability: effect.probability,
-        "hold-ms": effect.holdMs,
-      });
-      break;
-    case "link-delay":
-      Object.assign(args, { state: "delay", "duration-ms": effect.durationMs });
-      if (effect.jitterMs > 0) args["jitter-ms"] = effect.jitterMs;
-      break;
-    case "bandwidth":
-      Object.assign(args, { state: "bandwidth", bandwidth: effect.bytesPerSecond });
-      break;
-    case "heal":
-      return effect.link.kind === "all"
-        ? { state: "none" }
-        : { state: "none", link: formatLinkScope(effect.link) };
-  }
-  if ("link" in effect) args.link = formatLinkScope(effect.link);
-  if (count !== undefined) args.count = count;
-  return args;
+  return effect === null ? { state: "none" } : liveStateArguments(effect, count);
 }
 
 /**

@@ -1,39 +1,43 @@
 /**
- * The link fault decision: a pure function of the plan, the plan's state so far and
- * the arriving frame, like the block fault decision of src/fault/plan.ts. No clock,
- * no socket, no randomness beyond the plan's seed: every random choice is drawn from
- * the seed, the rule and the frame's index (and the destination), so the same frames
- * get the same decisions and a replay behaves the same.
+ * The link fault decision: a pure function of the plan, the plan's state so far and the
+ * arriving frame (or op), like the block fault decision of src/fault/plan.ts. No clock,
+ * no socket, no randomness beyond the plan's seed: every random choice is drawn from the
+ * seed, the rule and the frame's index (and the destination), so the same frames get the
+ * same decisions and a replay behaves the same.
  *
+ * When a rule fires is the trigger engine's (src/fault/trigger.ts), fed every frame and
+ * every block op of the run; what it does to a frame is its kind's (src/fault/kinds/).
  * Semantics (docs/fault-spec.md, "Link faults"):
  *
- * - `partition`, `isolate` and `bandwidth` are persistent: they come into force at the
- *   first frame their trigger selects and stay, on their links, until healed.
- * - `drop`, `delay`, `duplicate` and `reorder` hit each frame their trigger selects:
- *   no trigger or `@+TIME` every frame (from then on), a frame filter every matching
- *   frame or, with `#K`, the K-th.
- * - An index trigger `@N` names a moment on the run's one clock, shared by block ops
- *   and frames: it selects the first frame whose index is N or later, once.
- * - `heal` fires once, at the first frame its trigger selects, before the other rules
- *   see that frame: it ends on its links (all links without a scope) every link fault
- *   in force, the live ones included. A rule still waiting for its trigger (a later
- *   time or index, an occurrence not reached) is not in force and is not healed.
+ * - a persistent kind (`partition`, `isolate`, `bandwidth`) comes into force where its
+ *   trigger fires and stays, on its links, until healed;
+ * - the others hit each frame their trigger selects; fired by a block op (`@N` naming an
+ *   op, `@write#3`), they hit the next frame;
+ * - a heal fires once, before the other rules see the frame it fires at (or at once, at an
+ *   op): it ends on its links (all links without a scope) every link fault in force, the
+ *   live ones included. A rule still waiting for its trigger (a later time or index, an
+ *   occurrence not reached) is not in force and is not healed.
  *
  * @module
  */
 
 import { checkClusterFaults } from "../fault/link.ts";
+import { linkKey } from "../fault/link_scope.ts";
+import type { Effect, FrameAction, LinkBehaviour } from "../fault/kinds/kind.ts";
+import { kindOf, specNameOf } from "../fault/kinds/mod.ts";
 import { seededStream } from "../fault/random.ts";
-import { effectName } from "../fault/spec.ts";
 import {
-  type FaultPlan,
-  isLinkEffect,
-  type LinkEffect,
-  type LinkScope,
-  PERSISTENT_LINK_KINDS,
-  type Trigger,
-} from "../fault/types.ts";
-import { ETHERTYPE, type FrameView, IP_PROTOCOL, TCP_FLAGS, type TcpFlag } from "./frame.ts";
+  type Arrival,
+  type FrameFacts,
+  isPending,
+  momentOf,
+  NOT_STARTED,
+  type OpView,
+  stepTrigger,
+  type TriggerProgress,
+} from "../fault/trigger.ts";
+import type { FaultEffect, FaultPlan, Trigger } from "../fault/types.ts";
+import { ETHERTYPE, type FrameView, IP_PROTOCOL, tcpFlagNames } from "./frame.ts";
 
 /** What the link decision must know about a frame. */
 export interface LinkFrame {
@@ -56,13 +60,15 @@ export interface LinkRule {
   /** The rule's canonical spec. */
   spec: string;
   /** What it does. */
-  effect: LinkEffect;
+  effect: FaultEffect;
   /** When it fires. */
   trigger: Trigger;
   /** Directed links (`a->b`) it applies to. */
   links: ReadonlySet<string>;
-  /** `partition`, `isolate` and `bandwidth`: in force from their trigger on, until healed. */
+  /** In force from its trigger on, until healed. */
   persistent: boolean;
+  /** It heals instead of hitting frames. */
+  heals: boolean;
 }
 
 /** The link faults of a plan, bound to the cluster's nodes. */
@@ -75,14 +81,6 @@ export interface LinkPlan {
   rules: readonly LinkRule[];
 }
 
-/** What happens to one copy of a frame, on its way to one node. */
-export type LinkAction =
-  | { kind: "drop" }
-  | { kind: "delay"; delayMs: number }
-  | { kind: "duplicate" }
-  | { kind: "reorder"; holdMs: number }
-  | { kind: "bandwidth"; bytesPerSecond: number };
-
 /** One action, the destination it is for, and the rule it comes from (a spec, or `live`). */
 export interface LinkDecision {
   /** The rule's spec, or `live`. */
@@ -92,16 +90,20 @@ export interface LinkDecision {
   /** The destination this copy is for. */
   to: string;
   /** What happens to the copy. */
-  action: LinkAction;
+  action: FrameAction;
+  /** What the trace keeps of it. */
+  detail?: Record<string, number | number[]>;
 }
 
 /** A rule's progress. */
 export interface LinkRuleState {
-  /** Frames that passed its frame filter so far. */
-  readonly matched: number;
-  /** A persistent rule came into force. */
+  /** Its progress through its trigger. */
+  readonly progress: TriggerProgress;
+  /** A persistent rule came into force; a heal fired. */
   readonly fired: boolean;
-  /** Done: fired once (an index, an occurrence, a heal) or healed everywhere. */
+  /** Fired by a block op: it hits the next frame. */
+  readonly armed: boolean;
+  /** Done: fired for the last time (an index, an occurrence, a heal) or healed everywhere. */
   readonly spent: boolean;
   /** Frame copies it hit. */
   readonly hits: number;
@@ -112,7 +114,7 @@ export interface LinkRuleState {
 /** A link fault set over the control socket: in force on its links while set. */
 export interface LiveLinkFault {
   /** What it does (any link kind but heal: `none` heals). */
-  effect: Exclude<LinkEffect, { kind: "heal" }>;
+  effect: FaultEffect;
   /** The directed links it is in force on. */
   links: ReadonlySet<string>;
   /** Frames still to hit before it clears itself; absent: until cleared. */
@@ -127,57 +129,23 @@ export interface LinkPlanState {
   readonly live: readonly LiveLinkFault[];
 }
 
-/** The outcome of one frame: its decisions, what changed, and the state after it. */
+/** The outcome of one frame or op: the frame's decisions, what changed, and the state after it. */
 export interface LinkStep {
-  /** What happens to the frame's copies. */
+  /** What happens to the frame's copies (none for an op). */
   decisions: LinkDecision[];
-  /** Persistent rules that came into force at this frame. */
+  /** Persistent rules that came into force here. */
   fired: string[];
-  /** Heal rules that fired at this frame. */
+  /** Heal rules that fired here. */
   healed: string[];
-  /** The state after the frame. */
+  /** The state after it. */
   state: LinkPlanState;
 }
 
-/**
- * The key of a directed link.
- *
- * @example
- * ```ts
- * linkKey("n1", "n2"); // "n1->n2"
- * ```
- */
-export function linkKey(from: string, to: string): string {
-  return `${from}->${to}`;
-}
-
-/**
- * The directed links a scope covers among the nodes.
- *
- * @example
- * ```ts
- * [...scopeLinks({ kind: "link", from: "a", to: "b", both: true }, ["a", "b", "c"])]; // ["a->b", "b->a"]
- * ```
- */
-export function scopeLinks(scope: LinkScope, nodes: readonly string[]): Set<string> {
-  const links = new Set<string>();
-  switch (scope.kind) {
-    case "all":
-      for (const a of nodes) for (const b of nodes) if (a !== b) links.add(linkKey(a, b));
-      break;
-    case "node":
-      for (const other of nodes) {
-        if (other === scope.node) continue;
-        links.add(linkKey(scope.node, other));
-        links.add(linkKey(other, scope.node));
-      }
-      break;
-    case "link":
-      links.add(linkKey(scope.from, scope.to));
-      if (scope.both) links.add(linkKey(scope.to, scope.from));
-      break;
-  }
-  return links;
+/** The link behaviour of an effect's kind. */
+function linkOf(effect: Effect): LinkBehaviour<Effect> {
+  const link = kindOf(effect).link;
+  if (!link) throw new Error(`${effect.kind} is no link fault`);
+  return link;
 }
 
 /**
@@ -189,30 +157,15 @@ export function scopeLinks(scope: LinkScope, nodes: readonly string[]): Set<stri
  * [...effectLinks({ kind: "partition", sides: [["a"], ["b"]] }, ["a", "b", "c"])]; // ["a->b", "b->a"]
  * ```
  */
-export function effectLinks(effect: LinkEffect, nodes: readonly string[]): Set<string> {
-  switch (effect.kind) {
-    case "partition": {
-      const links = new Set<string>();
-      for (const a of effect.sides[0]) {
-        for (const b of effect.sides[1]) {
-          links.add(linkKey(a, b));
-          links.add(linkKey(b, a));
-        }
-      }
-      return links;
-    }
-    case "isolate":
-      return scopeLinks({ kind: "node", node: effect.node }, nodes);
-    default:
-      return scopeLinks(effect.link, nodes);
-  }
+export function effectLinks(effect: FaultEffect, nodes: readonly string[]): Set<string> {
+  return linkOf(effect).links(effect, nodes);
 }
 
 /**
- * Binds the link faults of a plan to the cluster's nodes (block faults are left out).
+ * Binds the link faults of a plan to the cluster's nodes (other families are left out).
  *
- * @throws {FaultSpecError} from {@link checkClusterFaults}: an unknown node, overlapping
- *   sides, a link fault with fewer than two nodes.
+ * @throws {FaultSpecError} from {@link checkClusterFaults}: an unknown node, a link fault
+ *   with fewer than two nodes.
  * @example
  * ```ts
  * const plan = compileLinkPlan({ seed: 1, rules: [parseFaultSpec("partition:a|b,c@+2s")] }, ["a", "b", "c"]);
@@ -223,14 +176,16 @@ export function compileLinkPlan(plan: FaultPlan, nodes: readonly string[]): Link
   checkClusterFaults(plan.rules, nodes);
   const rules: LinkRule[] = [];
   plan.rules.forEach((rule, number) => {
-    if (!isLinkEffect(rule.effect)) return;
+    const kind = kindOf(rule.effect);
+    if (!kind.link) return;
     rules.push({
       number,
       spec: rule.spec,
       effect: rule.effect,
       trigger: rule.trigger,
-      links: effectLinks(rule.effect, nodes),
-      persistent: PERSISTENT_LINK_KINDS.has(rule.effect.kind),
+      links: kind.link.links(rule.effect, nodes),
+      persistent: kind.persistent,
+      heals: kind.link.heals === true,
     });
   });
   return { seed: plan.seed, nodes: [...nodes], rules };
@@ -249,8 +204,9 @@ const NOTHING_HEALED: ReadonlySet<string> = new Set();
 export function initialLinkState(plan: LinkPlan): LinkPlanState {
   return {
     rules: plan.rules.map(() => ({
-      matched: 0,
+      progress: NOT_STARTED,
       fired: false,
+      armed: false,
       spent: false,
       hits: 0,
       healed: NOTHING_HEALED,
@@ -259,56 +215,35 @@ export function initialLinkState(plan: LinkPlan): LinkPlanState {
   };
 }
 
-const PROTOCOLS: Record<string, number> = {
-  tcp: IP_PROTOCOL.tcp,
-  udp: IP_PROTOCOL.udp,
-  icmp: IP_PROTOCOL.icmp,
-};
+const PROTOCOL_NAMES = new Map<number, "tcp" | "udp" | "icmp">(
+  Object.entries(IP_PROTOCOL).map(([name, number]) => [number, name as "tcp" | "udp" | "icmp"]),
+);
 
 /**
- * Whether a frame passes a frame filter (`@net:...`, without its occurrence).
+ * What a trigger knows of a frame: its link, protocol, ports and TCP flags by name.
  *
  * @example
  * ```ts
- * matchesFrameFilter(parseTrigger("net:a->b/tcp:2379") as FramesTrigger, frame); // true for a->b etcd traffic
+ * frameFacts({ index: 3, time: 9, from: "a", to: ["b"], view }).protocol; // "tcp"
  * ```
  */
-export function matchesFrameFilter(
-  filter: Extract<Trigger, { kind: "frames" }>,
-  frame: Pick<LinkFrame, "from" | "to" | "view">,
-): boolean {
-  const link = filter.link;
-  if (link) {
-    const over = (a: string, b: string) => frame.from === a && frame.to.includes(b);
-    const ok = link.kind === "node"
-      ? frame.from === link.node || frame.to.includes(link.node)
-      : over(link.from, link.to) || (link.both && over(link.to, link.from));
-    if (!ok) return false;
-  }
+export function frameFacts(frame: LinkFrame): FrameFacts {
   const { view } = frame;
+  const facts: FrameFacts = {
+    index: frame.index,
+    time: frame.time,
+    from: frame.from,
+    to: frame.to,
+  };
   const ip = view.ipv4;
-  switch (filter.protocol) {
-    case undefined:
-      break;
-    case "arp":
-      if (view.ethertype !== ETHERTYPE.arp) return false;
-      break;
-    case "ip":
-      if (!ip) return false;
-      break;
-    default:
-      if (!ip || ip.protocol !== PROTOCOLS[filter.protocol]) return false;
+  if (view.ethertype === ETHERTYPE.arp) facts.protocol = "arp";
+  else if (ip) {
+    facts.protocol = PROTOCOL_NAMES.get(ip.protocol) ?? "ip";
+    if (ip.srcPort !== undefined) facts.srcPort = ip.srcPort;
+    if (ip.dstPort !== undefined) facts.dstPort = ip.dstPort;
+    if (ip.tcpFlags !== undefined) facts.tcpFlags = tcpFlagNames(ip.tcpFlags).split(",");
   }
-  if (filter.port !== undefined && ip?.srcPort !== filter.port && ip?.dstPort !== filter.port) {
-    return false;
-  }
-  if (filter.flags) {
-    const flags = ip?.tcpFlags ?? 0;
-    for (const name of filter.flags) {
-      if (!(flags & TCP_FLAGS[name as TcpFlag])) return false;
-    }
-  }
-  return true;
+  return facts;
 }
 
 /** A moment on the run's clock: the next index, and the time. */
@@ -329,72 +264,36 @@ export interface ClockMoment {
  * ```
  */
 export function isWaiting(rule: LinkRule, state: LinkRuleState, now: ClockMoment): boolean {
-  if (rule.effect.kind === "heal") return !state.spent;
-  if (rule.persistent) return !state.fired;
-  const trigger = rule.trigger;
-  switch (trigger.kind) {
-    case "always":
-      return false;
-    case "index":
-      return true; // it hits one frame and is spent then
-    case "time":
-      return trigger.afterMs > now.time;
-    case "frames":
-      return trigger.occurrence !== undefined;
-    case "match":
-      return true;
-  }
+  if (state.spent) return false;
+  if (rule.heals || rule.persistent) return !state.fired;
+  return !state.armed && isPending(rule.trigger, state.progress, now);
 }
 
-/** A uniform draw in [0, 1) for (rule, frame, destination, purpose). */
-function draw(
-  seed: number,
-  rule: number,
-  frame: number,
-  destination: number,
-  purpose: number,
-): number {
-  return seededStream(seed, rule, frame, destination, purpose)() / 2 ** 32;
-}
-
-/** The action of an effect on the copy of a frame to one node, or null when it spares it. */
-function actionOf(
-  effect: LinkEffect,
+/** What an effect does to the copy of a frame bound for one destination (null: spared). */
+function actOn(
+  effect: FaultEffect,
   seed: number,
   rule: number,
   frame: LinkFrame,
   destination: number,
-): LinkAction | null {
-  switch (effect.kind) {
-    case "partition":
-    case "isolate":
-      return { kind: "drop" };
-    case "drop":
-      return effect.probability >= 1 ||
-          draw(seed, rule, frame.index, destination, 0) < effect.probability
-        ? { kind: "drop" }
-        : null;
-    case "duplicate":
-      return effect.probability >= 1 ||
-          draw(seed, rule, frame.index, destination, 0) < effect.probability
-        ? { kind: "duplicate" }
-        : null;
-    case "reorder":
-      return effect.probability >= 1 ||
-          draw(seed, rule, frame.index, destination, 0) < effect.probability
-        ? { kind: "reorder", holdMs: effect.holdMs }
-        : null;
-    case "link-delay": {
-      const jitter = effect.jitterMs > 0
-        ? (draw(seed, rule, frame.index, destination, 1) * 2 - 1) * effect.jitterMs
-        : 0;
-      return { kind: "delay", delayMs: Math.max(0, effect.durationMs + jitter) };
-    }
-    case "bandwidth":
-      return { kind: "bandwidth", bytesPerSecond: effect.bytesPerSecond };
-    case "heal":
-      return null;
-  }
+) {
+  // A uniform draw in [0, 1) for (rule, frame, destination, purpose).
+  const draw = (purpose: number) =>
+    seededStream(seed, rule, frame.index, destination, purpose)() / 2 ** 32;
+  return linkOf(effect).act(effect, draw);
+}
+
+/**
+ * Tells the link plan that a block op arrived: a rule its trigger fires there comes into
+ * force, heals, or hits the next frame.
+ *
+ * @example
+ * ```ts
+ * state = arriveOp(plan, state, op).state;
+ * ```
+ */
+export function arriveOp(plan: LinkPlan, state: LinkPlanState, op: OpView): LinkStep {
+  return step(plan, state, { kind: "op", op }, null);
 }
 
 /**
@@ -404,107 +303,115 @@ function actionOf(
  * ```ts
  * const plan = compileLinkPlan({ seed: 1, rules: [parseFaultSpec("partition:a|b@5")] }, ["a", "b"]);
  * let state = initialLinkState(plan);
- * const step = decideFrame(plan, state, { index: 7, time: 12, from: "a", to: ["b"], view });
- * step.decisions; // [{ rule: "partition:a|b@5", fault: "partition", to: "b", action: { kind: "drop" } }]
+ * const step = decideFrame(plan, state, { index: 5, time: 12, from: "a", to: ["b"], view });
+ * step.decisions; // [{ rule: "partition:a|b@5", fault: "partition", to: "b", action: { do: "lose" } }]
  * step.fired; // ["partition:a|b@5"]
  * ```
  */
 export function decideFrame(plan: LinkPlan, state: LinkPlanState, frame: LinkFrame): LinkStep {
-  const decisions: LinkDecision[] = [];
-  const fired: string[] = [];
-  const healed: string[] = [];
-  let rules = state.rules;
-  let live = state.live;
-  const update = (i: number, change: Partial<LinkRuleState>) => {
-    if (rules === state.rules) rules = [...rules];
-    (rules as LinkRuleState[])[i] = { ...rules[i], ...change };
-  };
+  return step(plan, state, { kind: "frame", frame: frameFacts(frame) }, frame);
+}
 
-  /** Whether the rule's trigger selects this frame; counts filter matches and spends one-shots. */
-  const selects = (i: number): boolean => {
-    const rule = plan.rules[i];
-    const trigger = rule.trigger;
-    switch (trigger.kind) {
-      case "always":
-        return true;
-      case "index":
-        if (frame.index < trigger.index) return false;
-        if (!rule.persistent) update(i, { spent: true });
-        return true;
-      case "time":
-        return frame.time >= trigger.afterMs;
-      case "frames": {
-        if (!matchesFrameFilter(trigger, frame)) return false;
-        const matched = rules[i].matched + 1;
-        update(i, { matched });
-        if (trigger.occurrence === undefined) return true;
-        if (matched !== trigger.occurrence) return false;
-        if (!rule.persistent) update(i, { spent: true });
-        return true;
-      }
-      case "match":
-        return false;
-    }
-  };
-
+/** The rules' triggers at one arrival, then, for a frame, what hits it. */
+function step(
+  plan: LinkPlan,
+  state: LinkPlanState,
+  arrival: Arrival,
+  frame: LinkFrame | null,
+): LinkStep {
+  const out: LinkStep = { decisions: [], fired: [], healed: [], state };
+  const firedHere = new Set<number>();
   // Heals first: a frame that triggers a heal is not hit by what the heal ends.
-  plan.rules.forEach((rule, i) => {
-    if (rule.effect.kind !== "heal" || rules[i].spent || !selects(i)) return;
-    update(i, { spent: true, fired: true, hits: rules[i].hits + 1 });
-    const after = healRules(
-      plan,
-      { rules, live },
-      rule.effect.link.kind === "all" ? null : rule.links,
-      frame,
-    );
-    rules = after.rules;
-    live = after.live;
-    healed.push(rule.spec);
-  });
+  for (const heals of [true, false]) {
+    plan.rules.forEach((rule, i) => {
+      if (rule.heals !== heals || out.state.rules[i].spent) return;
+      const current = out.state.rules[i];
+      const once = rule.persistent || rule.heals;
+      const { fires, progress } = stepTrigger(rule.trigger, current.progress, arrival, { once });
+      out.state = withRule(out.state, i, { progress });
+      if (!fires) return;
+      if (rule.heals) {
+        const everyLink = rule.links.size === plan.nodes.length * (plan.nodes.length - 1);
+        out.state = healRules(plan, out.state, everyLink ? null : rule.links, momentOf(arrival));
+        out.state = withRule(out.state, i, { spent: true, fired: true, hits: current.hits + 1 });
+        out.healed.push(rule.spec);
+      } else if (rule.persistent) {
+        if (!current.fired) out.fired.push(rule.spec);
+        out.state = withRule(out.state, i, { fired: true });
+      } else if (frame) firedHere.add(i);
+      else out.state = withRule(out.state, i, { armed: true });
+    });
+  }
+  if (frame) hitFrame(plan, frame, firedHere, out);
+  return out;
+}
 
+/** The rules in force, and the live faults, on the frame's copies. */
+function hitFrame(plan: LinkPlan, frame: LinkFrame, firedHere: Set<number>, out: LinkStep): void {
   plan.rules.forEach((rule, i) => {
-    if (rule.effect.kind === "heal" || rules[i].spent) return;
-    if (rule.persistent) {
-      if (!rules[i].fired) {
-        if (!selects(i)) return;
-        update(i, { fired: true });
-        fired.push(rule.spec);
-      }
-    } else if (!selects(i)) return;
-    const current = rules[i];
-    let hits = 0;
+    const current = out.state.rules[i];
+    if (rule.heals || current.spent) return;
+    const hits = rule.persistent ? current.fired : firedHere.has(i) || current.armed;
+    if (!hits) return;
+    let count = 0;
     for (const to of frame.to) {
       const key = linkKey(frame.from, to);
       if (!rule.links.has(key) || current.healed.has(key)) continue;
-      const action = actionOf(rule.effect, plan.seed, rule.number, frame, plan.nodes.indexOf(to));
-      if (!action) continue;
-      decisions.push({ rule: rule.spec, fault: effectName(rule.effect), to, action });
-      hits++;
+      const hit = actOn(rule.effect, plan.seed, rule.number, frame, plan.nodes.indexOf(to));
+      if (!hit) continue;
+      out.decisions.push(decisionOf(rule.spec, rule.effect, to, hit));
+      count++;
     }
-    if (hits > 0) update(i, { hits: current.hits + hits });
+    // A one-shot rule whose trigger is done (an index, an occurrence) is spent once it hit.
+    const spent = !rule.persistent && current.progress.done;
+    if (count > 0 || current.armed || spent) {
+      out.state = withRule(out.state, i, { hits: current.hits + count, armed: false, spent });
+    }
   });
-
-  // Faults set live: in force on their links while set.
-  if (live.length > 0) {
-    const after: LiveLinkFault[] = [];
-    live.forEach((fault, n) => {
-      let hit = false;
-      for (const to of frame.to) {
-        if (!fault.links.has(linkKey(frame.from, to))) continue;
-        const action = actionOf(fault.effect, plan.seed, -2 - n, frame, plan.nodes.indexOf(to));
-        if (!action) continue;
-        decisions.push({ rule: "live", fault: effectName(fault.effect), to, action });
-        hit = true;
-      }
-      if (hit && fault.remaining !== undefined) {
-        if (fault.remaining > 1) after.push({ ...fault, remaining: fault.remaining - 1 });
-      } else after.push(fault);
-    });
-    if (after.length !== live.length || after.some((f, n) => f !== live[n])) live = after;
+  const live = out.state.live;
+  if (live.length === 0) return;
+  const after: LiveLinkFault[] = [];
+  live.forEach((fault, n) => {
+    let hit = false;
+    for (const to of frame.to) {
+      if (!fault.links.has(linkKey(frame.from, to))) continue;
+      const made = actOn(fault.effect, plan.seed, -2 - n, frame, plan.nodes.indexOf(to));
+      if (!made) continue;
+      out.decisions.push(decisionOf("live", fault.effect, to, made));
+      hit = true;
+    }
+    if (hit && fault.remaining !== undefined) {
+      if (fault.remaining > 1) after.push({ ...fault, remaining: fault.remaining - 1 });
+    } else after.push(fault);
+  });
+  if (after.length !== live.length || after.some((f, n) => f !== live[n])) {
+    out.state = { ...out.state, live: after };
   }
+}
 
-  const next = rules === state.rules && live === state.live ? state : { rules, live };
-  return { decisions, fired, healed, state: next };
+function decisionOf(
+  rule: string,
+  effect: FaultEffect,
+  to: string,
+  hit: { action: FrameAction; detail?: Record<string, number | number[]> },
+): LinkDecision {
+  const made: LinkDecision = { rule, fault: specNameOf(effect), to, action: hit.action };
+  if (hit.detail) made.detail = hit.detail;
+  return made;
+}
+
+function withRule(
+  state: LinkPlanState,
+  i: number,
+  change: Partial<LinkRuleState>,
+): LinkPlanState {
+  const current = state.rules[i];
+  if ((Object.keys(change) as (keyof LinkRuleState)[]).every((k) => current[k] === change[k])) {
+    return state;
+  }
+  const rules = [...state.rules];
+  rules[i] = { ...current, ...change };
+  return { ...state, rules };
 }
 
 /**
@@ -519,10 +426,8 @@ function healRules(
 ): LinkPlanState {
   const rules = state.rules.map((current, i) => {
     const rule = plan.rules[i];
-    if (rule.effect.kind === "heal" || current.spent || isWaiting(rule, current, now)) {
-      return current;
-    }
-    if (links === null) return { ...current, spent: true };
+    if (rule.heals || current.spent || isWaiting(rule, current, now)) return current;
+    if (links === null) return { ...current, spent: true, armed: false };
     const merged = new Set([...current.healed, ...links]);
     return { ...current, healed: merged, spent: [...rule.links].every((l) => merged.has(l)) };
   });
@@ -583,20 +488,20 @@ export function combineDecisions(
   for (const { to: node, action } of decisions) {
     const delivery = out.get(node);
     if (!delivery) continue;
-    switch (action.kind) {
-      case "drop":
+    switch (action.do) {
+      case "lose":
         delivery.drop = true;
         break;
-      case "delay":
-        delivery.delayMs += action.delayMs;
+      case "late":
+        delivery.delayMs += action.ms;
         break;
-      case "duplicate":
+      case "twice":
         delivery.duplicate = true;
         break;
-      case "reorder":
-        delivery.holdMs = Math.max(delivery.holdMs ?? 0, action.holdMs);
+      case "hold-back":
+        delivery.holdMs = Math.max(delivery.holdMs ?? 0, action.ms);
         break;
-      case "bandwidth":
+      case "rate":
         delivery.bytesPerSecond = Math.min(
           delivery.bytesPerSecond ?? Infinity,
           action.bytesPerSecond,

@@ -3,6 +3,7 @@ import { parseFaultSpec } from "../fault/spec.ts";
 import { FaultSpecError } from "../fault/errors.ts";
 import { type FrameView, TCP_FLAGS } from "./frame.ts";
 import {
+  arriveOp,
   combineDecisions,
   compileLinkPlan,
   decideFrame,
@@ -67,7 +68,7 @@ function feed(plan: LinkPlan, frames: LinkFrame[], state = initialLinkState(plan
 }
 
 const short = (decisions: LinkDecision[]) =>
-  decisions.map((d) => `${d.fault}>${d.to}:${d.action.kind}`);
+  decisions.map((d) => `${d.fault}>${d.to}:${d.action.do}`);
 
 Deno.test("link plan: a partition drops frames across its sides only, from its trigger on", () => {
   const plan = planOf("partition:a|b,c@+10ms");
@@ -80,27 +81,51 @@ Deno.test("link plan: a partition drops frames across its sides only, from its t
   ]);
   assert.deepEqual(each.map(short), [
     [],
-    ["partition>b:drop"],
+    ["partition>b:lose"],
     [],
-    ["partition>a:drop"],
+    ["partition>a:lose"],
   ]);
 });
 
-Deno.test("link plan: an index names a moment on the shared clock: the first frame at or after it", () => {
-  // Index 4 may be a block op: the first frame from 4 on is hit.
-  const once = feed(planOf("drop@4"), [
-    frame(2, "a", ["b"]),
-    frame(6, "a", ["b"]),
-    frame(7, "a", ["b"]),
+Deno.test("link plan: @N is arrival N on the shared clock: that frame, or after op N the next frame", () => {
+  // Index 4 is a frame: that frame is hit.
+  const atFrame = feed(planOf("drop@4"), [
+    frame(3, "a", ["b"]),
+    frame(4, "a", ["b"]),
+    frame(5, "a", ["b"]),
   ]);
-  assert.deepEqual(once.each.map(short), [[], ["drop>b:drop"], []]);
-  const persistent = feed(planOf("isolate:c@4"), [
-    frame(3, "c", ["a"]),
-    frame(9, "a", ["c"]),
-    frame(10, "c", ["b"]),
-    frame(11, "a", ["b"]),
+  assert.deepEqual(atFrame.each.map(short), [[], ["drop>b:lose"], []]);
+  assert.equal(atFrame.state.rules[0].spent, true);
+  // Index 4 is a block op: the link fault takes effect from the next frame.
+  const plan = planOf("drop@4", "isolate:c@4");
+  let state = initialLinkState(plan);
+  const blockOp = {
+    index: 4,
+    disk: "data",
+    type: "write" as const,
+    offset: 0,
+    length: 512,
+    time: 4,
+  };
+  for (const index of [2, 3]) {
+    state = decideFrame(plan, state, frame(index, "c", ["a"])).state;
+  }
+  const atOp = arriveOp(plan, state, blockOp);
+  assert.deepEqual(atOp.decisions, []);
+  assert.deepEqual(atOp.fired, ["isolate:c@4"]);
+  const after = feed(
+    plan,
+    [frame(6, "c", ["a"]), frame(7, "c", ["b"]), frame(8, "a", ["b"])],
+    atOp.state,
+  );
+  assert.deepEqual(after.each.map(short), [
+    ["drop>a:lose", "isolate>a:lose"],
+    ["isolate>b:lose"],
+    [],
   ]);
-  assert.deepEqual(persistent.each.map(short), [[], ["isolate>c:drop"], ["isolate>b:drop"], []]);
+  // No longer "the first frame at or after N": a rule whose arrival went by without it never fires.
+  const missed = feed(planOf("drop@4"), [frame(3, "a", ["b"]), frame(6, "a", ["b"])]);
+  assert.deepEqual(missed.each.map(short), [[], []]);
 });
 
 Deno.test("link plan: frame filters, occurrences and link scopes", () => {
@@ -123,14 +148,14 @@ Deno.test("link plan: frame filters, occurrences and link scopes", () => {
     [],
     [],
     [],
-    ["drop>b:drop"],
+    ["drop>b:lose"],
     [],
-    ["delay>b:delay"],
+    ["delay>b:late"],
     [],
-    ["delay>b:delay"],
+    ["delay>b:late"],
   ]);
   assert.equal(state.rules[0].spent, true);
-  assert.equal(state.rules[0].matched, 2);
+  assert.equal(state.rules[0].progress.matched, 2);
   assert.equal(state.rules[1].hits, 2);
 });
 
@@ -139,9 +164,9 @@ Deno.test("link plan: random choices depend on the seed, the rule, the frame and
   const plan = planOf("drop:0.3", "delay:10ms,jitter=5ms,link=a->c");
   const first = feed(plan, frames).each;
   assert.deepEqual(feed(plan, frames).each, first, "the same frames, the same decisions");
-  const drops = first.flat().filter((d) => d.action.kind === "drop").length;
+  const drops = first.flat().filter((d) => d.action.do === "lose").length;
   assert.ok(drops > 800 * 0.2 && drops < 800 * 0.4, `${drops} of 800 copies dropped`);
-  const delays = first.flat().flatMap((d) => d.action.kind === "delay" ? [d.action.delayMs] : []);
+  const delays = first.flat().flatMap((d) => d.action.do === "late" ? [d.action.ms] : []);
   assert.equal(delays.length, 400);
   assert.ok(delays.every((ms) => ms >= 5 && ms <= 15));
   assert.ok(new Set(delays).size > 100, "jittered");
@@ -172,11 +197,11 @@ Deno.test("link plan: heal ends what is in force, on its links, and leaves what 
     frame(6, "b", ["c"], tcp(80), 31),
   ]);
   assert.deepEqual(each.map(short), [
-    ["partition>b:drop", "partition>c:drop"],
-    ["drop>c:drop"],
-    ["partition>c:drop"], // a<->b healed; a<->c still cut
-    ["drop>c:drop"], // the heal of a<->b leaves b->c
-    ["drop>c:drop", "isolate>c:drop"], // isolate waited for its time: the first heal left it
+    ["partition>b:lose", "partition>c:lose"],
+    ["drop>c:lose"],
+    ["partition>c:lose"], // a<->b healed; a<->c still cut
+    ["drop>c:lose"], // the heal of a<->b leaves b->c
+    ["drop>c:lose", "isolate>c:lose"], // isolate waited for its time: the first heal left it
     [],
     [],
   ]);
@@ -222,11 +247,11 @@ Deno.test("link plan: live faults sit beside the plan; none heals; count clears"
     remaining: 1,
   }, now);
   let step = decideFrame(plan, state, frame(0, "b", ["a", "c"]));
-  assert.deepEqual(short(step.decisions), ["partition>a:drop", "isolate>c:drop", "drop>c:drop"]);
+  assert.deepEqual(short(step.decisions), ["partition>a:lose", "isolate>c:lose", "drop>c:lose"]);
   assert.ok(step.decisions.slice(1).every((d) => d.rule === "live"));
   assert.equal(step.state.live.length, 1, "the drop cleared itself after one frame");
   step = decideFrame(plan, step.state, frame(1, "b", ["c"]));
-  assert.deepEqual(short(step.decisions), ["isolate>c:drop"]);
+  assert.deepEqual(short(step.decisions), ["isolate>c:lose"]);
   // none on c's links: the live isolate ends there; the partition (a|b) stays.
   state = setLiveLinkFault(
     plan,
@@ -236,7 +261,7 @@ Deno.test("link plan: live faults sit beside the plan; none heals; count clears"
     effectLinks(isolate, NODES),
   );
   step = decideFrame(plan, state, frame(2, "b", ["a", "c"]));
-  assert.deepEqual(short(step.decisions), ["partition>a:drop"]);
+  assert.deepEqual(short(step.decisions), ["partition>a:lose"]);
   // none everywhere.
   state = setLiveLinkFault(plan, step.state, null, { index: 3, time: 3 });
   assert.deepEqual(decideFrame(plan, state, frame(3, "b", ["a"])).decisions, []);

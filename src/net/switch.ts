@@ -28,6 +28,8 @@
 import { join } from "node:path";
 import { OpClock } from "../block/op_clock.ts";
 import { FaultSpecError } from "../fault/errors.ts";
+import { linkKey } from "../fault/link_scope.ts";
+import type { OpView } from "../fault/trigger.ts";
 import type { FaultPlan } from "../fault/types.ts";
 import type { FrameRecord } from "../trace/schema.ts";
 import { FrameStats, type FrameSummary } from "../trace/stats.ts";
@@ -38,15 +40,16 @@ import { decodeFrame } from "./frame.ts";
 import { frameRecord } from "./frame_record.ts";
 import { describeLinkFaultState, parseLinkLiveArguments } from "./link_live.ts";
 import {
+  arriveOp,
   combineDecisions,
   compileLinkPlan,
   decideFrame,
   initialLinkState,
   type LinkDecision,
   type LinkFrame,
-  linkKey,
   type LinkPlan,
   type LinkPlanState,
+  type LinkStep,
   setLiveLinkFault,
 } from "./link_plan.ts";
 import { LinkScheduler } from "./link_scheduler.ts";
@@ -417,6 +420,27 @@ export class NetSwitch implements AsyncDisposable {
   }
 
   /**
+   * Tells the link faults that a block op arrived: a rule whose trigger names it comes
+   * into force, heals, or hits the next frame (`partition:n1|n2@40`, `drop@data/write#3`).
+   */
+  arriveOp(op: OpView): void {
+    if (this.linkPlan.rules.length === 0) return;
+    this.take(arriveOp(this.linkPlan, this.linkState, op), op.index, op.time);
+  }
+
+  /** Keeps a link step's state and tells what came into force or healed; its decisions. */
+  private take(step: LinkStep, index: number, time: number): LinkDecision[] {
+    this.linkState = step.state;
+    for (const rule of step.healed) {
+      this.emit({ type: "link-fault", action: "healed", rule, index, time });
+    }
+    for (const rule of step.fired) {
+      this.emit({ type: "link-fault", action: "in-force", rule, index, time });
+    }
+    return step.decisions;
+  }
+
+  /**
    * Replaces the fault plan (its link faults start over; live faults are cleared).
    *
    * @throws {FaultSpecError} when its link faults do not fit the nodes.
@@ -609,18 +633,14 @@ export class NetSwitch implements AsyncDisposable {
         rule: "power",
         fault: "power-cut",
         to: node,
-        action: { kind: "drop" },
+        action: { do: "lose" },
       }));
     } else if (this.linkPlan.rules.length > 0 || this.linkState.live.length > 0) {
-      const step = decideFrame(this.linkPlan, this.linkState, { index, time, from, to, view });
-      this.linkState = step.state;
-      decisions = step.decisions;
-      for (const rule of step.healed) {
-        this.emit({ type: "link-fault", action: "healed", rule, index, time });
-      }
-      for (const rule of step.fired) {
-        this.emit({ type: "link-fault", action: "in-force", rule, index, time });
-      }
+      decisions = this.take(
+        decideFrame(this.linkPlan, this.linkState, { index, time, from, to, view }),
+        index,
+        time,
+      );
     }
     const wire = encodeStreamFrame(frame);
     const bytes = wire.subarray(4);

@@ -9,24 +9,12 @@
  */
 
 import { basename } from "node:path";
+import { kindOf, specNameOf } from "../fault/kinds/mod.ts";
 import { checkClusterFaults } from "../fault/link.ts";
-import { appliesTo, passes } from "../fault/plan.ts";
-import {
-  effectName,
-  formatFaultSpec,
-  formatTrigger,
-  parseFaultSpec,
-  parseTrigger,
-} from "../fault/spec.ts";
-import {
-  type FaultEffect,
-  type FaultPlan,
-  type FaultRule,
-  isBlockEffect,
-  isLinkEffect,
-  isNodeEffect,
-  type Trigger,
-} from "../fault/types.ts";
+import { appliesTo } from "../fault/plan.ts";
+import { formatFaultSpec, formatTrigger, parseFaultSpec, parseTrigger } from "../fault/spec.ts";
+import { passesFilter } from "../fault/trigger.ts";
+import type { FaultEffect, FaultPlan, FaultRule, Trigger } from "../fault/types.ts";
 import type { Prepared } from "../run/prepare.ts";
 import {
   prepareRun,
@@ -40,7 +28,7 @@ import { byIndex, type LoadedTrace, loadTrace } from "../trace/load.ts";
 import type { OpRecord } from "../trace/schema.ts";
 import type { GuestState } from "../vm/snapshot.ts";
 import type { WarmRun } from "../run/warm.ts";
-import { selectCrashWrites, variantOf, withLiedFlushes } from "../run/crash_state.ts";
+import { selectCrashWrites, withLiedFlushes } from "../run/crash_state.ts";
 import { ReplayError } from "./errors.ts";
 import {
   compareNodePrefixes,
@@ -242,22 +230,18 @@ export function reproduceCommand(
   return words.map(shellWord).join(" ");
 }
 
-/** Turns `--fault-at` (an index or a signature) and index triggers into signature triggers on the parent's ops. */
+/**
+ * `@N` of any family means recorded op N: it becomes that op's signature and occurrence,
+ * which the replay finds again however its ops interleave. For a link or node fault, an
+ * index that is no recorded op's (a frame's) stays a moment of the replay's clock; a fault
+ * of ops needs an op.
+ *
+ * @throws {ReplayError} for a block fault at an index that is no recorded op's.
+ */
 function resolveTrigger(parent: ParentTrace, effect: FaultEffect, trigger: Trigger): Trigger {
-  if (isLinkEffect(effect)) {
-    // A link fault fires at a moment of the run's clock: a recorded op named by its signature
-    // is that op's index (frames have no signature; link faults take no op filter).
-    if (trigger.kind !== "match") return trigger;
-    const op = recordedOpOfTrigger(parent.ordered, trigger);
-    if (!op) throw new ReplayError(`the trace has no op ${formatTrigger(trigger)}`);
-    return { kind: "index", index: op.index };
-  }
   if (trigger.kind !== "index") return trigger;
-  // A block or node fault finds its op again by signature and occurrence; an index that is
-  // no op's (a frame's) stays a moment of the clock for a node fault.
-  if (isNodeEffect(effect) && !parent.ordered.some((op) => op.index === trigger.index)) {
-    return trigger;
-  }
+  const isOp = parent.ordered.some((op) => op.index === trigger.index);
+  if (!isOp && !kindOf(effect).block) return trigger;
   return triggerOfRecordedOp(parent.ordered, trigger.index);
 }
 
@@ -308,12 +292,8 @@ function checkApplies(parent: ParentTrace, effect: FaultEffect, index: number): 
   const before = fits.findLast((record) => record.index < index);
   const after = fits.find((record) => record.index > index);
   const nearest = [before, after].filter((r) => r !== undefined).map((r) => r.index);
-  const kind = effectName(effect);
-  const applies = effect.kind === "torn-write"
-    ? "writes"
-    : effect.kind === "corrupt"
-    ? `${effect.direction}s`
-    : "writes, trims and write-zeroes";
+  const kind = specNameOf(effect);
+  const applies = kindOf(effect).block?.appliesToText?.(effect) ?? "every op";
   throw new ReplayError(
     `${kind} applies to ${applies}; op ${index} is a ${op.op}; ${
       nearest.length === 0
@@ -340,7 +320,8 @@ function signatures(records: readonly OpRecord[]): OpSignature[] {
 export async function replay(parent: ParentTrace, options: ReplayOptions): Promise<ReplayResult> {
   const plan = replayPlan(parent, options);
   const reproduce = reproduceCommand(parent.path, options);
-  const powerLoss = plan.rules.find((rule) => rule.effect.kind === "power-loss");
+  // A fault built from the trace (a power loss) is the one the replay is about.
+  const powerLoss = plan.rules.find((rule) => kindOf(rule.effect).fromTrace);
   // The fault the replay is about: a power loss, else the first that takes --fault-at (the
   // others, with triggers of their own, are in force beside it: a sweep's --with).
   const atRule = options.faultAt === undefined
@@ -374,23 +355,7 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
     signal: options.signal,
     onEvent: options.onEvent,
   };
-  if (powerLoss?.effect.kind === "power-loss" && powerLoss.effect.states) {
-    const states = powerLoss.effect.states;
-    if (states.kind !== "state") {
-      throw new ReplayError(
-        `${
-          effectName(powerLoss.effect)
-        }:${states.kind} explores many crash states of a point: sweep it (faultline sweep ${parent.path} --fault ${
-          formatFaultSpec({ effect: powerLoss.effect, trigger: { kind: "always" } })
-        } --points N..N), or replay one of them with --fault power-loss:state=ID`,
-      );
-    }
-    if (options.live) {
-      throw new ReplayError(
-        "power-loss:state=ID names a crash state built from the trace; a live power loss (--live) cannot choose its writes",
-      );
-    }
-  }
+  if (powerLoss) checkOneCrashState(parent, powerLoss, options.live === true);
   if (powerLoss && !options.live) {
     return await replayCrashState(parent, plan, powerLoss, faultAtOp, run, reproduce);
   }
@@ -420,7 +385,8 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
   const firing = result.faults.find((fault) => fault.rule === planned?.spec) ??
     result.firings.find((firing) => firing.rule === planned?.spec) ??
     (result.powerCut ? { index: result.powerCut.at } : undefined);
-  const fired = plan.rules.length === 0 || firing !== undefined;
+  const fired = plan.rules.length === 0 || firing !== undefined ||
+    (planned !== undefined && !result.notFired.includes(planned.spec));
   // Both sides stop at the fault's op: where it fired in the replay, where it was planned in the recording.
   const recordedCut = faultAtOp?.index ?? firing?.index ?? Infinity;
   const prefix = compareNodePrefixes(
@@ -437,7 +403,8 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
   const verdict = fired ? result.verdict : {
     pass: false,
     reason: `the planned fault never fired (${
-      plan.rules.map((rule) => rule.spec).join(", ")
+      (result.notFired.length > 0 ? result.notFired : plan.rules.map((rule) => rule.spec))
+        .join(", ")
     }): its op never came`,
   };
   return {
@@ -449,6 +416,25 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
     reproduce,
     ...(resumable === undefined ? {} : { resumed: warmRun ? true as const : resumable as string }),
   };
+}
+
+/** Refuses a power loss that names many crash states (a sweep's), or one state live. */
+function checkOneCrashState(parent: ParentTrace, rule: FaultRule, live: boolean): void {
+  const fromTrace = kindOf(rule.effect).fromTrace!;
+  const name = specNameOf(rule.effect);
+  const explores = fromTrace.explores(rule.effect);
+  if (explores) {
+    throw new ReplayError(
+      `${name}:${explores.kind} explores many crash states of a point: sweep it (faultline sweep ${parent.path} --fault ${
+        formatFaultSpec({ effect: rule.effect, trigger: { kind: "always" } })
+      } --points N..N), or replay one of them with --fault ${name}:state=ID`,
+    );
+  }
+  if (live && fromTrace.variant(rule.effect, 0)?.kind === "state") {
+    throw new ReplayError(
+      `${name}:state=ID names a crash state built from the trace; a live power loss (--live) cannot choose its writes`,
+    );
+  }
 }
 
 /**
@@ -469,7 +455,8 @@ function resumablePlan(
   const rules: FaultRule[] = [];
   for (const rule of plan.rules) {
     const { trigger, effect } = rule;
-    if (!isBlockEffect(effect) || effect.kind === "power-loss" || effect.kind === "lie-flush") {
+    const kind = kindOf(effect);
+    if (!kind.block || kind.fromTrace || kind.persistent) {
       return `${rule.spec} is not a fault of one op`;
     }
     if (trigger.kind !== "match" || trigger.occurrence === undefined) {
@@ -481,15 +468,18 @@ function resumablePlan(
     }
     const earlier = before.filter((record) =>
       appliesTo(effect, record.op) &&
-      passes(trigger, {
-        index: record.index,
-        node: record.node,
-        disk: record.disk,
-        name: record.disk,
-        type: record.op,
-        offset: record.offset,
-        length: record.length,
-        time: 0,
+      passesFilter(trigger, {
+        kind: "op",
+        op: {
+          index: record.index,
+          node: record.node,
+          disk: record.disk,
+          name: record.disk,
+          type: record.op,
+          offset: record.offset,
+          length: record.length,
+          time: 0,
+        },
       })
     ).length;
     const rebased: Trigger = { ...trigger, occurrence: trigger.occurrence - earlier };
@@ -517,9 +507,7 @@ async function replayCrashState(
       `a power loss built from the trace needs the written data, and ${parent.path} was recorded with --no-data; record again without it, or inject the power loss live with --live`,
     );
   }
-  const variant = powerLoss.effect.kind === "power-loss"
-    ? variantOf(powerLoss.effect, plan.seed)
-    : undefined;
+  const variant = kindOf(powerLoss.effect).fromTrace!.variant(powerLoss.effect, plan.seed);
   // A disk that lies about flushes lied in the run the crash state is built from.
   const selection = selectCrashWrites(
     withLiedFlushes(parent.records, plan),
@@ -530,7 +518,9 @@ async function replayCrashState(
     ...run,
     plan: {
       seed: plan.seed,
-      rules: plan.rules.filter((rule) => rule !== powerLoss && rule.effect.kind !== "lie-flush"),
+      rules: plan.rules.filter((rule) =>
+        rule !== powerLoss && !kindOf(rule.effect).block?.shapesDurability
+      ),
     },
     crash: {
       cutAt: faultAtOp.index,

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { appliesTo, passes } from "../fault/plan.ts";
+import { appliesTo } from "../fault/plan.ts";
+import { passesFilter } from "../fault/trigger.ts";
 import type { FaultEffect, Trigger } from "../fault/types.ts";
 import type { OpRecord } from "../trace/schema.ts";
 import { ReplayError } from "./errors.ts";
@@ -93,7 +94,9 @@ export function recordedOpOfTrigger(
       time: op.start,
     };
     // A filter counts only the ops the fault applies to, as the fault layer does.
-    if (!passes(trigger, view) || (effect && !appliesTo(effect, op.op))) continue;
+    if (!passesFilter(trigger, { kind: "op", op: view }) || (effect && !appliesTo(effect, op.op))) {
+      continue;
+    }
     if (++seen === (trigger.occurrence ?? 1)) return op;
   }
   return undefined;

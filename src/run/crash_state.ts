@@ -12,49 +12,15 @@ import { DurabilityModel } from "../block/durability.ts";
 import { isWriteLike } from "../block/backend.ts";
 import { PositionedFile } from "../block/positioned_file.ts";
 import { seededStream } from "../fault/random.ts";
-import { crashStateId } from "../fault/spec.ts";
+import type { CrashStates, CrashVariant } from "../fault/kinds/kind.ts";
+import { kindOf } from "../fault/kinds/mod.ts";
+import { crashStateId } from "../fault/kinds/power_loss.ts";
 import { decide, initialState } from "../fault/plan.ts";
-import type { CrashStates, FaultPlan } from "../fault/types.ts";
+import type { FaultPlan } from "../fault/types.ts";
 import { completedOp, diskKey, storedLength } from "../trace/ops.ts";
 import type { OpRecord } from "../trace/schema.ts";
 import { sha256File } from "../util/hash.ts";
 import { RunError } from "./errors.ts";
-
-/** Which volatile writes a power loss keeps. */
-export type PowerLossVariant =
-  /** None: the worst case a volatile write cache allows. */
-  | { kind: "drop" }
-  /** A seeded subset: each volatile write kept with probability 1/2. */
-  | { kind: "subset"; seed: number }
-  /** One seeded volatile write is torn (a prefix of its sectors kept); the others are dropped. */
-  | { kind: "torn"; seed: number }
-  /**
-   * One crash state by its ID ({@link crashStateId}): these volatile writes (recorded op
-   * indices) are dropped, every other one is kept.
-   */
-  | { kind: "state"; dropped: readonly number[] };
-
-/**
- * The variant of one crash state of a `power-loss` effect, with the plan's seed: its
- * `state=ID`, or its `drop`, `subset` or `torn`. Undefined for an effect that explores many
- * states (`each`, `orders`, `all`: see {@link crashStatesAt}).
- *
- * @example
- * ```ts
- * variantOf({ kind: "power-loss", variant: "subset" }, 7); // { kind: "subset", seed: 7 }
- * ```
- */
-export function variantOf(
-  effect: { variant: "drop" | "subset" | "torn"; states?: CrashStates },
-  seed: number,
-): PowerLossVariant | undefined {
-  if (effect.states) {
-    return effect.states.kind === "state"
-      ? { kind: "state", dropped: effect.states.dropped }
-      : undefined;
-  }
-  return effect.variant === "drop" ? { kind: "drop" } : { kind: effect.variant, seed };
-}
 
 /** The writes of a crash state, chosen from a trace's op records. */
 export interface CrashSelection {
@@ -123,7 +89,7 @@ export function writesAtCut(records: readonly OpRecord[], cutAt: number): Writes
 export function selectCrashWrites(
   records: readonly OpRecord[],
   cutAt: number,
-  variant: PowerLossVariant,
+  variant: CrashVariant,
 ): CrashSelection {
   const { stored, volatile: volatileList } = writesAtCut(records, cutAt);
   const volatile = new Set(volatileList.map((record) => record.index));
@@ -235,11 +201,12 @@ function overlay(runs: Run[], start: number, end: number, source: number): void 
 }
 
 /**
- * The op records as a disk that lies about flushes would have left them: the plan's
- * `lie-flush` rules are decided over the records in arrival order (the pure decision of
- * src/fault/plan.ts), and each flush or FUA write they lie about gets the fault
- * `lie-flush`, which the durability model does not count as making anything durable
- * (src/trace/ops.ts). The records keep their order; the plan's other rules are ignored.
+ * The op records as the plan's faults that shape durability (`lie-flush`) would have
+ * left them: those rules are decided over the records in arrival order (the pure decision
+ * of src/fault/plan.ts), and each flush or FUA write they made undurable is marked so
+ * (`fault.undurable`), which the durability model does not count as making anything
+ * durable (src/trace/ops.ts). The records keep their order; the plan's other rules are
+ * ignored.
  *
  * @example
  * ```ts
@@ -248,10 +215,13 @@ function overlay(runs: Run[], start: number, end: number, source: number): void 
  * ```
  */
 export function withLiedFlushes(records: readonly OpRecord[], plan: FaultPlan): OpRecord[] {
-  const lies = { seed: plan.seed, rules: plan.rules.filter((r) => r.effect.kind === "lie-flush") };
+  const lies = {
+    seed: plan.seed,
+    rules: plan.rules.filter((r) => kindOf(r.effect).block?.shapesDurability),
+  };
   if (lies.rules.length === 0) return [...records];
   let state = initialState(lies);
-  const lied = new Map<number, string>();
+  const lied = new Map<number, { kind: string; rule: string }>();
   for (const record of [...records].sort((a, b) => a.index - b.index)) {
     if (record.phase !== undefined && record.phase !== "run") continue;
     const step = decide(lies, state, {
@@ -266,14 +236,15 @@ export function withLiedFlushes(records: readonly OpRecord[], plan: FaultPlan): 
       ...(record.fua ? { fua: true } : {}),
     });
     state = step.state;
-    const lie = step.decisions.find((d) => d.action.kind === "lie-flush");
-    if (lie && record.result === "ok" && !record.fault) lied.set(record.index, lie.rule);
+    const lie = step.decisions.find((d) => d.action.do === "undurable");
+    if (lie && record.result === "ok" && !record.fault) {
+      lied.set(record.index, { kind: lie.fault, rule: lie.rule });
+    }
   }
-  return records.map((record) =>
-    lied.has(record.index)
-      ? { ...record, fault: { kind: "lie-flush", rule: lied.get(record.index)! } }
-      : record
-  );
+  return records.map((record) => {
+    const lie = lied.get(record.index);
+    return lie ? { ...record, fault: { ...lie, undurable: true } } : record;
+  });
 }
 
 /** One crash state of a point: its ID and the volatile writes it drops. */

@@ -17,9 +17,7 @@ const TWO_NODES = [{ node: "a", disk: "data" }, { node: "b", disk: "data" }];
 function naiveStored(record: OpRecord): number {
   if (record.result !== "ok") return 0;
   if (!["write", "trim", "write-zeroes"].includes(record.op)) return 0;
-  if (record.fault?.kind === "lost-write") return 0;
-  if (record.fault?.kind === "torn-write") return record.fault.detail!.keepBytes as number;
-  return record.length;
+  return record.fault?.stored ?? record.length;
 }
 
 /**
@@ -191,7 +189,7 @@ Deno.test("crash state: cut placement, phases, failed and lost writes, FUA and p
       done: 6,
       offset: 0,
       data: data(512),
-      fault: { kind: "lost-write", rule: "lost-write@5" },
+      fault: { kind: "lost-write", rule: "lost-write@5", stored: 0 },
     }),
     opRecord({ index: 6, done: 7, op: "trim", offset: 0, length: 4096, disk: "wal" }),
     opRecord({ index: 7, done: 8, op: "flush", disk: "wal" }),

@@ -1,88 +1,64 @@
 /**
- * Node faults (`crash:n2`, `restart:n2,after=1s`, `pause:n3,2s`): which fire, and
- * when. Their triggers are the grammar's (docs/fault-spec.md): an index on the run's
- * one clock (the first block op or frame at or after it), a time (a timer), a block op
- * filter or a frame filter (with `#K`, the K-th match); each node fault fires once.
- * The decision is pure; {@link NodeFaultWatcher} feeds it every arriving op and
- * frame and starts the timers, and the run carries out what fires.
+ * Node faults (`crash:n2`, `restart:n2,after=1s`, `pause:n3,2s`): which fire, and when.
+ * When is the trigger engine's (src/fault/trigger.ts), fed every op and frame of the run:
+ * `@N` fires when arrival N (an op, found again by its signature in a replay, or a frame)
+ * arrives, `@+D` by a timer, a block op or frame filter at its match (with `#K`, the K-th);
+ * each node fault fires once, at once. What it does is its kind's (src/fault/kinds/): a
+ * {@link NodeAction} the run carries out. The decision is pure; {@link NodeFaultWatcher}
+ * feeds it and starts the timers.
  *
  * @module
  */
 
-import { passes } from "../fault/plan.ts";
-import type { OpView } from "../fault/plan.ts";
-import { type FaultPlan, isNodeEffect, type NodeEffect, type Trigger } from "../fault/types.ts";
-import { type LinkFrame, matchesFrameFilter } from "../net/link_plan.ts";
+import type { NodeAction } from "../fault/kinds/kind.ts";
+import { kindOf } from "../fault/kinds/mod.ts";
+import {
+  type Arrival,
+  dueAt,
+  momentOf,
+  NOT_STARTED,
+  stepTrigger,
+  type TriggerProgress,
+} from "../fault/trigger.ts";
+import type { FaultEffect, FaultPlan, Trigger } from "../fault/types.ts";
 
 /** A node fault of a plan. */
 export interface NodeRule {
   /** Its canonical spec. */
   spec: string;
   /** What it does. */
-  effect: NodeEffect;
+  effect: FaultEffect;
   /** When it fires. */
   trigger: Trigger;
+  /** The node it acts on. */
+  node: string;
+  /** What the run does to the node. */
+  action: NodeAction;
 }
 
-/** An op or a frame, as it arrives. */
-export type Arrival =
-  | { kind: "op"; op: OpView }
-  | { kind: "frame"; frame: LinkFrame };
-
-/** Each rule's progress. Never mutated: each step makes a new one. */
-export interface NodeFaultState {
-  /** Arrivals that passed each rule's filter. */
-  readonly matched: readonly number[];
-  /** Each rule fired (each fires once). */
-  readonly fired: readonly boolean[];
-}
+/** Each rule's progress through its trigger. Never mutated: each step makes a new one. */
+export type NodeFaultState = readonly TriggerProgress[];
 
 /**
  * The node faults of a plan.
  *
  * @example
  * ```ts
- * nodeRulesOf({ seed: 1, rules: [parseFaultSpec("crash:n2@40")] }); // [{ spec: "crash:n2@40", ... }]
+ * nodeRulesOf({ seed: 1, rules: [parseFaultSpec("crash:n2@40")] }); // [{ spec: "crash:n2@40", node: "n2", ... }]
  * ```
  */
 export function nodeRulesOf(plan: FaultPlan): NodeRule[] {
-  return plan.rules.flatMap((rule) =>
-    isNodeEffect(rule.effect)
-      ? [{ spec: rule.spec, effect: rule.effect, trigger: rule.trigger }]
-      : []
-  );
-}
-
-/**
- * The state before the first arrival.
- *
- * @example
- * ```ts
- * let state = initialNodeFaultState(rules);
- * ```
- */
-export function initialNodeFaultState(rules: readonly NodeRule[]): NodeFaultState {
-  return { matched: rules.map(() => 0), fired: rules.map(() => false) };
-}
-
-function index(arrival: Arrival): number {
-  return arrival.kind === "op" ? arrival.op.index : arrival.frame.index;
-}
-
-/** Whether an arrival passes a trigger's filter (time triggers are timers: never here). */
-function selects(trigger: Trigger, arrival: Arrival): boolean {
-  switch (trigger.kind) {
-    case "always":
-      return true;
-    case "index":
-      return index(arrival) >= trigger.index;
-    case "time":
-      return false;
-    case "match":
-      return arrival.kind === "op" && passes(trigger, arrival.op);
-    case "frames":
-      return arrival.kind === "frame" && matchesFrameFilter(trigger, arrival.frame);
-  }
+  return plan.rules.flatMap((rule) => {
+    const node = kindOf(rule.effect).node;
+    if (!node) return [];
+    return [{
+      spec: rule.spec,
+      effect: rule.effect,
+      trigger: rule.trigger,
+      node: node.node(rule.effect),
+      action: node.act(rule.effect),
+    }];
+  });
 }
 
 /**
@@ -100,20 +76,19 @@ export function decideNodeFaults(
   arrival: Arrival,
 ): { fired: NodeRule[]; state: NodeFaultState } {
   const fired: NodeRule[] = [];
-  let matched = state.matched;
-  let done = state.fired;
+  let next = state;
   rules.forEach((rule, i) => {
-    if (done[i] || !selects(rule.trigger, arrival)) return;
-    const occurrence = "occurrence" in rule.trigger ? rule.trigger.occurrence : undefined;
-    matched = matched.map((n, j) => (j === i ? n + 1 : n));
-    if (occurrence !== undefined && matched[i] !== occurrence) return;
-    done = done.map((f, j) => f || j === i);
-    fired.push(rule);
+    // Time triggers are timers (NodeFaultWatcher.startTimers): a node fault fires when due,
+    // whether or not anything arrives.
+    if (dueAt(rule.trigger) !== undefined) return;
+    const step = stepTrigger(rule.trigger, state[i], arrival, { once: true });
+    if (step.progress !== state[i]) {
+      if (next === state) next = [...state];
+      (next as TriggerProgress[])[i] = step.progress;
+    }
+    if (step.fires) fired.push(rule);
   });
-  return {
-    fired,
-    state: matched === state.matched && done === state.fired ? state : { matched, fired: done },
-  };
+  return { fired, state: next };
 }
 
 /** Where a node fault fired: the arrival's index on the run's clock and its time. */
@@ -144,30 +119,28 @@ export class NodeFaultWatcher {
     readonly rules: readonly NodeRule[],
     private readonly onFire: (firing: Firing) => void,
   ) {
-    this.state = initialNodeFaultState(rules);
+    this.state = rules.map(() => NOT_STARTED);
   }
 
   /** Feeds one arriving op or frame. */
   arrive(arrival: Arrival): void {
     const step = decideNodeFaults(this.rules, this.state, arrival);
     this.state = step.state;
-    const time = arrival.kind === "op" ? arrival.op.time : arrival.frame.time;
-    for (const rule of step.fired) this.onFire({ rule, index: index(arrival), time });
+    const { index, time } = momentOf(arrival);
+    for (const rule of step.fired) this.onFire({ rule, index, time });
   }
 
   /** Starts a timer for each rule triggered by a time (`@+2s`). */
   startTimers(clock: { now(): number; readonly arrivals: number }): void {
     this.rules.forEach((rule, i) => {
-      if (rule.trigger.kind !== "time") return;
+      const due = dueAt(rule.trigger);
+      if (due === undefined) return;
       const fire = () => {
-        if (this.state.fired[i]) return;
-        this.state = {
-          matched: this.state.matched,
-          fired: this.state.fired.map((f, j) => f || j === i),
-        };
+        if (this.state[i].done) return;
+        this.state = this.state.map((p, j) => j === i ? { ...p, done: true } : p);
         this.onFire({ rule, index: clock.arrivals, time: clock.now() });
       };
-      this.timers.push(setTimeout(fire, Math.max(0, rule.trigger.afterMs - clock.now())));
+      this.timers.push(setTimeout(fire, Math.max(0, due - clock.now())));
     });
   }
 

@@ -14,10 +14,12 @@ import { join } from "node:path";
 import type { OpType } from "../block/backend.ts";
 import { OpClock } from "../block/op_clock.ts";
 import type { InjectedFault } from "../fault/engine.ts";
+import type { CrashVariant } from "../fault/kinds/kind.ts";
+import { kindOf } from "../fault/kinds/mod.ts";
 import type { FaultPlan } from "../fault/types.ts";
 import { exportUri } from "../nbd/uri.ts";
 import type { Scenario, ScenarioNode } from "../scenario/schema.ts";
-import type { LinkFrame } from "../net/link_plan.ts";
+import { frameFacts, type LinkFrame } from "../net/link_plan.ts";
 import type { NetEvent, NetSwitch } from "../net/switch.ts";
 import type { DiskService, ServiceEvent } from "../service/disk_service.ts";
 import type { GuestLine } from "../trace/load.ts";
@@ -28,12 +30,7 @@ import { makePrivateDir, type PrivateDir } from "../util/tempdir.ts";
 import { guessedGeometry, type VmDisk } from "../vm/qemu_args.ts";
 import { type GuestState, saveGuestState } from "../vm/snapshot.ts";
 import { NodeBoot, phaseOutcome, RTC_BASE } from "./boot.ts";
-import {
-  type CrashSelection,
-  type PowerLossVariant,
-  selectCrashWrites,
-  writeCrashImages,
-} from "./crash_state.ts";
+import { type CrashSelection, selectCrashWrites, writeCrashImages } from "./crash_state.ts";
 import { RunError, RunInterrupted } from "./errors.ts";
 import { type Boot, GuestResults } from "./guest_results.ts";
 import { durabilityOracle, type OracleResult } from "./oracle.ts";
@@ -188,6 +185,8 @@ export interface RunResult {
   faults: InjectedFault[];
   /** The link and node faults of the plan that fired: each rule once, at the index it first hit. */
   firings: { rule: string; index: number }[];
+  /** The rules of the plan, of every family, that never fired (their op, frame or time never came). */
+  notFired: string[];
   /** Every guest line of the run (a crash state's: the recording's run lines, then the check's). */
   lines: GuestLine[];
   /** The power loss of the run, if there was one. */
@@ -196,11 +195,13 @@ export interface RunResult {
   order: { breaks: OrderBreak[]; waitedMs: number } | null;
 }
 
-/** The power-loss variant of a plan's power-loss rule, with the plan's seed. */
-function powerLossVariant(plan: FaultPlan): PowerLossVariant {
-  const effect = plan.rules.find((rule) => rule.effect.kind === "power-loss")?.effect;
-  const kind = effect?.kind === "power-loss" ? effect.variant : "drop";
-  return kind === "drop" ? { kind } : { kind, seed: plan.seed };
+/** The crash state a live power cut leaves: its rule's one variant, with the plan's seed. */
+function powerLossVariant(plan: FaultPlan): CrashVariant {
+  for (const rule of plan.rules) {
+    const variant = kindOf(rule.effect).fromTrace?.variant(rule.effect, plan.seed);
+    if (variant) return variant;
+  }
+  return { kind: "drop" };
 }
 
 /** How long a node's QEMU may take to join the switch after it started. */
@@ -382,11 +383,16 @@ class Run {
       });
       cleanups.push(() => results.close());
       const proxies = await startProxies(options, service, cleanups);
-      const rules = nodeRulesOf(options.plan ?? { seed: 0, rules: [] });
+      const plan = options.plan ?? { seed: 0, rules: [] };
+      const rules = nodeRulesOf(plan);
       const watcher = rules.length > 0
         ? new NodeFaultWatcher(rules, (firing) => run?.onNodeFault(firing))
         : null;
       if (watcher) service.onArrival((op) => watcher.arrive({ kind: "op", op }));
+      // Link faults may be triggered by a block op too (`partition:n1|n2@40`).
+      if (net && plan.rules.some((rule) => kindOf(rule.effect).link)) {
+        service.onArrival((op) => net.arriveOp(op));
+      }
       run = new Run(options, {
         prepared,
         dir,
@@ -583,12 +589,21 @@ class Run {
       ) => rest),
       faults: this.faults,
       firings: [...this.firings].map(([rule, index]) => ({ rule, index })),
+      notFired: this.notFired(),
       lines,
       powerCut: this.powerCut,
       order: this.parts.sequencer
         ? { breaks: this.parts.sequencer.breaks, waitedMs: this.parts.sequencer.waitedMs }
         : null,
     };
+  }
+
+  /** The plan's rules that never fired: a block rule never came into force, a link or node rule never fired. */
+  private notFired(): string[] {
+    const blockFired = this.parts.service.firedRules();
+    return (this.options.plan?.rules ?? []).filter((rule, i) =>
+      !blockFired[i] && !this.firings.has(rule.spec)
+    ).map((rule) => rule.spec);
   }
 
   /** Ends a failed run: VMs killed, the trace closed with the reason. Returns the error to throw. */
@@ -718,31 +733,31 @@ class Run {
 
   /** A node fault fired. Runs synchronously up to the cut: a crashing node's op must not go on. */
   private onNodeFault(firing: Firing): void {
-    const { effect, spec } = firing.rule;
+    const { spec, node, action } = firing.rule;
     if (!this.firings.has(spec)) this.firings.set(spec, firing.index);
     this.parts.service.event("node-fault", {
       rule: spec,
-      node: effect.node,
-      kind: effect.kind,
+      node,
+      kind: firing.rule.effect.kind,
       index: firing.index,
     });
-    switch (effect.kind) {
-      case "crash":
-        this.crashNode(effect.node, firing.index);
+    switch (action.do) {
+      case "power-off":
+        this.crashNode(node, firing.index);
         break;
-      case "restart": {
-        if (this.running.has(effect.node)) this.crashNode(effect.node, firing.index);
-        const crashed = this.crashing.get(effect.node) ?? Promise.resolve();
+      case "power-cycle": {
+        if (this.running.has(node)) this.crashNode(node, firing.index);
+        const crashed = this.crashing.get(node) ?? Promise.resolve();
         this.restarts.set(
-          effect.node,
-          crashed.then(() => new Promise((resolve) => setTimeout(resolve, effect.afterMs))),
+          node,
+          crashed.then(() => new Promise((resolve) => setTimeout(resolve, action.afterMs))),
         );
         break;
       }
-      case "pause": {
-        const boot = this.running.get(effect.node);
-        boot?.pause(effect.durationMs).then(() =>
-          this.parts.service.event("node-resumed", { node: effect.node, rule: spec })
+      case "stop": {
+        const boot = this.running.get(node);
+        boot?.pause(action.ms).then(() =>
+          this.parts.service.event("node-resumed", { node, rule: spec })
         );
       }
     }
@@ -801,7 +816,7 @@ class Run {
 
   /** A frame arrived at the switch; false when its sender has no power. */
   private onFrame(frame: LinkFrame): boolean {
-    this.parts.watcher?.arrive({ kind: "frame", frame });
+    this.parts.watcher?.arrive({ kind: "frame", frame: frameFacts(frame) });
     return !this.parts.service.isFrozen(frame.from);
   }
 

@@ -9,6 +9,7 @@
 
 import { join } from "node:path";
 import type { OpClock } from "../block/op_clock.ts";
+import { kindOf } from "../fault/kinds/mod.ts";
 import type { FaultPlan } from "../fault/types.ts";
 import type { LinkFrame } from "../net/link_plan.ts";
 import { type NetEvent, NetSwitch } from "../net/switch.ts";
@@ -36,10 +37,7 @@ export function exportNameOf(scenario: Scenario, node: string, disk: string): st
 
 /** Whether a plan needs the written bytes of this run itself: a live power loss or a node crash. */
 function cutsLive(plan: FaultPlan): boolean {
-  return plan.rules.some((rule) =>
-    rule.effect.kind === "power-loss" || rule.effect.kind === "crash" ||
-    rule.effect.kind === "restart"
-  );
+  return plan.rules.some((rule) => kindOf(rule.effect).cutsDisks);
 }
 
 /** What the services report back to the run. */

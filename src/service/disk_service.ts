@@ -408,6 +408,11 @@ export class DiskService implements FaultControlTarget {
     };
   }
 
+  /** Whether each rule of the plan came into force or hit an op of these disks, in plan order. */
+  firedRules(): readonly boolean[] {
+    return this.engine.fired();
+  }
+
   describeFaults(): Record<string, unknown> {
     const hits = this.engine.hits();
     return {

@@ -10,14 +10,11 @@
  */
 
 import { join } from "node:path";
-import { effectName, formatFaultSpec, parseFaultSpec } from "../fault/spec.ts";
+import { appliesTo } from "../fault/plan.ts";
+import { kindOf, nounOf } from "../fault/kinds/mod.ts";
+import { formatFaultSpec, parseFaultSpec } from "../fault/spec.ts";
 import type { FaultRule } from "../fault/types.ts";
-import {
-  crashStatesAt,
-  selectCrashWrites,
-  variantOf,
-  withLiedFlushes,
-} from "../run/crash_state.ts";
+import { crashStatesAt, selectCrashWrites, withLiedFlushes } from "../run/crash_state.ts";
 import { ReplayError } from "../replay/errors.ts";
 import {
   type ParentTrace,
@@ -213,18 +210,18 @@ export function failingReproduces(point: SweepPoint): string[] {
 }
 
 /**
- * Where a fault at recorded op `at` hits the workload: the step its op came in
+ * Where a fault at recorded op `at` hits the workload, its name being what a finding calls
+ * it (`power loss`, `eio`): the step its op came in
  * (`report step NAME`) and the last acknowledgement of its node before it; in a
  * cluster, where the op's node names no steps or acks (a server driven by a client
  * node), the last step and ack of any node, named.
  *
  * @example
  * ```ts
- * faultContext("power-loss", op, lines); // "power loss during step 'commit 5', after ack 4"
+ * faultContext("power loss", op, lines); // "power loss during step 'commit 5', after ack 4"
  * ```
  */
-export function faultContext(fault: string, op: OpRecord, lines: readonly GuestLine[]): string {
-  const name = fault === "power-loss" ? "power loss" : fault;
+export function faultContext(name: string, op: OpRecord, lines: readonly GuestLine[]): string {
   const own = (kind: string) => lines.some((l) => l.node === op.node && l.kind === kind);
   const lastBefore = (kind: string) =>
     lines.filter((line) =>
@@ -286,7 +283,8 @@ interface Plan {
   groups: Unit[];
   /** Power loss: the unit whose (byte-identical) crash state serves each unit, by unit name. */
   representative: Map<string, Unit>;
-  powerLoss: boolean;
+  /** The fault is built from the trace (a power loss): its points are crash states, checked. */
+  fromTrace: boolean;
   /** For a shard's plan: the points of the whole sweep. */
   sweepPoints?: number;
 }
@@ -304,8 +302,10 @@ export function backgroundFaults(
 ): { specs: string[]; rules: FaultRule[] } {
   const rules = texts.map((text) => {
     const rule = parseFaultSpec(text);
-    if (rule.effect.kind === "power-loss") {
-      throw new SweepError(`--with ${text}: a power loss is swept with --fault, not kept in force`);
+    if (kindOf(rule.effect).fromTrace) {
+      throw new SweepError(
+        `--with ${text}: a ${nounOf(rule.effect)} is swept with --fault, not kept in force`,
+      );
     }
     if (rule.trigger.kind !== "always") return rule;
     const trigger = { kind: "match" as const };
@@ -347,14 +347,20 @@ function planWholeSweep(parent: ParentTrace, options: SweepOptions): Plan {
     );
   }
   const background = backgroundFaults(options.with ?? []);
-  const powerLoss = rule.effect.kind === "power-loss";
-  if (powerLoss && !parent.header.recordsData) {
+  const fromTrace = kindOf(rule.effect).fromTrace;
+  if (fromTrace && !parent.header.recordsData) {
     throw new ReplayError(
-      `a power-loss sweep builds its crash states from the written data, and ${parent.path} was recorded with --no-data`,
+      `a ${
+        nounOf(rule.effect)
+      } sweep builds its crash states from the written data, and ${parent.path} was recorded with --no-data`,
     );
   }
-  const indices = selectPoints(parent.ordered, options.points, powerLoss);
-  if (indices.length === 0) throw new SweepError("the selection picks no op of the trace");
+  // A fault built from the trace is put at the run's ops; any other at the ops it applies to.
+  const indices = selectPoints(parent.ordered, options.points, fromTrace !== undefined)
+    .filter((at) => appliesTo(rule.effect, parent.ordered.find((op) => op.index === at)!.op));
+  if (indices.length === 0) {
+    throw new SweepError(`the selection picks no op of the trace that ${rule.spec} applies to`);
+  }
 
   const units = new Map(indices.map((at) => [at, [{ at }] as Unit[]]));
   const plan: Plan = {
@@ -364,17 +370,17 @@ function planWholeSweep(parent: ParentTrace, options: SweepOptions): Plan {
     states: new Map(),
     groups: [],
     representative: new Map(),
-    powerLoss,
+    fromTrace: fromTrace !== undefined,
   };
-  if (rule.effect.kind !== "power-loss") {
+  if (!fromTrace) {
     plan.groups = indices.map((at) => ({ at }));
     return plan;
   }
   const seed = parent.header.seed;
   // A disk that lies about flushes (a --with lie-flush) lied in the run the states come from.
   const records = withLiedFlushes(parent.records, { seed, rules: background.rules });
-  const variant = variantOf(rule.effect, seed);
-  const states = rule.effect.states;
+  const variant = fromTrace.variant(rule.effect, seed);
+  const states = fromTrace.explores(rule.effect);
   const byKey = new Map<string, Unit>();
   const place = (unit: Unit, key: string) => {
     const first = byKey.get(key);
@@ -408,7 +414,9 @@ function planWholeSweep(parent: ParentTrace, options: SweepOptions): Plan {
 function unitFaults(plan: Plan, unit: Unit, options: SweepOptions): string[] {
   return [
     ...plan.background,
-    unit.state === undefined ? options.fault : `power-loss:state=${unit.state}`,
+    unit.state === undefined
+      ? options.fault
+      : kindOf(parseFaultSpec(options.fault).effect).fromTrace!.stateSpec(unit.state),
   ];
 }
 
@@ -441,7 +449,7 @@ async function replayGroups(
       done,
       total: groups.length,
       points: { done: finished.length, total: plan.indices.length },
-      ...(plan.powerLoss ? { statesChecked: done } : {}),
+      ...(plan.fromTrace ? { statesChecked: done } : {}),
       failed,
       perMinute,
       etaMs: perMinute > 0 ? (groups.length - done) / perMinute * 60_000 : null,
@@ -538,8 +546,8 @@ function pointOf(
   options: SweepOptions,
 ): SweepPoint {
   const record = parent.ordered.find((r) => r.index === at)!;
-  const fault = effectName(parseFaultSpec(options.fault).effect);
-  const head = { at, op: describeOp(record), where: faultContext(fault, record, parent.lines) };
+  const noun = nounOf(parseFaultSpec(options.fault).effect);
+  const head = { at, op: describeOp(record), where: faultContext(noun, record, parent.lines) };
   const units = plan.units.get(at)!;
   const sourceOf = (unit: Unit) => plan.representative.get(unitName(unit)) ?? unit;
   const outcomeOf = (unit: Unit) =>
@@ -635,7 +643,7 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
   await using warm = options.cold || plan.groups.length === 0
     ? null
     : await openWarmChecks(parent.scenario, prepared, { signal: options.signal });
-  const warmRun = options.cold || plan.powerLoss || plan.groups.length === 0
+  const warmRun = options.cold || plan.fromTrace || plan.groups.length === 0
     ? null
     : plan.background.length > 0
     ? "faults in force at every point (--with) act from the boot"
@@ -653,7 +661,7 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
     if (warmRun && typeof warmRun !== "string") await warmRun[Symbol.asyncDispose]();
   }
   const replayed = [...results.values()].filter((r): r is ReplayResult => !(r instanceof Error));
-  const runs = plan.powerLoss ? undefined : {
+  const runs = plan.fromTrace ? undefined : {
     resumed: replayed.filter((r) => r.resumed === true).length,
     booted: replayed.filter((r) => r.resumed !== true).length,
     reasons: [
@@ -676,7 +684,7 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
     passed: points.filter((p) => p.fired && p.verdict.pass).length,
     failed: points.filter((p) => p.fired && !p.verdict.pass || p.error).length,
     notFired: points.filter((p) => !p.fired && !p.error).length,
-    ...(plan.powerLoss ? { distinctCrashStates: plan.groups.length } : {}),
+    ...(plan.fromTrace ? { distinctCrashStates: plan.groups.length } : {}),
     ...(crashStates !== undefined ? { crashStates } : {}),
     replays: results.size,
     durationMs: performance.now() - started,

@@ -121,7 +121,7 @@ Deno.test("a point says in which step its fault hit and after which acknowledgem
     { node: "app", phase: "run", kind: "ack", args: ["2"], at: 12 },
   ];
   assert.equal(
-    faultContext("power-loss", ops[11], lines),
+    faultContext("power loss", ops[11], lines),
     "power loss during step 'commit 2', after ack 1",
   );
   assert.equal(
@@ -129,7 +129,7 @@ Deno.test("a point says in which step its fault hit and after which acknowledgem
     "eio during step 'commit 1', before the first ack",
   );
   assert.equal(
-    faultContext("power-loss", { ...ops[4], step: undefined }, lines),
+    faultContext("power loss", { ...ops[4], step: undefined }, lines),
     "power loss at op 4, before the first ack",
   );
   assert.equal(

@@ -8,19 +8,17 @@ import type { CompletedOp } from "../block/durability.ts";
 import type { OpRecord } from "./schema.ts";
 
 /**
- * How many bytes of a successful write-like op reached the store: all of
- * them, none for a lost write, a prefix for a torn one.
+ * How many bytes of a successful write-like op reached the store: all of them, or what
+ * the fault injected into it says (none for a lost write, a prefix for a torn one).
  *
  * @example
  * ```ts
- * storedLength({ ...record, fault: { kind: "lost-write", rule: "lost-write@3" } }); // 0
+ * storedLength({ ...record, fault: { kind: "lost-write", rule: "lost-write@3", stored: 0 } }); // 0
  * ```
  */
 export function storedLength(record: OpRecord): number {
   if (record.result !== "ok") return 0;
-  if (record.fault?.kind === "lost-write") return 0;
-  const kept = record.fault?.kind === "torn-write" ? record.fault.detail?.keepBytes : undefined;
-  return typeof kept === "number" ? kept : record.length;
+  return record.fault?.stored ?? record.length;
 }
 
 /**
@@ -41,11 +39,11 @@ export function diskKey(node: string, disk: string): string {
  *
  * @example
  * ```ts
- * liedAbout({ ...flush, fault: { kind: "lie-flush", rule: "lie-flush" } }); // true
+ * liedAbout({ ...flush, fault: { kind: "lie-flush", rule: "lie-flush", undurable: true } }); // true
  * ```
  */
 export function liedAbout(record: Pick<OpRecord, "fault">): boolean {
-  return record.fault?.kind === "lie-flush";
+  return record.fault?.undurable === true;
 }
 
 /**

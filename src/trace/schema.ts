@@ -94,7 +94,7 @@ export interface OpRecord {
   /** `ok`, or the errno it failed with. */
   result: OpResult;
   /** The fault injected into this op. */
-  fault?: { kind: string; rule: string; detail?: Record<string, unknown> };
+  fault?: OpFault;
   /** XXH64 of the bytes stored (writes only; shorter than `length` for a torn write). */
   hash?: string;
   /** The bytes stored (writes only, unless recorded with --no-data). */
@@ -103,6 +103,20 @@ export interface OpRecord {
   phase?: string;
   /** The step of its node's workload (`report step NAME`) the op came in, when it named one. */
   step?: string;
+}
+
+/** A fault injected into an op: its name and rule, and what it did to the op's bytes. */
+export interface OpFault {
+  /** The fault's name as its spec writes it (`eio`, `delay`, `lost-write`, ...). */
+  kind: string;
+  /** The rule's canonical spec, or `live`. */
+  rule: string;
+  /** What else the fault says of itself (a delay's `durationMs`, a torn write's `keepBytes`). */
+  detail?: Record<string, unknown>;
+  /** Bytes of a write that reached the store, when fewer than its length (0: none). */
+  stored?: number;
+  /** A flush or FUA write that made nothing durable (the disk lied). */
+  undurable?: true;
 }
 
 /** Something that happened besides an op: an injected fault, a control command, a guest line. */

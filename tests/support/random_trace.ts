@@ -67,10 +67,15 @@ function arriving(
   const fate = random.float();
   if (fate < 0.06) record.result = "eio";
   else if (op === "write" && fate < 0.1) {
-    record.fault = { kind: "lost-write", rule: "lost-write" };
+    record.fault = { kind: "lost-write", rule: "lost-write", stored: 0 };
   } else if (op === "write" && fate < 0.14 && length > 512) {
     const keepBytes = random.below(Math.ceil(length / 512)) * 512;
-    record.fault = { kind: "torn-write", rule: "torn-write", detail: { keepBytes } };
+    record.fault = {
+      kind: "torn-write",
+      rule: "torn-write",
+      detail: { keepBytes },
+      stored: keepBytes,
+    };
     record.data = record.data!.subarray(0, keepBytes);
   }
   return record;
