@@ -9,7 +9,9 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { PLAN_VERSION } from "../src/fault/plan_version.ts";
 import { normalizeScenario } from "../src/scenario/load.ts";
+import { SCENARIO_VERSION } from "../src/scenario/schema.ts";
 import { DATA_HASH } from "../src/trace/schema.ts";
 import { TraceWriter } from "../src/trace/writer.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
@@ -100,8 +102,10 @@ async function handMadeTrace(dir: string): Promise<string> {
     dataHash: DATA_HASH,
     seed: 1,
     faults: [],
+    planVersion: PLAN_VERSION,
     disks: [],
     scenario,
+    scenarioVersion: SCENARIO_VERSION,
     guests: {},
   });
   writer.append({
