@@ -62,6 +62,7 @@ export type {
   ScenarioInput,
   ScenarioNode,
 } from "./src/scenario/schema.ts";
+export { SCENARIO_VERSION } from "./src/scenario/schema.ts";
 export { parsePoints, type PointFilter, type PointSelection } from "./src/scenario/points.ts";
 
 // Runs, replays, sweeps, CI.
@@ -142,6 +143,7 @@ export {
 } from "./src/block/backend.ts";
 export { type Errno, ERRNOS } from "./src/block/errno.ts";
 export { formatFaultSpec, parseFaultSpec } from "./src/fault/spec.ts";
+export { PLAN_VERSION } from "./src/fault/plan_version.ts";
 export type {
   FaultEffect,
   FaultPlan,
@@ -189,6 +191,7 @@ export {
   type OpRecord,
   type OpResult,
   TRACE_FORMAT,
+  TRACE_VERSION,
   type TraceDisk,
   type TraceRecord,
 } from "./src/trace/schema.ts";

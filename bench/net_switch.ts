@@ -20,6 +20,7 @@
 import { join } from "node:path";
 import process from "node:process";
 import { OpClock } from "../src/block/op_clock.ts";
+import { PLAN_VERSION } from "../src/fault/plan_version.ts";
 import { parseFaultSpec } from "../src/fault/spec.ts";
 import { parseMac } from "../src/net/frame.ts";
 import { NetSwitch } from "../src/net/switch.ts";
@@ -80,6 +81,7 @@ async function hostRun(
       dataHash: DATA_HASH,
       seed: 1,
       faults: [],
+      planVersion: PLAN_VERSION,
       disks: [],
     });
     sinks.push((r) => writer!.append(r));
@@ -153,6 +155,7 @@ async function vmRun(): Promise<Record<string, unknown>> {
     dataHash: DATA_HASH,
     seed: 1,
     faults: [],
+    planVersion: PLAN_VERSION,
     disks: [],
   });
   const records: { index: number; time: number; length: number; from: string }[] = [];

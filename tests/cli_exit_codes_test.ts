@@ -9,12 +9,15 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { Packr, unpackMultiple } from "msgpackr";
+import { PLAN_VERSION } from "../src/fault/plan_version.ts";
 import { normalizeScenario } from "../src/scenario/load.ts";
+import { SCENARIO_VERSION } from "../src/scenario/schema.ts";
 import { DATA_HASH } from "../src/trace/schema.ts";
 import { TraceWriter } from "../src/trace/writer.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
 import { VERSION } from "../src/version.ts";
-import { faultline } from "./support/mod.ts";
+import { concat, faultline } from "./support/mod.ts";
 
 /** The error is one line (progress lines of long commands aside), without a stack trace. */
 function oneLine(stderr: string): void {
@@ -100,8 +103,10 @@ async function handMadeTrace(dir: string): Promise<string> {
     dataHash: DATA_HASH,
     seed: 1,
     faults: [],
+    planVersion: PLAN_VERSION,
     disks: [],
     scenario,
+    scenarioVersion: SCENARIO_VERSION,
     guests: {},
   });
   writer.append({
@@ -128,6 +133,19 @@ Deno.test("exit codes: a case of every row of docs/exit-codes.md", async () => {
   const garbage = join(dir.path, "garbage.trace");
   await Deno.writeTextFile(garbage, "this is not msgpack, nor a trace\n");
   const trace = await handMadeTrace(dir.path);
+  // The same trace as a faultline of another version would have written it.
+  const values = unpackMultiple(await Deno.readFile(trace)) as Record<string, unknown>[];
+  const version1: Record<string, unknown> = { ...values[0], version: 1 };
+  delete version1.planVersion;
+  delete version1.scenarioVersion;
+  const older = join(dir.path, "older.trace");
+  const newer = join(dir.path, "newer.trace");
+  const packr = new Packr({ useRecords: false });
+  await Deno.writeFile(older, concat(...[version1, ...values.slice(1)].map((v) => packr.pack(v))));
+  await Deno.writeFile(
+    newer,
+    concat(...[{ ...values[0], version: 99 }, ...values.slice(1)].map((v) => packr.pack(v))),
+  );
   const scenario = join(dir.path, "tiny.json");
   await Deno.writeTextFile(
     scenario,
@@ -200,6 +218,18 @@ Deno.test("exit codes: a case of every row of docs/exit-codes.md", async () => {
     },
     { row: "fault", code: 3, args: ["fault", chatter, "list"], says: /QMP|greeting|JSON/ },
     { row: "trace", code: 2, args: ["trace", "stats", garbage], says: /garbage\.trace/ },
+    {
+      row: "trace",
+      code: 2,
+      args: ["trace", "stats", newer],
+      says: /newer\.trace is a trace of version 99; this faultline \(\S+\) reads versions 1 to 2/,
+    },
+    {
+      row: "replay",
+      code: 2,
+      args: ["replay", older, "--fault", "eio"],
+      says: /older\.trace is a trace of version 1; .* replays traces of version 2 or later/,
+    },
     { row: "merge", code: 2, args: ["merge", garbage], says: /garbage\.trace is not JSON/ },
     {
       row: "sweep",

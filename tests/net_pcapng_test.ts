@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { nodeAddresses } from "../src/net/addresses.ts";
 import { decodeFrame, parseMac } from "../src/net/frame.ts";
 import { frameRecord } from "../src/net/frame_record.ts";
+import { PLAN_VERSION } from "../src/fault/plan_version.ts";
 import { DATA_HASH } from "../src/trace/schema.ts";
 import { TraceWriter } from "../src/trace/writer.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
@@ -108,6 +109,7 @@ Deno.test(
       dataHash: DATA_HASH,
       seed: 1,
       faults: ["partition:a|c"],
+      planVersion: PLAN_VERSION,
       disks: [],
       network: { network: "192.0.2.0/24", nodes },
     });

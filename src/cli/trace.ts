@@ -9,7 +9,13 @@ import { decodeFrame, describeFrame } from "../net/frame.ts";
 import { describeFrameFaults } from "../net/frame_record.ts";
 import { type PcapngInterface, PcapngWriter } from "../net/pcapng.ts";
 import { describeEnd, TraceReader } from "../trace/reader.ts";
-import type { FrameRecord, HeaderRecord, OpRecord, TraceRecord } from "../trace/schema.ts";
+import {
+  type FrameRecord,
+  type HeaderRecord,
+  type OpRecord,
+  TRACE_VERSION,
+  type TraceRecord,
+} from "../trace/schema.ts";
 import { LatencyStats, type LatencySummary } from "../trace/latency_stats.ts";
 import { FrameStats, OpStats } from "../trace/stats.ts";
 import { formatBytes, formatDuration } from "../util/units.ts";
@@ -38,6 +44,7 @@ export async function traceStatsCommand(path: string, options: { json: boolean }
   if (options.json) {
     console.log(JSON.stringify({
       trace: path,
+      version: header.version,
       command: header.command,
       createdAt: header.createdAt,
       seed: header.seed,
@@ -54,9 +61,11 @@ export async function traceStatsCommand(path: string, options: { json: boolean }
     return 0;
   }
   console.log(
-    `${path}: ${header.command} trace, ${summary.ops} ops, ${
-      formatBytes(summary.bytes)
-    } moved over ${formatDuration(summary.duration)}${end.footer ? "" : " (incomplete)"}`,
+    `${path}: ${header.command} trace${
+      header.version < TRACE_VERSION ? ` of version ${header.version}` : ""
+    }, ${summary.ops} ops, ${formatBytes(summary.bytes)} moved over ${
+      formatDuration(summary.duration)
+    }${end.footer ? "" : " (incomplete)"}`,
   );
   const several = new Set(header.disks.map((d) => d.node)).size > 1;
   console.log(

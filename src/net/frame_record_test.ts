@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Packr } from "msgpackr";
+import { PLAN_VERSION } from "../fault/plan_version.ts";
 import { TraceReader } from "../trace/reader.ts";
 import { DATA_HASH, type FrameRecord, type TraceRecord } from "../trace/schema.ts";
 import { FrameStats } from "../trace/stats.ts";
@@ -93,6 +94,7 @@ Deno.test("frame records in a trace: written, read back, counted per link; unkno
     dataHash: DATA_HASH,
     seed: 1,
     faults: [],
+    planVersion: PLAN_VERSION,
     disks: [],
   });
   const view = decodeFrame(SYN_ACK);
@@ -152,6 +154,7 @@ Deno.test("the trace writer counts frames into the footer", async () => {
     dataHash: DATA_HASH,
     seed: 1,
     faults: [],
+    planVersion: PLAN_VERSION,
     disks: [],
   });
   const view = decodeFrame(SYN_ACK);

@@ -11,6 +11,7 @@
 import { basename } from "node:path";
 import { kindOf, specNameOf } from "../fault/kinds/mod.ts";
 import { checkClusterFaults } from "../fault/link.ts";
+import { PLAN_VERSION } from "../fault/plan_version.ts";
 import { appliesTo } from "../fault/plan.ts";
 import { formatFaultSpec, formatTrigger, parseFaultSpec, parseTrigger } from "../fault/spec.ts";
 import { passesFilter } from "../fault/trigger.ts";
@@ -23,12 +24,13 @@ import {
   type RunResult,
   runScenario,
 } from "../run/run.ts";
-import type { Expectations, Scenario } from "../scenario/schema.ts";
+import { type Expectations, type Scenario, SCENARIO_VERSION } from "../scenario/schema.ts";
 import { byIndex, type LoadedTrace, loadTrace } from "../trace/load.ts";
 import type { OpRecord } from "../trace/schema.ts";
 import type { GuestState } from "../vm/snapshot.ts";
 import type { WarmRun } from "../run/warm.ts";
 import { selectCrashWrites, withLiedFlushes } from "../run/crash_state.ts";
+import { VERSION } from "../version.ts";
 import { ReplayError } from "./errors.ts";
 import {
   compareNodePrefixes,
@@ -50,10 +52,12 @@ export interface ParentTrace extends LoadedTrace {
 /**
  * Reads a trace for replaying.
  *
- * @throws {ReplayError} when the trace has no scenario (a `serve` trace).
+ * @throws {ReplayError} when the trace has no scenario (a `serve` trace), is older than
+ *   {@link OLDEST_REPLAYABLE_VERSION}, or holds fault specs or a scenario of a newer version.
  */
 export async function readParent(path: string): Promise<ParentTrace> {
   const trace = await loadTrace(path);
+  refuseOtherVersions(trace);
   const scenario = trace.header.scenario as Scenario | undefined;
   if (!scenario || typeof scenario !== "object" || !Array.isArray(scenario.nodes)) {
     throw new ReplayError(
@@ -61,6 +65,41 @@ export async function readParent(path: string): Promise<ParentTrace> {
     );
   }
   return { ...trace, scenario };
+}
+
+/**
+ * The oldest trace version a replay starts from. Before version 2 a file system's UUID came
+ * from the scenario's name (src/run/base_disks.ts), and a package root's from its older
+ * cache key: this faultline makes those images with other bytes, so an older trace's base
+ * images and package root can never be found again.
+ */
+export const OLDEST_REPLAYABLE_VERSION = 2;
+
+/**
+ * Refuses, in one line naming both versions and what to do, a trace this faultline cannot
+ * replay: one older than {@link OLDEST_REPLAYABLE_VERSION}, or whose fault specs or
+ * scenario are of a newer version than this code's (it would run them with a meaning they
+ * do not have). An older plan version is no obstacle: a replay never applies its parent's
+ * fault specs, its faults are its own.
+ */
+function refuseOtherVersions(trace: LoadedTrace): void {
+  const { header, path } = trace;
+  if (header.version < OLDEST_REPLAYABLE_VERSION) {
+    throw new ReplayError(
+      `${path} is a trace of version ${header.version}; this faultline (${VERSION}) replays traces of version ${OLDEST_REPLAYABLE_VERSION} or later, as it makes base disks and package roots with other bytes: record it again`,
+    );
+  }
+  const newer = (what: string, found: number, known: number) =>
+    new ReplayError(
+      `${path} holds ${what} of version ${found} (written by faultline ${header.tool.version}); this faultline (${VERSION}) reads ${what} of version ${known} and older: replay it with a newer faultline`,
+    );
+  if (header.planVersion > PLAN_VERSION) {
+    throw newer("fault specs", header.planVersion, PLAN_VERSION);
+  }
+  const scenarioVersion = header.scenarioVersion ?? SCENARIO_VERSION;
+  if (scenarioVersion > SCENARIO_VERSION) {
+    throw newer("a scenario", scenarioVersion, SCENARIO_VERSION);
+  }
 }
 
 /** The packages whose version changed between two package roots, as a clause: `: postgresql-15 15.19 -> 15.20`. */

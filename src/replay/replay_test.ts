@@ -1,11 +1,17 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Packr } from "msgpackr";
 import { FaultSpecError } from "../fault/errors.ts";
+import { PLAN_VERSION } from "../fault/plan_version.ts";
+import { SCENARIO_VERSION } from "../scenario/schema.ts";
+import { TRACE_FORMAT, TRACE_VERSION } from "../trace/schema.ts";
+import { makePrivateDir } from "../util/tempdir.ts";
 import { ReplayError } from "./errors.ts";
-import { replayPlan, reproduceCommand } from "./replay.ts";
+import { readParent, replayPlan, reproduceCommand } from "./replay.ts";
 import { opRecord } from "../../tests/support/ops.ts";
 import { runOk } from "../../tests/support/process.ts";
 import { prng } from "../../tests/support/random.ts";
-import { fakeParentTrace } from "../../tests/support/traces.ts";
+import { fakeParentTrace, traceHeader } from "../../tests/support/traces.ts";
 
 /** A recording: app/data writes at 0 (three times) and 4096, flushes, one op on node db. */
 const parent = fakeParentTrace({
@@ -153,4 +159,58 @@ Deno.test("reproduceCommand: a POSIX shell reads back exactly the words, whateve
     if (c.faultAt !== undefined) expected.push("--fault-at", c.faultAt);
     assert.deepEqual(record.split("\0").slice(0, -1), expected, JSON.stringify(c));
   });
+});
+
+Deno.test("readParent: a trace of version 1, or with fault specs or a scenario of a newer version, is refused in one line", async () => {
+  await using dir = await makePrivateDir();
+  const packr = new Packr({ useRecords: false, moreTypes: false });
+  const header = {
+    record: "header",
+    format: TRACE_FORMAT,
+    ...traceHeader({ scenario: { name: "s", nodes: [] } }),
+  };
+  // Version 1 headers had no plan or scenario version.
+  const { planVersion: _, ...version1 } = { ...header, version: 1 };
+  const cases: [string, Record<string, unknown>, RegExp | null][] = [
+    ["current", { ...header, version: TRACE_VERSION, scenarioVersion: SCENARIO_VERSION }, null],
+    [
+      "v1",
+      version1,
+      /is a trace of version 1; this faultline \(\S+\) replays traces of version 2 or later, .*: record it again$/,
+    ],
+    [
+      "newer-plan",
+      { ...header, version: TRACE_VERSION, planVersion: PLAN_VERSION + 1, scenarioVersion: 1 },
+      new RegExp(
+        `holds fault specs of version ${
+          PLAN_VERSION + 1
+        } .*reads fault specs of version ${PLAN_VERSION} and older: replay it with a newer faultline$`,
+      ),
+    ],
+    [
+      "newer-scenario",
+      { ...header, version: TRACE_VERSION, scenarioVersion: SCENARIO_VERSION + 1 },
+      new RegExp(
+        `holds a scenario of version ${
+          SCENARIO_VERSION + 1
+        } .*reads a scenario of version ${SCENARIO_VERSION} and older`,
+      ),
+    ],
+  ];
+  for (const [name, fields, refused] of cases) {
+    const path = join(dir.path, `${name}.trace`);
+    await Deno.writeFile(path, packr.pack(fields));
+    if (refused === null) {
+      assert.equal((await readParent(path)).scenario.name, "s");
+      continue;
+    }
+    await assert.rejects(readParent(path), (error: unknown) => {
+      assert.ok(error instanceof ReplayError, name);
+      assert.equal(error.kind, "usage", `${name}: exit code 2`);
+      assert.ok(error.message.startsWith(path), name);
+      assert.match(error.message, refused, name);
+      assert.ok(!error.message.includes("\n"), `${name}: one line`);
+      return true;
+    });
+  }
 });

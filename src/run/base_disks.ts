@@ -1,10 +1,10 @@
 /**
  * The base images of a scenario's disks: file systems made on the host,
- * reproducibly (fixed time, UUID and hash seed, so the same scenario gives the
- * same bytes and a replay can check them by hash), or given images (qcow2
+ * reproducibly (fixed time, UUID and hash seed, so the same disk gives the same
+ * bytes and a replay can check them by hash), or given images (qcow2
  * converted to raw). Stored in the cache under their content hash; never
  * written afterwards: every run puts an overlay on top. A file system made
- * before from the same size, options, UUID and mkfs is found by its spec,
+ * before from the same disk and mkfs is found by its key (./cache_keys.ts),
  * without running mkfs or hashing it again.
  *
  * @module
@@ -13,8 +13,9 @@
 import { dirname, join } from "node:path";
 import type { ScenarioDisk } from "../scenario/schema.ts";
 import { cacheDir, storeFile } from "../util/cache_dir.ts";
-import { sha256Bytes, sha256File } from "../util/hash.ts";
+import { sha256File } from "../util/hash.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
+import { baseDiskKey, filesystemUuid } from "./cache_keys.ts";
 import { RunError } from "./errors.ts";
 
 /** A base image ready to serve. */
@@ -57,28 +58,18 @@ async function runTool(
   }
 }
 
-/** A UUID derived from a name, so a file system made twice gets the same one. */
-export function stableUuid(name: string): string {
-  const hex = sha256Bytes(new TextEncoder().encode(name));
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${
-    hex.slice(20, 32)
-  }`;
-}
-
 /**
- * Makes (or finds) the base image of one disk.
+ * Makes (or finds) the base image of one of a node's disks. A file system's image depends
+ * on the node's name and the disk alone (./cache_keys.ts), never on the scenario's name: the
+ * same disk in two scenarios is one image.
  *
  * @throws {RunError} when mkfs or qemu-img fails, naming the command.
  * @example
  * ```ts
- * const base = await prepareBaseDisk("fsync-log", "app", disk);
+ * const base = await prepareBaseDisk("app", disk);
  * ```
  */
-export async function prepareBaseDisk(
-  scenario: string,
-  node: string,
-  disk: ScenarioDisk,
-): Promise<BaseDisk> {
+export async function prepareBaseDisk(node: string, disk: ScenarioDisk): Promise<BaseDisk> {
   if (disk.kind === "image") {
     const file = await Deno.open(disk.image, { read: true });
     const head = new Uint8Array(4);
@@ -100,8 +91,9 @@ export async function prepareBaseDisk(
     };
   }
 
-  const uuid = stableUuid(`${scenario}/${node}/${disk.name}`);
-  const made = await madeBefore(disk, uuid);
+  const uuid = filesystemUuid(node, disk);
+  const key = baseDiskKey(node, disk, disk.filesystem === "none" ? null : await mkfsVersionLine());
+  const made = await madeBefore(key, disk.sizeBytes);
   if (made) return { node, name: disk.name, ...made, sizeBytes: disk.sizeBytes };
   await using dir = await makePrivateDir("faultline-mkfs-");
   const raw = join(dir.path, "disk.raw");
@@ -117,7 +109,7 @@ export async function prepareBaseDisk(
   }
   const stored = await storeFile(raw, { kind: "disks", extension: ".raw", move: true });
   await Deno.chmod(stored.path, 0o444);
-  await rememberMade(disk, uuid, stored.sha256);
+  await rememberMade(key, stored.sha256);
   return { node, name: disk.name, ...stored, sizeBytes: disk.sizeBytes };
 }
 
@@ -132,52 +124,31 @@ function mkfsVersionLine(): Promise<string> {
   return mkfsVersion;
 }
 
-/** Where the image made from a disk's spec is remembered: `<cache>/disks/made/<key>.json`. */
-async function madePath(
-  disk: ScenarioDisk & { kind: "filesystem" },
-  uuid: string,
-): Promise<string> {
-  const spec = {
-    size: disk.sizeBytes,
-    filesystem: disk.filesystem,
-    mkfsOptions: disk.mkfsOptions,
-    uuid,
-    mkfs: disk.filesystem === "none" ? null : await mkfsVersionLine(),
-  };
-  return join(
-    cacheDir(),
-    "disks",
-    "made",
-    `${sha256Bytes(new TextEncoder().encode(JSON.stringify(spec)))}.json`,
-  );
+/** Where the image made under a key is remembered: `<cache>/disks/made/<key>.json`. */
+function madePath(key: string): string {
+  return join(cacheDir(), "disks", "made", `${key}.json`);
 }
 
 /**
- * The image made before from the same spec, UUID and mkfs (it is the same bytes: mkfs runs
- * with a fixed time, UUID and hash seed), when it is still in the cache: no mkfs, no hashing.
+ * The image made before under the same key (it is the same bytes: mkfs runs with a fixed
+ * time, UUID and hash seed), when it is still in the cache: no mkfs, no hashing.
  */
 async function madeBefore(
-  disk: ScenarioDisk & { kind: "filesystem" },
-  uuid: string,
+  key: string,
+  sizeBytes: number,
 ): Promise<{ path: string; sha256: string } | null> {
   try {
-    const { sha256 } = JSON.parse(await Deno.readTextFile(await madePath(disk, uuid))) as {
-      sha256: string;
-    };
+    const { sha256 } = JSON.parse(await Deno.readTextFile(madePath(key))) as { sha256: string };
     const path = join(cacheDir(), "disks", `${sha256}.raw`);
     const info = await Deno.stat(path);
-    return info.size === disk.sizeBytes ? { path, sha256 } : null;
+    return info.size === sizeBytes ? { path, sha256 } : null;
   } catch {
     return null;
   }
 }
 
-async function rememberMade(
-  disk: ScenarioDisk & { kind: "filesystem" },
-  uuid: string,
-  sha256: string,
-): Promise<void> {
-  const path = await madePath(disk, uuid);
+async function rememberMade(key: string, sha256: string): Promise<void> {
+  const path = madePath(key);
   await Deno.mkdir(dirname(path), { recursive: true });
   await Deno.writeTextFile(`${path}.tmp-${Deno.pid}`, JSON.stringify({ sha256 }));
   await Deno.rename(`${path}.tmp-${Deno.pid}`, path);

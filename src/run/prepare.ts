@@ -65,9 +65,7 @@ export interface Prepared {
  */
 export async function prepareScenario(scenario: Scenario, signal?: AbortSignal): Promise<Prepared> {
   const bases = await Promise.all(
-    scenario.nodes.flatMap((node) =>
-      node.disks.map((disk) => prepareBaseDisk(scenario.name, node.name, disk))
-    ),
+    scenario.nodes.flatMap((node) => node.disks.map((disk) => prepareBaseDisk(node.name, disk))),
   );
   return { guests: await prepareGuests(scenario, signal), bases };
 }

@@ -13,7 +13,7 @@ import { kindOf } from "../fault/kinds/mod.ts";
 import type { FaultPlan } from "../fault/types.ts";
 import type { LinkFrame } from "../net/link_plan.ts";
 import { type NetEvent, NetSwitch } from "../net/switch.ts";
-import type { Scenario } from "../scenario/schema.ts";
+import { type Scenario, SCENARIO_VERSION } from "../scenario/schema.ts";
 import { DiskService } from "../service/disk_service.ts";
 import type { OpRecord } from "../trace/schema.ts";
 import { RunError } from "./errors.ts";
@@ -110,6 +110,7 @@ export async function startDiskService(
       command: options.command,
       header: {
         scenario,
+        scenarioVersion: SCENARIO_VERSION,
         guests: Object.fromEntries(
           [...prepared.guests].map(([node, guest]) => [node, {
             kernel: { version: guest.kernel.version, sha256: guest.kernel.sha256 },

@@ -10,9 +10,10 @@
  * the run's trace. The disks it leaves are built from that trace's writes, and checked to
  * be clean: the guest unmounted them (a disk still in use fails the setup), every write was
  * flushed, and `e2fsck -fn` finds nothing to fix. They are stored in the cache by content,
- * under a key made of everything the setup depends on (the nodes' setup guests, package
- * roots, fresh base images, memory and network), so the scenario's workload and check can
- * change without the setup running again.
+ * under a key derived from everything the setup runs (./cache_keys.ts: the scenario it
+ * runs, whole but for what cannot matter, the nodes' setup guests and package roots, the
+ * fresh base images, the QEMU), so the scenario's name, workload, check, expectations and
+ * declared faults can change without the setup running again.
  *
  * @module
  */
@@ -26,13 +27,12 @@ import { cacheDir, storeFile } from "../util/cache_dir.ts";
 import { sha256Bytes } from "../util/hash.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import type { BaseDisk } from "./base_disks.ts";
+import { setupKey } from "./cache_keys.ts";
 import { selectCrashWrites, writeCrashImages } from "./crash_state.ts";
 import { RunError } from "./errors.ts";
 import { type Prepared, prepareGuests } from "./prepare.ts";
+import { qemuVersion } from "./qemu_version.ts";
 import type { RunEvent, RunOptions, RunResult } from "./run.ts";
-
-/** Raised when the way the setup's disks are made changes: older cached ones are not reused. */
-const SETUP_FORMAT = 1;
 
 /** What the setup phase did, for the trace's header. */
 export interface SetupFacts {
@@ -86,7 +86,7 @@ export async function applySetup(
   const derived = setupScenario(scenario);
   const setupGuests = await prepareGuests(derived, options.signal);
   const ready: Prepared = { guests: setupGuests, bases: prepared.bases };
-  const key = setupKey(derived, ready);
+  const key = setupKey(derived, { ...ready, qemu: await qemuVersion() });
   const cache = options.cacheRoot ?? cacheDir();
   const indexPath = join(cache, "setup", `${key}.json`);
   const found = await readIndex(indexPath, cache);
@@ -142,9 +142,15 @@ async function readIndex(path: string, cache: string): Promise<SetupIndex | null
 
 /**
  * The scenario that the setup runs: each node with a setup runs it, then unmounts its
- * disks; the others only boot (so the network and its addresses are the scenario's).
+ * disks; the others only boot (so the network and its addresses are the scenario's). Its
+ * disks' cache key is made from it (./cache_keys.ts).
+ *
+ * @example
+ * ```ts
+ * setupScenario(scenario).nodes[0].check; // null
+ * ```
  */
-function setupScenario(scenario: Scenario): Scenario {
+export function setupScenario(scenario: Scenario): Scenario {
   return {
     ...scenario,
     nodes: scenario.nodes.map((node): ScenarioNode => ({
@@ -208,29 +214,6 @@ export function setupWorkload(node: ScenarioNode, script: string): string {
     'exit "$code"',
     "",
   ].join("\n");
-}
-
-/** The key of a setup's disks: everything its run depends on. */
-function setupKey(derived: Scenario, ready: Prepared): string {
-  const content = {
-    format: SETUP_FORMAT,
-    nodes: derived.nodes.map((node) => {
-      const guest = ready.guests.get(node.name)!;
-      return {
-        name: node.name,
-        setup: node.workload,
-        memoryBytes: node.memoryBytes,
-        kernel: guest.kernel.sha256,
-        initramfs: guest.initramfs.sha256,
-        root: guest.root?.sha256 ?? null,
-        disks: ready.bases.filter((base) => base.node === node.name)
-          .map((base) => [base.name, base.sha256]),
-      };
-    }),
-    network: derived.network,
-    runMs: derived.timeouts.runMs,
-  };
-  return sha256Bytes(new TextEncoder().encode(JSON.stringify(content)));
 }
 
 /** Runs the setup and stores the disks it leaves; returns their hashes. */

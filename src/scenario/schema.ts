@@ -433,7 +433,6 @@ export interface Expectations {
   noLostAcks: boolean;
 }
 
-/** A scenario as faultline runs it: plain data, stored in the trace header. */
 /** A declared fault test, normalized. */
 export interface FaultExpectation {
   /** The fault spec without trigger. */
@@ -449,6 +448,21 @@ export interface FaultExpectation {
   /** Faults in force at every point besides this one (none: empty). */
   with: string[];
 }
+
+/**
+ * The version of the normalized scenario ({@link Scenario}) that this code writes into a
+ * trace's header and runs from one: raised when an older faultline would run a scenario of
+ * the new shape differently (a field that changes a run comes in, or a field's meaning
+ * changes), so that it refuses the trace instead. Traces of version 1 hold scenarios of
+ * version 1, some without `root`, `setup` or `timeouts.setupMs` (they came later and read
+ * as absent).
+ *
+ * @example
+ * ```ts
+ * const header = { scenario, scenarioVersion: SCENARIO_VERSION };
+ * ```
+ */
+export const SCENARIO_VERSION = 1;
 
 /** A scenario as faultline runs it: plain data, stored in the trace header. */
 export interface Scenario {

@@ -17,6 +17,7 @@ import { FaultEngine, type InjectedFault } from "../fault/engine.ts";
 import { FaultLayer } from "../fault/layer.ts";
 import { liveArguments, type LiveRequest } from "../fault/live.ts";
 import type { OpView } from "../fault/plan.ts";
+import { PLAN_VERSION } from "../fault/plan_version.ts";
 import type { FaultPlan } from "../fault/types.ts";
 import type { NbdExport } from "../nbd/export.ts";
 import { type ListenAddress, NbdServer, type ServerEvent } from "../nbd/server.ts";
@@ -168,6 +169,7 @@ async function openTrace(
     dataHash: DATA_HASH,
     seed: options.plan.seed,
     faults: options.plan.rules.map((rule) => rule.spec),
+    planVersion: PLAN_VERSION,
     disks,
     ...trace.header,
   });

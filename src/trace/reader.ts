@@ -8,7 +8,8 @@
 
 import { Unpackr } from "msgpackr";
 import { TraceFormatError } from "./errors.ts";
-import { type HeaderRecord, TRACE_FORMAT, TRACE_VERSION, type TraceRecord } from "./schema.ts";
+import { type HeaderRecord, TRACE_FORMAT, type TraceRecord } from "./schema.ts";
+import { upgradeHeader, upgradeRecord } from "./upgrade.ts";
 
 const CHUNK = 1 << 20;
 
@@ -71,7 +72,8 @@ export class TraceReader {
   /**
    * Opens a trace and reads its header.
    *
-   * @throws {TraceFormatError} when the file is missing, empty, not a faultline trace, or of a newer version.
+   * @throws {TraceFormatError} when the file is missing, empty, not a faultline trace, or of a
+   *   version this code does not read (./upgrade.ts); an older version reads in the current shape.
    */
   static async open(path: string): Promise<TraceReader> {
     let file: Deno.FsFile;
@@ -94,12 +96,10 @@ export class TraceReader {
           `${path} is not a faultline trace: its first value has no format "${TRACE_FORMAT}"`,
         );
       }
-      if (typeof header.version !== "number" || header.version > TRACE_VERSION) {
-        throw new TraceFormatError(
-          `${path} is a trace of version ${header.version}; this faultline reads version ${TRACE_VERSION} and older`,
-        );
-      }
-      (reader as { header: HeaderRecord }).header = header as HeaderRecord;
+      (reader as { header: HeaderRecord }).header = upgradeHeader(
+        header as Record<string, unknown>,
+        path,
+      );
       return reader;
     } catch (error) {
       file.close();
@@ -120,8 +120,9 @@ export class TraceReader {
       for (;;) {
         const value = await this.nextValue();
         if (value === undefined) break;
-        const record = this.check(value);
-        if (record === null) continue;
+        const known = this.check(value);
+        if (known === null) continue;
+        const record = upgradeRecord(known, this.header.version);
         if (record.record === "footer") footer = record;
         yield record;
       }

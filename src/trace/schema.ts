@@ -1,10 +1,10 @@
 /**
- * The trace's records (schema version 1), as documented in docs/trace-format.md.
+ * The trace's records (schema version 2), as documented in docs/trace-format.md.
  * A trace is a plain sequence of msgpack values: one header, then op records in
  * completion order, frame records in arrival order and events, then one footer.
  * Keep this file and the document in step, and raise {@link TRACE_VERSION} on any
  * change a reader must know of; a new record kind is not one (readers skip kinds
- * they do not know).
+ * they do not know). How a trace of an older version is read is in ./upgrade.ts.
  *
  * @module
  */
@@ -13,8 +13,11 @@ import type { OpType } from "../block/backend.ts";
 
 /** The value of the header's `format` field. */
 export const TRACE_FORMAT = "faultline-trace";
-/** The schema version this code writes and reads. */
-export const TRACE_VERSION = 1;
+/**
+ * The schema version this code writes, and the newest it reads. 2: the header names the
+ * versions of its fault plan and scenario (`planVersion`, `scenarioVersion`).
+ */
+export const TRACE_VERSION = 2;
 /** The algorithm of op data hashes: XXH64, as 16 lowercase hex digits. */
 export const DATA_HASH = "xxh64";
 
@@ -46,6 +49,13 @@ export interface HeaderFields {
   seed: number;
   /** The fault plan, as canonical fault specs. */
   faults: string[];
+  /**
+   * The version of the fault spec grammar of `faults` and of every other spec in the
+   * header (`replay.faults`, the scenario's declared faults): src/fault/plan_version.ts.
+   */
+  planVersion: number;
+  /** The version of the normalized scenario in `scenario`, present with it: src/scenario/schema.ts. */
+  scenarioVersion?: number;
   /** Every disk of the run. */
   disks: TraceDisk[];
   /** Anything the command that made the trace adds (scenario, guest hashes, parent trace). */
@@ -58,7 +68,10 @@ export interface HeaderRecord extends HeaderFields {
   record: "header";
   /** Identifies the file. */
   format: typeof TRACE_FORMAT;
-  /** The schema version. */
+  /**
+   * The schema version the file was written with. The reader hands every header and record
+   * over in the current version's shape (./upgrade.ts), whatever this says.
+   */
   version: number;
 }
 

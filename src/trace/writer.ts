@@ -76,8 +76,16 @@ export class TraceWriter implements ByteLog {
 
   private constructor(private readonly file: Deno.FsFile, readonly path: string) {}
 
-  /** Creates (or replaces) the file and writes the header at once. */
+  /**
+   * Creates (or replaces) the file and writes the header at once.
+   *
+   * @throws {TraceError} when the file cannot be created, or the header has a scenario
+   *   without its `scenarioVersion` (a reader could not tell how to read it).
+   */
   static async create(path: string, header: HeaderFields): Promise<TraceWriter> {
+    if (header.scenario !== undefined && header.scenarioVersion === undefined) {
+      throw new TraceError(`the header of ${path} has a scenario without its scenarioVersion`);
+    }
     let file: Deno.FsFile;
     try {
       file = await Deno.open(path, { write: true, create: true, truncate: true });

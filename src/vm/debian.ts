@@ -12,6 +12,7 @@
 
 import { join } from "node:path";
 import { cacheDir } from "../util/cache_dir.ts";
+import { cacheKey } from "../util/cache_key.ts";
 import { sha256File } from "../util/hash.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { aptStateFingerprint } from "./_apt_state.ts";
@@ -135,12 +136,8 @@ export async function debianCandidate(
 }
 
 async function askCandidate(name: string, options: DebianOptions): Promise<DebianCandidate> {
-  const kept = join(
-    options.cacheRoot ?? cacheDir(),
-    "apt-candidates",
-    await aptStateFingerprint(),
-    `${name}.json`,
-  );
+  const key = cacheKey("apt-candidate", { name, apt: await aptStateFingerprint() });
+  const kept = join(options.cacheRoot ?? cacheDir(), "apt-candidates", `${key}.json`);
   try {
     const { fields } = JSON.parse(await Deno.readTextFile(kept)) as { fields: [string, string][] };
     return candidateOf(name, new Map(fields));

@@ -11,7 +11,7 @@
 
 import { join } from "node:path";
 import { cacheDir } from "../util/cache_dir.ts";
-import { sha256Bytes } from "../util/hash.ts";
+import { cacheKey } from "../util/cache_key.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { aptStateFingerprint } from "./_apt_state.ts";
 import { runTool } from "./_command.ts";
@@ -157,9 +157,7 @@ export async function resolvePackages(
   options: ResolveOptions = {},
 ): Promise<ResolvedPackage[]> {
   const wanted = [...new Set([...names, ...ESSENTIAL_PACKAGES])].sort();
-  const key = sha256Bytes(
-    new TextEncoder().encode(JSON.stringify({ wanted, apt: await aptStateFingerprint() })),
-  );
+  const key = cacheKey("package-list", { wanted, apt: await aptStateFingerprint() });
   const cached = join(options.cacheRoot ?? cacheDir(), "package-lists", `${key}.json`);
   try {
     return JSON.parse(await Deno.readTextFile(cached)) as ResolvedPackage[];

@@ -11,9 +11,9 @@
  * tree. The tree becomes a read-only ext4 image made reproducibly (`_ext4_image.ts`): the
  * same package list gives the same bytes.
  *
- * The image is cached under a key: the hash of the resolved package list with versions
- * and of everything else that goes in (users, files' contents, `rootSetup`, directories).
- * A second build with the same key finds it without unpacking anything.
+ * The image is cached under a key derived from everything it is made from
+ * ({@linkcode packageRootKey}): the whole spec, the resolved package list with versions,
+ * the files' contents. A second build with the same key finds it without unpacking anything.
  *
  * @module
  */
@@ -21,16 +21,14 @@
 import { dirname, join } from "node:path";
 import { ROOT_DISK_NAME } from "../scenario/guest_rules.ts";
 import { cacheDir, storeFile } from "../util/cache_dir.ts";
-import { sha256Bytes, sha256File } from "../util/hash.ts";
+import { cacheKey, contentId, uuidOfHash } from "../util/cache_key.ts";
+import { sha256File } from "../util/hash.ts";
 import { alternativesIn, chooseAlternatives } from "./_alternatives.ts";
 import { IMAGE_EPOCH, makeExt4Image } from "./_ext4_image.ts";
 import { runTool, runToolText } from "./_command.ts";
 import { GuestImageError } from "./guest_image_error.ts";
 import type { Busybox } from "./kernel.ts";
 import { type ResolvedPackage, resolvePackages } from "./package_resolve.ts";
-
-/** Raised when the way images are built changes, so that no image of the old way is reused. */
-const ROOT_FORMAT = 2;
 
 /** The virtio-blk serial of the root image's disk (the guest mounts it read-only). */
 export const ROOT_DISK_SERIAL: string = ROOT_DISK_NAME;
@@ -120,7 +118,8 @@ export async function ensurePackageRoot(
 ): Promise<PackageRoot> {
   const cache = options.cacheRoot ?? cacheDir();
   const resolved = await resolvePackages(spec.packages, { cacheRoot: cache, ...signalOf(options) });
-  const key = await rootKey(spec, resolved, options.busybox);
+  const materials = await rootMaterials(spec, resolved, options.busybox);
+  const key = packageRootKey(spec, materials);
   const indexPath = join(cache, "package-roots", `${key}.json`);
   if (!options.rebuild) {
     const index = await readIndex(indexPath);
@@ -151,7 +150,7 @@ export async function ensurePackageRoot(
     for (const dir of spec.directories) await Deno.mkdir(inTree(tree, dir), { recursive: true });
     const image = join(work, "root.ext4");
     const sizeBytes = await makeExt4Image(tree, image, {
-      uuid: uuidOf(key),
+      uuid: rootUuid(spec, materials),
       label: ROOT_DISK_SERIAL,
       rootOwned: Deno.uid() !== 0,
       ...signalOf(options),
@@ -193,12 +192,52 @@ async function readIndex(path: string): Promise<RootIndex | null> {
   }
 }
 
-/** The cache key: the resolved packages with versions and everything else that goes in. */
-async function rootKey(
+/** What goes into a package root besides its spec, as found on this host. */
+export interface RootMaterials {
+  /** The content of each of the spec's files, in its order: SHA-256 and whether executable. */
+  files: readonly { sha256: string; executable: boolean }[];
+  /** Every package, resolved with its version and architecture. */
+  packages: readonly ResolvedPackage[];
+  /** The SHA-256 of the busybox that runs `rootSetup`; null without one. */
+  busybox: string | null;
+  /** Built as root (the loader's cache is made, files keep their owners). */
+  builtAsRoot: boolean;
+}
+
+/** Everything a package root is made from: its whole spec and its materials. */
+function rootContent(spec: PackageRootSpec, materials: RootMaterials): unknown {
+  // The directories are made with mkdir -p: their order and repeats make the same tree.
+  return { spec: { ...spec, directories: [...new Set(spec.directories)].sort() }, ...materials };
+}
+
+/**
+ * The cache key of a package root: derived from everything it is made from (its whole spec,
+ * the content of its files, the resolved packages, the busybox that runs `rootSetup`, how it
+ * is built) and the cache schema version (src/util/cache_key.ts).
+ *
+ * @example
+ * ```ts
+ * const key = packageRootKey(spec, { files: [], packages: resolved, busybox: null, builtAsRoot: false });
+ * ```
+ */
+export function packageRootKey(spec: PackageRootSpec, materials: RootMaterials): string {
+  return cacheKey("package-root", rootContent(spec, materials));
+}
+
+/**
+ * The image's UUID: from what it is made of, not from the cache schema, so that an image
+ * made again after the schema changed has the same bytes.
+ */
+function rootUuid(spec: PackageRootSpec, materials: RootMaterials): string {
+  return uuidOfHash(contentId(rootContent(spec, materials)));
+}
+
+/** The materials of a spec's root on this host: its files read and hashed. */
+async function rootMaterials(
   spec: PackageRootSpec,
-  resolved: readonly ResolvedPackage[],
+  packages: readonly ResolvedPackage[],
   busybox: Busybox,
-): Promise<string> {
+): Promise<RootMaterials> {
   const files = [];
   for (const file of spec.files) {
     const info = await Deno.stat(file.hostPath).catch(() => null);
@@ -208,29 +247,16 @@ async function rootKey(
       });
     }
     files.push({
-      guestPath: file.guestPath,
       sha256: await sha256File(file.hostPath),
       executable: ((info.mode ?? 0) & 0o111) !== 0,
     });
   }
-  const content = {
-    format: ROOT_FORMAT,
-    packages: resolved.map((p) => `${pinned(p)}:${p.architecture}`),
-    users: spec.users,
+  return {
     files,
-    rootSetup: spec.rootSetup,
+    packages,
     busybox: spec.rootSetup === null ? null : busybox.sha256,
-    directories: [...new Set(spec.directories)].sort(),
     builtAsRoot: Deno.uid() === 0,
   };
-  return sha256Bytes(new TextEncoder().encode(JSON.stringify(content)));
-}
-
-/** A UUID from the key: the same image gets the same one. */
-function uuidOf(key: string): string {
-  return `${key.slice(0, 8)}-${key.slice(8, 12)}-4${key.slice(13, 16)}-8${key.slice(17, 20)}-${
-    key.slice(20, 32)
-  }`;
 }
 
 /** The name apt-get download gives a package's file. */

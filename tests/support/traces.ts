@@ -6,7 +6,8 @@
  */
 
 import type { ParentTrace } from "../../src/replay/replay.ts";
-import type { Scenario } from "../../src/scenario/schema.ts";
+import { PLAN_VERSION } from "../../src/fault/plan_version.ts";
+import { type Scenario, SCENARIO_VERSION } from "../../src/scenario/schema.ts";
 import { byIndex, type GuestLine } from "../../src/trace/load.ts";
 import {
   DATA_HASH,
@@ -33,6 +34,7 @@ export function traceHeader(fields: Partial<HeaderFields> = {}): HeaderFields {
     dataHash: DATA_HASH,
     seed: 1,
     faults: [],
+    planVersion: PLAN_VERSION,
     disks: [],
     ...fields,
   };
@@ -68,7 +70,7 @@ export function fakeParentTrace(trace: FakeTrace): ParentTrace {
       record: "header",
       format: TRACE_FORMAT,
       version: TRACE_VERSION,
-      ...traceHeader({ scenario: { name }, ...trace.header }),
+      ...traceHeader({ scenario: { name }, scenarioVersion: SCENARIO_VERSION, ...trace.header }),
     },
     scenario: { name, nodes: [] } as unknown as Scenario,
     records: trace.records,

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { FAULT_HELP } from "../../cli/fault_help.ts";
 import { TraceReader } from "../../trace/reader.ts";
 import { TraceWriter } from "../../trace/writer.ts";
+import { PLAN_VERSION } from "../plan_version.ts";
 import { liveStateArguments, parseLiveState } from "../live.ts";
 import { formatFaultSpec, parseFaultSpec } from "../spec.ts";
 import type { FaultKind } from "./kind.ts";
@@ -86,6 +87,7 @@ Deno.test("every kind's examples round-trip through a trace's saved plan", async
       recordsData: false,
       dataHash: "xxh64",
       seed: 1,
+      planVersion: PLAN_VERSION,
       faults: rules.map((rule) => rule.spec),
       disks: [],
     });
