@@ -167,6 +167,24 @@ Deno.test("every fault kind shows its effect on qemu-io", async (t) => {
     assert.ok(performance.now() - started >= 300);
   });
 
+  await t.step("slow-flush: every flush takes at least the delay, and only flushes", async () => {
+    await using served = await serveImage({
+      size: MiB,
+      plan: { seed: 1, rules: [parseFaultSpec("slow-flush:300ms")] },
+    });
+    const started = performance.now();
+    const result = await qemuIo(served.uri(), ["write 0 4096", "flush", "read 0 4096"]);
+    assert.equal(qemuIoFailed(result), false, result.text);
+    assert.ok(performance.now() - started >= 300);
+    await served.service.close("done");
+    const ops = await opsOf(served.trace);
+    const slowed = ops.filter((op) => op.fault?.kind === "slow-flush");
+    assert.ok(slowed.length >= 1, "the flush waited");
+    assert.ok(slowed.every((op) => op.op === "flush" && op.end - op.start >= 300));
+    assert.ok(ops.some((op) => op.op === "write" && !op.fault), "writes go at full speed");
+    assert.ok(ops.some((op) => op.op === "read" && !op.fault), "reads go at full speed");
+  });
+
   await t.step("hang with a duration: the disk is silent, then answers", async () => {
     await using served = await serveImage({
       size: MiB,

@@ -32,6 +32,7 @@ import { pause } from "./pause.ts";
 import { powerLoss } from "./power_loss.ts";
 import { reorder } from "./reorder.ts";
 import { restart } from "./restart.ts";
+import { slowFlush } from "./slow_flush.ts";
 import { stall } from "./stall.ts";
 import { tornWrite } from "./torn_write.ts";
 
@@ -43,6 +44,7 @@ export const FAULT_KINDS = [
   limp,
   stall,
   lieFlush,
+  slowFlush,
   badSectors,
   lostWrite,
   tornWrite,
