@@ -359,21 +359,55 @@ function signatures(records: readonly OpRecord[]): OpSignature[] {
 export async function replay(parent: ParentTrace, options: ReplayOptions): Promise<ReplayResult> {
   const plan = replayPlan(parent, options);
   const reproduce = reproduceCommand(parent.path, options);
-  // A fault built from the trace (a power loss) is the one the replay is about.
-  const powerLoss = plan.rules.find((rule) => kindOf(rule.effect).fromTrace);
-  // The fault the replay is about: a power loss, else the first that takes --fault-at (the
-  // others, with triggers of their own, are in force beside it: a sweep's --with).
+  const { planned, fromTrace, faultAtOp } = plannedFault(parent, plan, options);
+  const run = await runOptions(parent, plan, options, reproduce);
+  if (fromTrace) checkOneCrashState(parent, fromTrace, options.live === true);
+  if (fromTrace && !options.live) {
+    return await replayCrashState(parent, plan, fromTrace, faultAtOp, run, reproduce);
+  }
+  const { result, resumed } = await runOnline(parent, plan, run, options);
+  return {
+    ...result,
+    ...judgeReplay(parent, plan, planned, faultAtOp, result),
+    faultAt: faultAtOp?.index ?? null,
+    reproduce,
+    ...(resumed === undefined ? {} : { resumed }),
+  };
+}
+
+/**
+ * The fault the replay is about, and the recorded op it names: a fault built from the trace
+ * (a power loss), else the first that takes `--fault-at` (the others, with triggers of
+ * their own, are in force beside it: a sweep's `--with`).
+ *
+ * @throws {ReplayError} for a signature the trace has no op of.
+ */
+function plannedFault(
+  parent: ParentTrace,
+  plan: FaultPlan,
+  options: Pick<ReplayOptions, "faults" | "faultAt">,
+): { planned?: FaultRule; fromTrace?: FaultRule; faultAtOp?: OpRecord } {
+  const fromTrace = plan.rules.find((rule) => kindOf(rule.effect).fromTrace);
   const atRule = options.faultAt === undefined
     ? -1
     : options.faults.findIndex((text) => parseFaultSpec(text).trigger.kind === "always");
-  const planned = powerLoss ?? plan.rules[Math.max(0, atRule)];
-  const faultAtOp = planned
-    ? recordedOpOfTrigger(parent.ordered, planned.trigger, planned.effect)
-    : undefined;
-  if (planned && planned.trigger.kind === "match" && planned.trigger.exact && !faultAtOp) {
+  const planned = fromTrace ?? plan.rules[Math.max(0, atRule)];
+  if (!planned) return {};
+  const faultAtOp = recordedOpOfTrigger(parent.ordered, planned.trigger, planned.effect);
+  if (planned.trigger.kind === "match" && planned.trigger.exact && !faultAtOp) {
     throw new ReplayError(`the trace has no op ${formatTrigger(planned.trigger)}`);
   }
-  const run: Omit<RunOptions, "plan"> = {
+  return { planned, fromTrace, faultAtOp };
+}
+
+/** What every run of a replay shares: the parent's scenario, prepared again, and the header. */
+async function runOptions(
+  parent: ParentTrace,
+  plan: FaultPlan,
+  options: ReplayOptions,
+  reproduce: string,
+): Promise<Omit<RunOptions, "plan">> {
+  return {
     scenario: options.expect ? { ...parent.scenario, expect: options.expect } : parent.scenario,
     trace: { path: options.output, keepData: options.keepData },
     command: "replay",
@@ -394,10 +428,19 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
     signal: options.signal,
     onEvent: options.onEvent,
   };
-  if (powerLoss) checkOneCrashState(parent, powerLoss, options.live === true);
-  if (powerLoss && !options.live) {
-    return await replayCrashState(parent, plan, powerLoss, faultAtOp, run, reproduce);
-  }
+}
+
+/**
+ * The workload run again with the plan: resumed from the run saved at its start when one was
+ * given and the plan allows (else it boots, and `resumed` says why), under strict order when
+ * asked.
+ */
+async function runOnline(
+  parent: ParentTrace,
+  plan: FaultPlan,
+  run: Omit<RunOptions, "plan">,
+  options: ReplayOptions,
+): Promise<{ result: RunResult; resumed?: true | string }> {
   const resumable = options.warmRun
     ? resumablePlan(parent, plan, options.warmRun.resume.clockStart, options)
     : undefined;
@@ -421,6 +464,21 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
       ? { recorded: parent.records, boundMs: STRICT_ORDER_BOUND_MS }
       : undefined,
   });
+  if (resumable === undefined) return { result };
+  return { result, resumed: warmRun ? true : resumable as string };
+}
+
+/**
+ * Whether the planned fault fired, how the replay's ops before it compared with the
+ * recording's, and the verdict (a fault that never fired is its own verdict, not a pass).
+ */
+function judgeReplay(
+  parent: ParentTrace,
+  plan: FaultPlan,
+  planned: FaultRule | undefined,
+  faultAtOp: OpRecord | undefined,
+  result: RunResult,
+): Pick<ReplayResult, "fired" | "prefix" | "verdict"> {
   const firing = result.faults.find((fault) => fault.rule === planned?.spec) ??
     result.firings.find((firing) => firing.rule === planned?.spec) ??
     (result.powerCut ? { index: result.powerCut.at } : undefined);
@@ -428,15 +486,14 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
     (planned !== undefined && !result.notFired.includes(planned.spec));
   // Both sides stop at the fault's op: where it fired in the replay, where it was planned in the recording.
   const recordedCut = faultAtOp?.index ?? firing?.index ?? Infinity;
+  const recorded = parent.ordered.filter((op) => op.index < recordedCut);
+  const replayed = byIndex(result.records);
   const prefix = compareNodePrefixes(
-    signatures(parent.ordered.filter((op) => op.index < recordedCut)),
+    signatures(recorded),
     signatures(
       firing
-        ? byIndex(result.records).filter((op) => op.index < firing.index)
-        : byIndex(result.records).slice(
-          0,
-          parent.ordered.filter((op) => op.index < recordedCut).length,
-        ),
+        ? replayed.filter((op) => op.index < firing.index)
+        : replayed.slice(0, recorded.length),
     ),
   );
   const verdict = fired ? result.verdict : {
@@ -446,15 +503,7 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
         .join(", ")
     }): its op never came`,
   };
-  return {
-    ...result,
-    verdict,
-    fired,
-    faultAt: faultAtOp?.index ?? null,
-    prefix,
-    reproduce,
-    ...(resumable === undefined ? {} : { resumed: warmRun ? true as const : resumable as string }),
-  };
+  return { fired, prefix, verdict };
 }
 
 /** Refuses a power loss that names many crash states (a sweep's), or one state live. */
