@@ -180,7 +180,7 @@ export type { StatsSummary, TypeCounts } from "./src/trace/stats.ts";
 export { LatencyStats, type LatencySummary } from "./src/trace/latency_stats.ts";
 
 // Errors: every one has a kind, which gives the exit code.
-export { type ErrorKind, EXIT, exitCodeOf, FaultlineError } from "./src/util/errors.ts";
+export { type ErrorKind, EXIT, exitCodeForError, FaultlineError } from "./src/util/errors.ts";
 export { UnitError } from "./src/util/units.ts";
 export { CacheDirError } from "./src/util/cache_dir.ts";
 export { BlockError } from "./src/block/backend.ts";

@@ -10,7 +10,7 @@ import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typin
 import { faultKindNames, linkFaultKindNames, nodeFaultKindNames } from "../fault/spec.ts";
 import { VERSION } from "../version.ts";
 import { demoCommand } from "./demo.ts";
-import { errorLine, EXIT, exitCodeOf } from "./errors.ts";
+import { errorLine, EXIT, exitCodeForError } from "./errors.ts";
 import { faultAction, faultCommand } from "./fault.ts";
 import { ciCommand } from "./ci.ts";
 import { recordCommand } from "./record.ts";
@@ -422,6 +422,6 @@ export async function main(args: string[]): Promise<number> {
     return await (work as () => Promise<number>)();
   } catch (error) {
     console.error(errorLine(error, { debug: (root.opts() as { debug?: boolean }).debug === true }));
-    return exitCodeOf(error);
+    return exitCodeForError(error);
   }
 }

@@ -15,7 +15,7 @@ import { exportUri } from "../nbd/uri.ts";
 import {
   DiskService,
   type DiskSpec,
-  exportNameOf,
+  exportNameForImage,
   type ServiceEvent,
 } from "../service/disk_service.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
@@ -53,7 +53,7 @@ export function parseImages(images: string[], exportName?: string): DiskSpec[] {
     const eq = text.indexOf("=");
     const named = eq > 0 && !text.slice(0, eq).includes("/");
     const image = named ? text.slice(eq + 1) : text;
-    const name = exportName ?? (named ? text.slice(0, eq) : exportNameOf(image));
+    const name = exportName ?? (named ? text.slice(0, eq) : exportNameForImage(image));
     if (image === "") throw new UsageError(`--image ${text} names no file`);
     return { name, image };
   });

@@ -42,7 +42,7 @@ import { applySetup } from "./setup_phase.ts";
 import { type Firing, NodeFaultWatcher, nodeRulesOf } from "./node_faults.ts";
 import type { NodeQmpProxy } from "./qmp_proxy.ts";
 import {
-  exportNameOf,
+  diskExportName,
   type ServiceHooks,
   startDiskService,
   startNetwork,
@@ -463,7 +463,7 @@ class Run {
     await this.parts.service.rebase(
       new Map(
         this.parts.prepared.bases.map((base) => [
-          exportNameOf(scenario, base.node, base.name),
+          diskExportName(scenario, base.node, base.name),
           images.get(diskKey(base.node, base.name))!.path,
         ]),
       ),
@@ -690,7 +690,7 @@ class Run {
       name: disk.name,
       uri: exportUri(
         this.parts.service.address,
-        exportNameOf(this.options.scenario, node.name, disk.name),
+        diskExportName(this.options.scenario, node.name, disk.name),
       ),
     }));
   }
@@ -771,7 +771,7 @@ class Run {
     await this.parts.service.rebase(
       new Map(
         [...images].map(([key, image]) => [
-          exportNameOf(scenario, node, key.slice(node.length + 1)),
+          diskExportName(scenario, node, key.slice(node.length + 1)),
           image.path,
         ]),
       ),
@@ -884,5 +884,3 @@ class Run {
     return performance.now() - this.parts.started;
   }
 }
-
-export { exportNameOf };

@@ -27,10 +27,10 @@ import type { RunOptions } from "./run.ts";
  *
  * @example
  * ```ts
- * exportNameOf(scenario, "db", "data"); // "data", or "db-data" in a cluster
+ * diskExportName(scenario, "db", "data"); // "data", or "db-data" in a cluster
  * ```
  */
-export function exportNameOf(scenario: Scenario, node: string, disk: string): string {
+export function diskExportName(scenario: Scenario, node: string, disk: string): string {
   return scenario.nodes.length > 1 ? `${node}-${disk}` : disk;
 }
 
@@ -94,7 +94,7 @@ export async function startDiskService(
     disks: prepared.bases.map((base) => ({
       name: base.name,
       node: base.node,
-      exportName: exportNameOf(scenario, base.node, base.name),
+      exportName: diskExportName(scenario, base.node, base.name),
       image: base.path,
       sha256: base.sha256,
     })),
@@ -184,7 +184,7 @@ export async function startProxies(
       target: service,
       resolveDisk: (id) =>
         node.disks.some((disk) => disk.name === id)
-          ? exportNameOf(options.scenario, name, id)
+          ? diskExportName(options.scenario, name, id)
           : undefined,
     });
     cleanups.push(() => proxy.close());
