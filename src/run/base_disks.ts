@@ -58,7 +58,7 @@ async function runTool(
 }
 
 /** A UUID derived from a name, so a file system made twice gets the same one. */
-export function stableUuid(name: string): string {
+function stableUuid(name: string): string {
   const hex = sha256Bytes(new TextEncoder().encode(name));
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${
     hex.slice(20, 32)
