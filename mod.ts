@@ -196,6 +196,7 @@ export { RunError, RunInterrupted } from "./src/run/errors.ts";
 export { ReplayError } from "./src/replay/errors.ts";
 export { NetError } from "./src/net/errors.ts";
 export { SweepError } from "./src/sweep/errors.ts";
+export { CiError } from "./src/ci/errors.ts";
 
 export { VERSION } from "./src/version.ts";
 

@@ -26,6 +26,7 @@ const EXPECTED: Record<string, number> = {
   SweepError: 2,
   MergeError: 2,
   NetError: 3,
+  CiError: 2,
 };
 
 Deno.test("errors: every exported error class has its exit code, and every one is listed here", () => {
