@@ -36,6 +36,7 @@ import {
 } from "./crash_state.ts";
 import { RunError, RunInterrupted } from "./errors.ts";
 import { type Boot, GuestResults } from "./guest_results.ts";
+import { HeldCalls } from "./held_calls.ts";
 import { durabilityOracle, type OracleResult } from "./oracle.ts";
 import { guestImages, type Prepared, prepareScenario } from "./prepare.ts";
 import { applySetup } from "./setup_phase.ts";
@@ -351,13 +352,15 @@ class Run {
     const cleanups: (() => Promise<void>)[] = [() => dir.remove()];
     try {
       const clock = new OpClock(options.resume?.clockStart ?? 0);
-      let run: Run | null = null;
+      // The services report from their start, before the run exists: nothing is dropped.
+      const toRun = new HeldCalls<Run>();
       const hooks: ServiceHooks = {
-        phase: () => run?.phase,
-        step: (node) => run?.steps.get(node),
-        onRecord: (record) => run?.onRecord(record),
-        gate: (frame) => run?.onFrame(frame) ?? true,
-        onNetEvent: (event) => run?.onNetEvent(event),
+        phase: () => toRun.target?.phase,
+        step: (node) => toRun.target?.steps.get(node),
+        onRecord: (record) => toRun.call((run) => run.onRecord(record)),
+        // Before the run exists no node has lost power: every frame passes.
+        gate: (frame) => toRun.ask((run) => run.onFrame(frame), true),
+        onNetEvent: (event) => toRun.call((run) => run.onNetEvent(event)),
       };
       const net = await startNetwork(options, clock, hooks);
       if (net) cleanups.push(() => net.close());
@@ -370,24 +373,26 @@ class Run {
         hooks,
       );
       cleanups.push(() => service.close("failed to start"));
+      service.onInjected((fault) => toRun.call((run) => run.onInjected(fault)));
+      service.onPowerCut((index) => toRun.call((run) => run.onPowerCut(index)));
       if (net) {
         net.addSink((record) => service.append(record));
-        net.addSink((record) => run?.onFrameRecord(record));
+        net.addSink((record) => toRun.call((run) => run.onFrameRecord(record)));
         service.attachNetwork(net);
       }
       const results = await GuestResults.start({
         path: join(dir.path, "results.sock"),
         clock,
-        onLine: (line, text) => run?.onGuestLine(line, text),
+        onLine: (line, text) => toRun.call((run) => run.onGuestLine(line, text)),
       });
       cleanups.push(() => results.close());
       const proxies = await startProxies(options, service, cleanups);
       const rules = nodeRulesOf(options.plan ?? { seed: 0, rules: [] });
       const watcher = rules.length > 0
-        ? new NodeFaultWatcher(rules, (firing) => run?.onNodeFault(firing))
+        ? new NodeFaultWatcher(rules, (firing) => toRun.call((run) => run.onNodeFault(firing)))
         : null;
       if (watcher) service.onArrival((op) => watcher.arrive({ kind: "op", op }));
-      run = new Run(options, {
+      const run = new Run(options, {
         prepared,
         dir,
         clock,
@@ -399,7 +404,7 @@ class Run {
         watcher,
         started,
       });
-      run.listen();
+      toRun.release(run);
       return run;
     } catch (error) {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
@@ -818,17 +823,16 @@ class Run {
     }
   }
 
-  private listen(): void {
-    const { service } = this.parts;
-    service.onInjected((fault) => {
-      this.faults.push(fault);
-      this.parts.sequencer?.release();
-    });
-    // A power cut: QMP `stop` or `quit` would make QEMU flush its disks, so the VMs are killed outright.
-    service.onPowerCut((index) => {
-      service.event("power-cut", { index });
-      for (const boot of this.running.values()) boot.kill("aborted");
-    });
+  /** A block fault was injected: a strict order lets the ops after it go as they come. */
+  private onInjected(fault: InjectedFault): void {
+    this.faults.push(fault);
+    this.parts.sequencer?.release();
+  }
+
+  /** The power was cut: QMP `stop` or `quit` would make QEMU flush its disks, so the VMs are killed outright. */
+  private onPowerCut(index: number): void {
+    this.parts.service.event("power-cut", { index });
+    for (const boot of this.running.values()) boot.kill("aborted");
   }
 
   private onRecord(record: OpRecord): void {
