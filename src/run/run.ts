@@ -324,6 +324,8 @@ class Run {
   /** The run phase is ending (its client finished): no node boots again. */
   private stopping = false;
   private powerCut: PowerCut | null = null;
+  /** Hear every guest line after the run has taken it in ({@link booted}). */
+  private readonly lineListeners = new Set<() => void>();
   private crashCount = 0;
   private closed = false;
 
@@ -548,11 +550,18 @@ class Run {
 
   /** Resolves when a node's current boot has reported `phase boot`, or ended. */
   private async booted(node: ScenarioNode, ended: Promise<unknown>): Promise<void> {
-    let over = false;
-    ended.then(() => over = true, () => over = true);
     const boot = this.currentBoot(node.name);
-    while (!over && !this.parts.results.linesOf(boot).some((l) => l.kind === "phase")) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    const hasBooted = () => this.parts.results.linesOf(boot).some((l) => l.kind === "phase");
+    if (hasBooted()) return;
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const hear = () => {
+      if (hasBooted()) resolve();
+    };
+    this.lineListeners.add(hear);
+    try {
+      await Promise.race([promise, ended.then(() => {}, () => {})]);
+    } finally {
+      this.lineListeners.delete(hear);
     }
   }
 
@@ -852,6 +861,7 @@ class Run {
     if (line.kind === "phase") this.steps.delete(line.node);
     this.parts.service.event("guest", { node: line.node, phase: line.phase, line: text });
     this.emit({ type: "guest", line });
+    for (const hear of this.lineListeners) hear();
   }
 
   async close(reason: string, footer: Record<string, unknown> = {}): Promise<void> {
