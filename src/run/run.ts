@@ -204,6 +204,21 @@ function powerLossVariant(plan: FaultPlan): PowerLossVariant {
   return kind === "drop" ? { kind } : { kind, seed: plan.seed };
 }
 
+/** What a crash left, as its trace event and the result's power cut say it. */
+function crashFacts(
+  selection: CrashSelection,
+  images: ReadonlyMap<string, { sha256: string }>,
+): Omit<PowerCut, "source"> {
+  return {
+    at: selection.cutAt,
+    writesKept: selection.writes.length,
+    volatile: selection.volatileCount,
+    dropped: selection.droppedCount,
+    images: Object.fromEntries([...images].map(([key, image]) => [key, image.sha256])),
+    key: selection.key,
+  };
+}
+
 /** How long a node's QEMU may take to join the switch after it started. */
 const CONNECT_TIMEOUT_MS = 15_000;
 
@@ -475,15 +490,9 @@ class Run {
         ]),
       ),
     );
-    this.powerCut = {
-      at: selection.cutAt,
-      source,
-      writesKept: selection.writes.length,
-      volatile: selection.volatileCount,
-      dropped: selection.droppedCount,
-      images: Object.fromEntries([...images].map(([key, image]) => [key, image.sha256])),
-      key: selection.key,
-    };
+    const { at, ...facts } = crashFacts(selection, images);
+    // The fields in the order docs/trace-format.md lists them.
+    this.powerCut = { at, source, ...facts };
     this.parts.service.event("crash", { ...this.powerCut });
   }
 
@@ -793,15 +802,7 @@ class Run {
     );
     for (const [key, image] of images) this.bases.set(key, image.path);
     this.lastCut.set(node, index);
-    this.parts.service.event("crash", {
-      node,
-      at: index,
-      writesKept: selection.writes.length,
-      volatile: selection.volatileCount,
-      dropped: selection.droppedCount,
-      images: Object.fromEntries([...images].map(([key, image]) => [key, image.sha256])),
-      key: selection.key,
-    });
+    this.parts.service.event("crash", { node, ...crashFacts(selection, images) });
   }
 
   /** A frame's record: the plan's link faults that hit it have fired. */
