@@ -26,7 +26,6 @@ const MAX_LINES = 80;
 const ALLOWED: ReadonlyMap<string, string> = new Map([
   ["src/cli/main.ts: program", "to be split"],
   ["src/report/html.ts: chart", "to be split"],
-  ["src/trace/op_codec.ts: OpRecordEncoder.encode", "to be split"],
   ["src/cli/sweep.ts: sweepCommand", "to be split"],
   ["src/cli/sweep.ts: a function in sweepCommand", "to be split"],
   ["src/vm/qemu_args.ts: qemuArgs", "to be split"],
