@@ -110,49 +110,7 @@ export async function startDiskService(
       path: options.trace.path,
       keepData: options.trace.keepData || cutsLive(plan),
       command: options.command,
-      header: {
-        scenario,
-        guests: Object.fromEntries(
-          [...prepared.guests].map(([node, guest]) => [node, {
-            kernel: { version: guest.kernel.version, sha256: guest.kernel.sha256 },
-            initramfs: guest.initramfs.sha256,
-            ...(guest.root
-              ? { root: { sha256: guest.root.sha256, packages: guest.root.packages } }
-              : {}),
-          }]),
-        ),
-        ...(parts.net ? { network: parts.net.traceHeader() } : {}),
-        ...(prepared.setup ? { setup: prepared.setup } : {}),
-        qemu: await qemuVersion(),
-        ...(options.warmChecks?.size || options.resume
-          ? {
-            warm: {
-              ...(options.warmChecks?.size
-                ? {
-                  check: Object.fromEntries(
-                    [...options.warmChecks].map(([node, state]) => [node, {
-                      hold: state.hold,
-                      state: state.id,
-                    }]),
-                  ),
-                }
-                : {}),
-              ...(options.resume
-                ? {
-                  run: {
-                    node: options.resume.node,
-                    hold: options.resume.state.hold,
-                    state: options.resume.state.id,
-                    // Ops 0 to opsBefore - 1 were served before the saved moment, not in this trace.
-                    opsBefore: options.resume.clockStart,
-                  },
-                }
-                : {}),
-            },
-          }
-          : {}),
-        ...options.header,
-      },
+      header: await traceHeader(options, parts),
     },
     onEvent: (event) => options.onEvent?.({ type: "service", event }),
     wrap: sequencer
@@ -160,6 +118,61 @@ export async function startDiskService(
       : undefined,
     onRecord: hooks.onRecord,
   });
+}
+
+/**
+ * The trace's header: the scenario, each node's guest, the network, the setup, QEMU's
+ * version, the saved states the run starts from, then the caller's own fields.
+ */
+async function traceHeader(
+  options: RunOptions,
+  parts: { prepared: Prepared; net: NetSwitch | null },
+): Promise<Record<string, unknown>> {
+  const { prepared } = parts;
+  const warm = warmHeader(options);
+  return {
+    scenario: options.scenario,
+    guests: Object.fromEntries(
+      [...prepared.guests].map(([node, guest]) => [node, {
+        kernel: { version: guest.kernel.version, sha256: guest.kernel.sha256 },
+        initramfs: guest.initramfs.sha256,
+        ...(guest.root
+          ? { root: { sha256: guest.root.sha256, packages: guest.root.packages } }
+          : {}),
+      }]),
+    ),
+    ...(parts.net ? { network: parts.net.traceHeader() } : {}),
+    ...(prepared.setup ? { setup: prepared.setup } : {}),
+    qemu: await qemuVersion(),
+    ...(warm ? { warm } : {}),
+    ...options.header,
+  };
+}
+
+/** The header's `warm`: the saved check guests and the saved run start the run uses, if any. */
+function warmHeader(options: RunOptions): Record<string, unknown> | undefined {
+  const { warmChecks, resume } = options;
+  if (!warmChecks?.size && !resume) return undefined;
+  return {
+    ...(warmChecks?.size
+      ? {
+        check: Object.fromEntries(
+          [...warmChecks].map(([node, state]) => [node, { hold: state.hold, state: state.id }]),
+        ),
+      }
+      : {}),
+    ...(resume
+      ? {
+        run: {
+          node: resume.node,
+          hold: resume.state.hold,
+          state: resume.state.id,
+          // Ops 0 to opsBefore - 1 were served before the saved moment, not in this trace.
+          opsBefore: resume.clockStart,
+        },
+      }
+      : {}),
+  };
 }
 
 /** The `--qmp` endpoints of the nodes that asked for one. */
