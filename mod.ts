@@ -199,7 +199,7 @@ export type { StatsSummary, TypeCounts } from "./src/trace/stats.ts";
 export { LatencyStats, type LatencySummary } from "./src/trace/latency_stats.ts";
 
 // Errors: every one has a kind, which gives the exit code.
-export { type ErrorKind, EXIT, exitCodeOf, FaultlineError } from "./src/util/errors.ts";
+export { type ErrorKind, EXIT, exitCodeForError, FaultlineError } from "./src/util/errors.ts";
 export { UnitError } from "./src/util/units.ts";
 export { CacheDirError } from "./src/util/cache_dir.ts";
 export { BlockError } from "./src/block/backend.ts";
@@ -215,6 +215,7 @@ export { RunError, RunInterrupted } from "./src/run/errors.ts";
 export { ReplayError } from "./src/replay/errors.ts";
 export { NetError } from "./src/net/errors.ts";
 export { SweepError } from "./src/sweep/errors.ts";
+export { CiError } from "./src/ci/errors.ts";
 
 export { VERSION } from "./src/version.ts";
 

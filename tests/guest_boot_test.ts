@@ -11,10 +11,10 @@ import {
   decodeResultSectors,
   ensureBusybox,
   ensureKernel,
-  exitCodeOf,
   type InitramfsOptions,
   parseResultLine,
   phaseKernelArg,
+  reportedExitCode,
   type ResultLine,
   RESULTS_DISK_SIZE,
   RESULTS_SERIAL,
@@ -217,7 +217,7 @@ Deno.test("guest: one image, two phases: run writes and acks in order, check fin
 
   const second = await boot(initrd, dir.path, { phase: "check", disks });
   console.log(`boot to exit, phase check: ${Math.round(second.ms)} ms`);
-  assert.equal(exitCodeOf(second.results), 0, second.console);
+  assert.equal(reportedExitCode(second.results), 0, second.console);
   assert.deepEqual(texts(second.results).slice(0, 4), [
     "phase boot",
     "phase mounted",
@@ -243,7 +243,7 @@ Deno.test("guest: exit codes, a line on the host before report returns, phases b
   const failed = await boot(initrd, dir.path, { phase: "fail" });
   console.log(`boot to exit (no disk): ${Math.round(failed.ms)} ms`);
   assert.deepEqual(texts(failed.results), ["phase boot", "phase fail", "ack 7", "exit 3"]);
-  assert.equal(exitCodeOf(failed.results), 3);
+  assert.equal(reportedExitCode(failed.results), 3);
 
   const cut = await boot(initrd, dir.path, { phase: "cut" });
   assert.deepEqual(texts(cut.results), ["phase boot", "phase cut", "ack 1"], cut.console);
@@ -272,7 +272,7 @@ Deno.test("guest: a disk that never appears is an error line; no results disk, a
     "phase boot",
     "error no disk data (virtio-blk serial=data) after 1s",
   ]);
-  assert.equal(exitCodeOf(missing.results), undefined);
+  assert.equal(reportedExitCode(missing.results), undefined);
 
   const silent = await boot(initrd, dir.path, { phase: "run", results: false });
   assert.deepEqual(silent.results, []);
@@ -310,9 +310,9 @@ Deno.test({
     const disks = [{ name: "data", path: data }];
     const first = await boot(initrd, dir.path, { phase: "run", disks });
     console.log(`boot to exit (sqlite3, 3 acked inserts): ${Math.round(first.ms)} ms`);
-    assert.equal(exitCodeOf(first.results), 0, first.console);
+    assert.equal(reportedExitCode(first.results), 0, first.console);
     const second = await boot(initrd, dir.path, { phase: "check", disks });
-    assert.equal(exitCodeOf(second.results), 0, second.console);
+    assert.equal(reportedExitCode(second.results), 0, second.console);
     const acked = first.results.filter((r) => r.kind === "ack").map((r) => r.args[0]);
     const found = second.results.filter((r) => r.kind === "have").map((r) => r.args[0]);
     assert.deepEqual(acked, ["1", "2", "3"]);

@@ -10,7 +10,6 @@
 import { join, relative } from "node:path";
 import { kindOf } from "../fault/kinds/mod.ts";
 import { parseFaultSpec, parseTrigger } from "../fault/spec.ts";
-import { ReplayError } from "../replay/errors.ts";
 import { type ParentTrace, prepareForReplay, readParent, replay } from "../replay/replay.ts";
 import { recordedOpOfTrigger } from "../replay/signature.ts";
 import type { Prepared } from "../run/prepare.ts";
@@ -27,6 +26,7 @@ import {
   sweep,
   type SweepResult,
 } from "../sweep/sweep.ts";
+import { CiError } from "./errors.ts";
 
 /** One check of one scenario. */
 export interface CiCheck {
@@ -118,6 +118,7 @@ function checkName(fault: FaultExpectation): string {
  * Runs every scenario's checks.
  *
  * @throws {ScenarioError} naming every scenario file that does not load, before anything runs.
+ * @throws {CiError} when a shard's trace was not recorded, or a declared fault's op is not in it.
  * @example
  * ```ts
  * const checks = await runCi(await scenarioFiles(["scenarios"]), { traceDir: "ci-traces", jobs: 2 });
@@ -195,7 +196,7 @@ async function shardScenario(
   if (scenario.faults.length === 0) return;
   const exists = await Deno.stat(trace).then(() => true, () => false);
   if (!exists) {
-    throw new ReplayError(
+    throw new CiError(
       `ci --shard runs on traces recorded once for every shard: ${trace} is missing (run faultline ci --record-only --trace-dir ${options.traceDir} first, and give each shard that directory)`,
     );
   }
@@ -256,7 +257,7 @@ function onePoint(parent: ParentTrace, at: string): string {
   const op = /^\d+$/.test(at)
     ? parent.ordered.find((record) => record.index === Number(at))
     : recordedOpOfTrigger(parent.ordered, parseTrigger(at));
-  if (!op) throw new ReplayError(`${parent.path} has no op ${at}`);
+  if (!op) throw new CiError(`${parent.path} has no op ${at}`);
   return `${op.index}..${op.index}`;
 }
 

@@ -7,9 +7,9 @@
  * @module
  */
 
-import { type ErrorKind, EXIT, exitCodeOf, FaultlineError } from "../util/errors.ts";
+import { type ErrorKind, EXIT, exitCodeForError, FaultlineError } from "../util/errors.ts";
 
-export { EXIT, exitCodeOf };
+export { EXIT, exitCodeForError };
 
 /** A mistake in how the command was called. */
 export class UsageError extends FaultlineError {

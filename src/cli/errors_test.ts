@@ -26,6 +26,7 @@ const EXPECTED: Record<string, number> = {
   SweepError: 2,
   MergeError: 2,
   NetError: 3,
+  CiError: 2,
 };
 
 Deno.test("errors: every exported error class has its exit code, and every one is listed here", () => {
@@ -39,23 +40,23 @@ Deno.test("errors: every exported error class has its exit code, and every one i
       ? new api.BlockError("eio", "x")
       : new (ErrorClass as unknown as new (message: string) => Error)("x");
     assert.ok(error instanceof api.FaultlineError, `${name} is a FaultlineError`);
-    assert.equal(api.exitCodeOf(error), EXPECTED[name], name);
+    assert.equal(api.exitCodeForError(error), EXPECTED[name], name);
     assert.equal(error.name, name);
   }
 });
 
 Deno.test("errors: one error may override its class's kind", () => {
-  assert.equal(api.exitCodeOf(new api.NbdServerError("x", { kind: "usage" })), 2);
-  assert.equal(api.exitCodeOf(new api.RunError("x", { kind: "verdict" })), 1);
-  assert.equal(api.exitCodeOf(new api.GuestImageError("x", { usage: true })), 2);
-  assert.equal(api.exitCodeOf(new UsageError("x")), 2);
-  assert.equal(api.exitCodeOf(new MachineryError("x")), 3);
+  assert.equal(api.exitCodeForError(new api.NbdServerError("x", { kind: "usage" })), 2);
+  assert.equal(api.exitCodeForError(new api.RunError("x", { kind: "verdict" })), 1);
+  assert.equal(api.exitCodeForError(new api.GuestImageError("x", { usage: true })), 2);
+  assert.equal(api.exitCodeForError(new UsageError("x")), 2);
+  assert.equal(api.exitCodeForError(new MachineryError("x")), 3);
 });
 
 Deno.test("errors: anything else is an internal error, exit 3, its stack only with --debug", () => {
   const bug = new TypeError("undefined is not a function");
-  assert.equal(api.exitCodeOf(bug), 3);
-  assert.equal(api.exitCodeOf("a string"), 3);
+  assert.equal(api.exitCodeForError(bug), 3);
+  assert.equal(api.exitCodeForError("a string"), 3);
   const line = errorLine(bug);
   assert.match(line, /^faultline: internal error: undefined is not a function\n/);
   assert.doesNotMatch(line, /at /);

@@ -9,7 +9,7 @@
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { VERSION } from "../version.ts";
 import { demoCommand } from "./demo.ts";
-import { errorLine, EXIT, exitCodeOf } from "./errors.ts";
+import { errorLine, EXIT, exitCodeForError } from "./errors.ts";
 import { faultAction, faultCommand } from "./fault.ts";
 import { FAULT_HELP } from "./fault_help.ts";
 import { ciCommand } from "./ci.ts";
@@ -33,9 +33,12 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
+/** Hands a command's work to whoever runs the program: its promise of an exit code. */
+type Runner = (work: () => Promise<number>) => void;
+
 /** Builds the program; `run` receives each command's promise of an exit code. */
 function program(
-  run: (work: () => Promise<number>) => void,
+  run: Runner,
   output?: { writeOut(text: string): void; writeErr(text: string): void },
 ): Command {
   const root = new Command("faultline")
@@ -47,7 +50,21 @@ function program(
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   if (output) root.configureOutput(output);
+  addServeCommand(root, run);
+  addFaultCommand(root, run);
+  addTraceCommands(root, run);
+  addRecordCommand(root, run);
+  addReplayCommand(root, run);
+  addSweepCommand(root, run);
+  addCiCommand(root, run);
+  addMergeCommand(root, run);
+  addSetupCommand(root, run);
+  addDemoCommand(root, run);
+  return root;
+}
 
+/** `serve`: images over NBD through the fault layer, until Ctrl-C. */
+function addServeCommand(root: Command, run: Runner): void {
   root.command("serve")
     .description("serve images over NBD through the fault layer, until Ctrl-C")
     .option("--image <[name=]file>", "raw image to serve (repeat for several disks)", collect)
@@ -80,7 +97,10 @@ function program(
         serveCommand({ ...options, image: options.image ?? [], fault: options.fault ?? [] })
       )
     );
+}
 
+/** `fault`: live faults over a control socket. */
+function addFaultCommand(root: Command, run: Runner): void {
   root.command("fault")
     .description("switch faults live over a control socket: fault SOCKET set DISK SPEC")
     .argument("<socket>", "the control socket (serve prints it)")
@@ -110,7 +130,10 @@ ${FAULT_HELP}`,
     .action((socket, action, args, options) =>
       run(() => faultCommand(socket, faultAction(action, args, options.count), options))
     );
+}
 
+/** `trace stats`, `trace show`, `trace pcap`: reading traces. */
+function addTraceCommands(root: Command, run: Runner): void {
   const trace = root.command("trace").description("read traces");
   trace.command("stats")
     .description("counts and bytes by op type and disk, duration, faults")
@@ -132,7 +155,10 @@ ${FAULT_HELP}`,
     .requiredOption("-o, --output <file>", "the pcapng file to write")
     .option("--json", "print one JSON object", false)
     .action((path, options) => run(() => tracePcapCommand(path, options)));
+}
 
+/** `record`: a scenario run behind the fault layer, traced and judged. */
+function addRecordCommand(root: Command, run: Runner): void {
   root.command("record")
     .description(
       "run a scenario with every disk behind the fault layer; write the trace and judge the run",
@@ -165,7 +191,10 @@ Exit codes: 0 the verdict passed, 1 it failed, 2 a scenario error, 3 the machine
     .action((path, options) =>
       run(() => recordCommand(path, { ...options, qmp: options.qmp ?? [] }))
     );
+}
 
+/** `replay`: a trace's scenario again with faults at chosen ops. */
+function addReplayCommand(root: Command, run: Runner): void {
   root.command("replay")
     .description(
       "run a trace's scenario again with faults at chosen ops, or check a power loss built from the trace",
@@ -224,7 +253,10 @@ that no longer matches its images, 3 the machinery failed.`,
         replayCommand(path, { ...options, fault: options.fault ?? [], qmp: options.qmp ?? [] })
       )
     );
+}
 
+/** `sweep`: one fault at every chosen op of a trace. */
+function addSweepCommand(root: Command, run: Runner): void {
   root.command("sweep")
     .description(
       "one fault at every chosen op of a trace (or of a scenario, recorded first), in parallel",
@@ -281,7 +313,10 @@ as such, not as a pass.
 Exit codes: 0 every point passed, 1 a point failed, 2 a usage error, 3 the machinery failed.`,
     )
     .action((target, options) => run(() => sweepCommand(target, options)));
+}
 
+/** `ci`: every scenario and the faults it declares. */
+function addCiCommand(root: Command, run: Runner): void {
   root.command("ci")
     .description("run every scenario and the faults it declares; fail with reproduce commands")
     .argument("[paths...]", "scenario files or directories (default: scenarios/)")
@@ -321,7 +356,10 @@ Exit codes: 0 every check passed, 1 a check failed (with the commands that repro
 2 a scenario error, 3 the machinery failed.`,
     )
     .action((paths, options) => run(() => ciCommand(paths, options)));
+}
 
+/** `merge`: the results files of a sweep's or ci's shards, joined. */
+function addMergeCommand(root: Command, run: Runner): void {
   root.command("merge")
     .description(
       "join the results files of a sweep's or ci's shards (--shard K/N --json FILE) into one report",
@@ -339,18 +377,22 @@ Refuses shards of different traces or sweeps, a shard given twice and a missing 
 Exit codes: 0 every point passed, 1 a point failed, 2 the shards do not make one sweep.`,
     )
     .action((paths, options) => run(() => mergeCommand(paths, options)));
+}
 
+/** `setup`: the Debian packages faultline needs. */
+function addSetupCommand(root: Command, run: Runner): void {
   root.command("setup")
     .description("install the Debian packages faultline needs (as root), or print the command")
     .option("--json", "print the package versions as JSON", false)
     .action((options) => run(() => setupCommand(options)));
+}
 
+/** `demo`: the main job on the built-in scenarios. */
+function addDemoCommand(root: Command, run: Runner): void {
   root.command("demo")
     .description("the main job on the built-in scenarios: record, replay with faults, sweep, serve")
     .addOption(new Option("--trace-dir <dir>", "keep the demo's traces in this directory"))
     .action((options) => run(() => demoCommand(options)));
-
-  return root;
 }
 
 /**
@@ -404,6 +446,6 @@ export async function main(args: string[]): Promise<number> {
     return await (work as () => Promise<number>)();
   } catch (error) {
     console.error(errorLine(error, { debug: (root.opts() as { debug?: boolean }).debug === true }));
-    return exitCodeOf(error);
+    return exitCodeForError(error);
   }
 }

@@ -16,9 +16,10 @@ import { exportUri } from "../nbd/uri.ts";
 import {
   DiskService,
   type DiskSpec,
-  exportNameOf,
+  exportNameForImage,
   type ServiceEvent,
 } from "../service/disk_service.ts";
+import type { StatsSummary } from "../trace/stats.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { formatBytes } from "../util/units.ts";
 import { UsageError } from "./errors.ts";
@@ -54,7 +55,7 @@ export function parseImages(images: string[], exportName?: string): DiskSpec[] {
     const eq = text.indexOf("=");
     const named = eq > 0 && !text.slice(0, eq).includes("/");
     const image = named ? text.slice(eq + 1) : text;
-    const name = exportName ?? (named ? text.slice(0, eq) : exportNameOf(image));
+    const name = exportName ?? (named ? text.slice(0, eq) : exportNameForImage(image));
     if (image === "") throw new UsageError(`--image ${text} names no file`);
     return { name, image };
   });
@@ -132,13 +133,30 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
       : undefined,
     onEvent: options.verbose ? (event) => console.error(describeEvent(event)) : undefined,
   });
-
-  const address = service.address;
   const exports = disks.map((disk) => ({
     name: disk.name,
     image: disk.image,
-    uri: exportUri(address, disk.name),
+    uri: exportUri(service.address, disk.name),
   }));
+  printServing({ exports, controlPath, seed, rules }, options);
+
+  const signal = await waitForSignal();
+  await service.close(`signal ${signal}`);
+  printStopped(signal, service.summary(), options);
+  return 0;
+}
+
+/** What serve serves, once it listens: the exports, the control socket, the faults. */
+interface Serving {
+  exports: { name: string; image: string; uri: string }[];
+  controlPath: string;
+  seed: number;
+  rules: FaultRule[];
+}
+
+/** What serve serves and how to use it, or one JSON line with `--json`. */
+function printServing(serving: Serving, options: ServeOptions): void {
+  const { exports, controlPath, seed, rules } = serving;
   if (options.json) {
     console.log(JSON.stringify({
       exports,
@@ -147,40 +165,39 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
       seed,
       faults: rules.map((r) => r.spec),
     }));
-  } else {
-    console.log(
-      `faultline serve: ${disks.length} disk${disks.length > 1 ? "s" : ""}${
-        options.modifyImage
-          ? " (writing the images themselves)"
-          : " (base images read-only, writes go to a scratch overlay)"
-      }`,
-    );
-    for (const exp of exports) console.log(`  ${exp.name}  ${exp.uri}`);
-    console.log(
-      `control socket: ${controlPath}   (faultline fault ${controlPath} set ${disks[0].name} eio)`,
-    );
-    if (options.trace) {
-      console.log(`trace: ${options.trace}${options.data ? "" : " (hashes only, --no-data)"}`);
-    }
-    if (rules.length > 0) {
-      console.log(`faults: ${rules.map((r) => r.spec).join(" ")} (seed ${seed})`);
-    }
-    console.log(
-      `QEMU: -drive file=${exports[0].uri},format=raw,if=virtio,werror=report,rerror=report`,
-    );
-    console.log("Ctrl-C stops serving.");
+    return;
   }
+  console.log(
+    `faultline serve: ${exports.length} disk${exports.length > 1 ? "s" : ""}${
+      options.modifyImage
+        ? " (writing the images themselves)"
+        : " (base images read-only, writes go to a scratch overlay)"
+    }`,
+  );
+  for (const exp of exports) console.log(`  ${exp.name}  ${exp.uri}`);
+  console.log(
+    `control socket: ${controlPath}   (faultline fault ${controlPath} set ${exports[0].name} eio)`,
+  );
+  if (options.trace) {
+    console.log(`trace: ${options.trace}${options.data ? "" : " (hashes only, --no-data)"}`);
+  }
+  if (rules.length > 0) {
+    console.log(`faults: ${rules.map((r) => r.spec).join(" ")} (seed ${seed})`);
+  }
+  console.log(
+    `QEMU: -drive file=${exports[0].uri},format=raw,if=virtio,werror=report,rerror=report`,
+  );
+  console.log("Ctrl-C stops serving.");
+}
 
-  const signal = await waitForSignal();
-  await service.close(`signal ${signal}`);
-  const summary = service.summary();
+/** What serve did, once a signal stopped it. */
+function printStopped(signal: Deno.Signal, summary: StatsSummary, options: ServeOptions): void {
   if (options.json) {
     console.log(JSON.stringify({ stopped: signal, stats: summary }));
   } else {
     console.log(`\nstopped by ${signal}: ${summary.ops} ops, ${formatBytes(summary.bytes)} moved`);
     if (summary.ops > 0) printStatsTable(summary);
   }
-  return 0;
 }
 
 /** Resolves with the name of the first SIGINT or SIGTERM. */

@@ -7,7 +7,7 @@
  */
 
 import cliProgress from "cli-progress";
-import { readParent } from "../replay/replay.ts";
+import { type ParentTrace, readParent } from "../replay/replay.ts";
 import { runScenario } from "../run/run.ts";
 import { loadScenario } from "../scenario/load.ts";
 import { junitXml } from "../report/junit.ts";
@@ -259,34 +259,12 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
   }
   const printJson = options.json === true;
   return await withInterrupt(async (signal) => {
-    let trace = target;
-    if (isScenario) {
-      const scenario = await loadScenario(target);
-      trace = options.output ?? defaultTracePath(scenario.name);
-      if (!printJson) console.error(`recording ${target} into ${trace} first`);
-      const recorded = await runScenario({
-        scenario,
-        trace: { path: trace, keepData: true },
-        command: "record",
-        signal,
-        onEvent: progressPrinter({ json: printJson, verbose: options.verbose }),
-      });
-      if (!recorded.verdict.pass) {
-        console.error(
-          `warning: the recording itself fails its expectations: ${recorded.verdict.reason}`,
-        );
-      }
-    }
+    const trace = isScenario ? await recordFirst(target, options, signal) : target;
     const parent = await readParent(trace);
     if (parent.warning) console.error(`warning: ${parent.warning}`);
     await using scratch = await makePrivateDir("faultline-sweep-");
     if (options.keepTraces) await Deno.mkdir(options.keepTraces, { recursive: true });
-    const bar = printJson || options.verbose ? null : new cliProgress.SingleBar({
-      format:
-        "sweep [{bar}] {value}/{total} points | {states} | {failed} failing | {rate}/min | ETA {left}",
-      hideCursor: true,
-    }, cliProgress.Presets.shades_classic);
-    let started = false;
+    const progress = sweepProgress(options);
     const result = await sweep(parent, {
       fault: options.fault,
       with: options.with ?? [],
@@ -300,48 +278,98 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
       onEvent: options.verbose
         ? progressPrinter({ json: printJson, verbose: options.verbose })
         : undefined,
-      onProgress: (progress) => {
-        if (printJson) {
-          console.error(progressEvent(progress));
-          return;
-        }
-        if (!bar) return;
-        const payload = {
-          states: progress.statesChecked !== undefined
-            ? `${progress.statesChecked} distinct state${
-              progress.statesChecked === 1 ? "" : "s"
-            } checked`
-            : `${progress.done}/${progress.total} replays`,
-          failed: progress.failed,
-          rate: progress.perMinute.toFixed(1),
-          // The ETA from the measured rate of checks, not cli-progress's own from the points.
-          left: progress.etaMs === null
-            ? "?"
-            : formatDuration(Math.round(progress.etaMs / 1000) * 1000),
-        };
-        if (!started) {
-          bar.start(progress.points.total, 0, payload);
-          started = true;
-        }
-        bar.update(progress.points.done, payload);
-      },
+      onProgress: progress.show,
     });
-    bar?.stop();
-    if (options.junit) await Deno.writeTextFile(options.junit, sweepJunit(trace, result));
-    if (options.html) await Deno.writeTextFile(options.html, await sweepReportHtml(parent, result));
-    if (typeof options.json === "string") {
-      const file: SweepResultsFile = {
-        format: "faultline-sweep",
-        version: 1,
-        trace: { path: trace, sha256: parent.sha256 },
-        sweep: { fault: options.fault, with: options.with ?? [], points: options.points },
-        shard: shard ?? null,
-        result,
-      };
-      await Deno.writeTextFile(options.json, JSON.stringify(file));
-    }
+    progress.stop();
+    await writeSweepFiles({ parent, trace, shard, result }, options);
     if (printJson) console.log(JSON.stringify(sweepJson(trace, result)));
     else printSweep(trace, result);
     return result.failed > 0 ? EXIT.verdictFailed : EXIT.pass;
   });
+}
+
+/** Records a scenario to sweep (`sweep SCENARIO`): returns its trace. */
+async function recordFirst(
+  target: string,
+  options: SweepCommandOptions,
+  signal: AbortSignal,
+): Promise<string> {
+  const printJson = options.json === true;
+  const scenario = await loadScenario(target);
+  const trace = options.output ?? defaultTracePath(scenario.name);
+  if (!printJson) console.error(`recording ${target} into ${trace} first`);
+  const recorded = await runScenario({
+    scenario,
+    trace: { path: trace, keepData: true },
+    command: "record",
+    signal,
+    onEvent: progressPrinter({ json: printJson, verbose: options.verbose }),
+  });
+  if (!recorded.verdict.pass) {
+    console.error(
+      `warning: the recording itself fails its expectations: ${recorded.verdict.reason}`,
+    );
+  }
+  return trace;
+}
+
+/**
+ * How a sweep shows its progress: JSON lines on stderr with `--json`, nothing more with
+ * `--verbose` (the consoles say it), else a progress bar.
+ */
+function sweepProgress(
+  options: SweepCommandOptions,
+): { show: (progress: SweepProgress) => void; stop: () => void } {
+  if (options.json === true) {
+    return { show: (progress) => console.error(progressEvent(progress)), stop: () => {} };
+  }
+  if (options.verbose) return { show: () => {}, stop: () => {} };
+  const bar = new cliProgress.SingleBar({
+    format:
+      "sweep [{bar}] {value}/{total} points | {states} | {failed} failing | {rate}/min | ETA {left}",
+    hideCursor: true,
+  }, cliProgress.Presets.shades_classic);
+  let started = false;
+  const show = (progress: SweepProgress) => {
+    const payload = {
+      states: progress.statesChecked !== undefined
+        ? `${progress.statesChecked} distinct state${
+          progress.statesChecked === 1 ? "" : "s"
+        } checked`
+        : `${progress.done}/${progress.total} replays`,
+      failed: progress.failed,
+      rate: progress.perMinute.toFixed(1),
+      // The ETA from the measured rate of checks, not cli-progress's own from the points.
+      left: progress.etaMs === null
+        ? "?"
+        : formatDuration(Math.round(progress.etaMs / 1000) * 1000),
+    };
+    if (!started) {
+      bar.start(progress.points.total, 0, payload);
+      started = true;
+    }
+    bar.update(progress.points.done, payload);
+  };
+  return { show, stop: () => bar.stop() };
+}
+
+/** The files a sweep was asked for: `--junit`, `--html`, and `--json FILE` (the results, for `merge`). */
+async function writeSweepFiles(
+  swept: { parent: ParentTrace; trace: string; shard: Shard | undefined; result: SweepResult },
+  options: SweepCommandOptions,
+): Promise<void> {
+  const { parent, trace, shard, result } = swept;
+  if (options.junit) await Deno.writeTextFile(options.junit, sweepJunit(trace, result));
+  if (options.html) await Deno.writeTextFile(options.html, await sweepReportHtml(parent, result));
+  if (typeof options.json === "string") {
+    const file: SweepResultsFile = {
+      format: "faultline-sweep",
+      version: 1,
+      trace: { path: trace, sha256: parent.sha256 },
+      sweep: { fault: options.fault, with: options.with ?? [], points: options.points },
+      shard: shard ?? null,
+      result,
+    };
+    await Deno.writeTextFile(options.json, JSON.stringify(file));
+  }
 }

@@ -254,7 +254,7 @@ function isClosedSocketError(error: unknown): boolean {
 }
 
 /** `unix:/path` or `tcp:host:port`, for messages. */
-export function describeAddress(address: ListenAddress): string {
+function describeAddress(address: ListenAddress): string {
   return address.transport === "unix"
     ? `unix:${address.path}`
     : `tcp:${address.hostname}:${address.port}`;

@@ -27,6 +27,7 @@ import {
 import { type Expectations, type Scenario, SCENARIO_VERSION } from "../scenario/schema.ts";
 import { byIndex, type LoadedTrace, loadTrace } from "../trace/load.ts";
 import type { OpRecord } from "../trace/schema.ts";
+import { shellCommand } from "../util/shell_quote.ts";
 import type { GuestState } from "../vm/snapshot.ts";
 import type { WarmRun } from "../run/warm.ts";
 import { selectCrashWrites, withLiedFlushes } from "../run/crash_state.ts";
@@ -250,11 +251,6 @@ export interface ReplayResult extends RunResult {
   resumed?: true | string;
 }
 
-/** Quotes an argument for a POSIX shell, only when it needs it. */
-function shellWord(word: string): string {
-  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
-}
-
 /** The command that reproduces a replay. */
 export function reproduceCommand(
   parent: string,
@@ -266,7 +262,7 @@ export function reproduceCommand(
   if (options.live) words.push("--live");
   if (options.strictOrder) words.push("--strict-order");
   if (options.seed !== undefined) words.push("--seed", String(options.seed));
-  return words.map(shellWord).join(" ");
+  return shellCommand(words);
 }
 
 /**

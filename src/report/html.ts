@@ -349,15 +349,24 @@ function stepSegments(ordered: readonly OpRecord[], axis: Axis): StepSegment[] {
   return out;
 }
 
-function chart(
-  parent: ParentTrace,
-  result: SweepResult,
-  bands: readonly Band[],
-  axis: Axis,
-  limits: Required<SweepReportOptions>,
-): string {
-  const out: string[] = [];
-  const bandOf = new Map(bands.map((b) => [JSON.stringify([b.node, b.disk]), b]));
+/** Where a timeline's parts go, top to bottom, and the x of its columns. */
+interface ChartLayout {
+  axis: Axis;
+  bands: readonly Band[];
+  /** The workload's steps, on their own lane when there are any. */
+  steps: StepSegment[];
+  stepsTop: number;
+  /** The top of the fault points' lane. */
+  laneTop: number;
+  axisY: number;
+  height: number;
+  /** The left edge of a column. */
+  x: (col: number) => number;
+  /** The middle of a column. */
+  mid: (col: number) => number;
+}
+
+function chartLayout(parent: ParentTrace, bands: readonly Band[], axis: Axis): ChartLayout {
   const bandsBottom = bands.length > 0
     ? bands[bands.length - 1].top + bands[bands.length - 1].height
     : TOP + 20;
@@ -365,22 +374,49 @@ function chart(
   const stepsTop = bandsBottom + 12;
   const laneTop = steps.length > 0 ? stepsTop + LANE + 8 : stepsTop;
   const axisY = laneTop + LANE + 6;
-  const height = axisY + 40;
-  const x = (col: number) => LEFT + col * axis.colWidth;
-  const mid = (col: number) => LEFT + (col + 0.5) * axis.colWidth;
+  return {
+    axis,
+    bands,
+    steps,
+    stepsTop,
+    laneTop,
+    axisY,
+    height: axisY + 40,
+    x: (col) => LEFT + col * axis.colWidth,
+    mid: (col) => LEFT + (col + 0.5) * axis.colWidth,
+  };
+}
 
-  out.push(
-    `<svg class="timeline" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="${
+/** The timeline of a trace's ops along one axis, with the sweep's fault points under them. */
+function chart(
+  parent: ParentTrace,
+  result: SweepResult,
+  bands: readonly Band[],
+  axis: Axis,
+  limits: Required<SweepReportOptions>,
+): string {
+  const layout = chartLayout(parent, bands, axis);
+  return [
+    `<svg class="timeline" viewBox="0 0 ${WIDTH} ${layout.height}" width="${WIDTH}" height="${layout.height}" role="img" aria-label="${
       esc(
         `ops of the trace by ${axis.kind === "index" ? "op index" : "time"}, with the fault points`,
       )
     }">`,
-  );
+    ...bandFrames(bands),
+    ...phaseBoundary(parent, layout),
+    ...opMarks(parent, layout),
+    ...stepLane(layout),
+    ...faultPointLane(parent, result, layout, limits),
+    ...xAxis(layout),
+    "</svg>",
+  ].join("\n");
+}
 
-  // Bands: the background, the disk's name and its offset scale.
-  for (const band of bands) {
+/** Each band's background, its disk's name and its offset scale. */
+function bandFrames(bands: readonly Band[]): string[] {
+  return bands.flatMap((band) => {
     const name = `${band.node}/${band.disk}`;
-    out.push(
+    return [
       `<rect class="band" x="${LEFT}" y="${band.top}" width="${PLOT}" height="${band.height}"/>`,
       `<text class="band-name" x="${LEFT - 10}" y="${band.top + band.height / 2 + 4}"><title>${
         esc(name)
@@ -389,44 +425,62 @@ function chart(
         esc(formatBytes(band.extent))
       }</text>`,
       `<text class="band-scale" x="${LEFT - 10}" y="${band.top + band.height - 2}">0</text>`,
-    );
-  }
+    ];
+  });
+}
 
-  // Phase boundary: the first op of the check phase, with the check region shaded over the bands.
+/** The first op of the check phase as a line, with the check region shaded over the bands. */
+function phaseBoundary(parent: ParentTrace, layout: ChartLayout): string[] {
   const firstCheck = parent.ordered.find((op) => op.phase === "check");
-  if (firstCheck) {
-    const bx = x(axis.at(firstCheck));
-    out.push(
-      `<rect class="check-region" x="${num(bx)}" y="${TOP - 16}" width="${
-        num(LEFT + PLOT - bx)
-      }" height="${laneTop + LANE - TOP + 16}"/>`,
-      `<path class="phase-boundary" d="M${num(bx)} ${TOP - 18}V${laneTop + LANE}"><title>${
-        esc(`check phase starts at op ${firstCheck.index}`)
-      }</title></path>`,
-      // Near the right edge the label goes to the left of the line, still pointing at it.
-      bx + 100 < LEFT + PLOT
-        ? `<text class="phase-label" x="${num(bx + 5)}" y="${TOP - 6}">check phase →</text>`
-        : `<text class="phase-label end" x="${num(bx - 5)}" y="${TOP - 6}">check phase →</text>`,
-      `<text class="phase-label" x="${LEFT + 4}" y="${TOP - 6}">run phase</text>`,
-    );
-  }
+  if (!firstCheck) return [];
+  const { laneTop } = layout;
+  const bx = layout.x(layout.axis.at(firstCheck));
+  return [
+    `<rect class="check-region" x="${num(bx)}" y="${TOP - 16}" width="${
+      num(LEFT + PLOT - bx)
+    }" height="${laneTop + LANE - TOP + 16}"/>`,
+    `<path class="phase-boundary" d="M${num(bx)} ${TOP - 18}V${laneTop + LANE}"><title>${
+      esc(`check phase starts at op ${firstCheck.index}`)
+    }</title></path>`,
+    // Near the right edge the label goes to the left of the line, still pointing at it.
+    bx + 100 < LEFT + PLOT
+      ? `<text class="phase-label" x="${num(bx + 5)}" y="${TOP - 6}">check phase →</text>`
+      : `<text class="phase-label end" x="${num(bx - 5)}" y="${TOP - 6}">check phase →</text>`,
+    `<text class="phase-label" x="${LEFT + 4}" y="${TOP - 6}">run phase</text>`,
+  ];
+}
 
-  // Ops: one raster per type and band, drawn as one path per type; flushes as ticks.
-  const rasters = new Map<OpType, Map<Band, Raster>>();
-  const flushCols = new Map<Band, Set<number>>();
-  const counts = new Map<OpType, number>();
-  for (const op of parent.ordered) {
+/** The ops on their bands, by type, and how many of each type. */
+interface RasterizedOps {
+  /** The extent of every op but flushes: one raster per type and band. */
+  rasters: Map<OpType, Map<Band, Raster>>;
+  /** The columns with a flush, by band. */
+  flushCols: Map<Band, Set<number>>;
+  counts: Map<OpType, number>;
+}
+
+/** The ops, drawn as one path per type; flushes as ticks, under the others. */
+function opMarks(parent: ParentTrace, layout: ChartLayout): string[] {
+  const ops = rasterizeOps(parent.ordered, layout);
+  return [...flushTicks(ops, layout), ...extentPaths(ops, layout)];
+}
+
+function rasterizeOps(ordered: readonly OpRecord[], layout: ChartLayout): RasterizedOps {
+  const { axis } = layout;
+  const bandOf = new Map(layout.bands.map((b) => [JSON.stringify([b.node, b.disk]), b]));
+  const ops: RasterizedOps = { rasters: new Map(), flushCols: new Map(), counts: new Map() };
+  for (const op of ordered) {
     const band = bandOf.get(JSON.stringify([op.node, op.disk]));
     if (!band) continue;
-    counts.set(op.op, (counts.get(op.op) ?? 0) + 1);
+    ops.counts.set(op.op, (ops.counts.get(op.op) ?? 0) + 1);
     if (op.op === "flush") {
-      const set = flushCols.get(band) ?? new Set<number>();
+      const set = ops.flushCols.get(band) ?? new Set<number>();
       set.add(axis.at(op));
-      flushCols.set(band, set);
+      ops.flushCols.set(band, set);
       continue;
     }
-    const byBand = rasters.get(op.op) ?? new Map<Band, Raster>();
-    rasters.set(op.op, byBand);
+    const byBand = ops.rasters.get(op.op) ?? new Map<Band, Raster>();
+    ops.rasters.set(op.op, byBand);
     let raster = byBand.get(band);
     if (!raster) byBand.set(band, raster = new Raster(axis.cols, band.height));
     const [c0, c1] = axis.span(op);
@@ -438,73 +492,96 @@ function chart(
     if (r1 < r0 + 2) r0 = Math.max(0, r1 - 2);
     raster.fill(c0, c1, r0, r1);
   }
-  // Flushes first, under the op marks; fainter when they fill much of the chart.
-  if (flushCols.size > 0) {
-    const ticks: string[] = [];
-    let ticked = 0;
-    for (const [band, cols] of flushCols) {
-      ticked += cols.size;
-      for (const col of [...cols].sort((a, b) => a - b)) {
-        ticks.push(`M${num(mid(col))} ${band.top}v${band.height}`);
-      }
+  return ops;
+}
+
+/** One path of ticks for every flush; fainter when they fill much of the chart. */
+function flushTicks(ops: RasterizedOps, layout: ChartLayout): string[] {
+  if (ops.flushCols.size === 0) return [];
+  const ticks: string[] = [];
+  let ticked = 0;
+  for (const [band, cols] of ops.flushCols) {
+    ticked += cols.size;
+    for (const col of [...cols].sort((a, b) => a - b)) {
+      ticks.push(`M${num(layout.mid(col))} ${band.top}v${band.height}`);
     }
-    const dense = ticked > axis.cols * bands.length / 6 ? " dense" : "";
-    out.push(
-      `<path class="ops op-flush${dense}" stroke="${OP_COLORS.flush}" d="${
-        ticks.join("")
-      }"><title>${esc(`flush: ${plural(counts.get("flush") ?? 0, "op")}`)}</title></path>`,
-    );
   }
+  const dense = ticked > layout.axis.cols * layout.bands.length / 6 ? " dense" : "";
+  return [
+    `<path class="ops op-flush${dense}" stroke="${OP_COLORS.flush}" d="${ticks.join("")}"><title>${
+      esc(`flush: ${plural(ops.counts.get("flush") ?? 0, "op")}`)
+    }</title></path>`,
+  ];
+}
+
+/** One path per op type with an extent, over every band. */
+function extentPaths(ops: RasterizedOps, layout: ChartLayout): string[] {
+  const out: string[] = [];
   for (const type of EXTENT_TYPES) {
-    const byBand = rasters.get(type);
+    const byBand = ops.rasters.get(type);
     if (!byBand) continue;
     const d = [...byBand].map(([band, raster]) =>
-      raster.path(LEFT, axis.colWidth, (row) => band.top + band.height - row)
+      raster.path(LEFT, layout.axis.colWidth, (row) => band.top + band.height - row)
     ).join("");
     out.push(
       `<path class="ops op-${type}" fill="${OP_COLORS[type]}" d="${d}"><title>${
-        esc(`${type}: ${plural(counts.get(type) ?? 0, "op")}`)
+        esc(`${type}: ${plural(ops.counts.get(type) ?? 0, "op")}`)
       }</title></path>`,
     );
   }
-  // The workload's steps (`report step NAME`), on their own lane, labelled where they fit.
-  if (steps.length > 0) {
-    out.push(
-      `<text class="lane-name" x="${LEFT - 10}" y="${stepsTop + LANE / 2 + 4}">steps</text>`,
-      `<rect class="lane" x="${LEFT}" y="${stepsTop}" width="${PLOT}" height="${LANE}"/>`,
-    );
-    for (const [i, segment] of steps.entries()) {
-      const sx = x(segment.from);
-      const width = Math.max(1, (segment.to - segment.from + 1) * axis.colWidth);
-      const label = segment.node ? `${segment.node}: ${segment.step}` : segment.step;
-      const fits = Math.floor((width - 6) / 6.5);
-      out.push(
-        `<g class="step"><rect class="step-${i % 2}" x="${num(sx)}" y="${stepsTop + 2}" width="${
-          num(width)
-        }" height="${LANE - 4}"/><title>${
-          esc(
-            `step '${segment.step}'${
-              segment.node ? ` of ${segment.node}` : ""
-            }: ops ${segment.first} to ${segment.last}`,
-          )
-        }</title>${
-          fits >= 3
-            ? `<text class="step-label" x="${num(sx + 3)}" y="${stepsTop + LANE / 2 + 4}">${
-              esc(truncate(label, fits))
-            }</text>`
-            : ""
-        }</g>`,
-      );
-    }
-  }
+  return out;
+}
 
-  // Fault points, on their lane and as faint guides through the bands when they fail.
+/** The workload's steps (`report step NAME`), on their own lane, labelled where they fit. */
+function stepLane(layout: ChartLayout): string[] {
+  const { steps, stepsTop } = layout;
+  if (steps.length === 0) return [];
+  const out = [
+    `<text class="lane-name" x="${LEFT - 10}" y="${stepsTop + LANE / 2 + 4}">steps</text>`,
+    `<rect class="lane" x="${LEFT}" y="${stepsTop}" width="${PLOT}" height="${LANE}"/>`,
+  ];
+  for (const [i, segment] of steps.entries()) {
+    const sx = layout.x(segment.from);
+    const width = Math.max(1, (segment.to - segment.from + 1) * layout.axis.colWidth);
+    const label = segment.node ? `${segment.node}: ${segment.step}` : segment.step;
+    const fits = Math.floor((width - 6) / 6.5);
+    out.push(
+      `<g class="step"><rect class="step-${i % 2}" x="${num(sx)}" y="${stepsTop + 2}" width="${
+        num(width)
+      }" height="${LANE - 4}"/><title>${
+        esc(
+          `step '${segment.step}'${
+            segment.node ? ` of ${segment.node}` : ""
+          }: ops ${segment.first} to ${segment.last}`,
+        )
+      }</title>${
+        fits >= 3
+          ? `<text class="step-label" x="${num(sx + 3)}" y="${stepsTop + LANE / 2 + 4}">${
+            esc(truncate(label, fits))
+          }</text>`
+          : ""
+      }</g>`,
+    );
+  }
+  return out;
+}
+
+/**
+ * The fault points on their lane, each a link to its row, and faint guides through the
+ * bands where they fail; past the limit, points are drawn together as one path a status.
+ */
+function faultPointLane(
+  parent: ParentTrace,
+  result: SweepResult,
+  layout: ChartLayout,
+  limits: Required<SweepReportOptions>,
+): string[] {
+  const { axis, laneTop } = layout;
   const opOf = new Map(parent.ordered.map((op) => [op.index, op]));
-  const colOfPoint = (point: SweepPoint) => axis.point(point.at, opOf.get(point.at));
-  out.push(
+  const out = [
     `<text class="lane-name" x="${LEFT - 10}" y="${laneTop + LANE / 2 + 4}">fault points</text>`,
     `<rect class="lane" x="${LEFT}" y="${laneTop}" width="${PLOT}" height="${LANE}"/>`,
-  );
+  ];
   const guides: string[] = [];
   const marks: string[] = [];
   const collapsed: Record<Status, string[]> = { pass: [], fail: [], "not-fired": [] };
@@ -517,9 +594,9 @@ function chart(
   for (const status of order) {
     for (const point of result.points) {
       if (statusOf(point) !== status) continue;
-      const col = colOfPoint(point);
+      const col = axis.point(point.at, opOf.get(point.at));
       if (col === null) continue;
-      const cx = mid(col);
+      const cx = layout.mid(col);
       const tall = status === "fail" ? LANE - 4 : LANE - 10;
       const y = laneTop + (LANE - tall) / 2;
       const d = `M${num(cx - width / 2)} ${num(y)}h${num(width)}v${tall}h${num(-width)}z`;
@@ -546,21 +623,24 @@ function chart(
     );
   }
   out.push(...marks);
+  return out;
+}
 
-  // The x axis.
-  out.push(`<path class="axis" d="M${LEFT} ${axisY}H${LEFT + PLOT}"/>`);
-  for (const tick of axis.ticks) {
-    const tx = x(tick.col);
+/** The x axis, its ticks and its caption. */
+function xAxis(layout: ChartLayout): string[] {
+  const { axisY } = layout;
+  const out = [`<path class="axis" d="M${LEFT} ${axisY}H${LEFT + PLOT}"/>`];
+  for (const tick of layout.axis.ticks) {
+    const tx = layout.x(tick.col);
     out.push(
       `<path class="axis" d="M${num(tx)} ${axisY}v5"/>`,
       `<text class="tick" x="${num(tx)}" y="${axisY + 18}">${esc(tick.label)}</text>`,
     );
   }
   out.push(
-    `<text class="caption" x="${LEFT + PLOT}" y="${axisY + 34}">${esc(axis.caption)}</text>`,
-    "</svg>",
+    `<text class="caption" x="${LEFT + PLOT}" y="${axisY + 34}">${esc(layout.axis.caption)}</text>`,
   );
-  return out.join("\n");
+  return out;
 }
 
 // ---------------------------------------------------------------------------

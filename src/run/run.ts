@@ -33,13 +33,14 @@ import { NodeBoot, phaseOutcome, RTC_BASE } from "./boot.ts";
 import { type CrashSelection, selectCrashWrites, writeCrashImages } from "./crash_state.ts";
 import { RunError, RunInterrupted } from "./errors.ts";
 import { type Boot, GuestResults } from "./guest_results.ts";
+import { HeldCalls } from "./held_calls.ts";
 import { durabilityOracle, type OracleResult } from "./oracle.ts";
 import { guestImages, type Prepared, prepareScenario } from "./prepare.ts";
 import { applySetup } from "./setup_phase.ts";
 import { type Firing, NodeFaultWatcher, nodeRulesOf } from "./node_faults.ts";
 import type { NodeQmpProxy } from "./qmp_proxy.ts";
 import {
-  exportNameOf,
+  diskExportName,
   type ServiceHooks,
   startDiskService,
   startNetwork,
@@ -204,6 +205,21 @@ function powerLossVariant(plan: FaultPlan): CrashVariant {
   return { kind: "drop" };
 }
 
+/** What a crash left, as its trace event and the result's power cut say it. */
+function crashFacts(
+  selection: CrashSelection,
+  images: ReadonlyMap<string, { sha256: string }>,
+): Omit<PowerCut, "source"> {
+  return {
+    at: selection.cutAt,
+    writesKept: selection.writes.length,
+    volatile: selection.volatileCount,
+    dropped: selection.droppedCount,
+    images: Object.fromEntries([...images].map(([key, image]) => [key, image.sha256])),
+    key: selection.key,
+  };
+}
+
 /** How long a node's QEMU may take to join the switch after it started. */
 const CONNECT_TIMEOUT_MS = 15_000;
 
@@ -324,6 +340,8 @@ class Run {
   /** The run phase is ending (its client finished): no node boots again. */
   private stopping = false;
   private powerCut: PowerCut | null = null;
+  /** Hear every guest line after the run has taken it in ({@link booted}). */
+  private readonly lineListeners = new Set<() => void>();
   private crashCount = 0;
   private closed = false;
 
@@ -352,13 +370,15 @@ class Run {
     const cleanups: (() => Promise<void>)[] = [() => dir.remove()];
     try {
       const clock = new OpClock(options.resume?.clockStart ?? 0);
-      let run: Run | null = null;
+      // The services report from their start, before the run exists: nothing is dropped.
+      const toRun = new HeldCalls<Run>();
       const hooks: ServiceHooks = {
-        phase: () => run?.phase,
-        step: (node) => run?.steps.get(node),
-        onRecord: (record) => run?.onRecord(record),
-        gate: (frame) => run?.onFrame(frame) ?? true,
-        onNetEvent: (event) => run?.onNetEvent(event),
+        phase: () => toRun.target?.phase,
+        step: (node) => toRun.target?.steps.get(node),
+        onRecord: (record) => toRun.call((run) => run.onRecord(record)),
+        // Before the run exists no node has lost power: every frame passes.
+        gate: (frame) => toRun.ask((run) => run.onFrame(frame), true),
+        onNetEvent: (event) => toRun.call((run) => run.onNetEvent(event)),
       };
       const net = await startNetwork(options, clock, hooks);
       if (net) cleanups.push(() => net.close());
@@ -371,29 +391,31 @@ class Run {
         hooks,
       );
       cleanups.push(() => service.close("failed to start"));
+      service.onInjected((fault) => toRun.call((run) => run.onInjected(fault)));
+      service.onPowerCut((index) => toRun.call((run) => run.onPowerCut(index)));
       if (net) {
         net.addSink((record) => service.append(record));
-        net.addSink((record) => run?.onFrameRecord(record));
+        net.addSink((record) => toRun.call((run) => run.onFrameRecord(record)));
         service.attachNetwork(net);
       }
       const results = await GuestResults.start({
         path: join(dir.path, "results.sock"),
         clock,
-        onLine: (line, text) => run?.onGuestLine(line, text),
+        onLine: (line, text) => toRun.call((run) => run.onGuestLine(line, text)),
       });
       cleanups.push(() => results.close());
       const proxies = await startProxies(options, service, cleanups);
       const plan = options.plan ?? { seed: 0, rules: [] };
       const rules = nodeRulesOf(plan);
       const watcher = rules.length > 0
-        ? new NodeFaultWatcher(rules, (firing) => run?.onNodeFault(firing))
+        ? new NodeFaultWatcher(rules, (firing) => toRun.call((run) => run.onNodeFault(firing)))
         : null;
       if (watcher) service.onArrival((op) => watcher.arrive({ kind: "op", op }));
       // Link faults may be triggered by a block op too (`partition:n1|n2@40`).
       if (net && plan.rules.some((rule) => kindOf(rule.effect).link)) {
         service.onArrival((op) => net.arriveOp(op));
       }
-      run = new Run(options, {
+      const run = new Run(options, {
         prepared,
         dir,
         clock,
@@ -405,7 +427,7 @@ class Run {
         watcher,
         started,
       });
-      run.listen();
+      toRun.release(run);
       return run;
     } catch (error) {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
@@ -469,20 +491,14 @@ class Run {
     await this.parts.service.rebase(
       new Map(
         this.parts.prepared.bases.map((base) => [
-          exportNameOf(scenario, base.node, base.name),
+          diskExportName(scenario, base.node, base.name),
           images.get(diskKey(base.node, base.name))!.path,
         ]),
       ),
     );
-    this.powerCut = {
-      at: selection.cutAt,
-      source,
-      writesKept: selection.writes.length,
-      volatile: selection.volatileCount,
-      dropped: selection.droppedCount,
-      images: Object.fromEntries([...images].map(([key, image]) => [key, image.sha256])),
-      key: selection.key,
-    };
+    const { at, ...facts } = crashFacts(selection, images);
+    // The fields in the order docs/trace-format.md lists them.
+    this.powerCut = { at, source, ...facts };
     this.parts.service.event("crash", { ...this.powerCut });
   }
 
@@ -549,11 +565,18 @@ class Run {
 
   /** Resolves when a node's current boot has reported `phase boot`, or ended. */
   private async booted(node: ScenarioNode, ended: Promise<unknown>): Promise<void> {
-    let over = false;
-    ended.then(() => over = true, () => over = true);
     const boot = this.currentBoot(node.name);
-    while (!over && !this.parts.results.linesOf(boot).some((l) => l.kind === "phase")) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    const hasBooted = () => this.parts.results.linesOf(boot).some((l) => l.kind === "phase");
+    if (hasBooted()) return;
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const hear = () => {
+      if (hasBooted()) resolve();
+    };
+    this.lineListeners.add(hear);
+    try {
+      await Promise.race([promise, ended.then(() => {}, () => {})]);
+    } finally {
+      this.lineListeners.delete(hear);
     }
   }
 
@@ -705,7 +728,7 @@ class Run {
       name: disk.name,
       uri: exportUri(
         this.parts.service.address,
-        exportNameOf(this.options.scenario, node.name, disk.name),
+        diskExportName(this.options.scenario, node.name, disk.name),
       ),
     }));
   }
@@ -786,7 +809,7 @@ class Run {
     await this.parts.service.rebase(
       new Map(
         [...images].map(([key, image]) => [
-          exportNameOf(scenario, node, key.slice(node.length + 1)),
+          diskExportName(scenario, node, key.slice(node.length + 1)),
           image.path,
         ]),
       ),
@@ -794,15 +817,7 @@ class Run {
     );
     for (const [key, image] of images) this.bases.set(key, image.path);
     this.lastCut.set(node, index);
-    this.parts.service.event("crash", {
-      node,
-      at: index,
-      writesKept: selection.writes.length,
-      volatile: selection.volatileCount,
-      dropped: selection.droppedCount,
-      images: Object.fromEntries([...images].map(([key, image]) => [key, image.sha256])),
-      key: selection.key,
-    });
+    this.parts.service.event("crash", { node, ...crashFacts(selection, images) });
   }
 
   /** A frame's record: the plan's link faults that hit it have fired. */
@@ -833,17 +848,16 @@ class Run {
     }
   }
 
-  private listen(): void {
-    const { service } = this.parts;
-    service.onInjected((fault) => {
-      this.faults.push(fault);
-      this.parts.sequencer?.release();
-    });
-    // A power cut: QMP `stop` or `quit` would make QEMU flush its disks, so the VMs are killed outright.
-    service.onPowerCut((index) => {
-      service.event("power-cut", { index });
-      for (const boot of this.running.values()) boot.kill("aborted");
-    });
+  /** A block fault was injected: a strict order lets the ops after it go as they come. */
+  private onInjected(fault: InjectedFault): void {
+    this.faults.push(fault);
+    this.parts.sequencer?.release();
+  }
+
+  /** The power was cut: QMP `stop` or `quit` would make QEMU flush its disks, so the VMs are killed outright. */
+  private onPowerCut(index: number): void {
+    this.parts.service.event("power-cut", { index });
+    for (const boot of this.running.values()) boot.kill("aborted");
   }
 
   private onRecord(record: OpRecord): void {
@@ -863,6 +877,7 @@ class Run {
     if (line.kind === "phase") this.steps.delete(line.node);
     this.parts.service.event("guest", { node: line.node, phase: line.phase, line: text });
     this.emit({ type: "guest", line });
+    for (const hear of this.lineListeners) hear();
   }
 
   async close(reason: string, footer: Record<string, unknown> = {}): Promise<void> {
@@ -899,5 +914,3 @@ class Run {
     return performance.now() - this.parts.started;
   }
 }
-
-export { exportNameOf };

@@ -28,10 +28,10 @@ import type { RunOptions } from "./run.ts";
  *
  * @example
  * ```ts
- * exportNameOf(scenario, "db", "data"); // "data", or "db-data" in a cluster
+ * diskExportName(scenario, "db", "data"); // "data", or "db-data" in a cluster
  * ```
  */
-export function exportNameOf(scenario: Scenario, node: string, disk: string): string {
+export function diskExportName(scenario: Scenario, node: string, disk: string): string {
   return scenario.nodes.length > 1 ? `${node}-${disk}` : disk;
 }
 
@@ -92,7 +92,7 @@ export async function startDiskService(
     disks: prepared.bases.map((base) => ({
       name: base.name,
       node: base.node,
-      exportName: exportNameOf(scenario, base.node, base.name),
+      exportName: diskExportName(scenario, base.node, base.name),
       image: base.path,
       sha256: base.sha256,
     })),
@@ -108,50 +108,7 @@ export async function startDiskService(
       path: options.trace.path,
       keepData: options.trace.keepData || cutsLive(plan),
       command: options.command,
-      header: {
-        scenario,
-        scenarioVersion: SCENARIO_VERSION,
-        guests: Object.fromEntries(
-          [...prepared.guests].map(([node, guest]) => [node, {
-            kernel: { version: guest.kernel.version, sha256: guest.kernel.sha256 },
-            initramfs: guest.initramfs.sha256,
-            ...(guest.root
-              ? { root: { sha256: guest.root.sha256, packages: guest.root.packages } }
-              : {}),
-          }]),
-        ),
-        ...(parts.net ? { network: parts.net.traceHeader() } : {}),
-        ...(prepared.setup ? { setup: prepared.setup } : {}),
-        qemu: await qemuVersion(),
-        ...(options.warmChecks?.size || options.resume
-          ? {
-            warm: {
-              ...(options.warmChecks?.size
-                ? {
-                  check: Object.fromEntries(
-                    [...options.warmChecks].map(([node, state]) => [node, {
-                      hold: state.hold,
-                      state: state.id,
-                    }]),
-                  ),
-                }
-                : {}),
-              ...(options.resume
-                ? {
-                  run: {
-                    node: options.resume.node,
-                    hold: options.resume.state.hold,
-                    state: options.resume.state.id,
-                    // Ops 0 to opsBefore - 1 were served before the saved moment, not in this trace.
-                    opsBefore: options.resume.clockStart,
-                  },
-                }
-                : {}),
-            },
-          }
-          : {}),
-        ...options.header,
-      },
+      header: await traceHeader(options, parts),
     },
     onEvent: (event) => options.onEvent?.({ type: "service", event }),
     wrap: sequencer
@@ -159,6 +116,62 @@ export async function startDiskService(
       : undefined,
     onRecord: hooks.onRecord,
   });
+}
+
+/**
+ * The trace's header: the scenario, each node's guest, the network, the setup, QEMU's
+ * version, the saved states the run starts from, then the caller's own fields.
+ */
+async function traceHeader(
+  options: RunOptions,
+  parts: { prepared: Prepared; net: NetSwitch | null },
+): Promise<Record<string, unknown>> {
+  const { prepared } = parts;
+  const warm = warmHeader(options);
+  return {
+    scenario: options.scenario,
+    scenarioVersion: SCENARIO_VERSION,
+    guests: Object.fromEntries(
+      [...prepared.guests].map(([node, guest]) => [node, {
+        kernel: { version: guest.kernel.version, sha256: guest.kernel.sha256 },
+        initramfs: guest.initramfs.sha256,
+        ...(guest.root
+          ? { root: { sha256: guest.root.sha256, packages: guest.root.packages } }
+          : {}),
+      }]),
+    ),
+    ...(parts.net ? { network: parts.net.traceHeader() } : {}),
+    ...(prepared.setup ? { setup: prepared.setup } : {}),
+    qemu: await qemuVersion(),
+    ...(warm ? { warm } : {}),
+    ...options.header,
+  };
+}
+
+/** The header's `warm`: the saved check guests and the saved run start the run uses, if any. */
+function warmHeader(options: RunOptions): Record<string, unknown> | undefined {
+  const { warmChecks, resume } = options;
+  if (!warmChecks?.size && !resume) return undefined;
+  return {
+    ...(warmChecks?.size
+      ? {
+        check: Object.fromEntries(
+          [...warmChecks].map(([node, state]) => [node, { hold: state.hold, state: state.id }]),
+        ),
+      }
+      : {}),
+    ...(resume
+      ? {
+        run: {
+          node: resume.node,
+          hold: resume.state.hold,
+          state: resume.state.id,
+          // Ops 0 to opsBefore - 1 were served before the saved moment, not in this trace.
+          opsBefore: resume.clockStart,
+        },
+      }
+      : {}),
+  };
 }
 
 /** The `--qmp` endpoints of the nodes that asked for one. */
@@ -183,7 +196,7 @@ export async function startProxies(
       target: service,
       resolveDisk: (id) =>
         node.disks.some((disk) => disk.name === id)
-          ? exportNameOf(options.scenario, name, id)
+          ? diskExportName(options.scenario, name, id)
           : undefined,
     });
     cleanups.push(() => proxy.close());

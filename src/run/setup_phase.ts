@@ -25,6 +25,7 @@ import { loadTrace } from "../trace/load.ts";
 import { diskKey } from "../trace/ops.ts";
 import { cacheDir, storeFile } from "../util/cache_dir.ts";
 import { sha256Bytes } from "../util/hash.ts";
+import { shellQuote } from "../util/shell_quote.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import type { BaseDisk } from "./base_disks.ts";
 import { setupKey } from "./cache_keys.ts";
@@ -192,7 +193,6 @@ export function setupWorkload(node: ScenarioNode, script: string): string {
   }
   const mountpoints = node.disks.flatMap((disk) => disk.mount === null ? [] : [disk.mount])
     .sort((a, b) => b.length - a.length);
-  const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
   return [
     "# faultline's setup phase: the node's setup, then its disks unmounted (they become the base images).",
     `cat >/tmp/faultline-setup <<'${delimiter}'`,
@@ -205,8 +205,8 @@ export function setupWorkload(node: ScenarioNode, script: string): string {
     "[ -x /faultline/bin/busybox ] && bb=/faultline/bin/busybox",
     '"$bb" sync',
     ...mountpoints.map((mountpoint) =>
-      `"$bb" umount ${quote(mountpoint)} || { echo ${
-        quote(
+      `"$bb" umount ${shellQuote(mountpoint)} || { echo ${
+        shellQuote(
           `faultline: the setup left ${mountpoint} in use: stop what it started (a daemon) before it ends`,
         )
       }; exit 125; }`

@@ -137,10 +137,10 @@ async function checkRawImage(path: string): Promise<number> {
  *
  * @example
  * ```ts
- * exportNameOf("/images/debian-12.raw"); // "debian-12"
+ * exportNameForImage("/images/debian-12.raw"); // "debian-12"
  * ```
  */
-export function exportNameOf(image: string): string {
+export function exportNameForImage(image: string): string {
   const name = basename(image);
   const dot = name.lastIndexOf(".");
   return dot > 0 ? name.slice(0, dot) : name;

@@ -1,8 +1,8 @@
 /**
  * A fast msgpack encoder for op records, the trace's hot path: it writes a
  * record straight into the writer's batch, with the keys and the repeated
- * strings encoded once, so that recording a 4 KiB write costs one copy of its
- * data and no allocation. The output is plain msgpack (a map with string keys),
+ * strings encoded once, so that recording a 4 KiB write copies its data once,
+ * into the batch, and builds no buffer of its own. The output is plain msgpack (a map with string keys),
  * exactly what a generic encoder writes for the same object. Records with a
  * fault (rare) go through the generic encoder. Pure.
  *
@@ -48,6 +48,97 @@ const KEYS = Object.fromEntries(
   ].map((key) => [key, encodeString(key)]),
 ) as Record<string, Uint8Array>;
 
+/** The number of fields `record` has, as its map header says. */
+function fieldCount(record: OpRecord): number {
+  return 11 + (record.fua ? 1 : 0) + (record.noHole ? 1 : 0) +
+    (record.hash !== undefined ? 1 : 0) +
+    (record.data !== undefined ? 1 : 0) + (record.phase !== undefined ? 1 : 0) +
+    (record.step !== undefined ? 1 : 0);
+}
+
+/** Writes msgpack values into a buffer, moving on past each. */
+class MsgpackCursor {
+  private out: Uint8Array = new Uint8Array(0);
+  private view: DataView = new DataView(this.out.buffer);
+  /** Where the next value goes. */
+  at = 0;
+
+  /** Writes into `out` from `at` on. */
+  moveTo(out: Uint8Array, at: number): void {
+    this.out = out;
+    this.view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    this.at = at;
+  }
+
+  /** Bytes already encoded (a key, a string, a write's data). */
+  raw(bytes: Uint8Array): void {
+    this.out.set(bytes, this.at);
+    this.at += bytes.length;
+  }
+
+  true(): void {
+    this.out[this.at++] = 0xc3;
+  }
+
+  /** A non-negative integer in the smallest form. */
+  uint(value: number): void {
+    const out = this.out;
+    if (value < 128) out[this.at++] = value;
+    else if (value < 256) {
+      out[this.at++] = 0xcc;
+      out[this.at++] = value;
+    } else if (value < 65536) {
+      out[this.at++] = 0xcd;
+      this.view.setUint16(this.at, value);
+      this.at += 2;
+    } else if (value < 2 ** 32) {
+      out[this.at++] = 0xce;
+      this.view.setUint32(this.at, value);
+      this.at += 4;
+    } else {
+      // Above 32 bits a float64 holds every integer an offset can be, and decodes as a number everywhere.
+      this.float64(value);
+    }
+  }
+
+  /** A time: a non-negative integer as {@link uint}, anything else a float64. */
+  number(value: number): void {
+    if (Number.isInteger(value) && value >= 0) this.uint(value);
+    else this.float64(value);
+  }
+
+  mapHeader(fields: number): void {
+    if (fields < 16) this.out[this.at++] = 0x80 | fields;
+    else {
+      this.out[this.at++] = 0xde;
+      this.view.setUint16(this.at, fields);
+      this.at += 2;
+    }
+  }
+
+  binHeader(length: number): void {
+    const out = this.out;
+    if (length < 256) {
+      out[this.at++] = 0xc4;
+      out[this.at++] = length;
+    } else if (length < 65536) {
+      out[this.at++] = 0xc5;
+      this.view.setUint16(this.at, length);
+      this.at += 2;
+    } else {
+      out[this.at++] = 0xc6;
+      this.view.setUint32(this.at, length);
+      this.at += 4;
+    }
+  }
+
+  private float64(value: number): void {
+    this.out[this.at++] = 0xcb;
+    this.view.setFloat64(this.at, value);
+    this.at += 8;
+  }
+}
+
 /** Bytes an op record can take besides its strings and data. */
 const FIXED_MAX = 200;
 
@@ -62,6 +153,7 @@ const FIXED_MAX = 200;
  */
 export class OpRecordEncoder {
   private readonly strings = new Map<string, Uint8Array>();
+  private readonly cursor = new MsgpackCursor();
   private scratch = new Uint8Array(1024);
   /** Where the last record's `data` began in its output, or -1 when it had none. */
   lastDataAt = -1;
@@ -98,120 +190,79 @@ export class OpRecordEncoder {
   private encode(record: OpRecord, out: Uint8Array, at: number, prefixOnly: boolean): number {
     this.lastDataAt = -1;
     if (record.fault) return -1;
-    const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-    let p = at;
-    const raw = (bytes: Uint8Array) => {
-      out.set(bytes, p);
-      p += bytes.length;
-    };
-    const string = (text: string) => {
-      let bytes = this.strings.get(text);
-      if (!bytes) {
-        bytes = encodeString(text);
-        if (this.strings.size < 4096) this.strings.set(text, bytes);
-      }
-      raw(bytes);
-    };
-    const uint = (value: number) => {
-      if (value < 128) out[p++] = value;
-      else if (value < 256) {
-        out[p++] = 0xcc;
-        out[p++] = value;
-      } else if (value < 65536) {
-        out[p++] = 0xcd;
-        view.setUint16(p, value);
-        p += 2;
-      } else if (value < 2 ** 32) {
-        out[p++] = 0xce;
-        view.setUint32(p, value);
-        p += 4;
-      } else {
-        // Above 32 bits a float64 holds every integer an offset can be, and decodes as a number everywhere.
-        out[p++] = 0xcb;
-        view.setFloat64(p, value);
-        p += 8;
-      }
-    };
-    const number = (value: number) => {
-      if (Number.isInteger(value) && value >= 0) uint(value);
-      else {
-        out[p++] = 0xcb;
-        view.setFloat64(p, value);
-        p += 8;
-      }
-    };
-
-    const fields = 11 + (record.fua ? 1 : 0) + (record.noHole ? 1 : 0) +
-      (record.hash !== undefined ? 1 : 0) +
-      (record.data !== undefined ? 1 : 0) + (record.phase !== undefined ? 1 : 0) +
-      (record.step !== undefined ? 1 : 0);
-    if (fields < 16) out[p++] = 0x80 | fields;
-    else {
-      out[p++] = 0xde;
-      view.setUint16(p, fields);
-      p += 2;
+    const cursor = this.cursor;
+    cursor.moveTo(out, at);
+    cursor.mapHeader(fieldCount(record));
+    this.writeFieldsBeforeData(record);
+    if (record.data !== undefined) {
+      cursor.raw(KEYS.data);
+      cursor.binHeader(record.data.length);
+      if (prefixOnly) return cursor.at - at;
+      this.lastDataAt = cursor.at;
+      cursor.raw(record.data);
     }
-    raw(KEYS.record);
-    string("op");
-    raw(KEYS.index);
-    uint(record.index);
-    raw(KEYS.done);
-    uint(record.done);
-    raw(KEYS.node);
-    string(record.node);
-    raw(KEYS.disk);
-    string(record.disk);
-    raw(KEYS.op);
-    string(record.op);
-    raw(KEYS.offset);
-    uint(record.offset);
-    raw(KEYS.length);
-    uint(record.length);
+    this.writeFieldsAfterData(record);
+    return cursor.at;
+  }
+
+  /** The fields before `data`, in the order a generic encoder writes the object's keys. */
+  private writeFieldsBeforeData(record: OpRecord): void {
+    const cursor = this.cursor;
+    cursor.raw(KEYS.record);
+    this.string("op");
+    cursor.raw(KEYS.index);
+    cursor.uint(record.index);
+    cursor.raw(KEYS.done);
+    cursor.uint(record.done);
+    cursor.raw(KEYS.node);
+    this.string(record.node);
+    cursor.raw(KEYS.disk);
+    this.string(record.disk);
+    cursor.raw(KEYS.op);
+    this.string(record.op);
+    cursor.raw(KEYS.offset);
+    cursor.uint(record.offset);
+    cursor.raw(KEYS.length);
+    cursor.uint(record.length);
     if (record.fua) {
-      raw(KEYS.fua);
-      out[p++] = 0xc3;
+      cursor.raw(KEYS.fua);
+      cursor.true();
     }
     if (record.noHole) {
-      raw(KEYS.noHole);
-      out[p++] = 0xc3;
+      cursor.raw(KEYS.noHole);
+      cursor.true();
     }
-    raw(KEYS.start);
-    number(record.start);
-    raw(KEYS.end);
-    number(record.end);
-    raw(KEYS.result);
-    string(record.result);
+    cursor.raw(KEYS.start);
+    cursor.number(record.start);
+    cursor.raw(KEYS.end);
+    cursor.number(record.end);
+    cursor.raw(KEYS.result);
+    this.string(record.result);
     if (record.hash !== undefined) {
-      raw(KEYS.hash);
-      string(record.hash);
+      cursor.raw(KEYS.hash);
+      this.string(record.hash);
     }
-    if (record.data !== undefined) {
-      raw(KEYS.data);
-      const n = record.data.length;
-      if (n < 256) {
-        out[p++] = 0xc4;
-        out[p++] = n;
-      } else if (n < 65536) {
-        out[p++] = 0xc5;
-        view.setUint16(p, n);
-        p += 2;
-      } else {
-        out[p++] = 0xc6;
-        view.setUint32(p, n);
-        p += 4;
-      }
-      if (prefixOnly) return p - at;
-      this.lastDataAt = p;
-      raw(record.data);
-    }
+  }
+
+  /** The fields after `data`. */
+  private writeFieldsAfterData(record: OpRecord): void {
     if (record.phase !== undefined) {
-      raw(KEYS.phase);
-      string(record.phase);
+      this.cursor.raw(KEYS.phase);
+      this.string(record.phase);
     }
     if (record.step !== undefined) {
-      raw(KEYS.step);
-      string(record.step);
+      this.cursor.raw(KEYS.step);
+      this.string(record.step);
     }
-    return p;
+  }
+
+  /** A string, its bytes encoded once for the first 4096 strings seen. */
+  private string(text: string): void {
+    let bytes = this.strings.get(text);
+    if (!bytes) {
+      bytes = encodeString(text);
+      if (this.strings.size < 4096) this.strings.set(text, bytes);
+    }
+    this.cursor.raw(bytes);
   }
 }

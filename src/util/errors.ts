@@ -44,7 +44,7 @@ export interface FaultlineErrorOptions {
  * class ScenarioError extends FaultlineError {
  *   static override readonly kind: ErrorKind = "usage";
  * }
- * exitCodeOf(new ScenarioError("x.ts: nodes: expected at least one node")); // 2
+ * exitCodeForError(new ScenarioError("x.ts: nodes: expected at least one node")); // 2
  * ```
  */
 export class FaultlineError extends Error {
@@ -66,10 +66,10 @@ export class FaultlineError extends Error {
  *
  * @example
  * ```ts
- * exitCodeOf(new FaultlineError("no QEMU")); // 3
- * exitCodeOf(new FaultlineError("bad flag", { kind: "usage" })); // 2
+ * exitCodeForError(new FaultlineError("no QEMU")); // 3
+ * exitCodeForError(new FaultlineError("bad flag", { kind: "usage" })); // 2
  * ```
  */
-export function exitCodeOf(error: unknown): number {
+export function exitCodeForError(error: unknown): number {
   return error instanceof FaultlineError ? EXIT_OF_KIND[error.kind] : EXIT.machinery;
 }

@@ -14,6 +14,8 @@
  * @module
  */
 
+import { FaultlineError } from "./errors.ts";
+
 const SYMBOLS = {
   open: { parameters: ["buffer", "i32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
@@ -113,8 +115,16 @@ const ERRNO_NAMES: Record<number, string> = {
   122: "EDQUOT",
 };
 
-/** A failed C call, with its errno's name in `code` as Deno's own errors have. */
-export class LibcError extends Error {
+/**
+ * A failed C call, with its errno's name in `code` as Deno's own errors have. Its kind
+ * is machinery (exit code 3): the host's file system failed under faultline.
+ *
+ * @example
+ * ```ts
+ * new LibcError("pwrite", 28, "disk.raw").message; // "pwrite disk.raw: ENOSPC (errno 28)"
+ * ```
+ */
+export class LibcError extends FaultlineError {
   /** The errno's name (`ENOSPC`), or `E<number>`. */
   readonly code: string;
   /** Makes the error from the call's name and errno. */

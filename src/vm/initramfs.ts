@@ -79,6 +79,7 @@ import {
 } from "../scenario/guest_rules.ts";
 import { describeValue } from "../scenario/issues.ts";
 import { storeBytes } from "../util/cache_dir.ts";
+import { shellQuote } from "../util/shell_quote.ts";
 import { type CpioEntry, CpioError, encodeCpio, normalizeCpioPath } from "./cpio.ts";
 import { readElfDynamic } from "./_elf.ts";
 import {
@@ -277,11 +278,6 @@ function archivePath(path: string): string {
 /** The guest's `/etc/hosts`: localhost, then every node. */
 function hostsFile(network: GuestNetwork): string {
   return ["127.0.0.1 localhost", ...network.hosts.map((h) => `${h.ip} ${h.name}`), ""].join("\n");
-}
-
-/** Quotes a string for the shell: single quotes, with `'` written as `'\''`. */
-function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
 /** What the generated `/init` needs to know. */

@@ -4,9 +4,9 @@
  * The kernel is Debian's cloud kernel, found through the metapackage
  * `linux-image-cloud-amd64`, whose dependency names the current ABI package. Its virtio
  * drivers are modules; {@linkcode resolveModules} finds them with their dependencies (read
- * from each module's `.modinfo`) in load order, and {@linkcode readModule} returns a
- * module as the plain `.ko` that busybox `insmod` loads, decompressing `.ko.xz`, `.ko.zst`
- * or `.ko.gz` on the host: the guest kernel then needs no CONFIG_MODULE_DECOMPRESS.
+ * from each module's `.modinfo`) in load order, each with its bytes as the plain `.ko`
+ * that busybox `insmod` loads, decompressing `.ko.xz`, `.ko.zst` or `.ko.gz` on the host:
+ * the guest kernel then needs no CONFIG_MODULE_DECOMPRESS.
  *
  * @module
  */

@@ -87,10 +87,10 @@ export {
 } from "./initramfs.ts";
 export {
   decodeResultSectors,
-  exitCodeOf,
   type ParsedResults,
   parseResultLine,
   parseResultLines,
+  reportedExitCode,
   type ResultKind,
   type ResultLine,
   type ResultLineHandler,

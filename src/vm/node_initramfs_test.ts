@@ -4,7 +4,7 @@ import { guestNetworkOf, nodeAddresses } from "../net/addresses.ts";
 import { ScenarioError } from "../scenario/errors.ts";
 import { loadScenario } from "../scenario/load.ts";
 import type { ScenarioNode } from "../scenario/schema.ts";
-import { exitCodeOf, FaultlineError } from "../util/errors.ts";
+import { exitCodeForError, FaultlineError } from "../util/errors.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { GuestImageError } from "./guest_image_error.ts";
 import { initramfsOptionProblems } from "./initramfs_options.ts";
@@ -90,7 +90,7 @@ Deno.test("node image: a node the scenario's checks let through and the image re
   const bad = { ...node, disks: [{ ...node.disks[0], mount: "/proc" }] };
   await assert.rejects(buildNodeInitramfs(bad, { kernel, busybox }), (e: unknown) => {
     assert.ok(!(e instanceof FaultlineError), "not a usage error");
-    assert.equal(exitCodeOf(e), 3);
+    assert.equal(exitCodeForError(e), 3);
     assert.match(
       (e as Error).message,
       /refuses node app, .*a bug in faultline.*disks\[0\]\.mountpoint: expected a directory of its own/,

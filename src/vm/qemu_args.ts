@@ -91,14 +91,30 @@ export interface VmNetwork {
  * ```
  */
 export function qemuArgs(spec: VmSpec): string[] {
-  const megabytes = Math.ceil(spec.memoryBytes / (1024 * 1024));
-  const args = [
+  return [
+    ...machineArgs(spec),
+    ...memoryFileArgs(spec),
+    ...networkArgs(spec),
+    ...rootImageArgs(spec),
+    ...[...spec.disks, spec.results].flatMap((disk) => diskArgs(disk)),
+    ...savedStateArgs(spec),
+  ];
+}
+
+/** QEMU's option syntax escapes a comma in a value by doubling it. */
+function optionValue(text: string): string {
+  return text.replaceAll(",", ",,");
+}
+
+/** The machine, its memory, the kernel and its command line, the console, QMP, no NIC. */
+function machineArgs(spec: VmSpec): string[] {
+  return [
     "-machine",
     spec.memoryFile ? "q35,memory-backend=ram" : "q35",
     "-smp",
     "1",
     "-m",
-    `${megabytes}M`,
+    `${megabytesOf(spec)}M`,
     "-nodefaults",
     "-no-user-config",
     "-display",
@@ -123,53 +139,69 @@ export function qemuArgs(spec: VmSpec): string[] {
     "-nic",
     "none",
   ];
-  if (spec.memoryFile) {
-    const path = spec.memoryFile.path.replaceAll(",", ",,");
-    args.push(
-      "-object",
-      `memory-backend-file,id=ram,size=${megabytes}M,mem-path=${path},share=${
-        spec.memoryFile.share ? "on" : "off"
-      }`,
-    );
-  }
-  if (spec.network) {
-    // QEMU's option syntax escapes a comma in a value by doubling it.
-    const path = spec.network.socket.replaceAll(",", ",,");
-    args.push(
-      "-netdev",
-      `stream,id=net0,server=off,addr.type=unix,addr.path=${path}`,
-      "-device",
-      `virtio-net-pci,netdev=net0,mac=${spec.network.mac}`,
-    );
-  }
-  if (spec.rootImage) {
-    args.push(
-      "-drive",
-      `file=${
-        spec.rootImage.replaceAll(",", ",,")
-      },format=raw,if=none,id=${ROOT_DISK_NAME},readonly=on`,
-      "-device",
-      `virtio-blk-pci,drive=${ROOT_DISK_NAME},serial=${ROOT_DISK_NAME}`,
-    );
-  }
-  // The drive id is the disk's name, so QEMU's query-block shows the names the scenario uses.
-  for (const disk of [...spec.disks, spec.results]) {
-    const id = disk.name;
-    const placeholder = /^null:(\d+)$/.exec(disk.uri);
-    const file = placeholder
-      ? `file.driver=null-co,file.size=${placeholder[1]}`
-      : `file=${disk.uri}`;
-    args.push(
-      "-drive",
-      `${file},format=raw,if=none,id=${id},cache=none,werror=report,rerror=report`,
-      "-device",
-      `virtio-blk-pci,drive=${id},serial=${disk.name}${
-        disk.geometry
-          ? `,cyls=${disk.geometry.cyls},heads=${disk.geometry.heads},secs=${disk.geometry.secs}`
-          : ""
-      }`,
-    );
-  }
+}
+
+function megabytesOf(spec: VmSpec): number {
+  return Math.ceil(spec.memoryBytes / (1024 * 1024));
+}
+
+/** The guest's memory in a file, when it is saved or resumed. */
+function memoryFileArgs(spec: VmSpec): string[] {
+  if (!spec.memoryFile) return [];
+  return [
+    "-object",
+    `memory-backend-file,id=ram,size=${megabytesOf(spec)}M,mem-path=${
+      optionValue(spec.memoryFile.path)
+    },share=${spec.memoryFile.share ? "on" : "off"}`,
+  ];
+}
+
+/** A node of a cluster: one virtio-net device, a stream client of its switch port. */
+function networkArgs(spec: VmSpec): string[] {
+  if (!spec.network) return [];
+  return [
+    "-netdev",
+    `stream,id=net0,server=off,addr.type=unix,addr.path=${optionValue(spec.network.socket)}`,
+    "-device",
+    `virtio-net-pci,netdev=net0,mac=${spec.network.mac}`,
+  ];
+}
+
+/** The package root's image: read-only, straight from its file. */
+function rootImageArgs(spec: VmSpec): string[] {
+  if (!spec.rootImage) return [];
+  return [
+    "-drive",
+    `file=${optionValue(spec.rootImage)},format=raw,if=none,id=${ROOT_DISK_NAME},readonly=on`,
+    "-device",
+    `virtio-blk-pci,drive=${ROOT_DISK_NAME},serial=${ROOT_DISK_NAME}`,
+  ];
+}
+
+/**
+ * One disk: its drive (an NBD URI, or a null placeholder of its size) and its virtio-blk
+ * device. The drive id is the disk's name, so QEMU's query-block shows the names the
+ * scenario uses.
+ */
+function diskArgs(disk: VmDisk): string[] {
+  const id = disk.name;
+  const placeholder = /^null:(\d+)$/.exec(disk.uri);
+  const file = placeholder ? `file.driver=null-co,file.size=${placeholder[1]}` : `file=${disk.uri}`;
+  return [
+    "-drive",
+    `${file},format=raw,if=none,id=${id},cache=none,werror=report,rerror=report`,
+    "-device",
+    `virtio-blk-pci,drive=${id},serial=${disk.name}${
+      disk.geometry
+        ? `,cyls=${disk.geometry.cyls},heads=${disk.geometry.heads},secs=${disk.geometry.secs}`
+        : ""
+    }`,
+  ];
+}
+
+/** A guest that holds to be saved, or that waits for a saved state to load. */
+function savedStateArgs(spec: VmSpec): string[] {
+  const args: string[] = [];
   if (spec.hold) {
     // A guest that holds may be saved while paused: without the run state in the saved
     // state, QEMU starts the guest once it has loaded it (no QMP `cont` needed).

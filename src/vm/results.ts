@@ -101,14 +101,15 @@ export function parseResultLines(text: string): ParsedResults {
 }
 
 /**
- * The workload's exit code from an `exit CODE` line, or undefined when there is none.
+ * The exit code the guest reported on its last `exit CODE` line, or undefined when there
+ * is none.
  *
  * @example
  * ```ts
- * exitCodeOf(parseResultLines("ack 1\nexit 3\n").lines); // 3
+ * reportedExitCode(parseResultLines("ack 1\nexit 3\n").lines); // 3
  * ```
  */
-export function exitCodeOf(lines: readonly ResultLine[]): number | undefined {
+export function reportedExitCode(lines: readonly ResultLine[]): number | undefined {
   const line = lines.findLast((l) => l.kind === "exit" && /^\d+$/.test(l.args[0] ?? ""));
   return line ? Number(line.args[0]) : undefined;
 }

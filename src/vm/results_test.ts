@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { type BlockOp, type OpType } from "../block/backend.ts";
 import {
   decodeResultSectors,
-  exitCodeOf,
   parseResultLine,
   parseResultLines,
+  reportedExitCode,
   type ResultLine,
   RESULTS_DISK_SIZE,
   RESULTS_SERIAL,
@@ -33,9 +33,9 @@ Deno.test("results: lines split on LF or CRLF, empty lines skipped, the tail kep
 });
 
 Deno.test("results: the exit code is the last well-formed exit line", () => {
-  assert.equal(exitCodeOf(parseResultLines("exit 0\nexit 3\n").lines), 3);
-  assert.equal(exitCodeOf(parseResultLines("exit x\n").lines), undefined);
-  assert.equal(exitCodeOf(parseResultLines("error no disk\n").lines), undefined);
+  assert.equal(reportedExitCode(parseResultLines("exit 0\nexit 3\n").lines), 3);
+  assert.equal(reportedExitCode(parseResultLines("exit x\n").lines), undefined);
+  assert.equal(reportedExitCode(parseResultLines("error no disk\n").lines), undefined);
 });
 
 /** Sectors holding the given lines as `report` writes them: line, "\n", NUL padding. */

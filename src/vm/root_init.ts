@@ -17,6 +17,7 @@
  */
 
 import { ROOT_DISK_NAME } from "../scenario/guest_rules.ts";
+import { shellQuote } from "../util/shell_quote.ts";
 import type { CpioEntry } from "./cpio.ts";
 
 export { ROOT_DISK_NAME };
@@ -33,11 +34,6 @@ export const ROOT_BUSYBOX = "/faultline/bin/busybox";
 
 /** The applets the report script runs as commands, linked to {@linkcode ROOT_BUSYBOX}. */
 const REPORT_APPLETS = ["[", "cat", "dd", "echo", "printf", "test", "true", "wc"];
-
-/** Quotes a string for the shell: single quotes, with `'` written as `'\''`. */
-function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", `'\\''`)}'`;
-}
 
 /**
  * The report script as the root runs it: `script` (the image's, which starts with

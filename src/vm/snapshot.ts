@@ -22,6 +22,7 @@
 
 import { join } from "node:path";
 import { sha256File } from "../util/hash.ts";
+import { shellQuote } from "../util/shell_quote.ts";
 import { HOLD_MARKER } from "./initramfs.ts";
 import { Vm, VmError, type VmOptions } from "./launcher.ts";
 import type { VmSpec } from "./qemu_args.ts";
@@ -121,7 +122,8 @@ export async function saveGuestState(spec: SaveSpec, options: SaveOptions): Prom
     await qmp.execute("migrate-set-capabilities", {
       capabilities: [{ capability: "x-ignore-shared", state: true }],
     });
-    await qmp.execute("migrate", { uri: `exec:cat > ${shellWord(devices)}` });
+    // QEMU runs an exec: migration's command through /bin/sh.
+    await qmp.execute("migrate", { uri: `exec:cat > ${shellQuote(devices)}` });
     for (;;) {
       const status = await qmp.execute<{ status: string; "error-desc"?: string }>(
         "query-migrate",
@@ -175,7 +177,7 @@ export async function startFromState(
     await qmp.execute("migrate-set-capabilities", {
       capabilities: [{ capability: "x-ignore-shared", state: true }],
     });
-    await qmp.execute("migrate-incoming", { uri: `exec:cat ${shellWord(state.devices)}` });
+    await qmp.execute("migrate-incoming", { uri: `exec:cat ${shellQuote(state.devices)}` });
     await vm.release();
     return vm;
   } catch (error) {
@@ -185,9 +187,4 @@ export async function startFromState(
       ? error
       : new VmError(`cannot start the guest from its saved state: ${error}`, { cause: error });
   }
-}
-
-/** A path quoted for /bin/sh (QEMU's exec: migration runs its command through it). */
-function shellWord(path: string): string {
-  return `'${path.replaceAll("'", `'\\''`)}'`;
 }
