@@ -7,7 +7,7 @@
  * @module
  */
 
-import { BlockError } from "../block/backend.ts";
+import { BlockError, type OpType } from "../block/backend.ts";
 import type { OpClock } from "../block/op_clock.ts";
 import {
   type ActiveFault,
@@ -28,7 +28,7 @@ export interface InjectedFault extends Decision {
   /** The disk (its export name). */
   disk: string;
   /** The op's type. */
-  op: OpView["type"];
+  op: OpType;
   /** Milliseconds since the run started. */
   time: number;
 }

@@ -27,9 +27,15 @@ export interface Decision {
   rule: string;
   /** The fault's name as the spec writes it (`eio`, `delay`, ...). */
   fault: string;
-  /** What to do. */
+  /**
+   * What to do.
+   * @ignore faultline's own: not part of the public API
+   */
   action: BlockAction;
-  /** What the trace keeps of it (`fault.detail`). */
+  /**
+   * What the trace keeps of it (`fault.detail`).
+   * @ignore faultline's own: not part of the public API
+   */
   detail?: Detail;
 }
 

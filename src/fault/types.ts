@@ -69,7 +69,10 @@ export type Trigger =
 export interface FaultRule {
   /** The canonical spec text, used to name the rule in traces and messages. */
   spec: string;
-  /** What it does. */
+  /**
+   * What it does.
+   * @ignore faultline's own: not part of the public API
+   */
   effect: FaultEffect;
   /** When it fires. */
   trigger: Trigger;

@@ -222,17 +222,24 @@ export interface ReplayOptions {
   signal?: AbortSignal;
   /** Hears the replay's progress. */
   onEvent?: (event: RunEvent) => void;
-  /** Already prepared and checked (for many replays of one parent). */
+  /**
+   * Already prepared and checked (for many replays of one parent).
+   * @ignore faultline's own: not part of the public API
+   */
   prepared?: Prepared;
   /** QMP endpoints by node name, as {@link runScenario} takes them. */
   qmp?: ReadonlyMap<string, string>;
   /** A control socket for the replay (block and link faults, live). */
   control?: string;
-  /** Saved check guests by node: their checks start from them instead of booting (src/run/warm.ts). */
+  /**
+   * Saved check guests by node: their checks start from them instead of booting (src/run/warm.ts).
+   * @ignore faultline's own: not part of the public API
+   */
   warmChecks?: ReadonlyMap<string, GuestState>;
   /**
    * The run saved at the workload's start (src/run/warm.ts): a replay whose faults all fire
    * at recorded ops after it resumes from it instead of booting; others boot.
+   * @ignore faultline's own: not part of the public API
    */
   warmRun?: Pick<WarmRun, "resume" | "images">;
 }

@@ -76,15 +76,30 @@ export interface RunOptions {
   command: string;
   /** The faults to inject; none by default. */
   plan?: FaultPlan;
-  /** More header fields (a replay's parent trace). */
+  /**
+   * More header fields (a replay's parent trace).
+   * @ignore faultline's own: not part of the public API
+   */
   header?: Record<string, unknown>;
-  /** The guests and disks, when the caller prepared (and checked) them already. */
+  /**
+   * The guests and disks, when the caller prepared (and checked) them already.
+   * @ignore faultline's own: not part of the public API
+   */
   prepared?: Prepared;
-  /** Judge the workload's exit code (off for runs with faults: what must hold then is the oracle and the check). */
+  /**
+   * Judge the workload's exit code (off for runs with faults: what must hold then is the oracle and the check).
+   * @ignore faultline's own: not part of the public API
+   */
   judgeWorkloadExit?: boolean;
-  /** Check a crash state built from a trace instead of running the workload. */
+  /**
+   * Check a crash state built from a trace instead of running the workload.
+   * @ignore faultline's own: not part of the public API
+   */
   crash?: CrashFromTrace;
-  /** Serve requests in this recording's order (until a fault fires), waiting at most `boundMs` for an op's turn. */
+  /**
+   * Serve requests in this recording's order (until a fault fires), waiting at most `boundMs` for an op's turn.
+   * @ignore faultline's own: not part of the public API
+   */
   strictOrder?: { recorded: readonly OpRecord[]; boundMs: number };
   /** Aborting kills the VMs at once and closes the trace. */
   signal?: AbortSignal;
@@ -100,12 +115,14 @@ export interface RunOptions {
   /**
    * Saved check guests by node (src/run/warm.ts): those nodes' checks start from them
    * instead of booting; the trace's header names each state.
+   * @ignore faultline's own: not part of the public API
    */
   warmChecks?: ReadonlyMap<string, GuestState>;
   /**
    * Resume the run phase from a run saved at its workload's start (src/run/warm.ts): the
    * node starts from the saved guest instead of booting, the clock and the results go on
    * from the saved moment, and the saved ops and lines come first in the result.
+   * @ignore faultline's own: not part of the public API
    */
   resume?: ResumeFrom;
 }
@@ -182,9 +199,15 @@ export interface RunResult {
   timings: RunTimings;
   /** The run's ops, without their data, in completion order. */
   records: OpRecord[];
-  /** The block faults injected, in order. */
+  /**
+   * The block faults injected, in order.
+   * @ignore faultline's own: not part of the public API
+   */
   faults: InjectedFault[];
-  /** The link and node faults of the plan that fired: each rule once, at the index it first hit. */
+  /**
+   * The link and node faults of the plan that fired: each rule once, at the index it first hit.
+   * @ignore faultline's own: not part of the public API
+   */
   firings: { rule: string; index: number }[];
   /** The rules of the plan, of every family, that never fired (their op, frame or time never came). */
   notFired: string[];
@@ -192,7 +215,10 @@ export interface RunResult {
   lines: GuestLine[];
   /** The power loss of the run, if there was one. */
   powerCut: PowerCut | null;
-  /** With strict order: ops let through out of order, and the time ops waited for their turn. */
+  /**
+   * With strict order: ops let through out of order, and the time ops waited for their turn.
+   * @ignore faultline's own: not part of the public API
+   */
   order: { breaks: OrderBreak[]; waitedMs: number } | null;
 }
 

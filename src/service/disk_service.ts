@@ -30,12 +30,7 @@ import { OpStats, type StatsSummary } from "../trace/stats.ts";
 import { TraceWriter } from "../trace/writer.ts";
 import { sha256File } from "../util/hash.ts";
 import { VERSION } from "../version.ts";
-import {
-  type ControlEvent,
-  type FaultControlTarget,
-  type LinkControlTarget,
-  startControlServer,
-} from "./control.ts";
+import { type ControlEvent, type LinkControlTarget, startControlServer } from "./control.ts";
 import { ServiceError } from "./errors.ts";
 
 /** A disk to serve. */
@@ -85,15 +80,24 @@ export interface DiskServiceOptions {
    * @ignore
    */
   clock?: OpClock;
-  /** The current phase of the run, for op records. */
+  /**
+   * The current phase of the run, for op records.
+   * @ignore faultline's own: not part of the public API
+   */
   phase?: () => string | undefined;
-  /** The current step of a node's workload, for op records. */
+  /**
+   * The current step of a node's workload, for op records.
+   * @ignore faultline's own: not part of the public API
+   */
   step?: (node: string) => string | undefined;
   /** Hears connections, protocol errors, faults and control commands. */
   onEvent?: (event: ServiceEvent) => void;
   /** Receives every op record as the op completes. */
   onRecord?: (record: OpRecord) => void;
-  /** Wraps each disk's layer stack in one more layer (strict order, in replays). */
+  /**
+   * Wraps each disk's layer stack in one more layer (strict order, in replays).
+   * @ignore faultline's own: not part of the public API
+   */
   wrap?: (stack: BlockBackend, disk: { node: string; name: string }) => BlockBackend;
 }
 
@@ -226,7 +230,7 @@ function diskStack(
  * await service.close("finished");
  * ```
  */
-export class DiskService implements FaultControlTarget {
+export class DiskService {
   private controlServer: QmpServer | null = null;
   private closed = false;
   private rebases = 0;
@@ -360,22 +364,34 @@ export class DiskService implements FaultControlTarget {
     return this.stats.summary();
   }
 
-  /** Calls `listener` for every fault injected from now on. */
+  /**
+   * Calls `listener` for every fault injected from now on.
+   * @ignore faultline's own: not part of the public API
+   */
   onInjected(listener: (fault: InjectedFault) => void): void {
     this.engine.onInjected(listener);
   }
 
-  /** Calls `listener` once the power is cut (by a `power-loss` fault): the runner kills the VMs. */
+  /**
+   * Calls `listener` once the power is cut (by a `power-loss` fault): the runner kills the VMs.
+   * @ignore faultline's own: not part of the public API
+   */
   onPowerCut(listener: (index: number) => void): void {
     this.engine.onPowerCut(listener);
   }
 
-  /** The index of the op the power was cut at, if it was. */
+  /**
+   * The index of the op the power was cut at, if it was.
+   * @ignore faultline's own: not part of the public API
+   */
   get powerCutAt(): number | null {
     return this.engine.powerCutAt;
   }
 
-  /** Appends an event to the trace (when recording); `at` and `time` come from the clock. */
+  /**
+   * Appends an event to the trace (when recording); `at` and `time` come from the clock.
+   * @ignore faultline's own: not part of the public API
+   */
   event(event: string, fields: Record<string, unknown> = {}): void {
     this.trace?.append({
       record: "event",
@@ -386,7 +402,10 @@ export class DiskService implements FaultControlTarget {
     });
   }
 
-  /** Applies a live fault (from the control socket, or from code). */
+  /**
+   * Applies a live fault (from the control socket, or from code).
+   * @ignore faultline's own: not part of the public API
+   */
   setLive(request: LiveRequest): void {
     const now = this.clock.now();
     const fault = request.fault && request.durationMs !== undefined
@@ -395,6 +414,7 @@ export class DiskService implements FaultControlTarget {
     this.engine.setLive(request.disk, fault);
   }
 
+  /** @ignore faultline's own: not part of the public API */
   describeDisk(disk: string): Record<string, unknown> {
     const live = this.engine.live(disk);
     const state = live
@@ -410,11 +430,15 @@ export class DiskService implements FaultControlTarget {
     };
   }
 
-  /** Whether each rule of the plan came into force or hit an op of these disks, in plan order. */
+  /**
+   * Whether each rule of the plan came into force or hit an op of these disks, in plan order.
+   * @ignore faultline's own: not part of the public API
+   */
   firedRules(): readonly boolean[] {
     return this.engine.fired();
   }
 
+  /** @ignore faultline's own: not part of the public API */
   describeFaults(): Record<string, unknown> {
     const hits = this.engine.hits();
     return {
@@ -427,6 +451,7 @@ export class DiskService implements FaultControlTarget {
     };
   }
 
+  /** @ignore faultline's own: not part of the public API */
   describeStats(): Record<string, unknown> {
     const summary = this.stats.summary();
     return {
@@ -447,6 +472,7 @@ export class DiskService implements FaultControlTarget {
    * Serves other images under the same exports (the crash state, for the check
    * after a power loss): each named export gets a fresh overlay over its new
    * base, and the old overlay is dropped. The power comes back on.
+   * @ignore faultline's own: not part of the public API
    */
   async rebase(
     images: ReadonlyMap<string, string>,
@@ -474,22 +500,34 @@ export class DiskService implements FaultControlTarget {
     }
   }
 
-  /** One node lost power: no op of its disks reaches a store until {@link rebase} for that node. */
+  /**
+   * One node lost power: no op of its disks reaches a store until {@link rebase} for that node.
+   * @ignore faultline's own: not part of the public API
+   */
   freezeNode(node: string): void {
     this.engine.freezeNode(node);
   }
 
-  /** Whether a node's disks are frozen: the whole machine lost power, or that node did. */
+  /**
+   * Whether a node's disks are frozen: the whole machine lost power, or that node did.
+   * @ignore faultline's own: not part of the public API
+   */
   isFrozen(node: string): boolean {
     return this.engine.isFrozen(node);
   }
 
-  /** Calls `listener` with every op as it arrives, before anything is decided for it. */
+  /**
+   * Calls `listener` with every op as it arrives, before anything is decided for it.
+   * @ignore faultline's own: not part of the public API
+   */
   onArrival(listener: (op: OpView) => void): void {
     this.engine.onArrival(listener);
   }
 
-  /** Appends a record made elsewhere (a frame of the run's switch) to the trace, when recording. */
+  /**
+   * Appends a record made elsewhere (a frame of the run's switch) to the trace, when recording.
+   * @ignore faultline's own: not part of the public API
+   */
   append(record: FrameRecord): void {
     this.trace?.append(record);
   }
@@ -499,16 +537,21 @@ export class DiskService implements FaultControlTarget {
     await this.trace?.flush();
   }
 
-  /** Routes the control socket's link commands to a run's switch. */
+  /**
+   * Routes the control socket's link commands to a run's switch.
+   * @ignore faultline's own: not part of the public API
+   */
   attachNetwork(network: LinkControlTarget): void {
     this.network = network;
   }
 
+  /** @ignore faultline's own: not part of the public API */
   setLinkFaultState(args: JsonObject): JsonObject {
     if (!this.network) throw new ServiceError("this run has no network (one node, no switch)");
     return this.network.setLinkFaultState(args);
   }
 
+  /** @ignore faultline's own: not part of the public API */
   queryLinkFaultState(): JsonObject {
     if (!this.network) throw new ServiceError("this run has no network (one node, no switch)");
     return this.network.queryLinkFaultState();

@@ -167,7 +167,10 @@ export interface SweepOptions {
   keepData: boolean;
   /** What must hold at each point (a scenario's declared fault test); the replay's defaults otherwise. */
   expect?: Expectations;
-  /** Guests and disks already prepared and checked. */
+  /**
+   * Guests and disks already prepared and checked.
+   * @ignore faultline's own: not part of the public API
+   */
   prepared?: Prepared;
   /** Aborting stops the sweep and kills its VMs. */
   signal?: AbortSignal;
