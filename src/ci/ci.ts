@@ -270,7 +270,8 @@ async function pointCheck(
 ): Promise<CheckBody> {
   const name = parent.scenario.name;
   const result = await replay(parent, {
-    faults: [fault.fault, ...backgroundFaults(fault.with).specs],
+    faults: [fault.fault],
+    with: backgroundFaults(fault.with).specs,
     faultAt: fault.at!,
     output: join(
       options.traceDir,

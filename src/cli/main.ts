@@ -206,6 +206,11 @@ function addReplayCommand(root: Command, run: Runner): void {
       collect,
     )
     .option(
+      "--with <spec>",
+      "a fault in force beside them (repeatable): lie-flush, limp:5ms, ...; without @ it stands for the run phase, on every disk from its first op",
+      collect,
+    )
+    .option(
       "--fault-at <op>",
       "the recorded op index (from 0), or an op signature such as data/write:4096+512#2",
     )
@@ -244,13 +249,19 @@ function addReplayCommand(root: Command, run: Runner): void {
   replay run.trace --fault eio --fault-at 42           EIO at recorded op 42, found again by its signature
   replay run.trace --fault power-loss --fault-at 42    the crash state at op 42, built from the trace, then the check
   replay run.trace --fault power-loss:subset --fault-at 42 --runs 5
+  replay run.trace --fault power-loss --with lie-flush --fault-at 42   a power loss of a disk that lies about flushes
 
 Exit codes: 0 every verdict passed, 1 one failed (a fault that never fired fails), 2 a usage error or a trace
 that no longer matches its images, 3 the machinery failed.`,
     )
     .action((path, options) =>
       run(() =>
-        replayCommand(path, { ...options, fault: options.fault ?? [], qmp: options.qmp ?? [] })
+        replayCommand(path, {
+          ...options,
+          fault: options.fault ?? [],
+          with: options.with ?? [],
+          qmp: options.qmp ?? [],
+        })
       )
     );
 }
@@ -268,7 +279,7 @@ function addSweepCommand(root: Command, run: Runner): void {
     )
     .option(
       "--with <spec>",
-      "a fault in force at every point besides the one swept (repeatable): lie-flush, limp:5ms, ...; without @ on every disk from its first op",
+      "a fault in force at every point besides the one swept (repeatable): lie-flush, limp:5ms, ...; without @ it stands for the run phase, on every disk from its first op",
       collect,
     )
     .requiredOption(

@@ -21,6 +21,8 @@ import { printRun, progressPrinter, qmpEndpoints, runJson } from "./record.ts";
 /** Options of `replay`. */
 export interface ReplayCommandOptions {
   fault: string[];
+  /** `--with`: faults in force beside them. */
+  with: string[];
   faultAt?: string;
   live: boolean;
   strictOrder: boolean;
@@ -73,6 +75,7 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
       done.push(
         await replay(parent, {
           faults: options.fault,
+          with: options.with,
           faultAt: options.faultAt,
           live: options.live,
           strictOrder: options.strictOrder,

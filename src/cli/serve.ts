@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { parseFaultSpec } from "../fault/spec.ts";
 import { freshSeed } from "../fault/random.ts";
 import { kindOf } from "../fault/kinds/mod.ts";
+import { checkStanding } from "../fault/standing.ts";
 import type { FaultRule } from "../fault/types.ts";
 import type { ListenAddress } from "../nbd/server.ts";
 import { exportUri } from "../nbd/uri.ts";
@@ -97,6 +98,8 @@ export function parseServeFaults(specs: string[]): FaultRule[] {
         `--fault ${spec}: a ${kind.family} fault needs a run (record or replay) of a cluster; serve serves disks`,
       );
     }
+    // Serve has no check phase: a fault that stands holds as long as it serves.
+    checkStanding(rule, "@TRIGGER");
     return rule;
   });
 }

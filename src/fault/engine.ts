@@ -13,6 +13,7 @@ import {
   type ActiveFault,
   decide,
   type Decision,
+  endStanding,
   initialState,
   type LiveFault,
   type PlanState,
@@ -195,6 +196,19 @@ export class FaultEngine {
       time: op.time,
     };
     for (const listener of this.listeners) listener(fault);
+  }
+
+  /**
+   * The run phase is over: the plan's rules written without a trigger end, and the ops their
+   * hangs and stalls hold go on.
+   */
+  endStanding(): void {
+    const before = this.state.active;
+    this.state = endStanding(this.plan, this.state);
+    for (const disk of new Set(before.map((fault) => fault.disk))) {
+      const held = this.state.active.some((fault) => fault.disk === disk) || this.state.live[disk];
+      if (!held) this.release(disk);
+    }
   }
 
   /** Sets (or with `null` clears) a disk's live fault; clearing releases the ops its hangs hold. */

@@ -16,6 +16,7 @@ import type { OpType } from "../block/backend.ts";
 import type { BlockAction, BlockBehaviour, Detail, Effect } from "./kinds/kind.ts";
 import { kindOf, specNameOf } from "./kinds/mod.ts";
 import { seededStream } from "./random.ts";
+import { isStanding } from "./standing.ts";
 import { NOT_STARTED, type OpView, stepTrigger, type TriggerProgress } from "./trigger.ts";
 import type { FaultEffect, FaultPlan, FaultRule } from "./types.ts";
 
@@ -311,6 +312,28 @@ function storedNotes(op: OpView, outcome: Decision | undefined, draft: Draft): D
     if (told !== live) draft.live = { ...draft.live, [op.disk]: told };
   }
   return notes;
+}
+
+/**
+ * The run phase is over: the rules written without a trigger (which hold for the run phase
+ * only) end, and the faults they brought into force with them. Rules with a trigger go on.
+ *
+ * @example
+ * ```ts
+ * state = endStanding(plan, state); // the check begins
+ * ```
+ */
+export function endStanding(plan: FaultPlan, state: PlanState): PlanState {
+  const ended = new Set<number>();
+  plan.rules.forEach((rule, i) => {
+    if (isStanding(rule)) ended.add(i);
+  });
+  if (ended.size === 0) return state;
+  return {
+    ...state,
+    progress: state.progress.map((p, i) => ended.has(i) ? { ...p, done: true } : p),
+    active: state.active.filter((fault) => !ended.has(fault.ruleNumber)),
+  };
 }
 
 /**

@@ -26,6 +26,7 @@ import { linkKey } from "../fault/link_scope.ts";
 import type { Effect, FrameAction, LinkBehaviour } from "../fault/kinds/kind.ts";
 import { kindOf, specNameOf } from "../fault/kinds/mod.ts";
 import { seededStream } from "../fault/random.ts";
+import { isStanding } from "../fault/standing.ts";
 import {
   type Arrival,
   type FrameFacts,
@@ -437,6 +438,23 @@ function healRules(
     return left.size === 0 ? [] : [{ ...fault, links: left }];
   });
   return { rules, live };
+}
+
+/**
+ * The run phase is over: the link rules written without a trigger (which hold for the run
+ * phase only) end. Rules with a trigger go on.
+ *
+ * @example
+ * ```ts
+ * state = endStandingLinks(plan, state); // the check begins
+ * ```
+ */
+export function endStandingLinks(plan: LinkPlan, state: LinkPlanState): LinkPlanState {
+  let next = state;
+  plan.rules.forEach((rule, i) => {
+    if (isStanding(rule)) next = withRule(next, i, { spent: true, armed: false });
+  });
+  return next;
 }
 
 /**

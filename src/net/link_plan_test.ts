@@ -8,6 +8,7 @@ import {
   compileLinkPlan,
   decideFrame,
   effectLinks,
+  endStandingLinks,
   initialLinkState,
   type LinkDecision,
   type LinkFrame,
@@ -277,4 +278,12 @@ Deno.test("link plan: block faults are left out; node names are checked", () => 
   );
   const state = initialLinkState(plan);
   assert.equal(decideFrame(planOf(), state, frame(0, "a", ["b"])).state, state, "nothing changes");
+});
+
+Deno.test("link plan: a fault written without a trigger holds for the run phase; one with a trigger goes on", () => {
+  const plan = planOf("drop:link=a->b", "isolate:c@net");
+  let state = feed(plan, [frame(0, "a", ["b", "c"])]).state;
+  state = endStandingLinks(plan, state); // the check begins
+  const { each } = feed(plan, [frame(1, "a", ["b", "c"])], state);
+  assert.deepEqual(each.map(short), [["isolate>c:lose"]]);
 });

@@ -44,6 +44,7 @@ import {
   combineDecisions,
   compileLinkPlan,
   decideFrame,
+  endStandingLinks,
   initialLinkState,
   type LinkDecision,
   type LinkFrame,
@@ -417,6 +418,11 @@ export class NetSwitch implements AsyncDisposable {
       const at = this.sinks.indexOf(sink);
       if (at >= 0) this.sinks.splice(at, 1);
     };
+  }
+
+  /** The run phase is over: the link faults written without a trigger end. */
+  endStanding(): void {
+    this.linkState = endStandingLinks(this.linkPlan, this.linkState);
   }
 
   /**

@@ -14,6 +14,7 @@ import { checkClusterFaults } from "../fault/link.ts";
 import { PLAN_VERSION } from "../fault/plan_version.ts";
 import { appliesTo } from "../fault/plan.ts";
 import { formatFaultSpec, formatTrigger, parseFaultSpec, parseTrigger } from "../fault/spec.ts";
+import { checkStanding } from "../fault/standing.ts";
 import { passesFilter } from "../fault/trigger.ts";
 import type { FaultEffect, FaultPlan, FaultRule, Trigger } from "../fault/types.ts";
 import type { Prepared } from "../run/prepare.ts";
@@ -200,6 +201,11 @@ export async function prepareForReplay(
 export interface ReplayOptions {
   /** Fault specs; those without a trigger take `faultAt`. */
   faults: string[];
+  /**
+   * Faults in force beside them (`--with`): one written without a trigger stands for the
+   * run phase (docs/fault-spec.md), and never takes `faultAt`.
+   */
+  with?: string[];
   /** A recorded op index, or an op signature (`data/write:4096+512#2`). */
   faultAt?: string;
   /** Inject a power loss live (freeze, kill QEMU) instead of building it from the trace. */
@@ -261,10 +267,11 @@ export interface ReplayResult extends RunResult {
 /** The command that reproduces a replay. */
 export function reproduceCommand(
   parent: string,
-  options: Pick<ReplayOptions, "faults" | "faultAt" | "live" | "seed" | "strictOrder">,
+  options: Pick<ReplayOptions, "faults" | "with" | "faultAt" | "live" | "seed" | "strictOrder">,
 ): string {
   const words = ["faultline", "replay", parent];
   for (const fault of options.faults) words.push("--fault", fault);
+  for (const fault of options.with ?? []) words.push("--with", fault);
   if (options.faultAt !== undefined) words.push("--fault-at", options.faultAt);
   if (options.live) words.push("--live");
   if (options.strictOrder) words.push("--strict-order");
@@ -290,11 +297,12 @@ function resolveTrigger(parent: ParentTrace, effect: FaultEffect, trigger: Trigg
 /**
  * Builds the replay's fault plan from specs and `--fault-at`.
  *
- * @throws {FaultSpecError} for a bad spec; {@link ReplayError} for `--fault-at` without a fault or an op the trace lacks.
+ * @throws {FaultSpecError} for a bad spec, or a fault of one op without a trigger;
+ *   {@link ReplayError} for `--fault-at` without a fault or an op the trace lacks.
  */
 export function replayPlan(
   parent: ParentTrace,
-  options: Pick<ReplayOptions, "faults" | "faultAt" | "seed">,
+  options: Pick<ReplayOptions, "faults" | "with" | "faultAt" | "seed">,
 ): FaultPlan {
   if (options.faultAt !== undefined && options.faults.length === 0) {
     throw new ReplayError(
@@ -306,17 +314,20 @@ export function replayPlan(
     : /^\d+$/.test(options.faultAt)
     ? { kind: "index" as const, index: Number(options.faultAt) }
     : parseTrigger(options.faultAt);
-  const rules: FaultRule[] = options.faults.map((text) => {
+  const place = (text: string, at: Trigger | undefined, how: string): FaultRule => {
     const rule = parseFaultSpec(text);
     const trigger = rule.trigger.kind === "always" && at ? at : rule.trigger;
     if (trigger.kind === "index") checkApplies(parent, rule.effect, trigger.index);
     const resolved = resolveTrigger(parent, rule.effect, trigger);
-    return {
-      effect: rule.effect,
-      trigger: resolved,
-      spec: formatFaultSpec({ effect: rule.effect, trigger: resolved }),
-    };
-  });
+    const placed = { effect: rule.effect, trigger: resolved, spec: "" };
+    placed.spec = formatFaultSpec(placed);
+    checkStanding(placed, how);
+    return placed;
+  };
+  const rules: FaultRule[] = [
+    ...options.faults.map((text) => place(text, at, "--fault-at N or @TRIGGER")),
+    ...(options.with ?? []).map((text) => place(text, undefined, "@TRIGGER")),
+  ];
   checkClusterFaults(rules, parent.scenario.nodes.map((node) => node.name));
   return { seed: options.seed ?? parent.header.seed, rules };
 }
@@ -418,6 +429,7 @@ async function runOptions(
       parent: { path: parent.path, sha256: parent.sha256, createdAt: parent.header.createdAt },
       replay: {
         faults: options.faults,
+        ...(options.with?.length ? { with: options.with } : {}),
         faultAt: options.faultAt ?? null,
         live: options.live ?? false,
         reproduce,

@@ -66,15 +66,26 @@ Deno.test("replayPlan: every fault without a trigger takes --fault-at; one with 
     "eio@data/write#2",
     "power-loss:torn@app/data/write:0+512#2",
   ]);
-  assert.deepEqual(replayPlan(parent, { faults: ["eio"], seed: 0 }), {
-    seed: 0,
-    rules: [{
-      effect: { kind: "error", errno: "eio" },
-      trigger: { kind: "always" },
-      spec: "eio",
-    }],
-  });
   assert.deepEqual(replayPlan(parent, { faults: [] }), { seed: 1234, rules: [] });
+});
+
+Deno.test("replayPlan: a fault of one op needs --fault-at or a trigger; one that stands holds the run phase; --with never takes --fault-at", () => {
+  assert.throws(
+    () => replayPlan(parent, { faults: ["eio"], seed: 0 }),
+    /fault "eio" hits one op and has no trigger: add --fault-at N or @TRIGGER/,
+  );
+  assert.deepEqual(replayPlan(parent, { faults: ["limp:5ms"], seed: 0 }).rules[0].trigger, {
+    kind: "always",
+  });
+  const plan = replayPlan(parent, { faults: ["eio"], faultAt: "3", with: ["lie-flush"] });
+  assert.deepEqual(plan.rules.map((rule) => rule.spec), [
+    "eio@app/data/write:4096+512#1",
+    "lie-flush",
+  ]);
+  assert.throws(
+    () => replayPlan(parent, { faults: ["eio"], faultAt: "3", with: ["delay:5ms"] }),
+    /fault "delay:5ms" hits one op and has no trigger: add @TRIGGER/,
+  );
 });
 
 Deno.test("replayPlan: --fault-at as a signature or a time is taken as written", () => {

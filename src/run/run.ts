@@ -16,6 +16,7 @@ import { OpClock } from "../block/op_clock.ts";
 import type { InjectedFault } from "../fault/engine.ts";
 import type { CrashVariant } from "../fault/kinds/kind.ts";
 import { kindOf } from "../fault/kinds/mod.ts";
+import { isStanding } from "../fault/standing.ts";
 import type { FaultPlan } from "../fault/types.ts";
 import { exportUri } from "../nbd/uri.ts";
 import type { Scenario, ScenarioNode } from "../scenario/schema.ts";
@@ -541,6 +542,7 @@ class Run {
     this.phase = "check";
     this.step("check", checking.map((n) => n.name).join(", "));
     this.parts.service.event("phase", { name: "check" });
+    this.endStanding();
     const checkStarted = this.since();
     const served = serving.map((node) => this.boot(node, "restart"));
     await Promise.all(serving.map((node, i) => this.booted(node, served[i])));
@@ -549,6 +551,15 @@ class Run {
     this.outcomes.push(...await Promise.all(served));
     this.checkAbort();
     this.timings.checkMs = this.since() - checkStarted;
+  }
+
+  /** The faults written without a trigger hold for the run phase only: they end as the check begins. */
+  private endStanding(): void {
+    const ended = (this.options.plan?.rules ?? []).filter(isStanding).map((rule) => rule.spec);
+    if (ended.length === 0) return;
+    this.parts.service.endStanding();
+    this.parts.net?.endStanding();
+    this.parts.service.event("faults-ended", { rules: ended, reason: "the check begins" });
   }
 
   /** The run phase up to the workload's start, saved there: see {@link saveRunAtHold}. */

@@ -501,6 +501,14 @@ export class DiskService {
   }
 
   /**
+   * The run phase is over: the faults written without a trigger end (docs/fault-spec.md).
+   * @ignore faultline's own: not part of the public API
+   */
+  endStanding(): void {
+    this.engine.endStanding();
+  }
+
+  /**
    * One node lost power: no op of its disks reaches a store until {@link rebase} for that node.
    * @ignore faultline's own: not part of the public API
    */

@@ -12,7 +12,8 @@
 import { join } from "node:path";
 import { appliesTo } from "../fault/plan.ts";
 import { kindOf, nounOf } from "../fault/kinds/mod.ts";
-import { formatFaultSpec, parseFaultSpec } from "../fault/spec.ts";
+import { parseFaultSpec } from "../fault/spec.ts";
+import { checkStanding } from "../fault/standing.ts";
 import type { FaultRule } from "../fault/types.ts";
 import { crashStatesAt, selectCrashWrites, withLiedFlushes } from "../run/crash_state.ts";
 import { ReplayError } from "../replay/errors.ts";
@@ -293,11 +294,14 @@ interface Plan {
 }
 
 /**
- * The `--with` faults as replayed: one without a trigger is in force on every disk (`@any`).
+ * The `--with` faults, in force at every point: one without a trigger stands for the run
+ * phase (on every disk, from its first op); one of one op needs its trigger.
  *
+ * @throws {SweepError} for a power loss, which is swept, not kept; {@link FaultSpecError}
+ *   for a fault of one op without a trigger.
  * @example
  * ```ts
- * backgroundFaults(["lie-flush"]).specs; // ["lie-flush@any"]
+ * backgroundFaults(["lie-flush"]).specs; // ["lie-flush"]
  * ```
  */
 export function backgroundFaults(
@@ -310,9 +314,8 @@ export function backgroundFaults(
         `--with ${text}: a ${nounOf(rule.effect)} is swept with --fault, not kept in force`,
       );
     }
-    if (rule.trigger.kind !== "always") return rule;
-    const trigger = { kind: "match" as const };
-    return { ...rule, trigger, spec: formatFaultSpec({ effect: rule.effect, trigger }) };
+    checkStanding(rule, "@TRIGGER");
+    return rule;
   });
   return { specs: rules.map((rule) => rule.spec), rules };
 }
@@ -413,14 +416,16 @@ function planWholeSweep(parent: ParentTrace, options: SweepOptions): Plan {
   return plan;
 }
 
-/** The faults a unit's replay injects: the background, then the swept fault (or one crash state). */
-function unitFaults(plan: Plan, unit: Unit, options: SweepOptions): string[] {
-  return [
-    ...plan.background,
-    unit.state === undefined
-      ? options.fault
-      : kindOf(parseFaultSpec(options.fault).effect).fromTrace!.stateSpec(unit.state),
-  ];
+/** The faults a unit's replay injects: the swept fault (or one crash state), with the background. */
+function unitFaults(
+  plan: Plan,
+  unit: Unit,
+  options: SweepOptions,
+): { faults: string[]; with: string[] } {
+  const fault = unit.state === undefined
+    ? options.fault
+    : kindOf(parseFaultSpec(options.fault).effect).fromTrace!.stateSpec(unit.state);
+  return { faults: [fault], with: plan.background };
 }
 
 /** Replays each group's unit, `jobs` at a time; a replay that fails to run is kept as its error. */
@@ -468,7 +473,7 @@ async function replayGroups(
       results.set(
         unitName(unit),
         await replay(parent, {
-          faults: unitFaults(plan, unit, options),
+          ...unitFaults(plan, unit, options),
           faultAt: String(unit.at),
           output: join(options.outputDir, file),
           keepData: options.keepData,
@@ -508,7 +513,7 @@ function unitOutcome(
   options: SweepOptions,
 ): UnitOutcome {
   const reproduce = reproduceCommand(parent.path, {
-    faults: unitFaults(plan, unit, options),
+    ...unitFaults(plan, unit, options),
     faultAt: String(unit.at),
   });
   const base = { reproduce, oracle: null, fired: false, trace: "" };
@@ -564,7 +569,8 @@ function pointOf(
       ...head,
       ...outcome,
       reproduce: reproduceCommand(parent.path, {
-        faults: [...plan.background, options.fault],
+        faults: [options.fault],
+        with: plan.background,
         faultAt: String(at),
       }),
       ...(source.at !== at && !outcome.error ? { sameCrashAs: source.at } : {}),

@@ -58,7 +58,9 @@ export function percentile(sorted: Float64Array, q: number): number {
 }
 
 /**
- * Collects op latencies per disk (`node/disk`) and op type.
+ * Collects op latencies per disk (`node/disk`) and op type, of the run phase only: the
+ * check's ops (a fresh boot reading what the run left) would mix another workload into
+ * what the faults of the run did.
  *
  * @example
  * ```ts
@@ -70,8 +72,9 @@ export function percentile(sorted: Float64Array, q: number): number {
 export class LatencyStats {
   private readonly disks = new Map<string, Map<OpType, Samples>>();
 
-  /** Measures one completed op. */
-  add(record: Pick<OpRecord, "node" | "disk" | "op" | "start" | "end">): void {
+  /** Measures one completed op, if it is of the run phase (a trace without phases is all run). */
+  add(record: Pick<OpRecord, "node" | "disk" | "op" | "start" | "end" | "phase">): void {
+    if (record.phase !== undefined && record.phase !== "run") return;
     const key = `${record.node}/${record.disk}`;
     let types = this.disks.get(key);
     if (!types) this.disks.set(key, types = new Map());

@@ -28,3 +28,13 @@ Deno.test("percentiles are nearest-rank over arrival-to-reply times, per disk an
   // A clock that went backwards counts as 0, never negative.
   assert.equal(summary["n/vdb"].flush!.max, 0);
 });
+
+Deno.test("latency counts the run phase's ops only: the check's would mix another workload in", () => {
+  const stats = new LatencyStats();
+  stats.add({ node: "n", disk: "vda", op: "read", start: 0, end: 2, phase: "run" });
+  stats.add({ node: "n", disk: "vda", op: "read", start: 5, end: 500, phase: "check" });
+  stats.add({ node: "n", disk: "vda", op: "read", start: 9, end: 13 }); // serve: no phases
+  const read = stats.summary()["n/vda"].read!;
+  assert.equal(read.count, 2);
+  assert.equal(read.max, 4);
+});

@@ -32,6 +32,7 @@ export const badSectors = defineKind<BadSectorsEffect>({
     "`[range=]START-END` or `OFFSET+LENGTH` (bytes, widened to whole 512-byte sectors), `[errno=]ERRNO` (default `eio`)",
   examples: ["bad-sectors:1M+8K", "bad-sectors:8192-12288,enospc@write#10"],
   persistent: true,
+  standing: true,
   parse(p) {
     const range = p.take("range", (v) => /^[^=]+[-+][^=]+$/.test(v));
     if (range === undefined) {

@@ -28,6 +28,7 @@ export const bandwidth = defineKind<BandwidthEffect>({
   params: "`[rate=]SIZE/s`, `[link=]LINK`",
   examples: ["bandwidth:1M/s,link=n3"],
   persistent: true,
+  standing: true,
   parse(p) {
     const link = p.link();
     const rate = p.take("rate", isBandwidth);

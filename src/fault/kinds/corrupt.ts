@@ -24,6 +24,7 @@ export const corrupt = defineKind<CorruptEffect>({
   params: "`[direction=]read\\|write`, `bits=N` (default read, 1)",
   examples: ["corrupt:read,bits=3@read#1", "corrupt:write@write#2"],
   persistent: false,
+  standing: false,
   parse(p) {
     const direction = p.take("direction", (v) => v === "read" || v === "write") ?? "read";
     if (direction !== "read" && direction !== "write") {

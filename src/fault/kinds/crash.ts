@@ -24,6 +24,7 @@ export const crash = defineKind<CrashEffect>({
   params: "`[node=]NODE`",
   examples: ["crash:n2@n2/data/write#5"],
   persistent: false,
+  standing: false,
   cutsDisks: true,
   parse: (p) => ({ kind: "crash", node: p.node() }),
   format: (e) => [e.node],

@@ -25,6 +25,7 @@ export const delay = defineKind<DelayEffect>({
   params: "`[duration=]DURATION`",
   examples: ["delay:200ms@write#3"],
   persistent: false,
+  standing: false,
   parse(p) {
     const duration = p.take("duration", isDuration) ?? p.take("duration", () => true);
     if (duration === undefined) {

@@ -32,7 +32,7 @@ export function docSection(families: readonly Family[]): string {
   const rows = kinds.map((kind) =>
     `| ${kind.names.map((name) => `\`${name}\``).join(", ")} | ${cell(kind.params)} | ${
       kind.persistent ? "yes" : ""
-    } | ${cell(kind.summary)} |`
+    } | ${kind.standing ? "stands" : "needs one"} | ${cell(kind.summary)} |`
   );
   const examples = kinds.flatMap((kind) => kind.examples);
   const width = Math.max(...examples.map((example) => example.length)) + 2;
@@ -41,8 +41,8 @@ export function docSection(families: readonly Family[]): string {
     return `${example.padEnd(width)}${kindOf(effect).describe(effect)}`;
   });
   return [
-    "| kind | params | persistent | effect |",
-    "| --- | --- | --- | --- |",
+    "| kind | params | persistent | without a trigger | effect |",
+    "| --- | --- | --- | --- | --- |",
     ...rows,
     "",
     "```",

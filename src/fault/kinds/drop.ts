@@ -24,6 +24,7 @@ export const drop = defineKind<DropEffect>({
   params: "`[probability=]P` (default 1), `[link=]LINK`",
   examples: ["drop:0.3,link=n1->n2", "drop@net:n1->n2/tcp:2379/syn#1"],
   persistent: false,
+  standing: true,
   parse(p) {
     const link = p.link();
     return { kind: "drop", probability: p.probability(), link };

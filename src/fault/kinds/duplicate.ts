@@ -24,6 +24,7 @@ export const duplicate = defineKind<DuplicateEffect>({
   params: "`[probability=]P`, `[link=]LINK`",
   examples: ["duplicate:0.1,link=n2"],
   persistent: false,
+  standing: true,
   parse(p) {
     const link = p.link();
     return { kind: "duplicate", probability: p.probability(), link };

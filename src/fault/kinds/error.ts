@@ -23,6 +23,7 @@ export const error = defineKind<ErrorEffect>({
   params: "`[errno=]ERRNO` (default `eio`); or the errno as the kind: `eio`, `enospc`, ...",
   examples: ["eio@17", "error:enospc", "enospc@write#2"],
   persistent: false,
+  standing: false,
   parse: (p, name) => ({ kind: "error", errno: name === "error" ? p.errno("eio") : name as Errno }),
   specName: (e) => e.errno,
   format: () => [],

@@ -22,6 +22,7 @@ export const fail = defineKind<FailEffect>({
   params: "`[errno=]ERRNO` (default `eio`)",
   examples: ["fail@vdb/any#100", "fail:eperm"],
   persistent: true,
+  standing: true,
   parse: (p) => ({ kind: "fail", errno: p.errno("eio") }),
   format: (e) => e.errno === "eio" ? [] : [e.errno],
   describe: (e) => `every op of the disk fails with ${e.errno.toUpperCase()}: the disk is dead`,

@@ -24,6 +24,7 @@ export const hang = defineKind<HangEffect>({
   params: "`[[duration=]DURATION]`",
   examples: ["hang:5s@+2s", "hang@write#3"],
   persistent: true,
+  standing: true,
   parse(p) {
     const duration = p.take("duration", () => true);
     return duration === undefined

@@ -25,6 +25,7 @@ export const heal = defineKind<HealEffect>({
   params: "`[link=]LINK`",
   examples: ["heal@+10s", "heal:n1<->n2@+4s"],
   persistent: false,
+  standing: false,
   parse: (p) => ({ kind: "heal", link: p.link() }),
   format: (e) => scopeParams(e.link),
   describe: (e) => e.link.kind === "all" ? "every link heals" : `${formatLinkScope(e.link)} heals`,

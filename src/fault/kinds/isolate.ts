@@ -23,6 +23,7 @@ export const isolate = defineKind<IsolateEffect>({
   params: "`[node=]NODE`",
   examples: ["isolate:db2@40"],
   persistent: true,
+  standing: true,
   parse(p) {
     const node = p.take("node", () => true);
     if (node === undefined) throw new FaultSpecError("isolate needs a node, as in isolate:n1");

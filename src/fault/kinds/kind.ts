@@ -220,6 +220,12 @@ export interface FaultKind<E extends Effect = Effect> {
   readonly examples: readonly string[];
   /** Once fired it stays in force (on a disk, on links) until it ends or is cleared. */
   readonly persistent: boolean;
+  /**
+   * Written without a trigger, it stands: in force on every op or frame of the run phase,
+   * ending where the check begins (`limp:10ms`, `drop:0.3`). A kind that does not stand
+   * hits one op or fires once, and needs a trigger (`eio@17`, `crash:n2@+5s`).
+   */
+  readonly standing: boolean;
   /** What a finding calls a fault of it (`power loss`); its spec name when absent. */
   readonly noun?: string;
   /** Its fault at a node cuts that node's disks live, so the run keeps the written bytes. */

@@ -26,6 +26,7 @@ export const lieFlush = defineKind<LieFlushEffect>({
   params: "`[only=]fua`",
   examples: ["lie-flush@+5s", "lie-flush:fua"],
   persistent: true,
+  standing: true,
   parse(p) {
     const only = p.take("only", (v) => v.toLowerCase() === "fua");
     if (only !== undefined && only.toLowerCase() !== "fua") {

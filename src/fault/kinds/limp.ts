@@ -39,6 +39,7 @@ export const limp = defineKind<LimpEffect>({
     "limp:pareto,scale=1ms,alpha=1.5@+10s",
   ],
   persistent: true,
+  standing: true,
   parse(p) {
     const distribution = parseDistribution(p);
     const latency = p.take("latency", isDuration);

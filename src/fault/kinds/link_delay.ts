@@ -32,6 +32,7 @@ export const linkDelay = defineKind<LinkDelayEffect>({
   params: "`[duration=]DURATION`, `jitter=DURATION`, `[link=]LINK`",
   examples: ["delay:100ms,jitter=20ms,link=n1<->n2", "delay:5ms@net:tcp:2379"],
   persistent: false,
+  standing: true,
   claims: (p, trigger) => p.hasLink() || trigger.kind === "frames",
   parse(p) {
     const link = p.link();

@@ -21,6 +21,7 @@ export const lostWrite = defineKind<LostWriteEffect>({
   params: "",
   examples: ["lost-write@59", "lost-write@any#2"],
   persistent: false,
+  standing: false,
   parse: () => ({ kind: "lost-write" }),
   format: () => [],
   describe: () => "the write is acknowledged and never stored",

@@ -25,6 +25,7 @@ export const partition = defineKind<PartitionEffect>({
   params: "`A[,B...]\\|C[,D...]` (two sides)",
   examples: ["partition:n1|n2,n3@+2s"],
   persistent: true,
+  standing: true,
   parse(p) {
     if (p.named.size > 0) {
       throw new FaultSpecError(

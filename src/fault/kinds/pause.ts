@@ -27,6 +27,7 @@ export const pause = defineKind<PauseEffect>({
   params: "`[node=]NODE`, `[for=]DURATION`",
   examples: ["pause:n3,2s@net:n1->n3/tcp#10"],
   persistent: false,
+  standing: false,
   parse(p) {
     const node = p.node();
     const duration = p.take("for", () => true);

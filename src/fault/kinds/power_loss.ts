@@ -43,6 +43,7 @@ export const powerLoss = defineKind<PowerLossEffect>({
     "power-loss:state=57+61",
   ],
   persistent: false,
+  standing: false,
   noun: "power loss",
   cutsDisks: true,
   parse(p) {

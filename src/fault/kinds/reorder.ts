@@ -31,6 +31,7 @@ export const reorder = defineKind<ReorderEffect>({
   params: "`[probability=]P`, `hold=DURATION` (default 100ms), `[link=]LINK`",
   examples: ["reorder:0.5@net:udp"],
   persistent: false,
+  standing: true,
   parse(p) {
     const link = p.link();
     const hold = p.takeNamed("hold");

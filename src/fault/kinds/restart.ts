@@ -26,6 +26,7 @@ export const restart = defineKind<RestartEffect>({
   params: "`[node=]NODE`, `after=DURATION` (default 0)",
   examples: ["restart:n2,after=1s@+8s"],
   persistent: false,
+  standing: false,
   cutsDisks: true,
   parse(p) {
     const node = p.node();

@@ -27,6 +27,7 @@ export const slowFlush = defineKind<SlowFlushEffect>({
   params: "`[duration=]DURATION`",
   examples: ["slow-flush:200ms", "slow-flush:1s@+5s"],
   persistent: true,
+  standing: true,
   parse(p) {
     const duration = p.take("duration", isDuration) ?? p.take("duration", () => true);
     if (duration === undefined) {

@@ -31,6 +31,7 @@ export const stall = defineKind<StallEffect>({
   params: "`every=DURATION`, `for=DURATION`",
   examples: ["stall:every=10s,for=800ms"],
   persistent: true,
+  standing: true,
   parse(p) {
     const every = p.takeNamed("every");
     const length = p.takeNamed("for");

@@ -23,6 +23,7 @@ export const tornWrite = defineKind<TornWriteEffect>({
   params: "`[keep=]SECTORS` (default: seeded, fewer than all)",
   examples: ["torn-write@write#4", "torn-write:keep=3"],
   persistent: false,
+  standing: false,
   parse(p) {
     const keep = p.take("keep", () => true);
     return keep === undefined
