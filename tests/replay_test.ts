@@ -285,6 +285,12 @@ Deno.test("replay explains bad requests: an op the trace lacks, --fault-at witho
   const missing = await replayJson([fsyncTrace, "--fault", "eio", "--fault-at", "99999"]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /the trace has no op 99999 \(its ops are numbered 0 to \d+\)/);
+  const untriggered = await replayJson([fsyncTrace, "--fault", "eio"]);
+  assert.equal(untriggered.code, 2);
+  assert.match(
+    untriggered.stderr,
+    /"eio" hits one op and has no trigger: add --fault-at N or @TRIGGER/,
+  );
   const lonely = await replayJson([fsyncTrace, "--fault-at", "3"]);
   assert.equal(lonely.code, 2);
   assert.match(lonely.stderr, /give a --fault too/);
@@ -294,4 +300,25 @@ Deno.test("replay explains bad requests: an op the trace lacks, --fault-at witho
   const served = await replayJson([serveTrace]);
   assert.equal(served.code, 2);
   assert.match(served.stderr, /holds no scenario \(it was made by serve\)/);
+});
+
+Deno.test("a fault that stands (limp without a trigger) holds for the run phase: the check reads at full speed", async () => {
+  const { path: fsyncTrace } = await fsyncLog();
+  await using dir = await makePrivateDir("faultline-replay-");
+  const output = join(dir.path, "limp.trace");
+  const limped = await replayJson([fsyncTrace, "--fault", "limp:20ms", "-o", output]);
+  assert.equal(limped.code, 0, limped.stderr);
+  assert.deepEqual(limped.json.notFired ?? [], []);
+  const reader = await TraceReader.open(output);
+  const ops: OpRecord[] = [];
+  let ended: Record<string, unknown> | undefined;
+  for await (const record of reader.records()) {
+    if (record.record === "op") ops.push(record);
+    if (record.record === "event" && record.event === "faults-ended") ended = record;
+  }
+  const run = ops.filter((op) => op.phase === "run");
+  const check = ops.filter((op) => op.phase === "check");
+  assert.ok(run.length > 0 && run.every((op) => op.fault?.kind === "limp"), "every run op limped");
+  assert.ok(check.length > 0 && check.every((op) => op.fault === undefined), "no check op did");
+  assert.deepEqual(ended?.rules, ["limp:20ms"]);
 });
