@@ -23,7 +23,12 @@ export class FaultLayer implements BlockBackend {
   constructor(
     private next: BlockBackend,
     private readonly engine: FaultEngine,
-    private readonly options: { node?: string; name?: string } = {},
+    private readonly options: {
+      node?: string;
+      name?: string;
+      /** The run's phase now, for triggers of one phase (`@run:...`). */
+      phase?: () => string | undefined;
+    } = {},
   ) {}
 
   get size(): number {
@@ -43,6 +48,8 @@ export class FaultLayer implements BlockBackend {
       time: op.arrivedAt,
     };
     if (op.fua) view.fua = true;
+    const phase = this.options.phase?.();
+    if (phase !== undefined) view.phase = phase;
     this.engine.arrive(view);
     if (this.engine.isFrozen(this.options.node)) {
       return this.engine.holdFrozen(this.options.node).then(() => undefined);

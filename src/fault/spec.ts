@@ -174,8 +174,8 @@ function formatFrameTrigger(trigger: Extract<Trigger, { kind: "frames" }>): stri
 
 /**
  * Parses a trigger: `17` (op index), `+2s` (time since start),
- * `[[NODE/]DISK/]TYPE[:START-END|:OFFSET+LENGTH][#K]`, or a frame filter
- * `net[:PART/...][#K]` (link faults only).
+ * `[PHASE:][[NODE/]DISK/]TYPE[:START-END|:OFFSET+LENGTH][#K]` (ops; the phase `run` or
+ * `check`), or a frame filter `net[:PART/...][#K]` (link and node faults only).
  *
  * @example
  * ```ts
@@ -191,11 +191,16 @@ export function parseTrigger(text: string): Trigger {
   // colon only after its type.
   if (/^net($|#|:)/.test(trimmed)) return parseFrameTrigger(trimmed);
 
-  const hash = trimmed.lastIndexOf("#");
-  const body = hash < 0 ? trimmed : trimmed.slice(0, hash);
-  const trigger: Extract<Trigger, { kind: "match" }> = { kind: "match" };
+  // `run:` and `check:` name a phase: neither is an op type, and a node or disk name has no colon.
+  const phase = /^(run|check):(.+)$/.exec(trimmed);
+  const rest = phase ? phase[2] : trimmed;
+  const hash = rest.lastIndexOf("#");
+  const body = hash < 0 ? rest : rest.slice(0, hash);
+  const trigger: Extract<Trigger, { kind: "match" }> = phase
+    ? { kind: "match", phase: phase[1] }
+    : { kind: "match" };
   if (hash >= 0) {
-    trigger.occurrence = parseCount(trimmed.slice(hash + 1), "the occurrence after #", 1);
+    trigger.occurrence = parseCount(rest.slice(hash + 1), "the occurrence after #", 1);
   }
 
   const parts = body.split("/");
@@ -259,7 +264,7 @@ export function formatTrigger(trigger: Trigger): string {
       if (trigger.range) text += `:${trigger.range.start}-${trigger.range.end}`;
       if (trigger.exact) text += `:${trigger.exact.offset}+${trigger.exact.length}`;
       if (trigger.occurrence !== undefined) text += `#${trigger.occurrence}`;
-      return text;
+      return trigger.phase === undefined ? text : `${trigger.phase}:${text}`;
     }
     case "frames":
       return formatFrameTrigger(trigger);

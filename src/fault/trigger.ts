@@ -11,9 +11,10 @@
  *   `serve`) it is the raw index;
  * - `@+D`: every arrival D or more after the start (a node rule, which must fire whether or
  *   not anything arrives, also gets a timer: {@link dueAt});
- * - a block op filter `@[[NODE/]DISK/]TYPE[:RANGE]` and a frame filter `@net:...`: every
- *   matching arrival, and with `#K` only the K-th (from 1). A filter counts only arrivals
- *   the rule's kind applies to (`lost-write@any#2` is the second write-like op).
+ * - a block op filter `@[PHASE:][[NODE/]DISK/]TYPE[:RANGE]` and a frame filter
+ *   `@net:...`: every matching arrival, and with `#K` only the K-th (from 1). A filter
+ *   counts only arrivals the rule's kind applies to (`lost-write@any#2` is the second
+ *   write-like op); with a phase (`run:`, `check:`), only ops of that phase of the run.
  *
  * A rule that fires at most once (a persistent kind coming into force, a node fault, a
  * heal) passes `once`; an index and an occurrence fire once by themselves. Pure: the
@@ -45,6 +46,8 @@ export interface OpView {
   fua?: boolean;
   /** Milliseconds since the run started. */
   time: number;
+  /** The phase of the run it came in (`run`, `check`), when the run has phases. */
+  phase?: string;
 }
 
 /** What a trigger, and a link fault, must know about a frame (decoded by src/net/). */
@@ -211,7 +214,8 @@ export function passesFilter(trigger: Trigger, arrival: Arrival): boolean {
 }
 
 function opPasses(trigger: Extract<Trigger, { kind: "match" }>, op: OpView): boolean {
-  return (trigger.node === undefined || trigger.node === op.node) &&
+  return (trigger.phase === undefined || trigger.phase === op.phase) &&
+    (trigger.node === undefined || trigger.node === op.node) &&
     (trigger.disk === undefined || trigger.disk === (op.name ?? op.disk)) &&
     (trigger.type === undefined || trigger.type === op.type) &&
     (trigger.range === undefined ||

@@ -40,6 +40,8 @@ export type Trigger =
   /** Ops matching a filter; with `occurrence`, only the k-th of them (from 1). */
   | {
     kind: "match";
+    /** Only ops of this phase of the run (`run`, `check`): a point recorded in one phase. */
+    phase?: string;
     node?: string;
     disk?: string;
     type?: OpType;

@@ -582,6 +582,7 @@ function resumablePlan(
           offset: record.offset,
           length: record.length,
           time: 0,
+          ...(record.phase === undefined ? {} : { phase: record.phase }),
         },
       })
     ).length;

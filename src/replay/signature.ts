@@ -34,13 +34,15 @@ function sameSignature(a: OpSignature, b: OpSignature): boolean {
 }
 
 /**
- * The trigger that finds recorded op `index` again in a replay: its signature
- * and occurrence.
+ * The trigger that finds recorded op `index` again in a replay: its phase, signature and
+ * occurrence among the ops of that phase. A point recorded in the run phase matches only
+ * the replay's run-phase ops: if the replay's run never reaches it, it never fires (rather
+ * than fire in the check, at an op the recording never had there).
  *
  * @throws {ReplayError} when the trace has no op with that index.
  * @example
  * ```ts
- * triggerOfRecordedOp(ops, 42); // { kind: "match", node: "app", disk: "data", type: "write", exact: {...}, occurrence: 3 }
+ * triggerOfRecordedOp(ops, 42); // { kind: "match", phase: "run", node: "app", disk: "data", type: "write", exact: {...}, occurrence: 3 }
  * ```
  */
 export function triggerOfRecordedOp(ordered: readonly OpRecord[], index: number): Trigger {
@@ -52,10 +54,11 @@ export function triggerOfRecordedOp(ordered: readonly OpRecord[], index: number)
   let occurrence = 0;
   for (const op of ordered) {
     if (op.index > index) break;
-    if (sameSignature(op, target)) occurrence++;
+    if (op.phase === target.phase && sameSignature(op, target)) occurrence++;
   }
   return {
     kind: "match",
+    ...(target.phase === undefined ? {} : { phase: target.phase }),
     node: target.node,
     disk: target.disk,
     type: target.op,
@@ -92,6 +95,7 @@ export function recordedOpOfTrigger(
       offset: op.offset,
       length: op.length,
       time: op.start,
+      ...(op.phase === undefined ? {} : { phase: op.phase }),
     };
     // A filter counts only the ops the fault applies to, as the fault layer does.
     if (!passesFilter(trigger, { kind: "op", op: view }) || (effect && !appliesTo(effect, op.op))) {

@@ -212,3 +212,53 @@ Deno.test("describePrefix: one line for each kind", () => {
     "diverged at op 0: recorded nothing, replayed app/data/write:0+512",
   );
 });
+
+Deno.test("a point recorded in the run phase matches only run-phase ops: never the same signature in the check", () => {
+  const ops = [
+    opRecord({
+      index: 0,
+      node: "p1",
+      disk: "data",
+      op: "flush",
+      offset: 0,
+      length: 0,
+      phase: "run",
+    }),
+    opRecord({
+      index: 1,
+      node: "p1",
+      disk: "data",
+      op: "flush",
+      offset: 0,
+      length: 0,
+      phase: "run",
+    }),
+    opRecord({
+      index: 2,
+      node: "p1",
+      disk: "data",
+      op: "flush",
+      offset: 0,
+      length: 0,
+      phase: "check",
+    }),
+    opRecord({
+      index: 3,
+      node: "p1",
+      disk: "data",
+      op: "flush",
+      offset: 0,
+      length: 0,
+      phase: "check",
+    }),
+  ];
+  const second = triggerOfRecordedOp(ops, 1);
+  assert.equal(formatTrigger(second), "run:p1/data/flush:0+0#2");
+  assert.deepEqual(parseTrigger(formatTrigger(second)), second);
+  // The check's first flush is the first of its phase, not the third of the trace.
+  assert.equal(formatTrigger(triggerOfRecordedOp(ops, 2)), "check:p1/data/flush:0+0#1");
+  // A replay whose run phase issued one flush: the run-phase point has no op there.
+  const shorter = [ops[0], ops[2], ops[3]].map((op, index) => ({ ...op, index }));
+  assert.equal(recordedOpOfTrigger(shorter, second), undefined);
+  assert.equal(recordedOpOfTrigger(ops, second)?.index, 1);
+});

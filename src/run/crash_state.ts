@@ -234,6 +234,7 @@ export function withLiedFlushes(records: readonly OpRecord[], plan: FaultPlan): 
       length: record.length,
       time: record.start,
       ...(record.fua ? { fua: true } : {}),
+      ...(record.phase === undefined ? {} : { phase: record.phase }),
     });
     state = step.state;
     const lie = step.decisions.find((d) => d.action.do === "undurable");

@@ -24,7 +24,10 @@ export interface OracleResult {
 /**
  * Compares acknowledged and found keys. With `cutAt`, an ack counts only if
  * it arrived before op `cutAt` did (`at <= cutAt`); keys found but never
- * acknowledged are allowed.
+ * acknowledged are allowed. A key is a key across the nodes of a cluster: a key one node
+ * acknowledged is found when any node's check has it (a client acknowledges, a promoted
+ * standby finds). Nodes that keep separate data name their keys apart
+ * (`report ack "$FAULTLINE_NODE/$i"`).
  *
  * @example
  * ```ts
@@ -35,7 +38,7 @@ export interface OracleResult {
  * ```
  */
 export function durabilityOracle(lines: readonly GuestLine[], cutAt?: number): OracleResult {
-  const key = (line: GuestLine) => `${line.node}:${line.args.join(" ")}`;
+  const key = (line: GuestLine) => line.args.join(" ");
   const acked: string[] = [];
   const seen = new Set<string>();
   for (const line of lines) {
@@ -53,6 +56,6 @@ export function durabilityOracle(lines: readonly GuestLine[], cutAt?: number): O
     acked: acked.length,
     found: acked.length - lost.length,
     lost: lost.length,
-    lostKeys: lost.slice(0, 20).map((k) => k.slice(k.indexOf(":") + 1)),
+    lostKeys: lost.slice(0, 20),
   };
 }

@@ -198,7 +198,11 @@ function diskStack(
   const store = options.modifyImage
     ? ImageStore.open(disk.image)
     : OverlayStore.open({ base: disk.image, scratchDir: options.scratchDir, name: id, log });
-  const faults = new FaultLayer(store, shared.engine, { node, name: disk.name });
+  const faults = new FaultLayer(store, shared.engine, {
+    node,
+    name: disk.name,
+    ...(options.phase ? { phase: options.phase } : {}),
+  });
   const recorder = new RecordingLayer(faults, {
     node,
     disk: disk.name,
