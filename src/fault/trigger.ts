@@ -214,7 +214,8 @@ export function passesFilter(trigger: Trigger, arrival: Arrival): boolean {
 }
 
 function opPasses(trigger: Extract<Trigger, { kind: "match" }>, op: OpView): boolean {
-  return (trigger.phase === undefined || trigger.phase === op.phase) &&
+  // Ops of a run without phases (serve) are all the run's.
+  return (trigger.phase === undefined || trigger.phase === (op.phase ?? "run")) &&
     (trigger.node === undefined || trigger.node === op.node) &&
     (trigger.disk === undefined || trigger.disk === (op.name ?? op.disk)) &&
     (trigger.type === undefined || trigger.type === op.type) &&
