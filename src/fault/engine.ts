@@ -19,7 +19,7 @@ import {
   type PlanState,
   setLiveFault,
 } from "./plan.ts";
-import type { OpView } from "./trigger.ts";
+import { type OpView, signatureText } from "./trigger.ts";
 import type { FaultPlan } from "./types.ts";
 
 /** One injected fault, as the trace records it. */
@@ -67,6 +67,8 @@ export class FaultEngine {
   private readonly waiters = new Set<Waiter>();
   private readonly listeners: ((fault: InjectedFault) => void)[] = [];
   private readonly bandwidthFree = new Map<string, number>();
+  /** Ops decided so far, by signature. */
+  private readonly occurrences = new Map<string, number>();
   private readonly cutListeners: ((index: number) => void)[] = [];
   private cutAt: number | null = null;
   private readonly frozenNodes = new Set<string>();
@@ -181,9 +183,18 @@ export class FaultEngine {
 
   /** Decides for one arriving op and advances the state. */
   decide(op: OpView): Decision[] {
+    if (op.occurrence === undefined) op.occurrence = this.occurrenceOf(op);
     const { decisions, state } = decide(this.plan, this.state, op);
     this.state = state;
     return decisions;
+  }
+
+  /** The op's occurrence among the ops of its signature so far, from 1. */
+  private occurrenceOf(op: OpView): number {
+    const signature = signatureText(op);
+    const occurrence = (this.occurrences.get(signature) ?? 0) + 1;
+    this.occurrences.set(signature, occurrence);
+    return occurrence;
   }
 
   /** Reports an injected fault to the listeners. */

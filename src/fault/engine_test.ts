@@ -212,3 +212,35 @@ Deno.test("engine: a persistent fault stays in force on the disk it fired on, un
   assert.deepEqual(engine.active("vda"), []);
   assert.deepEqual(engine.decide(op(4, "read")), []);
 });
+
+Deno.test("engine: a random fault draws by the op's signature and occurrence, not its place among other nodes' ops", () => {
+  const ops = (node: string) =>
+    Array.from({ length: 40 }, (_, i): OpView => ({
+      index: 0,
+      node,
+      disk: `${node}-data`,
+      name: "data",
+      type: "read",
+      offset: (i % 5) * 4096,
+      length: 4096,
+      time: i,
+    }));
+  const latencies = (order: OpView[]) => {
+    const { engine } = engineOf("limp:p50=2ms,p99=150ms");
+    const drawn = new Map<string, number[]>();
+    order.forEach((view, index) => {
+      const [decision] = engine.decide({ ...view, index });
+      const key = `${view.node}/${view.offset}`;
+      drawn.set(key, [
+        ...(drawn.get(key) ?? []),
+        (decision.action as { latencyMs: number }).latencyMs,
+      ]);
+    });
+    return drawn;
+  };
+  const [a, b] = [ops("n1"), ops("n2")];
+  const apart = latencies([...a, ...b]);
+  const interleaved = latencies(a.flatMap((op, i) => [b[i], op]));
+  assert.deepEqual(interleaved, apart, "each op limps the same, whatever its index");
+  assert.ok(new Set([...apart.values()].flat()).size > 40, "the draws vary");
+});

@@ -17,7 +17,13 @@ import type { BlockAction, BlockBehaviour, Detail, Effect } from "./kinds/kind.t
 import { kindOf, specNameOf } from "./kinds/mod.ts";
 import { seededStream } from "./random.ts";
 import { isStanding } from "./standing.ts";
-import { NOT_STARTED, type OpView, stepTrigger, type TriggerProgress } from "./trigger.ts";
+import {
+  NOT_STARTED,
+  type OpView,
+  signatureText,
+  stepTrigger,
+  type TriggerProgress,
+} from "./trigger.ts";
 import type { FaultEffect, FaultPlan, FaultRule } from "./types.ts";
 
 export type { OpView };
@@ -188,11 +194,29 @@ function actOn(
   const block = blockOf(fault.effect);
   if (!block || !(block.appliesTo?.(fault.effect, op.type) ?? true)) return null;
   return block.act(fault.effect, op, {
-    draw: seededStream(plan.seed, ruleNumber, op.index),
+    draw: seededStream(plan.seed, ruleNumber, ...drawKeys(op)),
     since: fault.since,
     ...(fault.untilMs === undefined ? {} : { until: fault.untilMs }),
     memory: fault.memory,
   });
+}
+
+/**
+ * What keys an op's draws: its signature and occurrence, which name the same op in every
+ * run however the nodes' ops interleave; its index where the occurrence is not known.
+ */
+function drawKeys(op: OpView): number[] {
+  if (op.occurrence === undefined) return [op.index];
+  return [hashText(signatureText(op)), op.occurrence];
+}
+
+/** FNV-1a over the UTF-16 code units of a text: a 32-bit key for a seeded stream. */
+function hashText(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  }
+  return hash >>> 0;
 }
 
 function decision(rule: string, effect: Effect, hit: { action: BlockAction; detail?: Detail }) {

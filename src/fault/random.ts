@@ -1,7 +1,8 @@
 /**
  * Seeded choices. Every random decision of a fault is a function of the plan's
- * seed, the rule and the op's index, so it does not depend on the order in which
- * ops arrive or on what was drawn before: a replay draws the same.
+ * seed, the rule and what names the op or frame in every run (an op's signature and
+ * occurrence, a frame's link and place on it), so it does not depend on the order in
+ * which ops arrive or on what was drawn before: a replay draws the same.
  *
  * @module
  */

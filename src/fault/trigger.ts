@@ -48,6 +48,25 @@ export interface OpView {
   time: number;
   /** The phase of the run it came in (`run`, `check`), when the run has phases. */
   phase?: string;
+  /**
+   * The op's occurrence among the run's ops of its signature (node, disk, type, offset,
+   * length), from 1: what identifies it across runs, for the draws of random faults.
+   */
+  occurrence?: number;
+}
+
+/**
+ * An op's signature as one text: node, disk, type, offset and length, which name the same
+ * op in every run (with its occurrence).
+ *
+ * @example
+ * ```ts
+ * signatureText({ index: 9, node: "n1", disk: "n1-data", name: "data", type: "write", offset: 0, length: 512, time: 3 });
+ * // "n1/data/write:0+512"
+ * ```
+ */
+export function signatureText(op: OpView): string {
+  return `${op.node ?? ""}/${op.name ?? op.disk}/${op.type}:${op.offset}+${op.length}`;
 }
 
 /** What a trigger, and a link fault, must know about a frame (decoded by src/net/). */

@@ -128,6 +128,8 @@ export interface LinkPlanState {
   readonly rules: readonly LinkRuleState[];
   /** Faults set live, in the order set. */
   readonly live: readonly LiveLinkFault[];
+  /** Frames sent over each directed link so far (`a->b`): a frame's position on its link. */
+  readonly sent: Readonly<Record<string, number>>;
 }
 
 /** The outcome of one frame or op: the frame's decisions, what changed, and the state after it. */
@@ -213,6 +215,7 @@ export function initialLinkState(plan: LinkPlan): LinkPlanState {
       healed: NOTHING_HEALED,
     })),
     live: [],
+    sent: {},
   };
 }
 
@@ -270,17 +273,22 @@ export function isWaiting(rule: LinkRule, state: LinkRuleState, now: ClockMoment
   return !state.armed && isPending(rule.trigger, state.progress, now);
 }
 
-/** What an effect does to the copy of a frame bound for one destination (null: spared). */
-function actOn(
-  effect: FaultEffect,
-  seed: number,
-  rule: number,
-  frame: LinkFrame,
-  destination: number,
-) {
-  // A uniform draw in [0, 1) for (rule, frame, destination, purpose).
+/** A copy of a frame: the link it goes over, and its position on that link (from 1). */
+interface FrameCopy {
+  from: number;
+  to: number;
+  position: number;
+}
+
+/**
+ * What an effect does to one copy of a frame (null: spared). Its draws are keyed by the
+ * link and the frame's position on it, which name the same frame in every run however the
+ * links interleave on the run's clock.
+ */
+function actOn(effect: FaultEffect, seed: number, rule: number, copy: FrameCopy) {
+  // A uniform draw in [0, 1) for (rule, link, position, purpose).
   const draw = (purpose: number) =>
-    seededStream(seed, rule, frame.index, destination, purpose)() / 2 ** 32;
+    seededStream(seed, rule, copy.from, copy.to, copy.position, purpose)() / 2 ** 32;
   return linkOf(effect).act(effect, draw);
 }
 
@@ -349,6 +357,8 @@ function step(
 
 /** The rules in force, and the live faults, on the frame's copies. */
 function hitFrame(plan: LinkPlan, frame: LinkFrame, firedHere: Set<number>, out: LinkStep): void {
+  if (plan.rules.length === 0 && out.state.live.length === 0) return;
+  const copies = countCopies(plan, frame, out);
   plan.rules.forEach((rule, i) => {
     const current = out.state.rules[i];
     if (rule.heals || current.spent) return;
@@ -358,7 +368,7 @@ function hitFrame(plan: LinkPlan, frame: LinkFrame, firedHere: Set<number>, out:
     for (const to of frame.to) {
       const key = linkKey(frame.from, to);
       if (!rule.links.has(key) || current.healed.has(key)) continue;
-      const hit = actOn(rule.effect, plan.seed, rule.number, frame, plan.nodes.indexOf(to));
+      const hit = actOn(rule.effect, plan.seed, rule.number, copies.get(to)!);
       if (!hit) continue;
       out.decisions.push(decisionOf(rule.spec, rule.effect, to, hit));
       count++;
@@ -376,7 +386,7 @@ function hitFrame(plan: LinkPlan, frame: LinkFrame, firedHere: Set<number>, out:
     let hit = false;
     for (const to of frame.to) {
       if (!fault.links.has(linkKey(frame.from, to))) continue;
-      const made = actOn(fault.effect, plan.seed, -2 - n, frame, plan.nodes.indexOf(to));
+      const made = actOn(fault.effect, plan.seed, -2 - n, copies.get(to)!);
       if (!made) continue;
       out.decisions.push(decisionOf("live", fault.effect, to, made));
       hit = true;
@@ -388,6 +398,20 @@ function hitFrame(plan: LinkPlan, frame: LinkFrame, firedHere: Set<number>, out:
   if (after.length !== live.length || after.some((f, n) => f !== live[n])) {
     out.state = { ...out.state, live: after };
   }
+}
+
+/** Each copy of a frame, numbered on its link; the links' counts go on in the state. */
+function countCopies(plan: LinkPlan, frame: LinkFrame, out: LinkStep): Map<string, FrameCopy> {
+  const copies = new Map<string, FrameCopy>();
+  const sent = { ...out.state.sent };
+  const from = plan.nodes.indexOf(frame.from);
+  for (const to of frame.to) {
+    const key = linkKey(frame.from, to);
+    sent[key] = (sent[key] ?? 0) + 1;
+    copies.set(to, { from, to: plan.nodes.indexOf(to), position: sent[key] });
+  }
+  if (frame.to.length > 0) out.state = { ...out.state, sent };
+  return copies;
 }
 
 function decisionOf(
@@ -437,7 +461,7 @@ function healRules(
     if (left.size === fault.links.size) return [fault];
     return left.size === 0 ? [] : [{ ...fault, links: left }];
   });
-  return { rules, live };
+  return { ...state, rules, live };
 }
 
 /**

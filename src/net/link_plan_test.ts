@@ -160,7 +160,7 @@ Deno.test("link plan: frame filters, occurrences and link scopes", () => {
   assert.equal(state.rules[1].hits, 2);
 });
 
-Deno.test("link plan: random choices depend on the seed, the rule, the frame and the destination only", () => {
+Deno.test("link plan: random choices depend on the seed, the rule, the link and the frame's place on it only", () => {
   const frames = Array.from({ length: 400 }, (_, i) => frame(i, "a", ["b", "c"]));
   const plan = planOf("drop:0.3", "delay:10ms,jitter=5ms,link=a->c");
   const first = feed(plan, frames).each;
@@ -171,8 +171,15 @@ Deno.test("link plan: random choices depend on the seed, the rule, the frame and
   assert.equal(delays.length, 400);
   assert.ok(delays.every((ms) => ms >= 5 && ms <= 15));
   assert.ok(new Set(delays).size > 100, "jittered");
-  // Frame 200 alone, with nothing before it, gets the same decisions as in the stream.
-  assert.deepEqual(feed(plan, [frames[200]]).each[0], first[200]);
+  // The frames of a->b decided the same, however another link's frames interleave with them
+  // on the run's clock (their indices differ): a frame is known by its place on its link.
+  const drop = planOf("drop:0.5,link=a->b");
+  const alone = feed(drop, Array.from({ length: 50 }, (_, n) => frame(n, "a", ["b"]))).each;
+  const mixed: LinkFrame[] = [];
+  for (let n = 0; n < 50; n++) mixed.push(frame(3 * n, "c", ["b"]), frame(3 * n + 1, "a", ["b"]));
+  const interleaved = feed(drop, mixed).each.filter((_, i) => i % 2 === 1);
+  assert.deepEqual(interleaved.map(short), alone.map(short));
+  assert.ok(alone.some((d) => d.length > 0) && alone.some((d) => d.length === 0));
   const reseeded = compileLinkPlan({
     seed: 8,
     rules: plan.rules.map((r) => parseFaultSpec(r.spec)),
