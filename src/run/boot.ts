@@ -179,5 +179,7 @@ export function phaseOutcome(
     error: errorLine ? errorLine.args.join(" ") : null,
     console: end.console,
     ms: exit.ms,
+    started: lines.some((l) => l.kind === "phase" && l.args[0] === boot.phase),
+    ready: lines.some((l) => l.kind === "ready"),
   };
 }

@@ -367,7 +367,7 @@ class Run {
   /** The run phase is ending (its client finished): no node boots again. */
   private stopping = false;
   private powerCut: PowerCut | null = null;
-  /** Hear every guest line after the run has taken it in ({@link booted}). */
+  /** Hear every guest line after the run has taken it in ({@link serving}). */
   private readonly lineListeners = new Set<() => void>();
   private crashCount = 0;
   private closed = false;
@@ -532,7 +532,8 @@ class Run {
   /**
    * The check phase: the nodes that declare a check boot again on the disks the run
    * left; in a cluster, the nodes without a check first boot into their `restart`
-   * script (their daemons), and the checks start once those have booted.
+   * script (their daemons), and the checks start once those are ready (`report ready`, for
+   * a node that says it) or their scripts started.
    */
   async checkPhase(): Promise<void> {
     const nodes = this.options.scenario.nodes;
@@ -545,7 +546,7 @@ class Run {
     this.endStanding();
     const checkStarted = this.since();
     const served = serving.map((node) => this.boot(node, "restart"));
-    await Promise.all(serving.map((node, i) => this.booted(node, served[i])));
+    await Promise.all(serving.map((node, i) => this.serving(node, served[i])));
     this.outcomes.push(...await Promise.all(checking.map((node) => this.boot(node, "check"))));
     for (const node of serving) this.running.get(node.name)?.kill("aborted");
     this.outcomes.push(...await Promise.all(served));
@@ -600,10 +601,14 @@ class Run {
     };
   }
 
-  /** Resolves when a node's current boot has reported `phase boot`, or ended. */
-  private async booted(node: ScenarioNode, ended: Promise<unknown>): Promise<void> {
+  /** Resolves when a node serving the check is ready (or its script started), or its boot ended. */
+  private async serving(node: ScenarioNode, ended: Promise<unknown>): Promise<void> {
     const boot = this.currentBoot(node.name);
-    const hasBooted = () => this.parts.results.linesOf(boot).some((l) => l.kind === "phase");
+    // A node that says when its service answers is waited for until it does; another, until
+    // its restart script starts.
+    const serves = (l: GuestLine) =>
+      node.ready ? l.kind === "ready" : l.kind === "phase" && l.args[0] === boot.phase;
+    const hasBooted = () => this.parts.results.linesOf(boot).some(serves);
     if (hasBooted()) return;
     const { promise, resolve } = Promise.withResolvers<void>();
     const hear = () => {
@@ -678,6 +683,7 @@ class Run {
   /** Boots one node for a phase and waits until it is done. */
   private async boot(node: ScenarioNode, phase: Boot["phase"]): Promise<PhaseOutcome> {
     const { scenario, signal } = this.options;
+    const stage = this.phase;
     const boot: Boot = { node: node.name, phase, number: this.boots.get(node.name) ?? 0 };
     this.boots.set(node.name, boot.number + 1);
     const resume = this.options.resume;
@@ -728,7 +734,7 @@ class Run {
       await this.joinNetwork(node.name, nodeBoot);
       const end = await nodeBoot.ended;
       this.parts.service.event("console", { node: node.name, phase, tail: end.console });
-      return phaseOutcome(boot, end, this.parts.results.linesOf(boot));
+      return { ...phaseOutcome(boot, end, this.parts.results.linesOf(boot)), stage };
     } finally {
       if (this.running.get(node.name) === nodeBoot) this.running.delete(node.name);
     }

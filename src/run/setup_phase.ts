@@ -159,6 +159,7 @@ export function setupScenario(scenario: Scenario): Scenario {
       workload: node.setup ? setupWorkload(node, node.setup) : "true",
       check: null,
       restart: null,
+      ready: false,
       setup: null,
     })),
     expect: { workloadExit: [0], checkExit: [0], output: [], noLostAcks: false },

@@ -24,6 +24,12 @@ export interface PhaseOutcome {
   console: string;
   /** How long the boot took. */
   ms: number;
+  /** Its phase script started (its `phase NAME` line came): the guest booted and set up. */
+  started?: boolean;
+  /** It said `report ready`: its service answered. */
+  ready?: boolean;
+  /** The phase of the run it booted in: a restart serving the check is the check's. */
+  stage?: "run" | "check";
 }
 
 /** Pass or fail, with the reason in one sentence. */
@@ -32,6 +38,45 @@ export interface Verdict {
   pass: boolean;
   /** Why, in one sentence. */
   reason: string;
+  /**
+   * A verdict that is not a plain failure: `inconclusive`, the check could not run (a guest
+   * that never booted, a script that never started), so nothing was judged; `unavailable`,
+   * a node booted and its service never said it was ready (the system did not recover).
+   * Neither is ever counted as a loss.
+   */
+  kind?: "inconclusive" | "unavailable";
+}
+
+/**
+ * The check phase could not run (a boot that never reached its script), or a node that
+ * says when it is ready booted and never said it: judged before anything else, since what
+ * follows (exit codes, the oracle's found keys) means nothing then.
+ */
+function inconclusiveOrUnavailable(
+  scenario: Scenario,
+  outcomes: readonly PhaseOutcome[],
+): Verdict | null {
+  const inCheck = outcomes.filter((o) => o.stage === "check");
+  const never = inCheck.find((o) => o.started === false && o.error === null);
+  if (never) {
+    return {
+      pass: false,
+      kind: "inconclusive",
+      reason: `inconclusive: the ${never.phase} boot of ${never.node} never reached its script (${
+        never.how === "deadline" ? "timed out" : never.how
+      } after ${Math.round(never.ms / 1000)} s)`,
+    };
+  }
+  const declared = new Set(scenario.nodes.filter((n) => n.ready).map((n) => n.name));
+  const silent = inCheck.find((o) => declared.has(o.node) && o.started && !o.ready);
+  if (silent) {
+    return {
+      pass: false,
+      kind: "unavailable",
+      reason: `unavailable: ${silent.node} booted and never reported ready after the crash`,
+    };
+  }
+  return null;
 }
 
 function exitMatches(expected: number[] | "any", code: number): boolean {
@@ -60,6 +105,8 @@ export function judge(
   options: { judgeWorkloadExit?: boolean } = {},
 ): Verdict {
   const { expect, timeouts } = scenario;
+  const unjudged = inconclusiveOrUnavailable(scenario, outcomes);
+  if (unjudged) return unjudged;
   for (const outcome of outcomes) {
     const where = `${outcome.phase} phase of ${outcome.node}`;
     if (outcome.how === "deadline") {

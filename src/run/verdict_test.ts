@@ -18,7 +18,7 @@ function scenario(expect: Partial<Expectations> = {}): Scenario {
 }
 
 function outcome(
-  phase: "run" | "check",
+  phase: PhaseOutcome["phase"],
   fields: Partial<PhaseOutcome> = {},
 ): PhaseOutcome {
   return {
@@ -196,4 +196,37 @@ Deno.test("judge: lost acknowledged keys fail when noLostAcks holds, with the ke
     judge(scenario(), [outcome("run", { exit: 1 })], oracle(1, ["1"])).reason,
     /^workload on app exited 1/,
   );
+});
+
+Deno.test("judge: a check that could not run is inconclusive, a node that never said ready is unavailable; neither is a loss", () => {
+  const cluster = {
+    ...scenario(),
+    nodes: [{ name: "e1", ready: true }, { name: "e3", ready: true }] as Scenario["nodes"],
+  };
+  const check = (node: string, fields: Partial<PhaseOutcome>) =>
+    outcome("check", { node, stage: "check", started: true, ready: true, ...fields });
+  const lost = oracle(8, ["key-1"], 8);
+  // The check's guest never reached its script: nothing was judged, whatever the oracle says.
+  const never = judge(
+    cluster,
+    [check("e3", { started: false, how: "deadline", exit: null })],
+    lost,
+  );
+  assert.equal(never.kind, "inconclusive");
+  assert.equal(never.pass, false);
+  assert.match(never.reason, /^inconclusive: the check boot of e3 never reached its script/);
+  assert.doesNotMatch(never.reason, /lost/);
+  // A serving node booted and its service never answered: the cluster did not recover.
+  const silent = judge(cluster, [
+    outcome("restart", { node: "e1", stage: "check", started: true, ready: false }),
+    check("e3", { exit: 3 }),
+  ], lost);
+  assert.equal(silent.kind, "unavailable");
+  assert.match(silent.reason, /^unavailable: e1 booted and never reported ready after the crash/);
+  // Ready everywhere: the oracle judges, and a loss is a loss.
+  const judged = judge(cluster, [check("e1", {}), check("e3", {})], lost);
+  assert.equal(judged.kind, undefined);
+  assert.match(judged.reason, /8 acknowledged keys lost/);
+  // A node that does not say when it is ready is never unavailable.
+  assert.equal(judge(scenario(), [check("app", { ready: false })], null).pass, true);
 });

@@ -151,6 +151,7 @@ async function normalizeNode(
     check: input.check ?? null,
     guest: await normalizeGuest(at, input, findings),
     restart: input.restart ?? null,
+    ready: input.ready ?? false,
     root: normalizeRoot(input),
     setup: input.setup ?? null,
   };

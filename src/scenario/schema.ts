@@ -88,6 +88,7 @@ const node = z.strictObject({
   workload: shellScript,
   check: shellScript.optional(),
   restart: shellScript.optional(),
+  ready: z.boolean().optional(),
   network: z.boolean().optional(),
   packages: z.array(debianPackage).min(1).optional(),
   users: z.array(guestUser).optional(),
@@ -251,6 +252,13 @@ export interface NodeInput {
    * daemon on its disks and wait.
    */
   restart?: string;
+  /**
+   * The node's restart script and check say `report ready` once its service answers (etcd:
+   * a health check passed). In the check phase faultline then starts the checks once every
+   * serving node said it (not when they booted), and a node that boots and never says it is
+   * `unavailable`: the system did not recover, a failure of its own, never counted as a loss.
+   */
+  ready?: boolean;
   /** Join the network in a one-node scenario too (nodes of a cluster always do). */
   network?: boolean;
   /**
@@ -381,6 +389,8 @@ export interface ScenarioNode {
   guest: { kernel: string | null; initramfs: string } | null;
   /** What the node runs when it boots again after a crash, or in the check phase without a check. */
   restart: string | null;
+  /** Its restart script and check say `report ready` once its service answers (absent in older traces). */
+  ready?: boolean;
   /** The root built from Debian packages, when the node names packages (absent in older traces). */
   root?: NodeRoot | null;
   /** The setup phase's script (absent in older traces). */
