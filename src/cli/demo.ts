@@ -17,6 +17,7 @@ import { runScenario } from "../run/run.ts";
 import { loadScenario } from "../scenario/load.ts";
 import { DiskService } from "../service/disk_service.ts";
 import { sweep } from "../sweep/sweep.ts";
+import { hostCommand } from "../util/host_command.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { formatDuration } from "../util/units.ts";
 import { ensurePackages } from "./setup.ts";
@@ -183,7 +184,7 @@ async function sweepNobarrier(traces: string, scratch: string, signal: AbortSign
 }
 
 async function qemuIo(uri: string, commands: string[]): Promise<{ ok: boolean; text: string }> {
-  const output = await new Deno.Command("qemu-io", {
+  const output = await hostCommand("qemu-io", {
     args: ["-f", "raw", uri, ...commands.flatMap((c) => ["-c", c])],
     stdout: "piped",
     stderr: "piped",

@@ -7,6 +7,7 @@ const EXPECTED: Record<string, number> = {
   FaultlineError: 3,
   UnitError: 2,
   CacheDirError: 3,
+  ToolMissingError: 3,
   BlockError: 3,
   NbdError: 3,
   NbdProtocolError: 3,
