@@ -52,7 +52,7 @@ export async function demoCommand(options: { traceDir?: string }): Promise<numbe
     await replayPowerLoss(parent, traces, signal);
     await sweepNobarrier(traces, scratch.path, signal);
     await etcdLyingDisks(traces, signal);
-  });
+  }, { kept: () => options.traceDir ? `the traces so far are in ${options.traceDir}` : "" });
   step("serve: the fault layer under any VM, with faults switched live");
   await serveWalkthrough(scratch.path);
   console.log(`\ndemo finished in ${formatDuration(performance.now() - started)}.`);
@@ -173,6 +173,7 @@ async function sweepNobarrier(traces: string, scratch: string, signal: AbortSign
     keepData: false,
     signal,
   });
+  signal.throwIfAborted();
   const failing = swept.points.filter((p) => !p.verdict.pass);
   console.log(
     `  ${swept.points.length} points, ${swept.distinctCrashStates} distinct crash states checked: ${failing.length} points lose acknowledged records`,

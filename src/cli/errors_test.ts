@@ -22,7 +22,7 @@ const EXPECTED: Record<string, number> = {
   VmError: 3,
   ScenarioError: 2,
   RunError: 3,
-  RunInterrupted: 3,
+  RunInterrupted: 130,
   ReplayError: 2,
   SweepError: 2,
   MergeError: 2,

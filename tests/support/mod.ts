@@ -1,7 +1,8 @@
 /**
  * What the tests in src/ and tests/ share, one concept a file: seeded choices,
  * byte strings, op and trace builders, random traces, waiting for a condition,
- * a process runner, a PATH without chosen programs, images and a served fault
+ * a process runner, the processes a test started, a PATH without chosen programs,
+ * images and a served fault
  * layer, qemu-io, the client's half of the NBD codec and a raw NBD client, and
  * typed QMP commands.
  *
@@ -41,6 +42,7 @@ export {
 export { blockOp, opRecord } from "./ops.ts";
 export { waitFor, type WaitForOptions } from "./poll.ts";
 export { pathWithout } from "./path_without.ts";
+export { childProcesses, isAlive } from "./processes.ts";
 export { faultline, type Ran, run, runOk, type RunOptions } from "./process.ts";
 export { qemuIo, qemuIoFailed } from "./qemu_io.ts";
 export {
