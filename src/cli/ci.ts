@@ -107,7 +107,7 @@ export async function ciCommand(paths: string[], options: CiCommandOptions): Pro
     kept: () =>
       `${finished} check${
         finished === 1 ? "" : "s"
-      } finished (each printed as it ended); the traces recorded are in ${options.traceDir}`,
+      } finished; the traces recorded are in ${options.traceDir}`,
   });
   if (options.junit) await Deno.writeTextFile(options.junit, ciJunit(checks));
   if (typeof options.json === "string") {

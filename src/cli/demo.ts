@@ -20,6 +20,7 @@ import { sweep } from "../sweep/sweep.ts";
 import { hostCommand } from "../util/host_command.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { formatDuration } from "../util/units.ts";
+import { EXIT } from "./errors.ts";
 import { ensurePackages } from "./setup.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { printRun } from "./record.ts";
@@ -64,7 +65,7 @@ export async function demoCommand(options: { traceDir?: string }): Promise<numbe
   console.log(
     "Next: faultline record|replay|sweep|ci (see --help), or faultline serve --image disk.raw for your own VM.",
   );
-  return 0;
+  return EXIT.pass;
 }
 
 async function recordFsyncLog(traces: string, signal: AbortSignal): Promise<ParentTrace> {
