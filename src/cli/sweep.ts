@@ -327,9 +327,10 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
 /** What a stopped sweep kept, in words: how many points finished, and where their results are. */
 function stoppedSweep(result: SweepResult, files: readonly string[]): string {
   const planned = result.partial?.pointsPlanned ?? result.points.length;
+  const marked = result.partial ? ", marked partial," : "";
   const where = files.length > 0
-    ? `their results, marked partial, are in ${files.join(", ")}`
-    : "their results are above, marked partial";
+    ? `their results${marked} are in ${files.join(", ")}`
+    : `their results${marked} are above`;
   return `${result.points.length} of ${planned} points finished; ${where}`;
 }
 
