@@ -140,6 +140,7 @@ export type { StatsSummary, TypeCounts } from "./src/trace/stats.ts";
 export { type ErrorKind, EXIT, exitCodeForError, FaultlineError } from "./src/util/errors.ts";
 export { UnitError } from "./src/util/units.ts";
 export { CacheDirError } from "./src/util/cache_dir.ts";
+export { ToolMissingError } from "./src/util/host_command.ts";
 export { BlockError } from "./src/block/backend.ts";
 export { NbdError, NbdProtocolError, NbdServerError } from "./src/nbd/errors.ts";
 export { QmpError } from "./src/qmp/errors.ts";

@@ -2,7 +2,7 @@
  * Exit codes through the real CLI, one case of each kind that needs no VM: 2 for
  * the user's input, 3 for the machinery, each with one line that names the
  * problem. (Exit 1, a failed verdict, needs a run: see record_test.ts and
- * sweep_ci_test.ts.)
+ * sweep_ci_test.ts; so do 130 and 143, in the same files and src/cli/interrupt_test.ts.)
  *
  * @module
  */
@@ -17,7 +17,7 @@ import { DATA_HASH } from "../src/trace/schema.ts";
 import { TraceWriter } from "../src/trace/writer.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
 import { VERSION } from "../src/version.ts";
-import { concat, faultline } from "./support/mod.ts";
+import { concat, faultline, pathWithout } from "./support/mod.ts";
 
 /** The error is one line (progress lines of long commands aside), without a stack trace. */
 function oneLine(stderr: string): void {
@@ -72,8 +72,15 @@ Deno.test("exit 3: no cache directory to keep the guest and disks in, named", as
   assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace without --debug");
 });
 
-/** Runs the CLI with nowhere to keep faultline's cache (Deno's own cache stays where it is). */
-async function withoutCache(args: string[]): Promise<{ code: number; stderr: string }> {
+/**
+ * Runs the CLI in an environment of its own: PATH and `env` alone, so that nothing of the
+ * test's environment (FAULTLINE_CACHE_DIR) decides where the cache is. Deno's own cache
+ * stays where it is.
+ */
+async function inEnvironment(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stderr: string }> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "mod.ts", ...args],
     clearEnv: true,
@@ -81,12 +88,54 @@ async function withoutCache(args: string[]): Promise<{ code: number; stderr: str
       PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
       NO_COLOR: "1",
       DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+      ...env,
     },
     stdout: "piped",
     stderr: "piped",
   }).output();
   return { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
 }
+
+/** Runs the CLI with nowhere to keep faultline's cache. */
+function withoutCache(args: string[]): Promise<{ code: number; stderr: string }> {
+  return inEnvironment(args);
+}
+
+Deno.test("exit 3: a cache directory that cannot be created is named, with its variable", async () => {
+  await using dir = await makePrivateDir("faultline-exit-cache-");
+  // A file where the directory's parent must be: not even root can create it.
+  const file = join(dir.path, "not-a-directory");
+  await Deno.writeTextFile(file, "");
+  const result = await inEnvironment(
+    ["record", "scenarios/fsync-log.ts", "-o", join(dir.path, "run.trace")],
+    { XDG_CACHE_HOME: file, HOME: Deno.env.get("HOME") ?? "/root" },
+  );
+  assert.equal(result.code, 3, result.stderr);
+  const said =
+    `faultline: cannot create the cache directory ${file}/faultline (from XDG_CACHE_HOME), ` +
+    "or write in it: Not a directory (os error 20); set FAULTLINE_CACHE_DIR";
+  assert.ok(result.stderr.includes(said), result.stderr);
+  assert.doesNotMatch(result.stderr, /internal error/);
+  oneLine(result.stderr);
+});
+
+Deno.test("exit 3: without QEMU on PATH, QEMU and its Debian package are named", async () => {
+  await using dir = await makePrivateDir("faultline-exit-no-qemu-");
+  // Everything else on PATH stays: the guest is prepared as ever, and nothing is installed
+  // (record never installs; only `faultline setup` and `demo` do, as root).
+  const path = await pathWithout(dir.path, ["qemu-system-x86_64"]);
+  const result = await faultline(
+    ["record", "scenarios/fsync-log.ts", "-o", join(dir.path, "run.trace")],
+    { env: { PATH: path }, timeoutMs: 240_000 },
+  );
+  assert.equal(result.code, 3, result.text);
+  assert.match(
+    result.stderr,
+    /faultline: qemu-system-x86_64 is not installed \(not found on PATH\); it comes in the Debian package qemu-system-x86: install it with `apt-get install qemu-system-x86` as root/,
+  );
+  assert.doesNotMatch(result.stderr, /internal error|Failed to spawn|installing/);
+  oneLine(result.stderr);
+});
 
 /** A trace of a tiny scenario, written by hand: enough for the commands to start on it. */
 async function handMadeTrace(dir: string): Promise<string> {
@@ -127,8 +176,8 @@ async function handMadeTrace(dir: string): Promise<string> {
   return path;
 }
 
-/** One case of every row of docs/exit-codes.md, by command and code. */
-Deno.test("exit codes: a case of every row of docs/exit-codes.md", async () => {
+/** One case of every command's 2 and 3 in docs/exit-codes.md. */
+Deno.test("exit codes: a case of every command's 2 and 3 in docs/exit-codes.md", async () => {
   await using dir = await makePrivateDir("faultline-exit-rows-");
   const garbage = join(dir.path, "garbage.trace");
   await Deno.writeTextFile(garbage, "this is not msgpack, nor a trace\n");
@@ -248,10 +297,11 @@ Deno.test("exit codes: a case of every row of docs/exit-codes.md", async () => {
   } finally {
     listener.close();
   }
-  // Every command row of the document has its cases here (setup's 3 needs a broken apt).
+  // Every command row of the document has its cases here (setup's 3 needs a broken apt;
+  // demo's are record's).
   const doc = await Deno.readTextFile("docs/exit-codes.md");
   const rows = [...doc.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]);
-  for (const row of rows.filter((r) => r !== "setup")) {
+  for (const row of rows.filter((r) => r !== "setup" && r !== "demo")) {
     assert.ok(cases.some((c) => c.row === row), `docs/exit-codes.md row ${row} has a case`);
   }
 });

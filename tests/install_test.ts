@@ -29,3 +29,41 @@ Deno.test("install: the README's deno install command gives a faultline that run
   }).output();
   assert.equal(new TextDecoder().decode(version.stdout).trim(), VERSION);
 });
+
+/** The npm packages of deno.lock that have lifecycle (build) scripts. */
+async function packagesWithScripts(): Promise<string[]> {
+  const lock = JSON.parse(await Deno.readTextFile("deno.lock")) as {
+    npm: Record<string, { scripts?: boolean }>;
+  };
+  return Object.entries(lock.npm).filter(([, info]) => info.scripts)
+    .map(([id]) => id.replace(/^(@?[^@]+)@.*$/, "$1"));
+}
+
+Deno.test("install: every npm build script is allowed or denied in deno.json, and nothing warns", async () => {
+  const config = JSON.parse(await Deno.readTextFile("deno.json")) as {
+    allowScripts?: { allow?: string[]; deny?: string[] };
+  };
+  const decided = [...config.allowScripts?.allow ?? [], ...config.allowScripts?.deny ?? []];
+  const scripted = await packagesWithScripts();
+  assert.ok(scripted.includes("msgpackr-extract"), "deno.lock lists msgpackr-extract's script");
+  for (const name of scripted) {
+    assert.ok(decided.includes(`npm:${name}`), `deno.json's allowScripts decides npm:${name}`);
+  }
+  // Deno warns once per project directory: this configuration, from a directory it never saw.
+  await using dir = await makePrivateDir("faultline-scripts-");
+  for (const file of ["deno.json", "deno.lock"]) await Deno.copyFile(file, join(dir.path, file));
+  await Deno.writeTextFile(
+    join(dir.path, "native.ts"),
+    'import { isNativeAccelerationEnabled } from "msgpackr";\n' +
+      "console.log(JSON.stringify({ native: isNativeAccelerationEnabled }));\n",
+  );
+  const ran = await run(Deno.execPath(), ["run", "-A", "native.ts"], {
+    cwd: dir.path,
+    env: { NO_COLOR: "1" },
+  });
+  assert.equal(ran.code, 0, ran.text);
+  assert.doesNotMatch(ran.stderr, /Ignored build scripts|Warning/, ran.stderr);
+  // The choice (bench/README.md): msgpackr-extract's prebuilt addon, from the npm registry,
+  // decodes traces; its script, which would build one with node-gyp, never runs.
+  assert.deepEqual(JSON.parse(ran.stdout), { native: true });
+});

@@ -25,9 +25,14 @@ interface ServeProcess {
   rest: Promise<string>;
 }
 
-async function startServe(args: string[]): Promise<ServeProcess> {
+/** Starts `serve --json ARGS`; `env` is added to its environment. */
+async function startServe(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<ServeProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "mod.ts", "serve", "--json", ...args],
+    env,
     stdin: "null",
     stdout: "piped",
     stderr: "inherit",
@@ -133,7 +138,9 @@ Deno.test("SIGKILL in the middle of serving leaves a trace that reads up to its 
   await using dir = await makePrivateDir("faultline-serve-kill-");
   const image = await makeImage(join(dir.path, "disk.raw"), 8 * MiB);
   const trace = join(dir.path, "killed.trace");
-  const serve = await startServe(["--image", image, "--trace", trace]);
+  // A killed serve cannot remove its scratch directory (its overlay is the image's size): it
+  // goes into the test's own, which the test removes.
+  const serve = await startServe(["--image", image, "--trace", trace], { TMPDIR: dir.path });
   const uri = serve.started.exports[0].uri;
   const io = await qemuIo(uri, ["write -P 0x61 0 1M", "flush", "read 0 1M"]);
   assert.equal(qemuIoFailed(io), false, io.text);
@@ -155,6 +162,8 @@ Deno.test("SIGKILL in the middle of serving leaves a trace that reads up to its 
   assert.equal(summary.complete, false);
   assert.match(stats.stderr, /warning: .*(no footer|was cut)/);
   assert.ok(summary.byType.write.count >= written, "every write that reached the file reads");
+  const left = [...Deno.readDirSync(dir.path)].map((entry) => entry.name);
+  assert.ok(left.some((name) => name.startsWith("faultline-serve-")), "serve's scratch is here");
 });
 
 Deno.test("serve refuses bad input with exit code 2 and one line naming it", async () => {

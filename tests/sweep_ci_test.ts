@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makePrivateDir } from "../src/util/tempdir.ts";
-import { faultline } from "./support/mod.ts";
+import { childProcesses, faultline, isAlive } from "./support/mod.ts";
 
 let shared: Promise<string> | undefined;
 let sharedPath: string | undefined;
@@ -189,6 +189,73 @@ Deno.test("sweep: N..M includes both ends, JSON, JUnit and the report page; exit
   const page = await Deno.readTextFile(html);
   assert.match(page, /^<!DOCTYPE html>/i);
   assert.match(page, /--fault power-loss --fault-at \d+/);
+});
+
+Deno.test("sweep stopped by SIGINT: exit 130, the finished points' JSON, JUnit and page marked partial, nothing left running or in TMPDIR", async () => {
+  await using dir = await makePrivateDir("faultline-sweep-sigint-");
+  await using tmp = await makePrivateDir("faultline-sweep-sigint-tmp-");
+  const trace = await traceOf("fsync-log");
+  const junit = join(dir.path, "sweep.xml");
+  const html = join(dir.path, "sweep.html");
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "mod.ts",
+      "sweep",
+      trace,
+      "--fault",
+      "power-loss",
+      "--points",
+      "flushes",
+      "--jobs",
+      "1",
+      "--json",
+      "--junit",
+      junit,
+      "--html",
+      html,
+    ],
+    env: { TMPDIR: tmp.path },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdout = new Response(child.stdout).text();
+  // --json: progress lines on stderr; stop the sweep once a point has finished.
+  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let stderr = "";
+  while (!/"points":[1-9]/.test(stderr)) {
+    const { value, done } = await lines.read();
+    assert.ok(!done, `the sweep ended before a point finished: ${stderr}`);
+    stderr += value;
+  }
+  const children = await childProcesses(child.pid);
+  child.kill("SIGINT");
+  for (;;) {
+    const { value, done } = await lines.read();
+    if (done) break;
+    stderr += value;
+  }
+  const status = await child.status;
+  assert.equal(status.code, 130, stderr);
+  assert.equal(status.signal, null, "the sweep exited by itself");
+  const summary = JSON.parse(await stdout);
+  const finished = summary.points.length;
+  const planned = summary.partial?.pointsPlanned;
+  assert.ok(finished >= 1 && finished < planned, `${finished} of ${planned} points`);
+  assert.equal(
+    stderr.trim().split("\n").at(-1),
+    `faultline: interrupted by SIGINT: ${finished} of ${planned} points finished; their results, marked partial, are in ${junit}, ${html}`,
+  );
+  const xml = await Deno.readTextFile(junit);
+  assert.match(xml, new RegExp(`partial: ${finished} of ${planned} points, the sweep was stopped`));
+  assert.equal([...xml.matchAll(/<testcase /g)].length, finished);
+  assert.match(
+    await Deno.readTextFile(html),
+    new RegExp(`Partial: the sweep was stopped after ${finished} of ${planned} points`),
+  );
+  for (const pid of children) assert.equal(await isAlive(pid), false, `process ${pid} is gone`);
+  assert.deepEqual([...Deno.readDirSync(tmp.path)], [], "no temporary directory stays behind");
 });
 
 Deno.test("sweep with an online fault re-runs the workload at sampled points (every:K)", async () => {

@@ -321,6 +321,8 @@ async function sweepCheck(
     cold: options.cold ?? false,
     signal: options.signal,
   });
+  // A sweep stopped before its end judges nothing: the whole run stops with it.
+  options.signal?.throwIfAborted();
   return {
     ...sweepVerdict(parent.path, fault, result),
     ...(options.shard ? { part: { fault, trace: parent.path, result } } : {}),

@@ -84,6 +84,7 @@ export async function ciCommand(paths: string[], options: CiCommandOptions): Pro
     throw new UsageError(`no scenario files in ${paths.join(", ") || "scenarios"}`);
   }
   const printJson = options.json === true;
+  let finished = 0;
   const checks = await withInterrupt((signal) =>
     runCi(files, {
       traceDir: options.traceDir,
@@ -93,14 +94,21 @@ export async function ciCommand(paths: string[], options: CiCommandOptions): Pro
       ...(shard ? { shard } : {}),
       signal,
       onEvent: options.verbose ? progressPrinter({ json: printJson, verbose: true }) : undefined,
-      onCheck: printJson ? undefined : (check) =>
+      onCheck: (check) => {
+        finished++;
+        if (printJson) return;
         console.error(
           `${check.pass ? "ok  " : "FAIL"}  ${check.scenario}: ${check.name} (${
             formatDuration(check.durationMs)
           })`,
-        ),
-    })
-  );
+        );
+      },
+    }), {
+    kept: () =>
+      `${finished} check${
+        finished === 1 ? "" : "s"
+      } finished; the traces recorded are in ${options.traceDir}`,
+  });
   if (options.junit) await Deno.writeTextFile(options.junit, ciJunit(checks));
   if (typeof options.json === "string") {
     const traces: CiResultsFile["traces"] = {};

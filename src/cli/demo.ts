@@ -17,8 +17,10 @@ import { runScenario } from "../run/run.ts";
 import { loadScenario } from "../scenario/load.ts";
 import { DiskService } from "../service/disk_service.ts";
 import { sweep } from "../sweep/sweep.ts";
+import { hostCommand } from "../util/host_command.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { formatDuration } from "../util/units.ts";
+import { EXIT } from "./errors.ts";
 import { ensurePackages } from "./setup.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { printRun } from "./record.ts";
@@ -51,7 +53,7 @@ export async function demoCommand(options: { traceDir?: string }): Promise<numbe
     await replayPowerLoss(parent, traces, signal);
     await sweepNobarrier(traces, scratch.path, signal);
     await etcdLyingDisks(traces, signal);
-  });
+  }, { kept: () => options.traceDir ? `the traces so far are in ${options.traceDir}` : "" });
   step("serve: the fault layer under any VM, with faults switched live");
   await serveWalkthrough(scratch.path);
   console.log(`\ndemo finished in ${formatDuration(performance.now() - started)}.`);
@@ -63,7 +65,7 @@ export async function demoCommand(options: { traceDir?: string }): Promise<numbe
   console.log(
     "Next: faultline record|replay|sweep|ci (see --help), or faultline serve --image disk.raw for your own VM.",
   );
-  return 0;
+  return EXIT.pass;
 }
 
 async function recordFsyncLog(traces: string, signal: AbortSignal): Promise<ParentTrace> {
@@ -172,6 +174,7 @@ async function sweepNobarrier(traces: string, scratch: string, signal: AbortSign
     keepData: false,
     signal,
   });
+  signal.throwIfAborted();
   const failing = swept.points.filter((p) => !p.verdict.pass);
   console.log(
     `  ${swept.points.length} points, ${swept.distinctCrashStates} distinct crash states checked: ${failing.length} points lose acknowledged records`,
@@ -183,7 +186,7 @@ async function sweepNobarrier(traces: string, scratch: string, signal: AbortSign
 }
 
 async function qemuIo(uri: string, commands: string[]): Promise<{ ok: boolean; text: string }> {
-  const output = await new Deno.Command("qemu-io", {
+  const output = await hostCommand("qemu-io", {
     args: ["-f", "raw", uri, ...commands.flatMap((c) => ["-c", c])],
     stdout: "piped",
     stderr: "piped",

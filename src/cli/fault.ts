@@ -10,7 +10,7 @@ import { kindOf, namesOf } from "../fault/kinds/mod.ts";
 import { linkLiveArguments } from "../net/link_live.ts";
 import { QmpClient } from "../qmp/client.ts";
 import { QmpCommandError } from "../qmp/errors.ts";
-import { UsageError } from "./errors.ts";
+import { EXIT, UsageError } from "./errors.ts";
 
 /** The actions of `fault`. */
 export type FaultAction =
@@ -146,5 +146,5 @@ export async function faultCommand(
       `${request.disk}: ${request.spec}${request.count ? ` for ${request.count} ops` : ""}`,
     );
   } else console.log(JSON.stringify(result, null, 2));
-  return 0;
+  return EXIT.pass;
 }

@@ -186,7 +186,8 @@ function addRecordCommand(root: Command, run: Runner): void {
   record scenarios/fsync-log.ts -o run.trace
   record scenarios/fsync-log.ts --qmp /tmp/qmp.sock    then: qmp_capabilities, query-block, set-block-fault-state
 
-Exit codes: 0 the verdict passed, 1 it failed, 2 a scenario error, 3 the machinery failed.`,
+Exit codes: 0 the verdict passed, 1 it failed, 2 a scenario error, 3 the machinery failed,
+130 Ctrl-C (143 SIGTERM): the trace keeps what was recorded (docs/exit-codes.md).`,
     )
     .action((path, options) =>
       run(() => recordCommand(path, { ...options, qmp: options.qmp ?? [] }))
@@ -252,7 +253,7 @@ function addReplayCommand(root: Command, run: Runner): void {
   replay run.trace --fault power-loss --with lie-flush --fault-at 42   a power loss of a disk that lies about flushes
 
 Exit codes: 0 every verdict passed, 1 one failed (a fault that never fired fails), 2 a usage error or a trace
-that no longer matches its images, 3 the machinery failed.`,
+that no longer matches its images, 3 the machinery failed, 130 Ctrl-C (143 SIGTERM).`,
     )
     .action((path, options) =>
       run(() =>
@@ -321,7 +322,8 @@ as such, not as a pass.
   sweep run.trace --fault power-loss --points flushes --with lie-flush
   sweep run.trace --fault power-loss:each --points 40..60
   sweep run.trace --fault power-loss --points all --shard 2/3 --json shard-2.json   (then: merge shard-*.json)
-Exit codes: 0 every point passed, 1 a point failed, 2 a usage error, 3 the machinery failed.`,
+Exit codes: 0 every point passed, 1 a point failed, 2 a usage error, 3 the machinery failed,
+130 Ctrl-C (143 SIGTERM): the finished points' results are written, marked partial.`,
     )
     .action((target, options) => run(() => sweepCommand(target, options)));
 }
@@ -364,7 +366,7 @@ function addCiCommand(root: Command, run: Runner): void {
 
 Every scenario file is loaded first: one that does not load exits 2 before anything runs.
 Exit codes: 0 every check passed, 1 a check failed (with the commands that reproduce it),
-2 a scenario error, 3 the machinery failed.`,
+2 a scenario error, 3 the machinery failed, 130 Ctrl-C (143 SIGTERM).`,
     )
     .action((paths, options) => run(() => ciCommand(paths, options)));
 }

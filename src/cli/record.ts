@@ -136,6 +136,21 @@ export function printRun(result: RunResult): void {
   console.log(`trace: ${result.trace}`);
 }
 
+/**
+ * What an interrupted run kept, in words: its traces (closed with the footer's reason
+ * "interrupted") hold every op recorded until then.
+ */
+export async function keptTraces(paths: readonly string[]): Promise<string> {
+  const kept: string[] = [];
+  for (const path of paths) {
+    if (await Deno.stat(path).then(() => true, () => false)) kept.push(path);
+  }
+  if (kept.length === 0) return "nothing was recorded yet";
+  return `${kept.length === 1 ? "the trace" : "the traces"} ${kept.join(", ")} keep${
+    kept.length === 1 ? "s" : ""
+  } what was recorded until then`;
+}
+
 /** Runs `record`. */
 export async function recordCommand(path: string, options: RecordOptions): Promise<number> {
   const scenario = await loadScenario(path);
@@ -149,8 +164,7 @@ export async function recordCommand(path: string, options: RecordOptions): Promi
       ...(options.control ? { control: options.control } : {}),
       signal,
       onEvent: progressPrinter(options),
-    })
-  );
+    }), { kept: () => keptTraces([trace]) });
   if (options.json) console.log(JSON.stringify(runJson(result)));
   else printRun(result);
   return result.verdict.pass ? EXIT.pass : EXIT.verdictFailed;

@@ -16,7 +16,7 @@ import {
 } from "../replay/replay.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
-import { printRun, progressPrinter, qmpEndpoints, runJson } from "./record.ts";
+import { keptTraces, printRun, progressPrinter, qmpEndpoints, runJson } from "./record.ts";
 
 /** Options of `replay`. */
 export interface ReplayCommandOptions {
@@ -64,6 +64,7 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
   }
   const parent = await readParent(path);
   if (parent.warning) console.error(`warning: ${parent.warning}`);
+  const outputs: string[] = [];
   const results: ReplayResult[] = await withInterrupt(async (signal) => {
     const prepared = await prepareForReplay(parent, signal);
     const done: ReplayResult[] = [];
@@ -71,6 +72,7 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
       const output = options.runs === 1
         ? options.output ?? defaultReplayPath(path)
         : (options.output ?? defaultReplayPath(path)).replace(/(\.trace)?$/, `-${run}.trace`);
+      outputs.push(output);
       if (options.runs > 1 && !options.json) console.error(`run ${run} of ${options.runs}`);
       done.push(
         await replay(parent, {
@@ -91,7 +93,7 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
       );
     }
     return done;
-  });
+  }, { kept: () => keptTraces(outputs) });
 
   const first = results[0];
   const same = (r: ReplayResult) =>

@@ -23,7 +23,7 @@ import {
 import type { StatsSummary } from "../trace/stats.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { formatBytes } from "../util/units.ts";
-import { UsageError } from "./errors.ts";
+import { EXIT, UsageError } from "./errors.ts";
 import { printStatsTable } from "./format.ts";
 
 /** The options of `serve`, as the command line gives them. */
@@ -146,7 +146,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   const signal = await waitForSignal();
   await service.close(`signal ${signal}`);
   printStopped(signal, service.summary(), options);
-  return 0;
+  return EXIT.pass;
 }
 
 /** What serve serves, once it listens: the exports, the control socket, the faults. */

@@ -12,7 +12,7 @@ import {
   installPackages,
   isRoot,
 } from "../setup/packages.ts";
-import { MachineryError } from "./errors.ts";
+import { EXIT, MachineryError } from "./errors.ts";
 
 /** Makes sure every package is installed; returns the versions in use. */
 export async function ensurePackages(
@@ -41,5 +41,5 @@ export async function setupCommand(options: { json: boolean }): Promise<number> 
   else {for (const [name, version] of Object.entries(versions)) {
       console.log(`${name.padEnd(16)} ${version}`);
     }}
-  return 0;
+  return EXIT.pass;
 }

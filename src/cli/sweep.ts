@@ -10,6 +10,7 @@ import cliProgress from "cli-progress";
 import { type ParentTrace, readParent } from "../replay/replay.ts";
 import { runScenario } from "../run/run.ts";
 import { loadScenario } from "../scenario/load.ts";
+import type { Scenario } from "../scenario/schema.ts";
 import { junitXml } from "../report/junit.ts";
 import { sweepReportHtml } from "../report/html.ts";
 import { parsePoints } from "../scenario/points.ts";
@@ -28,7 +29,7 @@ import { formatDuration } from "../util/units.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { table } from "./format.ts";
 import { withInterrupt } from "./interrupt.ts";
-import { defaultTracePath, progressPrinter } from "./record.ts";
+import { defaultTracePath, keptTraces, progressPrinter } from "./record.ts";
 
 /** Options of `sweep`. */
 export interface SweepCommandOptions {
@@ -140,6 +141,7 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
     ...(result.crashStates !== undefined ? { crashStates: result.crashStates } : {}),
     replays: result.replays,
     durationMs: Math.round(result.durationMs),
+    ...(result.partial ? { partial: result.partial } : {}),
     ...(result.shard ? { shard: result.shard } : {}),
     ...(result.checks ? { checks: result.checks } : {}),
     ...(result.runs ? { runs: result.runs } : {}),
@@ -149,7 +151,7 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
 /** The JUnit suite of a sweep: one case per point. */
 export function sweepJunit(trace: string, result: SweepResult): string {
   return junitXml([{
-    name: `${trace} ${result.fault}`,
+    name: `${trace} ${result.fault}${partialNote(result)}`,
     cases: result.points.map((p) => ({
       name: `${result.fault} at op ${p.at} (${p.op})`,
       classname: trace,
@@ -167,6 +169,13 @@ export function sweepJunit(trace: string, result: SweepResult): string {
         : {}),
     })),
   }]);
+}
+
+/** " (partial: N of M points, the sweep was stopped)" for a sweep stopped before its end, else "". */
+function partialNote(result: SweepResult): string {
+  return result.partial
+    ? ` (partial: ${result.points.length} of ${result.partial.pointsPlanned} points, the sweep was stopped)`
+    : "";
 }
 
 /** The states column of a point: how many it checked, and how many of them failed. */
@@ -233,7 +242,9 @@ export function printSweep(trace: string, result: SweepResult): void {
     }
   }
   console.log(
-    `\n${trace}, ${result.fault}${withText}${shardText}: ${result.points.length} points: ${result.passed} passed, ${result.failed} failed, ${result.notFired} never fired${crash}; ${result.replays} replays in ${
+    `\n${trace}, ${result.fault}${withText}${shardText}${
+      partialNote(result)
+    }: ${result.points.length} points: ${result.passed} passed, ${result.failed} failed, ${result.notFired} never fired${crash}; ${result.replays} replays in ${
       formatDuration(result.durationMs)
     }`,
   );
@@ -243,6 +254,14 @@ export function printSweep(trace: string, result: SweepResult): void {
 function stepOf(p: SweepPoint): string {
   const match = /during step '(.*)', /.exec(p.where ?? "");
   return match ? match[1] : "";
+}
+
+/** A sweep that ran (whole, or stopped before its end), with what it swept. */
+interface Swept {
+  parent: ParentTrace;
+  trace: string;
+  shard: Shard | undefined;
+  result: SweepResult;
 }
 
 /** Runs `sweep`. */
@@ -258,45 +277,79 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
     );
   }
   const printJson = options.json === true;
-  return await withInterrupt(async (signal) => {
-    const trace = isScenario ? await recordFirst(target, options, signal) : target;
+  let recording: string | null = null;
+  const swept = await withInterrupt(async (signal): Promise<Swept> => {
+    let trace = target;
+    if (isScenario) {
+      const scenario = await loadScenario(target);
+      recording = options.output ?? defaultTracePath(scenario.name);
+      trace = await recordFirst({ target, scenario, trace: recording }, options, signal);
+      recording = null;
+    }
     const parent = await readParent(trace);
     if (parent.warning) console.error(`warning: ${parent.warning}`);
     await using scratch = await makePrivateDir("faultline-sweep-");
     if (options.keepTraces) await Deno.mkdir(options.keepTraces, { recursive: true });
     const progress = sweepProgress(options);
-    const result = await sweep(parent, {
-      fault: options.fault,
-      with: options.with ?? [],
-      points,
-      jobs,
-      outputDir: options.keepTraces ?? scratch.path,
-      keepData: false,
-      cold: options.cold ?? false,
-      ...(shard ? { shard } : {}),
-      signal,
-      onEvent: options.verbose
-        ? progressPrinter({ json: printJson, verbose: options.verbose })
-        : undefined,
-      onProgress: progress.show,
-    });
-    progress.stop();
-    await writeSweepFiles({ parent, trace, shard, result }, options);
-    if (printJson) console.log(JSON.stringify(sweepJson(trace, result)));
-    else printSweep(trace, result);
-    return result.failed > 0 ? EXIT.verdictFailed : EXIT.pass;
+    try {
+      const result = await sweep(parent, {
+        fault: options.fault,
+        with: options.with ?? [],
+        points,
+        jobs,
+        outputDir: options.keepTraces ?? scratch.path,
+        keepData: false,
+        cold: options.cold ?? false,
+        ...(shard ? { shard } : {}),
+        signal,
+        onEvent: options.verbose
+          ? progressPrinter({ json: printJson, verbose: options.verbose })
+          : undefined,
+        onProgress: progress.show,
+      });
+      return { parent, trace, shard, result };
+    } finally {
+      progress.stop();
+    }
+  }, {
+    // Stopped: the finished points are reported as a whole sweep's would be, marked partial.
+    kept: async (swept) =>
+      swept
+        ? stoppedSweep(swept.result, await reportSweep(swept, options))
+        : recording
+        ? `nothing was swept; ${await keptTraces([recording])}`
+        : "no point finished",
   });
+  await reportSweep(swept, options);
+  return swept.result.failed > 0 ? EXIT.verdictFailed : EXIT.pass;
 }
 
-/** Records a scenario to sweep (`sweep SCENARIO`): returns its trace. */
+/** What a stopped sweep kept, in words: how many points finished, and where their results are. */
+function stoppedSweep(result: SweepResult, files: readonly string[]): string {
+  const planned = result.partial?.pointsPlanned ?? result.points.length;
+  const marked = result.partial ? ", marked partial," : "";
+  const where = files.length > 0
+    ? `their results${marked} are in ${files.join(", ")}`
+    : `their results${marked} are above`;
+  return `${result.points.length} of ${planned} points finished; ${where}`;
+}
+
+/** Writes the files a sweep was asked for and prints its JSON or its table; returns the files. */
+async function reportSweep(swept: Swept, options: SweepCommandOptions): Promise<string[]> {
+  const files = await writeSweepFiles(swept, options);
+  if (options.json === true) console.log(JSON.stringify(sweepJson(swept.trace, swept.result)));
+  else printSweep(swept.trace, swept.result);
+  return files;
+}
+
+/** Records a scenario to sweep (`sweep SCENARIO`) into its trace: returns the trace. */
 async function recordFirst(
-  target: string,
+  recording: { target: string; scenario: Scenario; trace: string },
   options: SweepCommandOptions,
   signal: AbortSignal,
 ): Promise<string> {
+  const { target, scenario, trace } = recording;
   const printJson = options.json === true;
-  const scenario = await loadScenario(target);
-  const trace = options.output ?? defaultTracePath(scenario.name);
   if (!printJson) console.error(`recording ${target} into ${trace} first`);
   const recorded = await runScenario({
     scenario,
@@ -353,14 +406,21 @@ function sweepProgress(
   return { show, stop: () => bar.stop() };
 }
 
-/** The files a sweep was asked for: `--junit`, `--html`, and `--json FILE` (the results, for `merge`). */
-async function writeSweepFiles(
-  swept: { parent: ParentTrace; trace: string; shard: Shard | undefined; result: SweepResult },
-  options: SweepCommandOptions,
-): Promise<void> {
+/**
+ * The files a sweep was asked for: `--junit`, `--html`, and `--json FILE` (the results, for
+ * `merge`); returns the files written.
+ */
+async function writeSweepFiles(swept: Swept, options: SweepCommandOptions): Promise<string[]> {
   const { parent, trace, shard, result } = swept;
-  if (options.junit) await Deno.writeTextFile(options.junit, sweepJunit(trace, result));
-  if (options.html) await Deno.writeTextFile(options.html, await sweepReportHtml(parent, result));
+  const written: string[] = [];
+  if (options.junit) {
+    await Deno.writeTextFile(options.junit, sweepJunit(trace, result));
+    written.push(options.junit);
+  }
+  if (options.html) {
+    await Deno.writeTextFile(options.html, await sweepReportHtml(parent, result));
+    written.push(options.html);
+  }
   if (typeof options.json === "string") {
     const file: SweepResultsFile = {
       format: "faultline-sweep",
@@ -371,5 +431,7 @@ async function writeSweepFiles(
       result,
     };
     await Deno.writeTextFile(options.json, JSON.stringify(file));
+    written.push(options.json);
   }
+  return written;
 }

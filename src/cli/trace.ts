@@ -19,7 +19,7 @@ import {
 import { LatencyStats, type LatencySummary } from "../trace/latency_stats.ts";
 import { FrameStats, OpStats } from "../trace/stats.ts";
 import { formatBytes, formatDuration } from "../util/units.ts";
-import { UsageError } from "./errors.ts";
+import { EXIT, UsageError } from "./errors.ts";
 import { printStatsTable, table } from "./format.ts";
 
 /** Runs `trace stats`. */
@@ -58,7 +58,7 @@ export async function traceStatsCommand(path: string, options: { json: boolean }
       ...(net.frames > 0 ? { net } : {}),
       events,
     }));
-    return 0;
+    return EXIT.pass;
   }
   console.log(
     `${path}: ${header.command} trace${
@@ -86,7 +86,7 @@ export async function traceStatsCommand(path: string, options: { json: boolean }
   if (eventList.length > 0) {
     console.log(`events: ${eventList.map(([k, n]) => `${k} ${n}`).join(", ")}`);
   }
-  return 0;
+  return EXIT.pass;
 }
 
 /**
@@ -228,7 +228,7 @@ export async function traceShowCommand(
   if (!options.json) console.log(table(rows));
   const warning = describeEnd(path, reader.end);
   if (warning) console.error(`warning: ${warning}`);
-  return 0;
+  return EXIT.pass;
 }
 
 /** `trace show --net`: the frames, one per line. */
@@ -267,7 +267,7 @@ async function showFrames(
   if (!options.json) console.log(table(rows));
   const warning = describeEnd(path, reader.end);
   if (warning) console.error(`warning: ${warning}`);
-  return 0;
+  return EXIT.pass;
 }
 
 /** A frame's summary from its record alone (when the bytes were not recorded). */
@@ -366,5 +366,5 @@ export async function tracePcapCommand(
       }), ${formatBytes(bytes)}`,
     );
   }
-  return 0;
+  return EXIT.pass;
 }

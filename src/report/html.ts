@@ -694,7 +694,15 @@ function header(parent: ParentTrace, result: SweepResult): string {
     card("replays", result.replays, "replays"),
     card("duration", formatDuration(result.durationMs), "duration"),
   ];
-  const warning = parent.warning ? `<p class="warning">${esc(parent.warning)}</p>` : "";
+  const warnings = [
+    ...(parent.warning ? [parent.warning] : []),
+    ...(result.partial
+      ? [
+        `Partial: the sweep was stopped after ${result.points.length} of ${result.partial.pointsPlanned} points; only the finished points are here.`,
+      ]
+      : []),
+  ];
+  const warning = warnings.map((text) => `<p class="warning">${esc(text)}</p>`).join("");
   return `<header>
 <h1>Sweep of <span class="name">${esc(scenarioName(parent))}</span> with <code>${
     esc(result.fault)

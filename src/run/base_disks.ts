@@ -14,6 +14,7 @@ import { dirname, join } from "node:path";
 import type { ScenarioDisk } from "../scenario/schema.ts";
 import { cacheDir, storeFile } from "../util/cache_dir.ts";
 import { sha256File } from "../util/hash.ts";
+import { hostCommand } from "../util/host_command.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { baseDiskKey, filesystemUuid } from "./cache_keys.ts";
 import { RunError } from "./errors.ts";
@@ -39,18 +40,8 @@ async function runTool(
   args: string[],
   env?: Record<string, string>,
 ): Promise<void> {
-  let output: Deno.CommandOutput;
-  try {
-    output = await new Deno.Command(command, { args, env, stdout: "piped", stderr: "piped" })
-      .output();
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new RunError(
-        `${command} is not installed (apt-get install e2fsprogs qemu-utils, or faultline setup)`,
-      );
-    }
-    throw error;
-  }
+  const output = await hostCommand(command, { args, env, stdout: "piped", stderr: "piped" })
+    .output();
   if (!output.success) {
     throw new RunError(
       `${command} ${args.join(" ")} failed: ${new TextDecoder().decode(output.stderr).trim()}`,
@@ -63,7 +54,8 @@ async function runTool(
  * on the node's name and the disk alone (./cache_keys.ts), never on the scenario's name: the
  * same disk in two scenarios is one image.
  *
- * @throws {RunError} when mkfs or qemu-img fails, naming the command.
+ * @throws {RunError} when mkfs or qemu-img fails, naming the command; {ToolMissingError} when
+ *   one is not installed.
  * @example
  * ```ts
  * const base = await prepareBaseDisk("app", disk);
@@ -117,10 +109,14 @@ let mkfsVersion: Promise<string> | undefined;
 
 /** The first line mke2fs prints about itself (its version), once per process. */
 function mkfsVersionLine(): Promise<string> {
-  mkfsVersion ??= new Deno.Command("mke2fs", { args: ["-V"], stdout: "piped", stderr: "piped" })
+  // A missing mke2fs is named here, before anything is made (mkfs.ext4 comes with it).
+  mkfsVersion ??= hostCommand("mke2fs", { args: ["-V"], stdout: "piped", stderr: "piped" })
     .output()
     .then((output) => new TextDecoder().decode(output.stderr).split("\n")[0].trim())
-    .catch(() => "unknown");
+    .catch((error) => {
+      mkfsVersion = undefined;
+      throw error;
+    });
   return mkfsVersion;
 }
 

@@ -12,5 +12,11 @@ export class RunError extends FaultlineError {
   static override readonly kind: ErrorKind = "machinery";
 }
 
-/** The run was interrupted (Ctrl-C); the trace keeps what was recorded. */
-export class RunInterrupted extends RunError {}
+/**
+ * The run was stopped by its signal (Ctrl-C); the trace keeps what was recorded. Its kind is
+ * `interrupted` (exit 130); the CLI says which signal it was (src/cli/interrupt.ts).
+ */
+export class RunInterrupted extends RunError {
+  /** The kind of these errors unless one says otherwise. */
+  static override readonly kind: ErrorKind = "interrupted";
+}

@@ -6,6 +6,7 @@
  */
 
 import type { Scenario, ScenarioNode } from "../scenario/schema.ts";
+import { ensureCacheDir } from "../util/cache_dir.ts";
 import { sha256File } from "../util/hash.ts";
 import { DEFAULT_NETWORK, guestNetworkOf, nodeAddresses } from "../net/addresses.ts";
 import type { GuestNetwork } from "../vm/initramfs.ts";
@@ -58,12 +59,17 @@ export interface Prepared {
 /**
  * Prepares a scenario's guests (kernel, one initramfs per node) and base disks.
  *
+ * @throws {CacheDirError} when the cache directory cannot be created or written;
+ *   {ToolMissingError} when mkfs or qemu-img is not installed.
+ *
  * @example
  * ```ts
  * const prepared = await prepareScenario(scenario);
  * ```
  */
 export async function prepareScenario(scenario: Scenario, signal?: AbortSignal): Promise<Prepared> {
+  // A cache that cannot be used is named before anything is built.
+  await ensureCacheDir();
   const bases = await Promise.all(
     scenario.nodes.flatMap((node) => node.disks.map((disk) => prepareBaseDisk(node.name, disk))),
   );

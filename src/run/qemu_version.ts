@@ -4,6 +4,7 @@
  * @module
  */
 
+import { hostCommand } from "../util/host_command.ts";
 import { QEMU } from "../vm/launcher.ts";
 
 let cached: Promise<string> | null = null;
@@ -17,7 +18,7 @@ let cached: Promise<string> | null = null;
  * ```
  */
 export function qemuVersion(): Promise<string> {
-  cached ??= new Deno.Command(QEMU, { args: ["--version"], stdout: "piped", stderr: "null" })
+  cached ??= hostCommand(QEMU, { args: ["--version"], stdout: "piped", stderr: "null" })
     .output()
     .then((out) => new TextDecoder().decode(out.stdout).split("\n")[0].trim() || "unknown")
     .catch(() => "unknown");

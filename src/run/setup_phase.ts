@@ -24,6 +24,7 @@ import { SCENARIO_DEFAULTS } from "../scenario/schema.ts";
 import { loadTrace } from "../trace/load.ts";
 import { diskKey } from "../trace/ops.ts";
 import { cacheDir, storeFile } from "../util/cache_dir.ts";
+import { hostCommand } from "../util/host_command.ts";
 import { sha256Bytes } from "../util/hash.ts";
 import { shellQuote } from "../util/shell_quote.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
@@ -294,18 +295,13 @@ function isExt(disk: ScenarioNode["disks"][number]): boolean {
 
 /** `e2fsck -fn`: the file system the setup left is clean, or the setup fails. */
 async function checkClean(image: string, key: string): Promise<void> {
-  let output: Deno.CommandOutput;
-  try {
-    output = await new Deno.Command("e2fsck", {
-      args: ["-f", "-n", image],
-      env: { LC_ALL: "C" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-  } catch (error) {
-    throw new RunError(`cannot run e2fsck (apt-get install e2fsprogs): ${error}`);
-  }
+  const output = await hostCommand("e2fsck", {
+    args: ["-f", "-n", image],
+    env: { LC_ALL: "C" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
   if (!output.success) {
     const said = new TextDecoder().decode(output.stdout).trim().split("\n")
       .filter((line) => !/^(Pass \d|e2fsck \d)/.test(line)).slice(0, 3).join(" | ");

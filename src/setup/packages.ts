@@ -6,6 +6,7 @@
  */
 
 import { FaultlineError } from "../util/errors.ts";
+import { hostCommand, ToolMissingError } from "../util/host_command.ts";
 
 /** What the project needs from Debian: QEMU, the NBD peers of the tests and the benchmark, the guest's tools, tshark. */
 export const DEBIAN_PACKAGES = [
@@ -36,7 +37,7 @@ async function run(
   env?: Record<string, string>,
 ): Promise<{ ok: boolean; stdout: string; stderr: string }> {
   try {
-    const output = await new Deno.Command(command, { args, env, stdout: "piped", stderr: "piped" })
+    const output = await hostCommand(command, { args, env, stdout: "piped", stderr: "piped" })
       .output();
     const decoder = new TextDecoder();
     return {
@@ -45,6 +46,7 @@ async function run(
       stderr: decoder.decode(output.stderr),
     };
   } catch (error) {
+    if (error instanceof ToolMissingError) throw error;
     return { ok: false, stdout: "", stderr: String(error) };
   }
 }

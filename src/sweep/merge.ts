@@ -96,7 +96,8 @@ export function checkShards<T>(
  * Merges the shards of one sweep into the whole sweep's result: every point once, in op
  * order, the counts added up (the duration is the longest shard's).
  *
- * @throws {MergeError} when the files are not the complete shards of one sweep of one trace.
+ * @throws {MergeError} when the files are not the complete shards of one sweep of one trace,
+ *   or one holds a partial sweep (stopped by Ctrl-C).
  * @example
  * ```ts
  * const merged = mergeSweepShards([{ name: "1.json", data: one }, { name: "2.json", data: two }]);
@@ -109,6 +110,12 @@ export function mergeSweepShards(
   for (const file of files) {
     if (file.data?.format !== "faultline-sweep" || file.data.version !== 1) {
       throw new MergeError(`merge: ${file.name} is not the results of a faultline sweep`);
+    }
+    const partial = file.data.result.partial;
+    if (partial) {
+      throw new MergeError(
+        `merge: ${file.name} holds a partial sweep (stopped after ${file.data.result.points.length} of ${partial.pointsPlanned} points): run its shard again`,
+      );
     }
   }
   const shards = checkShards(

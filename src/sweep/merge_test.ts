@@ -97,3 +97,22 @@ Deno.test("merge: refuses a missing shard, a shard twice, and points that do not
     /x\.json is not the results of a faultline sweep/,
   );
 });
+
+Deno.test("merge: refuses a shard whose sweep was stopped before its end (partial)", () => {
+  const stopped = shardFile(2, 2, [point(1, true)]);
+  stopped.result.partial = { pointsPlanned: 3 };
+  assert.throws(
+    () =>
+      mergeSweepShards([
+        {
+          name: "s1.json",
+          data: shardFile(1, 2, [point(0, true), point(2, true), point(4, true)]),
+        },
+        { name: "s2.json", data: stopped },
+      ]),
+    (error) =>
+      error instanceof MergeError && error.kind === "usage" &&
+      /s2\.json holds a partial sweep \(stopped after 1 of 3 points\): run its shard again/
+        .test(error.message),
+  );
+});

@@ -120,6 +120,11 @@ export interface SweepResult {
   replays: number;
   /** How long the sweep took. */
   durationMs: number;
+  /**
+   * Set when the sweep was stopped (its signal aborted, Ctrl-C) before every point finished:
+   * `points` and the counts are of the finished points only, of `pointsPlanned`.
+   */
+  partial?: { pointsPlanned: number };
   /** The shard this result covers, and how many points the whole sweep has. */
   shard?: Shard & { sweepPoints: number };
   /** How the checks started: from a saved guest (warm), or booted; the nodes that booted, with why. */
@@ -173,7 +178,10 @@ export interface SweepOptions {
    * @ignore faultline's own: not part of the public API
    */
   prepared?: Prepared;
-  /** Aborting stops the sweep and kills its VMs. */
+  /**
+   * Aborting stops the sweep and kills its VMs; the sweep then returns the points that
+   * finished, its result marked `partial` (or throws, when it was stopped while preparing).
+   */
   signal?: AbortSignal;
   /** Hears each replay's end. */
   onProgress?: (progress: SweepProgress) => void;
@@ -444,11 +452,7 @@ async function replayGroups(
     const done = results.size;
     const minutes = (performance.now() - begun) / 60_000;
     const perMinute = minutes > 0 ? done / minutes : 0;
-    const finished = plan.indices.filter((at) =>
-      plan.units.get(at)!.every((unit) =>
-        results.has(unitName(plan.representative.get(unitName(unit)) ?? unit))
-      )
-    );
+    const finished = finishedPoints(plan, results);
     const failed = finished.filter((at) => {
       const point = pointOf(parent, plan, at, results, options);
       return point.fired && !point.verdict.pass || point.error !== undefined;
@@ -486,12 +490,22 @@ async function replayGroups(
         }),
       );
     } catch (error) {
-      if (options.signal?.aborted) throw error;
+      // Stopped (Ctrl-C): the unit is not run, and the sweep ends with the points that finished.
+      if (options.signal?.aborted) return;
       results.set(unitName(unit), error as Error);
     }
     report();
   });
   return results;
+}
+
+/** The points whose every unit has its result (its own, or its crash state's representative's). */
+function finishedPoints(plan: Plan, results: ReadonlyMap<string, ReplayResult | Error>): number[] {
+  return plan.indices.filter((at) =>
+    plan.units.get(at)!.every((unit) =>
+      results.has(unitName(plan.representative.get(unitName(unit)) ?? unit))
+    )
+  );
 }
 
 /** How one unit went, from its own replay or from the replay of its crash state's representative. */
@@ -682,9 +696,12 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
     ],
     ...(warmRun && typeof warmRun !== "string" ? { savedMs: Math.round(warmRun.savedMs) } : {}),
   };
-  const points = plan.indices.map((at) => pointOf(parent, plan, at, results, options));
+  // A sweep stopped before its end (its signal aborted) reports the points that finished.
+  const stopped = options.signal?.aborted === true;
+  const finished = stopped ? finishedPoints(plan, results) : plan.indices;
+  const points = finished.map((at) => pointOf(parent, plan, at, results, options));
   const crashStates = plan.states.size > 0
-    ? [...plan.units.values()].reduce((sum, units) => sum + units.length, 0)
+    ? finished.reduce((sum, at) => sum + plan.units.get(at)!.length, 0)
     : undefined;
   return {
     fault: options.fault,
@@ -693,10 +710,14 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
     passed: points.filter((p) => p.fired && p.verdict.pass).length,
     failed: points.filter((p) => p.fired && !p.verdict.pass || p.error).length,
     notFired: points.filter((p) => !p.fired && !p.error).length,
-    ...(plan.fromTrace ? { distinctCrashStates: plan.groups.length } : {}),
+    // Stopped before its end: the distinct crash states that were checked by then.
+    ...(plan.fromTrace ? { distinctCrashStates: stopped ? results.size : plan.groups.length } : {}),
     ...(crashStates !== undefined ? { crashStates } : {}),
     replays: results.size,
     durationMs: performance.now() - started,
+    ...(finished.length < plan.indices.length
+      ? { partial: { pointsPlanned: plan.indices.length } }
+      : {}),
     ...(options.shard ? { shard: { ...options.shard, sweepPoints: plan.sweepPoints! } } : {}),
     ...(runs ? { runs } : {}),
     checks: warm

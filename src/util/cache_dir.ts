@@ -24,7 +24,8 @@ const defaultEnv: EnvLookup = (name) => Deno.env.get(name);
 /**
  * The directory where faultline keeps its cache, in this order:
  * `$FAULTLINE_CACHE_DIR`, `$XDG_CACHE_HOME/faultline`, `$HOME/.cache/faultline`.
- * Relative values of the first two are ignored, as the XDG spec says. Nothing is created.
+ * Relative values of the first two are ignored, as the XDG spec says. Nothing is created
+ * ({@linkcode ensureCacheDir} creates it).
  *
  * @example
  * ```ts
@@ -33,16 +34,54 @@ const defaultEnv: EnvLookup = (name) => Deno.env.get(name);
  * ```
  */
 export function cacheDir(env: EnvLookup = defaultEnv): string {
+  return locateCacheDir(env).path;
+}
+
+/** The cache directory and the variable it comes from. */
+function locateCacheDir(env: EnvLookup): { path: string; from: string } {
   const own = env("FAULTLINE_CACHE_DIR");
-  if (own && own.startsWith("/")) return own;
+  if (own && own.startsWith("/")) return { path: own, from: "FAULTLINE_CACHE_DIR" };
   const xdg = env("XDG_CACHE_HOME");
-  if (xdg && xdg.startsWith("/")) return join(xdg, "faultline");
+  if (xdg && xdg.startsWith("/")) return { path: join(xdg, "faultline"), from: "XDG_CACHE_HOME" };
   const home = env("HOME");
-  if (home && home.startsWith("/")) return join(home, ".cache", "faultline");
+  if (home && home.startsWith("/")) {
+    return { path: join(home, ".cache", "faultline"), from: "HOME" };
+  }
   throw new CacheDirError(
     "cannot find a cache directory: set FAULTLINE_CACHE_DIR (or XDG_CACHE_HOME or HOME) " +
       "to an absolute path",
   );
+}
+
+/**
+ * The cache directory ({@linkcode cacheDir}), created when it is not there yet and checked
+ * to take a file, so that a cache faultline cannot use is named before any work starts.
+ *
+ * @throws {CacheDirError} naming the directory, the variable it comes from, and why.
+ * @example
+ * ```ts
+ * await ensureCacheDir(); // "/home/ada/.cache/faultline"
+ * // XDG_CACHE_HOME=/etc/passwd: "cannot create the cache directory /etc/passwd/faultline
+ * // (from XDG_CACHE_HOME): Not a directory (os error 20); set FAULTLINE_CACHE_DIR ..."
+ * ```
+ */
+export async function ensureCacheDir(env: EnvLookup = defaultEnv): Promise<string> {
+  const { path, from } = locateCacheDir(env);
+  try {
+    await Deno.mkdir(path, { recursive: true });
+    const probe = join(path, `.probe-${Deno.pid}-${crypto.randomUUID()}`);
+    await Deno.writeFile(probe, new Uint8Array(), { createNew: true });
+    await Deno.remove(probe);
+  } catch (error) {
+    // Deno's message ends with the call and its path ("...: mkdir '/x/faultline'"); the path is said once.
+    const why = (error as Error).message.replace(/: \w+ '[^']*'$/, "");
+    throw new CacheDirError(
+      `cannot create the cache directory ${path} (from ${from}), or write in it: ${why}; ` +
+        "set FAULTLINE_CACHE_DIR to a directory faultline may create and write",
+      { cause: error },
+    );
+  }
+  return path;
 }
 
 /** A file stored under its content hash. */

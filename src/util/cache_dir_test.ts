@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cacheDir, CacheDirError, storeBytes, storeFile } from "./cache_dir.ts";
+import { cacheDir, CacheDirError, ensureCacheDir, storeBytes, storeFile } from "./cache_dir.ts";
 import { sha256Bytes, sha256File } from "./hash.ts";
 import { makePrivateDir } from "./tempdir.ts";
 
@@ -20,6 +20,25 @@ Deno.test("cacheDir: FAULTLINE_CACHE_DIR, then XDG_CACHE_HOME, then HOME", () =>
     "/h/.cache/faultline",
   );
   assert.throws(() => cacheDir(env({})), CacheDirError);
+});
+
+Deno.test("ensureCacheDir: creates the directory, or names it, its variable and why not", async () => {
+  await using dir = await makePrivateDir("faultline-cache-test-");
+  const made = await ensureCacheDir(env({ XDG_CACHE_HOME: join(dir.path, "xdg") }));
+  assert.equal(made, join(dir.path, "xdg", "faultline"));
+  assert.equal((await Deno.stat(made)).isDirectory, true);
+  assert.deepEqual([...Deno.readDirSync(made)], [], "the probe is gone");
+  // A file where a directory must be: root cannot create it either.
+  const file = join(dir.path, "a-file");
+  await Deno.writeTextFile(file, "");
+  const error = await ensureCacheDir(env({ XDG_CACHE_HOME: file })).catch((e) => e);
+  assert.ok(error instanceof CacheDirError, String(error));
+  assert.equal(
+    error.message,
+    `cannot create the cache directory ${file}/faultline (from XDG_CACHE_HOME), or write in it: ` +
+      "Not a directory (os error 20); set FAULTLINE_CACHE_DIR to a directory faultline may " +
+      "create and write",
+  );
 });
 
 Deno.test("sha256File and sha256Bytes agree with the known digest of abc", async () => {

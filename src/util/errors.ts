@@ -9,22 +9,38 @@
  * | `verdict` | 1 | what must hold did not |
  * | `usage` | 2 | the user's input: arguments, fault specs, scenario files, traces, images |
  * | `machinery` | 3 | faultline or its tools failed: QEMU would not start, a tool is missing |
+ * | `interrupted` | 130 | stopped by SIGINT (Ctrl-C), 128 + 2 as a shell reports it |
+ * | `terminated` | 143 | stopped by SIGTERM, 128 + 15 |
  *
- * An error that is not a {@link FaultlineError} is a bug: exit code 3.
+ * An error that is not a {@link FaultlineError} is a bug: exit code 3. docs/exit-codes.md
+ * is the table of every code and every verdict.
  *
  * @module
  */
 
 /** What kind of failure an error is; it decides the exit code. */
-export type ErrorKind = "verdict" | "usage" | "machinery";
+export type ErrorKind = "verdict" | "usage" | "machinery" | "interrupted" | "terminated";
 
-/** Exit codes everywhere: 0 pass, 1 the verdict failed, 2 a usage or input error, 3 the machinery failed. */
-export const EXIT = { pass: 0, verdictFailed: 1, usage: 2, machinery: 3 } as const;
+/**
+ * Exit codes everywhere: 0 pass, 1 the verdict failed, 2 a usage or input error, 3 the
+ * machinery failed, 130 stopped by SIGINT, 143 stopped by SIGTERM.
+ */
+export const EXIT = {
+  pass: 0,
+  verdictFailed: 1,
+  usage: 2,
+  machinery: 3,
+  interrupted: 130,
+  terminated: 143,
+} as const;
 
-const EXIT_OF_KIND: Record<ErrorKind, number> = {
+/** The exit code of each kind of error. */
+export const EXIT_OF_KIND: Readonly<Record<ErrorKind, number>> = {
   verdict: EXIT.verdictFailed,
   usage: EXIT.usage,
   machinery: EXIT.machinery,
+  interrupted: EXIT.interrupted,
+  terminated: EXIT.terminated,
 };
 
 /** Options of {@link FaultlineError}. */

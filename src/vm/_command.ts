@@ -1,21 +1,13 @@
 /**
  * Runs host tools (apt-get, dpkg, xz) for the guest image builder: never through a shell,
- * always with an argument array, a C locale, and errors that name the tool and the fix.
+ * always with an argument array, a C locale, and errors that name the tool and the fix
+ * (a missing one with its Debian package, by ../util/host_command.ts).
  *
  * @module
  */
 
+import { hostCommand, ToolMissingError } from "../util/host_command.ts";
 import { GuestImageError } from "./guest_image_error.ts";
-
-/** How to get each tool that the builder may run, for the "not found" message. */
-const INSTALL_HINTS: Record<string, string> = {
-  "apt-get": "faultline fetches the guest kernel with Debian's apt: run it on Debian or Ubuntu",
-  "apt-cache": "faultline fetches the guest kernel with Debian's apt: run it on Debian or Ubuntu",
-  "dpkg": "install dpkg (`apt-get install dpkg` as root)",
-  "dpkg-deb": "install dpkg (`apt-get install dpkg` as root)",
-  "xz": "install xz-utils (`apt-get install xz-utils` as root)",
-  "zstd": "install zstd (`apt-get install zstd` as root)",
-};
 
 /** Options of {@linkcode runTool}. */
 export interface RunToolOptions {
@@ -38,8 +30,9 @@ function lastLines(text: string, count: number): string {
 }
 
 /**
- * Runs `tool args...` and returns its output, or throws a {@linkcode GuestImageError} that
- * says which tool is missing and how to install it, or how the command failed.
+ * Runs `tool args...` and returns its output, or throws a {@linkcode ToolMissingError} that
+ * says which tool is missing and its Debian package, or a {@linkcode GuestImageError} that
+ * says how the command failed.
  */
 export async function runTool(
   tool: string,
@@ -49,7 +42,7 @@ export async function runTool(
   const command = [tool, ...args];
   let output: Deno.CommandOutput;
   try {
-    output = await new Deno.Command(tool, {
+    output = await hostCommand(tool, {
       args: [...args],
       cwd: options.cwd,
       env: { LC_ALL: "C", ...options.env },
@@ -59,13 +52,7 @@ export async function runTool(
       stderr: "piped",
     }).output();
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new GuestImageError(`\`${tool}\` was not found on PATH`, {
-        hint: INSTALL_HINTS[tool],
-        command,
-        cause: error,
-      });
-    }
+    if (error instanceof ToolMissingError) throw error;
     throw new GuestImageError(`could not run \`${command.join(" ")}\`: ${error}`, {
       command,
       cause: error,

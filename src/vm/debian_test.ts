@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { ToolMissingError } from "../util/host_command.ts";
 import { runTool } from "./_command.ts";
 import {
   debianCandidate,
@@ -63,9 +64,9 @@ Deno.test("debian: an unknown package says to run apt-get update", async () => {
 Deno.test("debian: a missing tool is named, with how to get it", async () => {
   await assert.rejects(
     runTool("faultline-no-such-tool", []),
-    (e: GuestImageError) =>
-      e instanceof GuestImageError &&
-      /`faultline-no-such-tool` was not found on PATH/.test(e.message),
+    (e: ToolMissingError) =>
+      e instanceof ToolMissingError &&
+      /faultline-no-such-tool is not installed \(not found on PATH\)/.test(e.message),
   );
   await assert.rejects(
     runTool("xz", ["--definitely-not-an-option"]),

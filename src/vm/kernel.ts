@@ -13,6 +13,7 @@
 
 import { basename, join } from "node:path";
 import { sha256Bytes, sha256File } from "../util/hash.ts";
+import { ToolMissingError } from "../util/host_command.ts";
 import { readElfDynamic, readModinfo } from "./_elf.ts";
 import { runTool } from "./_command.ts";
 import { type DebianOptions, fetchDebianPackage, resolveMetapackage } from "./debian.ts";
@@ -337,7 +338,7 @@ async function staticBusybox(
  * ```
  */
 export async function ensureBusybox(options: DebianOptions = {}): Promise<Busybox> {
-  let failure: GuestImageError;
+  let failure: GuestImageError | ToolMissingError;
   try {
     const pkg = await fetchDebianPackage("busybox-static", options);
     for (
@@ -350,8 +351,10 @@ export async function ensureBusybox(options: DebianOptions = {}): Promise<Busybo
       `the Debian package busybox-static ${pkg.version} has no static bin/busybox`,
     );
   } catch (error) {
-    if (!(error instanceof GuestImageError) || error.usage) throw error;
-    failure = error;
+    // Without apt (a missing tool) or a usable package, the host's own static busybox will do.
+    if (error instanceof ToolMissingError) failure = error;
+    else if (!(error instanceof GuestImageError) || error.usage) throw error;
+    else failure = error;
   }
   for (const path of HOST_BUSYBOX) {
     const found = await staticBusybox(path, "host");

@@ -10,6 +10,7 @@
 import { QmpClient } from "../qmp/client.ts";
 import { qemuArgs, type VmSpec } from "./qemu_args.ts";
 import { FaultlineError } from "../util/errors.ts";
+import { hostCommand, ToolMissingError } from "../util/host_command.ts";
 
 /** The QEMU binary. */
 export const QEMU = "qemu-system-x86_64";
@@ -69,13 +70,13 @@ export class Vm implements AsyncDisposable {
   /**
    * Starts QEMU.
    *
-   * @throws {VmError} when the QEMU binary is missing.
+   * @throws {ToolMissingError} when the QEMU binary is missing; {VmError} when it cannot start.
    */
   static start(spec: VmSpec, options: VmOptions): Promise<Vm> {
     if (options.signal?.aborted) return Promise.reject(new VmError("aborted before QEMU started"));
     let child: Deno.ChildProcess;
     try {
-      child = new Deno.Command(QEMU, {
+      child = hostCommand(QEMU, {
         args: qemuArgs(spec),
         // A guest that holds (src/vm/snapshot.ts) reads its go-ahead from the console.
         stdin: spec.hold ? "piped" : "null",
@@ -83,11 +84,7 @@ export class Vm implements AsyncDisposable {
         stderr: "piped",
       }).spawn();
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) {
-        throw new VmError(
-          `${QEMU} is not installed (apt-get install qemu-system-x86, or run faultline setup as root)`,
-        );
-      }
+      if (error instanceof ToolMissingError) throw error;
       throw new VmError(`cannot start ${QEMU}: ${error}`);
     }
     return Promise.resolve(new Vm(child, spec, options));

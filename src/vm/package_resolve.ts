@@ -12,9 +12,9 @@
 import { join } from "node:path";
 import { cacheDir } from "../util/cache_dir.ts";
 import { cacheKey } from "../util/cache_key.ts";
+import { hostCommand } from "../util/host_command.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { aptStateFingerprint } from "./_apt_state.ts";
-import { runTool } from "./_command.ts";
 import { GuestImageError } from "./guest_image_error.ts";
 
 /**
@@ -195,24 +195,14 @@ async function simulateInstall(
     "--",
     ...names,
   ];
-  const command = new Deno.Command("apt-get", {
+  const output = await hostCommand("apt-get", {
     args,
     env: { LC_ALL: "C" },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
     signal,
-  });
-  let output: Deno.CommandOutput;
-  try {
-    output = await command.output();
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      // runTool says how to get apt-get.
-      await runTool("apt-get", ["--version"]);
-    }
-    throw new GuestImageError(`could not run apt-get: ${error}`, { cause: error });
-  }
+  }).output();
   const stdout = new TextDecoder().decode(output.stdout);
   const stderr = new TextDecoder().decode(output.stderr);
   if (!output.success) {

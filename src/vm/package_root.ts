@@ -23,6 +23,7 @@ import { ROOT_DISK_NAME } from "../scenario/guest_rules.ts";
 import { cacheDir, storeFile } from "../util/cache_dir.ts";
 import { cacheKey, contentId, uuidOfHash } from "../util/cache_key.ts";
 import { sha256File } from "../util/hash.ts";
+import { hostCommand } from "../util/host_command.ts";
 import { alternativesIn, chooseAlternatives } from "./_alternatives.ts";
 import { IMAGE_EPOCH, makeExt4Image } from "./_ext4_image.ts";
 import { runTool, runToolText } from "./_command.ts";
@@ -285,7 +286,7 @@ async function fetchDebs(
   if (missing.length === 0) return paths;
   const download = await Deno.makeTempDir({ dir, prefix: ".download-" });
   try {
-    const output = await new Deno.Command("apt-get", {
+    const output = await hostCommand("apt-get", {
       args: ["download", "--quiet", "--", ...missing.map(pinned)],
       cwd: download,
       env: { LC_ALL: "C" },
@@ -448,7 +449,7 @@ async function runRootSetup(
   await runTool(options.busybox.path, ["--install", "-s", applets], signalOf(options));
   const file = join(work, "root-setup.sh");
   await Deno.writeTextFile(file, script);
-  const output = await new Deno.Command(options.busybox.path, {
+  const output = await hostCommand(options.busybox.path, {
     args: ["sh", file],
     cwd: tree,
     clearEnv: true,
