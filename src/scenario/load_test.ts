@@ -83,6 +83,19 @@ Deno.test("every scenario error names the field, what was expected and what was 
   await rejects({ ...good, expect: { workload: { exit: 300 } } }, /expect\.workload\.exit/);
 });
 
+Deno.test("a declared fault's points are a list as --points takes it; one that reads two ways is refused", async () => {
+  const points = "255,300..310,flushes:app/data,1400..1600,every:2";
+  const scenario = await normalizeScenario(
+    { ...good, faults: [{ fault: "power-loss", points }] },
+    { source: "s.json", baseDir: "/" },
+  );
+  assert.equal(scenario.faults[0].points, points);
+  await rejects(
+    { ...good, faults: [{ fault: "power-loss", points: "flushes,255" }] },
+    /faults\[0\]\.points: --points flushes,255: 255 after flushes would read two ways/,
+  );
+});
+
 Deno.test("loading names the file: a missing file, bad JSON, a module without a default export", async () => {
   await using dir = await makePrivateDir();
   await assert.rejects(loadScenario(join(dir.path, "none.ts")), /none\.ts: no such scenario file/);
