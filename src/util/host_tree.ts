@@ -3,14 +3,15 @@
  * over a guest directory (a user's build output), read as its entries: directories,
  * regular files with their bytes, symbolic links. Symbolic links are kept as links, never
  * followed; hard links in a tarball become copies; anything else (a device, a fifo) is
- * refused. Tarballs are read with tar-stream (ustar, pax and GNU long names).
+ * refused. Tarballs are read with tar-stream (ustar, pax and GNU long names), loaded when a
+ * tarball is read: an npm package in the graph of mod.ts, which scenario files import while
+ * others do, made concurrent imports of scenarios see their modules before they ran.
  *
  * @module
  */
 
-import { gunzipSync } from "node:zlib";
 import { join } from "node:path";
-import tar from "tar-stream";
+import type { Header } from "tar-stream";
 import { FaultlineError } from "./errors.ts";
 import { sha256Bytes } from "./hash.ts";
 
@@ -113,10 +114,11 @@ async function readTarball(path: string, bytes: Uint8Array): Promise<TreeEntry[]
   const gzipped = bytes[0] === 0x1f && bytes[1] === 0x8b;
   let archive: Uint8Array;
   try {
-    archive = gzipped ? gunzipSync(bytes) : bytes;
+    archive = gzipped ? await gunzip(bytes) : bytes;
   } catch (error) {
     throw new HostTreeError(`${path}: not a gzip file: ${(error as Error).message}`);
   }
+  const { default: tar } = await import("tar-stream");
   const entries = new Map<string, TreeEntry>();
   const extract = tar.extract();
   const reading = (async () => {
@@ -140,7 +142,7 @@ async function readTarball(path: string, bytes: Uint8Array): Promise<TreeEntry[]
 /** The entry a tarball member is (a later member of the same path replaces it, as tar does). */
 function treeEntry(
   tarball: string,
-  header: tar.Header,
+  header: Header,
   data: Uint8Array,
   earlier: ReadonlyMap<string, TreeEntry>,
 ): TreeEntry | null {
@@ -170,6 +172,12 @@ function treeEntry(
         `${tarball}: member "${header.name}" is a ${header.type}; a tree holds files, directories and symbolic links`,
       );
   }
+}
+
+async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream()
+    .pipeThrough(new DecompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
 function concat(chunks: readonly Uint8Array[]): Uint8Array {
