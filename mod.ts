@@ -93,7 +93,12 @@ export {
   type SweepProgress,
   type SweepResult,
 } from "./src/sweep/sweep.ts";
-export { parsePoints, type PointFilter, type PointSelection } from "./src/scenario/points.ts";
+export {
+  type FrameFilter,
+  parsePoints,
+  type PointFilter,
+  type PointSelection,
+} from "./src/scenario/points.ts";
 export type { Shard } from "./src/sweep/shard.ts";
 
 // Faults, and the fault layer under any VM.

@@ -329,6 +329,53 @@ Deno.test("cluster: a power loss of the whole cluster, built from the trace and 
   assert.deepEqual(live.kept.get("n2"), built.kept.get("n2"));
 });
 
+Deno.test("cluster: power-loss points at frames (a list: frames of a link and port, in a range) are the crash states of the moments they arrived", async () => {
+  const { dir, trace } = await recording();
+  const { frames } = await readTrace(trace);
+  // n2 serving its file to n1: the first three frames of the run n2 sent n1 from port 7000.
+  const served = frames.filter((f) =>
+    f.from === "n2" && f.to.includes("n1") && f.srcPort === 7000 && f.phase === "run"
+  ).slice(0, 3);
+  assert.equal(served.length, 3);
+  const range = `${served[0].index}..${served.at(-1)!.index}`;
+  const swept = await faultline([
+    "sweep",
+    trace,
+    "--fault",
+    "power-loss",
+    "--points",
+    `frames:n2->n1/tcp:7000,${range}`,
+    "--json",
+  ], { timeoutMs: 240_000 });
+  assert.equal(swept.code, 0, swept.text);
+  const points = JSON.parse(swept.stdout).points as { at: number; op: string; reproduce: string }[];
+  assert.deepEqual(points.map((p) => p.at), served.map((f) => f.index));
+  for (const point of points) assert.match(point.op, /^frame n2->n1 tcp 7000>\d+/);
+  // Its replay is the crash state of that moment: the writes completed before the frame came.
+  const at = served[1].index;
+  assert.match(points[1].reproduce, new RegExp(`--fault power-loss --fault-at ${at}$`));
+  const output = join(dir.path, "power-at-frame.trace");
+  const replayed = await faultline([
+    "replay",
+    trace,
+    "--fault",
+    "power-loss",
+    "--fault-at",
+    String(at),
+    "-o",
+    output,
+    "--json",
+  ], { timeoutMs: 240_000 });
+  assert.equal(replayed.code, 0, replayed.text);
+  const crash = (await readTrace(output)).events.find((e) => e.event === "crash");
+  assert.ok(crash, replayed.text);
+  assert.equal(crash.at, at);
+  assert.equal(
+    crash.key,
+    selectCrashWrites((await loadTrace(trace)).records, at, { kind: "drop" }).key,
+  );
+});
+
 Deno.test("cluster: bad input exits 2 with one line naming the problem", async () => {
   const { trace } = await recording();
   const cases: [string[], RegExp][] = [

@@ -87,10 +87,22 @@ Deno.test("scenario mistakes exit 2 with one clear error naming the file and the
       { ...base, nodes: { app: { ...base.nodes.app, wrokload: "x" } } },
       /nodes\.app: unknown field "wrokload"/,
     ],
-    ["missing-file", {
-      ...base,
-      nodes: { app: { ...base.nodes.app, files: [{ host: "nope.txt", guest: "/x" }] } },
-    }, /nodes\.app\.files\[0\]\.host: expected a file, found ".*nope\.txt", which does not exist/],
+    [
+      "missing-file",
+      {
+        ...base,
+        nodes: { app: { ...base.nodes.app, files: [{ host: "nope.txt", guest: "/x" }] } },
+      },
+      /nodes\.app\.files\[0\]\.host: expected a file, a directory or a tarball \(\.tar, \.tar\.gz, \.tgz\), found ".*nope\.txt", which does not exist/,
+    ],
+    [
+      "missing-build",
+      {
+        ...base,
+        nodes: { app: { ...base.nodes.app, files: { "/opt/app/": "./build/" } } },
+      },
+      /nodes\.app\.files\["\/opt\/app\/"\]: expected a file, a directory or a tarball .*, found ".*\/build", which does not exist/,
+    ],
     [
       "wrong-type",
       { ...base, nodes: { app: { ...base.nodes.app, workload: 42 } } },
@@ -113,6 +125,41 @@ Deno.test("scenario mistakes exit 2 with one clear error naming the file and the
   const missing = await faultline(["record", join(dir.path, "absent.ts")]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /absent\.ts: no such scenario file/);
+});
+
+Deno.test("a node runs its own build: a directory and a tarball laid at guest directories", async () => {
+  await using dir = await makePrivateDir("faultline-own-build-");
+  await Deno.mkdir(join(dir.path, "build/bin"), { recursive: true });
+  await Deno.writeTextFile(join(dir.path, "build/bin/app"), '#!/bin/sh\necho "app-$1"\n');
+  await Deno.chmod(join(dir.path, "build/bin/app"), 0o755);
+  await Deno.symlink("app", join(dir.path, "build/bin/app-link"));
+  const tarred = await new Deno.Command("tar", {
+    args: ["-czf", join(dir.path, "build.tgz"), "-C", join(dir.path, "build"), "."],
+  }).output();
+  assert.ok(tarred.success);
+  const scenario = join(dir.path, "own-build.json");
+  await Deno.writeTextFile(
+    scenario,
+    JSON.stringify({
+      name: "own-build",
+      nodes: {
+        app: {
+          disks: { data: { size: "16M", mount: "/data" } },
+          files: { "/opt/app/": "./build/", "/opt/tgz/": "./build.tgz" },
+          workload:
+            "for p in /opt/app/bin/app-link /opt/tgz/bin/app; do report ack $($p $(basename $(dirname $(dirname $p)))); done",
+        },
+      },
+    }),
+  );
+  const trace = join(dir.path, "run.trace");
+  const json = await recordJson(scenario, trace);
+  assert.equal(json.verdict.pass, true, JSON.stringify(json.verdict));
+  const acks: string[] = [];
+  for await (const record of (await TraceReader.open(trace)).records()) {
+    if (record.record === "event" && record.event === "guest") acks.push(String(record.line));
+  }
+  assert.deepEqual(acks.filter((line) => line.startsWith("ack ")), ["ack app-app", "ack app-tgz"]);
 });
 
 /** Op records in a trace being written (0 while it has none, or does not exist yet). */

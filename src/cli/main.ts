@@ -285,7 +285,7 @@ function addSweepCommand(root: Command, run: Runner): void {
     )
     .requiredOption(
       "--points <which>",
-      "all, reads, writes or flushes (of one disk: flushes:NODE/DISK; thinned: flushes,every:K), N..M (both included) or every:K",
+      "a list joined by commas (their union): N, N..M, all, reads, writes, flushes (of one disk: flushes:NODE/DISK), frames (of a link: 'frames:n1->n2/tcp:5432'), a class narrowed by the ,N..M and thinned by the ,every:K after it; every:K first (docs/points.md)",
     )
     .option("--jobs <n>", "replays at once (default: the number of cores)", integer)
     .option(
@@ -321,6 +321,7 @@ as such, not as a pass.
 
   sweep run.trace --fault power-loss --points flushes --with lie-flush
   sweep run.trace --fault power-loss:each --points 40..60
+  sweep run.trace --fault eio --points 255,300..310,flushes:db/data,1400..1600
   sweep run.trace --fault power-loss --points all --shard 2/3 --json shard-2.json   (then: merge shard-*.json)
 Exit codes: 0 every point passed, 1 a point failed, 2 a usage error, 3 the machinery failed,
 130 Ctrl-C (143 SIGTERM): the finished points' results are written, marked partial.`,

@@ -6,9 +6,10 @@
  * @module
  */
 
+import type { FrameFacts } from "../fault/trigger.ts";
 import { dataHash } from "../trace/hash.ts";
 import type { FrameFault, FrameRecord } from "../trace/schema.ts";
-import { type FrameView, tcpFlagNames } from "./frame.ts";
+import { ETHERTYPE, type FrameView, IP_PROTOCOL, tcpFlagNames } from "./frame.ts";
 import type { LinkDecision } from "./link_plan.ts";
 
 /** What {@link frameRecord} builds a record from. */
@@ -118,4 +119,51 @@ export function describeFrameFaults(
   if (record.absent?.length) parts.push(`lost to ${record.absent.join(", ")} (port down)`);
   if (record.unknown) parts.push("unknown destination: delivered nowhere");
   return parts;
+}
+
+const PROTOCOL_NAMES = new Map<number, "tcp" | "udp" | "icmp">(
+  Object.entries(IP_PROTOCOL).map(([name, number]) => [number, name as "tcp" | "udp" | "icmp"]),
+);
+
+/**
+ * What a trigger knows of a recorded frame, from its record alone: the same facts the
+ * switch gave the trigger engine when the frame arrived (src/net/link_plan.ts `frameFacts`),
+ * so that a frame filter picks the same frames from a trace as it did in the run.
+ *
+ * @example
+ * ```ts
+ * frameFactsOfRecord(record).protocol; // "tcp"
+ * ```
+ */
+export function frameFactsOfRecord(record: FrameRecord): FrameFacts {
+  const facts: FrameFacts = {
+    index: record.index,
+    time: record.time,
+    from: record.from,
+    to: record.to,
+  };
+  if (record.ethertype === ETHERTYPE.arp) facts.protocol = "arp";
+  else if (record.proto !== undefined) {
+    facts.protocol = PROTOCOL_NAMES.get(record.proto) ?? "ip";
+    if (record.srcPort !== undefined) facts.srcPort = record.srcPort;
+    if (record.dstPort !== undefined) facts.dstPort = record.dstPort;
+    if (record.tcpFlags !== undefined) facts.tcpFlags = record.tcpFlags.split(",");
+  }
+  return facts;
+}
+
+/**
+ * A frame in a few words, for a sweep's table: its link, protocol, ports and TCP flags.
+ *
+ * @example
+ * ```ts
+ * describeFramePoint(record); // "frame n1->n2 tcp 40000>2379 psh,ack"
+ * ```
+ */
+export function describeFramePoint(record: FrameRecord): string {
+  const facts = frameFactsOfRecord(record);
+  const to = record.to.length > 0 ? record.to.join(",") : "nowhere";
+  const ports = facts.srcPort !== undefined ? ` ${facts.srcPort}>${facts.dstPort}` : "";
+  const flags = record.tcpFlags ? ` ${record.tcpFlags}` : "";
+  return `frame ${record.from}->${to} ${facts.protocol ?? "ethernet"}${ports}${flags}`;
 }

@@ -8,7 +8,8 @@ import { FrameStats } from "../trace/stats.ts";
 import { TraceWriter } from "../trace/writer.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { decodeFrame } from "./frame.ts";
-import { frameRecord } from "./frame_record.ts";
+import { describeFramePoint, frameFactsOfRecord, frameRecord } from "./frame_record.ts";
+import { frameFacts } from "./link_plan.ts";
 
 /** A TCP SYN-ACK 192.0.2.11:7000 > 192.0.2.10:40000 from b to a (no options). */
 const SYN_ACK = new Uint8Array([
@@ -175,4 +176,14 @@ Deno.test("the trace writer counts frames into the footer", async () => {
   for await (const _ of reader.records()) { /* to the end */ }
   assert.equal(reader.end.footer?.frames, 5);
   assert.equal(reader.end.footer?.ops, 0);
+});
+
+Deno.test("a frame record gives the trigger engine the facts the switch gave it, bytes or not", () => {
+  const view = decodeFrame(SYN_ACK);
+  const input = { index: 12, time: 3.5, from: "b", to: ["a"], view, frame: SYN_ACK, decisions: [] };
+  for (const keepData of [true, false]) {
+    const record = frameRecord({ ...input, keepData });
+    assert.deepEqual(frameFactsOfRecord(record), frameFacts({ ...input }));
+    assert.equal(describeFramePoint(record), "frame b->a tcp 7000>40000 syn,ack");
+  }
 });

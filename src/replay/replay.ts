@@ -9,7 +9,7 @@
  */
 
 import { basename } from "node:path";
-import { kindOf, specNameOf } from "../fault/kinds/mod.ts";
+import { kindOf, specNameOf, takesFrames } from "../fault/kinds/mod.ts";
 import { checkClusterFaults } from "../fault/link.ts";
 import { PLAN_VERSION } from "../fault/plan_version.ts";
 import { appliesTo } from "../fault/plan.ts";
@@ -254,7 +254,7 @@ export interface ReplayOptions {
 export interface ReplayResult extends RunResult {
   /** Whether every planned fault fired (a fault that never fired is its own verdict, not a pass). */
   fired: boolean;
-  /** The recorded op the fault was planned at, when it names one. */
+  /** The recorded op the fault was planned at, when it names one (or frame: a crash state built at one). */
   faultAt: number | null;
   /** How the replay's ops before the fault compared with the recording's. */
   prefix: PrefixComparison;
@@ -281,16 +281,16 @@ export function reproduceCommand(
 
 /**
  * `@N` of any family means recorded op N: it becomes that op's signature and occurrence,
- * which the replay finds again however its ops interleave. For a link or node fault, an
- * index that is no recorded op's (a frame's) stays a moment of the replay's clock; a fault
- * of ops needs an op.
+ * which the replay finds again however its ops interleave. For a fault that can be put at
+ * a frame (a link or node fault, a crash state built from the trace), an index that is no
+ * recorded op's (a frame's) stays a moment of the clock; a fault of ops needs an op.
  *
  * @throws {ReplayError} for a block fault at an index that is no recorded op's.
  */
 function resolveTrigger(parent: ParentTrace, effect: FaultEffect, trigger: Trigger): Trigger {
   if (trigger.kind !== "index") return trigger;
   const isOp = parent.ordered.some((op) => op.index === trigger.index);
-  if (!isOp && !kindOf(effect).block) return trigger;
+  if (!isOp && takesFrames(effect)) return trigger;
   return triggerOfRecordedOp(parent.ordered, trigger.index);
 }
 
@@ -374,10 +374,18 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
   const plan = replayPlan(parent, options);
   const reproduce = reproduceCommand(parent.path, options);
   const { planned, fromTrace, faultAtOp } = plannedFault(parent, plan, options);
+  if (fromTrace && options.live && frameAt(parent, fromTrace.trigger) !== undefined) {
+    throw new ReplayError(
+      `a live power loss cuts as an op arrives, and ${
+        formatTrigger(fromTrace.trigger)
+      } is a frame's index: leave out --live to build the crash state of that moment from the trace`,
+    );
+  }
   const run = await runOptions(parent, plan, options, reproduce);
   if (fromTrace) checkOneCrashState(parent, fromTrace, options.live === true);
   if (fromTrace && !options.live) {
-    return await replayCrashState(parent, plan, fromTrace, faultAtOp, run, reproduce);
+    const cutAt = faultAtOp?.index ?? frameAt(parent, fromTrace.trigger);
+    return await replayCrashState(parent, plan, fromTrace, cutAt, run, reproduce);
   }
   const { result, resumed } = await runOnline(parent, plan, run, options);
   return {
@@ -592,18 +600,29 @@ function resumablePlan(
   return { ...plan, rules };
 }
 
-/** A power loss at a recorded op, built from the trace: the crash state's check, without a run phase. */
+/** The recorded frame an index trigger names, if any: its index. */
+function frameAt(parent: ParentTrace, trigger: Trigger): number | undefined {
+  if (trigger.kind !== "index") return undefined;
+  return parent.frames.find((frame) => frame.index === trigger.index)?.index;
+}
+
+/**
+ * A power loss at a recorded op or frame, built from the trace: the crash state's check,
+ * without a run phase. At a frame, the cut is the moment the frame arrived: the writes
+ * completed before it are those of the crash state (src/run/crash_state.ts counts arrivals
+ * of both kinds).
+ */
 async function replayCrashState(
   parent: ParentTrace,
   plan: FaultPlan,
   powerLoss: FaultRule,
-  faultAtOp: OpRecord | undefined,
+  cutAt: number | undefined,
   run: Omit<RunOptions, "plan">,
   reproduce: string,
 ): Promise<ReplayResult> {
-  if (!faultAtOp) {
+  if (cutAt === undefined) {
     throw new ReplayError(
-      "a power loss built from the trace needs a recorded op: give --fault-at N (or a signature)",
+      "a power loss built from the trace needs a recorded op or frame: give --fault-at N (or an op's signature)",
     );
   }
   if (!parent.header.recordsData) {
@@ -615,7 +634,7 @@ async function replayCrashState(
   // A disk that lies about flushes lied in the run the crash state is built from.
   const selection = selectCrashWrites(
     withLiedFlushes(parent.records, plan),
-    faultAtOp.index,
+    cutAt,
     variant ?? { kind: "drop" },
   );
   const result = await runScenario({
@@ -627,7 +646,7 @@ async function replayCrashState(
       ),
     },
     crash: {
-      cutAt: faultAtOp.index,
+      cutAt,
       selection,
       lines: parent.lines.filter((line) => line.phase === "run"),
     },
@@ -635,11 +654,8 @@ async function replayCrashState(
   return {
     ...result,
     fired: true,
-    faultAt: faultAtOp.index,
-    prefix: {
-      kind: "identical",
-      ops: parent.ordered.filter((op) => op.index < faultAtOp.index).length,
-    },
+    faultAt: cutAt,
+    prefix: { kind: "identical", ops: parent.ordered.filter((op) => op.index < cutAt).length },
     reproduce,
   };
 }

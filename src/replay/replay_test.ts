@@ -125,6 +125,22 @@ Deno.test("replayPlan refuses --fault-at without --fault, an op the trace lacks 
   );
 });
 
+Deno.test("replayPlan: at a frame's index a crash state, a link or a node fault keeps the index; a block fault needs an op", () => {
+  const fake = fakeParentTrace({
+    records: [opRecord({ index: 0, node: "n1" }), opRecord({ index: 1, node: "n1", op: "flush" })],
+  });
+  const cluster = {
+    ...fake,
+    scenario: { ...fake.scenario, nodes: [{ name: "n1" }, { name: "n2" }] },
+  } as typeof fake;
+  const spec = (fault: string) =>
+    replayPlan(cluster, { faults: [fault], faultAt: "2" }).rules[0].spec;
+  assert.equal(spec("power-loss"), "power-loss@2");
+  assert.equal(spec("crash:n2"), "crash:n2@2");
+  assert.equal(spec("partition:n1|n2"), "partition:n1|n2@2");
+  assert.throws(() => spec("eio"), /the trace has no op 2/);
+});
+
 Deno.test("reproduceCommand: the replay's options as flags, in a fixed order", () => {
   assert.equal(reproduceCommand("run.trace", { faults: [] }), "faultline replay run.trace");
   assert.equal(

@@ -5,7 +5,7 @@ import type { Scenario } from "../scenario/schema.ts";
 import { sha256Bytes } from "../util/hash.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { nodeRootSpec } from "../vm/node_root.ts";
-import { packageRootKey, type PackageRootSpec } from "../vm/package_root.ts";
+import { packageRootKey, type PackageRootSpec, rootFileMaterials } from "../vm/package_root.ts";
 import { baseDiskKey, filesystemUuid, setupKey } from "./cache_keys.ts";
 import type { NodeGuest } from "./prepare.ts";
 import { setupScenario } from "./setup_phase.ts";
@@ -272,4 +272,32 @@ Deno.test("cache keys: two shipped scenarios that differ in name, workload and f
     ),
   }));
   assert.deepEqual(a, b);
+});
+
+Deno.test("cache keys: a package root's key holds the content of a directory laid in it, not its path", async () => {
+  await using dir = await makePrivateDir();
+  const build = join(dir.path, "build");
+  await Deno.mkdir(join(build, "bin"), { recursive: true });
+  await Deno.writeTextFile(join(build, "bin/app"), "v1");
+  const spec: PackageRootSpec = {
+    packages: ["postgresql-15"],
+    users: [],
+    files: [{ hostPath: build, guestPath: "/opt/app/" }],
+    rootSetup: null,
+    directories: [],
+  };
+  const key = async () =>
+    packageRootKey(spec, {
+      files: await rootFileMaterials(spec),
+      packages: [{ name: "postgresql-15", version: "15.14-0+deb12u1", architecture: "amd64" }],
+      busybox: null,
+      builtAsRoot: false,
+    });
+  const first = await key();
+  assert.equal(await key(), first, "the same tree, the same key");
+  await Deno.writeTextFile(join(build, "bin/app"), "v2");
+  const edited = await key();
+  assert.notEqual(edited, first, "a file of the directory changed");
+  await Deno.writeTextFile(join(build, "bin/new"), "");
+  assert.notEqual(await key(), edited, "a file added to the directory");
 });

@@ -15,9 +15,11 @@ import { describeValue, issueLines } from "./issues.ts";
 import { checkClusterFaults } from "../fault/link.ts";
 import { parseFaultSpec } from "../fault/spec.ts";
 import { parsePoints } from "./points.ts";
+import { checkHostFiles, fileField } from "./host_files.ts";
 import {
   type Expectations,
   type FaultExpectation,
+  hostFileEntries,
   joinsNetwork,
   type NodeRoot,
   type Scenario,
@@ -133,13 +135,12 @@ async function normalizeNode(
   for (const [i, program] of (input.programs ?? []).entries()) {
     await findings.mustExist(program, `${at}.programs[${i}]`, "a program on this machine");
   }
-  const files = (input.files ?? []).map((file) => ({
-    host: findings.hostPath(file.host),
-    guest: file.guest,
-  }));
-  for (const [i, file] of files.entries()) {
-    await findings.mustExist(file.host, `${at}.files[${i}].host`, "a file");
-  }
+  const entries = hostFileEntries(input.files);
+  const files = entries.map((file) => ({ host: findings.hostPath(file.host), guest: file.guest }));
+  await checkHostFiles(
+    files.map((file, i) => ({ ...file, field: `${at}.${fileField(entries[i].at)}` })),
+    findings.problems,
+  );
   return {
     name,
     memoryBytes: input.memory ?? SCENARIO_DEFAULTS.memoryBytes,

@@ -83,6 +83,86 @@ Deno.test("every scenario error names the field, what was expected and what was 
   await rejects({ ...good, expect: { workload: { exit: 300 } } }, /expect\.workload\.exit/);
 });
 
+Deno.test("a declared fault's points are a list as --points takes it; one that reads two ways is refused", async () => {
+  const points = "255,300..310,flushes:app/data,1400..1600,every:2";
+  const scenario = await normalizeScenario(
+    { ...good, faults: [{ fault: "power-loss", points }] },
+    { source: "s.json", baseDir: "/" },
+  );
+  assert.equal(scenario.faults[0].points, points);
+  await rejects(
+    { ...good, faults: [{ fault: "power-loss", points: "flushes,255" }] },
+    /faults\[0\]\.points: --points flushes,255: 255 after flushes would read two ways/,
+  );
+});
+
+Deno.test("files: a host directory or a tarball is laid at a guest directory, in the list or the object form", async () => {
+  await using dir = await makePrivateDir();
+  await Deno.mkdir(join(dir.path, "build/bin"), { recursive: true });
+  await Deno.writeTextFile(join(dir.path, "build/bin/app"), "app");
+  await Deno.writeTextFile(join(dir.path, "app.conf"), "port=7000");
+  const tarball = join(dir.path, "site.tar");
+  const made = await new Deno.Command("tar", {
+    args: ["-cf", tarball, "-C", join(dir.path, "build"), "."],
+  }).output();
+  assert.ok(made.success);
+  const withFiles = (files: unknown) => ({
+    ...good,
+    nodes: { app: { ...good.nodes.app, files } },
+  });
+  const options = { source: "s.json", baseDir: dir.path };
+  const listed = await normalizeScenario(
+    withFiles([
+      { host: "./build/", guest: "/opt/app/" },
+      { host: "site.tar", guest: "/srv/site/" },
+      { host: "app.conf", guest: "/etc/app.conf" },
+    ]),
+    options,
+  );
+  assert.deepEqual(listed.nodes[0].files, [
+    { host: join(dir.path, "build"), guest: "/opt/app/" },
+    { host: tarball, guest: "/srv/site/" },
+    { host: join(dir.path, "app.conf"), guest: "/etc/app.conf" },
+  ]);
+  const object = await normalizeScenario(
+    withFiles({ "/opt/app/": "./build/", "/srv/site/": "site.tar", "/etc/app.conf": "app.conf" }),
+    options,
+  );
+  assert.deepEqual(object.nodes[0].files, listed.nodes[0].files);
+});
+
+Deno.test("files: a missing host path, a file where a tree goes, a tree that lays a path twice are named with their field", async () => {
+  await using dir = await makePrivateDir();
+  await Deno.mkdir(join(dir.path, "build/etc"), { recursive: true });
+  await Deno.writeTextFile(join(dir.path, "build/etc/app.conf"), "x");
+  await Deno.writeTextFile(join(dir.path, "notes.txt"), "x");
+  const refuses = async (files: unknown, pattern: RegExp) => {
+    const input = { ...good, nodes: { app: { ...good.nodes.app, files } } };
+    await assert.rejects(
+      normalizeScenario(input, { source: "s.json", baseDir: dir.path }),
+      (e: unknown) => e instanceof ScenarioError && e.kind === "usage" && pattern.test(e.message),
+    );
+  };
+  await refuses(
+    { "/opt/app/": "./missing/" },
+    new RegExp(
+      `nodes\\.app\\.files\\["/opt/app/"\\]: expected a file, a directory or a tarball \\(\\.tar, \\.tar\\.gz, \\.tgz\\), found "${dir.path}/missing", which does not exist`,
+    ),
+  );
+  await refuses(
+    [{ host: "missing.tgz", guest: "/opt/app/" }],
+    /nodes\.app\.files\[0\]\.host: expected a file, a directory or a tarball .*missing\.tgz", which does not exist/,
+  );
+  await refuses(
+    [{ host: "notes.txt", guest: "/opt/notes/" }],
+    /files\[0\]\.host: expected a directory or a tarball .* to lay at \/opt\/notes\/ .*found the file/,
+  );
+  await refuses(
+    [{ host: "build", guest: "/opt/app" }, { host: "notes.txt", guest: "/opt/app/etc/app.conf" }],
+    /files\[1\]\.host: lays \/opt\/app\/etc\/app\.conf, which nodes\.app\.files\[0\]\.host lays too/,
+  );
+});
+
 Deno.test("loading names the file: a missing file, bad JSON, a module without a default export", async () => {
   await using dir = await makePrivateDir();
   await assert.rejects(loadScenario(join(dir.path, "none.ts")), /none\.ts: no such scenario file/);

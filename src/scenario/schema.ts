@@ -74,7 +74,10 @@ const node = z.strictObject({
   memory: size.optional(),
   disks: z.record(diskName, z.union([filesystemDisk, imageDisk])),
   programs: z.array(programPath).optional(),
-  files: z.array(z.strictObject({ host: z.string().min(1), guest: guestFilePath })).optional(),
+  files: z.union([
+    z.array(z.strictObject({ host: z.string().min(1), guest: guestFilePath })),
+    z.record(guestFilePath, z.string().min(1)),
+  ]).optional(),
   /**
    * Your own guest instead of faultline's: a kernel (bzImage) and an initramfs whose
    * init keeps the guest contract of src/vm/initramfs.ts (it runs the phase named by
@@ -162,8 +165,9 @@ export const scenarioInputSchema = z.strictObject({
       mounts: Object.entries(node.disks).flatMap(([disk, { mount }]) =>
         mount === undefined ? [] : [{ at: [...at, "disks", disk, "mount"], path: mount }]
       ),
-      files: (node.files ?? []).map((file, i) => ({
-        at: [...at, "files", i, "guest"],
+      // The guest path is the list form's `guest` field, the object form's key.
+      files: hostFileEntries(node.files).map((file) => ({
+        at: typeof file.at[1] === "number" ? [...at, ...file.at, "guest"] : [...at, ...file.at],
         path: file.guest,
       })),
       network,
@@ -171,6 +175,25 @@ export const scenarioInputSchema = z.strictObject({
     checkPackageFields(node, at, ctx);
   }
 });
+
+/**
+ * A node's host files as one list, each with its field in the scenario file: `files[0]`
+ * in the list form, `files["/opt/app/"]` in the object form (guest path to host path).
+ *
+ * @example
+ * ```ts
+ * hostFileEntries({ "/opt/app/": "./build/" }); // [{ at: ["files", "/opt/app/"], host: "./build/", guest: "/opt/app/" }]
+ * ```
+ */
+export function hostFileEntries(
+  files: NodeInput["files"],
+): { at: ["files", number | string]; host: string; guest: string }[] {
+  if (files === undefined) return [];
+  if (Array.isArray(files)) {
+    return files.map((file, i) => ({ at: ["files", i], host: file.host, guest: file.guest }));
+  }
+  return Object.entries(files).map(([guest, host]) => ({ at: ["files", guest], host, guest }));
+}
 
 /**
  * True when the nodes join a network: a cluster (more than one node), or a node that asks.
@@ -229,9 +252,14 @@ export interface NodeInput {
   programs?: string[];
   /**
    * Host files copied into the guest, each at its own guest path: not the guest image's
-   * own paths or directories, and not `/etc/hosts` on a node with a network.
+   * own paths or directories, and not `/etc/hosts` on a node with a network. A host
+   * directory, or a tarball (`.tar`, `.tar.gz`, `.tgz`) given a guest path ending in `/`,
+   * is laid over the guest at that directory: your own build
+   * (`{ "/opt/app/": "./build/" }`, guest path to host path, is the same as
+   * `[{ host: "./build/", guest: "/opt/app/" }]`). Relative host paths are the scenario
+   * file's directory's.
    */
-  files?: { host: string; guest: string }[];
+  files?: { host: string; guest: string }[] | Record<string, string>;
   /**
    * Your own guest instead of faultline's: a kernel (bzImage) and an initramfs whose
    * init keeps the guest contract of src/vm/initramfs.ts. `programs`, `files` and `env`

@@ -11,10 +11,10 @@
 
 import { join } from "node:path";
 import { appliesTo } from "../fault/plan.ts";
-import { kindOf, nounOf } from "../fault/kinds/mod.ts";
+import { kindOf, nounOf, takesFrames } from "../fault/kinds/mod.ts";
 import { parseFaultSpec } from "../fault/spec.ts";
 import { checkStanding } from "../fault/standing.ts";
-import type { FaultRule } from "../fault/types.ts";
+import type { FaultEffect, FaultRule } from "../fault/types.ts";
 import { crashStatesAt, selectCrashWrites, withLiedFlushes } from "../run/crash_state.ts";
 import { ReplayError } from "../replay/errors.ts";
 import {
@@ -32,6 +32,7 @@ import type { GuestState } from "../vm/snapshot.ts";
 import { judge, type Verdict } from "../run/verdict.ts";
 import type { Expectations } from "../scenario/schema.ts";
 import type { OpRecord } from "../trace/schema.ts";
+import { describeFramePoint, frameFactsOfRecord } from "../net/frame_record.ts";
 import { SweepError } from "./errors.ts";
 import { type PointSelection, selectPoints } from "../scenario/points.ts";
 import { assignShards, linkedGroups, type Shard } from "./shard.ts";
@@ -74,9 +75,9 @@ export interface PointStates {
 
 /** One fault point's outcome. */
 export interface SweepPoint {
-  /** The recorded op index. */
+  /** The recorded op's index, or the frame's (a point is an arrival on the run's one clock). */
   at: number;
-  /** The recorded op, for tables: `write 4096+1024`. */
+  /** The recorded op, for tables: `write 4096+1024`; or the frame: `frame p1->p2 tcp 40000>5432 psh,ack`. */
   op: string;
   /** Where the fault hit the workload: `power loss during step 'commit 5', after ack 4`. */
   where?: string;
@@ -163,7 +164,7 @@ export interface SweepOptions {
    * without a trigger is in force on every disk from its first op (written `@any`).
    */
   with?: string[];
-  /** Which ops are points. */
+  /** Which arrivals (ops, frames) are points; the fault's kind keeps those it can be put at. */
   points: PointSelection;
   /** Replays at once (each boots QEMU). */
   jobs: number;
@@ -221,9 +222,21 @@ export function failingReproduces(point: SweepPoint): string[] {
   return point.states.outcomes.filter((s) => !s.verdict.pass || s.error).map((s) => s.reproduce);
 }
 
+/** Where on the clock a point is: a recorded op, or a frame (its sender as its node). */
+export interface PointArrival {
+  /** An op or a frame. */
+  record: "op" | "frame";
+  /** Its index on the run's one clock. */
+  index: number;
+  /** The op's node, or the frame's sender. */
+  node: string;
+  /** The step of its node's workload the op came in, when it named one. */
+  step?: string;
+}
+
 /**
- * Where a fault at recorded op `at` hits the workload, its name being what a finding calls
- * it (`power loss`, `eio`): the step its op came in
+ * Where a fault at a recorded op or frame hits the workload, its name being what a finding
+ * calls it (`power loss`, `eio`): the step its op came in
  * (`report step NAME`) and the last acknowledgement of its node before it; in a
  * cluster, where the op's node names no steps or acks (a server driven by a client
  * node), the last step and ack of any node, named.
@@ -233,7 +246,11 @@ export function failingReproduces(point: SweepPoint): string[] {
  * faultContext("power loss", op, lines); // "power loss during step 'commit 5', after ack 4"
  * ```
  */
-export function faultContext(name: string, op: OpRecord, lines: readonly GuestLine[]): string {
+export function faultContext(
+  name: string,
+  op: PointArrival,
+  lines: readonly GuestLine[],
+): string {
   const own = (kind: string) => lines.some((l) => l.node === op.node && l.kind === kind);
   const lastBefore = (kind: string) =>
     lines.filter((line) =>
@@ -247,8 +264,8 @@ export function faultContext(name: string, op: OpRecord, lines: readonly GuestLi
     op.step !== undefined
       ? `${name} during step '${op.step}'`
       : step && !own("step")
-      ? `${name} at op ${op.index}, during step '${step.args.join(" ")}'${whose(step)}`
-      : `${name} at op ${op.index}`,
+      ? `${name} at ${op.record} ${op.index}, during step '${step.args.join(" ")}'${whose(step)}`
+      : `${name} at ${op.record} ${op.index}`,
     ack ? `after ack ${ack.args.join(" ")}${whose(ack)}` : "before the first ack",
   ];
   return parts.join(", ");
@@ -269,6 +286,19 @@ async function pool<T>(
 
 function describeOp(op: OpRecord): string {
   return op.op === "flush" ? "flush" : `${op.op} ${op.offset}+${op.length}`;
+}
+
+/** A point's index, its recorded op or frame in a few words, and where its fault hit. */
+function pointHead(
+  parent: ParentTrace,
+  at: number,
+  noun: string,
+): Pick<SweepPoint, "at" | "op" | "where"> {
+  const op = parent.ordered.find((record) => record.index === at);
+  if (op) return { at, op: describeOp(op), where: faultContext(noun, op, parent.lines) };
+  const frame = parent.frames.find((record) => record.index === at)!;
+  const arrival = { record: "frame" as const, index: at, node: frame.from };
+  return { at, op: describeFramePoint(frame), where: faultContext(noun, arrival, parent.lines) };
 }
 
 /** One replay of the sweep: a point, and for a power loss that explores states, one of its states. */
@@ -353,6 +383,25 @@ function shardPlan(plan: Plan, shard: Shard): Plan {
   };
 }
 
+/**
+ * The points a selection picks that the fault can be put at: ops it applies to, and frames
+ * when its kind takes them (src/fault/kinds/mod.ts `takesFrames`). A fault built from the
+ * trace is put at the run phase's arrivals only.
+ */
+function planPoints(parent: ParentTrace, points: PointSelection, effect: FaultEffect): number[] {
+  const fromTrace = kindOf(effect).fromTrace !== undefined;
+  const frames = parent.frames.map((frame) => ({
+    ...frameFactsOfRecord(frame),
+    ...(frame.phase !== undefined ? { phase: frame.phase } : {}),
+  }));
+  const ops = new Map(parent.ordered.map((op) => [op.index, op]));
+  const framesTaken = takesFrames(effect);
+  return selectPoints({ ops: parent.ordered, frames }, points, fromTrace).filter((at) => {
+    const op = ops.get(at);
+    return op ? appliesTo(effect, op.op) : framesTaken;
+  });
+}
+
 function planWholeSweep(parent: ParentTrace, options: SweepOptions): Plan {
   const rule = parseFaultSpec(options.fault);
   if (rule.trigger.kind !== "always") {
@@ -369,11 +418,11 @@ function planWholeSweep(parent: ParentTrace, options: SweepOptions): Plan {
       } sweep builds its crash states from the written data, and ${parent.path} was recorded with --no-data`,
     );
   }
-  // A fault built from the trace is put at the run's ops; any other at the ops it applies to.
-  const indices = selectPoints(parent.ordered, options.points, fromTrace !== undefined)
-    .filter((at) => appliesTo(rule.effect, parent.ordered.find((op) => op.index === at)!.op));
+  const indices = planPoints(parent, options.points, rule.effect);
   if (indices.length === 0) {
-    throw new SweepError(`the selection picks no op of the trace that ${rule.spec} applies to`);
+    throw new SweepError(
+      `the selection picks no op or frame of the trace that ${rule.spec} can be put at`,
+    );
   }
 
   const units = new Map(indices.map((at) => [at, [{ at }] as Unit[]]));
@@ -567,9 +616,7 @@ function pointOf(
   results: Map<string, ReplayResult | Error>,
   options: SweepOptions,
 ): SweepPoint {
-  const record = parent.ordered.find((r) => r.index === at)!;
-  const noun = nounOf(parseFaultSpec(options.fault).effect);
-  const head = { at, op: describeOp(record), where: faultContext(noun, record, parent.lines) };
+  const head = pointHead(parent, at, nounOf(parseFaultSpec(options.fault).effect));
   const units = plan.units.get(at)!;
   const sourceOf = (unit: Unit) => plan.representative.get(unitName(unit)) ?? unit;
   const outcomeOf = (unit: Unit) =>

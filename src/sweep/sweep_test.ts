@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { ParentTrace } from "../replay/replay.ts";
 import type { GuestLine } from "../trace/load.ts";
-import type { OpRecord } from "../trace/schema.ts";
+import type { FrameRecord, OpRecord } from "../trace/schema.ts";
+import { parsePoints } from "../scenario/points.ts";
 import { faultContext, pointMessage, sweepStates } from "./sweep.ts";
 import { SweepError } from "./errors.ts";
 import { opRecord } from "../../tests/support/ops.ts";
@@ -162,4 +163,89 @@ Deno.test("sweepStates: shards split the points, byte-identical crash states in 
     const mine = new Set(shard.points.map((p) => String(p.at)));
     for (const p of shard.points) for (const served of p.servedBy) assert.ok(mine.has(served));
   }
+});
+
+/** A frame of the hand-made cluster: n1 replicating to n2 over TCP port 5432, or n2's ack back. */
+function frame(index: number, from: "n1" | "n2"): FrameRecord {
+  return {
+    record: "frame",
+    index,
+    time: index,
+    from,
+    to: [from === "n1" ? "n2" : "n1"],
+    length: 60,
+    dst: "02:66:6c:00:00:01",
+    src: "02:66:6c:00:00:00",
+    ethertype: 0x0800,
+    proto: 6,
+    srcIp: "192.0.2.11",
+    dstIp: "192.0.2.12",
+    srcPort: from === "n1" ? 5432 : 40000,
+    dstPort: from === "n1" ? 40000 : 5432,
+    tcpFlags: "psh,ack",
+    hash: "0".repeat(16),
+    phase: "run",
+  };
+}
+
+// n1 commits (write 0, flush 1), replicates it in frame 2, n2 acks in frame 3; then a FUA
+// write 4 that completes only after frame 5 (replicating it) arrived, and flush 6.
+const cluster = fakeParentTrace({
+  name: "cluster",
+  path: "cluster.trace",
+  header: { seed: 3 },
+  records: [
+    opRecord({ index: 0, node: "n1", offset: 0, data: new Uint8Array(512).fill(1), phase: "run" }),
+    opRecord({ index: 1, node: "n1", op: "flush", phase: "run" }),
+    opRecord({
+      index: 4,
+      node: "n1",
+      offset: 512,
+      data: new Uint8Array(512).fill(2),
+      fua: true,
+      done: 6,
+      phase: "run",
+    }),
+    opRecord({ index: 6, node: "n1", op: "flush", phase: "run" }),
+    opRecord({ index: 7, node: "n2", offset: 0, data: new Uint8Array(512).fill(3), phase: "run" }),
+  ],
+  frames: [frame(2, "n1"), frame(3, "n2"), frame(5, "n1")],
+});
+
+Deno.test("a power loss may be put at a frame: the crash state of the moment it arrived", () => {
+  const plan = sweepStates(cluster, {
+    fault: "power-loss",
+    points: parsePoints("flushes:n1/data,frames:n1->n2/tcp:5432"),
+  });
+  assert.deepEqual(plan.points.map((p) => p.at), [1, 2, 5, 6]);
+  // At flush 1's arrival write 0 is volatile (dropped); at frame 2 flush 1 has made it
+  // durable; at frame 5 the FUA write 4 is still in flight, so frame 5 is frame 2's state;
+  // at flush 6 write 4 has completed, durable: a state of its own.
+  assert.deepEqual(plan.points.map((p) => p.servedBy), [["1"], ["2"], ["2"], ["6"]]);
+  assert.equal(plan.distinct, 3);
+});
+
+Deno.test("a point at a frame is taken by the kinds that can be put there, and refused by a block kind", () => {
+  const points = parsePoints("2,3,4..5");
+  assert.deepEqual(sweepStates(cluster, { fault: "crash:n2", points }).points.map((p) => p.at), [
+    2,
+    3,
+    4,
+    5,
+  ]);
+  assert.deepEqual(
+    sweepStates(cluster, { fault: "partition:n1|n2", points }).points.map((p) => p.at),
+    [2, 3, 4, 5],
+  );
+  assert.deepEqual(sweepStates(cluster, { fault: "eio", points }).points.map((p) => p.at), [4]);
+  assert.throws(
+    () => sweepStates(cluster, { fault: "eio", points: parsePoints("frames") }),
+    (e: unknown) =>
+      e instanceof SweepError &&
+      /the selection picks no op or frame of the trace that eio can be put at/.test(e.message),
+  );
+  assert.equal(
+    faultContext("crash", { record: "frame", index: 2, node: "n1" }, []),
+    "crash at frame 2, before the first ack",
+  );
 });

@@ -1,14 +1,15 @@
 /**
  * A trace read whole, as replay, sweep, reports and benchmarks need it: the
- * header, the op records in file (completion) order and by arrival index, and
- * the guests' result lines placed on the trace's op clock.
+ * header, the op records in file (completion) order and by arrival index, the
+ * frame records (a cluster's), and the guests' result lines placed on the trace's
+ * op clock.
  *
  * @module
  */
 
 import { sha256File } from "../util/hash.ts";
 import { describeEnd, TraceReader } from "./reader.ts";
-import type { EventRecord, HeaderRecord, OpRecord } from "./schema.ts";
+import type { EventRecord, FrameRecord, HeaderRecord, OpRecord } from "./schema.ts";
 
 /** A line from a guest's results channel, with where it stands among the ops. */
 export interface GuestLine {
@@ -36,6 +37,11 @@ export interface LoadedTrace {
   records: OpRecord[];
   /** The same, by arrival index. */
   ordered: OpRecord[];
+  /**
+   * Frame records, by arrival index (the order of the file), without their bytes (`data`):
+   * the frames between a cluster's nodes, on the same clock as the ops.
+   */
+  frames: FrameRecord[];
   /** The guests' result lines, placed on the trace's op clock. */
   lines: GuestLine[];
   /** A warning when the trace was cut short. */
@@ -88,9 +94,16 @@ export async function loadTrace(path: string): Promise<LoadedTrace> {
   const reader = await TraceReader.open(path);
   const records: OpRecord[] = [];
   const lines: GuestLine[] = [];
+  const frames: FrameRecord[] = [];
   for await (const record of reader.records()) {
     if (record.record === "op") records.push(record);
-    else if (record.record === "event" && record.event === "guest") lines.push(guestLineOf(record));
+    else if (record.record === "frame") {
+      // Points and reports need where a frame went, not its bytes.
+      const { data: _, ...frame } = record;
+      frames.push(frame);
+    } else if (record.record === "event" && record.event === "guest") {
+      lines.push(guestLineOf(record));
+    }
   }
   return {
     path,
@@ -98,6 +111,7 @@ export async function loadTrace(path: string): Promise<LoadedTrace> {
     header: reader.header,
     records,
     ordered: byIndex(records),
+    frames,
     lines,
     warning: describeEnd(path, reader.end),
   };

@@ -79,6 +79,7 @@ import {
 } from "../scenario/guest_rules.ts";
 import { describeValue } from "../scenario/issues.ts";
 import { storeBytes } from "../util/cache_dir.ts";
+import { HostTreeError, laysTree, readHostTree, type TreeEntry } from "../util/host_tree.ts";
 import { shellQuote } from "../util/shell_quote.ts";
 import { type CpioEntry, CpioError, encodeCpio, normalizeCpioPath } from "./cpio.ts";
 import { readElfDynamic } from "./_elf.ts";
@@ -896,6 +897,10 @@ async function hostEntries(
   const entries: CpioEntry[] = [];
   const hostFiles: string[] = [];
   for (const [i, file] of (options.files ?? []).entries()) {
+    if (await laysTree(file.hostPath, file.guestPath)) {
+      entries.push(...await treeEntries(file, fields.file(i), entries));
+      continue;
+    }
     const { data, mode } = await readHostFile(file.hostPath, fields.file(i));
     entries.push({
       type: "file",
@@ -903,10 +908,10 @@ async function hostEntries(
       data,
       mode: file.mode ?? mode,
     });
-    hostFiles.push(file.guestPath);
   }
+  for (const entry of entries) if (entry.type !== "directory") hostFiles.push(`/${entry.path}`);
   const libraryDirs = new Set<string>();
-  const explicit = new Set((options.files ?? []).map((f) => archivePath(f.guestPath)));
+  const explicit = new Set(entries.map((entry) => entry.path));
   const programs = options.programs ?? [];
   for (const [guestPath, content] of await programClosure(programs, fields)) {
     if (explicit.has(archivePath(guestPath))) continue; // the caller's own copy wins
@@ -919,6 +924,44 @@ async function hostEntries(
     if (!programs.includes(guestPath)) libraryDirs.add(dirname(guestPath));
   }
   return { entries, hostFiles: hostFiles.sort(), libraryDirs: [...libraryDirs].sort() };
+}
+
+/**
+ * A host tree's entries under its guest directory: its directories (but those an entry
+ * before made already), files with their mode (0755 when executable, else 0644, as a host
+ * file's) and symbolic links.
+ */
+async function treeEntries(
+  file: { hostPath: string; guestPath: string },
+  field: string,
+  before: readonly CpioEntry[],
+): Promise<CpioEntry[]> {
+  let tree: TreeEntry[];
+  try {
+    tree = await readHostTree(file.hostPath);
+  } catch (error) {
+    if (error instanceof HostTreeError) throw usage(`${field}: ${error.message}`);
+    throw error;
+  }
+  const root = archivePath(file.guestPath);
+  const made = new Set(before.filter((e) => e.type === "directory").map((e) => e.path));
+  const entries: CpioEntry[] = [];
+  for (const entry of tree) {
+    const path = `${root}/${entry.path}`;
+    if (entry.type === "directory") {
+      if (!made.has(path)) entries.push({ type: "directory", path, mode: 0o755 });
+    } else if (entry.type === "symlink") {
+      entries.push({ type: "symlink", path, target: entry.target });
+    } else {
+      entries.push({
+        type: "file",
+        path,
+        data: entry.data,
+        mode: entry.executable ? 0o755 : 0o644,
+      });
+    }
+  }
+  return entries;
 }
 
 /** A directory for each mountpoint that no entry made yet, and with a network, `/etc/hosts`. */

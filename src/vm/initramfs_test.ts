@@ -417,3 +417,45 @@ Deno.test("initramfs: a missing host file or a non-ELF program is a usage error"
       e.usage && /programs\[0\]: .* is not a 64-bit ELF program/.test(e.message),
   );
 });
+
+Deno.test("initramfs: a host directory and a tarball are laid at their guest directories; their bytes are in the archive's hash", async () => {
+  await using dir = await makePrivateDir("faultline-initramfs-test-");
+  const build = join(dir.path, "build");
+  await Deno.mkdir(join(build, "bin"), { recursive: true });
+  await Deno.writeTextFile(join(build, "bin/app"), "#!/bin/sh\necho app\n");
+  await Deno.chmod(join(build, "bin/app"), 0o755);
+  await Deno.symlink("app", join(build, "bin/app-link"));
+  await Deno.writeTextFile(join(build, "app.conf"), "port=7000\n");
+  const tarball = join(dir.path, "site.tgz");
+  await run("tar", ["-czf", tarball, "-C", build, "."]);
+  const options: InitramfsOptions = {
+    kernel,
+    busybox,
+    disks,
+    phases,
+    files: [
+      { hostPath: build, guestPath: "/opt/app/" },
+      { hostPath: tarball, guestPath: "/srv/site/" },
+      { hostPath: tarball, guestPath: "/srv/site.tgz" },
+    ],
+    cacheRoot: join(dir.path, "cache"),
+  };
+  const built = await buildInitramfs(options);
+  const archive = await Deno.readFile(built.path);
+  const out = join(dir.path, "out");
+  await Deno.mkdir(out);
+  const extracted = await run(busybox.path, ["cpio", "-i", "-d"], { cwd: out, stdin: archive });
+  assert.equal(extracted.code, 0, extracted.stderr);
+  for (const root of ["opt/app", "srv/site"]) {
+    assert.equal(await Deno.readTextFile(join(out, root, "bin/app")), "#!/bin/sh\necho app\n");
+    assert.equal((await Deno.stat(join(out, root, "bin/app"))).mode! & 0o777, 0o755);
+    assert.equal((await Deno.stat(join(out, root, "app.conf"))).mode! & 0o777, 0o644);
+    assert.equal(await Deno.readLink(join(out, root, "bin/app-link")), "app");
+  }
+  // A tarball at a guest path without a trailing / is a file, copied as it is.
+  assert.deepEqual(await Deno.readFile(join(out, "srv/site.tgz")), await Deno.readFile(tarball));
+  assert.ok(built.hostFiles.includes("/opt/app/bin/app"), built.hostFiles.join(" "));
+  await Deno.writeTextFile(join(build, "app.conf"), "port=7001\n");
+  const changed = await buildInitramfs(options);
+  assert.notEqual(changed.sha256, built.sha256, "another byte in the directory, another image");
+});

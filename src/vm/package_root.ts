@@ -24,6 +24,13 @@ import { cacheDir, storeFile } from "../util/cache_dir.ts";
 import { cacheKey, contentId, uuidOfHash } from "../util/cache_key.ts";
 import { sha256File } from "../util/hash.ts";
 import { hostCommand } from "../util/host_command.ts";
+import {
+  HostTreeError,
+  laysTree,
+  readHostTree,
+  treeDigest,
+  type TreeEntry,
+} from "../util/host_tree.ts";
 import { alternativesIn, chooseAlternatives } from "./_alternatives.ts";
 import { IMAGE_EPOCH, makeExt4Image } from "./_ext4_image.ts";
 import { runTool, runToolText } from "./_command.ts";
@@ -51,7 +58,7 @@ export interface PackageRootSpec {
   packages: readonly string[];
   /** Users of its passwd and group besides root and nobody. */
   users: readonly RootUser[];
-  /** Host files copied in, each at its guest path (mode 0755 if the host file is executable). */
+  /** Host files copied in, each at its guest path (mode 0755 if the host file is executable); a directory or a tarball given a guest directory laid there. */
   files: readonly { hostPath: string; guestPath: string }[];
   /** A script run in the unpacked tree by the host's busybox, its directory the current one. */
   rootSetup: string | null;
@@ -195,8 +202,11 @@ async function readIndex(path: string): Promise<RootIndex | null> {
 
 /** What goes into a package root besides its spec, as found on this host. */
 export interface RootMaterials {
-  /** The content of each of the spec's files, in its order: SHA-256 and whether executable. */
-  files: readonly { sha256: string; executable: boolean }[];
+  /**
+   * The content of each of the spec's files, in its order: SHA-256 and whether executable;
+   * for a tree laid at a guest directory, the digest of the whole tree (src/util/host_tree.ts).
+   */
+  files: readonly ({ sha256: string; executable: boolean } | { tree: string })[];
   /** Every package, resolved with its version and architecture. */
   packages: readonly ResolvedPackage[];
   /** The SHA-256 of the busybox that runs `rootSetup`; null without one. */
@@ -239,8 +249,31 @@ async function rootMaterials(
   packages: readonly ResolvedPackage[],
   busybox: Busybox,
 ): Promise<RootMaterials> {
-  const files = [];
+  return {
+    files: await rootFileMaterials(spec),
+    packages,
+    busybox: spec.rootSetup === null ? null : busybox.sha256,
+    builtAsRoot: Deno.uid() === 0,
+  };
+}
+
+/**
+ * The content of a spec's files as its key holds it ({@link RootMaterials}`.files`): each
+ * file's SHA-256 and mode, each tree's digest, read from the host now.
+ *
+ * @throws {GuestImageError} (usage) for a host file that is gone or a tree that cannot be read.
+ * @example
+ * ```ts
+ * const files = await rootFileMaterials(spec); // [{ tree: "9c1f..." }]
+ * ```
+ */
+export async function rootFileMaterials(spec: PackageRootSpec): Promise<RootMaterials["files"]> {
+  const files: RootMaterials["files"][number][] = [];
   for (const file of spec.files) {
+    if (await laysTree(file.hostPath, file.guestPath)) {
+      files.push({ tree: treeDigest(await hostTree(file)) });
+      continue;
+    }
     const info = await Deno.stat(file.hostPath).catch(() => null);
     if (!info?.isFile) {
       throw new GuestImageError(`${file.hostPath} is not a file (for ${file.guestPath})`, {
@@ -252,12 +285,7 @@ async function rootMaterials(
       executable: ((info.mode ?? 0) & 0o111) !== 0,
     });
   }
-  return {
-    files,
-    packages,
-    busybox: spec.rootSetup === null ? null : busybox.sha256,
-    builtAsRoot: Deno.uid() === 0,
-  };
+  return files;
 }
 
 /** The name apt-get download gives a package's file. */
@@ -422,9 +450,45 @@ async function addLayout(tree: string, spec: PackageRootSpec): Promise<void> {
   }
 }
 
-/** The scenario's host files, each at its guest path. */
+/** A host tree of the spec, read; one that cannot be read is the user's mistake, named. */
+async function hostTree(file: { hostPath: string; guestPath: string }): Promise<TreeEntry[]> {
+  try {
+    return await readHostTree(file.hostPath);
+  } catch (error) {
+    if (!(error instanceof HostTreeError)) throw error;
+    throw new GuestImageError(`${error.message} (for ${file.guestPath})`, { usage: true });
+  }
+}
+
+/** A host tree's entries under its guest directory in the root's tree. */
+async function addTree(
+  tree: string,
+  file: { hostPath: string; guestPath: string },
+): Promise<void> {
+  const root = inTree(tree, file.guestPath);
+  await Deno.mkdir(root, { recursive: true });
+  for (const entry of await hostTree(file)) {
+    const target = join(root, entry.path);
+    if (entry.type === "directory") {
+      await Deno.mkdir(target, { recursive: true });
+      continue;
+    }
+    await Deno.remove(target).catch(() => {});
+    if (entry.type === "symlink") await Deno.symlink(entry.target, target);
+    else {
+      await Deno.writeFile(target, entry.data);
+      await Deno.chmod(target, entry.executable ? 0o755 : 0o644);
+    }
+  }
+}
+
+/** The scenario's host files, each at its guest path; a tree laid at its guest directory. */
 async function addFiles(tree: string, spec: PackageRootSpec): Promise<void> {
   for (const file of spec.files) {
+    if (await laysTree(file.hostPath, file.guestPath)) {
+      await addTree(tree, file);
+      continue;
+    }
     const target = inTree(tree, file.guestPath);
     await Deno.mkdir(dirname(target), { recursive: true });
     await Deno.remove(target).catch(() => {});

@@ -11,6 +11,7 @@ import { type Scenario, SCENARIO_VERSION } from "../../src/scenario/schema.ts";
 import { byIndex, type GuestLine } from "../../src/trace/load.ts";
 import {
   DATA_HASH,
+  type FrameRecord,
   type HeaderFields,
   type OpRecord,
   TRACE_FORMAT,
@@ -50,6 +51,8 @@ export interface FakeTrace {
   /** More header fields (disks, seed, recordsData, guests, ...). */
   header?: Partial<HeaderFields>;
   lines?: GuestLine[];
+  /** Frame records, by arrival index. */
+  frames?: FrameRecord[];
 }
 
 /**
@@ -75,6 +78,7 @@ export function fakeParentTrace(trace: FakeTrace): ParentTrace {
     scenario: { name, nodes: [] } as unknown as Scenario,
     records: trace.records,
     ordered: byIndex(trace.records),
+    frames: trace.frames ?? [],
     lines: trace.lines ?? [],
     warning: null,
   };

@@ -88,6 +88,23 @@ export function kindOf(effect: Effect): FaultKind {
 }
 
 /**
+ * Whether a fault of this effect can be put at a frame's arrival (a sweep's point, a
+ * replay's `--fault-at N` with N a frame's index): a link or a node kind acts where frames
+ * are, and a fault built from the trace (a power loss) is the crash state of that moment;
+ * a block kind's point is an op it applies to.
+ *
+ * @example
+ * ```ts
+ * takesFrames({ kind: "crash", node: "n1" }); // true
+ * takesFrames({ kind: "error", errno: "eio" }); // false
+ * ```
+ */
+export function takesFrames(effect: Effect): boolean {
+  const kind = kindOf(effect);
+  return kind.link !== undefined || kind.node !== undefined || kind.fromTrace !== undefined;
+}
+
+/**
  * The kinds a spec name names (most one; `delay` names the block delay and the link delay).
  *
  * @example

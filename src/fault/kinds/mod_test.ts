@@ -8,7 +8,7 @@ import { liveStateArguments, parseLiveState } from "../live.ts";
 import { formatFaultSpec, parseFaultSpec } from "../spec.ts";
 import type { FaultKind } from "./kind.ts";
 import { DOC_SECTIONS, withKindSections } from "./docs.ts";
-import { FAULT_KINDS, kindOf, kindsNamed } from "./mod.ts";
+import { FAULT_KINDS, kindOf, kindsNamed, takesFrames } from "./mod.ts";
 
 const docs = await Deno.readTextFile(new URL("../../../docs/fault-spec.md", import.meta.url));
 
@@ -53,6 +53,15 @@ Deno.test("every registered kind declares every part, parses its documented exam
       assert.deepEqual(parseFaultSpec(formatFaultSpec(rule)), rule, `${example} round-trips`);
       const line = kind.describe(rule.effect);
       assert.ok(line.length > 0 && !line.includes("\n"), `${example}: describe gives one line`);
+    }
+  }
+});
+
+Deno.test("a fault may be put at a frame unless it is a block kind's: links, nodes, and a crash state at any moment", () => {
+  for (const kind of FAULT_KINDS as readonly FaultKind[]) {
+    for (const example of kind.examples) {
+      const { effect } = parseFaultSpec(example);
+      assert.equal(takesFrames(effect), kind.family !== "block", `${example} (${kind.family})`);
     }
   }
 });
