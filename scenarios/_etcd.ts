@@ -5,8 +5,10 @@
  * the fault layer. A file whose name starts with `_` is not a scenario: `faultline
  * ci` skips it. A recipe for another system: a `start` script that launches the
  * daemon on its disk in the background (and picks up its state when it is there), a
- * member's workload `start; wait`, its `restart` the same, and a client node whose
- * workload drives the daemons and whose check reads back what was acknowledged.
+ * member's workload `start; wait`, its `restart` the same until the cluster answers, then
+ * `report ready` (with `ready: true`: the check starts once the members answer, and a
+ * member that never does is unavailable, not a loss), and a client node whose workload
+ * drives the daemons and whose check reads back what was acknowledged.
  */
 
 export const MEMBERS = ["e1", "e2", "e3"];
@@ -63,9 +65,13 @@ while [ "$i" -le ${count} ]; do
 done`;
 }
 
-/** The check: start the member, wait for the cluster, report every key a linearizable get returns. */
+/**
+ * The check: start the member, wait for the cluster, say it is ready (it answered a
+ * linearizable read), report every key a linearizable get returns.
+ */
 export const checkKeys = `${startEtcd}
 ${waitHealthy}
+report ready
 ${etcdctl} get --prefix key- | while read -r key; do
   read -r value
   [ "$value" = "value-\${key#key-}" ] && report have "$key"
@@ -85,7 +91,9 @@ export function member(extra: Record<string, unknown> = {}, mountOptions?: strin
     },
     programs: ["/usr/bin/etcd", "/usr/bin/etcdctl"],
     workload: `${startEtcd}\nwait`,
-    restart: `${startEtcd}\nwait`,
+    // Serving the check, a member says it is ready once the cluster answers (a quorum of two).
+    restart: `${startEtcd}\n${waitHealthy}\nreport ready\nwait`,
+    ready: true,
     ...extra,
   };
 }

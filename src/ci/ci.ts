@@ -22,6 +22,7 @@ import type { Shard } from "../sweep/shard.ts";
 import {
   backgroundFaults,
   failingReproduces,
+  isFailing,
   pointMessage,
   sweep,
   type SweepResult,
@@ -286,7 +287,10 @@ async function pointCheck(
     onEvent: options.onEvent,
   });
   const held = result.fired && result.verdict.pass;
-  const pass = fault.outcome === "detect" ? result.fired && !result.verdict.pass : held;
+  // A detection is a plain failure: a check that could not run, or a service that never came
+  // back, is not the loss the scenario declares it finds.
+  const detected = result.fired && !result.verdict.pass && result.verdict.kind === undefined;
+  const pass = fault.outcome === "detect" ? detected : held;
   return {
     pass,
     reason: !result.fired
@@ -343,14 +347,14 @@ export function sweepVerdict(
   fault: FaultExpectation,
   result: SweepResult,
 ): CheckBody {
-  const failing = result.points.filter((p) => p.fired && !p.verdict.pass || p.error);
+  const failing = result.points.filter(isFailing);
   const detect = fault.outcome === "detect";
-  const pass = detect ? failing.length > 0 : failing.length === 0 && result.notFired === 0;
+  const detections = failing.filter((p) => p.error === undefined && p.verdict.kind === undefined);
+  const pass = detect ? detections.length > 0 : failing.length === 0 && result.notFired === 0;
   const counts =
     `${result.points.length} points: ${result.passed} passed, ${result.failed} failed, ${result.notFired} never fired`;
-  const example = failing[0]
-    ? `op ${failing[0].at}: ${pointMessage(failing[0])}`
-    : "op ?: a fault never fired";
+  const shown = (detect ? detections : failing)[0];
+  const example = shown ? `op ${shown.at}: ${pointMessage(shown)}` : "op ?: a fault never fired";
   return {
     pass,
     reason: detect

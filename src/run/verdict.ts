@@ -32,19 +32,22 @@ export interface PhaseOutcome {
   stage?: "run" | "check";
 }
 
+/**
+ * The verdicts that are neither a pass nor a plain failure: `inconclusive`, the check could
+ * not run (a guest that never booted, a script that never started), so nothing was judged;
+ * `unavailable`, a node booted and its service never said it was ready (the system did not
+ * recover). Neither is ever counted as a loss.
+ */
+export const VERDICT_KINDS = ["inconclusive", "unavailable"] as const;
+
 /** Pass or fail, with the reason in one sentence. */
 export interface Verdict {
   /** Everything held. */
   pass: boolean;
   /** Why, in one sentence. */
   reason: string;
-  /**
-   * A verdict that is not a plain failure: `inconclusive`, the check could not run (a guest
-   * that never booted, a script that never started), so nothing was judged; `unavailable`,
-   * a node booted and its service never said it was ready (the system did not recover).
-   * Neither is ever counted as a loss.
-   */
-  kind?: "inconclusive" | "unavailable";
+  /** A failure that is not a plain one ({@link VERDICT_KINDS}). */
+  kind?: typeof VERDICT_KINDS[number];
 }
 
 /**

@@ -109,10 +109,14 @@ export interface SweepResult {
   points: SweepPoint[];
   /** Points that passed. */
   passed: number;
-  /** Points that failed (or whose replay failed). */
+  /** Points that failed (or whose replay failed), the unavailable among them. */
   failed: number;
   /** Points whose fault never fired. */
   notFired: number;
+  /** Points whose check could not run: nothing judged, counted apart, never a pass or a loss. */
+  inconclusive?: number;
+  /** Failed points whose service never said it was ready after the crash (not a loss). */
+  unavailable?: number;
   /** Power loss: the distinct crash states, each checked once. */
   distinctCrashStates?: number;
   /** Power loss that explores crash states: the states of every point, before dedup. */
@@ -199,6 +203,34 @@ export interface SweepOptions {
    * crash states are byte-identical kept together (src/sweep/shard.ts).
    */
   shard?: Shard;
+}
+
+/**
+ * Whether a point failed: its verdict failed (unavailable included) or its replay did. A
+ * point whose check could not run (inconclusive) or whose fault never fired did not.
+ *
+ * @example
+ * ```ts
+ * result.points.filter(isFailing).length; // the sweep's failed points
+ * ```
+ */
+export function isFailing(point: Pick<SweepPoint, "fired" | "verdict" | "error">): boolean {
+  if (point.error !== undefined) return true;
+  return point.fired && !point.verdict.pass && point.verdict.kind !== "inconclusive";
+}
+
+/** The inconclusive and unavailable points, when there are any. */
+function countApart(
+  points: readonly SweepPoint[],
+): Pick<SweepResult, "inconclusive" | "unavailable"> {
+  const count = (kind: string) =>
+    points.filter((p) => p.fired && !p.error && p.verdict.kind === kind).length;
+  const inconclusive = count("inconclusive");
+  const unavailable = count("unavailable");
+  return {
+    ...(inconclusive > 0 ? { inconclusive } : {}),
+    ...(unavailable > 0 ? { unavailable } : {}),
+  };
 }
 
 /**
@@ -502,10 +534,8 @@ async function replayGroups(
     const minutes = (performance.now() - begun) / 60_000;
     const perMinute = minutes > 0 ? done / minutes : 0;
     const finished = finishedPoints(plan, results);
-    const failed = finished.filter((at) => {
-      const point = pointOf(parent, plan, at, results, options);
-      return point.fired && !point.verdict.pass || point.error !== undefined;
-    }).length;
+    const failed =
+      finished.filter((at) => isFailing(pointOf(parent, plan, at, results, options))).length;
     options.onProgress({
       done,
       total: groups.length,
@@ -755,8 +785,9 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
     with: plan.background,
     points,
     passed: points.filter((p) => p.fired && p.verdict.pass).length,
-    failed: points.filter((p) => p.fired && !p.verdict.pass || p.error).length,
+    failed: points.filter(isFailing).length,
     notFired: points.filter((p) => !p.fired && !p.error).length,
+    ...countApart(points),
     // Stopped before its end: the distinct crash states that were checked by then.
     ...(plan.fromTrace ? { distinctCrashStates: stopped ? results.size : plan.groups.length } : {}),
     ...(crashStates !== undefined ? { crashStates } : {}),
