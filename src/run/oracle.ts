@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Expectations, ScenarioNode } from "../scenario/schema.ts";
 import type { GuestLine } from "../trace/load.ts";
 
 export type { GuestLine };
@@ -55,4 +56,31 @@ export function durabilityOracle(lines: readonly GuestLine[], cutAt?: number): O
     lost: lost.length,
     lostKeys: lost.slice(0, 20).map((k) => k.slice(k.indexOf(":") + 1)),
   };
+}
+
+/**
+ * The oracle of a run: the acks of the nodes that declare a check, against what their
+ * checks found. Only a check reports `have`, so a node without one has nothing to compare
+ * its acks with; null when nothing was checked (no such node acked, and the scenario does
+ * not expect `noLostAcks`). A cluster whose nodes ack what they fetched, with no check,
+ * has no oracle rather than every ack lost.
+ *
+ * @example
+ * ```ts
+ * runOracle({ nodes: scenario.nodes, expect: scenario.expect }, lines, powerCut?.at);
+ * ```
+ */
+export function runOracle(
+  scenario: {
+    nodes: readonly Pick<ScenarioNode, "name" | "check">[];
+    expect: Pick<Expectations, "noLostAcks">;
+  },
+  lines: readonly GuestLine[],
+  cutAt?: number,
+): OracleResult | null {
+  const checked = new Set(scenario.nodes.filter((n) => n.check !== null).map((n) => n.name));
+  const counted = lines.filter((line) => checked.has(line.node));
+  const acked = counted.some((line) => line.phase === "run" && line.kind === "ack");
+  if (!acked && !scenario.expect.noLostAcks) return null;
+  return durabilityOracle(counted, cutAt);
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { durabilityOracle, type GuestLine } from "./oracle.ts";
+import { durabilityOracle, type GuestLine, runOracle } from "./oracle.ts";
 
 function line(
   phase: "run" | "check",
@@ -72,4 +72,35 @@ Deno.test("oracle: at most 20 lost keys are listed, in ack order; the count is c
   assert.equal(result.lostKeys.length, 20);
   assert.deepEqual(result.lostKeys.slice(0, 4), ["k0", "k1", "k2", "k4"]);
   assert.equal(result.lostKeys.at(-1), "k20");
+});
+
+Deno.test("oracle of a run: only the acks of nodes that declare a check count; none checked, no oracle", () => {
+  // fixtures/cluster-fetch.json: every node acks what it fetched, no node has a check. Its
+  // record passed and printed "oracle: acked 28, found 0, lost 28" beside PASS.
+  const fetch = {
+    nodes: ["n1", "n2", "n3"].map((name) => ({ name, check: null })),
+    expect: { noLostAcks: false },
+  };
+  const lines = [ack("n1-n2-1", 3, "n1"), ack("log-1", 4, "n2"), ack("n3-n1-1", 5, "n3")];
+  assert.equal(runOracle(fetch, lines), null);
+  // etcd: the client e3 acks and its check reports have; the other members neither.
+  const etcd = {
+    nodes: [{ name: "e1", check: null }, { name: "e3", check: "report have key-1" }],
+    expect: { noLostAcks: true },
+  };
+  const etcdLines = [
+    ack("key-1", 9, "e3"),
+    ack("key-2", 12, "e3"),
+    ack("x", 3, "e1"),
+    have("key-1", "e3"),
+  ];
+  assert.deepEqual(runOracle(etcd, etcdLines), {
+    acked: 2,
+    found: 1,
+    lost: 1,
+    lostKeys: ["key-2"],
+  });
+  assert.deepEqual(runOracle(etcd, etcdLines, 10)?.lost, 0);
+  // noLostAcks with nothing acked: the oracle says so (0 of 0), it is not absent.
+  assert.deepEqual(runOracle(etcd, [])?.acked, 0);
 });

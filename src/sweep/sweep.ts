@@ -23,7 +23,7 @@ import {
   type ReplayResult,
   reproduceCommand,
 } from "../replay/replay.ts";
-import { durabilityOracle, type GuestLine, type OracleResult } from "../run/oracle.ts";
+import { type GuestLine, type OracleResult, runOracle } from "../run/oracle.ts";
 import type { Prepared } from "../run/prepare.ts";
 import type { RunEvent } from "../run/run.ts";
 import { openWarmChecks, openWarmRun, type WarmRun } from "../run/warm.ts";
@@ -530,10 +530,10 @@ function unitOutcome(
     ...parent.lines.filter((line) => line.phase === "run"),
     ...result.lines.filter((line) => line.phase === "check"),
   ];
-  const oracle = durabilityOracle(lines, unit.at);
   const scenario = options.expect
     ? { ...parent.scenario, expect: options.expect }
     : parent.scenario;
+  const oracle = runOracle(scenario, lines, unit.at);
   const verdict = judge(scenario, result.outcomes, oracle, {
     judgeWorkloadExit: options.expect !== undefined,
   });
