@@ -117,7 +117,7 @@ Actions:
   list             show the fault plan and the live faults
   stats            show the ops served so far
   link SPEC        a cluster run: set a live link fault (partition:n1|n2,n3, drop:0.3,link=n1->n2, ...),
-                   heal (every link) or heal,link=n1<->n2, or none
+                   heal (every link) or heal:n1<->n2, or none
   links            a cluster run: show the link faults of the plan and the live ones
 
   fault /tmp/faultline-serve-XXXX/control.sock set vda eio
