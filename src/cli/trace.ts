@@ -303,6 +303,10 @@ export async function tracePcapCommand(
   options: { output: string; json: boolean },
 ): Promise<number> {
   const reader = await TraceReader.open(path);
+  if (reader.header.network === undefined) {
+    reader.close();
+    throw new UsageError(`${path}: this trace has no network frames (one-node run)`);
+  }
   const epochMs = Date.parse(reader.header.createdAt);
   if (!Number.isFinite(epochMs)) {
     throw new UsageError(`${path}: the header's createdAt is not a date`);
