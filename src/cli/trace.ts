@@ -10,6 +10,7 @@ import { describeFrameFaults } from "../net/frame_record.ts";
 import { type PcapngInterface, PcapngWriter } from "../net/pcapng.ts";
 import { describeEnd, TraceReader } from "../trace/reader.ts";
 import {
+  type EventRecord,
   type FrameRecord,
   type HeaderRecord,
   type OpRecord,
@@ -171,6 +172,63 @@ function describeOpFault(fault: NonNullable<OpRecord["fault"]>): string {
   return `${fault.kind}${waited} (${fault.rule})`;
 }
 
+/** The columns of `trace show`: an event's fields come last, so that no column is as wide as they are. */
+export const SHOW_COLUMNS = [
+  "index",
+  "time",
+  "disk",
+  "op",
+  "offset",
+  "length",
+  "result",
+  "fault",
+  "step",
+  "event",
+];
+
+/** An event's fields in `trace show` are cut here (`--json` has them whole). */
+const EVENT_WIDTH = 160;
+
+/**
+ * One row of `trace show`: an op, or an event (`@AT`, its name in brackets, its fields as
+ * JSON in the last column, cut at 160 characters).
+ *
+ * @example
+ * ```ts
+ * table([SHOW_COLUMNS, showRow(op, false)]);
+ * ```
+ */
+export function showRow(record: OpRecord | EventRecord, cluster: boolean): string[] {
+  if (record.record === "op") {
+    return [
+      String(record.index),
+      `${(record.end / 1000).toFixed(3)}s`,
+      cluster ? `${record.node}/${record.disk}` : record.disk,
+      record.op + (record.fua ? " fua" : ""),
+      String(record.offset),
+      String(record.length),
+      record.result,
+      record.fault ? describeOpFault(record.fault) : "",
+      record.step ?? "",
+      "",
+    ];
+  }
+  const { record: _, event, at, time, ...fields } = record;
+  const json = JSON.stringify(fields);
+  return [
+    `@${at}`,
+    `${(time / 1000).toFixed(3)}s`,
+    "",
+    `[${event}]`,
+    "",
+    "",
+    "",
+    "",
+    "",
+    json.length > EVENT_WIDTH ? `${json.slice(0, EVENT_WIDTH - 3)}...` : json,
+  ];
+}
+
 /** Runs `trace show`. */
 export async function traceShowCommand(
   path: string,
@@ -186,9 +244,9 @@ export async function traceShowCommand(
   const from = options.from ?? 0;
   // In a cluster a disk's name is its node's and its own.
   const cluster = new Set(reader.header.disks.map((disk) => disk.node)).size > 1;
-  const rows: string[][] = [
-    ["index", "time", "disk", "op", "offset", "length", "result", "fault", "step"],
-  ];
+  // The event column only when events are shown.
+  const width = SHOW_COLUMNS.length - (options.events ? 0 : 1);
+  const rows: string[][] = [SHOW_COLUMNS.slice(0, width)];
   let shown = 0;
   const wanted = (record: TraceRecord) =>
     record.record === "op" ? record.index >= from : options.events && record.record === "event";
@@ -198,31 +256,8 @@ export async function traceShowCommand(
     shown++;
     if (options.json) {
       console.log(JSON.stringify(record.record === "op" ? opLine(record) : record));
-    } else if (record.record === "op") {
-      rows.push([
-        String(record.index),
-        `${(record.end / 1000).toFixed(3)}s`,
-        cluster ? `${record.node}/${record.disk}` : record.disk,
-        record.op + (record.fua ? " fua" : ""),
-        String(record.offset),
-        String(record.length),
-        record.result,
-        record.fault ? describeOpFault(record.fault) : "",
-        record.step ?? "",
-      ]);
-    } else if (record.record === "event") {
-      const { record: _, event, at, time, ...fields } = record;
-      rows.push([
-        `@${at}`,
-        `${(time / 1000).toFixed(3)}s`,
-        "",
-        `[${event}]`,
-        JSON.stringify(fields),
-        "",
-        "",
-        "",
-        "",
-      ]);
+    } else if (record.record === "op" || record.record === "event") {
+      rows.push(showRow(record, cluster).slice(0, width));
     }
   }
   if (!options.json) console.log(table(rows));
