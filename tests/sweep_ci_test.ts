@@ -136,9 +136,11 @@ Deno.test("a scenario with a wrong expectation turns ci red, and the output carr
   });
   assert.equal(result.code, 1, result.text);
   assert.match(result.stdout, /power-loss at writes\s+FAIL/);
+  // The trace as --trace-dir gave it (absolute here), not relative to the working directory.
+  const trace = join(work.path, "traces", "unsynced.trace").replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   assert.match(
     result.stdout,
-    /reproduce: faultline replay \S*unsynced\.trace --fault power-loss --fault-at \d+/,
+    new RegExp(`reproduce: faultline replay ${trace} --fault power-loss --fault-at \\d+`),
   );
   assert.match(result.stdout, /\d+ of \d+ checks passed/);
 });

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { kindOf } from "../fault/kinds/mod.ts";
 import { parseFaultSpec, parseTrigger } from "../fault/spec.ts";
 import { type ParentTrace, prepareForReplay, readParent, replay } from "../replay/replay.ts";
@@ -212,9 +212,8 @@ async function faultChecks(
   add: (check: CiCheck) => void,
   turn: { next: number },
 ): Promise<void> {
-  const read = await readParent(trace);
-  // The reproduce commands name the trace as the user would type it, from here.
-  const parent = { ...read, path: relative(Deno.cwd(), trace) || trace };
+  // The reproduce commands name the trace as --trace-dir gave it.
+  const parent = await readParent(trace);
   const prepared = await prepareForReplay(parent, options.signal);
   for (const fault of scenario.faults) {
     const begun = performance.now();
