@@ -187,10 +187,35 @@ Deno.test("sweep: N..M includes both ends, JSON, JUnit and the report page; exit
     assert.ok("pass" in point.verdict && "reason" in point.verdict);
     assert.ok(point.oracle && "acked" in point.oracle);
   }
-  assert.match(await Deno.readTextFile(junit), /<failure message="\d+ acknowledged key/);
+  // The points' traces were not kept: nothing names them (they were in a directory the sweep removed).
+  assert.ok(summary.points.every((point: object) => !("trace" in point)));
+  const xml = await Deno.readTextFile(junit);
+  assert.match(xml, /<failure message="\d+ acknowledged key/);
+  assert.equal((xml.match(/<system-out>/g) ?? []).length, 11, "every point's verdict and oracle");
+  assert.doesNotMatch(xml, /trace: /);
   const page = await Deno.readTextFile(html);
   assert.match(page, /^<!DOCTYPE html>/i);
   assert.match(page, /--fault power-loss --fault-at \d+/);
+  assert.doesNotMatch(page, /faultline-sweep-|replay trace:/);
+
+  // Kept: each point names its trace, which is there.
+  const kept = join(dir.path, "kept");
+  const again = await faultline([
+    "sweep",
+    trace,
+    "--fault",
+    "power-loss",
+    "--points",
+    "20..22",
+    "--keep-traces",
+    kept,
+    "--json",
+  ], { timeoutMs: 600_000 });
+  assert.ok(again.code === 0 || again.code === 1, again.text);
+  for (const point of JSON.parse(again.stdout).points) {
+    assert.ok(point.trace.startsWith(kept), point.trace);
+    assert.ok((await Deno.stat(point.trace)).isFile, point.trace);
+  }
 });
 
 Deno.test("sweep with an online fault re-runs the workload at sampled points (every:K)", async () => {

@@ -24,8 +24,11 @@ import {
   failingReproduces,
   pointMessage,
   sweep,
+  type SweepPoint,
   type SweepResult,
 } from "../sweep/sweep.ts";
+import type { OracleResult } from "../run/oracle.ts";
+import type { Verdict } from "../run/verdict.ts";
 import { CiError } from "./errors.ts";
 
 /** One check of one scenario. */
@@ -48,6 +51,39 @@ export interface CiCheck {
     & { points: number };
   /** For a sweep run by a shard (`--shard`): the declared fault and the shard's result, for the merge. */
   part?: { fault: FaultExpectation; trace: string; result: SweepResult };
+  /** `record`: the trace it recorded, in `--trace-dir`. */
+  trace?: string;
+  /** Every point the check put its fault at, each with its own verdict and oracle. */
+  points?: CiPoint[];
+}
+
+/**
+ * One point of a check: where its fault went and what came of it there. Its verdict is
+ * whether what must hold held at that point; a `detect` check passes when one did not.
+ */
+export interface CiPoint {
+  /** The recorded op index the fault was put at (null when the fault names no op). */
+  at: number | null;
+  /** The recorded op, for tables: `write 4096+1024`. */
+  op?: string;
+  /** Where the fault hit the workload: `power loss during step 'commit 5', after ack 4`. */
+  where?: string;
+  /** Whether what must hold held at this point. */
+  verdict: Verdict;
+  /** False when the fault never fired. */
+  fired: boolean;
+  /** The durability oracle's counts at this point. */
+  oracle: OracleResult | null;
+  /** The command that replays this point (its first failing crash state, when it has several). */
+  reproduce: string;
+  /** The point's replay trace, kept in `--trace-dir`. */
+  trace?: string;
+  /** For power loss: the point whose byte-identical crash state was checked for this one. */
+  sameCrashAs?: number;
+  /** For a power loss that explores crash states: the IDs of those that failed. */
+  failedStates?: string[];
+  /** The replay failed to run. */
+  error?: string;
 }
 
 /** Options of {@link runCi}. */
@@ -179,6 +215,7 @@ async function ciScenario(
     reason: recorded.verdict.reason,
     reproduce: recorded.verdict.pass ? [] : [`faultline record ${file}`],
     durationMs: performance.now() - started,
+    trace,
   });
   if (scenario.faults.length === 0 || options.recordOnly) return;
   await faultChecks(file, scenario, trace, options, add, turn);
@@ -293,6 +330,14 @@ async function pointCheck(
       ? `expected the fault to be detected, but the verdict passed: ${result.verdict.reason}`
       : result.verdict.reason,
     reproduce: pass ? [] : [result.reproduce],
+    points: [{
+      at: result.faultAt,
+      verdict: result.verdict,
+      fired: result.fired,
+      oracle: result.oracle,
+      reproduce: result.reproduce,
+      trace: result.trace,
+    }],
   };
 }
 
@@ -303,16 +348,15 @@ async function sweepCheck(
   prepared: Prepared,
   options: CiOptions,
 ): Promise<CheckBody> {
+  const outputDir = sweepTraceDir(options.traceDir, parent.scenario.name, fault);
+  await Deno.mkdir(outputDir, { recursive: true });
   const result = await sweep(parent, {
     fault: fault.fault,
     ...(options.shard ? { shard: options.shard } : {}),
     ...(fault.with.length > 0 ? { with: fault.with } : {}),
     points: parsePoints(fault.points!),
     jobs: options.jobs,
-    outputDir: await Deno.makeTempDir({
-      dir: options.traceDir,
-      prefix: `${parent.scenario.name}.sweep-`,
-    }),
+    outputDir,
     keepData: false,
     expect: fault.expect,
     prepared,
@@ -322,6 +366,40 @@ async function sweepCheck(
   return {
     ...sweepVerdict(parent.path, fault, result),
     ...(options.shard ? { part: { fault, trace: parent.path, result } } : {}),
+  };
+}
+
+/**
+ * Where `ci` keeps the traces of a declared sweep's points: a directory of `--trace-dir`
+ * named after the scenario and the check (`fsync-log.power-loss-at-flushes`), the same
+ * for every run and every shard, each point's trace in it as `point-AT.trace`.
+ *
+ * @example
+ * ```ts
+ * sweepTraceDir("ci", "fsync-log", fault); // "ci/fsync-log.power-loss-at-flushes"
+ * ```
+ */
+export function sweepTraceDir(traceDir: string, scenario: string, fault: FaultExpectation): string {
+  const check = checkName(fault).replace(/[^a-z0-9.-]+/gi, "-");
+  return join(traceDir, `${scenario}.${check}`);
+}
+
+/** A sweep's point as `ci` reports it. */
+function ciPoint(point: SweepPoint): CiPoint {
+  const failedStates = point.states?.outcomes.filter((s) => !s.verdict.pass || s.error)
+    .map((s) => s.id);
+  return {
+    at: point.at,
+    op: point.op,
+    ...(point.where ? { where: point.where } : {}),
+    verdict: point.verdict,
+    fired: point.fired,
+    oracle: point.oracle,
+    reproduce: point.reproduce,
+    ...(point.trace ? { trace: point.trace } : {}),
+    ...(point.sameCrashAs !== undefined ? { sameCrashAs: point.sameCrashAs } : {}),
+    ...(failedStates?.length ? { failedStates } : {}),
+    ...(point.error ? { error: point.error } : {}),
   };
 }
 
@@ -357,6 +435,7 @@ export function sweepVerdict(
     reproduce: detect
       ? (pass ? [] : [`faultline sweep ${trace} --fault ${fault.fault} --points ${fault.points}`])
       : failing.flatMap(failingReproduces),
+    points: result.points.map(ciPoint),
     sweep: {
       points: result.points.length,
       passed: result.passed,

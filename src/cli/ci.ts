@@ -11,7 +11,7 @@ import type { CiResultsFile } from "../ci/merge.ts";
 import { loadScenario } from "../scenario/load.ts";
 import { sha256File } from "../util/hash.ts";
 import { shardOption } from "./sweep.ts";
-import { junitXml } from "../report/junit.ts";
+import { junitXml, pointText } from "../report/junit.ts";
 import { formatDuration } from "../util/units.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { table } from "./format.ts";
@@ -46,6 +46,14 @@ export function ciJunit(checks: readonly CiCheck[]): string {
       name: c.name,
       classname: scenario,
       timeSeconds: c.durationMs / 1000,
+      ...(c.points?.length || c.trace
+        ? {
+          output: [
+            ...(c.trace ? [`trace: ${c.trace}`] : []),
+            ...(c.points ?? []).map(pointText),
+          ].join("\n"),
+        }
+        : {}),
       ...(c.pass ? {} : {
         failure: {
           message: c.reason,

@@ -10,7 +10,7 @@ import cliProgress from "cli-progress";
 import { type ParentTrace, readParent } from "../replay/replay.ts";
 import { runScenario } from "../run/run.ts";
 import { loadScenario } from "../scenario/load.ts";
-import { junitXml } from "../report/junit.ts";
+import { junitXml, pointText } from "../report/junit.ts";
 import { sweepReportHtml } from "../report/html.ts";
 import { parsePoints } from "../scenario/points.ts";
 import {
@@ -23,7 +23,6 @@ import {
 } from "../sweep/sweep.ts";
 import type { SweepResultsFile } from "../sweep/merge.ts";
 import { parseShard, type Shard, shardFromIndex } from "../sweep/shard.ts";
-import { makePrivateDir } from "../util/tempdir.ts";
 import { formatDuration } from "../util/units.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { table } from "./format.ts";
@@ -108,6 +107,7 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
       ...oracle(p.oracle),
       fired: p.fired,
       reproduce: p.reproduce,
+      ...(p.trace ? { trace: p.trace } : {}),
       ...(p.sameCrashAs !== undefined ? { sameCrashAs: p.sameCrashAs } : {}),
       ...(p.states
         ? {
@@ -125,6 +125,7 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
               verdict: s.verdict,
               ...oracle(s.oracle),
               reproduce: s.reproduce,
+              ...(s.trace ? { trace: s.trace } : {}),
               ...(s.sameCrashAs ? { sameCrashAs: s.sameCrashAs } : {}),
             })),
           },
@@ -153,6 +154,7 @@ export function sweepJunit(trace: string, result: SweepResult): string {
     cases: result.points.map((p) => ({
       name: `${result.fault} at op ${p.at} (${p.op})`,
       classname: trace,
+      output: pointText(p),
       ...(!p.fired && !p.error
         ? { skipped: `the fault never fired: ${p.verdict.reason}` }
         : !p.verdict.pass
@@ -262,7 +264,6 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
     const trace = isScenario ? await recordFirst(target, options, signal) : target;
     const parent = await readParent(trace);
     if (parent.warning) console.error(`warning: ${parent.warning}`);
-    await using scratch = await makePrivateDir("faultline-sweep-");
     if (options.keepTraces) await Deno.mkdir(options.keepTraces, { recursive: true });
     const progress = sweepProgress(options);
     const result = await sweep(parent, {
@@ -270,7 +271,7 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
       with: options.with ?? [],
       points,
       jobs,
-      outputDir: options.keepTraces ?? scratch.path,
+      ...(options.keepTraces ? { outputDir: options.keepTraces } : {}),
       keepData: false,
       cold: options.cold ?? false,
       ...(shard ? { shard } : {}),
