@@ -25,6 +25,7 @@ import {
   pointMessage,
   sweep,
   type SweepPoint,
+  type SweepProgress,
   type SweepResult,
 } from "../sweep/sweep.ts";
 import type { OracleResult } from "../run/oracle.ts";
@@ -86,6 +87,16 @@ export interface CiPoint {
   error?: string;
 }
 
+/** Where a run of `ci` stands. */
+export interface CiProgress {
+  /** Checks done, and planned in all (a shard's single points may be fewer). */
+  checks: { done: number; total: number };
+  /** Checks done that failed. */
+  failed: number;
+  /** The check running, and its sweep's progress once it has some; null between checks. */
+  current: { scenario: string; name: string; sweep?: SweepProgress } | null;
+}
+
 /** Options of {@link runCi}. */
 export interface CiOptions {
   /** Where the recorded traces are kept (the reproduce commands name them). */
@@ -98,6 +109,8 @@ export interface CiOptions {
   onEvent?: (event: RunEvent) => void;
   /** Called when a check ends, for progress. */
   onCheck?: (check: CiCheck) => void;
+  /** Hears where the run stands: when a check begins or ends, and as its sweep goes. */
+  onProgress?: (progress: CiProgress) => void;
   /** Boot every check of a sweep (no saved check guest). */
   cold?: boolean;
   /** Record and judge each scenario into `traceDir`, without its faults (the step before shards). */
@@ -162,11 +175,6 @@ function checkName(fault: FaultExpectation): string {
  * ```
  */
 export async function runCi(files: readonly string[], options: CiOptions): Promise<CiCheck[]> {
-  const checks: CiCheck[] = [];
-  const add = (check: CiCheck) => {
-    checks.push(check);
-    options.onCheck?.(check);
-  };
   // Every scenario is loaded first: a broken file is the user's input, found before hours of work.
   const scenarios: [string, Scenario][] = [];
   const problems: string[] = [];
@@ -180,9 +188,69 @@ export async function runCi(files: readonly string[], options: CiOptions): Promi
   }
   if (problems.length > 0) throw new ScenarioError(problems.join("\n"));
   await Deno.mkdir(options.traceDir, { recursive: true });
-  const turn = { next: 0 };
-  for (const [file, scenario] of scenarios) await ciScenario(file, scenario, options, add, turn);
-  return checks;
+  const run = ciRun(options, plannedChecks(scenarios.map(([, scenario]) => scenario), options));
+  for (const [file, scenario] of scenarios) await ciScenario(file, scenario, run);
+  return run.checks;
+}
+
+/**
+ * How many checks a run of `ci` makes: a record per scenario and a check per declared
+ * fault; `--record-only` the records alone; a shard the faults alone (of its single
+ * points, those dealt to it: at most this many).
+ */
+export function plannedChecks(
+  scenarios: readonly Pick<Scenario, "faults">[],
+  options: Pick<CiOptions, "recordOnly" | "shard">,
+): number {
+  return scenarios.reduce(
+    (sum, scenario) =>
+      sum + (options.shard ? 0 : 1) + (options.recordOnly ? 0 : scenario.faults.length),
+    0,
+  );
+}
+
+/** One run of `ci` as its checks go: the checks so far, and the progress it reports. */
+interface CiRun {
+  options: CiOptions;
+  checks: CiCheck[];
+  /** A check ended. */
+  add(check: CiCheck): void;
+  /** A check begins. */
+  begin(scenario: string, name: string): void;
+  /** The running check's sweep made progress. */
+  sweeping(progress: SweepProgress): void;
+  /** Single points dealt out to the shards so far. */
+  turn: { next: number };
+}
+
+function ciRun(options: CiOptions, total: number): CiRun {
+  const checks: CiCheck[] = [];
+  let current: CiProgress["current"] = null;
+  const report = () =>
+    options.onProgress?.({
+      checks: { done: checks.length, total: Math.max(total, checks.length) },
+      failed: checks.filter((check) => !check.pass).length,
+      current,
+    });
+  return {
+    options,
+    checks,
+    add(check) {
+      checks.push(check);
+      current = null;
+      options.onCheck?.(check);
+      report();
+    },
+    begin(scenario, name) {
+      current = { scenario, name };
+      report();
+    },
+    sweeping(progress) {
+      if (current) current = { ...current, sweep: progress };
+      report();
+    },
+    turn: { next: 0 },
+  };
 }
 
 /** The trace `ci` keeps for a scenario. */
@@ -191,16 +259,12 @@ export function ciTracePath(traceDir: string, scenario: Scenario): string {
 }
 
 /** One scenario: loaded, recorded and judged, then each fault it declares. */
-async function ciScenario(
-  file: string,
-  scenario: Scenario,
-  options: CiOptions,
-  add: (check: CiCheck) => void,
-  turn: { next: number },
-): Promise<void> {
+async function ciScenario(file: string, scenario: Scenario, run: CiRun): Promise<void> {
+  const { options } = run;
   const started = performance.now();
   const trace = ciTracePath(options.traceDir, scenario);
-  if (options.shard) return await shardScenario(file, scenario, trace, options, add, turn);
+  if (options.shard) return await shardScenario({ file, scenario, trace }, run);
+  run.begin(file, "record");
   const recorded = await runScenario({
     scenario,
     trace: { path: trace, keepData: true },
@@ -208,7 +272,7 @@ async function ciScenario(
     signal: options.signal,
     onEvent: options.onEvent,
   });
-  add({
+  run.add({
     scenario: file,
     name: "record",
     pass: recorded.verdict.pass,
@@ -218,60 +282,53 @@ async function ciScenario(
     trace,
   });
   if (scenario.faults.length === 0 || options.recordOnly) return;
-  await faultChecks(file, scenario, trace, options, add, turn);
+  await faultChecks({ file, scenario, trace }, run);
+}
+
+/** A scenario file, loaded, and the trace `ci` keeps for it. */
+interface CiScenario {
+  file: string;
+  scenario: Scenario;
+  trace: string;
 }
 
 /** A shard's checks of a scenario: its trace must be there, recorded once for every shard. */
-async function shardScenario(
-  file: string,
-  scenario: Scenario,
-  trace: string,
-  options: CiOptions,
-  add: (check: CiCheck) => void,
-  turn: { next: number },
-): Promise<void> {
-  if (scenario.faults.length === 0) return;
-  const exists = await Deno.stat(trace).then(() => true, () => false);
+async function shardScenario(target: CiScenario, run: CiRun): Promise<void> {
+  if (target.scenario.faults.length === 0) return;
+  const exists = await Deno.stat(target.trace).then(() => true, () => false);
   if (!exists) {
     throw new CiError(
-      `ci --shard runs on traces recorded once for every shard: ${trace} is missing (run faultline ci --record-only --trace-dir ${options.traceDir} first, and give each shard that directory)`,
+      `ci --shard runs on traces recorded once for every shard: ${target.trace} is missing (run faultline ci --record-only --trace-dir ${run.options.traceDir} first, and give each shard that directory)`,
     );
   }
-  await faultChecks(file, scenario, trace, options, add, turn);
+  await faultChecks(target, run);
 }
 
 /** Each fault a scenario declares, against its trace. */
-async function faultChecks(
-  file: string,
-  scenario: Scenario,
-  trace: string,
-  options: CiOptions,
-  add: (check: CiCheck) => void,
-  turn: { next: number },
-): Promise<void> {
+async function faultChecks(target: CiScenario, run: CiRun): Promise<void> {
+  const { options, turn } = run;
   // The reproduce commands name the trace as --trace-dir gave it.
-  const parent = await readParent(trace);
+  const parent = await readParent(target.trace);
   const prepared = await prepareForReplay(parent, options.signal);
-  for (const fault of scenario.faults) {
+  for (const fault of target.scenario.faults) {
     const begun = performance.now();
     const sweeps = fault.at === null || exploresStates(fault.fault);
     // A shard runs its share of each sweep's points, and every N-th single point.
     if (options.shard && !sweeps && turn.next++ % options.shard.count !== options.shard.index - 1) {
       continue;
     }
+    run.begin(target.file, checkName(fault));
     const check = fault.at === null
-      ? await sweepCheck(parent, fault, prepared, options)
+      ? await sweepCheck(parent, fault, { prepared, run })
       : exploresStates(fault.fault)
       // Many crash states at one op: a sweep of that one point.
-      ? await sweepCheck(
-        parent,
-        { ...fault, points: onePoint(parent, fault.at) },
+      ? await sweepCheck(parent, { ...fault, points: onePoint(parent, fault.at) }, {
         prepared,
-        options,
-      )
+        run,
+      })
       : await pointCheck(parent, fault, prepared, options);
-    add({
-      scenario: file,
+    run.add({
+      scenario: target.file,
       name: checkName(fault),
       ...check,
       durationMs: performance.now() - begun,
@@ -345,9 +402,9 @@ async function pointCheck(
 async function sweepCheck(
   parent: ParentTrace,
   fault: FaultExpectation,
-  prepared: Prepared,
-  options: CiOptions,
+  context: { prepared: Prepared; run: CiRun },
 ): Promise<CheckBody> {
+  const { prepared, run: { options } } = context;
   const outputDir = sweepTraceDir(options.traceDir, parent.scenario.name, fault);
   await Deno.mkdir(outputDir, { recursive: true });
   const result = await sweep(parent, {
@@ -362,6 +419,7 @@ async function sweepCheck(
     prepared,
     cold: options.cold ?? false,
     signal: options.signal,
+    onProgress: context.run.sweeping,
   });
   return {
     ...sweepVerdict(parent.path, fault, result),

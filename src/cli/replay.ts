@@ -16,6 +16,7 @@ import {
 } from "../replay/replay.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
+import { pacedProgress, type Progress, progressLine } from "./progress.ts";
 import { printRun, progressPrinter, qmpEndpoints, runJson } from "./record.ts";
 
 /** Options of `replay`. */
@@ -55,6 +56,42 @@ function replayJson(result: ReplayResult): Record<string, unknown> {
   };
 }
 
+/**
+ * Where `replay --runs N` stands: the runs done, the failing ones, and the time left at
+ * the runs' mean duration.
+ *
+ * @example
+ * ```ts
+ * runsProgress(results, [61_000, 59_000], 5).etaMs; // 180000
+ * ```
+ */
+export function runsProgress(
+  done: readonly Pick<ReplayResult, "verdict">[],
+  took: readonly number[],
+  runs: number,
+): Progress {
+  const mean = took.length > 0 ? took.reduce((a, b) => a + b, 0) / took.length : null;
+  return {
+    work: "replay",
+    done: done.length,
+    total: runs,
+    unit: "runs",
+    findings: done.filter((result) => !result.verdict.pass).length,
+    etaMs: mean === null ? null : mean * (runs - done.length),
+  };
+}
+
+/** A progress event of `replay --runs N --json`: one JSON object on stderr. */
+function runsProgressEvent(progress: Progress, sinceMs: number): string {
+  return JSON.stringify({
+    event: "progress",
+    runs: progress.done,
+    runsTotal: progress.total,
+    failed: progress.findings,
+    etaMs: progress.etaMs === null ? null : Math.round(Math.max(0, progress.etaMs - sinceMs)),
+  });
+}
+
 /** Runs `replay`. */
 export async function replayCommand(path: string, options: ReplayCommandOptions): Promise<number> {
   if (!Number.isInteger(options.runs) || options.runs < 1) {
@@ -62,14 +99,26 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
   }
   const parent = await readParent(path);
   if (parent.warning) console.error(`warning: ${parent.warning}`);
+  // Several runs: a line at least every 10 s, as each run may take minutes.
+  const progress = options.runs > 1
+    ? pacedProgress<Progress>({
+      print: (line) => console.error(line),
+      eager: options.json,
+      format: (p, times) =>
+        options.json ? runsProgressEvent(p, times.sinceMs) : progressLine(p, times),
+    })
+    : null;
   const results: ReplayResult[] = await withInterrupt(async (signal) => {
     const prepared = await prepareForReplay(parent, signal);
     const done: ReplayResult[] = [];
+    const took: number[] = [];
     for (let run = 1; run <= options.runs; run++) {
       const output = options.runs === 1
         ? options.output ?? defaultReplayPath(path)
         : (options.output ?? defaultReplayPath(path)).replace(/(\.trace)?$/, `-${run}.trace`);
       if (options.runs > 1 && !options.json) console.error(`run ${run} of ${options.runs}`);
+      progress?.show(runsProgress(done, took, options.runs));
+      const begun = performance.now();
       done.push(
         await replay(parent, {
           faults: options.fault,
@@ -86,9 +135,10 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
           onEvent: progressPrinter(options),
         }),
       );
+      took.push(performance.now() - begun);
     }
     return done;
-  });
+  }).finally(() => progress?.stop());
 
   const first = results[0];
   const same = (r: ReplayResult) =>

@@ -27,6 +27,7 @@ import { formatDuration } from "../util/units.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { table } from "./format.ts";
 import { withInterrupt } from "./interrupt.ts";
+import { pacedProgress, type Progress, progressLine } from "./progress.ts";
 import { defaultTracePath, progressPrinter } from "./record.ts";
 
 /** Options of `sweep`. */
@@ -76,10 +77,17 @@ export function shardOption(
   return options.shard === undefined ? undefined : parseShard(options.shard);
 }
 
-/** A progress line for CI dashboards: one JSON object on stderr. */
-export function progressEvent(progress: SweepProgress): string {
-  return JSON.stringify({
-    event: "progress",
+/**
+ * A progress line for CI dashboards: one JSON object on stderr. `sinceMs`: how long ago the
+ * progress was measured, taken off the time left.
+ */
+export function progressEvent(progress: SweepProgress, sinceMs = 0): string {
+  return JSON.stringify({ event: "progress", ...progressFields(progress, sinceMs) });
+}
+
+/** A sweep's progress as the fields of a JSON progress event. */
+export function progressFields(progress: SweepProgress, sinceMs = 0): Record<string, unknown> {
+  return {
     points: progress.points.done,
     pointsTotal: progress.points.total,
     replays: progress.done,
@@ -87,8 +95,8 @@ export function progressEvent(progress: SweepProgress): string {
     ...(progress.statesChecked !== undefined ? { statesChecked: progress.statesChecked } : {}),
     failed: progress.failed,
     perMinute: Math.round(progress.perMinute * 10) / 10,
-    etaMs: progress.etaMs === null ? null : Math.round(progress.etaMs),
-  });
+    etaMs: progress.etaMs === null ? null : Math.round(Math.max(0, progress.etaMs - sinceMs)),
+  };
 }
 
 /** The JSON of a sweep. */
@@ -266,22 +274,26 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
     if (parent.warning) console.error(`warning: ${parent.warning}`);
     if (options.keepTraces) await Deno.mkdir(options.keepTraces, { recursive: true });
     const progress = sweepProgress(options);
-    const result = await sweep(parent, {
-      fault: options.fault,
-      with: options.with ?? [],
-      points,
-      jobs,
-      ...(options.keepTraces ? { outputDir: options.keepTraces } : {}),
-      keepData: false,
-      cold: options.cold ?? false,
-      ...(shard ? { shard } : {}),
-      signal,
-      onEvent: options.verbose
-        ? progressPrinter({ json: printJson, verbose: options.verbose })
-        : undefined,
-      onProgress: progress.show,
-    });
-    progress.stop();
+    let result: SweepResult;
+    try {
+      result = await sweep(parent, {
+        fault: options.fault,
+        with: options.with ?? [],
+        points,
+        jobs,
+        ...(options.keepTraces ? { outputDir: options.keepTraces } : {}),
+        keepData: false,
+        cold: options.cold ?? false,
+        ...(shard ? { shard } : {}),
+        signal,
+        onEvent: options.verbose
+          ? progressPrinter({ json: printJson, verbose: options.verbose })
+          : undefined,
+        onProgress: progress.show,
+      });
+    } finally {
+      progress.stop();
+    }
     await writeSweepFiles({ parent, trace, shard, result }, options);
     if (printJson) console.log(JSON.stringify(sweepJson(trace, result)));
     else printSweep(trace, result);
@@ -315,16 +327,57 @@ async function recordFirst(
 }
 
 /**
- * How a sweep shows its progress: JSON lines on stderr with `--json`, nothing more with
- * `--verbose` (the consoles say it), else a progress bar.
+ * How a sweep shows its progress: JSON lines on stderr with `--json` (each replay's end, and
+ * at least every 10 s), nothing more with `--verbose` (the consoles say it), a bar on a
+ * terminal, else a line at least every 10 s (src/cli/progress.ts).
  */
 function sweepProgress(
   options: SweepCommandOptions,
 ): { show: (progress: SweepProgress) => void; stop: () => void } {
-  if (options.json === true) {
-    return { show: (progress) => console.error(progressEvent(progress)), stop: () => {} };
+  if (options.verbose && options.json !== true) return { show: () => {}, stop: () => {} };
+  if (options.json === true || !Deno.stderr.isTerminal()) {
+    const json = options.json === true;
+    const paced = pacedProgress<SweepProgress | null>({
+      print: (line) => console.error(line),
+      eager: json,
+      format: (progress, times) =>
+        json
+          ? progressEvent(progress ?? preparing, times.sinceMs)
+          : progressLine(sweepLine(progress), times),
+    });
+    paced.show(null);
+    return { show: (progress) => paced.show(progress), stop: () => paced.stop() };
   }
-  if (options.verbose) return { show: () => {}, stop: () => {} };
+  return sweepBar();
+}
+
+/** A sweep before its first replay: preparing (the guests, the saved check guest or run). */
+const preparing: SweepProgress = {
+  done: 0,
+  total: 0,
+  points: { done: 0, total: 0 },
+  failed: 0,
+  perMinute: 0,
+  etaMs: null,
+};
+
+/** A sweep's progress as a line's: its points, the failing ones, the time left. */
+export function sweepLine(progress: SweepProgress | null): Progress {
+  if (!progress) {
+    return { work: "sweep", done: 0, total: null, unit: "points", findings: 0, etaMs: null };
+  }
+  return {
+    work: "sweep",
+    done: progress.points.done,
+    total: progress.points.total,
+    unit: "points",
+    findings: progress.failed,
+    etaMs: progress.etaMs,
+  };
+}
+
+/** The progress bar of a sweep on a terminal. */
+function sweepBar(): { show: (progress: SweepProgress) => void; stop: () => void } {
   const bar = new cliProgress.SingleBar({
     format:
       "sweep [{bar}] {value}/{total} points | {states} | {failed} failing | {rate}/min | ETA {left}",
