@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makePrivateDir } from "../src/util/tempdir.ts";
-import { faultline } from "./support/mod.ts";
+import { chromeTraceProblems, faultline } from "./support/mod.ts";
 
 let shared: Promise<string> | undefined;
 let sharedPath: string | undefined;
@@ -197,6 +197,10 @@ Deno.test("sweep: N..M includes both ends, JSON, JUnit and the report page; exit
   assert.match(page, /^<!DOCTYPE html>/i);
   assert.match(page, /--fault power-loss --fault-at \d+/);
   assert.doesNotMatch(page, /faultline-sweep-|replay trace:/);
+  // Beside the page, the recording's timeline for ui.perfetto.dev, which the page links.
+  assert.match(page, /<a id="perfetto" href="sweep\.perfetto\.json">/);
+  const timeline = JSON.parse(await Deno.readTextFile(join(dir.path, "sweep.perfetto.json")));
+  assert.deepEqual(chromeTraceProblems(timeline), []);
 
   // Kept: each point names its trace, which is there.
   const kept = join(dir.path, "kept");

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { basename } from "node:path";
 import cliProgress from "cli-progress";
 import { type ParentTrace, readParent } from "../replay/replay.ts";
 import { runScenario } from "../run/run.ts";
@@ -29,6 +30,7 @@ import { table } from "./format.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { pacedProgress, type Progress, progressLine } from "./progress.ts";
 import { defaultTracePath, progressPrinter } from "./record.ts";
+import { writePerfetto } from "./trace.ts";
 
 /** Options of `sweep`. */
 export interface SweepCommandOptions {
@@ -407,6 +409,31 @@ function sweepBar(): { show: (progress: SweepProgress) => void; stop: () => void
   return { show, stop: () => bar.stop() };
 }
 
+/**
+ * Where the recording's timeline goes beside a report page: `report.html` ->
+ * `report.perfetto.json`.
+ */
+export function perfettoBeside(page: string): string {
+  return page.replace(/(\.html?)?$/i, ".perfetto.json");
+}
+
+/**
+ * The report page of a sweep, and beside it the recording's timeline for ui.perfetto.dev
+ * (`trace perfetto`), which the page links.
+ */
+export async function writeReportPage(
+  page: string,
+  parent: ParentTrace,
+  result: SweepResult,
+): Promise<void> {
+  const timeline = perfettoBeside(page);
+  await writePerfetto(parent.path, timeline);
+  await Deno.writeTextFile(
+    page,
+    await sweepReportHtml(parent, result, { perfetto: basename(timeline) }),
+  );
+}
+
 /** The files a sweep was asked for: `--junit`, `--html`, and `--json FILE` (the results, for `merge`). */
 async function writeSweepFiles(
   swept: { parent: ParentTrace; trace: string; shard: Shard | undefined; result: SweepResult },
@@ -414,7 +441,7 @@ async function writeSweepFiles(
 ): Promise<void> {
   const { parent, trace, shard, result } = swept;
   if (options.junit) await Deno.writeTextFile(options.junit, sweepJunit(trace, result));
-  if (options.html) await Deno.writeTextFile(options.html, await sweepReportHtml(parent, result));
+  if (options.html) await writeReportPage(options.html, parent, result);
   if (typeof options.json === "string") {
     const file: SweepResultsFile = {
       format: "faultline-sweep",

@@ -1,6 +1,6 @@
 /**
- * `faultline trace stats`, `faultline trace show` and `faultline trace pcap`: read a
- * trace, even one whose tail was cut, and say so.
+ * `faultline trace stats`, `faultline trace show`, `faultline trace pcap` and
+ * `faultline trace perfetto`: read a trace, even one whose tail was cut, and say so.
  *
  * @module
  */
@@ -8,6 +8,7 @@
 import { decodeFrame, describeFrame } from "../net/frame.ts";
 import { describeFrameFaults } from "../net/frame_record.ts";
 import { type PcapngInterface, PcapngWriter } from "../net/pcapng.ts";
+import { perfettoTrace } from "../report/perfetto.ts";
 import { describeEnd, TraceReader } from "../trace/reader.ts";
 import {
   type EventRecord,
@@ -403,6 +404,103 @@ export async function tracePcapCommand(
       `${options.output}: ${frames} frames on ${pcap.interfaces.length} interfaces (${
         pcap.interfaces.join(", ") || "none"
       }), ${formatBytes(bytes)}`,
+    );
+  }
+  return 0;
+}
+
+/** What {@link writePerfetto} wrote. */
+export interface PerfettoWritten {
+  /** Events in the file, metadata included. */
+  events: number;
+  /** Op slices, frame slices (a frame's send and its delivery each), fault instants. */
+  ops: number;
+  frames: number;
+  faults: number;
+  /** Processes (the nodes and the run) and tracks. */
+  processes: number;
+  tracks: number;
+}
+
+/**
+ * Writes a trace's timeline in the Chrome trace event format (src/report/perfetto.ts),
+ * for ui.perfetto.dev and chrome://tracing. The JSON goes out in pieces: a cluster's
+ * trace makes hundreds of thousands of events.
+ *
+ * @throws {UsageError} when the file cannot be written.
+ */
+export async function writePerfetto(path: string, output: string): Promise<PerfettoWritten> {
+  const reader = await TraceReader.open(path);
+  const records: TraceRecord[] = [];
+  for await (const record of reader.records()) {
+    // The bytes of writes and frames are not shown: leave them behind.
+    if (record.record === "op" || record.record === "frame") {
+      const { data: _, ...rest } = record;
+      records.push(rest as TraceRecord);
+    } else records.push(record);
+  }
+  const warning = describeEnd(path, reader.end);
+  if (warning) console.error(`warning: ${warning}`);
+  const duration = reader.end.footer?.duration;
+  const timeline = perfettoTrace(reader.header, records, {
+    ...(typeof duration === "number" ? { durationMs: duration } : {}),
+  });
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(output, { write: true, create: true, truncate: true });
+  } catch (error) {
+    throw new UsageError(`cannot write ${output}: ${(error as Error).message}`);
+  }
+  const { traceEvents, ...rest } = timeline;
+  const encoder = new TextEncoder();
+  const write = async (text: string) => {
+    const bytes = encoder.encode(text);
+    for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
+  };
+  try {
+    await write(
+      `{"displayTimeUnit":"ms","otherData":${JSON.stringify(rest.otherData)},"traceEvents":[\n`,
+    );
+    for (let i = 0; i < traceEvents.length; i += 2000) {
+      const part = traceEvents.slice(i, i + 2000).map((event) => JSON.stringify(event));
+      await write(`${i > 0 ? ",\n" : ""}${part.join(",\n")}`);
+    }
+    await write("\n]}\n");
+  } finally {
+    file.close();
+  }
+  const count = (test: (e: (typeof traceEvents)[number]) => boolean) =>
+    traceEvents.filter(test).length;
+  return {
+    events: traceEvents.length,
+    ops: count((e) => e.cat === "op"),
+    frames: count((e) => e.cat === "frame" && e.ph === "X"),
+    faults: count((e) => e.ph === "i"),
+    processes: count((e) => e.name === "process_name"),
+    tracks: count((e) => e.name === "thread_name"),
+  };
+}
+
+/** Runs `trace perfetto`: the trace as a timeline for ui.perfetto.dev and chrome://tracing. */
+export async function tracePerfettoCommand(
+  path: string,
+  options: { output: string; json: boolean },
+): Promise<number> {
+  const written = await writePerfetto(path, options.output);
+  if (options.json) {
+    console.log(JSON.stringify({ trace: path, output: options.output, ...written }));
+  } else {
+    const parts = [
+      `${written.ops} ops`,
+      ...(written.frames > 0 ? [`${written.frames} frame slices`] : []),
+      ...(written.faults > 0
+        ? [`${written.faults} instant${written.faults === 1 ? "" : "s"} (faults, crashes)`]
+        : []),
+    ];
+    console.log(
+      `${options.output}: ${
+        parts.join(", ")
+      } on ${written.tracks} tracks of ${written.processes} processes (${written.events} events); open it in https://ui.perfetto.dev or chrome://tracing`,
     );
   }
   return 0;

@@ -1,7 +1,7 @@
 /**
  * What the tests in src/ and tests/ share, one concept a file: seeded choices,
- * byte strings, op and trace builders, random traces, waiting for a condition,
- * a process runner, images and a served fault layer, qemu-io, the client's half
+ * byte strings, a checker of the Chrome trace event format, op and trace builders,
+ * random traces, waiting for a condition, a process runner, images and a served fault layer, qemu-io, the client's half
  * of the NBD codec and a raw NBD client, and typed QMP commands.
  *
  * Tests in tests/ import this module. Unit tests in src/ import the one file
@@ -19,6 +19,7 @@
  */
 
 export { ascii, concat, u32 } from "./bytes.ts";
+export { chromeTraceProblems } from "./chrome_trace.ts";
 export { makeImage } from "./images.ts";
 export {
   decodeOptionReplyHeader,
