@@ -405,7 +405,7 @@ async function sweepCheck(
   context: { prepared: Prepared; run: CiRun },
 ): Promise<CheckBody> {
   const { prepared, run: { options } } = context;
-  const outputDir = sweepTraceDir(options.traceDir, parent.scenario.name, fault);
+  const outputDir = sweepTraceDir(options.traceDir, { scenario: parent.scenario.name, fault });
   await Deno.mkdir(outputDir, { recursive: true });
   const result = await sweep(parent, {
     fault: fault.fault,
@@ -434,12 +434,15 @@ async function sweepCheck(
  *
  * @example
  * ```ts
- * sweepTraceDir("ci", "fsync-log", fault); // "ci/fsync-log.power-loss-at-flushes"
+ * sweepTraceDir("ci", { scenario: "fsync-log", fault }); // "ci/fsync-log.power-loss-at-flushes"
  * ```
  */
-export function sweepTraceDir(traceDir: string, scenario: string, fault: FaultExpectation): string {
-  const check = checkName(fault).replace(/[^a-z0-9.-]+/gi, "-");
-  return join(traceDir, `${scenario}.${check}`);
+export function sweepTraceDir(
+  traceDir: string,
+  check: { scenario: string; fault: FaultExpectation },
+): string {
+  const { scenario, fault } = check;
+  return join(traceDir, `${scenario}.${checkName(fault).replace(/[^a-z0-9.-]+/gi, "-")}`);
 }
 
 /** A sweep's point as `ci` reports it. */

@@ -85,12 +85,15 @@ Deno.test("ci --json and JUnit: every point of a check with its verdict, oracle,
 });
 
 Deno.test("ci keeps a declared sweep's point traces in one directory of --trace-dir, named after the check", () => {
-  assert.equal(sweepTraceDir("ci", "log", fault), "ci/log.power-loss-at-flushes");
+  assert.equal(sweepTraceDir("ci", { scenario: "log", fault }), "ci/log.power-loss-at-flushes");
   assert.equal(
-    sweepTraceDir("/abs/ci", "etcd", {
-      ...fault,
-      points: "flushes,every:60",
-      with: ["lie-flush"],
+    sweepTraceDir("/abs/ci", {
+      scenario: "etcd",
+      fault: {
+        ...fault,
+        points: "flushes,every:60",
+        with: ["lie-flush"],
+      },
     }),
     "/abs/ci/etcd.power-loss-at-flushes-every-60-with-lie-flush",
   );

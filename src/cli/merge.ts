@@ -66,7 +66,7 @@ export async function mergeCommand(paths: string[], options: MergeCommandOptions
         }, the shards' ${trace.sha256.slice(0, 12)})`,
       );
     }
-    await writeReportPage(options.html, parent, result);
+    await writeReportPage(options.html, { parent, result });
   }
   if (options.json) console.log(JSON.stringify(sweepJson(trace.path, result)));
   else printSweep(trace.path, result);

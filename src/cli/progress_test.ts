@@ -203,7 +203,7 @@ Deno.test("ci progress: the check running, its sweep's points, failing points, t
 Deno.test("replay --runs progress: runs done, failing runs, the time left at the runs' mean", () => {
   const pass = { verdict: { pass: true, reason: "" } };
   const fail = { verdict: { pass: false, reason: "lost" } };
-  assert.deepEqual(runsProgress([], [], 5), {
+  assert.deepEqual(runsProgress({ done: [], took: [], runs: 5 }), {
     work: "replay",
     done: 0,
     total: 5,
@@ -211,7 +211,7 @@ Deno.test("replay --runs progress: runs done, failing runs, the time left at the
     findings: 0,
     etaMs: null,
   });
-  const two = runsProgress([pass, fail], [61_000, 59_000], 5);
+  const two = runsProgress({ done: [pass, fail], took: [61_000, 59_000], runs: 5 });
   assert.equal(two.findings, 1);
   assert.equal(two.etaMs, 180_000);
   assert.equal(

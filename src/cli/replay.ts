@@ -62,14 +62,13 @@ function replayJson(result: ReplayResult): Record<string, unknown> {
  *
  * @example
  * ```ts
- * runsProgress(results, [61_000, 59_000], 5).etaMs; // 180000
+ * runsProgress({ done: results, took: [61_000, 59_000], runs: 5 }).etaMs; // 180000
  * ```
  */
 export function runsProgress(
-  done: readonly Pick<ReplayResult, "verdict">[],
-  took: readonly number[],
-  runs: number,
+  so: { done: readonly Pick<ReplayResult, "verdict">[]; took: readonly number[]; runs: number },
 ): Progress {
+  const { done, took, runs } = so;
   const mean = took.length > 0 ? took.reduce((a, b) => a + b, 0) / took.length : null;
   return {
     work: "replay",
@@ -117,7 +116,7 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
         ? options.output ?? defaultReplayPath(path)
         : (options.output ?? defaultReplayPath(path)).replace(/(\.trace)?$/, `-${run}.trace`);
       if (options.runs > 1 && !options.json) console.error(`run ${run} of ${options.runs}`);
-      progress?.show(runsProgress(done, took, options.runs));
+      progress?.show(runsProgress({ done, took, runs: options.runs }));
       const begun = performance.now();
       done.push(
         await replay(parent, {

@@ -423,9 +423,9 @@ export function perfettoBeside(page: string): string {
  */
 export async function writeReportPage(
   page: string,
-  parent: ParentTrace,
-  result: SweepResult,
+  swept: { parent: ParentTrace; result: SweepResult },
 ): Promise<void> {
+  const { parent, result } = swept;
   const timeline = perfettoBeside(page);
   await writePerfetto(parent.path, timeline);
   await Deno.writeTextFile(
@@ -441,7 +441,7 @@ async function writeSweepFiles(
 ): Promise<void> {
   const { parent, trace, shard, result } = swept;
   if (options.junit) await Deno.writeTextFile(options.junit, sweepJunit(trace, result));
-  if (options.html) await writeReportPage(options.html, parent, result);
+  if (options.html) await writeReportPage(options.html, { parent, result });
   if (typeof options.json === "string") {
     const file: SweepResultsFile = {
       format: "faultline-sweep",

@@ -254,15 +254,13 @@ function frameEvents(
   }
 }
 
-/** An instant on a track: `t` scope, the viewer draws it on that track. */
+/** An instant on a track (scope `t`), or across the whole timeline (`g`). */
 function instant(
   where: { pid: number; tid: number },
-  name: string,
-  ts: number,
-  args: Record<string, unknown>,
-  scope: "t" | "g" = "t",
+  event: { name: string; ts: number; args: Record<string, unknown>; scope?: "t" | "g" },
 ): ChromeTraceEvent {
-  return { name, cat: "fault", ph: "i", s: scope, ts, ...where, args };
+  const { name, ts, args, scope } = event;
+  return { name, cat: "fault", ph: "i", s: scope ?? "t", ts, ...where, args };
 }
 
 /**
@@ -286,15 +284,25 @@ function faultEvents(
     if (kind === "fault" && typeof event.index === "number") {
       noted.add(event.index);
       const node = opNode.get(event.index) ?? RUN;
-      out.push(instant(tracks.track(node, "faults"), String(event.fault ?? kind), ts, fields));
+      out.push(
+        instant(tracks.track(node, "faults"), {
+          name: String(event.fault ?? kind),
+          ts,
+          args: fields,
+        }),
+      );
     } else if (kind === "node-fault" || kind === "node-resumed") {
       const node = typeof event.node === "string" ? event.node : RUN;
       const name = kind === "node-fault" ? String(event.kind ?? kind) : "resumed";
-      out.push(instant(tracks.track(node, "faults"), name, ts, fields));
+      out.push(instant(tracks.track(node, "faults"), { name, ts, args: fields }));
     } else if (kind === "power-cut" || kind === "link-fault" || kind === "control") {
       const name = kind === "control" ? String(event.command ?? kind) : kind;
       out.push(
-        instant(tracks.track(RUN, kind === "control" ? "control" : "faults"), name, ts, fields),
+        instant(tracks.track(RUN, kind === "control" ? "control" : "faults"), {
+          name,
+          ts,
+          args: fields,
+        }),
       );
     }
   }
@@ -302,19 +310,20 @@ function faultEvents(
     if (record.record === "op" && record.fault && !noted.has(record.index)) {
       const where = tracks.track(record.node, "faults");
       out.push(
-        instant(where, record.fault.kind, us(record.start), {
-          index: record.index,
-          rule: record.fault.rule,
+        instant(where, {
+          name: record.fault.kind,
+          ts: us(record.start),
+          args: { index: record.index, rule: record.fault.rule },
         }),
       );
     } else if (record.record === "frame") {
       for (const fault of record.faults ?? []) {
         const where = tracks.track(record.from, "faults");
         out.push(
-          instant(where, fault.kind, us(record.time), {
-            rule: fault.rule,
-            to: fault.to,
-            frame: record.index,
+          instant(where, {
+            name: fault.kind,
+            ts: us(record.time),
+            args: { rule: fault.rule, to: fault.to, frame: record.index },
           }),
         );
       }
@@ -322,14 +331,12 @@ function faultEvents(
   }
 }
 
-/** A slice on a track, when it lasts (a zero-length one at least a microsecond). */
+/** A slice on a track (a zero-length one lasts a microsecond). */
 function slice(
   where: { pid: number; tid: number },
-  name: string,
-  from: number,
-  to: number,
-  args: Record<string, unknown> = {},
+  span: { name: string; from: number; to: number; args?: Record<string, unknown> },
 ): ChromeTraceEvent {
+  const { name, from, to, args } = span;
   return {
     name,
     cat: "phase",
@@ -337,7 +344,7 @@ function slice(
     ts: from,
     dur: Math.max(MIN_SLICE_US, to - from),
     ...where,
-    args,
+    args: args ?? {},
   };
 }
 
@@ -355,13 +362,15 @@ function runPhases(
   const where = tracks.track(RUN, "phases");
   for (const [i, phase] of phases.entries()) {
     const end = i + 1 < phases.length ? us(phases[i + 1].time) : endUs;
-    out.push(slice(where, String(phase.name), us(phase.time), end));
+    out.push(slice(where, { name: String(phase.name), from: us(phase.time), to: end }));
   }
   for (const crash of events.filter((e) => e.event === "crash")) {
     const { record: _, event: __, at: ___, time: ____, ...fields } = crash;
     const node = typeof crash.node === "string" ? crash.node : null;
     const track = tracks.track(node ?? RUN, node ? "boots" : "faults");
-    out.push(instant(track, "crash", us(crash.time), fields, node ? "t" : "g"));
+    out.push(
+      instant(track, { name: "crash", ts: us(crash.time), args: fields, scope: node ? "t" : "g" }),
+    );
   }
 }
 
@@ -388,8 +397,12 @@ function nodeBoots(
   const end = (node: string, boot: Boot, t: number) => {
     const where = tracks.track(node, "boots");
     if (boot.work === undefined) {
-      out.push(slice(where, "boot", boot.start, t, { phase: boot.phase }));
-    } else if (!boot.ended) out.push(slice(where, boot.phase, boot.work, t, { cut: true }));
+      out.push(
+        slice(where, { name: "boot", from: boot.start, to: t, args: { phase: boot.phase } }),
+      );
+    } else if (!boot.ended) {
+      out.push(slice(where, { name: boot.phase, from: boot.work, to: t, args: { cut: true } }));
+    }
   };
   for (const event of events) {
     const t = us(event.time);
@@ -417,10 +430,17 @@ function nodeBoots(
     const words = String(event.line ?? "").trim().split(/\s+/);
     const where = tracks.track(node, "boots");
     if (words[0] === "phase" && words[1] === boot.phase && boot.work === undefined) {
-      out.push(slice(where, "boot", boot.start, t, { phase: boot.phase }));
+      out.push(
+        slice(where, { name: "boot", from: boot.start, to: t, args: { phase: boot.phase } }),
+      );
       boot.work = t;
     } else if (words[0] === "exit" && boot.work !== undefined && !boot.ended) {
-      out.push(slice(where, boot.phase, boot.work, t, { exit: Number(words[1]) }));
+      out.push(slice(where, {
+        name: boot.phase,
+        from: boot.work,
+        to: t,
+        args: { exit: Number(words[1]) },
+      }));
       boot.ended = true;
     }
   }

@@ -67,17 +67,20 @@ export function durabilityOracle(lines: readonly GuestLine[], cutAt?: number): O
  *
  * @example
  * ```ts
- * runOracle({ nodes: scenario.nodes, expect: scenario.expect }, lines, powerCut?.at);
+ * runOracle(lines, { scenario, cutAt: powerCut?.at });
  * ```
  */
 export function runOracle(
-  scenario: {
-    nodes: readonly Pick<ScenarioNode, "name" | "check">[];
-    expect: Pick<Expectations, "noLostAcks">;
-  },
   lines: readonly GuestLine[],
-  cutAt?: number,
+  options: {
+    scenario: {
+      nodes: readonly Pick<ScenarioNode, "name" | "check">[];
+      expect: Pick<Expectations, "noLostAcks">;
+    };
+    cutAt?: number;
+  },
 ): OracleResult | null {
+  const { scenario, cutAt } = options;
   const checked = new Set(scenario.nodes.filter((n) => n.check !== null).map((n) => n.name));
   const counted = lines.filter((line) => checked.has(line.node));
   const acked = counted.some((line) => line.phase === "run" && line.kind === "ack");

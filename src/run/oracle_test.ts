@@ -82,7 +82,7 @@ Deno.test("oracle of a run: only the acks of nodes that declare a check count; n
     expect: { noLostAcks: false },
   };
   const lines = [ack("n1-n2-1", 3, "n1"), ack("log-1", 4, "n2"), ack("n3-n1-1", 5, "n3")];
-  assert.equal(runOracle(fetch, lines), null);
+  assert.equal(runOracle(lines, { scenario: fetch }), null);
   // etcd: the client e3 acks and its check reports have; the other members neither.
   const etcd = {
     nodes: [{ name: "e1", check: null }, { name: "e3", check: "report have key-1" }],
@@ -94,13 +94,13 @@ Deno.test("oracle of a run: only the acks of nodes that declare a check count; n
     ack("x", 3, "e1"),
     have("key-1", "e3"),
   ];
-  assert.deepEqual(runOracle(etcd, etcdLines), {
+  assert.deepEqual(runOracle(etcdLines, { scenario: etcd }), {
     acked: 2,
     found: 1,
     lost: 1,
     lostKeys: ["key-2"],
   });
-  assert.deepEqual(runOracle(etcd, etcdLines, 10)?.lost, 0);
+  assert.deepEqual(runOracle(etcdLines, { scenario: etcd, cutAt: 10 })?.lost, 0);
   // noLostAcks with nothing acked: the oracle says so (0 of 0), it is not absent.
-  assert.deepEqual(runOracle(etcd, [])?.acked, 0);
+  assert.deepEqual(runOracle([], { scenario: etcd })?.acked, 0);
 });

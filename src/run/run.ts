@@ -611,7 +611,7 @@ class Run {
     this.step("verdict");
     const { scenario } = this.options;
     const lines = this.lines();
-    const oracle = runOracle(scenario, lines, this.powerCut?.at);
+    const oracle = runOracle(lines, { scenario, cutAt: this.powerCut?.at });
     const verdict = judge(scenario, this.outcomes, oracle, {
       judgeWorkloadExit: this.options.judgeWorkloadExit ?? true,
     });

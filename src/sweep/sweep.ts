@@ -539,7 +539,7 @@ function unitOutcome(
   const scenario = options.expect
     ? { ...parent.scenario, expect: options.expect }
     : parent.scenario;
-  const oracle = runOracle(scenario, lines, unit.at);
+  const oracle = runOracle(lines, { scenario, cutAt: unit.at });
   const verdict = judge(scenario, result.outcomes, oracle, {
     judgeWorkloadExit: options.expect !== undefined,
   });
