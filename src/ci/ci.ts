@@ -483,16 +483,23 @@ export function sweepVerdict(
   const pass = detect ? failing.length > 0 : failing.length === 0 && result.notFired === 0;
   const counts =
     `${result.points.length} points: ${result.passed} passed, ${result.failed} failed, ${result.notFired} never fired`;
-  const example = failing[0]
-    ? `op ${failing[0].at}: ${pointMessage(failing[0])}`
-    : "op ?: a fault never fired";
+  // One point says what was checked: a failing one, else one whose fault never fired, else
+  // the last that held (the most acknowledged by then); every point is in `points`.
+  const shown = failing[0] ?? result.points.find((p) => !p.fired) ?? result.points.at(-1);
+  const example = !shown
+    ? ""
+    : `; e.g. op ${shown.at}: ${
+      !shown.fired && !shown.error
+        ? `the fault never fired: ${shown.verdict.reason}`
+        : pointMessage(shown)
+    }`;
   return {
     pass,
     reason: detect
       ? (pass
-        ? `detected as expected: ${counts}; e.g. ${example}`
-        : `expected the sweep to find a failing point, found none (${counts})`)
-      : (pass ? counts : `${counts}; e.g. ${example}`),
+        ? `detected as expected: ${counts}${example}`
+        : `expected the sweep to find a failing point, found none (${counts})${example}`)
+      : `${counts}${example}`,
     reproduce: detect
       ? (pass ? [] : [`faultline sweep ${trace} --fault ${fault.fault} --points ${fault.points}`])
       : failing.flatMap(failingReproduces),

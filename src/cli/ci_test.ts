@@ -41,6 +41,24 @@ Deno.test("ci --json and JUnit: every point of a check with its verdict, oracle,
   const body = sweepVerdict("ci/log.trace", fault, result);
   // The one-line reason gives one example; the points give them all.
   assert.match(body.reason, /e\.g\. op 5/);
+  // A check that passed says what was checked too: one point that held.
+  const held = sweepVerdict("ci/log.trace", fault, {
+    ...result,
+    points: [point(3, 0), point(8, 0)],
+    passed: 2,
+    failed: 0,
+  });
+  assert.equal(held.pass, true);
+  assert.equal(
+    held.reason,
+    "2 points: 2 passed, 0 failed, 0 never fired; e.g. op 8: power loss during step 'record 8', after ack 7: 8 of 8 acknowledged keys found",
+  );
+  const detect = { ...fault, outcome: "detect" } as FaultExpectation;
+  assert.match(
+    sweepVerdict("ci/log.trace", detect, { ...result, points: [point(8, 0)], passed: 1, failed: 0 })
+      .reason,
+    /^expected the sweep to find a failing point, found none \(1 points: .*\); e\.g\. op 8: /,
+  );
   assert.deepEqual(body.points?.map((p) => [p.at, p.verdict.pass, p.oracle?.lost, p.trace]), [
     [3, true, 0, "ci/log.power-loss-at-flushes/point-3.trace"],
     [5, false, 1, "ci/log.power-loss-at-flushes/point-5.trace"],
