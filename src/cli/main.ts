@@ -310,7 +310,10 @@ function addSweepCommand(root: Command, run: Runner): void {
       "--html <file>",
       "write a self-contained report page, and beside it FILE.perfetto.json, the recording's timeline for ui.perfetto.dev",
     )
-    .option("--keep-traces <dir>", "keep each point's trace in this directory")
+    .option(
+      "--keep-traces <dir>",
+      "keep each point's trace in this directory (else they are removed, and no output names them)",
+    )
     .option(
       "--cold",
       "boot every check and every point's run (default: checks start from a guest saved before it read any disk, online points from the run saved at the workload's start)",
