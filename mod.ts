@@ -75,7 +75,7 @@ export {
   type RunTimings,
 } from "./src/run/run.ts";
 export type { OracleResult } from "./src/run/oracle.ts";
-export type { PhaseOutcome, Verdict } from "./src/run/verdict.ts";
+export { type PhaseOutcome, type Verdict, VERDICT_KINDS } from "./src/run/verdict.ts";
 export {
   type ParentTrace,
   readParent,

@@ -126,6 +126,24 @@ Deno.test("docs: the check refuses what the CLI refuses", async () => {
   );
 });
 
+Deno.test("docs: trace perfetto is shown in README.md and docs/, and in its --help, as it parses", async () => {
+  const shown: string[] = [];
+  for (const file of await documents()) {
+    for (const { line, args } of commandsOf(await Deno.readTextFile(file))) {
+      if (args[0] !== "trace" || args[1] !== "perfetto") continue;
+      await assertParsesAsPrinted(args, `${file}:${line}`);
+      shown.push(file);
+    }
+  }
+  assert.ok(shown.includes("README.md") && shown.includes("docs/results.md"), String(shown));
+  const help = await faultline(["trace", "perfetto", "--help"]);
+  assert.equal(help.code, 0, help.text);
+  const example = help.stdout.split("\n").find((line) => line.startsWith("  trace perfetto "));
+  assert.ok(example, help.stdout);
+  await assertParsesAsPrinted(words(example.trim().replace(/\s{2,}.*$/, "")), "--help");
+  assert.match(String(await parseCommandLine(["trace", "perfetto", "run.trace"])), /--output/);
+});
+
 Deno.test("docs: the README's scenario is scenarios/fsync-log.ts as shipped", async () => {
   const readme = await Deno.readTextFile("README.md");
   const block = /```ts\n(import \{ defineScenario \}[\s\S]*?)```/.exec(readme)?.[1];

@@ -200,3 +200,25 @@ Deno.test(
     assert.match(text.stdout, /a->c\s+1\s+60 B\s+1\s+0/);
   },
 );
+
+Deno.test("trace pcap: a one-node trace has no frames: exit 2, saying so, and no capture written", async () => {
+  await using dir = await makePrivateDir("faultline-pcap-test-");
+  const trace = join(dir.path, "one-node.trace");
+  const writer = await TraceWriter.create(trace, {
+    createdAt: "2026-03-01T12:00:00.000Z",
+    tool: { name: "faultline", version: "test" },
+    command: "test",
+    recordsData: true,
+    dataHash: DATA_HASH,
+    seed: 1,
+    faults: [],
+    planVersion: PLAN_VERSION,
+    disks: [],
+  });
+  await writer.close({ duration: 50, endedAt: "2026-03-01T12:00:01.000Z" });
+  const pcap = join(dir.path, "one-node.pcapng");
+  const result = await faultline(["trace", "pcap", trace, "-o", pcap]);
+  assert.equal(result.code, 2, result.text);
+  assert.match(result.stderr, /this trace has no network frames \(one-node run\)/);
+  assert.equal(await Deno.stat(pcap).then(() => true, () => false), false);
+});

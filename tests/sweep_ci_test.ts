@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makePrivateDir } from "../src/util/tempdir.ts";
-import { childProcesses, faultline, isAlive } from "./support/mod.ts";
+import { childProcesses, chromeTraceProblems, faultline, isAlive } from "./support/mod.ts";
 
 let shared: Promise<string> | undefined;
 let sharedPath: string | undefined;
@@ -136,9 +136,11 @@ Deno.test("a scenario with a wrong expectation turns ci red, and the output carr
   });
   assert.equal(result.code, 1, result.text);
   assert.match(result.stdout, /power-loss at writes\s+FAIL/);
+  // The trace as --trace-dir gave it (absolute here), not relative to the working directory.
+  const trace = join(work.path, "traces", "unsynced.trace").replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   assert.match(
     result.stdout,
-    /reproduce: faultline replay \S*unsynced\.trace --fault power-loss --fault-at \d+/,
+    new RegExp(`reproduce: faultline replay ${trace} --fault power-loss --fault-at \\d+`),
   );
   assert.match(result.stdout, /\d+ of \d+ checks passed/);
 });
@@ -185,10 +187,39 @@ Deno.test("sweep: N..M includes both ends, JSON, JUnit and the report page; exit
     assert.ok("pass" in point.verdict && "reason" in point.verdict);
     assert.ok(point.oracle && "acked" in point.oracle);
   }
-  assert.match(await Deno.readTextFile(junit), /<failure message="\d+ acknowledged key/);
+  // The points' traces were not kept: nothing names them (they were in a directory the sweep removed).
+  assert.ok(summary.points.every((point: object) => !("trace" in point)));
+  const xml = await Deno.readTextFile(junit);
+  assert.match(xml, /<failure message="\d+ acknowledged key/);
+  assert.equal((xml.match(/<system-out>/g) ?? []).length, 11, "every point's verdict and oracle");
+  assert.doesNotMatch(xml, /trace: /);
   const page = await Deno.readTextFile(html);
   assert.match(page, /^<!DOCTYPE html>/i);
   assert.match(page, /--fault power-loss --fault-at \d+/);
+  assert.doesNotMatch(page, /faultline-sweep-|replay trace:/);
+  // Beside the page, the recording's timeline for ui.perfetto.dev, which the page links.
+  assert.match(page, /<a id="perfetto" href="sweep\.perfetto\.json">/);
+  const timeline = JSON.parse(await Deno.readTextFile(join(dir.path, "sweep.perfetto.json")));
+  assert.deepEqual(chromeTraceProblems(timeline), []);
+
+  // Kept: each point names its trace, which is there.
+  const kept = join(dir.path, "kept");
+  const again = await faultline([
+    "sweep",
+    trace,
+    "--fault",
+    "power-loss",
+    "--points",
+    "20..22",
+    "--keep-traces",
+    kept,
+    "--json",
+  ], { timeoutMs: 600_000 });
+  assert.ok(again.code === 0 || again.code === 1, again.text);
+  for (const point of JSON.parse(again.stdout).points) {
+    assert.ok(point.trace.startsWith(kept), point.trace);
+    assert.ok((await Deno.stat(point.trace)).isFile, point.trace);
+  }
 });
 
 Deno.test("sweep stopped by SIGINT: exit 130, the finished points' JSON, JUnit and page marked partial, nothing left running or in TMPDIR", async () => {

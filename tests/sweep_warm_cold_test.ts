@@ -137,7 +137,7 @@ for (const file of files) {
           assert.ok(warm.runs.resumed > 0, `${what}: no point resumed (${warm.runs.reasons})`);
           type Header = { warm?: { run?: { state: string; opsBefore: number; hold: string } } };
           const headers = await Promise.all(
-            warm.points.map(async (p) => (await loadTrace(p.trace)).header as Header),
+            warm.points.map(async (p) => (await loadTrace(p.trace!)).header as Header),
           );
           const resumed = headers.filter((h) => h.warm?.run);
           assert.equal(resumed.length, warm.runs.resumed, `${what}: traces that say they resumed`);

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { kindOf } from "../fault/kinds/mod.ts";
 import { parseFaultSpec, parseTrigger } from "../fault/spec.ts";
 import { type ParentTrace, prepareForReplay, readParent, replay } from "../replay/replay.ts";
@@ -25,8 +25,12 @@ import {
   isFailing,
   pointMessage,
   sweep,
+  type SweepPoint,
+  type SweepProgress,
   type SweepResult,
 } from "../sweep/sweep.ts";
+import type { OracleResult } from "../run/oracle.ts";
+import type { Verdict } from "../run/verdict.ts";
 import { CiError } from "./errors.ts";
 
 /** One check of one scenario. */
@@ -49,6 +53,49 @@ export interface CiCheck {
     & { points: number };
   /** For a sweep run by a shard (`--shard`): the declared fault and the shard's result, for the merge. */
   part?: { fault: FaultExpectation; trace: string; result: SweepResult };
+  /** `record`: the trace it recorded, in `--trace-dir`. */
+  trace?: string;
+  /** Every point the check put its fault at, each with its own verdict and oracle. */
+  points?: CiPoint[];
+}
+
+/**
+ * One point of a check: where its fault went and what came of it there. Its verdict is
+ * whether what must hold held at that point; a `detect` check passes when one did not.
+ */
+export interface CiPoint {
+  /** The recorded op index the fault was put at (null when the fault names no op). */
+  at: number | null;
+  /** The recorded op, for tables: `write 4096+1024`. */
+  op?: string;
+  /** Where the fault hit the workload: `power loss during step 'commit 5', after ack 4`. */
+  where?: string;
+  /** Whether what must hold held at this point. */
+  verdict: Verdict;
+  /** False when the fault never fired. */
+  fired: boolean;
+  /** The durability oracle's counts at this point. */
+  oracle: OracleResult | null;
+  /** The command that replays this point (its first failing crash state, when it has several). */
+  reproduce: string;
+  /** The point's replay trace, kept in `--trace-dir`. */
+  trace?: string;
+  /** For power loss: the point whose byte-identical crash state was checked for this one. */
+  sameCrashAs?: number;
+  /** For a power loss that explores crash states: the IDs of those that failed. */
+  failedStates?: string[];
+  /** The replay failed to run. */
+  error?: string;
+}
+
+/** Where a run of `ci` stands. */
+export interface CiProgress {
+  /** Checks done, and planned in all (a shard's single points may be fewer). */
+  checks: { done: number; total: number };
+  /** Checks done that failed. */
+  failed: number;
+  /** The check running, and its sweep's progress once it has some; null between checks. */
+  current: { scenario: string; name: string; sweep?: SweepProgress } | null;
 }
 
 /** Options of {@link runCi}. */
@@ -63,6 +110,8 @@ export interface CiOptions {
   onEvent?: (event: RunEvent) => void;
   /** Called when a check ends, for progress. */
   onCheck?: (check: CiCheck) => void;
+  /** Hears where the run stands: when a check begins or ends, and as its sweep goes. */
+  onProgress?: (progress: CiProgress) => void;
   /** Boot every check of a sweep (no saved check guest). */
   cold?: boolean;
   /** Record and judge each scenario into `traceDir`, without its faults (the step before shards). */
@@ -127,11 +176,6 @@ function checkName(fault: FaultExpectation): string {
  * ```
  */
 export async function runCi(files: readonly string[], options: CiOptions): Promise<CiCheck[]> {
-  const checks: CiCheck[] = [];
-  const add = (check: CiCheck) => {
-    checks.push(check);
-    options.onCheck?.(check);
-  };
   // Every scenario is loaded first: a broken file is the user's input, found before hours of work.
   const scenarios: [string, Scenario][] = [];
   const problems: string[] = [];
@@ -145,9 +189,69 @@ export async function runCi(files: readonly string[], options: CiOptions): Promi
   }
   if (problems.length > 0) throw new ScenarioError(problems.join("\n"));
   await Deno.mkdir(options.traceDir, { recursive: true });
-  const turn = { next: 0 };
-  for (const [file, scenario] of scenarios) await ciScenario(file, scenario, options, add, turn);
-  return checks;
+  const run = ciRun(options, plannedChecks(scenarios.map(([, scenario]) => scenario), options));
+  for (const [file, scenario] of scenarios) await ciScenario(file, scenario, run);
+  return run.checks;
+}
+
+/**
+ * How many checks a run of `ci` makes: a record per scenario and a check per declared
+ * fault; `--record-only` the records alone; a shard the faults alone (of its single
+ * points, those dealt to it: at most this many).
+ */
+export function plannedChecks(
+  scenarios: readonly Pick<Scenario, "faults">[],
+  options: Pick<CiOptions, "recordOnly" | "shard">,
+): number {
+  return scenarios.reduce(
+    (sum, scenario) =>
+      sum + (options.shard ? 0 : 1) + (options.recordOnly ? 0 : scenario.faults.length),
+    0,
+  );
+}
+
+/** One run of `ci` as its checks go: the checks so far, and the progress it reports. */
+interface CiRun {
+  options: CiOptions;
+  checks: CiCheck[];
+  /** A check ended. */
+  add(check: CiCheck): void;
+  /** A check begins. */
+  begin(scenario: string, name: string): void;
+  /** The running check's sweep made progress. */
+  sweeping(progress: SweepProgress): void;
+  /** Single points dealt out to the shards so far. */
+  turn: { next: number };
+}
+
+function ciRun(options: CiOptions, total: number): CiRun {
+  const checks: CiCheck[] = [];
+  let current: CiProgress["current"] = null;
+  const report = () =>
+    options.onProgress?.({
+      checks: { done: checks.length, total: Math.max(total, checks.length) },
+      failed: checks.filter((check) => !check.pass).length,
+      current,
+    });
+  return {
+    options,
+    checks,
+    add(check) {
+      checks.push(check);
+      current = null;
+      options.onCheck?.(check);
+      report();
+    },
+    begin(scenario, name) {
+      current = { scenario, name };
+      report();
+    },
+    sweeping(progress) {
+      if (current) current = { ...current, sweep: progress };
+      report();
+    },
+    turn: { next: 0 },
+  };
 }
 
 /** The trace `ci` keeps for a scenario. */
@@ -156,16 +260,12 @@ export function ciTracePath(traceDir: string, scenario: Scenario): string {
 }
 
 /** One scenario: loaded, recorded and judged, then each fault it declares. */
-async function ciScenario(
-  file: string,
-  scenario: Scenario,
-  options: CiOptions,
-  add: (check: CiCheck) => void,
-  turn: { next: number },
-): Promise<void> {
+async function ciScenario(file: string, scenario: Scenario, run: CiRun): Promise<void> {
+  const { options } = run;
   const started = performance.now();
   const trace = ciTracePath(options.traceDir, scenario);
-  if (options.shard) return await shardScenario(file, scenario, trace, options, add, turn);
+  if (options.shard) return await shardScenario({ file, scenario, trace }, run);
+  run.begin(file, "record");
   const recorded = await runScenario({
     scenario,
     trace: { path: trace, keepData: true },
@@ -173,70 +273,63 @@ async function ciScenario(
     signal: options.signal,
     onEvent: options.onEvent,
   });
-  add({
+  run.add({
     scenario: file,
     name: "record",
     pass: recorded.verdict.pass,
     reason: recorded.verdict.reason,
     reproduce: recorded.verdict.pass ? [] : [`faultline record ${file}`],
     durationMs: performance.now() - started,
+    trace,
   });
   if (scenario.faults.length === 0 || options.recordOnly) return;
-  await faultChecks(file, scenario, trace, options, add, turn);
+  await faultChecks({ file, scenario, trace }, run);
+}
+
+/** A scenario file, loaded, and the trace `ci` keeps for it. */
+interface CiScenario {
+  file: string;
+  scenario: Scenario;
+  trace: string;
 }
 
 /** A shard's checks of a scenario: its trace must be there, recorded once for every shard. */
-async function shardScenario(
-  file: string,
-  scenario: Scenario,
-  trace: string,
-  options: CiOptions,
-  add: (check: CiCheck) => void,
-  turn: { next: number },
-): Promise<void> {
-  if (scenario.faults.length === 0) return;
-  const exists = await Deno.stat(trace).then(() => true, () => false);
+async function shardScenario(target: CiScenario, run: CiRun): Promise<void> {
+  if (target.scenario.faults.length === 0) return;
+  const exists = await Deno.stat(target.trace).then(() => true, () => false);
   if (!exists) {
     throw new CiError(
-      `ci --shard runs on traces recorded once for every shard: ${trace} is missing (run faultline ci --record-only --trace-dir ${options.traceDir} first, and give each shard that directory)`,
+      `ci --shard runs on traces recorded once for every shard: ${target.trace} is missing (run faultline ci --record-only --trace-dir ${run.options.traceDir} first, and give each shard that directory)`,
     );
   }
-  await faultChecks(file, scenario, trace, options, add, turn);
+  await faultChecks(target, run);
 }
 
 /** Each fault a scenario declares, against its trace. */
-async function faultChecks(
-  file: string,
-  scenario: Scenario,
-  trace: string,
-  options: CiOptions,
-  add: (check: CiCheck) => void,
-  turn: { next: number },
-): Promise<void> {
-  const read = await readParent(trace);
-  // The reproduce commands name the trace as the user would type it, from here.
-  const parent = { ...read, path: relative(Deno.cwd(), trace) || trace };
+async function faultChecks(target: CiScenario, run: CiRun): Promise<void> {
+  const { options, turn } = run;
+  // The reproduce commands name the trace as --trace-dir gave it.
+  const parent = await readParent(target.trace);
   const prepared = await prepareForReplay(parent, options.signal);
-  for (const fault of scenario.faults) {
+  for (const fault of target.scenario.faults) {
     const begun = performance.now();
     const sweeps = fault.at === null || exploresStates(fault.fault);
     // A shard runs its share of each sweep's points, and every N-th single point.
     if (options.shard && !sweeps && turn.next++ % options.shard.count !== options.shard.index - 1) {
       continue;
     }
+    run.begin(target.file, checkName(fault));
     const check = fault.at === null
-      ? await sweepCheck(parent, fault, prepared, options)
+      ? await sweepCheck(parent, fault, { prepared, run })
       : exploresStates(fault.fault)
       // Many crash states at one op: a sweep of that one point.
-      ? await sweepCheck(
-        parent,
-        { ...fault, points: onePoint(parent, fault.at) },
+      ? await sweepCheck(parent, { ...fault, points: onePoint(parent, fault.at) }, {
         prepared,
-        options,
-      )
+        run,
+      })
       : await pointCheck(parent, fault, prepared, options);
-    add({
-      scenario: file,
+    run.add({
+      scenario: target.file,
       name: checkName(fault),
       ...check,
       durationMs: performance.now() - begun,
@@ -299,6 +392,14 @@ async function pointCheck(
       ? `expected the fault to be detected, but the verdict passed: ${result.verdict.reason}`
       : result.verdict.reason,
     reproduce: pass ? [] : [result.reproduce],
+    points: [{
+      at: result.faultAt,
+      verdict: result.verdict,
+      fired: result.fired,
+      oracle: result.oracle,
+      reproduce: result.reproduce,
+      trace: result.trace,
+    }],
   };
 }
 
@@ -306,30 +407,67 @@ async function pointCheck(
 async function sweepCheck(
   parent: ParentTrace,
   fault: FaultExpectation,
-  prepared: Prepared,
-  options: CiOptions,
+  context: { prepared: Prepared; run: CiRun },
 ): Promise<CheckBody> {
+  const { prepared, run: { options } } = context;
+  const outputDir = sweepTraceDir(options.traceDir, { scenario: parent.scenario.name, fault });
+  await Deno.mkdir(outputDir, { recursive: true });
   const result = await sweep(parent, {
     fault: fault.fault,
     ...(options.shard ? { shard: options.shard } : {}),
     ...(fault.with.length > 0 ? { with: fault.with } : {}),
     points: parsePoints(fault.points!),
     jobs: options.jobs,
-    outputDir: await Deno.makeTempDir({
-      dir: options.traceDir,
-      prefix: `${parent.scenario.name}.sweep-`,
-    }),
+    outputDir,
     keepData: false,
     expect: fault.expect,
     prepared,
     cold: options.cold ?? false,
     signal: options.signal,
+    onProgress: context.run.sweeping,
   });
   // A sweep stopped before its end judges nothing: the whole run stops with it.
   options.signal?.throwIfAborted();
   return {
     ...sweepVerdict(parent.path, fault, result),
     ...(options.shard ? { part: { fault, trace: parent.path, result } } : {}),
+  };
+}
+
+/**
+ * Where `ci` keeps the traces of a declared sweep's points: a directory of `--trace-dir`
+ * named after the scenario and the check (`fsync-log.power-loss-at-flushes`), the same
+ * for every run and every shard, each point's trace in it as `point-AT.trace`.
+ *
+ * @example
+ * ```ts
+ * sweepTraceDir("ci", { scenario: "fsync-log", fault }); // "ci/fsync-log.power-loss-at-flushes"
+ * ```
+ */
+export function sweepTraceDir(
+  traceDir: string,
+  check: { scenario: string; fault: FaultExpectation },
+): string {
+  const { scenario, fault } = check;
+  return join(traceDir, `${scenario}.${checkName(fault).replace(/[^a-z0-9.-]+/gi, "-")}`);
+}
+
+/** A sweep's point as `ci` reports it. */
+function ciPoint(point: SweepPoint): CiPoint {
+  const failedStates = point.states?.outcomes.filter((s) => !s.verdict.pass || s.error)
+    .map((s) => s.id);
+  return {
+    at: point.at,
+    op: point.op,
+    ...(point.where ? { where: point.where } : {}),
+    verdict: point.verdict,
+    fired: point.fired,
+    oracle: point.oracle,
+    reproduce: point.reproduce,
+    ...(point.trace ? { trace: point.trace } : {}),
+    ...(point.sameCrashAs !== undefined ? { sameCrashAs: point.sameCrashAs } : {}),
+    ...(failedStates?.length ? { failedStates } : {}),
+    ...(point.error ? { error: point.error } : {}),
   };
 }
 
@@ -353,18 +491,29 @@ export function sweepVerdict(
   const pass = detect ? detections.length > 0 : failing.length === 0 && result.notFired === 0;
   const counts =
     `${result.points.length} points: ${result.passed} passed, ${result.failed} failed, ${result.notFired} never fired`;
-  const shown = (detect ? detections : failing)[0];
-  const example = shown ? `op ${shown.at}: ${pointMessage(shown)}` : "op ?: a fault never fired";
+  // One point says what was checked: a failing one (for detect, a detection), else one whose
+  // fault never fired, else the last that held (the most acknowledged by then); every point
+  // is in `points`.
+  const shown = (detect ? detections : failing)[0] ?? result.points.find((p) => !p.fired) ??
+    result.points.at(-1);
+  const example = !shown
+    ? ""
+    : `; e.g. op ${shown.at}: ${
+      !shown.fired && !shown.error
+        ? `the fault never fired: ${shown.verdict.reason}`
+        : pointMessage(shown)
+    }`;
   return {
     pass,
     reason: detect
       ? (pass
-        ? `detected as expected: ${counts}; e.g. ${example}`
-        : `expected the sweep to find a failing point, found none (${counts})`)
-      : (pass ? counts : `${counts}; e.g. ${example}`),
+        ? `detected as expected: ${counts}${example}`
+        : `expected the sweep to find a failing point, found none (${counts})${example}`)
+      : `${counts}${example}`,
     reproduce: detect
       ? (pass ? [] : [`faultline sweep ${trace} --fault ${fault.fault} --points ${fault.points}`])
       : failing.flatMap(failingReproduces),
+    points: result.points.map(ciPoint),
     sweep: {
       points: result.points.length,
       passed: result.passed,

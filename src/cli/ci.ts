@@ -6,16 +6,17 @@
  * @module
  */
 
-import { type CiCheck, ciTracePath, runCi, scenarioFiles } from "../ci/ci.ts";
+import { type CiCheck, type CiProgress, ciTracePath, runCi, scenarioFiles } from "../ci/ci.ts";
 import type { CiResultsFile } from "../ci/merge.ts";
 import { loadScenario } from "../scenario/load.ts";
 import { sha256File } from "../util/hash.ts";
-import { shardOption } from "./sweep.ts";
-import { junitXml } from "../report/junit.ts";
+import { progressFields, shardOption, sweepLine } from "./sweep.ts";
+import { junitXml, pointText } from "../report/junit.ts";
 import { formatDuration } from "../util/units.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { table } from "./format.ts";
 import { withInterrupt } from "./interrupt.ts";
+import { pacedProgress, progressLine, roughDuration } from "./progress.ts";
 import { progressPrinter } from "./record.ts";
 
 /** Options of `ci`. */
@@ -46,6 +47,14 @@ export function ciJunit(checks: readonly CiCheck[]): string {
       name: c.name,
       classname: scenario,
       timeSeconds: c.durationMs / 1000,
+      ...(c.points?.length || c.trace
+        ? {
+          output: [
+            ...(c.trace ? [`trace: ${c.trace}`] : []),
+            ...(c.points ?? []).map(pointText),
+          ].join("\n"),
+        }
+        : {}),
       ...(c.pass ? {} : {
         failure: {
           message: c.reason,
@@ -71,6 +80,56 @@ export function printCi(checks: readonly CiCheck[]): void {
   console.log(`\n${checks.length - failed.length} of ${checks.length} checks passed`);
 }
 
+/**
+ * A progress line of `ci`: the check running (of how many), its sweep's points, failing
+ * points and time left, and the checks failed so far.
+ *
+ * @example
+ * ```ts
+ * ciProgressLine(progress, { elapsedMs: 60_000, sinceMs: 0 });
+ * // "ci: check 3 of 7 (scenarios/fsync-log.ts: power-loss at flushes): 12/40 points, 1 failing so far, 1 min 0 s in, about 45 s left; checks: 0 of 2 failed"
+ * ```
+ */
+export function ciProgressLine(
+  progress: CiProgress,
+  times: { elapsedMs: number; sinceMs: number },
+): string {
+  const { checks, current } = progress;
+  if (!current) {
+    return progressLine({
+      work: "ci",
+      done: checks.done,
+      total: checks.total,
+      unit: "checks",
+      findings: progress.failed,
+      etaMs: null,
+    }, times);
+  }
+  const stage = `check ${
+    checks.done + 1
+  } of ${checks.total} (${current.scenario}: ${current.name})`;
+  const tally = `${progress.failed} of ${checks.done} checks failed so far`;
+  if (!current.sweep) {
+    return `ci: ${stage}, ${roughDuration(times.elapsedMs)} in; ${tally}`;
+  }
+  return `${progressLine({ ...sweepLine(current.sweep), work: "ci", stage }, times)}; ${tally}`;
+}
+
+/** A progress event of `ci --json`: one JSON object on stderr. */
+export function ciProgressEvent(progress: CiProgress, sinceMs: number): string {
+  const sweep = progress.current?.sweep;
+  return JSON.stringify({
+    event: "progress",
+    checks: progress.checks.done,
+    checksTotal: progress.checks.total,
+    checksFailed: progress.failed,
+    ...(progress.current
+      ? { check: { scenario: progress.current.scenario, name: progress.current.name } }
+      : {}),
+    ...(sweep ? progressFields(sweep, sinceMs) : {}),
+  });
+}
+
 /** Runs `ci`. */
 export async function ciCommand(paths: string[], options: CiCommandOptions): Promise<number> {
   const jobs = options.jobs ?? navigator.hardwareConcurrency ?? 2;
@@ -85,6 +144,12 @@ export async function ciCommand(paths: string[], options: CiCommandOptions): Pro
   }
   const printJson = options.json === true;
   let finished = 0;
+  // A line at least every 10 s (JSON lines with --json), as a sweep in it may take minutes.
+  const progress = pacedProgress<CiProgress>({
+    print: (line) => console.error(line),
+    eager: printJson,
+    format: (p, times) => printJson ? ciProgressEvent(p, times.sinceMs) : ciProgressLine(p, times),
+  });
   const checks = await withInterrupt((signal) =>
     runCi(files, {
       traceDir: options.traceDir,
@@ -103,12 +168,13 @@ export async function ciCommand(paths: string[], options: CiCommandOptions): Pro
           })`,
         );
       },
+      onProgress: progress.show,
     }), {
     kept: () =>
       `${finished} check${
         finished === 1 ? "" : "s"
       } finished; the traces recorded are in ${options.traceDir}`,
-  });
+  }).finally(() => progress.stop());
   if (options.junit) await Deno.writeTextFile(options.junit, ciJunit(checks));
   if (typeof options.json === "string") {
     const traces: CiResultsFile["traces"] = {};

@@ -141,10 +141,31 @@ export async function faultCommand(
     throw error;
   }
   if (options.json) console.log(JSON.stringify(result));
-  else if (request.action === "set") {
-    console.log(
-      `${request.disk}: ${request.spec}${request.count ? ` for ${request.count} ops` : ""}`,
-    );
-  } else console.log(JSON.stringify(result, null, 2));
+  else console.log(describeDone(request, args) ?? JSON.stringify(result, null, 2));
   return EXIT.pass;
+}
+
+/**
+ * What a command that sets a fault did, in one line (the server answers `{}`); null for a
+ * query, whose answer is what to print.
+ *
+ * @example
+ * ```ts
+ * describeDone({ action: "link", spec: "none" }, { state: "none" }); // "links: every link healed"
+ * ```
+ */
+export function describeDone(
+  request: FaultAction,
+  args: Record<string, unknown> | undefined,
+): string | null {
+  if (request.action === "set") {
+    return `${request.disk}: ${request.spec}${request.count ? ` for ${request.count} ops` : ""}`;
+  }
+  if (request.action !== "link") return null;
+  if (args?.state === "none") {
+    return `links: ${typeof args.link === "string" ? args.link : "every link"} healed`;
+  }
+  return `links: ${request.spec} from now on${
+    request.count ? `, for the next ${request.count} frames` : ""
+  }`;
 }

@@ -19,7 +19,12 @@ import { mergeCommand } from "./merge.ts";
 import { replayCommand } from "./replay.ts";
 import { serveCommand } from "./serve.ts";
 import { setupCommand } from "./setup.ts";
-import { tracePcapCommand, traceShowCommand, traceStatsCommand } from "./trace.ts";
+import {
+  tracePcapCommand,
+  tracePerfettoCommand,
+  traceShowCommand,
+  traceStatsCommand,
+} from "./trace.ts";
 
 function integer(text: string): number {
   const value = Number(text);
@@ -117,7 +122,7 @@ Actions:
   list             show the fault plan and the live faults
   stats            show the ops served so far
   link SPEC        a cluster run: set a live link fault (partition:n1|n2,n3, drop:0.3,link=n1->n2, ...),
-                   heal (every link) or heal,link=n1<->n2, or none
+                   heal (every link) or heal:n1<->n2, or none
   links            a cluster run: show the link faults of the plan and the live ones
 
   fault /tmp/faultline-serve-XXXX/control.sock set vda eio
@@ -132,7 +137,7 @@ ${FAULT_HELP}`,
     );
 }
 
-/** `trace stats`, `trace show`, `trace pcap`: reading traces. */
+/** `trace stats`, `trace show`, `trace pcap`, `trace perfetto`: reading traces. */
 function addTraceCommands(root: Command, run: Runner): void {
   const trace = root.command("trace").description("read traces");
   trace.command("stats")
@@ -155,6 +160,19 @@ function addTraceCommands(root: Command, run: Runner): void {
     .requiredOption("-o, --output <file>", "the pcapng file to write")
     .option("--json", "print one JSON object", false)
     .action((path, options) => run(() => tracePcapCommand(path, options)));
+  trace.command("perfetto")
+    .description(
+      "write the trace as a timeline for ui.perfetto.dev and chrome://tracing (Chrome trace event JSON): a process per node, a track per disk and link",
+    )
+    .argument("<trace>", "trace file")
+    .requiredOption("-o, --output <file>", "the JSON file to write")
+    .option("--json", "print one JSON object", false)
+    .addHelpText(
+      "after",
+      `
+  trace perfetto run.trace -o run.perfetto.json     then open it in https://ui.perfetto.dev`,
+    )
+    .action((path, options) => run(() => tracePerfettoCommand(path, options)));
 }
 
 /** `record`: a scenario run behind the fault layer, traced and judged. */
@@ -300,8 +318,14 @@ function addSweepCommand(root: Command, run: Runner): void {
     )
     .option("--shards <n>", "how many shards, with --shard-index-env", integer)
     .option("--junit <file>", "write JUnit XML (a test case per point)")
-    .option("--html <file>", "write a self-contained report page")
-    .option("--keep-traces <dir>", "keep each point's trace in this directory")
+    .option(
+      "--html <file>",
+      "write a self-contained report page, and beside it FILE.perfetto.json, the recording's timeline for ui.perfetto.dev",
+    )
+    .option(
+      "--keep-traces <dir>",
+      "keep each point's trace in this directory (else they are removed, and no output names them)",
+    )
     .option(
       "--cold",
       "boot every check and every point's run (default: checks start from a guest saved before it read any disk, online points from the run saved at the workload's start)",

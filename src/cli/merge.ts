@@ -7,12 +7,11 @@
  */
 
 import { type CiResultsFile, mergeCiShards } from "../ci/merge.ts";
-import { sweepReportHtml } from "../report/html.ts";
 import { readParent } from "../replay/replay.ts";
 import { MergeError, mergeSweepShards, type SweepResultsFile } from "../sweep/merge.ts";
 import { ciJunit, printCi } from "./ci.ts";
 import { EXIT } from "./errors.ts";
-import { printSweep, sweepJson, sweepJunit } from "./sweep.ts";
+import { printSweep, sweepJson, sweepJunit, writeReportPage } from "./sweep.ts";
 
 /** Options of `merge`. */
 export interface MergeCommandOptions {
@@ -67,7 +66,7 @@ export async function mergeCommand(paths: string[], options: MergeCommandOptions
         }, the shards' ${trace.sha256.slice(0, 12)})`,
       );
     }
-    await Deno.writeTextFile(options.html, await sweepReportHtml(parent, result));
+    await writeReportPage(options.html, { parent, result });
   }
   if (options.json) console.log(JSON.stringify(sweepJson(trace.path, result)));
   else printSweep(trace.path, result);

@@ -16,6 +16,7 @@ import {
 } from "../replay/replay.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
+import { pacedProgress, type Progress, progressLine } from "./progress.ts";
 import { keptTraces, printRun, progressPrinter, qmpEndpoints, runJson } from "./record.ts";
 
 /** Options of `replay`. */
@@ -57,6 +58,41 @@ function replayJson(result: ReplayResult): Record<string, unknown> {
   };
 }
 
+/**
+ * Where `replay --runs N` stands: the runs done, the failing ones, and the time left at
+ * the runs' mean duration.
+ *
+ * @example
+ * ```ts
+ * runsProgress({ done: results, took: [61_000, 59_000], runs: 5 }).etaMs; // 180000
+ * ```
+ */
+export function runsProgress(
+  so: { done: readonly Pick<ReplayResult, "verdict">[]; took: readonly number[]; runs: number },
+): Progress {
+  const { done, took, runs } = so;
+  const mean = took.length > 0 ? took.reduce((a, b) => a + b, 0) / took.length : null;
+  return {
+    work: "replay",
+    done: done.length,
+    total: runs,
+    unit: "runs",
+    findings: done.filter((result) => !result.verdict.pass).length,
+    etaMs: mean === null ? null : mean * (runs - done.length),
+  };
+}
+
+/** A progress event of `replay --runs N --json`: one JSON object on stderr. */
+function runsProgressEvent(progress: Progress, sinceMs: number): string {
+  return JSON.stringify({
+    event: "progress",
+    runs: progress.done,
+    runsTotal: progress.total,
+    failed: progress.findings,
+    etaMs: progress.etaMs === null ? null : Math.round(Math.max(0, progress.etaMs - sinceMs)),
+  });
+}
+
 /** Runs `replay`. */
 export async function replayCommand(path: string, options: ReplayCommandOptions): Promise<number> {
   if (!Number.isInteger(options.runs) || options.runs < 1) {
@@ -65,15 +101,27 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
   const parent = await readParent(path);
   if (parent.warning) console.error(`warning: ${parent.warning}`);
   const outputs: string[] = [];
+  // Several runs: a line at least every 10 s, as each run may take minutes.
+  const progress = options.runs > 1
+    ? pacedProgress<Progress>({
+      print: (line) => console.error(line),
+      eager: options.json,
+      format: (p, times) =>
+        options.json ? runsProgressEvent(p, times.sinceMs) : progressLine(p, times),
+    })
+    : null;
   const results: ReplayResult[] = await withInterrupt(async (signal) => {
     const prepared = await prepareForReplay(parent, signal);
     const done: ReplayResult[] = [];
+    const took: number[] = [];
     for (let run = 1; run <= options.runs; run++) {
       const output = options.runs === 1
         ? options.output ?? defaultReplayPath(path)
         : (options.output ?? defaultReplayPath(path)).replace(/(\.trace)?$/, `-${run}.trace`);
       outputs.push(output);
       if (options.runs > 1 && !options.json) console.error(`run ${run} of ${options.runs}`);
+      progress?.show(runsProgress({ done, took, runs: options.runs }));
+      const begun = performance.now();
       done.push(
         await replay(parent, {
           faults: options.fault,
@@ -91,9 +139,10 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
           onEvent: progressPrinter(options),
         }),
       );
+      took.push(performance.now() - begun);
     }
     return done;
-  }, { kept: () => keptTraces(outputs) });
+  }, { kept: () => keptTraces(outputs) }).finally(() => progress?.stop());
 
   const first = results[0];
   const same = (r: ReplayResult) =>

@@ -81,8 +81,21 @@ export function parseTcp(text: string): ListenAddress {
   return { transport: "tcp", hostname: match[1].replace(/^\[|\]$/g, ""), port };
 }
 
-/** Parses `--fault` specs for serve, which cannot cut a VM's power. */
-export function parseServeFaults(specs: string[]): FaultRule[] {
+/**
+ * Parses `--fault` specs for serve, which cannot cut a VM's power, checking the disks and
+ * the node their triggers name against what is served.
+ *
+ * @throws {UsageError} for a kind serve cannot inject, or a trigger naming a disk or node
+ *   that is not served (a rule that could never fire).
+ * @example
+ * ```ts
+ * parseServeFaults(["eio@vda/write#3"], { disks: ["vda"], node: "serve" });
+ * ```
+ */
+export function parseServeFaults(
+  specs: string[],
+  served: { disks: readonly string[]; node: string },
+): FaultRule[] {
   return specs.map((spec) => {
     const rule = parseFaultSpec(spec);
     const kind = kindOf(rule.effect);
@@ -98,6 +111,19 @@ export function parseServeFaults(specs: string[]): FaultRule[] {
         `--fault ${spec}: a ${kind.family} fault needs a run (record or replay) of a cluster; serve serves disks`,
       );
     }
+    const { trigger } = rule;
+    if (trigger.kind === "match" && trigger.disk !== undefined) {
+      if (!served.disks.includes(trigger.disk)) {
+        throw new UsageError(
+          `--fault ${spec}: no disk ${trigger.disk} (serve serves ${served.disks.join(", ")})`,
+        );
+      }
+    }
+    if (trigger.kind === "match" && trigger.node !== undefined && trigger.node !== served.node) {
+      throw new UsageError(
+        `--fault ${spec}: no node ${trigger.node} (serve's node is ${served.node}: --node NAME)`,
+      );
+    }
     // Serve has no check phase: a fault that stands holds as long as it serves.
     checkStanding(rule, "@TRIGGER");
     return rule;
@@ -110,7 +136,10 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     ...d,
     readOnly: options.readOnly,
   }));
-  const rules = parseServeFaults(options.fault);
+  const rules = parseServeFaults(options.fault, {
+    disks: disks.map((disk) => disk.name),
+    node: options.node,
+  });
   if (options.socket && options.tcp) throw new UsageError("give --socket or --tcp, not both");
   if (options.modifyImage && options.readOnly) {
     throw new UsageError("--modify-image and --read-only contradict");

@@ -6,12 +6,13 @@
  * @module
  */
 
+import { basename } from "node:path";
 import cliProgress from "cli-progress";
 import { type ParentTrace, readParent } from "../replay/replay.ts";
 import { runScenario } from "../run/run.ts";
 import { loadScenario } from "../scenario/load.ts";
 import type { Scenario } from "../scenario/schema.ts";
-import { junitXml } from "../report/junit.ts";
+import { junitXml, pointText } from "../report/junit.ts";
 import { sweepReportHtml } from "../report/html.ts";
 import { parsePoints } from "../scenario/points.ts";
 import {
@@ -24,12 +25,13 @@ import {
 } from "../sweep/sweep.ts";
 import type { SweepResultsFile } from "../sweep/merge.ts";
 import { parseShard, type Shard, shardFromIndex } from "../sweep/shard.ts";
-import { makePrivateDir } from "../util/tempdir.ts";
 import { formatDuration } from "../util/units.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { table } from "./format.ts";
 import { withInterrupt } from "./interrupt.ts";
+import { pacedProgress, type Progress, progressLine } from "./progress.ts";
 import { defaultTracePath, keptTraces, progressPrinter } from "./record.ts";
+import { writePerfetto } from "./trace.ts";
 
 /** Options of `sweep`. */
 export interface SweepCommandOptions {
@@ -78,10 +80,17 @@ export function shardOption(
   return options.shard === undefined ? undefined : parseShard(options.shard);
 }
 
-/** A progress line for CI dashboards: one JSON object on stderr. */
-export function progressEvent(progress: SweepProgress): string {
-  return JSON.stringify({
-    event: "progress",
+/**
+ * A progress line for CI dashboards: one JSON object on stderr. `sinceMs`: how long ago the
+ * progress was measured, taken off the time left.
+ */
+export function progressEvent(progress: SweepProgress, sinceMs = 0): string {
+  return JSON.stringify({ event: "progress", ...progressFields(progress, sinceMs) });
+}
+
+/** A sweep's progress as the fields of a JSON progress event. */
+export function progressFields(progress: SweepProgress, sinceMs = 0): Record<string, unknown> {
+  return {
     points: progress.points.done,
     pointsTotal: progress.points.total,
     replays: progress.done,
@@ -89,8 +98,8 @@ export function progressEvent(progress: SweepProgress): string {
     ...(progress.statesChecked !== undefined ? { statesChecked: progress.statesChecked } : {}),
     failed: progress.failed,
     perMinute: Math.round(progress.perMinute * 10) / 10,
-    etaMs: progress.etaMs === null ? null : Math.round(progress.etaMs),
-  });
+    etaMs: progress.etaMs === null ? null : Math.round(Math.max(0, progress.etaMs - sinceMs)),
+  };
 }
 
 /** The JSON of a sweep. */
@@ -109,6 +118,7 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
       ...oracle(p.oracle),
       fired: p.fired,
       reproduce: p.reproduce,
+      ...(p.trace ? { trace: p.trace } : {}),
       ...(p.sameCrashAs !== undefined ? { sameCrashAs: p.sameCrashAs } : {}),
       ...(p.states
         ? {
@@ -126,6 +136,7 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
               verdict: s.verdict,
               ...oracle(s.oracle),
               reproduce: s.reproduce,
+              ...(s.trace ? { trace: s.trace } : {}),
               ...(s.sameCrashAs ? { sameCrashAs: s.sameCrashAs } : {}),
             })),
           },
@@ -155,6 +166,7 @@ export function sweepJunit(trace: string, result: SweepResult): string {
     cases: result.points.map((p) => ({
       name: `${result.fault} at op ${p.at} (${p.op})`,
       classname: trace,
+      output: pointText(p),
       ...(!p.fired && !p.error
         ? { skipped: `the fault never fired: ${p.verdict.reason}` }
         : !p.verdict.pass
@@ -288,7 +300,6 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
     }
     const parent = await readParent(trace);
     if (parent.warning) console.error(`warning: ${parent.warning}`);
-    await using scratch = await makePrivateDir("faultline-sweep-");
     if (options.keepTraces) await Deno.mkdir(options.keepTraces, { recursive: true });
     const progress = sweepProgress(options);
     try {
@@ -297,7 +308,7 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
         with: options.with ?? [],
         points,
         jobs,
-        outputDir: options.keepTraces ?? scratch.path,
+        ...(options.keepTraces ? { outputDir: options.keepTraces } : {}),
         keepData: false,
         cold: options.cold ?? false,
         ...(shard ? { shard } : {}),
@@ -367,16 +378,57 @@ async function recordFirst(
 }
 
 /**
- * How a sweep shows its progress: JSON lines on stderr with `--json`, nothing more with
- * `--verbose` (the consoles say it), else a progress bar.
+ * How a sweep shows its progress: JSON lines on stderr with `--json` (each replay's end, and
+ * at least every 10 s), nothing more with `--verbose` (the consoles say it), a bar on a
+ * terminal, else a line at least every 10 s (src/cli/progress.ts).
  */
 function sweepProgress(
   options: SweepCommandOptions,
 ): { show: (progress: SweepProgress) => void; stop: () => void } {
-  if (options.json === true) {
-    return { show: (progress) => console.error(progressEvent(progress)), stop: () => {} };
+  if (options.verbose && options.json !== true) return { show: () => {}, stop: () => {} };
+  if (options.json === true || !Deno.stderr.isTerminal()) {
+    const json = options.json === true;
+    const paced = pacedProgress<SweepProgress | null>({
+      print: (line) => console.error(line),
+      eager: json,
+      format: (progress, times) =>
+        json
+          ? progressEvent(progress ?? preparing, times.sinceMs)
+          : progressLine(sweepLine(progress), times),
+    });
+    paced.show(null);
+    return { show: (progress) => paced.show(progress), stop: () => paced.stop() };
   }
-  if (options.verbose) return { show: () => {}, stop: () => {} };
+  return sweepBar();
+}
+
+/** A sweep before its first replay: preparing (the guests, the saved check guest or run). */
+const preparing: SweepProgress = {
+  done: 0,
+  total: 0,
+  points: { done: 0, total: 0 },
+  failed: 0,
+  perMinute: 0,
+  etaMs: null,
+};
+
+/** A sweep's progress as a line's: its points, the failing ones, the time left. */
+export function sweepLine(progress: SweepProgress | null): Progress {
+  if (!progress) {
+    return { work: "sweep", done: 0, total: null, unit: "points", findings: 0, etaMs: null };
+  }
+  return {
+    work: "sweep",
+    done: progress.points.done,
+    total: progress.points.total,
+    unit: "points",
+    findings: progress.failed,
+    etaMs: progress.etaMs,
+  };
+}
+
+/** The progress bar of a sweep on a terminal. */
+function sweepBar(): { show: (progress: SweepProgress) => void; stop: () => void } {
   const bar = new cliProgress.SingleBar({
     format:
       "sweep [{bar}] {value}/{total} points | {states} | {failed} failing | {rate}/min | ETA {left}",
@@ -407,6 +459,31 @@ function sweepProgress(
 }
 
 /**
+ * Where the recording's timeline goes beside a report page: `report.html` ->
+ * `report.perfetto.json`.
+ */
+export function perfettoBeside(page: string): string {
+  return page.replace(/(\.html?)?$/i, ".perfetto.json");
+}
+
+/**
+ * The report page of a sweep, and beside it the recording's timeline for ui.perfetto.dev
+ * (`trace perfetto`), which the page links.
+ */
+export async function writeReportPage(
+  page: string,
+  swept: { parent: ParentTrace; result: SweepResult },
+): Promise<void> {
+  const { parent, result } = swept;
+  const timeline = perfettoBeside(page);
+  await writePerfetto(parent.path, timeline);
+  await Deno.writeTextFile(
+    page,
+    await sweepReportHtml(parent, result, { perfetto: basename(timeline) }),
+  );
+}
+
+/**
  * The files a sweep was asked for: `--junit`, `--html`, and `--json FILE` (the results, for
  * `merge`); returns the files written.
  */
@@ -418,8 +495,8 @@ async function writeSweepFiles(swept: Swept, options: SweepCommandOptions): Prom
     written.push(options.junit);
   }
   if (options.html) {
-    await Deno.writeTextFile(options.html, await sweepReportHtml(parent, result));
-    written.push(options.html);
+    await writeReportPage(options.html, { parent, result });
+    written.push(options.html, perfettoBeside(options.html));
   }
   if (typeof options.json === "string") {
     const file: SweepResultsFile = {

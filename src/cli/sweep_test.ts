@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { progressEvent, shardOption } from "./sweep.ts";
+import type { SweepPoint, SweepResult } from "../sweep/sweep.ts";
+import { progressEvent, shardOption, sweepJson, sweepJunit } from "./sweep.ts";
 
 Deno.test("sweep CLI: --shard K/N, or the shard from a variable with --shards", () => {
   assert.equal(shardOption({}), undefined);
@@ -47,4 +48,42 @@ Deno.test("sweep CLI: a progress event is one JSON line with the counts and the 
     perMinute: 41.3,
     etaMs: 10181,
   });
+});
+
+Deno.test("sweep --json and JUnit: every point's reproduce command and oracle; a trace only when it was kept", () => {
+  const point = (at: number, trace?: string): SweepPoint => ({
+    at,
+    op: "flush",
+    verdict: { pass: at !== 5, reason: at === 5 ? "1 acknowledged key lost (5)" : "ok" },
+    oracle: { acked: at, found: at === 5 ? 4 : at, lost: at === 5 ? 1 : 0, lostKeys: [] },
+    fired: true,
+    reproduce: `faultline replay run.trace --fault power-loss --fault-at ${at}`,
+    ...(trace ? { trace } : {}),
+  });
+  const result = (points: SweepPoint[]): SweepResult => ({
+    fault: "power-loss",
+    points,
+    passed: points.filter((p) => p.verdict.pass).length,
+    failed: points.filter((p) => !p.verdict.pass).length,
+    notFired: 0,
+    replays: points.length,
+    durationMs: 1,
+  });
+  // Not kept (no --keep-traces): no path anywhere, every point's command.
+  const scratch = result([point(3), point(5)]);
+  const json = sweepJson("run.trace", scratch) as { points: Record<string, unknown>[] };
+  assert.deepEqual(json.points.map((p) => "trace" in p), [false, false]);
+  const xml = sweepJunit("run.trace", scratch);
+  assert.doesNotMatch(xml, /trace: /);
+  assert.equal((xml.match(/<system-out>/g) ?? []).length, 2);
+  assert.match(xml, /reproduce: faultline replay run.trace --fault power-loss --fault-at 3/);
+  assert.match(xml, /oracle: acked 5, found 4, lost 1/);
+  // Kept: each point names its trace.
+  const kept = result([point(3, "kept/point-3.trace"), point(5, "kept/point-5.trace")]);
+  const keptJson = sweepJson("run.trace", kept) as { points: { trace?: string }[] };
+  assert.deepEqual(keptJson.points.map((p) => p.trace), [
+    "kept/point-3.trace",
+    "kept/point-5.trace",
+  ]);
+  assert.match(sweepJunit("run.trace", kept), /trace: kept\/point-5.trace/);
 });

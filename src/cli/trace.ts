@@ -1,6 +1,6 @@
 /**
- * `faultline trace stats`, `faultline trace show` and `faultline trace pcap`: read a
- * trace, even one whose tail was cut, and say so.
+ * `faultline trace stats`, `faultline trace show`, `faultline trace pcap` and
+ * `faultline trace perfetto`: read a trace, even one whose tail was cut, and say so.
  *
  * @module
  */
@@ -8,8 +8,10 @@
 import { decodeFrame, describeFrame } from "../net/frame.ts";
 import { describeFrameFaults } from "../net/frame_record.ts";
 import { type PcapngInterface, PcapngWriter } from "../net/pcapng.ts";
+import { perfettoTrace } from "../report/perfetto.ts";
 import { describeEnd, TraceReader } from "../trace/reader.ts";
 import {
+  type EventRecord,
   type FrameRecord,
   type HeaderRecord,
   type OpRecord,
@@ -171,6 +173,63 @@ function describeOpFault(fault: NonNullable<OpRecord["fault"]>): string {
   return `${fault.kind}${waited} (${fault.rule})`;
 }
 
+/** The columns of `trace show`: an event's fields come last, so that no column is as wide as they are. */
+export const SHOW_COLUMNS = [
+  "index",
+  "time",
+  "disk",
+  "op",
+  "offset",
+  "length",
+  "result",
+  "fault",
+  "step",
+  "event",
+];
+
+/** An event's fields in `trace show` are cut here (`--json` has them whole). */
+const EVENT_WIDTH = 160;
+
+/**
+ * One row of `trace show`: an op, or an event (`@AT`, its name in brackets, its fields as
+ * JSON in the last column, cut at 160 characters).
+ *
+ * @example
+ * ```ts
+ * table([SHOW_COLUMNS, showRow(op, false)]);
+ * ```
+ */
+export function showRow(record: OpRecord | EventRecord, cluster: boolean): string[] {
+  if (record.record === "op") {
+    return [
+      String(record.index),
+      `${(record.end / 1000).toFixed(3)}s`,
+      cluster ? `${record.node}/${record.disk}` : record.disk,
+      record.op + (record.fua ? " fua" : ""),
+      String(record.offset),
+      String(record.length),
+      record.result,
+      record.fault ? describeOpFault(record.fault) : "",
+      record.step ?? "",
+      "",
+    ];
+  }
+  const { record: _, event, at, time, ...fields } = record;
+  const json = JSON.stringify(fields);
+  return [
+    `@${at}`,
+    `${(time / 1000).toFixed(3)}s`,
+    "",
+    `[${event}]`,
+    "",
+    "",
+    "",
+    "",
+    "",
+    json.length > EVENT_WIDTH ? `${json.slice(0, EVENT_WIDTH - 3)}...` : json,
+  ];
+}
+
 /** Runs `trace show`. */
 export async function traceShowCommand(
   path: string,
@@ -186,9 +245,9 @@ export async function traceShowCommand(
   const from = options.from ?? 0;
   // In a cluster a disk's name is its node's and its own.
   const cluster = new Set(reader.header.disks.map((disk) => disk.node)).size > 1;
-  const rows: string[][] = [
-    ["index", "time", "disk", "op", "offset", "length", "result", "fault", "step"],
-  ];
+  // The event column only when events are shown.
+  const width = SHOW_COLUMNS.length - (options.events ? 0 : 1);
+  const rows: string[][] = [SHOW_COLUMNS.slice(0, width)];
   let shown = 0;
   const wanted = (record: TraceRecord) =>
     record.record === "op" ? record.index >= from : options.events && record.record === "event";
@@ -198,31 +257,8 @@ export async function traceShowCommand(
     shown++;
     if (options.json) {
       console.log(JSON.stringify(record.record === "op" ? opLine(record) : record));
-    } else if (record.record === "op") {
-      rows.push([
-        String(record.index),
-        `${(record.end / 1000).toFixed(3)}s`,
-        cluster ? `${record.node}/${record.disk}` : record.disk,
-        record.op + (record.fua ? " fua" : ""),
-        String(record.offset),
-        String(record.length),
-        record.result,
-        record.fault ? describeOpFault(record.fault) : "",
-        record.step ?? "",
-      ]);
-    } else if (record.record === "event") {
-      const { record: _, event, at, time, ...fields } = record;
-      rows.push([
-        `@${at}`,
-        `${(time / 1000).toFixed(3)}s`,
-        "",
-        `[${event}]`,
-        JSON.stringify(fields),
-        "",
-        "",
-        "",
-        "",
-      ]);
+    } else if (record.record === "op" || record.record === "event") {
+      rows.push(showRow(record, cluster).slice(0, width));
     }
   }
   if (!options.json) console.log(table(rows));
@@ -303,6 +339,10 @@ export async function tracePcapCommand(
   options: { output: string; json: boolean },
 ): Promise<number> {
   const reader = await TraceReader.open(path);
+  if (reader.header.network === undefined) {
+    reader.close();
+    throw new UsageError(`${path}: this trace has no network frames (one-node run)`);
+  }
   const epochMs = Date.parse(reader.header.createdAt);
   if (!Number.isFinite(epochMs)) {
     throw new UsageError(`${path}: the header's createdAt is not a date`);
@@ -364,6 +404,103 @@ export async function tracePcapCommand(
       `${options.output}: ${frames} frames on ${pcap.interfaces.length} interfaces (${
         pcap.interfaces.join(", ") || "none"
       }), ${formatBytes(bytes)}`,
+    );
+  }
+  return EXIT.pass;
+}
+
+/** What {@link writePerfetto} wrote. */
+export interface PerfettoWritten {
+  /** Events in the file, metadata included. */
+  events: number;
+  /** Op slices, frame slices (a frame's send and its delivery each), fault instants. */
+  ops: number;
+  frames: number;
+  faults: number;
+  /** Processes (the nodes and the run) and tracks. */
+  processes: number;
+  tracks: number;
+}
+
+/**
+ * Writes a trace's timeline in the Chrome trace event format (src/report/perfetto.ts),
+ * for ui.perfetto.dev and chrome://tracing. The JSON goes out in pieces: a cluster's
+ * trace makes hundreds of thousands of events.
+ *
+ * @throws {UsageError} when the file cannot be written.
+ */
+export async function writePerfetto(path: string, output: string): Promise<PerfettoWritten> {
+  const reader = await TraceReader.open(path);
+  const records: TraceRecord[] = [];
+  for await (const record of reader.records()) {
+    // The bytes of writes and frames are not shown: leave them behind.
+    if (record.record === "op" || record.record === "frame") {
+      const { data: _, ...rest } = record;
+      records.push(rest as TraceRecord);
+    } else records.push(record);
+  }
+  const warning = describeEnd(path, reader.end);
+  if (warning) console.error(`warning: ${warning}`);
+  const duration = reader.end.footer?.duration;
+  const timeline = perfettoTrace(reader.header, records, {
+    ...(typeof duration === "number" ? { durationMs: duration } : {}),
+  });
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(output, { write: true, create: true, truncate: true });
+  } catch (error) {
+    throw new UsageError(`cannot write ${output}: ${(error as Error).message}`);
+  }
+  const { traceEvents, ...rest } = timeline;
+  const encoder = new TextEncoder();
+  const write = async (text: string) => {
+    const bytes = encoder.encode(text);
+    for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
+  };
+  try {
+    await write(
+      `{"displayTimeUnit":"ms","otherData":${JSON.stringify(rest.otherData)},"traceEvents":[\n`,
+    );
+    for (let i = 0; i < traceEvents.length; i += 2000) {
+      const part = traceEvents.slice(i, i + 2000).map((event) => JSON.stringify(event));
+      await write(`${i > 0 ? ",\n" : ""}${part.join(",\n")}`);
+    }
+    await write("\n]}\n");
+  } finally {
+    file.close();
+  }
+  const count = (test: (e: (typeof traceEvents)[number]) => boolean) =>
+    traceEvents.filter(test).length;
+  return {
+    events: traceEvents.length,
+    ops: count((e) => e.cat === "op"),
+    frames: count((e) => e.cat === "frame" && e.ph === "X"),
+    faults: count((e) => e.ph === "i"),
+    processes: count((e) => e.name === "process_name"),
+    tracks: count((e) => e.name === "thread_name"),
+  };
+}
+
+/** Runs `trace perfetto`: the trace as a timeline for ui.perfetto.dev and chrome://tracing. */
+export async function tracePerfettoCommand(
+  path: string,
+  options: { output: string; json: boolean },
+): Promise<number> {
+  const written = await writePerfetto(path, options.output);
+  if (options.json) {
+    console.log(JSON.stringify({ trace: path, output: options.output, ...written }));
+  } else {
+    const parts = [
+      `${written.ops} ops`,
+      ...(written.frames > 0 ? [`${written.frames} frame slices`] : []),
+      ...(written.faults > 0
+        ? [`${written.faults} instant${written.faults === 1 ? "" : "s"} (faults, crashes)`]
+        : []),
+    ];
+    console.log(
+      `${options.output}: ${
+        parts.join(", ")
+      } on ${written.tracks} tracks of ${written.processes} processes (${written.events} events); open it in https://ui.perfetto.dev or chrome://tracing`,
     );
   }
   return EXIT.pass;

@@ -32,6 +32,11 @@ export interface SweepReportOptions {
    * beyond that, passing points are drawn as one shape without titles.
    */
   maxPointMarks?: number;
+  /**
+   * The recording's timeline for ui.perfetto.dev (`faultline trace perfetto`), written beside
+   * the page: its address relative to the page, which links it.
+   */
+  perfetto?: string;
 }
 
 /** A point's verdict as the report shows it: a fault that never fired is not a pass. */
@@ -92,6 +97,7 @@ export async function sweepReportHtml(
     maxFailingRows: options.maxFailingRows ?? 500,
     maxRows: options.maxRows ?? 2000,
     maxPointMarks: options.maxPointMarks ?? 1000,
+    perfetto: options.perfetto ?? "",
   });
 }
 
@@ -679,7 +685,15 @@ function card(id: string, value: string | number, label: string, tone = ""): str
   }</span></div>`;
 }
 
-function header(parent: ParentTrace, result: SweepResult): string {
+/** The link to the recording's timeline, when one was written beside the page. */
+function timelineLink(perfetto: string): string {
+  if (!perfetto) return "";
+  return `<dt>timeline</dt><dd><a id="perfetto" href="${esc(encodeURI(perfetto))}">${
+    esc(perfetto)
+  }</a> <span class="muted">every op, frame, fault and phase of the recording: open it in ui.perfetto.dev or chrome://tracing</span></dd>\n`;
+}
+
+function header(parent: ParentTrace, result: SweepResult, perfetto: string): string {
   const ops = parent.ordered;
   const checkOps = ops.filter((op) => op.phase === "check").length;
   const phases = checkOps > 0 ? ` (${ops.length - checkOps} run, ${checkOps} check)` : "";
@@ -717,7 +731,7 @@ ${
       : ""
   }
 <dt>ops</dt><dd>${esc(`${ops.length}${phases}`)}</dd>
-</dl>
+${timelineLink(perfetto)}</dl>
 ${warning}<div class="cards">${cards.join("")}</div>
 </header>`;
 }
@@ -883,7 +897,7 @@ function renderReport(
 <style>${CSS}</style>
 </head>
 <body>
-${header(parent, result)}
+${header(parent, result, limits.perfetto)}
 <section id="timeline">
 <h2>Timeline</h2>
 <p class="muted">Each band is one disk: y is the byte offset (0 at the bottom, the band's top is the largest offset + length seen on that disk). Flushes are vertical ticks. The fault points lane shows where the fault was injected and what came of it; hover for details, click to jump to the point's row.</p>

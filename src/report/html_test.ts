@@ -162,6 +162,18 @@ Deno.test("report header gives the trace, scenario, fault and totals", async () 
   assert.doesNotMatch(plain, /total-crash-states/);
 });
 
+Deno.test("report links the recording's timeline for ui.perfetto.dev when it was written beside the page", async () => {
+  const parent = parentOf(MIXED);
+  const result = resultOf([point(0, "pass"), point(1, "fail")]);
+  const linked = await sweepReportHtml(parent, result, { perfetto: "sweep report.perfetto.json" });
+  assert.match(
+    linked,
+    /<dt>timeline<\/dt><dd><a id="perfetto" href="sweep%20report\.perfetto\.json">sweep report\.perfetto\.json<\/a> <span class="muted">[^<]*ui\.perfetto\.dev/,
+  );
+  // Without one, no link to a file that is not there.
+  assert.doesNotMatch(await sweepReportHtml(parent, result), /perfetto/);
+});
+
 Deno.test("report draws one path per op type and chart, flushes as ticks, and each point once per chart", async () => {
   const parent = parentOf(MIXED);
   const points = [point(0, "pass"), point(1, "fail"), point(5, "not-fired"), point(6, "error")];

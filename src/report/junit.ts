@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { OracleResult } from "../run/oracle.ts";
+import type { Verdict } from "../run/verdict.ts";
 import { escapeMarkup } from "./markup.ts";
 
 /** One test case. */
@@ -17,6 +19,8 @@ export interface JunitCase {
   failure?: { message: string; text: string };
   /** Present when the case did not run as planned (a fault that never fired). */
   skipped?: string;
+  /** What the case saw, as `<system-out>`: every point's verdict, oracle and trace. */
+  output?: string;
 }
 
 /** One test suite. */
@@ -54,26 +58,69 @@ export function junitXml(suites: readonly JunitSuite[]): string {
       const open = `    <testcase name="${escape(c.name)}" classname="${
         escape(c.classname)
       }"${time}`;
-      if (c.failure) {
-        lines.push(
-          `${open}>`,
-          `      <failure message="${escape(c.failure.message)}">${
-            escape(c.failure.text)
-          }</failure>`,
-          "    </testcase>",
-        );
-      } else if (c.skipped !== undefined) {
-        lines.push(
-          `${open}>`,
-          `      <skipped message="${escape(c.skipped)}"/>`,
-          "    </testcase>",
-        );
-      } else {
-        lines.push(`${open}/>`);
-      }
+      const inner = [
+        ...(c.failure
+          ? [
+            `      <failure message="${escape(c.failure.message)}">${
+              escape(c.failure.text)
+            }</failure>`,
+          ]
+          : c.skipped !== undefined
+          ? [`      <skipped message="${escape(c.skipped)}"/>`]
+          : []),
+        ...(c.output ? [`      <system-out>${escape(c.output)}</system-out>`] : []),
+      ];
+      if (inner.length === 0) lines.push(`${open}/>`);
+      else lines.push(`${open}>`, ...inner, "    </testcase>");
     }
     lines.push("  </testsuite>");
   }
   lines.push("</testsuites>", "");
   return lines.join("\n");
+}
+
+/** What a fault point's text in a case's `<system-out>` is made of. */
+export interface PointFacts {
+  /** The recorded op index the fault was put at. */
+  at: number | null;
+  /** The recorded op: `write 4096+1024`. */
+  op?: string;
+  /** Where the fault hit the workload. */
+  where?: string;
+  verdict: Verdict;
+  fired: boolean;
+  oracle: OracleResult | null;
+  reproduce: string;
+  /** The point's trace, when it was kept. */
+  trace?: string;
+  /** The point whose byte-identical crash state was checked for this one. */
+  sameCrashAs?: number;
+}
+
+/**
+ * A fault point in a few lines, for a case's `<system-out>`: its verdict, where it hit,
+ * the oracle's counts, the command that replays it, and its trace when kept.
+ *
+ * @example
+ * ```ts
+ * pointText(point);
+ * // "op 17 (write 4096+512): FAIL: 1 acknowledged key lost (5): acked 5, found 4\n  oracle: ..."
+ * ```
+ */
+export function pointText(point: PointFacts): string {
+  const status = !point.fired ? "never fired" : point.verdict.pass ? "pass" : "FAIL";
+  const at = point.at === null ? "the fault" : `op ${point.at}`;
+  const oracle = point.oracle;
+  return [
+    `${at}${point.op ? ` (${point.op})` : ""}: ${status}: ${point.verdict.reason}`,
+    ...(point.where ? [`  where: ${point.where}`] : []),
+    ...(oracle
+      ? [`  oracle: acked ${oracle.acked}, found ${oracle.found}, lost ${oracle.lost}`]
+      : []),
+    ...(point.sameCrashAs !== undefined
+      ? [`  same crash state as op ${point.sameCrashAs}, checked once`]
+      : []),
+    `  reproduce: ${point.reproduce}`,
+    ...(point.trace ? [`  trace: ${point.trace}`] : []),
+  ].join("\n");
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Expectations, ScenarioNode } from "../scenario/schema.ts";
 import type { GuestLine } from "../trace/load.ts";
 
 export type { GuestLine };
@@ -58,4 +59,33 @@ export function durabilityOracle(lines: readonly GuestLine[], cutAt?: number): O
     lost: lost.length,
     lostKeys: lost.slice(0, 20),
   };
+}
+
+/**
+ * The oracle of a run: every node's acks against what the checks found, a key being a key
+ * across nodes (a client's ack is found by a promoted standby's check). Only a check reports
+ * `have`: a scenario in which no node declares one has no oracle (unless it expects
+ * `noLostAcks`), rather than every ack lost (a cluster whose nodes ack what they fetched);
+ * nor has a run in which nothing was acknowledged.
+ *
+ * @example
+ * ```ts
+ * runOracle(lines, { scenario, cutAt: powerCut?.at });
+ * ```
+ */
+export function runOracle(
+  lines: readonly GuestLine[],
+  options: {
+    scenario: {
+      nodes: readonly Pick<ScenarioNode, "name" | "check">[];
+      expect: Pick<Expectations, "noLostAcks">;
+    };
+    cutAt?: number;
+  },
+): OracleResult | null {
+  const { scenario, cutAt } = options;
+  if (scenario.expect.noLostAcks) return durabilityOracle(lines, cutAt);
+  const checked = scenario.nodes.some((n) => n.check !== null);
+  const acked = lines.some((line) => line.phase === "run" && line.kind === "ack");
+  return checked && acked ? durabilityOracle(lines, cutAt) : null;
 }

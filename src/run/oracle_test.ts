@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { durabilityOracle, type GuestLine } from "./oracle.ts";
+import { durabilityOracle, type GuestLine, runOracle } from "./oracle.ts";
 
 function line(
   phase: "run" | "check",
@@ -73,4 +73,34 @@ Deno.test("oracle: at most 20 lost keys are listed, in ack order; the count is c
   assert.equal(result.lostKeys.length, 20);
   assert.deepEqual(result.lostKeys.slice(0, 4), ["k0", "k1", "k2", "k4"]);
   assert.equal(result.lostKeys.at(-1), "k20");
+});
+
+Deno.test("oracle of a run: no check anywhere, no oracle; else every node's acks against every check, across nodes", () => {
+  // fixtures/cluster-fetch.json: every node acks what it fetched, no node has a check. Its
+  // record passed and printed "oracle: acked 28, found 0, lost 28" beside PASS.
+  const fetch = {
+    nodes: ["n1", "n2", "n3"].map((name) => ({ name, check: null })),
+    expect: { noLostAcks: false },
+  };
+  const lines = [ack("n1-n2-1", 3, "n1"), ack("log-1", 4, "n2"), ack("n3-n1-1", 5, "n3")];
+  assert.equal(runOracle(lines, { scenario: fetch }), null);
+  // A primary and a standby: the client on p1 acks, the check promotes p2 and finds there.
+  const replicated = {
+    nodes: [{ name: "p1", check: null }, { name: "p2", check: "report have ..." }],
+    expect: { noLostAcks: false },
+  };
+  const standby = [ack("row-1", 9, "p1"), ack("row-2", 12, "p1"), have("row-1", "p2")];
+  assert.deepEqual(runOracle(standby, { scenario: replicated }), {
+    acked: 2,
+    found: 1,
+    lost: 1,
+    lostKeys: ["row-2"],
+  });
+  assert.deepEqual(runOracle(standby, { scenario: replicated, cutAt: 10 })?.lost, 0);
+  assert.equal(runOracle([], { scenario: replicated }), null, "nothing acknowledged");
+  // noLostAcks with nothing acked: the oracle says so (0 of 0), it is not absent.
+  assert.deepEqual(
+    runOracle([], { scenario: { ...replicated, expect: { noLostAcks: true } } })?.acked,
+    0,
+  );
 });

@@ -35,7 +35,7 @@ import { type CrashSelection, selectCrashWrites, writeCrashImages } from "./cras
 import { RunError, RunInterrupted } from "./errors.ts";
 import { type Boot, GuestResults } from "./guest_results.ts";
 import { HeldCalls } from "./held_calls.ts";
-import { durabilityOracle, type OracleResult } from "./oracle.ts";
+import { type OracleResult, runOracle } from "./oracle.ts";
 import { guestImages, type Prepared, prepareScenario } from "./prepare.ts";
 import { applySetup } from "./setup_phase.ts";
 import { type Firing, NodeFaultWatcher, nodeRulesOf } from "./node_faults.ts";
@@ -627,9 +627,7 @@ class Run {
     this.step("verdict");
     const { scenario } = this.options;
     const lines = this.lines();
-    const oracle = scenario.expect.noLostAcks || lines.some((l) => l.kind === "ack")
-      ? durabilityOracle(lines, this.powerCut?.at)
-      : null;
+    const oracle = runOracle(lines, { scenario, cutAt: this.powerCut?.at });
     const verdict = judge(scenario, this.outcomes, oracle, {
       judgeWorkloadExit: this.options.judgeWorkloadExit ?? true,
     });

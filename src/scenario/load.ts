@@ -265,10 +265,12 @@ function normalizeFaults(
 ): FaultExpectation[] {
   return (value.faults ?? []).map((declared, i) => {
     const at = `faults[${i}]`;
+    const where = pointProblem(declared);
+    if (where) problems.push(`${at}: ${where}`);
     try {
       const rule = parseFaultSpec(declared.fault);
       checkClusterFaults([rule], nodes.map((node) => node.name));
-      if (rule.trigger.kind !== "always") {
+      if (rule.trigger.kind !== "always" && !where) {
         problems.push(
           `${at}.fault: expected a fault without @trigger (give at or points), found "${declared.fault}"`,
         );
@@ -306,6 +308,44 @@ function normalizeFaults(
       with: declared.with ?? [],
     };
   });
+}
+
+/**
+ * What is wrong with where a declared fault goes: it takes `at` (one op) or `points` (a
+ * sweep), exactly one, never a trigger of its own; null when it is right. The message
+ * shows the declaration written right, with the user's own fault and op when given.
+ *
+ * @example
+ * ```ts
+ * pointProblem({ fault: "eio@5" });
+ * // 'expected at (one op) or points (a sweep), found neither; "eio@5" carries its trigger, which a declared fault gives as at: { fault: "eio", at: 5 }'
+ * ```
+ */
+export function pointProblem(
+  declared: { fault: string; at?: number | string; points?: string },
+): string | null {
+  if (declared.at !== undefined && declared.points !== undefined) {
+    return `expected at (one op) or points (a sweep), found both (at: ${
+      JSON.stringify(declared.at)
+    }, points: ${JSON.stringify(declared.points)})`;
+  }
+  if (declared.at !== undefined || declared.points !== undefined) return null;
+  const sign = declared.fault.indexOf("@");
+  const fault = JSON.stringify(sign < 0 ? declared.fault : declared.fault.slice(0, sign));
+  const neither = "expected at (one op) or points (a sweep), found neither";
+  if (sign < 0) {
+    return `${neither}: write { fault: ${fault}, at: 17 } or { fault: ${fault}, points: "all" }`;
+  }
+  // An op index or an op signature is what at takes; anything else (a time, `any`) is not.
+  const trigger = declared.fault.slice(sign + 1);
+  const op = /^\d+$/.test(trigger)
+    ? trigger
+    : trigger.includes("/") && !trigger.endsWith("/any")
+    ? JSON.stringify(trigger)
+    : "17";
+  return `${neither}; ${
+    JSON.stringify(declared.fault)
+  } carries its trigger, which a declared fault gives as at: { fault: ${fault}, at: ${op} }`;
 }
 
 function normalizeExit(exit: number | number[] | "any" | undefined): number[] | "any" {

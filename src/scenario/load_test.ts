@@ -185,3 +185,30 @@ Deno.test("the shipped scenarios load", async () => {
     assert.ok(scenario.expect.noLostAcks);
   }
 });
+
+Deno.test("a declared fault without at or points names the field and shows the declaration written right", async () => {
+  const withFault = (fault: Record<string, unknown>) => ({ ...good, faults: [fault] });
+  // A trigger in the spec: what at takes is that op.
+  await rejects(
+    withFault({ fault: "eio@5" }),
+    /faults\[0\]: expected at \(one op\) or points \(a sweep\), found neither; "eio@5" carries its trigger, which a declared fault gives as at: \{ fault: "eio", at: 5 \}$/,
+  );
+  await rejects(
+    withFault({ fault: "lost-write@app/data/write#3" }),
+    /gives as at: \{ fault: "lost-write", at: "app\/data\/write#3" \}$/,
+  );
+  await rejects(withFault({ fault: "hang@+2s" }), /at: \{ fault: "hang", at: 17 \}$/);
+  await rejects(
+    withFault({ fault: "eio" }),
+    /faults\[0\]: expected at \(one op\) or points \(a sweep\), found neither: write \{ fault: "eio", at: 17 \} or \{ fault: "eio", points: "all" \}$/,
+  );
+  await rejects(
+    withFault({ fault: "eio", at: 3, points: "all" }),
+    /found both \(at: 3, points: "all"\)/,
+  );
+  // With at or points, a trigger in the spec is still refused, as before.
+  await rejects(
+    withFault({ fault: "eio@5", at: 5 }),
+    /faults\[0\]\.fault: expected a fault without @trigger/,
+  );
+});

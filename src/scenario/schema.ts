@@ -126,7 +126,7 @@ const faultExpectation = z.strictObject({
   outcome: z.enum(["pass", "detect"]).optional(),
   /** Faults in force at every point besides this one (`lie-flush`, `limp:5ms@e1/data/any`). */
   with: z.array(z.string().min(1)).optional(),
-}).refine((f) => (f.at === undefined) !== (f.points === undefined), "expected either at or points");
+});
 
 /** The schema of a scenario file's content. */
 export const scenarioInputSchema = z.strictObject({

@@ -24,7 +24,7 @@ import {
   type ReplayResult,
   reproduceCommand,
 } from "../replay/replay.ts";
-import { durabilityOracle, type GuestLine, type OracleResult } from "../run/oracle.ts";
+import { type GuestLine, type OracleResult, runOracle } from "../run/oracle.ts";
 import type { Prepared } from "../run/prepare.ts";
 import type { RunEvent } from "../run/run.ts";
 import { openWarmChecks, openWarmRun, type WarmRun } from "../run/warm.ts";
@@ -36,6 +36,7 @@ import { describeFramePoint, frameFactsOfRecord } from "../net/frame_record.ts";
 import { SweepError } from "./errors.ts";
 import { type PointSelection, selectPoints } from "../scenario/points.ts";
 import { assignShards, linkedGroups, type Shard } from "./shard.ts";
+import { makePrivateDir } from "../util/tempdir.ts";
 
 /** One crash state of a point, when the fault explores many (`power-loss:each`, `orders=K`, `all`). */
 export interface StateOutcome {
@@ -51,8 +52,8 @@ export interface StateOutcome {
   oracle: OracleResult | null;
   /** The command that replays this state: `--fault power-loss:state=ID --fault-at N`. */
   reproduce: string;
-  /** The state's replay trace. */
-  trace: string;
+  /** The state's replay trace, when the sweep's traces are kept (`outputDir`). */
+  trace?: string;
   /** The byte-identical state whose check served this one, when another was checked. */
   sameCrashAs?: { at: number; id: string };
   /** The replay failed to run. */
@@ -89,8 +90,8 @@ export interface SweepPoint {
   fired: boolean;
   /** The command that replays this point (its first failing state, when there are several). */
   reproduce: string;
-  /** The replay's trace. */
-  trace: string;
+  /** The replay's trace, when the sweep's traces are kept (`outputDir`). */
+  trace?: string;
   /** For power loss: the point whose crash state (byte-identical) was checked for this one. */
   sameCrashAs?: number;
   /** For a power loss that explores crash states: each state and how it went. */
@@ -172,8 +173,12 @@ export interface SweepOptions {
   points: PointSelection;
   /** Replays at once (each boots QEMU). */
   jobs: number;
-  /** A private directory for the replays' traces. */
-  outputDir: string;
+  /**
+   * Where to keep the points' traces (each point's result names its own). Without it, they
+   * go to a private temporary directory, removed when the sweep ends, and no point names
+   * a trace.
+   */
+  outputDir?: string;
   /** Keep written bytes in the points' traces. */
   keepData: boolean;
   /** What must hold at each point (a scenario's declared fault test); the replay's defaults otherwise. */
@@ -522,9 +527,10 @@ async function replayGroups(
   parent: ParentTrace,
   plan: Plan,
   prepared: Prepared,
-  options: SweepOptions,
+  options: SweepOptions & { outputDir: string },
   warm: { checks?: ReadonlyMap<string, GuestState>; run?: WarmRun },
 ): Promise<Map<string, ReplayResult | Error>> {
+  const { outputDir } = options;
   const results = new Map<string, ReplayResult | Error>();
   const groups = plan.groups;
   const begun = performance.now();
@@ -558,7 +564,7 @@ async function replayGroups(
         await replay(parent, {
           ...unitFaults(plan, unit, options),
           faultAt: String(unit.at),
-          output: join(options.outputDir, file),
+          output: join(outputDir, file),
           keepData: options.keepData,
           expect: options.expect,
           prepared,
@@ -592,7 +598,7 @@ interface UnitOutcome {
   verdict: Verdict;
   oracle: OracleResult | null;
   fired: boolean;
-  trace: string;
+  trace?: string;
   reproduce: string;
   error?: string;
 }
@@ -609,7 +615,7 @@ function unitOutcome(
     ...unitFaults(plan, unit, options),
     faultAt: String(unit.at),
   });
-  const base = { reproduce, oracle: null, fired: false, trace: "" };
+  const base = { reproduce, oracle: null, fired: false };
   if (!result) return { ...base, verdict: { pass: false, reason: "not run (interrupted)" } };
   if (result instanceof Error) {
     return {
@@ -628,10 +634,10 @@ function unitOutcome(
     ...parent.lines.filter((line) => line.phase === "run"),
     ...result.lines.filter((line) => line.phase === "check"),
   ];
-  const oracle = durabilityOracle(lines, unit.at);
   const scenario = options.expect
     ? { ...parent.scenario, expect: options.expect }
     : parent.scenario;
+  const oracle = runOracle(lines, { scenario, cutAt: unit.at });
   const verdict = judge(scenario, result.outcomes, oracle, {
     judgeWorkloadExit: options.expect !== undefined,
   });
@@ -678,7 +684,7 @@ function pointOf(
       verdict: outcome.verdict,
       oracle: outcome.oracle,
       reproduce: outcome.reproduce,
-      trace: outcome.trace,
+      ...(outcome.trace ? { trace: outcome.trace } : {}),
       ...(unitName(source) !== unitName(unit)
         ? { sameCrashAs: { at: source.at, id: source.state! } }
         : {}),
@@ -709,10 +715,18 @@ function pointOf(
       : `faultline sweep ${parent.path} --fault ${options.fault} --points ${at}..${at}${
         plan.background.map((w) => ` --with ${w}`).join("")
       }`,
-    trace: first.trace,
+    ...(first.trace ? { trace: first.trace } : {}),
     states: { ...states, outcomes, distinct },
     ...(failing.some((o) => o.error) ? { error: failing.find((o) => o.error)!.error } : {}),
   };
+}
+
+/** A point without the paths of its traces (they were not kept). */
+function withoutTraces(point: SweepPoint): SweepPoint {
+  const { trace: _, ...rest } = point;
+  if (!rest.states) return rest;
+  const outcomes = rest.states.outcomes.map(({ trace: __, ...outcome }) => outcome);
+  return { ...rest, states: { ...rest.states, outcomes } };
 }
 
 /** What a crash state drops, in words: one write with its extent and step, or the list. */
@@ -739,6 +753,11 @@ function describeState(parent: ParentTrace, dropped: readonly number[]): string 
 export async function sweep(parent: ParentTrace, options: SweepOptions): Promise<SweepResult> {
   const started = performance.now();
   const plan = planSweep(parent, options);
+  // Traces nobody keeps go to a directory of the sweep's own, and no point names them.
+  await using scratch = options.outputDir === undefined
+    ? await makePrivateDir("faultline-sweep-")
+    : null;
+  const outputDir = options.outputDir ?? scratch!.path;
   const prepared = options.prepared ?? await prepareForReplay(parent, options.signal);
   await using warm = options.cold || plan.groups.length === 0
     ? null
@@ -753,7 +772,7 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
     });
   let results: Map<string, ReplayResult | Error>;
   try {
-    results = await replayGroups(parent, plan, prepared, options, {
+    results = await replayGroups(parent, plan, prepared, { ...options, outputDir }, {
       ...(warm?.states.size ? { checks: warm.states } : {}),
       ...(warmRun && typeof warmRun !== "string" ? { run: warmRun } : {}),
     });
@@ -776,7 +795,8 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
   // A sweep stopped before its end (its signal aborted) reports the points that finished.
   const stopped = options.signal?.aborted === true;
   const finished = stopped ? finishedPoints(plan, results) : plan.indices;
-  const points = finished.map((at) => pointOf(parent, plan, at, results, options));
+  const points = finished.map((at) => pointOf(parent, plan, at, results, options))
+    .map((point) => (scratch ? withoutTraces(point) : point));
   const crashStates = plan.states.size > 0
     ? finished.reduce((sum, at) => sum + plan.units.get(at)!.length, 0)
     : undefined;
@@ -836,7 +856,7 @@ export function sweepStates(
   }[];
   distinct: number;
 } {
-  const plan = planSweep(parent, { ...options, jobs: 1, outputDir: "", keepData: false });
+  const plan = planSweep(parent, { ...options, jobs: 1, keepData: false });
   return {
     points: plan.indices.map((at) => {
       const units = plan.units.get(at)!;
