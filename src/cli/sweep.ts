@@ -110,6 +110,7 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
       fired: p.fired,
       reproduce: p.reproduce,
       ...(p.sameCrashAs !== undefined ? { sameCrashAs: p.sameCrashAs } : {}),
+      ...(p.lost ? { lost: p.lost } : {}),
       ...(p.states
         ? {
           states: {
@@ -127,6 +128,7 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
               ...oracle(s.oracle),
               reproduce: s.reproduce,
               ...(s.sameCrashAs ? { sameCrashAs: s.sameCrashAs } : {}),
+              ...(s.lost ? { lost: s.lost } : {}),
             })),
           },
         }
@@ -161,7 +163,7 @@ export function sweepJunit(trace: string, result: SweepResult): string {
         ? {
           failure: {
             message: p.verdict.reason,
-            text: `${p.where ?? ""}\n${
+            text: `${p.where ?? ""}\n${p.lost ? `lost: ${p.lost.summary}\n` : ""}${
               failingReproduces(p).map((c) => `reproduce: ${c}`).join("\n")
             }`,
           },
@@ -208,12 +210,16 @@ export function printSweep(trace: string, result: SweepResult): void {
     console.log("\nfailing points:");
     for (const p of failing) {
       if (!p.states) {
-        console.log(`  op ${p.at}: ${pointMessage(p)}\n    ${p.reproduce}`);
+        console.log(`  op ${p.at}: ${pointMessage(p)}`);
+        if (p.lost) console.log(`    lost: ${p.lost.summary}`);
+        console.log(`    ${p.reproduce}`);
         continue;
       }
       console.log(`  op ${p.at}: ${p.where ?? p.op}:`);
       for (const s of p.states.outcomes.filter((s) => !s.verdict.pass || s.error)) {
-        console.log(`    state ${s.id}, ${s.drops}: ${s.verdict.reason}\n      ${s.reproduce}`);
+        console.log(`    state ${s.id}, ${s.drops}: ${s.verdict.reason}`);
+        if (s.lost) console.log(`      lost: ${s.lost.summary}`);
+        console.log(`      ${s.reproduce}`);
       }
     }
   }

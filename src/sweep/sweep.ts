@@ -16,6 +16,9 @@ import { parseFaultSpec } from "../fault/spec.ts";
 import { checkStanding } from "../fault/standing.ts";
 import type { FaultEffect, FaultRule } from "../fault/types.ts";
 import { crashStatesAt, selectCrashWrites, withLiedFlushes } from "../run/crash_state.ts";
+import type { CrashVariant } from "../fault/kinds/kind.ts";
+import { LostFiles, type LostWrites } from "../run/lost_files.ts";
+import { diskKey } from "../trace/ops.ts";
 import { ReplayError } from "../replay/errors.ts";
 import {
   type ParentTrace,
@@ -55,6 +58,8 @@ export interface StateOutcome {
   trace: string;
   /** The byte-identical state whose check served this one, when another was checked. */
   sameCrashAs?: { at: number; id: string };
+  /** A failing state: what it lost, as files (src/run/lost_files.ts). */
+  lost?: LostWrites;
   /** The replay failed to run. */
   error?: string;
 }
@@ -95,6 +100,8 @@ export interface SweepPoint {
   sameCrashAs?: number;
   /** For a power loss that explores crash states: each state and how it went. */
   states?: PointStates;
+  /** A failing power-loss point: what its crash state (its first failing one) lost, as files. */
+  lost?: LostWrites;
   /** The replay failed to run (the machinery, not the verdict). */
   error?: string;
 }
@@ -359,6 +366,11 @@ interface Plan {
   representative: Map<string, Unit>;
   /** The fault is built from the trace (a power loss): its points are crash states, checked. */
   fromTrace: boolean;
+  /**
+   * Power loss: the records its crash states are chosen from (the `--with` lies decided), and
+   * the one state of a point when the fault names one (else the point's states are explored).
+   */
+  crash?: { records: OpRecord[]; variant: CrashVariant | undefined };
   /** For a shard's plan: the points of the whole sweep. */
   sweepPoints?: number;
 }
@@ -476,6 +488,7 @@ function planWholeSweep(parent: ParentTrace, options: SweepOptions): Plan {
   const records = withLiedFlushes(parent.records, { seed, rules: background.rules });
   const variant = fromTrace.variant(rule.effect, seed);
   const states = fromTrace.explores(rule.effect);
+  plan.crash = { records, variant };
   const byKey = new Map<string, Unit>();
   const place = (unit: Unit, key: string) => {
     const first = byKey.get(key);
@@ -523,7 +536,7 @@ async function replayGroups(
   plan: Plan,
   prepared: Prepared,
   options: SweepOptions,
-  warm: { checks?: ReadonlyMap<string, GuestState>; run?: WarmRun },
+  warm: { checks?: ReadonlyMap<string, GuestState>; run?: WarmRun; lostFiles?: LostFiles },
 ): Promise<Map<string, ReplayResult | Error>> {
   const results = new Map<string, ReplayResult | Error>();
   const groups = plan.groups;
@@ -564,6 +577,7 @@ async function replayGroups(
           prepared,
           ...(warm.checks ? { warmChecks: warm.checks } : {}),
           ...(warm.run ? { warmRun: warm.run } : {}),
+          ...(warm.lostFiles ? { lostFiles: warm.lostFiles } : {}),
           signal: options.signal,
           onEvent: options.onEvent,
         }),
@@ -726,6 +740,42 @@ function describeState(parent: ParentTrace, dropped: readonly number[]): string 
   return `drops the write at op ${dropped[0]} alone${what}`;
 }
 
+/** What maps the lost writes of a power-loss sweep's failing crash states to files, for the whole sweep. */
+function sweepLostFiles(parent: ParentTrace, prepared: Prepared, signal?: AbortSignal): LostFiles {
+  return new LostFiles({
+    records: parent.records,
+    scenario: parent.scenario,
+    bases: new Map(prepared.bases.map((base) => [diskKey(base.node, base.name), base.path])),
+    ...(signal ? { signal } : {}),
+  });
+}
+
+/**
+ * Sets what each failing crash state lost, as files: a failing point's (of its first failing
+ * state, when it explores several) and each failing state's. Checked states that share
+ * another's check lose writes of their own: each is mapped from its own selection.
+ */
+async function addLostFiles(plan: Plan, points: SweepPoint[], lostFiles: LostFiles): Promise<void> {
+  const { records, variant } = plan.crash!;
+  const fails = (o: { verdict: Verdict; error?: string }) =>
+    o.error === undefined && !o.verdict.pass && o.verdict.kind !== "inconclusive";
+  for (const point of points) {
+    if (!point.fired) continue;
+    if (!point.states) {
+      if (fails(point) && variant) {
+        point.lost = await lostFiles.of(selectCrashWrites(records, point.at, variant));
+      }
+      continue;
+    }
+    for (const outcome of point.states.outcomes.filter(fails)) {
+      const state = { kind: "state" as const, dropped: outcome.dropped };
+      outcome.lost = await lostFiles.of(selectCrashWrites(records, point.at, state));
+    }
+    const first = point.states.outcomes.find((o) => !o.verdict.pass || o.error);
+    if (first?.lost) point.lost = first.lost;
+  }
+}
+
 /**
  * Sweeps one fault over the points of a trace.
  *
@@ -751,11 +801,13 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
       expected: parent.ordered,
       signal: options.signal,
     });
+  await using lostFiles = plan.crash ? sweepLostFiles(parent, prepared, options.signal) : null;
   let results: Map<string, ReplayResult | Error>;
   try {
     results = await replayGroups(parent, plan, prepared, options, {
       ...(warm?.states.size ? { checks: warm.states } : {}),
       ...(warmRun && typeof warmRun !== "string" ? { run: warmRun } : {}),
+      ...(lostFiles ? { lostFiles } : {}),
     });
   } finally {
     if (warmRun && typeof warmRun !== "string") await warmRun[Symbol.asyncDispose]();
@@ -777,6 +829,7 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
   const stopped = options.signal?.aborted === true;
   const finished = stopped ? finishedPoints(plan, results) : plan.indices;
   const points = finished.map((at) => pointOf(parent, plan, at, results, options));
+  if (lostFiles) await addLostFiles(plan, points, lostFiles);
   const crashStates = plan.states.size > 0
     ? finished.reduce((sum, at) => sum + plan.units.get(at)!.length, 0)
     : undefined;
