@@ -75,6 +75,7 @@ export {
   type RunTimings,
 } from "./src/run/run.ts";
 export type { OracleResult } from "./src/run/oracle.ts";
+export type { LostFile, LostWrites, UnreadDisk } from "./src/run/lost_files.ts";
 export { type PhaseOutcome, type Verdict, VERDICT_KINDS } from "./src/run/verdict.ts";
 export {
   type ParentTrace,

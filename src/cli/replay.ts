@@ -49,6 +49,7 @@ function replayJson(result: ReplayResult): Record<string, unknown> {
     ...(result.notFired.length > 0 ? { notFired: result.notFired } : {}),
     prefix: result.prefix,
     ...(result.powerCut ? { powerCut: result.powerCut } : {}),
+    ...(result.lost ? { lost: result.lost } : {}),
     ...(result.order
       ? {
         order: { breaks: result.order.breaks.length, waitedMs: Math.round(result.order.waitedMs) },
@@ -163,6 +164,7 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
           `power loss at op ${result.powerCut.at} (${result.powerCut.source}): ${result.powerCut.writesKept} writes kept, ${result.powerCut.dropped} of ${result.powerCut.volatile} volatile writes dropped`,
         );
       }
+      if (result.lost) console.log(`lost: ${result.lost.summary}`);
       if (result.notFired.length > 0) console.log(`never fired: ${result.notFired.join(", ")}`);
       console.log(`prefix: ${describePrefix(result.prefix)}`);
     }

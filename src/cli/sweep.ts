@@ -120,6 +120,7 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
       reproduce: p.reproduce,
       ...(p.trace ? { trace: p.trace } : {}),
       ...(p.sameCrashAs !== undefined ? { sameCrashAs: p.sameCrashAs } : {}),
+      ...(p.lost ? { lost: p.lost } : {}),
       ...(p.states
         ? {
           states: {
@@ -138,6 +139,7 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
               reproduce: s.reproduce,
               ...(s.trace ? { trace: s.trace } : {}),
               ...(s.sameCrashAs ? { sameCrashAs: s.sameCrashAs } : {}),
+              ...(s.lost ? { lost: s.lost } : {}),
             })),
           },
         }
@@ -173,7 +175,7 @@ export function sweepJunit(trace: string, result: SweepResult): string {
         ? {
           failure: {
             message: p.verdict.reason,
-            text: `${p.where ?? ""}\n${
+            text: `${p.where ?? ""}\n${p.lost ? `lost: ${p.lost.summary}\n` : ""}${
               failingReproduces(p).map((c) => `reproduce: ${c}`).join("\n")
             }`,
           },
@@ -220,12 +222,16 @@ export function printSweep(trace: string, result: SweepResult): void {
     console.log("\nfailing points:");
     for (const p of failing) {
       if (!p.states) {
-        console.log(`  op ${p.at}: ${pointMessage(p)}\n    ${p.reproduce}`);
+        console.log(`  op ${p.at}: ${pointMessage(p)}`);
+        if (p.lost) console.log(`    lost: ${p.lost.summary}`);
+        console.log(`    ${p.reproduce}`);
         continue;
       }
       console.log(`  op ${p.at}: ${p.where ?? p.op}:`);
       for (const s of p.states.outcomes.filter((s) => !s.verdict.pass || s.error)) {
-        console.log(`    state ${s.id}, ${s.drops}: ${s.verdict.reason}\n      ${s.reproduce}`);
+        console.log(`    state ${s.id}, ${s.drops}: ${s.verdict.reason}`);
+        if (s.lost) console.log(`      lost: ${s.lost.summary}`);
+        console.log(`      ${s.reproduce}`);
       }
     }
   }

@@ -31,7 +31,9 @@ import type { OpRecord } from "../trace/schema.ts";
 import { shellCommand } from "../util/shell_quote.ts";
 import type { GuestState } from "../vm/snapshot.ts";
 import type { WarmRun } from "../run/warm.ts";
-import { selectCrashWrites, withLiedFlushes } from "../run/crash_state.ts";
+import { type CrashSelection, selectCrashWrites, withLiedFlushes } from "../run/crash_state.ts";
+import { LostFiles, type LostWrites } from "../run/lost_files.ts";
+import { diskKey } from "../trace/ops.ts";
 import { VERSION } from "../version.ts";
 import { ReplayError } from "./errors.ts";
 import {
@@ -248,6 +250,12 @@ export interface ReplayOptions {
    * @ignore faultline's own: not part of the public API
    */
   warmRun?: Pick<WarmRun, "resume" | "images">;
+  /**
+   * What maps a failing crash state's lost writes to files, shared by a sweep's replays (it
+   * makes each disk's image once); a replay makes its own otherwise.
+   * @ignore faultline's own: not part of the public API
+   */
+  lostFiles?: LostFiles;
 }
 
 /** A replay's result: the run's, and how its prefix compared with the recording. */
@@ -262,12 +270,19 @@ export interface ReplayResult extends RunResult {
   reproduce: string;
   /** Whether the run resumed from a saved workload start, or why it booted when one was given. */
   resumed?: true | string;
+  /**
+   * A crash state built from the trace that failed: what it lost, as files
+   * (src/run/lost_files.ts).
+   */
+  lost?: LostWrites;
 }
 
-/** The command that reproduces a replay. */
+/** The command that reproduces a replay; with `runs`, as many times, each judged. */
 export function reproduceCommand(
   parent: string,
-  options: Pick<ReplayOptions, "faults" | "with" | "faultAt" | "live" | "seed" | "strictOrder">,
+  options:
+    & Pick<ReplayOptions, "faults" | "with" | "faultAt" | "live" | "seed" | "strictOrder">
+    & { runs?: number },
 ): string {
   const words = ["faultline", "replay", parent];
   for (const fault of options.faults) words.push("--fault", fault);
@@ -276,6 +291,7 @@ export function reproduceCommand(
   if (options.live) words.push("--live");
   if (options.strictOrder) words.push("--strict-order");
   if (options.seed !== undefined) words.push("--seed", String(options.seed));
+  if (options.runs !== undefined) words.push("--runs", String(options.runs));
   return shellCommand(words);
 }
 
@@ -385,7 +401,10 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
   if (fromTrace) checkOneCrashState(parent, fromTrace, options.live === true);
   if (fromTrace && !options.live) {
     const cutAt = faultAtOp?.index ?? frameAt(parent, fromTrace.trigger);
-    return await replayCrashState(parent, plan, fromTrace, cutAt, run, reproduce);
+    return await replayCrashState(parent, plan, fromTrace, cutAt, run, {
+      reproduce,
+      ...(options.lostFiles ? { lostFiles: options.lostFiles } : {}),
+    });
   }
   const { result, resumed } = await runOnline(parent, plan, run, options);
   return {
@@ -618,7 +637,7 @@ async function replayCrashState(
   powerLoss: FaultRule,
   cutAt: number | undefined,
   run: Omit<RunOptions, "plan">,
-  reproduce: string,
+  { reproduce, lostFiles }: { reproduce: string; lostFiles?: LostFiles },
 ): Promise<ReplayResult> {
   if (cutAt === undefined) {
     throw new ReplayError(
@@ -651,13 +670,32 @@ async function replayCrashState(
       lines: parent.lines.filter((line) => line.phase === "run"),
     },
   });
+  const failed = !result.verdict.pass && result.verdict.kind !== "inconclusive";
   return {
     ...result,
     fired: true,
     faultAt: cutAt,
     prefix: { kind: "identical", ops: parent.ordered.filter((op) => op.index < cutAt).length },
     reproduce,
+    ...(failed ? { lost: await lostInCrash(parent, selection, run, lostFiles) } : {}),
   };
+}
+
+/** What a crash state lost, as files: with the sweep's {@link LostFiles}, or one of its own. */
+async function lostInCrash(
+  parent: ParentTrace,
+  selection: CrashSelection,
+  run: Omit<RunOptions, "plan">,
+  shared: LostFiles | undefined,
+): Promise<LostWrites> {
+  if (shared) return await shared.of(selection);
+  await using own = new LostFiles({
+    records: parent.records,
+    scenario: parent.scenario,
+    bases: new Map(run.prepared!.bases.map((base) => [diskKey(base.node, base.name), base.path])),
+    ...(run.signal ? { signal: run.signal } : {}),
+  });
+  return await own.of(selection);
 }
 
 /** A default name for a replay's trace, beside its parent. */

@@ -33,6 +33,11 @@ export interface CrashSelection {
   /** Writes dropped (volatile and not kept). */
   droppedCount: number;
   /**
+   * Those writes, in completion order: what the crash lost (a torn write is among `writes`,
+   * with fewer bytes kept).
+   */
+  dropped: OpRecord[];
+  /**
    * A digest of the selection: equal keys mean byte-identical crash states. It names, for
    * each byte range of each disk, the write whose bytes end up there, so two selections
    * that differ only in writes later overwritten share a key.
@@ -94,7 +99,7 @@ export function selectCrashWrites(
   const { stored, volatile: volatileList } = writesAtCut(records, cutAt);
   const volatile = new Set(volatileList.map((record) => record.index));
   if (variant.kind === "state") checkStateAt(variant.dropped, volatileList, cutAt);
-  const dropped = variant.kind === "state" ? new Set(variant.dropped) : null;
+  const toDrop = variant.kind === "state" ? new Set(variant.dropped) : null;
   const tornIndex = variant.kind === "torn" && volatileList.length > 0
     ? volatileList[seededStream(variant.seed, cutAt)() % volatileList.length].index
     : -1;
@@ -103,7 +108,7 @@ export function selectCrashWrites(
     const length = storedLength(record);
     if (!volatile.has(record.index)) {
       writes.push({ record, keepBytes: length });
-    } else if (dropped !== null && !dropped.has(record.index)) {
+    } else if (toDrop !== null && !toDrop.has(record.index)) {
       writes.push({ record, keepBytes: length });
     } else if (variant.kind === "subset" && seededStream(variant.seed, record.index)() % 2 === 0) {
       writes.push({ record, keepBytes: length });
@@ -122,12 +127,14 @@ export function selectCrashWrites(
       );
     }
   }
-  const keptVolatile = writes.filter((w) => volatile.has(w.record.index)).length;
+  const kept = new Set(writes.map((w) => w.record.index));
+  const dropped = volatileList.filter((record) => !kept.has(record.index));
   return {
     cutAt,
     writes,
     volatileCount: volatile.size,
-    droppedCount: volatile.size - keptVolatile,
+    droppedCount: dropped.length,
+    dropped,
     key: contentKey(writes),
   };
 }

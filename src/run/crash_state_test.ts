@@ -79,6 +79,7 @@ Deno.test("crash state (drop): exactly the durable writes survive, whole, in com
     assert.equal(selection.cutAt, cutAt);
     assert.equal(selection.volatileCount, model.volatile.length, name);
     assert.equal(selection.droppedCount, model.volatile.length, name);
+    assert.deepEqual(selection.dropped.map((r) => r.index), model.volatile, name);
     volatileSeen += model.volatile.length;
     durableSeen += model.durable.length;
   }
@@ -107,6 +108,11 @@ Deno.test("crash state (subset): durable writes always kept; some volatile ones 
     const keptVolatile = model.volatile.filter((i) => chosen.has(i)).length;
     assert.equal(selection.volatileCount, model.volatile.length, name);
     assert.equal(selection.droppedCount, model.volatile.length - keptVolatile, name);
+    assert.deepEqual(
+      selection.dropped.map((r) => r.index),
+      model.volatile.filter((i) => !chosen.has(i)),
+      `${name}: the dropped writes, in completion order`,
+    );
     volatile += model.volatile.length;
     kept += keptVolatile;
     assert.deepEqual(
@@ -267,6 +273,7 @@ Deno.test("writeCrashImages: copies of the bases with the surviving writes appli
     ],
     volatileCount: 1,
     droppedCount: 0,
+    dropped: [],
     key: "",
   };
   model.get("db/data")!.set(overlapping[1].data!, 2000);

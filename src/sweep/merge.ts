@@ -9,7 +9,7 @@
  */
 
 import type { Shard } from "./shard.ts";
-import type { SweepPoint, SweepResult } from "./sweep.ts";
+import { countApart, type SweepPoint, type SweepResult } from "./sweep.ts";
 import { type ErrorKind, FaultlineError } from "../util/errors.ts";
 
 /** Shards that cannot be merged: of different traces or sweeps, missing, or twice. */
@@ -167,9 +167,11 @@ export function mergeSweepResults(results: readonly SweepResult[]): SweepResult 
     passed: sum((r) => r.passed)!,
     failed: sum((r) => r.failed)!,
     notFired: sum((r) => r.notFired)!,
+    ...countApart(points),
     ...(distinct !== undefined ? { distinctCrashStates: distinct } : {}),
     ...(crashStates !== undefined ? { crashStates } : {}),
     replays: sum((r) => r.replays)!,
+    ...(first.confirm !== undefined ? { confirm: first.confirm } : {}),
     durationMs: Math.max(...results.map((r) => r.durationMs)),
     ...(results.some((r) => r.runs)
       ? {

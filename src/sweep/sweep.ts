@@ -16,6 +16,9 @@ import { parseFaultSpec } from "../fault/spec.ts";
 import { checkStanding } from "../fault/standing.ts";
 import type { FaultEffect, FaultRule } from "../fault/types.ts";
 import { crashStatesAt, selectCrashWrites, withLiedFlushes } from "../run/crash_state.ts";
+import type { CrashVariant } from "../fault/kinds/kind.ts";
+import { LostFiles, type LostWrites } from "../run/lost_files.ts";
+import { diskKey } from "../trace/ops.ts";
 import { ReplayError } from "../replay/errors.ts";
 import {
   type ParentTrace,
@@ -27,9 +30,10 @@ import {
 import { type GuestLine, type OracleResult, runOracle } from "../run/oracle.ts";
 import type { Prepared } from "../run/prepare.ts";
 import type { RunEvent } from "../run/run.ts";
-import { openWarmChecks, openWarmRun, type WarmRun } from "../run/warm.ts";
+import { openWarmChecks, openWarmRun, type WarmRun, type WarmSession } from "../run/warm.ts";
 import type { GuestState } from "../vm/snapshot.ts";
 import { judge, type Verdict } from "../run/verdict.ts";
+import { defaultConfirmations, failsFinding, type Reproduced, reproduced } from "./confirm.ts";
 import type { Expectations } from "../scenario/schema.ts";
 import type { OpRecord } from "../trace/schema.ts";
 import { describeFramePoint, frameFactsOfRecord } from "../net/frame_record.ts";
@@ -56,6 +60,10 @@ export interface StateOutcome {
   trace?: string;
   /** The byte-identical state whose check served this one, when another was checked. */
   sameCrashAs?: { at: number; id: string };
+  /** A failing state: what it lost, as files (src/run/lost_files.ts). */
+  lost?: LostWrites;
+  /** A failing state: how often it failed in the runs it got. */
+  reproduced?: Reproduced;
   /** The replay failed to run. */
   error?: string;
 }
@@ -96,6 +104,10 @@ export interface SweepPoint {
   sameCrashAs?: number;
   /** For a power loss that explores crash states: each state and how it went. */
   states?: PointStates;
+  /** A failing power-loss point: what its crash state (its first failing one) lost, as files. */
+  lost?: LostWrites;
+  /** A failing point: how often it failed in the runs it got (its first failing state's). */
+  reproduced?: Reproduced;
   /** The replay failed to run (the machinery, not the verdict). */
   error?: string;
 }
@@ -122,8 +134,10 @@ export interface SweepResult {
   distinctCrashStates?: number;
   /** Power loss that explores crash states: the states of every point, before dedup. */
   crashStates?: number;
-  /** Replays that ran (check boots for power loss). */
+  /** Replays that ran (check boots for power loss), confirmation runs included. */
   replays: number;
+  /** How many verdicts each failing point was given: its first run and the runs confirming it. */
+  confirm?: number;
   /** How long the sweep took. */
   durationMs: number;
   /**
@@ -173,6 +187,11 @@ export interface SweepOptions {
   points: PointSelection;
   /** Replays at once (each boots QEMU). */
   jobs: number;
+  /**
+   * Verdicts each failing point gets: it is checked again until it has this many, and rated
+   * (`stable`, `flaky k/R`: src/sweep/confirm.ts). 3 on a cluster, 1 on one node by default.
+   */
+  confirm?: number;
   /**
    * Where to keep the points' traces (each point's result names its own). Without it, they
    * go to a private temporary directory, removed when the sweep ends, and no point names
@@ -225,7 +244,7 @@ export function isFailing(point: Pick<SweepPoint, "fired" | "verdict" | "error">
 }
 
 /** The inconclusive and unavailable points, when there are any. */
-function countApart(
+export function countApart(
   points: readonly SweepPoint[],
 ): Pick<SweepResult, "inconclusive" | "unavailable"> {
   const count = (kind: string) =>
@@ -364,6 +383,11 @@ interface Plan {
   representative: Map<string, Unit>;
   /** The fault is built from the trace (a power loss): its points are crash states, checked. */
   fromTrace: boolean;
+  /**
+   * Power loss: the records its crash states are chosen from (the `--with` lies decided), and
+   * the one state of a point when the fault names one (else the point's states are explored).
+   */
+  crash?: { records: OpRecord[]; variant: CrashVariant | undefined };
   /** For a shard's plan: the points of the whole sweep. */
   sweepPoints?: number;
 }
@@ -481,6 +505,7 @@ function planWholeSweep(parent: ParentTrace, options: SweepOptions): Plan {
   const records = withLiedFlushes(parent.records, { seed, rules: background.rules });
   const variant = fromTrace.variant(rule.effect, seed);
   const states = fromTrace.explores(rule.effect);
+  plan.crash = { records, variant };
   const byKey = new Map<string, Unit>();
   const place = (unit: Unit, key: string) => {
     const first = byKey.get(key);
@@ -522,66 +547,119 @@ function unitFaults(
   return { faults: [fault], with: plan.background };
 }
 
-/** Replays each group's unit, `jobs` at a time; a replay that fails to run is kept as its error. */
+/** The replays of a sweep: each group's first, and the runs that confirm a failing one. */
+interface Replays {
+  /** Each group's unit's first replay, by unit name (an error: it failed to run). */
+  results: Map<string, ReplayResult | Error>;
+  /** The further runs of the units whose first failed (confirmations), by unit name. */
+  again: Map<string, (ReplayResult | Error)[]>;
+}
+
+/**
+ * Replays each group's unit, `jobs` at a time, then each failing one again until it has
+ * `confirm` verdicts; a replay that fails to run is kept as its error.
+ */
 async function replayGroups(
   parent: ParentTrace,
   plan: Plan,
   prepared: Prepared,
-  options: SweepOptions & { outputDir: string },
-  warm: { checks?: ReadonlyMap<string, GuestState>; run?: WarmRun },
-): Promise<Map<string, ReplayResult | Error>> {
-  const { outputDir } = options;
-  const results = new Map<string, ReplayResult | Error>();
-  const groups = plan.groups;
-  const begun = performance.now();
-  const report = () => {
-    if (!options.onProgress) return;
-    const done = results.size;
-    const minutes = (performance.now() - begun) / 60_000;
-    const perMinute = minutes > 0 ? done / minutes : 0;
-    const finished = finishedPoints(plan, results);
-    const failed =
-      finished.filter((at) => isFailing(pointOf(parent, plan, at, results, options))).length;
-    options.onProgress({
-      done,
-      total: groups.length,
-      points: { done: finished.length, total: plan.indices.length },
-      ...(plan.fromTrace ? { statesChecked: done } : {}),
-      failed,
-      perMinute,
-      etaMs: perMinute > 0 ? (groups.length - done) / perMinute * 60_000 : null,
-    });
-  };
-  report();
-  await pool(groups, options.jobs, async (unit) => {
-    if (options.signal?.aborted) return;
+  options: SweepOptions & { outputDir: string; confirm: number },
+  warm: { checks?: ReadonlyMap<string, GuestState>; run?: WarmRun; lostFiles?: LostFiles },
+): Promise<Replays> {
+  const replays: Replays = { results: new Map(), again: new Map() };
+  const report = progressReporter(parent, plan, options, replays);
+  const replayUnit = async (unit: Unit, run: number): Promise<ReplayResult | Error | null> => {
     const file = unit.state === undefined
-      ? `point-${unit.at}.trace`
-      : `point-${unit.at}-state-${unit.state.replaceAll("+", "_")}.trace`;
+      ? `point-${unit.at}`
+      : `point-${unit.at}-state-${unit.state.replaceAll("+", "_")}`;
     try {
-      results.set(
-        unitName(unit),
-        await replay(parent, {
-          ...unitFaults(plan, unit, options),
-          faultAt: String(unit.at),
-          output: join(outputDir, file),
-          keepData: options.keepData,
-          expect: options.expect,
-          prepared,
-          ...(warm.checks ? { warmChecks: warm.checks } : {}),
-          ...(warm.run ? { warmRun: warm.run } : {}),
-          signal: options.signal,
-          onEvent: options.onEvent,
-        }),
-      );
+      return await replay(parent, {
+        ...unitFaults(plan, unit, options),
+        faultAt: String(unit.at),
+        output: join(options.outputDir, `${file}${run > 1 ? `-run-${run}` : ""}.trace`),
+        keepData: options.keepData,
+        expect: options.expect,
+        prepared,
+        ...(warm.checks ? { warmChecks: warm.checks } : {}),
+        ...(warm.run ? { warmRun: warm.run } : {}),
+        ...(warm.lostFiles ? { lostFiles: warm.lostFiles } : {}),
+        signal: options.signal,
+        onEvent: options.onEvent,
+      });
     } catch (error) {
       // Stopped (Ctrl-C): the unit is not run, and the sweep ends with the points that finished.
-      if (options.signal?.aborted) return;
-      results.set(unitName(unit), error as Error);
+      return options.signal?.aborted ? null : error as Error;
     }
+  };
+  report();
+  await pool(plan.groups, options.jobs, async (unit) => {
+    if (options.signal?.aborted) return;
+    const result = await replayUnit(unit, 1);
+    if (result) replays.results.set(unitName(unit), result);
     report();
   });
-  return results;
+  const failing = failingSources(parent, plan, replays.results, options);
+  await pool(failing, options.jobs, async (unit) => {
+    const runs: (ReplayResult | Error)[] = [];
+    for (let run = 2; run <= options.confirm && !options.signal?.aborted; run++) {
+      const result = await replayUnit(unit, run);
+      if (result) runs.push(result);
+    }
+    replays.again.set(unitName(unit), runs);
+    report();
+  });
+  return replays;
+}
+
+/** The units whose replay failed at some unit it serves: each is checked again. */
+function failingSources(
+  parent: ParentTrace,
+  plan: Plan,
+  results: ReadonlyMap<string, ReplayResult | Error>,
+  options: SweepOptions,
+): Unit[] {
+  const sources = new Map<string, Unit>();
+  for (const at of plan.indices) {
+    for (const unit of plan.units.get(at)!) {
+      const source = plan.representative.get(unitName(unit)) ?? unit;
+      const result = results.get(unitName(source));
+      if (!result || result instanceof Error || !result.fired) continue;
+      if (failsFinding(judgedFor(parent, unit, source, result, options).verdict)) {
+        sources.set(unitName(source), source);
+      }
+    }
+  }
+  return [...sources.values()];
+}
+
+/** Tells `onProgress` how the sweep goes: replays done (confirmations too), points, failing. */
+function progressReporter(
+  parent: ParentTrace,
+  plan: Plan,
+  options: SweepOptions,
+  replays: Replays,
+): () => void {
+  const begun = performance.now();
+  return () => {
+    if (!options.onProgress) return;
+    const confirming = [...replays.again.values()].reduce((sum, runs) => sum + runs.length, 0);
+    const done = replays.results.size + confirming;
+    const total = plan.groups.length + confirming;
+    const minutes = (performance.now() - begun) / 60_000;
+    const perMinute = minutes > 0 ? done / minutes : 0;
+    const finished = finishedPoints(plan, replays.results);
+    const failed =
+      finished.filter((at) => isFailing(pointOf(parent, plan, at, replays, options))).length;
+    options.onProgress({
+      done,
+      total,
+      points: { done: finished.length, total: plan.indices.length },
+      ...(plan.fromTrace ? { statesChecked: replays.results.size } : {}),
+      failed,
+      perMinute,
+      etaMs: perMinute > 0 ? (total - done) / perMinute * 60_000 : null,
+    });
+  };
 }
 
 /** The points whose every unit has its result (its own, or its crash state's representative's). */
@@ -600,6 +678,7 @@ interface UnitOutcome {
   fired: boolean;
   trace?: string;
   reproduce: string;
+  reproduced?: Reproduced;
   error?: string;
 }
 
@@ -607,13 +686,17 @@ function unitOutcome(
   parent: ParentTrace,
   plan: Plan,
   unit: Unit,
-  source: Unit,
-  result: ReplayResult | Error | undefined,
+  replays: Replays,
   options: SweepOptions,
 ): UnitOutcome {
+  const source = plan.representative.get(unitName(unit)) ?? unit;
+  const result = replays.results.get(unitName(source));
+  const again = replays.again.get(unitName(source)) ?? [];
+  const runs = 1 + again.length;
   const reproduce = reproduceCommand(parent.path, {
     ...unitFaults(plan, unit, options),
     faultAt: String(unit.at),
+    ...(runs > 1 ? { runs } : {}),
   });
   const base = { reproduce, oracle: null, fired: false };
   if (!result) return { ...base, verdict: { pass: false, reason: "not run (interrupted)" } };
@@ -624,12 +707,37 @@ function unitOutcome(
       error: result.message,
     };
   }
-  const done = { ...base, fired: result.fired, trace: result.trace };
+  const judged = judgedFor(parent, unit, source, result, options);
+  if (!judged.fired || !failsFinding(judged.verdict)) return { ...base, ...judged };
+  // A failing unit: each run it got counts, the first included (a confirmation that failed
+  // to run counts as a run that did not fail).
+  const verdicts = [
+    judged.verdict,
+    ...again.map((run) =>
+      run instanceof Error
+        ? { pass: false, kind: "inconclusive" as const, reason: run.message }
+        : judgedFor(parent, unit, source, run, options).verdict
+    ),
+  ];
+  return { ...base, ...judged, reproduced: reproduced(verdicts) };
+}
+
+/**
+ * One replay's verdict for a unit: its own, or, when the replay was another unit's with a
+ * byte-identical crash state, its check judged again with this unit's cut (what was
+ * acknowledged before the cut depends on the point).
+ */
+function judgedFor(
+  parent: ParentTrace,
+  unit: Unit,
+  source: Unit,
+  result: ReplayResult,
+  options: SweepOptions,
+): Pick<UnitOutcome, "verdict" | "oracle" | "fired" | "trace"> {
+  const done = { fired: result.fired, ...(result.trace ? { trace: result.trace } : {}) };
   if (unitName(source) === unitName(unit)) {
     return { ...done, verdict: result.verdict, oracle: result.oracle };
   }
-  // The same crash state was checked for another unit: its check boot's lines serve this one,
-  // but what was acknowledged before the cut depends on this point.
   const lines = [
     ...parent.lines.filter((line) => line.phase === "run"),
     ...result.lines.filter((line) => line.phase === "check"),
@@ -649,14 +757,13 @@ function pointOf(
   parent: ParentTrace,
   plan: Plan,
   at: number,
-  results: Map<string, ReplayResult | Error>,
+  replays: Replays,
   options: SweepOptions,
 ): SweepPoint {
   const head = pointHead(parent, at, nounOf(parseFaultSpec(options.fault).effect));
   const units = plan.units.get(at)!;
   const sourceOf = (unit: Unit) => plan.representative.get(unitName(unit)) ?? unit;
-  const outcomeOf = (unit: Unit) =>
-    unitOutcome(parent, plan, unit, sourceOf(unit), results.get(unitName(sourceOf(unit))), options);
+  const outcomeOf = (unit: Unit) => unitOutcome(parent, plan, unit, replays, options);
   const states = plan.states.get(at);
   if (!states) {
     const unit = units[0];
@@ -669,6 +776,9 @@ function pointOf(
         faults: [options.fault],
         with: plan.background,
         faultAt: String(at),
+        ...(outcome.reproduced && outcome.reproduced.runs > 1
+          ? { runs: outcome.reproduced.runs }
+          : {}),
       }),
       ...(source.at !== at && !outcome.error ? { sameCrashAs: source.at } : {}),
     };
@@ -684,6 +794,7 @@ function pointOf(
       verdict: outcome.verdict,
       oracle: outcome.oracle,
       reproduce: outcome.reproduce,
+      ...(outcome.reproduced ? { reproduced: outcome.reproduced } : {}),
       ...(outcome.trace ? { trace: outcome.trace } : {}),
       ...(unitName(source) !== unitName(unit)
         ? { sameCrashAs: { at: source.at, id: source.state! } }
@@ -716,6 +827,7 @@ function pointOf(
         plan.background.map((w) => ` --with ${w}`).join("")
       }`,
     ...(first.trace ? { trace: first.trace } : {}),
+    ...(first.reproduced ? { reproduced: first.reproduced } : {}),
     states: { ...states, outcomes, distinct },
     ...(failing.some((o) => o.error) ? { error: failing.find((o) => o.error)!.error } : {}),
   };
@@ -740,6 +852,42 @@ function describeState(parent: ParentTrace, dropped: readonly number[]): string 
   return `drops the write at op ${dropped[0]} alone${what}`;
 }
 
+/** What maps the lost writes of a power-loss sweep's failing crash states to files, for the whole sweep. */
+function sweepLostFiles(parent: ParentTrace, prepared: Prepared, signal?: AbortSignal): LostFiles {
+  return new LostFiles({
+    records: parent.records,
+    scenario: parent.scenario,
+    bases: new Map(prepared.bases.map((base) => [diskKey(base.node, base.name), base.path])),
+    ...(signal ? { signal } : {}),
+  });
+}
+
+/**
+ * Sets what each failing crash state lost, as files: a failing point's (of its first failing
+ * state, when it explores several) and each failing state's. Checked states that share
+ * another's check lose writes of their own: each is mapped from its own selection.
+ */
+async function addLostFiles(plan: Plan, points: SweepPoint[], lostFiles: LostFiles): Promise<void> {
+  const { records, variant } = plan.crash!;
+  const fails = (o: { verdict: Verdict; error?: string }) =>
+    o.error === undefined && !o.verdict.pass && o.verdict.kind !== "inconclusive";
+  for (const point of points) {
+    if (!point.fired) continue;
+    if (!point.states) {
+      if (fails(point) && variant) {
+        point.lost = await lostFiles.of(selectCrashWrites(records, point.at, variant));
+      }
+      continue;
+    }
+    for (const outcome of point.states.outcomes.filter(fails)) {
+      const state = { kind: "state" as const, dropped: outcome.dropped };
+      outcome.lost = await lostFiles.of(selectCrashWrites(records, point.at, state));
+    }
+    const first = point.states.outcomes.find((o) => !o.verdict.pass || o.error);
+    if (first?.lost) point.lost = first.lost;
+  }
+}
+
 /**
  * Sweeps one fault over the points of a trace.
  *
@@ -753,6 +901,10 @@ function describeState(parent: ParentTrace, dropped: readonly number[]): string 
 export async function sweep(parent: ParentTrace, options: SweepOptions): Promise<SweepResult> {
   const started = performance.now();
   const plan = planSweep(parent, options);
+  const confirm = options.confirm ?? defaultConfirmations(parent.scenario.nodes.length);
+  if (!Number.isSafeInteger(confirm) || confirm < 1) {
+    throw new SweepError(`--confirm ${confirm}: a failing point needs at least 1 verdict`);
+  }
   // Traces nobody keeps go to a directory of the sweep's own, and no point names them.
   await using scratch = options.outputDir === undefined
     ? await makePrivateDir("faultline-sweep-")
@@ -762,25 +914,87 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
   await using warm = options.cold || plan.groups.length === 0
     ? null
     : await openWarmChecks(parent.scenario, prepared, { signal: options.signal });
-  const warmRun = options.cold || plan.fromTrace || plan.groups.length === 0
-    ? null
-    : plan.background.length > 0
-    ? "faults in force at every point (--with) act from the boot"
-    : await openWarmRun(parent.scenario, prepared, {
-      expected: parent.ordered,
-      signal: options.signal,
-    });
-  let results: Map<string, ReplayResult | Error>;
+  const warmRun = await warmRunOf(parent, plan, prepared, options);
+  await using lostFiles = plan.crash ? sweepLostFiles(parent, prepared, options.signal) : null;
+  let replays: Replays;
   try {
-    results = await replayGroups(parent, plan, prepared, { ...options, outputDir }, {
+    replays = await replayGroups(parent, plan, prepared, { ...options, outputDir, confirm }, {
       ...(warm?.states.size ? { checks: warm.states } : {}),
       ...(warmRun && typeof warmRun !== "string" ? { run: warmRun } : {}),
+      ...(lostFiles ? { lostFiles } : {}),
     });
   } finally {
     if (warmRun && typeof warmRun !== "string") await warmRun[Symbol.asyncDispose]();
   }
-  const replayed = [...results.values()].filter((r): r is ReplayResult => !(r instanceof Error));
-  const runs = plan.fromTrace ? undefined : {
+  // A sweep stopped before its end (its signal aborted) reports the points that finished.
+  const stopped = options.signal?.aborted === true;
+  const finished = stopped ? finishedPoints(plan, replays.results) : plan.indices;
+  const points = finished.map((at) => pointOf(parent, plan, at, replays, options))
+    .map((point) => (scratch ? withoutTraces(point) : point));
+  if (lostFiles) await addLostFiles(plan, points, lostFiles);
+  const crashStates = plan.states.size > 0
+    ? finished.reduce((sum, at) => sum + plan.units.get(at)!.length, 0)
+    : undefined;
+  const runs = runsSummary(plan, replays, warmRun, options);
+  return {
+    fault: options.fault,
+    with: plan.background,
+    points,
+    passed: points.filter((p) => p.fired && p.verdict.pass).length,
+    failed: points.filter(isFailing).length,
+    notFired: points.filter((p) => !p.fired && !p.error).length,
+    ...countApart(points),
+    // Stopped before its end: the distinct crash states that were checked by then.
+    ...(plan.fromTrace
+      ? { distinctCrashStates: stopped ? replays.results.size : plan.groups.length }
+      : {}),
+    ...(crashStates !== undefined ? { crashStates } : {}),
+    replays: replays.results.size +
+      [...replays.again.values()].reduce((sum, again) => sum + again.length, 0),
+    confirm,
+    durationMs: performance.now() - started,
+    ...(finished.length < plan.indices.length
+      ? { partial: { pointsPlanned: plan.indices.length } }
+      : {}),
+    ...(options.shard ? { shard: { ...options.shard, sweepPoints: plan.sweepPoints! } } : {}),
+    ...(runs ? { runs } : {}),
+    checks: checksSummary(parent, warm),
+  };
+}
+
+/**
+ * The run saved at the workload's start that an online fault's points resume from, or why
+ * they boot: a power loss builds its points from the trace, and `--with` faults act from
+ * the boot.
+ */
+async function warmRunOf(
+  parent: ParentTrace,
+  plan: Plan,
+  prepared: Prepared,
+  options: SweepOptions,
+): Promise<WarmRun | string | null> {
+  if (options.cold || plan.fromTrace || plan.groups.length === 0) return null;
+  if (plan.background.length > 0) {
+    return "faults in force at every point (--with) act from the boot";
+  }
+  return await openWarmRun(parent.scenario, prepared, {
+    expected: parent.ordered,
+    signal: options.signal,
+  });
+}
+
+/** How an online fault's points ran: resumed from the saved run, or booted and why. */
+function runsSummary(
+  plan: Plan,
+  replays: Replays,
+  warmRun: WarmRun | string | null,
+  options: SweepOptions,
+): SweepResult["runs"] {
+  if (plan.fromTrace) return undefined;
+  const replayed = [...replays.results.values()].filter((r): r is ReplayResult =>
+    !(r instanceof Error)
+  );
+  return {
     resumed: replayed.filter((r) => r.resumed === true).length,
     booted: replayed.filter((r) => r.resumed !== true).length,
     reasons: [
@@ -792,41 +1006,19 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
     ],
     ...(warmRun && typeof warmRun !== "string" ? { savedMs: Math.round(warmRun.savedMs) } : {}),
   };
-  // A sweep stopped before its end (its signal aborted) reports the points that finished.
-  const stopped = options.signal?.aborted === true;
-  const finished = stopped ? finishedPoints(plan, results) : plan.indices;
-  const points = finished.map((at) => pointOf(parent, plan, at, results, options))
-    .map((point) => (scratch ? withoutTraces(point) : point));
-  const crashStates = plan.states.size > 0
-    ? finished.reduce((sum, at) => sum + plan.units.get(at)!.length, 0)
-    : undefined;
+}
+
+/** Which nodes' checks started from a saved guest, and why the others booted. */
+function checksSummary(parent: ParentTrace, warm: WarmSession | null): SweepResult["checks"] {
+  if (warm) {
+    return { warm: [...warm.states.keys()], cold: warm.cold, savedMs: Math.round(warm.savedMs) };
+  }
   return {
-    fault: options.fault,
-    with: plan.background,
-    points,
-    passed: points.filter((p) => p.fired && p.verdict.pass).length,
-    failed: points.filter(isFailing).length,
-    notFired: points.filter((p) => !p.fired && !p.error).length,
-    ...countApart(points),
-    // Stopped before its end: the distinct crash states that were checked by then.
-    ...(plan.fromTrace ? { distinctCrashStates: stopped ? results.size : plan.groups.length } : {}),
-    ...(crashStates !== undefined ? { crashStates } : {}),
-    replays: results.size,
-    durationMs: performance.now() - started,
-    ...(finished.length < plan.indices.length
-      ? { partial: { pointsPlanned: plan.indices.length } }
-      : {}),
-    ...(options.shard ? { shard: { ...options.shard, sweepPoints: plan.sweepPoints! } } : {}),
-    ...(runs ? { runs } : {}),
-    checks: warm
-      ? { warm: [...warm.states.keys()], cold: warm.cold, savedMs: Math.round(warm.savedMs) }
-      : {
-        warm: [],
-        cold: parent.scenario.nodes.filter((n) => n.check !== null).map((n) => ({
-          node: n.name,
-          reason: "--cold",
-        })),
-      },
+    warm: [],
+    cold: parent.scenario.nodes.filter((n) => n.check !== null).map((n) => ({
+      node: n.name,
+      reason: "--cold",
+    })),
   };
 }
 

@@ -25,6 +25,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, { debian: string; note?: str
   "mkfs.ext3": { debian: "e2fsprogs" },
   "mkfs.ext4": { debian: "e2fsprogs" },
   "e2fsck": { debian: "e2fsprogs" },
+  "debugfs": { debian: "e2fsprogs" },
   "apt-get": { debian: "apt", note: APT_NOTE },
   "apt-cache": { debian: "apt", note: APT_NOTE },
   "dpkg": { debian: "dpkg" },
