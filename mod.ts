@@ -101,6 +101,7 @@ export {
   type PointSelection,
 } from "./src/scenario/points.ts";
 export type { Shard } from "./src/sweep/shard.ts";
+export type { Reproduced } from "./src/sweep/confirm.ts";
 
 // Faults, and the fault layer under any VM.
 export { formatFaultSpec, parseFaultSpec } from "./src/fault/spec.ts";
