@@ -351,8 +351,8 @@ interface RunParts {
 }
 
 /**
- * Refuses a clock jump on a node whose guest reads no control channel: a node that boots its
- * own guest image (faultline's guest of a node of a cluster reads one).
+ * Refuses a clock jump on a node whose guest reads no control channel: faultline's guest of
+ * a node of a cluster reads one; a node's own guest image does not.
  *
  * @throws {RunError} (a usage error) naming the fault and the node.
  */
@@ -360,7 +360,7 @@ function checkClockJumps(rules: readonly NodeRule[], prepared: Prepared): void {
   for (const rule of rules) {
     if (rule.action.do !== "jump-clock" || prepared.guests.get(rule.node)?.control) continue;
     throw new RunError(
-      `fault "${rule.spec}": ${rule.node} boots its own guest image, whose /init reads no control channel to jump its clock by`,
+      `fault "${rule.spec}": the guest of ${rule.node} reads no control channel to jump its clock by (faultline's guest of a node of a cluster does; a node's own guest image does not)`,
       { kind: "usage" },
     );
   }
