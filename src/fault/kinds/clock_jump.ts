@@ -23,7 +23,7 @@ export const clockJump = defineKind<ClockJumpEffect>({
   names: ["clock-jump"],
   family: "node",
   summary:
-    "the node's wall clock jumps that far (forward with `+`, back with `-`), set by its guest's `/init` when the jump comes over its control channel, a few ms after the trigger (see below); its monotonic clock goes on",
+    "the node's wall clock jumps that far (forward with `+`, back with `-`), set by its guest's `/init` when the jump comes over its control channel, tens of ms after the trigger (see below); its monotonic clock goes on",
   params: "`[node=]NODE`, `[by=]±DURATION` (whole seconds; `+` forward, `-` back)",
   examples: ["clock-jump:n2,-30s@+10s", "clock-jump:n1,+1h@n1/data/write#20"],
   persistent: false,
