@@ -176,6 +176,48 @@ async function handMadeTrace(dir: string): Promise<string> {
   return path;
 }
 
+Deno.test("exit 2: a clock fault naming an unknown node, or in a scenario of one node, in one line", async () => {
+  await using dir = await makePrivateDir("faultline-exit-clock-");
+  const node = { disks: {}, workload: "true" };
+  const write = async (name: string, scenario: unknown) => {
+    const path = join(dir.path, name);
+    await Deno.writeTextFile(path, JSON.stringify(scenario));
+    return path;
+  };
+  const cases: [string, RegExp][] = [
+    [
+      await write("pair.json", {
+        name: "pair",
+        nodes: { n1: node, n2: node },
+        faults: [{ fault: "clock-jump:n3,-30s", points: "all" }],
+      }),
+      /faults\[0\]\.fault: fault "clock-jump:n3,-30s": no node n3 \(nodes: n1, n2\)/,
+    ],
+    [
+      await write("single.json", {
+        name: "single",
+        nodes: { app: node },
+        faults: [{ fault: "crash:app", points: "all", with: ["clock-skew:app,+5s"] }],
+      }),
+      /faults\[0\]\.with\[0\]: fault "clock-skew:app,\+5s" is a clock fault, and the scenario has one node \(app\): clock faults need two nodes or more/,
+    ],
+    [
+      await write("triggered.json", {
+        name: "triggered",
+        nodes: { n1: node, n2: node },
+        faults: [{ fault: "crash:n1", points: "all", with: ["clock-skew:n2,+5s@+1s"] }],
+      }),
+      /faults\[0\]\.with\[0\]: fault "clock-skew:n2,\+5s@\+1s": clock-skew is set when its node boots and takes no trigger but @any/,
+    ],
+  ];
+  for (const [scenario, pattern] of cases) {
+    const result = await faultline(["record", scenario]);
+    assert.equal(result.code, 2, `${scenario}: ${result.text}`);
+    assert.match(result.stderr, pattern, scenario);
+    oneLine(result.stderr);
+  }
+});
+
 /** One case of every command's 2 and 3 in docs/exit-codes.md. */
 Deno.test("exit codes: a case of every command's 2 and 3 in docs/exit-codes.md", async () => {
   await using dir = await makePrivateDir("faultline-exit-rows-");

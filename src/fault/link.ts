@@ -2,8 +2,9 @@
  * Link and node faults checked against a cluster: the grammar (src/fault/spec.ts) reads
  * them without knowing the nodes; once the scenario's node list is known,
  * {@link checkClusterFaults} refuses what cannot mean anything there: an unknown node, a
- * link fault in a scenario of one node, and what a kind's own check refuses (the sides of
- * a partition built in code that overlap).
+ * link fault or a clock fault (a kind that sets one node against the others) in a scenario
+ * of one node, and what a kind's own check refuses (the sides of a partition built in code
+ * that overlap).
  *
  * @module
  */
@@ -38,7 +39,8 @@ export function nodesNamedBy(rule: Pick<FaultRule, "effect" | "trigger">): strin
  * faults pass untouched).
  *
  * @throws {FaultSpecError} naming the fault and the problem: a node the scenario does
- *   not have, a node on both sides of a partition, a link fault when there is one node.
+ *   not have, a node on both sides of a partition, a link or clock fault when there is one
+ *   node.
  * @example
  * ```ts
  * checkClusterFaults([parseFaultSpec("partition:n1|n4")], ["n1", "n2", "n3"]);
@@ -61,11 +63,12 @@ export function checkClusterFaults(
       if (error instanceof FaultSpecError) throw new FaultSpecError(`${fault}: ${error.message}`);
       throw error;
     }
-    if (family === "link" && nodeNames.length < 2) {
+    const among = family === "link" ? "link fault" : kind.amongNodes;
+    if (among !== undefined && nodeNames.length < 2) {
       throw new FaultSpecError(
-        `${fault} is a link fault, and the scenario has ${
+        `${fault} is a ${among}, and the scenario has ${
           nodeNames.length === 0 ? "no nodes" : `one node (${nodeNames[0]})`
-        }: link faults need two nodes or more`,
+        }: ${among}s need two nodes or more`,
       );
     }
     for (const node of nodesNamedBy(rule)) {

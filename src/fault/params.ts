@@ -9,7 +9,7 @@
  */
 
 import { type Errno, ERRNOS, isErrno } from "../block/errno.ts";
-import { parseSize } from "../util/units.ts";
+import { parseDuration, parseSize } from "../util/units.ts";
 import { FaultSpecError } from "./errors.ts";
 import { checkNodeName, parseLinkScope } from "./link_scope.ts";
 import type { LinkScope } from "./types.ts";
@@ -112,6 +112,9 @@ export class Params {
 
 /** A positional value that reads as a duration (`200ms`, `1.5s`). */
 export const isDuration = (v: string): boolean => /^\d+(\.\d+)?\s*(us|ms|s|min|m|h)$/i.test(v);
+/** A positional value that reads as a clock's move (`+5s`, `-30s`, `2h`). */
+export const isClockMove = (v: string): boolean =>
+  /^[+-]?\d+(\.\d+)?\s*(us|ms|s|min|m|h)$/i.test(v);
 /** A positional value that reads as a bandwidth (`1M/s`). */
 export const isBandwidth = (v: string): boolean => /\/s$/i.test(v);
 
@@ -145,6 +148,43 @@ export function parseCount(text: string, what: string, minimum: number): number 
     );
   }
   return value;
+}
+
+/** The longest move of a clock: 50 years, which keeps a guest's clock within what its RTC holds. */
+const CLOCK_MOVE_MAX_MS = 50 * 365 * 24 * 3600 * 1000;
+
+/**
+ * A clock's move in milliseconds: a duration with a sign, `+5s` ahead, `-30s` back (no sign:
+ * ahead). Whole seconds, not zero, at most 50 years: QEMU's `-rtc base=` is a date to the
+ * second, and the guest sets its clock to the second (docs/fault-spec.md, "Node faults").
+ *
+ * @throws {FaultSpecError} for anything else.
+ * @example
+ * ```ts
+ * parseClockMove("-30s"); // -30000
+ * ```
+ */
+export function parseClockMove(text: string): number {
+  const sign = text.startsWith("-") ? -1 : 1;
+  const ms = sign * parseDuration(text.replace(/^[+-]/, ""));
+  if (ms === 0 || ms % 1000 !== 0 || Math.abs(ms) > CLOCK_MOVE_MAX_MS) {
+    throw new FaultSpecError(
+      `a clock moves by whole seconds, not zero, at most 50 years, as +5s or -30s, not "${text}"`,
+    );
+  }
+  return ms;
+}
+
+/**
+ * A clock's move as a spec writes it: the sign, then seconds.
+ *
+ * @example
+ * ```ts
+ * formatClockMove(-30000); // "-30s"
+ * ```
+ */
+export function formatClockMove(ms: number): string {
+  return `${ms < 0 ? "-" : "+"}${Math.abs(ms) / 1000}s`;
 }
 
 /** A probability in (0, 1], as `0.3` or `30%`. */

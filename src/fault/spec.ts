@@ -15,6 +15,7 @@ import { kindOf, kindsNamed, namesOf, specNameOf } from "./kinds/mod.ts";
 import type { FaultKind } from "./kinds/kind.ts";
 import { formatLinkScope, parseLinkScope } from "./link_scope.ts";
 import { Params, parseCount } from "./params.ts";
+import { bootTriggerProblem } from "./standing.ts";
 import type { FaultEffect, FaultRule, FrameProtocol, Trigger } from "./types.ts";
 
 const FRAME_PROTOCOLS: readonly string[] = ["tcp", "udp", "icmp", "arp", "ip"];
@@ -67,8 +68,13 @@ export function parseFaultSpec(text: string): FaultRule {
   }
 }
 
-/** A frame filter triggers the kinds that act where frames are: links and nodes. */
+/**
+ * A frame filter triggers the kinds that act where frames are: links and nodes; a kind set
+ * at a node's boot takes none but `@any`.
+ */
 function checkTrigger(kind: FaultKind, name: string, trigger: Trigger): void {
+  const problem = bootTriggerProblem(kind, trigger);
+  if (problem) throw new FaultSpecError(problem);
   if (trigger.kind === "frames" && !kind.link && !kind.node) {
     throw new FaultSpecError(
       `${name} is a ${kind.family} fault; a frame filter (@net...) triggers link faults (${

@@ -5,12 +5,16 @@
  * trigger, and is refused without one. A fault with a trigger, `@any` included, keeps to
  * its trigger in every phase, so a point in the check still fires.
  *
+ * A kind set at a node's boot (`clock-skew`) fires at no moment: without a trigger it holds
+ * for the run phase's boots, with `@any` for every boot, and it takes no other trigger.
+ *
  * @module
  */
 
 import { FaultSpecError } from "./errors.ts";
 import { kindOf, specNameOf } from "./kinds/mod.ts";
-import type { FaultRule } from "./types.ts";
+import type { FaultKind } from "./kinds/kind.ts";
+import type { FaultRule, Trigger } from "./types.ts";
 
 /**
  * Whether a rule stands: written without a trigger, it holds for the run phase only.
@@ -38,6 +42,8 @@ export function isStanding(rule: Pick<FaultRule, "trigger">): boolean {
  */
 export function checkStanding(rule: FaultRule, place: string): void {
   const kind = kindOf(rule.effect);
+  const problem = bootTriggerProblem(kind, rule.trigger);
+  if (problem) throw new FaultSpecError(`fault "${rule.spec}": ${problem}`);
   if (!isStanding(rule) || kind.standing) return;
   const name = specNameOf(rule.effect);
   const what = kind.block ? "hits one op" : "fires once";
@@ -45,4 +51,35 @@ export function checkStanding(rule: FaultRule, place: string): void {
   throw new FaultSpecError(
     `fault "${rule.spec}" ${what} and has no trigger: add ${place} (as ${name}@17 or ${name}@+2s${every})`,
   );
+}
+
+/**
+ * Why a kind set at a node's boot cannot take a trigger, or undefined when it can (or the
+ * kind is not set at boot): it fires at no moment, so only no trigger (the run phase's
+ * boots) and `@any` (every boot, the check's too) mean anything for it.
+ *
+ * @example
+ * ```ts
+ * bootTriggerProblem(kindOf({ kind: "clock-skew", node: "n2", offsetMs: 5000 }), { kind: "index", index: 3 });
+ * // "clock-skew is set when its node boots and takes no trigger but @any (its check's boots too)"
+ * ```
+ */
+export function bootTriggerProblem(kind: FaultKind, trigger: Trigger): string | undefined {
+  if (!kind.boot || trigger.kind === "always" || everyBoot(trigger)) return undefined;
+  return `${
+    kind.names[0]
+  } is set when its node boots and takes no trigger but @any (its check's boots too)`;
+}
+
+/**
+ * Whether a rule set at boot holds for every boot of its node, the check's included (`@any`),
+ * rather than for the run phase's boots only (no trigger).
+ *
+ * @example
+ * ```ts
+ * everyBoot(parseFaultSpec("clock-skew:n2,+5s@any").trigger); // true
+ * ```
+ */
+export function everyBoot(trigger: Trigger): boolean {
+  return trigger.kind === "match" && Object.keys(trigger).length === 1;
 }

@@ -141,6 +141,39 @@ Deno.test("replayPlan: at a frame's index a crash state, a link or a node fault 
   assert.throws(() => spec("eio"), /the trace has no op 2/);
 });
 
+Deno.test("replayPlan: a clock fault names a node of the scenario and needs two nodes; a clock skew takes no --fault-at", () => {
+  const fake = fakeParentTrace({
+    records: [opRecord({ index: 0, node: "n1" }), opRecord({ index: 1, node: "n1", op: "flush" })],
+  });
+  const withNodes = (...names: string[]) =>
+    ({
+      ...fake,
+      scenario: { ...fake.scenario, nodes: names.map((name) => ({ name })) },
+    }) as typeof fake;
+  const cluster = withNodes("n1", "n2");
+  const plan = replayPlan(cluster, {
+    faults: ["clock-jump:n2,-30s"],
+    faultAt: "1",
+    with: ["clock-skew:n2,+5s"],
+  });
+  assert.deepEqual(plan.rules.map((rule) => rule.spec), [
+    "clock-jump:n2,-30s@n1/data/flush:0+0#1",
+    "clock-skew:n2,+5s",
+  ]);
+  assert.throws(
+    () => replayPlan(cluster, { faults: ["clock-jump:n9,-30s@+1s"] }),
+    /no node n9 \(nodes: n1, n2\)/,
+  );
+  assert.throws(
+    () => replayPlan(withNodes("n1"), { faults: ["clock-skew:n1,+5s"] }),
+    /is a clock fault, and the scenario has one node \(n1\): clock faults need two nodes or more/,
+  );
+  assert.throws(
+    () => replayPlan(cluster, { faults: ["clock-skew:n2,+5s"], faultAt: "1" }),
+    /clock-skew is set when its node boots and takes no trigger but @any/,
+  );
+});
+
 Deno.test("reproduceCommand: the replay's options as flags, in a fixed order", () => {
   assert.equal(reproduceCommand("run.trace", { faults: [] }), "faultline replay run.trace");
   assert.equal(

@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import type { QmpClient, QmpEvent } from "../qmp/client.ts";
 import type { GuestLine } from "../trace/load.ts";
+import { ControlChannel } from "../vm/control.ts";
 import { Vm, type VmExit } from "../vm/launcher.ts";
 import { type GuestState, startFromState } from "../vm/snapshot.ts";
 import type { VmDisk, VmNetwork } from "../vm/qemu_args.ts";
@@ -20,6 +21,22 @@ import type { PhaseOutcome } from "./verdict.ts";
 
 /** Fixed start of every guest's clock, so that runs repeat. */
 export const RTC_BASE = "2026-01-01T00:00:00";
+
+/**
+ * The start of a guest's clock `offsetMs` off {@link RTC_BASE} (a clock skew), as QEMU's
+ * `-rtc base=` takes it: UTC, to the second.
+ *
+ * @example
+ * ```ts
+ * rtcBaseOf(-5000); // "2025-12-31T23:59:55"
+ * ```
+ */
+export function rtcBaseOf(offsetMs: number): string {
+  if (offsetMs % 1000 !== 0) {
+    throw new RangeError(`a clock starts on a second, not ${offsetMs} ms off`);
+  }
+  return new Date(Date.parse(`${RTC_BASE}Z`) + offsetMs).toISOString().slice(0, 19);
+}
 /** Console text kept per boot in the trace and the result. */
 export const CONSOLE_TAIL = 8 * 1024;
 
@@ -32,8 +49,10 @@ export interface NodeBootOptions {
   results: VmDisk;
   /** Its port on the run's switch, when the node is on a network. */
   network?: VmNetwork;
-  /** A private directory for the console log and the QMP socket. */
+  /** A private directory for the console log, the QMP socket and the control channel's socket. */
   dir: string;
+  /** Its clock starts this far off the others' (a clock skew); 0 when absent. */
+  clockOffsetMs?: number;
   /** The boot is killed when it runs longer (a `deadline` outcome). */
   limitMs: number;
   signal?: AbortSignal;
@@ -65,7 +84,12 @@ export class NodeBoot {
   /** Resolves when QEMU has exited (by itself, at the deadline, or killed). */
   readonly ended: Promise<BootEnd>;
 
-  private constructor(private readonly vm: Vm, options: NodeBootOptions, consoleLog: string) {
+  private constructor(
+    private readonly vm: Vm,
+    private readonly control: ControlChannel | null,
+    options: NodeBootOptions,
+    consoleLog: string,
+  ) {
     this.ended = this.follow(options, consoleLog);
   }
 
@@ -78,6 +102,10 @@ export class NodeBoot {
     const { boot, guest } = options;
     const name = `${boot.node}-${boot.phase}-${boot.number}`;
     const consoleLog = join(options.dir, `${name}.console`);
+    // QEMU connects to the control channel once, at its start: it listens first.
+    const control = guest.control
+      ? ControlChannel.listen(join(options.dir, `${name}.control`))
+      : null;
     const spec = {
       ...guestImages(guest),
       phase: boot.phase,
@@ -85,14 +113,33 @@ export class NodeBoot {
       disks: options.disks,
       results: options.results,
       ...(options.network ? { network: options.network } : {}),
+      ...(control ? { control: control.path } : {}),
       qmpSocket: join(options.dir, `${name}.qmp`),
-      rtcBase: RTC_BASE,
+      rtcBase: rtcBaseOf(options.clockOffsetMs ?? 0),
     };
     const vmOptions = { consoleLog, signal: options.signal, onConsole: options.onConsole };
-    const vm = options.from
-      ? await startFromState(spec, options.from, vmOptions)
-      : await Vm.start(spec, vmOptions);
-    return new NodeBoot(vm, options, consoleLog);
+    try {
+      const vm = options.from
+        ? await startFromState(spec, options.from, vmOptions)
+        : await Vm.start(spec, vmOptions);
+      return new NodeBoot(vm, control, options, consoleLog);
+    } catch (error) {
+      await control?.close();
+      throw error;
+    }
+  }
+
+  /** Whether its guest reads a control channel, and so can take a clock jump. */
+  get hasControl(): boolean {
+    return this.control !== null;
+  }
+
+  /**
+   * Tells the guest's `/init` to make its wall clock jump by `ms` (src/vm/control.ts);
+   * resolves once written, false when the guest has no control channel or QEMU is gone.
+   */
+  jumpClock(ms: number): Promise<boolean> {
+    return this.control?.send({ do: "jump-clock", ms }) ?? Promise.resolve(false);
   }
 
   /** Kills QEMU at once: no flush, no goodbye (a power cut, or the end of the run). */
@@ -124,6 +171,7 @@ export class NodeBoot {
     const watching = this.watchQmp(options);
     const exit = await this.vm.wait(options.limitMs);
     await watching;
+    await this.control?.close();
     const text = await Deno.readTextFile(consoleLog).catch(() => "");
     return { exit, console: text.slice(-CONSOLE_TAIL) };
   }

@@ -7,11 +7,16 @@
  * {@link NodeAction} the run carries out. The decision is pure; {@link NodeFaultWatcher}
  * feeds it and starts the timers.
  *
+ * A node fault set at boot (`clock-skew:n2,+5s`) fires at no moment: {@link bootRulesAt}
+ * says which are in force at a boot, and the run carries out their {@link BootAction}s as it
+ * starts the node's QEMU.
+ *
  * @module
  */
 
-import type { NodeAction } from "../fault/kinds/kind.ts";
+import type { BootAction, NodeAction } from "../fault/kinds/kind.ts";
 import { kindOf } from "../fault/kinds/mod.ts";
+import { everyBoot } from "../fault/standing.ts";
 import {
   type Arrival,
   dueAt,
@@ -34,6 +39,58 @@ export interface NodeRule {
   node: string;
   /** What the run does to the node. */
   action: NodeAction;
+}
+
+/** A node fault of a plan set at boot. */
+export interface BootRule {
+  /** Its canonical spec. */
+  spec: string;
+  /** The node whose boots it shapes. */
+  node: string;
+  /** What the node boots with. */
+  action: BootAction;
+  /** In force at every boot of the node, the check's too (`@any`); else at the run phase's only. */
+  everyBoot: boolean;
+}
+
+/**
+ * The node faults of a plan set at boot.
+ *
+ * @example
+ * ```ts
+ * bootRulesOf({ seed: 1, rules: [parseFaultSpec("clock-skew:n2,+5s")] });
+ * // [{ spec: "clock-skew:n2,+5s", node: "n2", action: { do: "offset-clock", ms: 5000 }, everyBoot: false }]
+ * ```
+ */
+export function bootRulesOf(plan: FaultPlan): BootRule[] {
+  return plan.rules.flatMap((rule) => {
+    const boot = kindOf(rule.effect).boot;
+    if (!boot) return [];
+    return [{
+      spec: rule.spec,
+      node: boot.node(rule.effect),
+      action: boot.act(rule.effect),
+      everyBoot: everyBoot(rule.trigger),
+    }];
+  });
+}
+
+/**
+ * The rules set at boot in force at one boot of a node: in the run phase (its run and
+ * restart boots) every one of the node's, in the check (its check boot, or its restart boot
+ * serving the check) those written with `@any`.
+ *
+ * @example
+ * ```ts
+ * bootRulesAt(bootRulesOf(plan), "n2", "check"); // the @any ones only
+ * ```
+ */
+export function bootRulesAt(
+  rules: readonly BootRule[],
+  node: string,
+  stage: "run" | "check",
+): BootRule[] {
+  return rules.filter((rule) => rule.node === node && (stage === "run" || rule.everyBoot));
 }
 
 /** Each rule's progress through its trigger. Never mutated: each step makes a new one. */

@@ -24,6 +24,11 @@ export interface NodeGuest {
   initramfs: { path: string; sha256: string };
   /** The package root, for a node built from Debian packages: its image, hash and packages (`name=version`). */
   root?: { path: string; sha256: string; packages: readonly string[] };
+  /**
+   * Its `/init` reads a control channel (src/vm/control.ts): faultline's own guest of a node
+   * of a cluster, which can take a clock jump.
+   */
+  control?: true;
 }
 
 /**
@@ -142,7 +147,8 @@ async function nodeGuest(
     buildNodeInitramfs(node, {
       kernel,
       busybox,
-      ...(options.network ? { network: options.network } : {}),
+      // A node of a cluster may take a clock jump: its guest reads a control channel.
+      ...(options.network ? { network: options.network, control: true } : {}),
       signal,
     }),
     buildNodeRoot(node, { busybox, ...(signal ? { signal } : {}) }),
@@ -151,5 +157,6 @@ async function nodeGuest(
     kernel: kernelFacts,
     initramfs: { path: image.path, sha256: image.sha256 },
     ...(root ? { root: { path: root.path, sha256: root.sha256, packages: root.packages } } : {}),
+    ...(options.network ? { control: true as const } : {}),
   };
 }

@@ -30,7 +30,7 @@ import type { StatsSummary } from "../trace/stats.ts";
 import { makePrivateDir, type PrivateDir } from "../util/tempdir.ts";
 import { guessedGeometry, type VmDisk } from "../vm/qemu_args.ts";
 import { type GuestState, saveGuestState } from "../vm/snapshot.ts";
-import { NodeBoot, phaseOutcome, RTC_BASE } from "./boot.ts";
+import { NodeBoot, phaseOutcome, RTC_BASE, rtcBaseOf } from "./boot.ts";
 import { type CrashSelection, selectCrashWrites, writeCrashImages } from "./crash_state.ts";
 import { RunError, RunInterrupted } from "./errors.ts";
 import { type Boot, GuestResults } from "./guest_results.ts";
@@ -38,7 +38,15 @@ import { HeldCalls } from "./held_calls.ts";
 import { type OracleResult, runOracle } from "./oracle.ts";
 import { guestImages, type Prepared, prepareScenario } from "./prepare.ts";
 import { applySetup } from "./setup_phase.ts";
-import { type Firing, NodeFaultWatcher, nodeRulesOf } from "./node_faults.ts";
+import {
+  type BootRule,
+  bootRulesAt,
+  bootRulesOf,
+  type Firing,
+  NodeFaultWatcher,
+  type NodeRule,
+  nodeRulesOf,
+} from "./node_faults.ts";
 import type { NodeQmpProxy } from "./qmp_proxy.ts";
 import {
   diskExportName,
@@ -337,7 +345,25 @@ interface RunParts {
   proxies: Map<string, NodeQmpProxy>;
   sequencer: Sequencer | null;
   watcher: NodeFaultWatcher | null;
+  /** The plan's faults set at a node's boot (clock skews). */
+  bootRules: BootRule[];
   started: number;
+}
+
+/**
+ * Refuses a clock jump on a node whose guest reads no control channel: faultline's guest of
+ * a node of a cluster reads one; a node's own guest image does not.
+ *
+ * @throws {RunError} (a usage error) naming the fault and the node.
+ */
+function checkClockJumps(rules: readonly NodeRule[], prepared: Prepared): void {
+  for (const rule of rules) {
+    if (rule.action.do !== "jump-clock" || prepared.guests.get(rule.node)?.control) continue;
+    throw new RunError(
+      `fault "${rule.spec}": the guest of ${rule.node} reads no control channel to jump its clock by (faultline's guest of a node of a cluster does; a node's own guest image does not)`,
+      { kind: "usage" },
+    );
+  }
 }
 
 /** The state of one run, and its phases as methods. */
@@ -434,6 +460,7 @@ class Run {
       const proxies = await startProxies(options, service, cleanups);
       const plan = options.plan ?? { seed: 0, rules: [] };
       const rules = nodeRulesOf(plan);
+      checkClockJumps(rules, prepared);
       const watcher = rules.length > 0
         ? new NodeFaultWatcher(rules, (firing) => toRun.call((run) => run.onNodeFault(firing)))
         : null;
@@ -452,6 +479,7 @@ class Run {
         proxies,
         sequencer,
         watcher,
+        bootRules: bootRulesOf(plan),
         started,
       });
       toRun.release(run);
@@ -706,6 +734,7 @@ class Run {
         : this.disksOf(node),
       results: this.parts.results.diskFor(boot, resumed ? { firstLine: resumed.lines.length } : {}),
       ...(this.parts.net ? { network: this.parts.net.qemuNetwork(node.name) } : {}),
+      clockOffsetMs: this.clockAtBoot(node.name, phase, stage),
       dir: this.parts.dir.path,
       limitMs: scenario.timeouts.bootMs +
         (phase === "check" ? scenario.timeouts.checkMs : scenario.timeouts.runMs),
@@ -736,6 +765,35 @@ class Run {
     } finally {
       if (this.running.get(node.name) === nodeBoot) this.running.delete(node.name);
     }
+  }
+
+  /**
+   * How far off the others' a node's clock starts at this boot: the faults set at boot in
+   * force (clock skews), carried out here. Every boot of a node the plan skews is an event
+   * (the check's at the shared base too, unless `@any`), and each rule fires at its node's
+   * first boot it shapes.
+   */
+  private clockAtBoot(node: string, phase: Boot["phase"], stage: "run" | "check"): number {
+    if (!this.parts.bootRules.some((rule) => rule.node === node)) return 0;
+    const rules = bootRulesAt(this.parts.bootRules, node, stage);
+    let offsetMs = 0;
+    for (const { action } of rules) {
+      switch (action.do) {
+        case "offset-clock":
+          offsetMs += action.ms;
+      }
+    }
+    for (const rule of rules) {
+      if (!this.firings.has(rule.spec)) this.firings.set(rule.spec, this.parts.clock.arrivals);
+    }
+    this.parts.service.event("clock-skew", {
+      node,
+      phase,
+      rules: rules.map((rule) => rule.spec),
+      offsetMs,
+      base: rtcBaseOf(offsetMs),
+    });
+    return offsetMs;
   }
 
   /** Waits until a node's QEMU joined the switch (it never retries): without it the guest would run cut off. */
@@ -823,8 +881,31 @@ class Run {
         boot?.pause(action.ms).then(() =>
           this.parts.service.event("node-resumed", { node, rule: spec })
         );
+        break;
       }
+      case "jump-clock":
+        this.jumpClock(firing, action.ms);
     }
+  }
+
+  /**
+   * Writes a clock jump on the node's control channel; the event says when it was written
+   * (null: the node was not running, its jump lost). The guest reports when it landed
+   * (`clock jumped`, src/vm/control.ts).
+   */
+  private jumpClock(firing: Firing, ms: number): void {
+    const { spec, node } = firing.rule;
+    const boot = this.running.get(node);
+    const written = this.down.has(node) || !boot ? Promise.resolve(false) : boot.jumpClock(ms);
+    written.then((ok) =>
+      this.parts.service.event("clock-jump", {
+        rule: spec,
+        node,
+        index: firing.index,
+        ms,
+        written: ok ? this.parts.clock.now() : null,
+      })
+    );
   }
 
   /** Cuts one node's power at op `index`: its disks freeze, its QEMU dies, its disks are cut to their durable state. */

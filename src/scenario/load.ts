@@ -12,6 +12,7 @@ import { pathToFileURL } from "node:url";
 import type { z } from "zod";
 import { ScenarioError } from "./errors.ts";
 import { describeValue, issueLines } from "./issues.ts";
+import { kindOf } from "../fault/kinds/mod.ts";
 import { checkClusterFaults } from "../fault/link.ts";
 import { parseFaultSpec } from "../fault/spec.ts";
 import { parsePoints } from "./points.ts";
@@ -273,6 +274,10 @@ function normalizeFaults(
       if (rule.trigger.kind !== "always" && !where) {
         problems.push(
           `${at}.fault: expected a fault without @trigger (give at or points), found "${declared.fault}"`,
+        );
+      } else if (kindOf(rule.effect).boot) {
+        problems.push(
+          `${at}.fault: ${declared.fault} is set when its node boots and has no points: give it in with`,
         );
       }
     } catch (error) {

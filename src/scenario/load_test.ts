@@ -96,6 +96,33 @@ Deno.test("a declared fault's points are a list as --points takes it; one that r
   );
 });
 
+Deno.test("a declared clock fault names a node of two or more; a clock skew has no points and goes in with", async () => {
+  const cluster = {
+    ...good,
+    nodes: { n1: good.nodes.app, n2: good.nodes.app },
+  };
+  const scenario = await normalizeScenario(
+    {
+      ...cluster,
+      faults: [{ fault: "clock-jump:n2,-30s", points: "all", with: ["clock-skew:n1,+5s"] }],
+    },
+    { source: "s.json", baseDir: "/" },
+  );
+  assert.deepEqual(scenario.faults[0].with, ["clock-skew:n1,+5s"]);
+  await rejects(
+    { ...cluster, faults: [{ fault: "clock-jump:n9,-30s", points: "all" }] },
+    /faults\[0\]\.fault: fault "clock-jump:n9,-30s": no node n9 \(nodes: n1, n2\)/,
+  );
+  await rejects(
+    { ...cluster, faults: [{ fault: "clock-skew:n2,+5s", points: "all" }] },
+    /faults\[0\]\.fault: clock-skew:n2,\+5s is set when its node boots and has no points: give it in with/,
+  );
+  await rejects(
+    { ...good, faults: [{ fault: "clock-jump:app,+5s", points: "all" }] },
+    /faults\[0\]\.fault: fault "clock-jump:app,\+5s" is a clock fault, and the scenario has one node \(app\)/,
+  );
+});
+
 Deno.test("files: a host directory or a tarball is laid at a guest directory, in the list or the object form", async () => {
   await using dir = await makePrivateDir();
   await Deno.mkdir(join(dir.path, "build/bin"), { recursive: true });

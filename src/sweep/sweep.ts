@@ -11,7 +11,7 @@
 
 import { join } from "node:path";
 import { appliesTo } from "../fault/plan.ts";
-import { kindOf, nounOf, takesFrames } from "../fault/kinds/mod.ts";
+import { kindOf, nounOf, specNameOf, takesFrames } from "../fault/kinds/mod.ts";
 import { parseFaultSpec } from "../fault/spec.ts";
 import { checkStanding } from "../fault/standing.ts";
 import type { FaultEffect, FaultRule } from "../fault/types.ts";
@@ -468,6 +468,13 @@ function planWholeSweep(parent: ParentTrace, options: SweepOptions): Plan {
   if (rule.trigger.kind !== "always") {
     throw new SweepError(
       `--fault ${options.fault}: a sweep gives the trigger (each point); write the fault without @`,
+    );
+  }
+  if (kindOf(rule.effect).boot) {
+    throw new SweepError(
+      `--fault ${options.fault}: ${
+        specNameOf(rule.effect)
+      } is set when its node boots, and has no points; keep it in force with --with`,
     );
   }
   const background = backgroundFaults(options.with ?? []);

@@ -249,3 +249,19 @@ Deno.test("a point at a frame is taken by the kinds that can be put there, and r
     "crash at frame 2, before the first ack",
   );
 });
+
+Deno.test("a clock skew is set at a node's boot: it has no points to sweep, and is kept in force with --with", () => {
+  assert.throws(
+    () => sweepStates(cluster, { fault: "clock-skew:n2,+5s", points: parsePoints("2,3") }),
+    (e: unknown) =>
+      e instanceof SweepError &&
+      /--fault clock-skew:n2,\+5s: clock-skew is set when its node boots, and has no points; keep it in force with --with/
+        .test(e.message),
+  );
+  const plan = sweepStates(cluster, {
+    fault: "clock-jump:n2,-30s",
+    points: parsePoints("2,3"),
+    with: ["clock-skew:n2,+5s"],
+  });
+  assert.deepEqual(plan.points.map((p) => p.at), [2, 3]);
+});

@@ -28,13 +28,20 @@
  * The image then also loads failover, net_failover and virtio_net (after the virtio
  * modules), and carries `/etc/hosts` with every node's name and address.
  *
+ * Control channel (built with the `control` option; faultline gives one to every node of a
+ * cluster): one virtio-serial port named `faultline.control`, such as `-chardev
+ * socket,id=control,path=SOCK,server=off -device virtio-serial-pci,id=control-serial
+ * -device virtserialport,bus=control-serial.0,chardev=control,name=faultline.control` (see
+ * `control.ts` for what it carries). The image then also loads virtio_console.
+ *
  * What `/init` does, in order: mount proc, sysfs and devtmpfs; insmod the modules; wait
  * until the results disk and every named disk have appeared (`deviceTimeoutSeconds` in all,
  * 10 by default) and link `/dev/disk/NAME`; set `FAULTLINE_RESULTS` and report `phase boot`;
  * read the phase from the command line; with a network, bring up `lo`, find the interface
  * that has the node's MAC (waiting as for the disks), give it the node's address with
  * busybox `ip`, bring it up and set the hostname to the node's name (a missing interface is
- * reported as `error TEXT`); mount every disk that has a mountpoint (on
+ * reported as `error TEXT`); with a control channel, wait for its port (as for the disks; a
+ * missing one is reported as `error TEXT`) and read it in the background; mount every disk that has a mountpoint (on
  * `/dev/disk/NAME`, the same mounts in every phase) and report `phase mounted` (only when it
  * mounted something); export the environment; report `phase NAME`; run
  * `/bin/sh /faultline/phase/NAME </dev/null` (stdout and stderr on the console); report
@@ -81,6 +88,7 @@ import { describeValue } from "../scenario/issues.ts";
 import { storeBytes } from "../util/cache_dir.ts";
 import { HostTreeError, laysTree, readHostTree, type TreeEntry } from "../util/host_tree.ts";
 import { shellQuote } from "../util/shell_quote.ts";
+import { CONTROL_MODULES, controlInitLines } from "./control.ts";
 import { type CpioEntry, CpioError, encodeCpio, normalizeCpioPath } from "./cpio.ts";
 import { readElfDynamic } from "./_elf.ts";
 import {
@@ -227,6 +235,12 @@ export interface InitramfsOptions {
   /** The node's network, when it is one node of a cluster; none by default. */
   network?: GuestNetwork;
   /**
+   * A control channel from faultline (`control.ts`): `/init` loads virtio_console, waits for
+   * the virtio-serial port `faultline.control` and reads it in the background; none by
+   * default.
+   */
+  control?: boolean;
+  /**
    * Run every phase chrooted into a package root (`package_root.ts`), attached as the
    * read-only disk with serial `faultline-root` and mounted with the disks inside it
    * (`root_init.ts`); not with `programs` or `files` (those go into the root image).
@@ -294,6 +308,8 @@ export interface InitPlan {
   deviceTimeoutSeconds: number;
   /** The node's network, when it has one. */
   network?: GuestNetwork;
+  /** `/init` reads a control channel (`control.ts`). */
+  control?: boolean;
   /** The phases run chrooted into the package root (see `root_init.ts`). */
   packageRoot?: boolean;
 }
@@ -403,6 +419,7 @@ export function renderInit(plan: InitPlan): string {
     ...diskLines(plan.disks, tenths, timeout, plan.packageRoot ?? false),
     ...phaseLines(plan.phases, timeout),
     ...(plan.network ? networkLines(plan.network, tenths, timeout) : []),
+    ...(plan.control ? controlInitLines(tenths, timeout) : []),
     ...(plan.packageRoot ? rootMountLines({ network: plan.network !== undefined }) : []),
     ...mountLines(plan.disks, plan.packageRoot ? SYSROOT : ""),
     ...runLines(plan),
@@ -795,6 +812,7 @@ export async function assembleInitramfs(
   ]);
   const wanted = [...(options.modules ?? GUEST_MODULES)];
   if (options.network) wanted.push(...NETWORK_MODULES.filter((m) => !wanted.includes(m)));
+  if (options.control) wanted.push(...CONTROL_MODULES.filter((m) => !wanted.includes(m)));
   const modules: KernelModule[] = await resolveModules(kernel, wanted, {
     signal: options.signal,
   });
@@ -811,6 +829,7 @@ export async function assembleInitramfs(
     libraryDirs: host.libraryDirs,
     deviceTimeoutSeconds: options.deviceTimeoutSeconds ?? 10,
     ...(options.network ? { network: options.network } : {}),
+    ...(options.control ? { control: true } : {}),
     ...(options.packageRoot ? { packageRoot: true } : {}),
   });
   entries.push({ type: "file", path: IMAGE_PATHS.init, data: encoder.encode(init), mode: 0o755 });

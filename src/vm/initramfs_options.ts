@@ -149,6 +149,7 @@ export const initramfsOptionsSchema = z.strictObject({
   programs: z.array(programPath).optional(),
   deviceTimeoutSeconds: z.number().positive().max(3600).optional(),
   network: network.optional(),
+  control: z.boolean().optional(),
   packageRoot: z.boolean().optional(),
   cacheRoot: z.string().startsWith("/", "expected an absolute path").optional(),
   signal: z.custom<AbortSignal>().optional(),

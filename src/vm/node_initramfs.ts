@@ -26,6 +26,8 @@ export interface NodeImageOptions {
   busybox: Busybox;
   /** The node's place on the cluster's network, when the scenario has one. */
   network?: GuestNetwork;
+  /** A control channel from faultline (src/vm/control.ts): every node of a cluster has one. */
+  control?: boolean;
   signal?: AbortSignal;
 }
 
@@ -68,6 +70,7 @@ export function nodeInitramfsOptions(
       : node.files.map((file) => ({ hostPath: file.host, guestPath: file.guest })),
     env: node.env,
     ...(image.network ? { network: image.network } : {}),
+    ...(image.control ? { control: true } : {}),
     ...(node.root ? { packageRoot: true } : {}),
     ...(image.signal ? { signal: image.signal } : {}),
   };

@@ -7,6 +7,7 @@
  */
 
 import { ROOT_DISK_NAME } from "../scenario/guest_rules.ts";
+import { CONTROL_PORT_NAME } from "./control.ts";
 
 /** A disk as QEMU attaches it: an NBD URI, and the name the guest finds it by (the virtio serial). */
 export interface VmDisk {
@@ -52,6 +53,11 @@ export interface VmSpec {
   rtcBase: string;
   /** The node's port on faultline's switch, when the node is one of a cluster. */
   network?: VmNetwork;
+  /**
+   * The unix socket of the node's control channel (src/vm/control.ts), which faultline
+   * listens on before QEMU starts: a virtio-serial port named `faultline.control`.
+   */
+  control?: string;
   /** `faultline.hold=NAME` on the kernel command line: `/init` waits there (src/vm/snapshot.ts). */
   hold?: "disks" | "phase";
   /** The guest's memory in a file (src/vm/snapshot.ts): shared while saving, copy-on-write when resumed. */
@@ -83,7 +89,8 @@ export interface VmNetwork {
  * `-nic none`: never a default NIC (no user-mode NAT). With a network, one
  * virtio-net device joins the switch through `-netdev stream` as a client of the
  * switch's unix socket (QEMU 7.2 connects once, at start, and does not retry:
- * the switch must listen before QEMU starts).
+ * the switch must listen before QEMU starts). With a control channel, one
+ * virtio-serial port joins faultline's socket the same way.
  *
  * @example
  * ```ts
@@ -97,6 +104,7 @@ export function qemuArgs(spec: VmSpec): string[] {
     ...networkArgs(spec),
     ...rootImageArgs(spec),
     ...[...spec.disks, spec.results].flatMap((disk) => diskArgs(disk)),
+    ...controlArgs(spec),
     ...savedStateArgs(spec),
   ];
 }
@@ -196,6 +204,22 @@ function diskArgs(disk: VmDisk): string[] {
         ? `,cyls=${disk.geometry.cyls},heads=${disk.geometry.heads},secs=${disk.geometry.secs}`
         : ""
     }`,
+  ];
+}
+
+/**
+ * The control channel: a virtio-serial device with one port, its chardev a client of
+ * faultline's socket. Last, so that every device before it keeps its PCI slot.
+ */
+function controlArgs(spec: VmSpec): string[] {
+  if (!spec.control) return [];
+  return [
+    "-chardev",
+    `socket,id=control,path=${optionValue(spec.control)},server=off`,
+    "-device",
+    "virtio-serial-pci,id=control-serial",
+    "-device",
+    `virtserialport,bus=control-serial.0,chardev=control,name=${CONTROL_PORT_NAME}`,
   ];
 }
 

@@ -44,3 +44,17 @@ Deno.test("qemu args: a package root is a read-only drive from its file, with se
   assert.equal(args[at + 2], "virtio-blk-pci,drive=faultline-root,serial=faultline-root");
   assert.ok(at < args.findIndex((arg) => arg.includes("serial=faultline-results")));
 });
+
+Deno.test("qemu args: a control channel is a virtio-serial port named faultline.control, a client of faultline's socket, after every disk", () => {
+  assert.equal(qemuArgs(SPEC).some((arg) => arg.includes("virtserialport")), false);
+  const args = qemuArgs({ ...SPEC, control: "/tmp/run,x/n2-run-0.control" });
+  const at = args.indexOf("socket,id=control,path=/tmp/run,,x/n2-run-0.control,server=off");
+  assert.ok(at > 0, args.join(" "));
+  assert.deepEqual(args.slice(at + 1, at + 5), [
+    "-device",
+    "virtio-serial-pci,id=control-serial",
+    "-device",
+    "virtserialport,bus=control-serial.0,chardev=control,name=faultline.control",
+  ]);
+  assert.ok(at > args.findIndex((arg) => arg.includes("serial=faultline-results")));
+});

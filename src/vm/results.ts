@@ -19,7 +19,9 @@
  * The lines that `/init` writes itself, in order: `phase boot` (the channel is up), `phase
  * mounted` (every disk with a mountpoint is mounted; only when there is one), `phase NAME`
  * (the phase script starts), `exit CODE` (its exit code); or `error TEXT` when the guest
- * cannot be set up (then no `exit` line follows). A workload adds its own, such as `ack KEY`
+ * cannot be set up (then no `exit` line follows). With a control channel, `/init` also
+ * reports each clock jump it made, at any time: `clock jumped MS BEFORE AFTER` (see
+ * `control.ts`). A workload adds its own, such as `ack KEY`
  * and `have KEY`. Grammar of a line: words separated by spaces, the first one the kind.
  *
  * On the host, {@linkcode ResultsChannel} is the block backend of that disk (it holds the
@@ -44,7 +46,7 @@ export const RESULTS_SECTOR_SIZE = 512;
 export const RESULTS_LINE_MAX = 500;
 
 /** Kinds of line that faultline itself writes or reads; a workload may write others. */
-export type ResultKind = "phase" | "ack" | "have" | "exit" | "error";
+export type ResultKind = "phase" | "ack" | "have" | "exit" | "error" | "clock";
 
 /** One line of the results channel. */
 export interface ResultLine {

@@ -12,7 +12,10 @@
  *   prefix, flip bits, cut the power;
  * - the switch ({@link FrameAction}): lose a copy of a frame, deliver it late, twice,
  *   held back behind the next, or through a rate limit;
- * - the run ({@link NodeAction}): cut a node's power, power-cycle it, stop it for a while.
+ * - the run ({@link NodeAction}): cut a node's power, power-cycle it, stop it for a while,
+ *   make its wall clock jump;
+ * - each boot of a node ({@link BootAction}), known before it boots: start its clock off
+ *   the others'.
  *
  * @module
  */
@@ -71,7 +74,14 @@ export type NodeAction =
   /** It boots again on its disks `afterMs` later (its power cut first if it runs). */
   | { do: "power-cycle"; afterMs: number }
   /** Its VM is stopped (SIGSTOP) for `ms`, then continued. */
-  | { do: "stop"; ms: number };
+  | { do: "stop"; ms: number }
+  /** Its guest's wall clock jumps by `ms` (back when negative), told over its control channel. */
+  | { do: "jump-clock"; ms: number };
+
+/** What a node boots with, known before it boots (QEMU's arguments). */
+export type BootAction =
+  /** Its clock starts `ms` off the others' (ahead when positive): its own `-rtc base=`. */
+  { do: "offset-clock"; ms: number };
 
 /** Facts of an injection worth keeping in the trace (`fault.detail`). */
 export type Detail = Record<string, number | number[]>;
@@ -144,6 +154,19 @@ export interface NodeBehaviour<E extends Effect> {
   node(effect: E): string;
   /** What the run does. */
   act(effect: E): NodeAction;
+}
+
+/**
+ * How a node kind shapes every boot of its node, known before the node boots (a clock
+ * skew). It fires at no moment: written without a trigger it holds for the run phase's
+ * boots (a restart's too), with `@any` for every boot, the check's included; no other
+ * trigger means anything for it.
+ */
+export interface BootBehaviour<E extends Effect> {
+  /** The node it shapes. */
+  node(effect: E): string;
+  /** What the node boots with. */
+  act(effect: E): BootAction;
 }
 
 /**
@@ -231,6 +254,12 @@ export interface FaultKind<E extends Effect = Effect> {
   /** Its fault at a node cuts that node's disks live, so the run keeps the written bytes. */
   readonly cutsDisks?: boolean;
   /**
+   * What its faults are called when they set one node against the others (`clock fault`): a
+   * scenario of one node has nothing to set it against and refuses them, as it refuses link
+   * faults.
+   */
+  readonly amongNodes?: string;
+  /**
    * For a name two kinds share (`delay`, of an op or of frames): whether this one is meant.
    * The kind without `claims` is the default.
    */
@@ -260,8 +289,10 @@ export interface FaultKind<E extends Effect = Effect> {
   block?: BlockBehaviour<E>;
   /** How it acts on frames (the link family). */
   link?: LinkBehaviour<E>;
-  /** How it acts on a node (the node family). */
+  /** How it acts on a node at a moment (the node family). */
   node?: NodeBehaviour<E>;
+  /** How it shapes a node's boots, instead of acting at a moment (the node family). */
+  boot?: BootBehaviour<E>;
   /** How it is set over a control socket, when it can be. */
   live?: LiveBehaviour<E>;
   /** How it is built from a trace at a recorded op (a power loss). */

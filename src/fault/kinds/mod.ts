@@ -12,6 +12,8 @@
 import { FaultSpecError } from "../errors.ts";
 import { badSectors } from "./bad_sectors.ts";
 import { bandwidth } from "./bandwidth.ts";
+import { clockJump } from "./clock_jump.ts";
+import { clockSkew } from "./clock_skew.ts";
 import { corrupt } from "./corrupt.ts";
 import { crash } from "./crash.ts";
 import { delay } from "./delay.ts";
@@ -62,6 +64,8 @@ export const FAULT_KINDS = [
   crash,
   restart,
   pause,
+  clockSkew,
+  clockJump,
 ] as const;
 
 /** The effect of a kind. */
@@ -89,9 +93,10 @@ export function kindOf(effect: Effect): FaultKind {
 
 /**
  * Whether a fault of this effect can be put at a frame's arrival (a sweep's point, a
- * replay's `--fault-at N` with N a frame's index): a link or a node kind acts where frames
- * are, and a fault built from the trace (a power loss) is the crash state of that moment;
- * a block kind's point is an op it applies to.
+ * replay's `--fault-at N` with N a frame's index): a link kind, or a node kind that acts at
+ * a moment, acts where frames are, and a fault built from the trace (a power loss) is the
+ * crash state of that moment; a block kind's point is an op it applies to. A kind set at
+ * a node's boot (a clock skew) has no point at all.
  *
  * @example
  * ```ts
@@ -121,7 +126,7 @@ export function kindsNamed(name: string): FaultKind[] {
  *
  * @example
  * ```ts
- * kindsOf("node").map((k) => k.kind); // ["crash", "restart", "pause"]
+ * kindsOf("node").map((k) => k.kind); // ["crash", "restart", "pause", "clock-skew", "clock-jump"]
  * ```
  */
 export function kindsOf(...families: Family[]): FaultKind[] {
@@ -159,7 +164,7 @@ export function nounOf(effect: Effect): string {
  *
  * @example
  * ```ts
- * namesOf("node"); // ["crash", "restart", "pause"]
+ * namesOf("node"); // ["crash", "restart", "pause", "clock-skew", "clock-jump"]
  * ```
  */
 export function namesOf(...families: Family[]): string[] {

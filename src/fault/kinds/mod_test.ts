@@ -12,12 +12,13 @@ import { FAULT_KINDS, kindOf, kindsNamed, takesFrames } from "./mod.ts";
 
 const docs = await Deno.readTextFile(new URL("../../../docs/fault-spec.md", import.meta.url));
 
-/** The parts a kind must declare for its family, by name. */
-const FAMILY_PARTS: Record<FaultKind["family"], (keyof FaultKind)[]> = {
-  block: ["block"],
-  machine: ["block", "fromTrace"],
-  link: ["link", "nodes"],
-  node: ["node", "nodes"],
+/** The parts a kind must declare for its family, by name (one of each inner list). */
+const FAMILY_PARTS: Record<FaultKind["family"], (keyof FaultKind)[][]> = {
+  block: [["block"]],
+  machine: [["block"], ["fromTrace"]],
+  link: [["link"], ["nodes"]],
+  // A node kind acts at a moment (node) or shapes the node's boots (boot).
+  node: [["node", "boot"], ["nodes"]],
 };
 
 /** The kinds' rows of the tables of docs/fault-spec.md: the names in the first cell. */
@@ -40,8 +41,12 @@ Deno.test("every registered kind declares every part, parses its documented exam
     assert.ok(kind.names.length > 0, `${where}: no name`);
     assert.ok(kind.summary.trim().length > 0, `${where}: no summary`);
     assert.ok(kind.examples.length > 0, `${where}: no example`);
-    for (const part of FAMILY_PARTS[kind.family]) {
-      assert.ok(kind[part] !== undefined, `${where}: a ${kind.family} kind declares ${part}`);
+    for (const parts of FAMILY_PARTS[kind.family]) {
+      assert.equal(
+        parts.filter((part) => kind[part] !== undefined).length,
+        1,
+        `${where}: a ${kind.family} kind declares one of ${parts.join(", ")}`,
+      );
     }
     for (const example of kind.examples) {
       assert.ok(
@@ -57,11 +62,15 @@ Deno.test("every registered kind declares every part, parses its documented exam
   }
 });
 
-Deno.test("a fault may be put at a frame unless it is a block kind's: links, nodes, and a crash state at any moment", () => {
+Deno.test("a fault may be put at a frame unless it is a block kind's or set at boot: links, nodes, and a crash state at any moment", () => {
   for (const kind of FAULT_KINDS as readonly FaultKind[]) {
     for (const example of kind.examples) {
       const { effect } = parseFaultSpec(example);
-      assert.equal(takesFrames(effect), kind.family !== "block", `${example} (${kind.family})`);
+      assert.equal(
+        takesFrames(effect),
+        kind.family !== "block" && !kind.boot,
+        `${example} (${kind.family})`,
+      );
     }
   }
 });
