@@ -101,11 +101,10 @@ Deno.test("EIO at a write the application fsyncs: it sees the error, loses no ac
   ]);
   assert.equal(code, 0, JSON.stringify(json?.verdict));
   assert.equal(json.runs.length, 3);
-  assert.equal(
-    json.identical,
-    3,
-    json.runs.map((r: { verdict: { reason: string } }) => r.verdict.reason).join(" | "),
-  );
+  // On one node, the runs agree to the word: the same verdict, the same counts.
+  const reasons = json.runs.map((r: { verdict: { reason: string } }) => r.verdict.reason);
+  assert.equal(new Set(reasons).size, 1, reasons.join(" | "));
+  assert.deepEqual(json.reproduced, { failed: 0, runs: 3 });
   for (const result of json.runs) {
     assert.equal(result.fired, true);
     // The same ops before the fault; the guest may reorder independent requests between runs.

@@ -10,7 +10,13 @@
 import { join } from "node:path";
 import { kindOf } from "../fault/kinds/mod.ts";
 import { parseFaultSpec, parseTrigger } from "../fault/spec.ts";
-import { type ParentTrace, prepareForReplay, readParent, replay } from "../replay/replay.ts";
+import {
+  type ParentTrace,
+  prepareForReplay,
+  readParent,
+  replay,
+  type ReplayResult,
+} from "../replay/replay.ts";
 import { recordedOpOfTrigger } from "../replay/signature.ts";
 import type { Prepared } from "../run/prepare.ts";
 import { type RunEvent, runScenario } from "../run/run.ts";
@@ -24,6 +30,7 @@ import {
   failingReproduces,
   isFailing,
   pointMessage,
+  stateFails,
   sweep,
   type SweepPoint,
   type SweepProgress,
@@ -32,6 +39,16 @@ import {
 import type { OracleResult } from "../run/oracle.ts";
 import type { Verdict } from "../run/verdict.ts";
 import { CiError } from "./errors.ts";
+import { defaultJobs } from "../sweep/jobs.ts";
+import { describeCounts } from "../sweep/status.ts";
+import {
+  defaultConfirmations,
+  describeRate,
+  failsFinding,
+  meetsRate,
+  type Reproduced,
+  reproduced,
+} from "../sweep/confirm.ts";
 
 /** One check of one scenario. */
 export interface CiCheck {
@@ -84,6 +101,8 @@ export interface CiPoint {
   sameCrashAs?: number;
   /** For a power loss that explores crash states: the IDs of those that failed. */
   failedStates?: string[];
+  /** A failing point: how often it failed in the runs it got. */
+  reproduced?: Reproduced;
   /** The replay failed to run. */
   error?: string;
 }
@@ -102,8 +121,10 @@ export interface CiProgress {
 export interface CiOptions {
   /** Where the recorded traces are kept (the reproduce commands name them). */
   traceDir: string;
-  /** Replays at once in sweeps. */
-  jobs: number;
+  /** Replays at once in sweeps (default: as many clusters as the cores hold, src/sweep/jobs.ts). */
+  jobs?: number;
+  /** Verdicts each failing point gets (default: 3 on a cluster, 1 on one node). */
+  confirm?: number;
   /** Aborting stops CI and kills its VMs. */
   signal?: AbortSignal;
   /** Hears each run's progress. */
@@ -355,7 +376,10 @@ function onePoint(parent: ParentTrace, at: string): string {
   return `${op.index}..${op.index}`;
 }
 
-/** A declared fault at one point: one replay. */
+/**
+ * A declared fault at one point: one replay, and when it fails, more until the finding has
+ * its verdicts (src/sweep/confirm.ts), so that it is rated.
+ */
 async function pointCheck(
   parent: ParentTrace,
   fault: FaultExpectation,
@@ -363,44 +387,96 @@ async function pointCheck(
   options: CiOptions,
 ): Promise<CheckBody> {
   const name = parent.scenario.name;
-  const result = await replay(parent, {
-    faults: [fault.fault],
-    with: backgroundFaults(fault.with).specs,
-    faultAt: fault.at!,
-    output: join(
-      options.traceDir,
-      `${name}.${fault.fault.replace(/[^a-z0-9-]/gi, "_")}-at-${
-        fault.at!.replace(/[^a-z0-9]/gi, "_")
-      }.trace`,
-    ),
-    keepData: false,
-    expect: fault.expect,
-    prepared,
-    signal: options.signal,
-    onEvent: options.onEvent,
-  });
-  const held = result.fired && result.verdict.pass;
-  // A detection is a plain failure: a check that could not run, or a service that never came
-  // back, is not the loss the scenario declares it finds.
-  const detected = result.fired && !result.verdict.pass && result.verdict.kind === undefined;
-  const pass = fault.outcome === "detect" ? detected : held;
+  const output = join(
+    options.traceDir,
+    `${name}.${fault.fault.replace(/[^a-z0-9-]/gi, "_")}-at-${
+      fault.at!.replace(/[^a-z0-9]/gi, "_")
+    }.trace`,
+  );
+  const replayOnce = (path: string) =>
+    replay(parent, {
+      faults: [fault.fault],
+      with: backgroundFaults(fault.with).specs,
+      faultAt: fault.at!,
+      output: path,
+      keepData: false,
+      expect: fault.expect,
+      prepared,
+      signal: options.signal,
+      onEvent: options.onEvent,
+    });
+  const result = await replayOnce(output);
+  const runs = options.confirm ?? defaultConfirmations(parent.scenario.nodes.length);
+  const verdicts = [result.verdict];
+  while (result.fired && failsFinding(result.verdict) && verdicts.length < runs) {
+    const again = await replayOnce(output.replace(/\.trace$/, `-run-${verdicts.length + 1}.trace`));
+    verdicts.push(again.verdict);
+  }
+  const rate = reproduced(verdicts);
+  // A rated finding replays as many times as it ran, to see its rate again.
+  const command = rate.runs > 1 ? `${result.reproduce} --runs ${rate.runs}` : result.reproduce;
   return {
-    pass,
-    reason: !result.fired
-      ? `the fault never fired: ${result.verdict.reason}`
-      : fault.outcome === "detect" && !pass
-      ? `expected the fault to be detected, but the verdict passed: ${result.verdict.reason}`
-      : result.verdict.reason,
-    reproduce: pass ? [] : [result.reproduce],
+    ...pointVerdict(fault, { ...result, reproduce: command }, rate),
     points: [{
       at: result.faultAt,
       verdict: result.verdict,
       fired: result.fired,
       oracle: result.oracle,
-      reproduce: result.reproduce,
+      reproduce: command,
       trace: result.trace,
+      ...(rate.failed > 0 ? { reproduced: rate } : {}),
     }],
   };
+}
+
+/**
+ * What a declared point's replays amount to: `pass` holds when its verdict passed; `detect`
+ * when it failed plainly (a check that could not run, or a service that never came back, is
+ * not the loss the scenario declares it finds) and the failure reproduced at the rate asked.
+ */
+function pointVerdict(
+  fault: FaultExpectation,
+  result: ReplayResult,
+  rate: Reproduced,
+): Omit<CheckBody, "points"> {
+  const rated = rate.runs > 1 ? ` (${describeRate(rate)})` : "";
+  if (!result.fired) {
+    return {
+      pass: false,
+      reason: `the fault never fired: ${result.verdict.reason}`,
+      reproduce: [result.reproduce],
+    };
+  }
+  if (fault.outcome !== "detect") {
+    const pass = result.verdict.pass;
+    return {
+      pass,
+      reason: pass ? result.verdict.reason : `failed${rated}: ${result.verdict.reason}`,
+      reproduce: pass ? [] : [result.reproduce],
+    };
+  }
+  const plain = !result.verdict.pass && result.verdict.kind === undefined;
+  const pass = plain && meetsRate(rate, fault.minRate ?? undefined);
+  return {
+    pass,
+    reason: pass
+      ? `detected${rated}: ${result.verdict.reason}`
+      : plain
+      ? `detected in ${rate.failed} of ${rate.runs} runs, not ${
+        rateWanted(fault)
+      }: ${result.verdict.reason}`
+      : `expected the fault to be detected, but the verdict ${
+        result.verdict.pass ? "passed" : `was ${result.verdict.kind}`
+      }: ${result.verdict.reason}`,
+    reproduce: pass ? [] : [result.reproduce],
+  };
+}
+
+/** What a `detect` check asks of a finding's rate, in words. */
+function rateWanted(fault: FaultExpectation): string {
+  return fault.minRate === null
+    ? "stable (detect asks every run to fail; a minRate lowers it)"
+    : `failing in at least ${fault.minRate} of its runs (minRate)`;
 }
 
 /** A declared fault over many points: a sweep. */
@@ -417,7 +493,9 @@ async function sweepCheck(
     ...(options.shard ? { shard: options.shard } : {}),
     ...(fault.with.length > 0 ? { with: fault.with } : {}),
     points: parsePoints(fault.points!),
-    jobs: options.jobs,
+    jobs: options.jobs ??
+      defaultJobs(navigator.hardwareConcurrency ?? 2, parent.scenario.nodes.length),
+    ...(options.confirm !== undefined ? { confirm: options.confirm } : {}),
     outputDir,
     keepData: false,
     expect: fault.expect,
@@ -454,8 +532,7 @@ export function sweepTraceDir(
 
 /** A sweep's point as `ci` reports it. */
 function ciPoint(point: SweepPoint): CiPoint {
-  const failedStates = point.states?.outcomes.filter((s) => !s.verdict.pass || s.error)
-    .map((s) => s.id);
+  const failedStates = point.states?.outcomes.filter(stateFails).map((s) => s.id);
   return {
     at: point.at,
     op: point.op,
@@ -467,6 +544,7 @@ function ciPoint(point: SweepPoint): CiPoint {
     ...(point.trace ? { trace: point.trace } : {}),
     ...(point.sameCrashAs !== undefined ? { sameCrashAs: point.sameCrashAs } : {}),
     ...(failedStates?.length ? { failedStates } : {}),
+    ...(point.reproduced ? { reproduced: point.reproduced } : {}),
     ...(point.error ? { error: point.error } : {}),
   };
 }
@@ -487,15 +565,18 @@ export function sweepVerdict(
 ): CheckBody {
   const failing = result.points.filter(isFailing);
   const detect = fault.outcome === "detect";
-  const detections = failing.filter((p) => p.error === undefined && p.verdict.kind === undefined);
+  // A detection is a plain failure that reproduced at the rate asked (every run, by default).
+  const plain = failing.filter((p) => p.error === undefined && p.verdict.kind === undefined);
+  const detections = plain.filter((p) =>
+    meetsRate(p.reproduced ?? { failed: 1, runs: 1 }, fault.minRate ?? undefined)
+  );
   const pass = detect ? detections.length > 0 : failing.length === 0 && result.notFired === 0;
-  const counts =
-    `${result.points.length} points: ${result.passed} passed, ${result.failed} failed, ${result.notFired} never fired`;
+  const counts = describeCounts(result);
   // One point says what was checked: a failing one (for detect, a detection), else one whose
   // fault never fired, else the last that held (the most acknowledged by then); every point
   // is in `points`.
-  const shown = (detect ? detections : failing)[0] ?? result.points.find((p) => !p.fired) ??
-    result.points.at(-1);
+  const shown = (detect ? [...detections, ...plain] : failing)[0] ??
+    result.points.find((p) => !p.fired) ?? result.points.at(-1);
   const example = !shown
     ? ""
     : `; e.g. op ${shown.at}: ${
@@ -503,12 +584,15 @@ export function sweepVerdict(
         ? `the fault never fired: ${shown.verdict.reason}`
         : pointMessage(shown)
     }`;
+  const missed = plain.length > 0
+    ? `found ${plain.length} failing, none ${rateWanted(fault)}`
+    : "found none";
   return {
     pass,
     reason: detect
       ? (pass
         ? `detected as expected: ${counts}${example}`
-        : `expected the sweep to find a failing point, found none (${counts})${example}`)
+        : `expected the sweep to find a failing point, ${missed} (${counts})${example}`)
       : `${counts}${example}`,
     reproduce: detect
       ? (pass ? [] : [`faultline sweep ${trace} --fault ${fault.fault} --points ${fault.points}`])

@@ -25,6 +25,8 @@ export interface CiCommandOptions {
   /** `--json`: print the JSON; `--json FILE`: write the results file (for `merge`) and print the table. */
   json: boolean | string;
   jobs?: number;
+  /** `--confirm R`: verdicts a failing point gets. */
+  confirm?: number;
   traceDir: string;
   verbose: boolean;
   /** `--cold`: every check of a sweep boots. */
@@ -132,8 +134,12 @@ export function ciProgressEvent(progress: CiProgress, sinceMs: number): string {
 
 /** Runs `ci`. */
 export async function ciCommand(paths: string[], options: CiCommandOptions): Promise<number> {
-  const jobs = options.jobs ?? navigator.hardwareConcurrency ?? 2;
-  if (jobs < 1) throw new UsageError("--jobs must be at least 1");
+  if (options.jobs !== undefined && options.jobs < 1) {
+    throw new UsageError(`--jobs ${options.jobs}: give at least 1`);
+  }
+  if (options.confirm !== undefined && options.confirm < 1) {
+    throw new UsageError(`--confirm ${options.confirm}: a failing point needs at least 1 verdict`);
+  }
   const shard = shardOption(options);
   if (shard && options.recordOnly) {
     throw new UsageError("--record-only records for every shard: run it once, without --shard");
@@ -153,7 +159,8 @@ export async function ciCommand(paths: string[], options: CiCommandOptions): Pro
   const checks = await withInterrupt((signal) =>
     runCi(files, {
       traceDir: options.traceDir,
-      jobs,
+      ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
+      ...(options.confirm !== undefined ? { confirm: options.confirm } : {}),
       cold: options.cold ?? false,
       ...(options.recordOnly ? { recordOnly: true } : {}),
       ...(shard ? { shard } : {}),

@@ -305,7 +305,16 @@ function addSweepCommand(root: Command, run: Runner): void {
       "--points <which>",
       "a list joined by commas (their union): N, N..M, all, reads, writes, flushes (of one disk: flushes:NODE/DISK), frames (of a link: 'frames:n1->n2/tcp:5432'), a class narrowed by the ,N..M and thinned by the ,every:K after it; every:K first (docs/points.md)",
     )
-    .option("--jobs <n>", "replays at once (default: the number of cores)", integer)
+    .option(
+      "--jobs <n>",
+      "replays at once (default: the cores, divided by the nodes of a cluster)",
+      integer,
+    )
+    .option(
+      "--confirm <r>",
+      "verdicts each failing point gets, rated stable (R of R failed) or flaky K/R (default: 3 on a cluster, 1 on one node)",
+      integer,
+    )
     .option(
       "--json [file]",
       "print one JSON object (progress as JSON lines on stderr); with FILE, write the results there for merge",
@@ -375,7 +384,16 @@ function addCiCommand(root: Command, run: Runner): void {
       "take the shard from this variable, an index from 0 (JOB_COMPLETION_INDEX); with --shards",
     )
     .option("--shards <n>", "how many shards, with --shard-index-env", integer)
-    .option("--jobs <n>", "replays at once in sweeps (default: the number of cores)", integer)
+    .option(
+      "--jobs <n>",
+      "replays at once in sweeps (default: the cores, divided by the nodes of a cluster)",
+      integer,
+    )
+    .option(
+      "--confirm <r>",
+      "verdicts each failing point gets (default: 3 on a cluster, 1 on one node); detect needs a stable finding unless the fault declares minRate",
+      integer,
+    )
     .option(
       "--trace-dir <dir>",
       "where to keep the recorded traces (the reproduce commands name them)",

@@ -13,7 +13,9 @@ import {
   readParent,
   replay,
   type ReplayResult,
+  reproduceCommand,
 } from "../replay/replay.ts";
+import { describeRate, distinctReasons, reproduced } from "../sweep/confirm.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { pacedProgress, type Progress, progressLine } from "./progress.ts";
@@ -125,14 +127,9 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
       const begun = performance.now();
       done.push(
         await replay(parent, {
-          faults: options.fault,
-          with: options.with,
-          faultAt: options.faultAt,
-          live: options.live,
-          strictOrder: options.strictOrder,
+          ...replayWords(options),
           output,
           keepData: options.data,
-          seed: options.seed,
           qmp: qmpEndpoints(options.qmp, parent.scenario),
           ...(options.control ? { control: options.control } : {}),
           signal,
@@ -146,32 +143,67 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
   }, { kept: () => keptTraces(outputs) }).finally(() => progress?.stop());
 
   const first = results[0];
-  const same = (r: ReplayResult) =>
-    r.verdict.pass === first.verdict.pass && r.verdict.reason === first.verdict.reason;
-  const identical = results.filter(same).length;
+  const rate = reproduced(results.map((r) => r.verdict));
+  const reproduce = results.length > 1
+    ? reproduceCommand(path, { ...replayWords(options), runs: results.length })
+    : first.reproduce;
   if (options.json) {
     console.log(JSON.stringify(
       options.runs === 1
         ? replayJson(first)
-        : { ...replayJson(first), runs: results.map(replayJson), identical },
+        : { ...replayJson(first), reproduce, runs: results.map(replayJson), reproduced: rate },
     ));
   } else {
     for (const [i, result] of results.entries()) {
       if (results.length > 1) console.log(`\n== run ${i + 1}`);
-      printRun(result);
-      if (result.powerCut) {
-        console.log(
-          `power loss at op ${result.powerCut.at} (${result.powerCut.source}): ${result.powerCut.writesKept} writes kept, ${result.powerCut.dropped} of ${result.powerCut.volatile} volatile writes dropped`,
-        );
-      }
-      if (result.lost) console.log(`lost: ${result.lost.summary}`);
-      if (result.notFired.length > 0) console.log(`never fired: ${result.notFired.join(", ")}`);
-      console.log(`prefix: ${describePrefix(result.prefix)}`);
+      printReplay(result);
     }
-    if (results.length > 1) {
-      console.log(`\n${identical} of ${results.length} verdicts equal the first`);
-    }
-    console.log(`reproduce: ${first.reproduce}`);
+    if (results.length > 1) printRate(results);
+    console.log(`reproduce: ${reproduce}`);
   }
   return results.every((r) => r.verdict.pass) ? EXIT.pass : EXIT.verdictFailed;
+}
+
+/** The options of a replay that its reproduce command repeats. */
+function replayWords(options: ReplayCommandOptions) {
+  return {
+    faults: options.fault,
+    with: options.with,
+    faultAt: options.faultAt,
+    live: options.live,
+    strictOrder: options.strictOrder,
+    seed: options.seed,
+  };
+}
+
+/** One replay's outcome: the run, the power cut, what was lost, and how its ops compared. */
+function printReplay(result: ReplayResult): void {
+  printRun(result);
+  if (result.powerCut) {
+    console.log(
+      `power loss at op ${result.powerCut.at} (${result.powerCut.source}): ${result.powerCut.writesKept} writes kept, ${result.powerCut.dropped} of ${result.powerCut.volatile} volatile writes dropped`,
+    );
+  }
+  if (result.lost) console.log(`lost: ${result.lost.summary}`);
+  if (result.notFired.length > 0) console.log(`never fired: ${result.notFired.join(", ")}`);
+  console.log(`prefix: ${describePrefix(result.prefix)}`);
+}
+
+/**
+ * Several runs by outcome: how many failed (a failure whatever its reason's counts: `found 38`
+ * and `found 39` both fail), the runs whose check could not run, and each distinct reason.
+ */
+function printRate(results: readonly ReplayResult[]): void {
+  const verdicts = results.map((r) => r.verdict);
+  const rate = reproduced(verdicts);
+  const unjudged = verdicts.filter((v) => !v.pass && v.kind === "inconclusive").length;
+  const outcome = rate.failed === 0
+    ? `passed in ${verdicts.filter((v) => v.pass).length} of ${rate.runs} runs`
+    : `failed in ${rate.failed} of ${rate.runs} runs (${describeRate(rate)})`;
+  console.log(
+    `\n${outcome}${unjudged > 0 ? `; ${unjudged} could not be checked (inconclusive)` : ""}`,
+  );
+  for (const { count, ...verdict } of distinctReasons(verdicts)) {
+    console.log(`  ${count}x ${verdict.pass ? "pass" : verdict.kind ?? "fail"}: ${verdict.reason}`);
+  }
 }

@@ -12,12 +12,14 @@ import { type ParentTrace, readParent } from "../replay/replay.ts";
 import { runScenario } from "../run/run.ts";
 import { loadScenario } from "../scenario/load.ts";
 import type { Scenario } from "../scenario/schema.ts";
-import { junitXml, pointText } from "../report/junit.ts";
+import { type JunitCase, junitXml, pointText } from "../report/junit.ts";
 import { sweepReportHtml } from "../report/html.ts";
 import { parsePoints } from "../scenario/points.ts";
 import {
   failingReproduces,
+  isFailing,
   pointMessage,
+  stateFails,
   sweep,
   type SweepPoint,
   type SweepProgress,
@@ -26,6 +28,9 @@ import {
 import type { SweepResultsFile } from "../sweep/merge.ts";
 import { parseShard, type Shard, shardFromIndex } from "../sweep/shard.ts";
 import { formatDuration } from "../util/units.ts";
+import { describeRate, type Reproduced } from "../sweep/confirm.ts";
+import { describeCounts, pointStatus, statusWord } from "../sweep/status.ts";
+import { defaultJobs } from "../sweep/jobs.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { table } from "./format.ts";
 import { withInterrupt } from "./interrupt.ts";
@@ -40,6 +45,8 @@ export interface SweepCommandOptions {
   with?: string[];
   points: string;
   jobs?: number;
+  /** `--confirm R`: verdicts a failing point gets (default: 3 on a cluster, 1 on one node). */
+  confirm?: number;
   /** `--json`: print the JSON; `--json FILE`: write the results file (for `merge`) and print the table. */
   json: boolean | string;
   junit?: string;
@@ -117,6 +124,7 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
       verdict: p.verdict,
       ...oracle(p.oracle),
       fired: p.fired,
+      ...(p.reproduced ? { reproduced: p.reproduced } : {}),
       reproduce: p.reproduce,
       ...(p.trace ? { trace: p.trace } : {}),
       ...(p.sameCrashAs !== undefined ? { sameCrashAs: p.sameCrashAs } : {}),
@@ -129,13 +137,14 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
             sampled: p.states.sampled,
             distinct: p.states.distinct,
             checked: p.states.outcomes.length,
-            failed: p.states.outcomes.filter((s) => !s.verdict.pass).map((s) => s.id),
+            failed: p.states.outcomes.filter(stateFails).map((s) => s.id),
             outcomes: p.states.outcomes.map((s) => ({
               id: s.id,
               dropped: s.dropped,
               drops: s.drops,
               verdict: s.verdict,
               ...oracle(s.oracle),
+              ...(s.reproduced ? { reproduced: s.reproduced } : {}),
               reproduce: s.reproduce,
               ...(s.trace ? { trace: s.trace } : {}),
               ...(s.sameCrashAs ? { sameCrashAs: s.sameCrashAs } : {}),
@@ -148,11 +157,15 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
     passed: result.passed,
     failed: result.failed,
     notFired: result.notFired,
+    ...(result.inconclusive ? { inconclusive: result.inconclusive } : {}),
+    ...(result.unavailable ? { unavailable: result.unavailable } : {}),
     ...(result.distinctCrashStates !== undefined
       ? { distinctCrashStates: result.distinctCrashStates }
       : {}),
     ...(result.crashStates !== undefined ? { crashStates: result.crashStates } : {}),
     replays: result.replays,
+    ...(result.confirm !== undefined ? { confirm: result.confirm } : {}),
+    ...(result.jobs !== undefined ? { jobs: result.jobs } : {}),
     durationMs: Math.round(result.durationMs),
     ...(result.partial ? { partial: result.partial } : {}),
     ...(result.shard ? { shard: result.shard } : {}),
@@ -169,20 +182,26 @@ export function sweepJunit(trace: string, result: SweepResult): string {
       name: `${result.fault} at op ${p.at} (${p.op})`,
       classname: trace,
       output: pointText(p),
-      ...(!p.fired && !p.error
-        ? { skipped: `the fault never fired: ${p.verdict.reason}` }
-        : !p.verdict.pass
-        ? {
-          failure: {
-            message: p.verdict.reason,
-            text: `${p.where ?? ""}\n${p.lost ? `lost: ${p.lost.summary}\n` : ""}${
-              failingReproduces(p).map((c) => `reproduce: ${c}`).join("\n")
-            }`,
-          },
-        }
-        : {}),
+      ...junitOutcome(p),
     })),
   }]);
+}
+
+/** A point's JUnit outcome: skipped when nothing was tested, a failure with its rate, or none. */
+function junitOutcome(p: SweepPoint): Pick<JunitCase, "skipped" | "failure"> {
+  const status = pointStatus(p);
+  if (status === "not-fired") return { skipped: `the fault never fired: ${p.verdict.reason}` };
+  if (status === "inconclusive") return { skipped: `the check could not run: ${p.verdict.reason}` };
+  if (status === "pass") return {};
+  const rate = p.reproduced && p.reproduced.runs > 1 ? ` (${describeRate(p.reproduced)})` : "";
+  return {
+    failure: {
+      message: `${p.verdict.reason}${rate}`,
+      text: `${p.where ?? ""}\n${p.lost ? `lost: ${p.lost.summary}\n` : ""}${
+        failingReproduces(p).map((c) => `reproduce: ${c}`).join("\n")
+      }`,
+    },
+  };
 }
 
 /** " (partial: N of M points, the sweep was stopped)" for a sweep stopped before its end, else "". */
@@ -195,9 +214,15 @@ function partialNote(result: SweepResult): string {
 /** The states column of a point: how many it checked, and how many of them failed. */
 function statesCell(p: SweepPoint): string {
   if (!p.states) return "";
-  const failed = p.states.outcomes.filter((s) => !s.verdict.pass).length;
+  const failed = p.states.outcomes.filter(stateFails).length;
   const checked = `${p.states.outcomes.length}${p.states.sampled ? ` of ${p.states.total}` : ""}`;
   return failed > 0 ? `${failed} of ${checked} FAIL` : `${checked} pass`;
+}
+
+/** How often a failure reproduced, in words, when it got several runs. */
+function rateLine(rate: Reproduced | undefined): string[] {
+  if (!rate || rate.runs < 2) return [];
+  return [`reproduced: ${describeRate(rate)} (failed in ${rate.failed} of ${rate.runs} runs)`];
 }
 
 /** Prints a sweep's table, its failing points and totals. */
@@ -205,45 +230,51 @@ export function printSweep(trace: string, result: SweepResult): void {
   const multi = result.crashStates !== undefined;
   const rows = [["op", "what", "step", ...(multi ? ["states"] : []), "verdict", "reason"]];
   for (const p of result.points) {
-    const status = !p.fired && !p.error ? "NOT FIRED" : p.verdict.pass ? "pass" : "FAIL";
     rows.push([
       String(p.at),
       p.op,
       stepOf(p),
       ...(multi ? [statesCell(p)] : []),
-      status,
+      statusWord(p),
       p.verdict.reason +
       (p.sameCrashAs !== undefined ? ` (same crash state as op ${p.sameCrashAs})` : ""),
     ]);
   }
   console.log(table(rows));
-  const failing = result.points.filter((p) => p.fired && !p.verdict.pass || p.error);
-  if (failing.length > 0) {
-    console.log("\nfailing points:");
-    for (const p of failing) {
-      if (!p.states) {
-        console.log(`  op ${p.at}: ${pointMessage(p)}`);
-        if (p.lost) console.log(`    lost: ${p.lost.summary}`);
-        console.log(`    ${p.reproduce}`);
-        continue;
-      }
-      console.log(`  op ${p.at}: ${p.where ?? p.op}:`);
-      for (const s of p.states.outcomes.filter((s) => !s.verdict.pass || s.error)) {
-        console.log(`    state ${s.id}, ${s.drops}: ${s.verdict.reason}`);
-        if (s.lost) console.log(`      lost: ${s.lost.summary}`);
-        console.log(`      ${s.reproduce}`);
-      }
+  printFailing(result.points.filter(isFailing));
+  const unjudged = result.points.filter((p) => pointStatus(p) === "inconclusive");
+  if (unjudged.length > 0) {
+    console.log("\ninconclusive points (the check could not run: neither a pass nor a loss):");
+    for (const p of unjudged) console.log(`  op ${p.at}: ${p.verdict.reason}`);
+  }
+  printNotes(result);
+  console.log(`\n${sweepSummary(trace, result)}`);
+}
+
+/** The failing points, each with its rate, what it lost and the command that replays it. */
+function printFailing(failing: readonly SweepPoint[]): void {
+  if (failing.length === 0) return;
+  console.log("\nfailing points:");
+  for (const p of failing) {
+    if (!p.states) {
+      console.log(`  op ${p.at}: ${pointMessage(p)}`);
+      for (const line of rateLine(p.reproduced)) console.log(`    ${line}`);
+      if (p.lost) console.log(`    lost: ${p.lost.summary}`);
+      console.log(`    ${p.reproduce}`);
+      continue;
+    }
+    console.log(`  op ${p.at}: ${p.where ?? p.op}:`);
+    for (const s of p.states.outcomes.filter(stateFails)) {
+      console.log(`    state ${s.id}, ${s.drops}: ${s.verdict.reason}`);
+      for (const line of rateLine(s.reproduced)) console.log(`      ${line}`);
+      if (s.lost) console.log(`      lost: ${s.lost.summary}`);
+      console.log(`      ${s.reproduce}`);
     }
   }
-  const crash = result.distinctCrashStates !== undefined
-    ? `, ${result.distinctCrashStates} distinct crash states checked${
-      multi ? ` (of ${result.crashStates})` : ""
-    }`
-    : "";
-  const withText = result.with?.length ? ` with ${result.with.join(" ")}` : "";
-  const shardText = result.shard
-    ? ` (shard ${result.shard.index}/${result.shard.count} of ${result.shard.sweepPoints} points)`
-    : "";
+}
+
+/** Why checks or runs booted instead of starting from a saved guest. */
+function printNotes(result: SweepResult): void {
   for (const cold of result.checks?.cold ?? []) {
     if (cold.reason !== "--cold") {
       console.log(`note: the checks of node ${cold.node} boot cold: ${cold.reason}`);
@@ -259,13 +290,23 @@ export function printSweep(trace: string, result: SweepResult): void {
       );
     }
   }
-  console.log(
-    `\n${trace}, ${result.fault}${withText}${shardText}${
-      partialNote(result)
-    }: ${result.points.length} points: ${result.passed} passed, ${result.failed} failed, ${result.notFired} never fired${crash}; ${result.replays} replays in ${
-      formatDuration(result.durationMs)
-    }`,
-  );
+}
+
+/** A sweep's totals in one line: points by outcome, crash states, replays and time. */
+export function sweepSummary(trace: string, result: SweepResult): string {
+  const multi = result.crashStates !== undefined;
+  const crash = result.distinctCrashStates !== undefined
+    ? `, ${result.distinctCrashStates} distinct crash states checked${
+      multi ? ` (of ${result.crashStates})` : ""
+    }`
+    : "";
+  const withText = result.with?.length ? ` with ${result.with.join(" ")}` : "";
+  const shardText = result.shard
+    ? ` (shard ${result.shard.index}/${result.shard.count} of ${result.shard.sweepPoints} points)`
+    : "";
+  return `${trace}, ${result.fault}${withText}${shardText}${partialNote(result)}: ${
+    describeCounts(result)
+  }${crash}; ${result.replays} replays in ${formatDuration(result.durationMs)}`;
 }
 
 /** The step a point's fault hit, from its `where`. */
@@ -285,8 +326,12 @@ interface Swept {
 /** Runs `sweep`. */
 export async function sweepCommand(target: string, options: SweepCommandOptions): Promise<number> {
   const points = parsePoints(options.points);
-  const jobs = options.jobs ?? navigator.hardwareConcurrency ?? 2;
-  if (jobs < 1) throw new UsageError("--jobs must be at least 1");
+  if (options.jobs !== undefined && options.jobs < 1) {
+    throw new UsageError(`--jobs ${options.jobs}: give at least 1`);
+  }
+  if (options.confirm !== undefined && options.confirm < 1) {
+    throw new UsageError(`--confirm ${options.confirm}: a failing point needs at least 1 verdict`);
+  }
   const shard = shardOption(options);
   const isScenario = /\.(ts|js|json|mts|mjs)$/i.test(target);
   if (shard && isScenario) {
@@ -307,6 +352,7 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
     const parent = await readParent(trace);
     if (parent.warning) console.error(`warning: ${parent.warning}`);
     if (options.keepTraces) await Deno.mkdir(options.keepTraces, { recursive: true });
+    const jobs = sweepJobs(options, parent.scenario.nodes.length);
     const progress = sweepProgress(options);
     try {
       const result = await sweep(parent, {
@@ -314,6 +360,7 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
         with: options.with ?? [],
         points,
         jobs,
+        ...(options.confirm !== undefined ? { confirm: options.confirm } : {}),
         ...(options.keepTraces ? { outputDir: options.keepTraces } : {}),
         keepData: false,
         cold: options.cold ?? false,
@@ -339,6 +386,24 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
   });
   await reportSweep(swept, options);
   return swept.result.failed > 0 ? EXIT.verdictFailed : EXIT.pass;
+}
+
+/**
+ * The replays a sweep runs at once: `--jobs`, else as many clusters as the cores hold
+ * (src/sweep/jobs.ts). Said on stderr, as it decides how alike a point's runs are.
+ */
+function sweepJobs(options: SweepCommandOptions, nodes: number): number {
+  const cores = navigator.hardwareConcurrency ?? 2;
+  const jobs = options.jobs ?? defaultJobs(cores, nodes);
+  if (options.json !== true) {
+    const why = options.jobs !== undefined
+      ? "--jobs"
+      : nodes > 1
+      ? `${cores} cores, clusters of ${nodes} nodes; --jobs to change`
+      : `${cores} cores; --jobs to change`;
+    console.error(`${jobs} replay${jobs === 1 ? "" : "s"} at once (${why})`);
+  }
+  return jobs;
 }
 
 /** What a stopped sweep kept, in words: how many points finished, and where their results are. */

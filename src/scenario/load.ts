@@ -290,6 +290,11 @@ function normalizeFaults(
         problems.push(`${at}.with[${j}]: ${(error as Error).message}`);
       }
     }
+    if (declared.minRate !== undefined && declared.outcome !== "detect") {
+      problems.push(
+        `${at}.minRate: applies to outcome: "detect" (a finding's rate), not to "pass"`,
+      );
+    }
     if (declared.points !== undefined) {
       try {
         parsePoints(declared.points);
@@ -310,6 +315,7 @@ function normalizeFaults(
         noLostAcks: declared.expect?.noLostAcks ?? true,
       },
       outcome: declared.outcome ?? "pass",
+      minRate: declared.minRate ?? null,
       with: declared.with ?? [],
     };
   });

@@ -124,6 +124,14 @@ const faultExpectation = z.strictObject({
    * fail; for a configuration known to be unsafe, kept as proof that the fault is found.
    */
   outcome: z.enum(["pass", "detect"]).optional(),
+  /**
+   * With `detect`: the fraction of a finding's runs that must fail (0..1) for it to count;
+   * without it, every run must (a stable finding).
+   */
+  minRate: z.number({ message: "expected a fraction from 0 to 1, such as 0.5" })
+    .min(0, "expected a fraction from 0 to 1, such as 0.5")
+    .max(1, "expected a fraction from 0 to 1, such as 0.5")
+    .optional(),
   /** Faults in force at every point besides this one (`lie-flush`, `limp:5ms@e1/data/any`). */
   with: z.array(z.string().min(1)).optional(),
 });
@@ -341,6 +349,11 @@ export interface FaultExpectationInput {
   };
   /** `pass` (default): every point must pass. `detect`: at least one point must fail. */
   outcome?: "pass" | "detect";
+  /**
+   * With `detect`: the fraction of a finding's runs that must fail (0..1) for it to count;
+   * without it, every run must (a stable finding).
+   */
+  minRate?: number;
   /** Faults in force at every point besides this one (`lie-flush`, `limp:5ms@e1/data/any`). */
   with?: string[];
 }
@@ -483,6 +496,8 @@ export interface FaultExpectation {
   expect: Expectations;
   /** `pass`: every point must pass; `detect`: at least one must fail. */
   outcome: "pass" | "detect";
+  /** With `detect`: the fraction of a finding's runs that must fail; null: every run. */
+  minRate: number | null;
   /** Faults in force at every point besides this one (none: empty). */
   with: string[];
 }

@@ -41,6 +41,7 @@ import { SweepError } from "./errors.ts";
 import { type PointSelection, selectPoints } from "../scenario/points.ts";
 import { assignShards, linkedGroups, type Shard } from "./shard.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
+import { pointStatus } from "./status.ts";
 
 /** One crash state of a point, when the fault explores many (`power-loss:each`, `orders=K`, `all`). */
 export interface StateOutcome {
@@ -138,6 +139,8 @@ export interface SweepResult {
   replays: number;
   /** How many verdicts each failing point was given: its first run and the runs confirming it. */
   confirm?: number;
+  /** Replays that ran at once. */
+  jobs?: number;
   /** How long the sweep took. */
   durationMs: number;
   /**
@@ -227,6 +230,11 @@ export interface SweepOptions {
    * crash states are byte-identical kept together (src/sweep/shard.ts).
    */
   shard?: Shard;
+  /**
+   * What replays a point: faultline's {@link replay}; a test gives verdicts of its own.
+   * @ignore faultline's own: not part of the public API
+   */
+  replayer?: typeof replay;
 }
 
 /**
@@ -239,8 +247,7 @@ export interface SweepOptions {
  * ```
  */
 export function isFailing(point: Pick<SweepPoint, "fired" | "verdict" | "error">): boolean {
-  if (point.error !== undefined) return true;
-  return point.fired && !point.verdict.pass && point.verdict.kind !== "inconclusive";
+  return pointStatus(point) === "fail";
 }
 
 /** The inconclusive and unavailable points, when there are any. */
@@ -275,7 +282,12 @@ export function pointMessage(point: Pick<SweepPoint, "where" | "verdict">): stri
  */
 export function failingReproduces(point: SweepPoint): string[] {
   if (!point.states) return [point.reproduce];
-  return point.states.outcomes.filter((s) => !s.verdict.pass || s.error).map((s) => s.reproduce);
+  return point.states.outcomes.filter(stateFails).map((s) => s.reproduce);
+}
+
+/** Whether a crash state failed: its replay did not run, or its verdict is a failure. */
+export function stateFails(state: Pick<StateOutcome, "verdict" | "error">): boolean {
+  return state.error !== undefined || failsFinding(state.verdict);
 }
 
 /** Where on the clock a point is: a recorded op, or a frame (its sender as its node). */
@@ -580,7 +592,7 @@ async function replayGroups(
       ? `point-${unit.at}`
       : `point-${unit.at}-state-${unit.state.replaceAll("+", "_")}`;
     try {
-      return await replay(parent, {
+      return await (options.replayer ?? replay)(parent, {
         ...unitFaults(plan, unit, options),
         faultAt: String(unit.at),
         output: join(options.outputDir, `${file}${run > 1 ? `-run-${run}` : ""}.trace`),
@@ -810,25 +822,13 @@ function pointOf(
     };
   });
   const distinct = new Set(units.map((unit) => unitName(sourceOf(unit)))).size;
-  const failing = outcomes.filter((o) => !o.verdict.pass || o.error);
-  const first = failing[0] ?? outcomes[0];
-  const sample = states.sampled ? `, a seeded sample of ${states.total}` : "";
-  const counted = `${outcomes.length} crash state${
-    outcomes.length === 1 ? "" : "s"
-  } (${distinct} distinct${sample})`;
-  const verdict: Verdict = failing.length === 0
-    ? { pass: true, reason: `${counted} pass: ${first.verdict.reason}` }
-    : {
-      pass: false,
-      reason:
-        `${failing.length} of ${counted} fail; state ${first.id} (${first.drops}): ${first.verdict.reason}`,
-    };
+  const { verdict, first } = statesVerdict(outcomes, distinct, states);
   return {
     ...head,
     verdict,
     oracle: first.oracle,
     fired: true,
-    reproduce: failing.length > 0
+    reproduce: !verdict.pass
       ? first.reproduce
       : `faultline sweep ${parent.path} --fault ${options.fault} --points ${at}..${at}${
         plan.background.map((w) => ` --with ${w}`).join("")
@@ -836,8 +836,39 @@ function pointOf(
     ...(first.trace ? { trace: first.trace } : {}),
     ...(first.reproduced ? { reproduced: first.reproduced } : {}),
     states: { ...states, outcomes, distinct },
-    ...(failing.some((o) => o.error) ? { error: failing.find((o) => o.error)!.error } : {}),
+    ...(outcomes.some((o) => o.error) ? { error: outcomes.find((o) => o.error)!.error } : {}),
   };
+}
+
+/**
+ * A point's verdict from its crash states', with the state that speaks for it: failing when
+ * a state failed (the first failing one); else inconclusive when a state's check could not
+ * run; else a pass (the first state).
+ */
+function statesVerdict(
+  outcomes: readonly StateOutcome[],
+  distinct: number,
+  states: Omit<PointStates, "outcomes" | "distinct">,
+): { verdict: Verdict; first: StateOutcome } {
+  const failing = outcomes.filter(stateFails);
+  const unjudged = outcomes.filter((o) => !stateFails(o) && !o.verdict.pass);
+  const first = failing[0] ?? unjudged[0] ?? outcomes[0];
+  const sample = states.sampled ? `, a seeded sample of ${states.total}` : "";
+  const counted = `${outcomes.length} crash state${
+    outcomes.length === 1 ? "" : "s"
+  } (${distinct} distinct${sample})`;
+  const which = `state ${first.id} (${first.drops}): ${first.verdict.reason}`;
+  if (failing.length > 0) {
+    return {
+      first,
+      verdict: { pass: false, reason: `${failing.length} of ${counted} fail; ${which}` },
+    };
+  }
+  if (unjudged.length > 0) {
+    const reason = `${unjudged.length} of ${counted} could not be checked; ${which}`;
+    return { first, verdict: { pass: false, kind: "inconclusive", reason } };
+  }
+  return { first, verdict: { pass: true, reason: `${counted} pass: ${first.verdict.reason}` } };
 }
 
 /** A point without the paths of its traces (they were not kept). */
@@ -959,6 +990,7 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
     replays: replays.results.size +
       [...replays.again.values()].reduce((sum, again) => sum + again.length, 0),
     confirm,
+    jobs: options.jobs,
     durationMs: performance.now() - started,
     ...(finished.length < plan.indices.length
       ? { partial: { pointsPlanned: plan.indices.length } }
