@@ -21,7 +21,10 @@ import { concat, faultline, pathWithout } from "./support/mod.ts";
 
 /** The error is one line (progress lines of long commands aside), without a stack trace. */
 function oneLine(stderr: string): void {
-  const lines = stderr.trim().split("\n").filter((line) => !/^\s*\d+\.\ds {2}/.test(line));
+  // Progress lines (a run's phases, a sweep's "sweep: preparing, 1 s in") are not the error.
+  const lines = stderr.trim().split("\n").filter((line) =>
+    !/^\s*\d+\.\ds {2}/.test(line) && !/^(sweep|ci|replay): /.test(line)
+  );
   assert.equal(lines.length, 1, stderr);
   assert.match(lines[0], /^faultline: /);
 }
@@ -214,6 +217,51 @@ Deno.test("exit 2: a clock fault naming an unknown node, or in a scenario of one
     const result = await faultline(["record", scenario]);
     assert.equal(result.code, 2, `${scenario}: ${result.text}`);
     assert.match(result.stderr, pattern, scenario);
+    oneLine(result.stderr);
+  }
+});
+
+Deno.test("exit 2: --confirm 0 or a negative count, and a minRate outside 0..1, named", async () => {
+  for (const count of ["0", "-1"]) {
+    const result = await faultline([
+      "sweep",
+      "any.trace",
+      "--fault",
+      "eio",
+      "--points",
+      "all",
+      "--confirm",
+      count,
+    ]);
+    assert.equal(result.code, 2, result.text);
+    assert.match(
+      result.stderr.split("\n")[0],
+      new RegExp(
+        `--confirm <r>' argument '${count}' is invalid\\. expected a whole number, 1 or more`,
+      ),
+    );
+  }
+  await using dir = await makePrivateDir("faultline-exit-rate-");
+  const node = { disks: {}, workload: "true" };
+  for (
+    const [minRate, outcome, pattern] of [
+      [1.5, "detect", /faults\[0\]\.minRate: expected a number <= 1, found number 1\.5/],
+      [-0.1, "detect", /faults\[0\]\.minRate: expected a number >= 0, found number -0\.1/],
+      [0.5, "pass", /faults\[0\]\.minRate: applies to outcome: "detect"/],
+    ] as const
+  ) {
+    const path = join(dir.path, "rate.json");
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify({
+        name: "rate",
+        nodes: { app: node },
+        faults: [{ fault: "eio", points: "all", outcome, minRate }],
+      }),
+    );
+    const result = await faultline(["record", path]);
+    assert.equal(result.code, 2, result.text);
+    assert.match(result.stderr, pattern);
     oneLine(result.stderr);
   }
 });

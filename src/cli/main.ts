@@ -34,6 +34,15 @@ function integer(text: string): number {
   return value;
 }
 
+/** A count of things to do: at least one. */
+function count(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidArgumentError("expected a whole number, 1 or more");
+  }
+  return value;
+}
+
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
@@ -243,7 +252,12 @@ function addReplayCommand(root: Command, run: Runner): void {
       "serve requests in the recorded order until the fault fires (measured: no verdict changed)",
       false,
     )
-    .option("--runs <n>", "replay this many times and compare the verdicts", integer, 1)
+    .option(
+      "--runs <n>",
+      "replay this many times: how many failed (fail K of N), with the distinct reasons",
+      count,
+      1,
+    )
     .option("--seed <n>", "seed of random choices (default: the trace's)", integer)
     .option(
       "-o, --output <trace>",
@@ -308,12 +322,12 @@ function addSweepCommand(root: Command, run: Runner): void {
     .option(
       "--jobs <n>",
       "replays at once (default: the cores, divided by the nodes of a cluster)",
-      integer,
+      count,
     )
     .option(
       "--confirm <r>",
       "verdicts each failing point gets, rated stable (R of R failed) or flaky K/R (default: 3 on a cluster, 1 on one node)",
-      integer,
+      count,
     )
     .option(
       "--json [file]",
@@ -387,12 +401,12 @@ function addCiCommand(root: Command, run: Runner): void {
     .option(
       "--jobs <n>",
       "replays at once in sweeps (default: the cores, divided by the nodes of a cluster)",
-      integer,
+      count,
     )
     .option(
       "--confirm <r>",
       "verdicts each failing point gets (default: 3 on a cluster, 1 on one node); detect needs a stable finding unless the fault declares minRate",
-      integer,
+      count,
     )
     .option(
       "--trace-dir <dir>",

@@ -306,7 +306,9 @@ export function sweepSummary(trace: string, result: SweepResult): string {
     : "";
   return `${trace}, ${result.fault}${withText}${shardText}${partialNote(result)}: ${
     describeCounts(result)
-  }${crash}; ${result.replays} replays in ${formatDuration(result.durationMs)}`;
+  }${crash}; ${result.replays} replays${
+    result.jobs !== undefined ? ` (${result.jobs} at once)` : ""
+  } in ${formatDuration(result.durationMs)}`;
 }
 
 /** The step a point's fault hit, from its `where`. */
@@ -329,9 +331,6 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
   if (options.jobs !== undefined && options.jobs < 1) {
     throw new UsageError(`--jobs ${options.jobs}: give at least 1`);
   }
-  if (options.confirm !== undefined && options.confirm < 1) {
-    throw new UsageError(`--confirm ${options.confirm}: a failing point needs at least 1 verdict`);
-  }
   const shard = shardOption(options);
   const isScenario = /\.(ts|js|json|mts|mjs)$/i.test(target);
   if (shard && isScenario) {
@@ -352,7 +351,9 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
     const parent = await readParent(trace);
     if (parent.warning) console.error(`warning: ${parent.warning}`);
     if (options.keepTraces) await Deno.mkdir(options.keepTraces, { recursive: true });
-    const jobs = sweepJobs(options, parent.scenario.nodes.length);
+    // As many clusters at once as the cores hold: a point then sees the load its replay does.
+    const jobs = options.jobs ??
+      defaultJobs(navigator.hardwareConcurrency ?? 2, parent.scenario.nodes.length);
     const progress = sweepProgress(options);
     try {
       const result = await sweep(parent, {
@@ -386,24 +387,6 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
   });
   await reportSweep(swept, options);
   return swept.result.failed > 0 ? EXIT.verdictFailed : EXIT.pass;
-}
-
-/**
- * The replays a sweep runs at once: `--jobs`, else as many clusters as the cores hold
- * (src/sweep/jobs.ts). Said on stderr, as it decides how alike a point's runs are.
- */
-function sweepJobs(options: SweepCommandOptions, nodes: number): number {
-  const cores = navigator.hardwareConcurrency ?? 2;
-  const jobs = options.jobs ?? defaultJobs(cores, nodes);
-  if (options.json !== true) {
-    const why = options.jobs !== undefined
-      ? "--jobs"
-      : nodes > 1
-      ? `${cores} cores, clusters of ${nodes} nodes; --jobs to change`
-      : `${cores} cores; --jobs to change`;
-    console.error(`${jobs} replay${jobs === 1 ? "" : "s"} at once (${why})`);
-  }
-  return jobs;
 }
 
 /** What a stopped sweep kept, in words: how many points finished, and where their results are. */

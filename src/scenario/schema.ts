@@ -128,10 +128,7 @@ const faultExpectation = z.strictObject({
    * With `detect`: the fraction of a finding's runs that must fail (0..1) for it to count;
    * without it, every run must (a stable finding).
    */
-  minRate: z.number({ message: "expected a fraction from 0 to 1, such as 0.5" })
-    .min(0, "expected a fraction from 0 to 1, such as 0.5")
-    .max(1, "expected a fraction from 0 to 1, such as 0.5")
-    .optional(),
+  minRate: z.number().min(0).max(1).optional(),
   /** Faults in force at every point besides this one (`lie-flush`, `limp:5ms@e1/data/any`). */
   with: z.array(z.string().min(1)).optional(),
 });
