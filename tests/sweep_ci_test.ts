@@ -202,7 +202,9 @@ Deno.test("sweep: N..M includes both ends, JSON, JUnit and the report page; exit
   const timeline = JSON.parse(await Deno.readTextFile(join(dir.path, "sweep.perfetto.json")));
   assert.deepEqual(chromeTraceProblems(timeline), []);
 
-  // Kept: each point names its trace, which is there.
+  // A failing point confirmed (--confirm 3) is rated; its traces are kept, each point naming
+  // its own; the command it prints, run as printed, fails 3 of 3.
+  const failing = summary.points.find((p: { verdict: { pass: boolean } }) => !p.verdict.pass);
   const kept = join(dir.path, "kept");
   const again = await faultline([
     "sweep",
@@ -210,16 +212,29 @@ Deno.test("sweep: N..M includes both ends, JSON, JUnit and the report page; exit
     "--fault",
     "power-loss",
     "--points",
-    "20..22",
+    `${failing.at - 1}..${failing.at}`,
+    "--confirm",
+    "3",
     "--keep-traces",
     kept,
     "--json",
   ], { timeoutMs: 600_000 });
-  assert.ok(again.code === 0 || again.code === 1, again.text);
-  for (const point of JSON.parse(again.stdout).points) {
+  assert.equal(again.code, 1, again.text);
+  const confirmed = JSON.parse(again.stdout);
+  assert.equal(confirmed.confirm, 3);
+  for (const point of confirmed.points) {
     assert.ok(point.trace.startsWith(kept), point.trace);
     assert.ok((await Deno.stat(point.trace)).isFile, point.trace);
   }
+  const point = confirmed.points.find((p: { at: number }) => p.at === failing.at);
+  assert.deepEqual(point.reproduced, { failed: 3, runs: 3 }, again.stdout);
+  assert.match(point.reproduce, new RegExp(`--fault-at ${failing.at} --runs 3$`));
+  assert.doesNotMatch(point.reproduce, /['"]/, "words a shell splits on spaces");
+  const [command, ...words] = point.reproduce.split(" ");
+  assert.equal(command, "faultline");
+  const reproduced = await faultline(words, { timeoutMs: 300_000 });
+  assert.equal(reproduced.code, 1, reproduced.text);
+  assert.match(reproduced.stdout, /failed in 3 of 3 runs \(stable 3\/3\)/);
 });
 
 Deno.test("sweep stopped by SIGINT: exit 130, the finished points' JSON, JUnit and page marked partial, nothing left running or in TMPDIR", async () => {
