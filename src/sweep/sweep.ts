@@ -572,6 +572,8 @@ interface Replays {
   results: Map<string, ReplayResult | Error>;
   /** The further runs of the units whose first failed (confirmations), by unit name. */
   again: Map<string, (ReplayResult | Error)[]>;
+  /** The confirmations planned, once the first runs are done. */
+  confirmations: number;
 }
 
 /**
@@ -585,7 +587,7 @@ async function replayGroups(
   options: SweepOptions & { outputDir: string; confirm: number },
   warm: { checks?: ReadonlyMap<string, GuestState>; run?: WarmRun; lostFiles?: LostFiles },
 ): Promise<Replays> {
-  const replays: Replays = { results: new Map(), again: new Map() };
+  const replays: Replays = { results: new Map(), again: new Map(), confirmations: 0 };
   const report = progressReporter(parent, plan, options, replays);
   const replayUnit = async (unit: Unit, run: number): Promise<ReplayResult | Error | null> => {
     const file = unit.state === undefined
@@ -617,14 +619,22 @@ async function replayGroups(
     if (result) replays.results.set(unitName(unit), result);
     report();
   });
-  const failing = failingSources(parent, plan, replays.results, options);
-  await pool(failing, options.jobs, async (unit) => {
-    const runs: (ReplayResult | Error)[] = [];
-    for (let run = 2; run <= options.confirm && !options.signal?.aborted; run++) {
-      const result = await replayUnit(unit, run);
-      if (result) runs.push(result);
-    }
-    replays.again.set(unitName(unit), runs);
+  // Every confirmation is a replay of its own, run `jobs` at a time like the first runs.
+  const again = failingSources(parent, plan, replays.results, options).flatMap((unit) =>
+    Array.from({ length: options.confirm - 1 }, (_, i) => ({ unit, run: i + 2 }))
+  );
+  replays.confirmations = again.length;
+  const confirmed = new Map<string, Map<number, ReplayResult | Error>>();
+  await pool(again, options.jobs, async ({ unit, run }) => {
+    if (options.signal?.aborted) return;
+    const result = await replayUnit(unit, run);
+    if (!result) return;
+    const runs = confirmed.get(unitName(unit)) ?? new Map();
+    confirmed.set(unitName(unit), runs.set(run, result));
+    replays.again.set(
+      unitName(unit),
+      [...runs.keys()].sort((a, b) => a - b).map((k) => runs.get(k)!),
+    );
     report();
   });
   return replays;
@@ -661,9 +671,9 @@ function progressReporter(
   const begun = performance.now();
   return () => {
     if (!options.onProgress) return;
-    const confirming = [...replays.again.values()].reduce((sum, runs) => sum + runs.length, 0);
-    const done = replays.results.size + confirming;
-    const total = plan.groups.length + confirming;
+    const confirmed = [...replays.again.values()].reduce((sum, runs) => sum + runs.length, 0);
+    const done = replays.results.size + confirmed;
+    const total = plan.groups.length + replays.confirmations;
     const minutes = (performance.now() - begun) / 60_000;
     const perMinute = minutes > 0 ? done / minutes : 0;
     const finished = finishedPoints(plan, replays.results);
