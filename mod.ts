@@ -64,6 +64,12 @@ export {
   type ScenarioInput,
   type ScenarioNode,
 } from "./src/scenario/schema.ts";
+export {
+  type Recovery,
+  RECOVERY_MODES,
+  type RecoveryMode,
+  type RecoveryOrder,
+} from "./src/scenario/recovery.ts";
 
 // What an embedding program uses: record, replay and sweep, and what they give back.
 export {

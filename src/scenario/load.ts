@@ -100,6 +100,12 @@ export async function normalizeScenario(
       }), found "${value.client}"`,
     );
   }
+  const recovery = value.recovery ?? "together";
+  if (recovery !== "together" && nodes.every((n) => n.check === null)) {
+    findings.problems.push(
+      `recovery: "${recovery}" orders the nodes the check phase starts, and no node has a check (the check phase starts none)`,
+    );
+  }
   if (findings.problems.length > 0) {
     throw new ScenarioError(
       `${options.source}: ${findings.problems.join(`\n${options.source}: `)}`,
@@ -114,6 +120,7 @@ export async function normalizeScenario(
     faults,
     network: networked ? { subnet: value.network?.subnet ?? null } : null,
     client: value.client ?? null,
+    recovery,
     timeouts: {
       bootMs: value.timeouts?.boot ?? SCENARIO_DEFAULTS.bootMs,
       runMs: value.timeouts?.run ?? SCENARIO_DEFAULTS.runMs,
