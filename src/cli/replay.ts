@@ -14,6 +14,7 @@ import {
   replay,
   type ReplayResult,
 } from "../replay/replay.ts";
+import { parseRecovery } from "../scenario/recovery.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { pacedProgress, type Progress, progressLine } from "./progress.ts";
@@ -37,6 +38,8 @@ export interface ReplayCommandOptions {
   qmp: string[];
   /** `--control PATH`. */
   control?: string;
+  /** `--recovery ORDER`: together, in-order, or an order of the nodes serving the check. */
+  recovery?: string;
 }
 
 /** The JSON of one replay. */
@@ -99,6 +102,7 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
   if (!Number.isInteger(options.runs) || options.runs < 1) {
     throw new UsageError("--runs must be at least 1");
   }
+  const recovery = options.recovery === undefined ? undefined : parseRecovery(options.recovery);
   const parent = await readParent(path);
   if (parent.warning) console.error(`warning: ${parent.warning}`);
   const outputs: string[] = [];
@@ -130,6 +134,7 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
           faultAt: options.faultAt,
           live: options.live,
           strictOrder: options.strictOrder,
+          ...(recovery !== undefined ? { recovery } : {}),
           output,
           keepData: options.data,
           seed: options.seed,
@@ -145,6 +150,12 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
     return done;
   }, { kept: () => keptTraces(outputs) }).finally(() => progress?.stop());
 
+  printReplays(results, options);
+  return results.every((r) => r.verdict.pass) ? EXIT.pass : EXIT.verdictFailed;
+}
+
+/** Prints the replays' JSON, or each one's summary and how many verdicts equal the first. */
+function printReplays(results: readonly ReplayResult[], options: ReplayCommandOptions): void {
   const first = results[0];
   const same = (r: ReplayResult) =>
     r.verdict.pass === first.verdict.pass && r.verdict.reason === first.verdict.reason;
@@ -173,5 +184,4 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
     }
     console.log(`reproduce: ${first.reproduce}`);
   }
-  return results.every((r) => r.verdict.pass) ? EXIT.pass : EXIT.verdictFailed;
 }
