@@ -108,6 +108,7 @@ export {
 } from "./src/scenario/points.ts";
 export type { Shard } from "./src/sweep/shard.ts";
 export type { Reproduced } from "./src/sweep/confirm.ts";
+export type { OrderOutcome } from "./src/sweep/orders.ts";
 
 // Faults, and the fault layer under any VM.
 export { formatFaultSpec, parseFaultSpec } from "./src/fault/spec.ts";

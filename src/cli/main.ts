@@ -243,6 +243,10 @@ function addReplayCommand(root: Command, run: Runner): void {
       "serve requests in the recorded order until the fault fires (measured: no verdict changed)",
       false,
     )
+    .option(
+      "--recovery <order>",
+      "how the check phase starts the nodes serving the check: together, in-order, or an order such as n2,n1 (default: the scenario's)",
+    )
     .option("--runs <n>", "replay this many times and compare the verdicts", integer, 1)
     .option("--seed <n>", "seed of random choices (default: the trace's)", integer)
     .option(
@@ -269,6 +273,7 @@ function addReplayCommand(root: Command, run: Runner): void {
   replay run.trace --fault power-loss --fault-at 42    the crash state at op 42, built from the trace, then the check
   replay run.trace --fault power-loss:subset --fault-at 42 --runs 5
   replay run.trace --fault power-loss --with lie-flush --fault-at 42   a power loss of a disk that lies about flushes
+  replay cluster.trace --fault power-loss --fault-at 42 --recovery n2,n1   the check starts n2, then n1 once n2 is ready
 
 Exit codes: 0 every verdict passed, 1 one failed (a fault that never fired fails), 2 a usage error or a trace
 that no longer matches its images, 3 the machinery failed, 130 Ctrl-C (143 SIGTERM).`,
@@ -306,6 +311,10 @@ function addSweepCommand(root: Command, run: Runner): void {
       "a list joined by commas (their union): N, N..M, all, reads, writes, flushes (of one disk: flushes:NODE/DISK), frames (of a link: 'frames:n1->n2/tcp:5432'), a class narrowed by the ,N..M and thinned by the ,every:K after it; every:K first (docs/points.md)",
     )
     .option("--jobs <n>", "replays at once (default: the number of cores)", integer)
+    .option(
+      "--recovery <order>",
+      "how each check starts the nodes serving it: together, in-order, each-order (every order of them, at every point), or an order such as n2,n1 (default: the scenario's)",
+    )
     .option(
       "--json [file]",
       "print one JSON object (progress as JSON lines on stderr); with FILE, write the results there for merge",
@@ -347,6 +356,7 @@ as such, not as a pass.
   sweep run.trace --fault power-loss:each --points 40..60
   sweep run.trace --fault eio --points 255,300..310,flushes:db/data,1400..1600
   sweep run.trace --fault power-loss --points all --shard 2/3 --json shard-2.json   (then: merge shard-*.json)
+  sweep cluster.trace --fault power-loss --points flushes:n2/data --recovery each-order
 Exit codes: 0 every point passed, 1 a point failed, 2 a usage error, 3 the machinery failed,
 130 Ctrl-C (143 SIGTERM): the finished points' results are written, marked partial.`,
     )

@@ -23,9 +23,11 @@ import {
   type SweepProgress,
   type SweepResult,
 } from "../sweep/sweep.ts";
+import { describeRate } from "../sweep/confirm.ts";
 import type { SweepResultsFile } from "../sweep/merge.ts";
 import { parseShard, type Shard, shardFromIndex } from "../sweep/shard.ts";
 import { formatDuration } from "../util/units.ts";
+import { parseRecovery } from "../scenario/recovery.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { table } from "./format.ts";
 import { withInterrupt } from "./interrupt.ts";
@@ -55,6 +57,8 @@ export interface SweepCommandOptions {
   shardIndexEnv?: string;
   /** `--shards N`, with `--shard-index-env`. */
   shards?: number;
+  /** `--recovery ORDER`: together, in-order, each-order, or an order of the serving nodes. */
+  recovery?: string;
 }
 
 /** The shard of a command's options (`--shard K/N`, or `--shard-index-env NAME --shards N`), if any. */
@@ -144,6 +148,20 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
           },
         }
         : {}),
+      ...(p.orders
+        ? {
+          orders: p.orders.map((o) => ({
+            order: o.order,
+            verdict: o.verdict,
+            ...oracle(o.oracle),
+            fired: o.fired,
+            reproduce: o.reproduce,
+            ...(o.trace ? { trace: o.trace } : {}),
+            ...(o.sameCrashAs !== undefined ? { sameCrashAs: o.sameCrashAs } : {}),
+            ...(o.reproduced ? { reproduced: o.reproduced } : {}),
+          })),
+        }
+        : {}),
     })),
     passed: result.passed,
     failed: result.failed,
@@ -152,6 +170,7 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
       ? { distinctCrashStates: result.distinctCrashStates }
       : {}),
     ...(result.crashStates !== undefined ? { crashStates: result.crashStates } : {}),
+    ...(result.recovery ? { recovery: result.recovery } : {}),
     replays: result.replays,
     durationMs: Math.round(result.durationMs),
     ...(result.partial ? { partial: result.partial } : {}),
@@ -200,10 +219,51 @@ function statesCell(p: SweepPoint): string {
   return failed > 0 ? `${failed} of ${checked} FAIL` : `${checked} pass`;
 }
 
+/** The orders column of a point: the recovery orders that failed, or how many passed. */
+function ordersCell(p: SweepPoint): string {
+  if (!p.orders) return "";
+  const failed = p.orders.filter((o) => o.error || (o.fired && !o.verdict.pass));
+  return failed.length > 0
+    ? `${failed.map((o) => o.order.join(",")).join("; ")} FAIL`
+    : `${p.orders.length} pass`;
+}
+
+/** A failing point's lines under "failing points": each failing state or order, with its command. */
+function printFailing(p: SweepPoint): void {
+  if (!p.states && !p.orders) {
+    console.log(`  op ${p.at}: ${pointMessage(p)}`);
+    if (p.lost) console.log(`    lost: ${p.lost.summary}`);
+    console.log(`    ${p.reproduce}`);
+    return;
+  }
+  console.log(`  op ${p.at}: ${p.where ?? p.op}:`);
+  // Every order checks the same crash state: what it lost is the point's.
+  if (p.orders && p.lost) console.log(`    lost: ${p.lost.summary}`);
+  for (const s of p.states?.outcomes.filter((s) => !s.verdict.pass || s.error) ?? []) {
+    console.log(`    state ${s.id}, ${s.drops}: ${s.verdict.reason}`);
+    if (s.lost) console.log(`      lost: ${s.lost.summary}`);
+    console.log(`      ${s.reproduce}`);
+  }
+  for (const o of p.orders?.filter((o) => o.error || (o.fired && !o.verdict.pass)) ?? []) {
+    const rate = o.reproduced && o.reproduced.runs > 1 ? ` (${describeRate(o.reproduced)})` : "";
+    console.log(`    order ${o.order.join(",")}: ${o.verdict.reason}${rate}`);
+    console.log(`      ${o.reproduce}`);
+  }
+}
+
 /** Prints a sweep's table, its failing points and totals. */
 export function printSweep(trace: string, result: SweepResult): void {
   const multi = result.crashStates !== undefined;
-  const rows = [["op", "what", "step", ...(multi ? ["states"] : []), "verdict", "reason"]];
+  const ordered = result.points.some((p) => p.orders);
+  const rows = [[
+    "op",
+    "what",
+    "step",
+    ...(multi ? ["states"] : []),
+    ...(ordered ? ["orders"] : []),
+    "verdict",
+    "reason",
+  ]];
   for (const p of result.points) {
     const status = !p.fired && !p.error ? "NOT FIRED" : p.verdict.pass ? "pass" : "FAIL";
     rows.push([
@@ -211,6 +271,7 @@ export function printSweep(trace: string, result: SweepResult): void {
       p.op,
       stepOf(p),
       ...(multi ? [statesCell(p)] : []),
+      ...(ordered ? [ordersCell(p)] : []),
       status,
       p.verdict.reason +
       (p.sameCrashAs !== undefined ? ` (same crash state as op ${p.sameCrashAs})` : ""),
@@ -220,20 +281,17 @@ export function printSweep(trace: string, result: SweepResult): void {
   const failing = result.points.filter((p) => p.fired && !p.verdict.pass || p.error);
   if (failing.length > 0) {
     console.log("\nfailing points:");
-    for (const p of failing) {
-      if (!p.states) {
-        console.log(`  op ${p.at}: ${pointMessage(p)}`);
-        if (p.lost) console.log(`    lost: ${p.lost.summary}`);
-        console.log(`    ${p.reproduce}`);
-        continue;
-      }
-      console.log(`  op ${p.at}: ${p.where ?? p.op}:`);
-      for (const s of p.states.outcomes.filter((s) => !s.verdict.pass || s.error)) {
-        console.log(`    state ${s.id}, ${s.drops}: ${s.verdict.reason}`);
-        if (s.lost) console.log(`      lost: ${s.lost.summary}`);
-        console.log(`      ${s.reproduce}`);
-      }
-    }
+    for (const p of failing) printFailing(p);
+  }
+  if (result.recovery) {
+    const { name, orders } = result.recovery;
+    console.log(
+      `recovery ${name}: ${
+        orders.length > 1 ? `each point checked in ${orders.length} orders` : "one order"
+      } of the nodes serving the check (${
+        orders.map((o) => o.join(",") || "none serves").join("; ")
+      })`,
+    );
   }
   const crash = result.distinctCrashStates !== undefined
     ? `, ${result.distinctCrashStates} distinct crash states checked${
@@ -285,6 +343,7 @@ interface Swept {
 /** Runs `sweep`. */
 export async function sweepCommand(target: string, options: SweepCommandOptions): Promise<number> {
   const points = parsePoints(options.points);
+  const recovery = options.recovery === undefined ? undefined : parseRecovery(options.recovery);
   const jobs = options.jobs ?? navigator.hardwareConcurrency ?? 2;
   if (jobs < 1) throw new UsageError("--jobs must be at least 1");
   const shard = shardOption(options);
@@ -318,6 +377,7 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
         keepData: false,
         cold: options.cold ?? false,
         ...(shard ? { shard } : {}),
+        ...(recovery !== undefined ? { recovery } : {}),
         signal,
         onEvent: options.verbose
           ? progressPrinter({ json: printJson, verbose: options.verbose })
@@ -509,7 +569,12 @@ async function writeSweepFiles(swept: Swept, options: SweepCommandOptions): Prom
       format: "faultline-sweep",
       version: 1,
       trace: { path: trace, sha256: parent.sha256 },
-      sweep: { fault: options.fault, with: options.with ?? [], points: options.points },
+      sweep: {
+        fault: options.fault,
+        with: options.with ?? [],
+        points: options.points,
+        ...(options.recovery !== undefined ? { recovery: options.recovery } : {}),
+      },
       shard: shard ?? null,
       result,
     };

@@ -752,7 +752,15 @@ function failingTable(result: SweepResult, limits: Required<SweepReportOptions>)
     const states = (p.states?.outcomes ?? []).filter((o) => !o.verdict.pass).map((o) =>
       `state ${o.id}, ${o.drops}: ${o.verdict.reason} (${o.reproduce})`
     );
-    const notes = [oracleText(p), ...states, p.trace ? `replay trace: ${p.trace}` : ""].filter(
+    const orders = (p.orders ?? []).filter((o) => o.error || (o.fired && !o.verdict.pass)).map(
+      (o) => `order ${o.order.join(",")}: ${o.verdict.reason} (${o.reproduce})`,
+    );
+    const notes = [
+      oracleText(p),
+      ...states,
+      ...orders,
+      p.trace ? `replay trace: ${p.trace}` : "",
+    ].filter(
       Boolean,
     );
     return `<tr id="p${p.at}"><td class="num">${p.at}</td><td><code>${esc(p.op)}</code></td><td>${

@@ -30,6 +30,7 @@ import {
   scenarioInputSchema,
   type ScenarioNode,
 } from "./schema.ts";
+import type { RecoveryMode } from "./recovery.ts";
 
 /** What normalizing collects: every problem found, and how to find host files. */
 class Findings {
@@ -101,11 +102,7 @@ export async function normalizeScenario(
     );
   }
   const recovery = value.recovery ?? "together";
-  if (recovery !== "together" && nodes.every((n) => n.check === null)) {
-    findings.problems.push(
-      `recovery: "${recovery}" orders the nodes the check phase starts, and no node has a check (the check phase starts none)`,
-    );
-  }
+  checkRecoveryField(recovery, { nodes, faults }, findings.problems);
   if (findings.problems.length > 0) {
     throw new ScenarioError(
       `${options.source}: ${findings.problems.join(`\n${options.source}: `)}`,
@@ -128,6 +125,41 @@ export async function normalizeScenario(
       setupMs: value.timeouts?.setup ?? SCENARIO_DEFAULTS.setupMs,
     },
   };
+}
+
+/**
+ * A recovery order needs a check phase that starts nodes; `each-order` checks each point of a
+ * declared fault in every order, which a fault that explores crash states a point would
+ * multiply: refused.
+ */
+function checkRecoveryField(
+  recovery: RecoveryMode,
+  scenario: { nodes: ScenarioNode[]; faults: FaultExpectation[] },
+  problems: string[],
+): void {
+  if (recovery === "together") return;
+  if (scenario.nodes.every((n) => n.check === null)) {
+    problems.push(
+      `recovery: "${recovery}" orders the nodes the check phase starts, and no node has a check (the check phase starts none)`,
+    );
+  }
+  if (recovery !== "each-order") return;
+  for (const [i, fault] of scenario.faults.entries()) {
+    if (!explores(fault.fault)) continue;
+    problems.push(
+      `faults[${i}].fault: "${fault.fault}" checks several crash states a point, and recovery "each-order" checks each point in every order: declare one of the two`,
+    );
+  }
+}
+
+/** Whether a fault explores crash states a point (one that does not parse is reported apart). */
+function explores(fault: string): boolean {
+  try {
+    const { effect } = parseFaultSpec(fault);
+    return kindOf(effect).fromTrace?.explores(effect) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 async function normalizeNode(

@@ -133,3 +133,24 @@ Deno.test("recovery: a scenario file's recovery is one of the three, and needs a
   );
   assert.equal((await load({ ...noCheck, recovery: "together" })).recovery, "together");
 });
+
+Deno.test("recovery: each-order with a declared fault that explores crash states a point is refused at load", async () => {
+  const load = (input: unknown) => normalizeScenario(input, { source: "s.json", baseDir: "/" });
+  const both = {
+    ...cluster,
+    recovery: "each-order",
+    faults: [{ fault: "power-loss", points: "flushes" }, {
+      fault: "power-loss:each",
+      points: "flushes",
+    }],
+  };
+  await assert.rejects(load(both), (e: unknown) => {
+    assert.ok(e instanceof ScenarioError, String(e));
+    assert.match(
+      e.message,
+      /^s\.json: faults\[1\]\.fault: "power-loss:each" checks several crash states a point, and recovery "each-order" checks each point in every order: declare one of the two$/,
+    );
+    return true;
+  });
+  assert.equal((await load({ ...both, recovery: "in-order" })).faults.length, 2);
+});
