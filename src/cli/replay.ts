@@ -8,6 +8,7 @@
 
 import { describePrefix } from "../replay/signature.ts";
 import {
+  checkReplayRecovery,
   defaultReplayPath,
   prepareForReplay,
   readParent,
@@ -104,6 +105,7 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
   }
   const recovery = options.recovery === undefined ? undefined : parseRecovery(options.recovery);
   const parent = await readParent(path);
+  checkReplayRecovery(parent, recovery);
   if (parent.warning) console.error(`warning: ${parent.warning}`);
   const outputs: string[] = [];
   // Several runs: a line at least every 10 s, as each run may take minutes.

@@ -27,7 +27,7 @@ import { describeRate } from "../sweep/confirm.ts";
 import type { SweepResultsFile } from "../sweep/merge.ts";
 import { parseShard, type Shard, shardFromIndex } from "../sweep/shard.ts";
 import { formatDuration } from "../util/units.ts";
-import { parseRecovery } from "../scenario/recovery.ts";
+import { checkRecovery, parseRecovery } from "../scenario/recovery.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { table } from "./format.ts";
 import { withInterrupt } from "./interrupt.ts";
@@ -359,11 +359,14 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
     let trace = target;
     if (isScenario) {
       const scenario = await loadScenario(target);
+      // A recovery order the scenario cannot run is refused before it is recorded.
+      if (recovery !== undefined) checkRecovery(recovery, scenario);
       recording = options.output ?? defaultTracePath(scenario.name);
       trace = await recordFirst({ target, scenario, trace: recording }, options, signal);
       recording = null;
     }
     const parent = await readParent(trace);
+    if (recovery !== undefined) checkRecovery(recovery, parent.scenario);
     if (parent.warning) console.error(`warning: ${parent.warning}`);
     if (options.keepTraces) await Deno.mkdir(options.keepTraces, { recursive: true });
     const progress = sweepProgress(options);

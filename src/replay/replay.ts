@@ -430,11 +430,15 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
 
 /**
  * Refuses a recovery order a replay cannot run: `each-order` (a sweep's), and one that makes
- * no sense for the trace's scenario (src/scenario/recovery.ts `checkRecovery`).
+ * no sense for the trace's scenario (src/scenario/recovery.ts `checkRecovery`). `replay`
+ * does; a command calls it first, before anything is prepared.
  *
  * @throws {ReplayError} for `each-order`; {@link ScenarioError} for an order of other nodes.
  */
-function checkReplayRecovery(parent: ParentTrace, recovery: Recovery | undefined): void {
+export function checkReplayRecovery(
+  parent: ParentTrace,
+  recovery: Recovery | undefined,
+): void {
   if (recovery === undefined) return;
   if (recovery === "each-order") {
     const serving = servingNodes(parent.scenario);

@@ -91,19 +91,12 @@ export function parseRecovery(text: string): Recovery {
  * ```
  */
 export function checkRecovery(recovery: Recovery, scenario: Pick<Scenario, "nodes">): void {
-  const name = recoveryName(recovery);
   if (recovery === "together") return;
-  if (scenario.nodes.every((node) => node.check === null)) {
-    throw new ScenarioError(
-      `recovery ${name}: no node has a check, so the check phase starts no node to order`,
-    );
-  }
-  if (typeof recovery === "string") return;
+  const name = recoveryName(recovery);
   const serving = servingNodes(scenario);
-  const what = serving.length === 0
-    ? "no node serves the check (each has a check, or no restart script)"
-    : `the nodes serving the check are ${serving.join(", ")}`;
-  const unknown = recovery.find((node) => !scenario.nodes.some((n) => n.name === node));
+  const unknown = typeof recovery === "string"
+    ? undefined
+    : recovery.find((node) => !scenario.nodes.some((n) => n.name === node));
   if (unknown !== undefined) {
     throw new ScenarioError(
       `--recovery ${name}: expected ${
@@ -113,9 +106,19 @@ export function checkRecovery(recovery: Recovery, scenario: Pick<Scenario, "node
       }); the scenario has no node ${unknown}`,
     );
   }
-  const twice = recovery.find((node, i) => recovery.indexOf(node) !== i);
-  const stranger = recovery.find((node) => !serving.includes(node));
-  const missing = serving.find((node) => !recovery.includes(node));
+  if (scenario.nodes.every((node) => node.check === null)) {
+    throw new ScenarioError(
+      `--recovery ${name}: no node has a check, so the check phase starts no node to order`,
+    );
+  }
+  if (typeof recovery !== "string") checkOrder(recovery, serving);
+}
+
+/** Refuses an explicit order that is not every serving node once. */
+function checkOrder(order: readonly string[], serving: readonly string[]): void {
+  const twice = order.find((node, i) => order.indexOf(node) !== i);
+  const stranger = order.find((node) => !serving.includes(node));
+  const missing = serving.find((node) => !order.includes(node));
   const problem = twice !== undefined
     ? `${twice} is named twice`
     : stranger !== undefined
@@ -123,9 +126,11 @@ export function checkRecovery(recovery: Recovery, scenario: Pick<Scenario, "node
     : missing !== undefined
     ? `${missing} is missing`
     : null;
-  if (problem !== null) {
-    throw new ScenarioError(`--recovery ${name}: ${problem}; ${what}, each named once`);
-  }
+  if (problem === null) return;
+  const what = serving.length === 0
+    ? "no node serves the check (each has a check, or no restart script)"
+    : `the nodes serving the check are ${serving.join(", ")}`;
+  throw new ScenarioError(`--recovery ${order.join(",")}: ${problem}; ${what}, each named once`);
 }
 
 /**

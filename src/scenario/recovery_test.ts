@@ -105,7 +105,10 @@ Deno.test("recovery: an order is every serving node once; an order of a scenario
   );
   const noCheck = { nodes: scenario.nodes.map((n) => ({ ...n, check: null })) };
   checkRecovery("together", noCheck);
-  throwsUsage(() => checkRecovery("in-order", noCheck), /recovery in-order: no node has a check/);
+  throwsUsage(
+    () => checkRecovery("in-order", noCheck),
+    /^--recovery in-order: no node has a check, so the check phase starts no node to order$/,
+  );
   throwsUsage(() => checkRecovery(["e1", "e2"], noCheck), /no node has a check/);
 });
 
