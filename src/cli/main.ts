@@ -273,7 +273,7 @@ function addReplayCommand(root: Command, run: Runner): void {
   replay run.trace --fault power-loss --fault-at 42    the crash state at op 42, built from the trace, then the check
   replay run.trace --fault power-loss:subset --fault-at 42 --runs 5
   replay run.trace --fault power-loss --with lie-flush --fault-at 42   a power loss of a disk that lies about flushes
-  replay cluster.trace --fault power-loss --fault-at 42 --recovery n2,n1   the check starts n2, then n1 once n2 is ready
+  replay recovery.trace --fault power-loss --fault-at 42 --recovery n2,n1   the check starts n2, then n1 once n2 is ready
 
 Exit codes: 0 every verdict passed, 1 one failed (a fault that never fired fails), 2 a usage error or a trace
 that no longer matches its images, 3 the machinery failed, 130 Ctrl-C (143 SIGTERM).`,
@@ -356,7 +356,7 @@ as such, not as a pass.
   sweep run.trace --fault power-loss:each --points 40..60
   sweep run.trace --fault eio --points 255,300..310,flushes:db/data,1400..1600
   sweep run.trace --fault power-loss --points all --shard 2/3 --json shard-2.json   (then: merge shard-*.json)
-  sweep cluster.trace --fault power-loss --points flushes:n2/data --recovery each-order
+  sweep recovery.trace --fault power-loss --points flushes:n2/data --recovery each-order   (every order of the nodes serving the check)
 Exit codes: 0 every point passed, 1 a point failed, 2 a usage error, 3 the machinery failed,
 130 Ctrl-C (143 SIGTERM): the finished points' results are written, marked partial.`,
     )
