@@ -727,7 +727,7 @@ function progressReporter(
       done,
       total,
       points: { done: finished.length, total: plan.indices.length },
-      ...(plan.fromTrace ? { statesChecked: replays.results.size } : {}),
+      ...(plan.fromTrace ? { statesChecked: distinctStates(plan, replays.results) } : {}),
       failed,
       perMinute,
       etaMs: perMinute > 0 ? (total - done) / perMinute * 60_000 : null,
