@@ -283,16 +283,7 @@ export function printSweep(trace: string, result: SweepResult): void {
     console.log("\nfailing points:");
     for (const p of failing) printFailing(p);
   }
-  if (result.recovery) {
-    const { name, orders } = result.recovery;
-    console.log(
-      `recovery ${name}: ${
-        orders.length > 1 ? `each point checked in ${orders.length} orders` : "one order"
-      } of the nodes serving the check (${
-        orders.map((o) => o.join(",") || "none serves").join("; ")
-      })`,
-    );
-  }
+  if (result.recovery) console.log(recoveryNote(result.recovery));
   const crash = result.distinctCrashStates !== undefined
     ? `, ${result.distinctCrashStates} distinct crash states checked${
       multi ? ` (of ${result.crashStates})` : ""
@@ -324,6 +315,25 @@ export function printSweep(trace: string, result: SweepResult): void {
       formatDuration(result.durationMs)
     }`,
   );
+}
+
+/**
+ * How a sweep's checks started the nodes serving them, in words.
+ *
+ * @example
+ * ```ts
+ * recoveryNote({ name: "each-order", orders: [["e1", "e2"], ["e2", "e1"]] });
+ * // "recovery each-order: each point checked in 2 orders of the nodes serving the check (e1,e2; e2,e1)"
+ * ```
+ */
+export function recoveryNote(recovery: { name: string; orders: string[][] }): string {
+  const { name, orders } = recovery;
+  if (orders.length === 1 && orders[0].length === 0) {
+    return `recovery ${name}: no node serves the check, so each point is checked once`;
+  }
+  return `recovery ${name}: ${
+    orders.length > 1 ? `each point checked in ${orders.length} orders` : "one order"
+  } of the nodes serving the check (${orders.map((o) => o.join(",")).join("; ")})`;
 }
 
 /** The step a point's fault hit, from its `where`. */
