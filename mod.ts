@@ -64,6 +64,12 @@ export {
   type ScenarioInput,
   type ScenarioNode,
 } from "./src/scenario/schema.ts";
+export {
+  type Recovery,
+  RECOVERY_MODES,
+  type RecoveryMode,
+  type RecoveryOrder,
+} from "./src/scenario/recovery.ts";
 
 // What an embedding program uses: record, replay and sweep, and what they give back.
 export {
@@ -102,6 +108,7 @@ export {
 } from "./src/scenario/points.ts";
 export type { Shard } from "./src/sweep/shard.ts";
 export type { Reproduced } from "./src/sweep/confirm.ts";
+export type { OrderOutcome } from "./src/sweep/orders.ts";
 
 // Faults, and the fault layer under any VM.
 export { formatFaultSpec, parseFaultSpec } from "./src/fault/spec.ts";

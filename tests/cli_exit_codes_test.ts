@@ -266,6 +266,53 @@ Deno.test("exit 2: --confirm 0 or a negative count, and a minRate outside 0..1, 
   }
 });
 
+Deno.test("exit 2: an unknown recovery order, in a scenario file or given to replay and sweep, in one line naming it", async () => {
+  await using dir = await makePrivateDir("faultline-exit-recovery-");
+  const file = join(dir.path, "sideways.json");
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      name: "sideways",
+      nodes: { app: { disks: {}, workload: "true", check: "true" } },
+      recovery: "sideways",
+    }),
+  );
+  const trace = await handMadeTrace(dir.path);
+  const cases: [string[], RegExp][] = [
+    [
+      ["record", file],
+      /recovery: expected one of "together", "in-order", "each-order", found "sideways"/,
+    ],
+    [
+      ["replay", trace, "--recovery", "sideways"],
+      /--recovery sideways: expected together, in-order, each-order or an order of the nodes serving the check \(none\); the scenario has no node sideways/,
+    ],
+    [
+      ["replay", trace, "--recovery", "in_order"],
+      /--recovery in_order: expected together, in-order, each-order or an order/,
+    ],
+    [
+      ["sweep", trace, "--fault", "power-loss", "--points", "all", "--recovery", "Each-Order"],
+      /--recovery Each-Order: expected together, in-order, each-order or an order/,
+    ],
+    // The tiny scenario has no check: there is no check phase to order.
+    [
+      ["sweep", trace, "--fault", "power-loss", "--points", "all", "--recovery", "each-order"],
+      /--recovery each-order: no node has a check, so the check phase starts no node to order/,
+    ],
+    [
+      ["replay", trace, "--recovery", "each-order"],
+      /--recovery each-order: a replay checks one order; name it \(--recovery in-order\), or sweep with --recovery each-order/,
+    ],
+  ];
+  for (const [args, pattern] of cases) {
+    const result = await faultline(args);
+    assert.equal(result.code, 2, `${args.join(" ")}: ${result.text}`);
+    assert.match(result.stderr, pattern, args.join(" "));
+    oneLine(result.stderr);
+  }
+});
+
 /** One case of every command's 2 and 3 in docs/exit-codes.md. */
 Deno.test("exit codes: a case of every command's 2 and 3 in docs/exit-codes.md", async () => {
   await using dir = await makePrivateDir("faultline-exit-rows-");

@@ -29,6 +29,7 @@ import {
   backgroundFaults,
   failingReproduces,
   isFailing,
+  orderFails,
   pointMessage,
   stateFails,
   sweep,
@@ -101,6 +102,8 @@ export interface CiPoint {
   sameCrashAs?: number;
   /** For a power loss that explores crash states: the IDs of those that failed. */
   failedStates?: string[];
+  /** For a scenario with `recovery: "each-order"`: the recovery orders that failed (`e2,e1`). */
+  failedOrders?: string[];
   /** A failing point: how often it failed in the runs it got. */
   reproduced?: Reproduced;
   /** The replay failed to run. */
@@ -334,7 +337,7 @@ async function faultChecks(target: CiScenario, run: CiRun): Promise<void> {
   const prepared = await prepareForReplay(parent, options.signal);
   for (const fault of target.scenario.faults) {
     const begun = performance.now();
-    const sweeps = fault.at === null || exploresStates(fault.fault);
+    const sweeps = fault.at === null || manyUnits(target.scenario, fault.fault);
     // A shard runs its share of each sweep's points, and every N-th single point.
     if (options.shard && !sweeps && turn.next++ % options.shard.count !== options.shard.index - 1) {
       continue;
@@ -342,8 +345,8 @@ async function faultChecks(target: CiScenario, run: CiRun): Promise<void> {
     run.begin(target.file, checkName(fault));
     const check = fault.at === null
       ? await sweepCheck(parent, fault, { prepared, run })
-      : exploresStates(fault.fault)
-      // Many crash states at one op: a sweep of that one point.
+      : manyUnits(target.scenario, fault.fault)
+      // Many crash states, or recovery orders, at one op: a sweep of that one point.
       ? await sweepCheck(parent, { ...fault, points: onePoint(parent, fault.at) }, {
         prepared,
         run,
@@ -361,10 +364,14 @@ async function faultChecks(target: CiScenario, run: CiRun): Promise<void> {
 /** A check's outcome, without what names it. */
 export type CheckBody = Omit<CiCheck, "scenario" | "name" | "durationMs">;
 
-/** A power loss that explores many crash states a point (`each`, `orders=K`, `all`). */
-function exploresStates(fault: string): boolean {
+/**
+ * A fault checked several times at one point: a power loss that explores many crash states
+ * (`each`, `orders=K`, `all`), or any fault of a scenario whose checks run in each order.
+ */
+function manyUnits(scenario: Scenario, fault: string): boolean {
   const { effect } = parseFaultSpec(fault);
-  return kindOf(effect).fromTrace?.explores(effect) !== undefined;
+  return kindOf(effect).fromTrace?.explores(effect) !== undefined ||
+    scenario.recovery === "each-order";
 }
 
 /** The points selection `N..N` of a declared `at` (an op index or a signature). */
@@ -533,6 +540,7 @@ export function sweepTraceDir(
 /** A sweep's point as `ci` reports it. */
 function ciPoint(point: SweepPoint): CiPoint {
   const failedStates = point.states?.outcomes.filter(stateFails).map((s) => s.id);
+  const failedOrders = point.orders?.filter(orderFails).map((o) => o.order.join(","));
   return {
     at: point.at,
     op: point.op,
@@ -544,6 +552,7 @@ function ciPoint(point: SweepPoint): CiPoint {
     ...(point.trace ? { trace: point.trace } : {}),
     ...(point.sameCrashAs !== undefined ? { sameCrashAs: point.sameCrashAs } : {}),
     ...(failedStates?.length ? { failedStates } : {}),
+    ...(failedOrders?.length ? { failedOrders } : {}),
     ...(point.reproduced ? { reproduced: point.reproduced } : {}),
     ...(point.error ? { error: point.error } : {}),
   };

@@ -253,6 +253,10 @@ function addReplayCommand(root: Command, run: Runner): void {
       false,
     )
     .option(
+      "--recovery <order>",
+      "how the check phase starts the nodes serving the check: together, in-order, or an order such as n2,n1 (default: the scenario's)",
+    )
+    .option(
       "--runs <n>",
       "replay this many times: how many failed (fail K of N), with the distinct reasons",
       count,
@@ -275,18 +279,7 @@ function addReplayCommand(root: Command, run: Runner): void {
     )
     .option("--json", "print one JSON object", false)
     .option("-v, --verbose", "show the guests' consoles and result lines as they come", false)
-    .addHelpText(
-      "after",
-      `${FAULT_HELP}
-
-  replay run.trace --fault eio --fault-at 42           EIO at recorded op 42, found again by its signature
-  replay run.trace --fault power-loss --fault-at 42    the crash state at op 42, built from the trace, then the check
-  replay run.trace --fault power-loss:subset --fault-at 42 --runs 5
-  replay run.trace --fault power-loss --with lie-flush --fault-at 42   a power loss of a disk that lies about flushes
-
-Exit codes: 0 every verdict passed, 1 one failed (a fault that never fired fails), 2 a usage error or a trace
-that no longer matches its images, 3 the machinery failed, 130 Ctrl-C (143 SIGTERM).`,
-    )
+    .addHelpText("after", REPLAY_HELP)
     .action((path, options) =>
       run(() =>
         replayCommand(path, {
@@ -298,6 +291,18 @@ that no longer matches its images, 3 the machinery failed, 130 Ctrl-C (143 SIGTE
       )
     );
 }
+
+/** What `replay --help` says after the options: examples and exit codes. */
+const REPLAY_HELP = `${FAULT_HELP}
+
+  replay run.trace --fault eio --fault-at 42           EIO at recorded op 42, found again by its signature
+  replay run.trace --fault power-loss --fault-at 42    the crash state at op 42, built from the trace, then the check
+  replay run.trace --fault power-loss:subset --fault-at 42 --runs 5
+  replay run.trace --fault power-loss --with lie-flush --fault-at 42   a power loss of a disk that lies about flushes
+  replay recovery.trace --fault power-loss --fault-at 42 --recovery n2,n1   the check starts n2, then n1 once n2 is ready
+
+Exit codes: 0 every verdict passed, 1 one failed (a fault that never fired fails), 2 a usage error or a trace
+that no longer matches its images, 3 the machinery failed, 130 Ctrl-C (143 SIGTERM).`;
 
 /** `sweep`: one fault at every chosen op of a trace. */
 function addSweepCommand(root: Command, run: Runner): void {
@@ -328,6 +333,10 @@ function addSweepCommand(root: Command, run: Runner): void {
       "--confirm <r>",
       "verdicts each failing point gets, rated stable (R of R failed) or flaky K/R (default: 3 on a cluster, 1 on one node)",
       count,
+    )
+    .option(
+      "--recovery <order>",
+      "how each check starts the nodes serving it: together, in-order, each-order (every order of them, at every point), or an order such as n2,n1 (default: the scenario's)",
     )
     .option(
       "--json [file]",
@@ -370,6 +379,7 @@ as such, not as a pass.
   sweep run.trace --fault power-loss:each --points 40..60
   sweep run.trace --fault eio --points 255,300..310,flushes:db/data,1400..1600
   sweep run.trace --fault power-loss --points all --shard 2/3 --json shard-2.json   (then: merge shard-*.json)
+  sweep recovery.trace --fault power-loss --points flushes:n2/data --recovery each-order   (every order of the nodes serving the check)
 Exit codes: 0 every point passed, 1 a point failed, 2 a usage error, 3 the machinery failed,
 130 Ctrl-C (143 SIGTERM): the finished points' results are written, marked partial.`,
     )

@@ -89,6 +89,7 @@ export function runJson(result: RunResult): Record<string, unknown> {
       }
       : {}),
     verdict: result.verdict,
+    ...(result.recovery ? { recovery: result.recovery } : {}),
     timings: result.timings,
     phases: result.outcomes.map(({ node, phase, exit, how, error, ms }) => ({
       node,
@@ -127,6 +128,8 @@ export function printRun(result: RunResult): void {
     }, ${formatBytes(result.stats.bytes)} moved`,
   );
   if (result.stats.ops > 0) printStatsTable(result.stats);
+  const recovery = recoveryLine(result);
+  if (recovery) console.log(recovery);
   if (result.oracle) {
     console.log(
       `oracle: acked ${result.oracle.acked}, found ${result.oracle.found}, lost ${result.oracle.lost}`,
@@ -134,6 +137,22 @@ export function printRun(result: RunResult): void {
   }
   console.log(`verdict: ${result.verdict.pass ? "PASS" : "FAIL"}: ${result.verdict.reason}`);
   console.log(`trace: ${result.trace}`);
+}
+
+/**
+ * How the check phase started the nodes serving its checks, in words; null when none served.
+ *
+ * @example
+ * ```ts
+ * recoveryLine(result); // "recovery in-order: e1, then e2"
+ * ```
+ */
+export function recoveryLine(result: Pick<RunResult, "recovery">): string | null {
+  const recovery = result.recovery;
+  if (!recovery || recovery.serving.length === 0) return null;
+  return recovery.order === null
+    ? `recovery ${recovery.name}: ${recovery.serving.join(", ")} at once`
+    : `recovery ${recovery.name}: ${recovery.order.join(", then ")}`;
 }
 
 /**

@@ -26,6 +26,7 @@ import {
   runScenario,
 } from "../run/run.ts";
 import { type Expectations, type Scenario, SCENARIO_VERSION } from "../scenario/schema.ts";
+import { checkRecovery, type Recovery, recoveryName, servingNodes } from "../scenario/recovery.ts";
 import { byIndex, type LoadedTrace, loadTrace } from "../trace/load.ts";
 import type { OpRecord } from "../trace/schema.ts";
 import { shellCommand } from "../util/shell_quote.ts";
@@ -215,6 +216,12 @@ export interface ReplayOptions {
   /** Serve requests in the recorded order until a fault fires. */
   strictOrder?: boolean;
   /**
+   * How the check phase starts the nodes serving the checks: `together`, `in-order`, or an
+   * explicit order of them (`["n2", "n1"]`); the scenario's `recovery` by default (its first
+   * order, for `each-order`). `each-order` is a sweep's: a replay checks one order.
+   */
+  recovery?: Recovery;
+  /**
    * What must hold, instead of the scenario's own expectations (a scenario's
    * declared fault test). Without it, a replay with faults judges everything
    * but the workload's exit code.
@@ -281,13 +288,17 @@ export interface ReplayResult extends RunResult {
 export function reproduceCommand(
   parent: string,
   options:
-    & Pick<ReplayOptions, "faults" | "with" | "faultAt" | "live" | "seed" | "strictOrder">
+    & Pick<
+      ReplayOptions,
+      "faults" | "with" | "faultAt" | "live" | "seed" | "strictOrder" | "recovery"
+    >
     & { runs?: number },
 ): string {
   const words = ["faultline", "replay", parent];
   for (const fault of options.faults) words.push("--fault", fault);
   for (const fault of options.with ?? []) words.push("--with", fault);
   if (options.faultAt !== undefined) words.push("--fault-at", options.faultAt);
+  if (options.recovery !== undefined) words.push("--recovery", recoveryName(options.recovery));
   if (options.live) words.push("--live");
   if (options.strictOrder) words.push("--strict-order");
   if (options.seed !== undefined) words.push("--seed", String(options.seed));
@@ -387,6 +398,7 @@ function signatures(records: readonly OpRecord[]): OpSignature[] {
  * ```
  */
 export async function replay(parent: ParentTrace, options: ReplayOptions): Promise<ReplayResult> {
+  checkReplayRecovery(parent, options.recovery);
   const plan = replayPlan(parent, options);
   const reproduce = reproduceCommand(parent.path, options);
   const { planned, fromTrace, faultAtOp } = plannedFault(parent, plan, options);
@@ -414,6 +426,28 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
     reproduce,
     ...(resumed === undefined ? {} : { resumed }),
   };
+}
+
+/**
+ * Refuses a recovery order a replay cannot run: `each-order` (a sweep's), and one that makes
+ * no sense for the trace's scenario (src/scenario/recovery.ts `checkRecovery`). `replay`
+ * does; a command calls it first, before anything is prepared.
+ *
+ * @throws {ReplayError} for `each-order`; {@link ScenarioError} for an order of other nodes.
+ */
+export function checkReplayRecovery(
+  parent: ParentTrace,
+  recovery: Recovery | undefined,
+): void {
+  if (recovery === undefined) return;
+  if (recovery === "each-order") {
+    const serving = servingNodes(parent.scenario);
+    const example = serving.length > 1 ? serving.toReversed().join(",") : "in-order";
+    throw new ReplayError(
+      `--recovery each-order: a replay checks one order; name it (--recovery ${example}), or sweep with --recovery each-order`,
+    );
+  }
+  checkRecovery(recovery, parent.scenario);
 }
 
 /**
@@ -459,6 +493,7 @@ async function runOptions(
         ...(options.with?.length ? { with: options.with } : {}),
         faultAt: options.faultAt ?? null,
         live: options.live ?? false,
+        ...(options.recovery !== undefined ? { recovery: recoveryName(options.recovery) } : {}),
         reproduce,
       },
     },
@@ -467,6 +502,7 @@ async function runOptions(
     qmp: options.qmp,
     ...(options.control ? { control: options.control } : {}),
     ...(options.warmChecks ? { warmChecks: options.warmChecks } : {}),
+    ...(options.recovery !== undefined ? { recovery: options.recovery } : {}),
     signal: options.signal,
     onEvent: options.onEvent,
   };

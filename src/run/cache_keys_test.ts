@@ -53,6 +53,7 @@ const FIELDS: Record<string, Kind[]> = {
   faults: [],
   network: [SETUP],
   client: [],
+  recovery: [],
 };
 
 /** A scenario that sets every field, so that every field of the normalized one has a value. */
@@ -104,6 +105,7 @@ async function everyField(dir: string): Promise<Scenario> {
     }],
     network: { subnet: "192.0.2.0/24" },
     client: "db",
+    recovery: "in-order",
   }, { source: join(dir, "every-field.json"), baseDir: dir });
 }
 

@@ -20,6 +20,12 @@ import { isStanding } from "../fault/standing.ts";
 import type { FaultPlan } from "../fault/types.ts";
 import { exportUri } from "../nbd/uri.ts";
 import type { Scenario, ScenarioNode } from "../scenario/schema.ts";
+import {
+  checkRecovery,
+  type Recovery,
+  type RecoveryOrder,
+  runOrder,
+} from "../scenario/recovery.ts";
 import { frameFacts, type LinkFrame } from "../net/link_plan.ts";
 import type { NetEvent, NetSwitch } from "../net/switch.ts";
 import type { DiskService, ServiceEvent } from "../service/disk_service.ts";
@@ -55,6 +61,7 @@ import {
   startNetwork,
   startProxies,
 } from "./services.ts";
+import { type Served, startInOrder } from "./recovery.ts";
 import { type OrderBreak, Sequencer } from "./strict_order.ts";
 import { judge, type PhaseOutcome, type Verdict } from "./verdict.ts";
 
@@ -121,6 +128,12 @@ export interface RunOptions {
   qmp?: ReadonlyMap<string, string>;
   /** A control socket for the run: the fault commands (block and link), without QEMU's. */
   control?: string;
+  /**
+   * How the check phase starts the nodes serving the checks (src/scenario/recovery.ts):
+   * `together`, `in-order`, or an explicit order of them; the scenario's `recovery` by
+   * default. A single run of `each-order` checks its first order, the node order.
+   */
+  recovery?: Recovery;
   /**
    * Saved check guests by node (src/run/warm.ts): those nodes' checks start from them
    * instead of booting; the trace's header names each state.
@@ -224,6 +237,12 @@ export interface RunResult {
   lines: GuestLine[];
   /** The power loss of the run, if there was one. */
   powerCut: PowerCut | null;
+  /**
+   * How the check phase started the nodes serving its checks: the order asked for and the
+   * order they started in (`order` null: together, every serving node at once); null when
+   * no check phase ran.
+   */
+  recovery: RecoveryOrder & { serving: string[] } | null;
   /**
    * With strict order: ops let through out of order, and the time ops waited for their turn.
    * @ignore faultline's own: not part of the public API
@@ -393,6 +412,7 @@ class Run {
   /** The run phase is ending (its client finished): no node boots again. */
   private stopping = false;
   private powerCut: PowerCut | null = null;
+  private recovery: RecoveryOrder & { serving: string[] } | null = null;
   /** Hear every guest line after the run has taken it in ({@link serving}). */
   private readonly lineListeners = new Set<() => void>();
   private crashCount = 0;
@@ -415,6 +435,7 @@ class Run {
   /** The prepare phase: guests and base disks, the switch, the fault layer and the trace, the results channel. */
   static async start(options: RunOptions): Promise<Run> {
     const started = performance.now();
+    if (options.recovery !== undefined) checkRecovery(options.recovery, options.scenario);
     options.onEvent?.({ type: "step", step: "prepare", detail: "guest image and base disks" });
     const prepared = options.prepared ??
       await prepareRun(options.scenario, { signal: options.signal, onEvent: options.onEvent });
@@ -573,13 +594,52 @@ class Run {
     this.parts.service.event("phase", { name: "check" });
     this.endStanding();
     const checkStarted = this.since();
-    const served = serving.map((node) => this.boot(node, "restart"));
+    const served = await this.startServing(serving);
     await Promise.all(serving.map((node, i) => this.serving(node, served[i])));
     this.outcomes.push(...await Promise.all(checking.map((node) => this.boot(node, "check"))));
     for (const node of serving) this.running.get(node.name)?.kill("aborted");
     this.outcomes.push(...await Promise.all(served));
     this.checkAbort();
     this.timings.checkMs = this.since() - checkStarted;
+  }
+
+  /**
+   * Starts the nodes serving the check in the run's recovery order: at once (`together`),
+   * or one after another, each once the one before served (it said `report ready`, or
+   * without `ready` its script started), its boot ended, or `timeouts.boot` passed. The
+   * trace says the order (`recovery`), when each started (`recovery-start`) and how each
+   * wait ended (`recovery-wait`). Returns each node's boot, in the order of `serving`.
+   */
+  private async startServing(serving: ScenarioNode[]): Promise<Promise<PhaseOutcome>[]> {
+    const { scenario, signal } = this.options;
+    const names = serving.map((node) => node.name);
+    const plan = runOrder(this.options.recovery ?? scenario.recovery ?? "together", names);
+    this.recovery = { ...plan, serving: names };
+    this.parts.service.event("recovery", { name: plan.name, order: plan.order ?? names });
+    const boots = new Map<string, Promise<PhaseOutcome>>();
+    const start = (node: ScenarioNode) => {
+      this.parts.service.event("recovery-start", { node: node.name });
+      const boot = this.boot(node, "restart");
+      // Awaited with the checks' boots; a boot that fails meanwhile is not left unheard.
+      boot.catch(() => {});
+      boots.set(node.name, boot);
+      return boot;
+    };
+    if (plan.order === null) serving.forEach(start);
+    else {
+      await startInOrder(plan.order, {
+        start: (name) => {
+          const node = serving.find((n) => n.name === name)!;
+          return this.serving(node, start(node));
+        },
+        ready: new Set(serving.filter((node) => node.ready).map((node) => node.name)),
+        waitMs: scenario.timeouts.bootMs,
+        onWaited: (node, how) => this.parts.service.event("recovery-wait", { node, how }),
+        ...(signal ? { signal } : {}),
+      });
+      this.checkAbort();
+    }
+    return names.map((name) => boots.get(name)!);
   }
 
   /** The faults written without a trigger hold for the run phase only: they end as the check begins. */
@@ -629,22 +689,28 @@ class Run {
     };
   }
 
-  /** Resolves when a node serving the check is ready (or its script started), or its boot ended. */
-  private async serving(node: ScenarioNode, ended: Promise<unknown>): Promise<void> {
+  /**
+   * Resolves `served` when a node serving the check is ready (or its script started), or
+   * `ended` when its boot ended first.
+   */
+  private async serving(node: ScenarioNode, ended: Promise<unknown>): Promise<Served> {
     const boot = this.currentBoot(node.name);
     // A node that says when its service answers is waited for until it does; another, until
     // its restart script starts.
     const serves = (l: GuestLine) =>
       node.ready ? l.kind === "ready" : l.kind === "phase" && l.args[0] === boot.phase;
     const hasBooted = () => this.parts.results.linesOf(boot).some(serves);
-    if (hasBooted()) return;
-    const { promise, resolve } = Promise.withResolvers<void>();
+    if (hasBooted()) return "served";
+    const { promise, resolve } = Promise.withResolvers<Served>();
     const hear = () => {
-      if (hasBooted()) resolve();
+      if (hasBooted()) resolve("served");
     };
     this.lineListeners.add(hear);
     try {
-      await Promise.race([promise, ended.then(() => {}, () => {})]);
+      return await Promise.race([
+        promise,
+        ended.then(() => "ended" as const, () => "ended" as const),
+      ]);
     } finally {
       this.lineListeners.delete(hear);
     }
@@ -683,6 +749,7 @@ class Run {
       notFired: this.notFired(),
       lines,
       powerCut: this.powerCut,
+      recovery: this.recovery,
       order: this.parts.sequencer
         ? { breaks: this.parts.sequencer.breaks, waitedMs: this.parts.sequencer.waitedMs }
         : null,

@@ -144,8 +144,9 @@ async function readIndex(path: string, cache: string): Promise<SetupIndex | null
 
 /**
  * The scenario that the setup runs: each node with a setup runs it, then unmounts its
- * disks; the others only boot (so the network and its addresses are the scenario's). Its
- * disks' cache key is made from it (./cache_keys.ts).
+ * disks; the others only boot (so the network and its addresses are the scenario's). It has
+ * no check phase, so no recovery order: a scenario's is left out. Its disks' cache key is
+ * made from it (./cache_keys.ts).
  *
  * @example
  * ```ts
@@ -153,8 +154,9 @@ async function readIndex(path: string, cache: string): Promise<SetupIndex | null
  * ```
  */
 export function setupScenario(scenario: Scenario): Scenario {
+  const { recovery: _, ...rest } = scenario;
   return {
-    ...scenario,
+    ...rest,
     nodes: scenario.nodes.map((node): ScenarioNode => ({
       ...node,
       workload: node.setup ? setupWorkload(node, node.setup) : "true",
