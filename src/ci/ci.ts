@@ -38,6 +38,7 @@ import {
 } from "../sweep/sweep.ts";
 import type { OracleResult } from "../run/oracle.ts";
 import type { Verdict } from "../run/verdict.ts";
+import { type AccelChoice, TCG } from "../vm/accel.ts";
 import { CiError } from "./errors.ts";
 import { defaultJobs } from "../sweep/jobs.ts";
 import { describeCounts } from "../sweep/status.ts";
@@ -135,6 +136,11 @@ export interface CiOptions {
   onProgress?: (progress: CiProgress) => void;
   /** Boot every check of a sweep (no saved check guest). */
   cold?: boolean;
+  /**
+   * Each scenario's accelerator (src/vm/accel.ts), chosen for every scenario before
+   * anything runs; TCG when absent.
+   */
+  accel?: (scenario: Scenario) => AccelChoice;
   /** Record and judge each scenario into `traceDir`, without its faults (the step before shards). */
   recordOnly?: boolean;
   /**
@@ -209,6 +215,9 @@ export async function runCi(files: readonly string[], options: CiOptions): Promi
     }
   }
   if (problems.length > 0) throw new ScenarioError(problems.join("\n"));
+  // Every accelerator is chosen first too: a scenario that asks for KVM where there is none
+  // stops the run before anything runs.
+  for (const [, scenario] of scenarios) options.accel?.(scenario);
   await Deno.mkdir(options.traceDir, { recursive: true });
   const run = ciRun(options, plannedChecks(scenarios.map(([, scenario]) => scenario), options));
   for (const [file, scenario] of scenarios) await ciScenario(file, scenario, run);
@@ -275,6 +284,11 @@ function ciRun(options: CiOptions, total: number): CiRun {
   };
 }
 
+/** A scenario's accelerator in this run of `ci`. */
+function accelOf(scenario: Scenario, options: CiOptions): AccelChoice {
+  return options.accel?.(scenario) ?? TCG;
+}
+
 /** The trace `ci` keeps for a scenario. */
 export function ciTracePath(traceDir: string, scenario: Scenario): string {
   return join(traceDir, `${scenario.name}.trace`);
@@ -291,6 +305,7 @@ async function ciScenario(file: string, scenario: Scenario, run: CiRun): Promise
     scenario,
     trace: { path: trace, keepData: true },
     command: "record",
+    accel: accelOf(scenario, options),
     signal: options.signal,
     onEvent: options.onEvent,
   });
@@ -402,6 +417,7 @@ async function pointCheck(
       keepData: false,
       expect: fault.expect,
       prepared,
+      accel: accelOf(parent.scenario, options),
       signal: options.signal,
       onEvent: options.onEvent,
     });
@@ -501,6 +517,7 @@ async function sweepCheck(
     expect: fault.expect,
     prepared,
     cold: options.cold ?? false,
+    accel: accelOf(parent.scenario, options),
     signal: options.signal,
     onProgress: context.run.sweeping,
   });

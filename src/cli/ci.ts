@@ -13,6 +13,7 @@ import { sha256File } from "../util/hash.ts";
 import { progressFields, shardOption, sweepLine } from "./sweep.ts";
 import { junitXml, pointText } from "../report/junit.ts";
 import { formatDuration } from "../util/units.ts";
+import { accelChooser } from "./accel.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { table } from "./format.ts";
 import { withInterrupt } from "./interrupt.ts";
@@ -38,6 +39,8 @@ export interface CiCommandOptions {
   /** `--shard-index-env NAME`, with `--shards N`. */
   shardIndexEnv?: string;
   shards?: number;
+  /** `--accel kvm|tcg|auto`. */
+  accel?: string;
 }
 
 /** The JUnit document of a CI run: a suite per scenario, a case per check. */
@@ -145,6 +148,7 @@ export async function ciCommand(paths: string[], options: CiCommandOptions): Pro
   if (files.length === 0) {
     throw new UsageError(`no scenario files in ${paths.join(", ") || "scenarios"}`);
   }
+  const accel = await accelChooser(options.accel);
   const printJson = options.json === true;
   let finished = 0;
   // A line at least every 10 s (JSON lines with --json), as a sweep in it may take minutes.
@@ -159,6 +163,7 @@ export async function ciCommand(paths: string[], options: CiCommandOptions): Pro
       ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
       ...(options.confirm !== undefined ? { confirm: options.confirm } : {}),
       cold: options.cold ?? false,
+      accel,
       ...(options.recordOnly ? { recordOnly: true } : {}),
       ...(shard ? { shard } : {}),
       signal,

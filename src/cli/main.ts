@@ -12,6 +12,7 @@ import { demoCommand } from "./demo.ts";
 import { errorLine, EXIT, exitCodeForError } from "./errors.ts";
 import { faultAction, faultCommand } from "./fault.ts";
 import { FAULT_HELP } from "./fault_help.ts";
+import { ACCEL_HELP } from "./accel.ts";
 import { ciCommand } from "./ci.ts";
 import { recordCommand } from "./record.ts";
 import { sweepCommand } from "./sweep.ts";
@@ -205,6 +206,7 @@ function addRecordCommand(root: Command, run: Runner): void {
       "--control <path>",
       "serve the fault layer's control socket (faultline fault PATH ...: disks, and links in a cluster)",
     )
+    .option("--accel <accel>", ACCEL_HELP)
     .option("--json", "print one JSON object", false)
     .option("-v, --verbose", "show the guests' consoles and result lines as they come", false)
     .addHelpText(
@@ -273,6 +275,7 @@ function addReplayCommand(root: Command, run: Runner): void {
       "--control <path>",
       "serve the fault layer's control socket (faultline fault PATH ...: disks, and links in a cluster)",
     )
+    .option("--accel <accel>", ACCEL_HELP)
     .option("--json", "print one JSON object", false)
     .option("-v, --verbose", "show the guests' consoles and result lines as they come", false)
     .addHelpText(
@@ -355,6 +358,7 @@ function addSweepCommand(root: Command, run: Runner): void {
       false,
     )
     .option("-o, --output <trace>", "where to record a scenario first")
+    .option("--accel <accel>", ACCEL_HELP)
     .option("-v, --verbose", "show the guests' consoles and result lines", false)
     .addHelpText(
       "after",
@@ -414,12 +418,23 @@ function addCiCommand(root: Command, run: Runner): void {
       "faultline-ci",
     )
     .option("--cold", "boot every check and every point's run of a sweep (no saved guest)", false)
+    .option("--accel <accel>", ACCEL_HELP)
+    .option(
+      "--budget <duration>",
+      "the time to fit in, such as 10m: the declared faults' points are sampled to fit (a scenario's budget is its own), and what was left out is said",
+    )
+    .option(
+      "--budget-seed <n>",
+      "the seed the sample is drawn from (default: a new one, printed); the same seed draws the same order",
+      integer,
+    )
     .option("-v, --verbose", "show the guests' consoles and result lines", false)
     .addHelpText(
       "after",
       `
   ci                                   every scenario in scenarios/
   ci scenarios/fsync-log.ts --junit faultline.xml
+  ci --budget 10m                      sample points to fit 10 minutes (the seed is printed)
 
 Every scenario file is loaded first: one that does not load exits 2 before anything runs.
 Exit codes: 0 every check passed, 1 a check failed (with the commands that reproduce it),
@@ -462,6 +477,7 @@ function addDemoCommand(root: Command, run: Runner): void {
   root.command("demo")
     .description("the main job on the built-in scenarios: record, replay with faults, sweep, serve")
     .addOption(new Option("--trace-dir <dir>", "keep the demo's traces in this directory"))
+    .option("--accel <accel>", ACCEL_HELP)
     .action((options) => run(() => demoCommand(options)));
 }
 

@@ -16,6 +16,7 @@ import {
   reproduceCommand,
 } from "../replay/replay.ts";
 import { describeRate, distinctReasons, reproduced } from "../sweep/confirm.ts";
+import { accelChooser } from "./accel.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { pacedProgress, type Progress, progressLine } from "./progress.ts";
@@ -39,6 +40,8 @@ export interface ReplayCommandOptions {
   qmp: string[];
   /** `--control PATH`. */
   control?: string;
+  /** `--accel kvm|tcg|auto`. */
+  accel?: string;
 }
 
 /** The JSON of one replay. */
@@ -50,6 +53,7 @@ function replayJson(result: ReplayResult): Record<string, unknown> {
     ...(result.firings.length > 0 ? { firings: result.firings } : {}),
     ...(result.notFired.length > 0 ? { notFired: result.notFired } : {}),
     prefix: result.prefix,
+    ...(result.otherAccel ? { otherAccel: result.otherAccel } : {}),
     ...(result.powerCut ? { powerCut: result.powerCut } : {}),
     ...(result.lost ? { lost: result.lost } : {}),
     ...(result.order
@@ -101,8 +105,10 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
   if (!Number.isInteger(options.runs) || options.runs < 1) {
     throw new UsageError("--runs must be at least 1");
   }
+  const accelOf = await accelChooser(options.accel);
   const parent = await readParent(path);
   if (parent.warning) console.error(`warning: ${parent.warning}`);
+  const accel = accelOf(parent.scenario);
   const outputs: string[] = [];
   // Several runs: a line at least every 10 s, as each run may take minutes.
   const progress = options.runs > 1
@@ -134,6 +140,7 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
           ...(options.control ? { control: options.control } : {}),
           signal,
           prepared,
+          accel,
           onEvent: progressPrinter(options),
         }),
       );
@@ -186,6 +193,7 @@ function printReplay(result: ReplayResult): void {
   }
   if (result.lost) console.log(`lost: ${result.lost.summary}`);
   if (result.notFired.length > 0) console.log(`never fired: ${result.notFired.join(", ")}`);
+  if (result.otherAccel) console.log(`note: ${result.otherAccel}`);
   console.log(`prefix: ${describePrefix(result.prefix)}`);
 }
 

@@ -8,7 +8,9 @@
 
 import { basename } from "node:path";
 import cliProgress from "cli-progress";
-import { type ParentTrace, readParent } from "../replay/replay.ts";
+import { otherAccel, type ParentTrace, readParent } from "../replay/replay.ts";
+import type { AccelChoice } from "../vm/accel.ts";
+import { accelChooser } from "./accel.ts";
 import { runScenario } from "../run/run.ts";
 import { loadScenario } from "../scenario/load.ts";
 import type { Scenario } from "../scenario/schema.ts";
@@ -62,6 +64,8 @@ export interface SweepCommandOptions {
   shardIndexEnv?: string;
   /** `--shards N`, with `--shard-index-env`. */
   shards?: number;
+  /** `--accel kvm|tcg|auto`. */
+  accel?: string;
 }
 
 /** The shard of a command's options (`--shard K/N`, or `--shard-index-env NAME --shards N`), if any. */
@@ -339,17 +343,22 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
     );
   }
   const printJson = options.json === true;
+  const accelOf = await accelChooser(options.accel);
   let recording: string | null = null;
   const swept = await withInterrupt(async (signal): Promise<Swept> => {
     let trace = target;
     if (isScenario) {
       const scenario = await loadScenario(target);
       recording = options.output ?? defaultTracePath(scenario.name);
-      trace = await recordFirst({ target, scenario, trace: recording }, options, signal);
+      const accel = accelOf(scenario);
+      trace = await recordFirst({ target, scenario, trace: recording, accel }, options, signal);
       recording = null;
     }
     const parent = await readParent(trace);
     if (parent.warning) console.error(`warning: ${parent.warning}`);
+    const accel = accelOf(parent.scenario);
+    const other = otherAccel(parent, accel);
+    if (other !== null) console.error(`note: ${other}`);
     if (options.keepTraces) await Deno.mkdir(options.keepTraces, { recursive: true });
     // As many clusters at once as the cores hold: a point then sees the load its replay does.
     const jobs = options.jobs ??
@@ -365,6 +374,7 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
         ...(options.keepTraces ? { outputDir: options.keepTraces } : {}),
         keepData: false,
         cold: options.cold ?? false,
+        accel,
         ...(shard ? { shard } : {}),
         signal,
         onEvent: options.verbose
@@ -409,17 +419,18 @@ async function reportSweep(swept: Swept, options: SweepCommandOptions): Promise<
 
 /** Records a scenario to sweep (`sweep SCENARIO`) into its trace: returns the trace. */
 async function recordFirst(
-  recording: { target: string; scenario: Scenario; trace: string },
+  recording: { target: string; scenario: Scenario; trace: string; accel: AccelChoice },
   options: SweepCommandOptions,
   signal: AbortSignal,
 ): Promise<string> {
-  const { target, scenario, trace } = recording;
+  const { target, scenario, trace, accel } = recording;
   const printJson = options.json === true;
   if (!printJson) console.error(`recording ${target} into ${trace} first`);
   const recorded = await runScenario({
     scenario,
     trace: { path: trace, keepData: true },
     command: "record",
+    accel,
     signal,
     onEvent: progressPrinter({ json: printJson, verbose: options.verbose }),
   });

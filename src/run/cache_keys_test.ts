@@ -53,6 +53,8 @@ const FIELDS: Record<string, Kind[]> = {
   faults: [],
   network: [SETUP],
   client: [],
+  accel: [],
+  budgetMs: [],
 };
 
 /** A scenario that sets every field, so that every field of the normalized one has a value. */
@@ -104,6 +106,8 @@ async function everyField(dir: string): Promise<Scenario> {
     }],
     network: { subnet: "192.0.2.0/24" },
     client: "db",
+    accel: "kvm",
+    budget: "5m",
   }, { source: join(dir, "every-field.json"), baseDir: dir });
 }
 

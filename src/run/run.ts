@@ -28,6 +28,7 @@ import { diskKey } from "../trace/ops.ts";
 import type { FrameRecord, OpRecord } from "../trace/schema.ts";
 import type { StatsSummary } from "../trace/stats.ts";
 import { makePrivateDir, type PrivateDir } from "../util/tempdir.ts";
+import { type AccelChoice, TCG } from "../vm/accel.ts";
 import { guessedGeometry, type VmDisk } from "../vm/qemu_args.ts";
 import { type GuestState, saveGuestState } from "../vm/snapshot.ts";
 import { NodeBoot, phaseOutcome, RTC_BASE, rtcBaseOf } from "./boot.ts";
@@ -85,6 +86,11 @@ export interface RunOptions {
   command: string;
   /** The faults to inject; none by default. */
   plan?: FaultPlan;
+  /**
+   * The accelerator every boot gets, chosen once (src/vm/accel.ts `chooseAccel`); TCG when
+   * absent. The trace's header records it.
+   */
+  accel?: AccelChoice;
   /**
    * More header fields (a replay's parent trace).
    * @ignore faultline's own: not part of the public API
@@ -206,6 +212,8 @@ export interface RunResult {
   outcomes: PhaseOutcome[];
   /** Where the time went. */
   timings: RunTimings;
+  /** The accelerator every boot ran on, and why (the trace's header has it too). */
+  accel: AccelChoice;
   /** The run's ops, without their data, in completion order. */
   records: OpRecord[];
   /**
@@ -324,11 +332,12 @@ export async function saveRunAtHold(
  */
 export async function prepareRun(
   scenario: Scenario,
-  options: { signal?: AbortSignal; onEvent?: (event: RunEvent) => void } = {},
+  options: { signal?: AbortSignal; onEvent?: (event: RunEvent) => void; accel?: AccelChoice } = {},
 ): Promise<Prepared> {
   const prepared = await prepareScenario(scenario, options.signal);
   return await applySetup(scenario, prepared, {
     run: runScenario,
+    ...(options.accel ? { accel: options.accel } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
@@ -417,7 +426,11 @@ class Run {
     const started = performance.now();
     options.onEvent?.({ type: "step", step: "prepare", detail: "guest image and base disks" });
     const prepared = options.prepared ??
-      await prepareRun(options.scenario, { signal: options.signal, onEvent: options.onEvent });
+      await prepareRun(options.scenario, {
+        signal: options.signal,
+        onEvent: options.onEvent,
+        ...(options.accel ? { accel: options.accel } : {}),
+      });
     if (options.signal?.aborted) throw new RunInterrupted("interrupted");
     const dir = await makePrivateDir("faultline-run-");
     const cleanups: (() => Promise<void>)[] = [() => dir.remove()];
@@ -603,6 +616,7 @@ class Run {
     let clockStart = -1;
     const state = await saveGuestState({
       ...guestImages(guest),
+      accel: this.options.accel ?? TCG,
       phase: "run",
       memoryBytes: node.memoryBytes,
       disks: this.disksOf(node),
@@ -675,6 +689,7 @@ class Run {
       oracle,
       outcomes: this.outcomes,
       timings: { ...this.timings, totalMs: this.since() },
+      accel: this.options.accel ?? TCG,
       records: [...(this.options.resume?.records ?? []), ...this.records].map((
         { data: _, ...rest },
       ) => rest),
@@ -721,6 +736,7 @@ class Run {
     const nodeBoot = await NodeBoot.start({
       boot,
       guest: this.parts.prepared.guests.get(node.name)!,
+      accel: this.options.accel ?? TCG,
       memoryBytes: node.memoryBytes,
       // A resumed guest sees only its own ops: QEMU is told the geometry it would read sector 0 for.
       disks: resumed

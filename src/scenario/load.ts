@@ -114,6 +114,8 @@ export async function normalizeScenario(
     faults,
     network: networked ? { subnet: value.network?.subnet ?? null } : null,
     client: value.client ?? null,
+    ...(value.accel !== undefined ? { accel: value.accel } : {}),
+    ...(value.budget !== undefined ? { budgetMs: value.budget } : {}),
     timeouts: {
       bootMs: value.timeouts?.boot ?? SCENARIO_DEFAULTS.bootMs,
       runMs: value.timeouts?.run ?? SCENARIO_DEFAULTS.runMs,

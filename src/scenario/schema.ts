@@ -162,6 +162,8 @@ export const scenarioInputSchema = z.strictObject({
       .optional(),
   }).optional(),
   client: z.string().regex(NAME, "expected a node name like app or db1").optional(),
+  accel: z.enum(["auto", "kvm", "tcg"]).optional(),
+  budget: duration.optional(),
 }).superRefine((scenario, ctx) => {
   const network = joinsNetwork(scenario.nodes);
   for (const [name, node] of Object.entries(scenario.nodes)) {
@@ -382,6 +384,16 @@ export interface ScenarioInput {
    * when every node's workload has ended.
    */
   client?: string;
+  /**
+   * The accelerator its guests run on: `kvm`, `tcg`, or `auto` (KVM when /dev/kvm is
+   * usable, the default); `--accel` overrides it.
+   */
+  accel?: "auto" | "kvm" | "tcg";
+  /**
+   * How long `faultline ci` may spend on the scenario's declared faults, such as `5m`: it
+   * samples points to fit, from a seed it prints (docs/scenarios.md).
+   */
+  budget?: number | string;
 }
 
 /** A disk of a node, normalized. */
@@ -534,6 +546,10 @@ export interface Scenario {
   network: { subnet: string | null } | null;
   /** The node whose workload's end ends the run phase, when one is named. */
   client: string | null;
+  /** The accelerator the scenario asks for; absent: `auto`, or what `--accel` says. */
+  accel?: "auto" | "kvm" | "tcg";
+  /** `faultline ci`'s time for the scenario, in ms; absent: no budget of its own. */
+  budgetMs?: number;
 }
 
 /** Defaults, in one place. */

@@ -31,6 +31,7 @@ import { type GuestLine, type OracleResult, runOracle } from "../run/oracle.ts";
 import type { Prepared } from "../run/prepare.ts";
 import type { RunEvent } from "../run/run.ts";
 import { openWarmChecks, openWarmRun, type WarmRun, type WarmSession } from "../run/warm.ts";
+import { type AccelChoice, TCG } from "../vm/accel.ts";
 import type { GuestState } from "../vm/snapshot.ts";
 import { judge, type Verdict } from "../run/verdict.ts";
 import { defaultConfirmations, failsFinding, type Reproduced, reproduced } from "./confirm.ts";
@@ -203,6 +204,8 @@ export interface SweepOptions {
   outputDir?: string;
   /** Keep written bytes in the points' traces. */
   keepData: boolean;
+  /** The accelerator of every replay and saved guest (src/vm/accel.ts); TCG when absent. */
+  accel?: AccelChoice;
   /** What must hold at each point (a scenario's declared fault test); the replay's defaults otherwise. */
   expect?: Expectations;
   /**
@@ -599,6 +602,7 @@ async function replayGroups(
         keepData: options.keepData,
         expect: options.expect,
         prepared,
+        ...(options.accel ? { accel: options.accel } : {}),
         ...(warm.checks ? { warmChecks: warm.checks } : {}),
         ...(warm.run ? { warmRun: warm.run } : {}),
         ...(warm.lostFiles ? { lostFiles: warm.lostFiles } : {}),
@@ -951,7 +955,10 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
   const prepared = options.prepared ?? await prepareForReplay(parent, options.signal);
   await using warm = options.cold || plan.groups.length === 0
     ? null
-    : await openWarmChecks(parent.scenario, prepared, { signal: options.signal });
+    : await openWarmChecks(parent.scenario, prepared, {
+      accel: options.accel ?? TCG,
+      signal: options.signal,
+    });
   const warmRun = await warmRunOf(parent, plan, prepared, options);
   await using lostFiles = plan.crash ? sweepLostFiles(parent, prepared, options.signal) : null;
   let replays: Replays;
@@ -1018,6 +1025,7 @@ async function warmRunOf(
   }
   return await openWarmRun(parent.scenario, prepared, {
     expected: parent.ordered,
+    accel: options.accel ?? TCG,
     signal: options.signal,
   });
 }
