@@ -425,6 +425,6 @@ Deno.test("exit 2: --accel kvm without the KVM device says what to do; exit 3 wh
     env: { FAULTLINE_KVM_DEVICE: dir.path },
   });
   assert.equal(failing.code, 3, failing.text);
-  assert.match(failing.stderr, /exists but does not open .*lsmod \| grep kvm/);
+  assert.match(failing.stderr, /exists but is unusable .*lsmod \| grep kvm/);
   oneLine(failing.stderr);
 });

@@ -63,22 +63,45 @@ export type KvmProbe =
     detail: string;
   };
 
+/** Where the kernel lists its loaded modules. */
+export const MODULES_DIR = "/sys/module";
+
 /**
- * Opens the KVM device for reading and writing, as QEMU does, and closes it.
+ * Opens the KVM device for reading and writing, as QEMU does, and closes it; then looks
+ * at which KVM the kernel runs (`modules`, /sys/module): a kernel whose only KVM is
+ * `kvm_pvm` (PVM, nested virtualization without the CPU's, as some cloud sandboxes have)
+ * opens the device and creates VMs, but runs only guest kernels built for PVM: a Debian
+ * kernel hangs before its first line. Such a device exists and fails. A host without
+ * /sys/module is taken at the open's word.
  *
  * @example
  * ```ts
  * const probe = await probeKvm(); // { usable: true, device: "/dev/kvm" } on a KVM host
  * ```
  */
-export async function probeKvm(device: string = KVM_DEVICE): Promise<KvmProbe> {
+export async function probeKvm(
+  device: string = KVM_DEVICE,
+  options: { modules?: string } = {},
+): Promise<KvmProbe> {
   try {
     const file = await Deno.open(device, { read: true, write: true });
     file.close();
-    return { usable: true, device };
   } catch (error) {
     return { usable: false, device, problem: kvmProblem(error), detail: String(error) };
   }
+  const modules = options.modules ?? MODULES_DIR;
+  const loaded = async (name: string) =>
+    await Deno.stat(`${modules}/${name}`).then(() => true, () => false);
+  const hardware = await loaded("kvm_intel") || await loaded("kvm_amd");
+  if (!hardware && await loaded("kvm_pvm")) {
+    return {
+      usable: false,
+      device,
+      problem: "failed",
+      detail: "its KVM is kvm_pvm, which runs only guest kernels built for PVM",
+    };
+  }
+  return { usable: true, device };
 }
 
 /** What an error of opening the KVM device means. */
@@ -131,7 +154,9 @@ export function chooseAccel(
     ? by
     : probe.usable
     ? `${probe.device} is usable`
-    : `${probe.device} is ${probe.problem === "failed" ? "unusable" : probe.problem}`;
+    : probe.problem === "failed"
+    ? `${probe.device} is unusable: ${probe.detail}`
+    : `${probe.device} is ${probe.problem}`;
   return {
     accel: kvm ? "kvm" : "tcg",
     requested,
@@ -166,7 +191,7 @@ function kvmUnusable(probe: Extract<KvmProbe, { usable: false }>, by: string): V
     );
   }
   return new VmError(
-    `${by}: ${device} exists but does not open (${probe.detail}): check the kvm module (dmesg, lsmod | grep kvm), ${otherwise}`,
+    `${by}: ${device} exists but is unusable (${probe.detail}): check the kvm module (dmesg, lsmod | grep kvm), ${otherwise}`,
   );
 }
 

@@ -38,7 +38,10 @@ Deno.test("accel: the probe opens a fake device read-write: a file is usable, a 
   const missing = await probeKvm(device);
   assert.equal(!missing.usable && missing.problem, "missing");
   await Deno.writeFile(device, new Uint8Array());
-  assert.deepEqual(await probeKvm(device), { usable: true, device });
+  assert.deepEqual(await probeKvm(device, { modules: join(dir.path, "none") }), {
+    usable: true,
+    device,
+  });
   const probe = await probeKvm(dir.path);
   assert.equal(probe.usable, false);
   assert.equal(!probe.usable && probe.problem, "failed");
@@ -51,6 +54,29 @@ Deno.test("accel: the probe opens a fake device read-write: a file is usable, a 
   assert.equal(kvmProblem(new Deno.errors.PermissionDenied("EACCES")), "denied");
   assert.equal(kvmProblem(new Deno.errors.NotFound("ENOENT")), "missing");
   assert.equal(kvmProblem(new Error("ENXIO")), "failed");
+});
+
+Deno.test("accel: a device whose only KVM is kvm_pvm (it runs only guests built for PVM) exists and fails; kvm_amd or kvm_intel beside it is usable", async () => {
+  await using dir = await makePrivateDir("faultline-accel-test-");
+  const device = join(dir.path, "kvm");
+  await Deno.writeFile(device, new Uint8Array());
+  const modules = join(dir.path, "module");
+  await Deno.mkdir(join(modules, "kvm"), { recursive: true });
+  assert.equal((await probeKvm(device, { modules })).usable, true);
+  await Deno.mkdir(join(modules, "kvm_pvm"));
+  const pvm = await probeKvm(device, { modules });
+  assert.equal(!pvm.usable && pvm.problem, "failed");
+  assert.match(
+    !pvm.usable ? pvm.detail : "",
+    /kvm_pvm, which runs only guest kernels built for PVM/,
+  );
+  assert.equal(chooseAccel("auto", pvm).accel, "tcg");
+  assert.equal(
+    chooseAccel("auto", pvm).why,
+    `${device} is unusable: its KVM is kvm_pvm, which runs only guest kernels built for PVM`,
+  );
+  await Deno.mkdir(join(modules, "kvm_amd"));
+  assert.deepEqual(await probeKvm(device, { modules }), { usable: true, device });
 });
 
 Deno.test("accel: auto takes KVM when the device is usable, TCG otherwise, and says why", () => {
@@ -66,7 +92,10 @@ Deno.test("accel: auto takes KVM when the device is usable, TCG otherwise, and s
     cpu: "qemu64",
     why: "/dev/kvm is missing",
   });
-  assert.equal(chooseAccel("auto", unusable("failed")).why, "/dev/kvm is unusable");
+  assert.equal(
+    chooseAccel("auto", unusable("failed")).why,
+    "/dev/kvm is unusable: Error: os error",
+  );
   assert.deepEqual(chooseAccel("tcg", USABLE), {
     accel: "tcg",
     requested: "tcg",
@@ -90,7 +119,7 @@ Deno.test("accel: --accel kvm without a usable device: exit 2 saying what to do 
     );
   fails(unusable("missing"), "usage", /\/dev\/kvm is missing: .*modprobe kvm_intel, or kvm_amd/);
   fails(unusable("denied"), "usage", /not writable by this user: join the kvm group/);
-  fails(unusable("failed"), "machinery", /exists but does not open/);
+  fails(unusable("failed"), "machinery", /exists but is unusable/);
   assert.throws(
     () => chooseAccel("kvm", unusable("missing"), { by: "x.ts asks for accel kvm" }),
     (error) => (error as Error).message.startsWith("x.ts asks for accel kvm: /dev/kvm is missing"),
