@@ -428,3 +428,27 @@ Deno.test("exit 2: --accel kvm without the KVM device says what to do; exit 3 wh
   assert.match(failing.stderr, /exists but is unusable .*lsmod \| grep kvm/);
   oneLine(failing.stderr);
 });
+
+Deno.test("exit 2: a bad --budget, a --budget with a shard, and a scenario's bad budget, each named", async () => {
+  const bad = await faultline(["ci", "scenarios/fsync-log.ts", "--budget", "soon"]);
+  assert.equal(bad.code, 2, bad.text);
+  assert.match(bad.stderr, /--budget "soon": expected a duration such as 10m or 90s/);
+  oneLine(bad.stderr);
+  const sharded = await faultline(["ci", "--budget", "3m", "--shard", "1/2"]);
+  assert.equal(sharded.code, 2, sharded.text);
+  assert.match(sharded.stderr, /--budget samples a whole run's points: give it without --shard/);
+  oneLine(sharded.stderr);
+  await using dir = await makePrivateDir("faultline-budget-cli-");
+  const file = join(dir.path, "late.json");
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      name: "late",
+      nodes: { app: { disks: {}, workload: "true" } },
+      budget: "someday",
+    }),
+  );
+  const scenario = await faultline(["ci", file]);
+  assert.equal(scenario.code, 2, scenario.text);
+  assert.match(scenario.stderr, /late\.json: budget: expected a duration like 30s/);
+});

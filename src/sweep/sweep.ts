@@ -434,6 +434,35 @@ export function backgroundFaults(
   return { specs: rules.map((rule) => rule.spec), rules };
 }
 
+/**
+ * A sweep's points and the checks each needs, without running anything: a point's crash
+ * states (by the one whose byte-identical state is checked for it), or its own run; and
+ * whether its crash states are built from the trace (a check each) or it re-runs the
+ * workload. For estimating what a sweep costs (src/ci/budget.ts).
+ *
+ * @throws {SweepError} as {@link sweep} does, for a selection that picks nothing.
+ * @example
+ * ```ts
+ * sweepUnits(parent, { fault: "power-loss", points: { kind: "flushes" } }).points[0];
+ * // { at: 41, units: ["41"] }
+ * ```
+ */
+export function sweepUnits(
+  parent: ParentTrace,
+  options: Pick<SweepOptions, "fault" | "points" | "with">,
+): { fromTrace: boolean; points: { at: number; units: string[] }[] } {
+  const plan = planWholeSweep(parent, options as SweepOptions);
+  return {
+    fromTrace: plan.fromTrace,
+    points: plan.indices.map((at) => ({
+      at,
+      units: plan.units.get(at)!.map((unit) =>
+        unitName(plan.representative.get(unitName(unit)) ?? unit)
+      ),
+    })),
+  };
+}
+
 /** Chooses the points and, for power loss, their crash states, grouped by content; then the shard's share. */
 function planSweep(parent: ParentTrace, options: SweepOptions): Plan {
   const plan = planWholeSweep(parent, options);
