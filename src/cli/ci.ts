@@ -201,6 +201,13 @@ function budgetOption(
   return { ms, seed: options.budgetSeed ?? drawSeed() };
 }
 
+/** The line `ci` begins with under a budget: how long, and the seed. */
+function budgetLine(budget: { ms: number | null; seed: number }): string {
+  return `ci: budget ${
+    budget.ms === null ? "of each scenario that has one" : formatDuration(budget.ms)
+  }, points drawn from seed ${budget.seed} (rerun with --budget-seed ${budget.seed})`;
+}
+
 /** Runs `ci`. */
 export async function ciCommand(paths: string[], options: CiCommandOptions): Promise<number> {
   if (options.jobs !== undefined && options.jobs < 1) {
@@ -218,13 +225,7 @@ export async function ciCommand(paths: string[], options: CiCommandOptions): Pro
   const budget = budgetOption(options, shard);
   const printJson = options.json === true;
   const asked = options.budget !== undefined || options.budgetSeed !== undefined;
-  if (budget && asked && !printJson) {
-    console.error(
-      `ci: budget ${
-        budget.ms === null ? "of each scenario that has one" : formatDuration(budget.ms)
-      }, points drawn from seed ${budget.seed} (rerun with --budget-seed ${budget.seed})`,
-    );
-  }
+  if (budget && asked && !printJson) console.error(budgetLine(budget));
   let finished = 0;
   // A line at least every 10 s (JSON lines with --json), as a sweep in it may take minutes.
   const progress = pacedProgress<CiProgress>({
