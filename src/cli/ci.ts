@@ -201,6 +201,22 @@ function budgetOption(
   return { ms, seed: options.budgetSeed ?? drawSeed() };
 }
 
+/** `ci --json`'s object: the checks, their counts, and the budget when there was one. */
+function printCiJson(
+  checks: readonly CiCheck[],
+  budget: { ms: number | null; seed: number } | undefined,
+): void {
+  const failed = checks.filter((c) => !c.pass).length;
+  const skipped = checks.filter((c) => c.skipped !== undefined).length;
+  console.log(JSON.stringify({
+    checks,
+    passed: checks.length - failed - skipped,
+    failed,
+    skipped,
+    ...(budget ? { budget } : {}),
+  }));
+}
+
 /** The line `ci` begins with under a budget: how long, and the seed. */
 function budgetLine(budget: { ms: number | null; seed: number }): string {
   return `ci: budget ${
@@ -281,14 +297,7 @@ export async function ciCommand(paths: string[], options: CiCommandOptions): Pro
   }
   const failed = checks.filter((c) => !c.pass);
   if (printJson) {
-    const skipped = checks.filter((c) => c.skipped !== undefined).length;
-    console.log(JSON.stringify({
-      checks,
-      passed: checks.length - failed.length - skipped,
-      failed: failed.length,
-      skipped,
-      ...(budget && (asked || checks.some((c) => c.budget)) ? { budget } : {}),
-    }));
+    printCiJson(checks, budget && (asked || checks.some((c) => c.budget)) ? budget : undefined);
   } else {
     printCi(checks);
   }
