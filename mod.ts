@@ -90,6 +90,14 @@ export {
   type ReplayOptions,
   type ReplayResult,
 } from "./src/replay/replay.ts";
+export {
+  type AccelChoice,
+  type Accelerator,
+  type AccelRequest,
+  chooseAccel,
+  type KvmProbe,
+  probeKvm,
+} from "./src/vm/accel.ts";
 export type { OpSignature, PrefixComparison } from "./src/replay/signature.ts";
 export {
   type PointStates,

@@ -442,3 +442,60 @@ Deno.test("exit codes: a case of every command's 2 and 3 in docs/exit-codes.md",
     assert.ok(cases.some((c) => c.row === row), `docs/exit-codes.md row ${row} has a case`);
   }
 });
+
+Deno.test("exit 2: an unknown accelerator, named, on every command that boots a VM", async () => {
+  for (
+    const args of [
+      ["record", "scenarios/fsync-log.ts"],
+      ["replay", "no.trace", "--fault", "eio", "--fault-at", "1"],
+      ["sweep", "no.trace", "--fault", "eio", "--points", "1"],
+      ["ci", "scenarios/fsync-log.ts"],
+    ]
+  ) {
+    const result = await faultline([...args, "--accel", "hvf"]);
+    assert.equal(result.code, 2, result.text);
+    assert.match(result.stderr, /--accel "hvf": expected auto, kvm, tcg/);
+    oneLine(result.stderr);
+  }
+});
+
+Deno.test("exit 2: --accel kvm without the KVM device says what to do; exit 3 when it exists and does not open", async () => {
+  await using dir = await makePrivateDir("faultline-accel-cli-");
+  const missing = await faultline(["record", "scenarios/fsync-log.ts", "--accel", "kvm"], {
+    env: { FAULTLINE_KVM_DEVICE: join(dir.path, "kvm") },
+  });
+  assert.equal(missing.code, 2, missing.text);
+  assert.match(missing.stderr, /kvm is missing: .*modprobe kvm_intel.*--accel tcg/);
+  oneLine(missing.stderr);
+  // A directory exists and does not open read-write, as a device whose module fails.
+  const failing = await faultline(["ci", "scenarios/fsync-log.ts", "--accel", "kvm"], {
+    env: { FAULTLINE_KVM_DEVICE: dir.path },
+  });
+  assert.equal(failing.code, 3, failing.text);
+  assert.match(failing.stderr, /exists but is unusable .*lsmod \| grep kvm/);
+  oneLine(failing.stderr);
+});
+
+Deno.test("exit 2: a bad --budget, a --budget with a shard, and a scenario's bad budget, each named", async () => {
+  const bad = await faultline(["ci", "scenarios/fsync-log.ts", "--budget", "soon"]);
+  assert.equal(bad.code, 2, bad.text);
+  assert.match(bad.stderr, /--budget "soon": expected a duration such as 10m or 90s/);
+  oneLine(bad.stderr);
+  const sharded = await faultline(["ci", "--budget", "3m", "--shard", "1/2"]);
+  assert.equal(sharded.code, 2, sharded.text);
+  assert.match(sharded.stderr, /--budget samples a whole run's points: give it without --shard/);
+  oneLine(sharded.stderr);
+  await using dir = await makePrivateDir("faultline-budget-cli-");
+  const file = join(dir.path, "late.json");
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      name: "late",
+      nodes: { app: { disks: {}, workload: "true" } },
+      budget: "someday",
+    }),
+  );
+  const scenario = await faultline(["ci", file]);
+  assert.equal(scenario.code, 2, scenario.text);
+  assert.match(scenario.stderr, /late\.json: budget: expected a duration like 30s/);
+});

@@ -54,6 +54,8 @@ const FIELDS: Record<string, Kind[]> = {
   network: [SETUP],
   client: [],
   recovery: [],
+  accel: [],
+  budgetMs: [],
 };
 
 /** A scenario that sets every field, so that every field of the normalized one has a value. */
@@ -106,6 +108,8 @@ async function everyField(dir: string): Promise<Scenario> {
     network: { subnet: "192.0.2.0/24" },
     client: "db",
     recovery: "in-order",
+    accel: "kvm",
+    budget: "5m",
   }, { source: join(dir, "every-field.json"), baseDir: dir });
 }
 

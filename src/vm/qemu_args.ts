@@ -7,6 +7,7 @@
  */
 
 import { ROOT_DISK_NAME } from "../scenario/guest_rules.ts";
+import type { AccelChoice } from "./accel.ts";
 import { CONTROL_PORT_NAME } from "./control.ts";
 
 /** A disk as QEMU attaches it: an NBD URI, and the name the guest finds it by (the virtio serial). */
@@ -41,6 +42,8 @@ export function guessedGeometry(sizeBytes: number): { cyls: number; heads: numbe
 export interface VmSpec {
   kernel: string;
   initrd: string;
+  /** The accelerator and the CPU model (src/vm/accel.ts). */
+  accel: Pick<AccelChoice, "accel" | "cpu">;
   /** The guest phase to run (`run`, `check`): `faultline.phase=` on the kernel command line. */
   phase: string;
   memoryBytes: number;
@@ -100,6 +103,7 @@ export interface VmNetwork {
 export function qemuArgs(spec: VmSpec): string[] {
   return [
     ...machineArgs(spec),
+    ...acceleratorArgs(spec),
     ...memoryFileArgs(spec),
     ...networkArgs(spec),
     ...rootImageArgs(spec),
@@ -151,6 +155,14 @@ function machineArgs(spec: VmSpec): string[] {
 
 function megabytesOf(spec: VmSpec): number {
   return Math.ceil(spec.memoryBytes / (1024 * 1024));
+}
+
+/**
+ * The accelerator and the CPU model: `-accel kvm` or `-accel tcg`, and a model both run
+ * (src/vm/accel.ts).
+ */
+function acceleratorArgs(spec: VmSpec): string[] {
+  return ["-accel", spec.accel.accel, "-cpu", spec.accel.cpu];
 }
 
 /** The guest's memory in a file, when it is saved or resumed. */
