@@ -125,7 +125,9 @@ class EdnReader {
     if (char === "\\") return this.readCharacter();
     if (char === ":") {
       this.pos++;
-      return new Keyword(this.readToken().replace(/^:/, ""));
+      const name = this.readToken().replace(/^:/, "");
+      if (name === "") this.fail(`expected a keyword's name after ":"`);
+      return new Keyword(name);
     }
     return this.readAtom(this.readToken());
   }
