@@ -124,16 +124,27 @@ function pairingNotes(paired: PairedHistory): string[] {
   const notes: string[] = [];
   const indeterminate = paired.ops.filter((op) => op.status === "info").length;
   if (indeterminate > 0) {
+    const info = indeterminate - paired.neverCompleted;
     notes.push(
-      `${indeterminate} indeterminate ops (info, or never completed: ${paired.neverCompleted}) may have taken effect or not`,
+      `${
+        count(indeterminate, "indeterminate op")
+      } (${info} info, ${paired.neverCompleted} never completed): each may have taken effect or not`,
     );
   }
-  if (paired.failed > 0) notes.push(`${paired.failed} failed ops left out (they did not happen)`);
+  if (paired.failed > 0) {
+    notes.push(`${count(paired.failed, "failed op")} left out: a failed op did not happen`);
+  }
   if (paired.notClient > 0) {
-    notes.push(`${paired.notClient} ops of processes that are not clients (the nemesis) left out`);
+    notes.push(
+      `${count(paired.notClient, "op")} of processes that are not clients (the nemesis) left out`,
+    );
   }
   if (paired.keys === "tuple") notes.push("keys read from jepsen.independent's [key value] tuples");
   return notes;
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 type Answer = Pick<

@@ -149,7 +149,11 @@ function checkQueue(ops: readonly PairedOp[], options: PassOptions, reject: Reje
   const mode = options.mode ?? MODES[0];
   const valid = counts.lost === 0 && counts.unexpected === 0 &&
     (mode !== "exactly-once" || counts.duplicated === 0);
-  const notes = [`mode ${mode}`];
+  const notes = [
+    mode === "exactly-once"
+      ? "checked exactly-once: a duplicate fails the history"
+      : "checked at-least-once: duplicates are counted, not failed",
+  ];
   if (tallied.indeterminateDequeues > 0) {
     notes.push(
       `${tallied.indeterminateDequeues} indeterminate dequeues: what they may have taken counts as lost (as Jepsen's total-queue counts it)`,

@@ -4,10 +4,12 @@
  * the completion of the first read that saw it; every read that begins after that must
  * contain it. What is found, per element:
  *
- * - stable: every read that began after it was known contains it;
- * - stale: some did not, but the last read does;
+ * - stable: every read that began after it was known contains it (or none began, and a
+ *   read saw it);
+ * - stale: some did not, but a later read does (counted among the stable too);
  * - lost: the last read that began after it was known does not contain it;
- * - never read: no read began after it was known;
+ * - never read: no read saw it, and none began after it was known (an indeterminate add
+ *   never seen is one);
  * - unexpected: read, but never added (no add, or only adds that failed);
  * - recovered: added by an indeterminate add, and read;
  * - duplicated: read twice in one read.
@@ -113,20 +115,25 @@ function checkSet(ops: readonly PairedOp[], reject: Reject): PassVerdict {
   });
   for (const [text, element] of elements) {
     if (!element.acknowledged && element.readIn.length > 0) found.recovered.push(text);
-    if (element.known === Infinity) continue;
     found[outcome(reads, element)].push(text);
   }
   return verdict(found, duplicated, elements.size);
 }
 
-/** Where one known element stands against the reads that began after it was known. */
+/**
+ * Where one element stands, as Jepsen's set-full judges it: lost when the last read that
+ * began after it was known lacks it; stale when one such read lacked it but a later read
+ * has it; stable when every such read has it (or none began, but a read saw it); never
+ * read when no read ever saw it and none began after it was known.
+ */
 function outcome(reads: readonly Read[], element: Element): string {
   const first = firstReadAfter(reads, element.known);
-  if (first === reads.length) return "never-read";
-  const last = reads.length - 1;
-  if (element.readIn.at(-1) !== last) return "lost";
-  const later = element.readIn.length - countBelow(element.readIn, first);
-  return later === reads.length - first ? "stable" : "stale";
+  const after = reads.length - first;
+  if (after > 0 && element.readIn.at(-1) !== reads.length - 1) return "lost";
+  if (element.readIn.length === 0) return "never-read";
+  if (after === 0) return "stable";
+  const presentAfter = element.readIn.length - countBelow(element.readIn, first);
+  return presentAfter === after ? "stable" : "stale";
 }
 
 /** How many of the (sorted) read places are below `first`. */
@@ -152,6 +159,8 @@ function verdict(
     counts[name] = values.length;
     if (values.length > 0 && name !== "stable") examples[name] = values.slice(0, EXAMPLES);
   }
+  // As in set-full, a stale element is also stable: it was missed, then seen for good.
+  counts.stable += counts.stale;
   const notes: string[] = [];
   let valid: boolean | "unknown" = counts.lost === 0 && counts.unexpected === 0;
   if (valid && counts.stable + counts.stale === 0 && counts["never-read"] > 0) {
