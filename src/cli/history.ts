@@ -116,7 +116,7 @@ function verdictWord(valid: boolean | "unknown"): string {
 }
 
 function summary(result: HistoryCheckResult): string {
-  const keys = result.keys === 1 ? "" : `, ${result.keys} keys`;
+  const keys = result.keys <= 1 ? "" : `, ${result.keys} keys`;
   return `${result.model}, ${result.ops} ops${keys}, ${result.ms.toFixed(1)} ms`;
 }
 
