@@ -19,20 +19,25 @@ import { formatValue } from "./value.ts";
 export interface CounterexampleOp {
   /** The op's number among the history's paired ops. */
   id: number;
+  /** The client that did it. */
   process: number;
+  /** Its function. */
   f: string;
   /** The op for people: `write 3`, `read -> 3`. */
   description: string;
   /** `ok`, or `info` for an indeterminate op. */
   status: "ok" | "info";
-  /** The invocation's `:index` in the history, and its line. */
+  /** The invocation's `:index` in the history: where a timeline draws it begin. */
   invokeIndex: number;
+  /** The invocation's line in the file. */
   invokeLine: number;
-  /** The completion's `:index` and line; null when it never completed. */
+  /** The completion's `:index`; null when it never completed. */
   completeIndex: number | null;
+  /** The completion's line; null when it never completed. */
   completeLine: number | null;
-  /** `:time` of the invocation and completion, when the history has them. */
+  /** The invocation's `:time`, when the history has one. */
   invokeTime?: number;
+  /** The completion's `:time`, when the history has one. */
   completeTime?: number;
   /** This is the op that cannot be linearized. */
   offending: boolean;
@@ -54,8 +59,9 @@ export interface Counterexample {
   offending: CounterexampleOp;
   /** The longest partial linearization before it, in the window: op ids, in order. */
   linearized: number[];
-  /** How many ops the key has, and how long the partial linearization was in all of them. */
+  /** How many ops the key has (all of the history's without keys). */
   keyOps: number;
+  /** How long the longest partial linearization was among all of them. */
   keyLinearized: number;
   /** The shrink ended by finding no op it could remove (false: its budget ran out first). */
   minimal: boolean;

@@ -14,6 +14,9 @@ import { SET } from "./set.ts";
 /** Every model, in the order `--help` and the docs list them. */
 export const HISTORY_MODELS: readonly HistoryModel[] = [REGISTER, KV, SET, QUEUE];
 
+/** The models' names, as `--model` and {@linkcode checkHistory}'s `model` take them. */
+export const HISTORY_MODEL_NAMES: readonly string[] = HISTORY_MODELS.map((model) => model.name);
+
 /**
  * The model named `name`; an unknown name is bad input, naming the models there are.
  *
