@@ -162,7 +162,8 @@ function shrink(partition: Partition, blocked: number, budget: ShrinkBudget): Sh
     if (allowed <= 0) return null;
     const search = new LinearSearch(
       partition.spec,
-      candidate.map((i) => ({ ...partition.ops[i], call: partition.calls[i] })),
+      candidate.map((i) => partition.calls[i]),
+      candidate.map((i) => partition.ops[i]),
     );
     const status = search.run(allowed);
     spent += search.steps;

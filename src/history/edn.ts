@@ -52,14 +52,26 @@ const END = Symbol("end");
  * ```
  */
 export function readEdn(text: string, options: { file?: string } = {}): EdnForm[] {
+  return [...ednForms(text, options)];
+}
+
+/**
+ * The top-level forms of `text`, one at a time: a long history's forms can each be
+ * turned into an op and let go, instead of all being held at once.
+ *
+ * @example
+ * ```ts
+ * for (const form of ednForms(text, { file })) console.log(form.line);
+ * ```
+ */
+export function* ednForms(text: string, options: { file?: string } = {}): Generator<EdnForm> {
   const reader = new EdnReader(text, options.file);
-  const forms: EdnForm[] = [];
   for (;;) {
     reader.skipSpace();
     const line = reader.line;
     const value = reader.readForm(null);
-    if (value === END) return forms;
-    forms.push({ value, line });
+    if (value === END) return;
+    yield { value, line };
   }
 }
 
@@ -67,6 +79,7 @@ export function readEdn(text: string, options: { file?: string } = {}): EdnForm[
 class EdnReader {
   pos = 0;
   line = 1;
+  readonly keywords = new Map<string, Keyword>();
 
   constructor(readonly text: string, readonly file: string | undefined) {}
 
@@ -113,23 +126,40 @@ class EdnReader {
   }
 
   readValue(char: string): Value {
-    const line = this.line;
-    if (char in CLOSERS) {
-      this.pos++;
-      const items = this.readUntil(CLOSERS[char]);
-      return char === "{" ? this.mapOf(items, line) : items;
-    }
-    if (char === ")" || char === "]" || char === "}") this.fail(`unexpected "${char}"`);
-    if (char === '"') return this.readString();
-    if (char === "#") return this.readDispatch();
-    if (char === "\\") return this.readCharacter();
-    if (char === ":") {
-      this.pos++;
-      const name = this.readToken().replace(/^:/, "");
-      if (name === "") this.fail(`expected a keyword's name after ":"`);
-      return new Keyword(name);
+    switch (char) {
+      case "{":
+      case "[":
+      case "(": {
+        const line = this.line;
+        this.pos++;
+        const items = this.readUntil(CLOSERS[char]);
+        return char === "{" ? this.mapOf(items, line) : items;
+      }
+      case ")":
+      case "]":
+      case "}":
+        return this.fail(`unexpected "${char}"`);
+      case '"':
+        return this.readString();
+      case "#":
+        return this.readDispatch();
+      case "\\":
+        return this.readCharacter();
+      case ":":
+        return this.readKeyword();
     }
     return this.readAtom(this.readToken());
+  }
+
+  readKeyword(): Keyword {
+    this.pos++;
+    let name = this.readToken();
+    if (name.charCodeAt(0) === 58 /* : */) name = name.slice(1);
+    if (name === "") this.fail(`expected a keyword's name after ":"`);
+    // A history names the same few keywords on every line: one object each.
+    let keyword = this.keywords.get(name);
+    if (!keyword) this.keywords.set(name, keyword = new Keyword(name));
+    return keyword;
   }
 
   readUntil(closer: string): Value[] {
@@ -143,9 +173,7 @@ class EdnReader {
 
   mapOf(items: Value[], line: number): ValueMap {
     if (items.length % 2 !== 0) this.fail("expected a map with a value for every key", line);
-    const entries: [Value, Value][] = [];
-    for (let i = 0; i < items.length; i += 2) entries.push([items[i], items[i + 1]]);
-    return new ValueMap(entries, line);
+    return new ValueMap(items, line);
   }
 
   /** `#{...}` a set, `#_` handled by readForm, `#tag form` the form itself. */
@@ -233,6 +261,7 @@ class EdnReader {
   }
 
   readNumber(token: string): number | bigint {
+    if (token.length < 16 && isDigits(token)) return Number(token);
     if (/^[+-]?\d+N?$/.test(token)) {
       const digits = token.replace(/N$/, "");
       const value = Number(digits);
@@ -244,4 +273,13 @@ class EdnReader {
     if (ratio && Number(ratio[2]) !== 0) return Number(ratio[1]) / Number(ratio[2]);
     return this.fail(`expected a number, found "${token}"`);
   }
+}
+
+/** Only digits (the common case of a number, read without a regular expression). */
+function isDigits(token: string): boolean {
+  for (let i = 0; i < token.length; i++) {
+    const code = token.charCodeAt(i);
+    if (code < 48 || code > 57) return false;
+  }
+  return true;
 }

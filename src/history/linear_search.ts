@@ -21,10 +21,8 @@ import { SeenSet } from "./seen_set.ts";
 /** Where a search is: still going, or its answer. */
 export type SearchStatus = "running" | "linearizable" | "illegal";
 
-/** One op of a partition as the search sees it. */
-export interface SearchOp<Call> {
-  /** What the model steps. */
-  call: Call;
+/** When one op of a partition was invoked and completed, as the search sees it. */
+export interface SearchSpan {
   /** The invocation's place in the history. */
   invokeAt: number;
   /** The completion's place; Infinity for an indeterminate op. */
@@ -48,7 +46,7 @@ const HEAD = 0;
  *
  * @example
  * ```ts
- * const search = new LinearSearch(spec, ops);
+ * const search = new LinearSearch(spec, calls, ops);
  * while (search.run(10_000) === "running");
  * search.status; // "linearizable" or "illegal"
  * ```
@@ -80,36 +78,45 @@ export class LinearSearch<Call> {
   #h1 = 0;
   #h2 = 0;
   #remaining = 0;
-  #longest: PartialLinearization | null = null;
+  /** The longest partial linearization so far: its ops, the state after each, its length. */
+  readonly #longestOrder: Int32Array;
+  readonly #longestStates: Int32Array;
+  #longestDepth = -1;
+  #longestBlocked = -1;
+  /** The lowest the stack has been since the longest was recorded: below, it is unchanged. */
+  #lowWater = 0;
 
-  /** A search over `ops`, in any order; their index in `ops` names them in the answer. */
-  constructor(spec: LinearSpec<Call>, ops: readonly SearchOp<Call>[]) {
-    const n = ops.length;
+  /**
+   * A search over the ops whose model calls are `calls` and whose times are `spans`, in
+   * any order; their index names them in the answer.
+   */
+  constructor(spec: LinearSpec<Call>, calls: readonly Call[], spans: readonly SearchSpan[]) {
+    const n = spans.length;
     this.#spec = spec;
-    this.#calls = ops.map((op) => op.call);
-    this.#determinate = Uint8Array.from(ops, (op) => (op.completeAt < Infinity ? 1 : 0));
-    this.#remaining = this.#determinate.reduce((sum, d) => sum + d, 0);
-    const entries: { at: number; op: number; call: boolean }[] = [];
-    ops.forEach((op, i) => {
-      entries.push({ at: op.invokeAt, op: i, call: true });
-      if (op.completeAt < Infinity) entries.push({ at: op.completeAt, op: i, call: false });
-    });
-    // A call before a return at the same place: ops that share a time are concurrent.
-    entries.sort((a, b) => a.at - b.at || Number(b.call) - Number(a.call));
-    const size = entries.length + 2;
+    this.#calls = calls as Call[];
+    this.#determinate = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      if (spans[i].completeAt === Infinity) continue;
+      this.#determinate[i] = 1;
+      this.#remaining++;
+    }
+    const order = entryOrder(spans);
+    const size = order.length + 2;
     this.#next = new Int32Array(size);
     this.#prev = new Int32Array(size);
     this.#entryOp = new Int32Array(size);
     this.#isCall = new Uint8Array(size);
     this.#callOf = new Int32Array(n);
     this.#returnOf = new Int32Array(n).fill(-1);
-    entries.forEach((entry, i) => {
+    for (let i = 0; i < order.length; i++) {
       const e = i + 1;
-      this.#entryOp[e] = entry.op;
-      this.#isCall[e] = entry.call ? 1 : 0;
-      if (entry.call) this.#callOf[entry.op] = e;
-      else this.#returnOf[entry.op] = e;
-    });
+      const op = order[i] % OP_SPACE;
+      const call = Math.floor(order[i] / OP_SPACE) % 2 === 0;
+      this.#entryOp[e] = op;
+      this.#isCall[e] = call ? 1 : 0;
+      if (call) this.#callOf[op] = e;
+      else this.#returnOf[op] = e;
+    }
     for (let e = 0; e < size; e++) {
       this.#next[e] = e + 1;
       this.#prev[e] = e - 1;
@@ -120,6 +127,8 @@ export class LinearSearch<Call> {
     this.#seen = new SeenSet(words);
     this.#stackOp = new Int32Array(n);
     this.#stackState = new Int32Array(n);
+    this.#longestOrder = new Int32Array(n);
+    this.#longestStates = new Int32Array(n);
     this.#entry = this.#next[HEAD];
     this.#state = spec.init;
   }
@@ -131,7 +140,12 @@ export class LinearSearch<Call> {
 
   /** The longest partial linearization reached so far (null before the first backtrack). */
   get longest(): PartialLinearization | null {
-    return this.#longest;
+    if (this.#longestDepth < 0) return null;
+    return {
+      order: Array.from(this.#longestOrder.subarray(0, this.#longestDepth)),
+      states: Array.from(this.#longestStates.subarray(0, this.#longestDepth)),
+      blocked: this.#longestBlocked,
+    };
   }
 
   /** Takes up to `budget` steps; returns where the search is then. */
@@ -195,6 +209,7 @@ export class LinearSearch<Call> {
     this.#recordLongest(e);
     if (this.#depth === 0) return false;
     this.#depth--;
+    if (this.#depth < this.#lowWater) this.#lowWater = this.#depth;
     const op = this.#stackOp[this.#depth];
     this.#state = this.#stackState[this.#depth];
     this.#bits[op >>> 5] &= ~(1 << (op & 31));
@@ -206,17 +221,23 @@ export class LinearSearch<Call> {
     return true;
   }
 
+  /**
+   * Keeps the stack as the longest partial linearization when it is longer than the last
+   * kept; only what changed since (above the low-water mark) is copied, so a search that
+   * goes deeper step by step copies each op once, not the whole stack each time.
+   */
   #recordLongest(e: number): void {
-    if (this.#longest && this.#longest.order.length >= this.#depth) return;
-    const order = Array.from(this.#stackOp.subarray(0, this.#depth));
-    const states = order.map((
-      _,
-      i,
-    ) => (i + 1 < this.#depth ? this.#stackState[i + 1] : this.#state));
+    const depth = this.#depth;
+    if (depth <= this.#longestDepth) return;
+    for (let i = this.#lowWater; i < depth; i++) {
+      this.#longestOrder[i] = this.#stackOp[i];
+      this.#longestStates[i] = i + 1 < depth ? this.#stackState[i + 1] : this.#state;
+    }
+    this.#longestDepth = depth;
+    this.#lowWater = depth;
     // The tail is reached only when no completion is left, which ends the search first;
     // it is kept here as a completion so that the search can never run past it.
-    const blocked = e < this.#entryOp.length - 1 ? this.#entryOp[e] : -1;
-    this.#longest = { order, states, blocked };
+    this.#longestBlocked = e < this.#entryOp.length - 1 ? this.#entryOp[e] : -1;
   }
 
   /** Takes an op's call and return out of the list; `#unlift` puts them back, in reverse order. */
@@ -241,6 +262,27 @@ export class LinearSearch<Call> {
     this.#next[this.#prev[e]] = e;
     this.#prev[this.#next[e]] = e;
   }
+}
+
+/** Entries are numbered (place * 2 + is-return) * OP_SPACE + op, so that a numeric sort orders them. */
+const OP_SPACE = 2 ** 21;
+
+/**
+ * Every op's call and (for a determinate op) return, in time order, a call before a return
+ * at the same place (ops that share a time are concurrent), as numbers of OP_SPACE.
+ */
+function entryOrder(spans: readonly SearchSpan[]): Float64Array {
+  if (spans.length >= OP_SPACE) {
+    throw new RangeError(`a key of ${spans.length} ops is more than the search can hold`);
+  }
+  const order = new Float64Array(spans.length * 2);
+  let size = 0;
+  for (let i = 0; i < spans.length; i++) {
+    const op = spans[i];
+    order[size++] = op.invokeAt * 2 * OP_SPACE + i;
+    if (op.completeAt < Infinity) order[size++] = (op.completeAt * 2 + 1) * OP_SPACE + i;
+  }
+  return order.subarray(0, size).sort();
 }
 
 /** Two random words per op (seeded: the same history hashes the same way every run). */

@@ -8,7 +8,7 @@
  */
 
 import { HistoryError } from "./errors.ts";
-import { formatValue, nameOf, type Value, type ValueMap } from "./value.ts";
+import { formatValue, Keyword, nameOf, type Value, type ValueMap } from "./value.ts";
 
 /** What an op is: an invocation, or how it completed. */
 export const HISTORY_OP_TYPES = ["invoke", "ok", "fail", "info"] as const;
@@ -60,53 +60,81 @@ export interface OpPlace {
  * ```
  */
 export function opFromMap(map: ValueMap, place: OpPlace): HistoryOp {
+  const fields = fieldsOf(map);
   const fail = (message: string): never => {
     throw new HistoryError(message, { file: place.file, line: place.line });
   };
-  const type = nameOf(map.get("type"));
-  if (type === null || !(HISTORY_OP_TYPES as readonly string[]).includes(type)) {
-    fail(`expected :type :invoke, :ok, :fail or :info, found ${shown(map.get("type"))}`);
+  const type = nameOf(fields.type);
+  if (type === null || !OP_TYPE_SET.has(type)) {
+    fail(`expected :type :invoke, :ok, :fail or :info, found ${shown(fields.type)}`);
   }
-  const processValue = map.get("process");
+  const processValue = fields.process;
   const process = typeof processValue === "number" && Number.isSafeInteger(processValue)
     ? processValue
     : nameOf(processValue);
   if (process === null) {
     fail(`expected :process, a client's number or a name, found ${shown(processValue)}`);
   }
-  const f = nameOf(map.get("f"));
-  if (f === null) fail(`expected :f, the op's function as a keyword, found ${shown(map.get("f"))}`);
-  const op: HistoryOp = {
-    index: integerField(map, "index", fail) ?? place.position,
+  const f = nameOf(fields.f);
+  if (f === null) fail(`expected :f, the op's function as a keyword, found ${shown(fields.f)}`);
+  const time = fields.time ?? undefined;
+  if (time !== undefined && typeof time !== "number") {
+    fail(`expected :time, a number, found ${shown(time)}`);
+  }
+  const index = fields.index ?? undefined;
+  if (
+    index !== undefined && (typeof index !== "number" || !Number.isSafeInteger(index) || index < 0)
+  ) {
+    fail(`expected :index, a whole number, found ${shown(index)}`);
+  }
+  // Every op has every field (undefined when absent): one shape, which V8 handles fastest.
+  return {
+    index: (index as number | undefined) ?? place.position,
     type: type as HistoryOpType,
     process: process!,
     f: f!,
-    value: map.get("value") ?? null,
+    key: fields.key,
+    value: fields.value ?? null,
+    time: time as number | undefined,
+    error: fields.error,
     line: place.line,
   };
-  const key = map.get("key");
-  if (key !== undefined) op.key = key;
-  const time = map.get("time");
-  if (time !== undefined && time !== null) {
-    if (typeof time !== "number") fail(`expected :time, a number, found ${shown(time)}`);
-    op.time = time as number;
-  }
-  const error = map.get("error");
-  if (error !== undefined) op.error = error;
-  return op;
 }
 
-function integerField(
-  map: ValueMap,
-  name: string,
-  fail: (message: string) => never,
-): number | undefined {
-  const value = map.get(name);
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-    fail(`expected :${name}, a whole number, found ${shown(value)}`);
+const OP_TYPE_SET: ReadonlySet<string> = new Set(HISTORY_OP_TYPES);
+
+/** The fields of an op map that an op reads. */
+interface OpFields {
+  type?: Value;
+  process?: Value;
+  f?: Value;
+  key?: Value;
+  value?: Value;
+  time?: Value;
+  index?: Value;
+  error?: Value;
+}
+
+/** The op's fields, in one pass over the map (a history has a map a line). */
+function fieldsOf(map: ValueMap): OpFields {
+  const fields: OpFields = {};
+  const items = map.items;
+  for (let i = 0; i + 1 < items.length; i += 2) {
+    const key = items[i];
+    const name = key instanceof Keyword ? key.name : key;
+    switch (name) {
+      case "type":
+      case "process":
+      case "f":
+      case "key":
+      case "value":
+      case "time":
+      case "index":
+      case "error":
+        fields[name] = items[i + 1];
+    }
   }
-  return value as number;
+  return fields;
 }
 
 function shown(value: Value | undefined): string {

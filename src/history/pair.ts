@@ -161,6 +161,7 @@ function paired(
     id: 0,
     process: invoke.process as number,
     f: invoke.f,
+    key: invoke.key ?? complete?.key,
     value: invoke.value,
     output: ok ? complete!.value : null,
     status: ok ? "ok" : "info",
@@ -169,8 +170,6 @@ function paired(
     invokeAt,
     completeAt: ok ? at : Infinity,
   };
-  const key = invoke.key ?? complete?.key;
-  if (key !== undefined) op.key = key;
   return op;
 }
 

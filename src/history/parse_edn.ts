@@ -5,7 +5,7 @@
  * @module
  */
 
-import { readEdn } from "./edn.ts";
+import { ednForms } from "./edn.ts";
 import { HistoryError } from "./errors.ts";
 import { type HistoryOp, opFromMap } from "./op.ts";
 import { formatValue, type Value, ValueMap } from "./value.ts";
@@ -32,7 +32,7 @@ export function parseEdnHistory(text: string, options: { file?: string } = {}): 
     }
     ops.push(opFromMap(value, { file: options.file, line, position: ops.length }));
   };
-  for (const form of readEdn(text, options)) {
+  for (const form of ednForms(text, options)) {
     if (Array.isArray(form.value)) {
       for (const item of form.value as Value[]) {
         add(item, item instanceof ValueMap ? item.line : form.line);

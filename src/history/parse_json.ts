@@ -45,7 +45,7 @@ export function parseJsonHistory(text: string, options: { file?: string } = {}):
 function valueOf(json: unknown, line: number): Value {
   if (Array.isArray(json)) return json.map((item) => valueOf(item, line));
   if (typeof json === "object" && json !== null) {
-    return new ValueMap(Object.entries(json).map(([k, v]) => [k, valueOf(v, line)]), line);
+    return new ValueMap(Object.entries(json).flatMap(([k, v]) => [k, valueOf(v, line)]), line);
   }
   return json as Value;
 }

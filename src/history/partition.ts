@@ -86,7 +86,7 @@ export function partitionOps(
       kept.push(op);
       calls.push(call);
     }
-    const search = new LinearSearch(spec, kept.map((op, i) => ({ ...op, call: calls[i] })));
+    const search = new LinearSearch(spec, calls, kept);
     return { key: group[0].key, ops: kept, calls, spec, search };
   });
 }

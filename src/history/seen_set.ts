@@ -1,14 +1,15 @@
 /**
  * The search's memory: every (set of linearized ops, model state) it has reached, as
  * Lowe's and Porcupine's caches keep them, so that no configuration is explored twice.
- * A configuration is found by a 53-bit hash of its set (kept up to date by the search,
- * one random word per op XORed in and out: Zobrist hashing) and its state; the set
+ * A configuration is found by a hash of its set (kept up to date by the search, one random
+ * word per op XORed in and out: Zobrist hashing) and its state, in an open-addressing
+ * table of typed arrays (no object per entry, nothing for the garbage collector); the set
  * itself is kept and compared on a hit, so a collision never passes for a match.
  *
  * @module
  */
 
-const INITIAL_CAPACITY = 1024;
+const INITIAL_CAPACITY = 256;
 
 /**
  * The configurations reached, each a bit set of `words` 32-bit words and a state.
@@ -22,9 +23,9 @@ const INITIAL_CAPACITY = 1024;
  */
 export class SeenSet {
   readonly #words: number;
-  /** The first configuration of each hash, by its number; the rest of a chain in #chain. */
-  readonly #heads = new Map<number, number>();
-  #chain = new Int32Array(INITIAL_CAPACITY);
+  /** Slots of the table: an entry's number + 1, or 0 when empty; twice the entries at least. */
+  #table = new Int32Array(INITIAL_CAPACITY * 2);
+  #hashes = new Int32Array(INITIAL_CAPACITY);
   #states = new Int32Array(INITIAL_CAPACITY);
   #bits: Uint32Array;
   #size = 0;
@@ -45,19 +46,24 @@ export class SeenSet {
    * `h2` are two 32-bit hashes of `bits` alone; the state is mixed in here.
    */
   add(bits: Uint32Array, state: number, h1: number, h2: number): boolean {
-    const k1 = (h1 ^ Math.imul(state + 1, 0x9e3779b1)) >>> 0;
-    const k2 = (h2 ^ Math.imul(state + 1, 0x85ebca77)) >>> 11;
-    const key = k1 * 2097152 + k2;
-    const head = this.#heads.get(key);
-    for (let at = head ?? -1; at >= 0; at = this.#chain[at]) {
-      if (this.#states[at] === state && this.#same(at, bits)) return false;
+    const hash = mix(h1 ^ Math.imul(state + 1, 0x9e3779b1), h2);
+    const table = this.#table;
+    const mask = table.length - 1;
+    let slot = hash & mask;
+    for (let entry = table[slot]; entry !== 0; entry = table[slot]) {
+      const at = entry - 1;
+      if (this.#hashes[at] === hash && this.#states[at] === state && this.#same(at, bits)) {
+        return false;
+      }
+      slot = (slot + 1) & mask;
     }
     const at = this.#size++;
     if (at === this.#states.length) this.#grow();
-    this.#chain[at] = head ?? -1;
+    this.#hashes[at] = hash;
     this.#states[at] = state;
     this.#bits.set(bits, at * this.#words);
-    this.#heads.set(key, at);
+    this.#table[slot] = at + 1;
+    if (this.#size * 2 > this.#table.length) this.#rehash();
     return true;
   }
 
@@ -70,15 +76,35 @@ export class SeenSet {
 
   #grow(): void {
     const capacity = this.#states.length * 2;
-    const grown = (old: Int32Array) => {
-      const array = new Int32Array(capacity);
-      array.set(old);
-      return array;
-    };
-    this.#chain = grown(this.#chain);
-    this.#states = grown(this.#states);
+    const hashes = new Int32Array(capacity);
+    hashes.set(this.#hashes);
+    this.#hashes = hashes;
+    const states = new Int32Array(capacity);
+    states.set(this.#states);
+    this.#states = states;
     const bits = new Uint32Array(capacity * this.#words);
     bits.set(this.#bits);
     this.#bits = bits;
   }
+
+  /** A table twice as large, every entry placed again by its kept hash. */
+  #rehash(): void {
+    const table = new Int32Array(this.#table.length * 2);
+    const mask = table.length - 1;
+    for (let at = 0; at < this.#size; at++) {
+      let slot = this.#hashes[at] & mask;
+      while (table[slot] !== 0) slot = (slot + 1) & mask;
+      table[slot] = at + 1;
+    }
+    this.#table = table;
+  }
+}
+
+/** Two words mixed into one well-spread 32-bit hash (murmur3's finalizer). */
+function mix(a: number, b: number): number {
+  let h = Math.imul(a ^ Math.imul(b, 0x85ebca77), 0xcc9e2d51);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x1b873593);
+  h ^= h >>> 13;
+  return h | 0;
 }

@@ -27,13 +27,27 @@ export class ValueSet {
 
 /** An EDN map (or a JSON object), with the line it starts on when it was read from text. */
 export class ValueMap {
-  /** Makes the map of `entries`, read at `line` (0 when it was not read from text). */
-  constructor(readonly entries: readonly (readonly [Value, Value])[], readonly line = 0) {}
+  /**
+   * Makes the map whose keys and values alternate in `items` (`[k0, v0, k1, v1, ...]`: one
+   * array, not one per entry, as a history holds many), read at `line` (0: not from text).
+   */
+  constructor(readonly items: readonly Value[], readonly line = 0) {}
+
+  /** Its entries, as key and value pairs. */
+  get entries(): [Value, Value][] {
+    const entries: [Value, Value][] = [];
+    for (let i = 0; i + 1 < this.items.length; i += 2) {
+      entries.push([this.items[i], this.items[i + 1]]);
+    }
+    return entries;
+  }
 
   /** The value under the keyword `:name` or the string `"name"`; undefined when absent. */
   get(name: string): Value | undefined {
-    for (const [key, value] of this.entries) {
-      if ((key instanceof Keyword && key.name === name) || key === name) return value;
+    const items = this.items;
+    for (let i = 0; i + 1 < items.length; i += 2) {
+      const key = items[i];
+      if (key === name || (key instanceof Keyword && key.name === name)) return items[i + 1];
     }
     return undefined;
   }
