@@ -7,9 +7,10 @@
  * @module
  */
 
-import { type LinearizableModel, type LinearSpec, type Reject, StateTable } from "../model.ts";
+import type { LinearizableModel, LinearSpec, Reject } from "../model.ts";
 import type { PairedOp } from "../pair.ts";
 import { formatValue, type Value } from "../value.ts";
+import { type Fingerprint, fingerprint, StringStates } from "./string_states.ts";
 
 const GET = 0;
 const PUT = 1;
@@ -20,8 +21,9 @@ interface KvCall {
   kind: number;
   /** The state read (get) or written (put). */
   state: number;
-  /** What an append appends. */
+  /** What an append appends, and its fingerprint. */
   text: string;
+  print: Fingerprint | null;
   /** An append's next state from each state it was stepped from, computed once. */
   next: Map<number, number> | null;
 }
@@ -30,9 +32,9 @@ interface KvCall {
 const SHOWN = 40;
 
 function kvSpec(): LinearSpec<KvCall> {
-  const states = new StateTable<string>();
-  const state = (text: string) => states.intern(text, text);
-  const text = (op: PairedOp, value: Value, what: string, reject: Reject): string => {
+  const states = new StringStates();
+  const state = (text: string) => states.of(text);
+  const textOf = (op: PairedOp, value: Value, what: string, reject: Reject): string => {
     if (typeof value === "string") return value;
     if (value === null && op.f === "get") return "";
     return reject(
@@ -48,24 +50,23 @@ function kvSpec(): LinearSpec<KvCall> {
           if (op.status !== "ok") return null;
           return {
             kind: GET,
-            state: state(text(op, op.output, "what a get read", reject)),
+            state: state(textOf(op, op.output, "what a get read", reject)),
             text: "",
+            print: null,
             next: null,
           };
         case "put":
           return {
             kind: PUT,
-            state: state(text(op, op.value, "what a put writes", reject)),
+            state: state(textOf(op, op.value, "what a put writes", reject)),
             text: "",
+            print: null,
             next: null,
           };
-        case "append":
-          return {
-            kind: APPEND,
-            state: -1,
-            text: text(op, op.value, "what an append appends", reject),
-            next: new Map(),
-          };
+        case "append": {
+          const text = textOf(op, op.value, "what an append appends", reject);
+          return { kind: APPEND, state: -1, text, print: fingerprint(text), next: new Map() };
+        }
       }
       return reject(`expected :f :get, :put or :append (the kv model), found :${op.f}`, op.invoke);
     },
@@ -74,12 +75,12 @@ function kvSpec(): LinearSpec<KvCall> {
       if (call.kind === PUT) return call.state;
       let next = call.next!.get(current);
       if (next === undefined) {
-        next = state(states.values[current] + call.text);
+        next = states.append(current, call.text, call.print!);
         call.next!.set(current, next);
       }
       return next;
     },
-    describeState: (id: number) => shown(states.values[id]),
+    describeState: (id: number) => shown(states.text(id)),
   };
 }
 
