@@ -157,3 +157,15 @@ Deno.test("history check: an empty history is valid with a note; a budget that r
   assert.equal(mixed.code, 1, mixed.text);
   assert.match(oneLine(mixed.stderr), /missing\.edn: cannot read the history/);
 });
+
+Deno.test("history check --help: its examples run, on files of the repository", async () => {
+  const help = await faultline(["history", "check", "--help"]);
+  assert.equal(help.code, 0, help.text);
+  const examples = help.stdout.split("\n").filter((line) => line.startsWith("  history check "));
+  assert.equal(examples.length, 2, help.stdout);
+  for (const example of examples) {
+    const result = await faultline(example.trim().split(/\s+/));
+    // Both examples are of invalid histories.
+    assert.equal(result.code, 1, `${example}\n${result.text}`);
+  }
+});

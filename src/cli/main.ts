@@ -218,7 +218,7 @@ Models:
 ${models}
 
   history check tests/fixtures/history/stale-read.edn --model register
-  history check tests/fixtures/history/porcupine/c10-bad.edn --model kv --json
+  history check tests/fixtures/history/porcupine/c10-bad.txt --model kv --json
 
 Exit codes: 0 every history valid, 1 one is invalid, 2 bad input (a file, a line that is not
 an op map, a value the model cannot read: named with the file and line), 3 unknown (the
