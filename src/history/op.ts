@@ -115,6 +115,18 @@ interface OpFields {
   error?: Value;
 }
 
+/** The names of the fields an op reads. */
+const FIELD_NAMES: ReadonlySet<string> = new Set([
+  "type",
+  "process",
+  "f",
+  "key",
+  "value",
+  "time",
+  "index",
+  "error",
+]);
+
 /** The op's fields, in one pass over the map (a history has a map a line). */
 function fieldsOf(map: ValueMap): OpFields {
   const fields: OpFields = {};
@@ -122,16 +134,8 @@ function fieldsOf(map: ValueMap): OpFields {
   for (let i = 0; i + 1 < items.length; i += 2) {
     const key = items[i];
     const name = key instanceof Keyword ? key.name : key;
-    switch (name) {
-      case "type":
-      case "process":
-      case "f":
-      case "key":
-      case "value":
-      case "time":
-      case "index":
-      case "error":
-        fields[name] = items[i + 1];
+    if (typeof name === "string" && FIELD_NAMES.has(name)) {
+      fields[name as keyof OpFields] = items[i + 1];
     }
   }
   return fields;
