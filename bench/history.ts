@@ -118,6 +118,7 @@ function print(results: readonly Measured[]): void {
     "answer",
     "parse ms",
     "check ms",
+    "check CPU ms",
     "steps",
     "configurations",
   ]];

@@ -57,7 +57,7 @@ export interface PairedHistory {
 
 /** What a process has outstanding while the history is read. */
 interface ProcessState {
-  pending: { op: HistoryOp; at: number } | null;
+  pending: PairedOp | null;
   /** The line of the `info` that ended this process, after which it must not invoke again. */
   crashedAt: number | null;
 }
@@ -79,8 +79,15 @@ export function pairHistory(
   options: { file?: string } = {},
 ): PairedHistory {
   const processes = new Map<number, ProcessState>();
-  const ops: PairedOp[] = [];
-  const result: PairedHistory = { ops, keys: "none", failed: 0, notClient: 0, neverCompleted: 0 };
+  // Every invocation, in order, paired as its completion comes; the failed ones go at the end.
+  const invoked: PairedOp[] = [];
+  const result: PairedHistory = {
+    ops: [],
+    keys: "none",
+    failed: 0,
+    notClient: 0,
+    neverCompleted: 0,
+  };
   const fail = (message: string, op: HistoryOp): never => {
     throw new HistoryError(message, { file: options.file, line: op.line });
   };
@@ -94,35 +101,66 @@ export function pairHistory(
     if (!state) processes.set(op.process, state = { pending: null, crashedAt: null });
     if (op.type === "invoke") {
       checkInvoke(op, state, fail);
-      state.pending = { op, at };
+      state.pending = invocation(op, at);
+      invoked.push(state.pending);
       continue;
     }
-    const pending = state.pending;
-    if (!pending) {
-      fail(`a completion (:${op.type}) of process ${op.process} with no invoke before it`, op);
-    }
-    if (pending!.op.f !== op.f) {
-      fail(
-        `a completion with :f :${op.f} of an invoke with :f :${pending!.op.f} (${
-          where(pending!.op)
-        })`,
-        op,
-      );
-    }
-    state.pending = null;
+    complete(state, op, at, fail);
     if (op.type === "fail") result.failed++;
-    else ops.push(paired(pending!.op, pending!.at, op, at));
-    if (op.type === "info") state.crashedAt = op.line;
   }
-  for (const state of processes.values()) {
-    if (!state.pending) continue;
-    ops.push(paired(state.pending.op, state.pending.at, null, Infinity));
-    result.neverCompleted++;
-  }
-  ops.sort((a, b) => a.invokeAt - b.invokeAt);
-  ops.forEach((op, id) => op.id = id);
-  result.keys = splitKeys(ops, fail);
+  for (const state of processes.values()) if (state.pending) result.neverCompleted++;
+  result.ops = invoked.filter((op) => op.id !== FAILED);
+  result.ops.forEach((op, id) => op.id = id);
+  result.keys = splitKeys(result.ops, fail);
   return result;
+}
+
+/** The id of an op that failed, until failed ops are left out. */
+const FAILED = -1;
+
+/** An invocation as an op that has not completed: indeterminate until its completion says otherwise. */
+function invocation(invoke: HistoryOp, invokeAt: number): PairedOp {
+  return {
+    id: 0,
+    process: invoke.process as number,
+    f: invoke.f,
+    key: invoke.key,
+    value: invoke.value,
+    output: null,
+    status: "info",
+    invoke,
+    complete: null,
+    invokeAt,
+    completeAt: Infinity,
+  };
+}
+
+/** Pairs a completion with its process's pending invocation. */
+function complete(
+  state: ProcessState,
+  op: HistoryOp,
+  at: number,
+  fail: (message: string, op: HistoryOp) => never,
+): void {
+  const pending = state.pending;
+  if (!pending) {
+    return fail(`a completion (:${op.type}) of process ${op.process} with no invoke before it`, op);
+  }
+  if (pending.f !== op.f) {
+    fail(
+      `a completion with :f :${op.f} of an invoke with :f :${pending.f} (${where(pending.invoke)})`,
+      op,
+    );
+  }
+  state.pending = null;
+  pending.complete = op;
+  pending.key ??= op.key;
+  if (op.type === "fail") pending.id = FAILED;
+  if (op.type === "info") state.crashedAt = op.line;
+  if (op.type !== "ok") return;
+  pending.status = "ok";
+  pending.output = op.value;
+  pending.completeAt = at;
 }
 
 function checkInvoke(
@@ -133,7 +171,7 @@ function checkInvoke(
   if (state.pending) {
     fail(
       `process ${op.process} invokes while its invoke at ${
-        where(state.pending.op)
+        where(state.pending.invoke)
       } has not completed`,
       op,
     );
@@ -148,29 +186,6 @@ function checkInvoke(
 
 function where(op: HistoryOp): string {
   return op.line > 0 ? `line ${op.line}` : `index ${op.index}`;
-}
-
-function paired(
-  invoke: HistoryOp,
-  invokeAt: number,
-  complete: HistoryOp | null,
-  at: number,
-): PairedOp {
-  const ok = complete?.type === "ok";
-  const op: PairedOp = {
-    id: 0,
-    process: invoke.process as number,
-    f: invoke.f,
-    key: invoke.key ?? complete?.key,
-    value: invoke.value,
-    output: ok ? complete!.value : null,
-    status: ok ? "ok" : "info",
-    invoke,
-    complete,
-    invokeAt,
-    completeAt: ok ? at : Infinity,
-  };
-  return op;
 }
 
 /** Takes keys out of jepsen.independent's `[key value]` tuples when every op has one. */
