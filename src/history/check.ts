@@ -26,6 +26,8 @@ export interface CheckHistoryOptions {
   timeoutMs?: number;
   /** The search's budget in steps (all keys together); none by default. */
   maxSteps?: number;
+  /** The most bytes the search may keep of the configurations it reached; 1 GiB by default. */
+  maxMemoryBytes?: number;
   /** `register`: the value before anything is written (nil by default). */
   initial?: Value;
   /** `queue`: `at-least-once` (the default) or `exactly-once`. */
@@ -72,6 +74,9 @@ export interface HistoryCheckResult {
 
 /** The search's time budget unless one is given. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** The search's memory budget unless one is given: what it may keep before it answers unknown rather than run the machine out of memory. */
+const DEFAULT_MAX_MEMORY_BYTES = 2 ** 30;
 
 /**
  * Checks a history against a model. Bad input (an unknown model, a completion with no
@@ -164,6 +169,7 @@ function checkLinearizable(
     now: options.now,
     deadline: options.started + timeout,
     maxSteps: options.maxSteps ?? Infinity,
+    maxBytes: options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES,
   });
   const search = {
     steps: outcome.steps,
@@ -176,11 +182,15 @@ function checkLinearizable(
     return { valid: false, keys, notes: [], counterexample: example, search };
   }
   if (outcome.status === "unknown") {
-    const note = `the search ran out of its budget (${
-      options.maxSteps !== undefined && outcome.steps >= options.maxSteps
-        ? `${options.maxSteps} steps`
-        : `${timeout} ms`
-    }) with ${outcome.undecided} of ${keys} ${keys === 1 ? "key" : "keys"} undecided`;
+    const spent = {
+      steps: `${options.maxSteps} steps`,
+      time: `${timeout} ms`,
+      memory: `${options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES} bytes of memory`,
+    }[outcome.spent ?? "time"];
+    const note =
+      `the search ran out of its budget (${spent}) with ${outcome.undecided} of ${keys} ${
+        keys === 1 ? "key" : "keys"
+      } undecided`;
     return { valid: "unknown", keys, notes: [note], search };
   }
   return { valid: true, keys, notes: [], search };

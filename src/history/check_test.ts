@@ -54,6 +54,16 @@ Deno.test("check: a time budget that runs out answers unknown (a clock that move
   assert.match(result.notes.at(-1)!, /ran out of its budget \(2500 ms\) with 1 of 1 key undecided/);
 });
 
+Deno.test("check: a memory budget that runs out answers unknown, before the machine runs out", () => {
+  const ops = parseHistory(busyRegister(12));
+  const result = checkHistory(ops, { model: "register", maxMemoryBytes: 64 * 1024 });
+  assert.equal(result.valid, "unknown");
+  assert.match(
+    result.notes.at(-1)!,
+    /ran out of its budget \(65536 bytes of memory\) with 1 of 1 key undecided/,
+  );
+});
+
 Deno.test("check: an unknown model, or an option the model does not take, is bad input", () => {
   assert.throws(
     () => checkHistory([], { model: "btree" }),

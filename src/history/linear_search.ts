@@ -138,6 +138,11 @@ export class LinearSearch<Call> {
     return this.#seen.size;
   }
 
+  /** The bytes its memory of configurations holds: what grows as the search goes. */
+  get bytes(): number {
+    return this.#seen.bytes;
+  }
+
   /** The longest partial linearization reached so far (null before the first backtrack). */
   get longest(): PartialLinearization | null {
     if (this.#longestDepth < 0) return null;

@@ -3,7 +3,7 @@
  * sub-history is, so each key is searched alone (as Porcupine's partitioned models and
  * Knossos's independent checker do) and the cost follows the largest key. The searches
  * take turns in slices of steps, so one hard key cannot hide an illegal one; the first
- * illegal key ends them all. A budget of time and of steps that runs out answers
+ * illegal key ends them all. A budget of time, steps or memory that runs out answers
  * "unknown", never "linearizable". Pure but for the clock it is handed.
  *
  * @module
@@ -34,6 +34,8 @@ export interface SearchBudget {
   deadline: number;
   /** The most steps all searches together may take. */
   maxSteps: number;
+  /** The most bytes the searches' memories of configurations may hold together. */
+  maxBytes: number;
 }
 
 /** What the searches found. */
@@ -43,6 +45,8 @@ export interface PartitionsOutcome {
   failing?: Partition;
   /** Keys still undecided when the budget ran out. */
   undecided: number;
+  /** Which budget ran out, when one did. */
+  spent?: "time" | "steps" | "memory";
   /** Steps taken by all searches. */
   steps: number;
   /** Configurations reached by all searches. */
@@ -97,7 +101,12 @@ export function partitionOps(
  *
  * @example
  * ```ts
- * searchPartitions(partitions, { now: () => performance.now(), deadline: performance.now() + 30_000, maxSteps: Infinity });
+ * searchPartitions(partitions, {
+ *   now: () => performance.now(),
+ *   deadline: performance.now() + 30_000,
+ *   maxSteps: Infinity,
+ *   maxBytes: 2 ** 30,
+ * });
  * // { status: "linearizable", undecided: 0, steps: 1234, configurations: 600 }
  * ```
  */
@@ -107,28 +116,40 @@ export function searchPartitions(
 ): PartitionsOutcome {
   let active = [...partitions];
   let steps = 0;
-  const outcome = (status: PartitionsOutcome["status"], failing?: Partition) => ({
+  const outcome = (status: PartitionsOutcome["status"], more: Partial<PartitionsOutcome> = {}) => ({
     status,
-    ...(failing ? { failing } : {}),
     undecided: status === "unknown" ? active.length : 0,
     steps,
     configurations: partitions.reduce((sum, p) => sum + p.search.configurations, 0),
+    ...more,
   });
   while (active.length > 0) {
     const still: Partition[] = [];
-    for (const partition of active) {
-      const slice = Math.min(SLICE, budget.maxSteps - steps);
+    for (const [i, partition] of active.entries()) {
       const before = partition.search.steps;
-      const status = partition.search.run(slice);
+      const status = partition.search.run(Math.min(SLICE, budget.maxSteps - steps));
       steps += partition.search.steps - before;
-      if (status === "illegal") return outcome("illegal", partition);
+      if (status === "illegal") return outcome("illegal", { failing: partition });
       if (status === "running") still.push(partition);
-      if (steps >= budget.maxSteps || budget.now() >= budget.deadline) {
-        active = [...still, ...active.slice(active.indexOf(partition) + 1)];
-        return outcome(active.length === 0 ? "linearizable" : "unknown");
+      const spent = spentBudget(partitions, budget, steps);
+      if (spent) {
+        active = [...still, ...active.slice(i + 1)];
+        return active.length === 0 ? outcome("linearizable") : outcome("unknown", { spent });
       }
     }
     active = still;
   }
   return outcome("linearizable");
+}
+
+/** The budget that ran out, if one did. */
+function spentBudget(
+  partitions: readonly Partition[],
+  budget: SearchBudget,
+  steps: number,
+): PartitionsOutcome["spent"] | null {
+  if (steps >= budget.maxSteps) return "steps";
+  if (budget.now() >= budget.deadline) return "time";
+  const bytes = partitions.reduce((sum, p) => sum + p.search.bytes, 0);
+  return bytes > budget.maxBytes ? "memory" : null;
 }

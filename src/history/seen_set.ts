@@ -41,6 +41,12 @@ export class SeenSet {
     return this.#size;
   }
 
+  /** The bytes its arrays hold. */
+  get bytes(): number {
+    return this.#table.byteLength + this.#hashes.byteLength + this.#states.byteLength +
+      this.#bits.byteLength;
+  }
+
   /**
    * Adds the configuration unless it was reached before; true when it is new. `h1` and
    * `h2` are two 32-bit hashes of `bits` alone; the state is mixed in here.
