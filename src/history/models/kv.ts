@@ -24,7 +24,12 @@ interface KvCall {
   /** What an append appends, and its fingerprint. */
   text: string;
   print: Fingerprint | null;
-  /** An append's next state from each state it was stepped from, computed once. */
+  /**
+   * An append's next state from each state it was stepped from, computed once: the first
+   * in `from` and `to` (most appends are stepped from one state), the others in `next`.
+   */
+  from: number;
+  to: number;
   next: Map<number, number> | null;
 }
 
@@ -53,6 +58,8 @@ function kvSpec(): LinearSpec<KvCall> {
             state: state(textOf(op, op.output, "what a get read", reject)),
             text: "",
             print: null,
+            from: -1,
+            to: -1,
             next: null,
           };
         case "put":
@@ -61,11 +68,14 @@ function kvSpec(): LinearSpec<KvCall> {
             state: state(textOf(op, op.value, "what a put writes", reject)),
             text: "",
             print: null,
+            from: -1,
+            to: -1,
             next: null,
           };
         case "append": {
           const text = textOf(op, op.value, "what an append appends", reject);
-          return { kind: APPEND, state: -1, text, print: fingerprint(text), next: new Map() };
+          const print = fingerprint(text);
+          return { kind: APPEND, state: -1, text, print, from: -1, to: -1, next: null };
         }
       }
       return reject(`expected :f :get, :put or :append (the kv model), found :${op.f}`, op.invoke);
@@ -73,10 +83,12 @@ function kvSpec(): LinearSpec<KvCall> {
     step(current: number, call: KvCall): number {
       if (call.kind === GET) return current === call.state ? current : -1;
       if (call.kind === PUT) return call.state;
-      let next = call.next!.get(current);
+      if (call.from === current) return call.to;
+      let next = call.next?.get(current);
       if (next === undefined) {
         next = states.append(current, call.text, call.print!);
-        call.next!.set(current, next);
+        if (call.from < 0) [call.from, call.to] = [current, next];
+        else (call.next ??= new Map()).set(current, next);
       }
       return next;
     },
