@@ -342,6 +342,19 @@ Deno.test("exit codes: a case of every command's 2 and 3 in docs/exit-codes.md",
     broken,
     JSON.stringify({ name: "Broken", nodes: { app: { disks: {}, workload: "true" } } }),
   );
+  // A register history whose search needs far more than the one slice of steps it gets
+  // before a budget of 0 ms is seen to have run out: 12 writes at once, then a read of 99.
+  const busy = join(dir.path, "busy.edn");
+  const writers = Array.from({ length: 12 }, (_, p) => p);
+  await Deno.writeTextFile(
+    busy,
+    [
+      ...writers.map((p) => `{:process ${p}, :type :invoke, :f :write, :value ${p}}`),
+      ...writers.map((p) => `{:process ${p}, :type :ok, :f :write, :value ${p}}`),
+      "{:process 12, :type :invoke, :f :read, :value nil}",
+      "{:process 12, :type :ok, :f :read, :value 99}",
+    ].join("\n"),
+  );
   // A unix socket whose peer does not speak QMP.
   const chatter = join(dir.path, "chatter.sock");
   const listener = Deno.listen({ transport: "unix", path: chatter });
@@ -418,6 +431,12 @@ Deno.test("exit codes: a case of every command's 2 and 3 in docs/exit-codes.md",
     },
     { row: "merge", code: 2, args: ["merge", garbage], says: /garbage\.trace is not JSON/ },
     {
+      row: "history",
+      code: 2,
+      args: ["history", "check", garbage, "--model", "register"],
+      says: /garbage\.trace:1: expected an op map such as .*, found this/,
+    },
+    {
       row: "sweep",
       code: 2,
       args: ["sweep", trace, "--fault", "eio", "--points", "all", "--shard", "4/3"],
@@ -434,6 +453,19 @@ Deno.test("exit codes: a case of every command's 2 and 3 in docs/exit-codes.md",
   } finally {
     listener.close();
   }
+  // history's 3 is an answer, not an error: unknown, on stdout.
+  const unknown = await faultline([
+    "history",
+    "check",
+    busy,
+    "--model",
+    "register",
+    "--timeout",
+    "0ms",
+  ]);
+  assert.equal(unknown.code, 3, unknown.text);
+  assert.match(unknown.stdout, /busy\.edn: unknown/);
+  cases.push({ row: "history", code: 3, args: [], says: /unknown/ });
   // Every command row of the document has its cases here (setup's 3 needs a broken apt;
   // demo's are record's).
   const doc = await Deno.readTextFile("docs/exit-codes.md");

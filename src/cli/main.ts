@@ -13,6 +13,9 @@ import { errorLine, EXIT, exitCodeForError } from "./errors.ts";
 import { faultAction, faultCommand } from "./fault.ts";
 import { FAULT_HELP } from "./fault_help.ts";
 import { ACCEL_HELP } from "./accel.ts";
+import { historyCheckCommand } from "./history.ts";
+import { HISTORY_MODELS } from "../history/models/mod.ts";
+import { HISTORY_FORMATS } from "../history/parse.ts";
 import { ciCommand } from "./ci.ts";
 import { recordCommand } from "./record.ts";
 import { sweepCommand } from "./sweep.ts";
@@ -68,6 +71,7 @@ function program(
   addServeCommand(root, run);
   addFaultCommand(root, run);
   addTraceCommands(root, run);
+  addHistoryCommands(root, run);
   addRecordCommand(root, run);
   addReplayCommand(root, run);
   addSweepCommand(root, run);
@@ -183,6 +187,54 @@ function addTraceCommands(root: Command, run: Runner): void {
   trace perfetto run.trace -o run.perfetto.json     then open it in https://ui.perfetto.dev`,
     )
     .action((path, options) => run(() => tracePerfettoCommand(path, options)));
+}
+
+/** `history check`: client histories checked against a model. */
+function addHistoryCommands(root: Command, run: Runner): void {
+  const history = root.command("history").description(
+    "check client histories (Jepsen's EDN, or JSON lines)",
+  );
+  const models = HISTORY_MODELS.map((model) => `  ${model.name.padEnd(9)} ${model.summary}`).join(
+    "\n",
+  );
+  history.command("check")
+    .description(
+      "check each history against a model: linearizability (register, kv), or a one-pass check (set, queue)",
+    )
+    .argument(
+      "<files...>",
+      "history files: Jepsen's EDN (op maps), or JSON lines with jepsen.history's fields",
+    )
+    .requiredOption(
+      "--model <name>",
+      `the model: ${HISTORY_MODELS.map((model) => model.name).join(", ")}`,
+    )
+    .option(
+      "--timeout <duration>",
+      "the search's budget per history; past it the answer is unknown",
+      "30s",
+    )
+    .option("--initial <edn>", "register: the value before anything is written (default nil)")
+    .option("--mode <mode>", "queue: at-least-once (default) or exactly-once")
+    .addOption(
+      new Option("--format <format>", "the files' format (default: by extension, else by content)")
+        .choices(HISTORY_FORMATS),
+    )
+    .option("--json", "print one JSON object per file", false)
+    .addHelpText(
+      "after",
+      `
+Models:
+${models}
+
+  history check tests/fixtures/history/stale-read.edn --model register
+  history check tests/fixtures/history/porcupine/c10-bad.txt --model kv --json
+
+Exit codes: 0 every history valid, 1 one is invalid, 2 bad input (a file, a line that is not
+an op map, a value the model cannot read: named with the file and line), 3 unknown (the
+search's budget ran out first).`,
+    )
+    .action((files, options) => run(() => historyCheckCommand(files, options)));
 }
 
 /** `record`: a scenario run behind the fault layer, traced and judged. */
