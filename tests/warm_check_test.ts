@@ -117,7 +117,11 @@ Deno.test("warm check: checks from one saved state see their own crash states, a
       if (mode === "warm") {
         assert.deepEqual(header.warm, {
           check: {
-            app: { hold: "disks", state: warm.states.get("app")!.id, machine: warm.states.get("app")!.key },
+            app: {
+              hold: "disks",
+              state: warm.states.get("app")!.id,
+              machine: warm.states.get("app")!.key,
+            },
           },
         });
       } else {
