@@ -1099,7 +1099,14 @@ class Run {
     }
     if (line.kind === "step") this.steps.set(line.node, line.args.join(" "));
     if (line.kind === "phase") this.steps.delete(line.node);
-    this.parts.service.event("guest", { node: line.node, phase: line.phase, line: text });
+    // The line's own stamps: it may be heard here later than it arrived.
+    this.parts.service.event("guest", {
+      node: line.node,
+      phase: line.phase,
+      line: text,
+      at: line.at,
+      ...(line.time === undefined ? {} : { time: line.time }),
+    });
     this.emit({ type: "guest", line });
     for (const hear of this.lineListeners) hear();
   }
