@@ -32,7 +32,7 @@ export function anomalyOf(example: Counterexample, history: readonly HistoryOp[]
     : history.find((op) => op.index === offending.completeIndex);
   if (!READS.has(offending.f) || read === undefined) {
     return `not linearizable${key}: process ${offending.process}'s ${offending.description}${
-      at(offending, "invoke")
+      at(offending, "invoke", 1)
     } fits no order of the ops around it`;
   }
   const value = formatValue(plainValue(read, example));
@@ -47,13 +47,15 @@ export function anomalyOf(example: Counterexample, history: readonly HistoryOp[]
     : written === "no"
     ? "impossible read"
     : "non-linearizable read";
+  const shown = missed && written === "yes" ? missed : undefined;
+  const digits = decimals(offending.invokeTime, shown?.completeTime);
   const after = written === "no"
     ? ", a value no op wrote"
-    : missed && written === "yes"
-    ? ` after ${missed.description} completed${at(missed, "complete")}`
+    : shown
+    ? ` after ${shown.description} completed${at(shown, "complete", digits)}`
     : "";
   return `${what}${key}: process ${offending.process} read ${value}${
-    at(offending, "invoke")
+    at(offending, "invoke", digits)
   }${after}`;
 }
 
@@ -87,10 +89,19 @@ function wasWritten(
   return answer;
 }
 
+/** Decimals of seconds (1 to 3) that tell two times apart, when both are known. */
+function decimals(a: number | undefined, b: number | undefined): number {
+  if (a === undefined || b === undefined) return 1;
+  for (const digits of [1, 2]) {
+    if ((a / 1e9).toFixed(digits) !== (b / 1e9).toFixed(digits)) return digits;
+  }
+  return 3;
+}
+
 /** ` at 8.2 s` from the op's invocation or completion time; ` (line N)` without times. */
-function at(op: CounterexampleOp, end: "invoke" | "complete"): string {
+function at(op: CounterexampleOp, end: "invoke" | "complete", digits: number): string {
   const time = end === "invoke" ? op.invokeTime : op.completeTime;
-  if (time !== undefined) return ` at ${(time / 1e9).toFixed(1)} s`;
+  if (time !== undefined) return ` at ${(time / 1e9).toFixed(digits)} s`;
   const line = end === "invoke" ? op.invokeLine : op.completeLine;
   return line === null ? "" : ` (line ${line})`;
 }
