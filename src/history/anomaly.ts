@@ -1,6 +1,7 @@
 /**
  * A counterexample in one sentence that names the anomaly, for a verdict's reason: `stale
- * read of key x: process 2 read 3 at 8.2 s after write 4 completed at 7.9 s`. Times are the
+ * read of key x: process 2 read 3 at 8.2 s after write 4 completed at 7.9 s`, or after an
+ * indeterminate write `took effect (indeterminate: its client gave up at 5.0 s)`. Times are the
  * history's `:time` (nanoseconds), written in seconds; a history without times names lines.
  * Pure.
  *
@@ -49,8 +50,11 @@ export function anomalyOf(example: Counterexample, history: readonly HistoryOp[]
     : "non-linearizable read";
   const shown = missed && written === "yes" ? missed : undefined;
   const digits = decimals(offending.invokeTime, shown?.completeTime);
-  const after = written === "no"
-    ? ", a value no op wrote"
+  const after = written === "no" ? ", a value no op wrote" : shown?.status === "info"
+    // An indeterminate write has no completion: the search placed it before the read.
+    ? ` after ${shown.description} took effect (indeterminate: its client gave up${
+      at(shown, "complete", digits)
+    })`
     : shown
     ? ` after ${shown.description} completed${at(shown, "complete", digits)}`
     : "";

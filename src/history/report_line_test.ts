@@ -71,6 +71,30 @@ Deno.test("anomaly: a stale read names the read, its time, and the write it miss
   );
 });
 
+Deno.test("anomaly: a write whose client gave up (info) is said to have taken effect, not to have completed", () => {
+  // Process 3 read 4 before process 2's read began: write 4 took effect, though its client
+  // gave up at 5 s; process 2's read of 3 is stale (etcd's serializable reads did this).
+  const ops = parseHistory(
+    `
+{:process 0, :type :invoke, :f :write, :key "x", :value 3, :time 1000000000}
+{:process 0, :type :ok, :f :write, :key "x", :value 3, :time 2000000000}
+{:process 1, :type :invoke, :f :write, :key "x", :value 4, :time 3000000000}
+{:process 1, :type :info, :f :write, :key "x", :value 4, :time 5000000000}
+{:process 3, :type :invoke, :f :read, :key "x", :value nil, :time 6000000000}
+{:process 3, :type :ok, :f :read, :key "x", :value 4, :time 7000000000}
+{:process 2, :type :invoke, :f :read, :key "x", :value nil, :time 8200000000}
+{:process 2, :type :ok, :f :read, :key "x", :value 3, :time 8300000000}
+`,
+    { format: "edn" },
+  );
+  const result = checkHistory(ops, { model: "register" });
+  assert.equal(result.valid, false);
+  assert.match(
+    anomalyOf(result.counterexample!, ops),
+    /^stale read of key "x": process 2 read 3 at 8\.2 s after write 4 took effect \(indeterminate: its client gave up at 5\.0 s\)$/,
+  );
+});
+
 Deno.test("anomaly: a value nobody wrote, and an op that is not a read, in their own words", () => {
   const never = parseHistory(
     stale.replace(":value 3, :time 8300000000", ":value 9, :time 8300000000"),
