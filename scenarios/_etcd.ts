@@ -109,14 +109,17 @@ const CLIENT_SLOTS = 3;
  * process + 3, as Jepsen's do). Reads go through `etcdctl get` (`--consistency=s` when
  * `serializable`), writes through `etcdctl put` of values unique to the process, a cas through
  * `etcdctl txn` comparing the value it last read of that key. The ops are drawn from a seed of
- * the slot: every run asks the same. `reads` only: a client that only reads.
+ * the slot: every run asks the same. `reads` only: a client that only reads. MARKS, a list
+ * of op numbers such as "5 20": after each of those ops the client writes one sector of the
+ * node's blank `mark` disk, so that a fault can be placed at a moment of the workload
+ * (`@e2/mark/write#1`) whatever the boot's timing.
  */
 export function registerClient(options: { serializable: boolean }): string {
   const consistency = options.serializable ? " --consistency=s" : "";
   const ctl = `etcdctl --endpoints http://127.0.0.1:2379 --dial-timeout 2s --command-timeout 3s`;
   return `
 client() {
-  slot=$1; p=$1; ops=$2; mode=$3
+  slot=$1; p=$1; ops=$2; mode=$3; marks=" \${4:-} "
   seed=$((slot * 7919 + 17)); i=0
   while [ "$i" -lt "$ops" ]; do
     i=$((i + 1))
@@ -148,6 +151,9 @@ client() {
       FAILURE*) report fail "$p" cas "$k" "[$from $v]" ;;
       *) report info "$p" cas "$k" "[$from $v]"; p=$((p + ${CLIENT_SLOTS})) ;;
       esac ;;
+    esac
+    case $marks in
+    *" $i "*) dd if=/dev/zero of=/dev/disk/mark bs=512 count=1 seek="$i" oflag=direct conv=notrunc status=none ;;
     esac
   done
 }`;

@@ -11,14 +11,25 @@
 import { defineScenario } from "../mod.ts";
 import { leaderE1, member, registerClient, startEtcd, waitHealthy } from "./_etcd.ts";
 
-/** The partition and its heal: at flushes of e2's disk once the clients write. */
+/**
+ * The partition and its heal, at moments of the workload: process 1 marks its 5th and its
+ * 15th op on e2's `mark` disk (scenarios/_etcd.ts). A count of e2's flushes would not do: how
+ * many come before the clients start differs from boot to boot.
+ */
 export const PARTITION = {
   fault: "partition:e1|e2,e3",
-  at: "e2/data/flush#60",
-  with: ["heal@e2/data/flush#110"],
+  at: "e2/mark/write#1",
+  with: ["heal@e2/mark/write#2"],
 };
 
-/** The nodes: process 0 on e1 reads, processes 1 and 2 on e2 read, write and cas. */
+/** Ops of each client on e2: the run ends when both are done. */
+const CLIENT_OPS = 25;
+
+/**
+ * The nodes: process 0 on e1 reads until the run ends, processes 1 and 2 on e2 read, write
+ * and cas. e2's workload waits for its clients alone (a bare `wait` would wait for etcd too,
+ * and the run would last until its deadline).
+ */
 export function registerNodes(options: { serializable: boolean }) {
   const client = registerClient(options);
   return {
@@ -26,8 +37,9 @@ export function registerNodes(options: { serializable: boolean }) {
       workload: `${startEtcd}\n${waitHealthy}\n${client}\nclient 0 400 reads &\nwait`,
     }),
     e2: member({
+      disks: { ...member().disks, mark: { size: "1M", filesystem: "none" as const } },
       workload:
-        `${startEtcd}\n${waitHealthy}\n${leaderE1}\n${client}\nreport step clients\nclient 1 40 all &\nclient 2 40 all &\nwait`,
+        `${startEtcd}\n${waitHealthy}\n${leaderE1}\n${client}\nreport step clients\nclient 1 ${CLIENT_OPS} all "5 15" &\na=$!\nclient 2 ${CLIENT_OPS} all &\nb=$!\nwait $a $b`,
     }),
     e3: member(),
   };
