@@ -58,3 +58,33 @@ Deno.test("qemu args: a control channel is a virtio-serial port named faultline.
   ]);
   assert.ok(at > args.findIndex((arg) => arg.includes("serial=faultline-results")));
 });
+
+Deno.test("qemu args: a seeded guest gets -seed and a virtio-rng fed by QEMU's builtin backend, last of the devices; none unseeded", () => {
+  const plain = qemuArgs(SPEC);
+  assert.equal(plain.includes("-seed"), false);
+  assert.equal(plain.some((arg) => arg.startsWith("virtio-rng")), false);
+  const args = qemuArgs({ ...SPEC, seed: 3_000_000_000, control: "/c" });
+  const at = args.indexOf("-seed");
+  assert.deepEqual(args.slice(at, at + 6), [
+    "-seed",
+    "3000000000",
+    "-object",
+    "rng-builtin,id=rng",
+    "-device",
+    "virtio-rng-pci,rng=rng",
+  ]);
+  assert.ok(at > args.indexOf("virtio-serial-pci,id=control-serial"), "after the control channel");
+});
+
+Deno.test("qemu args: an icount clock runs on one TCG thread; the host's clock adds nothing", () => {
+  assert.deepEqual(qemuArgs({ ...SPEC, clock: { mode: "host" } }), qemuArgs(SPEC));
+  assert.equal(qemuArgs(SPEC).includes("-icount"), false);
+  const args = qemuArgs({ ...SPEC, clock: { mode: "icount", shift: 3, sleep: true, align: true } });
+  const at = args.indexOf("-accel");
+  assert.deepEqual(args.slice(at, at + 4), [
+    "-accel",
+    "tcg,thread=single",
+    "-icount",
+    "shift=3,sleep=on,align=on",
+  ]);
+});
