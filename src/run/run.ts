@@ -36,6 +36,7 @@ import { RunError, RunInterrupted } from "./errors.ts";
 import { type Boot, GuestResults } from "./guest_results.ts";
 import { HeldCalls } from "./held_calls.ts";
 import { type OracleResult, runOracle } from "./oracle.ts";
+import { type GuestPinning, pinGuests, pinnedBoot } from "./pinning.ts";
 import { guestImages, type Prepared, prepareScenario } from "./prepare.ts";
 import { applySetup } from "./setup_phase.ts";
 import {
@@ -85,6 +86,12 @@ export interface RunOptions {
   command: string;
   /** The faults to inject; none by default. */
   plan?: FaultPlan;
+  /**
+   * Each guest's seed and the guests' clock (src/run/pinning.ts). By default every node is
+   * seeded from the plan's seed (0 without a plan), on the host's clock; a replay boots with
+   * its recording's.
+   */
+  pinning?: GuestPinning;
   /**
    * More header fields (a replay's parent trace).
    * @ignore faultline's own: not part of the public API
@@ -347,6 +354,8 @@ interface RunParts {
   watcher: NodeFaultWatcher | null;
   /** The plan's faults set at a node's boot (clock skews). */
   bootRules: BootRule[];
+  /** Each node's seed and the guests' clock. */
+  pinning: GuestPinning;
   started: number;
 }
 
@@ -438,9 +447,11 @@ class Run {
       const sequencer = options.strictOrder
         ? new Sequencer(options.strictOrder.recorded, { boundMs: options.strictOrder.boundMs })
         : null;
+      const plan = options.plan ?? { seed: 0, rules: [] };
+      const pinning = options.pinning ?? pinGuests(options.scenario, plan.seed);
       const service = await startDiskService(
         options,
-        { prepared, dir: dir.path, clock, sequencer, net },
+        { prepared, dir: dir.path, clock, sequencer, net, pinning },
         hooks,
       );
       cleanups.push(() => service.close("failed to start"));
@@ -458,7 +469,6 @@ class Run {
       });
       cleanups.push(() => results.close());
       const proxies = await startProxies(options, service, cleanups);
-      const plan = options.plan ?? { seed: 0, rules: [] };
       const rules = nodeRulesOf(plan);
       checkClockJumps(rules, prepared);
       const watcher = rules.length > 0
@@ -480,6 +490,7 @@ class Run {
         sequencer,
         watcher,
         bootRules: bootRulesOf(plan),
+        pinning,
         started,
       });
       toRun.release(run);
@@ -608,6 +619,7 @@ class Run {
       disks: this.disksOf(node),
       results: this.parts.results.diskFor(boot),
       rtcBase: RTC_BASE,
+      ...pinnedBoot(this.parts.pinning, node.name),
     }, {
       hold: "phase",
       dir: save.dir,
@@ -735,6 +747,7 @@ class Run {
       results: this.parts.results.diskFor(boot, resumed ? { firstLine: resumed.lines.length } : {}),
       ...(this.parts.net ? { network: this.parts.net.qemuNetwork(node.name) } : {}),
       clockOffsetMs: this.clockAtBoot(node.name, phase, stage),
+      ...pinnedBoot(this.parts.pinning, node.name),
       dir: this.parts.dir.path,
       limitMs: scenario.timeouts.bootMs +
         (phase === "check" ? scenario.timeouts.checkMs : scenario.timeouts.runMs),

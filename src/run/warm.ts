@@ -31,6 +31,7 @@ import { type GuestState, saveGuestState } from "../vm/snapshot.ts";
 import { RTC_BASE } from "./boot.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { selectCrashWrites, writeCrashImages } from "./crash_state.ts";
+import { type GuestPinning, pinnedBoot } from "./pinning.ts";
 import { guestImages, type Prepared } from "./prepare.ts";
 import { type ResumeFrom, type SavedRun, saveRunAtHold } from "./run.ts";
 
@@ -66,6 +67,8 @@ export function warmCheckRefusal(
 export interface WarmCheckOptions {
   /** A private directory for the saved states (removed by the caller). */
   dir: string;
+  /** The seeds and clock the checks run with (a saved guest has its devices and its clock). */
+  pinning: GuestPinning;
   /** Where the guests' memory files go (a tmpfs is fastest); `dir` by default. */
   memoryDir?: string;
   signal?: AbortSignal;
@@ -105,6 +108,7 @@ export async function saveWarmChecks(
       }),
       results: { name: RESULTS_SERIAL, uri: `null:${RESULTS_DISK_SIZE}` },
       rtcBase: RTC_BASE,
+      ...pinnedBoot(options.pinning, node.name),
     }, {
       hold: "disks",
       dir: options.dir,
@@ -139,7 +143,7 @@ const MEMORY_TMPFS = "/dev/shm";
 export async function openWarmChecks(
   scenario: Scenario,
   prepared: Prepared,
-  options: { signal?: AbortSignal } = {},
+  options: { pinning: GuestPinning; signal?: AbortSignal },
 ): Promise<WarmSession> {
   const started = performance.now();
   const dir = await makePrivateDir("faultline-warm-");
@@ -152,6 +156,7 @@ export async function openWarmChecks(
   try {
     const checks = await saveWarmChecks(scenario, prepared, {
       dir: dir.path,
+      pinning: options.pinning,
       ...(memory ? { memoryDir: memory.path } : {}),
       signal: options.signal,
     });
@@ -203,7 +208,7 @@ export function warmRunRefusal(scenario: Scenario): string | null {
 export async function openWarmRun(
   scenario: Scenario,
   prepared: Prepared,
-  options: { expected: readonly OpRecord[]; signal?: AbortSignal },
+  options: { expected: readonly OpRecord[]; pinning: GuestPinning; signal?: AbortSignal },
 ): Promise<WarmRun | string> {
   const refusal = warmRunRefusal(scenario);
   if (refusal !== null) return refusal;
@@ -223,6 +228,7 @@ export async function openWarmRun(
       trace: { path: join(dir.path, "saved-run.trace"), keepData: true },
       command: "save",
       prepared,
+      pinning: options.pinning,
       signal: options.signal,
     }, { dir: dir.path, ...(memory ? { memoryDir: memory.path } : {}) });
     const problem = prefixProblem(saved, options.expected);

@@ -31,6 +31,7 @@ import { type GuestLine, type OracleResult, runOracle } from "../run/oracle.ts";
 import type { Prepared } from "../run/prepare.ts";
 import type { RunEvent } from "../run/run.ts";
 import { openWarmChecks, openWarmRun, type WarmRun, type WarmSession } from "../run/warm.ts";
+import { pinningOfTrace } from "../run/pinning.ts";
 import type { GuestState } from "../vm/snapshot.ts";
 import { judge, type Verdict } from "../run/verdict.ts";
 import { defaultConfirmations, failsFinding, type Reproduced, reproduced } from "./confirm.ts";
@@ -920,7 +921,10 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
   const prepared = options.prepared ?? await prepareForReplay(parent, options.signal);
   await using warm = options.cold || plan.groups.length === 0
     ? null
-    : await openWarmChecks(parent.scenario, prepared, { signal: options.signal });
+    : await openWarmChecks(parent.scenario, prepared, {
+      pinning: pinningOfTrace(parent.header),
+      signal: options.signal,
+    });
   const warmRun = await warmRunOf(parent, plan, prepared, options);
   await using lostFiles = plan.crash ? sweepLostFiles(parent, prepared, options.signal) : null;
   let replays: Replays;
@@ -986,6 +990,7 @@ async function warmRunOf(
   }
   return await openWarmRun(parent.scenario, prepared, {
     expected: parent.ordered,
+    pinning: pinningOfTrace(parent.header),
     signal: options.signal,
   });
 }

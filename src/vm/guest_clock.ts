@@ -111,6 +111,35 @@ export function formatGuestClock(clock: GuestClock): string {
   }`;
 }
 
+/**
+ * A guest clock as a trace's header keeps it (a map, as {@link GuestClock}), or null for a
+ * value that is not one.
+ *
+ * @example
+ * ```ts
+ * guestClockOf({ mode: "icount", shift: 4, sleep: true, align: false }); // the same clock
+ * guestClockOf({ mode: "tsc" }); // null
+ * ```
+ */
+export function guestClockOf(value: unknown): GuestClock | null {
+  if (typeof value !== "object" || value === null) return null;
+  const clock = value as Record<string, unknown>;
+  if (clock.mode === "host") return HOST_CLOCK;
+  const shift = clock.shift;
+  const shiftOk = shift === "auto" ||
+    (Number.isInteger(shift) && (shift as number) >= 0 && (shift as number) <= MAX_ICOUNT_SHIFT);
+  if (
+    clock.mode !== "icount" || !shiftOk || typeof clock.sleep !== "boolean" ||
+    typeof clock.align !== "boolean"
+  ) return null;
+  return {
+    mode: "icount",
+    shift: shift as number | "auto",
+    sleep: clock.sleep,
+    align: clock.align,
+  };
+}
+
 function shiftOf(value: string | undefined): number | "auto" {
   if (value === "auto") return "auto";
   const shift = Number(value);

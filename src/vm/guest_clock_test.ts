@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatGuestClock, type GuestClock, parseGuestClock } from "./guest_clock.ts";
+import { formatGuestClock, type GuestClock, guestClockOf, parseGuestClock } from "./guest_clock.ts";
 
 Deno.test("guest clock: host, and icount with its defaults (shift=auto, sleep on, no align)", () => {
   assert.deepEqual(parseGuestClock("host"), { mode: "host" });
@@ -46,4 +46,21 @@ Deno.test("guest clock: refuses what QEMU would not run, naming it", () => {
       ["icount:align", /align needs a fixed shift/],
     ] as const
   ) assert.throws(() => parseGuestClock(text), words, text);
+});
+
+Deno.test("guest clock: a trace's header map reads as the clock, anything else as null", () => {
+  const icount = { mode: "icount", shift: 4, sleep: false, align: true } as const;
+  assert.deepEqual(guestClockOf({ ...icount }), icount);
+  assert.deepEqual(guestClockOf({ mode: "host" }), { mode: "host" });
+  for (
+    const value of [
+      null,
+      "host",
+      { mode: "tsc" },
+      { ...icount, shift: 11 },
+      { ...icount, shift: 1.5 },
+      { ...icount, sleep: "on" },
+      { mode: "icount", shift: "auto" },
+    ]
+  ) assert.equal(guestClockOf(value), null, JSON.stringify(value));
 });
