@@ -90,6 +90,7 @@ export interface RunOptions {
    * Each guest's seed and the guests' clock (src/run/pinning.ts). By default every node is
    * seeded from the plan's seed (0 without a plan), on the host's clock; a replay boots with
    * its recording's.
+   * @ignore faultline's own: not part of the public API
    */
   pinning?: GuestPinning;
   /**
