@@ -101,11 +101,10 @@ Deno.test("EIO at a write the application fsyncs: it sees the error, loses no ac
   ]);
   assert.equal(code, 0, JSON.stringify(json?.verdict));
   assert.equal(json.runs.length, 3);
-  assert.equal(
-    json.identical,
-    3,
-    json.runs.map((r: { verdict: { reason: string } }) => r.verdict.reason).join(" | "),
-  );
+  // On one node, the runs agree to the word: the same verdict, the same counts.
+  const reasons = json.runs.map((r: { verdict: { reason: string } }) => r.verdict.reason);
+  assert.equal(new Set(reasons).size, 1, reasons.join(" | "));
+  assert.deepEqual(json.reproduced, { failed: 0, runs: 3 });
   for (const result of json.runs) {
     assert.equal(result.fired, true);
     // The same ops before the fault; the guest may reorder independent requests between runs.
@@ -118,7 +117,7 @@ Deno.test("EIO at a write the application fsyncs: it sees the error, loses no ac
   }
   assert.match(
     json.reproduce,
-    new RegExp(`^faultline replay \\S+ --fault eio --fault-at ${target.index}$`),
+    new RegExp(`^faultline replay \\S+ --fault eio --fault-at ${target.index} --runs 3$`),
   );
 });
 
@@ -167,7 +166,8 @@ Deno.test("a power loss built from the trace and one injected live at the same o
   }
   assert.equal(fromTrace.powerCut?.source, "trace");
   assert.equal(live.powerCut?.source, "live");
-  assert.equal(live.prefix.kind, "identical");
+  // The guest may reorder independent requests between runs; the same ops came before the cut.
+  assert.notEqual(live.prefix.kind, "diverged", JSON.stringify(live.prefix));
   // The same writes survive. (The bytes differ where the guest wrote its clock: journal commit times.)
   assert.equal(live.powerCut?.key, fromTrace.powerCut?.key);
   assert.equal(live.oracle?.acked, fromTrace.oracle?.acked);

@@ -11,6 +11,7 @@ import { type RunEvent, type RunResult, runScenario } from "../run/run.ts";
 import { loadScenario } from "../scenario/load.ts";
 import { formatBytes, formatDuration } from "../util/units.ts";
 import type { Scenario } from "../scenario/schema.ts";
+import { accelChooser, describeAccel } from "./accel.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { printStatsTable } from "./format.ts";
 import { withInterrupt } from "./interrupt.ts";
@@ -27,6 +28,8 @@ export interface RecordOptions {
   control?: string;
   /** `--seed N`: the run's seed (guest seeds are drawn from it); 0 when absent. */
   seed?: number;
+  /** `--accel kvm|tcg|auto`; absent: the scenario's, else auto. */
+  accel?: string;
 }
 
 /**
@@ -79,6 +82,7 @@ export function progressPrinter(
 export function runJson(result: RunResult): Record<string, unknown> {
   return {
     trace: result.trace,
+    accel: result.accel,
     ops: result.ops,
     ...(result.oracle
       ? {
@@ -91,6 +95,7 @@ export function runJson(result: RunResult): Record<string, unknown> {
       }
       : {}),
     verdict: result.verdict,
+    ...(result.recovery ? { recovery: result.recovery } : {}),
     timings: result.timings,
     phases: result.outcomes.map(({ node, phase, exit, how, error, ms }) => ({
       node,
@@ -110,7 +115,7 @@ export function printRun(result: RunResult): void {
   console.log(
     `prepare ${formatDuration(timings.prepareMs)}, run ${formatDuration(timings.runMs)}, check ${
       formatDuration(timings.checkMs)
-    }, total ${formatDuration(timings.totalMs)}` +
+    }, total ${formatDuration(timings.totalMs)} on ${describeAccel(result.accel)}` +
       (timings.workloadFirstOpMs !== null
         ? ` (workload's first op at ${formatDuration(timings.workloadFirstOpMs)})`
         : ""),
@@ -129,6 +134,8 @@ export function printRun(result: RunResult): void {
     }, ${formatBytes(result.stats.bytes)} moved`,
   );
   if (result.stats.ops > 0) printStatsTable(result.stats);
+  const recovery = recoveryLine(result);
+  if (recovery) console.log(recovery);
   if (result.oracle) {
     console.log(
       `oracle: acked ${result.oracle.acked}, found ${result.oracle.found}, lost ${result.oracle.lost}`,
@@ -136,6 +143,22 @@ export function printRun(result: RunResult): void {
   }
   console.log(`verdict: ${result.verdict.pass ? "PASS" : "FAIL"}: ${result.verdict.reason}`);
   console.log(`trace: ${result.trace}`);
+}
+
+/**
+ * How the check phase started the nodes serving its checks, in words; null when none served.
+ *
+ * @example
+ * ```ts
+ * recoveryLine(result); // "recovery in-order: e1, then e2"
+ * ```
+ */
+export function recoveryLine(result: Pick<RunResult, "recovery">): string | null {
+  const recovery = result.recovery;
+  if (!recovery || recovery.serving.length === 0) return null;
+  return recovery.order === null
+    ? `recovery ${recovery.name}: ${recovery.serving.join(", ")} at once`
+    : `recovery ${recovery.name}: ${recovery.order.join(", then ")}`;
 }
 
 /**
@@ -155,11 +178,14 @@ export async function keptTraces(paths: readonly string[]): Promise<string> {
 
 /** Runs `record`. */
 export async function recordCommand(path: string, options: RecordOptions): Promise<number> {
+  const accelOf = await accelChooser(options.accel);
   const scenario = await loadScenario(path);
+  const accel = accelOf(scenario);
   const trace = options.output ?? defaultTracePath(scenario.name || basename(path));
   const result = await withInterrupt((signal) =>
     runScenario({
       scenario,
+      accel,
       trace: { path: trace, keepData: options.data },
       command: "record",
       ...(options.seed !== undefined ? { plan: { seed: options.seed, rules: [] } } : {}),

@@ -8,12 +8,17 @@
 
 import { describePrefix } from "../replay/signature.ts";
 import {
+  checkReplayRecovery,
   defaultReplayPath,
   prepareForReplay,
   readParent,
   replay,
   type ReplayResult,
+  reproduceCommand,
 } from "../replay/replay.ts";
+import { describeRate, distinctReasons, reproduced } from "../sweep/confirm.ts";
+import { parseRecovery, type Recovery } from "../scenario/recovery.ts";
+import { accelChooser } from "./accel.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { pacedProgress, type Progress, progressLine } from "./progress.ts";
@@ -37,6 +42,10 @@ export interface ReplayCommandOptions {
   qmp: string[];
   /** `--control PATH`. */
   control?: string;
+  /** `--recovery ORDER`: together, in-order, or an order of the nodes serving the check. */
+  recovery?: string;
+  /** `--accel kvm|tcg|auto`. */
+  accel?: string;
 }
 
 /** The JSON of one replay. */
@@ -48,6 +57,7 @@ function replayJson(result: ReplayResult): Record<string, unknown> {
     ...(result.firings.length > 0 ? { firings: result.firings } : {}),
     ...(result.notFired.length > 0 ? { notFired: result.notFired } : {}),
     prefix: result.prefix,
+    ...(result.otherAccel ? { otherAccel: result.otherAccel } : {}),
     ...(result.powerCut ? { powerCut: result.powerCut } : {}),
     ...(result.lost ? { lost: result.lost } : {}),
     ...(result.order
@@ -99,8 +109,12 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
   if (!Number.isInteger(options.runs) || options.runs < 1) {
     throw new UsageError("--runs must be at least 1");
   }
+  const recovery = options.recovery === undefined ? undefined : parseRecovery(options.recovery);
+  const accelOf = await accelChooser(options.accel);
   const parent = await readParent(path);
+  checkReplayRecovery(parent, recovery);
   if (parent.warning) console.error(`warning: ${parent.warning}`);
+  const accel = accelOf(parent.scenario);
   const outputs: string[] = [];
   // Several runs: a line at least every 10 s, as each run may take minutes.
   const progress = options.runs > 1
@@ -125,18 +139,14 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
       const begun = performance.now();
       done.push(
         await replay(parent, {
-          faults: options.fault,
-          with: options.with,
-          faultAt: options.faultAt,
-          live: options.live,
-          strictOrder: options.strictOrder,
+          ...replayWords(options, recovery),
           output,
           keepData: options.data,
-          seed: options.seed,
           qmp: qmpEndpoints(options.qmp, parent.scenario),
           ...(options.control ? { control: options.control } : {}),
           signal,
           prepared,
+          accel,
           onEvent: progressPrinter(options),
         }),
       );
@@ -146,32 +156,69 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
   }, { kept: () => keptTraces(outputs) }).finally(() => progress?.stop());
 
   const first = results[0];
-  const same = (r: ReplayResult) =>
-    r.verdict.pass === first.verdict.pass && r.verdict.reason === first.verdict.reason;
-  const identical = results.filter(same).length;
+  const rate = reproduced(results.map((r) => r.verdict));
+  const reproduce = results.length > 1
+    ? reproduceCommand(path, { ...replayWords(options, recovery), runs: results.length })
+    : first.reproduce;
   if (options.json) {
     console.log(JSON.stringify(
       options.runs === 1
         ? replayJson(first)
-        : { ...replayJson(first), runs: results.map(replayJson), identical },
+        : { ...replayJson(first), reproduce, runs: results.map(replayJson), reproduced: rate },
     ));
   } else {
     for (const [i, result] of results.entries()) {
       if (results.length > 1) console.log(`\n== run ${i + 1}`);
-      printRun(result);
-      if (result.powerCut) {
-        console.log(
-          `power loss at op ${result.powerCut.at} (${result.powerCut.source}): ${result.powerCut.writesKept} writes kept, ${result.powerCut.dropped} of ${result.powerCut.volatile} volatile writes dropped`,
-        );
-      }
-      if (result.lost) console.log(`lost: ${result.lost.summary}`);
-      if (result.notFired.length > 0) console.log(`never fired: ${result.notFired.join(", ")}`);
-      console.log(`prefix: ${describePrefix(result.prefix)}`);
+      printReplay(result);
     }
-    if (results.length > 1) {
-      console.log(`\n${identical} of ${results.length} verdicts equal the first`);
-    }
-    console.log(`reproduce: ${first.reproduce}`);
+    if (results.length > 1) printRate(results);
+    console.log(`reproduce: ${reproduce}`);
   }
   return results.every((r) => r.verdict.pass) ? EXIT.pass : EXIT.verdictFailed;
+}
+
+/** The options of a replay that its reproduce command repeats. */
+function replayWords(options: ReplayCommandOptions, recovery: Recovery | undefined) {
+  return {
+    faults: options.fault,
+    with: options.with,
+    faultAt: options.faultAt,
+    live: options.live,
+    strictOrder: options.strictOrder,
+    seed: options.seed,
+    ...(recovery !== undefined ? { recovery } : {}),
+  };
+}
+
+/** One replay's outcome: the run, the power cut, what was lost, and how its ops compared. */
+function printReplay(result: ReplayResult): void {
+  printRun(result);
+  if (result.powerCut) {
+    console.log(
+      `power loss at op ${result.powerCut.at} (${result.powerCut.source}): ${result.powerCut.writesKept} writes kept, ${result.powerCut.dropped} of ${result.powerCut.volatile} volatile writes dropped`,
+    );
+  }
+  if (result.lost) console.log(`lost: ${result.lost.summary}`);
+  if (result.notFired.length > 0) console.log(`never fired: ${result.notFired.join(", ")}`);
+  if (result.otherAccel) console.log(`note: ${result.otherAccel}`);
+  console.log(`prefix: ${describePrefix(result.prefix)}`);
+}
+
+/**
+ * Several runs by outcome: how many failed (a failure whatever its reason's counts: `found 38`
+ * and `found 39` both fail), the runs whose check could not run, and each distinct reason.
+ */
+function printRate(results: readonly ReplayResult[]): void {
+  const verdicts = results.map((r) => r.verdict);
+  const rate = reproduced(verdicts);
+  const unjudged = verdicts.filter((v) => !v.pass && v.kind === "inconclusive").length;
+  const outcome = rate.failed === 0
+    ? `passed in ${verdicts.filter((v) => v.pass).length} of ${rate.runs} runs`
+    : `failed in ${rate.failed} of ${rate.runs} runs (${describeRate(rate)})`;
+  console.log(
+    `\n${outcome}${unjudged > 0 ? `; ${unjudged} could not be checked (inconclusive)` : ""}`,
+  );
+  for (const { count, ...verdict } of distinctReasons(verdicts)) {
+    console.log(`  ${count}x ${verdict.pass ? "pass" : verdict.kind ?? "fail"}: ${verdict.reason}`);
+  }
 }

@@ -8,16 +8,21 @@
 
 import { basename } from "node:path";
 import cliProgress from "cli-progress";
-import { type ParentTrace, readParent } from "../replay/replay.ts";
+import { otherAccel, type ParentTrace, readParent } from "../replay/replay.ts";
+import type { AccelChoice } from "../vm/accel.ts";
+import { accelChooser } from "./accel.ts";
 import { runScenario } from "../run/run.ts";
 import { loadScenario } from "../scenario/load.ts";
 import type { Scenario } from "../scenario/schema.ts";
-import { junitXml, pointText } from "../report/junit.ts";
+import { type JunitCase, junitXml, pointText } from "../report/junit.ts";
 import { sweepReportHtml } from "../report/html.ts";
 import { parsePoints } from "../scenario/points.ts";
 import {
   failingReproduces,
+  isFailing,
+  orderFails,
   pointMessage,
+  stateFails,
   sweep,
   type SweepPoint,
   type SweepProgress,
@@ -26,6 +31,10 @@ import {
 import type { SweepResultsFile } from "../sweep/merge.ts";
 import { parseShard, type Shard, shardFromIndex } from "../sweep/shard.ts";
 import { formatDuration } from "../util/units.ts";
+import { describeRate, type Reproduced } from "../sweep/confirm.ts";
+import { describeCounts, pointStatus, statusWord } from "../sweep/status.ts";
+import { defaultJobs } from "../sweep/jobs.ts";
+import { checkRecovery, parseRecovery } from "../scenario/recovery.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { table } from "./format.ts";
 import { withInterrupt } from "./interrupt.ts";
@@ -40,6 +49,8 @@ export interface SweepCommandOptions {
   with?: string[];
   points: string;
   jobs?: number;
+  /** `--confirm R`: verdicts a failing point gets (default: 3 on a cluster, 1 on one node). */
+  confirm?: number;
   /** `--json`: print the JSON; `--json FILE`: write the results file (for `merge`) and print the table. */
   json: boolean | string;
   junit?: string;
@@ -55,6 +66,10 @@ export interface SweepCommandOptions {
   shardIndexEnv?: string;
   /** `--shards N`, with `--shard-index-env`. */
   shards?: number;
+  /** `--recovery ORDER`: together, in-order, each-order, or an order of the serving nodes. */
+  recovery?: string;
+  /** `--accel kvm|tcg|auto`. */
+  accel?: string;
 }
 
 /** The shard of a command's options (`--shard K/N`, or `--shard-index-env NAME --shards N`), if any. */
@@ -117,6 +132,7 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
       verdict: p.verdict,
       ...oracle(p.oracle),
       fired: p.fired,
+      ...(p.reproduced ? { reproduced: p.reproduced } : {}),
       reproduce: p.reproduce,
       ...(p.trace ? { trace: p.trace } : {}),
       ...(p.sameCrashAs !== undefined ? { sameCrashAs: p.sameCrashAs } : {}),
@@ -129,13 +145,14 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
             sampled: p.states.sampled,
             distinct: p.states.distinct,
             checked: p.states.outcomes.length,
-            failed: p.states.outcomes.filter((s) => !s.verdict.pass).map((s) => s.id),
+            failed: p.states.outcomes.filter(stateFails).map((s) => s.id),
             outcomes: p.states.outcomes.map((s) => ({
               id: s.id,
               dropped: s.dropped,
               drops: s.drops,
               verdict: s.verdict,
               ...oracle(s.oracle),
+              ...(s.reproduced ? { reproduced: s.reproduced } : {}),
               reproduce: s.reproduce,
               ...(s.trace ? { trace: s.trace } : {}),
               ...(s.sameCrashAs ? { sameCrashAs: s.sameCrashAs } : {}),
@@ -144,15 +161,34 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
           },
         }
         : {}),
+      ...(p.orders
+        ? {
+          orders: p.orders.map((o) => ({
+            order: o.order,
+            verdict: o.verdict,
+            ...oracle(o.oracle),
+            fired: o.fired,
+            reproduce: o.reproduce,
+            ...(o.trace ? { trace: o.trace } : {}),
+            ...(o.sameCrashAs !== undefined ? { sameCrashAs: o.sameCrashAs } : {}),
+            ...(o.reproduced ? { reproduced: o.reproduced } : {}),
+          })),
+        }
+        : {}),
     })),
     passed: result.passed,
     failed: result.failed,
     notFired: result.notFired,
+    ...(result.inconclusive ? { inconclusive: result.inconclusive } : {}),
+    ...(result.unavailable ? { unavailable: result.unavailable } : {}),
     ...(result.distinctCrashStates !== undefined
       ? { distinctCrashStates: result.distinctCrashStates }
       : {}),
     ...(result.crashStates !== undefined ? { crashStates: result.crashStates } : {}),
+    ...(result.recovery ? { recovery: result.recovery } : {}),
     replays: result.replays,
+    ...(result.confirm !== undefined ? { confirm: result.confirm } : {}),
+    ...(result.jobs !== undefined ? { jobs: result.jobs } : {}),
     durationMs: Math.round(result.durationMs),
     ...(result.partial ? { partial: result.partial } : {}),
     ...(result.shard ? { shard: result.shard } : {}),
@@ -169,20 +205,26 @@ export function sweepJunit(trace: string, result: SweepResult): string {
       name: `${result.fault} at op ${p.at} (${p.op})`,
       classname: trace,
       output: pointText(p),
-      ...(!p.fired && !p.error
-        ? { skipped: `the fault never fired: ${p.verdict.reason}` }
-        : !p.verdict.pass
-        ? {
-          failure: {
-            message: p.verdict.reason,
-            text: `${p.where ?? ""}\n${p.lost ? `lost: ${p.lost.summary}\n` : ""}${
-              failingReproduces(p).map((c) => `reproduce: ${c}`).join("\n")
-            }`,
-          },
-        }
-        : {}),
+      ...junitOutcome(p),
     })),
   }]);
+}
+
+/** A point's JUnit outcome: skipped when nothing was tested, a failure with its rate, or none. */
+function junitOutcome(p: SweepPoint): Pick<JunitCase, "skipped" | "failure"> {
+  const status = pointStatus(p);
+  if (status === "not-fired") return { skipped: `the fault never fired: ${p.verdict.reason}` };
+  if (status === "inconclusive") return { skipped: `the check could not run: ${p.verdict.reason}` };
+  if (status === "pass") return {};
+  const rate = p.reproduced && p.reproduced.runs > 1 ? ` (${describeRate(p.reproduced)})` : "";
+  return {
+    failure: {
+      message: `${p.verdict.reason}${rate}`,
+      text: `${p.where ?? ""}\n${p.lost ? `lost: ${p.lost.summary}\n` : ""}${
+        failingReproduces(p).map((c) => `reproduce: ${c}`).join("\n")
+      }`,
+    },
+  };
 }
 
 /** " (partial: N of M points, the sweep was stopped)" for a sweep stopped before its end, else "". */
@@ -195,55 +237,94 @@ function partialNote(result: SweepResult): string {
 /** The states column of a point: how many it checked, and how many of them failed. */
 function statesCell(p: SweepPoint): string {
   if (!p.states) return "";
-  const failed = p.states.outcomes.filter((s) => !s.verdict.pass).length;
+  const failed = p.states.outcomes.filter(stateFails).length;
   const checked = `${p.states.outcomes.length}${p.states.sampled ? ` of ${p.states.total}` : ""}`;
   return failed > 0 ? `${failed} of ${checked} FAIL` : `${checked} pass`;
+}
+
+/** How often a failure reproduced, in words, when it got several runs. */
+function rateLine(rate: Reproduced | undefined): string[] {
+  if (!rate || rate.runs < 2) return [];
+  return [`reproduced: ${describeRate(rate)} (failed in ${rate.failed} of ${rate.runs} runs)`];
+}
+
+/** The orders column of a point: the recovery orders that failed, or how many passed. */
+function ordersCell(p: SweepPoint): string {
+  if (!p.orders) return "";
+  const failed = p.orders.filter(orderFails);
+  return failed.length > 0
+    ? `${failed.map((o) => o.order.join(",")).join("; ")} FAIL`
+    : `${p.orders.length} pass`;
 }
 
 /** Prints a sweep's table, its failing points and totals. */
 export function printSweep(trace: string, result: SweepResult): void {
   const multi = result.crashStates !== undefined;
-  const rows = [["op", "what", "step", ...(multi ? ["states"] : []), "verdict", "reason"]];
+  const ordered = result.points.some((p) => p.orders);
+  const rows = [[
+    "op",
+    "what",
+    "step",
+    ...(multi ? ["states"] : []),
+    ...(ordered ? ["orders"] : []),
+    "verdict",
+    "reason",
+  ]];
   for (const p of result.points) {
-    const status = !p.fired && !p.error ? "NOT FIRED" : p.verdict.pass ? "pass" : "FAIL";
     rows.push([
       String(p.at),
       p.op,
       stepOf(p),
       ...(multi ? [statesCell(p)] : []),
-      status,
+      ...(ordered ? [ordersCell(p)] : []),
+      statusWord(p),
       p.verdict.reason +
       (p.sameCrashAs !== undefined ? ` (same crash state as op ${p.sameCrashAs})` : ""),
     ]);
   }
   console.log(table(rows));
-  const failing = result.points.filter((p) => p.fired && !p.verdict.pass || p.error);
-  if (failing.length > 0) {
-    console.log("\nfailing points:");
-    for (const p of failing) {
-      if (!p.states) {
-        console.log(`  op ${p.at}: ${pointMessage(p)}`);
-        if (p.lost) console.log(`    lost: ${p.lost.summary}`);
-        console.log(`    ${p.reproduce}`);
-        continue;
-      }
-      console.log(`  op ${p.at}: ${p.where ?? p.op}:`);
-      for (const s of p.states.outcomes.filter((s) => !s.verdict.pass || s.error)) {
-        console.log(`    state ${s.id}, ${s.drops}: ${s.verdict.reason}`);
-        if (s.lost) console.log(`      lost: ${s.lost.summary}`);
-        console.log(`      ${s.reproduce}`);
-      }
+  printFailing(result.points.filter(isFailing));
+  const unjudged = result.points.filter((p) => pointStatus(p) === "inconclusive");
+  if (unjudged.length > 0) {
+    console.log("\ninconclusive points (the check could not run: neither a pass nor a loss):");
+    for (const p of unjudged) console.log(`  op ${p.at}: ${p.verdict.reason}`);
+  }
+  if (result.recovery) console.log(recoveryNote(result.recovery));
+  printNotes(result);
+  console.log(`\n${sweepSummary(trace, result)}`);
+}
+
+/** The failing points, each with its rate, what it lost and the command that replays it. */
+function printFailing(failing: readonly SweepPoint[]): void {
+  if (failing.length === 0) return;
+  console.log("\nfailing points:");
+  for (const p of failing) {
+    if (!p.states && !p.orders) {
+      console.log(`  op ${p.at}: ${pointMessage(p)}`);
+      for (const line of rateLine(p.reproduced)) console.log(`    ${line}`);
+      if (p.lost) console.log(`    lost: ${p.lost.summary}`);
+      console.log(`    ${p.reproduce}`);
+      continue;
+    }
+    console.log(`  op ${p.at}: ${p.where ?? p.op}:`);
+    // Every order checks the same crash state: what it lost is the point's.
+    if (p.orders && p.lost) console.log(`    lost: ${p.lost.summary}`);
+    for (const s of p.states?.outcomes.filter(stateFails) ?? []) {
+      console.log(`    state ${s.id}, ${s.drops}: ${s.verdict.reason}`);
+      for (const line of rateLine(s.reproduced)) console.log(`      ${line}`);
+      if (s.lost) console.log(`      lost: ${s.lost.summary}`);
+      console.log(`      ${s.reproduce}`);
+    }
+    for (const o of p.orders?.filter(orderFails) ?? []) {
+      console.log(`    order ${o.order.join(",")}: ${o.verdict.reason}`);
+      for (const line of rateLine(o.reproduced)) console.log(`      ${line}`);
+      console.log(`      ${o.reproduce}`);
     }
   }
-  const crash = result.distinctCrashStates !== undefined
-    ? `, ${result.distinctCrashStates} distinct crash states checked${
-      multi ? ` (of ${result.crashStates})` : ""
-    }`
-    : "";
-  const withText = result.with?.length ? ` with ${result.with.join(" ")}` : "";
-  const shardText = result.shard
-    ? ` (shard ${result.shard.index}/${result.shard.count} of ${result.shard.sweepPoints} points)`
-    : "";
+}
+
+/** Why checks or runs booted instead of starting from a saved guest. */
+function printNotes(result: SweepResult): void {
   for (const cold of result.checks?.cold ?? []) {
     if (cold.reason !== "--cold") {
       console.log(`note: the checks of node ${cold.node} boot cold: ${cold.reason}`);
@@ -259,13 +340,44 @@ export function printSweep(trace: string, result: SweepResult): void {
       );
     }
   }
-  console.log(
-    `\n${trace}, ${result.fault}${withText}${shardText}${
-      partialNote(result)
-    }: ${result.points.length} points: ${result.passed} passed, ${result.failed} failed, ${result.notFired} never fired${crash}; ${result.replays} replays in ${
-      formatDuration(result.durationMs)
-    }`,
-  );
+}
+
+/** A sweep's totals in one line: points by outcome, crash states, replays and time. */
+export function sweepSummary(trace: string, result: SweepResult): string {
+  const multi = result.crashStates !== undefined;
+  const crash = result.distinctCrashStates !== undefined
+    ? `, ${result.distinctCrashStates} distinct crash states checked${
+      multi ? ` (of ${result.crashStates})` : ""
+    }`
+    : "";
+  const withText = result.with?.length ? ` with ${result.with.join(" ")}` : "";
+  const shardText = result.shard
+    ? ` (shard ${result.shard.index}/${result.shard.count} of ${result.shard.sweepPoints} points)`
+    : "";
+  return `${trace}, ${result.fault}${withText}${shardText}${partialNote(result)}: ${
+    describeCounts(result)
+  }${crash}; ${result.replays} replays${
+    result.jobs !== undefined ? ` (${result.jobs} at once)` : ""
+  } in ${formatDuration(result.durationMs)}`;
+}
+
+/**
+ * How a sweep's checks started the nodes serving them, in words.
+ *
+ * @example
+ * ```ts
+ * recoveryNote({ name: "each-order", orders: [["e1", "e2"], ["e2", "e1"]] });
+ * // "recovery each-order: each point checked in 2 orders of the nodes serving the check (e1,e2; e2,e1)"
+ * ```
+ */
+export function recoveryNote(recovery: { name: string; orders: string[][] }): string {
+  const { name, orders } = recovery;
+  if (orders.length === 1 && orders[0].length === 0) {
+    return `recovery ${name}: no node serves the check, so each point is checked once`;
+  }
+  return `recovery ${name}: ${
+    orders.length > 1 ? `each point checked in ${orders.length} orders` : "one order"
+  } of the nodes serving the check (${orders.map((o) => o.join(",")).join("; ")})`;
 }
 
 /** The step a point's fault hit, from its `where`. */
@@ -285,8 +397,10 @@ interface Swept {
 /** Runs `sweep`. */
 export async function sweepCommand(target: string, options: SweepCommandOptions): Promise<number> {
   const points = parsePoints(options.points);
-  const jobs = options.jobs ?? navigator.hardwareConcurrency ?? 2;
-  if (jobs < 1) throw new UsageError("--jobs must be at least 1");
+  const recovery = options.recovery === undefined ? undefined : parseRecovery(options.recovery);
+  if (options.jobs !== undefined && options.jobs < 1) {
+    throw new UsageError(`--jobs ${options.jobs}: give at least 1`);
+  }
   const shard = shardOption(options);
   const isScenario = /\.(ts|js|json|mts|mjs)$/i.test(target);
   if (shard && isScenario) {
@@ -295,18 +409,29 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
     );
   }
   const printJson = options.json === true;
+  const accelOf = await accelChooser(options.accel);
   let recording: string | null = null;
   const swept = await withInterrupt(async (signal): Promise<Swept> => {
     let trace = target;
     if (isScenario) {
       const scenario = await loadScenario(target);
+      // A recovery order the scenario cannot run is refused before it is recorded.
+      if (recovery !== undefined) checkRecovery(recovery, scenario);
       recording = options.output ?? defaultTracePath(scenario.name);
-      trace = await recordFirst({ target, scenario, trace: recording }, options, signal);
+      const accel = accelOf(scenario);
+      trace = await recordFirst({ target, scenario, trace: recording, accel }, options, signal);
       recording = null;
     }
     const parent = await readParent(trace);
+    if (recovery !== undefined) checkRecovery(recovery, parent.scenario);
     if (parent.warning) console.error(`warning: ${parent.warning}`);
+    const accel = accelOf(parent.scenario);
+    const other = otherAccel(parent, accel);
+    if (other !== null) console.error(`note: ${other}`);
     if (options.keepTraces) await Deno.mkdir(options.keepTraces, { recursive: true });
+    // As many clusters at once as the cores hold: a point then sees the load its replay does.
+    const jobs = options.jobs ??
+      defaultJobs(navigator.hardwareConcurrency ?? 2, parent.scenario.nodes.length);
     const progress = sweepProgress(options);
     try {
       const result = await sweep(parent, {
@@ -314,10 +439,13 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
         with: options.with ?? [],
         points,
         jobs,
+        ...(options.confirm !== undefined ? { confirm: options.confirm } : {}),
         ...(options.keepTraces ? { outputDir: options.keepTraces } : {}),
         keepData: false,
         cold: options.cold ?? false,
+        accel,
         ...(shard ? { shard } : {}),
+        ...(recovery !== undefined ? { recovery } : {}),
         signal,
         onEvent: options.verbose
           ? progressPrinter({ json: printJson, verbose: options.verbose })
@@ -361,17 +489,18 @@ async function reportSweep(swept: Swept, options: SweepCommandOptions): Promise<
 
 /** Records a scenario to sweep (`sweep SCENARIO`) into its trace: returns the trace. */
 async function recordFirst(
-  recording: { target: string; scenario: Scenario; trace: string },
+  recording: { target: string; scenario: Scenario; trace: string; accel: AccelChoice },
   options: SweepCommandOptions,
   signal: AbortSignal,
 ): Promise<string> {
-  const { target, scenario, trace } = recording;
+  const { target, scenario, trace, accel } = recording;
   const printJson = options.json === true;
   if (!printJson) console.error(`recording ${target} into ${trace} first`);
   const recorded = await runScenario({
     scenario,
     trace: { path: trace, keepData: true },
     command: "record",
+    accel,
     signal,
     onEvent: progressPrinter({ json: printJson, verbose: options.verbose }),
   });
@@ -509,7 +638,12 @@ async function writeSweepFiles(swept: Swept, options: SweepCommandOptions): Prom
       format: "faultline-sweep",
       version: 1,
       trace: { path: trace, sha256: parent.sha256 },
-      sweep: { fault: options.fault, with: options.with ?? [], points: options.points },
+      sweep: {
+        fault: options.fault,
+        with: options.with ?? [],
+        points: options.points,
+        ...(options.recovery !== undefined ? { recovery: options.recovery } : {}),
+      },
       shard: shard ?? null,
       result,
     };

@@ -15,7 +15,15 @@
 
 import { OP_TYPES, type OpType } from "../block/backend.ts";
 import type { ParentTrace } from "../replay/replay.ts";
-import { pointMessage, type SweepPoint, type SweepResult } from "../sweep/sweep.ts";
+import {
+  orderFails,
+  pointMessage,
+  stateFails,
+  type SweepPoint,
+  type SweepResult,
+} from "../sweep/sweep.ts";
+import { describeRate, type Reproduced } from "../sweep/confirm.ts";
+import { type PointStatus, pointStatus, statusWord } from "../sweep/status.ts";
 import type { OpRecord } from "../trace/schema.ts";
 import { formatBytes, formatDuration } from "../util/units.ts";
 import { VERSION } from "../version.ts";
@@ -40,7 +48,7 @@ export interface SweepReportOptions {
 }
 
 /** A point's verdict as the report shows it: a fault that never fired is not a pass. */
-type Status = "pass" | "fail" | "not-fired";
+type Status = PointStatus;
 
 const OP_COLORS: Record<OpType, string> = {
   read: "#5aa9e6",
@@ -55,13 +63,18 @@ const STATUS_COLORS: Record<Status, string> = {
   pass: "#2f9e44",
   fail: "#d62828",
   "not-fired": "#9aa0a6",
+  inconclusive: "#c99a06",
 };
 
 const STATUS_LABELS: Record<Status, string> = {
   pass: "pass",
   fail: "FAIL",
   "not-fired": "never fired",
+  inconclusive: "inconclusive",
 };
+
+/** Every status, in the order marks are drawn: failures last, on top. */
+const STATUSES: readonly Status[] = ["pass", "not-fired", "inconclusive", "fail"];
 
 /** Ops with an extent, drawn in this order (later ones on top). */
 const EXTENT_TYPES: readonly OpType[] = ["read", "cache", "trim", "write-zeroes", "write"];
@@ -111,11 +124,7 @@ function num(value: number): string {
   return String(Math.round(value * 10) / 10);
 }
 
-function statusOf(point: SweepPoint): Status {
-  if (point.error !== undefined) return "fail";
-  if (!point.fired) return "not-fired";
-  return point.verdict.pass ? "pass" : "fail";
-}
+const statusOf: (point: SweepPoint) => Status = pointStatus;
 
 function scenarioName(parent: ParentTrace): string {
   const fromHeader = (parent.header.scenario as { name?: unknown } | undefined)?.name;
@@ -590,14 +599,15 @@ function faultPointLane(
   ];
   const guides: string[] = [];
   const marks: string[] = [];
-  const collapsed: Record<Status, string[]> = { pass: [], fail: [], "not-fired": [] };
+  const collapsed = Object.fromEntries(STATUSES.map((s) => [s, [] as string[]])) as Record<
+    Status,
+    string[]
+  >;
   const width = Math.max(3, Math.min(axis.colWidth * 0.8, 9));
   const many = result.points.length > limits.maxPointMarks;
   const failing = result.points.filter((p) => statusOf(p) === "fail").length;
   let individual = 0;
-  // Passing points first, so that failures are drawn on top.
-  const order: Status[] = ["pass", "not-fired", "fail"];
-  for (const status of order) {
+  for (const status of STATUSES) {
     for (const point of result.points) {
       if (statusOf(point) !== status) continue;
       const col = axis.point(point.at, opOf.get(point.at));
@@ -620,7 +630,7 @@ function faultPointLane(
     }
   }
   if (guides.length > 0) out.push(`<path class="fail-guides" d="${guides.join("")}"/>`);
-  for (const status of order) {
+  for (const status of STATUSES) {
     if (collapsed[status].length === 0) continue;
     out.push(
       `<path class="pt-many pt-${status}" d="${collapsed[status].join("")}"><title>${
@@ -664,9 +674,10 @@ function legend(parent: ParentTrace, result: SweepResult): string {
       : `<span class="swatch" style="background:${OP_COLORS[type]}"></span>`;
     items.push(`<li>${swatch}${esc(type)} <span class="muted">${n}</span></li>`);
   }
-  const statusCounts: Record<Status, number> = { pass: 0, fail: 0, "not-fired": 0 };
+  const statusCounts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
   for (const point of result.points) statusCounts[statusOf(point)]++;
-  for (const status of ["pass", "fail", "not-fired"] as const) {
+  for (const status of ["pass", "fail", "not-fired", "inconclusive"] as const) {
+    if (status === "inconclusive" && statusCounts[status] === 0) continue;
     items.push(
       `<li><span class="swatch point" style="background:${STATUS_COLORS[status]}"></span>${
         status === "fail" ? "fail" : STATUS_LABELS[status]
@@ -702,6 +713,9 @@ function header(parent: ParentTrace, result: SweepResult, perfetto: string): str
     card("passed", result.passed, "passed", "good"),
     card("failed", result.failed, "failed", result.failed > 0 ? "bad" : ""),
     card("not-fired", result.notFired, "never fired", "quiet"),
+    ...(result.inconclusive
+      ? [card("inconclusive", result.inconclusive, "inconclusive", "quiet")]
+      : []),
     ...(result.distinctCrashStates !== undefined
       ? [card("crash-states", result.distinctCrashStates, "distinct crash states")]
       : []),
@@ -736,6 +750,11 @@ ${warning}<div class="cards">${cards.join("")}</div>
 </header>`;
 }
 
+/** " reproduced: stable 3/3" for a failure that got several runs, else "". */
+function rateText(rate: Reproduced | undefined): string {
+  return rate && rate.runs > 1 ? ` reproduced: ${describeRate(rate)}` : "";
+}
+
 function oracleText(point: SweepPoint): string {
   const oracle = point.oracle;
   if (!oracle) return "";
@@ -749,12 +768,19 @@ function failingTable(result: SweepResult, limits: Required<SweepReportOptions>)
     return `<section id="failing"><h2>Failing points</h2><p class="ok">No point failed.</p></section>`;
   }
   const rows = failing.slice(0, limits.maxFailingRows).map((p) => {
-    const states = (p.states?.outcomes ?? []).filter((o) => !o.verdict.pass).map((o) =>
-      `state ${o.id}, ${o.drops}: ${o.verdict.reason} (${o.reproduce})`
+    const states = (p.states?.outcomes ?? []).filter(stateFails).map((o) =>
+      `state ${o.id}, ${o.drops}: ${o.verdict.reason}${rateText(o.reproduced)} (${o.reproduce})`
     );
-    const notes = [oracleText(p), ...states, p.trace ? `replay trace: ${p.trace}` : ""].filter(
-      Boolean,
+    const orders = (p.orders ?? []).filter(orderFails).map((o) =>
+      `order ${o.order.join(",")}: ${o.verdict.reason}${rateText(o.reproduced)} (${o.reproduce})`
     );
+    const notes = [
+      p.states || p.orders ? "" : rateText(p.reproduced).trim(),
+      oracleText(p),
+      ...states,
+      ...orders,
+      p.trace ? `replay trace: ${p.trace}` : "",
+    ].filter(Boolean);
     return `<tr id="p${p.at}"><td class="num">${p.at}</td><td><code>${esc(p.op)}</code></td><td>${
       esc(pointMessage(p))
     }${
@@ -782,7 +808,7 @@ function allTable(result: SweepResult, limits: Required<SweepReportOptions>): st
     ].filter(Boolean).join("; ");
     return `<tr id="all-p${p.at}" class="${status}"><td class="num">${p.at}</td><td><code>${
       esc(p.op)
-    }</code></td><td><span class="badge ${status}">${STATUS_LABELS[status]}</span></td><td>${
+    }</code></td><td><span class="badge ${status}">${esc(statusWord(p))}</span></td><td>${
       esc(p.verdict.reason)
     }</td><td class="note">${esc(notes)}</td></tr>`;
   });
@@ -853,6 +879,7 @@ svg .fail-guides { stroke: var(--fail); stroke-width: 1; opacity: 0.28; fill: no
 svg .pt-pass { fill: var(--pass); }
 svg .pt-fail { fill: var(--fail); }
 svg .pt-not-fired { fill: var(--nf); }
+svg .pt-inconclusive { fill: ${STATUS_COLORS.inconclusive}; }
 svg .pt:hover { stroke: #000; stroke-width: 1; }
 svg .axis { stroke: #98a2b3; fill: none; }
 svg .tick { text-anchor: middle; fill: var(--muted); font-size: 11px; }
@@ -870,6 +897,7 @@ tr.fail td { background: #fff7f7; }
 .badge.pass { background: var(--pass); }
 .badge.fail { background: var(--fail); }
 .badge.not-fired { background: var(--nf); }
+.badge.inconclusive { background: ${STATUS_COLORS.inconclusive}; }
 .ok { color: var(--pass); }
 .cut { color: var(--muted); font-style: italic; }
 details > summary { cursor: pointer; }

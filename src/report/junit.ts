@@ -8,6 +8,8 @@
 import type { OracleResult } from "../run/oracle.ts";
 import type { Verdict } from "../run/verdict.ts";
 import { escapeMarkup } from "./markup.ts";
+import type { Reproduced } from "../sweep/confirm.ts";
+import { statusWord } from "../sweep/status.ts";
 
 /** One test case. */
 export interface JunitCase {
@@ -95,6 +97,10 @@ export interface PointFacts {
   trace?: string;
   /** The point whose byte-identical crash state was checked for this one. */
   sameCrashAs?: number;
+  /** A failing point: how often it failed in the runs it got. */
+  reproduced?: Reproduced;
+  /** The replay failed to run. */
+  error?: string;
 }
 
 /**
@@ -104,11 +110,11 @@ export interface PointFacts {
  * @example
  * ```ts
  * pointText(point);
- * // "op 17 (write 4096+512): FAIL: 1 acknowledged key lost (5): acked 5, found 4\n  oracle: ..."
+ * // "op 17 (write 4096+512): FAIL stable 3/3: 1 acknowledged key lost (5): acked 5, found 4\n  oracle: ..."
  * ```
  */
 export function pointText(point: PointFacts): string {
-  const status = !point.fired ? "never fired" : point.verdict.pass ? "pass" : "FAIL";
+  const status = statusWord(point);
   const at = point.at === null ? "the fault" : `op ${point.at}`;
   const oracle = point.oracle;
   return [

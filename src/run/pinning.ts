@@ -12,7 +12,8 @@
 import { seededStream } from "../fault/random.ts";
 import type { Scenario } from "../scenario/schema.ts";
 import type { HeaderRecord } from "../trace/schema.ts";
-import { type GuestClock, guestClockOf, HOST_CLOCK } from "../vm/guest_clock.ts";
+import type { AccelChoice } from "../vm/accel.ts";
+import { formatGuestClock, type GuestClock, guestClockOf, HOST_CLOCK } from "../vm/guest_clock.ts";
 import { RunError } from "./errors.ts";
 
 /** How a run's guests boot besides their images. */
@@ -116,4 +117,34 @@ export function pinningOfTrace(header: HeaderRecord): GuestPinning {
     seeds[node] = guest.seed as number;
   }
   return { clock, seeds };
+}
+
+/**
+ * A pinning's clock on the run's accelerator. icount counts TCG's instructions and KVM has
+ * none: a run that asked for KVM itself (`--accel kvm`, a scenario's `accel: "kvm"`) is
+ * refused; one that got KVM from `auto` runs on the host's clock, and its choice says
+ * icount is off (`icount: false`, in the trace's header). Under TCG, icount stays
+ * (`icount: true`). A pinning on the host's clock changes nothing.
+ *
+ * @throws {RunError} (a usage error) for an icount clock on an asked-for KVM.
+ * @example
+ * ```ts
+ * settleClock(pinning, accel); // { pinning, accel }: what every boot of the run gets
+ * ```
+ */
+export function settleClock(
+  pinning: GuestPinning,
+  accel: AccelChoice,
+): { pinning: GuestPinning; accel: AccelChoice } {
+  if (pinning.clock.mode === "host") return { pinning, accel };
+  if (accel.accel === "tcg") return { pinning, accel: { ...accel, icount: true } };
+  if (accel.requested === "kvm") {
+    throw new RunError(
+      `${accel.why}: the guests' clock is ${
+        formatGuestClock(pinning.clock)
+      }, which counts TCG's instructions, and KVM has no icount: run with --accel tcg`,
+      { kind: "usage" },
+    );
+  }
+  return { pinning: { ...pinning, clock: HOST_CLOCK }, accel: { ...accel, icount: false } };
 }

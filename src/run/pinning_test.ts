@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { normalizeScenario } from "../scenario/load.ts";
 import type { HeaderRecord } from "../trace/schema.ts";
 import { RunError } from "./errors.ts";
-import { guestSeed, pinGuests, pinnedBoot, pinningOfTrace } from "./pinning.ts";
+import { chooseAccel, type KvmProbe } from "../vm/accel.ts";
+import { guestSeed, pinGuests, pinnedBoot, pinningOfTrace, settleClock } from "./pinning.ts";
 
 const ICOUNT = { mode: "icount", shift: 4, sleep: true, align: false } as const;
 
@@ -66,4 +67,29 @@ Deno.test("guest pinning of a trace: a clock or a seed that is not one is refuse
       return true;
     });
   }
+});
+
+const KVM_USABLE: KvmProbe = { usable: true, device: "/dev/kvm" };
+
+Deno.test("settled clock: icount stays under TCG (icount: true), falls to the host's clock under an auto KVM (icount: false), and is a usage error under an asked-for KVM", () => {
+  const icount = { clock: ICOUNT, seeds: { e1: 5 } };
+  const tcg = settleClock(icount, chooseAccel("tcg", KVM_USABLE));
+  assert.deepEqual(tcg.pinning, icount);
+  assert.equal(tcg.accel.icount, true);
+  const auto = settleClock(icount, chooseAccel("auto", KVM_USABLE));
+  assert.deepEqual(auto.pinning, { clock: { mode: "host" }, seeds: { e1: 5 } });
+  assert.equal(auto.accel.accel, "kvm");
+  assert.equal(auto.accel.icount, false);
+  const host = { clock: { mode: "host" } as const, seeds: {} };
+  const kvm = chooseAccel("kvm", KVM_USABLE);
+  assert.deepEqual(settleClock(host, kvm), { pinning: host, accel: kvm });
+  assert.throws(() => settleClock(icount, kvm), (error: unknown) => {
+    assert.ok(error instanceof RunError);
+    assert.equal(error.kind, "usage");
+    assert.equal(
+      error.message,
+      "--accel kvm: the guests' clock is icount:shift=4, which counts TCG's instructions, and KVM has no icount: run with --accel tcg",
+    );
+    return true;
+  });
 });

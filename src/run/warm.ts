@@ -27,11 +27,12 @@ import type { Scenario } from "../scenario/schema.ts";
 import { diskKey } from "../trace/ops.ts";
 import type { OpRecord } from "../trace/schema.ts";
 import { RESULTS_DISK_SIZE, RESULTS_SERIAL } from "../vm/results.ts";
+import type { AccelChoice } from "../vm/accel.ts";
 import { type GuestState, saveGuestState } from "../vm/snapshot.ts";
 import { RTC_BASE } from "./boot.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { selectCrashWrites, writeCrashImages } from "./crash_state.ts";
-import { type GuestPinning, pinnedBoot } from "./pinning.ts";
+import { type GuestPinning, pinnedBoot, settleClock } from "./pinning.ts";
 import { guestImages, type Prepared } from "./prepare.ts";
 import { type ResumeFrom, type SavedRun, saveRunAtHold } from "./run.ts";
 
@@ -69,6 +70,8 @@ export interface WarmCheckOptions {
   dir: string;
   /** The seeds and clock the checks run with (a saved guest has its devices and its clock). */
   pinning: GuestPinning;
+  /** The accelerator the checks run on: a state saved under one does not load under another. */
+  accel: AccelChoice;
   /** Where the guests' memory files go (a tmpfs is fastest); `dir` by default. */
   memoryDir?: string;
   signal?: AbortSignal;
@@ -87,8 +90,9 @@ export interface WarmCheckOptions {
 export async function saveWarmChecks(
   scenario: Scenario,
   prepared: Prepared,
-  options: WarmCheckOptions,
+  asked: WarmCheckOptions,
 ): Promise<WarmChecks> {
+  const options = { ...asked, ...settleClock(asked.pinning, asked.accel) };
   const states = new Map<string, GuestState>();
   const cold: { node: string; reason: string }[] = [];
   for (const node of scenario.nodes) {
@@ -100,6 +104,7 @@ export async function saveWarmChecks(
     const guest = prepared.guests.get(node.name)!;
     const state = await saveGuestState({
       ...guestImages(guest),
+      accel: { accel: options.accel.accel, cpu: options.accel.cpu },
       phase: "check",
       memoryBytes: node.memoryBytes,
       disks: node.disks.map((disk) => {
@@ -143,7 +148,7 @@ const MEMORY_TMPFS = "/dev/shm";
 export async function openWarmChecks(
   scenario: Scenario,
   prepared: Prepared,
-  options: { pinning: GuestPinning; signal?: AbortSignal },
+  options: { pinning: GuestPinning; accel: AccelChoice; signal?: AbortSignal },
 ): Promise<WarmSession> {
   const started = performance.now();
   const dir = await makePrivateDir("faultline-warm-");
@@ -157,6 +162,7 @@ export async function openWarmChecks(
     const checks = await saveWarmChecks(scenario, prepared, {
       dir: dir.path,
       pinning: options.pinning,
+      accel: options.accel,
       ...(memory ? { memoryDir: memory.path } : {}),
       signal: options.signal,
     });
@@ -208,7 +214,12 @@ export function warmRunRefusal(scenario: Scenario): string | null {
 export async function openWarmRun(
   scenario: Scenario,
   prepared: Prepared,
-  options: { expected: readonly OpRecord[]; pinning: GuestPinning; signal?: AbortSignal },
+  options: {
+    expected: readonly OpRecord[];
+    pinning: GuestPinning;
+    accel: AccelChoice;
+    signal?: AbortSignal;
+  },
 ): Promise<WarmRun | string> {
   const refusal = warmRunRefusal(scenario);
   if (refusal !== null) return refusal;
@@ -229,6 +240,7 @@ export async function openWarmRun(
       command: "save",
       prepared,
       pinning: options.pinning,
+      accel: options.accel,
       signal: options.signal,
     }, { dir: dir.path, ...(memory ? { memoryDir: memory.path } : {}) });
     const problem = prefixProblem(saved, options.expected);

@@ -92,17 +92,17 @@ export function meetsRate(rate: Reproduced, minRate?: number): boolean {
  *
  * @example
  * ```ts
- * distinctReasons([a, a, b]); // [{ reason: a.reason, pass: false, count: 2 }, ...]
+ * distinctReasons([a, a, b]); // [{ ...a, count: 2 }, { ...b, count: 1 }]
  * ```
  */
 export function distinctReasons(
   verdicts: readonly Verdict[],
-): { reason: string; pass: boolean; count: number }[] {
-  const seen = new Map<string, { reason: string; pass: boolean; count: number }>();
+): (Verdict & { count: number })[] {
+  const seen = new Map<string, Verdict & { count: number }>();
   for (const verdict of verdicts) {
     const entry = seen.get(verdict.reason);
     if (entry) entry.count++;
-    else seen.set(verdict.reason, { reason: verdict.reason, pass: verdict.pass, count: 1 });
+    else seen.set(verdict.reason, { ...verdict, count: 1 });
   }
   return [...seen.values()];
 }

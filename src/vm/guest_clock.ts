@@ -13,6 +13,9 @@
  * @module
  */
 
+import type { Accelerator } from "./accel.ts";
+import { VmError } from "./launcher.ts";
+
 /** A guest's clock: the host's pace, or counted instructions. */
 export type GuestClock =
   | { mode: "host" }
@@ -33,21 +36,41 @@ export const HOST_CLOCK: GuestClock = { mode: "host" };
 export const MAX_ICOUNT_SHIFT = 10;
 
 /**
- * QEMU's arguments for a guest clock: none for the host's; for icount, one TCG thread and
- * `-icount`.
+ * The value of QEMU's `-accel` for an accelerator under a guest clock: the accelerator's
+ * name, or for icount `tcg,thread=single` (icount counts the instructions of one TCG
+ * thread). One `-accel` only: QEMU takes a second as a fallback, not as more options.
+ *
+ * @throws {VmError} (usage) for icount under KVM, which has none.
+ * @example
+ * ```ts
+ * accelOption("tcg", { mode: "icount", shift: 4, sleep: true, align: false }); // "tcg,thread=single"
+ * accelOption("kvm", HOST_CLOCK); // "kvm"
+ * ```
+ */
+export function accelOption(accel: Accelerator, clock: GuestClock): string {
+  if (clock.mode === "host") return accel;
+  if (accel === "kvm") {
+    throw new VmError(
+      `the guest clock ${formatGuestClock(clock)} counts TCG's instructions: KVM has no icount`,
+      { kind: "usage" },
+    );
+  }
+  return "tcg,thread=single";
+}
+
+/**
+ * QEMU's `-icount` for a guest clock: none for the host's.
  *
  * @example
  * ```ts
- * clockArgs({ mode: "icount", shift: 4, sleep: true, align: false });
- * // ["-accel", "tcg,thread=single", "-icount", "shift=4,sleep=on,align=off"]
+ * icountArgs({ mode: "icount", shift: 4, sleep: true, align: false });
+ * // ["-icount", "shift=4,sleep=on,align=off"]
  * ```
  */
-export function clockArgs(clock: GuestClock): string[] {
+export function icountArgs(clock: GuestClock): string[] {
   if (clock.mode === "host") return [];
   const onOff = (on: boolean) => on ? "on" : "off";
   return [
-    "-accel",
-    "tcg,thread=single",
     "-icount",
     `shift=${clock.shift},sleep=${onOff(clock.sleep)},align=${onOff(clock.align)}`,
   ];

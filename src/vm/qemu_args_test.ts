@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { qemuArgs, type VmSpec } from "./qemu_args.ts";
+import { VmError } from "./launcher.ts";
 
 const SPEC: VmSpec = {
   kernel: "/k",
+  accel: { accel: "tcg", cpu: "qemu64" },
   initrd: "/i",
   phase: "run",
   memoryBytes: 256 * 1024 * 1024,
@@ -76,15 +78,37 @@ Deno.test("qemu args: a seeded guest gets -seed and a virtio-rng fed by QEMU's b
   assert.ok(at > args.indexOf("virtio-serial-pci,id=control-serial"), "after the control channel");
 });
 
-Deno.test("qemu args: an icount clock runs on one TCG thread; the host's clock adds nothing", () => {
+Deno.test("qemu args: an icount clock runs on one TCG thread, one -accel still; the host's clock adds nothing; icount under KVM is refused", () => {
   assert.deepEqual(qemuArgs({ ...SPEC, clock: { mode: "host" } }), qemuArgs(SPEC));
   assert.equal(qemuArgs(SPEC).includes("-icount"), false);
-  const args = qemuArgs({ ...SPEC, clock: { mode: "icount", shift: 3, sleep: true, align: true } });
-  const at = args.indexOf("-accel");
-  assert.deepEqual(args.slice(at, at + 4), [
+  const icount = { mode: "icount", shift: 3, sleep: true, align: true } as const;
+  const args = qemuArgs({ ...SPEC, clock: icount });
+  assert.equal(args.filter((arg) => arg === "-accel").length, 1);
+  assert.deepEqual(args.slice(args.indexOf("-accel"), args.indexOf("-accel") + 2), [
     "-accel",
     "tcg,thread=single",
+  ]);
+  assert.deepEqual(args.slice(args.indexOf("-icount"), args.indexOf("-icount") + 2), [
     "-icount",
     "shift=3,sleep=on,align=on",
   ]);
+  assert.throws(
+    () => qemuArgs({ ...SPEC, accel: { accel: "kvm", cpu: "qemu64" }, clock: icount }),
+    (error) => error instanceof VmError && /KVM has no icount/.test(error.message),
+  );
+});
+
+Deno.test("qemu args: the accelerator and the CPU model, once each: -accel kvm or tcg, -cpu qemu64", () => {
+  for (const accel of ["kvm", "tcg"] as const) {
+    const args = qemuArgs({ ...SPEC, accel: { accel, cpu: "qemu64" } });
+    assert.deepEqual(args.filter((arg) => arg === "-accel" || arg === "-cpu").length, 2);
+    assert.deepEqual(args.slice(args.indexOf("-accel"), args.indexOf("-accel") + 2), [
+      "-accel",
+      accel,
+    ]);
+    assert.deepEqual(args.slice(args.indexOf("-cpu"), args.indexOf("-cpu") + 2), [
+      "-cpu",
+      "qemu64",
+    ]);
+  }
 });
