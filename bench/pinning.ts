@@ -11,10 +11,10 @@
  *   first leader and its raft term once the cluster is healthy: which member won, each
  *   member's boot, the client's workload and the verdict;
  * - `point`: one point of a sweep of that cluster, replayed R times from the first etcd
- *   recording of the mode: the leader's node loses power at its first flush after the
- *   client's 8th put and comes back a second later (tests/etcd_test.ts's point); how many
- *   verdicts (pass and reason, which counts the keys found) and prefixes agree, and the
- *   seconds of each.
+ *   recording of the mode (with `--only point`, one recording of each mode, made for it): the
+ *   leader's node loses power at its first flush after the client's 8th put and comes back a
+ *   second later (tests/etcd_test.ts's point); how many verdicts (pass and reason, which
+ *   counts the keys found) and prefixes agree, and the seconds of each.
  *
  * The modes take turns, run after run, so that the machine's load drifts over all of them
  * alike. Figures are medians with min and max, each row with the range of the 1-minute load
@@ -272,6 +272,18 @@ async function etcd(dir: string): Promise<Map<Mode, string>> {
   return parents;
 }
 
+/** One recording of the etcd cluster a mode, each its point's parent. */
+async function etcdParents(dir: string): Promise<Map<Mode, string>> {
+  const scenario = await scenarioOf(ETCD, dir);
+  const parents = new Map<Mode, string>();
+  for (const [m, mode] of modes.entries()) {
+    const trace = join(dir, `etcd-${m}.trace`);
+    await record(scenario, mode, trace);
+    parents.set(mode, trace);
+  }
+  return parents;
+}
+
 /** The leader's node loses power at its first flush after the client's 8th put, back after 1 s. */
 async function point(parents: Map<Mode, string>, dir: string): Promise<void> {
   const at = new Map<Mode, { parent: ParentTrace; index: number }>();
@@ -307,7 +319,8 @@ await using dir = await makePrivateDir("faultline-pinning-");
 if (only.has("probe")) await probe(dir.path);
 if (only.has("boot")) await boot(dir.path);
 if (only.has("etcd") || only.has("point")) {
-  const parents = await etcd(dir.path);
+  // The point alone needs one recording of each mode, not the etcd measure's R.
+  const parents = only.has("etcd") ? await etcd(dir.path) : await etcdParents(dir.path);
   if (only.has("point")) await point(parents, dir.path);
 }
 if (json) console.log(JSON.stringify({ runs, rows }));
