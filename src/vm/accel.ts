@@ -11,8 +11,9 @@
  * are keyed by the whole QEMU argument list (src/vm/snapshot.ts), accelerator included.
  *
  * KVM and QEMU's `-icount` (a guest clock of counted instructions, TCG only) exclude each
- * other: a run that would use icount and gets KVM runs on the host's clock, and the choice
- * says so ({@link AccelChoice.icount}).
+ * other: a run that would use icount and gets KVM from `auto` runs on the host's clock, and
+ * the choice says so ({@link AccelChoice.icount}); one that asked for KVM is refused
+ * (src/run/pinning.ts `settleClock`).
  *
  * @module
  */
