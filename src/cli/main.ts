@@ -258,6 +258,11 @@ function addRecordCommand(root: Command, run: Runner): void {
       "--control <path>",
       "serve the fault layer's control socket (faultline fault PATH ...: disks, and links in a cluster)",
     )
+    .option(
+      "--seed <n>",
+      "the run's seed: each guest's random source is seeded from it and the node's name; replays keep it (default 0)",
+      integer,
+    )
     .option("--accel <accel>", ACCEL_HELP)
     .option("--json", "print one JSON object", false)
     .option("-v, --verbose", "show the guests' consoles and result lines as they come", false)

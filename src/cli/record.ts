@@ -26,6 +26,8 @@ export interface RecordOptions {
   qmp: string[];
   /** `--control PATH`. */
   control?: string;
+  /** `--seed N`: the run's seed (guest seeds are drawn from it); 0 when absent. */
+  seed?: number;
   /** `--accel kvm|tcg|auto`; absent: the scenario's, else auto. */
   accel?: string;
 }
@@ -186,6 +188,7 @@ export async function recordCommand(path: string, options: RecordOptions): Promi
       accel,
       trace: { path: trace, keepData: options.data },
       command: "record",
+      ...(options.seed !== undefined ? { plan: { seed: options.seed, rules: [] } } : {}),
       qmp: qmpEndpoints(options.qmp, scenario),
       ...(options.control ? { control: options.control } : {}),
       signal,

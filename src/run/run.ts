@@ -43,6 +43,7 @@ import { RunError, RunInterrupted } from "./errors.ts";
 import { type Boot, GuestResults } from "./guest_results.ts";
 import { HeldCalls } from "./held_calls.ts";
 import { type OracleResult, runOracle } from "./oracle.ts";
+import { type GuestPinning, pinGuests, pinnedBoot, settleClock } from "./pinning.ts";
 import { guestImages, type Prepared, prepareScenario } from "./prepare.ts";
 import { applySetup } from "./setup_phase.ts";
 import {
@@ -93,6 +94,13 @@ export interface RunOptions {
   command: string;
   /** The faults to inject; none by default. */
   plan?: FaultPlan;
+  /**
+   * Each guest's seed and the guests' clock (src/run/pinning.ts). By default every node is
+   * seeded from the plan's seed (0 without a plan), on the host's clock; a replay boots with
+   * its recording's.
+   * @ignore faultline's own: not part of the public API
+   */
+  pinning?: GuestPinning;
   /**
    * The accelerator every boot gets, chosen once (src/vm/accel.ts `chooseAccel`); TCG when
    * absent. The trace's header records it.
@@ -375,6 +383,8 @@ interface RunParts {
   watcher: NodeFaultWatcher | null;
   /** The plan's faults set at a node's boot (clock skews). */
   bootRules: BootRule[];
+  /** Each node's seed and the guests' clock. */
+  pinning: GuestPinning;
   started: number;
 }
 
@@ -470,15 +480,22 @@ class Run {
   /** The state of one run, and its phases as methods. */
 
   /** The prepare phase: guests and base disks, the switch, the fault layer and the trace, the results channel. */
-  static async start(options: RunOptions): Promise<Run> {
+  static async start(asked: RunOptions): Promise<Run> {
     const started = performance.now();
+    // The guests' clock, settled on the accelerator before anything is prepared (a usage
+    // error for icount on an asked-for KVM); every boot and the trace's header take these.
+    const { pinning, accel } = settleClock(
+      asked.pinning ?? pinGuests(asked.scenario, asked.plan?.seed ?? 0),
+      asked.accel ?? TCG,
+    );
+    const options: RunOptions = { ...asked, pinning, accel };
     if (options.recovery !== undefined) checkRecovery(options.recovery, options.scenario);
     options.onEvent?.({ type: "step", step: "prepare", detail: "guest image and base disks" });
     const prepared = options.prepared ??
       await prepareRun(options.scenario, {
         signal: options.signal,
         onEvent: options.onEvent,
-        ...(options.accel ? { accel: options.accel } : {}),
+        ...(asked.accel ? { accel: asked.accel } : {}),
       });
     if (options.signal?.aborted) throw new RunInterrupted("interrupted");
     const dir = await makePrivateDir("faultline-run-");
@@ -500,9 +517,10 @@ class Run {
       const sequencer = options.strictOrder
         ? new Sequencer(options.strictOrder.recorded, { boundMs: options.strictOrder.boundMs })
         : null;
+      const plan = options.plan ?? { seed: 0, rules: [] };
       const service = await startDiskService(
         options,
-        { prepared, dir: dir.path, clock, sequencer, net },
+        { prepared, dir: dir.path, clock, sequencer, net, pinning },
         hooks,
       );
       cleanups.push(() => service.close("failed to start"));
@@ -520,7 +538,6 @@ class Run {
       });
       cleanups.push(() => results.close());
       const proxies = await startProxies(options, service, cleanups);
-      const plan = options.plan ?? { seed: 0, rules: [] };
       const watcher = Run.watchArrivals(plan, { prepared, service, net }, toRun);
       const run = new Run(options, {
         prepared,
@@ -533,6 +550,7 @@ class Run {
         sequencer,
         watcher,
         bootRules: bootRulesOf(plan),
+        pinning,
         started,
       });
       toRun.release(run);
@@ -701,6 +719,7 @@ class Run {
       disks: this.disksOf(node),
       results: this.parts.results.diskFor(boot),
       rtcBase: RTC_BASE,
+      ...pinnedBoot(this.parts.pinning, node.name),
     }, {
       hold: "phase",
       dir: save.dir,
@@ -837,6 +856,7 @@ class Run {
       results: this.parts.results.diskFor(boot, resumed ? { firstLine: resumed.lines.length } : {}),
       ...(this.parts.net ? { network: this.parts.net.qemuNetwork(node.name) } : {}),
       clockOffsetMs: this.clockAtBoot(node.name, phase, stage),
+      ...pinnedBoot(this.parts.pinning, node.name),
       dir: this.parts.dir.path,
       limitMs: scenario.timeouts.bootMs +
         (phase === "check" ? scenario.timeouts.checkMs : scenario.timeouts.runMs),

@@ -19,6 +19,7 @@ import type { OpRecord } from "../trace/schema.ts";
 import { RunError } from "./errors.ts";
 import { clusterNetwork, type Prepared } from "./prepare.ts";
 import { NodeQmpProxy } from "./qmp_proxy.ts";
+import type { GuestPinning } from "./pinning.ts";
 import { qemuVersion } from "./qemu_version.ts";
 import { SequencedLayer, type Sequencer } from "./strict_order.ts";
 import type { RunOptions } from "./run.ts";
@@ -83,6 +84,7 @@ export async function startDiskService(
     clock: OpClock;
     sequencer: Sequencer | null;
     net: NetSwitch | null;
+    pinning: GuestPinning;
   },
   hooks: ServiceHooks,
 ): Promise<DiskService> {
@@ -120,14 +122,15 @@ export async function startDiskService(
 }
 
 /**
- * The trace's header: the scenario, each node's guest, the network, the setup, QEMU's
- * version, the saved states the run starts from, then the caller's own fields.
+ * The trace's header: the scenario, each node's guest (with its seed), the guests' clock,
+ * the network, the setup, QEMU's version, the saved states the run starts from, then the
+ * caller's own fields.
  */
 async function traceHeader(
   options: RunOptions,
-  parts: { prepared: Prepared; net: NetSwitch | null },
+  parts: { prepared: Prepared; net: NetSwitch | null; pinning: GuestPinning },
 ): Promise<Record<string, unknown>> {
-  const { prepared } = parts;
+  const { prepared, pinning } = parts;
   const warm = warmHeader(options);
   return {
     scenario: options.scenario,
@@ -139,8 +142,10 @@ async function traceHeader(
         ...(guest.root
           ? { root: { sha256: guest.root.sha256, packages: guest.root.packages } }
           : {}),
+        ...(pinning.seeds[node] !== undefined ? { seed: pinning.seeds[node] } : {}),
       }]),
     ),
+    clock: pinning.clock,
     ...(parts.net ? { network: parts.net.traceHeader() } : {}),
     ...(prepared.setup ? { setup: prepared.setup } : {}),
     qemu: await qemuVersion(),

@@ -34,6 +34,11 @@
  * -device virtserialport,bus=control-serial.0,chardev=control,name=faultline.control` (see
  * `control.ts` for what it carries). The image then also loads virtio_console.
  *
+ * Random source (optional): a virtio-rng device, `-object rng-builtin,id=rng -device
+ * virtio-rng-pci,rng=rng`, fed from QEMU's `-seed` (see `qemu_args.ts`). The image loads
+ * virtio_rng whether or not the device is there; the kernel mixes what it reads into its
+ * pool, beside its own timing.
+ *
  * What `/init` does, in order: mount proc, sysfs and devtmpfs; insmod the modules; wait
  * until the results disk and every named disk have appeared (`deviceTimeoutSeconds` in all,
  * 10 by default) and link `/dev/disk/NAME`; set `FAULTLINE_RESULTS` and report `phase boot`;
@@ -115,13 +120,18 @@ import {
   RESULTS_SERIAL,
 } from "./results.ts";
 
-/** The modules the default guest loads, in load order: virtio-blk over PCI. */
+/**
+ * The modules the default guest loads, in load order: virtio-blk over PCI, and before it
+ * virtio-rng (a seeded guest's random source, `qemu_args.ts`; without the device it stays
+ * idle).
+ */
 export const GUEST_MODULES: readonly string[] = [
   "virtio_ring",
   "virtio",
   "virtio_pci_modern_dev",
   "virtio_pci_legacy_dev",
   "virtio_pci",
+  "virtio_rng",
   "virtio_blk",
 ];
 
