@@ -264,6 +264,39 @@ export function drawSchedule(plan: DrawPlan, index: number): Schedule {
 }
 
 /**
+ * Other places a drawn fault could be put at, for a shrinker to try, the most preferred
+ * first: earlier ones (the first arrival it fits, halfway there, the one before), then the
+ * one after. Arrivals of its own sort (ops for ops, frames for frames) that it applies to.
+ *
+ * @example
+ * ```ts
+ * movesOf(recording, fault).map((f) => f.at); // [0, 6, 11, 14]
+ * ```
+ */
+export function movesOf(recording: Recording, fault: DrawnFault): DrawnFault[] {
+  const onFrame = fault.trigger.kind === "frames";
+  const arrivals: RecordedArrival[] = onFrame
+    ? recording.frames.map((frame) => ({ kind: "frame", frame }))
+    : recording.ops.filter((op) => appliesTo(fault.effect, op.op)).map((op) => ({
+      kind: "op",
+      op,
+    }));
+  const here = arrivals.findIndex((a) => indexOf(a) === fault.at);
+  if (here < 0) return [];
+  const places = [0, Math.floor(here / 2), here - 1, here + 1]
+    .filter((p, i, all) => p >= 0 && p < arrivals.length && p !== here && all.indexOf(p) === i);
+  return places.map((p) => {
+    const trigger = triggerOf(recording, arrivals[p]);
+    return {
+      effect: fault.effect,
+      trigger,
+      spec: formatFaultSpec({ effect: fault.effect, trigger }),
+      at: indexOf(arrivals[p]),
+    };
+  });
+}
+
+/**
  * The schedule as the `replay` flags that run it: one `--fault SPEC` per fault.
  *
  * @example
