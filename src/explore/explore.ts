@@ -10,7 +10,8 @@
  */
 
 import type { Verdict } from "../run/verdict.ts";
-import { describeRate, failsFinding, type Reproduced, reproduced } from "../sweep/confirm.ts";
+import { FaultlineError } from "../util/errors.ts";
+import { failsFinding, type Reproduced, reproduced } from "../sweep/confirm.ts";
 import type { Budget } from "./budget.ts";
 import { type DrawnFault, type DrawPlan, drawSchedule, movesOf, type Schedule } from "./draw.ts";
 import {
@@ -138,6 +139,65 @@ function statusOf(outcome: ScheduleOutcome): ScheduleStatus {
   return failsFinding(outcome.verdict) ? "fail" : "inconclusive";
 }
 
+/** Confirms a failing schedule at `confirm` verdicts, then shrinks it. */
+async function confirmAndShrink(
+  schedule: Schedule,
+  first: Verdict,
+  options: ExploreOptions,
+  stop: AbortSignal | undefined,
+): Promise<ShrunkFailure> {
+  const replayOnce = async (faults: readonly DrawnFault[]) => verdictOf(await options.run(faults));
+  const verdicts = [first];
+  for (let run = 1; run < options.confirm && !options.signal?.aborted; run++) {
+    verdicts.push(await replayOnce(schedule.faults));
+  }
+  const rate = reproduced(verdicts);
+  const shrunk = await shrinkSchedule(schedule.faults, {
+    replay: replayOnce,
+    rate,
+    moves: (fault) => movesOf(options.plan.recording, fault),
+    maxReplays: options.shrinkReplays,
+    ...(stop ? { signal: stop } : {}),
+  });
+  return {
+    schedule: schedule.index,
+    original: schedule.faults,
+    minimal: shrunk.minimal,
+    rate: shrunk.rate,
+    originalRate: rate,
+    reason: first.reason,
+    shrink: {
+      tried: shrunk.tried,
+      kept: shrunk.kept,
+      replays: shrunk.replays,
+      stoppedEarly: shrunk.stoppedEarly,
+    },
+  };
+}
+
+/** The result, from what the workers gathered. */
+function resultOf(
+  plan: DrawPlan,
+  gathered: { schedules: ExploredSchedule[]; runs: ScheduleRun[]; failures: ShrunkFailure[] },
+  end: Pick<ExploreResult, "elapsedMs" | "stopped">,
+): ExploreResult {
+  const { schedules, runs, failures } = gathered;
+  schedules.sort((a, b) => a.index - b.index);
+  failures.sort((a, b) => a.schedule - b.schedule);
+  const kinds = plan.kinds.map((k) => k.kind);
+  return {
+    seed: plan.seed,
+    tableVersion: plan.tableVersion,
+    maxFaults: plan.maxFaults,
+    kinds,
+    schedules,
+    failures,
+    findings: groupFailures(failures),
+    coverage: coverage(runs, kinds, plan.recording.nodes),
+    ...end,
+  };
+}
+
 /**
  * Explores.
  *
@@ -173,15 +233,16 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
     !options.signal?.aborted &&
     (budget.kind === "schedules" ? next < budget.count : now() < deadline);
 
-  const replayOnce = async (faults: readonly DrawnFault[]) => verdictOf(await options.run(faults));
-
   async function exploreOne(schedule: Schedule): Promise<void> {
     const specs = schedule.faults.map((f) => f.spec);
     let outcome: ScheduleOutcome;
     try {
       outcome = await options.run(schedule.faults);
     } catch (error) {
-      if (options.signal?.aborted) return;
+      // A schedule the replay refuses is reported; a machinery failure ends the explore.
+      if (options.signal?.aborted || !(error instanceof FaultlineError) || error.kind !== "usage") {
+        throw error;
+      }
       const reason = error instanceof Error ? error.message : String(error);
       schedules.push({ index: schedule.index, faults: specs, status: "error", reason });
       return;
@@ -200,40 +261,14 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
     });
     if (status !== "fail") return;
     failed++;
-    progress(`confirming schedule ${schedule.index}`);
-    const verdicts = [outcome.verdict];
-    for (let run = 1; run < options.confirm && !options.signal?.aborted; run++) {
-      verdicts.push(await replayOnce(schedule.faults));
-    }
-    const rate = reproduced(verdicts);
-    progress(`shrinking schedule ${schedule.index} (${describeRate(rate)})`);
+    progress(`confirming and shrinking schedule ${schedule.index}`);
     const stop = budget.kind === "time"
       ? AbortSignal.any([
         ...(options.signal ? [options.signal] : []),
         AbortSignal.timeout(Math.max(0, deadline - now())),
       ])
       : options.signal;
-    const shrunk = await shrinkSchedule(schedule.faults, {
-      replay: replayOnce,
-      rate,
-      moves: (fault) => movesOf(plan.recording, fault),
-      maxReplays: options.shrinkReplays,
-      ...(stop ? { signal: stop } : {}),
-    });
-    failures.push({
-      schedule: schedule.index,
-      original: schedule.faults,
-      minimal: shrunk.minimal,
-      rate: shrunk.rate,
-      originalRate: rate,
-      reason: outcome.verdict.reason,
-      shrink: {
-        tried: shrunk.tried,
-        kept: shrunk.kept,
-        replays: shrunk.replays,
-        stoppedEarly: shrunk.stoppedEarly,
-      },
-    });
+    failures.push(await confirmAndShrink(schedule, outcome.verdict, options, stop));
   }
 
   progress();
@@ -246,19 +281,8 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
   };
   await Promise.all(Array.from({ length: Math.max(1, options.jobs) }, worker));
 
-  schedules.sort((a, b) => a.index - b.index);
-  failures.sort((a, b) => a.schedule - b.schedule);
-  const kinds = plan.kinds.map((k) => k.kind);
-  return {
-    seed: plan.seed,
-    tableVersion: plan.tableVersion,
-    maxFaults: plan.maxFaults,
-    kinds,
-    schedules,
-    failures,
-    findings: groupFailures(failures),
-    coverage: coverage(runs, kinds, plan.recording.nodes),
+  return resultOf(plan, { schedules, runs, failures }, {
     elapsedMs: now() - start,
     stopped: options.signal?.aborted ? "interrupted" : null,
-  };
+  });
 }

@@ -1,0 +1,204 @@
+/**
+ * `faultline explore TRACE|SCENARIO --budget 30m|N --seed S`: fault schedules drawn from a
+ * seed and replayed until the budget is spent; every failure confirmed and shrunk, the
+ * failures grouped into findings, and what was covered (src/explore/).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { freshSeed } from "../fault/random.ts";
+import { type ParentTrace, prepareForReplay, readParent, replay } from "../replay/replay.ts";
+import { reproduceCommand } from "../replay/replay.ts";
+import { loadScenario } from "../scenario/load.ts";
+import { defaultConfirmations } from "../sweep/confirm.ts";
+import { defaultJobs } from "../sweep/jobs.ts";
+import { parseBudget } from "../explore/budget.ts";
+import { type DrawnFault, drawPlan, type Recording } from "../explore/draw.ts";
+import {
+  explore,
+  type ExploreProgress,
+  type ExploreResult,
+  type ScheduleOutcome,
+} from "../explore/explore.ts";
+import { makePrivateDir } from "../util/tempdir.ts";
+import type { AccelChoice } from "../vm/accel.ts";
+import { accelChooser } from "./accel.ts";
+import { EXIT, UsageError } from "./errors.ts";
+import { exploreJson, printExplore } from "./explore_report.ts";
+import { withInterrupt } from "./interrupt.ts";
+import { pacedProgress, progressLine } from "./progress.ts";
+import { defaultTracePath } from "./record.ts";
+import { recordFirst } from "./sweep.ts";
+
+/** Options of `explore`. */
+export interface ExploreCommandOptions {
+  /** `--budget 30m|N`. */
+  budget: string;
+  /** `--seed S` (default: a new one, printed). */
+  seed?: number;
+  /** `--kinds a,b`. */
+  kinds?: string;
+  /** `--max-faults K`. */
+  maxFaults: number;
+  /** `--jobs N`. */
+  jobs?: number;
+  /** `--confirm R`. */
+  confirm?: number;
+  /** `--shrink-replays N`. */
+  shrinkReplays: number;
+  /** `--json`. */
+  json: boolean;
+  /** `-o FILE`: where to record a scenario first. */
+  output?: string;
+  /** `--accel`. */
+  accel?: string;
+  /** `--verbose`. */
+  verbose: boolean;
+}
+
+/** The recording a trace holds, as the draw takes it. */
+export function recordingOf(parent: ParentTrace): Recording {
+  return {
+    nodes: parent.scenario.nodes.map((node) => node.name),
+    ops: parent.ordered,
+    frames: parent.frames,
+    disks: parent.header.disks,
+  };
+}
+
+/** Runs one schedule as a replay of the parent, in `dir`; its trace is removed after. */
+function scheduleRunner(
+  parent: ParentTrace,
+  setting: { dir: string; accel: AccelChoice; signal: AbortSignal },
+): (faults: readonly DrawnFault[]) => Promise<ScheduleOutcome> {
+  let runs = 0;
+  let prepared: ReturnType<typeof prepareForReplay> | undefined;
+  return async (faults) => {
+    prepared ??= prepareForReplay(parent, setting.signal);
+    const output = join(setting.dir, `schedule-${runs++}.trace`);
+    const specs = faults.map((f) => f.spec);
+    try {
+      const result = await replay(parent, {
+        faults: specs,
+        output,
+        keepData: false,
+        prepared: await prepared,
+        accel: setting.accel,
+        signal: setting.signal,
+      });
+      const notFired = new Set(result.notFired);
+      return {
+        verdict: result.verdict,
+        reached: result.fired,
+        fired: specs.filter((spec) => !notFired.has(spec)),
+        ...(result.powerCut ? { crashState: result.powerCut.key } : {}),
+      };
+    } finally {
+      await Deno.remove(output).catch(() => {});
+    }
+  };
+}
+
+function exploreProgress(options: ExploreCommandOptions) {
+  const paced = pacedProgress<ExploreProgress | null>({
+    print: (line) => console.error(line),
+    eager: options.json,
+    format: (progress, times) =>
+      options.json ? JSON.stringify({ event: "progress", ...progress }) : progressLine({
+        work: "explore",
+        ...(progress?.doing ? { stage: progress.doing } : {}),
+        done: progress?.done ?? 0,
+        total: progress ? progress.total ?? progress.done + 1 : null,
+        unit: "schedules",
+        findings: progress?.failed ?? 0,
+        etaMs: progress?.leftMs ?? null,
+      }, times),
+  });
+  paced.show(null);
+  return paced;
+}
+
+function report(parent: ParentTrace, explored: ExploreResult, json: boolean): void {
+  const replayOf = (faults: readonly DrawnFault[]) =>
+    reproduceCommand(parent.path, { faults: faults.map((f) => f.spec) });
+  if (json) console.log(JSON.stringify(exploreJson(parent.path, explored, replayOf)));
+  else printExplore(parent.path, explored, replayOf);
+}
+
+/** Reads the target: a trace, or a scenario recorded first. */
+async function parentOf(
+  target: string,
+  options: ExploreCommandOptions,
+  accelOf: (scenario: ParentTrace["scenario"]) => AccelChoice,
+  signal: AbortSignal,
+): Promise<ParentTrace> {
+  if (!/\.(ts|js|json|mts|mjs)$/i.test(target)) return await readParent(target);
+  const scenario = await loadScenario(target);
+  const trace = options.output ?? defaultTracePath(scenario.name);
+  const recorded = await recordFirst(
+    { target, scenario, trace, accel: accelOf(scenario) },
+    options,
+    signal,
+  );
+  return await readParent(recorded);
+}
+
+/**
+ * `faultline explore`.
+ *
+ * @example
+ * ```ts
+ * await exploreCommand("run.trace", { budget: "20", seed: 7, maxFaults: 3, shrinkReplays: 30, json: false, verbose: false });
+ * ```
+ */
+export async function exploreCommand(
+  target: string,
+  options: ExploreCommandOptions,
+): Promise<number> {
+  const budget = parseBudget(options.budget);
+  const kinds = options.kinds?.split(",").map((k) => k.trim()).filter((k) => k !== "");
+  if (options.jobs !== undefined && options.jobs < 1) {
+    throw new UsageError(`--jobs ${options.jobs}: give at least 1`);
+  }
+  const seed = options.seed ?? freshSeed();
+  const accelOf = await accelChooser(options.accel);
+  const result = await withInterrupt(async (signal) => {
+    const parent = await parentOf(target, options, accelOf, signal);
+    if (parent.warning) console.error(`warning: ${parent.warning}`);
+    const plan = drawPlan(recordingOf(parent), {
+      seed,
+      maxFaults: options.maxFaults,
+      ...(kinds !== undefined ? { kinds } : {}),
+    });
+    if (!options.json) console.error(`explore: seed ${seed}, kind table v${plan.tableVersion}`);
+    const nodes = parent.scenario.nodes.length;
+    await using dir = await makePrivateDir("faultline-explore-");
+    const progress = exploreProgress(options);
+    try {
+      const explored = await explore({
+        plan,
+        budget,
+        jobs: options.jobs ?? defaultJobs(navigator.hardwareConcurrency ?? 2, nodes),
+        confirm: options.confirm ?? defaultConfirmations(nodes),
+        run: scheduleRunner(parent, { dir: dir.path, accel: accelOf(parent.scenario), signal }),
+        shrinkReplays: options.shrinkReplays,
+        signal,
+        onProgress: (p) => progress.show(p),
+      });
+      return { parent, explored };
+    } finally {
+      progress.stop();
+    }
+  }, {
+    // Stopped: the finished schedules are reported, marked interrupted.
+    kept: (partial) => {
+      if (!partial) return "no schedule finished";
+      report(partial.parent, partial.explored, options.json);
+      return `${partial.explored.schedules.length} schedules finished; their report is above`;
+    },
+  });
+  report(result.parent, result.explored, options.json);
+  const errored = result.explored.schedules.some((s) => s.status === "error");
+  return result.explored.findings.length > 0 || errored ? EXIT.verdictFailed : EXIT.pass;
+}
