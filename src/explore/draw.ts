@@ -79,6 +79,24 @@ export interface Schedule {
   powerLossAlone?: true;
 }
 
+/**
+ * The ops and frames of the run phase, where faults are put: a fault in the check phase
+ * would fault the checker, not the system (a read error there reads as a lost record).
+ */
+function runArrivals(recording: Recording): RecordedArrival[] {
+  const inRun = (phase: string | undefined) => (phase ?? "run") === "run";
+  return [
+    ...recording.ops.filter((op) => inRun(op.phase)).map((op): RecordedArrival => ({
+      kind: "op",
+      op,
+    })),
+    ...recording.frames.filter((frame) => inRun(frame.phase)).map((frame): RecordedArrival => ({
+      kind: "frame",
+      frame,
+    })),
+  ];
+}
+
 /** Kinds that cannot be drawn: set at boot, with no moment to be put at. */
 function drawable(kind: FaultKind): boolean {
   return kind.explore !== undefined;
@@ -93,20 +111,19 @@ function unsupportedBecause(kind: FaultKind, recording: Recording): string | nul
       nodes.length === 0 ? "no nodes" : `one node (${nodes[0]})`
     }`;
   }
+  const arrivals = runArrivals(recording);
+  const ops = arrivals.flatMap((a) => a.kind === "op" ? [a] : []);
   if (!kind.link && !kind.node) {
-    if (recording.ops.length === 0) return `${kind.kind} needs disk ops and the recording has none`;
+    if (ops.length === 0) return `${kind.kind} needs disk ops and the run recorded none`;
     // A kind applies to the op types its drawn effects apply to: try a few draws.
     const draw = uniform(seededStream(0, 0));
     for (let i = 0; i < 16; i++) {
-      const op = recording.ops[0];
-      const effect = kind.explore!.draw(draw, contextOf(recording, { kind: "op", op }));
-      if (recording.ops.some((o) => appliesTo(effect, o.op))) return null;
+      const effect = kind.explore!.draw(draw, contextOf(recording, ops[0]));
+      if (ops.some((o) => appliesTo(effect, o.op.op))) return null;
     }
-    return `${kind.kind} applies to no op of the recording`;
+    return `${kind.kind} applies to no op of the run`;
   }
-  if (recording.ops.length === 0 && recording.frames.length === 0) {
-    return `the recording has no op or frame to put ${kind.kind} at`;
-  }
+  if (arrivals.length === 0) return `the run recorded no op or frame to put ${kind.kind} at`;
   return null;
 }
 
@@ -216,10 +233,10 @@ function indexOf(arrival: RecordedArrival): number {
 /** One fault of a kind, drawn; null when no recorded arrival fits the drawn effect. */
 function drawFault(plan: DrawPlan, kind: FaultKind, draw: () => number): DrawnFault | null {
   const { recording } = plan;
-  const ops: RecordedArrival[] = recording.ops.map((op) => ({ kind: "op", op }));
-  const frames: RecordedArrival[] = recording.frames.map((frame) => ({ kind: "frame", frame }));
+  const arrivals = runArrivals(recording);
+  const ops = arrivals.filter((a) => a.kind === "op");
   // A frame filter triggers link and node kinds only (src/fault/spec.ts).
-  const candidates = kind.link || kind.node ? [...ops, ...frames] : ops;
+  const candidates = kind.link || kind.node ? arrivals : ops;
   let arrival = pick(draw, candidates);
   const effect = kind.explore!.draw(draw, contextOf(recording, arrival)) as FaultEffect;
   if (arrival.kind === "op" && !appliesTo(effect, arrival.op.op)) {
@@ -275,12 +292,9 @@ export function drawSchedule(plan: DrawPlan, index: number): Schedule {
  */
 export function movesOf(recording: Recording, fault: DrawnFault): DrawnFault[] {
   const onFrame = fault.trigger.kind === "frames";
-  const arrivals: RecordedArrival[] = onFrame
-    ? recording.frames.map((frame) => ({ kind: "frame", frame }))
-    : recording.ops.filter((op) => appliesTo(fault.effect, op.op)).map((op) => ({
-      kind: "op",
-      op,
-    }));
+  const arrivals = runArrivals(recording).filter((a) =>
+    onFrame ? a.kind === "frame" : a.kind === "op" && appliesTo(fault.effect, a.op.op)
+  );
   const here = arrivals.findIndex((a) => indexOf(a) === fault.at);
   if (here < 0) return [];
   const places = [0, Math.floor(here / 2), here - 1, here + 1]

@@ -111,3 +111,19 @@ Deno.test("bad input is refused with one clear sentence", () => {
 });
 
 const FINGERPRINT_V1 = 2192391025;
+
+Deno.test("faults are put at the run phase's ops and frames, never the check's", () => {
+  const base = madeUpRecording(["n1", "n2"], 16);
+  const checked = {
+    ...base,
+    ops: base.ops.map((op, i) => i >= 12 ? { ...op, phase: "check" } : op),
+    frames: base.frames.map((frame, i) => i >= 6 ? { ...frame, phase: "check" } : frame),
+  };
+  const plan = drawPlan(checked, { seed: 4, maxFaults: 3 });
+  for (let i = 0; i < 200; i++) {
+    for (const fault of drawSchedule(plan, i).faults) {
+      const phase = [...checked.ops, ...checked.frames].find((a) => a.index === fault.at)?.phase;
+      assert.equal(phase, "run", fault.spec);
+    }
+  }
+});
