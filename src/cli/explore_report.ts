@@ -50,7 +50,8 @@ export function exploreJson(
       const failure = finding.first as ShrunkFailure;
       return {
         shape: finding.shape,
-        reason: finding.reason,
+        reason: failure.reason,
+        reasonClass: finding.reason,
         count: finding.count,
         schedules: finding.schedules,
         minimal: failure.minimal.map((f) => f.spec),
@@ -84,7 +85,7 @@ export function printExplore(
   result.findings.forEach((finding, i) => {
     const failure = finding.first as ShrunkFailure;
     console.log(
-      `\n#${i + 1} ${finding.shape}: ${finding.reason} (${finding.count} schedule${
+      `\n#${i + 1} ${finding.shape}: ${failure.reason} (${finding.count} schedule${
         finding.count === 1 ? "" : "s"
       }: ${finding.schedules.join(", ")})`,
     );

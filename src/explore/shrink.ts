@@ -84,13 +84,13 @@ export async function shrinkSchedule(
 
   /** Confirms a candidate: up to `runs` replays, cut short once the rate cannot be met. */
   async function stillFails(candidate: DrawnFault[]): Promise<boolean> {
-    if (options.signal?.aborted) throw new Stop("its time ran out");
-    tried++;
     const verdicts: Verdict[] = [];
     for (let run = 0; run < options.rate.runs; run++) {
+      if (options.signal?.aborted) throw new Stop("its time ran out");
       if (options.maxReplays !== undefined && replays >= options.maxReplays) {
         throw new Stop(`it ran its ${options.maxReplays} replays`);
       }
+      if (run === 0) tried++;
       replays++;
       verdicts.push(await options.replay(candidate));
       const passes = verdicts.length - verdicts.filter(failsFinding).length;
