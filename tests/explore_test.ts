@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { recordingOf } from "../src/cli/explore.ts";
+import { recordingOf } from "../src/explore/replayed.ts";
 import { drawPlan, drawSchedule } from "../src/explore/draw.ts";
 import { readParent } from "../src/replay/replay.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";

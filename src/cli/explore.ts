@@ -6,21 +6,16 @@
  * @module
  */
 
-import { join } from "node:path";
 import { freshSeed } from "../fault/random.ts";
-import { type ParentTrace, prepareForReplay, readParent, replay } from "../replay/replay.ts";
+import { type ParentTrace, readParent } from "../replay/replay.ts";
 import { reproduceCommand } from "../replay/replay.ts";
 import { loadScenario } from "../scenario/load.ts";
 import { defaultConfirmations } from "../sweep/confirm.ts";
 import { defaultJobs } from "../sweep/jobs.ts";
 import { parseBudget } from "../explore/budget.ts";
-import { type DrawnFault, drawPlan, type Recording } from "../explore/draw.ts";
-import {
-  explore,
-  type ExploreProgress,
-  type ExploreResult,
-  type ScheduleOutcome,
-} from "../explore/explore.ts";
+import { recordingOf, scheduleRunner } from "../explore/replayed.ts";
+import { type DrawnFault, drawPlan } from "../explore/draw.ts";
+import { explore, type ExploreProgress, type ExploreResult } from "../explore/explore.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import type { AccelChoice } from "../vm/accel.ts";
 import { accelChooser } from "./accel.ts";
@@ -55,49 +50,6 @@ export interface ExploreCommandOptions {
   accel?: string;
   /** `--verbose`. */
   verbose: boolean;
-}
-
-/** The recording a trace holds, as the draw takes it. */
-export function recordingOf(parent: ParentTrace): Recording {
-  return {
-    nodes: parent.scenario.nodes.map((node) => node.name),
-    ops: parent.ordered,
-    frames: parent.frames,
-    disks: parent.header.disks,
-  };
-}
-
-/** Runs one schedule as a replay of the parent, in `dir`; its trace is removed after. */
-function scheduleRunner(
-  parent: ParentTrace,
-  setting: { dir: string; accel: AccelChoice; signal: AbortSignal },
-): (faults: readonly DrawnFault[]) => Promise<ScheduleOutcome> {
-  let runs = 0;
-  let prepared: ReturnType<typeof prepareForReplay> | undefined;
-  return async (faults) => {
-    prepared ??= prepareForReplay(parent, setting.signal);
-    const output = join(setting.dir, `schedule-${runs++}.trace`);
-    const specs = faults.map((f) => f.spec);
-    try {
-      const result = await replay(parent, {
-        faults: specs,
-        output,
-        keepData: false,
-        prepared: await prepared,
-        accel: setting.accel,
-        signal: setting.signal,
-      });
-      const notFired = new Set(result.notFired);
-      return {
-        verdict: result.verdict,
-        reached: result.fired,
-        fired: specs.filter((spec) => !notFired.has(spec)),
-        ...(result.powerCut ? { crashState: result.powerCut.key } : {}),
-      };
-    } finally {
-      await Deno.remove(output).catch(() => {});
-    }
-  };
 }
 
 function exploreProgress(options: ExploreCommandOptions) {

@@ -148,8 +148,13 @@ async function confirmAndShrink(
 ): Promise<ShrunkFailure> {
   const replayOnce = async (faults: readonly DrawnFault[]) => verdictOf(await options.run(faults));
   const verdicts = [first];
-  for (let run = 1; run < options.confirm && !options.signal?.aborted; run++) {
-    verdicts.push(await replayOnce(schedule.faults));
+  try {
+    for (let run = 1; run < options.confirm; run++) {
+      verdicts.push(await replayOnce(schedule.faults));
+    }
+  } catch (error) {
+    // Stopped while confirming: the rate of the runs that finished.
+    if (!options.signal?.aborted) throw error;
   }
   const rate = reproduced(verdicts);
   const shrunk = await shrinkSchedule(schedule.faults, {
@@ -239,10 +244,10 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
     try {
       outcome = await options.run(schedule.faults);
     } catch (error) {
+      // Stopped: the schedule cut short is left out of the report of the finished ones.
+      if (options.signal?.aborted) return;
       // A schedule the replay refuses is reported; a machinery failure ends the explore.
-      if (options.signal?.aborted || !(error instanceof FaultlineError) || error.kind !== "usage") {
-        throw error;
-      }
+      if (!(error instanceof FaultlineError) || error.kind !== "usage") throw error;
       const reason = error instanceof Error ? error.message : String(error);
       schedules.push({ index: schedule.index, faults: specs, status: "error", reason });
       return;

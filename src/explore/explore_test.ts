@@ -69,3 +69,30 @@ Deno.test("a time budget stops starting schedules when it is spent", async () =>
   assert.equal(result.schedules.length, 10);
   assert.equal(result.failures.length, 0);
 });
+
+Deno.test("stopped, an explore reports the schedules that finished and the failure it was shrinking", async () => {
+  const controller = new AbortController();
+  let runs = 0;
+  const result = await explore({
+    plan: drawPlan(recording, { seed: 11, maxFaults: 4, kinds: ["error", "partition", "drop"] }),
+    budget: { kind: "schedules", count: 60 },
+    jobs: 1,
+    confirm: 3,
+    run: async (faults) => {
+      const outcome = await plantedBug(faults);
+      // The first failing schedule's third confirmation is interrupted.
+      if (!outcome.verdict.pass && ++runs === 3) {
+        controller.abort();
+        throw new Error("the replay was killed");
+      }
+      return outcome;
+    },
+    shrinkReplays: 200,
+    signal: controller.signal,
+  });
+  assert.equal(result.stopped, "interrupted");
+  assert.equal(result.failures.length, 1);
+  assert.deepEqual(result.failures[0].originalRate, { failed: 2, runs: 2 });
+  assert.equal(result.failures[0].shrink.stoppedEarly, "it was stopped");
+  assert.equal(result.schedules.length, result.failures[0].schedule + 1);
+});

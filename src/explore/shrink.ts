@@ -53,6 +53,13 @@ export interface ShrinkResult {
 
 class Stop extends Error {}
 
+/** Why a signal stopped shrinking: a time budget's timeout, or anything else (Ctrl-C). */
+function stoppedBy(signal: AbortSignal): string {
+  return (signal.reason as { name?: string } | undefined)?.name === "TimeoutError"
+    ? "its time ran out"
+    : "it was stopped";
+}
+
 /** Weaker versions of a fault, the weakest first (its kind's `explore.weaken`). */
 function weakenings(fault: DrawnFault): DrawnFault[] {
   const weaken = kindOf(fault.effect).explore?.weaken;
@@ -86,7 +93,7 @@ export async function shrinkSchedule(
   async function stillFails(candidate: DrawnFault[]): Promise<boolean> {
     const verdicts: Verdict[] = [];
     for (let run = 0; run < options.rate.runs; run++) {
-      if (options.signal?.aborted) throw new Stop("its time ran out");
+      if (options.signal?.aborted) throw new Stop(stoppedBy(options.signal));
       if (options.maxReplays !== undefined && replays >= options.maxReplays) {
         throw new Stop(`it ran its ${options.maxReplays} replays`);
       }
@@ -131,8 +138,9 @@ export async function shrinkSchedule(
       }
     }
   } catch (error) {
-    if (!(error instanceof Stop)) throw error;
-    stoppedEarly = error.message;
+    // A replay cut short by the signal stops shrinking as the signal does.
+    if (!(error instanceof Stop) && !options.signal?.aborted) throw error;
+    stoppedEarly = error instanceof Stop ? error.message : stoppedBy(options.signal!);
   }
   current.sort((a, b) => a.at - b.at);
   return { minimal: current, original, rate, tried, kept, replays, stoppedEarly };

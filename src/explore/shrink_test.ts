@@ -91,6 +91,12 @@ Deno.test("shrinking stops at its budget and says so", async () => {
     rate: { failed: 1, runs: 1 },
     signal: AbortSignal.abort(),
   });
-  assert.equal(aborted.stoppedEarly, "its time ran out");
+  assert.equal(aborted.stoppedEarly, "it was stopped");
+  const timedOut = await shrinkSchedule([partition, eio], {
+    replay: needsBoth,
+    rate: { failed: 1, runs: 1 },
+    signal: AbortSignal.abort(new DOMException("budget", "TimeoutError")),
+  });
+  assert.equal(timedOut.stoppedEarly, "its time ran out");
   assert.deepEqual(aborted.minimal, [partition, eio]);
 });
