@@ -3,7 +3,8 @@
  * failed write and, after two, acknowledges a record it never wrote. The seed is the first
  * whose schedule 0 holds two errors at the writes of two different records (chosen from the
  * recording, as the draw is pure); the explore must find the failure, confirm it stable 2/2,
- * and shrinking must keep both faults: removing either one makes it pass.
+ * and shrinking must keep both faults: removing either one makes it pass. On the way, 200
+ * schedules of every kind the recording takes are checked to be plans replay accepts.
  *
  * @module
  */
@@ -12,7 +13,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { recordingOf } from "../src/explore/replayed.ts";
 import { drawPlan, drawSchedule } from "../src/explore/draw.ts";
-import { readParent } from "../src/replay/replay.ts";
+import { readParent, replayPlan } from "../src/replay/replay.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
 import { faultline } from "./support/mod.ts";
 
@@ -26,6 +27,12 @@ Deno.test("explore finds a planted two-fault bug, confirms it stable and shrinks
 
   const parent = await readParent(trace);
   const recording = recordingOf(parent);
+  // Every schedule of every kind the recording takes is one replay accepts as written.
+  const everyKind = drawPlan(recording, { seed: 5, maxFaults: 3 });
+  for (let i = 0; i < 200; i++) {
+    const faults = drawSchedule(everyKind, i).faults.map((f) => f.spec);
+    assert.doesNotThrow(() => replayPlan(parent, { faults }), faults.join(" "));
+  }
   const stepOf = (index: number) => parent.ordered.find((op) => op.index === index)?.step;
   let seed = 1;
   let planted: string[] = [];
