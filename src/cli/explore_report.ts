@@ -43,6 +43,7 @@ export function exploreJson(
     kindTableVersion: result.tableVersion,
     maxFaults: result.maxFaults,
     kinds: result.kinds,
+    excluded: result.excluded,
     elapsedMs: Math.round(result.elapsedMs),
     stopped: result.stopped,
     counts,
@@ -119,6 +120,9 @@ export function printExplore(
     ["node", "drawn", "fired"],
     ...coverage.nodes.map((n) => [n.node, String(n.drawn), String(n.fired)]),
   ]));
+  if (result.excluded.length > 0) {
+    console.log(`not drawn: ${result.excluded.map((e) => `${e.kind} (${e.why})`).join("; ")}`);
+  }
   console.log(
     `never fired: ${
       coverage.neverFired.length > 0 ? coverage.neverFired.join(", ") : "none"

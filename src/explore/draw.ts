@@ -37,6 +37,8 @@ export interface Recording {
   frames: readonly FrameRecord[];
   /** The disks of the run (for their sizes). */
   disks: readonly Pick<TraceDisk, "node" | "name" | "size">[];
+  /** The trace holds the written bytes (a power loss is built from them); true when absent. */
+  recordsData?: boolean;
 }
 
 /** How schedules are drawn. */
@@ -57,6 +59,8 @@ export interface DrawPlan {
   maxFaults: number;
   /** The kinds drawn from, in the table's order. */
   kinds: readonly FaultKind[];
+  /** The kinds of the table not drawn from, and why (none named with `--kinds`: the rest). */
+  excluded: readonly { kind: string; why: string }[];
   /** The fault-kind table's version the draws follow. */
   tableVersion: number;
   /** The recording. */
@@ -102,8 +106,8 @@ function drawable(kind: FaultKind): boolean {
   return kind.explore !== undefined;
 }
 
-/** Why the recording cannot take the kind, or null when it can. */
-function unsupportedBecause(kind: FaultKind, recording: Recording): string | null {
+/** Why the kind has no place in the recording, or null when it has. */
+function unplaceableBecause(kind: FaultKind, recording: Recording): string | null {
   const nodes = recording.nodes;
   if (!drawable(kind)) return `${kind.kind} is set at boot and has no moment to be put at`;
   if ((kind.family === "link" || kind.amongNodes !== undefined) && nodes.length < 2) {
@@ -127,6 +131,14 @@ function unsupportedBecause(kind: FaultKind, recording: Recording): string | nul
   return null;
 }
 
+/** Why the recording cannot take the kind, or null when it can. */
+function unsupportedBecause(kind: FaultKind, recording: Recording): string | null {
+  if (kind.fromTrace && recording.recordsData === false) {
+    return `${kind.kind} is built from the trace's written bytes, and it was recorded with --no-data`;
+  }
+  return unplaceableBecause(kind, recording);
+}
+
 /**
  * Checks the options against the recording and the kind table: the kinds to draw.
  *
@@ -143,6 +155,7 @@ export function drawPlan(recording: Recording, options: DrawOptions): DrawPlan {
     throw new ExploreError(`a schedule holds 1 fault or more, not ${options.maxFaults}`);
   }
   let kinds: FaultKind[];
+  const excluded: { kind: string; why: string }[] = [];
   if (options.kinds !== undefined) {
     if (options.kinds.length === 0) {
       throw new ExploreError("--kinds names no kind: name one or more, as --kinds error,crash");
@@ -164,15 +177,19 @@ export function drawPlan(recording: Recording, options: DrawOptions): DrawPlan {
       FAULT_KINDS.indexOf(b as typeof FAULT_KINDS[number])
     );
   } else {
-    kinds = (FAULT_KINDS as readonly FaultKind[]).filter((k) =>
-      unsupportedBecause(k, recording) === null
-    );
+    kinds = [];
+    for (const kind of FAULT_KINDS as readonly FaultKind[]) {
+      const why = unsupportedBecause(kind, recording);
+      if (why) excluded.push({ kind: kind.kind, why });
+      else kinds.push(kind);
+    }
     if (kinds.length === 0) throw new ExploreError("the recording can take no fault kind");
   }
   return {
     seed: options.seed,
     maxFaults: options.maxFaults,
     kinds,
+    excluded,
     tableVersion: FAULT_KINDS_VERSION,
     recording,
   };

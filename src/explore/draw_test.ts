@@ -87,8 +87,22 @@ Deno.test("--kinds narrows the draw; link kinds are not drawn on one node by def
       assert.ok(["error", "partition"].includes(fault.effect.kind));
     }
   }
-  const lone = drawPlan(one, { seed: 9, maxFaults: 2 }).kinds.map((k) => k.kind);
+  const lonePlan = drawPlan(one, { seed: 9, maxFaults: 2 });
+  const lone = lonePlan.kinds.map((k) => k.kind);
   assert.ok(!lone.includes("partition") && !lone.includes("drop") && lone.includes("crash"));
+  assert.deepEqual(lonePlan.excluded.find((e) => e.kind === "partition"), {
+    kind: "partition",
+    why: "partition is a link fault and the scenario has one node (n1)",
+  });
+  assert.ok(lonePlan.excluded.some((e) => e.kind === "clock-skew"));
+  // A power loss is built from the written bytes: not drawn from a trace without them.
+  const noData = drawPlan({ ...one, recordsData: false }, { seed: 9, maxFaults: 2 });
+  assert.ok(!noData.kinds.some((k) => k.kind === "power-loss"));
+  assert.throws(
+    () =>
+      drawPlan({ ...one, recordsData: false }, { seed: 9, maxFaults: 2, kinds: ["power-loss"] }),
+    /power-loss is built from the trace's written bytes, and it was recorded with --no-data/,
+  );
 });
 
 Deno.test("bad input is refused with one clear sentence", () => {

@@ -110,6 +110,8 @@ export interface ExploreResult {
   maxFaults: number;
   /** The kinds drawn from. */
   kinds: string[];
+  /** The kinds not drawn from, and why. */
+  excluded: readonly { kind: string; why: string }[];
   /** Every schedule run, by number. */
   schedules: ExploredSchedule[];
   /** The failures, shrunk, by schedule number. */
@@ -195,6 +197,7 @@ function resultOf(
     tableVersion: plan.tableVersion,
     maxFaults: plan.maxFaults,
     kinds,
+    excluded: plan.excluded,
     schedules,
     failures,
     findings: groupFailures(failures),

@@ -25,6 +25,7 @@ export function recordingOf(parent: ParentTrace): Recording {
     ops: parent.ordered,
     frames: parent.frames,
     disks: parent.header.disks,
+    recordsData: parent.header.recordsData,
   };
 }
 
