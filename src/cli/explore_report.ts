@@ -68,6 +68,10 @@ export function exploreJson(
   };
 }
 
+function list(kinds: readonly string[]): string {
+  return kinds.length > 0 ? kinds.join(", ") : "none";
+}
+
 /** Prints the report for people. */
 export function printExplore(
   trace: string,
@@ -124,8 +128,8 @@ export function printExplore(
     console.log(`not drawn: ${result.excluded.map((e) => `${e.kind} (${e.why})`).join("; ")}`);
   }
   console.log(
-    `never fired: ${
-      coverage.neverFired.length > 0 ? coverage.neverFired.join(", ") : "none"
+    `never drawn: ${list(coverage.neverDrawn)}; drawn, never fired: ${
+      list(coverage.neverFired)
     }; ${coverage.crashStates} distinct crash states; ${coverage.combinations} distinct combinations of kinds fired`,
   );
 }

@@ -3,7 +3,7 @@
  * when their minimal schedules have the same shape (the same kinds on the same nodes, or on
  * the same roles where the workload reported them) and their verdicts the same reason, read
  * with its numbers blanked (`lost 3 keys` and `lost 2 keys` alike). Coverage counts the
- * schedules run, each kind drawn and fired (and the kinds that never fired), the faults per
+ * schedules run, each kind drawn and fired (and the kinds never drawn, or drawn and never fired), the faults per
  * node, the distinct crash states and the distinct combinations of kinds that fired. Pure.
  *
  * @module
@@ -135,8 +135,10 @@ export interface Coverage {
   schedules: number;
   /** Per kind drawn from: how often drawn and how often fired. */
   kinds: { kind: string; drawn: number; fired: number }[];
-  /** Kinds drawn from that never fired. */
+  /** Kinds drawn into some schedule that never fired. */
   neverFired: string[];
+  /** Kinds drawn from that no schedule drew (a budget too small for them). */
+  neverDrawn: string[];
   /** Per node: faults drawn on it and fired. */
   nodes: { node: string; drawn: number; fired: number }[];
   /** Distinct crash states reached. */
@@ -150,7 +152,7 @@ export interface Coverage {
  *
  * @example
  * ```ts
- * coverage(runs, ["error", "crash"], ["n1"]).neverFired; // ["crash"]
+ * coverage(runs, ["error", "crash"], ["n1"]).neverDrawn; // ["crash"]
  * ```
  */
 export function coverage(
@@ -187,7 +189,8 @@ export function coverage(
   return {
     schedules: runs.length,
     kinds: kindRows,
-    neverFired: kindRows.filter((k) => k.fired === 0).map((k) => k.kind),
+    neverFired: kindRows.filter((k) => k.drawn > 0 && k.fired === 0).map((k) => k.kind),
+    neverDrawn: kindRows.filter((k) => k.drawn === 0).map((k) => k.kind),
     nodes: [...perNode.values()],
     crashStates: states.size,
     combinations: combinations.size,

@@ -77,7 +77,8 @@ Deno.test("coverage counts schedules, kinds drawn and fired, nodes, crash states
     { kind: "crash", drawn: 2, fired: 0 },
     { kind: "drop", drawn: 0, fired: 0 },
   ]);
-  assert.deepEqual(covered.neverFired, ["crash", "drop"]);
+  assert.deepEqual(covered.neverFired, ["crash"]);
+  assert.deepEqual(covered.neverDrawn, ["drop"]);
   assert.deepEqual(covered.nodes, [
     { node: "n1", drawn: 4, fired: 4 },
     { node: "n2", drawn: 1, fired: 1 },
