@@ -31,7 +31,7 @@ import type { NetEvent, NetSwitch } from "../net/switch.ts";
 import type { DiskService, ServiceEvent } from "../service/disk_service.ts";
 import type { GuestLine } from "../trace/load.ts";
 import { diskKey } from "../trace/ops.ts";
-import type { FrameRecord, OpRecord } from "../trace/schema.ts";
+import type { EventRecord, FrameRecord, OpRecord } from "../trace/schema.ts";
 import type { StatsSummary } from "../trace/stats.ts";
 import { makePrivateDir, type PrivateDir } from "../util/tempdir.ts";
 import { type AccelChoice, TCG } from "../vm/accel.ts";
@@ -42,6 +42,13 @@ import { type CrashSelection, selectCrashWrites, writeCrashImages } from "./cras
 import { RunError, RunInterrupted } from "./errors.ts";
 import { type Boot, GuestResults } from "./guest_results.ts";
 import { HeldCalls } from "./held_calls.ts";
+import {
+  checkRunHistory,
+  HISTORY_EVENTS,
+  type HistoryVerdict,
+  linesAsEvents,
+  runHistory,
+} from "./history.ts";
 import { type OracleResult, runOracle } from "./oracle.ts";
 import { type GuestPinning, pinGuests, pinnedBoot, settleClock } from "./pinning.ts";
 import { guestImages, type Prepared, prepareScenario } from "./prepare.ts";
@@ -229,6 +236,8 @@ export interface RunResult {
   ops: Record<OpType, number>;
   /** The durability oracle's counts, when the run acknowledged keys. */
   oracle: OracleResult | null;
+  /** The clients' history checked, when the scenario expects one (`expect.history`). */
+  history: HistoryVerdict | null;
   /** How each boot of each node went. */
   outcomes: PhaseOutcome[];
   /** Where the time went. */
@@ -407,6 +416,8 @@ function checkClockJumps(rules: readonly NodeRule[], prepared: Prepared): void {
 class Run {
   private phase: "run" | "check" = "run";
   private readonly records: OpRecord[] = [];
+  /** The trace events a history is made of (src/run/history.ts), in the order written. */
+  private readonly historyEvents: EventRecord[] = [];
   private readonly faults: InjectedFault[] = [];
   private readonly firings = new Map<string, number>();
   private readonly outcomes: PhaseOutcome[] = [];
@@ -508,6 +519,7 @@ class Run {
         phase: () => toRun.target?.phase,
         step: (node) => toRun.target?.steps.get(node),
         onRecord: (record) => toRun.call((run) => run.onRecord(record)),
+        onEventRecord: (record) => toRun.call((run) => run.onEventRecord(record)),
         // Before the run exists no node has lost power: every frame passes.
         gate: (frame) => toRun.ask((run) => run.onFrame(frame), true),
         onNetEvent: (event) => toRun.call((run) => run.onNetEvent(event)),
@@ -774,13 +786,16 @@ class Run {
     const { scenario } = this.options;
     const lines = this.lines();
     const oracle = runOracle(lines, { scenario, cutAt: this.powerCut?.at });
+    const history = this.judgeHistory();
     const verdict = judge(scenario, this.outcomes, oracle, {
       judgeWorkloadExit: this.options.judgeWorkloadExit ?? true,
+      history,
     });
     const stats = this.parts.service.summary();
     await this.close("finished", {
       verdict,
       oracle,
+      ...(history ? { history: { ...history, counterexample: undefined } } : {}),
       ...(this.powerCut ? { powerCut: this.powerCut } : {}),
     });
     return {
@@ -791,6 +806,7 @@ class Run {
         Object.entries(stats.byType).map(([type, c]) => [type, c.count]),
       ) as Record<OpType, number>,
       oracle,
+      history,
       outcomes: this.outcomes,
       timings: { ...this.timings, totalMs: this.since() },
       accel: this.options.accel ?? TCG,
@@ -807,6 +823,25 @@ class Run {
         ? { breaks: this.parts.sequencer.breaks, waitedMs: this.parts.sequencer.waitedMs }
         : null,
     };
+  }
+
+  /**
+   * The clients' history against the scenario's model: a crash state's recorded run lines
+   * (their times on the recording's clock, this run's after them), then this run's events.
+   */
+  private judgeHistory(): HistoryVerdict | null {
+    const expectation = this.options.scenario.expect.history;
+    if (!expectation) return null;
+    const recorded = linesAsEvents(this.options.crash?.lines ?? []);
+    const shift = recorded.at(-1)?.time ?? 0;
+    const events = [
+      ...recorded,
+      ...this.historyEvents.map((event) => ({ ...event, time: event.time + shift })),
+    ];
+    return checkRunHistory(
+      () => runHistory(events, { check: expectation.check, cutAt: this.powerCut?.at }),
+      expectation,
+    );
   }
 
   /** The plan's rules that never fired: a block rule never came into force, a link or node rule never fired. */
@@ -1113,13 +1148,24 @@ class Run {
     ) this.timings.workloadFirstOpMs = this.since();
   }
 
+  private onEventRecord(record: EventRecord): void {
+    if (HISTORY_EVENTS.has(record.event)) this.historyEvents.push(record);
+  }
+
   private onGuestLine(line: GuestLine, text: string): void {
     if (line.kind === "phase" && line.args[0] === "run") {
       this.workloadStartedAt ??= this.parts.clock.now();
     }
     if (line.kind === "step") this.steps.set(line.node, line.args.join(" "));
     if (line.kind === "phase") this.steps.delete(line.node);
-    this.parts.service.event("guest", { node: line.node, phase: line.phase, line: text });
+    // The line's own stamps: it may be heard here later than it arrived.
+    this.parts.service.event("guest", {
+      node: line.node,
+      phase: line.phase,
+      line: text,
+      at: line.at,
+      ...(line.time === undefined ? {} : { time: line.time }),
+    });
     this.emit({ type: "guest", line });
     for (const hear of this.lineListeners) hear();
   }

@@ -15,7 +15,7 @@ import type { LinkFrame } from "../net/link_plan.ts";
 import { type NetEvent, NetSwitch } from "../net/switch.ts";
 import { type Scenario, SCENARIO_VERSION } from "../scenario/schema.ts";
 import { DiskService } from "../service/disk_service.ts";
-import type { OpRecord } from "../trace/schema.ts";
+import type { EventRecord, OpRecord } from "../trace/schema.ts";
 import { RunError } from "./errors.ts";
 import { clusterNetwork, type Prepared } from "./prepare.ts";
 import { NodeQmpProxy } from "./qmp_proxy.ts";
@@ -47,6 +47,8 @@ export interface ServiceHooks {
   phase: () => string | undefined;
   step: (node: string) => string | undefined;
   onRecord: (record: OpRecord) => void;
+  /** Every event record as it is written (src/run/history.ts keeps those a history is made of). */
+  onEventRecord: (record: EventRecord) => void;
   /** Every frame as it arrives; false: its sender has no power. */
   gate: (frame: LinkFrame) => boolean;
   onNetEvent: (event: NetEvent) => void;
@@ -118,6 +120,7 @@ export async function startDiskService(
       ? (stack, disk) => new SequencedLayer(stack, sequencer, { node: disk.node, disk: disk.name })
       : undefined,
     onRecord: hooks.onRecord,
+    onEventRecord: hooks.onEventRecord,
   });
 }
 

@@ -253,3 +253,42 @@ Deno.test("a scenario's accel and budget: kept when given, absent otherwise; a b
   await rejects({ ...good, budget: "soon" }, /budget: expected a duration like 30s/);
   await rejects({ ...good, accel: "hvf" }, /accel: /);
 });
+
+Deno.test("expect.history: defaults filled; a mode or an initial value its model does not take, or an unknown model, is named", async () => {
+  const withHistory = (history: unknown) => ({ ...good, expect: { history } });
+  const scenario = await normalizeScenario(withHistory({ model: "register" }), {
+    source: "s.json",
+    baseDir: "/",
+  });
+  assert.deepEqual(scenario.expect.history, {
+    model: "register",
+    timeoutMs: 30_000,
+    initial: null,
+    mode: null,
+    check: false,
+  });
+  const queue = await normalizeScenario(
+    withHistory({ model: "queue", mode: "exactly-once", timeout: "5s", check: true }),
+    { source: "s.json", baseDir: "/" },
+  );
+  assert.deepEqual(queue.expect.history, {
+    model: "queue",
+    timeoutMs: 5_000,
+    initial: null,
+    mode: "exactly-once",
+    check: true,
+  });
+  await rejects(withHistory({ model: "graph" }), /expect\.history\.model: /);
+  await rejects(
+    withHistory({ model: "register", mode: "exactly-once" }),
+    /expect\.history\.mode: expected no mode \(the register model takes none\), found "exactly-once"/,
+  );
+  await rejects(
+    withHistory({ model: "queue", initial: "0" }),
+    /expect\.history\.initial: expected none \(the queue model takes none\)/,
+  );
+  await rejects(
+    withHistory({ model: "register", initial: "1 2" }),
+    /expect\.history\.initial: expected one EDN value, such as nil or 0, found "1 2"/,
+  );
+});

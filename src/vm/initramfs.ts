@@ -16,7 +16,7 @@
  * `-drive file=...,format=raw,if=none,id=d0,werror=report,rerror=report
  * -device virtio-blk-pci,drive=d0,serial=data` ({@linkcode DISK_NAME_PATTERN}: at most 20
  * characters, virtio-blk's limit). After them, last, the results disk:
- * `-device virtio-blk-pci,drive=results,serial=faultline-results`, 8 MiB of zeros (see
+ * `-device virtio-blk-pci,drive=results,serial=faultline-results`, 1 GiB of zeros (see
  * `results.ts`). The order of the devices does not matter to the guest: `/init` reads each
  * disk's serial from `/sys/block/vdX/serial` (an attribute of the virtio-blk driver, present
  * in the Debian 6.1 cloud kernel) and links `/dev/disk/NAME` to its `/dev/vdX`.
@@ -332,6 +332,11 @@ export const REPORT_PATH: string = IMAGE_PATHS.report;
 export const REPORT_STATE_DIR: string = IMAGE_PATHS.reportState;
 
 const RESULTS_SECTORS = RESULTS_DISK_SIZE / RESULTS_SECTOR_SIZE;
+/**
+ * Claim files `report` keeps behind the newest: a reporter starts from the hint, which lags
+ * the newest claim by at most the reporters running at once, so older claims can go.
+ */
+const CLAIMS_KEPT = 4096;
 
 /**
  * The `report` command of the guest: `report KIND [ARGS...]` writes one line to the
@@ -343,6 +348,8 @@ const RESULTS_SECTORS = RESULTS_DISK_SIZE / RESULTS_SECTOR_SIZE;
  * busybox `dd` allocates a page-aligned buffer only from 4096 bytes on, and with a
  * misaligned one the kernel refuses O_DIRECT and `dd` silently writes through the page
  * cache instead (a 4 KiB read-modify-write, sent only at the last close of the device).
+ * Claims more than 4096 lines behind are removed, so a long run's claims do not fill the
+ * guest's memory.
  */
 export const REPORT_SCRIPT = `#!/bin/sh
 # report KIND [ARGS...]: writes one line to faultline's results disk, e.g. "report ack 17".
@@ -393,6 +400,8 @@ if [ "$n" -ge ${RESULTS_SECTORS} ]; then
   exit 1
 fi
 echo "$((n + 1))" >"$state/next"
+# Claims far behind the hint are never looked at again: keep the tmpfs small on long runs.
+[ "$n" -lt ${CLAIMS_KEPT} ] || rm -f "$state/lines/$((n - ${CLAIMS_KEPT}))"
 # ibs=512 obs=4096: busybox dd page-aligns a buffer of 4096 bytes or more, which O_DIRECT
 # needs (with a misaligned one dd silently drops O_DIRECT); it still writes ${RESULTS_SECTOR_SIZE} bytes.
 if ! printf '%s\\n' "$line" | dd of="$FAULTLINE_RESULTS" ibs=${RESULTS_SECTOR_SIZE} obs=4096 count=1 \\
