@@ -20,7 +20,7 @@ import { makePrivateDir } from "../util/tempdir.ts";
 import type { AccelChoice } from "../vm/accel.ts";
 import { accelChooser } from "./accel.ts";
 import { EXIT, UsageError } from "./errors.ts";
-import { exploreJson, printExplore } from "./explore_report.ts";
+import { exploreJson, exploreJunit, printExplore } from "./explore_report.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { pacedProgress, progressLine } from "./progress.ts";
 import { defaultTracePath } from "./record.ts";
@@ -44,6 +44,8 @@ export interface ExploreCommandOptions {
   shrinkReplays: number;
   /** `--json`. */
   json: boolean;
+  /** `--junit FILE`. */
+  junit?: string;
   /** `-o FILE`: where to record a scenario first. */
   output?: string;
   /** `--accel`. */
@@ -71,10 +73,17 @@ function exploreProgress(options: ExploreCommandOptions) {
   return paced;
 }
 
-function report(parent: ParentTrace, explored: ExploreResult, json: boolean): void {
+async function report(
+  parent: ParentTrace,
+  explored: ExploreResult,
+  options: Pick<ExploreCommandOptions, "json" | "junit">,
+): Promise<void> {
   const replayOf = (faults: readonly DrawnFault[]) =>
     reproduceCommand(parent.path, { faults: faults.map((f) => f.spec) });
-  if (json) console.log(JSON.stringify(exploreJson(parent.path, explored, replayOf)));
+  if (options.junit) {
+    await Deno.writeTextFile(options.junit, exploreJunit(parent.path, explored, replayOf));
+  }
+  if (options.json) console.log(JSON.stringify(exploreJson(parent.path, explored, replayOf)));
   else printExplore(parent.path, explored, replayOf);
 }
 
@@ -144,13 +153,13 @@ export async function exploreCommand(
     }
   }, {
     // Stopped: the finished schedules are reported, marked interrupted.
-    kept: (partial) => {
+    kept: async (partial) => {
       if (!partial) return "no schedule finished";
-      report(partial.parent, partial.explored, options.json);
+      await report(partial.parent, partial.explored, options);
       return `${partial.explored.schedules.length} schedules finished; their report is above`;
     },
   });
-  report(result.parent, result.explored, options.json);
+  await report(result.parent, result.explored, options);
   const errored = result.explored.schedules.some((s) => s.status === "error");
   return result.explored.findings.length > 0 || errored ? EXIT.verdictFailed : EXIT.pass;
 }

@@ -11,6 +11,7 @@ import type { DrawnFault } from "../explore/draw.ts";
 import type { ExploreResult, ShrunkFailure } from "../explore/explore.ts";
 import { describeRate } from "../sweep/confirm.ts";
 import { formatDuration } from "../util/units.ts";
+import { type JunitCase, junitXml } from "../report/junit.ts";
 import { table } from "./format.ts";
 
 /** The replay command of a schedule. */
@@ -132,4 +133,46 @@ export function printExplore(
       list(coverage.neverFired)
     }; ${coverage.crashStates} distinct crash states; ${coverage.combinations} distinct combinations of kinds fired`,
   );
+}
+
+/**
+ * The report as JUnit XML: a case per schedule, failed with its finding's minimal schedule
+ * and replay command, skipped when it judged nothing (its first fault never fired, or its
+ * check could not run), failed too when the replay refused it.
+ *
+ * @example
+ * ```ts
+ * exploreJunit("run.trace", result, replayOf); // '<?xml version="1.0" ...'
+ * ```
+ */
+export function exploreJunit(
+  trace: string,
+  result: ExploreResult,
+  replayOf: ReplayCommandOf,
+): string {
+  const failureOf = new Map(result.failures.map((f) => [f.schedule, f]));
+  const cases = result.schedules.map((schedule): JunitCase => {
+    const name = `schedule ${schedule.index}: ${schedule.faults.join(" ")}`;
+    const failure = failureOf.get(schedule.index);
+    if (failure) {
+      return {
+        name,
+        classname: trace,
+        failure: {
+          message: failure.reason,
+          text: `minimal, ${describeRate(failure.rate)}: ${
+            failure.minimal.map((f) => f.spec).join(" ")
+          }\n${replayOf(failure.minimal)}`,
+        },
+      };
+    }
+    if (schedule.status === "error") {
+      return { name, classname: trace, failure: { message: schedule.reason, text: "" } };
+    }
+    if (schedule.status === "not-reached" || schedule.status === "inconclusive") {
+      return { name, classname: trace, skipped: schedule.reason };
+    }
+    return { name, classname: trace };
+  });
+  return junitXml([{ name: `explore ${trace} seed ${result.seed}`, cases }]);
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { drawPlan } from "../explore/draw.ts";
 import { explore } from "../explore/explore.ts";
 import { madeUpRecording } from "../explore/_recording.ts";
-import { exploreJson } from "./explore_report.ts";
+import { exploreJson, exploreJunit } from "./explore_report.ts";
 
 Deno.test("explore's JSON: the seed, the table's version, findings with their minimal schedule and replay command, coverage", async () => {
   const recording = madeUpRecording(["n1"], 12);
@@ -48,4 +48,11 @@ Deno.test("explore's JSON: the seed, the table's version, findings with their mi
   assert.ok(finding.replay.includes(`--fault '${finding.minimal[0]}'`));
   assert.equal(finding.shrink.tried, finding.shrink.replays);
   assert.deepEqual((json.coverage as { schedules: number }).schedules, 30);
+
+  const xml = exploreJunit("run.trace", result, () => "faultline replay run.trace");
+  const failing = result.schedules.filter((s) => s.status === "fail").length;
+  assert.ok(failing > 0);
+  assert.match(xml, new RegExp(`<testsuites tests="30" failures="${failing}" skipped="0">`));
+  assert.match(xml, /<testsuite name="explore run.trace seed 3"/);
+  assert.match(xml, /minimal, failed 1\/1: /);
 });

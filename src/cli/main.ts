@@ -516,6 +516,7 @@ function addExploreCommand(root: Command, run: Runner): void {
     )
     .option("--shrink-replays <n>", "the most replays shrinking one failure may run", count, 30)
     .option("--json", "print one JSON object (progress as JSON lines on stderr)", false)
+    .option("--junit <file>", "write JUnit XML (a test case per schedule)")
     .option("-o, --output <trace>", "where to record a scenario first")
     .option("--accel <accel>", ACCEL_HELP)
     .option("-v, --verbose", "show the guests' consoles and result lines of the recording", false)
