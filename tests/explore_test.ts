@@ -65,6 +65,8 @@ Deno.test("explore finds a planted two-fault bug, confirms it stable and shrinks
     "--shrink-replays",
     "2",
     "--json",
+    "--junit",
+    join(dir.path, "explore.xml"),
   ], { timeoutMs: 600_000 });
   assert.equal(explored.code, 1, explored.text);
   const report = JSON.parse(explored.stdout);
@@ -83,4 +85,6 @@ Deno.test("explore finds a planted two-fault bug, confirms it stable and shrinks
   assert.equal(finding.shrink.stoppedEarly, "it ran its 2 replays");
   for (const spec of planted) assert.ok(finding.replay.includes(spec), finding.replay);
   assert.deepEqual(report.coverage.kinds, [{ kind: "error", drawn: 2, fired: 2 }]);
+  const xml = await Deno.readTextFile(join(dir.path, "explore.xml"));
+  assert.match(xml, /<testsuites tests="1" failures="1" skipped="0">/);
 });
