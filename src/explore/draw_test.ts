@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { parseFaultSpec } from "../fault/spec.ts";
+import { formatFaultSpec, parseFaultSpec } from "../fault/spec.ts";
+import type { FaultEffect } from "../fault/types.ts";
 import { FAULT_KINDS_VERSION, kindOf } from "../fault/kinds/mod.ts";
 import { recordedOpOfTrigger } from "../replay/signature.ts";
 import { drawPlan, drawSchedule, replayArgs } from "./draw.ts";
@@ -140,4 +141,21 @@ Deno.test("faults are put at the run phase's ops and frames, never the check's",
       assert.equal(phase, "run", fault.spec);
     }
   }
+});
+
+Deno.test("every weakening of a drawn fault is a spec that reads back as itself", () => {
+  const plan = drawPlan(three, { seed: 6, maxFaults: 3 });
+  const weakened = new Set<string>();
+  for (let i = 0; i < 200; i++) {
+    for (const fault of drawSchedule(plan, i).faults) {
+      const weaker = kindOf(fault.effect).explore?.weaken?.(fault.effect as never) ?? [];
+      for (const effect of weaker as FaultEffect[]) {
+        const spec = formatFaultSpec({ effect, trigger: fault.trigger });
+        assert.deepEqual(parseFaultSpec(spec).effect, effect, spec);
+        assert.notEqual(spec, fault.spec);
+        weakened.add(effect.kind);
+      }
+    }
+  }
+  assert.ok(weakened.size >= 8, [...weakened].join(", "));
 });
