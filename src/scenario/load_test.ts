@@ -239,3 +239,28 @@ Deno.test("a declared fault without at or points names the field and shows the d
     /faults\[0\]\.fault: expected a fault without @trigger/,
   );
 });
+
+Deno.test("an xfs disk takes at least 300M (mkfs.xfs makes none smaller); its size is named", async () => {
+  const withDisk = (size: string) => ({
+    ...good,
+    nodes: {
+      app: { ...good.nodes.app, disks: { data: { size, filesystem: "xfs", mount: "/data" } } },
+    },
+  });
+  await rejects(
+    withDisk("64M"),
+    /nodes\.app\.disks\.data\.size: expected at least 300 MiB for xfs \(mkfs\.xfs refuses a smaller file system\), found 64 MiB/,
+  );
+  const scenario = await normalizeScenario(withDisk("300M"), { source: "s.json", baseDir: "/" });
+  assert.equal(
+    scenario.nodes[0].disks[0].kind === "filesystem" && scenario.nodes[0].disks[0].filesystem,
+    "xfs",
+  );
+  await rejects(
+    {
+      ...good,
+      nodes: { app: { ...good.nodes.app, disks: { data: { size: "1G", filesystem: "zfs" } } } },
+    },
+    /nodes\.app\.disks\.data\.filesystem: expected one of .*"xfs".*found "zfs"/,
+  );
+});
