@@ -202,7 +202,9 @@ Deno.test("sweep: N..M includes both ends, JSON, JUnit and the report page; exit
   const timeline = JSON.parse(await Deno.readTextFile(join(dir.path, "sweep.perfetto.json")));
   assert.deepEqual(chromeTraceProblems(timeline), []);
 
-  // Kept: each point names its trace, which is there.
+  // A failing point confirmed (--confirm 3) is rated; its traces are kept, each point naming
+  // its own; the command it prints, run as printed, fails 3 of 3.
+  const failing = summary.points.find((p: { verdict: { pass: boolean } }) => !p.verdict.pass);
   const kept = join(dir.path, "kept");
   const again = await faultline([
     "sweep",
@@ -210,16 +212,29 @@ Deno.test("sweep: N..M includes both ends, JSON, JUnit and the report page; exit
     "--fault",
     "power-loss",
     "--points",
-    "20..22",
+    `${failing.at - 1}..${failing.at}`,
+    "--confirm",
+    "3",
     "--keep-traces",
     kept,
     "--json",
   ], { timeoutMs: 600_000 });
-  assert.ok(again.code === 0 || again.code === 1, again.text);
-  for (const point of JSON.parse(again.stdout).points) {
+  assert.equal(again.code, 1, again.text);
+  const confirmed = JSON.parse(again.stdout);
+  assert.equal(confirmed.confirm, 3);
+  for (const point of confirmed.points) {
     assert.ok(point.trace.startsWith(kept), point.trace);
     assert.ok((await Deno.stat(point.trace)).isFile, point.trace);
   }
+  const point = confirmed.points.find((p: { at: number }) => p.at === failing.at);
+  assert.deepEqual(point.reproduced, { failed: 3, runs: 3 }, again.stdout);
+  assert.match(point.reproduce, new RegExp(`--fault-at ${failing.at} --runs 3$`));
+  assert.doesNotMatch(point.reproduce, /['"]/, "words a shell splits on spaces");
+  const [command, ...words] = point.reproduce.split(" ");
+  assert.equal(command, "faultline");
+  const reproduced = await faultline(words, { timeoutMs: 300_000 });
+  assert.equal(reproduced.code, 1, reproduced.text);
+  assert.match(reproduced.stdout, /failed in 3 of 3 runs \(stable 3\/3\)/);
 });
 
 Deno.test("sweep stopped by SIGINT: exit 130, the finished points' JSON, JUnit and page marked partial, nothing left running or in TMPDIR", async () => {
@@ -276,7 +291,9 @@ Deno.test("sweep stopped by SIGINT: exit 130, the finished points' JSON, JUnit a
   assert.ok(finished >= 1 && finished < planned, `${finished} of ${planned} points`);
   assert.equal(
     stderr.trim().split("\n").at(-1),
-    `faultline: interrupted by SIGINT: ${finished} of ${planned} points finished; their results, marked partial, are in ${junit}, ${html}`,
+    `faultline: interrupted by SIGINT: ${finished} of ${planned} points finished; their results, marked partial, are in ${junit}, ${html}, ${
+      join(dir.path, "sweep.perfetto.json")
+    }`,
   );
   const xml = await Deno.readTextFile(junit);
   assert.match(xml, new RegExp(`partial: ${finished} of ${planned} points, the sweep was stopped`));
@@ -320,10 +337,10 @@ Deno.test("sweep with an online fault re-runs the workload at sampled points (ev
 Deno.test("sweep refuses bad requests with exit code 2", async () => {
   const trace = await traceOf("fsync-log");
   const cases: [string[], RegExp][] = [
-    [["--fault", "eio", "--points", "30..10"], /the range is empty/],
+    [["--fault", "eio", "--points", "30..10"], /the range 30\.\.10 is empty/],
     [
       ["--fault", "eio", "--points", "sometimes"],
-      /expected all, reads, writes, flushes .*, N\.\.M or every:K/,
+      /"sometimes" is no selection; expected N, N\.\.M, all, reads, writes, flushes .*every:K/,
     ],
     [["--fault", "eio@17", "--points", "all"], /write the fault without @/],
     [["--fault", "melt", "--points", "all"], /unknown fault kind "melt"/],

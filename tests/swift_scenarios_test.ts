@@ -29,7 +29,9 @@ function hostPython(): boolean {
 
 /** The here-documents of a script (`<<'FAULTLINE_EOF'` ... `FAULTLINE_EOF`), by the file they write. */
 function hereDocuments(script: string): string[] {
-  return [...script.matchAll(/<<'FAULTLINE_EOF'[^\n]*\n([\s\S]*?)FAULTLINE_EOF\n/g)].map((m) => m[1]);
+  return [...script.matchAll(/<<'FAULTLINE_EOF'[^\n]*\n([\s\S]*?)FAULTLINE_EOF\n/g)].map((m) =>
+    m[1]
+  );
 }
 
 Deno.test("swift scenarios: three storage nodes on XFS from Debian's packages, the rings in s1's setup, the proxy and client on s1", async () => {

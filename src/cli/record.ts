@@ -11,6 +11,7 @@ import { type RunEvent, type RunResult, runScenario } from "../run/run.ts";
 import { loadScenario } from "../scenario/load.ts";
 import { formatBytes, formatDuration } from "../util/units.ts";
 import type { Scenario } from "../scenario/schema.ts";
+import { accelChooser, describeAccel } from "./accel.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { printStatsTable } from "./format.ts";
 import { withInterrupt } from "./interrupt.ts";
@@ -25,6 +26,8 @@ export interface RecordOptions {
   qmp: string[];
   /** `--control PATH`. */
   control?: string;
+  /** `--accel kvm|tcg|auto`; absent: the scenario's, else auto. */
+  accel?: string;
 }
 
 /**
@@ -77,6 +80,7 @@ export function progressPrinter(
 export function runJson(result: RunResult): Record<string, unknown> {
   return {
     trace: result.trace,
+    accel: result.accel,
     ops: result.ops,
     ...(result.oracle
       ? {
@@ -89,6 +93,7 @@ export function runJson(result: RunResult): Record<string, unknown> {
       }
       : {}),
     verdict: result.verdict,
+    ...(result.recovery ? { recovery: result.recovery } : {}),
     timings: result.timings,
     phases: result.outcomes.map(({ node, phase, exit, how, error, ms }) => ({
       node,
@@ -108,7 +113,7 @@ export function printRun(result: RunResult): void {
   console.log(
     `prepare ${formatDuration(timings.prepareMs)}, run ${formatDuration(timings.runMs)}, check ${
       formatDuration(timings.checkMs)
-    }, total ${formatDuration(timings.totalMs)}` +
+    }, total ${formatDuration(timings.totalMs)} on ${describeAccel(result.accel)}` +
       (timings.workloadFirstOpMs !== null
         ? ` (workload's first op at ${formatDuration(timings.workloadFirstOpMs)})`
         : ""),
@@ -127,6 +132,8 @@ export function printRun(result: RunResult): void {
     }, ${formatBytes(result.stats.bytes)} moved`,
   );
   if (result.stats.ops > 0) printStatsTable(result.stats);
+  const recovery = recoveryLine(result);
+  if (recovery) console.log(recovery);
   if (result.oracle) {
     console.log(
       `oracle: acked ${result.oracle.acked}, found ${result.oracle.found}, lost ${result.oracle.lost}`,
@@ -134,6 +141,22 @@ export function printRun(result: RunResult): void {
   }
   console.log(`verdict: ${result.verdict.pass ? "PASS" : "FAIL"}: ${result.verdict.reason}`);
   console.log(`trace: ${result.trace}`);
+}
+
+/**
+ * How the check phase started the nodes serving its checks, in words; null when none served.
+ *
+ * @example
+ * ```ts
+ * recoveryLine(result); // "recovery in-order: e1, then e2"
+ * ```
+ */
+export function recoveryLine(result: Pick<RunResult, "recovery">): string | null {
+  const recovery = result.recovery;
+  if (!recovery || recovery.serving.length === 0) return null;
+  return recovery.order === null
+    ? `recovery ${recovery.name}: ${recovery.serving.join(", ")} at once`
+    : `recovery ${recovery.name}: ${recovery.order.join(", then ")}`;
 }
 
 /**
@@ -153,11 +176,14 @@ export async function keptTraces(paths: readonly string[]): Promise<string> {
 
 /** Runs `record`. */
 export async function recordCommand(path: string, options: RecordOptions): Promise<number> {
+  const accelOf = await accelChooser(options.accel);
   const scenario = await loadScenario(path);
+  const accel = accelOf(scenario);
   const trace = options.output ?? defaultTracePath(scenario.name || basename(path));
   const result = await withInterrupt((signal) =>
     runScenario({
       scenario,
+      accel,
       trace: { path: trace, keepData: options.data },
       command: "record",
       qmp: qmpEndpoints(options.qmp, scenario),

@@ -8,6 +8,7 @@
 
 import { describePrefix } from "../replay/signature.ts";
 import {
+  checkReplayRecovery,
   defaultReplayPath,
   prepareForReplay,
   readParent,
@@ -16,6 +17,8 @@ import {
   reproduceCommand,
 } from "../replay/replay.ts";
 import { describeRate, distinctReasons, reproduced } from "../sweep/confirm.ts";
+import { parseRecovery, type Recovery } from "../scenario/recovery.ts";
+import { accelChooser } from "./accel.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { pacedProgress, type Progress, progressLine } from "./progress.ts";
@@ -39,6 +42,10 @@ export interface ReplayCommandOptions {
   qmp: string[];
   /** `--control PATH`. */
   control?: string;
+  /** `--recovery ORDER`: together, in-order, or an order of the nodes serving the check. */
+  recovery?: string;
+  /** `--accel kvm|tcg|auto`. */
+  accel?: string;
 }
 
 /** The JSON of one replay. */
@@ -50,6 +57,7 @@ function replayJson(result: ReplayResult): Record<string, unknown> {
     ...(result.firings.length > 0 ? { firings: result.firings } : {}),
     ...(result.notFired.length > 0 ? { notFired: result.notFired } : {}),
     prefix: result.prefix,
+    ...(result.otherAccel ? { otherAccel: result.otherAccel } : {}),
     ...(result.powerCut ? { powerCut: result.powerCut } : {}),
     ...(result.lost ? { lost: result.lost } : {}),
     ...(result.order
@@ -101,8 +109,12 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
   if (!Number.isInteger(options.runs) || options.runs < 1) {
     throw new UsageError("--runs must be at least 1");
   }
+  const recovery = options.recovery === undefined ? undefined : parseRecovery(options.recovery);
+  const accelOf = await accelChooser(options.accel);
   const parent = await readParent(path);
+  checkReplayRecovery(parent, recovery);
   if (parent.warning) console.error(`warning: ${parent.warning}`);
+  const accel = accelOf(parent.scenario);
   const outputs: string[] = [];
   // Several runs: a line at least every 10 s, as each run may take minutes.
   const progress = options.runs > 1
@@ -127,13 +139,14 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
       const begun = performance.now();
       done.push(
         await replay(parent, {
-          ...replayWords(options),
+          ...replayWords(options, recovery),
           output,
           keepData: options.data,
           qmp: qmpEndpoints(options.qmp, parent.scenario),
           ...(options.control ? { control: options.control } : {}),
           signal,
           prepared,
+          accel,
           onEvent: progressPrinter(options),
         }),
       );
@@ -145,7 +158,7 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
   const first = results[0];
   const rate = reproduced(results.map((r) => r.verdict));
   const reproduce = results.length > 1
-    ? reproduceCommand(path, { ...replayWords(options), runs: results.length })
+    ? reproduceCommand(path, { ...replayWords(options, recovery), runs: results.length })
     : first.reproduce;
   if (options.json) {
     console.log(JSON.stringify(
@@ -165,7 +178,7 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
 }
 
 /** The options of a replay that its reproduce command repeats. */
-function replayWords(options: ReplayCommandOptions) {
+function replayWords(options: ReplayCommandOptions, recovery: Recovery | undefined) {
   return {
     faults: options.fault,
     with: options.with,
@@ -173,6 +186,7 @@ function replayWords(options: ReplayCommandOptions) {
     live: options.live,
     strictOrder: options.strictOrder,
     seed: options.seed,
+    ...(recovery !== undefined ? { recovery } : {}),
   };
 }
 
@@ -186,6 +200,7 @@ function printReplay(result: ReplayResult): void {
   }
   if (result.lost) console.log(`lost: ${result.lost.summary}`);
   if (result.notFired.length > 0) console.log(`never fired: ${result.notFired.join(", ")}`);
+  if (result.otherAccel) console.log(`note: ${result.otherAccel}`);
   console.log(`prefix: ${describePrefix(result.prefix)}`);
 }
 

@@ -8,7 +8,9 @@
 
 import { basename } from "node:path";
 import cliProgress from "cli-progress";
-import { type ParentTrace, readParent } from "../replay/replay.ts";
+import { otherAccel, type ParentTrace, readParent } from "../replay/replay.ts";
+import type { AccelChoice } from "../vm/accel.ts";
+import { accelChooser } from "./accel.ts";
 import { runScenario } from "../run/run.ts";
 import { loadScenario } from "../scenario/load.ts";
 import type { Scenario } from "../scenario/schema.ts";
@@ -18,6 +20,7 @@ import { parsePoints } from "../scenario/points.ts";
 import {
   failingReproduces,
   isFailing,
+  orderFails,
   pointMessage,
   stateFails,
   sweep,
@@ -31,6 +34,7 @@ import { formatDuration } from "../util/units.ts";
 import { describeRate, type Reproduced } from "../sweep/confirm.ts";
 import { describeCounts, pointStatus, statusWord } from "../sweep/status.ts";
 import { defaultJobs } from "../sweep/jobs.ts";
+import { checkRecovery, parseRecovery } from "../scenario/recovery.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { table } from "./format.ts";
 import { withInterrupt } from "./interrupt.ts";
@@ -62,6 +66,10 @@ export interface SweepCommandOptions {
   shardIndexEnv?: string;
   /** `--shards N`, with `--shard-index-env`. */
   shards?: number;
+  /** `--recovery ORDER`: together, in-order, each-order, or an order of the serving nodes. */
+  recovery?: string;
+  /** `--accel kvm|tcg|auto`. */
+  accel?: string;
 }
 
 /** The shard of a command's options (`--shard K/N`, or `--shard-index-env NAME --shards N`), if any. */
@@ -153,6 +161,20 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
           },
         }
         : {}),
+      ...(p.orders
+        ? {
+          orders: p.orders.map((o) => ({
+            order: o.order,
+            verdict: o.verdict,
+            ...oracle(o.oracle),
+            fired: o.fired,
+            reproduce: o.reproduce,
+            ...(o.trace ? { trace: o.trace } : {}),
+            ...(o.sameCrashAs !== undefined ? { sameCrashAs: o.sameCrashAs } : {}),
+            ...(o.reproduced ? { reproduced: o.reproduced } : {}),
+          })),
+        }
+        : {}),
     })),
     passed: result.passed,
     failed: result.failed,
@@ -163,6 +185,7 @@ export function sweepJson(trace: string, result: SweepResult): Record<string, un
       ? { distinctCrashStates: result.distinctCrashStates }
       : {}),
     ...(result.crashStates !== undefined ? { crashStates: result.crashStates } : {}),
+    ...(result.recovery ? { recovery: result.recovery } : {}),
     replays: result.replays,
     ...(result.confirm !== undefined ? { confirm: result.confirm } : {}),
     ...(result.jobs !== undefined ? { jobs: result.jobs } : {}),
@@ -225,16 +248,35 @@ function rateLine(rate: Reproduced | undefined): string[] {
   return [`reproduced: ${describeRate(rate)} (failed in ${rate.failed} of ${rate.runs} runs)`];
 }
 
+/** The orders column of a point: the recovery orders that failed, or how many passed. */
+function ordersCell(p: SweepPoint): string {
+  if (!p.orders) return "";
+  const failed = p.orders.filter(orderFails);
+  return failed.length > 0
+    ? `${failed.map((o) => o.order.join(",")).join("; ")} FAIL`
+    : `${p.orders.length} pass`;
+}
+
 /** Prints a sweep's table, its failing points and totals. */
 export function printSweep(trace: string, result: SweepResult): void {
   const multi = result.crashStates !== undefined;
-  const rows = [["op", "what", "step", ...(multi ? ["states"] : []), "verdict", "reason"]];
+  const ordered = result.points.some((p) => p.orders);
+  const rows = [[
+    "op",
+    "what",
+    "step",
+    ...(multi ? ["states"] : []),
+    ...(ordered ? ["orders"] : []),
+    "verdict",
+    "reason",
+  ]];
   for (const p of result.points) {
     rows.push([
       String(p.at),
       p.op,
       stepOf(p),
       ...(multi ? [statesCell(p)] : []),
+      ...(ordered ? [ordersCell(p)] : []),
       statusWord(p),
       p.verdict.reason +
       (p.sameCrashAs !== undefined ? ` (same crash state as op ${p.sameCrashAs})` : ""),
@@ -247,6 +289,7 @@ export function printSweep(trace: string, result: SweepResult): void {
     console.log("\ninconclusive points (the check could not run: neither a pass nor a loss):");
     for (const p of unjudged) console.log(`  op ${p.at}: ${p.verdict.reason}`);
   }
+  if (result.recovery) console.log(recoveryNote(result.recovery));
   printNotes(result);
   console.log(`\n${sweepSummary(trace, result)}`);
 }
@@ -256,7 +299,7 @@ function printFailing(failing: readonly SweepPoint[]): void {
   if (failing.length === 0) return;
   console.log("\nfailing points:");
   for (const p of failing) {
-    if (!p.states) {
+    if (!p.states && !p.orders) {
       console.log(`  op ${p.at}: ${pointMessage(p)}`);
       for (const line of rateLine(p.reproduced)) console.log(`    ${line}`);
       if (p.lost) console.log(`    lost: ${p.lost.summary}`);
@@ -264,11 +307,18 @@ function printFailing(failing: readonly SweepPoint[]): void {
       continue;
     }
     console.log(`  op ${p.at}: ${p.where ?? p.op}:`);
-    for (const s of p.states.outcomes.filter(stateFails)) {
+    // Every order checks the same crash state: what it lost is the point's.
+    if (p.orders && p.lost) console.log(`    lost: ${p.lost.summary}`);
+    for (const s of p.states?.outcomes.filter(stateFails) ?? []) {
       console.log(`    state ${s.id}, ${s.drops}: ${s.verdict.reason}`);
       for (const line of rateLine(s.reproduced)) console.log(`      ${line}`);
       if (s.lost) console.log(`      lost: ${s.lost.summary}`);
       console.log(`      ${s.reproduce}`);
+    }
+    for (const o of p.orders?.filter(orderFails) ?? []) {
+      console.log(`    order ${o.order.join(",")}: ${o.verdict.reason}`);
+      for (const line of rateLine(o.reproduced)) console.log(`      ${line}`);
+      console.log(`      ${o.reproduce}`);
     }
   }
 }
@@ -311,6 +361,25 @@ export function sweepSummary(trace: string, result: SweepResult): string {
   } in ${formatDuration(result.durationMs)}`;
 }
 
+/**
+ * How a sweep's checks started the nodes serving them, in words.
+ *
+ * @example
+ * ```ts
+ * recoveryNote({ name: "each-order", orders: [["e1", "e2"], ["e2", "e1"]] });
+ * // "recovery each-order: each point checked in 2 orders of the nodes serving the check (e1,e2; e2,e1)"
+ * ```
+ */
+export function recoveryNote(recovery: { name: string; orders: string[][] }): string {
+  const { name, orders } = recovery;
+  if (orders.length === 1 && orders[0].length === 0) {
+    return `recovery ${name}: no node serves the check, so each point is checked once`;
+  }
+  return `recovery ${name}: ${
+    orders.length > 1 ? `each point checked in ${orders.length} orders` : "one order"
+  } of the nodes serving the check (${orders.map((o) => o.join(",")).join("; ")})`;
+}
+
 /** The step a point's fault hit, from its `where`. */
 function stepOf(p: SweepPoint): string {
   const match = /during step '(.*)', /.exec(p.where ?? "");
@@ -328,6 +397,7 @@ interface Swept {
 /** Runs `sweep`. */
 export async function sweepCommand(target: string, options: SweepCommandOptions): Promise<number> {
   const points = parsePoints(options.points);
+  const recovery = options.recovery === undefined ? undefined : parseRecovery(options.recovery);
   if (options.jobs !== undefined && options.jobs < 1) {
     throw new UsageError(`--jobs ${options.jobs}: give at least 1`);
   }
@@ -339,17 +409,25 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
     );
   }
   const printJson = options.json === true;
+  const accelOf = await accelChooser(options.accel);
   let recording: string | null = null;
   const swept = await withInterrupt(async (signal): Promise<Swept> => {
     let trace = target;
     if (isScenario) {
       const scenario = await loadScenario(target);
+      // A recovery order the scenario cannot run is refused before it is recorded.
+      if (recovery !== undefined) checkRecovery(recovery, scenario);
       recording = options.output ?? defaultTracePath(scenario.name);
-      trace = await recordFirst({ target, scenario, trace: recording }, options, signal);
+      const accel = accelOf(scenario);
+      trace = await recordFirst({ target, scenario, trace: recording, accel }, options, signal);
       recording = null;
     }
     const parent = await readParent(trace);
+    if (recovery !== undefined) checkRecovery(recovery, parent.scenario);
     if (parent.warning) console.error(`warning: ${parent.warning}`);
+    const accel = accelOf(parent.scenario);
+    const other = otherAccel(parent, accel);
+    if (other !== null) console.error(`note: ${other}`);
     if (options.keepTraces) await Deno.mkdir(options.keepTraces, { recursive: true });
     // As many clusters at once as the cores hold: a point then sees the load its replay does.
     const jobs = options.jobs ??
@@ -365,7 +443,9 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
         ...(options.keepTraces ? { outputDir: options.keepTraces } : {}),
         keepData: false,
         cold: options.cold ?? false,
+        accel,
         ...(shard ? { shard } : {}),
+        ...(recovery !== undefined ? { recovery } : {}),
         signal,
         onEvent: options.verbose
           ? progressPrinter({ json: printJson, verbose: options.verbose })
@@ -409,17 +489,18 @@ async function reportSweep(swept: Swept, options: SweepCommandOptions): Promise<
 
 /** Records a scenario to sweep (`sweep SCENARIO`) into its trace: returns the trace. */
 async function recordFirst(
-  recording: { target: string; scenario: Scenario; trace: string },
+  recording: { target: string; scenario: Scenario; trace: string; accel: AccelChoice },
   options: SweepCommandOptions,
   signal: AbortSignal,
 ): Promise<string> {
-  const { target, scenario, trace } = recording;
+  const { target, scenario, trace, accel } = recording;
   const printJson = options.json === true;
   if (!printJson) console.error(`recording ${target} into ${trace} first`);
   const recorded = await runScenario({
     scenario,
     trace: { path: trace, keepData: true },
     command: "record",
+    accel,
     signal,
     onEvent: progressPrinter({ json: printJson, verbose: options.verbose }),
   });
@@ -557,7 +638,12 @@ async function writeSweepFiles(swept: Swept, options: SweepCommandOptions): Prom
       format: "faultline-sweep",
       version: 1,
       trace: { path: trace, sha256: parent.sha256 },
-      sweep: { fault: options.fault, with: options.with ?? [], points: options.points },
+      sweep: {
+        fault: options.fault,
+        with: options.with ?? [],
+        points: options.points,
+        ...(options.recovery !== undefined ? { recovery: options.recovery } : {}),
+      },
       shard: shard ?? null,
       result,
     };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { SweepPoint, SweepResult } from "../sweep/sweep.ts";
-import { progressEvent, shardOption, sweepJson, sweepJunit } from "./sweep.ts";
+import { progressEvent, recoveryNote, shardOption, sweepJson, sweepJunit } from "./sweep.ts";
 
 Deno.test("sweep CLI: --shard K/N, or the shard from a variable with --shards", () => {
   assert.equal(shardOption({}), undefined);
@@ -86,4 +86,19 @@ Deno.test("sweep --json and JUnit: every point's reproduce command and oracle; a
     "kept/point-5.trace",
   ]);
   assert.match(sweepJunit("run.trace", kept), /trace: kept\/point-5.trace/);
+});
+
+Deno.test("a sweep's recovery note: the orders each point was checked in, or why once", () => {
+  assert.equal(
+    recoveryNote({ name: "each-order", orders: [["e1", "e2"], ["e2", "e1"]] }),
+    "recovery each-order: each point checked in 2 orders of the nodes serving the check (e1,e2; e2,e1)",
+  );
+  assert.equal(
+    recoveryNote({ name: "each-order", orders: [[]] }),
+    "recovery each-order: no node serves the check, so each point is checked once",
+  );
+  assert.equal(
+    recoveryNote({ name: "n2,n1", orders: [["n2", "n1"]] }),
+    "recovery n2,n1: one order of the nodes serving the check (n2,n1)",
+  );
 });

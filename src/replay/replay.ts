@@ -26,6 +26,7 @@ import {
   runScenario,
 } from "../run/run.ts";
 import { type Expectations, type Scenario, SCENARIO_VERSION } from "../scenario/schema.ts";
+import { checkRecovery, type Recovery, recoveryName, servingNodes } from "../scenario/recovery.ts";
 import { byIndex, type LoadedTrace, loadTrace } from "../trace/load.ts";
 import type { OpRecord } from "../trace/schema.ts";
 import { shellCommand } from "../util/shell_quote.ts";
@@ -36,6 +37,7 @@ import { LostFiles, type LostWrites } from "../run/lost_files.ts";
 import { diskKey } from "../trace/ops.ts";
 import { VERSION } from "../version.ts";
 import { ReplayError } from "./errors.ts";
+import { type AccelChoice, accelOfHeader, TCG } from "../vm/accel.ts";
 import {
   compareNodePrefixes,
   type OpSignature,
@@ -215,6 +217,12 @@ export interface ReplayOptions {
   /** Serve requests in the recorded order until a fault fires. */
   strictOrder?: boolean;
   /**
+   * How the check phase starts the nodes serving the checks: `together`, `in-order`, or an
+   * explicit order of them (`["n2", "n1"]`); the scenario's `recovery` by default (its first
+   * order, for `each-order`). `each-order` is a sweep's: a replay checks one order.
+   */
+  recovery?: Recovery;
+  /**
    * What must hold, instead of the scenario's own expectations (a scenario's
    * declared fault test). Without it, a replay with faults judges everything
    * but the workload's exit code.
@@ -226,6 +234,11 @@ export interface ReplayOptions {
   keepData: boolean;
   /** The seed of random choices; the parent's by default. */
   seed?: number;
+  /**
+   * The accelerator every boot gets (src/vm/accel.ts); TCG when absent. When it is not the
+   * recording's, the result says so ({@link ReplayResult.otherAccel}).
+   */
+  accel?: AccelChoice;
   /** Aborting kills the VMs and closes the trace. */
   signal?: AbortSignal;
   /** Hears the replay's progress. */
@@ -271,6 +284,11 @@ export interface ReplayResult extends RunResult {
   /** Whether the run resumed from a saved workload start, or why it booted when one was given. */
   resumed?: true | string;
   /**
+   * The replay ran on another accelerator than the recording (`recorded on tcg, replayed on
+   * kvm: ...`): its verdicts should agree, its timing differs.
+   */
+  otherAccel?: string;
+  /**
    * A crash state built from the trace that failed: what it lost, as files
    * (src/run/lost_files.ts).
    */
@@ -281,13 +299,17 @@ export interface ReplayResult extends RunResult {
 export function reproduceCommand(
   parent: string,
   options:
-    & Pick<ReplayOptions, "faults" | "with" | "faultAt" | "live" | "seed" | "strictOrder">
+    & Pick<
+      ReplayOptions,
+      "faults" | "with" | "faultAt" | "live" | "seed" | "strictOrder" | "recovery"
+    >
     & { runs?: number },
 ): string {
   const words = ["faultline", "replay", parent];
   for (const fault of options.faults) words.push("--fault", fault);
   for (const fault of options.with ?? []) words.push("--with", fault);
   if (options.faultAt !== undefined) words.push("--fault-at", options.faultAt);
+  if (options.recovery !== undefined) words.push("--recovery", recoveryName(options.recovery));
   if (options.live) words.push("--live");
   if (options.strictOrder) words.push("--strict-order");
   if (options.seed !== undefined) words.push("--seed", String(options.seed));
@@ -387,6 +409,7 @@ function signatures(records: readonly OpRecord[]): OpSignature[] {
  * ```
  */
 export async function replay(parent: ParentTrace, options: ReplayOptions): Promise<ReplayResult> {
+  checkReplayRecovery(parent, options.recovery);
   const plan = replayPlan(parent, options);
   const reproduce = reproduceCommand(parent.path, options);
   const { planned, fromTrace, faultAtOp } = plannedFault(parent, plan, options);
@@ -399,12 +422,17 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
   }
   const run = await runOptions(parent, plan, options, reproduce);
   if (fromTrace) checkOneCrashState(parent, fromTrace, options.live === true);
+  const other = otherAccel(parent, options.accel ?? TCG);
+  const note = other === null ? {} : { otherAccel: other };
   if (fromTrace && !options.live) {
     const cutAt = faultAtOp?.index ?? frameAt(parent, fromTrace.trigger);
-    return await replayCrashState(parent, plan, fromTrace, cutAt, run, {
-      reproduce,
-      ...(options.lostFiles ? { lostFiles: options.lostFiles } : {}),
-    });
+    return {
+      ...await replayCrashState(parent, plan, fromTrace, cutAt, run, {
+        reproduce,
+        ...(options.lostFiles ? { lostFiles: options.lostFiles } : {}),
+      }),
+      ...note,
+    };
   }
   const { result, resumed } = await runOnline(parent, plan, run, options);
   return {
@@ -413,7 +441,53 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
     faultAt: faultAtOp?.index ?? null,
     reproduce,
     ...(resumed === undefined ? {} : { resumed }),
+    ...note,
   };
+}
+
+/**
+ * Refuses a recovery order a replay cannot run: `each-order` (a sweep's), and one that makes
+ * no sense for the trace's scenario (src/scenario/recovery.ts `checkRecovery`). `replay`
+ * does; a command calls it first, before anything is prepared.
+ *
+ * @throws {ReplayError} for `each-order`; {@link ScenarioError} for an order of other nodes.
+ */
+export function checkReplayRecovery(
+  parent: ParentTrace,
+  recovery: Recovery | undefined,
+): void {
+  if (recovery === undefined) return;
+  if (recovery === "each-order") {
+    const serving = servingNodes(parent.scenario);
+    const example = serving.length > 1 ? serving.toReversed().join(",") : "in-order";
+    throw new ReplayError(
+      `--recovery each-order: a replay checks one order; name it (--recovery ${example}), or sweep with --recovery each-order`,
+    );
+  }
+  checkRecovery(recovery, parent.scenario);
+}
+
+/**
+ * What a replay on another accelerator than its recording's says, or null on the same one
+ * (a trace without `accel` was recorded on TCG).
+ *
+ * @example
+ * ```ts
+ * otherAccel(parent, kvm); // "recorded on tcg, replayed on kvm: the verdicts should agree; the timing differs"
+ * ```
+ */
+export function otherAccel(parent: Pick<ParentTrace, "header">, used: AccelChoice): string | null {
+  const recorded = accelOfHeader(parent.header.accel);
+  if (recorded === null || (recorded.accel === used.accel && recorded.cpu === used.cpu)) {
+    return null;
+  }
+  const what = (choice: AccelChoice) =>
+    choice.cpu === used.cpu && choice.cpu === recorded.cpu
+      ? choice.accel
+      : `${choice.accel} (cpu ${choice.cpu})`;
+  return `recorded on ${what(recorded)}, replayed on ${
+    what(used)
+  }: the verdicts should agree; the timing differs`;
 }
 
 /**
@@ -459,14 +533,17 @@ async function runOptions(
         ...(options.with?.length ? { with: options.with } : {}),
         faultAt: options.faultAt ?? null,
         live: options.live ?? false,
+        ...(options.recovery !== undefined ? { recovery: recoveryName(options.recovery) } : {}),
         reproduce,
       },
     },
     prepared: options.prepared ?? await prepareForReplay(parent, options.signal),
+    ...(options.accel ? { accel: options.accel } : {}),
     judgeWorkloadExit: options.expect !== undefined || plan.rules.length === 0,
     qmp: options.qmp,
     ...(options.control ? { control: options.control } : {}),
     ...(options.warmChecks ? { warmChecks: options.warmChecks } : {}),
+    ...(options.recovery !== undefined ? { recovery: options.recovery } : {}),
     signal: options.signal,
     onEvent: options.onEvent,
   };

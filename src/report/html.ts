@@ -15,7 +15,13 @@
 
 import { OP_TYPES, type OpType } from "../block/backend.ts";
 import type { ParentTrace } from "../replay/replay.ts";
-import { pointMessage, stateFails, type SweepPoint, type SweepResult } from "../sweep/sweep.ts";
+import {
+  orderFails,
+  pointMessage,
+  stateFails,
+  type SweepPoint,
+  type SweepResult,
+} from "../sweep/sweep.ts";
 import { describeRate, type Reproduced } from "../sweep/confirm.ts";
 import { type PointStatus, pointStatus, statusWord } from "../sweep/status.ts";
 import type { OpRecord } from "../trace/schema.ts";
@@ -765,10 +771,14 @@ function failingTable(result: SweepResult, limits: Required<SweepReportOptions>)
     const states = (p.states?.outcomes ?? []).filter(stateFails).map((o) =>
       `state ${o.id}, ${o.drops}: ${o.verdict.reason}${rateText(o.reproduced)} (${o.reproduce})`
     );
+    const orders = (p.orders ?? []).filter(orderFails).map((o) =>
+      `order ${o.order.join(",")}: ${o.verdict.reason}${rateText(o.reproduced)} (${o.reproduce})`
+    );
     const notes = [
-      p.states ? "" : rateText(p.reproduced).trim(),
+      p.states || p.orders ? "" : rateText(p.reproduced).trim(),
       oracleText(p),
       ...states,
+      ...orders,
       p.trace ? `replay trace: ${p.trace}` : "",
     ].filter(Boolean);
     return `<tr id="p${p.at}"><td class="num">${p.at}</td><td><code>${esc(p.op)}</code></td><td>${

@@ -28,13 +28,17 @@ export const NOT_CACHE_INPUTS = {
   /**
    * Of the scenario a setup runs (`setupScenario` in ./setup_phase.ts, which puts the
    * setup in place of each node's workload, check and restart, and its own expectations,
-   * no declared faults and no client in place of the scenario's: those are not in it).
+   * no declared faults, no client and no recovery order in place of the scenario's: those
+   * are not in it).
    */
   setup: {
     name: "a label: no guest, disk or image is made from it (a disk's UUID is its own)",
     description: "words for people",
     source: "where the scenario was read from: the normalized scenario is its content",
     "timeouts.checkMs": "the setup's run has no check phase",
+    accel:
+      "the accelerator runs the same guest code, faster or slower (the --accel a run is given is not in the key either)",
+    budgetMs: "how long faultline ci may spend on the scenario's faults: the setup never sees it",
   },
 } as const;
 

@@ -16,6 +16,11 @@ export interface ExtGeometry {
   journalInode: number | null;
   /** The first inode that is not reserved: those below it (but the root, 2) are the file system's own. */
   firstInode: number;
+  /**
+   * Whether the journal holds committed metadata not yet written to its home
+   * (`needs_recovery`: mounted, and not unmounted since): debugfs reads the home only.
+   */
+  needsRecovery: boolean;
 }
 
 /** The root directory's inode, in every ext2/3/4 file system. */
@@ -28,7 +33,7 @@ export const ROOT_INODE = 2;
  * @example
  * ```ts
  * parseStats("Block size:               1024\nFirst inode:              11\nJournal inode:            8\n");
- * // { blockSize: 1024, journalInode: 8, firstInode: 11 }
+ * // { blockSize: 1024, journalInode: 8, firstInode: 11, needsRecovery: false }
  * ```
  */
 export function parseStats(text: string): ExtGeometry | null {
@@ -42,6 +47,7 @@ export function parseStats(text: string): ExtGeometry | null {
     blockSize,
     journalInode: field("Journal inode") || null,
     firstInode: field("First inode") ?? 11,
+    needsRecovery: /^Filesystem features:.*\bneeds_recovery\b/m.test(text),
   };
 }
 

@@ -22,13 +22,20 @@ Journal backup:           inode blocks
 Directories:              2
 `;
 
-Deno.test("parseStats: the block size, the journal's inode and the first inode", () => {
-  assert.deepEqual(parseStats(STATS), { blockSize: 1024, journalInode: 8, firstInode: 11 });
+Deno.test("parseStats: the block size, the journal's inode, the first inode, and whether the journal needs replaying", () => {
+  assert.deepEqual(parseStats(STATS), {
+    blockSize: 1024,
+    journalInode: 8,
+    firstInode: 11,
+    needsRecovery: true,
+  });
   // ext2: no journal.
   assert.deepEqual(
     parseStats("Block size:               4096\nFirst inode:              11\n"),
-    { blockSize: 4096, journalInode: null, firstInode: 11 },
+    { blockSize: 4096, journalInode: null, firstInode: 11, needsRecovery: false },
   );
+  // Unmounted cleanly: the journal holds nothing its home lacks.
+  assert.equal(parseStats(STATS.replace(" needs_recovery", ""))?.needsRecovery, false);
   // debugfs could not open the image: it said so on stderr, and printed no geometry.
   assert.equal(parseStats("stats: Filesystem not open\n"), null);
   assert.equal(parseStats(""), null);

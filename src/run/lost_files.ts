@@ -5,15 +5,18 @@
  * holds each block, `ncheck` its paths, `testb` whether a block no inode holds is in use.
  *
  * The image read is the disk as the whole run phase left it (every write of the run
- * applied), neither the crash image nor the disk at the cut. debugfs reads a file system as
- * it lies on the disk, without replaying its journal; and ext4 writes a file's new data
- * before the journal commit that allocates its blocks, and that metadata to its home only
- * later (writeback, or the `sync` that ends every phase, src/vm/initramfs.ts). So at the
- * cut, the blocks of the newest writes, the ones a crash drops, are in no file yet: in
- * fsync-log.ts, /data/log's block 8705 is in no inode on the disk at op 93 and in inode 12
- * at the run's end. The crash image, which lacks the dropped writes, says less still. The
- * cost: a block freed or reused after the cut is counted where the run left it, in another
- * file or free (`free`), as a deleted SQLite rollback journal's blocks are.
+ * applied), its journal replayed (src/run/journal_replay.ts), neither the crash image nor
+ * the disk at the cut. ext4 writes a file's new data before the journal commit that
+ * allocates its blocks, and that metadata to its home only later (writeback, or the `sync`
+ * that ends every phase, src/vm/initramfs.ts). So at the cut, the blocks of the newest
+ * writes, the ones a crash drops, are in no file yet: in fsync-log.ts, /data/log's block
+ * 8705 is in no inode on the disk at op 93 and in inode 12 at the run's end. The crash
+ * image, which lacks the dropped writes, says less still. A node whose run phase ended
+ * without its `sync` (a cluster's other nodes, stopped when the client's workload ended)
+ * leaves the metadata of its newest files in the journal only, which debugfs does not read:
+ * replayed, it is where debugfs reads it. The cost: a block freed or reused after the cut is
+ * counted where the run left it, in another file or free (`free`), as a deleted SQLite
+ * rollback journal's blocks are.
  *
  * @module
  */
@@ -25,6 +28,7 @@ import { filesystemOf } from "../scenario/filesystems.ts";
 import { makePrivateDir, type PrivateDir } from "../util/tempdir.ts";
 import { type CrashSelection, selectCrashWrites, writeCrashImages } from "./crash_state.ts";
 import { debugfs, debugfsRequests } from "./debugfs.ts";
+import { replayJournal } from "./journal_replay.ts";
 import {
   type ExtGeometry,
   parseIcheck,
@@ -60,7 +64,7 @@ export interface UnreadDisk {
   disk: string;
   /** The lost writes to it. */
   writes: number;
-  /** Why: `not a file system faultline reads`, or what debugfs said. */
+  /** Why: `not a file system faultline reads`, or what debugfs or e2fsck said. */
   reason: string;
 }
 
@@ -182,9 +186,7 @@ export class LostFiles implements AsyncDisposable {
     }
     const lost = {
       writes: countWrites(ranges),
-      files: [...files.values()].sort((a, b) =>
-        b.writes - a.writes || (a.path ?? "").localeCompare(b.path ?? "") || a.inode - b.inode
-      ),
+      files: [...files.values()].sort(byWritesThenName),
       ...counts,
       unread,
     };
@@ -222,6 +224,13 @@ export class LostFiles implements AsyncDisposable {
       // `debugfs: Bad magic number in super-block while trying to open PATH`, PATH being ours.
       const said = /^debugfs: (.*?)(?: while trying to open .*)?$/m.exec(stats.stderr)?.[1];
       return said ? `${NOT_READ} (debugfs: ${said})` : NOT_READ;
+    }
+    if (geometry.needsRecovery) {
+      const failed = await replayJournal(
+        image,
+        this.#options.signal ? { signal: this.#options.signal } : {},
+      );
+      if (failed !== null) return `its journal could not be replayed (${failed})`;
     }
     return {
       image,
@@ -315,6 +324,12 @@ export class LostFiles implements AsyncDisposable {
   }
 }
 
+/** Files the most written first; then by path, node (a cluster's nodes hold the same paths) and inode. */
+function byWritesThenName(a: LostFile, b: LostFile): number {
+  return b.writes - a.writes || (a.path ?? "").localeCompare(b.path ?? "") ||
+    a.node.localeCompare(b.node) || a.inode - b.inode;
+}
+
 /** The byte ranges a crash state loses: its dropped writes whole, a torn write's tail. */
 function lostRanges(selection: CrashSelection): LostRange[] {
   const whole = selection.dropped.map((record) => ({
@@ -382,7 +397,7 @@ function readsAsExt(disk: ScenarioDisk): boolean {
   return filesystemOf(name)?.readsFiles ?? false;
 }
 
-/** Files shown in a summary before `and N more files`. */
+/** Files shown in a summary before `N more files`. */
 const SUMMARY_FILES = 5;
 
 /** {@link LostWrites.summary}: files first, then the journal, metadata, free blocks, disks not read. */
@@ -398,7 +413,8 @@ function summarize(lost: Omit<LostWrites, "summary">, cluster: boolean): string 
   ]);
   const more = lost.files.slice(SUMMARY_FILES);
   if (more.length > 0) {
-    parts.push([more.reduce((sum, f) => sum + f.writes, 0), `${more.length} more files`]);
+    const files = `${more.length} more file${more.length === 1 ? "" : "s"}`;
+    parts.push([more.reduce((sum, f) => sum + f.writes, 0), files]);
   }
   if (lost.journal > 0) parts.push([lost.journal, "the journal"]);
   if (lost.metadata > 0) parts.push([lost.metadata, "file system metadata"]);

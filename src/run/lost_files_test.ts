@@ -9,6 +9,7 @@ import type { ScenarioDisk } from "../scenario/schema.ts";
 import type { OpRecord } from "../trace/schema.ts";
 import { hostCommand } from "../util/host_command.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
+import { addFile, changedBlocks, mkfsExt4 } from "../../tests/support/ext4.ts";
 import { opRecord } from "../../tests/support/ops.ts";
 import { selectCrashWrites } from "./crash_state.ts";
 import { LostFiles, NOT_READ } from "./lost_files.ts";
@@ -162,4 +163,55 @@ Deno.test("LostFiles: a disk that is not ext2/3/4 is named as not read, with its
     lost.summary,
     /^1 write to app\/raw, not a file system faultline reads, 2 to app\/xfs/,
   );
+});
+
+/** One write a block, of each block `after` holds other bytes in than `before`, on `node`'s disk. */
+async function writesOfChanges(
+  node: string,
+  images: { before: string; after: string },
+): Promise<OpRecord[]> {
+  const before = await Deno.readFile(images.before);
+  const after = await Deno.readFile(images.after);
+  return changedBlocks(before, after).map((block) =>
+    opRecord({
+      node,
+      offset: block * BLOCK,
+      data: after.slice(block * BLOCK, (block + 1) * BLOCK),
+      phase: "run",
+    })
+  );
+}
+
+Deno.test("LostFiles: in a cluster, a node the run left unsynced names its files too: its journal is replayed", async () => {
+  await using dir = await makePrivateDir("faultline-lost-files-test-");
+  // One base for both nodes' `data` disks. n1 synced at the end of its run: its new file's
+  // metadata is at home. n2 was cut off: its file's data is at home, the metadata that names
+  // it in the journal only, as a node that never unmounted leaves ext4.
+  const base = await mkfsExt4(join(dir.path, "base.raw"), { sizeBytes: 8 << 20 });
+  const bytes = new Uint8Array(3 * BLOCK).map((_, i) => 0x41 + Math.floor(i / BLOCK));
+  const { synced, journaled, dataBlocks } = await addFile(base, {
+    dir: dir.path,
+    name: "wal",
+    bytes,
+  });
+  // n2 wrote first: files of as many writes are listed by node.
+  const records = [
+    ...await writesOfChanges("n2", { before: base, after: journaled }),
+    ...await writesOfChanges("n1", { before: base, after: synced }),
+  ].map((record, index) => ({ ...record, index, done: index + 1, start: index, end: index + 0.5 }));
+  await using lostFiles = new LostFiles({
+    records,
+    scenario: { nodes: ["n1", "n2"].map((name) => ({ name, disks: [dataDisk] })) },
+    bases: new Map([["n1/data", base], ["n2/data", base]]),
+  });
+  // Nothing was flushed: the cut drops every write.
+  const lost = await lostFiles.of(selectCrashWrites(records, records.length, { kind: "drop" }));
+  assert.equal(lost.writes, records.length);
+  assert.deepEqual(
+    lost.files.filter((f) => f.path === "/srv/wal").map(({ node, writes }) => ({ node, writes })),
+    [{ node: "n1", writes: dataBlocks.length }, { node: "n2", writes: dataBlocks.length }],
+  );
+  assert.equal(lost.free, 0);
+  assert.deepEqual(lost.unread, []);
+  assert.match(lost.summary, /^3 writes to n1:\/srv\/wal, 3 to n2:\/srv\/wal, /);
 });

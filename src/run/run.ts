@@ -20,6 +20,12 @@ import { isStanding } from "../fault/standing.ts";
 import type { FaultPlan } from "../fault/types.ts";
 import { exportUri } from "../nbd/uri.ts";
 import type { Scenario, ScenarioNode } from "../scenario/schema.ts";
+import {
+  checkRecovery,
+  type Recovery,
+  type RecoveryOrder,
+  runOrder,
+} from "../scenario/recovery.ts";
 import { frameFacts, type LinkFrame } from "../net/link_plan.ts";
 import type { NetEvent, NetSwitch } from "../net/switch.ts";
 import type { DiskService, ServiceEvent } from "../service/disk_service.ts";
@@ -28,6 +34,7 @@ import { diskKey } from "../trace/ops.ts";
 import type { FrameRecord, OpRecord } from "../trace/schema.ts";
 import type { StatsSummary } from "../trace/stats.ts";
 import { makePrivateDir, type PrivateDir } from "../util/tempdir.ts";
+import { type AccelChoice, TCG } from "../vm/accel.ts";
 import { guessedGeometry, type VmDisk } from "../vm/qemu_args.ts";
 import { type GuestState, saveGuestState } from "../vm/snapshot.ts";
 import { NodeBoot, phaseOutcome, RTC_BASE, rtcBaseOf } from "./boot.ts";
@@ -55,6 +62,7 @@ import {
   startNetwork,
   startProxies,
 } from "./services.ts";
+import { type Served, startInOrder } from "./recovery.ts";
 import { type OrderBreak, Sequencer } from "./strict_order.ts";
 import { judge, type PhaseOutcome, type Verdict } from "./verdict.ts";
 
@@ -85,6 +93,11 @@ export interface RunOptions {
   command: string;
   /** The faults to inject; none by default. */
   plan?: FaultPlan;
+  /**
+   * The accelerator every boot gets, chosen once (src/vm/accel.ts `chooseAccel`); TCG when
+   * absent. The trace's header records it.
+   */
+  accel?: AccelChoice;
   /**
    * More header fields (a replay's parent trace).
    * @ignore faultline's own: not part of the public API
@@ -121,6 +134,12 @@ export interface RunOptions {
   qmp?: ReadonlyMap<string, string>;
   /** A control socket for the run: the fault commands (block and link), without QEMU's. */
   control?: string;
+  /**
+   * How the check phase starts the nodes serving the checks (src/scenario/recovery.ts):
+   * `together`, `in-order`, or an explicit order of them; the scenario's `recovery` by
+   * default. A single run of `each-order` checks its first order, the node order.
+   */
+  recovery?: Recovery;
   /**
    * Saved check guests by node (src/run/warm.ts): those nodes' checks start from them
    * instead of booting; the trace's header names each state.
@@ -206,6 +225,8 @@ export interface RunResult {
   outcomes: PhaseOutcome[];
   /** Where the time went. */
   timings: RunTimings;
+  /** The accelerator every boot ran on, and why (the trace's header has it too). */
+  accel: AccelChoice;
   /** The run's ops, without their data, in completion order. */
   records: OpRecord[];
   /**
@@ -224,6 +245,12 @@ export interface RunResult {
   lines: GuestLine[];
   /** The power loss of the run, if there was one. */
   powerCut: PowerCut | null;
+  /**
+   * How the check phase started the nodes serving its checks: the order asked for and the
+   * order they started in (`order` null: together, every serving node at once); null when
+   * no check phase ran.
+   */
+  recovery: RecoveryOrder & { serving: string[] } | null;
   /**
    * With strict order: ops let through out of order, and the time ops waited for their turn.
    * @ignore faultline's own: not part of the public API
@@ -324,11 +351,12 @@ export async function saveRunAtHold(
  */
 export async function prepareRun(
   scenario: Scenario,
-  options: { signal?: AbortSignal; onEvent?: (event: RunEvent) => void } = {},
+  options: { signal?: AbortSignal; onEvent?: (event: RunEvent) => void; accel?: AccelChoice } = {},
 ): Promise<Prepared> {
   const prepared = await prepareScenario(scenario, options.signal);
   return await applySetup(scenario, prepared, {
     run: runScenario,
+    ...(options.accel ? { accel: options.accel } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
@@ -366,7 +394,6 @@ function checkClockJumps(rules: readonly NodeRule[], prepared: Prepared): void {
   }
 }
 
-/** The state of one run, and its phases as methods. */
 class Run {
   private phase: "run" | "check" = "run";
   private readonly records: OpRecord[] = [];
@@ -393,6 +420,7 @@ class Run {
   /** The run phase is ending (its client finished): no node boots again. */
   private stopping = false;
   private powerCut: PowerCut | null = null;
+  private recovery: RecoveryOrder & { serving: string[] } | null = null;
   /** Hear every guest line after the run has taken it in ({@link serving}). */
   private readonly lineListeners = new Set<() => void>();
   private crashCount = 0;
@@ -412,12 +440,46 @@ class Run {
     );
   }
 
+  /**
+   * Hands each op's arrival to what a plan's node and link faults are triggered by: the node
+   * faults' watcher (returned, or null without node faults) and, for a link fault put at a
+   * block op (`partition:n1|n2@40`), the switch.
+   */
+  private static watchArrivals(
+    plan: FaultPlan,
+    parts: {
+      prepared: Prepared;
+      service: Awaited<ReturnType<typeof startDiskService>>;
+      net: Awaited<ReturnType<typeof startNetwork>>;
+    },
+    toRun: HeldCalls<Run>,
+  ): NodeFaultWatcher | null {
+    const { prepared, service, net } = parts;
+    const rules = nodeRulesOf(plan);
+    checkClockJumps(rules, prepared);
+    const watcher = rules.length > 0
+      ? new NodeFaultWatcher(rules, (firing) => toRun.call((run) => run.onNodeFault(firing)))
+      : null;
+    if (watcher) service.onArrival((op) => watcher.arrive({ kind: "op", op }));
+    if (net && plan.rules.some((rule) => kindOf(rule.effect).link)) {
+      service.onArrival((op) => net.arriveOp(op));
+    }
+    return watcher;
+  }
+
+  /** The state of one run, and its phases as methods. */
+
   /** The prepare phase: guests and base disks, the switch, the fault layer and the trace, the results channel. */
   static async start(options: RunOptions): Promise<Run> {
     const started = performance.now();
+    if (options.recovery !== undefined) checkRecovery(options.recovery, options.scenario);
     options.onEvent?.({ type: "step", step: "prepare", detail: "guest image and base disks" });
     const prepared = options.prepared ??
-      await prepareRun(options.scenario, { signal: options.signal, onEvent: options.onEvent });
+      await prepareRun(options.scenario, {
+        signal: options.signal,
+        onEvent: options.onEvent,
+        ...(options.accel ? { accel: options.accel } : {}),
+      });
     if (options.signal?.aborted) throw new RunInterrupted("interrupted");
     const dir = await makePrivateDir("faultline-run-");
     const cleanups: (() => Promise<void>)[] = [() => dir.remove()];
@@ -459,16 +521,7 @@ class Run {
       cleanups.push(() => results.close());
       const proxies = await startProxies(options, service, cleanups);
       const plan = options.plan ?? { seed: 0, rules: [] };
-      const rules = nodeRulesOf(plan);
-      checkClockJumps(rules, prepared);
-      const watcher = rules.length > 0
-        ? new NodeFaultWatcher(rules, (firing) => toRun.call((run) => run.onNodeFault(firing)))
-        : null;
-      if (watcher) service.onArrival((op) => watcher.arrive({ kind: "op", op }));
-      // Link faults may be triggered by a block op too (`partition:n1|n2@40`).
-      if (net && plan.rules.some((rule) => kindOf(rule.effect).link)) {
-        service.onArrival((op) => net.arriveOp(op));
-      }
+      const watcher = Run.watchArrivals(plan, { prepared, service, net }, toRun);
       const run = new Run(options, {
         prepared,
         dir,
@@ -573,13 +626,52 @@ class Run {
     this.parts.service.event("phase", { name: "check" });
     this.endStanding();
     const checkStarted = this.since();
-    const served = serving.map((node) => this.boot(node, "restart"));
+    const served = await this.startServing(serving);
     await Promise.all(serving.map((node, i) => this.serving(node, served[i])));
     this.outcomes.push(...await Promise.all(checking.map((node) => this.boot(node, "check"))));
     for (const node of serving) this.running.get(node.name)?.kill("aborted");
     this.outcomes.push(...await Promise.all(served));
     this.checkAbort();
     this.timings.checkMs = this.since() - checkStarted;
+  }
+
+  /**
+   * Starts the nodes serving the check in the run's recovery order: at once (`together`),
+   * or one after another, each once the one before served (it said `report ready`, or
+   * without `ready` its script started), its boot ended, or `timeouts.boot` passed. The
+   * trace says the order (`recovery`), when each started (`recovery-start`) and how each
+   * wait ended (`recovery-wait`). Returns each node's boot, in the order of `serving`.
+   */
+  private async startServing(serving: ScenarioNode[]): Promise<Promise<PhaseOutcome>[]> {
+    const { scenario, signal } = this.options;
+    const names = serving.map((node) => node.name);
+    const plan = runOrder(this.options.recovery ?? scenario.recovery ?? "together", names);
+    this.recovery = { ...plan, serving: names };
+    this.parts.service.event("recovery", { name: plan.name, order: plan.order ?? names });
+    const boots = new Map<string, Promise<PhaseOutcome>>();
+    const start = (node: ScenarioNode) => {
+      this.parts.service.event("recovery-start", { node: node.name });
+      const boot = this.boot(node, "restart");
+      // Awaited with the checks' boots; a boot that fails meanwhile is not left unheard.
+      boot.catch(() => {});
+      boots.set(node.name, boot);
+      return boot;
+    };
+    if (plan.order === null) serving.forEach(start);
+    else {
+      await startInOrder(plan.order, {
+        start: (name) => {
+          const node = serving.find((n) => n.name === name)!;
+          return this.serving(node, start(node));
+        },
+        ready: new Set(serving.filter((node) => node.ready).map((node) => node.name)),
+        waitMs: scenario.timeouts.bootMs,
+        onWaited: (node, how) => this.parts.service.event("recovery-wait", { node, how }),
+        ...(signal ? { signal } : {}),
+      });
+      this.checkAbort();
+    }
+    return names.map((name) => boots.get(name)!);
   }
 
   /** The faults written without a trigger hold for the run phase only: they end as the check begins. */
@@ -603,6 +695,7 @@ class Run {
     let clockStart = -1;
     const state = await saveGuestState({
       ...guestImages(guest),
+      accel: this.options.accel ?? TCG,
       phase: "run",
       memoryBytes: node.memoryBytes,
       disks: this.disksOf(node),
@@ -629,22 +722,28 @@ class Run {
     };
   }
 
-  /** Resolves when a node serving the check is ready (or its script started), or its boot ended. */
-  private async serving(node: ScenarioNode, ended: Promise<unknown>): Promise<void> {
+  /**
+   * Resolves `served` when a node serving the check is ready (or its script started), or
+   * `ended` when its boot ended first.
+   */
+  private async serving(node: ScenarioNode, ended: Promise<unknown>): Promise<Served> {
     const boot = this.currentBoot(node.name);
     // A node that says when its service answers is waited for until it does; another, until
     // its restart script starts.
     const serves = (l: GuestLine) =>
       node.ready ? l.kind === "ready" : l.kind === "phase" && l.args[0] === boot.phase;
     const hasBooted = () => this.parts.results.linesOf(boot).some(serves);
-    if (hasBooted()) return;
-    const { promise, resolve } = Promise.withResolvers<void>();
+    if (hasBooted()) return "served";
+    const { promise, resolve } = Promise.withResolvers<Served>();
     const hear = () => {
-      if (hasBooted()) resolve();
+      if (hasBooted()) resolve("served");
     };
     this.lineListeners.add(hear);
     try {
-      await Promise.race([promise, ended.then(() => {}, () => {})]);
+      return await Promise.race([
+        promise,
+        ended.then(() => "ended" as const, () => "ended" as const),
+      ]);
     } finally {
       this.lineListeners.delete(hear);
     }
@@ -675,6 +774,7 @@ class Run {
       oracle,
       outcomes: this.outcomes,
       timings: { ...this.timings, totalMs: this.since() },
+      accel: this.options.accel ?? TCG,
       records: [...(this.options.resume?.records ?? []), ...this.records].map((
         { data: _, ...rest },
       ) => rest),
@@ -683,6 +783,7 @@ class Run {
       notFired: this.notFired(),
       lines,
       powerCut: this.powerCut,
+      recovery: this.recovery,
       order: this.parts.sequencer
         ? { breaks: this.parts.sequencer.breaks, waitedMs: this.parts.sequencer.waitedMs }
         : null,
@@ -721,6 +822,7 @@ class Run {
     const nodeBoot = await NodeBoot.start({
       boot,
       guest: this.parts.prepared.guests.get(node.name)!,
+      accel: this.options.accel ?? TCG,
       memoryBytes: node.memoryBytes,
       // A resumed guest sees only its own ops: QEMU is told the geometry it would read sector 0 for.
       disks: resumed

@@ -22,6 +22,7 @@ import { NodeQmpProxy } from "./qmp_proxy.ts";
 import { qemuVersion } from "./qemu_version.ts";
 import { SequencedLayer, type Sequencer } from "./strict_order.ts";
 import type { RunOptions } from "./run.ts";
+import { TCG } from "../vm/accel.ts";
 
 /**
  * The export name of a disk: its name, or NODE-NAME when there are several nodes.
@@ -143,6 +144,7 @@ async function traceHeader(
     ...(parts.net ? { network: parts.net.traceHeader() } : {}),
     ...(prepared.setup ? { setup: prepared.setup } : {}),
     qemu: await qemuVersion(),
+    accel: options.accel ?? TCG,
     ...(warm ? { warm } : {}),
     ...options.header,
   };
@@ -156,7 +158,9 @@ function warmHeader(options: RunOptions): Record<string, unknown> | undefined {
     ...(warmChecks?.size
       ? {
         check: Object.fromEntries(
-          [...warmChecks].map(([node, state]) => [node, { hold: state.hold, state: state.id }]),
+          [...warmChecks].map((
+            [node, state],
+          ) => [node, { hold: state.hold, state: state.id, machine: state.key }]),
         ),
       }
       : {}),
@@ -166,6 +170,7 @@ function warmHeader(options: RunOptions): Record<string, unknown> | undefined {
           node: resume.node,
           hold: resume.state.hold,
           state: resume.state.id,
+          machine: resume.state.key,
           // Ops 0 to opsBefore - 1 were served before the saved moment, not in this trace.
           opsBefore: resume.clockStart,
         },

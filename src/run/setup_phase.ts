@@ -36,6 +36,7 @@ import { RunError } from "./errors.ts";
 import { type Prepared, prepareGuests } from "./prepare.ts";
 import { qemuVersion } from "./qemu_version.ts";
 import type { RunEvent, RunOptions, RunResult } from "./run.ts";
+import type { AccelChoice } from "../vm/accel.ts";
 
 /** What the setup phase did, for the trace's header. */
 export interface SetupFacts {
@@ -55,6 +56,8 @@ export interface SetupFacts {
 export interface SetupOptions {
   /** Runs a scenario (`runScenario`): the setup is a run of its own. */
   run: (options: RunOptions) => Promise<RunResult>;
+  /** The accelerator the setup's boots get (src/vm/accel.ts); TCG when absent. */
+  accel?: AccelChoice;
   signal?: AbortSignal;
   /** Hears the setup's progress (a step) and its consoles. */
   onEvent?: (event: RunEvent) => void;
@@ -145,8 +148,9 @@ async function readIndex(path: string, cache: string): Promise<SetupIndex | null
 
 /**
  * The scenario that the setup runs: each node with a setup runs it, then unmounts its
- * disks; the others only boot (so the network and its addresses are the scenario's). Its
- * disks' cache key is made from it (./cache_keys.ts).
+ * disks; the others only boot (so the network and its addresses are the scenario's). It has
+ * no check phase, so no recovery order: a scenario's is left out. Its disks' cache key is
+ * made from it (./cache_keys.ts).
  *
  * @example
  * ```ts
@@ -154,8 +158,9 @@ async function readIndex(path: string, cache: string): Promise<SetupIndex | null
  * ```
  */
 export function setupScenario(scenario: Scenario): Scenario {
+  const { recovery: _, ...rest } = scenario;
   return {
-    ...scenario,
+    ...rest,
     nodes: scenario.nodes.map((node): ScenarioNode => ({
       ...node,
       workload: node.setup ? setupWorkload(node, node.setup) : "true",
@@ -234,6 +239,7 @@ async function runSetup(
     trace: { path: trace, keepData: true },
     command: "setup",
     prepared: ready,
+    ...(options.accel ? { accel: options.accel } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     onEvent: (event) => {
       if (event.type === "console") options.onEvent?.({ ...event, phase: "setup" });

@@ -27,6 +27,7 @@ import type { Scenario } from "../scenario/schema.ts";
 import { diskKey } from "../trace/ops.ts";
 import type { OpRecord } from "../trace/schema.ts";
 import { RESULTS_DISK_SIZE, RESULTS_SERIAL } from "../vm/results.ts";
+import type { AccelChoice } from "../vm/accel.ts";
 import { type GuestState, saveGuestState } from "../vm/snapshot.ts";
 import { RTC_BASE } from "./boot.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
@@ -66,6 +67,8 @@ export function warmCheckRefusal(
 export interface WarmCheckOptions {
   /** A private directory for the saved states (removed by the caller). */
   dir: string;
+  /** The accelerator the checks run on: a state saved under one does not load under another. */
+  accel: AccelChoice;
   /** Where the guests' memory files go (a tmpfs is fastest); `dir` by default. */
   memoryDir?: string;
   signal?: AbortSignal;
@@ -97,6 +100,7 @@ export async function saveWarmChecks(
     const guest = prepared.guests.get(node.name)!;
     const state = await saveGuestState({
       ...guestImages(guest),
+      accel: { accel: options.accel.accel, cpu: options.accel.cpu },
       phase: "check",
       memoryBytes: node.memoryBytes,
       disks: node.disks.map((disk) => {
@@ -139,7 +143,7 @@ const MEMORY_TMPFS = "/dev/shm";
 export async function openWarmChecks(
   scenario: Scenario,
   prepared: Prepared,
-  options: { signal?: AbortSignal } = {},
+  options: { accel: AccelChoice; signal?: AbortSignal },
 ): Promise<WarmSession> {
   const started = performance.now();
   const dir = await makePrivateDir("faultline-warm-");
@@ -152,6 +156,7 @@ export async function openWarmChecks(
   try {
     const checks = await saveWarmChecks(scenario, prepared, {
       dir: dir.path,
+      accel: options.accel,
       ...(memory ? { memoryDir: memory.path } : {}),
       signal: options.signal,
     });
@@ -203,7 +208,7 @@ export function warmRunRefusal(scenario: Scenario): string | null {
 export async function openWarmRun(
   scenario: Scenario,
   prepared: Prepared,
-  options: { expected: readonly OpRecord[]; signal?: AbortSignal },
+  options: { expected: readonly OpRecord[]; accel: AccelChoice; signal?: AbortSignal },
 ): Promise<WarmRun | string> {
   const refusal = warmRunRefusal(scenario);
   if (refusal !== null) return refusal;
@@ -223,6 +228,7 @@ export async function openWarmRun(
       trace: { path: join(dir.path, "saved-run.trace"), keepData: true },
       command: "save",
       prepared,
+      accel: options.accel,
       signal: options.signal,
     }, { dir: dir.path, ...(memory ? { memoryDir: memory.path } : {}) });
     const problem = prefixProblem(saved, options.expected);

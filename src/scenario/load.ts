@@ -32,6 +32,7 @@ import {
   scenarioInputSchema,
   type ScenarioNode,
 } from "./schema.ts";
+import type { RecoveryMode } from "./recovery.ts";
 
 /** What normalizing collects: every problem found, and how to find host files. */
 class Findings {
@@ -102,6 +103,8 @@ export async function normalizeScenario(
       }), found "${value.client}"`,
     );
   }
+  const recovery = value.recovery ?? "together";
+  checkRecoveryField(recovery, { nodes, faults }, findings.problems);
   if (findings.problems.length > 0) {
     throw new ScenarioError(
       `${options.source}: ${findings.problems.join(`\n${options.source}: `)}`,
@@ -116,6 +119,9 @@ export async function normalizeScenario(
     faults,
     network: networked ? { subnet: value.network?.subnet ?? null } : null,
     client: value.client ?? null,
+    recovery,
+    ...(value.accel !== undefined ? { accel: value.accel } : {}),
+    ...(value.budget !== undefined ? { budgetMs: value.budget } : {}),
     timeouts: {
       bootMs: value.timeouts?.boot ?? SCENARIO_DEFAULTS.bootMs,
       runMs: value.timeouts?.run ?? SCENARIO_DEFAULTS.runMs,
@@ -123,6 +129,41 @@ export async function normalizeScenario(
       setupMs: value.timeouts?.setup ?? SCENARIO_DEFAULTS.setupMs,
     },
   };
+}
+
+/**
+ * A recovery order needs a check phase that starts nodes; `each-order` checks each point of a
+ * declared fault in every order, which a fault that explores crash states a point would
+ * multiply: refused.
+ */
+function checkRecoveryField(
+  recovery: RecoveryMode,
+  scenario: { nodes: ScenarioNode[]; faults: FaultExpectation[] },
+  problems: string[],
+): void {
+  if (recovery === "together") return;
+  if (scenario.nodes.every((n) => n.check === null)) {
+    problems.push(
+      `recovery: "${recovery}" orders the nodes the check phase starts, and no node has a check (the check phase starts none)`,
+    );
+  }
+  if (recovery !== "each-order") return;
+  for (const [i, fault] of scenario.faults.entries()) {
+    if (!explores(fault.fault)) continue;
+    problems.push(
+      `faults[${i}].fault: "${fault.fault}" checks several crash states a point, and recovery "each-order" checks each point in every order: declare one of the two`,
+    );
+  }
+}
+
+/** Whether a fault explores crash states a point (one that does not parse is reported apart). */
+function explores(fault: string): boolean {
+  try {
+    const { effect } = parseFaultSpec(fault);
+    return kindOf(effect).fromTrace?.explores(effect) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 async function normalizeNode(
@@ -408,7 +449,7 @@ export async function loadScenario(path: string): Promise<Scenario> {
   } else if (/\.(ts|js|mts|mjs)$/i.test(path)) {
     let module: { default?: unknown };
     try {
-      module = await import(pathToFileURL(absolute).href);
+      module = await importInTurn(pathToFileURL(absolute).href);
     } catch (error) {
       throw new ScenarioError(
         `${path}: the module does not load: ${(error as Error).message.split("\n")[0]}`,
@@ -424,6 +465,22 @@ export async function loadScenario(path: string): Promise<Scenario> {
     throw new ScenarioError(`${path}: expected a .ts or .json scenario file`);
   }
   return await normalizeScenario(input, { source: path, baseDir: dirname(absolute) });
+}
+
+/** The scenario module being imported, which the next import waits for. */
+let importing: Promise<unknown> = Promise.resolve();
+
+/**
+ * Imports scenario modules one at a time. They import one another (redis-aof-everysec.ts
+ * imports redis-aof.ts) and faultline's module graph holds a top-level await (the hash's
+ * WebAssembly, src/trace/hash.ts): two imports at once can hand one of them a module still
+ * being evaluated, whose `default` then throws "Cannot access 'default' before
+ * initialization" (seen in cache_keys_test.ts, which loads two scenarios at once).
+ */
+function importInTurn(url: string): Promise<{ default?: unknown }> {
+  const next = importing.then(() => import(url));
+  importing = next.catch(() => {});
+  return next;
 }
 
 /**

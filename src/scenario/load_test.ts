@@ -264,3 +264,17 @@ Deno.test("an xfs disk takes at least 300M (mkfs.xfs makes none smaller); its si
     /nodes\.app\.disks\.data\.filesystem: expected one of .*"xfs".*found "zfs"/,
   );
 });
+
+Deno.test("a scenario's accel and budget: kept when given, absent otherwise; a bad value names its field", async () => {
+  const plain = await normalizeScenario(good, { source: "s.json", baseDir: "/" });
+  assert.equal("accel" in plain, false);
+  assert.equal("budgetMs" in plain, false);
+  const pinned = await normalizeScenario({ ...good, accel: "tcg", budget: "5m" }, {
+    source: "s.json",
+    baseDir: "/",
+  });
+  assert.equal(pinned.accel, "tcg");
+  assert.equal(pinned.budgetMs, 300_000);
+  await rejects({ ...good, budget: "soon" }, /budget: expected a duration like 30s/);
+  await rejects({ ...good, accel: "hvf" }, /accel: /);
+});

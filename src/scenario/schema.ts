@@ -24,6 +24,7 @@ import {
 } from "./guest_rules.ts";
 import { checkPackageFields, debianPackage, guestUser } from "./package_rules.ts";
 import { FILESYSTEM_NAMES } from "./filesystems.ts";
+import { RECOVERY_MODES, type RecoveryMode } from "./recovery.ts";
 
 const NAME = /^[a-z][a-z0-9-]{0,19}$/;
 
@@ -163,6 +164,9 @@ export const scenarioInputSchema = z.strictObject({
       .optional(),
   }).optional(),
   client: z.string().regex(NAME, "expected a node name like app or db1").optional(),
+  recovery: z.enum(RECOVERY_MODES).optional(),
+  accel: z.enum(["auto", "kvm", "tcg"]).optional(),
+  budget: duration.optional(),
 }).superRefine((scenario, ctx) => {
   const network = joinsNetwork(scenario.nodes);
   for (const [name, node] of Object.entries(scenario.nodes)) {
@@ -386,6 +390,24 @@ export interface ScenarioInput {
    * when every node's workload has ended.
    */
   client?: string;
+  /**
+   * How the check phase starts the nodes that serve the checks (those without a check, which
+   * run their `restart` script): `together` (the default) at once; `in-order` one after
+   * another in node order, each once it said `report ready` (or, without `ready`, once its
+   * script started); `each-order` every order of them in a sweep, each point checked in
+   * each (a single run checks the first, the node order).
+   */
+  recovery?: RecoveryMode;
+  /**
+   * The accelerator its guests run on: `kvm`, `tcg`, or `auto` (KVM when /dev/kvm is
+   * usable, the default); `--accel` overrides it.
+   */
+  accel?: "auto" | "kvm" | "tcg";
+  /**
+   * How long `faultline ci` may spend on the scenario's declared faults, such as `5m`: it
+   * samples points to fit, from a seed it prints (docs/scenarios.md).
+   */
+  budget?: number | string;
 }
 
 /** A disk of a node, normalized. */
@@ -509,14 +531,15 @@ export interface FaultExpectation {
  * the new shape differently (a field that changes a run comes in, or a field's meaning
  * changes), so that it refuses the trace instead. Traces of version 1 hold scenarios of
  * version 1, some without `root`, `setup` or `timeouts.setupMs` (they came later and read
- * as absent).
+ * as absent). Version 2 brought `recovery` (a check phase may start its nodes in order);
+ * a scenario of version 1 has none, and starts them together.
  *
  * @example
  * ```ts
  * const header = { scenario, scenarioVersion: SCENARIO_VERSION };
  * ```
  */
-export const SCENARIO_VERSION = 1;
+export const SCENARIO_VERSION = 2;
 
 /** A scenario as faultline runs it: plain data, stored in the trace header. */
 export interface Scenario {
@@ -538,6 +561,12 @@ export interface Scenario {
   network: { subnet: string | null } | null;
   /** The node whose workload's end ends the run phase, when one is named. */
   client: string | null;
+  /** How the check phase starts the nodes serving the checks (absent in scenarios of version 1: `together`). */
+  recovery?: RecoveryMode;
+  /** The accelerator the scenario asks for; absent: `auto`, or what `--accel` says. */
+  accel?: "auto" | "kvm" | "tcg";
+  /** `faultline ci`'s time for the scenario, in ms; absent: no budget of its own. */
+  budgetMs?: number;
 }
 
 /** Defaults, in one place. */

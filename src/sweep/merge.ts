@@ -26,8 +26,8 @@ export interface SweepResultsFile {
   version: 1;
   /** The trace swept, as the command named it, and its SHA-256. */
   trace: { path: string; sha256: string };
-  /** The sweep: fault, faults in force, point selection. */
-  sweep: { fault: string; with: string[]; points: string };
+  /** The sweep: fault, faults in force, point selection, and `--recovery` when given. */
+  sweep: { fault: string; with: string[]; points: string; recovery?: string };
   /** The shard, or null for a whole sweep. */
   shard: Shard | null;
   /** The result, whole. */
@@ -127,7 +127,7 @@ export function mergeSweepShards(
         data.trace.sha256.slice(0, 12)
       }), --fault ${data.sweep.fault} --points ${data.sweep.points}${
         data.sweep.with.map((w) => ` --with ${w}`).join("")
-      }`,
+      }${data.sweep.recovery ? ` --recovery ${data.sweep.recovery}` : ""}`,
   );
   const result = mergeSweepResults(shards.map((shard) => shard.data.result));
   return { ...shards[0].data, shard: null, result };
@@ -170,6 +170,7 @@ export function mergeSweepResults(results: readonly SweepResult[]): SweepResult 
     ...countApart(points),
     ...(distinct !== undefined ? { distinctCrashStates: distinct } : {}),
     ...(crashStates !== undefined ? { crashStates } : {}),
+    ...(first.recovery ? { recovery: first.recovery } : {}),
     replays: sum((r) => r.replays)!,
     ...(first.confirm !== undefined ? { confirm: first.confirm } : {}),
     durationMs: Math.max(...results.map((r) => r.durationMs)),

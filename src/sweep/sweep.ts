@@ -31,6 +31,7 @@ import { type GuestLine, type OracleResult, runOracle } from "../run/oracle.ts";
 import type { Prepared } from "../run/prepare.ts";
 import type { RunEvent } from "../run/run.ts";
 import { openWarmChecks, openWarmRun, type WarmRun, type WarmSession } from "../run/warm.ts";
+import { type AccelChoice, TCG } from "../vm/accel.ts";
 import type { GuestState } from "../vm/snapshot.ts";
 import { judge, type Verdict } from "../run/verdict.ts";
 import { defaultConfirmations, failsFinding, type Reproduced, reproduced } from "./confirm.ts";
@@ -40,6 +41,8 @@ import { describeFramePoint, frameFactsOfRecord } from "../net/frame_record.ts";
 import { SweepError } from "./errors.ts";
 import { type PointSelection, selectPoints } from "../scenario/points.ts";
 import { assignShards, linkedGroups, type Shard } from "./shard.ts";
+import { type OrderOutcome, ordersVerdict, type SweepOrders, sweepOrders } from "./orders.ts";
+import type { Recovery } from "../scenario/recovery.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { pointStatus } from "./status.ts";
 
@@ -105,6 +108,8 @@ export interface SweepPoint {
   sameCrashAs?: number;
   /** For a power loss that explores crash states: each state and how it went. */
   states?: PointStates;
+  /** With `each-order`: each recovery order the point's check started the serving nodes in, and how it went. */
+  orders?: OrderOutcome[];
   /** A failing power-loss point: what its crash state (its first failing one) lost, as files. */
   lost?: LostWrites;
   /** A failing point: how often it failed in the runs it got (its first failing state's). */
@@ -135,6 +140,12 @@ export interface SweepResult {
   distinctCrashStates?: number;
   /** Power loss that explores crash states: the states of every point, before dedup. */
   crashStates?: number;
+  /**
+   * How the checks started the nodes serving them, when not together: the recovery asked
+   * (`in-order`, `each-order`, `n2,n1`) and the orders it stands for (with `each-order`,
+   * each point is checked in each).
+   */
+  recovery?: { name: string; orders: string[][] };
   /** Replays that ran (check boots for power loss), confirmation runs included. */
   replays: number;
   /** How many verdicts each failing point was given: its first run and the runs confirming it. */
@@ -203,8 +214,16 @@ export interface SweepOptions {
   outputDir?: string;
   /** Keep written bytes in the points' traces. */
   keepData: boolean;
+  /** The accelerator of every replay and saved guest (src/vm/accel.ts); TCG when absent. */
+  accel?: AccelChoice;
   /** What must hold at each point (a scenario's declared fault test); the replay's defaults otherwise. */
   expect?: Expectations;
+  /**
+   * How each check starts the nodes serving it (src/scenario/recovery.ts); the scenario's
+   * `recovery` by default. `each-order` checks each point in every order of them, each a
+   * unit replayed, confirmed and rated as a crash state is.
+   */
+  recovery?: Recovery;
   /**
    * Guests and disks already prepared and checked.
    * @ignore faultline's own: not part of the public API
@@ -281,13 +300,19 @@ export function pointMessage(point: Pick<SweepPoint, "where" | "verdict">): stri
  * point has several, else the point's.
  */
 export function failingReproduces(point: SweepPoint): string[] {
-  if (!point.states) return [point.reproduce];
-  return point.states.outcomes.filter(stateFails).map((s) => s.reproduce);
+  const several = point.states?.outcomes ?? point.orders;
+  if (!several) return [point.reproduce];
+  return several.filter(stateFails).map((s) => s.reproduce);
 }
 
 /** Whether a crash state failed: its replay did not run, or its verdict is a failure. */
 export function stateFails(state: Pick<StateOutcome, "verdict" | "error">): boolean {
   return state.error !== undefined || failsFinding(state.verdict);
+}
+
+/** Whether a recovery order failed: its replay did not run, or its fault fired and failed. */
+export function orderFails(order: Pick<OrderOutcome, "verdict" | "error" | "fired">): boolean {
+  return order.error !== undefined || (order.fired && failsFinding(order.verdict));
 }
 
 /** Where on the clock a point is: a recorded op, or a frame (its sender as its node). */
@@ -369,15 +394,22 @@ function pointHead(
   return { at, op: describeFramePoint(frame), where: faultContext(noun, arrival, parent.lines) };
 }
 
-/** One replay of the sweep: a point, and for a power loss that explores states, one of its states. */
+/**
+ * One replay of the sweep: a point, and for a power loss that explores states one of its
+ * states, or with `each-order` one of its recovery orders.
+ */
 interface Unit {
   at: number;
   /** The crash state's ID, when the point has several. */
   state?: string;
+  /** The recovery order, when the point is checked in several. */
+  order?: string[];
 }
 
 function unitName(unit: Unit): string {
-  return unit.state === undefined ? String(unit.at) : `${unit.at}:${unit.state}`;
+  return `${unit.at}${unit.state === undefined ? "" : `:${unit.state}`}${
+    unit.order === undefined ? "" : `/${unit.order.join(",")}`
+  }`;
 }
 
 /** The points of a sweep, and which of them are replayed (one per distinct crash state). */
@@ -402,6 +434,8 @@ interface Plan {
   crash?: { records: OpRecord[]; variant: CrashVariant | undefined };
   /** For a shard's plan: the points of the whole sweep. */
   sweepPoints?: number;
+  /** The recovery orders: each point's, when it is checked in several; what replays are given. */
+  orders: SweepOrders;
 }
 
 /**
@@ -429,6 +463,35 @@ export function backgroundFaults(
     return rule;
   });
   return { specs: rules.map((rule) => rule.spec), rules };
+}
+
+/**
+ * A sweep's points and the checks each needs, without running anything: a point's crash
+ * states (by the one whose byte-identical state is checked for it), or its own run; and
+ * whether its crash states are built from the trace (a check each) or it re-runs the
+ * workload. For estimating what a sweep costs (src/ci/budget.ts).
+ *
+ * @throws {SweepError} as {@link sweep} does, for a selection that picks nothing.
+ * @example
+ * ```ts
+ * sweepUnits(parent, { fault: "power-loss", points: { kind: "flushes" } }).points[0];
+ * // { at: 41, units: ["41"] }
+ * ```
+ */
+export function sweepUnits(
+  parent: ParentTrace,
+  options: Pick<SweepOptions, "fault" | "points" | "with">,
+): { fromTrace: boolean; points: { at: number; units: string[] }[] } {
+  const plan = planWholeSweep(parent, options as SweepOptions);
+  return {
+    fromTrace: plan.fromTrace,
+    points: plan.indices.map((at) => ({
+      at,
+      units: plan.units.get(at)!.map((unit) =>
+        unitName(plan.representative.get(unitName(unit)) ?? unit)
+      ),
+    })),
+  };
 }
 
 /** Chooses the points and, for power loss, their crash states, grouped by content; then the shard's share. */
@@ -476,19 +539,7 @@ function planPoints(parent: ParentTrace, points: PointSelection, effect: FaultEf
 }
 
 function planWholeSweep(parent: ParentTrace, options: SweepOptions): Plan {
-  const rule = parseFaultSpec(options.fault);
-  if (rule.trigger.kind !== "always") {
-    throw new SweepError(
-      `--fault ${options.fault}: a sweep gives the trigger (each point); write the fault without @`,
-    );
-  }
-  if (kindOf(rule.effect).boot) {
-    throw new SweepError(
-      `--fault ${options.fault}: ${
-        specNameOf(rule.effect)
-      } is set when its node boots, and has no points; keep it in force with --with`,
-    );
-  }
+  const rule = sweptFault(options.fault);
   const background = backgroundFaults(options.with ?? []);
   const fromTrace = kindOf(rule.effect).fromTrace;
   if (fromTrace && !parent.header.recordsData) {
@@ -504,8 +555,13 @@ function planWholeSweep(parent: ParentTrace, options: SweepOptions): Plan {
       `the selection picks no op or frame of the trace that ${rule.spec} can be put at`,
     );
   }
-
-  const units = new Map(indices.map((at) => [at, [{ at }] as Unit[]]));
+  const orders = sweepOrders(parent.scenario, options.recovery, {
+    fault: options.fault,
+    explores: fromTrace?.explores(rule.effect) !== undefined,
+  });
+  // With each-order, a point is a unit per order; else the point itself.
+  const unitsAt = (at: number): Unit[] => orders.each?.map((order) => ({ at, order })) ?? [{ at }];
+  const units = new Map(indices.map((at) => [at, unitsAt(at)]));
   const plan: Plan = {
     indices,
     background: background.specs,
@@ -514,19 +570,57 @@ function planWholeSweep(parent: ParentTrace, options: SweepOptions): Plan {
     groups: [],
     representative: new Map(),
     fromTrace: fromTrace !== undefined,
+    orders,
   };
   if (!fromTrace) {
-    plan.groups = indices.map((at) => ({ at }));
+    plan.groups = indices.flatMap((at) => units.get(at)!);
     return plan;
   }
+  placeCrashStates(parent, plan, { effect: rule.effect, background: background.rules });
+  return plan;
+}
+
+/**
+ * The fault a sweep puts at each point: written without a trigger, and not one set at boot.
+ *
+ * @throws {SweepError} naming the fault.
+ */
+function sweptFault(fault: string): FaultRule {
+  const rule = parseFaultSpec(fault);
+  if (rule.trigger.kind !== "always") {
+    throw new SweepError(
+      `--fault ${fault}: a sweep gives the trigger (each point); write the fault without @`,
+    );
+  }
+  if (kindOf(rule.effect).boot) {
+    throw new SweepError(
+      `--fault ${fault}: ${
+        specNameOf(rule.effect)
+      } is set when its node boots, and has no points; keep it in force with --with`,
+    );
+  }
+  return rule;
+}
+
+/**
+ * A power loss's units: each point's crash state (or states, when the fault explores them),
+ * checked once per byte-identical state (and recovery order), the others served by it.
+ */
+function placeCrashStates(
+  parent: ParentTrace,
+  plan: Plan,
+  fault: { effect: FaultEffect; background: FaultRule[] },
+): void {
+  const fromTrace = kindOf(fault.effect).fromTrace!;
   const seed = parent.header.seed;
   // A disk that lies about flushes (a --with lie-flush) lied in the run the states come from.
-  const records = withLiedFlushes(parent.records, { seed, rules: background.rules });
-  const variant = fromTrace.variant(rule.effect, seed);
-  const states = fromTrace.explores(rule.effect);
+  const records = withLiedFlushes(parent.records, { seed, rules: fault.background });
+  const variant = fromTrace.variant(fault.effect, seed);
+  const states = fromTrace.explores(fault.effect);
   plan.crash = { records, variant };
   const byKey = new Map<string, Unit>();
-  const place = (unit: Unit, key: string) => {
+  const place = (unit: Unit, crash: string) => {
+    const key = unit.order === undefined ? crash : `${crash} ${unit.order.join(",")}`;
     const first = byKey.get(key);
     if (first === undefined) {
       byKey.set(key, unit);
@@ -534,9 +628,10 @@ function planWholeSweep(parent: ParentTrace, options: SweepOptions): Plan {
     }
     plan.representative.set(unitName(unit), first ?? unit);
   };
-  for (const at of indices) {
+  for (const at of plan.indices) {
     if (variant) {
-      place({ at }, selectCrashWrites(records, at, variant).key);
+      const key = selectCrashWrites(records, at, variant).key;
+      for (const unit of plan.units.get(at)!) place(unit, key);
       continue;
     }
     const explored = crashStatesAt(records, at, states!, seed);
@@ -546,24 +641,34 @@ function planWholeSweep(parent: ParentTrace, options: SweepOptions): Plan {
       sampled: explored.sampled,
     });
     const list = explored.states.map((state) => ({ at, state: state.id }));
-    units.set(at, list);
+    plan.units.set(at, list);
     for (const [i, state] of explored.states.entries()) {
       place(list[i], selectCrashWrites(records, at, { kind: "state", dropped: state.dropped }).key);
     }
   }
-  return plan;
 }
 
-/** The faults a unit's replay injects: the swept fault (or one crash state), with the background. */
-function unitFaults(
+/**
+ * What a unit's replay is given: the swept fault (or one crash state), with the background,
+ * and its recovery order (its own, or the sweep's).
+ */
+function unitReplay(
   plan: Plan,
   unit: Unit,
   options: SweepOptions,
-): { faults: string[]; with: string[] } {
+): { faults: string[]; with: string[]; recovery?: Recovery } {
   const fault = unit.state === undefined
     ? options.fault
     : kindOf(parseFaultSpec(options.fault).effect).fromTrace!.stateSpec(unit.state);
-  return { faults: [fault], with: plan.background };
+  const recovery = unit.order ?? plan.orders.recovery;
+  return { faults: [fault], with: plan.background, ...(recovery ? { recovery } : {}) };
+}
+
+/** The name of a unit's trace: `point-AT`, then `-state-ID` and `-order-N2_N1` when it has them. */
+function unitFile(unit: Unit): string {
+  return `point-${unit.at}${
+    unit.state === undefined ? "" : `-state-${unit.state.replaceAll("+", "_")}`
+  }${unit.order === undefined ? "" : `-order-${unit.order.join("_")}`}`;
 }
 
 /** The replays of a sweep: each group's first, and the runs that confirm a failing one. */
@@ -572,6 +677,8 @@ interface Replays {
   results: Map<string, ReplayResult | Error>;
   /** The further runs of the units whose first failed (confirmations), by unit name. */
   again: Map<string, (ReplayResult | Error)[]>;
+  /** The confirmations planned, once the first runs are done. */
+  confirmations: number;
 }
 
 /**
@@ -585,20 +692,19 @@ async function replayGroups(
   options: SweepOptions & { outputDir: string; confirm: number },
   warm: { checks?: ReadonlyMap<string, GuestState>; run?: WarmRun; lostFiles?: LostFiles },
 ): Promise<Replays> {
-  const replays: Replays = { results: new Map(), again: new Map() };
+  const replays: Replays = { results: new Map(), again: new Map(), confirmations: 0 };
   const report = progressReporter(parent, plan, options, replays);
   const replayUnit = async (unit: Unit, run: number): Promise<ReplayResult | Error | null> => {
-    const file = unit.state === undefined
-      ? `point-${unit.at}`
-      : `point-${unit.at}-state-${unit.state.replaceAll("+", "_")}`;
+    const file = unitFile(unit);
     try {
       return await (options.replayer ?? replay)(parent, {
-        ...unitFaults(plan, unit, options),
+        ...unitReplay(plan, unit, options),
         faultAt: String(unit.at),
         output: join(options.outputDir, `${file}${run > 1 ? `-run-${run}` : ""}.trace`),
         keepData: options.keepData,
         expect: options.expect,
         prepared,
+        ...(options.accel ? { accel: options.accel } : {}),
         ...(warm.checks ? { warmChecks: warm.checks } : {}),
         ...(warm.run ? { warmRun: warm.run } : {}),
         ...(warm.lostFiles ? { lostFiles: warm.lostFiles } : {}),
@@ -617,14 +723,22 @@ async function replayGroups(
     if (result) replays.results.set(unitName(unit), result);
     report();
   });
-  const failing = failingSources(parent, plan, replays.results, options);
-  await pool(failing, options.jobs, async (unit) => {
-    const runs: (ReplayResult | Error)[] = [];
-    for (let run = 2; run <= options.confirm && !options.signal?.aborted; run++) {
-      const result = await replayUnit(unit, run);
-      if (result) runs.push(result);
-    }
-    replays.again.set(unitName(unit), runs);
+  // Every confirmation is a replay of its own, run `jobs` at a time like the first runs.
+  const again = failingSources(parent, plan, replays.results, options).flatMap((unit) =>
+    Array.from({ length: options.confirm - 1 }, (_, i) => ({ unit, run: i + 2 }))
+  );
+  replays.confirmations = again.length;
+  const confirmed = new Map<string, Map<number, ReplayResult | Error>>();
+  await pool(again, options.jobs, async ({ unit, run }) => {
+    if (options.signal?.aborted) return;
+    const result = await replayUnit(unit, run);
+    if (!result) return;
+    const runs = confirmed.get(unitName(unit)) ?? new Map();
+    confirmed.set(unitName(unit), runs.set(run, result));
+    replays.again.set(
+      unitName(unit),
+      [...runs.keys()].sort((a, b) => a - b).map((k) => runs.get(k)!),
+    );
     report();
   });
   return replays;
@@ -661,9 +775,9 @@ function progressReporter(
   const begun = performance.now();
   return () => {
     if (!options.onProgress) return;
-    const confirming = [...replays.again.values()].reduce((sum, runs) => sum + runs.length, 0);
-    const done = replays.results.size + confirming;
-    const total = plan.groups.length + confirming;
+    const confirmed = [...replays.again.values()].reduce((sum, runs) => sum + runs.length, 0);
+    const done = replays.results.size + confirmed;
+    const total = plan.groups.length + replays.confirmations;
     const minutes = (performance.now() - begun) / 60_000;
     const perMinute = minutes > 0 ? done / minutes : 0;
     const finished = finishedPoints(plan, replays.results);
@@ -673,7 +787,7 @@ function progressReporter(
       done,
       total,
       points: { done: finished.length, total: plan.indices.length },
-      ...(plan.fromTrace ? { statesChecked: replays.results.size } : {}),
+      ...(plan.fromTrace ? { statesChecked: distinctStates(plan, replays.results) } : {}),
       failed,
       perMinute,
       etaMs: perMinute > 0 ? (total - done) / perMinute * 60_000 : null,
@@ -713,7 +827,7 @@ function unitOutcome(
   const again = replays.again.get(unitName(source)) ?? [];
   const runs = 1 + again.length;
   const reproduce = reproduceCommand(parent.path, {
-    ...unitFaults(plan, unit, options),
+    ...unitReplay(plan, unit, options),
     faultAt: String(unit.at),
     ...(runs > 1 ? { runs } : {}),
   });
@@ -771,7 +885,7 @@ function judgedFor(
   return { ...done, fired: true, verdict, oracle };
 }
 
-/** One point's outcome: its unit's, or its crash states' together. */
+/** One point's outcome: its unit's, or its crash states' or recovery orders' together. */
 function pointOf(
   parent: ParentTrace,
   plan: Plan,
@@ -780,32 +894,53 @@ function pointOf(
   options: SweepOptions,
 ): SweepPoint {
   const head = pointHead(parent, at, nounOf(parseFaultSpec(options.fault).effect));
-  const units = plan.units.get(at)!;
+  const context = { parent, plan, replays, options, head };
+  if (plan.states.has(at)) return statesPointOf(context);
+  if (plan.orders.each) return ordersPointOf(context);
+  const unit = plan.units.get(at)![0];
+  const source = plan.representative.get(unitName(unit)) ?? unit;
+  const { reproduce: _, ...outcome } = unitOutcome(parent, plan, unit, replays, options);
+  return {
+    ...head,
+    ...outcome,
+    reproduce: reproduceCommand(parent.path, {
+      ...unitReplay(plan, unit, options),
+      faultAt: String(at),
+      ...(outcome.reproduced && outcome.reproduced.runs > 1
+        ? { runs: outcome.reproduced.runs }
+        : {}),
+    }),
+    ...(source.at !== at && !outcome.error ? { sameCrashAs: source.at } : {}),
+  };
+}
+
+/** What a point's outcome is made from. */
+interface PointContext {
+  parent: ParentTrace;
+  plan: Plan;
+  replays: Replays;
+  options: SweepOptions;
+  head: Pick<SweepPoint, "at" | "op" | "where">;
+}
+
+/** The command that sweeps one point again, for a point whose several units passed. */
+function sweepOnePoint(context: PointContext, recovery?: string): string {
+  const { parent, plan, options, head } = context;
+  return `faultline sweep ${parent.path} --fault ${options.fault} --points ${head.at}..${head.at}${
+    plan.background.map((w) => ` --with ${w}`).join("")
+  }${recovery ? ` --recovery ${recovery}` : ""}`;
+}
+
+/** A point whose crash states were checked one by one: their outcomes together. */
+function statesPointOf(context: PointContext): SweepPoint {
+  const { parent, plan, replays, options, head } = context;
+  const units = plan.units.get(head.at)!;
+  const states = plan.states.get(head.at)!;
   const sourceOf = (unit: Unit) => plan.representative.get(unitName(unit)) ?? unit;
-  const outcomeOf = (unit: Unit) => unitOutcome(parent, plan, unit, replays, options);
-  const states = plan.states.get(at);
-  if (!states) {
-    const unit = units[0];
-    const source = sourceOf(unit);
-    const { reproduce: _, ...outcome } = outcomeOf(unit);
-    return {
-      ...head,
-      ...outcome,
-      reproduce: reproduceCommand(parent.path, {
-        faults: [options.fault],
-        with: plan.background,
-        faultAt: String(at),
-        ...(outcome.reproduced && outcome.reproduced.runs > 1
-          ? { runs: outcome.reproduced.runs }
-          : {}),
-      }),
-      ...(source.at !== at && !outcome.error ? { sameCrashAs: source.at } : {}),
-    };
-  }
   const outcomes: StateOutcome[] = units.map((unit) => {
     const source = sourceOf(unit);
     const dropped = unit.state === "none" ? [] : unit.state!.split("+").map(Number);
-    const outcome = outcomeOf(unit);
+    const outcome = unitOutcome(parent, plan, unit, replays, options);
     return {
       id: unit.state!,
       dropped,
@@ -828,11 +963,7 @@ function pointOf(
     verdict,
     oracle: first.oracle,
     fired: true,
-    reproduce: !verdict.pass
-      ? first.reproduce
-      : `faultline sweep ${parent.path} --fault ${options.fault} --points ${at}..${at}${
-        plan.background.map((w) => ` --with ${w}`).join("")
-      }`,
+    reproduce: !verdict.pass ? first.reproduce : sweepOnePoint(context),
     ...(first.trace ? { trace: first.trace } : {}),
     ...(first.reproduced ? { reproduced: first.reproduced } : {}),
     states: { ...states, outcomes, distinct },
@@ -869,6 +1000,41 @@ function statesVerdict(
     return { first, verdict: { pass: false, kind: "inconclusive", reason } };
   }
   return { first, verdict: { pass: true, reason: `${counted} pass: ${first.verdict.reason}` } };
+}
+
+/** A point checked in every recovery order (`each-order`): their outcomes together. */
+function ordersPointOf(context: PointContext): SweepPoint {
+  const { parent, plan, replays, options, head } = context;
+  const outcomes: OrderOutcome[] = plan.units.get(head.at)!.map((unit) => {
+    const source = plan.representative.get(unitName(unit)) ?? unit;
+    const outcome = unitOutcome(parent, plan, unit, replays, options);
+    return {
+      order: unit.order!,
+      verdict: outcome.verdict,
+      oracle: outcome.oracle,
+      fired: outcome.fired,
+      reproduce: outcome.reproduce,
+      ...(outcome.reproduced ? { reproduced: outcome.reproduced } : {}),
+      ...(outcome.trace ? { trace: outcome.trace } : {}),
+      ...(source.at !== head.at && !outcome.error ? { sameCrashAs: source.at } : {}),
+      ...(outcome.error ? { error: outcome.error } : {}),
+    };
+  });
+  const verdict = ordersVerdict(outcomes);
+  const failing = outcomes.filter(orderFails);
+  const first = failing[0] ?? outcomes.find((o) => o.fired) ?? outcomes[0];
+  return {
+    ...head,
+    verdict,
+    oracle: first.oracle,
+    fired: outcomes.some((o) => o.fired || o.error),
+    reproduce: failing.length > 0 ? first.reproduce : sweepOnePoint(context, "each-order"),
+    ...(first.trace ? { trace: first.trace } : {}),
+    ...(first.reproduced ? { reproduced: first.reproduced } : {}),
+    ...(first.sameCrashAs !== undefined ? { sameCrashAs: first.sameCrashAs } : {}),
+    orders: outcomes,
+    ...(failing.some((o) => o.error) ? { error: failing.find((o) => o.error)!.error } : {}),
+  };
 }
 
 /** A point without the paths of its traces (they were not kept). */
@@ -951,7 +1117,10 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
   const prepared = options.prepared ?? await prepareForReplay(parent, options.signal);
   await using warm = options.cold || plan.groups.length === 0
     ? null
-    : await openWarmChecks(parent.scenario, prepared, { signal: options.signal });
+    : await openWarmChecks(parent.scenario, prepared, {
+      accel: options.accel ?? TCG,
+      signal: options.signal,
+    });
   const warmRun = await warmRunOf(parent, plan, prepared, options);
   await using lostFiles = plan.crash ? sweepLostFiles(parent, prepared, options.signal) : null;
   let replays: Replays;
@@ -984,9 +1153,10 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
     ...countApart(points),
     // Stopped before its end: the distinct crash states that were checked by then.
     ...(plan.fromTrace
-      ? { distinctCrashStates: stopped ? replays.results.size : plan.groups.length }
+      ? { distinctCrashStates: distinctStates(plan, stopped ? replays.results : null) }
       : {}),
     ...(crashStates !== undefined ? { crashStates } : {}),
+    ...(plan.orders.summary ? { recovery: plan.orders.summary } : {}),
     replays: replays.results.size +
       [...replays.again.values()].reduce((sum, again) => sum + again.length, 0),
     confirm,
@@ -999,6 +1169,18 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
     ...(runs ? { runs } : {}),
     checks: checksSummary(parent, warm),
   };
+}
+
+/**
+ * The distinct crash states of a power-loss sweep (of those checked, when `checked` is
+ * given): a state checked in several recovery orders counts once.
+ */
+function distinctStates(
+  plan: Plan,
+  checked: ReadonlyMap<string, unknown> | null,
+): number {
+  const groups = checked ? plan.groups.filter((unit) => checked.has(unitName(unit))) : plan.groups;
+  return new Set(groups.map((unit) => unitName({ ...unit, order: undefined }))).size;
 }
 
 /**
@@ -1018,6 +1200,7 @@ async function warmRunOf(
   }
   return await openWarmRun(parent.scenario, prepared, {
     expected: parent.ordered,
+    accel: options.accel ?? TCG,
     signal: options.signal,
   });
 }
@@ -1064,8 +1247,8 @@ function checksSummary(parent: ParentTrace, warm: WarmSession | null): SweepResu
 /**
  * The crash states a power-loss sweep would check, without checking them: for each point
  * its states (none listed when the fault is one state a point) and which unit (`AT` or
- * `AT:STATE`) is checked for each, byte-identical ones sharing one. For tests and
- * dry runs; pure.
+ * `AT:STATE`, with `/ORDER` under `each-order`) is checked for each, byte-identical ones
+ * sharing one. For tests and dry runs; pure.
  *
  * @example
  * ```ts
@@ -1075,7 +1258,7 @@ function checksSummary(parent: ParentTrace, warm: WarmSession | null): SweepResu
  */
 export function sweepStates(
   parent: ParentTrace,
-  options: Pick<SweepOptions, "fault" | "points" | "with" | "shard">,
+  options: Pick<SweepOptions, "fault" | "points" | "with" | "shard" | "recovery">,
 ): {
   points: {
     at: number;

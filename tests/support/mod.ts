@@ -2,8 +2,8 @@
  * What the tests in src/ and tests/ share, one concept a file: seeded choices,
  * byte strings, a checker of the Chrome trace event format, op and trace builders,
  * random traces, waiting for a condition, a process runner, the processes a test started, a
- * PATH without chosen programs, images and a served fault layer, qemu-io, the client's half
- * of the NBD codec and a raw NBD client, and typed QMP commands.
+ * PATH without chosen programs, images (ext4 ones too) and a served fault layer, qemu-io,
+ * the client's half of the NBD codec and a raw NBD client, and typed QMP commands.
  *
  * Tests in tests/ import this module. Unit tests in src/ import the one file
  * they need instead: each test module loads its own graph, and this one's
@@ -21,6 +21,7 @@
 
 export { ascii, concat, u32 } from "./bytes.ts";
 export { chromeTraceProblems } from "./chrome_trace.ts";
+export { addFile, changedBlocks, debugfsWrite, EXT4_BLOCK, mkfsExt4 } from "./ext4.ts";
 export { makeImage } from "./images.ts";
 export {
   decodeOptionReplyHeader,

@@ -1,0 +1,145 @@
+/**
+ * Recovery order against real QEMU guests (fixtures/cluster-recovery.json: n1 and n2 serve
+ * the check, n3 runs it; n2 serves its log only when n1 answered as it started). Recorded
+ * `in-order`, n2 boots only once n1 said ready; a sweep with `each-order` checks a point in
+ * both orders, finds the loss in order n2,n1 alone and names it, and the command it prints
+ * replays that order.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { TraceReader } from "../src/trace/reader.ts";
+import type { EventRecord, OpRecord } from "../src/trace/schema.ts";
+import { makePrivateDir, type PrivateDir } from "../src/util/tempdir.ts";
+import { faultline } from "./support/mod.ts";
+
+const FIXTURE = "fixtures/cluster-recovery.json";
+
+/** A trace's ops and events. */
+async function readTrace(path: string): Promise<{ ops: OpRecord[]; events: EventRecord[] }> {
+  const reader = await TraceReader.open(path);
+  const ops: OpRecord[] = [];
+  const events: EventRecord[] = [];
+  for await (const record of reader.records()) {
+    const kind = (record as { record: string }).record;
+    if (kind === "op") ops.push(record as OpRecord);
+    else if (kind === "event") events.push(record as EventRecord);
+  }
+  return { ops, events };
+}
+
+/** The time of the first event that matches. */
+function timeOf(events: EventRecord[], match: (e: EventRecord) => boolean, what: string): number {
+  const event = events.find(match);
+  assert.ok(event, `no event: ${what}`);
+  return event.time;
+}
+
+const guestLine = (node: string, line: string) => (e: EventRecord) =>
+  e.event === "guest" && e.node === node && e.phase === "restart" && e.line === line;
+const started = (node: string) => (e: EventRecord) =>
+  e.event === "recovery-start" && e.node === node;
+
+/** One recording of the fixture (recovery: in-order), shared by the tests of this file. */
+let recorded: Promise<{ dir: PrivateDir; trace: string; text: string }> | null = null;
+function recording(): Promise<{ dir: PrivateDir; trace: string; text: string }> {
+  recorded ??= (async () => {
+    const dir = await makePrivateDir("faultline-recovery-");
+    const trace = join(dir.path, "recovery.trace");
+    const result = await faultline(["record", FIXTURE, "-o", trace], { timeoutMs: 240_000 });
+    assert.equal(result.code, 0, result.text);
+    return { dir, trace, text: result.stdout };
+  })();
+  return recorded;
+}
+globalThis.addEventListener("unload", () => {
+  recorded?.then(({ dir }) => dir.remove());
+});
+
+Deno.test("recovery in-order: the check phase starts n2 only once n1 said ready, and n3's check once n2 did", async () => {
+  const { trace, text } = await recording();
+  assert.match(text, /^recovery in-order: n1, then n2$/m);
+  const { events } = await readTrace(trace);
+  const recovery = events.find((e) => e.event === "recovery");
+  assert.deepEqual([recovery?.name, recovery?.order], ["in-order", ["n1", "n2"]]);
+  const n1Ready = timeOf(events, guestLine("n1", "ready"), "n1 ready");
+  const n2Start = timeOf(events, started("n2"), "n2 started");
+  assert.ok(timeOf(events, started("n1"), "n1 started") < n1Ready);
+  assert.ok(n2Start > n1Ready, `n2 started at ${n2Start} ms, n1 said ready at ${n1Ready} ms`);
+  // The guest's side: n2's boot began after n1's ready line came.
+  assert.ok(timeOf(events, guestLine("n2", "phase boot"), "n2 booted") > n1Ready);
+  assert.deepEqual(
+    events.filter((e) => e.event === "recovery-wait").map((e) => [e.node, e.how]),
+    [["n1", "ready"], ["n2", "ready"]],
+  );
+  const n2Ready = timeOf(events, guestLine("n2", "ready"), "n2 ready");
+  const n3Boot = timeOf(
+    events,
+    (e) => e.event === "guest" && e.node === "n3" && e.phase === "check",
+    "n3's check",
+  );
+  assert.ok(n3Boot > n2Ready, `n3's check began at ${n3Boot} ms, n2 said ready at ${n2Ready} ms`);
+});
+
+Deno.test("recovery each-order: a sweep checks a point in both orders, names the failing one, and its command replays that order", async () => {
+  const { dir, trace } = await recording();
+  const { ops, events } = await readTrace(trace);
+  // The first flush of n2's disk after its last ack: every record acknowledged is durable.
+  const lastAck = events.filter((e) =>
+    e.event === "guest" && e.node === "n2" && String(e.line).startsWith("ack ")
+  ).at(-1)!;
+  const flush =
+    ops.filter((o) =>
+      o.node === "n2" && o.op === "flush" && o.phase === "run" && o.index >= lastAck.at
+    ).sort((a, b) => a.index - b.index)[0];
+  assert.ok(flush, "a flush after the last ack");
+  const swept = await faultline([
+    "sweep",
+    trace,
+    "--fault",
+    "power-loss",
+    "--points",
+    `${flush.index}..${flush.index}`,
+    "--recovery",
+    "each-order",
+    "--jobs",
+    "1",
+    "--json",
+  ], { timeoutMs: 600_000 });
+  assert.equal(swept.code, 1, swept.text);
+  const result = JSON.parse(swept.stdout);
+  assert.deepEqual(result.recovery, { name: "each-order", orders: [["n1", "n2"], ["n2", "n1"]] });
+  const [point] = result.points;
+  assert.deepEqual(
+    point.orders.map((o: { order: string[]; verdict: { pass: boolean } }) => [
+      o.order.join(","),
+      o.verdict.pass,
+    ]),
+    [["n1,n2", true], ["n2,n1", false]],
+  );
+  assert.match(
+    point.verdict.reason,
+    /^1 of 2 recovery orders fail; order n2,n1: 4 acknowledged keys lost/,
+  );
+  assert.match(point.reproduce, new RegExp(`--fault-at ${flush.index} --recovery n2,n1 --runs 3$`));
+  // Confirmed as a crash state's finding is: 3 runs of that order, each a loss.
+  assert.deepEqual(point.orders[1].reproduced, { failed: 3, runs: 3 });
+  assert.equal(result.replays, 4);
+
+  // The printed command, once: the check starts n2, then n1 once n2 said ready, and loses the log.
+  const args = point.reproduce.replace(/^faultline /, "").replace(/ --runs 3$/, "").split(" ");
+  const output = join(dir.path, "order-n2-n1.trace");
+  const replayed = await faultline([...args, "-o", output], { timeoutMs: 240_000 });
+  assert.equal(replayed.code, 1, replayed.text);
+  assert.match(replayed.stdout, /^recovery n2,n1: n2, then n1$/m);
+  assert.match(replayed.stdout, /oracle: acked 4, found 0, lost 4/);
+  const replay = (await readTrace(output)).events;
+  const recovery = replay.find((e) => e.event === "recovery");
+  assert.deepEqual([recovery?.name, recovery?.order], ["n2,n1", ["n2", "n1"]]);
+  assert.ok(
+    timeOf(replay, started("n1"), "n1 started") >
+      timeOf(replay, guestLine("n2", "ready"), "n2 ready"),
+  );
+});
