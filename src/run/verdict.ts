@@ -6,6 +6,7 @@
  */
 
 import type { Scenario } from "../scenario/schema.ts";
+import type { HistoryVerdict } from "./history.ts";
 import type { OracleResult } from "./oracle.ts";
 
 /** How one boot of one node went. */
@@ -93,7 +94,9 @@ function describeExpected(expected: number[] | "any"): string {
 /**
  * Judges a run. A boot cut on purpose (`how: "aborted"`, a power loss) has no
  * exit code to judge; with `judgeWorkloadExit: false` (runs with faults) the
- * workload may exit as it likes, and what must hold is the rest.
+ * workload may exit as it likes, and what must hold is the rest. A client history
+ * (`history`) fails the run when it is invalid or cannot be read, and makes it
+ * inconclusive when its search ran out of budget: unknown is never a pass.
  *
  * @example
  * ```ts
@@ -105,11 +108,52 @@ export function judge(
   scenario: Scenario,
   outcomes: readonly PhaseOutcome[],
   oracle: OracleResult | null,
-  options: { judgeWorkloadExit?: boolean } = {},
+  options: { judgeWorkloadExit?: boolean; history?: HistoryVerdict | null } = {},
 ): Verdict {
+  const { expect } = scenario;
+  const decided = inconclusiveOrUnavailable(scenario, outcomes) ??
+    phaseFailure(scenario, outcomes, options.judgeWorkloadExit ?? true) ??
+    outputFailure(scenario, outcomes);
+  if (decided) return decided;
+  if (expect.noLostAcks && oracle && oracle.lost > 0) {
+    return {
+      pass: false,
+      reason: `${oracle.lost} acknowledged key${oracle.lost > 1 ? "s" : ""} lost (${
+        oracle.lostKeys.join(", ")
+      }${
+        oracle.lost > oracle.lostKeys.length ? ", ..." : ""
+      }): acked ${oracle.acked}, found ${oracle.found}`,
+    };
+  }
+  const history = options.history;
+  if (history && history.valid !== true) {
+    return history.valid === "unknown"
+      ? { pass: false, kind: "inconclusive", reason: history.reason }
+      : { pass: false, reason: history.reason };
+  }
+  const parts = [];
+  const run = outcomes.filter((o) => o.phase === "run" && o.how === "exited");
+  if (run.length > 0) {
+    parts.push(`workload exited ${[...new Set(run.map((o) => o.exit))].join(", ")}`);
+  }
+  const check = outcomes.filter((o) => o.phase === "check");
+  if (check.length > 0) {
+    parts.push(`check exited ${[...new Set(check.map((o) => o.exit))].join(", ")}`);
+  }
+  if (oracle && expect.noLostAcks) {
+    parts.push(`${oracle.found} of ${oracle.acked} acknowledged keys found`);
+  }
+  if (history) parts.push(history.reason);
+  return { pass: true, reason: parts.join("; ") || "every expectation holds" };
+}
+
+/** The first phase that failed on its own terms: a deadline, a setup error, an exit code. */
+function phaseFailure(
+  scenario: Scenario,
+  outcomes: readonly PhaseOutcome[],
+  judgeWorkloadExit: boolean,
+): Verdict | null {
   const { expect, timeouts } = scenario;
-  const unjudged = inconclusiveOrUnavailable(scenario, outcomes);
-  if (unjudged) return unjudged;
   for (const outcome of outcomes) {
     const where = `${outcome.phase} phase of ${outcome.node}`;
     if (outcome.how === "deadline") {
@@ -117,7 +161,7 @@ export function judge(
       return { pass: false, reason: `${where} timed out after ${Math.round(limit / 1000)} s` };
     }
     // Under injected faults the workload may fail, and so may its setup (a mount that hit the fault).
-    if (outcome.phase !== "check" && options.judgeWorkloadExit === false) continue;
+    if (outcome.phase !== "check" && !judgeWorkloadExit) continue;
     if (outcome.error) {
       return { pass: false, reason: `${where}: the guest could not set up: ${outcome.error}` };
     }
@@ -140,7 +184,12 @@ export function judge(
       };
     }
   }
-  for (const output of expect.output) {
+  return null;
+}
+
+/** The first `expect.output` pattern the phases' console contradicts. */
+function outputFailure(scenario: Scenario, outcomes: readonly PhaseOutcome[]): Verdict | null {
+  for (const output of scenario.expect.output) {
     const pattern = new RegExp(output.pattern, output.flags);
     const text = outcomes.filter((o) => o.phase === output.phase).map((o) => o.console).join("\n");
     if (pattern.test(text) === output.absent) {
@@ -152,27 +201,5 @@ export function judge(
       };
     }
   }
-  if (expect.noLostAcks && oracle && oracle.lost > 0) {
-    return {
-      pass: false,
-      reason: `${oracle.lost} acknowledged key${oracle.lost > 1 ? "s" : ""} lost (${
-        oracle.lostKeys.join(", ")
-      }${
-        oracle.lost > oracle.lostKeys.length ? ", ..." : ""
-      }): acked ${oracle.acked}, found ${oracle.found}`,
-    };
-  }
-  const parts = [];
-  const run = outcomes.filter((o) => o.phase === "run" && o.how === "exited");
-  if (run.length > 0) {
-    parts.push(`workload exited ${[...new Set(run.map((o) => o.exit))].join(", ")}`);
-  }
-  const check = outcomes.filter((o) => o.phase === "check");
-  if (check.length > 0) {
-    parts.push(`check exited ${[...new Set(check.map((o) => o.exit))].join(", ")}`);
-  }
-  if (oracle && expect.noLostAcks) {
-    parts.push(`${oracle.found} of ${oracle.acked} acknowledged keys found`);
-  }
-  return { pass: true, reason: parts.join("; ") || "every expectation holds" };
+  return null;
 }

@@ -32,6 +32,7 @@ import { type GuestState, saveGuestState } from "../vm/snapshot.ts";
 import { RTC_BASE } from "./boot.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { selectCrashWrites, writeCrashImages } from "./crash_state.ts";
+import { type GuestPinning, pinnedBoot, settleClock } from "./pinning.ts";
 import { guestImages, type Prepared } from "./prepare.ts";
 import { type ResumeFrom, type SavedRun, saveRunAtHold } from "./run.ts";
 
@@ -67,6 +68,8 @@ export function warmCheckRefusal(
 export interface WarmCheckOptions {
   /** A private directory for the saved states (removed by the caller). */
   dir: string;
+  /** The seeds and clock the checks run with (a saved guest has its devices and its clock). */
+  pinning: GuestPinning;
   /** The accelerator the checks run on: a state saved under one does not load under another. */
   accel: AccelChoice;
   /** Where the guests' memory files go (a tmpfs is fastest); `dir` by default. */
@@ -87,8 +90,9 @@ export interface WarmCheckOptions {
 export async function saveWarmChecks(
   scenario: Scenario,
   prepared: Prepared,
-  options: WarmCheckOptions,
+  asked: WarmCheckOptions,
 ): Promise<WarmChecks> {
+  const options = { ...asked, ...settleClock(asked.pinning, asked.accel) };
   const states = new Map<string, GuestState>();
   const cold: { node: string; reason: string }[] = [];
   for (const node of scenario.nodes) {
@@ -109,6 +113,7 @@ export async function saveWarmChecks(
       }),
       results: { name: RESULTS_SERIAL, uri: `null:${RESULTS_DISK_SIZE}` },
       rtcBase: RTC_BASE,
+      ...pinnedBoot(options.pinning, node.name),
     }, {
       hold: "disks",
       dir: options.dir,
@@ -143,7 +148,7 @@ const MEMORY_TMPFS = "/dev/shm";
 export async function openWarmChecks(
   scenario: Scenario,
   prepared: Prepared,
-  options: { accel: AccelChoice; signal?: AbortSignal },
+  options: { pinning: GuestPinning; accel: AccelChoice; signal?: AbortSignal },
 ): Promise<WarmSession> {
   const started = performance.now();
   const dir = await makePrivateDir("faultline-warm-");
@@ -156,6 +161,7 @@ export async function openWarmChecks(
   try {
     const checks = await saveWarmChecks(scenario, prepared, {
       dir: dir.path,
+      pinning: options.pinning,
       accel: options.accel,
       ...(memory ? { memoryDir: memory.path } : {}),
       signal: options.signal,
@@ -208,7 +214,12 @@ export function warmRunRefusal(scenario: Scenario): string | null {
 export async function openWarmRun(
   scenario: Scenario,
   prepared: Prepared,
-  options: { expected: readonly OpRecord[]; accel: AccelChoice; signal?: AbortSignal },
+  options: {
+    expected: readonly OpRecord[];
+    pinning: GuestPinning;
+    accel: AccelChoice;
+    signal?: AbortSignal;
+  },
 ): Promise<WarmRun | string> {
   const refusal = warmRunRefusal(scenario);
   if (refusal !== null) return refusal;
@@ -228,6 +239,7 @@ export async function openWarmRun(
       trace: { path: join(dir.path, "saved-run.trace"), keepData: true },
       command: "save",
       prepared,
+      pinning: options.pinning,
       accel: options.accel,
       signal: options.signal,
     }, { dir: dir.path, ...(memory ? { memoryDir: memory.path } : {}) });

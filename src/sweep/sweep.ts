@@ -31,6 +31,7 @@ import { type GuestLine, type OracleResult, runOracle } from "../run/oracle.ts";
 import type { Prepared } from "../run/prepare.ts";
 import type { RunEvent } from "../run/run.ts";
 import { openWarmChecks, openWarmRun, type WarmRun, type WarmSession } from "../run/warm.ts";
+import { pinningOfTrace } from "../run/pinning.ts";
 import { type AccelChoice, TCG } from "../vm/accel.ts";
 import type { GuestState } from "../vm/snapshot.ts";
 import { judge, type Verdict } from "../run/verdict.ts";
@@ -1118,6 +1119,7 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
   await using warm = options.cold || plan.groups.length === 0
     ? null
     : await openWarmChecks(parent.scenario, prepared, {
+      pinning: pinningOfTrace(parent.header),
       accel: options.accel ?? TCG,
       signal: options.signal,
     });
@@ -1200,6 +1202,7 @@ async function warmRunOf(
   }
   return await openWarmRun(parent.scenario, prepared, {
     expected: parent.ordered,
+    pinning: pinningOfTrace(parent.header),
     accel: options.accel ?? TCG,
     signal: options.signal,
   });
