@@ -9,6 +9,7 @@ import { parseFaultSpec } from "../src/fault/spec.ts";
 import { QmpClient } from "../src/qmp/client.ts";
 import { selectCrashWrites } from "../src/run/crash_state.ts";
 import { TraceReader } from "../src/trace/reader.ts";
+import { percentile } from "../src/trace/latency_stats.ts";
 import type { OpRecord } from "../src/trace/schema.ts";
 import { faultline, qemuIo, qemuIoFailed, run, seededFill, serveImage } from "./support/mod.ts";
 
@@ -82,7 +83,7 @@ Deno.test("set-block-fault-state lie-flush: flushes and FUA are acknowledged and
   assert.match(text.stdout, /flush .*lie-flush \(live\)/);
 });
 
-Deno.test("limp:p50=2ms,p99=150ms under qemu-img bench: trace stats shows those percentiles, and the same seed limps each op the same", async () => {
+Deno.test("limp:p50=2ms,p99=150ms under qemu-img bench: the draws have those percentiles, trace stats shows at least them, and the same seed limps each op the same", async () => {
   const plan = { seed: 3, rules: [parseFaultSpec("limp:p50=2ms,p99=150ms")] };
   const bench = async (count: number) => {
     const served = await serveImage({ size: 64 * MiB, plan });
@@ -117,21 +118,29 @@ Deno.test("limp:p50=2ms,p99=150ms under qemu-img bench: trace stats shows those 
       await served.stop();
     }
   };
-  const off = (measured: number, target: number) => Math.abs(measured / target - 1);
-  const onTarget = (l: { p50: number; p99: number }) =>
-    off(l.p50, 2) < 0.2 && off(l.p99, 150) < 0.2;
-  // What qemu-img lives through includes the host's scheduling: on a host loaded far beyond its
-  // cores a run may miss by that, so one more run is allowed, and both are named when both miss.
-  let first = await bench(10_000);
-  const missed = onTarget(first.latency) ? null : first.latency;
-  if (missed) first = await bench(10_000);
+  const first = await bench(10_000);
   assert.equal(first.latency.count, 10_000);
-  const said =
-    `p50 ${first.latency.p50} ms (target 2 ms), p99 ${first.latency.p99} ms (target 150 ms)${
-      missed ? `; the run before: p50 ${missed.p50} ms, p99 ${missed.p99} ms` : ""
-    }`;
-  assert.ok(onTarget(first.latency), said);
-  assert.ok(first.latency.p90 > first.latency.p50 && first.latency.p99 > first.latency.p90);
+  // The draws themselves are the distribution asked for (within 20% over 10,000 draws).
+  const draws = Float64Array.from(first.injected.values() as Iterable<number>).sort();
+  const drawn = {
+    p50: percentile(draws, 50),
+    p90: percentile(draws, 90),
+    p99: percentile(draws, 99),
+  };
+  const off = (value: number, target: number) => Math.abs(value / target - 1);
+  assert.ok(
+    off(drawn.p50, 2) < 0.2 && off(drawn.p99, 150) < 0.2,
+    `drawn p50 ${drawn.p50} ms (target 2 ms), p99 ${drawn.p99} ms (target 150 ms)`,
+  );
+  assert.ok(drawn.p90 > drawn.p50 && drawn.p99 > drawn.p90);
+  // What qemu-img lived through, as trace stats shows it, counts from each op's arrival: never
+  // less than its draw, so each percentile is at least the draws' (the host adds its scheduling).
+  for (const q of ["p50", "p90", "p99"] as const) {
+    assert.ok(
+      first.latency[q] >= drawn[q] - 0.001,
+      `trace stats ${q} ${first.latency[q]} ms is below the drawn ${drawn[q]} ms`,
+    );
+  }
 
   // Again with the same seed: each op limps by exactly the same latency.
   const again = await bench(2000);
