@@ -114,7 +114,7 @@ Deno.test("warm check: checks from one saved state see their own crash states, a
       const header = (await loadTrace(output)).header as Record<string, unknown>;
       if (mode === "warm") {
         assert.deepEqual(header.warm, {
-          check: { app: { hold: "disks", state: warm.states.get("app")!.id } },
+          check: { app: { hold: "disks", phase: "check", state: warm.states.get("app")!.id } },
         });
       } else {
         assert.equal(header.warm, undefined, "a cold check's trace names no saved state");

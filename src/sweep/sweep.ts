@@ -30,7 +30,13 @@ import {
 import { type GuestLine, type OracleResult, runOracle } from "../run/oracle.ts";
 import type { Prepared } from "../run/prepare.ts";
 import type { RunEvent } from "../run/run.ts";
-import { openWarmChecks, openWarmRun, type WarmRun, type WarmSession } from "../run/warm.ts";
+import {
+  checkBootPhase,
+  openWarmChecks,
+  openWarmRun,
+  type WarmRun,
+  type WarmSession,
+} from "../run/warm.ts";
 import type { GuestState } from "../vm/snapshot.ts";
 import { judge, type Verdict } from "../run/verdict.ts";
 import { defaultConfirmations, failsFinding, type Reproduced, reproduced } from "./confirm.ts";
@@ -160,7 +166,10 @@ export interface SweepResult {
   partial?: { pointsPlanned: number };
   /** The shard this result covers, and how many points the whole sweep has. */
   shard?: Shard & { sweepPoints: number };
-  /** How the checks started: from a saved guest (warm), or booted; the nodes that booted, with why. */
+  /**
+   * How the check phase's nodes started: from a saved guest (warm: their checks, or the
+   * restarts serving a cluster's checks), or booted; the nodes that booted, with why.
+   */
   checks?: { warm: string[]; cold: { node: string; reason: string }[]; savedMs?: number };
   /**
    * Online faults: how many points resumed from the run saved at the workload's start
@@ -1163,7 +1172,7 @@ async function warmRunOf(
     return "faults in force at every point (--with) act from the boot";
   }
   return await openWarmRun(parent.scenario, prepared, {
-    expected: parent.ordered,
+    recording: parent,
     signal: options.signal,
   });
 }
@@ -1193,14 +1202,18 @@ function runsSummary(
   };
 }
 
-/** Which nodes' checks started from a saved guest, and why the others booted. */
+/**
+ * Which nodes started from a saved guest in the check phase (their checks, or the restarts
+ * serving a cluster's checks), and why the others booted.
+ */
 function checksSummary(parent: ParentTrace, warm: WarmSession | null): SweepResult["checks"] {
   if (warm) {
     return { warm: [...warm.states.keys()], cold: warm.cold, savedMs: Math.round(warm.savedMs) };
   }
+  const checked = parent.scenario.nodes.some((n) => n.check !== null);
   return {
     warm: [],
-    cold: parent.scenario.nodes.filter((n) => n.check !== null).map((n) => ({
+    cold: parent.scenario.nodes.filter((n) => checked && checkBootPhase(n) !== null).map((n) => ({
       node: n.name,
       reason: "--cold",
     })),

@@ -31,6 +31,11 @@ import type { VmSpec } from "./qemu_args.ts";
 export interface GuestState {
   /** Where the guest holds: before its disk driver loads, or before the phase script. */
   hold: "disks" | "phase";
+  /**
+   * The phase it was saved with (`faultline.phase=` on its kernel command line, which its
+   * memory keeps): it resumes into this phase only.
+   */
+  phase: string;
   /** The guest's memory at the hold (mapped copy-on-write by each start). */
   memory: string;
   /** The device state, as QEMU's migration wrote it. */
@@ -136,6 +141,7 @@ export async function saveGuestState(spec: SaveSpec, options: SaveOptions): Prom
     }
     return {
       hold: options.hold,
+      phase: spec.phase,
       memory,
       devices,
       id: await sha256File(devices),
