@@ -159,15 +159,20 @@ export async function saveWarmChecks(
     } catch (error) {
       // A guest that did not reach its hold (a kernel that panicked under load, say) boots cold.
       if (!(error instanceof VmError) || options.signal?.aborted) throw error;
-      cold.push({ node: node.name, reason: `its guest was not saved: ${firstLine(error)}` });
+      cold.push({ node: node.name, reason: `its guest was not saved: ${whyNotSaved(error)}` });
     }
   }));
   return { states, cold };
 }
 
-/** An error's first line, for a reason. */
-function firstLine(error: Error): string {
-  return error.message.split("\n")[0].trim();
+/**
+ * Why a guest was not saved, in one line: the error's first line, and the guest kernel's
+ * panic when the console shows one (a guest that panicked as it booted says so).
+ */
+function whyNotSaved(error: Error): string {
+  const first = error.message.split("\n")[0].trim().replace(/:$/, "");
+  const panic = /Kernel panic[^\r\n]*/.exec(error.message)?.[0].trim();
+  return panic ? `${first}: ${panic}` : first;
 }
 
 /**
@@ -343,7 +348,7 @@ export async function openWarmRun(
     // A guest that did not reach its hold (a kernel that panicked under load, say): the
     // points boot, saying why.
     if (!(error instanceof VmError) || options.signal?.aborted) throw error;
-    return `the run was not saved: ${firstLine(error)}`;
+    return `the run was not saved: ${whyNotSaved(error)}`;
   }
 }
 
