@@ -90,6 +90,14 @@ export {
   type ReplayOptions,
   type ReplayResult,
 } from "./src/replay/replay.ts";
+export {
+  type AccelChoice,
+  type Accelerator,
+  type AccelRequest,
+  chooseAccel,
+  type KvmProbe,
+  probeKvm,
+} from "./src/vm/accel.ts";
 export type { OpSignature, PrefixComparison } from "./src/replay/signature.ts";
 export {
   type PointStates,
@@ -149,6 +157,39 @@ export {
   type TraceRecord,
 } from "./src/trace/schema.ts";
 export type { StatsSummary, TypeCounts } from "./src/trace/stats.ts";
+
+// Client histories: read, checked against a model, and why one is not valid (docs/history.md).
+export {
+  HISTORY_FORMATS,
+  type HistoryFormat,
+  parseHistory,
+  type ParseHistoryOptions,
+} from "./src/history/parse.ts";
+export { HISTORY_OP_TYPES, type HistoryOp, type HistoryOpType } from "./src/history/op.ts";
+export {
+  checkHistory,
+  type CheckHistoryOptions,
+  DEFAULT_TIMEOUT_MS,
+  type HistoryCheckResult,
+  type SearchSummary,
+} from "./src/history/check.ts";
+export { HISTORY_MODEL_NAMES } from "./src/history/models/mod.ts";
+export type { PassAnomalies } from "./src/history/model.ts";
+export type {
+  Counterexample,
+  CounterexampleOp,
+  ShrinkBudget,
+} from "./src/history/counterexample.ts";
+export { describeAnomalies, describeCounterexample } from "./src/history/describe.ts";
+export {
+  EdnSymbol,
+  formatValue,
+  Keyword,
+  type Value,
+  ValueMap,
+  ValueSet,
+} from "./src/history/value.ts";
+export { HistoryError, type HistoryPlace } from "./src/history/errors.ts";
 
 // Errors: every one has a kind, which gives the exit code.
 export { type ErrorKind, EXIT, exitCodeForError, FaultlineError } from "./src/util/errors.ts";

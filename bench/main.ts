@@ -1,22 +1,25 @@
 /**
  * `deno task bench`: the fault layer against nbdkit and qemu-nbd, then sweep
- * throughput. Flags go to the fault-layer benchmark; `--quick`, `--json` and
- * `--jobs N` go to both. `--only fault-layer|sweep` runs one of them.
+ * throughput, then history checking. Flags go to the fault-layer benchmark; `--quick`,
+ * `--json` and `--jobs N` go to the sweep's too, `--quick` and `--json` to the history
+ * checker's. `--only fault-layer|sweep|history` runs one of them.
  *
  * @module
  */
 
 import { main as faultLayer } from "./fault_layer.ts";
+import { main as historyBench } from "./history.ts";
 import { main as sweepBench } from "./sweep.ts";
 
 const args = [...Deno.args];
 if (args.includes("--help") || args.includes("-h")) {
   await faultLayer(["--help"]);
   console.log(`
-The sweep benchmark follows (power-loss and EIO sweeps of scenarios/fsync-log.ts):
-  --only fault-layer|sweep   run one of the two benchmarks
-  --jobs N                   replays at once in the sweeps (default: the number of cores)
-  --quick, --json            go to both`);
+The sweep benchmark follows (power-loss and EIO sweeps of scenarios/fsync-log.ts), then
+history checking (kv and register histories generated from seeds, valid and invalid):
+  --only fault-layer|sweep|history   run one of the three benchmarks
+  --jobs N                           replays at once in the sweeps (default: the number of cores)
+  --quick, --json                    go to all three`);
   Deno.exit(0);
 }
 const onlyAt = args.indexOf("--only");
@@ -26,8 +29,11 @@ const shared = args.filter((arg, i) =>
 );
 
 let code = 0;
-if (only !== "sweep") {
+if (only === undefined || only === "fault-layer") {
   code = await faultLayer(args.filter((arg, i) => arg !== "--jobs" && args[i - 1] !== "--jobs"));
 }
-if (code === 0 && only !== "fault-layer") code = await sweepBench(shared);
+if (code === 0 && (only === undefined || only === "sweep")) code = await sweepBench(shared);
+if (code === 0 && (only === undefined || only === "history")) {
+  code = await historyBench(shared.filter((arg) => arg === "--quick" || arg === "--json"));
+}
 Deno.exit(code);

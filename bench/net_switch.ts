@@ -17,6 +17,7 @@
  * @module
  */
 
+import { TCG } from "../src/vm/accel.ts";
 import { join } from "node:path";
 import process from "node:process";
 import { OpClock } from "../src/block/op_clock.ts";
@@ -203,6 +204,7 @@ fi`,
       vms.push(
         await Vm.start({
           kernel: kernel.vmlinuz,
+          accel: TCG,
           initrd: image.path,
           phase: "run",
           memoryBytes: 256 * 1024 * 1024,

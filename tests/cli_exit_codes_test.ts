@@ -342,6 +342,19 @@ Deno.test("exit codes: a case of every command's 2 and 3 in docs/exit-codes.md",
     broken,
     JSON.stringify({ name: "Broken", nodes: { app: { disks: {}, workload: "true" } } }),
   );
+  // A register history whose search needs far more than the one slice of steps it gets
+  // before a budget of 0 ms is seen to have run out: 12 writes at once, then a read of 99.
+  const busy = join(dir.path, "busy.edn");
+  const writers = Array.from({ length: 12 }, (_, p) => p);
+  await Deno.writeTextFile(
+    busy,
+    [
+      ...writers.map((p) => `{:process ${p}, :type :invoke, :f :write, :value ${p}}`),
+      ...writers.map((p) => `{:process ${p}, :type :ok, :f :write, :value ${p}}`),
+      "{:process 12, :type :invoke, :f :read, :value nil}",
+      "{:process 12, :type :ok, :f :read, :value 99}",
+    ].join("\n"),
+  );
   // A unix socket whose peer does not speak QMP.
   const chatter = join(dir.path, "chatter.sock");
   const listener = Deno.listen({ transport: "unix", path: chatter });
@@ -418,6 +431,12 @@ Deno.test("exit codes: a case of every command's 2 and 3 in docs/exit-codes.md",
     },
     { row: "merge", code: 2, args: ["merge", garbage], says: /garbage\.trace is not JSON/ },
     {
+      row: "history",
+      code: 2,
+      args: ["history", "check", garbage, "--model", "register"],
+      says: /garbage\.trace:1: expected an op map such as .*, found this/,
+    },
+    {
       row: "sweep",
       code: 2,
       args: ["sweep", trace, "--fault", "eio", "--points", "all", "--shard", "4/3"],
@@ -434,6 +453,19 @@ Deno.test("exit codes: a case of every command's 2 and 3 in docs/exit-codes.md",
   } finally {
     listener.close();
   }
+  // history's 3 is an answer, not an error: unknown, on stdout.
+  const unknown = await faultline([
+    "history",
+    "check",
+    busy,
+    "--model",
+    "register",
+    "--timeout",
+    "0ms",
+  ]);
+  assert.equal(unknown.code, 3, unknown.text);
+  assert.match(unknown.stdout, /busy\.edn: unknown/);
+  cases.push({ row: "history", code: 3, args: [], says: /unknown/ });
   // Every command row of the document has its cases here (setup's 3 needs a broken apt;
   // demo's are record's).
   const doc = await Deno.readTextFile("docs/exit-codes.md");
@@ -441,4 +473,61 @@ Deno.test("exit codes: a case of every command's 2 and 3 in docs/exit-codes.md",
   for (const row of rows.filter((r) => r !== "setup" && r !== "demo")) {
     assert.ok(cases.some((c) => c.row === row), `docs/exit-codes.md row ${row} has a case`);
   }
+});
+
+Deno.test("exit 2: an unknown accelerator, named, on every command that boots a VM", async () => {
+  for (
+    const args of [
+      ["record", "scenarios/fsync-log.ts"],
+      ["replay", "no.trace", "--fault", "eio", "--fault-at", "1"],
+      ["sweep", "no.trace", "--fault", "eio", "--points", "1"],
+      ["ci", "scenarios/fsync-log.ts"],
+    ]
+  ) {
+    const result = await faultline([...args, "--accel", "hvf"]);
+    assert.equal(result.code, 2, result.text);
+    assert.match(result.stderr, /--accel "hvf": expected auto, kvm, tcg/);
+    oneLine(result.stderr);
+  }
+});
+
+Deno.test("exit 2: --accel kvm without the KVM device says what to do; exit 3 when it exists and does not open", async () => {
+  await using dir = await makePrivateDir("faultline-accel-cli-");
+  const missing = await faultline(["record", "scenarios/fsync-log.ts", "--accel", "kvm"], {
+    env: { FAULTLINE_KVM_DEVICE: join(dir.path, "kvm") },
+  });
+  assert.equal(missing.code, 2, missing.text);
+  assert.match(missing.stderr, /kvm is missing: .*modprobe kvm_intel.*--accel tcg/);
+  oneLine(missing.stderr);
+  // A directory exists and does not open read-write, as a device whose module fails.
+  const failing = await faultline(["ci", "scenarios/fsync-log.ts", "--accel", "kvm"], {
+    env: { FAULTLINE_KVM_DEVICE: dir.path },
+  });
+  assert.equal(failing.code, 3, failing.text);
+  assert.match(failing.stderr, /exists but is unusable .*lsmod \| grep kvm/);
+  oneLine(failing.stderr);
+});
+
+Deno.test("exit 2: a bad --budget, a --budget with a shard, and a scenario's bad budget, each named", async () => {
+  const bad = await faultline(["ci", "scenarios/fsync-log.ts", "--budget", "soon"]);
+  assert.equal(bad.code, 2, bad.text);
+  assert.match(bad.stderr, /--budget "soon": expected a duration such as 10m or 90s/);
+  oneLine(bad.stderr);
+  const sharded = await faultline(["ci", "--budget", "3m", "--shard", "1/2"]);
+  assert.equal(sharded.code, 2, sharded.text);
+  assert.match(sharded.stderr, /--budget samples a whole run's points: give it without --shard/);
+  oneLine(sharded.stderr);
+  await using dir = await makePrivateDir("faultline-budget-cli-");
+  const file = join(dir.path, "late.json");
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      name: "late",
+      nodes: { app: { disks: {}, workload: "true" } },
+      budget: "someday",
+    }),
+  );
+  const scenario = await faultline(["ci", file]);
+  assert.equal(scenario.code, 2, scenario.text);
+  assert.match(scenario.stderr, /late\.json: budget: expected a duration like 30s/);
 });

@@ -144,6 +144,76 @@ Deno.test("docs: trace perfetto is shown in README.md and docs/, and in its --he
   assert.match(String(await parseCommandLine(["trace", "perfetto", "run.trace"])), /--output/);
 });
 
+/** A `history check` command of the docs: its line, words, the exit code its comment gives, and the output shown after it. */
+interface HistoryCommand {
+  line: number;
+  args: string[];
+  exits: number | null;
+  output: string | null;
+}
+
+/** Every `history check` command in the code blocks of a document, and the `text` block right after its block, when that block holds it alone. */
+export function historyCommandsOf(text: string): HistoryCommand[] {
+  const lines = text.split("\n");
+  const found: HistoryCommand[] = [];
+  for (const command of commandsOf(text)) {
+    if (command.args[0] !== "history" || command.args[1] !== "check") continue;
+    const exits = /#\s*exits (\d+)/.exec(lines[command.line - 1]);
+    let at = command.line;
+    while (at < lines.length && !/^\s*```\s*$/.test(lines[at])) at++;
+    const alone = lines.slice(command.line, at).every((line) => line.trim() === "");
+    let next = at + 1;
+    while (next < lines.length && lines[next].trim() === "") next++;
+    let output: string | null = null;
+    if (alone && lines[next]?.trim() === "```text") {
+      const end = lines.indexOf("```", next + 1);
+      output = lines.slice(next + 1, end).join("\n") + "\n";
+    }
+    found.push({
+      line: command.line,
+      args: command.args,
+      exits: exits ? Number(exits[1]) : null,
+      output,
+    });
+  }
+  return found;
+}
+
+/** Timings differ run to run: `0.8 ms)` reads `N ms)`. */
+const maskTimes = (text: string) => text.replace(/\d+(\.\d+)? ms\)/g, "N ms)");
+
+Deno.test("docs: every history check command runs as printed, exits as its comment says, prints what the docs show", async () => {
+  let ran = 0;
+  let compared = 0;
+  for (const file of await documents()) {
+    for (const command of historyCommandsOf(await Deno.readTextFile(file))) {
+      const where = `${file}:${command.line}: faultline ${command.args.join(" ")}`;
+      assert.notEqual(command.exits, null, `${where}: say "# exits N" after the command`);
+      const result = await faultline(command.args);
+      assert.equal(result.code, command.exits, `${where}\n${result.text}`);
+      ran++;
+      if (command.output === null) continue;
+      assert.equal(maskTimes(result.stdout), maskTimes(command.output), where);
+      compared++;
+    }
+  }
+  assert.ok(
+    ran >= 6 && compared >= 3,
+    `only ${ran} history commands run, ${compared} outputs compared`,
+  );
+});
+
+Deno.test("docs: the history check commands are found with their exit codes and output blocks", () => {
+  const text =
+    "```sh\nfaultline history check a.edn --model kv   # exits 1\n```\n\n```text\nout\n```\n" +
+    "```sh\nfaultline history check b.edn --model kv\nfaultline trace stats t\n```\n```text\nx\n```\n";
+  assert.deepEqual(historyCommandsOf(text), [
+    { line: 2, args: ["history", "check", "a.edn", "--model", "kv"], exits: 1, output: "out\n" },
+    { line: 9, args: ["history", "check", "b.edn", "--model", "kv"], exits: null, output: null },
+  ]);
+  assert.equal(maskTimes("x (kv, 8 ops, 12.5 ms)"), "x (kv, 8 ops, N ms)");
+});
+
 Deno.test("docs: the README's scenario is scenarios/fsync-log.ts as shipped", async () => {
   const readme = await Deno.readTextFile("README.md");
   const block = /```ts\n(import \{ defineScenario \}[\s\S]*?)```/.exec(readme)?.[1];
@@ -154,8 +224,8 @@ Deno.test("docs: the README's scenario is scenarios/fsync-log.ts as shipped", as
 
 Deno.test("docs: the examples in every command's --help parse as printed", async () => {
   let checked = 0;
-  for (const command of ["record", "replay", "sweep", "ci", "serve", "fault"]) {
-    const help = await faultline([command, "--help"]);
+  for (const command of ["record", "replay", "sweep", "ci", "serve", "fault", "history check"]) {
+    const help = await faultline([...command.split(" "), "--help"]);
     assert.equal(help.code, 0, help.text);
     for (const line of help.stdout.split("\n")) {
       if (!line.startsWith(`  ${command} `)) continue;

@@ -7,6 +7,7 @@
  * Then the trace becomes a pcapng capture that tshark reads.
  */
 
+import { TCG } from "../src/vm/accel.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { OpClock } from "../src/block/op_clock.ts";
@@ -108,6 +109,7 @@ Deno.test("net: three guests fetch each other's files through the switch; a part
       vms.push(
         await Vm.start({
           kernel: kernel.vmlinuz,
+          accel: TCG,
           initrd: images[i].path,
           phase: "run",
           memoryBytes: 256 * MiB,

@@ -117,7 +117,7 @@ Deno.test("EIO at a write the application fsyncs: it sees the error, loses no ac
   }
   assert.match(
     json.reproduce,
-    new RegExp(`^faultline replay \\S+ --fault eio --fault-at ${target.index}$`),
+    new RegExp(`^faultline replay \\S+ --fault eio --fault-at ${target.index} --runs 3$`),
   );
 });
 
@@ -166,7 +166,8 @@ Deno.test("a power loss built from the trace and one injected live at the same o
   }
   assert.equal(fromTrace.powerCut?.source, "trace");
   assert.equal(live.powerCut?.source, "live");
-  assert.equal(live.prefix.kind, "identical");
+  // The guest may reorder independent requests between runs; the same ops came before the cut.
+  assert.notEqual(live.prefix.kind, "diverged", JSON.stringify(live.prefix));
   // The same writes survive. (The bytes differ where the guest wrote its clock: journal commit times.)
   assert.equal(live.powerCut?.key, fromTrace.powerCut?.key);
   assert.equal(live.oracle?.acked, fromTrace.oracle?.acked);

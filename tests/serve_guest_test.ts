@@ -5,6 +5,7 @@
  * SIGINT closes the trace with its footer, SIGKILL leaves a trace that still reads.
  */
 
+import { TCG } from "../src/vm/accel.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { TraceReader } from "../src/trace/reader.ts";
@@ -95,6 +96,7 @@ Deno.test("a guest booted on a disk served by `serve` makes and writes ext4; the
     const results = await makeImage(join(dir.path, "results.raw"), RESULTS_DISK_SIZE);
     await using vm = await Vm.start({
       kernel: kernel.vmlinuz,
+      accel: TCG,
       initrd: initrd.path,
       phase: "run",
       memoryBytes: 256 * MiB,

@@ -291,7 +291,9 @@ Deno.test("sweep stopped by SIGINT: exit 130, the finished points' JSON, JUnit a
   assert.ok(finished >= 1 && finished < planned, `${finished} of ${planned} points`);
   assert.equal(
     stderr.trim().split("\n").at(-1),
-    `faultline: interrupted by SIGINT: ${finished} of ${planned} points finished; their results, marked partial, are in ${junit}, ${html}`,
+    `faultline: interrupted by SIGINT: ${finished} of ${planned} points finished; their results, marked partial, are in ${junit}, ${html}, ${
+      join(dir.path, "sweep.perfetto.json")
+    }`,
   );
   const xml = await Deno.readTextFile(junit);
   assert.match(xml, new RegExp(`partial: ${finished} of ${planned} points, the sweep was stopped`));
@@ -335,10 +337,10 @@ Deno.test("sweep with an online fault re-runs the workload at sampled points (ev
 Deno.test("sweep refuses bad requests with exit code 2", async () => {
   const trace = await traceOf("fsync-log");
   const cases: [string[], RegExp][] = [
-    [["--fault", "eio", "--points", "30..10"], /the range is empty/],
+    [["--fault", "eio", "--points", "30..10"], /the range 30\.\.10 is empty/],
     [
       ["--fault", "eio", "--points", "sometimes"],
-      /expected all, reads, writes, flushes .*, N\.\.M or every:K/,
+      /"sometimes" is no selection; expected N, N\.\.M, all, reads, writes, flushes .*every:K/,
     ],
     [["--fault", "eio@17", "--points", "all"], /write the fault without @/],
     [["--fault", "melt", "--points", "all"], /unknown fault kind "melt"/],

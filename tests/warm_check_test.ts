@@ -7,6 +7,7 @@
  * @module
  */
 
+import { TCG } from "../src/vm/accel.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { prepareForReplay, readParent, replay } from "../src/replay/replay.ts";
@@ -46,6 +47,7 @@ Deno.test("warm check: the saved check guest has read no disk, and its start rea
   });
   const spec = {
     kernel: guest.kernel.path,
+    accel: TCG,
     initrd: guest.initramfs.path,
     phase: "check",
     memoryBytes: scenario.nodes[0].memoryBytes,
@@ -93,7 +95,7 @@ Deno.test("warm check: checks from one saved state see their own crash states, a
   await using dir = await makePrivateDir("faultline-warm-test-");
   const parent = await readParent(await recordedPath(join(dir.path, "fsync.trace")));
   const prepared = await prepareForReplay(parent);
-  await using warm = await openWarmChecks(parent.scenario, prepared);
+  await using warm = await openWarmChecks(parent.scenario, prepared, { accel: TCG });
   assert.deepEqual([...warm.states.keys()], ["app"]);
   const flushes = parent.ordered.filter((op) => op.op === "flush" && op.phase === "run");
   // The first flush of the workload, and its last: few records found, then all.
@@ -114,7 +116,14 @@ Deno.test("warm check: checks from one saved state see their own crash states, a
       const header = (await loadTrace(output)).header as Record<string, unknown>;
       if (mode === "warm") {
         assert.deepEqual(header.warm, {
-          check: { app: { hold: "disks", phase: "check", state: warm.states.get("app")!.id } },
+          check: {
+            app: {
+              hold: "disks",
+              phase: "check",
+              state: warm.states.get("app")!.id,
+              machine: warm.states.get("app")!.key,
+            },
+          },
         });
       } else {
         assert.equal(header.warm, undefined, "a cold check's trace names no saved state");

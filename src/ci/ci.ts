@@ -8,8 +8,6 @@
  */
 
 import { join } from "node:path";
-import { kindOf } from "../fault/kinds/mod.ts";
-import { parseFaultSpec, parseTrigger } from "../fault/spec.ts";
 import {
   type ParentTrace,
   prepareForReplay,
@@ -17,7 +15,6 @@ import {
   replay,
   type ReplayResult,
 } from "../replay/replay.ts";
-import { recordedOpOfTrigger } from "../replay/signature.ts";
 import type { Prepared } from "../run/prepare.ts";
 import { type RunEvent, runScenario } from "../run/run.ts";
 import { ScenarioError } from "../scenario/errors.ts";
@@ -39,7 +36,11 @@ import {
 } from "../sweep/sweep.ts";
 import type { OracleResult } from "../run/oracle.ts";
 import type { Verdict } from "../run/verdict.ts";
+import { type AccelChoice, TCG } from "../vm/accel.ts";
 import { CiError } from "./errors.ts";
+import type { CostBasis, Sample } from "./budget.ts";
+import { candidatesOf, checkBudget, type CiBudget, drawSample } from "./sample.ts";
+import { checkName, exploresStates, recordedAt } from "./checks.ts";
 import { defaultJobs } from "../sweep/jobs.ts";
 import { describeCounts } from "../sweep/status.ts";
 import {
@@ -75,6 +76,10 @@ export interface CiCheck {
   trace?: string;
   /** Every point the check put its fault at, each with its own verdict and oracle. */
   points?: CiPoint[];
+  /** The check did not run (the budget left out every point): why. It neither passed nor failed. */
+  skipped?: string;
+  /** Under a budget: the points the check ran and those it left out, with why. */
+  budget?: CiBudget;
 }
 
 /**
@@ -138,6 +143,17 @@ export interface CiOptions {
   onProgress?: (progress: CiProgress) => void;
   /** Boot every check of a sweep (no saved check guest). */
   cold?: boolean;
+  /**
+   * Each scenario's accelerator (src/vm/accel.ts), chosen for every scenario before
+   * anything runs; TCG when absent.
+   */
+  accel?: (scenario: Scenario) => AccelChoice;
+  /**
+   * A time budget: the declared faults' points sampled to fit (src/ci/budget.ts), in the
+   * order the seed draws. `ms` is the whole run's (null: only scenarios' own `budget`);
+   * a scenario with a `budget` has it for itself. Not with `shard`.
+   */
+  budget?: { ms: number | null; seed: number };
   /** Record and judge each scenario into `traceDir`, without its faults (the step before shards). */
   recordOnly?: boolean;
   /**
@@ -183,11 +199,6 @@ export async function scenarioFiles(paths: readonly string[]): Promise<string[]>
   return files;
 }
 
-function checkName(fault: FaultExpectation): string {
-  const at = fault.points !== null ? `at ${fault.points}` : `at op ${fault.at}`;
-  return `${fault.fault} ${at}${fault.with.length > 0 ? ` with ${fault.with.join(", ")}` : ""}`;
-}
-
 /**
  * Runs every scenario's checks.
  *
@@ -212,8 +223,12 @@ export async function runCi(files: readonly string[], options: CiOptions): Promi
     }
   }
   if (problems.length > 0) throw new ScenarioError(problems.join("\n"));
+  // Every accelerator is chosen first too: a scenario that asks for KVM where there is none
+  // stops the run before anything runs.
+  for (const [, scenario] of scenarios) options.accel?.(scenario);
   await Deno.mkdir(options.traceDir, { recursive: true });
   const run = ciRun(options, plannedChecks(scenarios.map(([, scenario]) => scenario), options));
+  run.shares.unbudgeted = scenarios.filter(([, s]) => s.budgetMs === undefined).length;
   for (const [file, scenario] of scenarios) await ciScenario(file, scenario, run);
   return run.checks;
 }
@@ -246,6 +261,8 @@ interface CiRun {
   sweeping(progress: SweepProgress): void;
   /** Single points dealt out to the shards so far. */
   turn: { next: number };
+  /** The budget's clock: when the run began, and the scenarios still to share it. */
+  shares: { started: number; unbudgeted: number };
 }
 
 function ciRun(options: CiOptions, total: number): CiRun {
@@ -275,7 +292,13 @@ function ciRun(options: CiOptions, total: number): CiRun {
       report();
     },
     turn: { next: 0 },
+    shares: { started: performance.now(), unbudgeted: 0 },
   };
+}
+
+/** A scenario's accelerator in this run of `ci`. */
+function accelOf(scenario: Scenario, options: CiOptions): AccelChoice {
+  return options.accel?.(scenario) ?? TCG;
 }
 
 /** The trace `ci` keeps for a scenario. */
@@ -289,11 +312,13 @@ async function ciScenario(file: string, scenario: Scenario, run: CiRun): Promise
   const started = performance.now();
   const trace = ciTracePath(options.traceDir, scenario);
   if (options.shard) return await shardScenario({ file, scenario, trace }, run);
+  const share = scenarioShare(scenario, run);
   run.begin(file, "record");
   const recorded = await runScenario({
     scenario,
     trace: { path: trace, keepData: true },
     command: "record",
+    accel: accelOf(scenario, options),
     signal: options.signal,
     onEvent: options.onEvent,
   });
@@ -307,7 +332,29 @@ async function ciScenario(file: string, scenario: Scenario, run: CiRun): Promise
     trace,
   });
   if (scenario.faults.length === 0 || options.recordOnly) return;
-  await faultChecks({ file, scenario, trace }, run);
+  const budget = share === null ? undefined : {
+    shareMs: share - (performance.now() - started),
+    basis: {
+      runMs: recorded.timings.runMs,
+      checkMs: recorded.timings.checkMs,
+      bootMs: recorded.timings.firstOpMs ?? recorded.timings.runMs,
+    },
+  };
+  await faultChecks({ file, scenario, trace }, run, budget);
+}
+
+/**
+ * A scenario's share of the budget, from its start (its record included), or null
+ * without a budget: its own `budget`, else what is left of the run's divided among the
+ * scenarios still to come that have none of their own.
+ */
+function scenarioShare(scenario: Scenario, run: CiRun): number | null {
+  const budget = run.options.budget;
+  if (!budget) return null;
+  if (scenario.budgetMs !== undefined) return scenario.budgetMs;
+  if (budget.ms === null) return null;
+  const left = budget.ms - (performance.now() - run.shares.started);
+  return left / Math.max(1, run.shares.unbudgeted--);
 }
 
 /** A scenario file, loaded, and the trace `ci` keeps for it. */
@@ -330,11 +377,16 @@ async function shardScenario(target: CiScenario, run: CiRun): Promise<void> {
 }
 
 /** Each fault a scenario declares, against its trace. */
-async function faultChecks(target: CiScenario, run: CiRun): Promise<void> {
+async function faultChecks(
+  target: CiScenario,
+  run: CiRun,
+  budget?: { shareMs: number; basis: CostBasis },
+): Promise<void> {
   const { options, turn } = run;
   // The reproduce commands name the trace as --trace-dir gave it.
   const parent = await readParent(target.trace);
   const prepared = await prepareForReplay(parent, options.signal);
+  const sample = budget && sampleOf(parent, target.scenario, budget, options);
   for (const fault of target.scenario.faults) {
     const begun = performance.now();
     const sweeps = fault.at === null || manyUnits(target.scenario, fault.fault);
@@ -342,12 +394,21 @@ async function faultChecks(target: CiScenario, run: CiRun): Promise<void> {
     if (options.shard && !sweeps && turn.next++ % options.shard.count !== options.shard.index - 1) {
       continue;
     }
+    const kept = sample && checkBudget(sample, fault, { ...options.budget!, ...budget! });
+    if (kept && kept.kept.length === 0) {
+      run.add(skippedCheck(target.file, fault, kept));
+      continue;
+    }
     run.begin(target.file, checkName(fault));
     const check = fault.at === null
-      ? await sweepCheck(parent, fault, { prepared, run })
+      ? await sweepCheck(parent, fault, {
+        prepared,
+        run,
+        ...(kept ? { points: kept.kept.join(",") } : {}),
+      })
       : manyUnits(target.scenario, fault.fault)
       // Many crash states, or recovery orders, at one op: a sweep of that one point.
-      ? await sweepCheck(parent, { ...fault, points: onePoint(parent, fault.at) }, {
+      ? await sweepCheck(parent, { ...fault, points: onePoint(parent, fault.at!) }, {
         prepared,
         run,
       })
@@ -355,10 +416,60 @@ async function faultChecks(target: CiScenario, run: CiRun): Promise<void> {
     run.add({
       scenario: target.file,
       name: checkName(fault),
-      ...check,
+      ...(kept ? sampledCheck(fault, check, kept) : check),
       durationMs: performance.now() - begun,
     });
   }
+}
+
+/** A scenario's sample under its share of the budget. */
+function sampleOf(
+  parent: ParentTrace,
+  scenario: Scenario,
+  budget: { shareMs: number; basis: CostBasis },
+  options: CiOptions,
+): Sample {
+  const jobs = options.jobs ??
+    defaultJobs(navigator.hardwareConcurrency ?? 2, scenario.nodes.length);
+  return drawSample(candidatesOf(parent, scenario.faults, { basis: budget.basis, jobs }), {
+    shareMs: budget.shareMs,
+    seed: options.budget!.seed,
+    scenario: scenario.name,
+  });
+}
+
+/**
+ * A check that ran a sample: it says so; a `detect` check whose sample found nothing is
+ * unknown, not failed (the points left out may hold the finding), and is skipped.
+ */
+function sampledCheck(fault: FaultExpectation, check: CheckBody, budget: CiBudget): CheckBody {
+  const reason = `${check.reason}; ${sampledWords(budget)}`;
+  if (fault.outcome === "detect" && !check.pass) {
+    const why =
+      `unknown: the sample found no finding, and the points left out were not run; ${reason}`;
+    return { ...check, pass: true, skipped: why, reason: why, budget };
+  }
+  return { ...check, reason, budget };
+}
+
+/** How much of a check a budget ran, in words. */
+function sampledWords(budget: CiBudget): string {
+  return `sampled ${budget.kept.length} of ${budget.points} points (budget seed ${budget.seed}; ${budget.leftOut.length} left out)`;
+}
+
+/** A check whose every point the budget left out: skipped, saying so. */
+function skippedCheck(file: string, fault: FaultExpectation, budget: CiBudget): CiCheck {
+  const why = `skipped: ${budget.leftOut[0].why}`;
+  return {
+    scenario: file,
+    name: checkName(fault),
+    pass: true,
+    skipped: why,
+    reason: why,
+    reproduce: [],
+    durationMs: 0,
+    budget,
+  };
 }
 
 /** A check's outcome, without what names it. */
@@ -369,18 +480,13 @@ export type CheckBody = Omit<CiCheck, "scenario" | "name" | "durationMs">;
  * (`each`, `orders=K`, `all`), or any fault of a scenario whose checks run in each order.
  */
 function manyUnits(scenario: Scenario, fault: string): boolean {
-  const { effect } = parseFaultSpec(fault);
-  return kindOf(effect).fromTrace?.explores(effect) !== undefined ||
-    scenario.recovery === "each-order";
+  return exploresStates(fault) || scenario.recovery === "each-order";
 }
 
 /** The points selection `N..N` of a declared `at` (an op index or a signature). */
 function onePoint(parent: ParentTrace, at: string): string {
-  const op = /^\d+$/.test(at)
-    ? parent.ordered.find((record) => record.index === Number(at))
-    : recordedOpOfTrigger(parent.ordered, parseTrigger(at));
-  if (!op) throw new CiError(`${parent.path} has no op ${at}`);
-  return `${op.index}..${op.index}`;
+  const index = recordedAt(parent, at);
+  return `${index}..${index}`;
 }
 
 /**
@@ -409,6 +515,7 @@ async function pointCheck(
       keepData: false,
       expect: fault.expect,
       prepared,
+      accel: accelOf(parent.scenario, options),
       signal: options.signal,
       onEvent: options.onEvent,
     });
@@ -490,7 +597,7 @@ function rateWanted(fault: FaultExpectation): string {
 async function sweepCheck(
   parent: ParentTrace,
   fault: FaultExpectation,
-  context: { prepared: Prepared; run: CiRun },
+  context: { prepared: Prepared; run: CiRun; points?: string },
 ): Promise<CheckBody> {
   const { prepared, run: { options } } = context;
   const outputDir = sweepTraceDir(options.traceDir, { scenario: parent.scenario.name, fault });
@@ -499,7 +606,7 @@ async function sweepCheck(
     fault: fault.fault,
     ...(options.shard ? { shard: options.shard } : {}),
     ...(fault.with.length > 0 ? { with: fault.with } : {}),
-    points: parsePoints(fault.points!),
+    points: parsePoints(context.points ?? fault.points!),
     jobs: options.jobs ??
       defaultJobs(navigator.hardwareConcurrency ?? 2, parent.scenario.nodes.length),
     ...(options.confirm !== undefined ? { confirm: options.confirm } : {}),
@@ -508,6 +615,7 @@ async function sweepCheck(
     expect: fault.expect,
     prepared,
     cold: options.cold ?? false,
+    accel: accelOf(parent.scenario, options),
     signal: options.signal,
     onProgress: context.run.sweeping,
   });

@@ -13,6 +13,8 @@ import { sha256File } from "../util/hash.ts";
 import { progressFields, shardOption, sweepLine } from "./sweep.ts";
 import { junitXml, pointText } from "../report/junit.ts";
 import { formatDuration } from "../util/units.ts";
+import { drawSeed, parseBudget } from "../ci/budget.ts";
+import { accelChooser } from "./accel.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { table } from "./format.ts";
 import { withInterrupt } from "./interrupt.ts";
@@ -38,14 +40,24 @@ export interface CiCommandOptions {
   /** `--shard-index-env NAME`, with `--shards N`. */
   shardIndexEnv?: string;
   shards?: number;
+  /** `--accel kvm|tcg|auto`. */
+  accel?: string;
+  /** `--budget DURATION`: the points sampled to fit. */
+  budget?: string;
+  /** `--budget-seed N`: the seed the sample is drawn from. */
+  budgetSeed?: number;
 }
 
-/** The JUnit document of a CI run: a suite per scenario, a case per check. */
+/**
+ * The JUnit document of a CI run: a suite per scenario, a case per check (skipped when the
+ * budget left it out, or its sample could not decide), and a skipped case per point a
+ * budget left out, with why.
+ */
 export function ciJunit(checks: readonly CiCheck[]): string {
   const scenarios = [...new Set(checks.map((c) => c.scenario))];
   return junitXml(scenarios.map((scenario) => ({
     name: scenario,
-    cases: checks.filter((c) => c.scenario === scenario).map((c) => ({
+    cases: checks.filter((c) => c.scenario === scenario).flatMap((c) => [{
       name: c.name,
       classname: scenario,
       timeSeconds: c.durationMs / 1000,
@@ -57,14 +69,25 @@ export function ciJunit(checks: readonly CiCheck[]): string {
           ].join("\n"),
         }
         : {}),
+      ...(c.skipped !== undefined ? { skipped: c.skipped } : {}),
       ...(c.pass ? {} : {
         failure: {
           message: c.reason,
           text: c.reproduce.map((r) => `reproduce: ${r}`).join("\n"),
         },
       }),
-    })),
+    }, ...leftOutCases(c)]),
   })));
+}
+
+/** A skipped JUnit case for each point a budget left out of a check that ran. */
+function leftOutCases(check: CiCheck) {
+  if (!check.budget || check.budget.kept.length === 0) return [];
+  return check.budget.leftOut.map((point) => ({
+    name: `${check.name}: op ${point.at}`,
+    classname: check.scenario,
+    skipped: point.why,
+  }));
 }
 
 /** Prints the checks' table and each failure's reproduce commands. */
@@ -72,14 +95,43 @@ export function printCi(checks: readonly CiCheck[]): void {
   const failed = checks.filter((c) => !c.pass);
   console.log(table([
     ["scenario", "check", "result", "reason"],
-    ...checks.map((c) => [c.scenario, c.name, c.pass ? "pass" : "FAIL", c.reason]),
+    ...checks.map((c) => [
+      c.scenario,
+      c.name,
+      c.skipped !== undefined ? "skipped" : c.pass ? "pass" : "FAIL",
+      c.reason,
+    ]),
   ]));
+  printLeftOut(checks);
   for (const check of failed) {
     console.log(`\n${check.scenario}: ${check.name} failed: ${check.reason}`);
     for (const command of check.reproduce.slice(0, 10)) console.log(`  reproduce: ${command}`);
     if (check.reproduce.length > 10) console.log(`  ... and ${check.reproduce.length - 10} more`);
   }
-  console.log(`\n${checks.length - failed.length} of ${checks.length} checks passed`);
+  const skipped = checks.filter((c) => c.skipped !== undefined).length;
+  console.log(
+    `\n${checks.length - failed.length - skipped} of ${checks.length} checks passed${
+      skipped > 0 ? `, ${skipped} skipped` : ""
+    }`,
+  );
+}
+
+/** What a budget left out, check by check, and how to run a check's sample again. */
+function printLeftOut(checks: readonly CiCheck[]): void {
+  const sampled = checks.filter((c) => c.budget);
+  if (sampled.length === 0) return;
+  const seed = sampled[0].budget!.seed;
+  console.log(
+    `\nbudget: the points were drawn from seed ${seed} (--budget-seed ${seed} draws them in the same order); left out:`,
+  );
+  for (const check of sampled) {
+    const { kept, leftOut } = check.budget!;
+    console.log(
+      `  ${check.scenario}: ${check.name}: ran ${kept.length} (${
+        kept.join(",") || "none"
+      }), left out ${leftOut.length} (${leftOut.map((p) => p.at).join(",")})`,
+    );
+  }
 }
 
 /**
@@ -132,6 +184,46 @@ export function ciProgressEvent(progress: CiProgress, sinceMs: number): string {
   });
 }
 
+/**
+ * The budget of a run: `--budget` (null: only the scenarios' own), the seed given or
+ * drawn; none when neither `--budget` nor `--budget-seed` is given (a scenario's own
+ * budget then still applies, from a drawn seed). Not with a shard.
+ */
+function budgetOption(
+  options: CiCommandOptions,
+  shard: unknown,
+): { ms: number | null; seed: number } | undefined {
+  const ms = options.budget === undefined ? null : parseBudget(options.budget);
+  if (shard && (ms !== null || options.budgetSeed !== undefined)) {
+    throw new UsageError("--budget samples a whole run's points: give it without --shard");
+  }
+  if (shard) return undefined;
+  return { ms, seed: options.budgetSeed ?? drawSeed() };
+}
+
+/** `ci --json`'s object: the checks, their counts, and the budget when there was one. */
+function printCiJson(
+  checks: readonly CiCheck[],
+  budget: { ms: number | null; seed: number } | undefined,
+): void {
+  const failed = checks.filter((c) => !c.pass).length;
+  const skipped = checks.filter((c) => c.skipped !== undefined).length;
+  console.log(JSON.stringify({
+    checks,
+    passed: checks.length - failed - skipped,
+    failed,
+    skipped,
+    ...(budget ? { budget } : {}),
+  }));
+}
+
+/** The line `ci` begins with under a budget: how long, and the seed. */
+function budgetLine(budget: { ms: number | null; seed: number }): string {
+  return `ci: budget ${
+    budget.ms === null ? "of each scenario that has one" : formatDuration(budget.ms)
+  }, points drawn from seed ${budget.seed} (rerun with --budget-seed ${budget.seed})`;
+}
+
 /** Runs `ci`. */
 export async function ciCommand(paths: string[], options: CiCommandOptions): Promise<number> {
   if (options.jobs !== undefined && options.jobs < 1) {
@@ -145,7 +237,11 @@ export async function ciCommand(paths: string[], options: CiCommandOptions): Pro
   if (files.length === 0) {
     throw new UsageError(`no scenario files in ${paths.join(", ") || "scenarios"}`);
   }
+  const accel = await accelChooser(options.accel);
+  const budget = budgetOption(options, shard);
   const printJson = options.json === true;
+  const asked = options.budget !== undefined || options.budgetSeed !== undefined;
+  if (budget && asked && !printJson) console.error(budgetLine(budget));
   let finished = 0;
   // A line at least every 10 s (JSON lines with --json), as a sweep in it may take minutes.
   const progress = pacedProgress<CiProgress>({
@@ -159,6 +255,8 @@ export async function ciCommand(paths: string[], options: CiCommandOptions): Pro
       ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
       ...(options.confirm !== undefined ? { confirm: options.confirm } : {}),
       cold: options.cold ?? false,
+      accel,
+      ...(budget ? { budget } : {}),
       ...(options.recordOnly ? { recordOnly: true } : {}),
       ...(shard ? { shard } : {}),
       signal,
@@ -199,9 +297,7 @@ export async function ciCommand(paths: string[], options: CiCommandOptions): Pro
   }
   const failed = checks.filter((c) => !c.pass);
   if (printJson) {
-    console.log(
-      JSON.stringify({ checks, passed: checks.length - failed.length, failed: failed.length }),
-    );
+    printCiJson(checks, budget && (asked || checks.some((c) => c.budget)) ? budget : undefined);
   } else {
     printCi(checks);
   }

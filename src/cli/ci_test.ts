@@ -116,3 +116,44 @@ Deno.test("ci keeps a declared sweep's point traces in one directory of --trace-
     "/abs/ci/etcd.power-loss-at-flushes-every-60-with-lie-flush",
   );
 });
+
+Deno.test("ci JUnit: a check the budget skipped is skipped, and each point it left out of a check that ran is a skipped case with why", () => {
+  const why = "left out by the budget (seed 7): the scenario's faults had 1 min 0 s";
+  const budget = {
+    seed: 7,
+    shareMs: 60_000,
+    points: 3,
+    kept: [3],
+    leftOut: [5, 8].map((at) => ({ at, why })),
+  };
+  const ran: CiCheck = {
+    scenario: "scenarios/log.ts",
+    name: "power-loss at flushes",
+    pass: true,
+    reason: "1 points: 1 passed; sampled 1 of 3 points (budget seed 7; 2 left out)",
+    reproduce: [],
+    durationMs: 1000,
+    budget,
+  };
+  const skipped: CiCheck = {
+    scenario: "scenarios/log.ts",
+    name: "eio at every:16",
+    pass: true,
+    skipped: `skipped: ${why}`,
+    reason: `skipped: ${why}`,
+    reproduce: [],
+    durationMs: 0,
+    budget: { ...budget, kept: [] },
+  };
+  const xml = ciJunit([ran, skipped]);
+  assert.match(xml, /<testsuites tests="4" failures="0" skipped="3">/);
+  for (const at of [5, 8]) {
+    assert.match(
+      xml,
+      new RegExp(
+        `<testcase name="power-loss at flushes: op ${at}" classname="scenarios/log.ts">\\s*<skipped message="left out by the budget \\(seed 7\\)`,
+      ),
+    );
+  }
+  assert.match(xml, /<testcase name="eio at every:16"[^>]*>\s*<skipped message="skipped: left out/);
+});

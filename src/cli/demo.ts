@@ -20,6 +20,9 @@ import { sweep } from "../sweep/sweep.ts";
 import { hostCommand } from "../util/host_command.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { formatDuration } from "../util/units.ts";
+import type { Scenario } from "../scenario/schema.ts";
+import type { AccelChoice } from "../vm/accel.ts";
+import { accelChooser } from "./accel.ts";
 import { EXIT } from "./errors.ts";
 import { ensurePackages } from "./setup.ts";
 import { withInterrupt } from "./interrupt.ts";
@@ -40,19 +43,23 @@ function dataWriteOf(
 }
 
 /** Runs the demo. Traces go to `traceDir` (kept), or to a private directory removed at the end. */
-export async function demoCommand(options: { traceDir?: string }): Promise<number> {
+export async function demoCommand(
+  options: { traceDir?: string; accel?: string },
+): Promise<number> {
   const started = performance.now();
   step("set-up: Debian packages (QEMU, NBD tools), then the guest kernel and image");
   await ensurePackages({ quiet: false });
+  const accelOf = await accelChooser(options.accel);
   await using scratch = await makePrivateDir("faultline-demo-");
   const traces = options.traceDir ?? scratch.path;
   await Deno.mkdir(traces, { recursive: true });
   await withInterrupt(async (signal) => {
-    const parent = await recordFsyncLog(traces, signal);
-    await replayEio(parent, traces, signal);
-    await replayPowerLoss(parent, traces, signal);
-    await sweepNobarrier(traces, scratch.path, signal);
-    await etcdLyingDisks(traces, signal);
+    const run = { signal, accelOf };
+    const parent = await recordFsyncLog(traces, run);
+    await replayEio(parent, traces, run);
+    await replayPowerLoss(parent, traces, run);
+    await sweepNobarrier(traces, scratch.path, run);
+    await etcdLyingDisks(traces, run);
   }, { kept: () => options.traceDir ? `the traces so far are in ${options.traceDir}` : "" });
   step("serve: the fault layer under any VM, with faults switched live");
   await serveWalkthrough(scratch.path);
@@ -68,20 +75,28 @@ export async function demoCommand(options: { traceDir?: string }): Promise<numbe
   return EXIT.pass;
 }
 
-async function recordFsyncLog(traces: string, signal: AbortSignal): Promise<ParentTrace> {
+/** What every step of the demo runs with: its signal, and each scenario's accelerator. */
+interface DemoRun {
+  signal: AbortSignal;
+  accelOf: (scenario: Scenario) => AccelChoice;
+}
+
+async function recordFsyncLog(traces: string, run: DemoRun): Promise<ParentTrace> {
   step("record scenarios/fsync-log.ts: append a record, fsync, acknowledge; 16 times; then check");
   const trace = join(traces, "fsync-log.trace");
+  const scenario = await loadScenario("scenarios/fsync-log.ts");
   const recorded = await runScenario({
-    scenario: await loadScenario("scenarios/fsync-log.ts"),
+    scenario,
     trace: { path: trace, keepData: true },
     command: "record",
-    signal,
+    signal: run.signal,
+    accel: run.accelOf(scenario),
   });
   printRun(recorded);
   return await readParent(trace);
 }
 
-async function replayEio(parent: ParentTrace, traces: string, signal: AbortSignal): Promise<void> {
+async function replayEio(parent: ParentTrace, traces: string, run: DemoRun): Promise<void> {
   const target = dataWriteOf(parent.ordered, 5);
   if (!target) return;
   step(
@@ -92,7 +107,8 @@ async function replayEio(parent: ParentTrace, traces: string, signal: AbortSigna
     faultAt: String(target.index),
     output: join(traces, "fsync-log.eio.trace"),
     keepData: false,
-    signal,
+    signal: run.signal,
+    accel: run.accelOf(parent.scenario),
   });
   const workload = eio.outcomes.find((o) => o.phase === "run");
   console.log(`  the workload exited ${workload?.exit} (its fsync saw the error)`);
@@ -107,7 +123,7 @@ async function replayEio(parent: ParentTrace, traces: string, signal: AbortSigna
 async function replayPowerLoss(
   parent: ParentTrace,
   traces: string,
-  signal: AbortSignal,
+  run: DemoRun,
 ): Promise<void> {
   const flushes = parent.ordered.filter((op) => op.phase === "run" && op.op === "flush");
   const middle = flushes[Math.floor(flushes.length / 2)];
@@ -119,7 +135,8 @@ async function replayPowerLoss(
     faultAt: String(middle.index),
     output: join(traces, "fsync-log.power-loss.trace"),
     keepData: false,
-    signal,
+    signal: run.signal,
+    accel: run.accelOf(parent.scenario),
   });
   console.log(
     `  ${lost.powerCut?.writesKept} writes kept, ${lost.powerCut?.dropped} volatile writes dropped; oracle: acked ${lost.oracle?.acked}, found ${lost.oracle?.found}`,
@@ -127,16 +144,18 @@ async function replayPowerLoss(
   console.log(`  verdict: ${lost.verdict.pass ? "PASS" : "FAIL"}: ${lost.verdict.reason}`);
 }
 
-async function etcdLyingDisks(traces: string, signal: AbortSignal): Promise<void> {
+async function etcdLyingDisks(traces: string, run: DemoRun): Promise<void> {
   step(
     "etcd 3.4, three members, on disks that acknowledge flushes and make nothing durable: a power loss of the whole cluster",
   );
   const trace = join(traces, "etcd-lying-disks.trace");
+  const scenario = await loadScenario("scenarios/etcd-lying-disks.ts");
   const recorded = await runScenario({
-    scenario: await loadScenario("scenarios/etcd-lying-disks.ts"),
+    scenario,
     trace: { path: trace, keepData: true },
     command: "record",
-    signal,
+    signal: run.signal,
+    accel: run.accelOf(scenario),
   });
   console.log(`  recorded: ${recorded.verdict.reason}`);
   const parent = await readParent(trace);
@@ -148,7 +167,8 @@ async function etcdLyingDisks(traces: string, signal: AbortSignal): Promise<void
     output: join(traces, "etcd-lying-disks.power-loss.trace"),
     keepData: false,
     expect: { ...parent.scenario.expect, checkExit: "any" },
-    signal,
+    signal: run.signal,
+    accel: run.accelOf(parent.scenario),
   });
   console.log(
     `  every member's fsync succeeded; after the power loss: acked ${lost.oracle?.acked}, found ${lost.oracle?.found}`,
@@ -157,14 +177,17 @@ async function etcdLyingDisks(traces: string, signal: AbortSignal): Promise<void
   console.log(`  reproduce: ${lost.reproduce}`);
 }
 
-async function sweepNobarrier(traces: string, scratch: string, signal: AbortSignal): Promise<void> {
+async function sweepNobarrier(traces: string, scratch: string, run: DemoRun): Promise<void> {
   step("the same log on ext4 mounted with barrier=0: a power-loss sweep over every op");
   const trace = join(traces, "fsync-log-nobarrier.trace");
+  const scenario = await loadScenario("scenarios/fsync-log-nobarrier.ts");
+  const accel = run.accelOf(scenario);
   await runScenario({
-    scenario: await loadScenario("scenarios/fsync-log-nobarrier.ts"),
+    scenario,
     trace: { path: trace, keepData: true },
     command: "record",
-    signal,
+    signal: run.signal,
+    accel,
   });
   const swept = await sweep(await readParent(trace), {
     fault: "power-loss",
@@ -172,9 +195,10 @@ async function sweepNobarrier(traces: string, scratch: string, signal: AbortSign
     jobs: navigator.hardwareConcurrency ?? 2,
     outputDir: scratch,
     keepData: false,
-    signal,
+    accel,
+    signal: run.signal,
   });
-  signal.throwIfAborted();
+  run.signal.throwIfAborted();
   const failing = swept.points.filter((p) => !p.verdict.pass);
   console.log(
     `  ${swept.points.length} points, ${swept.distinctCrashStates} distinct crash states checked: ${failing.length} points lose acknowledged records`,

@@ -28,6 +28,7 @@ const EXPECTED: Record<string, number> = {
   MergeError: 2,
   NetError: 3,
   CiError: 2,
+  HistoryError: 2,
 };
 
 Deno.test("errors: every exported error class has its exit code, and every one is listed here", () => {

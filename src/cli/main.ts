@@ -12,6 +12,10 @@ import { demoCommand } from "./demo.ts";
 import { errorLine, EXIT, exitCodeForError } from "./errors.ts";
 import { faultAction, faultCommand } from "./fault.ts";
 import { FAULT_HELP } from "./fault_help.ts";
+import { ACCEL_HELP } from "./accel.ts";
+import { historyCheckCommand } from "./history.ts";
+import { HISTORY_MODELS } from "../history/models/mod.ts";
+import { HISTORY_FORMATS } from "../history/parse.ts";
 import { ciCommand } from "./ci.ts";
 import { recordCommand } from "./record.ts";
 import { sweepCommand } from "./sweep.ts";
@@ -67,6 +71,7 @@ function program(
   addServeCommand(root, run);
   addFaultCommand(root, run);
   addTraceCommands(root, run);
+  addHistoryCommands(root, run);
   addRecordCommand(root, run);
   addReplayCommand(root, run);
   addSweepCommand(root, run);
@@ -184,6 +189,54 @@ function addTraceCommands(root: Command, run: Runner): void {
     .action((path, options) => run(() => tracePerfettoCommand(path, options)));
 }
 
+/** `history check`: client histories checked against a model. */
+function addHistoryCommands(root: Command, run: Runner): void {
+  const history = root.command("history").description(
+    "check client histories (Jepsen's EDN, or JSON lines)",
+  );
+  const models = HISTORY_MODELS.map((model) => `  ${model.name.padEnd(9)} ${model.summary}`).join(
+    "\n",
+  );
+  history.command("check")
+    .description(
+      "check each history against a model: linearizability (register, kv), or a one-pass check (set, queue)",
+    )
+    .argument(
+      "<files...>",
+      "history files: Jepsen's EDN (op maps), or JSON lines with jepsen.history's fields",
+    )
+    .requiredOption(
+      "--model <name>",
+      `the model: ${HISTORY_MODELS.map((model) => model.name).join(", ")}`,
+    )
+    .option(
+      "--timeout <duration>",
+      "the search's budget per history; past it the answer is unknown",
+      "30s",
+    )
+    .option("--initial <edn>", "register: the value before anything is written (default nil)")
+    .option("--mode <mode>", "queue: at-least-once (default) or exactly-once")
+    .addOption(
+      new Option("--format <format>", "the files' format (default: by extension, else by content)")
+        .choices(HISTORY_FORMATS),
+    )
+    .option("--json", "print one JSON object per file", false)
+    .addHelpText(
+      "after",
+      `
+Models:
+${models}
+
+  history check tests/fixtures/history/stale-read.edn --model register
+  history check tests/fixtures/history/porcupine/c10-bad.txt --model kv --json
+
+Exit codes: 0 every history valid, 1 one is invalid, 2 bad input (a file, a line that is not
+an op map, a value the model cannot read: named with the file and line), 3 unknown (the
+search's budget ran out first).`,
+    )
+    .action((files, options) => run(() => historyCheckCommand(files, options)));
+}
+
 /** `record`: a scenario run behind the fault layer, traced and judged. */
 function addRecordCommand(root: Command, run: Runner): void {
   root.command("record")
@@ -205,6 +258,7 @@ function addRecordCommand(root: Command, run: Runner): void {
       "--control <path>",
       "serve the fault layer's control socket (faultline fault PATH ...: disks, and links in a cluster)",
     )
+    .option("--accel <accel>", ACCEL_HELP)
     .option("--json", "print one JSON object", false)
     .option("-v, --verbose", "show the guests' consoles and result lines as they come", false)
     .addHelpText(
@@ -277,6 +331,7 @@ function addReplayCommand(root: Command, run: Runner): void {
       "--control <path>",
       "serve the fault layer's control socket (faultline fault PATH ...: disks, and links in a cluster)",
     )
+    .option("--accel <accel>", ACCEL_HELP)
     .option("--json", "print one JSON object", false)
     .option("-v, --verbose", "show the guests' consoles and result lines as they come", false)
     .addHelpText("after", REPLAY_HELP)
@@ -303,6 +358,23 @@ const REPLAY_HELP = `${FAULT_HELP}
 
 Exit codes: 0 every verdict passed, 1 one failed (a fault that never fired fails), 2 a usage error or a trace
 that no longer matches its images, 3 the machinery failed, 130 Ctrl-C (143 SIGTERM).`;
+
+/** What `sweep --help` says after the options: how points are checked, examples, exit codes. */
+const SWEEP_HELP = `
+Power-loss points are built from the trace, without running the workload again; points
+whose crash states are byte-identical are checked once. power-loss:each, orders=K and
+all[,max=B] check several crash states a point (each volatile write dropped alone, K seeded
+subsets, every subset); each failing state prints its command (--fault power-loss:state=ID).
+Other faults replay the workload at each point. A point whose fault never fired is reported
+as such, not as a pass.
+
+  sweep run.trace --fault power-loss --points flushes --with lie-flush
+  sweep run.trace --fault power-loss:each --points 40..60
+  sweep run.trace --fault eio --points 255,300..310,flushes:db/data,1400..1600
+  sweep run.trace --fault power-loss --points all --shard 2/3 --json shard-2.json   (then: merge shard-*.json)
+  sweep recovery.trace --fault power-loss --points flushes:n2/data --recovery each-order   (every order of the nodes serving the check)
+Exit codes: 0 every point passed, 1 a point failed, 2 a usage error, 3 the machinery failed,
+130 Ctrl-C (143 SIGTERM): the finished points' results are written, marked partial.`;
 
 /** `sweep`: one fault at every chosen op of a trace. */
 function addSweepCommand(root: Command, run: Runner): void {
@@ -364,25 +436,9 @@ function addSweepCommand(root: Command, run: Runner): void {
       false,
     )
     .option("-o, --output <trace>", "where to record a scenario first")
+    .option("--accel <accel>", ACCEL_HELP)
     .option("-v, --verbose", "show the guests' consoles and result lines", false)
-    .addHelpText(
-      "after",
-      `
-Power-loss points are built from the trace, without running the workload again; points
-whose crash states are byte-identical are checked once. power-loss:each, orders=K and
-all[,max=B] check several crash states a point (each volatile write dropped alone, K seeded
-subsets, every subset); each failing state prints its command (--fault power-loss:state=ID).
-Other faults replay the workload at each point. A point whose fault never fired is reported
-as such, not as a pass.
-
-  sweep run.trace --fault power-loss --points flushes --with lie-flush
-  sweep run.trace --fault power-loss:each --points 40..60
-  sweep run.trace --fault eio --points 255,300..310,flushes:db/data,1400..1600
-  sweep run.trace --fault power-loss --points all --shard 2/3 --json shard-2.json   (then: merge shard-*.json)
-  sweep recovery.trace --fault power-loss --points flushes:n2/data --recovery each-order   (every order of the nodes serving the check)
-Exit codes: 0 every point passed, 1 a point failed, 2 a usage error, 3 the machinery failed,
-130 Ctrl-C (143 SIGTERM): the finished points' results are written, marked partial.`,
-    )
+    .addHelpText("after", SWEEP_HELP)
     .action((target, options) => run(() => sweepCommand(target, options)));
 }
 
@@ -424,12 +480,23 @@ function addCiCommand(root: Command, run: Runner): void {
       "faultline-ci",
     )
     .option("--cold", "boot every check and every point's run of a sweep (no saved guest)", false)
+    .option("--accel <accel>", ACCEL_HELP)
+    .option(
+      "--budget <duration>",
+      "the time to fit in, such as 10m: the declared faults' points are sampled to fit (a scenario's budget is its own), and what was left out is said",
+    )
+    .option(
+      "--budget-seed <n>",
+      "the seed the sample is drawn from (default: a new one, printed); the same seed draws the same order",
+      integer,
+    )
     .option("-v, --verbose", "show the guests' consoles and result lines", false)
     .addHelpText(
       "after",
       `
   ci                                   every scenario in scenarios/
   ci scenarios/fsync-log.ts --junit faultline.xml
+  ci --budget 10m                      sample points to fit 10 minutes (the seed is printed)
 
 Every scenario file is loaded first: one that does not load exits 2 before anything runs.
 Exit codes: 0 every check passed, 1 a check failed (with the commands that reproduce it),
@@ -472,6 +539,7 @@ function addDemoCommand(root: Command, run: Runner): void {
   root.command("demo")
     .description("the main job on the built-in scenarios: record, replay with faults, sweep, serve")
     .addOption(new Option("--trace-dir <dir>", "keep the demo's traces in this directory"))
+    .option("--accel <accel>", ACCEL_HELP)
     .action((options) => run(() => demoCommand(options)));
 }
 

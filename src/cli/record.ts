@@ -11,6 +11,7 @@ import { type RunEvent, type RunResult, runScenario } from "../run/run.ts";
 import { loadScenario } from "../scenario/load.ts";
 import { formatBytes, formatDuration } from "../util/units.ts";
 import type { Scenario } from "../scenario/schema.ts";
+import { accelChooser, describeAccel } from "./accel.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { printStatsTable } from "./format.ts";
 import { withInterrupt } from "./interrupt.ts";
@@ -25,6 +26,8 @@ export interface RecordOptions {
   qmp: string[];
   /** `--control PATH`. */
   control?: string;
+  /** `--accel kvm|tcg|auto`; absent: the scenario's, else auto. */
+  accel?: string;
 }
 
 /**
@@ -77,6 +80,7 @@ export function progressPrinter(
 export function runJson(result: RunResult): Record<string, unknown> {
   return {
     trace: result.trace,
+    accel: result.accel,
     ops: result.ops,
     ...(result.oracle
       ? {
@@ -109,7 +113,7 @@ export function printRun(result: RunResult): void {
   console.log(
     `prepare ${formatDuration(timings.prepareMs)}, run ${formatDuration(timings.runMs)}, check ${
       formatDuration(timings.checkMs)
-    }, total ${formatDuration(timings.totalMs)}` +
+    }, total ${formatDuration(timings.totalMs)} on ${describeAccel(result.accel)}` +
       (timings.workloadFirstOpMs !== null
         ? ` (workload's first op at ${formatDuration(timings.workloadFirstOpMs)})`
         : ""),
@@ -172,11 +176,14 @@ export async function keptTraces(paths: readonly string[]): Promise<string> {
 
 /** Runs `record`. */
 export async function recordCommand(path: string, options: RecordOptions): Promise<number> {
+  const accelOf = await accelChooser(options.accel);
   const scenario = await loadScenario(path);
+  const accel = accelOf(scenario);
   const trace = options.output ?? defaultTracePath(scenario.name || basename(path));
   const result = await withInterrupt((signal) =>
     runScenario({
       scenario,
+      accel,
       trace: { path: trace, keepData: options.data },
       command: "record",
       qmp: qmpEndpoints(options.qmp, scenario),

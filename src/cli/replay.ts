@@ -18,6 +18,7 @@ import {
 } from "../replay/replay.ts";
 import { describeRate, distinctReasons, reproduced } from "../sweep/confirm.ts";
 import { parseRecovery, type Recovery } from "../scenario/recovery.ts";
+import { accelChooser } from "./accel.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { pacedProgress, type Progress, progressLine } from "./progress.ts";
@@ -43,6 +44,8 @@ export interface ReplayCommandOptions {
   control?: string;
   /** `--recovery ORDER`: together, in-order, or an order of the nodes serving the check. */
   recovery?: string;
+  /** `--accel kvm|tcg|auto`. */
+  accel?: string;
 }
 
 /** The JSON of one replay. */
@@ -54,6 +57,7 @@ function replayJson(result: ReplayResult): Record<string, unknown> {
     ...(result.firings.length > 0 ? { firings: result.firings } : {}),
     ...(result.notFired.length > 0 ? { notFired: result.notFired } : {}),
     prefix: result.prefix,
+    ...(result.otherAccel ? { otherAccel: result.otherAccel } : {}),
     ...(result.powerCut ? { powerCut: result.powerCut } : {}),
     ...(result.lost ? { lost: result.lost } : {}),
     ...(result.order
@@ -106,9 +110,11 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
     throw new UsageError("--runs must be at least 1");
   }
   const recovery = options.recovery === undefined ? undefined : parseRecovery(options.recovery);
+  const accelOf = await accelChooser(options.accel);
   const parent = await readParent(path);
   checkReplayRecovery(parent, recovery);
   if (parent.warning) console.error(`warning: ${parent.warning}`);
+  const accel = accelOf(parent.scenario);
   const outputs: string[] = [];
   // Several runs: a line at least every 10 s, as each run may take minutes.
   const progress = options.runs > 1
@@ -140,6 +146,7 @@ export async function replayCommand(path: string, options: ReplayCommandOptions)
           ...(options.control ? { control: options.control } : {}),
           signal,
           prepared,
+          accel,
           onEvent: progressPrinter(options),
         }),
       );
@@ -193,6 +200,7 @@ function printReplay(result: ReplayResult): void {
   }
   if (result.lost) console.log(`lost: ${result.lost.summary}`);
   if (result.notFired.length > 0) console.log(`never fired: ${result.notFired.join(", ")}`);
+  if (result.otherAccel) console.log(`note: ${result.otherAccel}`);
   console.log(`prefix: ${describePrefix(result.prefix)}`);
 }
 

@@ -8,7 +8,9 @@
 
 import { basename } from "node:path";
 import cliProgress from "cli-progress";
-import { type ParentTrace, readParent } from "../replay/replay.ts";
+import { otherAccel, type ParentTrace, readParent } from "../replay/replay.ts";
+import type { AccelChoice } from "../vm/accel.ts";
+import { accelChooser } from "./accel.ts";
 import { runScenario } from "../run/run.ts";
 import { loadScenario } from "../scenario/load.ts";
 import type { Scenario } from "../scenario/schema.ts";
@@ -66,6 +68,8 @@ export interface SweepCommandOptions {
   shards?: number;
   /** `--recovery ORDER`: together, in-order, each-order, or an order of the serving nodes. */
   recovery?: string;
+  /** `--accel kvm|tcg|auto`. */
+  accel?: string;
 }
 
 /** The shard of a command's options (`--shard K/N`, or `--shard-index-env NAME --shards N`), if any. */
@@ -405,6 +409,7 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
     );
   }
   const printJson = options.json === true;
+  const accelOf = await accelChooser(options.accel);
   let recording: string | null = null;
   const swept = await withInterrupt(async (signal): Promise<Swept> => {
     let trace = target;
@@ -413,12 +418,16 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
       // A recovery order the scenario cannot run is refused before it is recorded.
       if (recovery !== undefined) checkRecovery(recovery, scenario);
       recording = options.output ?? defaultTracePath(scenario.name);
-      trace = await recordFirst({ target, scenario, trace: recording }, options, signal);
+      const accel = accelOf(scenario);
+      trace = await recordFirst({ target, scenario, trace: recording, accel }, options, signal);
       recording = null;
     }
     const parent = await readParent(trace);
     if (recovery !== undefined) checkRecovery(recovery, parent.scenario);
     if (parent.warning) console.error(`warning: ${parent.warning}`);
+    const accel = accelOf(parent.scenario);
+    const other = otherAccel(parent, accel);
+    if (other !== null) console.error(`note: ${other}`);
     if (options.keepTraces) await Deno.mkdir(options.keepTraces, { recursive: true });
     // As many clusters at once as the cores hold: a point then sees the load its replay does.
     const jobs = options.jobs ??
@@ -434,6 +443,7 @@ export async function sweepCommand(target: string, options: SweepCommandOptions)
         ...(options.keepTraces ? { outputDir: options.keepTraces } : {}),
         keepData: false,
         cold: options.cold ?? false,
+        accel,
         ...(shard ? { shard } : {}),
         ...(recovery !== undefined ? { recovery } : {}),
         signal,
@@ -479,17 +489,18 @@ async function reportSweep(swept: Swept, options: SweepCommandOptions): Promise<
 
 /** Records a scenario to sweep (`sweep SCENARIO`) into its trace: returns the trace. */
 async function recordFirst(
-  recording: { target: string; scenario: Scenario; trace: string },
+  recording: { target: string; scenario: Scenario; trace: string; accel: AccelChoice },
   options: SweepCommandOptions,
   signal: AbortSignal,
 ): Promise<string> {
-  const { target, scenario, trace } = recording;
+  const { target, scenario, trace, accel } = recording;
   const printJson = options.json === true;
   if (!printJson) console.error(`recording ${target} into ${trace} first`);
   const recorded = await runScenario({
     scenario,
     trace: { path: trace, keepData: true },
     command: "record",
+    accel,
     signal,
     onEvent: progressPrinter({ json: printJson, verbose: options.verbose }),
   });

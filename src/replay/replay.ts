@@ -38,6 +38,7 @@ import { LostFiles, type LostWrites } from "../run/lost_files.ts";
 import { diskKey } from "../trace/ops.ts";
 import { VERSION } from "../version.ts";
 import { ReplayError } from "./errors.ts";
+import { type AccelChoice, accelOfHeader, TCG } from "../vm/accel.ts";
 import {
   compareNodePrefixes,
   type OpSignature,
@@ -234,6 +235,11 @@ export interface ReplayOptions {
   keepData: boolean;
   /** The seed of random choices; the parent's by default. */
   seed?: number;
+  /**
+   * The accelerator every boot gets (src/vm/accel.ts); TCG when absent. When it is not the
+   * recording's, the result says so ({@link ReplayResult.otherAccel}).
+   */
+  accel?: AccelChoice;
   /** Aborting kills the VMs and closes the trace. */
   signal?: AbortSignal;
   /** Hears the replay's progress. */
@@ -278,6 +284,11 @@ export interface ReplayResult extends RunResult {
   reproduce: string;
   /** Whether the run resumed from a saved workload start, or why it booted when one was given. */
   resumed?: true | string;
+  /**
+   * The replay ran on another accelerator than the recording (`recorded on tcg, replayed on
+   * kvm: ...`): its verdicts should agree, its timing differs.
+   */
+  otherAccel?: string;
   /**
    * A crash state built from the trace that failed: what it lost, as files
    * (src/run/lost_files.ts).
@@ -412,12 +423,17 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
   }
   const run = await runOptions(parent, plan, options, reproduce);
   if (fromTrace) checkOneCrashState(parent, fromTrace, options.live === true);
+  const other = otherAccel(parent, options.accel ?? TCG);
+  const note = other === null ? {} : { otherAccel: other };
   if (fromTrace && !options.live) {
     const cutAt = faultAtOp?.index ?? frameAt(parent, fromTrace.trigger);
-    return await replayCrashState(parent, plan, fromTrace, cutAt, run, {
-      reproduce,
-      ...(options.lostFiles ? { lostFiles: options.lostFiles } : {}),
-    });
+    return {
+      ...await replayCrashState(parent, plan, fromTrace, cutAt, run, {
+        reproduce,
+        ...(options.lostFiles ? { lostFiles: options.lostFiles } : {}),
+      }),
+      ...note,
+    };
   }
   const { result, resumed } = await runOnline(parent, plan, run, options);
   return {
@@ -426,6 +442,7 @@ export async function replay(parent: ParentTrace, options: ReplayOptions): Promi
     faultAt: faultAtOp?.index ?? null,
     reproduce,
     ...(resumed === undefined ? {} : { resumed }),
+    ...note,
   };
 }
 
@@ -449,6 +466,29 @@ export function checkReplayRecovery(
     );
   }
   checkRecovery(recovery, parent.scenario);
+}
+
+/**
+ * What a replay on another accelerator than its recording's says, or null on the same one
+ * (a trace without `accel` was recorded on TCG).
+ *
+ * @example
+ * ```ts
+ * otherAccel(parent, kvm); // "recorded on tcg, replayed on kvm: the verdicts should agree; the timing differs"
+ * ```
+ */
+export function otherAccel(parent: Pick<ParentTrace, "header">, used: AccelChoice): string | null {
+  const recorded = accelOfHeader(parent.header.accel);
+  if (recorded === null || (recorded.accel === used.accel && recorded.cpu === used.cpu)) {
+    return null;
+  }
+  const what = (choice: AccelChoice) =>
+    choice.cpu === used.cpu && choice.cpu === recorded.cpu
+      ? choice.accel
+      : `${choice.accel} (cpu ${choice.cpu})`;
+  return `recorded on ${what(recorded)}, replayed on ${
+    what(used)
+  }: the verdicts should agree; the timing differs`;
 }
 
 /**
@@ -499,6 +539,7 @@ async function runOptions(
       },
     },
     prepared: options.prepared ?? await prepareForReplay(parent, options.signal),
+    ...(options.accel ? { accel: options.accel } : {}),
     judgeWorkloadExit: options.expect !== undefined || plan.rules.length === 0,
     qmp: options.qmp,
     ...(options.control ? { control: options.control } : {}),

@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import type { QmpClient, QmpEvent } from "../qmp/client.ts";
 import type { GuestLine } from "../trace/load.ts";
+import type { AccelChoice } from "../vm/accel.ts";
 import { ControlChannel } from "../vm/control.ts";
 import { Vm, type VmExit } from "../vm/launcher.ts";
 import { type GuestState, startFromState } from "../vm/snapshot.ts";
@@ -44,6 +45,8 @@ export const CONSOLE_TAIL = 8 * 1024;
 export interface NodeBootOptions {
   boot: Boot;
   guest: NodeGuest;
+  /** The accelerator and CPU model QEMU gets (src/vm/accel.ts). */
+  accel: Pick<AccelChoice, "accel" | "cpu">;
   memoryBytes: number;
   disks: readonly VmDisk[];
   results: VmDisk;
@@ -108,6 +111,7 @@ export class NodeBoot {
       : null;
     const spec = {
       ...guestImages(guest),
+      accel: { accel: options.accel.accel, cpu: options.accel.cpu },
       phase: boot.phase,
       memoryBytes: options.memoryBytes,
       disks: options.disks,

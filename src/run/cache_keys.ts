@@ -36,6 +36,9 @@ export const NOT_CACHE_INPUTS = {
     description: "words for people",
     source: "where the scenario was read from: the normalized scenario is its content",
     "timeouts.checkMs": "the setup's run has no check phase",
+    accel:
+      "the accelerator runs the same guest code, faster or slower (the --accel a run is given is not in the key either)",
+    budgetMs: "how long faultline ci may spend on the scenario's faults: the setup never sees it",
   },
 } as const;
 

@@ -35,6 +35,7 @@ import { diskKey } from "../trace/ops.ts";
 import type { FrameRecord, OpRecord } from "../trace/schema.ts";
 import type { StatsSummary } from "../trace/stats.ts";
 import { makePrivateDir, type PrivateDir } from "../util/tempdir.ts";
+import { type AccelChoice, TCG } from "../vm/accel.ts";
 import { guessedGeometry, type VmDisk } from "../vm/qemu_args.ts";
 import { type GuestState, saveGuestState } from "../vm/snapshot.ts";
 import { NodeBoot, phaseOutcome, RTC_BASE, rtcBaseOf } from "./boot.ts";
@@ -93,6 +94,11 @@ export interface RunOptions {
   command: string;
   /** The faults to inject; none by default. */
   plan?: FaultPlan;
+  /**
+   * The accelerator every boot gets, chosen once (src/vm/accel.ts `chooseAccel`); TCG when
+   * absent. The trace's header records it.
+   */
+  accel?: AccelChoice;
   /**
    * More header fields (a replay's parent trace).
    * @ignore faultline's own: not part of the public API
@@ -247,6 +253,8 @@ export interface RunResult {
   outcomes: PhaseOutcome[];
   /** Where the time went. */
   timings: RunTimings;
+  /** The accelerator every boot ran on, and why (the trace's header has it too). */
+  accel: AccelChoice;
   /** The run's ops, without their data, in completion order. */
   records: OpRecord[];
   /**
@@ -380,11 +388,12 @@ export async function saveRunAtHold(
  */
 export async function prepareRun(
   scenario: Scenario,
-  options: { signal?: AbortSignal; onEvent?: (event: RunEvent) => void } = {},
+  options: { signal?: AbortSignal; onEvent?: (event: RunEvent) => void; accel?: AccelChoice } = {},
 ): Promise<Prepared> {
   const prepared = await prepareScenario(scenario, options.signal);
   return await applySetup(scenario, prepared, {
     run: runScenario,
+    ...(options.accel ? { accel: options.accel } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
@@ -422,7 +431,6 @@ function checkClockJumps(rules: readonly NodeRule[], prepared: Prepared): void {
   }
 }
 
-/** The state of one run, and its phases as methods. */
 class Run {
   private phase: "run" | "check" = "run";
   private readonly records: OpRecord[] = [];
@@ -469,13 +477,46 @@ class Run {
     );
   }
 
+  /**
+   * Hands each op's arrival to what a plan's node and link faults are triggered by: the node
+   * faults' watcher (returned, or null without node faults) and, for a link fault put at a
+   * block op (`partition:n1|n2@40`), the switch.
+   */
+  private static watchArrivals(
+    plan: FaultPlan,
+    parts: {
+      prepared: Prepared;
+      service: Awaited<ReturnType<typeof startDiskService>>;
+      net: Awaited<ReturnType<typeof startNetwork>>;
+    },
+    toRun: HeldCalls<Run>,
+  ): NodeFaultWatcher | null {
+    const { prepared, service, net } = parts;
+    const rules = nodeRulesOf(plan);
+    checkClockJumps(rules, prepared);
+    const watcher = rules.length > 0
+      ? new NodeFaultWatcher(rules, (firing) => toRun.call((run) => run.onNodeFault(firing)))
+      : null;
+    if (watcher) service.onArrival((op) => watcher.arrive({ kind: "op", op }));
+    if (net && plan.rules.some((rule) => kindOf(rule.effect).link)) {
+      service.onArrival((op) => net.arriveOp(op));
+    }
+    return watcher;
+  }
+
+  /** The state of one run, and its phases as methods. */
+
   /** The prepare phase: guests and base disks, the switch, the fault layer and the trace, the results channel. */
   static async start(options: RunOptions): Promise<Run> {
     const started = performance.now();
     if (options.recovery !== undefined) checkRecovery(options.recovery, options.scenario);
     options.onEvent?.({ type: "step", step: "prepare", detail: "guest image and base disks" });
     const prepared = options.prepared ??
-      await prepareRun(options.scenario, { signal: options.signal, onEvent: options.onEvent });
+      await prepareRun(options.scenario, {
+        signal: options.signal,
+        onEvent: options.onEvent,
+        ...(options.accel ? { accel: options.accel } : {}),
+      });
     if (options.signal?.aborted) throw new RunInterrupted("interrupted");
     const dir = await makePrivateDir("faultline-run-");
     const cleanups: (() => Promise<void>)[] = [() => dir.remove()];
@@ -517,16 +558,7 @@ class Run {
       cleanups.push(() => results.close());
       const proxies = await startProxies(options, service, cleanups);
       const plan = options.plan ?? { seed: 0, rules: [] };
-      const rules = nodeRulesOf(plan);
-      checkClockJumps(rules, prepared);
-      const watcher = rules.length > 0
-        ? new NodeFaultWatcher(rules, (firing) => toRun.call((run) => run.onNodeFault(firing)))
-        : null;
-      if (watcher) service.onArrival((op) => watcher.arrive({ kind: "op", op }));
-      // Link faults may be triggered by a block op too (`partition:n1|n2@40`).
-      if (net && plan.rules.some((rule) => kindOf(rule.effect).link)) {
-        service.onArrival((op) => net.arriveOp(op));
-      }
+      const watcher = Run.watchArrivals(plan, { prepared, service, net }, toRun);
       const run = new Run(options, {
         prepared,
         dir,
@@ -767,6 +799,7 @@ class Run {
     joined?.catch(() => {}); // awaited once the guest is saved
     const state = await saveGuestState({
       ...guestImages(guest),
+      accel: this.options.accel ?? TCG,
       phase: "run",
       memoryBytes: node.memoryBytes,
       disks: this.disksOf(node),
@@ -843,6 +876,7 @@ class Run {
       oracle,
       outcomes: this.outcomes,
       timings: { ...this.timings, totalMs: this.since() },
+      accel: this.options.accel ?? TCG,
       records: [...(this.options.resume?.records ?? []), ...this.records].map((
         { data: _, ...rest },
       ) => rest),
@@ -888,6 +922,7 @@ class Run {
     const nodeBoot = await NodeBoot.start({
       boot,
       guest: this.parts.prepared.guests.get(node.name)!,
+      accel: this.options.accel ?? TCG,
       memoryBytes: node.memoryBytes,
       // A resumed guest sees only its own ops: QEMU is told the geometry it would read sector 0 for.
       disks: resumed ? this.disksWithGeometry(node) : this.disksOf(node),

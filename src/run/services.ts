@@ -22,6 +22,7 @@ import { NodeQmpProxy } from "./qmp_proxy.ts";
 import { qemuVersion } from "./qemu_version.ts";
 import { SequencedLayer, type Sequencer } from "./strict_order.ts";
 import type { ResumeFrom, RunOptions } from "./run.ts";
+import { TCG } from "../vm/accel.ts";
 
 /**
  * The export name of a disk: its name, or NODE-NAME when there are several nodes.
@@ -143,6 +144,7 @@ async function traceHeader(
     ...(parts.net ? { network: parts.net.traceHeader() } : {}),
     ...(prepared.setup ? { setup: prepared.setup } : {}),
     qemu: await qemuVersion(),
+    accel: options.accel ?? TCG,
     ...(warm ? { warm } : {}),
     ...options.header,
   };
@@ -158,7 +160,12 @@ function warmHeader(options: RunOptions): Record<string, unknown> | undefined {
         check: Object.fromEntries(
           [...warmChecks].map((
             [node, state],
-          ) => [node, { hold: state.hold, phase: state.phase, state: state.id }]),
+          ) => [node, {
+            hold: state.hold,
+            phase: state.phase,
+            state: state.id,
+            machine: state.key,
+          }]),
         ),
       }
       : {}),
@@ -176,13 +183,20 @@ function warmRunHeader(scenario: Scenario, resume: ResumeFrom): Record<string, u
   const nodes = Object.entries(resume.states);
   if (scenario.nodes.length === 1) {
     const [node, state] = nodes[0];
-    return { node, hold: state.hold, state: state.id, opsBefore: resume.clockStart };
+    return {
+      node,
+      hold: state.hold,
+      state: state.id,
+      machine: state.key,
+      opsBefore: resume.clockStart,
+    };
   }
   return {
     hold: nodes[0][1].hold,
     nodes: Object.fromEntries(
       nodes.map(([node, state]) => [node, {
         state: state.id,
+        machine: state.key,
         opsBefore: resume.opsBefore[node],
       }]),
     ),

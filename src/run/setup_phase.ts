@@ -35,6 +35,7 @@ import { RunError } from "./errors.ts";
 import { type Prepared, prepareGuests } from "./prepare.ts";
 import { qemuVersion } from "./qemu_version.ts";
 import type { RunEvent, RunOptions, RunResult } from "./run.ts";
+import type { AccelChoice } from "../vm/accel.ts";
 
 /** What the setup phase did, for the trace's header. */
 export interface SetupFacts {
@@ -54,6 +55,8 @@ export interface SetupFacts {
 export interface SetupOptions {
   /** Runs a scenario (`runScenario`): the setup is a run of its own. */
   run: (options: RunOptions) => Promise<RunResult>;
+  /** The accelerator the setup's boots get (src/vm/accel.ts); TCG when absent. */
+  accel?: AccelChoice;
   signal?: AbortSignal;
   /** Hears the setup's progress (a step) and its consoles. */
   onEvent?: (event: RunEvent) => void;
@@ -235,6 +238,7 @@ async function runSetup(
     trace: { path: trace, keepData: true },
     command: "setup",
     prepared: ready,
+    ...(options.accel ? { accel: options.accel } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     onEvent: (event) => {
       if (event.type === "console") options.onEvent?.({ ...event, phase: "setup" });

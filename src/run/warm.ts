@@ -35,6 +35,7 @@ import { ControlChannel } from "../vm/control.ts";
 import { VmError } from "../vm/launcher.ts";
 import { type GuestState, saveGuestState, type SaveSpec } from "../vm/snapshot.ts";
 import { NetSwitch } from "../net/switch.ts";
+import type { AccelChoice } from "../vm/accel.ts";
 import { RTC_BASE } from "./boot.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { selectCrashWrites, writeCrashImages } from "./crash_state.ts";
@@ -94,6 +95,8 @@ export function warmCheckRefusal(
 export interface WarmCheckOptions {
   /** A private directory for the saved states (removed by the caller). */
   dir: string;
+  /** The accelerator the checks run on: a state saved under one does not load under another. */
+  accel: AccelChoice;
   /** Where the guests' memory files go (a tmpfs is fastest); `dir` by default. */
   memoryDir?: string;
   signal?: AbortSignal;
@@ -110,7 +113,7 @@ export interface WarmCheckOptions {
  * @throws {VmError} when a guest does not reach its hold point.
  * @example
  * ```ts
- * const warm = await saveWarmChecks(scenario, prepared, { dir });
+ * const warm = await saveWarmChecks(scenario, prepared, { dir, accel: TCG });
  * await runScenario({ ..., warmChecks: warm.states });
  * ```
  */
@@ -139,6 +142,7 @@ export async function saveWarmChecks(
         node.name,
         await saveGuestState({
           ...guestImages(guest),
+          accel: { accel: options.accel.accel, cpu: options.accel.cpu },
           phase: checkBootPhase(node)!,
           memoryBytes: node.memoryBytes,
           disks: node.disks.map((disk) => {
@@ -225,14 +229,14 @@ const MEMORY_TMPFS = "/dev/shm";
  *
  * @example
  * ```ts
- * await using warm = await openWarmChecks(scenario, prepared);
+ * await using warm = await openWarmChecks(scenario, prepared, { accel: TCG });
  * for (const point of points) await runScenario({ ..., warmChecks: warm.states });
  * ```
  */
 export async function openWarmChecks(
   scenario: Scenario,
   prepared: Prepared,
-  options: { signal?: AbortSignal } = {},
+  options: { accel: AccelChoice; signal?: AbortSignal },
 ): Promise<WarmSession> {
   const started = performance.now();
   const dir = await makePrivateDir("faultline-warm-");
@@ -245,6 +249,7 @@ export async function openWarmChecks(
   try {
     const checks = await saveWarmChecks(scenario, prepared, {
       dir: dir.path,
+      accel: options.accel,
       ...(memory ? { memoryDir: memory.path } : {}),
       signal: options.signal,
     });
@@ -301,14 +306,14 @@ export interface Recording {
  * @returns the saved run, or why it cannot serve (the points then boot cold).
  * @example
  * ```ts
- * const warm = await openWarmRun(scenario, prepared, { recording: parent });
+ * const warm = await openWarmRun(scenario, prepared, { recording: parent, accel: TCG });
  * if (typeof warm !== "string") await using _ = warm;
  * ```
  */
 export async function openWarmRun(
   scenario: Scenario,
   prepared: Prepared,
-  options: { recording: Recording; signal?: AbortSignal },
+  options: { recording: Recording; accel: AccelChoice; signal?: AbortSignal },
 ): Promise<WarmRun | string> {
   const refusal = warmRunRefusal(scenario);
   if (refusal !== null) return refusal;
@@ -328,6 +333,7 @@ export async function openWarmRun(
       trace: { path: join(dir.path, "saved-run.trace"), keepData: true },
       command: "save",
       prepared,
+      accel: options.accel,
       signal: options.signal,
     }, { dir: dir.path, ...(memory ? { memoryDir: memory.path } : {}) });
     const problem = prefixProblem(saved, options.recording) ?? networkProblem(saved);

@@ -118,6 +118,8 @@ export async function normalizeScenario(
     network: networked ? { subnet: value.network?.subnet ?? null } : null,
     client: value.client ?? null,
     recovery,
+    ...(value.accel !== undefined ? { accel: value.accel } : {}),
+    ...(value.budget !== undefined ? { budgetMs: value.budget } : {}),
     timeouts: {
       bootMs: value.timeouts?.boot ?? SCENARIO_DEFAULTS.bootMs,
       runMs: value.timeouts?.run ?? SCENARIO_DEFAULTS.runMs,

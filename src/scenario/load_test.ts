@@ -239,3 +239,17 @@ Deno.test("a declared fault without at or points names the field and shows the d
     /faults\[0\]\.fault: expected a fault without @trigger/,
   );
 });
+
+Deno.test("a scenario's accel and budget: kept when given, absent otherwise; a bad value names its field", async () => {
+  const plain = await normalizeScenario(good, { source: "s.json", baseDir: "/" });
+  assert.equal("accel" in plain, false);
+  assert.equal("budgetMs" in plain, false);
+  const pinned = await normalizeScenario({ ...good, accel: "tcg", budget: "5m" }, {
+    source: "s.json",
+    baseDir: "/",
+  });
+  assert.equal(pinned.accel, "tcg");
+  assert.equal(pinned.budgetMs, 300_000);
+  await rejects({ ...good, budget: "soon" }, /budget: expected a duration like 30s/);
+  await rejects({ ...good, accel: "hvf" }, /accel: /);
+});

@@ -164,6 +164,8 @@ export const scenarioInputSchema = z.strictObject({
   }).optional(),
   client: z.string().regex(NAME, "expected a node name like app or db1").optional(),
   recovery: z.enum(RECOVERY_MODES).optional(),
+  accel: z.enum(["auto", "kvm", "tcg"]).optional(),
+  budget: duration.optional(),
 }).superRefine((scenario, ctx) => {
   const network = joinsNetwork(scenario.nodes);
   for (const [name, node] of Object.entries(scenario.nodes)) {
@@ -392,6 +394,16 @@ export interface ScenarioInput {
    * each (a single run checks the first, the node order).
    */
   recovery?: RecoveryMode;
+  /**
+   * The accelerator its guests run on: `kvm`, `tcg`, or `auto` (KVM when /dev/kvm is
+   * usable, the default); `--accel` overrides it.
+   */
+  accel?: "auto" | "kvm" | "tcg";
+  /**
+   * How long `faultline ci` may spend on the scenario's declared faults, such as `5m`: it
+   * samples points to fit, from a seed it prints (docs/scenarios.md).
+   */
+  budget?: number | string;
 }
 
 /** A disk of a node, normalized. */
@@ -547,6 +559,10 @@ export interface Scenario {
   client: string | null;
   /** How the check phase starts the nodes serving the checks (absent in scenarios of version 1: `together`). */
   recovery?: RecoveryMode;
+  /** The accelerator the scenario asks for; absent: `auto`, or what `--accel` says. */
+  accel?: "auto" | "kvm" | "tcg";
+  /** `faultline ci`'s time for the scenario, in ms; absent: no budget of its own. */
+  budgetMs?: number;
 }
 
 /** Defaults, in one place. */

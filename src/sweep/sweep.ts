@@ -37,6 +37,7 @@ import {
   type WarmRun,
   type WarmSession,
 } from "../run/warm.ts";
+import { type AccelChoice, TCG } from "../vm/accel.ts";
 import type { GuestState } from "../vm/snapshot.ts";
 import { judge, type Verdict } from "../run/verdict.ts";
 import { defaultConfirmations, failsFinding, type Reproduced, reproduced } from "./confirm.ts";
@@ -222,6 +223,8 @@ export interface SweepOptions {
   outputDir?: string;
   /** Keep written bytes in the points' traces. */
   keepData: boolean;
+  /** The accelerator of every replay and saved guest (src/vm/accel.ts); TCG when absent. */
+  accel?: AccelChoice;
   /** What must hold at each point (a scenario's declared fault test); the replay's defaults otherwise. */
   expect?: Expectations;
   /**
@@ -471,6 +474,35 @@ export function backgroundFaults(
   return { specs: rules.map((rule) => rule.spec), rules };
 }
 
+/**
+ * A sweep's points and the checks each needs, without running anything: a point's crash
+ * states (by the one whose byte-identical state is checked for it), or its own run; and
+ * whether its crash states are built from the trace (a check each) or it re-runs the
+ * workload. For estimating what a sweep costs (src/ci/budget.ts).
+ *
+ * @throws {SweepError} as {@link sweep} does, for a selection that picks nothing.
+ * @example
+ * ```ts
+ * sweepUnits(parent, { fault: "power-loss", points: { kind: "flushes" } }).points[0];
+ * // { at: 41, units: ["41"] }
+ * ```
+ */
+export function sweepUnits(
+  parent: ParentTrace,
+  options: Pick<SweepOptions, "fault" | "points" | "with">,
+): { fromTrace: boolean; points: { at: number; units: string[] }[] } {
+  const plan = planWholeSweep(parent, options as SweepOptions);
+  return {
+    fromTrace: plan.fromTrace,
+    points: plan.indices.map((at) => ({
+      at,
+      units: plan.units.get(at)!.map((unit) =>
+        unitName(plan.representative.get(unitName(unit)) ?? unit)
+      ),
+    })),
+  };
+}
+
 /** Chooses the points and, for power loss, their crash states, grouped by content; then the shard's share. */
 function planSweep(parent: ParentTrace, options: SweepOptions): Plan {
   const plan = planWholeSweep(parent, options);
@@ -681,6 +713,7 @@ async function replayGroups(
         keepData: options.keepData,
         expect: options.expect,
         prepared,
+        ...(options.accel ? { accel: options.accel } : {}),
         ...(warm.checks ? { warmChecks: warm.checks } : {}),
         ...(warm.run ? { warmRun: warm.run } : {}),
         ...(warm.lostFiles ? { lostFiles: warm.lostFiles } : {}),
@@ -1093,7 +1126,10 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
   const prepared = options.prepared ?? await prepareForReplay(parent, options.signal);
   await using warm = options.cold || plan.groups.length === 0
     ? null
-    : await openWarmChecks(parent.scenario, prepared, { signal: options.signal });
+    : await openWarmChecks(parent.scenario, prepared, {
+      accel: options.accel ?? TCG,
+      signal: options.signal,
+    });
   const warmRun = await warmRunOf(parent, plan, prepared, options);
   await using lostFiles = plan.crash ? sweepLostFiles(parent, prepared, options.signal) : null;
   let replays: Replays;
@@ -1173,6 +1209,7 @@ async function warmRunOf(
   }
   return await openWarmRun(parent.scenario, prepared, {
     recording: parent,
+    accel: options.accel ?? TCG,
     signal: options.signal,
   });
 }

@@ -23,13 +23,15 @@ export type ErrorKind = "verdict" | "usage" | "machinery" | "interrupted" | "ter
 
 /**
  * Exit codes everywhere: 0 pass, 1 the verdict failed, 2 a usage or input error, 3 the
- * machinery failed, 130 stopped by SIGINT, 143 stopped by SIGTERM.
+ * machinery failed (or, for `history check`, unknown: a search its budget cut short),
+ * 130 stopped by SIGINT, 143 stopped by SIGTERM.
  */
 export const EXIT = {
   pass: 0,
   verdictFailed: 1,
   usage: 2,
   machinery: 3,
+  unknown: 3,
   interrupted: 130,
   terminated: 143,
 } as const;

@@ -3,6 +3,7 @@ import { qemuArgs, type VmSpec } from "./qemu_args.ts";
 
 const SPEC: VmSpec = {
   kernel: "/k",
+  accel: { accel: "tcg", cpu: "qemu64" },
   initrd: "/i",
   phase: "run",
   memoryBytes: 256 * 1024 * 1024,
@@ -57,4 +58,19 @@ Deno.test("qemu args: a control channel is a virtio-serial port named faultline.
     "virtserialport,bus=control-serial.0,chardev=control,name=faultline.control",
   ]);
   assert.ok(at > args.findIndex((arg) => arg.includes("serial=faultline-results")));
+});
+
+Deno.test("qemu args: the accelerator and the CPU model, once each: -accel kvm or tcg, -cpu qemu64", () => {
+  for (const accel of ["kvm", "tcg"] as const) {
+    const args = qemuArgs({ ...SPEC, accel: { accel, cpu: "qemu64" } });
+    assert.deepEqual(args.filter((arg) => arg === "-accel" || arg === "-cpu").length, 2);
+    assert.deepEqual(args.slice(args.indexOf("-accel"), args.indexOf("-accel") + 2), [
+      "-accel",
+      accel,
+    ]);
+    assert.deepEqual(args.slice(args.indexOf("-cpu"), args.indexOf("-cpu") + 2), [
+      "-cpu",
+      "qemu64",
+    ]);
+  }
 });

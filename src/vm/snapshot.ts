@@ -26,6 +26,7 @@ import { shellQuote } from "../util/shell_quote.ts";
 import { HOLD_MARKER } from "./initramfs.ts";
 import { Vm, VmError, type VmOptions } from "./launcher.ts";
 import type { VmSpec } from "./qemu_args.ts";
+import { firstDifference, stateArgs, stateKey } from "./state_key.ts";
 
 /** A guest saved at a hold point. */
 export interface GuestState {
@@ -42,6 +43,13 @@ export interface GuestState {
   devices: string;
   /** The SHA-256 of the device state: names this saved state (in traces). */
   id: string;
+  /**
+   * The key of the machine it was saved from: QEMU's whole argument list, accelerator and
+   * CPU model included (src/vm/state_key.ts); only a start with the same key loads it.
+   */
+  key: string;
+  /** The argument list the key is the hash of, to say where a start differs. */
+  args: string[];
   /** Milliseconds from QEMU's start to the hold. */
   bootMs: number;
   /** Milliseconds the save took. */
@@ -92,12 +100,13 @@ export async function saveGuestState(spec: SaveSpec, options: SaveOptions): Prom
   const marker = `${HOLD_MARKER} ${options.hold}`;
   let reached: () => void = () => {};
   const atHold = new Promise<void>((resolve) => reached = resolve);
-  const vm = await Vm.start({
+  const full: VmSpec = {
     ...spec,
     hold: options.hold,
     memoryFile: { path: memory, share: true },
     qmpSocket: join(options.dir, `${name}.qmp`),
-  }, {
+  };
+  const vm = await Vm.start(full, {
     consoleLog: join(options.dir, `${name}.console`),
     signal: options.signal,
     onConsole: (text) => {
@@ -145,6 +154,8 @@ export async function saveGuestState(spec: SaveSpec, options: SaveOptions): Prom
       memory,
       devices,
       id: await sha256File(devices),
+      key: stateKey(full),
+      args: stateArgs(full),
       bootMs,
       saveMs: performance.now() - started - bootMs,
     };
@@ -172,12 +183,20 @@ export async function startFromState(
   state: GuestState,
   options: VmOptions,
 ): Promise<Vm> {
-  const vm = await Vm.start({
+  const full: VmSpec = {
     ...spec,
     hold: state.hold,
     memoryFile: { path: state.memory, share: false },
     incoming: true,
-  }, options);
+  };
+  if (stateKey(full) !== state.key) {
+    throw new VmError(
+      `the saved guest ${state.id.slice(0, 12)} was saved from another machine than this start's (${
+        firstDifference(state.args, stateArgs(full))
+      }): it is started only by the QEMU arguments it was saved with`,
+    );
+  }
+  const vm = await Vm.start(full, options);
   try {
     await using qmp = await vm.qmp();
     await qmp.execute("migrate-set-capabilities", {
