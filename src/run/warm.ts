@@ -156,7 +156,9 @@ export async function saveWarmChecks(
           hold: "disks",
           dir: options.dir,
           ...(options.memoryDir ? { memoryDir: options.memoryDir } : {}),
-          timeoutMs: scenario.timeouts.bootMs,
+          // The nodes boot at once here, sharing the cores, where a check phase in order
+          // boots them one after another: each gets the boot time of them all.
+          timeoutMs: scenario.timeouts.bootMs * saving.length,
           signal: options.signal,
         }),
       );

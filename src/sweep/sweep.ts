@@ -1245,7 +1245,13 @@ function runsSummary(
  */
 function checksSummary(parent: ParentTrace, warm: WarmSession | null): SweepResult["checks"] {
   if (warm) {
-    return { warm: [...warm.states.keys()], cold: warm.cold, savedMs: Math.round(warm.savedMs) };
+    // In the scenario's order: the guests are saved at once, in the order they held.
+    const names = parent.scenario.nodes.map((node) => node.name);
+    return {
+      warm: names.filter((name) => warm.states.has(name)),
+      cold: warm.cold,
+      savedMs: Math.round(warm.savedMs),
+    };
   }
   const checked = parent.scenario.nodes.some((n) => n.check !== null);
   return {
