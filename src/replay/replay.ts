@@ -716,14 +716,22 @@ function unresumable(rule: FaultRule, resume: ResumeFrom): string | null {
   return null;
 }
 
-/** The recording's ops that the saved run served before its holds: each node's first ones. */
+/**
+ * The recording's ops that the saved run served before its holds: each node's first ones,
+ * and a read the recording's node did only after its workload started when the saved run's
+ * did it before (a read the kernel makes by itself after a mount, such as ext4's prefetch of
+ * block bitmaps, comes whenever it comes: src/run/warm.ts `prefixProblem` allows it).
+ */
 function savedPrefix(parent: ParentTrace, resume: ResumeFrom): Set<OpRecord> {
-  const seen = new Map<string, number>();
+  const signature = (op: OpRecord) => `${op.node}/${op.disk}/${op.op}:${op.offset}+${op.length}`;
+  const left = new Map<string, number>();
+  for (const op of resume.records) left.set(signature(op), (left.get(signature(op)) ?? 0) + 1);
   const before = new Set<OpRecord>();
   for (const op of parent.ordered) {
-    const rank = seen.get(op.node) ?? 0;
-    seen.set(op.node, rank + 1);
-    if (rank < (resume.opsBefore[op.node] ?? 0)) before.add(op);
+    const count = left.get(signature(op)) ?? 0;
+    if (count === 0) continue;
+    left.set(signature(op), count - 1);
+    before.add(op);
   }
   return before;
 }

@@ -114,3 +114,43 @@ Deno.test("resumed cluster: a crash after volatile writes before the holds, a cl
     /acts from the boot/,
   );
 });
+
+Deno.test("resumed cluster: a read the saved node did before its hold, the recording's after its start, is of the saved prefix", () => {
+  // n1 mounts (0 to 2), its workload reads 2048 and 3072; the saved n1 read 3072 by itself
+  // before its hold (a kernel's background read), so its prefix is ops 0 to 2 and op 4.
+  const records = [
+    ["read", 0],
+    ["write", 1024],
+    ["flush", 0],
+    ["read", 2048],
+    ["read", 3072],
+    ["write", 4096],
+  ].map(([op, offset], index) =>
+    opRecord({
+      index,
+      node: "n1",
+      op: op as OpRecord["op"],
+      offset: offset as number,
+      length: op === "flush" ? 0 : 1024,
+      phase: "run",
+    })
+  );
+  const early: ParentTrace = { ...fakeParentTrace({ records, name: "pair" }), scenario };
+  const state = { hold: "phase", phase: "run", id: "0".repeat(64) } as GuestState;
+  const resume: ResumeFrom = {
+    states: { n1: state, n2: state },
+    records: [records[0], records[1], records[2], { ...records[4], index: 3 }],
+    opsBefore: { n1: 4, n2: 0 },
+    lines: [],
+    clockStart: 4,
+    volatileAtHold: 0,
+  };
+  const plan = (at: string) => replayPlan(early, { faults: ["eio"], faultAt: at });
+  assert.match(resumablePlan(early, plan("4"), resume, {}) as string, /fires before the workload/);
+  for (const at of ["3", "5"]) {
+    const resumed = resumablePlan(early, plan(at), resume, {});
+    assert.equal(typeof resumed, "object", `${at}: ${resumed}`);
+    const trigger = (resumed as FaultPlan).rules[0].trigger as { occurrence: number };
+    assert.equal(trigger.occurrence, 1, at);
+  }
+});

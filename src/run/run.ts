@@ -168,7 +168,10 @@ export interface ResumeFrom {
    * (they come first in the result).
    */
   records: OpRecord[];
-  /** How many ops each node served before its hold (the first ones of the node in the recording). */
+  /**
+   * How many ops each node served before its hold: the first ones of the node in the
+   * recording, and reads its kernel made by itself that the recording's made after its start.
+   */
   opsBefore: Record<string, number>;
   /** The guests' lines before the saved moment (`phase boot`, `phase mounted`). */
   lines: GuestLine[];

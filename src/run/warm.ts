@@ -390,7 +390,10 @@ async function forkedImages(
  * Why a saved run's ops are not the recording's, or null when they are: each node's ops
  * before its hold, by signature and order, against the recording's ops of that node before
  * its workload started (its `phase run` line); and after its hold, no op but the flushes of
- * its save.
+ * its save. A read the saved node did before its hold that the recording's did only after
+ * its workload started is allowed, once per such read of the recording: a guest's kernel
+ * reads by itself after a mount (ext4 prefetches its block bitmaps in the background), and
+ * a node held while the others boot does it before its hold. A read changes no disk.
  */
 function prefixProblem(saved: SavedRun, recording: Recording): string | null {
   const cluster = Object.keys(saved.states).length > 1;
@@ -405,18 +408,25 @@ function prefixProblem(saved: SavedRun, recording: Recording): string | null {
       line.node === node && line.phase === "run" && line.kind === "phase" && line.args[0] === "run"
     );
     if (!start) return `the recording has no start of ${node}'s workload`;
-    const mine = saved.records.filter((op) => op.node === node).sort((a, b) => a.index - b.index);
-    const theirs = recording.ordered.filter((op) => op.node === node && op.index < start.at);
+    const ours = recording.ordered.filter((op) => op.node === node);
+    const theirs = ours.filter((op) => op.index < start.at).map(signature);
+    const laterReads = new Map<string, number>();
+    for (const op of ours.filter((op) => op.index >= start.at && op.op === "read")) {
+      laterReads.set(signature(op), (laterReads.get(signature(op)) ?? 0) + 1);
+    }
+    const mine = saved.records.filter((op) => op.node === node).sort((a, b) => a.index - b.index)
+      .map(signature).filter((op) => {
+        const early = (laterReads.get(op) ?? 0) > 0 && !theirs.includes(op);
+        if (early) laterReads.set(op, laterReads.get(op)! - 1);
+        return !early;
+      });
     for (let i = 0; i < Math.max(mine.length, theirs.length); i++) {
-      if (
-        mine[i] === undefined || theirs[i] === undefined ||
-        signature(mine[i]) !== signature(theirs[i])
-      ) {
+      if (mine[i] !== theirs[i]) {
         return `${
           cluster ? `${node}'s boot's` : "the boot's"
         } ops before the workload differ from the recording's at op ${i} (${
-          mine[i] ? signature(mine[i]) : "none"
-        } against ${theirs[i] ? signature(theirs[i]) : "none"})`;
+          mine[i] ?? "none"
+        } against ${theirs[i] ?? "none"})`;
       }
     }
   }
