@@ -717,10 +717,10 @@ function unresumable(rule: FaultRule, resume: ResumeFrom): string | null {
 }
 
 /**
- * The recording's ops that the saved run served before its holds: each node's first ones,
- * and a read the recording's node did only after its workload started when the saved run's
- * did it before (a read the kernel makes by itself after a mount, such as ext4's prefetch of
- * block bitmaps, comes whenever it comes: src/run/warm.ts `prefixProblem` allows it).
+ * The recording's ops that the saved run served before its holds, matched by signature:
+ * each node's writes and flushes before its workload started, and the reads the saved run
+ * did (a read the kernel makes by itself after a mount, such as ext4's prefetch of block
+ * bitmaps, comes before a hold or after it: src/run/warm.ts `prefixProblem` allows it).
  */
 function savedPrefix(parent: ParentTrace, resume: ResumeFrom): Set<OpRecord> {
   const signature = (op: OpRecord) => `${op.node}/${op.disk}/${op.op}:${op.offset}+${op.length}`;

@@ -387,13 +387,13 @@ async function forkedImages(
 }
 
 /**
- * Why a saved run's ops are not the recording's, or null when they are: each node's ops
- * before its hold, by signature and order, against the recording's ops of that node before
- * its workload started (its `phase run` line); and after its hold, no op but the flushes of
- * its save. A read the saved node did before its hold that the recording's did only after
- * its workload started is allowed, once per such read of the recording: a guest's kernel
- * reads by itself after a mount (ext4 prefetches its block bitmaps in the background), and
- * a node held while the others boot does it before its hold. A read changes no disk.
+ * Why a saved run's ops are not the recording's, or null when they are: each node's writes
+ * and flushes before its hold, by signature and order, against the recording's of that node
+ * before its workload started (its `phase run` line), each read it did before its hold one
+ * the recording's node did too, and after its hold no op but the flushes of its save. Reads
+ * are not held to the recording's moment: a guest's kernel reads by itself after a mount
+ * (ext4 prefetches its block bitmaps in the background), before a node's hold or after it,
+ * whichever comes first, and a read changes no disk.
  */
 function prefixProblem(saved: SavedRun, recording: Recording): string | null {
   const cluster = Object.keys(saved.states).length > 1;
@@ -409,23 +409,25 @@ function prefixProblem(saved: SavedRun, recording: Recording): string | null {
     );
     if (!start) return `the recording has no start of ${node}'s workload`;
     const ours = recording.ordered.filter((op) => op.node === node);
-    const theirs = ours.filter((op) => op.index < start.at).map(signature);
-    const laterReads = new Map<string, number>();
-    for (const op of ours.filter((op) => op.index >= start.at && op.op === "read")) {
-      laterReads.set(signature(op), (laterReads.get(signature(op)) ?? 0) + 1);
+    const reads = new Map<string, number>();
+    for (const op of ours.filter((op) => op.op === "read")) {
+      reads.set(signature(op), (reads.get(signature(op)) ?? 0) + 1);
     }
-    const mine = saved.records.filter((op) => op.node === node).sort((a, b) => a.index - b.index)
-      .map(signature).filter((op) => {
-        const early = (laterReads.get(op) ?? 0) > 0 && !theirs.includes(op);
-        if (early) laterReads.set(op, laterReads.get(op)! - 1);
-        return !early;
-      });
-    for (let i = 0; i < Math.max(mine.length, theirs.length); i++) {
-      if (mine[i] !== theirs[i]) {
+    const mine = saved.records.filter((op) => op.node === node).sort((a, b) => a.index - b.index);
+    for (const op of mine.filter((op) => op.op === "read")) {
+      const left = reads.get(signature(op)) ?? 0;
+      if (left === 0) return `${whose} boot read what the recording's never did (${signature(op)})`;
+      reads.set(signature(op), left - 1);
+    }
+    const changes = (op: OpRecord) => op.op !== "read";
+    const theirs = ours.filter((op) => op.index < start.at && changes(op)).map(signature);
+    const written = mine.filter(changes).map(signature);
+    for (let i = 0; i < Math.max(written.length, theirs.length); i++) {
+      if (written[i] !== theirs[i]) {
         return `${
           cluster ? `${node}'s boot's` : "the boot's"
-        } ops before the workload differ from the recording's at op ${i} (${
-          mine[i] ?? "none"
+        } writes and flushes before the workload differ from the recording's at the ${i + 1}th (${
+          written[i] ?? "none"
         } against ${theirs[i] ?? "none"})`;
       }
     }
