@@ -53,6 +53,8 @@ export {
   type FaultExpectation,
   type FaultExpectationInput,
   type FilesystemDiskInput,
+  type HistoryExpectation,
+  type HistoryExpectationInput,
   type ImageDiskInput,
   type NodeInput,
   type NodeRoot,
@@ -81,6 +83,7 @@ export {
   type RunTimings,
 } from "./src/run/run.ts";
 export type { OracleResult } from "./src/run/oracle.ts";
+export type { HistoryVerdict } from "./src/run/history.ts";
 export type { LostFile, LostWrites, UnreadDisk } from "./src/run/lost_files.ts";
 export { type PhaseOutcome, type Verdict, VERDICT_KINDS } from "./src/run/verdict.ts";
 export {

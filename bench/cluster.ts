@@ -23,6 +23,7 @@
 
 import { join } from "node:path";
 import { prepareForReplay, readParent, replay, type ReplayResult } from "../src/replay/replay.ts";
+import { pinningOfTrace } from "../src/run/pinning.ts";
 import type { Prepared } from "../src/run/prepare.ts";
 import { runScenario } from "../src/run/run.ts";
 import { openWarmChecks, openWarmRun, type WarmRun } from "../src/run/warm.ts";
@@ -138,9 +139,10 @@ async function measureFault(
   const { fault, points, dir, log } = options;
   const online = fault !== "power-loss";
   const saving = performance.now();
-  await using checks = await openWarmChecks(parent.scenario, prepared, { accel: TCG });
+  const pinning = pinningOfTrace(parent.header);
+  await using checks = await openWarmChecks(parent.scenario, prepared, { pinning, accel: TCG });
   const run: WarmRun | string | null = online
-    ? await openWarmRun(parent.scenario, prepared, { recording: parent, accel: TCG })
+    ? await openWarmRun(parent.scenario, prepared, { recording: parent, pinning, accel: TCG })
     : null;
   const savedSeconds = round((performance.now() - saving) / 1000);
   try {

@@ -97,3 +97,64 @@ export function member(extra: Record<string, unknown> = {}, mountOptions?: strin
     ...extra,
   };
 }
+
+/** Client processes in all: a process that times out hands its slot to process + CLIENT_SLOTS. */
+const CLIENT_SLOTS = 3;
+
+/**
+ * One client of a register history (docs/history.md): process SLOT against this node's own
+ * member, OPS ops on the keys k0, k1, k2, each between `report invoke` and `report ok`,
+ * `fail` (a cas whose compare failed) or `info` (etcdctl failed or timed out: the op may or
+ * may not have happened, and the process never invokes again: the next one takes over as
+ * process + 3, as Jepsen's do). Reads go through `etcdctl get` (`--consistency=s` when
+ * `serializable`), writes through `etcdctl put` of values unique to the process, a cas through
+ * `etcdctl txn` comparing the value it last read of that key. The ops are drawn from a seed of
+ * the slot: every run asks the same. `reads` only: a client that only reads. MARKS, a list
+ * of op numbers such as "5 20": after each of those ops the client writes one sector of the
+ * node's blank `mark` disk, so that a fault can be placed at a moment of the workload
+ * (`@e2/mark/write#1`) whatever the boot's timing.
+ */
+export function registerClient(options: { serializable: boolean }): string {
+  const consistency = options.serializable ? " --consistency=s" : "";
+  const ctl = `etcdctl --endpoints http://127.0.0.1:2379 --dial-timeout 2s --command-timeout 3s`;
+  return `
+client() {
+  slot=$1; p=$1; ops=$2; mode=$3; marks=" \${4:-} "
+  seed=$((slot * 7919 + 17)); i=0
+  while [ "$i" -lt "$ops" ]; do
+    i=$((i + 1))
+    seed=$(( (seed * 1103515245 + 12345) % 2147483648 ))
+    k="k$(( (seed / 65536) % 3 ))"
+    f=$(( (seed / 8) % 4 ))
+    [ "$mode" = reads ] && f=0
+    v=$((slot * 1000 + i))
+    eval "from=\\\${last_$k:-}"
+    [ "$f" = 3 ] && [ -z "$from" ] && f=2
+    case $f in
+    0 | 1)
+      report invoke "$p" read "$k" nil
+      if out=$(${ctl} get "$k" --print-value-only${consistency} 2>/dev/null); then
+        report ok "$p" read "$k" "\${out:-nil}"
+        [ -n "$out" ] && eval "last_$k=$out"
+      else
+        report info "$p" read "$k" nil; p=$((p + ${CLIENT_SLOTS}))
+      fi ;;
+    2)
+      report invoke "$p" write "$k" "$v"
+      if ${ctl} put "$k" "$v" >/dev/null 2>&1; then report ok "$p" write "$k" "$v"
+      else report info "$p" write "$k" "$v"; p=$((p + ${CLIENT_SLOTS})); fi ;;
+    3)
+      report invoke "$p" cas "$k" "[$from $v]"
+      out=$(printf 'value("%s") = "%s"\\n\\nput %s %s\\n\\n\\n' "$k" "$from" "$k" "$v" | ${ctl} txn 2>/dev/null)
+      case $out in
+      SUCCESS*) report ok "$p" cas "$k" "[$from $v]"; eval "last_$k=$v" ;;
+      FAILURE*) report fail "$p" cas "$k" "[$from $v]" ;;
+      *) report info "$p" cas "$k" "[$from $v]"; p=$((p + ${CLIENT_SLOTS})) ;;
+      esac ;;
+    esac
+    case $marks in
+    *" $i "*) dd if=/dev/zero of=/dev/disk/mark bs=512 count=1 seek="$i" oflag=direct conv=notrunc status=none ;;
+    esac
+  done
+}`;
+}

@@ -14,6 +14,7 @@ import { prepareForReplay, readParent, replay } from "../src/replay/replay.ts";
 import { RTC_BASE } from "../src/run/boot.ts";
 import { runScenario } from "../src/run/run.ts";
 import { openWarmChecks } from "../src/run/warm.ts";
+import { pinningOfTrace } from "../src/run/pinning.ts";
 import { loadScenario } from "../src/scenario/load.ts";
 import { loadTrace } from "../src/trace/load.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
@@ -95,7 +96,10 @@ Deno.test("warm check: checks from one saved state see their own crash states, a
   await using dir = await makePrivateDir("faultline-warm-test-");
   const parent = await readParent(await recordedPath(join(dir.path, "fsync.trace")));
   const prepared = await prepareForReplay(parent);
-  await using warm = await openWarmChecks(parent.scenario, prepared, { accel: TCG });
+  await using warm = await openWarmChecks(parent.scenario, prepared, {
+    pinning: pinningOfTrace(parent.header),
+    accel: TCG,
+  });
   assert.deepEqual([...warm.states.keys()], ["app"]);
   const flushes = parent.ordered.filter((op) => op.op === "flush" && op.phase === "run");
   // The first flush of the workload, and its last: few records found, then all.

@@ -14,6 +14,7 @@ import { faultAction, faultCommand } from "./fault.ts";
 import { FAULT_HELP } from "./fault_help.ts";
 import { ACCEL_HELP } from "./accel.ts";
 import { historyCheckCommand } from "./history.ts";
+import { traceHistoryCommand } from "./trace_history.ts";
 import { HISTORY_MODELS } from "../history/models/mod.ts";
 import { HISTORY_FORMATS } from "../history/parse.ts";
 import { ciCommand } from "./ci.ts";
@@ -187,6 +188,39 @@ function addTraceCommands(root: Command, run: Runner): void {
   trace perfetto run.trace -o run.perfetto.json     then open it in https://ui.perfetto.dev`,
     )
     .action((path, options) => run(() => tracePerfettoCommand(path, options)));
+  addTraceHistoryCommand(trace, run);
+}
+
+/** `trace history`: the clients' history a run recorded, as Jepsen's tools read it. */
+function addTraceHistoryCommand(trace: Command, run: Runner): void {
+  trace.command("history")
+    .description(
+      "the clients' history (report invoke|ok|fail|info lines, the faults as :nemesis ops) in Jepsen's EDN, one op map a line",
+    )
+    .argument("<trace>", "trace file")
+    .option("--json", "JSON lines with jepsen.history's field names instead", false)
+    .option(
+      "--html <file>",
+      "check it (the scenario's expect.history, or --model) and write the verdict, an invalid history's window drawn as a timeline",
+    )
+    .option(
+      "--model <name>",
+      `the model for --html: ${HISTORY_MODELS.map((m) => m.name).join(", ")}`,
+    )
+    .option(
+      "--timeout <duration>",
+      "the search's budget for --html (default: the scenario's, else 30s)",
+    )
+    .addHelpText(
+      "after",
+      `
+  trace history run.trace > history.edn      then: faultline history check history.edn --model register
+  trace history run.trace --html history.html
+
+Exit codes: 0 (with --html: the history is valid), 1 --html found it invalid, 2 a line the host
+cannot read as an op (named with its node and phase) or a bad option, 3 --html's search ran out.`,
+    )
+    .action((path, options) => run(() => traceHistoryCommand(path, options)));
 }
 
 /** `history check`: client histories checked against a model. */
@@ -257,6 +291,11 @@ function addRecordCommand(root: Command, run: Runner): void {
     .option(
       "--control <path>",
       "serve the fault layer's control socket (faultline fault PATH ...: disks, and links in a cluster)",
+    )
+    .option(
+      "--seed <n>",
+      "the run's seed: each guest's random source is seeded from it and the node's name; replays keep it (default 0)",
+      integer,
     )
     .option("--accel <accel>", ACCEL_HELP)
     .option("--json", "print one JSON object", false)

@@ -26,6 +26,8 @@ export interface RecordOptions {
   qmp: string[];
   /** `--control PATH`. */
   control?: string;
+  /** `--seed N`: the run's seed (guest seeds are drawn from it); 0 when absent. */
+  seed?: number;
   /** `--accel kvm|tcg|auto`; absent: the scenario's, else auto. */
   accel?: string;
 }
@@ -93,6 +95,7 @@ export function runJson(result: RunResult): Record<string, unknown> {
       }
       : {}),
     verdict: result.verdict,
+    ...(result.history ? { history: { ...result.history, counterexample: undefined } } : {}),
     ...(result.recovery ? { recovery: result.recovery } : {}),
     timings: result.timings,
     phases: result.outcomes.map(({ node, phase, exit, how, error, ms }) => ({
@@ -139,8 +142,25 @@ export function printRun(result: RunResult): void {
       `oracle: acked ${result.oracle.acked}, found ${result.oracle.found}, lost ${result.oracle.lost}`,
     );
   }
+  printHistory(result);
   console.log(`verdict: ${result.verdict.pass ? "PASS" : "FAIL"}: ${result.verdict.reason}`);
   console.log(`trace: ${result.trace}`);
+}
+
+/** The clients' history's verdict, and an invalid one's counterexample (lines: `trace history`'s). */
+function printHistory(result: RunResult): void {
+  const history = result.history;
+  if (!history) return;
+  console.log(
+    `history: ${
+      history.valid === true ? "valid" : history.valid === false ? "INVALID" : history.valid
+    } (${history.model}, ${history.ops} ops, ${history.ms.toFixed(1)} ms): ${history.reason}`,
+  );
+  if (history.description) {
+    console.log(history.description.split("\n").map((line) => `  ${line}`).join("\n"));
+    console.log(`  (lines of: faultline trace history ${result.trace})`);
+  }
+  for (const note of history.notes) console.log(`  note: ${note}`);
 }
 
 /**
@@ -186,6 +206,7 @@ export async function recordCommand(path: string, options: RecordOptions): Promi
       accel,
       trace: { path: trace, keepData: options.data },
       command: "record",
+      ...(options.seed !== undefined ? { plan: { seed: options.seed, rules: [] } } : {}),
       qmp: qmpEndpoints(options.qmp, scenario),
       ...(options.control ? { control: options.control } : {}),
       signal,

@@ -21,6 +21,8 @@ import {
 import { LatencyStats, type LatencySummary } from "../trace/latency_stats.ts";
 import { FrameStats, OpStats } from "../trace/stats.ts";
 import { formatBytes, formatDuration } from "../util/units.ts";
+import { pinningOfTrace } from "../run/pinning.ts";
+import { formatGuestClock } from "../vm/guest_clock.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { printStatsTable, table } from "./format.ts";
 
@@ -53,6 +55,7 @@ export async function traceStatsCommand(path: string, options: { json: boolean }
       faultPlan: header.faults,
       disks: header.disks.map(({ node, name, size }) => ({ node, name, size })),
       ...(header.setup ? { setup: header.setup } : {}),
+      ...(header.guests ? { guests: pinningOfTrace(header) } : {}),
       complete: end.footer !== null,
       cutAt: end.cutAt,
       ...summary,
@@ -81,6 +84,8 @@ export async function traceStatsCommand(path: string, options: { json: boolean }
   }
   const setup = setupNote(header);
   if (setup) console.log(setup);
+  const guests = guestsNote(header);
+  if (guests) console.log(guests);
   printStatsTable(summary);
   printLatencyTable(latency.summary());
   if (net.frames > 0) printFrameTable(net);
@@ -89,6 +94,25 @@ export async function traceStatsCommand(path: string, options: { json: boolean }
     console.log(`events: ${eventList.map(([k, n]) => `${k} ${n}`).join(", ")}`);
   }
   return EXIT.pass;
+}
+
+/**
+ * What a trace's header says of its guests' clock and seeds, in one line; null for a trace
+ * without guests (`serve`'s).
+ *
+ * @throws {RunError} for a clock or seed that is not one.
+ * @example
+ * ```ts
+ * guestsNote(header); // "guests: clock host; seeds e1 1871403307, e2 2437051374, e3 530716283"
+ * ```
+ */
+export function guestsNote(header: HeaderRecord): string | null {
+  if (!header.guests) return null;
+  const { clock, seeds } = pinningOfTrace(header);
+  const seeded = Object.entries(seeds).map(([node, seed]) => `${node} ${seed}`);
+  return `guests: clock ${formatGuestClock(clock)}; ${
+    seeded.length > 0 ? `seeds ${seeded.join(", ")}` : "unseeded"
+  }`;
 }
 
 /**

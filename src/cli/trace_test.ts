@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import type { EventRecord, OpRecord } from "../trace/schema.ts";
+import type { EventRecord, HeaderRecord, OpRecord } from "../trace/schema.ts";
 import { table } from "./format.ts";
-import { SHOW_COLUMNS, showRow } from "./trace.ts";
+import { guestsNote, SHOW_COLUMNS, showRow } from "./trace.ts";
 
 const op: OpRecord = {
   record: "op",
@@ -38,4 +38,21 @@ Deno.test("trace show --events: an event's fields come last, cut, so the op colu
   const phase: EventRecord = { record: "event", event: "phase", at: 0, time: 36.7, name: "run" };
   assert.match(showRow(phase, false).at(-1)!, /^\{"name":"run"\}$/);
   assert.equal(showRow(op, true)[2], "app/data");
+});
+
+Deno.test("trace stats: a line says the guests' clock and each node's seed, or that they ran unseeded", () => {
+  const header = (fields: Record<string, unknown>) =>
+    ({ record: "header", seed: 0, faults: [], disks: [], ...fields }) as unknown as HeaderRecord;
+  assert.equal(
+    guestsNote(header({
+      clock: { mode: "icount", shift: 4, sleep: true, align: false },
+      guests: { e1: { seed: 12 }, e2: { seed: 34 } },
+    })),
+    "guests: clock icount:shift=4; seeds e1 12, e2 34",
+  );
+  assert.equal(
+    guestsNote(header({ guests: { app: { initramfs: "x" } } })),
+    "guests: clock host; unseeded",
+  );
+  assert.equal(guestsNote(header({})), null, "a serve trace has no guests");
 });

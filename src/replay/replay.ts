@@ -35,6 +35,7 @@ import type { GuestState } from "../vm/snapshot.ts";
 import type { WarmRun } from "../run/warm.ts";
 import { type CrashSelection, selectCrashWrites, withLiedFlushes } from "../run/crash_state.ts";
 import { LostFiles, type LostWrites } from "../run/lost_files.ts";
+import { pinningOfTrace } from "../run/pinning.ts";
 import { diskKey } from "../trace/ops.ts";
 import { VERSION } from "../version.ts";
 import { ReplayError } from "./errors.ts";
@@ -539,6 +540,8 @@ async function runOptions(
       },
     },
     prepared: options.prepared ?? await prepareForReplay(parent, options.signal),
+    // The guests boot as the recording's did, whatever the replay's own seed.
+    pinning: pinningOfTrace(parent.header),
     ...(options.accel ? { accel: options.accel } : {}),
     judgeWorkloadExit: options.expect !== undefined || plan.rules.length === 0,
     qmp: options.qmp,

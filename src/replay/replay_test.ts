@@ -221,7 +221,7 @@ Deno.test("reproduceCommand: a POSIX shell reads back exactly the words, whateve
   });
 });
 
-Deno.test("readParent: a trace of version 1, or with fault specs or a scenario of a newer version, is refused in one line", async () => {
+Deno.test("readParent: scenarios of version 1 to the current one replay; a trace of version 1, or with fault specs or a scenario of a newer version, is refused in one line", async () => {
   await using dir = await makePrivateDir();
   const packr = new Packr({ useRecords: false, moreTypes: false });
   const header = {
@@ -233,6 +233,9 @@ Deno.test("readParent: a trace of version 1, or with fault specs or a scenario o
   const { planVersion: _, ...version1 } = { ...header, version: 1 };
   const cases: [string, Record<string, unknown>, RegExp | null][] = [
     ["current", { ...header, version: TRACE_VERSION, scenarioVersion: SCENARIO_VERSION }, null],
+    // Scenarios of version 2 (recovery) and 1 (neither recovery nor expect.history) still replay.
+    ["scenario-v2", { ...header, version: TRACE_VERSION, scenarioVersion: 2 }, null],
+    ["scenario-v1", { ...header, version: TRACE_VERSION, scenarioVersion: 1 }, null],
     [
       "v1",
       version1,

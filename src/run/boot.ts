@@ -12,6 +12,7 @@ import type { QmpClient, QmpEvent } from "../qmp/client.ts";
 import type { GuestLine } from "../trace/load.ts";
 import type { AccelChoice } from "../vm/accel.ts";
 import { ControlChannel } from "../vm/control.ts";
+import type { GuestClock } from "../vm/guest_clock.ts";
 import { Vm, type VmExit } from "../vm/launcher.ts";
 import { type GuestState, startFromState } from "../vm/snapshot.ts";
 import type { VmDisk, VmNetwork } from "../vm/qemu_args.ts";
@@ -56,6 +57,10 @@ export interface NodeBootOptions {
   dir: string;
   /** Its clock starts this far off the others' (a clock skew); 0 when absent. */
   clockOffsetMs?: number;
+  /** How its time runs (src/vm/guest_clock.ts); the host's pace when absent. */
+  clock?: GuestClock;
+  /** The seed of its random source (src/run/pinning.ts); unseeded when absent. */
+  seed?: number;
   /** The boot is killed when it runs longer (a `deadline` outcome). */
   limitMs: number;
   signal?: AbortSignal;
@@ -120,6 +125,8 @@ export class NodeBoot {
       ...(control ? { control: control.path } : {}),
       qmpSocket: join(options.dir, `${name}.qmp`),
       rtcBase: rtcBaseOf(options.clockOffsetMs ?? 0),
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
     };
     const vmOptions = { consoleLog, signal: options.signal, onConsole: options.onConsole };
     try {

@@ -71,6 +71,9 @@ export class GuestResults implements AsyncDisposable {
           kind: line.kind,
           args: line.args,
           at: this.clock.arrivals,
+          // Stamped as the line arrives, before the guest's report returns (src/run/history.ts).
+          time: this.clock.now(),
+          text: line.text,
         };
         mine.push(guestLine);
         this.lines.push(guestLine);

@@ -32,7 +32,7 @@ import type { NetEvent, NetSwitch } from "../net/switch.ts";
 import type { DiskService, ServiceEvent } from "../service/disk_service.ts";
 import type { GuestLine } from "../trace/load.ts";
 import { diskKey } from "../trace/ops.ts";
-import type { FrameRecord, OpRecord } from "../trace/schema.ts";
+import type { EventRecord, FrameRecord, OpRecord } from "../trace/schema.ts";
 import type { StatsSummary } from "../trace/stats.ts";
 import { makePrivateDir, type PrivateDir } from "../util/tempdir.ts";
 import { type AccelChoice, TCG } from "../vm/accel.ts";
@@ -43,7 +43,15 @@ import { type CrashSelection, selectCrashWrites, writeCrashImages } from "./cras
 import { RunError, RunInterrupted } from "./errors.ts";
 import { type Boot, GuestResults } from "./guest_results.ts";
 import { HeldCalls } from "./held_calls.ts";
+import {
+  checkRunHistory,
+  HISTORY_EVENTS,
+  type HistoryVerdict,
+  linesAsEvents,
+  runHistory,
+} from "./history.ts";
 import { type OracleResult, runOracle } from "./oracle.ts";
+import { type GuestPinning, pinGuests, pinnedBoot, settleClock } from "./pinning.ts";
 import { guestImages, type Prepared, prepareScenario } from "./prepare.ts";
 import { applySetup } from "./setup_phase.ts";
 import {
@@ -94,6 +102,13 @@ export interface RunOptions {
   command: string;
   /** The faults to inject; none by default. */
   plan?: FaultPlan;
+  /**
+   * Each guest's seed and the guests' clock (src/run/pinning.ts). By default every node is
+   * seeded from the plan's seed (0 without a plan), on the host's clock; a replay boots with
+   * its recording's.
+   * @ignore faultline's own: not part of the public API
+   */
+  pinning?: GuestPinning;
   /**
    * The accelerator every boot gets, chosen once (src/vm/accel.ts `chooseAccel`); TCG when
    * absent. The trace's header records it.
@@ -252,6 +267,8 @@ export interface RunResult {
   ops: Record<OpType, number>;
   /** The durability oracle's counts, when the run acknowledged keys. */
   oracle: OracleResult | null;
+  /** The clients' history checked, when the scenario expects one (`expect.history`). */
+  history: HistoryVerdict | null;
   /** How each boot of each node went. */
   outcomes: PhaseOutcome[];
   /** Where the time went. */
@@ -415,6 +432,8 @@ interface RunParts {
   watcher: NodeFaultWatcher | null;
   /** The plan's faults set at a node's boot (clock skews). */
   bootRules: BootRule[];
+  /** Each node's seed and the guests' clock. */
+  pinning: GuestPinning;
   started: number;
 }
 
@@ -437,6 +456,8 @@ function checkClockJumps(rules: readonly NodeRule[], prepared: Prepared): void {
 class Run {
   private phase: "run" | "check" = "run";
   private readonly records: OpRecord[] = [];
+  /** The trace events a history is made of (src/run/history.ts), in the order written. */
+  private readonly historyEvents: EventRecord[] = [];
   private readonly faults: InjectedFault[] = [];
   private readonly firings = new Map<string, number>();
   private readonly outcomes: PhaseOutcome[] = [];
@@ -510,15 +531,22 @@ class Run {
   /** The state of one run, and its phases as methods. */
 
   /** The prepare phase: guests and base disks, the switch, the fault layer and the trace, the results channel. */
-  static async start(options: RunOptions): Promise<Run> {
+  static async start(asked: RunOptions): Promise<Run> {
     const started = performance.now();
+    // The guests' clock, settled on the accelerator before anything is prepared (a usage
+    // error for icount on an asked-for KVM); every boot and the trace's header take these.
+    const { pinning, accel } = settleClock(
+      asked.pinning ?? pinGuests(asked.scenario, asked.plan?.seed ?? 0),
+      asked.accel ?? TCG,
+    );
+    const options: RunOptions = { ...asked, pinning, accel };
     if (options.recovery !== undefined) checkRecovery(options.recovery, options.scenario);
     options.onEvent?.({ type: "step", step: "prepare", detail: "guest image and base disks" });
     const prepared = options.prepared ??
       await prepareRun(options.scenario, {
         signal: options.signal,
         onEvent: options.onEvent,
-        ...(options.accel ? { accel: options.accel } : {}),
+        ...(asked.accel ? { accel: asked.accel } : {}),
       });
     if (options.signal?.aborted) throw new RunInterrupted("interrupted");
     const dir = await makePrivateDir("faultline-run-");
@@ -531,6 +559,7 @@ class Run {
         phase: () => toRun.target?.phase,
         step: (node) => toRun.target?.steps.get(node),
         onRecord: (record) => toRun.call((run) => run.onRecord(record)),
+        onEventRecord: (record) => toRun.call((run) => run.onEventRecord(record)),
         // Before the run exists no node has lost power: every frame passes.
         gate: (frame) => toRun.ask((run) => run.onFrame(frame), true),
         onNetEvent: (event) => toRun.call((run) => run.onNetEvent(event)),
@@ -540,9 +569,10 @@ class Run {
       const sequencer = options.strictOrder
         ? new Sequencer(options.strictOrder.recorded, { boundMs: options.strictOrder.boundMs })
         : null;
+      const plan = options.plan ?? { seed: 0, rules: [] };
       const service = await startDiskService(
         options,
-        { prepared, dir: dir.path, clock, sequencer, net },
+        { prepared, dir: dir.path, clock, sequencer, net, pinning },
         hooks,
       );
       cleanups.push(() => service.close("failed to start"));
@@ -560,7 +590,6 @@ class Run {
       });
       cleanups.push(() => results.close());
       const proxies = await startProxies(options, service, cleanups);
-      const plan = options.plan ?? { seed: 0, rules: [] };
       const watcher = Run.watchArrivals(plan, { prepared, service, net }, toRun);
       const run = new Run(options, {
         prepared,
@@ -573,6 +602,7 @@ class Run {
         sequencer,
         watcher,
         bootRules: bootRulesOf(plan),
+        pinning,
         started,
       });
       toRun.release(run);
@@ -810,6 +840,7 @@ class Run {
       rtcBase: RTC_BASE,
       ...(net ? { network: net.qemuNetwork(node.name) } : {}),
       ...(control ? { control: control.path } : {}),
+      ...pinnedBoot(this.parts.pinning, node.name),
     }, {
       hold: "phase",
       dir: save.dir,
@@ -860,13 +891,16 @@ class Run {
     const { scenario } = this.options;
     const lines = this.lines();
     const oracle = runOracle(lines, { scenario, cutAt: this.powerCut?.at });
+    const history = this.judgeHistory();
     const verdict = judge(scenario, this.outcomes, oracle, {
       judgeWorkloadExit: this.options.judgeWorkloadExit ?? true,
+      history,
     });
     const stats = this.parts.service.summary();
     await this.close("finished", {
       verdict,
       oracle,
+      ...(history ? { history: { ...history, counterexample: undefined } } : {}),
       ...(this.powerCut ? { powerCut: this.powerCut } : {}),
     });
     return {
@@ -877,6 +911,7 @@ class Run {
         Object.entries(stats.byType).map(([type, c]) => [type, c.count]),
       ) as Record<OpType, number>,
       oracle,
+      history,
       outcomes: this.outcomes,
       timings: { ...this.timings, totalMs: this.since() },
       accel: this.options.accel ?? TCG,
@@ -893,6 +928,25 @@ class Run {
         ? { breaks: this.parts.sequencer.breaks, waitedMs: this.parts.sequencer.waitedMs }
         : null,
     };
+  }
+
+  /**
+   * The clients' history against the scenario's model: a crash state's recorded run lines
+   * (their times on the recording's clock, this run's after them), then this run's events.
+   */
+  private judgeHistory(): HistoryVerdict | null {
+    const expectation = this.options.scenario.expect.history;
+    if (!expectation) return null;
+    const recorded = linesAsEvents(this.options.crash?.lines ?? []);
+    const shift = recorded.at(-1)?.time ?? 0;
+    const events = [
+      ...recorded,
+      ...this.historyEvents.map((event) => ({ ...event, time: event.time + shift })),
+    ];
+    return checkRunHistory(
+      () => runHistory(events, { check: expectation.check, cutAt: this.powerCut?.at }),
+      expectation,
+    );
   }
 
   /** The plan's rules that never fired: a block rule never came into force, a link or node rule never fired. */
@@ -935,6 +989,7 @@ class Run {
       ),
       ...(this.parts.net ? { network: this.parts.net.qemuNetwork(node.name) } : {}),
       clockOffsetMs,
+      ...pinnedBoot(this.parts.pinning, node.name),
       dir: this.parts.dir.path,
       limitMs: scenario.timeouts.bootMs +
         (phase === "check" ? scenario.timeouts.checkMs : scenario.timeouts.runMs),
@@ -1218,13 +1273,24 @@ class Run {
     ) this.timings.workloadFirstOpMs = this.since();
   }
 
+  private onEventRecord(record: EventRecord): void {
+    if (HISTORY_EVENTS.has(record.event)) this.historyEvents.push(record);
+  }
+
   private onGuestLine(line: GuestLine, text: string): void {
     if (line.kind === "phase" && line.args[0] === "run") {
       this.workloadStartedAt ??= this.parts.clock.now();
     }
     if (line.kind === "step") this.steps.set(line.node, line.args.join(" "));
     if (line.kind === "phase") this.steps.delete(line.node);
-    this.parts.service.event("guest", { node: line.node, phase: line.phase, line: text });
+    // The line's own stamps: it may be heard here later than it arrived.
+    this.parts.service.event("guest", {
+      node: line.node,
+      phase: line.phase,
+      line: text,
+      at: line.at,
+      ...(line.time === undefined ? {} : { time: line.time }),
+    });
     this.emit({ type: "guest", line });
     for (const hear of this.lineListeners) hear();
   }

@@ -15,10 +15,11 @@ import type { LinkFrame } from "../net/link_plan.ts";
 import { type NetEvent, NetSwitch } from "../net/switch.ts";
 import { type Scenario, SCENARIO_VERSION } from "../scenario/schema.ts";
 import { DiskService } from "../service/disk_service.ts";
-import type { OpRecord } from "../trace/schema.ts";
+import type { EventRecord, OpRecord } from "../trace/schema.ts";
 import { RunError } from "./errors.ts";
 import { clusterNetwork, type Prepared } from "./prepare.ts";
 import { NodeQmpProxy } from "./qmp_proxy.ts";
+import type { GuestPinning } from "./pinning.ts";
 import { qemuVersion } from "./qemu_version.ts";
 import { SequencedLayer, type Sequencer } from "./strict_order.ts";
 import type { ResumeFrom, RunOptions } from "./run.ts";
@@ -46,6 +47,8 @@ export interface ServiceHooks {
   phase: () => string | undefined;
   step: (node: string) => string | undefined;
   onRecord: (record: OpRecord) => void;
+  /** Every event record as it is written (src/run/history.ts keeps those a history is made of). */
+  onEventRecord: (record: EventRecord) => void;
   /** Every frame as it arrives; false: its sender has no power. */
   gate: (frame: LinkFrame) => boolean;
   onNetEvent: (event: NetEvent) => void;
@@ -83,6 +86,7 @@ export async function startDiskService(
     clock: OpClock;
     sequencer: Sequencer | null;
     net: NetSwitch | null;
+    pinning: GuestPinning;
   },
   hooks: ServiceHooks,
 ): Promise<DiskService> {
@@ -116,18 +120,20 @@ export async function startDiskService(
       ? (stack, disk) => new SequencedLayer(stack, sequencer, { node: disk.node, disk: disk.name })
       : undefined,
     onRecord: hooks.onRecord,
+    onEventRecord: hooks.onEventRecord,
   });
 }
 
 /**
- * The trace's header: the scenario, each node's guest, the network, the setup, QEMU's
- * version, the saved states the run starts from, then the caller's own fields.
+ * The trace's header: the scenario, each node's guest (with its seed), the guests' clock,
+ * the network, the setup, QEMU's version, the saved states the run starts from, then the
+ * caller's own fields.
  */
 async function traceHeader(
   options: RunOptions,
-  parts: { prepared: Prepared; net: NetSwitch | null },
+  parts: { prepared: Prepared; net: NetSwitch | null; pinning: GuestPinning },
 ): Promise<Record<string, unknown>> {
-  const { prepared } = parts;
+  const { prepared, pinning } = parts;
   const warm = warmHeader(options);
   return {
     scenario: options.scenario,
@@ -139,8 +145,10 @@ async function traceHeader(
         ...(guest.root
           ? { root: { sha256: guest.root.sha256, packages: guest.root.packages } }
           : {}),
+        ...(pinning.seeds[node] !== undefined ? { seed: pinning.seeds[node] } : {}),
       }]),
     ),
+    clock: pinning.clock,
     ...(parts.net ? { network: parts.net.traceHeader() } : {}),
     ...(prepared.setup ? { setup: prepared.setup } : {}),
     qemu: await qemuVersion(),

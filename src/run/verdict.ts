@@ -6,6 +6,7 @@
  */
 
 import type { Scenario } from "../scenario/schema.ts";
+import type { HistoryVerdict } from "./history.ts";
 import type { OracleResult } from "./oracle.ts";
 
 /** How one boot of one node went. */
@@ -93,7 +94,9 @@ function describeExpected(expected: number[] | "any"): string {
 /**
  * Judges a run. A boot cut on purpose (`how: "aborted"`, a power loss) has no
  * exit code to judge; with `judgeWorkloadExit: false` (runs with faults) the
- * workload may exit as it likes, and what must hold is the rest.
+ * workload may exit as it likes, and what must hold is the rest. A client history
+ * (`history`) fails the run when it is invalid or cannot be read, and makes it
+ * inconclusive when its search ran out of budget: unknown is never a pass.
  *
  * @example
  * ```ts
@@ -105,7 +108,7 @@ export function judge(
   scenario: Scenario,
   outcomes: readonly PhaseOutcome[],
   oracle: OracleResult | null,
-  options: { judgeWorkloadExit?: boolean } = {},
+  options: { judgeWorkloadExit?: boolean; history?: HistoryVerdict | null } = {},
 ): Verdict {
   const { expect, timeouts } = scenario;
   const unjudged = inconclusiveOrUnavailable(scenario, outcomes);
@@ -162,6 +165,12 @@ export function judge(
       }): acked ${oracle.acked}, found ${oracle.found}`,
     };
   }
+  const history = options.history;
+  if (history && history.valid !== true) {
+    return history.valid === "unknown"
+      ? { pass: false, kind: "inconclusive", reason: history.reason }
+      : { pass: false, reason: history.reason };
+  }
   const parts = [];
   const run = outcomes.filter((o) => o.phase === "run" && o.how === "exited");
   if (run.length > 0) {
@@ -174,5 +183,6 @@ export function judge(
   if (oracle && expect.noLostAcks) {
     parts.push(`${oracle.found} of ${oracle.acked} acknowledged keys found`);
   }
+  if (history) parts.push(history.reason);
   return { pass: true, reason: parts.join("; ") || "every expectation holds" };
 }

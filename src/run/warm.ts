@@ -39,6 +39,7 @@ import type { AccelChoice } from "../vm/accel.ts";
 import { RTC_BASE } from "./boot.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { selectCrashWrites, writeCrashImages } from "./crash_state.ts";
+import { type GuestPinning, pinnedBoot, settleClock } from "./pinning.ts";
 import { clusterNetwork, guestImages, type NodeGuest, type Prepared } from "./prepare.ts";
 import { type ResumeFrom, type SavedRun, saveRunAtHold } from "./run.ts";
 import type { GuestLine } from "../trace/load.ts";
@@ -95,6 +96,8 @@ export function warmCheckRefusal(
 export interface WarmCheckOptions {
   /** A private directory for the saved states (removed by the caller). */
   dir: string;
+  /** The seeds and clock the checks run with (a saved guest has its devices and its clock). */
+  pinning: GuestPinning;
   /** The accelerator the checks run on: a state saved under one does not load under another. */
   accel: AccelChoice;
   /** Where the guests' memory files go (a tmpfs is fastest); `dir` by default. */
@@ -120,8 +123,9 @@ export interface WarmCheckOptions {
 export async function saveWarmChecks(
   scenario: Scenario,
   prepared: Prepared,
-  options: WarmCheckOptions,
+  asked: WarmCheckOptions,
 ): Promise<WarmChecks> {
+  const options = { ...asked, ...settleClock(asked.pinning, asked.accel) };
   const cold: { node: string; reason: string }[] = [];
   const saving: Scenario["nodes"][number][] = [];
   const hasCheck = scenario.nodes.some((node) => node.check !== null);
@@ -151,6 +155,7 @@ export async function saveWarmChecks(
           }),
           results: { name: RESULTS_SERIAL, uri: `null:${RESULTS_DISK_SIZE}` },
           rtcBase: RTC_BASE,
+          ...pinnedBoot(options.pinning, node.name),
           ...devices.of(node.name, guest),
         }, {
           hold: "disks",
@@ -238,7 +243,7 @@ const MEMORY_TMPFS = "/dev/shm";
 export async function openWarmChecks(
   scenario: Scenario,
   prepared: Prepared,
-  options: { accel: AccelChoice; signal?: AbortSignal },
+  options: { pinning: GuestPinning; accel: AccelChoice; signal?: AbortSignal },
 ): Promise<WarmSession> {
   const started = performance.now();
   const dir = await makePrivateDir("faultline-warm-");
@@ -251,6 +256,7 @@ export async function openWarmChecks(
   try {
     const checks = await saveWarmChecks(scenario, prepared, {
       dir: dir.path,
+      pinning: options.pinning,
       accel: options.accel,
       ...(memory ? { memoryDir: memory.path } : {}),
       signal: options.signal,
@@ -308,14 +314,19 @@ export interface Recording {
  * @returns the saved run, or why it cannot serve (the points then boot cold).
  * @example
  * ```ts
- * const warm = await openWarmRun(scenario, prepared, { recording: parent, accel: TCG });
+ * const warm = await openWarmRun(scenario, prepared, { recording: parent, pinning, accel: TCG });
  * if (typeof warm !== "string") await using _ = warm;
  * ```
  */
 export async function openWarmRun(
   scenario: Scenario,
   prepared: Prepared,
-  options: { recording: Recording; accel: AccelChoice; signal?: AbortSignal },
+  options: {
+    recording: Recording;
+    pinning: GuestPinning;
+    accel: AccelChoice;
+    signal?: AbortSignal;
+  },
 ): Promise<WarmRun | string> {
   const refusal = warmRunRefusal(scenario);
   if (refusal !== null) return refusal;
@@ -335,6 +346,7 @@ export async function openWarmRun(
       trace: { path: join(dir.path, "saved-run.trace"), keepData: true },
       command: "save",
       prepared,
+      pinning: options.pinning,
       accel: options.accel,
       signal: options.signal,
     }, { dir: dir.path, ...(memory ? { memoryDir: memory.path } : {}) });

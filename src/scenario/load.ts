@@ -13,6 +13,9 @@ import type { z } from "zod";
 import { ScenarioError } from "./errors.ts";
 import { describeValue, issueLines } from "./issues.ts";
 import { kindOf } from "../fault/kinds/mod.ts";
+import { DEFAULT_TIMEOUT_MS } from "../history/check.ts";
+import { readEdn } from "../history/edn.ts";
+import { modelNamed } from "../history/models/mod.ts";
 import { checkClusterFaults } from "../fault/link.ts";
 import { parseFaultSpec } from "../fault/spec.ts";
 import { parsePoints } from "./points.ts";
@@ -20,6 +23,7 @@ import { checkHostFiles, fileField } from "./host_files.ts";
 import {
   type Expectations,
   type FaultExpectation,
+  type HistoryExpectation,
   hostFileEntries,
   joinsNetwork,
   type NodeRoot,
@@ -285,6 +289,8 @@ function normalizeExpect(value: Input, problems: string[]): Expectations {
     })),
     noLostAcks: value.expect?.noLostAcks ?? false,
   };
+  const history = value.expect?.history;
+  if (history) expect.history = normalizeHistory(history, problems);
   for (const [i, o] of expect.output.entries()) {
     try {
       new RegExp(o.pattern, o.flags);
@@ -360,6 +366,43 @@ function normalizeFaults(
       with: declared.with ?? [],
     };
   });
+}
+
+/** A history expectation, its initial value read as EDN and its mode known to its model. */
+function normalizeHistory(
+  history: NonNullable<NonNullable<Input["expect"]>["history"]>,
+  problems: string[],
+): HistoryExpectation {
+  const model = modelNamed(history.model);
+  const modes = model.kind === "pass" ? model.modes : [];
+  if (history.mode !== undefined && !modes.includes(history.mode)) {
+    problems.push(
+      `expect.history.mode: expected ${
+        modes.length > 0 ? modes.join(" or ") : `no mode (the ${model.name} model takes none)`
+      }, found ${describeValue(history.mode)}`,
+    );
+  }
+  if (history.initial !== undefined) {
+    const takes = model.kind === "linearizable" && model.takesInitial;
+    let forms = 0;
+    try {
+      forms = readEdn(history.initial).length;
+    } catch { /* counted as no form */ }
+    if (!takes || forms !== 1) {
+      problems.push(
+        `expect.history.initial: expected ${
+          takes ? "one EDN value, such as nil or 0" : `none (the ${model.name} model takes none)`
+        }, found ${describeValue(history.initial)}`,
+      );
+    }
+  }
+  return {
+    model: model.name,
+    timeoutMs: history.timeout ?? DEFAULT_TIMEOUT_MS,
+    initial: history.initial ?? null,
+    mode: history.mode ?? null,
+    check: history.check ?? false,
+  };
 }
 
 /**

@@ -213,6 +213,37 @@ Deno.test("the shipped scenarios load", async () => {
   }
 });
 
+Deno.test("every shipped scenario loads, its declared faults valid, its serving members ready", async () => {
+  const names = [...Deno.readDirSync("scenarios")]
+    .filter((entry) => entry.isFile && /^[^_].*\.(ts|json)$/.test(entry.name))
+    .map((entry) => entry.name).sort();
+  assert.ok(names.includes("etcd-put.ts") && names.includes("nats-jetstream.ts"), names.join(" "));
+  for (const name of names) {
+    const scenario = await loadScenario(join("scenarios", name));
+    assert.ok(scenario.faults.length > 0, `${name} declares its faults`);
+    if (scenario.client === null) continue;
+    // A cluster: every node but the client serves it and says when it is ready.
+    for (const node of scenario.nodes.filter((n) => n.name !== scenario.client)) {
+      assert.ok(node.restart, `${name}: ${node.name} has a restart script`);
+      assert.equal(node.ready, true, `${name}: ${node.name} says when it is ready`);
+    }
+  }
+});
+
+Deno.test("the NATS scenario: three servers from Debian's nats-server, the client on n3, a detection", async () => {
+  const scenario = await loadScenario("scenarios/nats-jetstream.ts");
+  assert.deepEqual(scenario.nodes.map((n) => n.name), ["n1", "n2", "n3"]);
+  assert.equal(scenario.client, "n3");
+  for (const node of scenario.nodes) {
+    assert.deepEqual(node.root?.packages, ["nats-server", "python3"]);
+    assert.equal(node.ready, true);
+    assert.deepEqual(node.files.map((f) => f.guest), ["/opt/faultline/jsclient.py"]);
+    assert.match(node.restart!, /report ready/);
+  }
+  assert.match(scenario.nodes[2].check!, /jsclient\.py read/);
+  assert.deepEqual(scenario.faults.map((f) => [f.fault, f.outcome]), [["power-loss", "detect"]]);
+});
+
 Deno.test("a declared fault without at or points names the field and shows the declaration written right", async () => {
   const withFault = (fault: Record<string, unknown>) => ({ ...good, faults: [fault] });
   // A trigger in the spec: what at takes is that op.
@@ -252,4 +283,43 @@ Deno.test("a scenario's accel and budget: kept when given, absent otherwise; a b
   assert.equal(pinned.budgetMs, 300_000);
   await rejects({ ...good, budget: "soon" }, /budget: expected a duration like 30s/);
   await rejects({ ...good, accel: "hvf" }, /accel: /);
+});
+
+Deno.test("expect.history: defaults filled; a mode or an initial value its model does not take, or an unknown model, is named", async () => {
+  const withHistory = (history: unknown) => ({ ...good, expect: { history } });
+  const scenario = await normalizeScenario(withHistory({ model: "register" }), {
+    source: "s.json",
+    baseDir: "/",
+  });
+  assert.deepEqual(scenario.expect.history, {
+    model: "register",
+    timeoutMs: 30_000,
+    initial: null,
+    mode: null,
+    check: false,
+  });
+  const queue = await normalizeScenario(
+    withHistory({ model: "queue", mode: "exactly-once", timeout: "5s", check: true }),
+    { source: "s.json", baseDir: "/" },
+  );
+  assert.deepEqual(queue.expect.history, {
+    model: "queue",
+    timeoutMs: 5_000,
+    initial: null,
+    mode: "exactly-once",
+    check: true,
+  });
+  await rejects(withHistory({ model: "graph" }), /expect\.history\.model: /);
+  await rejects(
+    withHistory({ model: "register", mode: "exactly-once" }),
+    /expect\.history\.mode: expected no mode \(the register model takes none\), found "exactly-once"/,
+  );
+  await rejects(
+    withHistory({ model: "queue", initial: "0" }),
+    /expect\.history\.initial: expected none \(the queue model takes none\)/,
+  );
+  await rejects(
+    withHistory({ model: "register", initial: "1 2" }),
+    /expect\.history\.initial: expected one EDN value, such as nil or 0, found "1 2"/,
+  );
 });

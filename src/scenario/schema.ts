@@ -8,6 +8,7 @@
  */
 
 import { z } from "zod";
+import { HISTORY_MODEL_NAMES } from "../history/models/mod.ts";
 import { parseDuration, parseSize } from "../util/units.ts";
 import {
   checkGuestLayout,
@@ -134,6 +135,20 @@ const faultExpectation = z.strictObject({
   with: z.array(z.string().min(1)).optional(),
 });
 
+/** A client history to check (docs/history.md): its model, and what of it. */
+const historyExpectation = z.strictObject({
+  /** `register`, `kv`, `set` or `queue`. */
+  model: z.enum(HISTORY_MODEL_NAMES as [string, ...string[]]),
+  /** The search's budget; past it the answer is unknown, never valid (30s by default). */
+  timeout: duration.optional(),
+  /** `register`: the value before anything is written, as EDN (`nil` by default). */
+  initial: z.string().optional(),
+  /** `queue`: `at-least-once` (default) or `exactly-once`. */
+  mode: z.string().optional(),
+  /** Check the check phase's ops too, after the run's (false by default). */
+  check: z.boolean().optional(),
+});
+
 /** The schema of a scenario file's content. */
 export const scenarioInputSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "expected a name like fsync-log"),
@@ -145,6 +160,7 @@ export const scenarioInputSchema = z.strictObject({
     check: z.strictObject({ exit: exitCodes.optional() }).optional(),
     output: z.array(outputExpectation).optional(),
     noLostAcks: z.boolean().optional(),
+    history: historyExpectation.optional(),
   }).optional(),
   timeouts: z.strictObject({
     boot: duration.optional(),
@@ -332,6 +348,25 @@ export interface ExpectationsInput {
   output?: { phase: "run" | "check"; pattern: string | RegExp; absent?: boolean }[];
   /** No key acknowledged with `report ack KEY` may be missing from the check's `report have KEY`. */
   noLostAcks?: boolean;
+  /**
+   * The clients' history (`report invoke|ok|fail|info PROCESS F [KEY] [VALUE]`) must hold
+   * under a model: `{ model: "register" }` (docs/history.md).
+   */
+  history?: HistoryExpectationInput;
+}
+
+/** A client history to check, as the author writes it. */
+export interface HistoryExpectationInput {
+  /** `register`, `kv`, `set` or `queue`. */
+  model: string;
+  /** The search's budget, such as `30s` (the default); past it the answer is unknown. */
+  timeout?: number | string;
+  /** `register`: the value before anything is written, as EDN (`nil` by default). */
+  initial?: string;
+  /** `queue`: `at-least-once` (default) or `exactly-once`. */
+  mode?: string;
+  /** Check the check phase's ops too, after the run's. */
+  check?: boolean;
 }
 
 /** A fault the scenario is tested with in `faultline ci`, as the author writes it. */
@@ -501,6 +536,22 @@ export interface Expectations {
   output: OutputExpectation[];
   /** The durability oracle: no key acknowledged in the run is missing from the check's `have` lines. */
   noLostAcks: boolean;
+  /** The clients' history must hold under a model (absent in scenarios of version 2 and before). */
+  history?: HistoryExpectation;
+}
+
+/** A client history to check, normalized. */
+export interface HistoryExpectation {
+  /** The model's name. */
+  model: string;
+  /** The search's budget in ms. */
+  timeoutMs: number;
+  /** `register`: the initial value as EDN text; null: nil. */
+  initial: string | null;
+  /** `queue`: its mode; null: the default. */
+  mode: string | null;
+  /** The check phase's ops are checked too. */
+  check: boolean;
 }
 
 /** A declared fault test, normalized. */
@@ -528,14 +579,15 @@ export interface FaultExpectation {
  * changes), so that it refuses the trace instead. Traces of version 1 hold scenarios of
  * version 1, some without `root`, `setup` or `timeouts.setupMs` (they came later and read
  * as absent). Version 2 brought `recovery` (a check phase may start its nodes in order);
- * a scenario of version 1 has none, and starts them together.
+ * a scenario of version 1 has none, and starts them together. Version 3 brought
+ * `expect.history` (the clients' history is checked); older ones have none.
  *
  * @example
  * ```ts
  * const header = { scenario, scenarioVersion: SCENARIO_VERSION };
  * ```
  */
-export const SCENARIO_VERSION = 2;
+export const SCENARIO_VERSION = 3;
 
 /** A scenario as faultline runs it: plain data, stored in the trace header. */
 export interface Scenario {

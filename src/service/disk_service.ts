@@ -25,7 +25,13 @@ import type { JsonObject } from "../qmp/framing.ts";
 import type { QmpServer } from "../qmp/server.ts";
 import { completedOp, diskKey } from "../trace/ops.ts";
 import { RecordingLayer } from "../trace/recorder.ts";
-import { DATA_HASH, type FrameRecord, type OpRecord, type TraceDisk } from "../trace/schema.ts";
+import {
+  DATA_HASH,
+  type EventRecord,
+  type FrameRecord,
+  type OpRecord,
+  type TraceDisk,
+} from "../trace/schema.ts";
 import { OpStats, type StatsSummary } from "../trace/stats.ts";
 import { TraceWriter } from "../trace/writer.ts";
 import { sha256File } from "../util/hash.ts";
@@ -94,6 +100,8 @@ export interface DiskServiceOptions {
   onEvent?: (event: ServiceEvent) => void;
   /** Receives every op record as the op completes. */
   onRecord?: (record: OpRecord) => void;
+  /** Receives every event record as it is written to the trace (a run's history is made of some). */
+  onEventRecord?: (record: EventRecord) => void;
   /**
    * Wraps each disk's layer stack in one more layer (strict order, in replays).
    * @ignore faultline's own: not part of the public API
@@ -397,13 +405,15 @@ export class DiskService {
    * @ignore faultline's own: not part of the public API
    */
   event(event: string, fields: Record<string, unknown> = {}): void {
-    this.trace?.append({
+    const record: EventRecord = {
       record: "event",
       event,
       at: this.clock.arrivals,
       time: this.clock.now(),
       ...fields,
-    });
+    };
+    this.trace?.append(record);
+    this.options.onEventRecord?.(record);
   }
 
   /**

@@ -37,6 +37,7 @@ import {
   type WarmRun,
   type WarmSession,
 } from "../run/warm.ts";
+import { pinningOfTrace } from "../run/pinning.ts";
 import { type AccelChoice, TCG } from "../vm/accel.ts";
 import type { GuestState } from "../vm/snapshot.ts";
 import { judge, type Verdict } from "../run/verdict.ts";
@@ -1127,6 +1128,7 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
   await using warm = options.cold || plan.groups.length === 0
     ? null
     : await openWarmChecks(parent.scenario, prepared, {
+      pinning: pinningOfTrace(parent.header),
       accel: options.accel ?? TCG,
       signal: options.signal,
     });
@@ -1209,6 +1211,7 @@ async function warmRunOf(
   }
   return await openWarmRun(parent.scenario, prepared, {
     recording: parent,
+    pinning: pinningOfTrace(parent.header),
     accel: options.accel ?? TCG,
     signal: options.signal,
   });

@@ -23,6 +23,10 @@ export interface GuestLine {
   args: readonly string[];
   /** Ops that had arrived when the line arrived (the trace's `at`). */
   at: number;
+  /** The host's time when it arrived, in ms on the run's clock (the trace's `time`), when known. */
+  time?: number;
+  /** The whole line as the guest wrote it (spaces inside kept), when known. */
+  text?: string;
 }
 
 /** A trace read whole. */
@@ -66,17 +70,20 @@ export function byIndex(records: readonly OpRecord[]): OpRecord[] {
  * @example
  * ```ts
  * guestLineOf({ record: "event", event: "guest", at: 7, time: 1, node: "app", phase: "run", line: "ack 3" });
- * // { node: "app", phase: "run", kind: "ack", args: ["3"], at: 7 }
+ * // { node: "app", phase: "run", kind: "ack", args: ["3"], at: 7, time: 1, text: "ack 3" }
  * ```
  */
 export function guestLineOf(event: EventRecord): GuestLine {
-  const words = String(event.line).trim().split(/\s+/);
+  const text = String(event.line);
+  const words = text.trim().split(/\s+/);
   return {
     node: String(event.node),
     phase: String(event.phase),
     kind: words[0],
     args: words.slice(1),
     at: event.at,
+    time: event.time,
+    text,
   };
 }
 

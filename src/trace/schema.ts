@@ -58,6 +58,12 @@ export interface HeaderFields {
   scenarioVersion?: number;
   /** Every disk of the run. */
   disks: TraceDisk[];
+  /**
+   * `record` and `replay`: the guests' clock, `{mode: "host"}` or `{mode: "icount", shift,
+   * sleep, align}` (src/vm/guest_clock.ts); absent in traces recorded before it was kept,
+   * whose guests ran on the host's clock. Each node's seed is in its `guests` entry.
+   */
+  clock?: Record<string, unknown>;
   /** Anything the command that made the trace adds (scenario, guest hashes, parent trace). */
   [extra: string]: unknown;
 }

@@ -11,8 +11,9 @@
  * are keyed by the whole QEMU argument list (src/vm/snapshot.ts), accelerator included.
  *
  * KVM and QEMU's `-icount` (a guest clock of counted instructions, TCG only) exclude each
- * other: a run that would use icount and gets KVM runs on the host's clock, and the choice
- * says so ({@link AccelChoice.icount}).
+ * other: a run that would use icount and gets KVM from `auto` runs on the host's clock, and
+ * the choice says so ({@link AccelChoice.icount}); one that asked for KVM is refused
+ * (src/run/pinning.ts `settleClock`).
  *
  * @module
  */
@@ -131,8 +132,8 @@ export interface AccelChoice {
 /**
  * The accelerator for a request, given what the KVM probe found: `auto` takes KVM when
  * usable, TCG otherwise; `kvm` insists. `by` names who asked (`--accel kvm` by default; a
- * scenario's `accel`), in the reason and the error. A run that wants icount (`icount: true`) keeps
- * it under TCG and loses it under KVM (its guest then runs on the host's clock).
+ * scenario's `accel`), in the reason and the error. Whether the run's clock may count
+ * instructions is settled afterwards, from this choice (src/run/pinning.ts `settleClock`).
  *
  * @throws {VmError} when `kvm` is asked for and the device is missing or not writable
  *   (usage: what to do, in one line) or exists and fails to open (machinery).
@@ -145,7 +146,7 @@ export interface AccelChoice {
 export function chooseAccel(
   requested: AccelRequest,
   probe: KvmProbe,
-  options: { icount?: boolean; by?: string } = {},
+  options: { by?: string } = {},
 ): AccelChoice {
   const by = options.by ?? `--accel ${requested}`;
   if (requested === "kvm" && !probe.usable) throw kvmUnusable(probe, by);
@@ -162,7 +163,6 @@ export function chooseAccel(
     requested,
     cpu: CPU_MODEL,
     why,
-    ...(options.icount ? { icount: !kvm } : {}),
   };
 }
 

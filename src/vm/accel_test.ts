@@ -126,13 +126,6 @@ Deno.test("accel: --accel kvm without a usable device: exit 2 saying what to do 
   );
 });
 
-Deno.test("accel: icount stays under TCG and is off under KVM, where auto picks KVM", () => {
-  assert.equal(chooseAccel("auto", USABLE, { icount: true }).icount, false);
-  assert.equal(chooseAccel("auto", unusable("missing"), { icount: true }).icount, true);
-  assert.equal(chooseAccel("tcg", USABLE, { icount: true }).icount, true);
-  assert.equal("icount" in chooseAccel("auto", USABLE), false);
-});
-
 Deno.test("accel: a trace's header: absent is TCG (every boot was then), a bad value null", () => {
   assert.equal(accelOfHeader(undefined)?.accel, TCG.accel);
   assert.equal(accelOfHeader(undefined)?.cpu, TCG.cpu);

@@ -16,7 +16,7 @@
  * `-drive file=...,format=raw,if=none,id=d0,werror=report,rerror=report
  * -device virtio-blk-pci,drive=d0,serial=data` ({@linkcode DISK_NAME_PATTERN}: at most 20
  * characters, virtio-blk's limit). After them, last, the results disk:
- * `-device virtio-blk-pci,drive=results,serial=faultline-results`, 8 MiB of zeros (see
+ * `-device virtio-blk-pci,drive=results,serial=faultline-results`, 1 GiB of zeros (see
  * `results.ts`). The order of the devices does not matter to the guest: `/init` reads each
  * disk's serial from `/sys/block/vdX/serial` (an attribute of the virtio-blk driver, present
  * in the Debian 6.1 cloud kernel) and links `/dev/disk/NAME` to its `/dev/vdX`.
@@ -33,6 +33,11 @@
  * socket,id=control,path=SOCK,server=off -device virtio-serial-pci,id=control-serial
  * -device virtserialport,bus=control-serial.0,chardev=control,name=faultline.control` (see
  * `control.ts` for what it carries). The image then also loads virtio_console.
+ *
+ * Random source (optional): a virtio-rng device, `-object rng-builtin,id=rng -device
+ * virtio-rng-pci,rng=rng`, fed from QEMU's `-seed` (see `qemu_args.ts`). The image loads
+ * virtio_rng whether or not the device is there; the kernel mixes what it reads into its
+ * pool, beside its own timing.
  *
  * What `/init` does, in order: mount proc, sysfs and devtmpfs; insmod the modules; wait
  * until the results disk and every named disk have appeared (`deviceTimeoutSeconds` in all,
@@ -115,13 +120,18 @@ import {
   RESULTS_SERIAL,
 } from "./results.ts";
 
-/** The modules the default guest loads, in load order: virtio-blk over PCI. */
+/**
+ * The modules the default guest loads, in load order: virtio-blk over PCI, and before it
+ * virtio-rng (a seeded guest's random source, `qemu_args.ts`; without the device it stays
+ * idle).
+ */
 export const GUEST_MODULES: readonly string[] = [
   "virtio_ring",
   "virtio",
   "virtio_pci_modern_dev",
   "virtio_pci_legacy_dev",
   "virtio_pci",
+  "virtio_rng",
   "virtio_blk",
 ];
 
@@ -322,6 +332,11 @@ export const REPORT_PATH: string = IMAGE_PATHS.report;
 export const REPORT_STATE_DIR: string = IMAGE_PATHS.reportState;
 
 const RESULTS_SECTORS = RESULTS_DISK_SIZE / RESULTS_SECTOR_SIZE;
+/**
+ * Claim files `report` keeps behind the newest: a reporter starts from the hint, which lags
+ * the newest claim by at most the reporters running at once, so older claims can go.
+ */
+const CLAIMS_KEPT = 4096;
 
 /**
  * The `report` command of the guest: `report KIND [ARGS...]` writes one line to the
@@ -333,6 +348,8 @@ const RESULTS_SECTORS = RESULTS_DISK_SIZE / RESULTS_SECTOR_SIZE;
  * busybox `dd` allocates a page-aligned buffer only from 4096 bytes on, and with a
  * misaligned one the kernel refuses O_DIRECT and `dd` silently writes through the page
  * cache instead (a 4 KiB read-modify-write, sent only at the last close of the device).
+ * Claims more than 4096 lines behind are removed, so a long run's claims do not fill the
+ * guest's memory.
  */
 export const REPORT_SCRIPT = `#!/bin/sh
 # report KIND [ARGS...]: writes one line to faultline's results disk, e.g. "report ack 17".
@@ -383,6 +400,8 @@ if [ "$n" -ge ${RESULTS_SECTORS} ]; then
   exit 1
 fi
 echo "$((n + 1))" >"$state/next"
+# Claims far behind the hint are never looked at again: keep the tmpfs small on long runs.
+[ "$n" -lt ${CLAIMS_KEPT} ] || rm -f "$state/lines/$((n - ${CLAIMS_KEPT}))"
 # ibs=512 obs=4096: busybox dd page-aligns a buffer of 4096 bytes or more, which O_DIRECT
 # needs (with a misaligned one dd silently drops O_DIRECT); it still writes ${RESULTS_SECTOR_SIZE} bytes.
 if ! printf '%s\\n' "$line" | dd of="$FAULTLINE_RESULTS" ibs=${RESULTS_SECTOR_SIZE} obs=4096 count=1 \\

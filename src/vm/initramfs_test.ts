@@ -227,6 +227,19 @@ Deno.test("initramfs: /init quotes every value and is valid shell", async () => 
   assert.ok(!bare.includes("report phase mounted"), "no mounts, no phase mounted");
 });
 
+/** The first `count` sectors of a results disk's image (the image is 1 GiB, sparse). */
+async function firstSectors(path: string, count: number): Promise<Uint8Array> {
+  using file = await Deno.open(path);
+  const bytes = new Uint8Array(count * 512);
+  let got = 0;
+  while (got < bytes.length) {
+    const n = await file.read(bytes.subarray(got));
+    if (n === null) break;
+    got += n;
+  }
+  return bytes;
+}
+
 /** The report script with its state directory and console moved into `dir`. */
 async function hostReport(dir: string): Promise<{ script: string; env: Record<string, string> }> {
   const script = join(dir, "report");
@@ -254,7 +267,7 @@ Deno.test("initramfs: report writes each line as one sector, numbered from 0", a
   const long = "x".repeat(496); // "ack " + 496 = 500 bytes: the longest line
   r = await run(busybox.path, ["sh", script, "ack", long], { env });
   assert.equal(r.code, 0, r.stderr);
-  const bytes = await Deno.readFile(env.FAULTLINE_RESULTS);
+  const bytes = await firstSectors(env.FAULTLINE_RESULTS, 8);
   assert.deepEqual(decodeResultSectors(bytes, 0), [
     { sector: 0, line: "ack 17" },
     { sector: 1, line: "have a  b" },
@@ -283,7 +296,7 @@ Deno.test("initramfs: report writes each line as one sector, numbered from 0", a
   r = await run(busybox.path, ["sh", script, "ack", "1"], { env: { FAULTLINE_RESULTS: "" } });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /no results disk/);
-  const after = decodeResultSectors(await Deno.readFile(env.FAULTLINE_RESULTS), 0);
+  const after = decodeResultSectors(await firstSectors(env.FAULTLINE_RESULTS, 8), 0);
   assert.equal(after.length, 3, "a refused line takes no sector");
 });
 
@@ -301,12 +314,33 @@ Deno.test("initramfs: concurrent reporters get distinct sectors with no gap", as
     codes.map(() => 0),
     codes.map((c) => c.stderr).join(""),
   );
-  const lines = decodeResultSectors(await Deno.readFile(env.FAULTLINE_RESULTS), 0);
+  const lines = decodeResultSectors(await firstSectors(env.FAULTLINE_RESULTS, 64), 0);
   assert.deepEqual(lines.map((l) => l.sector), Array.from({ length: 40 }, (_, k) => k));
   assert.deepEqual(
     lines.map((l) => Number(l.line.split(" ")[1])).sort((a, b) => a - b),
     Array.from({ length: 40 }, (_, k) => k),
   );
+});
+
+Deno.test("initramfs: report goes past 16,384 lines, and removes claims 4096 behind its own", async () => {
+  await using dir = await makePrivateDir("faultline-report-test-");
+  const { script, env } = await hostReport(dir.path);
+  const lines = join(dir.path, "state", "lines");
+  // A boot that already wrote 20,000 lines: its hint, and the claims a reporter may still meet.
+  await Deno.writeTextFile(join(dir.path, "state", "next"), "20000\n");
+  for (const n of [15903, 15904, 15905]) await Deno.writeTextFile(join(lines, String(n)), "");
+  const r = await run(busybox.path, ["sh", script, "invoke", "0", "read", "x", "nil"], { env });
+  assert.equal(r.code, 0, r.stderr);
+  using file = await Deno.open(env.FAULTLINE_RESULTS);
+  await file.seek(20000 * 512, Deno.SeekMode.Start);
+  const sector = new Uint8Array(512);
+  assert.equal(await file.read(sector), 512);
+  assert.deepEqual(decodeResultSectors(sector, 20000), [
+    { sector: 20000, line: "invoke 0 read x nil" },
+  ]);
+  const left = [];
+  for await (const entry of Deno.readDir(lines)) left.push(entry.name);
+  assert.deepEqual(left.sort(), ["15903", "15905", "20000"], "claim 20000 - 4096 removed");
 });
 
 const phases = {

@@ -19,7 +19,7 @@
  *   },
  * });
  * // boot with -append "console=ttyS0 ${phaseKernelArg("run")}", the disk attached with
- * // serial=data, and last an 8 MiB results disk with serial=${RESULTS_SERIAL}.
+ * // serial=data, and last a 1 GiB results disk with serial=${RESULTS_SERIAL}.
  * ```
  *
  * @module

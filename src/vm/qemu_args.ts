@@ -9,6 +9,7 @@
 import { ROOT_DISK_NAME } from "../scenario/guest_rules.ts";
 import type { AccelChoice } from "./accel.ts";
 import { CONTROL_PORT_NAME } from "./control.ts";
+import { accelOption, type GuestClock, HOST_CLOCK, icountArgs } from "./guest_clock.ts";
 
 /** A disk as QEMU attaches it: an NBD URI, and the name the guest finds it by (the virtio serial). */
 export interface VmDisk {
@@ -54,6 +55,13 @@ export interface VmSpec {
   qmpSocket: string;
   /** Fixed guest clock start, for determinism (ISO date, `2026-01-01T00:00:00`). */
   rtcBase: string;
+  /** How the guest's time runs (src/vm/guest_clock.ts); the host's pace when absent. */
+  clock?: GuestClock;
+  /**
+   * The seed of QEMU's random source (`-seed`), which a virtio-rng device (`rng-builtin`)
+   * hands to the guest: its bytes repeat from boot to boot. Absent: no seed, no device.
+   */
+  seed?: number;
   /** The node's port on faultline's switch, when the node is one of a cluster. */
   network?: VmNetwork;
   /**
@@ -86,8 +94,8 @@ export interface VmNetwork {
  * The argument array for `qemu-system-x86_64`. Disks go through QEMU's NBD
  * client with `cache=none` (the guest sees a volatile write cache and sends
  * flushes) and `werror=report,rerror=report` (QEMU's default pauses the guest
- * on ENOSPC). One vCPU and a fixed RTC base make runs repeat; the console is
- * the QEMU process's stdout.
+ * on ENOSPC). One vCPU and a fixed RTC base make runs repeat, and so may a seed and
+ * a clock of counted instructions; the console is the QEMU process's stdout.
  *
  * `-nic none`: never a default NIC (no user-mode NAT). With a network, one
  * virtio-net device joins the switch through `-netdev stream` as a client of the
@@ -109,6 +117,8 @@ export function qemuArgs(spec: VmSpec): string[] {
     ...rootImageArgs(spec),
     ...[...spec.disks, spec.results].flatMap((disk) => diskArgs(disk)),
     ...controlArgs(spec),
+    ...seedArgs(spec),
+    ...icountArgs(spec.clock ?? HOST_CLOCK),
     ...savedStateArgs(spec),
   ];
 }
@@ -161,10 +171,14 @@ function megabytesOf(spec: VmSpec): number {
 
 /**
  * The accelerator and the CPU model: `-accel kvm` or `-accel tcg`, and a model both run
- * (src/vm/accel.ts).
+ * (src/vm/accel.ts); under an icount clock, TCG on one thread (src/vm/guest_clock.ts).
+ *
+ * @throws {VmError} (usage) for an icount clock under KVM, which counts no instructions:
+ *   a run settles its clock first (src/run/pinning.ts `settleClock`), so this is a caller's bug.
  */
 function acceleratorArgs(spec: VmSpec): string[] {
-  return ["-accel", spec.accel.accel, "-cpu", spec.accel.cpu];
+  const clock = spec.clock ?? HOST_CLOCK;
+  return ["-accel", accelOption(spec.accel.accel, clock), "-cpu", spec.accel.cpu];
 }
 
 /** The guest's memory in a file, when it is saved or resumed. */
@@ -234,6 +248,24 @@ function controlArgs(spec: VmSpec): string[] {
     "virtio-serial-pci,id=control-serial",
     "-device",
     `virtserialport,bus=control-serial.0,chardev=control,name=${CONTROL_PORT_NAME}`,
+  ];
+}
+
+/**
+ * A seeded guest: QEMU's random source seeded (`-seed`: glib's Mersenne Twister instead of
+ * the host's randomness, util/guest-random.c) and a virtio-rng device whose builtin backend
+ * draws from it (backends/rng-builtin.c). After the control channel, so that every device
+ * before it keeps its PCI slot.
+ */
+function seedArgs(spec: VmSpec): string[] {
+  if (spec.seed === undefined) return [];
+  return [
+    "-seed",
+    String(spec.seed),
+    "-object",
+    "rng-builtin,id=rng",
+    "-device",
+    "virtio-rng-pci,rng=rng",
   ];
 }
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { qemuArgs, type VmSpec } from "./qemu_args.ts";
+import { VmError } from "./launcher.ts";
 
 const SPEC: VmSpec = {
   kernel: "/k",
@@ -58,6 +59,43 @@ Deno.test("qemu args: a control channel is a virtio-serial port named faultline.
     "virtserialport,bus=control-serial.0,chardev=control,name=faultline.control",
   ]);
   assert.ok(at > args.findIndex((arg) => arg.includes("serial=faultline-results")));
+});
+
+Deno.test("qemu args: a seeded guest gets -seed and a virtio-rng fed by QEMU's builtin backend, last of the devices; none unseeded", () => {
+  const plain = qemuArgs(SPEC);
+  assert.equal(plain.includes("-seed"), false);
+  assert.equal(plain.some((arg) => arg.startsWith("virtio-rng")), false);
+  const args = qemuArgs({ ...SPEC, seed: 3_000_000_000, control: "/c" });
+  const at = args.indexOf("-seed");
+  assert.deepEqual(args.slice(at, at + 6), [
+    "-seed",
+    "3000000000",
+    "-object",
+    "rng-builtin,id=rng",
+    "-device",
+    "virtio-rng-pci,rng=rng",
+  ]);
+  assert.ok(at > args.indexOf("virtio-serial-pci,id=control-serial"), "after the control channel");
+});
+
+Deno.test("qemu args: an icount clock runs on one TCG thread, one -accel still; the host's clock adds nothing; icount under KVM is refused", () => {
+  assert.deepEqual(qemuArgs({ ...SPEC, clock: { mode: "host" } }), qemuArgs(SPEC));
+  assert.equal(qemuArgs(SPEC).includes("-icount"), false);
+  const icount = { mode: "icount", shift: 3, sleep: true, align: true } as const;
+  const args = qemuArgs({ ...SPEC, clock: icount });
+  assert.equal(args.filter((arg) => arg === "-accel").length, 1);
+  assert.deepEqual(args.slice(args.indexOf("-accel"), args.indexOf("-accel") + 2), [
+    "-accel",
+    "tcg,thread=single",
+  ]);
+  assert.deepEqual(args.slice(args.indexOf("-icount"), args.indexOf("-icount") + 2), [
+    "-icount",
+    "shift=3,sleep=on,align=on",
+  ]);
+  assert.throws(
+    () => qemuArgs({ ...SPEC, accel: { accel: "kvm", cpu: "qemu64" }, clock: icount }),
+    (error) => error instanceof VmError && /KVM has no icount/.test(error.message),
+  );
 });
 
 Deno.test("qemu args: the accelerator and the CPU model, once each: -accel kvm or tcg, -cpu qemu64", () => {

@@ -6,7 +6,8 @@
  * ## The contract
  *
  * The launcher attaches, after every other disk, one more virtio-blk disk of
- * {@linkcode RESULTS_DISK_SIZE} bytes (8 MiB, zeroed) with `serial=`{@linkcode RESULTS_SERIAL}
+ * {@linkcode RESULTS_DISK_SIZE} bytes (1 GiB, zeroed: 2,097,152 lines a boot; the host holds
+ * only the sectors written) with `serial=`{@linkcode RESULTS_SERIAL}
  * (`faultline-results`). The guest's `report KIND [ARGS...]` command writes the line
  * `KIND ARGS...` (at most {@linkcode RESULTS_LINE_MAX} bytes, no newline) as exactly one
  * 512-byte sector: the line, `"\n"`, then NUL bytes, at sector N, where N counts the lines of
@@ -25,7 +26,7 @@
  * and `have KEY`. Grammar of a line: words separated by spaces, the first one the kind.
  *
  * On the host, {@linkcode ResultsChannel} is the block backend of that disk (it holds the
- * 8 MiB in memory and calls back once per completed line), and
+ * chunks written in memory and calls back once per completed line), and
  * {@linkcode decodeResultSectors} reads the lines out of an image of it.
  *
  * @module
@@ -36,8 +37,14 @@ import { type BlockBackend, BlockError, type BlockOp } from "../block/backend.ts
 /** The virtio-blk serial of the results disk (`-device virtio-blk-pci,...,serial=`). */
 export const RESULTS_SERIAL = "faultline-results";
 
-/** Size of the results disk in bytes: 8 MiB, room for 16384 lines. */
-export const RESULTS_DISK_SIZE = 8 * 1024 * 1024;
+/**
+ * Size of the results disk in bytes: 1 GiB, room for 2,097,152 lines a boot (a client history
+ * takes two lines an operation). The host keeps only the 64 KiB chunks the guest wrote.
+ */
+export const RESULTS_DISK_SIZE = 1024 * 1024 * 1024;
+
+/** The host keeps the results disk in chunks of this many bytes, each made when first written. */
+const CHUNK_SIZE = 64 * 1024;
 
 /** One line takes one sector of this many bytes. */
 export const RESULTS_SECTOR_SIZE = 512;
@@ -185,7 +192,8 @@ export interface ResultsChannelOptions {
 }
 
 /**
- * The results disk as a block backend, held in memory: reads return what was written; a
+ * The results disk as a block backend, held in memory (only the 64 KiB chunks written: a disk
+ * of 1 GiB costs what its lines take): reads return what was written; a
  * write stores its bytes and then hands on every line that it completed, each exactly once
  * and in sector order. The next line is the first sector that has not been handed on; while
  * it is all zeros, lines in later sectors wait (a concurrent reporter claimed it and has not
@@ -203,7 +211,7 @@ export interface ResultsChannelOptions {
  */
 export class ResultsChannel implements BlockBackend {
   readonly size: number;
-  readonly #bytes: Uint8Array;
+  readonly #chunks = new Map<number, Uint8Array>();
   readonly #onLine: ResultLineHandler;
   #next = 0;
   #closed = false;
@@ -217,7 +225,6 @@ export class ResultsChannel implements BlockBackend {
       throw new RangeError(`results: size ${size} is not a positive multiple of 512 bytes`);
     }
     this.size = size;
-    this.#bytes = new Uint8Array(size);
     this.#onLine = onLine;
     // A guest resumed from a saved state goes on counting its lines where it was saved.
     this.#next = options.firstSector ?? 0;
@@ -250,7 +257,7 @@ export class ResultsChannel implements BlockBackend {
     }
     switch (op.type) {
       case "read":
-        return this.#bytes.slice(offset, offset + length);
+        return this.#read(offset, length);
       case "write": {
         const data = op.data;
         if (!data || data.length !== length) {
@@ -259,13 +266,13 @@ export class ResultsChannel implements BlockBackend {
             `write of ${length} bytes at ${offset} carries ${data?.length ?? 0} bytes`,
           );
         }
-        this.#bytes.set(data, offset);
+        this.#store(offset, data);
         this.#handOn(op);
         return undefined;
       }
       case "trim":
       case "write-zeroes":
-        this.#bytes.fill(0, offset, offset + length);
+        this.#store(offset, new Uint8Array(length));
         return undefined;
       case "flush":
       case "cache":
@@ -273,13 +280,42 @@ export class ResultsChannel implements BlockBackend {
     }
   }
 
+  /** The bytes at `offset`: zeros where nothing was written. */
+  #read(offset: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    for (let at = offset; at < offset + length;) {
+      const chunk = Math.floor(at / CHUNK_SIZE);
+      const within = at - chunk * CHUNK_SIZE;
+      const take = Math.min(CHUNK_SIZE - within, offset + length - at);
+      const bytes = this.#chunks.get(chunk);
+      if (bytes) out.set(bytes.subarray(within, within + take), at - offset);
+      at += take;
+    }
+    return out;
+  }
+
+  /** Stores `data` at `offset`, making the chunks it lands in. */
+  #store(offset: number, data: Uint8Array): void {
+    for (let at = offset; at < offset + data.length;) {
+      const chunk = Math.floor(at / CHUNK_SIZE);
+      const within = at - chunk * CHUNK_SIZE;
+      const take = Math.min(CHUNK_SIZE - within, offset + data.length - at);
+      let bytes = this.#chunks.get(chunk);
+      if (!bytes) this.#chunks.set(chunk, bytes = new Uint8Array(CHUNK_SIZE));
+      bytes.set(data.subarray(at - offset, at - offset + take), within);
+      at += take;
+    }
+  }
+
   #handOn(op: BlockOp): void {
     const sectors = this.size / RESULTS_SECTOR_SIZE;
+    const perChunk = CHUNK_SIZE / RESULTS_SECTOR_SIZE;
     while (this.#next < sectors) {
-      const start = this.#next * RESULTS_SECTOR_SIZE;
-      if (sectorIsEmpty(this.#bytes, start)) return;
+      const bytes = this.#chunks.get(Math.floor(this.#next / perChunk));
+      const start = (this.#next % perChunk) * RESULTS_SECTOR_SIZE;
+      if (!bytes || sectorIsEmpty(bytes, start)) return;
       const sector = this.#next++;
-      const line = parseResultLine(sectorText(this.#bytes, start));
+      const line = parseResultLine(sectorText(bytes, start));
       if (line) this.#onLine(line, sector, op);
     }
   }

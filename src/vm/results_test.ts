@@ -100,6 +100,31 @@ Deno.test("results channel: each line is handed on once, in sector order, as its
   assert.equal(seen.length, 4);
 });
 
+Deno.test("results channel: lines past the old 16,384-line disk, across chunks, kept sparse", async () => {
+  const { results, texts } = channel();
+  assert.equal(RESULTS_DISK_SIZE / 512, 2_097_152, "lines a boot");
+  const { results: resumed, texts: resumedTexts } = (() => {
+    const seen: string[] = [];
+    const r = new ResultsChannel((line, sector) => seen.push(`${sector}:${line.text}`), {
+      firstSector: 20_000,
+    });
+    return { results: r, texts: () => seen };
+  })();
+  // A boot resumed at line 20,000, beyond the 16,384 lines of the old 8 MiB disk.
+  await resumed.execute(op("write", 20_000 * 512, sectors("invoke 0 read x nil")));
+  assert.deepEqual(resumedTexts(), ["20000:invoke 0 read x nil"]);
+  await results.execute(
+    op("write", 0, sectors(...Array.from({ length: 127 }, (_, i) => `l ${i}`))),
+  );
+  // Two lines in one write that straddles a 64 KiB chunk boundary (sector 127 | 128).
+  await results.execute(op("write", 127 * 512, sectors("ok 0 read x 1", "ok 1 write x 2")));
+  assert.deepEqual(texts().slice(-2), ["127:ok 0 read x 1", "128:ok 1 write x 2"]);
+  const read = await results.execute(op("read", 127 * 512, undefined, 3 * 512));
+  assert.deepEqual(read, sectors("ok 0 read x 1", "ok 1 write x 2", null));
+  const far = await resumed.execute(op("read", RESULTS_DISK_SIZE - 512, undefined, 512));
+  assert.deepEqual(far, new Uint8Array(512), "never written: zeros");
+});
+
 Deno.test("results channel: a line beyond a gap waits until the gap is filled", async () => {
   const { results, seen, texts } = channel();
   await results.execute(op("write", 0, sectors("phase boot")));

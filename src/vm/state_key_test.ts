@@ -56,6 +56,20 @@ Deno.test("state key: the accelerator, the CPU model, and any other argument mov
   assert.equal(firstDifference(["a"], ["a", "b"]), 'argument 2: nothing against "b"');
 });
 
+Deno.test("state key: the guest's seed and clock are in it (a saved guest has its rng device and its clock)", () => {
+  const seeded = { ...SAVED, seed: 7 };
+  assert.notEqual(stateKey(seeded), stateKey(SAVED));
+  assert.equal(stateKey({ ...STARTED, seed: 7 }), stateKey(seeded));
+  assert.notEqual(stateKey({ ...STARTED, seed: 8 }), stateKey(seeded));
+  const icount = { mode: "icount", shift: 4, sleep: true, align: false } as const;
+  assert.notEqual(stateKey({ ...STARTED, clock: icount }), stateKey(SAVED));
+  assert.equal(stateKey({ ...STARTED, clock: icount }), stateKey({ ...SAVED, clock: icount }));
+  assert.notEqual(
+    stateKey({ ...STARTED, clock: { ...icount, shift: 5 } }),
+    stateKey({ ...SAVED, clock: icount }),
+  );
+});
+
 Deno.test("state key: a state saved under TCG is refused by a start under KVM, before QEMU starts", async () => {
   const state = {
     hold: "disks" as const,
