@@ -274,6 +274,13 @@ export async function main(args: string[]): Promise<number> {
         `    check-phase boot per node, median: cold ${per("cold")}; warm ${per("warm")}`,
       );
       for (const c of f.cold) console.log(`    ${c.node} checked cold: ${c.reason}`);
+      for (const p of f.points.filter((p) => p.pass.cold !== p.pass.warm)) {
+        console.log(
+          `    at ${p.at} the verdicts differ: cold ${p.pass.cold ? "pass" : "fail"}, warm ${
+            p.pass.warm ? "pass" : "fail"
+          }`,
+        );
+      }
     }
   }
   return 0;
