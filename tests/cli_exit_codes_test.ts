@@ -23,7 +23,7 @@ import { concat, faultline, pathWithout } from "./support/mod.ts";
 function oneLine(stderr: string): void {
   // Progress lines (a run's phases, a sweep's "sweep: preparing, 1 s in") are not the error.
   const lines = stderr.trim().split("\n").filter((line) =>
-    !/^\s*\d+\.\ds {2}/.test(line) && !/^(sweep|ci|replay): /.test(line)
+    !/^\s*\d+\.\ds {2}/.test(line) && !/^(sweep|ci|replay|explore): /.test(line)
   );
   assert.equal(lines.length, 1, stderr);
   assert.match(lines[0], /^faultline: /);
@@ -392,6 +392,31 @@ Deno.test("exit codes: a case of every command's 2 and 3 in docs/exit-codes.md",
       row: "sweep",
       code: 3,
       args: ["sweep", trace, "--fault", "eio", "--points", "0..0"],
+      noCache: true,
+      says: /FAULTLINE_CACHE_DIR/,
+    },
+    {
+      row: "explore",
+      code: 2,
+      args: ["explore", trace, "--budget", "0"],
+      says: /--budget 0 explores nothing/,
+    },
+    {
+      row: "explore",
+      code: 2,
+      args: ["explore", trace, "--budget", "3", "--kinds", ""],
+      says: /--kinds names no kind/,
+    },
+    {
+      row: "explore",
+      code: 2,
+      args: ["explore", trace, "--budget", "3", "--kinds", "partition"],
+      says: /--kinds: partition is a link fault and the scenario has one node/,
+    },
+    {
+      row: "explore",
+      code: 3,
+      args: ["explore", trace, "--budget", "1", "--seed", "1", "--kinds", "error"],
       noCache: true,
       says: /FAULTLINE_CACHE_DIR/,
     },

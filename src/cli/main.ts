@@ -20,6 +20,7 @@ import { HISTORY_FORMATS } from "../history/parse.ts";
 import { ciCommand } from "./ci.ts";
 import { recordCommand } from "./record.ts";
 import { sweepCommand } from "./sweep.ts";
+import { exploreCommand } from "./explore.ts";
 import { mergeCommand } from "./merge.ts";
 import { replayCommand } from "./replay.ts";
 import { serveCommand } from "./serve.ts";
@@ -76,6 +77,7 @@ function program(
   addRecordCommand(root, run);
   addReplayCommand(root, run);
   addSweepCommand(root, run);
+  addExploreCommand(root, run);
   addCiCommand(root, run);
   addMergeCommand(root, run);
   addSetupCommand(root, run);
@@ -479,6 +481,57 @@ function addSweepCommand(root: Command, run: Runner): void {
     .option("-v, --verbose", "show the guests' consoles and result lines", false)
     .addHelpText("after", SWEEP_HELP)
     .action((target, options) => run(() => sweepCommand(target, options)));
+}
+
+/** `explore`: seeded schedules of several faults, every failure shrunk. */
+function addExploreCommand(root: Command, run: Runner): void {
+  root.command("explore")
+    .description(
+      "draw schedules of 1 to K faults from a seed, replay each, confirm and shrink every failure, group the findings",
+    )
+    .argument("<trace-or-scenario>", "a trace, or a scenario file (.ts, .json) to record first")
+    .requiredOption(
+      "--budget <30m|n>",
+      "a time (schedules start until it is spent) or a number of schedules",
+    )
+    .option(
+      "--seed <n>",
+      "the seed schedules are drawn from (default: a new one, printed)",
+      integer,
+    )
+    .option(
+      "--kinds <a,b>",
+      "the fault kinds to draw, joined by commas (default: every kind the recording can take)",
+    )
+    .option("--max-faults <k>", "the most faults in one schedule", count, 3)
+    .option(
+      "--jobs <n>",
+      "schedules at once (default: the cores, divided by the nodes of a cluster)",
+      count,
+    )
+    .option(
+      "--confirm <r>",
+      "verdicts each failing schedule and each shrinking step gets (default: 3 on a cluster, 1 on one node)",
+      count,
+    )
+    .option("--shrink-replays <n>", "the most replays shrinking one failure may run", count, 30)
+    .option("--json", "print one JSON object (progress as JSON lines on stderr)", false)
+    .option("--junit <file>", "write JUnit XML (a test case per schedule)")
+    .option("-o, --output <trace>", "where to record a scenario first")
+    .option("--accel <accel>", ACCEL_HELP)
+    .option("-v, --verbose", "show the guests' consoles and result lines of the recording", false)
+    .addHelpText(
+      "after",
+      `
+  explore run.trace --budget 20 --seed 7
+  explore run.trace --budget 30m --seed 7 --kinds error,partition,crash --json
+
+Schedule i of seed S is drawn from S, i, the recording and the kind table's version (printed):
+the same four draw the same schedules. A power loss is built from the trace and drawn alone.
+Exit codes: 0 no finding, 1 a finding (or a schedule that could not run), 2 a usage error,
+3 the machinery failed, 130 Ctrl-C (143 SIGTERM): the finished schedules are reported.`,
+    )
+    .action((target, options) => run(() => exploreCommand(target, options)));
 }
 
 /** `ci`: every scenario and the faults it declares. */

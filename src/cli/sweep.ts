@@ -487,10 +487,10 @@ async function reportSweep(swept: Swept, options: SweepCommandOptions): Promise<
   return files;
 }
 
-/** Records a scenario to sweep (`sweep SCENARIO`) into its trace: returns the trace. */
-async function recordFirst(
+/** Records a scenario to sweep or explore (`sweep SCENARIO`) into its trace: returns the trace. */
+export async function recordFirst(
   recording: { target: string; scenario: Scenario; trace: string; accel: AccelChoice },
-  options: SweepCommandOptions,
+  options: Pick<SweepCommandOptions, "json" | "verbose">,
   signal: AbortSignal,
 ): Promise<string> {
   const { target, scenario, trace, accel } = recording;

@@ -16,7 +16,9 @@ import { cacheDir, storeFile } from "../util/cache_dir.ts";
 import { sha256File } from "../util/hash.ts";
 import { hostCommand } from "../util/host_command.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
+import { type Filesystem, FILESYSTEMS } from "../scenario/filesystems.ts";
 import { baseDiskKey, filesystemUuid } from "./cache_keys.ts";
+import { fixXfsTimes } from "./_xfs_times.ts";
 import { RunError } from "./errors.ts";
 
 /** A base image ready to serve. */
@@ -83,8 +85,8 @@ export async function prepareBaseDisk(node: string, disk: ScenarioDisk): Promise
     };
   }
 
-  const uuid = filesystemUuid(node, disk);
-  const key = baseDiskKey(node, disk, disk.filesystem === "none" ? null : await mkfsVersionLine());
+  const fs = disk.filesystem === "none" ? null : FILESYSTEMS[disk.filesystem];
+  const key = baseDiskKey(node, disk, fs ? await mkfsVersionLine(fs) : null);
   const made = await madeBefore(key, disk.sizeBytes);
   if (made) return { node, name: disk.name, ...made, sizeBytes: disk.sizeBytes };
   await using dir = await makePrivateDir("faultline-mkfs-");
@@ -92,12 +94,12 @@ export async function prepareBaseDisk(node: string, disk: ScenarioDisk): Promise
   const file = await Deno.open(raw, { create: true, write: true });
   await file.truncate(disk.sizeBytes);
   file.close();
-  if (disk.filesystem !== "none") {
-    await runTool(
-      `mkfs.${disk.filesystem}`,
-      ["-q", "-F", "-U", uuid, "-E", `hash_seed=${uuid}`, ...disk.mkfsOptions, raw],
-      { E2FSPROGS_FAKE_TIME: "1700000000" },
-    );
+  if (fs) {
+    await makeFilesystem(fs, {
+      uuid: filesystemUuid(node, disk),
+      image: raw,
+      extra: disk.mkfsOptions,
+    });
   }
   const stored = await storeFile(raw, { kind: "disks", extension: ".raw", move: true });
   await Deno.chmod(stored.path, 0o444);
@@ -105,19 +107,49 @@ export async function prepareBaseDisk(node: string, disk: ScenarioDisk): Promise
   return { node, name: disk.name, ...stored, sizeBytes: disk.sizeBytes };
 }
 
-let mkfsVersion: Promise<string> | undefined;
+/**
+ * Makes a file system on `image` reproducibly: a fixed UUID (and hash seed), and every time
+ * it holds fixed (ext2/3/4: E2FSPROGS_FAKE_TIME; XFS: set afterwards, ./_xfs_times.ts).
+ *
+ * @throws {RunError} when mkfs fails; {ToolMissingError} when it is not installed.
+ * @example
+ * ```ts
+ * await makeFilesystem(FILESYSTEMS.xfs, { uuid, image: "/tmp/disk.raw", extra: [] });
+ * ```
+ */
+export async function makeFilesystem(
+  fs: Filesystem,
+  options: { uuid: string; image: string; extra: readonly string[] },
+): Promise<void> {
+  const call = fs.mkfs(options);
+  await runTool(call.tool, call.args, call.env);
+  if (fs.times === "xfs_db") await fixXfsTimes(options.image);
+}
 
-/** The first line mke2fs prints about itself (its version), once per process. */
-function mkfsVersionLine(): Promise<string> {
-  // A missing mke2fs is named here, before anything is made (mkfs.ext4 comes with it).
-  mkfsVersion ??= hostCommand("mke2fs", { args: ["-V"], stdout: "piped", stderr: "piped" })
-    .output()
-    .then((output) => new TextDecoder().decode(output.stderr).split("\n")[0].trim())
-    .catch((error) => {
-      mkfsVersion = undefined;
-      throw error;
-    });
-  return mkfsVersion;
+const mkfsVersions = new Map<string, Promise<string>>();
+
+/**
+ * The first line a file system's mkfs prints about itself (its version), once per process
+ * and tool. A missing mkfs is named here, before anything is made.
+ */
+function mkfsVersionLine(fs: Filesystem): Promise<string> {
+  const { tool, args } = fs.version;
+  let version = mkfsVersions.get(tool);
+  if (version === undefined) {
+    version = hostCommand(tool, { args, stdout: "piped", stderr: "piped" })
+      .output()
+      .then((output) => {
+        const decoder = new TextDecoder();
+        const text = `${decoder.decode(output.stderr)}\n${decoder.decode(output.stdout)}`;
+        return text.split("\n").map((line) => line.trim()).find((line) => line !== "") ?? tool;
+      })
+      .catch((error) => {
+        mkfsVersions.delete(tool);
+        throw error;
+      });
+    mkfsVersions.set(tool, version);
+  }
+  return version;
 }
 
 /** Where the image made under a key is remembered: `<cache>/disks/made/<key>.json`. */

@@ -24,6 +24,7 @@
 import type { OpRecord } from "../trace/schema.ts";
 import { diskKey, storedLength } from "../trace/ops.ts";
 import type { ScenarioDisk, ScenarioNode } from "../scenario/schema.ts";
+import { filesystemOf } from "../scenario/filesystems.ts";
 import { makePrivateDir, type PrivateDir } from "../util/tempdir.ts";
 import { type CrashSelection, selectCrashWrites, writeCrashImages } from "./crash_state.ts";
 import { debugfs, debugfsRequests } from "./debugfs.ts";
@@ -390,9 +391,10 @@ function scenarioDisk(
   return undefined;
 }
 
-/** Whether a disk holds a file system faultline reads: one mkfs made ext2/3/4, or an image said to be one. */
+/** Whether a disk holds a file system faultline reads (ext2/3/4): made by mkfs, or an image said to be one. */
 function readsAsExt(disk: ScenarioDisk): boolean {
-  return disk.kind === "filesystem" ? disk.filesystem !== "none" : /^ext[234]$/.test(disk.fstype);
+  const name = disk.kind === "filesystem" ? disk.filesystem : disk.fstype;
+  return filesystemOf(name)?.readsFiles ?? false;
 }
 
 /** Files shown in a summary before `N more files`. */

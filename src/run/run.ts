@@ -530,17 +530,25 @@ class Run {
 
   /** The state of one run, and its phases as methods. */
 
-  /** The prepare phase: guests and base disks, the switch, the fault layer and the trace, the results channel. */
-  static async start(asked: RunOptions): Promise<Run> {
-    const started = performance.now();
-    // The guests' clock, settled on the accelerator before anything is prepared (a usage
-    // error for icount on an asked-for KVM); every boot and the trace's header take these.
+  /**
+   * The options every boot and the trace's header take: the guests' clock settled on the
+   * accelerator before anything is prepared (a usage error for icount on an asked-for KVM),
+   * the recovery order checked against the scenario.
+   */
+  private static settled(asked: RunOptions): RunOptions & { pinning: GuestPinning } {
     const { pinning, accel } = settleClock(
       asked.pinning ?? pinGuests(asked.scenario, asked.plan?.seed ?? 0),
       asked.accel ?? TCG,
     );
-    const options: RunOptions = { ...asked, pinning, accel };
-    if (options.recovery !== undefined) checkRecovery(options.recovery, options.scenario);
+    if (asked.recovery !== undefined) checkRecovery(asked.recovery, asked.scenario);
+    return { ...asked, pinning, accel };
+  }
+
+  /** The prepare phase: guests and base disks, the switch, the fault layer and the trace, the results channel. */
+  static async start(asked: RunOptions): Promise<Run> {
+    const started = performance.now();
+    const options = Run.settled(asked);
+    const { pinning } = options;
     options.onEvent?.({ type: "step", step: "prepare", detail: "guest image and base disks" });
     const prepared = options.prepared ??
       await prepareRun(options.scenario, {

@@ -9,7 +9,7 @@
  * through the fault layer with a trace of its own, which is thrown away: its ops are not in
  * the run's trace. The disks it leaves are built from that trace's writes, and checked to
  * be clean: the guest unmounted them (a disk still in use fails the setup), every write was
- * flushed, and `e2fsck -fn` finds nothing to fix. They are stored in the cache by content,
+ * flushed, and the file system's check (`e2fsck -fn`, `xfs_repair -n`) finds nothing to fix. They are stored in the cache by content,
  * under a key derived from everything the setup runs (./cache_keys.ts: the scenario it
  * runs, whole but for what cannot matter, the nodes' setup guests and package roots, the
  * fresh base images, the QEMU), so the scenario's name, workload, check, expectations and
@@ -25,6 +25,7 @@ import { loadTrace } from "../trace/load.ts";
 import { diskKey } from "../trace/ops.ts";
 import { cacheDir, storeFile } from "../util/cache_dir.ts";
 import { hostCommand } from "../util/host_command.ts";
+import { type Filesystem, filesystemOf } from "../scenario/filesystems.ts";
 import { sha256Bytes } from "../util/hash.ts";
 import { shellQuote } from "../util/shell_quote.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
@@ -281,7 +282,8 @@ async function runSetup(
     const [node, disk] = key.split("/");
     const scenarioDisk = derived.nodes.find((n) => n.name === node)!.disks
       .find((d) => d.name === disk)!;
-    if (isExt(scenarioDisk)) await checkClean(image.path, key);
+    const fs = mountedFilesystem(scenarioDisk);
+    if (fs) await checkClean(fs, { image: image.path, key });
     const kept = await storeFile(image.path, {
       kind: "disks",
       extension: ".raw",
@@ -294,25 +296,35 @@ async function runSetup(
   return { images: stored, ms: Math.round(performance.now() - started) };
 }
 
-function isExt(disk: ScenarioNode["disks"][number]): boolean {
-  const type = disk.kind === "image" ? disk.fstype : disk.filesystem;
-  return disk.mount !== null && /^ext[234]$/.test(type);
+/** The file system faultline knows on a disk the setup mounted (made, or an image said to be one). */
+function mountedFilesystem(disk: ScenarioNode["disks"][number]): Filesystem | null {
+  if (disk.mount === null) return null;
+  return filesystemOf(disk.kind === "image" ? disk.fstype : disk.filesystem) ?? null;
 }
 
-/** `e2fsck -fn`: the file system the setup left is clean, or the setup fails. */
-async function checkClean(image: string, key: string): Promise<void> {
-  const output = await hostCommand("e2fsck", {
-    args: ["-f", "-n", image],
-    env: { LC_ALL: "C" },
+/**
+ * The file system's own read-only check (`e2fsck -fn`, `xfs_repair -n`): the disk the setup
+ * left is clean, or the setup fails.
+ */
+async function checkClean(fs: Filesystem, disk: { image: string; key: string }): Promise<void> {
+  const call = fs.clean(disk.image);
+  const output = await hostCommand(call.tool, {
+    args: call.args,
+    ...(call.env ? { env: call.env } : {}),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).output();
   if (!output.success) {
-    const said = new TextDecoder().decode(output.stdout).trim().split("\n")
-      .filter((line) => !/^(Pass \d|e2fsck \d)/.test(line)).slice(0, 3).join(" | ");
+    const decoder = new TextDecoder();
+    const said = `${decoder.decode(output.stdout)}\n${decoder.decode(output.stderr)}`.trim()
+      .split("\n").map((line) => line.trim())
+      .filter((line) => line !== "" && !/^(Pass \d|e2fsck \d|Phase \d|- )/.test(line))
+      .slice(0, 3).join(" | ");
     throw new RunError(
-      `the setup left disk ${key} unclean (e2fsck -fn exit ${output.code}): ${said}`,
+      `the setup left disk ${disk.key} unclean (${call.tool} ${
+        call.args.slice(0, -1).join(" ")
+      } exit ${output.code}): ${said}`,
       { kind: "usage" },
     );
   }

@@ -110,51 +110,11 @@ export function judge(
   oracle: OracleResult | null,
   options: { judgeWorkloadExit?: boolean; history?: HistoryVerdict | null } = {},
 ): Verdict {
-  const { expect, timeouts } = scenario;
-  const unjudged = inconclusiveOrUnavailable(scenario, outcomes);
-  if (unjudged) return unjudged;
-  for (const outcome of outcomes) {
-    const where = `${outcome.phase} phase of ${outcome.node}`;
-    if (outcome.how === "deadline") {
-      const limit = outcome.phase === "check" ? timeouts.checkMs : timeouts.runMs;
-      return { pass: false, reason: `${where} timed out after ${Math.round(limit / 1000)} s` };
-    }
-    // Under injected faults the workload may fail, and so may its setup (a mount that hit the fault).
-    if (outcome.phase !== "check" && options.judgeWorkloadExit === false) continue;
-    if (outcome.error) {
-      return { pass: false, reason: `${where}: the guest could not set up: ${outcome.error}` };
-    }
-    if (outcome.how === "aborted") continue;
-    if (outcome.exit === null) {
-      return { pass: false, reason: `${where}: the guest stopped without reporting an exit code` };
-    }
-    const expected = outcome.phase === "check" ? expect.checkExit : expect.workloadExit;
-    if (!exitMatches(expected, outcome.exit)) {
-      const what = outcome.phase === "check"
-        ? "check"
-        : outcome.phase === "run"
-        ? "workload"
-        : "restart script";
-      return {
-        pass: false,
-        reason: `${what} on ${outcome.node} exited ${outcome.exit}, expected ${
-          describeExpected(expected)
-        }`,
-      };
-    }
-  }
-  for (const output of expect.output) {
-    const pattern = new RegExp(output.pattern, output.flags);
-    const text = outcomes.filter((o) => o.phase === output.phase).map((o) => o.console).join("\n");
-    if (pattern.test(text) === output.absent) {
-      return {
-        pass: false,
-        reason: `the ${output.phase} output ${
-          output.absent ? "contains" : "lacks"
-        } /${output.pattern}/`,
-      };
-    }
-  }
+  const { expect } = scenario;
+  const decided = inconclusiveOrUnavailable(scenario, outcomes) ??
+    phaseFailure(scenario, outcomes, options.judgeWorkloadExit ?? true) ??
+    outputFailure(scenario, outcomes);
+  if (decided) return decided;
   if (expect.noLostAcks && oracle && oracle.lost > 0) {
     return {
       pass: false,
@@ -185,4 +145,61 @@ export function judge(
   }
   if (history) parts.push(history.reason);
   return { pass: true, reason: parts.join("; ") || "every expectation holds" };
+}
+
+/** The first phase that failed on its own terms: a deadline, a setup error, an exit code. */
+function phaseFailure(
+  scenario: Scenario,
+  outcomes: readonly PhaseOutcome[],
+  judgeWorkloadExit: boolean,
+): Verdict | null {
+  const { expect, timeouts } = scenario;
+  for (const outcome of outcomes) {
+    const where = `${outcome.phase} phase of ${outcome.node}`;
+    if (outcome.how === "deadline") {
+      const limit = outcome.phase === "check" ? timeouts.checkMs : timeouts.runMs;
+      return { pass: false, reason: `${where} timed out after ${Math.round(limit / 1000)} s` };
+    }
+    // Under injected faults the workload may fail, and so may its setup (a mount that hit the fault).
+    if (outcome.phase !== "check" && !judgeWorkloadExit) continue;
+    if (outcome.error) {
+      return { pass: false, reason: `${where}: the guest could not set up: ${outcome.error}` };
+    }
+    if (outcome.how === "aborted") continue;
+    if (outcome.exit === null) {
+      return { pass: false, reason: `${where}: the guest stopped without reporting an exit code` };
+    }
+    const expected = outcome.phase === "check" ? expect.checkExit : expect.workloadExit;
+    if (!exitMatches(expected, outcome.exit)) {
+      const what = outcome.phase === "check"
+        ? "check"
+        : outcome.phase === "run"
+        ? "workload"
+        : "restart script";
+      return {
+        pass: false,
+        reason: `${what} on ${outcome.node} exited ${outcome.exit}, expected ${
+          describeExpected(expected)
+        }`,
+      };
+    }
+  }
+  return null;
+}
+
+/** The first `expect.output` pattern the phases' console contradicts. */
+function outputFailure(scenario: Scenario, outcomes: readonly PhaseOutcome[]): Verdict | null {
+  for (const output of scenario.expect.output) {
+    const pattern = new RegExp(output.pattern, output.flags);
+    const text = outcomes.filter((o) => o.phase === output.phase).map((o) => o.console).join("\n");
+    if (pattern.test(text) === output.absent) {
+      return {
+        pass: false,
+        reason: `the ${output.phase} output ${
+          output.absent ? "contains" : "lacks"
+        } /${output.pattern}/`,
+      };
+    }
+  }
+  return null;
 }

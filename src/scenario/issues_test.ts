@@ -25,7 +25,7 @@ Deno.test("issues: a disk's problem names the disk's own field, what was expecte
   );
   assert.equal(
     await problem(disk({ size: "1M", filesystem: "zfs" })),
-    's.json: nodes.app.disks.data.filesystem: expected one of "ext4", "ext3", "ext2", "none", found "zfs"',
+    's.json: nodes.app.disks.data.filesystem: expected one of "ext4", "ext3", "ext2", "xfs", "none", found "zfs"',
   );
   assert.equal(
     await problem(disk({ image: 3 })),

@@ -19,6 +19,8 @@ import { modelNamed } from "../history/models/mod.ts";
 import { checkClusterFaults } from "../fault/link.ts";
 import { parseFaultSpec } from "../fault/spec.ts";
 import { parsePoints } from "./points.ts";
+import { filesystemOf } from "./filesystems.ts";
+import { formatBytes } from "../util/units.ts";
 import { checkHostFiles, fileField } from "./host_files.ts";
 import {
   type Expectations,
@@ -244,6 +246,16 @@ async function normalizeDisk(
     findings.problems.push(
       `${at}.size: expected at least 1M and a multiple of 512 bytes, found ${disk.size} bytes`,
     );
+  } else {
+    const fs = filesystemOf(disk.filesystem ?? "ext4");
+    if (fs && disk.size < fs.minSizeBytes) {
+      findings.problems.push(
+        `${at}.size: expected at least ${
+          formatBytes(fs.minSizeBytes)
+        } for ${fs.name} (${fs.minSizeWhy}), ` +
+          `found ${formatBytes(disk.size)}`,
+      );
+    }
   }
   return {
     name,

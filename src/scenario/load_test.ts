@@ -271,6 +271,31 @@ Deno.test("a declared fault without at or points names the field and shows the d
   );
 });
 
+Deno.test("an xfs disk takes at least 300M (mkfs.xfs makes none smaller); its size is named", async () => {
+  const withDisk = (size: string) => ({
+    ...good,
+    nodes: {
+      app: { ...good.nodes.app, disks: { data: { size, filesystem: "xfs", mount: "/data" } } },
+    },
+  });
+  await rejects(
+    withDisk("64M"),
+    /nodes\.app\.disks\.data\.size: expected at least 300 MiB for xfs \(mkfs\.xfs refuses a smaller file system\), found 64 MiB/,
+  );
+  const scenario = await normalizeScenario(withDisk("300M"), { source: "s.json", baseDir: "/" });
+  assert.equal(
+    scenario.nodes[0].disks[0].kind === "filesystem" && scenario.nodes[0].disks[0].filesystem,
+    "xfs",
+  );
+  await rejects(
+    {
+      ...good,
+      nodes: { app: { ...good.nodes.app, disks: { data: { size: "1G", filesystem: "zfs" } } } },
+    },
+    /nodes\.app\.disks\.data\.filesystem: expected one of .*"xfs".*found "zfs"/,
+  );
+});
+
 Deno.test("a scenario's accel and budget: kept when given, absent otherwise; a bad value names its field", async () => {
   const plain = await normalizeScenario(good, { source: "s.json", baseDir: "/" });
   assert.equal("accel" in plain, false);

@@ -24,6 +24,7 @@ import {
   shellScript,
 } from "./guest_rules.ts";
 import { checkPackageFields, debianPackage, guestUser } from "./package_rules.ts";
+import { FILESYSTEM_NAMES } from "./filesystems.ts";
 import { RECOVERY_MODES, type RecoveryMode } from "./recovery.ts";
 
 const NAME = /^[a-z][a-z0-9-]{0,19}$/;
@@ -59,7 +60,7 @@ const exitCodes = z.union([
 const filesystemDisk = z.strictObject({
   size,
   /** `none`: a blank disk of zeroes. */
-  filesystem: z.enum(["ext4", "ext3", "ext2", "none"]).optional(),
+  filesystem: z.enum([...FILESYSTEM_NAMES, "none"]).optional(),
   mkfsOptions: z.array(z.string()).optional(),
   mount: mountpoint.optional(),
   mountOptions: mountOptions.optional(),
@@ -239,8 +240,11 @@ export type ExitCodesInput = "any" | number | number[];
 export interface FilesystemDiskInput {
   /** Bytes, or a size such as `64M`; at least 1M, a multiple of 512. */
   size: number | string;
-  /** `ext4` (the default), `ext3`, `ext2`, or `none` for a disk of zeroes. */
-  filesystem?: "ext4" | "ext3" | "ext2" | "none";
+  /**
+   * `ext4` (the default), `ext3`, `ext2`, `xfs` (a disk of at least 300M: mkfs.xfs refuses
+   * less), or `none` for a disk of zeroes.
+   */
+  filesystem?: "ext4" | "ext3" | "ext2" | "xfs" | "none";
   /** More arguments for mkfs. */
   mkfsOptions?: string[];
   /**
@@ -447,7 +451,7 @@ export type ScenarioDisk =
     name: string;
     kind: "filesystem";
     sizeBytes: number;
-    filesystem: "ext4" | "ext3" | "ext2" | "none";
+    filesystem: "ext4" | "ext3" | "ext2" | "xfs" | "none";
     mkfsOptions: string[];
     mount: string | null;
     mountOptions: string | null;

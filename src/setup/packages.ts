@@ -16,6 +16,8 @@ export const DEBIAN_PACKAGES = [
   "libnbd-bin",
   "busybox-static",
   "e2fsprogs",
+  // XFS disks (`filesystem: "xfs"`): mkfs.xfs, xfs_db, xfs_repair.
+  "xfsprogs",
   // Kernel modules may come xz-compressed; a unit test runs it.
   "xz-utils",
   "sqlite3",

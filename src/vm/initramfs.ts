@@ -39,7 +39,8 @@
  * virtio_rng whether or not the device is there; the kernel mixes what it reads into its
  * pool, beside its own timing.
  *
- * What `/init` does, in order: mount proc, sysfs and devtmpfs; insmod the modules; wait
+ * What `/init` does, in order: mount proc, sysfs and devtmpfs; insmod the modules (first
+ * those of a file system a disk is mounted with that the kernel has not built in: `xfs`); wait
  * until the results disk and every named disk have appeared (`deviceTimeoutSeconds` in all,
  * 10 by default) and link `/dev/disk/NAME`; set `FAULTLINE_RESULTS` and report `phase boot`;
  * read the phase from the command line; with a network, bring up `lo`, find the interface
@@ -90,6 +91,7 @@ import {
   IMAGE_PATHS,
 } from "../scenario/guest_rules.ts";
 import { describeValue } from "../scenario/issues.ts";
+import { filesystemOf } from "../scenario/filesystems.ts";
 import { storeBytes } from "../util/cache_dir.ts";
 import { HostTreeError, laysTree, readHostTree, type TreeEntry } from "../util/host_tree.ts";
 import { shellQuote } from "../util/shell_quote.ts";
@@ -807,6 +809,30 @@ export async function buildInitramfs(options: InitramfsOptions): Promise<Initram
 }
 
 /**
+ * The modules an image loads, in order: the file systems its disks need that the kernel
+ * does not have built in (first, so that a guest held before its disk driver, as a saved
+ * check guest is, has loaded them already), the virtio modules, then the network's and the
+ * control channel's.
+ *
+ * @example
+ * ```ts
+ * wantedModules({ phases: { run: "true" }, disks: [{ name: "data", mountpoint: "/data", fstype: "xfs" }] });
+ * // ["xfs", "virtio_ring", "virtio", ..., "virtio_blk"]
+ * ```
+ */
+export function wantedModules(options: InitramfsOptions): string[] {
+  const wanted = (options.disks ?? []).flatMap((disk) =>
+    disk.mountpoint === undefined ? [] : filesystemOf(disk.fstype ?? "ext4")?.guestModules ?? []
+  );
+  for (const module of options.modules ?? GUEST_MODULES) {
+    if (!wanted.includes(module)) wanted.push(module);
+  }
+  if (options.network) wanted.push(...NETWORK_MODULES.filter((m) => !wanted.includes(m)));
+  if (options.control) wanted.push(...CONTROL_MODULES.filter((m) => !wanted.includes(m)));
+  return [...new Set(wanted)];
+}
+
+/**
  * Builds the initramfs from options that were checked already: by
  * {@linkcode buildInitramfs}, or, for a node of a scenario, when the scenario loaded
  * (`node_initramfs.ts`). `fields` names the host files in errors (a file that does not
@@ -829,10 +855,7 @@ export async function assembleInitramfs(
     options.kernel ?? ensureKernel(debian),
     options.busybox ?? ensureBusybox(debian),
   ]);
-  const wanted = [...(options.modules ?? GUEST_MODULES)];
-  if (options.network) wanted.push(...NETWORK_MODULES.filter((m) => !wanted.includes(m)));
-  if (options.control) wanted.push(...CONTROL_MODULES.filter((m) => !wanted.includes(m)));
-  const modules: KernelModule[] = await resolveModules(kernel, wanted, {
+  const modules: KernelModule[] = await resolveModules(kernel, wantedModules(options), {
     signal: options.signal,
   });
   const phases = Object.keys(options.phases).sort();

@@ -12,6 +12,7 @@ import {
   REPORT_SCRIPT,
   REPORT_STATE_DIR,
   validateInitramfsOptions,
+  wantedModules,
 } from "./initramfs.ts";
 import { ensureBusybox, ensureKernel } from "./kernel.ts";
 import { decodeResultSectors, RESULTS_DISK_SIZE } from "./results.ts";
@@ -492,4 +493,32 @@ Deno.test("initramfs: a host directory and a tarball are laid at their guest dir
   await Deno.writeTextFile(join(build, "app.conf"), "port=7001\n");
   const changed = await buildInitramfs(options);
   assert.notEqual(changed.sha256, built.sha256, "another byte in the directory, another image");
+});
+
+Deno.test("initramfs: an xfs disk brings the xfs module and its dependency, loaded before the disk driver", async () => {
+  await using dir = await makePrivateDir("faultline-initramfs-test-");
+  const xfsDisks = [
+    { name: "data", mountpoint: "/data", fstype: "xfs" },
+    { name: "logs", mountpoint: "/logs", fstype: "xfs" },
+    { name: "raw" },
+  ];
+  assert.deepEqual(wantedModules({ phases, disks: xfsDisks }), ["xfs", ...GUEST_MODULES]);
+  assert.deepEqual(wantedModules({ phases, disks: [{ name: "raw" }] }), [...GUEST_MODULES]);
+  const built = await buildInitramfs({
+    kernel,
+    busybox,
+    cacheRoot: dir.path,
+    disks: xfsDisks,
+    phases,
+  });
+  assert.deepEqual(built.modules.slice(0, 2), ["libcrc32c", "xfs"]);
+  const archive = await Deno.readFile(built.path);
+  await run(busybox.path, ["cpio", "-i", "-d", "init"], { cwd: dir.path, stdin: archive });
+  const init = await Deno.readTextFile(join(dir.path, "init"));
+  const inserts = [...init.matchAll(/^insmod '[^']*\/([a-z0-9_]+)\.ko'|^hold_here disks$/gm)]
+    .map((m) => m[1] ?? "hold");
+  assert.deepEqual(inserts.slice(0, 2), ["libcrc32c", "xfs"]);
+  assert.ok(inserts.indexOf("hold") < inserts.indexOf("virtio_blk"));
+  assert.ok(inserts.indexOf("xfs") < inserts.indexOf("hold"));
+  assert.match(init, /mount -t 'xfs' '\/dev\/disk\/data' '\/data'/);
 });

@@ -6,7 +6,8 @@
  * installed on the host) and unpacked in name order (`dpkg -x`, which runs no maintainer
  * script); then what those scripts would have made and a scenario can name is added: the
  * standard directories, a passwd, group and shadow holding root, nobody and the scenario's
- * users, `/etc/hosts`, `/etc/nsswitch.conf`, the loader's cache (as root), the scenario's
+ * users, `/etc/hosts`, `/etc/nsswitch.conf`, the loader's cache (as root), Python's bytecode
+ * when the root holds Python (as root, `_python_bytecode.ts`), the scenario's
  * files, its mountpoints, and its `rootSetup` script, run by the host's busybox in the
  * tree. The tree becomes a read-only ext4 image made reproducibly (`_ext4_image.ts`): the
  * same package list gives the same bytes.
@@ -32,6 +33,7 @@ import {
   type TreeEntry,
 } from "../util/host_tree.ts";
 import { alternativesIn, chooseAlternatives } from "./_alternatives.ts";
+import { BYTECODE_MODE, compileBytecode, compilesBytecode } from "./_python_bytecode.ts";
 import { IMAGE_EPOCH, makeExt4Image } from "./_ext4_image.ts";
 import { runTool, runToolText } from "./_command.ts";
 import { GuestImageError } from "./guest_image_error.ts";
@@ -155,6 +157,9 @@ export async function ensurePackageRoot(
     await addFiles(tree, spec);
     if (spec.rootSetup !== null) await runRootSetup(tree, work, spec.rootSetup, options);
     if (Deno.uid() === 0) await loaderCache(tree, options.signal);
+    if (materials.bytecode) {
+      await compileBytecode(tree, { busybox: options.busybox.path, ...signalOf(options) });
+    }
     for (const dir of spec.directories) await Deno.mkdir(inTree(tree, dir), { recursive: true });
     const image = join(work, "root.ext4");
     const sizeBytes = await makeExt4Image(tree, image, {
@@ -213,6 +218,11 @@ export interface RootMaterials {
   busybox: string | null;
   /** Built as root (the loader's cache is made, files keep their owners). */
   builtAsRoot: boolean;
+  /**
+   * Python's modules compiled into the root (`_python_bytecode.ts`), how they are validated;
+   * absent when the root has no Python or is not built as root.
+   */
+  bytecode?: string;
 }
 
 /** Everything a package root is made from: its whole spec and its materials. */
@@ -254,6 +264,7 @@ async function rootMaterials(
     packages,
     busybox: spec.rootSetup === null ? null : busybox.sha256,
     builtAsRoot: Deno.uid() === 0,
+    ...(compilesBytecode(packages, Deno.uid() === 0) ? { bytecode: BYTECODE_MODE } : {}),
   };
 }
 

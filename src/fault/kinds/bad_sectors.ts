@@ -9,6 +9,7 @@ import type { Errno } from "../../block/errno.ts";
 import { FaultSpecError } from "../errors.ts";
 import { parseByteRange, SECTOR } from "../params.ts";
 import { defineKind } from "./kind.ts";
+import { halvingsDown, wholeBetween } from "../draw_params.ts";
 
 /** Reads of the sectors `[startSector, endSector)` fail with `errno` until a write covers them. */
 export interface BadSectorsEffect {
@@ -92,6 +93,24 @@ export const badSectors = defineKind<BadSectorsEffect>({
       length: (e.endSector - e.startSector) * SECTOR,
       errno: e.errno,
     }),
+  },
+  explore: {
+    ranges:
+      "1 to 8 sectors from the start of the op it is put at (sector 0 at a frame), `eio`; weakened by halving the sectors, down to 1",
+    draw(draw, { op }) {
+      const start = op ? Math.floor(op.offset / SECTOR) : 0;
+      return {
+        kind: "bad-sectors",
+        startSector: start,
+        endSector: start + wholeBetween(draw, 1, 8),
+        errno: "eio",
+      };
+    },
+    weaken: (e) =>
+      halvingsDown(e.endSector - e.startSector, 1).map((count) => ({
+        ...e,
+        endSector: e.startSector + count,
+      })),
   },
 });
 

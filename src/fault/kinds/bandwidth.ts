@@ -11,6 +11,7 @@ import { formatLinkScope, scopeLinks, scopeNodes, scopeParams } from "../link_sc
 import { isBandwidth } from "../params.ts";
 import type { LinkScope } from "../types.ts";
 import { defineKind } from "./kind.ts";
+import { doublingsUp, drawLinkScope, logBetween } from "../draw_params.ts";
 
 /** The link carries at most this many bytes per second. */
 export interface BandwidthEffect {
@@ -55,5 +56,19 @@ export const bandwidth = defineKind<BandwidthEffect>({
       link: args.link(),
     }),
     args: (e) => ({ bandwidth: e.bytesPerSecond, link: formatLinkScope(e.link) }),
+  },
+  explore: {
+    ranges:
+      "64 KiB/s to 10 MiB/s (log-uniform), links as `drop`'s; weakened by doubling, up to 10 MiB/s",
+    draw: (draw, { nodes, node }) => ({
+      kind: "bandwidth",
+      bytesPerSecond: logBetween(draw, 64 * 1024, 10 * 1024 * 1024),
+      link: drawLinkScope(draw, nodes, node),
+    }),
+    weaken: (e) =>
+      doublingsUp(e.bytesPerSecond, 10 * 1024 * 1024).map((bytesPerSecond) => ({
+        ...e,
+        bytesPerSecond,
+      })),
   },
 });

@@ -9,6 +9,7 @@
 import { FaultSpecError } from "../errors.ts";
 import { formatClockMove, isClockMove, parseClockMove } from "../params.ts";
 import { defineKind } from "./kind.ts";
+import { drawNode, halvingsDown, logBetween } from "../draw_params.ts";
 
 /** The node's wall clock jumps by `byMs` (back when negative). */
 export interface ClockJumpEffect {
@@ -42,4 +43,21 @@ export const clockJump = defineKind<ClockJumpEffect>({
     `${e.node}'s wall clock jumps ${Math.abs(e.byMs) / 1000} s ${e.byMs > 0 ? "forward" : "back"}`,
   nodes: (e) => [e.node],
   node: { node: (e) => e.node, act: (e) => ({ do: "jump-clock", ms: e.byMs }) },
+  explore: {
+    ranges:
+      "a node as `crash`'s, 1 s to 1 h (log-uniform, whole seconds), back or forward (even odds); weakened by halving, down to 1 s",
+    draw(draw, { nodes, node }) {
+      const seconds = logBetween(draw, 1, 3600);
+      return {
+        kind: "clock-jump",
+        node: drawNode(draw, nodes, node),
+        byMs: (draw() < 0.5 ? -1 : 1) * seconds * 1000,
+      };
+    },
+    weaken: (e) =>
+      halvingsDown(Math.abs(e.byMs) / 1000, 1).map((seconds) => ({
+        ...e,
+        byMs: Math.sign(e.byMs) * seconds * 1000,
+      })),
+  },
 });

@@ -7,6 +7,7 @@
 import { FaultSpecError } from "../errors.ts";
 import { parseCount } from "../params.ts";
 import { defineKind } from "./kind.ts";
+import { halvingsDown, wholeBetween } from "../draw_params.ts";
 
 /** Seeded bit flips in what is read or written. */
 export interface CorruptEffect {
@@ -62,5 +63,14 @@ export const corrupt = defineKind<CorruptEffect>({
       return { kind: "corrupt", direction, bits: args.number("bits", 1) ?? 1 };
     },
     args: (e) => ({ direction: e.direction, bits: e.bits }),
+  },
+  explore: {
+    ranges: "read or write (even odds), 1 to 8 bits; weakened by halving the bits, down to 1",
+    draw: (draw) => ({
+      kind: "corrupt",
+      direction: draw() < 0.5 ? "read" : "write",
+      bits: wholeBetween(draw, 1, 8),
+    }),
+    weaken: (e) => halvingsDown(e.bits, 1).map((bits) => ({ ...e, bits })),
   },
 });

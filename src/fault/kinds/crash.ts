@@ -7,6 +7,7 @@
  */
 
 import { defineKind } from "./kind.ts";
+import { drawNode } from "../draw_params.ts";
 
 /** Power loss of one node. */
 export interface CrashEffect {
@@ -31,4 +32,8 @@ export const crash = defineKind<CrashEffect>({
   describe: (e) => `${e.node} loses power`,
   nodes: (e) => [e.node],
   node: { node: (e) => e.node, act: () => ({ do: "power-off" }) },
+  explore: {
+    ranges: "the arrival's node (1 in 2), else any node",
+    draw: (draw, { nodes, node }) => ({ kind: "crash", node: drawNode(draw, nodes, node) }),
+  },
 });

@@ -9,6 +9,7 @@ import { parseDuration } from "../../util/units.ts";
 import { FaultSpecError } from "../errors.ts";
 import { isDuration } from "../params.ts";
 import { defineKind } from "./kind.ts";
+import { halvingsDown, logBetween } from "../draw_params.ts";
 
 /** One op is answered `durationMs` later. */
 export interface DelayEffect {
@@ -45,5 +46,11 @@ export const delay = defineKind<DelayEffect>({
     params: ["duration-ms"],
     parse: (args) => ({ kind: "delay", durationMs: args.required("duration-ms", 0) }),
     args: (e) => ({ "duration-ms": e.durationMs }),
+  },
+  explore: {
+    ranges: "10 ms to 2 s (log-uniform); weakened by halving, down to 10 ms",
+    draw: (draw) => ({ kind: "delay", durationMs: logBetween(draw, 10, 2000) }),
+    weaken: (e) =>
+      halvingsDown(e.durationMs, 10).map((durationMs) => ({ kind: "delay", durationMs })),
   },
 });

@@ -7,6 +7,7 @@
 import { formatLinkScope, scopeLinks, scopeNodes, scopeParams } from "../link_scope.ts";
 import type { LinkScope } from "../types.ts";
 import { defineKind } from "./kind.ts";
+import { drawLinkScope, probabilityBetween, probabilityHalvings } from "../draw_params.ts";
 
 /** Each frame hit is dropped with this probability. */
 export interface DropEffect {
@@ -44,5 +45,16 @@ export const drop = defineKind<DropEffect>({
     params: ["link", "probability"],
     parse: (args) => ({ kind: "drop", probability: args.probability(), link: args.link() }),
     args: (e) => ({ probability: e.probability, link: formatLinkScope(e.link) }),
+  },
+  explore: {
+    ranges:
+      "probability 0.1 to 1 (by 0.05), on every link, the arrival's node's links or one direction from it (a third each); weakened by halving the probability, down to 0.05",
+    draw: (draw, { nodes, node }) => ({
+      kind: "drop",
+      probability: probabilityBetween(draw, 0.1, 1),
+      link: drawLinkScope(draw, nodes, node),
+    }),
+    weaken: (e) =>
+      probabilityHalvings(e.probability, 0.05).map((probability) => ({ ...e, probability })),
   },
 });

@@ -7,6 +7,7 @@
 import { formatLinkScope, scopeLinks, scopeNodes, scopeParams } from "../link_scope.ts";
 import type { LinkScope } from "../types.ts";
 import { defineKind } from "./kind.ts";
+import { drawLinkScope, probabilityBetween, probabilityHalvings } from "../draw_params.ts";
 
 /** Each frame hit arrives twice, with this probability. */
 export interface DuplicateEffect {
@@ -44,5 +45,16 @@ export const duplicate = defineKind<DuplicateEffect>({
     params: ["link", "probability"],
     parse: (args) => ({ kind: "duplicate", probability: args.probability(), link: args.link() }),
     args: (e) => ({ probability: e.probability, link: formatLinkScope(e.link) }),
+  },
+  explore: {
+    ranges:
+      "probability 0.05 to 0.5 (by 0.05), links as `drop`'s; weakened by halving, down to 0.05",
+    draw: (draw, { nodes, node }) => ({
+      kind: "duplicate",
+      probability: probabilityBetween(draw, 0.05, 0.5),
+      link: drawLinkScope(draw, nodes, node),
+    }),
+    weaken: (e) =>
+      probabilityHalvings(e.probability, 0.05).map((probability) => ({ ...e, probability })),
   },
 });

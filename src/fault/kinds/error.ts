@@ -40,4 +40,8 @@ export const error = defineKind<ErrorEffect>({
     },
     args: (e) => ({ errno: e.errno }),
   },
+  explore: {
+    ranges: "`eio` (3 in 4) or `enospc`",
+    draw: (draw) => ({ kind: "error", errno: draw() < 0.75 ? "eio" : "enospc" }),
+  },
 });

@@ -32,4 +32,5 @@ export const fail = defineKind<FailEffect>({
     parse: (args) => ({ kind: "fail", errno: args.errno() }),
     args: (e) => ({ errno: e.errno }),
   },
+  explore: { ranges: "`eio`", draw: () => ({ kind: "fail", errno: "eio" }) },
 });

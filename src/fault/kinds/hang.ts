@@ -7,6 +7,7 @@
 
 import { parseDuration } from "../../util/units.ts";
 import { defineKind } from "./kind.ts";
+import { halvingsDown, logBetween } from "../draw_params.ts";
 
 /** The disk is silent, for `durationMs` or until released. */
 export interface HangEffect {
@@ -50,5 +51,12 @@ export const hang = defineKind<HangEffect>({
       return durationMs === undefined ? { kind: "hang" } : { kind: "hang", durationMs };
     },
     args: (e) => e.durationMs === undefined ? {} : { "duration-ms": e.durationMs },
+  },
+  explore: {
+    ranges:
+      "always with a duration: 100 ms to 5 s (log-uniform); weakened by halving, down to 100 ms",
+    draw: (draw) => ({ kind: "hang", durationMs: logBetween(draw, 100, 5000) }),
+    weaken: (e) =>
+      halvingsDown(e.durationMs ?? 5000, 100).map((durationMs) => ({ kind: "hang", durationMs })),
   },
 });

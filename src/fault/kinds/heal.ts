@@ -43,4 +43,5 @@ export const heal = defineKind<HealEffect>({
     parse: (args) => ({ kind: "heal", link: args.link() }),
     args: (e) => e.link.kind === "all" ? {} : { link: formatLinkScope(e.link) },
   },
+  explore: { ranges: "every link", draw: () => ({ kind: "heal", link: { kind: "all" } }) },
 });

@@ -7,6 +7,7 @@
 import { FaultSpecError } from "../errors.ts";
 import { checkNodeName, scopeLinks } from "../link_scope.ts";
 import { defineKind } from "./kind.ts";
+import { drawNode } from "../draw_params.ts";
 
 /** Every frame to or from the node is dropped. */
 export interface IsolateEffect {
@@ -46,5 +47,9 @@ export const isolate = defineKind<IsolateEffect>({
       return { kind: "isolate", node };
     },
     args: (e) => ({ node: e.node }),
+  },
+  explore: {
+    ranges: "the arrival's node (1 in 2), else any node",
+    draw: (draw, { nodes, node }) => ({ kind: "isolate", node: drawNode(draw, nodes, node) }),
   },
 });

@@ -224,6 +224,44 @@ export interface FromTrace<E extends Effect> {
 }
 
 /**
+ * What an explorer knows when it draws a fault (src/explore/draw.ts): the scenario's nodes,
+ * and the arrival of the recorded run the fault is put at.
+ */
+export interface DrawContext {
+  /** Every node of the scenario, in its order. */
+  nodes: readonly string[];
+  /** The node of the arrival: an op's node, a frame's sender. */
+  node: string;
+  /** The op, when the arrival is one: where it is, and how large its disk is. */
+  op?: { offset: number; length: number; diskSize: number };
+}
+
+/**
+ * How `faultline explore` draws a fault of the kind, within the ranges it documents, and
+ * how it makes one weaker when it shrinks a failing schedule. A kind without it is never
+ * drawn (a clock skew, set at boot, has no moment to be put at).
+ */
+export interface ExploreBehaviour<E extends Effect> {
+  /** The ranges its parameters are drawn from, in words (docs/fault-spec.md's tables). */
+  ranges: string;
+  /**
+   * An effect drawn from `draw` (uniform in [0, 1), seeded: the same draws give the same
+   * effect), for a fault put at the context's arrival.
+   */
+  draw(draw: () => number, context: DrawContext): E;
+  /**
+   * Weaker effects than `effect` (a shorter delay, a smaller drop rate, fewer bad sectors),
+   * the weakest first, each strictly weaker; none when it is as weak as its range goes.
+   */
+  weaken?(effect: E): E[];
+  /**
+   * The nodes a finding's shape names the fault by, when they are not all the nodes it
+   * names (a partition: the side cut off, the smaller one).
+   */
+  targets?(effect: E): string[];
+}
+
+/**
  * One fault kind.
  *
  * @typeParam E its effect.
@@ -297,6 +335,8 @@ export interface FaultKind<E extends Effect = Effect> {
   live?: LiveBehaviour<E>;
   /** How it is built from a trace at a recorded op (a power loss). */
   fromTrace?: FromTrace<E>;
+  /** How `faultline explore` draws it and weakens it; never drawn without. */
+  explore?: ExploreBehaviour<E>;
 }
 
 /**

@@ -53,4 +53,9 @@ export const lieFlush = defineKind<LieFlushEffect>({
     parse: (args) => ({ kind: "lie-flush", fuaOnly: args.boolean("fua-only", false) }),
     args: (e) => e.fuaOnly ? { "fua-only": true } : {},
   },
+  explore: {
+    ranges: "flushes and FUA writes (3 in 4), or FUA writes only; weakened to FUA writes only",
+    draw: (draw) => ({ kind: "lie-flush", fuaOnly: draw() >= 0.75 }),
+    weaken: (e) => e.fuaOnly ? [] : [{ kind: "lie-flush", fuaOnly: true }],
+  },
 });

@@ -11,6 +11,7 @@ import { FaultSpecError } from "../errors.ts";
 import { DEFAULT_MAX_LATENCY_MS, drawLatency, type LatencyDistribution } from "../latency.ts";
 import { isBandwidth, isDuration, type Params } from "../params.ts";
 import { type BlockHit, defineKind } from "./kind.ts";
+import { halvingsDown, logBetween } from "../draw_params.ts";
 
 /**
  * Every op is slowed: added latency and/or a bandwidth cap. With a `distribution`, each
@@ -113,6 +114,14 @@ export const limp = defineKind<LimpEffect>({
       if (e.bytesPerSecond !== undefined) args.bandwidth = e.bytesPerSecond;
       return args;
     },
+  },
+  explore: {
+    ranges: "a fixed latency of 1 ms to 200 ms (log-uniform); weakened by halving, down to 1 ms",
+    draw: (draw) => ({ kind: "limp", latencyMs: logBetween(draw, 1, 200) }),
+    weaken: (e) =>
+      e.distribution || e.bytesPerSecond
+        ? []
+        : halvingsDown(e.latencyMs, 1).map((latencyMs) => ({ kind: "limp", latencyMs })),
   },
 });
 

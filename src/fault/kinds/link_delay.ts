@@ -13,6 +13,7 @@ import { formatLinkScope, scopeLinks, scopeNodes } from "../link_scope.ts";
 import { isDuration } from "../params.ts";
 import type { LinkScope } from "../types.ts";
 import { defineKind } from "./kind.ts";
+import { drawLinkScope, halvingsDown, logBetween } from "../draw_params.ts";
 
 /** Each frame hit arrives `durationMs` plus a seeded jitter in [-jitterMs, jitterMs] later. */
 export interface LinkDelayEffect {
@@ -82,5 +83,16 @@ export const linkDelay = defineKind<LinkDelayEffect>({
       ...(e.jitterMs > 0 ? { "jitter-ms": e.jitterMs } : {}),
       link: formatLinkScope(e.link),
     }),
+  },
+  explore: {
+    ranges:
+      "5 ms to 1 s (log-uniform), no jitter, links as `drop`'s; weakened by halving, down to 5 ms",
+    draw: (draw, { nodes, node }) => ({
+      kind: "link-delay",
+      durationMs: logBetween(draw, 5, 1000),
+      jitterMs: 0,
+      link: drawLinkScope(draw, nodes, node),
+    }),
+    weaken: (e) => halvingsDown(e.durationMs, 5).map((durationMs) => ({ ...e, durationMs })),
   },
 });

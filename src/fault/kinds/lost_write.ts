@@ -31,4 +31,5 @@ export const lostWrite = defineKind<LostWriteEffect>({
     act: () => ({ action: { do: "skip" } }),
   },
   live: { params: [], parse: () => ({ kind: "lost-write" }), args: () => ({}) },
+  explore: { ranges: "no parameters", draw: () => ({ kind: "lost-write" }) },
 });

@@ -68,6 +68,16 @@ export const FAULT_KINDS = [
   clockJump,
 ] as const;
 
+/**
+ * The version of this table as `faultline explore` draws from it (src/explore/draw.ts):
+ * schedule i of a seed is a function of the seed, i, the recording and this table (the
+ * kinds, their order, and each kind's `explore` draws), and explore's output records this
+ * number beside the seed. Raise it on any change that draws other schedules from the same
+ * seed: a kind added, removed or moved, a range or a draw changed. A test
+ * (src/explore/draw_test.ts) holds a fingerprint of the draws for each version.
+ */
+export const FAULT_KINDS_VERSION = 1;
+
 /** The effect of a kind. */
 export type EffectOf<K> = K extends FaultKind<infer E> ? E : never;
 

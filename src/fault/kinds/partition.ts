@@ -68,6 +68,23 @@ export const partition = defineKind<PartitionEffect>({
     },
     args: (e) => ({ sides: e.sides.map((side) => [...side]) }),
   },
+  explore: {
+    ranges:
+      "the arrival's node on one side, each other node on it with odds 1 in 3, the rest on the other (never empty)",
+    draw(draw, { nodes, node }) {
+      const others = nodes.filter((other) => other !== node);
+      const joined = others.filter(() => draw() < 1 / 3);
+      const left = joined.length === others.length ? [node] : [node, ...joined];
+      return {
+        kind: "partition",
+        sides: [left, nodes.filter((other) => !left.includes(other))],
+      };
+    },
+    targets: (e) => {
+      const [a, b] = e.sides.map((side) => [...side].sort());
+      return a.length < b.length || (a.length === b.length && a.join() <= b.join()) ? a : b;
+    },
+  },
 });
 
 function parseSides(text: string): PartitionEffect["sides"] {

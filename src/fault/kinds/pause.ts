@@ -9,6 +9,7 @@
 import { parseDuration } from "../../util/units.ts";
 import { FaultSpecError } from "../errors.ts";
 import { defineKind } from "./kind.ts";
+import { drawNode, halvingsDown, logBetween } from "../draw_params.ts";
 
 /** The node's QEMU is stopped for `durationMs`, then continued. */
 export interface PauseEffect {
@@ -40,4 +41,14 @@ export const pause = defineKind<PauseEffect>({
   describe: (e) => `${e.node} stands still for ${e.durationMs} ms`,
   nodes: (e) => [e.node],
   node: { node: (e) => e.node, act: (e) => ({ do: "stop", ms: e.durationMs }) },
+  explore: {
+    ranges:
+      "a node as `crash`'s, for 100 ms to 5 s (log-uniform); weakened by halving, down to 100 ms",
+    draw: (draw, { nodes, node }) => ({
+      kind: "pause",
+      node: drawNode(draw, nodes, node),
+      durationMs: logBetween(draw, 100, 5000),
+    }),
+    weaken: (e) => halvingsDown(e.durationMs, 100).map((durationMs) => ({ ...e, durationMs })),
+  },
 });

@@ -87,6 +87,10 @@ export const powerLoss = defineKind<PowerLossEffect>({
     explores: (e) => e.states?.kind === "state" ? undefined : e.states,
     stateSpec: (id) => `power-loss:state=${id}`,
   },
+  explore: {
+    ranges: "every volatile write lost (the default `drop`)",
+    draw: () => ({ kind: "power-loss", variant: "drop" }),
+  },
 });
 
 function modeEffect(

@@ -9,6 +9,7 @@ import { parseDuration } from "../../util/units.ts";
 import { formatLinkScope, scopeLinks, scopeNodes, scopeParams } from "../link_scope.ts";
 import type { LinkScope } from "../types.ts";
 import { defineKind } from "./kind.ts";
+import { drawLinkScope, probabilityBetween, probabilityHalvings } from "../draw_params.ts";
 
 /** How long a `reorder` holds a frame back at most, unless `hold=` says otherwise. */
 export const DEFAULT_REORDER_HOLD_MS = 100;
@@ -72,5 +73,17 @@ export const reorder = defineKind<ReorderEffect>({
       "hold-ms": e.holdMs,
       link: formatLinkScope(e.link),
     }),
+  },
+  explore: {
+    ranges:
+      "probability 0.1 to 0.5 (by 0.05), held at most 100 ms, links as `drop`'s; weakened by halving, down to 0.05",
+    draw: (draw, { nodes, node }) => ({
+      kind: "reorder",
+      probability: probabilityBetween(draw, 0.1, 0.5),
+      holdMs: 100,
+      link: drawLinkScope(draw, nodes, node),
+    }),
+    weaken: (e) =>
+      probabilityHalvings(e.probability, 0.05).map((probability) => ({ ...e, probability })),
   },
 });

@@ -8,6 +8,7 @@
 
 import { parseDuration } from "../../util/units.ts";
 import { defineKind } from "./kind.ts";
+import { drawNode, halvingsDown, wholeBetween } from "../draw_params.ts";
 
 /** The node boots again on its disks `afterMs` later (crashing it first if it runs). */
 export interface RestartEffect {
@@ -37,4 +38,18 @@ export const restart = defineKind<RestartEffect>({
   describe: (e) => `${e.node} is power-cycled, back ${e.afterMs} ms later`,
   nodes: (e) => [e.node],
   node: { node: (e) => e.node, act: (e) => ({ do: "power-cycle", afterMs: e.afterMs }) },
+  explore: {
+    ranges:
+      "a node as `crash`'s, back 0 to 3 s later (uniform, whole 100 ms); weakened by halving the time, down to 0",
+    draw: (draw, { nodes, node }) => ({
+      kind: "restart",
+      node: drawNode(draw, nodes, node),
+      afterMs: wholeBetween(draw, 0, 30) * 100,
+    }),
+    weaken: (e) =>
+      halvingsDown(Math.round(e.afterMs / 100), 0).map((tenths) => ({
+        ...e,
+        afterMs: tenths * 100,
+      })),
+  },
 });

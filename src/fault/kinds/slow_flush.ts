@@ -11,6 +11,7 @@ import { parseDuration } from "../../util/units.ts";
 import { FaultSpecError } from "../errors.ts";
 import { isDuration } from "../params.ts";
 import { defineKind } from "./kind.ts";
+import { halvingsDown, logBetween } from "../draw_params.ts";
 
 /** Every flush waits `durationMs` more. */
 export interface SlowFlushEffect {
@@ -49,5 +50,11 @@ export const slowFlush = defineKind<SlowFlushEffect>({
     params: ["duration-ms"],
     parse: (args) => ({ kind: "slow-flush", durationMs: args.required("duration-ms", 0) }),
     args: (e) => ({ "duration-ms": e.durationMs }),
+  },
+  explore: {
+    ranges: "10 ms to 1 s (log-uniform); weakened by halving, down to 10 ms",
+    draw: (draw) => ({ kind: "slow-flush", durationMs: logBetween(draw, 10, 1000) }),
+    weaken: (e) =>
+      halvingsDown(e.durationMs, 10).map((durationMs) => ({ kind: "slow-flush", durationMs })),
   },
 });

@@ -8,6 +8,7 @@
 import { parseDuration } from "../../util/units.ts";
 import { FaultSpecError } from "../errors.ts";
 import { defineKind } from "./kind.ts";
+import { halvingsDown, logBetween } from "../draw_params.ts";
 
 /** The disk stalls for `forMs` every `everyMs`. */
 export interface StallEffect {
@@ -71,5 +72,15 @@ export const stall = defineKind<StallEffect>({
       return checked(every, length, "Parameter 'for-ms' must be above 0 and below 'every-ms'");
     },
     args: (e) => ({ "every-ms": e.everyMs, "for-ms": e.forMs }),
+  },
+  explore: {
+    ranges:
+      "every 1 s to 10 s, for 50 ms to a fifth of that (log-uniform); weakened by halving `for`, down to 50 ms",
+    draw(draw) {
+      const everyMs = logBetween(draw, 1000, 10_000);
+      return { kind: "stall", everyMs, forMs: logBetween(draw, 50, Math.floor(everyMs / 5)) };
+    },
+    weaken: (e) =>
+      halvingsDown(e.forMs, 50).map((forMs) => ({ kind: "stall", everyMs: e.everyMs, forMs })),
   },
 });

@@ -55,4 +55,8 @@ export const tornWrite = defineKind<TornWriteEffect>({
     },
     args: (e) => e.keepSectors === undefined ? {} : { "keep-sectors": e.keepSectors },
   },
+  explore: {
+    ranges: "the seeded prefix (no parameter)",
+    draw: () => ({ kind: "torn-write" }),
+  },
 });

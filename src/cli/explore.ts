@@ -1,0 +1,165 @@
+/**
+ * `faultline explore TRACE|SCENARIO --budget 30m|N --seed S`: fault schedules drawn from a
+ * seed and replayed until the budget is spent; every failure confirmed and shrunk, the
+ * failures grouped into findings, and what was covered (src/explore/).
+ *
+ * @module
+ */
+
+import { freshSeed } from "../fault/random.ts";
+import { type ParentTrace, readParent } from "../replay/replay.ts";
+import { reproduceCommand } from "../replay/replay.ts";
+import { loadScenario } from "../scenario/load.ts";
+import { defaultConfirmations } from "../sweep/confirm.ts";
+import { defaultJobs } from "../sweep/jobs.ts";
+import { parseBudget } from "../explore/budget.ts";
+import { recordingOf, scheduleRunner } from "../explore/replayed.ts";
+import { type DrawnFault, drawPlan } from "../explore/draw.ts";
+import { explore, type ExploreProgress, type ExploreResult } from "../explore/explore.ts";
+import { makePrivateDir } from "../util/tempdir.ts";
+import type { AccelChoice } from "../vm/accel.ts";
+import { accelChooser } from "./accel.ts";
+import { EXIT, UsageError } from "./errors.ts";
+import { exploreJson, exploreJunit, printExplore } from "./explore_report.ts";
+import { withInterrupt } from "./interrupt.ts";
+import { pacedProgress, progressLine } from "./progress.ts";
+import { defaultTracePath } from "./record.ts";
+import { recordFirst } from "./sweep.ts";
+
+/** Options of `explore`. */
+export interface ExploreCommandOptions {
+  /** `--budget 30m|N`. */
+  budget: string;
+  /** `--seed S` (default: a new one, printed). */
+  seed?: number;
+  /** `--kinds a,b`. */
+  kinds?: string;
+  /** `--max-faults K`. */
+  maxFaults: number;
+  /** `--jobs N`. */
+  jobs?: number;
+  /** `--confirm R`. */
+  confirm?: number;
+  /** `--shrink-replays N`. */
+  shrinkReplays: number;
+  /** `--json`. */
+  json: boolean;
+  /** `--junit FILE`. */
+  junit?: string;
+  /** `-o FILE`: where to record a scenario first. */
+  output?: string;
+  /** `--accel`. */
+  accel?: string;
+  /** `--verbose`. */
+  verbose: boolean;
+}
+
+function exploreProgress(options: ExploreCommandOptions) {
+  const paced = pacedProgress<ExploreProgress | null>({
+    print: (line) => console.error(line),
+    eager: options.json,
+    format: (progress, times) =>
+      options.json ? JSON.stringify({ event: "progress", ...progress }) : progressLine({
+        work: "explore",
+        ...(progress?.doing ? { stage: progress.doing } : {}),
+        done: progress?.done ?? 0,
+        total: progress ? progress.total ?? progress.done + 1 : null,
+        unit: "schedules",
+        findings: progress?.failed ?? 0,
+        etaMs: progress?.leftMs ?? null,
+      }, times),
+  });
+  paced.show(null);
+  return paced;
+}
+
+async function report(
+  parent: ParentTrace,
+  explored: ExploreResult,
+  options: Pick<ExploreCommandOptions, "json" | "junit">,
+): Promise<void> {
+  const replayOf = (faults: readonly DrawnFault[]) =>
+    reproduceCommand(parent.path, { faults: faults.map((f) => f.spec) });
+  if (options.junit) {
+    await Deno.writeTextFile(options.junit, exploreJunit(parent.path, explored, replayOf));
+  }
+  if (options.json) console.log(JSON.stringify(exploreJson(parent.path, explored, replayOf)));
+  else printExplore(parent.path, explored, replayOf);
+}
+
+/** Reads the target: a trace, or a scenario recorded first. */
+async function parentOf(
+  target: string,
+  options: ExploreCommandOptions,
+  accelOf: (scenario: ParentTrace["scenario"]) => AccelChoice,
+  signal: AbortSignal,
+): Promise<ParentTrace> {
+  if (!/\.(ts|js|json|mts|mjs)$/i.test(target)) return await readParent(target);
+  const scenario = await loadScenario(target);
+  const trace = options.output ?? defaultTracePath(scenario.name);
+  const recorded = await recordFirst(
+    { target, scenario, trace, accel: accelOf(scenario) },
+    options,
+    signal,
+  );
+  return await readParent(recorded);
+}
+
+/**
+ * `faultline explore`.
+ *
+ * @example
+ * ```ts
+ * await exploreCommand("run.trace", { budget: "20", seed: 7, maxFaults: 3, shrinkReplays: 30, json: false, verbose: false });
+ * ```
+ */
+export async function exploreCommand(
+  target: string,
+  options: ExploreCommandOptions,
+): Promise<number> {
+  const budget = parseBudget(options.budget);
+  const kinds = options.kinds?.split(",").map((k) => k.trim()).filter((k) => k !== "");
+  if (options.jobs !== undefined && options.jobs < 1) {
+    throw new UsageError(`--jobs ${options.jobs}: give at least 1`);
+  }
+  const seed = options.seed ?? freshSeed();
+  const accelOf = await accelChooser(options.accel);
+  const result = await withInterrupt(async (signal) => {
+    const parent = await parentOf(target, options, accelOf, signal);
+    if (parent.warning) console.error(`warning: ${parent.warning}`);
+    const plan = drawPlan(recordingOf(parent), {
+      seed,
+      maxFaults: options.maxFaults,
+      ...(kinds !== undefined ? { kinds } : {}),
+    });
+    if (!options.json) console.error(`explore: seed ${seed}, kind table v${plan.tableVersion}`);
+    const nodes = parent.scenario.nodes.length;
+    await using dir = await makePrivateDir("faultline-explore-");
+    const progress = exploreProgress(options);
+    try {
+      const explored = await explore({
+        plan,
+        budget,
+        jobs: options.jobs ?? defaultJobs(navigator.hardwareConcurrency ?? 2, nodes),
+        confirm: options.confirm ?? defaultConfirmations(nodes),
+        run: scheduleRunner(parent, { dir: dir.path, accel: accelOf(parent.scenario), signal }),
+        shrinkReplays: options.shrinkReplays,
+        signal,
+        onProgress: (p) => progress.show(p),
+      });
+      return { parent, explored };
+    } finally {
+      progress.stop();
+    }
+  }, {
+    // Stopped: the finished schedules are reported, marked interrupted.
+    kept: async (partial) => {
+      if (!partial) return "no schedule finished";
+      await report(partial.parent, partial.explored, options);
+      return `${partial.explored.schedules.length} schedules finished; their report is above`;
+    },
+  });
+  await report(result.parent, result.explored, options);
+  const errored = result.explored.schedules.some((s) => s.status === "error");
+  return result.explored.findings.length > 0 || errored ? EXIT.verdictFailed : EXIT.pass;
+}
