@@ -1,12 +1,14 @@
 /**
  * `deno task bench`: the fault layer against nbdkit and qemu-nbd, then sweep
- * throughput, then history checking. Flags go to the fault-layer benchmark; `--quick`,
- * `--json` and `--jobs N` go to the sweep's too, `--quick` and `--json` to the history
- * checker's. `--only fault-layer|sweep|history` runs one of them.
+ * throughput, then cluster points cold and warm, then history checking. Flags go to the
+ * fault-layer benchmark; `--quick`, `--json` and `--jobs N` go to the sweep's too, `--quick`
+ * and `--json` to the cluster's and the history checker's (`--quick`: two points, the busybox
+ * cluster only). `--only fault-layer|sweep|cluster|history` runs one of them.
  *
  * @module
  */
 
+import { main as clusterBench } from "./cluster.ts";
 import { main as faultLayer } from "./fault_layer.ts";
 import { main as historyBench } from "./history.ts";
 import { main as sweepBench } from "./sweep.ts";
@@ -16,10 +18,12 @@ if (args.includes("--help") || args.includes("-h")) {
   await faultLayer(["--help"]);
   console.log(`
 The sweep benchmark follows (power-loss and EIO sweeps of scenarios/fsync-log.ts), then
-history checking (kv and register histories generated from seeds, valid and invalid):
-  --only fault-layer|sweep|history   run one of the three benchmarks
+cluster points cold and warm (power-loss and EIO points of a busybox cluster and of
+scenarios/etcd-put.ts, median of 5 each), then history checking (kv and register histories
+generated from seeds, valid and invalid):
+  --only fault-layer|sweep|cluster|history   run one of the four benchmarks
   --jobs N                           replays at once in the sweeps (default: the number of cores)
-  --quick, --json                    go to all three`);
+  --quick, --json                    go to all four (--quick: 2 cluster points, busybox only)`);
   Deno.exit(0);
 }
 const onlyAt = args.indexOf("--only");
@@ -33,6 +37,13 @@ if (only === undefined || only === "fault-layer") {
   code = await faultLayer(args.filter((arg, i) => arg !== "--jobs" && args[i - 1] !== "--jobs"));
 }
 if (code === 0 && (only === undefined || only === "sweep")) code = await sweepBench(shared);
+if (code === 0 && (only === undefined || only === "cluster")) {
+  const quick = shared.includes("--quick");
+  code = await clusterBench([
+    ...(shared.includes("--json") ? ["--json"] : []),
+    ...(quick ? ["--points", "2", "--scenario", "busybox"] : []),
+  ]);
+}
 if (code === 0 && (only === undefined || only === "history")) {
   code = await historyBench(shared.filter((arg) => arg === "--quick" || arg === "--json"));
 }

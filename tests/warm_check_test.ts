@@ -123,6 +123,7 @@ Deno.test("warm check: checks from one saved state see their own crash states, a
           check: {
             app: {
               hold: "disks",
+              phase: "check",
               state: warm.states.get("app")!.id,
               machine: warm.states.get("app")!.key,
             },

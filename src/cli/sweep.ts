@@ -327,7 +327,7 @@ function printFailing(failing: readonly SweepPoint[]): void {
 function printNotes(result: SweepResult): void {
   for (const cold of result.checks?.cold ?? []) {
     if (cold.reason !== "--cold") {
-      console.log(`note: the checks of node ${cold.node} boot cold: ${cold.reason}`);
+      console.log(`note: node ${cold.node} boots cold in the check phase: ${cold.reason}`);
     }
   }
   if (result.runs && result.runs.booted > 0) {

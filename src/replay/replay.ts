@@ -15,11 +15,12 @@ import { PLAN_VERSION } from "../fault/plan_version.ts";
 import { appliesTo } from "../fault/plan.ts";
 import { formatFaultSpec, formatTrigger, parseFaultSpec, parseTrigger } from "../fault/spec.ts";
 import { checkStanding } from "../fault/standing.ts";
-import { passesFilter } from "../fault/trigger.ts";
+import { type OpView, passesFilter } from "../fault/trigger.ts";
 import type { FaultEffect, FaultPlan, FaultRule, Trigger } from "../fault/types.ts";
 import type { Prepared } from "../run/prepare.ts";
 import {
   prepareRun,
+  type ResumeFrom,
   type RunEvent,
   type RunOptions,
   type RunResult,
@@ -564,7 +565,7 @@ async function runOnline(
   options: ReplayOptions,
 ): Promise<{ result: RunResult; resumed?: true | string }> {
   const resumable = options.warmRun
-    ? resumablePlan(parent, plan, options.warmRun.resume.clockStart, options)
+    ? resumablePlan(parent, plan, options.warmRun.resume, options)
     : undefined;
   const warmRun = typeof resumable === "object" ? options.warmRun! : undefined;
   const result = await runScenario({
@@ -648,55 +649,109 @@ function checkOneCrashState(parent: ParentTrace, rule: FaultRule, live: boolean)
 }
 
 /**
- * The plan of a replay resumed from a run saved after `clockStart` ops, or why it cannot
- * resume. Every fault must be a block fault that fires at a recorded op (by signature and
- * occurrence) at or after the saved moment: the saved ops are the recording's, so the
- * k-th matching op of the recording is the (k - m)-th of the resumed run, m of them being
- * before the saved moment.
+ * The plan of a replay resumed from a saved run, or why it cannot resume. Every fault must
+ * fire at a moment after the saved one: a block fault at one recorded op, a link or node
+ * fault at a recorded op or at a frame's moment (an index at or after the saved moment's).
+ * A fault at a recorded op fires by signature and occurrence: the saved ops are the
+ * recording's first ones of each node, so the k-th matching op of the recording is the
+ * (k - m)-th of the resumed run, m of them being before the saved moment. A fault that
+ * acts at a boot (a clock skew), at a time (`@+2s` counts from the boots), that cuts a
+ * node's disks while its writes before the save were still volatile, or that jumps a clock
+ * boots.
+ *
+ * @example
+ * ```ts
+ * resumablePlan(parent, replayPlan(parent, { faults: ["eio"], faultAt: "40" }), warm.resume, {});
+ * // the plan with eio's occurrence counted from the saved moment, or why it boots
+ * ```
+ * @ignore faultline's own: not part of the public API
  */
-function resumablePlan(
+export function resumablePlan(
   parent: ParentTrace,
   plan: FaultPlan,
-  clockStart: number,
+  resume: ResumeFrom,
   options: Pick<ReplayOptions, "live" | "strictOrder">,
 ): FaultPlan | string {
   if (options.live || options.strictOrder) return "a live power loss or strict order boots";
-  const before = parent.ordered.filter((op) => op.index < clockStart);
+  const before = savedPrefix(parent, resume);
   const rules: FaultRule[] = [];
   for (const rule of plan.rules) {
+    const refusal = unresumable(rule, resume);
+    if (refusal !== null) return refusal;
     const { trigger, effect } = rule;
-    const kind = kindOf(effect);
-    if (!kind.block || kind.fromTrace || kind.persistent) {
-      return `${rule.spec} is not a fault of one op`;
+    if (trigger.kind === "index") {
+      if (trigger.index < resume.clockStart) {
+        return `${rule.spec} fires before the workload starts (the saved moment is arrival ${resume.clockStart})`;
+      }
+      rules.push(rule);
+      continue;
     }
     if (trigger.kind !== "match" || trigger.occurrence === undefined) {
       return `${rule.spec} does not fire at one recorded op`;
     }
     const op = recordedOpOfTrigger(parent.ordered, trigger, effect);
-    if (!op || op.index < clockStart) {
-      return `${rule.spec} fires before the workload starts (the saved moment is op ${clockStart})`;
+    if (!op || before.has(op)) {
+      return `${rule.spec} fires before the workload starts (the saved moment is op ${resume.clockStart})`;
     }
-    const earlier = before.filter((record) =>
-      appliesTo(effect, record.op) &&
-      passesFilter(trigger, {
-        kind: "op",
-        op: {
-          index: record.index,
-          node: record.node,
-          disk: record.disk,
-          name: record.disk,
-          type: record.op,
-          offset: record.offset,
-          length: record.length,
-          time: 0,
-          ...(record.phase === undefined ? {} : { phase: record.phase }),
-        },
-      })
+    const earlier = [...before].filter((record) =>
+      (!kindOf(effect).block || appliesTo(effect, record.op)) &&
+      passesFilter(trigger, { kind: "op", op: opView(record) })
     ).length;
-    const rebased: Trigger = { ...trigger, occurrence: trigger.occurrence - earlier };
-    rules.push({ ...rule, trigger: rebased });
+    rules.push({ ...rule, trigger: { ...trigger, occurrence: trigger.occurrence - earlier } });
   }
   return { ...plan, rules };
+}
+
+/** Why a fault cannot fire in a run resumed from a saved one, or null. */
+function unresumable(rule: FaultRule, resume: ResumeFrom): string | null {
+  const kind = kindOf(rule.effect);
+  const cluster = Object.keys(resume.states).length > 1;
+  if (kind.fromTrace || kind.boot) return `${rule.spec} acts from the boot`;
+  if (kind.block && kind.persistent) return `${rule.spec} is not a fault of one op`;
+  if (kind.block) return null;
+  if (!cluster || (!kind.link && !kind.node)) return `${rule.spec} is not a fault of one op`;
+  if (kind.node?.act(rule.effect).do === "jump-clock") {
+    return `${rule.spec} is told over the control channel, which a resumed guest is not checked to read`;
+  }
+  if (kind.cutsDisks && resume.volatileAtHold > 0) {
+    return `${rule.spec} cuts a node's disks, and ${resume.volatileAtHold} writes before the saved moment were volatile`;
+  }
+  return null;
+}
+
+/**
+ * The recording's ops that the saved run served before its holds, matched by signature:
+ * each node's writes and flushes before its workload started, and the reads the saved run
+ * did (a read the kernel makes by itself after a mount, such as ext4's prefetch of block
+ * bitmaps, comes before a hold or after it: src/run/warm.ts `prefixProblem` allows it).
+ */
+function savedPrefix(parent: ParentTrace, resume: ResumeFrom): Set<OpRecord> {
+  const signature = (op: OpRecord) => `${op.node}/${op.disk}/${op.op}:${op.offset}+${op.length}`;
+  const left = new Map<string, number>();
+  for (const op of resume.records) left.set(signature(op), (left.get(signature(op)) ?? 0) + 1);
+  const before = new Set<OpRecord>();
+  for (const op of parent.ordered) {
+    const count = left.get(signature(op)) ?? 0;
+    if (count === 0) continue;
+    left.set(signature(op), count - 1);
+    before.add(op);
+  }
+  return before;
+}
+
+/** What the trigger engine sees of a recorded op. */
+function opView(record: OpRecord): OpView {
+  return {
+    index: record.index,
+    node: record.node,
+    disk: record.disk,
+    name: record.disk,
+    type: record.op,
+    offset: record.offset,
+    length: record.length,
+    time: 0,
+    ...(record.phase === undefined ? {} : { phase: record.phase }),
+  };
 }
 
 /** The recorded frame an index trigger names, if any: its index. */

@@ -19,6 +19,7 @@ import { kindOf } from "../fault/kinds/mod.ts";
 import { isStanding } from "../fault/standing.ts";
 import type { FaultPlan } from "../fault/types.ts";
 import { exportUri } from "../nbd/uri.ts";
+import { ControlChannel } from "../vm/control.ts";
 import type { Scenario, ScenarioNode } from "../scenario/schema.ts";
 import {
   checkRecovery,
@@ -172,22 +173,52 @@ export interface RunOptions {
 
 /** A run saved at its workload's start, to resume from ({@link saveRunAtHold}). */
 export interface ResumeFrom {
-  /** The node saved (a scenario of one node). */
-  node: string;
-  /** The guest, saved at its hold before the phase script (`faultline.hold=phase`). */
-  state: GuestState;
-  /** The ops before the saved moment, numbered from 0 (they come first in the result). */
+  /**
+   * Each node's guest, by node, saved at its hold before the phase script
+   * (`faultline.hold=phase`): every node of the scenario.
+   */
+  states: Record<string, GuestState>;
+  /**
+   * The ops before the saved moment, each node's up to its hold, with the indices they had
+   * (they come first in the result).
+   */
   records: OpRecord[];
-  /** The guest's lines before the saved moment (`phase boot`, `phase mounted`). */
+  /**
+   * How many ops each node served before its hold: the first ones of the node in the
+   * recording, and reads its kernel made by itself that the recording's made after its start.
+   */
+  opsBefore: Record<string, number>;
+  /** The guests' lines before the saved moment (`phase boot`, `phase mounted`). */
   lines: GuestLine[];
-  /** How many ops arrived before the saved moment: the resumed run's first op takes this index. */
+  /**
+   * How many arrivals (ops, and a cluster's frames) came before the saved moment, the last
+   * node's hold: the resumed run's first arrival takes this index.
+   */
   clockStart: number;
+  /** Writes of any node that were volatile at its hold (the resumed disks hold them as stored). */
+  volatileAtHold: number;
+  /** A cluster's network up to the saved moment (what crossed its switch), when it has one. */
+  network?: SavedNetwork;
+}
+
+/** What crossed a cluster's switch before its run was saved. */
+export interface SavedNetwork {
+  /** Frames before the saved moment (a booting guest's IPv6 multicasts, ARP). */
+  frames: number;
+  /**
+   * TCP frames before the saved moment, each as `n1 192.0.2.10:40000 > 192.0.2.11:7000
+   * [syn]`: a connection open across the saved moment would not survive it (none should be,
+   * as no workload has started).
+   */
+  tcp: string[];
 }
 
 /** What {@link saveRunAtHold} saved: the resumable run, and every op the save saw. */
 export interface SavedRun extends ResumeFrom {
-  /** Every op of the saving run with its data, those after the hold included (the save's flushes). */
+  /** Every op of the saving run with its data, those after the holds included (the saves' flushes). */
   allRecords: OpRecord[];
+  /** The arrivals each node's hold came at. */
+  holds: Record<string, number>;
 }
 
 /** Milliseconds spent, from the start of the run. */
@@ -299,6 +330,17 @@ function crashFacts(
   };
 }
 
+/** What crossed the switch before a cluster's saved moment: frames, and every TCP frame. */
+function savedNetwork(frames: readonly FrameRecord[], clockStart: number): SavedNetwork {
+  const before = frames.filter((frame) => frame.index < clockStart);
+  return {
+    frames: before.length,
+    tcp: before.filter((frame) => frame.tcpFlags !== undefined).map((frame) =>
+      `${frame.from} ${frame.srcIp}:${frame.srcPort} > ${frame.dstIp}:${frame.dstPort} [${frame.tcpFlags}]`
+    ),
+  };
+}
+
 /** How long a node's QEMU may take to join the switch after it started. */
 const CONNECT_TIMEOUT_MS = 15_000;
 
@@ -327,12 +369,13 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
 }
 
 /**
- * Saves a run at its workload's start: the scenario's one node boots (its disks behind the
- * fault layer, recording), mounts its disks and holds before the workload
- * (`faultline.hold=phase`); the guest is saved there and the run ends. What it returns
- * resumes the run from that moment ({@link RunOptions.resume}).
+ * Saves a run at its workload's start: every node boots (its disks behind the fault layer,
+ * recording; a cluster's NICs on the run's switch), mounts its disks and holds before the
+ * workload (`faultline.hold=phase`); each guest is saved as it reaches its hold, and the run
+ * ends once every node is saved. What it returns resumes the run from that moment
+ * ({@link RunOptions.resume}).
  *
- * @throws {RunError} for a scenario of several nodes; {@link VmError} when the guest does not reach its hold.
+ * @throws {VmError} when a guest does not reach its hold; {@link RunError} when a node never joined the switch.
  * @example
  * ```ts
  * const saved = await saveRunAtHold({ scenario, trace, command: "save", prepared }, { dir });
@@ -342,9 +385,6 @@ export async function saveRunAtHold(
   options: RunOptions,
   save: { dir: string; memoryDir?: string },
 ): Promise<SavedRun> {
-  if (options.scenario.nodes.length !== 1) {
-    throw new RunError("only a scenario of one node can be saved at its workload's start");
-  }
   const run = await Run.start(options);
   try {
     const saved = await run.saveAtHold(save);
@@ -723,14 +763,81 @@ class Run {
 
   /** The run phase up to the workload's start, saved there: see {@link saveRunAtHold}. */
   async saveAtHold(save: { dir: string; memoryDir?: string }): Promise<SavedRun> {
-    const { scenario, signal } = this.options;
-    const node = scenario.nodes[0];
-    this.step("run", `${node.name}, saved at its workload's start`);
+    const { scenario } = this.options;
+    const names = scenario.nodes.map((node) => node.name);
+    this.step("run", `${names.join(", ")}, saved at the workload's start`);
     this.parts.service.event("phase", { name: "run" });
+    const frames: FrameRecord[] = [];
+    const stopHearing = this.parts.net?.addSink((frame) => frames.push(frame));
+    const holds: Record<string, number> = {};
+    const states: Record<string, GuestState> = {};
+    // One save that fails stops the others.
+    const failed = new AbortController();
+    const signal = this.options.signal
+      ? AbortSignal.any([this.options.signal, failed.signal])
+      : failed.signal;
+    let first: { error: unknown } | null = null;
+    try {
+      await Promise.allSettled(scenario.nodes.map(async (node) => {
+        try {
+          states[node.name] = await this.saveNodeAtHold(node, { ...save, signal }, (at) => {
+            holds[node.name] = at;
+          });
+        } catch (error) {
+          first ??= { error };
+          failed.abort();
+        }
+      }));
+      if (first) throw (first as { error: unknown }).error;
+    } finally {
+      stopHearing?.();
+    }
+    const clockStart = Math.max(...Object.values(holds));
+    const records = this.records.filter((record) => record.index < holds[record.node]);
+    for (const node of names) {
+      this.parts.service.event("saved", { node, state: states[node].id, at: holds[node] });
+    }
+    return {
+      states,
+      records,
+      opsBefore: Object.fromEntries(
+        names.map((node) => [node, records.filter((r) => r.node === node).length]),
+      ),
+      allRecords: [...this.records],
+      lines: [...this.parts.results.lines],
+      clockStart,
+      holds,
+      volatileAtHold: names.reduce(
+        (sum, node) =>
+          sum +
+          selectCrashWrites(records.filter((r) => r.node === node), holds[node], { kind: "drop" })
+            .volatileCount,
+        0,
+      ),
+      ...(this.parts.net ? { network: savedNetwork(frames, clockStart) } : {}),
+    };
+  }
+
+  /**
+   * Boots one node with `faultline.hold=phase` and saves its guest at the hold; `onHold`
+   * hears the arrivals by then. A cluster's node must have joined the switch.
+   */
+  private async saveNodeAtHold(
+    node: ScenarioNode,
+    save: { dir: string; memoryDir?: string; signal: AbortSignal },
+    onHold: (arrivals: number) => void,
+  ): Promise<GuestState> {
+    const { scenario } = this.options;
+    const { signal } = save;
     const boot: Boot = { node: node.name, phase: "run", number: 0 };
     this.boots.set(node.name, 1);
     const guest = this.parts.prepared.guests.get(node.name)!;
-    let clockStart = -1;
+    const net = this.parts.net;
+    await using control = guest.control
+      ? ControlChannel.listen(join(this.parts.dir.path, `${node.name}-saved.control`))
+      : null;
+    const joined = net?.waitConnected(node.name, CONNECT_TIMEOUT_MS);
+    joined?.catch(() => {}); // awaited once the guest is saved
     const state = await saveGuestState({
       ...guestImages(guest),
       accel: this.options.accel ?? TCG,
@@ -739,6 +846,8 @@ class Run {
       disks: this.disksOf(node),
       results: this.parts.results.diskFor(boot),
       rtcBase: RTC_BASE,
+      ...(net ? { network: net.qemuNetwork(node.name) } : {}),
+      ...(control ? { control: control.path } : {}),
       ...pinnedBoot(this.parts.pinning, node.name),
     }, {
       hold: "phase",
@@ -747,18 +856,14 @@ class Run {
       timeoutMs: scenario.timeouts.bootMs,
       signal,
       onConsole: (text) => this.emit({ type: "console", node: node.name, phase: "run", text }),
-      onHold: () => clockStart = this.parts.clock.arrivals,
+      onHold: () => onHold(this.parts.clock.arrivals),
     });
-    const lines = [...this.parts.results.linesOf(boot)];
-    this.parts.service.event("saved", { node: node.name, state: state.id, at: clockStart });
-    return {
-      node: node.name,
-      state,
-      records: this.records.filter((record) => record.index < clockStart),
-      allRecords: [...this.records],
-      lines,
-      clockStart,
-    };
+    try {
+      await joined;
+    } catch (error) {
+      throw new RunError((error as Error).message, { cause: error });
+    }
+    return state;
   }
 
   /**
@@ -869,16 +974,14 @@ class Run {
       : error;
   }
 
-  /** Boots one node for a phase and waits until it is done. */
+  /** Boots one node for a phase (or starts it from a saved guest) and waits until it is done. */
   private async boot(node: ScenarioNode, phase: Boot["phase"]): Promise<PhaseOutcome> {
     const { scenario, signal } = this.options;
     const stage = this.phase;
     const boot: Boot = { node: node.name, phase, number: this.boots.get(node.name) ?? 0 };
     this.boots.set(node.name, boot.number + 1);
-    const resume = this.options.resume;
-    const resumed = resume && phase === "run" && boot.number === 0 && resume.node === node.name
-      ? resume
-      : undefined;
+    const clockOffsetMs = this.clockAtBoot(node.name, phase, stage);
+    const { from, resumed } = this.savedGuestFor(boot, clockOffsetMs);
     this.down.delete(node.name);
     const proxy = this.parts.proxies.get(node.name);
     const nodeBoot = await NodeBoot.start({
@@ -887,18 +990,13 @@ class Run {
       accel: this.options.accel ?? TCG,
       memoryBytes: node.memoryBytes,
       // A resumed guest sees only its own ops: QEMU is told the geometry it would read sector 0 for.
-      disks: resumed
-        ? this.disksOf(node).map((disk) => ({
-          ...disk,
-          geometry: guessedGeometry(
-            this.parts.prepared.bases.find((b) => b.node === node.name && b.name === disk.name)!
-              .sizeBytes,
-          ),
-        }))
-        : this.disksOf(node),
-      results: this.parts.results.diskFor(boot, resumed ? { firstLine: resumed.lines.length } : {}),
+      disks: resumed ? this.disksWithGeometry(node) : this.disksOf(node),
+      results: this.parts.results.diskFor(
+        boot,
+        resumed ? { firstLine: resumed.lines.filter((l) => l.node === node.name).length } : {},
+      ),
       ...(this.parts.net ? { network: this.parts.net.qemuNetwork(node.name) } : {}),
-      clockOffsetMs: this.clockAtBoot(node.name, phase, stage),
+      clockOffsetMs,
       ...pinnedBoot(this.parts.pinning, node.name),
       dir: this.parts.dir.path,
       limitMs: scenario.timeouts.bootMs +
@@ -906,11 +1004,7 @@ class Run {
       signal,
       onConsole: (text) => this.emit({ type: "console", node: node.name, phase, text }),
       onQmp: (qmp) => proxy?.follow(qmp),
-      ...(phase === "check" && this.options.warmChecks?.has(node.name)
-        ? { from: this.options.warmChecks.get(node.name)! }
-        : resumed
-        ? { from: resumed.state }
-        : {}),
+      ...(from ? { from } : {}),
       onQmpEvent: (event) => {
         this.parts.service.event("qmp", {
           node: node.name,
@@ -930,6 +1024,37 @@ class Run {
     } finally {
       if (this.running.get(node.name) === nodeBoot) this.running.delete(node.name);
     }
+  }
+
+  /**
+   * The saved guest a boot starts from instead of booting, if any: the run saved at the
+   * workload's start for a node's first run boot, or the node's saved check-phase guest for
+   * a boot into the phase it was saved with (a check, a restart) whose clock is not skewed
+   * (a saved guest's clock goes on from its save).
+   */
+  private savedGuestFor(
+    boot: Boot,
+    clockOffsetMs: number,
+  ): { from?: GuestState; resumed?: ResumeFrom } {
+    const resume = this.options.resume;
+    const state = resume?.states[boot.node];
+    if (resume && state && boot.phase === "run" && boot.number === 0) {
+      return { from: state, resumed: resume };
+    }
+    const saved = this.options.warmChecks?.get(boot.node);
+    if (saved && saved.phase === boot.phase && clockOffsetMs === 0) return { from: saved };
+    return {};
+  }
+
+  /** A node's disks, each with the geometry QEMU would otherwise read its first sector for. */
+  private disksWithGeometry(node: ScenarioNode): VmDisk[] {
+    return this.disksOf(node).map((disk) => ({
+      ...disk,
+      geometry: guessedGeometry(
+        this.parts.prepared.bases.find((b) => b.node === node.name && b.name === disk.name)!
+          .sizeBytes,
+      ),
+    }));
   }
 
   /**

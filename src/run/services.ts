@@ -22,7 +22,7 @@ import { NodeQmpProxy } from "./qmp_proxy.ts";
 import type { GuestPinning } from "./pinning.ts";
 import { qemuVersion } from "./qemu_version.ts";
 import { SequencedLayer, type Sequencer } from "./strict_order.ts";
-import type { RunOptions } from "./run.ts";
+import type { ResumeFrom, RunOptions } from "./run.ts";
 import { TCG } from "../vm/accel.ts";
 
 /**
@@ -158,7 +158,7 @@ async function traceHeader(
   };
 }
 
-/** The header's `warm`: the saved check guests and the saved run start the run uses, if any. */
+/** The header's `warm`: the saved check-phase guests and the saved run start the run uses, if any. */
 function warmHeader(options: RunOptions): Record<string, unknown> | undefined {
   const { warmChecks, resume } = options;
   if (!warmChecks?.size && !resume) return undefined;
@@ -168,22 +168,48 @@ function warmHeader(options: RunOptions): Record<string, unknown> | undefined {
         check: Object.fromEntries(
           [...warmChecks].map((
             [node, state],
-          ) => [node, { hold: state.hold, state: state.id, machine: state.key }]),
+          ) => [node, {
+            hold: state.hold,
+            phase: state.phase,
+            state: state.id,
+            machine: state.key,
+          }]),
         ),
       }
       : {}),
-    ...(resume
-      ? {
-        run: {
-          node: resume.node,
-          hold: resume.state.hold,
-          state: resume.state.id,
-          machine: resume.state.key,
-          // Ops 0 to opsBefore - 1 were served before the saved moment, not in this trace.
-          opsBefore: resume.clockStart,
-        },
-      }
-      : {}),
+    ...(resume ? { run: warmRunHeader(options.scenario, resume) } : {}),
+  };
+}
+
+/**
+ * The header's `warm.run`: the saved state and how many ops came before the saved moment
+ * (ops 0 to `opsBefore - 1` were served then, not in this trace); for a cluster each node's
+ * state and ops before its hold, the arrivals (ops and frames) before the saved moment, and
+ * what crossed the switch by then.
+ */
+function warmRunHeader(scenario: Scenario, resume: ResumeFrom): Record<string, unknown> {
+  const nodes = Object.entries(resume.states);
+  if (scenario.nodes.length === 1) {
+    const [node, state] = nodes[0];
+    return {
+      node,
+      hold: state.hold,
+      state: state.id,
+      machine: state.key,
+      opsBefore: resume.clockStart,
+    };
+  }
+  return {
+    hold: nodes[0][1].hold,
+    nodes: Object.fromEntries(
+      nodes.map(([node, state]) => [node, {
+        state: state.id,
+        machine: state.key,
+        opsBefore: resume.opsBefore[node],
+      }]),
+    ),
+    arrivalsBefore: resume.clockStart,
+    ...(resume.network ? { network: resume.network } : {}),
   };
 }
 

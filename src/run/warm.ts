@@ -14,9 +14,13 @@
  * the recording's ({@link openWarmRun} checks them), so a point's ops before the workload
  * are identical by construction.
  *
- * A node takes a warm check when faultline builds its guest (a node's own kernel or
- * initramfs knows no hold point) and the scenario has one node (a cluster's checks wait
- * for the other nodes' restarts, which boot cold). Otherwise its checks boot cold, and
+ * In a cluster's check phase every node that boots is saved so: a node with a check for
+ * its check, a node that serves the checks for its `restart` script (a guest's phase is on
+ * its kernel command line, which its memory keeps, so each state resumes into the phase it
+ * was saved with). Started from them, the nodes go through the recovery order as booted
+ * ones do; a restart of a node in the run phase (`restart:n2`) starts from its saved
+ * restart guest too. A node takes a saved guest when faultline builds its guest (a node's
+ * own kernel or initramfs knows no hold point); otherwise it boots cold, and
  * {@link WarmChecks.cold} says why.
  *
  * @module
@@ -27,25 +31,51 @@ import type { Scenario } from "../scenario/schema.ts";
 import { diskKey } from "../trace/ops.ts";
 import type { OpRecord } from "../trace/schema.ts";
 import { RESULTS_DISK_SIZE, RESULTS_SERIAL } from "../vm/results.ts";
+import { ControlChannel } from "../vm/control.ts";
+import { VmError } from "../vm/launcher.ts";
+import { type GuestState, saveGuestState, type SaveSpec } from "../vm/snapshot.ts";
+import { NetSwitch } from "../net/switch.ts";
 import type { AccelChoice } from "../vm/accel.ts";
-import { type GuestState, saveGuestState } from "../vm/snapshot.ts";
 import { RTC_BASE } from "./boot.ts";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { selectCrashWrites, writeCrashImages } from "./crash_state.ts";
 import { type GuestPinning, pinnedBoot, settleClock } from "./pinning.ts";
-import { guestImages, type Prepared } from "./prepare.ts";
+import { clusterNetwork, guestImages, type NodeGuest, type Prepared } from "./prepare.ts";
 import { type ResumeFrom, type SavedRun, saveRunAtHold } from "./run.ts";
+import type { GuestLine } from "../trace/load.ts";
 
-/** The saved check guests of a scenario, by node, and the nodes that check cold, with why. */
+/**
+ * The saved check-phase guests of a scenario, by node, and the nodes that boot cold in the
+ * check phase, with why.
+ */
 export interface WarmChecks {
-  /** Each node's saved check guest. */
+  /**
+   * Each node's saved guest, for the phase it boots into in the check phase
+   * ({@link checkBootPhase}: its check, or the restart that serves the others' checks).
+   */
   states: Map<string, GuestState>;
-  /** The nodes whose checks boot cold, with the reason. */
+  /** The nodes whose check-phase boots are cold, with the reason. */
   cold: { node: string; reason: string }[];
 }
 
 /**
- * Why a scenario's node checks cold, or null when its check can start from a saved state.
+ * The phase a node boots into in a check phase: its check, else its `restart` script
+ * (it serves the others' checks), else none (it does not boot then).
+ *
+ * @example
+ * ```ts
+ * checkBootPhase(scenario.nodes[0]); // "check" for fsync-log's node; "restart" for an etcd member
+ * ```
+ */
+export function checkBootPhase(node: Scenario["nodes"][number]): "check" | "restart" | null {
+  if (node.check !== null) return "check";
+  return node.restart !== null ? "restart" : null;
+}
+
+/**
+ * Why a scenario's node boots cold in the check phase, or null when it can start from a
+ * saved state. A scenario without a check has no check phase; a node that boots neither a
+ * check nor a restart in it has nothing to save.
  *
  * @example
  * ```ts
@@ -56,10 +86,8 @@ export function warmCheckRefusal(
   scenario: Scenario,
   node: Scenario["nodes"][number],
 ): string | null {
-  if (node.check === null) return "it has no check";
-  if (scenario.nodes.length > 1) {
-    return "a cluster's checks start once the other nodes' restarts booted (those boot cold)";
-  }
+  if (!scenario.nodes.some((n) => n.check !== null)) return "the scenario has no check";
+  if (checkBootPhase(node) === null) return "it does not boot in the check phase";
   if (node.guest) return "it boots its own guest image, which has no hold point";
   return null;
 }
@@ -78,13 +106,18 @@ export interface WarmCheckOptions {
 }
 
 /**
- * Saves the check guest of every node of the scenario that can take one.
+ * Saves the check-phase guest of every node of the scenario that can take one, each for
+ * the phase it boots into then. A cluster's nodes are saved at once, each with its NIC on
+ * a switch of the save's own and its control channel (the devices every boot of it has);
+ * at the hold the guest has loaded neither its NIC's driver nor the control port's, so
+ * nothing of either is in the saved state, and a node started from it joins the run's
+ * switch as a fresh connection.
  *
  * @throws {VmError} when a guest does not reach its hold point.
  * @example
  * ```ts
- * const warm = await saveWarmChecks(scenario, prepared, { dir });
- * await runScenario({ ..., warm: warm.states });
+ * const warm = await saveWarmChecks(scenario, prepared, { dir, accel: TCG });
+ * await runScenario({ ..., warmChecks: warm.states });
  * ```
  */
 export async function saveWarmChecks(
@@ -93,37 +126,99 @@ export async function saveWarmChecks(
   asked: WarmCheckOptions,
 ): Promise<WarmChecks> {
   const options = { ...asked, ...settleClock(asked.pinning, asked.accel) };
-  const states = new Map<string, GuestState>();
   const cold: { node: string; reason: string }[] = [];
+  const saving: Scenario["nodes"][number][] = [];
+  const hasCheck = scenario.nodes.some((node) => node.check !== null);
   for (const node of scenario.nodes) {
     const refusal = warmCheckRefusal(scenario, node);
-    if (refusal !== null) {
-      if (node.check !== null) cold.push({ node: node.name, reason: refusal });
-      continue;
+    if (refusal === null) saving.push(node);
+    // Only a node that boots in a check phase boots cold in it.
+    else if (hasCheck && checkBootPhase(node) !== null) {
+      cold.push({ node: node.name, reason: refusal });
     }
-    const guest = prepared.guests.get(node.name)!;
-    const state = await saveGuestState({
-      ...guestImages(guest),
-      accel: { accel: options.accel.accel, cpu: options.accel.cpu },
-      phase: "check",
-      memoryBytes: node.memoryBytes,
-      disks: node.disks.map((disk) => {
-        const base = prepared.bases.find((b) => b.node === node.name && b.name === disk.name)!;
-        return { name: disk.name, uri: `null:${base.sizeBytes}` };
-      }),
-      results: { name: RESULTS_SERIAL, uri: `null:${RESULTS_DISK_SIZE}` },
-      rtcBase: RTC_BASE,
-      ...pinnedBoot(options.pinning, node.name),
-    }, {
-      hold: "disks",
-      dir: options.dir,
-      ...(options.memoryDir ? { memoryDir: options.memoryDir } : {}),
-      timeoutMs: scenario.timeouts.bootMs,
-      signal: options.signal,
-    });
-    states.set(node.name, state);
   }
+  await using devices = await saveDevices(scenario, options.dir);
+  const states = new Map<string, GuestState>();
+  await Promise.all(saving.map(async (node) => {
+    const guest = prepared.guests.get(node.name)!;
+    try {
+      states.set(
+        node.name,
+        await saveGuestState({
+          ...guestImages(guest),
+          accel: { accel: options.accel.accel, cpu: options.accel.cpu },
+          phase: checkBootPhase(node)!,
+          memoryBytes: node.memoryBytes,
+          disks: node.disks.map((disk) => {
+            const base = prepared.bases.find((b) => b.node === node.name && b.name === disk.name)!;
+            return { name: disk.name, uri: `null:${base.sizeBytes}` };
+          }),
+          results: { name: RESULTS_SERIAL, uri: `null:${RESULTS_DISK_SIZE}` },
+          rtcBase: RTC_BASE,
+          ...pinnedBoot(options.pinning, node.name),
+          ...devices.of(node.name, guest),
+        }, {
+          hold: "disks",
+          dir: options.dir,
+          ...(options.memoryDir ? { memoryDir: options.memoryDir } : {}),
+          // The nodes boot at once here, sharing the cores, where a check phase in order
+          // boots them one after another: each gets the boot time of them all.
+          timeoutMs: scenario.timeouts.bootMs * saving.length,
+          signal: options.signal,
+        }),
+      );
+    } catch (error) {
+      // A guest that did not reach its hold (a kernel that panicked under load, say) boots cold.
+      if (!(error instanceof VmError) || options.signal?.aborted) throw error;
+      cold.push({ node: node.name, reason: `its guest was not saved: ${whyNotSaved(error)}` });
+    }
+  }));
   return { states, cold };
+}
+
+/**
+ * Why a guest was not saved, in one line: the error's first line, and the guest kernel's
+ * panic when the console shows one (a guest that panicked as it booted says so).
+ */
+function whyNotSaved(error: Error): string {
+  const first = error.message.split("\n")[0].trim().replace(/:$/, "");
+  const panic = /Kernel panic[^\r\n]*/.exec(error.message)?.[0].trim();
+  return panic ? `${first}: ${panic}` : first;
+}
+
+/**
+ * The devices a cluster's node is saved with besides its disks: its NIC, a client of a
+ * switch of the save's own (QEMU's stream client must find its port listening), and its
+ * control channel. Nothing for a node of one.
+ */
+async function saveDevices(scenario: Scenario, dir: string): Promise<
+  AsyncDisposable & {
+    of(node: string, guest: NodeGuest): Pick<SaveSpec, "network" | "control">;
+  }
+> {
+  const net = scenario.network
+    ? await NetSwitch.start({
+      nodes: scenario.nodes.map((node) => node.name),
+      ...clusterNetwork(scenario),
+    })
+    : null;
+  const controls: ControlChannel[] = [];
+  return {
+    of(node, guest) {
+      const control = guest.control
+        ? ControlChannel.listen(join(dir, `${node}-${controls.length}.control`))
+        : null;
+      if (control) controls.push(control);
+      return {
+        ...(net ? { network: net.qemuNetwork(node) } : {}),
+        ...(control ? { control: control.path } : {}),
+      };
+    },
+    async [Symbol.asyncDispose]() {
+      for (const control of controls) await control.close();
+      await net?.close();
+    },
+  };
 }
 
 /** Saved check guests with their own private directories; disposing removes them. */
@@ -141,7 +236,7 @@ const MEMORY_TMPFS = "/dev/shm";
  *
  * @example
  * ```ts
- * await using warm = await openWarmChecks(scenario, prepared);
+ * await using warm = await openWarmChecks(scenario, prepared, { accel: TCG });
  * for (const point of points) await runScenario({ ..., warmChecks: warm.states });
  * ```
  */
@@ -188,26 +283,38 @@ export interface WarmRun extends AsyncDisposable {
  *
  * @example
  * ```ts
- * warmRunRefusal(scenario); // null for fsync-log
+ * warmRunRefusal(scenario); // null for fsync-log and for a cluster of faultline's guests
  * ```
  */
 export function warmRunRefusal(scenario: Scenario): string | null {
-  if (scenario.nodes.length > 1) return "a cluster's nodes run together, from their boots";
-  if (scenario.nodes[0].guest) return "its node boots its own guest image, which has no hold point";
-  return null;
+  const own = scenario.nodes.find((node) => node.guest);
+  if (!own) return null;
+  return `${
+    scenario.nodes.length > 1 ? `its node ${own.name}` : "its node"
+  } boots its own guest image, which has no hold point`;
+}
+
+/** What a saved run is checked against: the recording's ops and its guests' lines. */
+export interface Recording {
+  /** The recording's ops, by arrival index. */
+  ordered: readonly OpRecord[];
+  /** Its guests' lines (each node's `phase run` marks where its workload started). */
+  lines: readonly GuestLine[];
 }
 
 /**
  * Saves a scenario's run at its workload's start, once, for the online points of a sweep:
- * the guest booted with its disks mounted and the workload not yet started, and the
- * fault layer's overlay forked at that moment into an image per disk. Its ops before the
- * workload must be the recording's (`expected`, by signature and order): then a point
- * resumed from it starts with the recording's prefix by construction.
+ * every guest booted with its disks mounted and the workload not yet started (each saved
+ * at its own hold, a cluster's on the run's switch), and the fault layer's overlay forked
+ * once every node is saved into an image per disk. Each node's ops before its hold must be
+ * the recording's before its workload started (by signature and order), and no TCP frame
+ * may have crossed a cluster's switch by then: then a point resumed from it starts with the
+ * recording's prefix by construction.
  *
  * @returns the saved run, or why it cannot serve (the points then boot cold).
  * @example
  * ```ts
- * const warm = await openWarmRun(scenario, prepared, { expected: parent.ordered });
+ * const warm = await openWarmRun(scenario, prepared, { recording: parent, pinning, accel: TCG });
  * if (typeof warm !== "string") await using _ = warm;
  * ```
  */
@@ -215,7 +322,7 @@ export async function openWarmRun(
   scenario: Scenario,
   prepared: Prepared,
   options: {
-    expected: readonly OpRecord[];
+    recording: Recording;
     pinning: GuestPinning;
     accel: AccelChoice;
     signal?: AbortSignal;
@@ -243,28 +350,13 @@ export async function openWarmRun(
       accel: options.accel,
       signal: options.signal,
     }, { dir: dir.path, ...(memory ? { memoryDir: memory.path } : {}) });
-    const problem = prefixProblem(saved, options.expected);
-    if (problem !== null) {
+    const problem = prefixProblem(saved, options.recording) ?? networkProblem(saved);
+    const images = problem === null ? await forkedImages(saved, prepared, dir.path) : problem;
+    if (typeof images === "string") {
       await remove();
-      return problem;
+      return images;
     }
-    // The overlay at the saved moment: every write stored by then, volatile or not.
-    const last = Math.max(-1, ...saved.allRecords.map((record) => record.index));
-    const selection = selectCrashWrites(saved.allRecords, last + 1, { kind: "state", dropped: [] });
-    const bases = new Map(prepared.bases.map((base) => [diskKey(base.node, base.name), base.path]));
-    const images = await writeCrashImages(selection, bases, dir.path);
-    for (const [key, image] of images) {
-      // QEMU reads a disk's first sector to guess its geometry unless told it; told the
-      // guess for a disk without a partition table, it reads nothing the guest did not.
-      const head = new Uint8Array(512);
-      using file = await Deno.open(image.path);
-      await file.read(head);
-      if (head[510] === 0x55 && head[511] === 0xaa) {
-        await remove();
-        return `disk ${key} has a partition table (QEMU would read it when the run resumes)`;
-      }
-    }
-    const { allRecords: _, ...resume } = saved;
+    const { allRecords: _, holds: __, ...resume } = saved;
     return {
       resume,
       images,
@@ -273,28 +365,93 @@ export async function openWarmRun(
     };
   } catch (error) {
     await remove();
-    throw error;
+    // A guest that did not reach its hold (a kernel that panicked under load, say): the
+    // points boot, saying why.
+    if (!(error instanceof VmError) || options.signal?.aborted) throw error;
+    return `the run was not saved: ${whyNotSaved(error)}`;
   }
 }
 
-/** Why a saved run's prefix is not the recording's, or null when it is. */
-function prefixProblem(saved: SavedRun, expected: readonly OpRecord[]): string | null {
-  const late = saved.allRecords.find((record) =>
-    record.index >= saved.clockStart && record.op !== "flush"
-  );
-  if (late) return `the guest's disks served a ${late.op} after its hold (op ${late.index})`;
-  const mine = [...saved.records].sort((a, b) => a.index - b.index);
-  const theirs = expected.filter((op) => op.index < saved.clockStart);
+/**
+ * Each disk's image once every node is saved (the overlay: every write stored by then,
+ * volatile or not), or why a disk cannot be resumed on.
+ */
+async function forkedImages(
+  saved: SavedRun,
+  prepared: Prepared,
+  dir: string,
+): Promise<Map<string, { path: string; sha256: string }> | string> {
+  const last = Math.max(-1, ...saved.allRecords.map((record) => record.index));
+  const selection = selectCrashWrites(saved.allRecords, last + 1, { kind: "state", dropped: [] });
+  const bases = new Map(prepared.bases.map((base) => [diskKey(base.node, base.name), base.path]));
+  const images = await writeCrashImages(selection, bases, dir);
+  for (const [key, image] of images) {
+    // QEMU reads a disk's first sector to guess its geometry unless told it; told the
+    // guess for a disk without a partition table, it reads nothing the guest did not.
+    const head = new Uint8Array(512);
+    using file = await Deno.open(image.path);
+    await file.read(head);
+    if (head[510] === 0x55 && head[511] === 0xaa) {
+      return `disk ${key} has a partition table (QEMU would read it when the run resumes)`;
+    }
+  }
+  return images;
+}
+
+/**
+ * Why a saved run's ops are not the recording's, or null when they are: each node's writes
+ * and flushes before its hold, by signature and order, against the recording's of that node
+ * before its workload started (its `phase run` line), each read it did before its hold one
+ * the recording's node did too, and after its hold no op but the flushes of its save. Reads
+ * are not held to the recording's moment: a guest's kernel reads by itself after a mount
+ * (ext4 prefetches its block bitmaps in the background), before a node's hold or after it,
+ * whichever comes first, and a read changes no disk.
+ */
+function prefixProblem(saved: SavedRun, recording: Recording): string | null {
+  const cluster = Object.keys(saved.states).length > 1;
   const signature = (op: OpRecord) => `${op.node}/${op.disk}/${op.op}:${op.offset}+${op.length}`;
-  for (let i = 0; i < Math.max(mine.length, theirs.length); i++) {
-    if (
-      mine[i] === undefined || theirs[i] === undefined ||
-      signature(mine[i]) !== signature(theirs[i])
-    ) {
-      return `the boot's ops before the workload differ from the recording's at op ${i} (${
-        mine[i] ? signature(mine[i]) : "none"
-      } against ${theirs[i] ? signature(theirs[i]) : "none"})`;
+  for (const [node, hold] of Object.entries(saved.holds)) {
+    const whose = cluster ? `${node}'s` : "the guest's";
+    const late = saved.allRecords.find((record) =>
+      record.node === node && record.index >= hold && record.op !== "flush"
+    );
+    if (late) return `${whose} disks served a ${late.op} after its hold (op ${late.index})`;
+    const start = recording.lines.find((line) =>
+      line.node === node && line.phase === "run" && line.kind === "phase" && line.args[0] === "run"
+    );
+    if (!start) return `the recording has no start of ${node}'s workload`;
+    const ours = recording.ordered.filter((op) => op.node === node);
+    const reads = new Map<string, number>();
+    for (const op of ours.filter((op) => op.op === "read")) {
+      reads.set(signature(op), (reads.get(signature(op)) ?? 0) + 1);
+    }
+    const mine = saved.records.filter((op) => op.node === node).sort((a, b) => a.index - b.index);
+    for (const op of mine.filter((op) => op.op === "read")) {
+      const left = reads.get(signature(op)) ?? 0;
+      if (left === 0) return `${whose} boot read what the recording's never did (${signature(op)})`;
+      reads.set(signature(op), left - 1);
+    }
+    const changes = (op: OpRecord) => op.op !== "read";
+    const theirs = ours.filter((op) => op.index < start.at && changes(op)).map(signature);
+    const written = mine.filter(changes).map(signature);
+    for (let i = 0; i < Math.max(written.length, theirs.length); i++) {
+      if (written[i] !== theirs[i]) {
+        return `${
+          cluster ? `${node}'s boot's` : "the boot's"
+        } writes and flushes before the workload differ from the recording's at the ${i + 1}th (${
+          written[i] ?? "none"
+        } against ${theirs[i] ?? "none"})`;
+      }
     }
   }
   return null;
+}
+
+/** Why a saved cluster cannot be resumed: a TCP connection crossed its switch before the saved moment. */
+function networkProblem(saved: SavedRun): string | null {
+  const tcp = saved.network?.tcp ?? [];
+  if (tcp.length === 0) return null;
+  return `a TCP connection was open before the saved moment (${
+    tcp[0]
+  }): it would not survive a resume`;
 }

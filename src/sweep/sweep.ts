@@ -30,7 +30,13 @@ import {
 import { type GuestLine, type OracleResult, runOracle } from "../run/oracle.ts";
 import type { Prepared } from "../run/prepare.ts";
 import type { RunEvent } from "../run/run.ts";
-import { openWarmChecks, openWarmRun, type WarmRun, type WarmSession } from "../run/warm.ts";
+import {
+  checkBootPhase,
+  openWarmChecks,
+  openWarmRun,
+  type WarmRun,
+  type WarmSession,
+} from "../run/warm.ts";
 import { pinningOfTrace } from "../run/pinning.ts";
 import { type AccelChoice, TCG } from "../vm/accel.ts";
 import type { GuestState } from "../vm/snapshot.ts";
@@ -162,7 +168,10 @@ export interface SweepResult {
   partial?: { pointsPlanned: number };
   /** The shard this result covers, and how many points the whole sweep has. */
   shard?: Shard & { sweepPoints: number };
-  /** How the checks started: from a saved guest (warm), or booted; the nodes that booted, with why. */
+  /**
+   * How the check phase's nodes started: from a saved guest (warm: their checks, or the
+   * restarts serving a cluster's checks), or booted; the nodes that booted, with why.
+   */
   checks?: { warm: string[]; cold: { node: string; reason: string }[]; savedMs?: number };
   /**
    * Online faults: how many points resumed from the run saved at the workload's start
@@ -1201,7 +1210,7 @@ async function warmRunOf(
     return "faults in force at every point (--with) act from the boot";
   }
   return await openWarmRun(parent.scenario, prepared, {
-    expected: parent.ordered,
+    recording: parent,
     pinning: pinningOfTrace(parent.header),
     accel: options.accel ?? TCG,
     signal: options.signal,
@@ -1233,14 +1242,24 @@ function runsSummary(
   };
 }
 
-/** Which nodes' checks started from a saved guest, and why the others booted. */
+/**
+ * Which nodes started from a saved guest in the check phase (their checks, or the restarts
+ * serving a cluster's checks), and why the others booted.
+ */
 function checksSummary(parent: ParentTrace, warm: WarmSession | null): SweepResult["checks"] {
   if (warm) {
-    return { warm: [...warm.states.keys()], cold: warm.cold, savedMs: Math.round(warm.savedMs) };
+    // In the scenario's order: the guests are saved at once, in the order they held.
+    const names = parent.scenario.nodes.map((node) => node.name);
+    return {
+      warm: names.filter((name) => warm.states.has(name)),
+      cold: warm.cold,
+      savedMs: Math.round(warm.savedMs),
+    };
   }
+  const checked = parent.scenario.nodes.some((n) => n.check !== null);
   return {
     warm: [],
-    cold: parent.scenario.nodes.filter((n) => n.check !== null).map((n) => ({
+    cold: parent.scenario.nodes.filter((n) => checked && checkBootPhase(n) !== null).map((n) => ({
       node: n.name,
       reason: "--cold",
     })),

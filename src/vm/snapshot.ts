@@ -32,6 +32,11 @@ import { firstDifference, stateArgs, stateKey } from "./state_key.ts";
 export interface GuestState {
   /** Where the guest holds: before its disk driver loads, or before the phase script. */
   hold: "disks" | "phase";
+  /**
+   * The phase it was saved with (`faultline.phase=` on its kernel command line, which its
+   * memory keeps): it resumes into this phase only.
+   */
+  phase: string;
   /** The guest's memory at the hold (mapped copy-on-write by each start). */
   memory: string;
   /** The device state, as QEMU's migration wrote it. */
@@ -145,6 +150,7 @@ export async function saveGuestState(spec: SaveSpec, options: SaveOptions): Prom
     }
     return {
       hold: options.hold,
+      phase: spec.phase,
       memory,
       devices,
       id: await sha256File(devices),

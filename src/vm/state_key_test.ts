@@ -73,6 +73,7 @@ Deno.test("state key: the guest's seed and clock are in it (a saved guest has it
 Deno.test("state key: a state saved under TCG is refused by a start under KVM, before QEMU starts", async () => {
   const state = {
     hold: "disks" as const,
+    phase: "check",
     memory: "/nonexistent/state.memory",
     devices: "/nonexistent/state.devices",
     id: "a".repeat(64),

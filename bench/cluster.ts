@@ -1,0 +1,289 @@
+/**
+ * Cluster points, cold (every node boots) against warm (each node's check-phase guest saved
+ * once; an online point resumed from the whole cluster saved at its workloads' start), in
+ * one run, on the same points, each point cold then warm so that the machine's load drifts
+ * alike over both:
+ *
+ * - fixtures/cluster-recovery.json: three busybox nodes, n3 checking what n1 and n2 serve;
+ * - scenarios/etcd-put.ts: three etcd members, e3 the client and the check.
+ *
+ * For each: a power loss at N flushes of the node that flushes most in its workload (its
+ * crash state built from the trace, a check phase each), and an EIO at N of that node's
+ * writes in the later two thirds of its workload (the workload re-run). It prints the median
+ * seconds of a point cold and warm with their ratio, each node's median check-phase boot
+ * (QEMU's start to its end: a boot cold, a start from the saved guest warm), the seconds the
+ * saves took (once per sweep, not in the points' figures), and the 1-minute load average
+ * before and after each.
+ *
+ * Run: `deno task bench --only cluster [--points N] [--scenario busybox|etcd] [--json]`, or
+ * `deno run -A bench/cluster.ts` with the same flags. N is 5 by default.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { prepareForReplay, readParent, replay, type ReplayResult } from "../src/replay/replay.ts";
+import { pinningOfTrace } from "../src/run/pinning.ts";
+import type { Prepared } from "../src/run/prepare.ts";
+import { runScenario } from "../src/run/run.ts";
+import { openWarmChecks, openWarmRun, type WarmRun } from "../src/run/warm.ts";
+import { loadScenario } from "../src/scenario/load.ts";
+import type { OpRecord } from "../src/trace/schema.ts";
+import { makePrivateDir } from "../src/util/tempdir.ts";
+import { TCG } from "../src/vm/accel.ts";
+
+const SCENARIOS = {
+  busybox: "fixtures/cluster-recovery.json",
+  etcd: "scenarios/etcd-put.ts",
+} as const;
+
+/** One point, cold and warm. */
+interface PointTimes {
+  at: number;
+  seconds: { cold: number; warm: number };
+  /** The verdicts, cold and warm (they should agree). */
+  pass: { cold: boolean; warm: boolean };
+  /** Whether the warm point started warm: its run resumed (online), its checks from saved guests. */
+  resumed?: true | string;
+  /** Each node's check-phase boots, in seconds, by mode. */
+  checks: { cold: Record<string, number>; warm: Record<string, number> };
+  load: [number, number];
+}
+
+/** One fault over one scenario's points. */
+interface FaultFigures {
+  fault: string;
+  points: PointTimes[];
+  median: { cold: number; warm: number };
+  ratio: number;
+  /** Each node's median check-phase boot, in seconds, by mode. */
+  checkPerNode: { cold: Record<string, number>; warm: Record<string, number> };
+  /** Seconds the saves took (the check guests; for the online fault, the run too). */
+  savedSeconds: number;
+  /** Nodes whose check-phase boots were cold in the warm mode, with why. */
+  cold: { node: string; reason: string }[];
+  /** Why the online points booted, when they did not resume. */
+  notResumed?: string;
+}
+
+async function loadAverage(): Promise<number> {
+  const text = await Deno.readTextFile("/proc/loadavg").catch(() => "0");
+  return Number(text.split(" ")[0]);
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** N indices spread evenly over a list (all of it when it is shorter). */
+function spread<T>(list: readonly T[], n: number): T[] {
+  if (list.length <= n) return [...list];
+  return Array.from({ length: n }, (_, i) => list[Math.floor(i * (list.length - 1) / (n - 1))]);
+}
+
+/** Each node's check-phase boots of a replay, in seconds (a node booted twice: the sum). */
+function checkSeconds(result: ReplayResult): Record<string, number> {
+  const seconds: Record<string, number> = {};
+  for (const outcome of result.outcomes) {
+    if (outcome.phase !== "check" && outcome.stage !== "check") continue;
+    seconds[outcome.node] = round((seconds[outcome.node] ?? 0) + outcome.ms / 1000);
+  }
+  return seconds;
+}
+
+function medianPerNode(points: PointTimes[], mode: "cold" | "warm"): Record<string, number> {
+  const nodes = [...new Set(points.flatMap((p) => Object.keys(p.checks[mode])))].sort();
+  return Object.fromEntries(
+    nodes.map((node) => [
+      node,
+      round(median(points.flatMap((p) => p.checks[mode][node] ?? []))),
+    ]),
+  );
+}
+
+/** The points of a scenario: its busiest node's flushes and later writes in its workload. */
+function choosePoints(
+  parent: Awaited<ReturnType<typeof readParent>>,
+  n: number,
+): { node: string; flushes: number[]; writes: number[] } {
+  const workload = (op: OpRecord) => {
+    const start = parent.lines.find((line) =>
+      line.node === op.node && line.kind === "phase" && line.args[0] === "run"
+    );
+    return start !== undefined && op.index >= start.at;
+  };
+  const ops = parent.ordered.filter(workload);
+  const flushesOf = (node: string) => ops.filter((op) => op.node === node && op.op === "flush");
+  const node =
+    parent.scenario.nodes.map((n) => n.name).sort((a, b) =>
+      flushesOf(b).length - flushesOf(a).length
+    )[0];
+  const writes = ops.filter((op) => op.node === node && op.op === "write");
+  return {
+    node,
+    flushes: spread(flushesOf(node), n).map((op) => op.index),
+    writes: spread(writes.slice(Math.floor(writes.length / 3)), n).map((op) => op.index),
+  };
+}
+
+/** Replays each point cold, then warm. */
+async function measureFault(
+  parent: Awaited<ReturnType<typeof readParent>>,
+  prepared: Prepared,
+  options: { fault: string; points: number[]; dir: string; log: (line: string) => void },
+): Promise<FaultFigures> {
+  const { fault, points, dir, log } = options;
+  const online = fault !== "power-loss";
+  const saving = performance.now();
+  const pinning = pinningOfTrace(parent.header);
+  await using checks = await openWarmChecks(parent.scenario, prepared, { pinning, accel: TCG });
+  const run: WarmRun | string | null = online
+    ? await openWarmRun(parent.scenario, prepared, { recording: parent, pinning, accel: TCG })
+    : null;
+  const savedSeconds = round((performance.now() - saving) / 1000);
+  try {
+    const times: PointTimes[] = [];
+    for (const at of points) {
+      const before = await loadAverage();
+      const one = async (mode: "cold" | "warm") => {
+        const started = performance.now();
+        const result = await replay(parent, {
+          faults: [fault],
+          faultAt: String(at),
+          output: join(dir, `${fault}-${at}-${mode}.trace`),
+          keepData: false,
+          prepared,
+          ...(mode === "warm"
+            ? {
+              warmChecks: checks.states,
+              ...(run && typeof run !== "string" ? { warmRun: run } : {}),
+            }
+            : {}),
+        });
+        await Deno.remove(result.trace).catch(() => {});
+        return { result, seconds: round((performance.now() - started) / 1000) };
+      };
+      const cold = await one("cold");
+      const warm = await one("warm");
+      times.push({
+        at,
+        seconds: { cold: cold.seconds, warm: warm.seconds },
+        pass: { cold: cold.result.verdict.pass, warm: warm.result.verdict.pass },
+        ...(warm.result.resumed !== undefined ? { resumed: warm.result.resumed } : {}),
+        checks: { cold: checkSeconds(cold.result), warm: checkSeconds(warm.result) },
+        load: [before, await loadAverage()],
+      });
+      const t = times.at(-1)!;
+      log(
+        `  ${fault} at ${at}: cold ${t.seconds.cold} s, warm ${t.seconds.warm} s (load ${
+          t.load.join(" -> ")
+        })`,
+      );
+    }
+    const med = {
+      cold: round(median(times.map((t) => t.seconds.cold))),
+      warm: round(median(times.map((t) => t.seconds.warm))),
+    };
+    return {
+      fault,
+      points: times,
+      median: med,
+      ratio: Math.round(med.cold / med.warm * 100) / 100,
+      checkPerNode: { cold: medianPerNode(times, "cold"), warm: medianPerNode(times, "warm") },
+      savedSeconds,
+      cold: checks.cold,
+      ...(typeof run === "string" ? { notResumed: run } : {}),
+    };
+  } finally {
+    if (run && typeof run !== "string") await run[Symbol.asyncDispose]();
+  }
+}
+
+/** Runs the cluster benchmark; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const json = args.includes("--json");
+  const pointsAt = args.indexOf("--points");
+  const n = pointsAt >= 0 ? Number(args[pointsAt + 1]) : 5;
+  const scenarioAt = args.indexOf("--scenario");
+  const only = scenarioAt >= 0 ? args[scenarioAt + 1] : undefined;
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`--points takes a whole number of points, at least 1: not ${args[pointsAt + 1]}`);
+    return 2;
+  }
+  if (only !== undefined && !(only in SCENARIOS)) {
+    console.error(`--scenario takes busybox or etcd: not ${only}`);
+    return 2;
+  }
+  const log = (line: string) => {
+    if (!json) console.error(line);
+  };
+  await using dir = await makePrivateDir("faultline-bench-cluster-");
+  const results: { scenario: string; node: string; faults: FaultFigures[] }[] = [];
+  for (const [name, file] of Object.entries(SCENARIOS)) {
+    if (only !== undefined && only !== name) continue;
+    const trace = join(dir.path, `${name}.trace`);
+    log(`${file}: recording`);
+    const recorded = await runScenario({
+      scenario: await loadScenario(file),
+      trace: { path: trace, keepData: true },
+      command: "record",
+    });
+    if (!recorded.verdict.pass) {
+      console.error(
+        `${file}: the recording failed its own expectations: ${recorded.verdict.reason}`,
+      );
+      return 3;
+    }
+    const parent = await readParent(trace);
+    const prepared = await prepareForReplay(parent);
+    const chosen = choosePoints(parent, n);
+    const faults: FaultFigures[] = [];
+    for (
+      const [fault, points] of [["power-loss", chosen.flushes], ["eio", chosen.writes]] as const
+    ) {
+      faults.push(await measureFault(parent, prepared, { fault, points, dir: dir.path, log }));
+    }
+    results.push({ scenario: file, node: chosen.node, faults });
+  }
+  if (json) {
+    console.log(JSON.stringify({ cores: navigator.hardwareConcurrency, results }));
+    return 0;
+  }
+  console.log(`\ncluster points, cold vs warm, ${navigator.hardwareConcurrency} cores`);
+  for (const { scenario, node, faults } of results) {
+    for (const f of faults) {
+      const loads = f.points.flatMap((p) => p.load);
+      const agree = f.points.filter((p) => p.pass.cold === p.pass.warm).length;
+      const resumed = f.fault === "power-loss"
+        ? ""
+        : `, ${f.points.filter((p) => p.resumed === true).length} of ${f.points.length} resumed${
+          f.notResumed ? ` (${f.notResumed})` : ""
+        }`;
+      console.log(
+        `  ${scenario}, ${f.fault} at ${f.points.length} points of ${node}: median ${f.median.cold} s cold, ${f.median.warm} s warm = ${f.ratio}x (saved once in ${f.savedSeconds} s${resumed}; verdicts agree at ${agree} of ${f.points.length}; load ${
+          Math.min(...loads)
+        } to ${Math.max(...loads)})`,
+      );
+      const per = (mode: "cold" | "warm") =>
+        Object.entries(f.checkPerNode[mode]).map(([n, s]) => `${n} ${s} s`).join(", ");
+      console.log(
+        `    check-phase boot per node, median: cold ${per("cold")}; warm ${per("warm")}`,
+      );
+      for (const c of f.cold) console.log(`    ${c.node} checked cold: ${c.reason}`);
+      for (const p of f.points.filter((p) => p.pass.cold !== p.pass.warm)) {
+        console.log(
+          `    at ${p.at} the verdicts differ: cold ${p.pass.cold ? "pass" : "fail"}, warm ${
+            p.pass.warm ? "pass" : "fail"
+          }`,
+        );
+      }
+    }
+  }
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
