@@ -1,7 +1,7 @@
 /**
  * Warm clusters against cold ones, on real QEMU guests (fixtures/cluster-recovery.json:
  * three busybox nodes; in the check phase n1 and n2 restart in order and n3 checks n2's
- * log). A power-loss sweep over a few of n2's flushes and an EIO sweep at one of n2's
+ * log). A power loss at one of n2's flushes and an EIO at one of n2's
  * writes during its workload, each run cold (`cold: true`, a boot per node) and warm
  * (every node's check-phase guest saved once; the EIO point resumed from the whole
  * cluster saved at its workloads' start), give the same verdicts, oracle counts and crash
@@ -61,9 +61,14 @@ Deno.test("warm = cold on a cluster: power-loss and EIO points, every node warm;
     op.node === "n2" && op.op === "write" && op.index >= start.at
   );
   const eioAt = writes[Math.floor(writes.length * 2 / 3)].index;
+  // And its flush in the middle of its workload: one power-loss point (each costs a check).
+  const flushes = parent.ordered.filter((op) =>
+    op.node === "n2" && op.op === "flush" && op.index >= start.at && op.phase === "run"
+  );
+  const cutAt = flushes[Math.floor(flushes.length / 2)].index;
 
   const sweeps = [
-    { fault: "power-loss", points: "flushes:n2/data,every:10" },
+    { fault: "power-loss", points: String(cutAt) },
     { fault: "eio", points: String(eioAt) },
   ];
   for (const { fault, points } of sweeps) {
