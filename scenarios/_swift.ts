@@ -320,3 +320,20 @@ export function proxyNode(count = OBJECTS, memory = "512M") {
     ready: true,
   };
 }
+
+/**
+ * The cluster every Swift scenario runs: s1 with the proxy and the client, s2 and s3 storage
+ * nodes; the run ends when the client is done (s2 and s3 are powered off then). A scenario
+ * adds its name, description, expectation and faults.
+ */
+export function swiftCluster() {
+  return {
+    nodes: {
+      [NODES[0]]: proxyNode(),
+      [NODES[1]]: storageNode(),
+      [NODES[2]]: storageNode(),
+    },
+    client: NODES[0],
+    timeouts: { boot: "120s", run: "900s", check: "900s", setup: "900s" },
+  };
+}

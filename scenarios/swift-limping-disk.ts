@@ -11,21 +11,15 @@
  * time here.
  */
 import { defineScenario } from "../mod.ts";
-import { NODES, proxyNode, storageNode } from "./_swift.ts";
+import { swiftCluster } from "./_swift.ts";
 
 export default defineScenario({
   name: "swift-limping-disk",
   description:
     "Swift 2.30, three storage nodes on XFS, s2's disk limping (p50 50 ms, p99 2 s) during the PUTs: no object acknowledged with 201 is lost",
-  nodes: {
-    [NODES[0]]: proxyNode(),
-    [NODES[1]]: storageNode(),
-    [NODES[2]]: storageNode(),
-  },
-  client: "s1",
+  ...swiftCluster(),
   expect: { noLostAcks: true },
   faults: [
     { fault: "limp:p50=50ms,p99=2s", at: "s2/data/flush#5" },
   ],
-  timeouts: { boot: "120s", run: "900s", check: "900s", setup: "900s" },
 });

@@ -8,18 +8,13 @@
  * of the whole cluster then loses what every replica acknowledged.
  */
 import { defineScenario } from "../mod.ts";
-import { NODES, proxyNode, storageNode } from "./_swift.ts";
+import { swiftCluster } from "./_swift.ts";
 
 export default defineScenario({
   name: "swift-lying-disks",
   description:
     "Swift 2.30, three storage nodes on XFS whose disks lie about flushes (lie-flush: what nobarrier did before Linux 4.19 removed it): a power loss of the cluster loses objects acknowledged with 201",
-  nodes: {
-    [NODES[0]]: proxyNode(),
-    [NODES[1]]: storageNode(),
-    [NODES[2]]: storageNode(),
-  },
-  client: "s1",
+  ...swiftCluster(),
   expect: { noLostAcks: true },
   faults: [
     // Power lost at every 150th flush of any disk (the container's PUT, the eighth object's),
@@ -32,5 +27,4 @@ export default defineScenario({
       outcome: "detect",
     },
   ],
-  timeouts: { boot: "120s", run: "900s", check: "900s", setup: "900s" },
 });

@@ -6,23 +6,17 @@
  * honest replicas hold every acknowledged object, whatever s1 lost.
  */
 import { defineScenario } from "../mod.ts";
-import { NODES, proxyNode, storageNode } from "./_swift.ts";
+import { swiftCluster } from "./_swift.ts";
 
 export default defineScenario({
   name: "swift-one-lying-disk",
   description:
     "Swift 2.30, three storage nodes on XFS, s1's disk lying about flushes (lie-flush@s1/data/any): the honest replicas keep every object acknowledged with 201 through a power loss of the cluster",
-  nodes: {
-    [NODES[0]]: proxyNode(),
-    [NODES[1]]: storageNode(),
-    [NODES[2]]: storageNode(),
-  },
-  client: "s1",
+  ...swiftCluster(),
   expect: { noLostAcks: true },
   faults: [
     // Power lost at every 150th flush of any disk, s1's disk lying throughout. Measured: at
     // the eighth object's, 7 of 7 acknowledged objects found (docs/findings.md).
     { fault: "power-loss", points: "flushes,every:150", with: ["lie-flush@s1/data/any"] },
   ],
-  timeouts: { boot: "120s", run: "900s", check: "900s", setup: "900s" },
 });

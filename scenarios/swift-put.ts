@@ -9,23 +9,16 @@
  * acknowledged object may be lost when the whole cluster loses power.
  */
 import { defineScenario } from "../mod.ts";
-import { NODES, proxyNode, storageNode } from "./_swift.ts";
+import { swiftCluster } from "./_swift.ts";
 
 export default defineScenario({
   name: "swift-put",
   description:
     "Swift 2.30, three storage nodes on XFS, proxy on s1: every object acknowledged with 201 survives a power loss of the whole cluster",
-  nodes: {
-    [NODES[0]]: proxyNode(),
-    [NODES[1]]: storageNode(),
-    [NODES[2]]: storageNode(),
-  },
-  // The run ends when the client is done; s2 and s3 are powered off then.
-  client: "s1",
+  ...swiftCluster(),
   expect: { noLostAcks: true },
   faults: [
     // The whole cluster loses power at flushes of any storage node's disk.
     { fault: "power-loss", points: "flushes,every:200" },
   ],
-  timeouts: { boot: "120s", run: "900s", check: "900s", setup: "900s" },
 });
