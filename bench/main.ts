@@ -28,6 +28,11 @@ generated from seeds, valid and invalid):
 }
 const onlyAt = args.indexOf("--only");
 const only = onlyAt >= 0 ? args.splice(onlyAt, 2)[1] : undefined;
+const BENCHMARKS = ["fault-layer", "sweep", "cluster", "history"];
+if (onlyAt >= 0 && !BENCHMARKS.includes(only ?? "")) {
+  console.error(`bench: --only ${only ?? "(nothing)"}: expected one of ${BENCHMARKS.join(", ")}`);
+  Deno.exit(2);
+}
 const shared = args.filter((arg, i) =>
   arg === "--quick" || arg === "--json" || arg === "--jobs" || args[i - 1] === "--jobs"
 );
