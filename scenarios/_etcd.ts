@@ -158,3 +158,22 @@ client() {
   done
 }`;
 }
+
+/**
+ * The cluster of the put scenarios: e1 and e2 serve; e3 serves too and is the client, which
+ * makes e1 the leader and runs PUTS, and whose check reads every acknowledged key back. The
+ * run ends when the client is done (the members are powered off then).
+ */
+export function putCluster(puts: string) {
+  return {
+    nodes: {
+      e1: member(),
+      e2: member(),
+      e3: member({
+        workload: `${startEtcd}\n${waitHealthy}\n${leaderE1}\n${puts}`,
+        check: checkKeys,
+      }),
+    },
+    client: "e3",
+  };
+}

@@ -7,7 +7,7 @@
  * the leader sits on every commit's path.
  */
 import { defineScenario } from "../mod.ts";
-import { checkKeys, etcdctl, leaderE1, member, startEtcd, waitHealthy } from "./_etcd.ts";
+import { etcdctl, putCluster } from "./_etcd.ts";
 
 const PUTS = 12;
 
@@ -31,15 +31,7 @@ report slowest-put-ms "$slowest"
 export default defineScenario({
   name: "etcd-limping-leader",
   description: "etcd 3.4 with a limping leader disk: how long each put takes, no key lost",
-  nodes: {
-    e1: member(),
-    e2: member(),
-    e3: member({
-      workload: `${startEtcd}\n${waitHealthy}\n${leaderE1}\n${timedPuts}`,
-      check: checkKeys,
-    }),
-  },
-  client: "e3",
+  ...putCluster(timedPuts),
   expect: { noLostAcks: true },
   faults: [
     // The leader's disk limps from the client's first put on; every put still under 10 s.

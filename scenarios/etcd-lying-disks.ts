@@ -7,21 +7,13 @@
  * replica acknowledged: faultline must find it (`detect`).
  */
 import { defineScenario } from "../mod.ts";
-import { checkKeys, leaderE1, member, putKeys, startEtcd, waitHealthy } from "./_etcd.ts";
+import { putCluster, putKeys } from "./_etcd.ts";
 
 export default defineScenario({
   name: "etcd-lying-disks",
   description:
     "etcd 3.4 on disks that lie about flushes: a cluster power loss loses acknowledged keys",
-  nodes: {
-    e1: member(),
-    e2: member(),
-    e3: member({
-      workload: `${startEtcd}\n${waitHealthy}\n${leaderE1}\n${putKeys(8)}`,
-      check: checkKeys,
-    }),
-  },
-  client: "e3",
+  ...putCluster(putKeys(8)),
   expect: { noLostAcks: true },
   faults: [
     // Every disk lies from its first op; the whole cluster loses power at flushes late in the run.

@@ -18,20 +18,12 @@
  * majority.
  */
 import { defineScenario } from "../mod.ts";
-import { checkKeys, leaderE1, member, putKeys, startEtcd, waitHealthy } from "./_etcd.ts";
+import { putCluster, putKeys } from "./_etcd.ts";
 
 export default defineScenario({
   name: "etcd-one-lying-disk",
   description: "etcd 3.4, three members, one disk lying about flushes: a cluster power loss",
-  nodes: {
-    e1: member(),
-    e2: member(),
-    e3: member({
-      workload: `${startEtcd}\n${waitHealthy}\n${leaderE1}\n${putKeys(16)}`,
-      check: checkKeys,
-    }),
-  },
-  client: "e3",
+  ...putCluster(putKeys(16)),
   expect: { noLostAcks: true },
   faults: [
     // The leader's disk (e1, made leader by the client) lies from its first op.

@@ -8,21 +8,12 @@
  * disk or an I/O error.
  */
 import { defineScenario } from "../mod.ts";
-import { checkKeys, leaderE1, member, putKeys, startEtcd, waitHealthy } from "./_etcd.ts";
+import { putCluster, putKeys } from "./_etcd.ts";
 
 export default defineScenario({
   name: "etcd-put",
   description: "etcd 3.4, three members: every key acknowledged after a successful put survives",
-  nodes: {
-    e1: member(),
-    e2: member(),
-    e3: member({
-      workload: `${startEtcd}\n${waitHealthy}\n${leaderE1}\n${putKeys(16)}`,
-      check: checkKeys,
-    }),
-  },
-  // The run ends when the client is done; the members are powered off then.
-  client: "e3",
+  ...putCluster(putKeys(16)),
   expect: { noLostAcks: true },
   // What must hold under each: no acknowledged key lost, and every member starts again (the check).
   // The points are few: each replays the three-node cluster (about a minute under TCG).
