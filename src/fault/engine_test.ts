@@ -244,3 +244,27 @@ Deno.test("engine: a random fault draws by the op's signature and occurrence, no
   assert.deepEqual(interleaved, apart, "each op limps the same, whatever its index");
   assert.ok(new Set([...apart.values()].flat()).size > 40, "the draws vary");
 });
+
+Deno.test("engine: a hang of the run phase (@run:) ends as the check begins and lets its held ops go; one without a phase holds on", async () => {
+  const run = (index: number, disk: string): OpView => ({
+    ...op(index, "flush", disk),
+    length: 0,
+    phase: "run",
+  });
+  const { engine } = engineOf("hang@run:vda/flush#1", "hang@vdb/flush#1");
+  assert.deepEqual(engine.decide(run(0, "vda")).map((d) => d.action), [{ do: "hold" }]);
+  assert.deepEqual(engine.decide(run(1, "vdb")).map((d) => d.action), [{ do: "hold" }]);
+  const silent = engine.hold("vda");
+  const stillSilent = engine.hold("vdb");
+  engine.endStanding(); // the check begins
+  assert.equal(await state(silent), "resolved", "the run's hang released its op");
+  assert.equal(await state(stillSilent), "pending");
+  const check = (index: number, disk: string): OpView => ({
+    ...op(index, "read", disk),
+    phase: "check",
+  });
+  assert.deepEqual(engine.decide(check(2, "vda")), [], "the check reads vda");
+  assert.deepEqual(engine.decide(check(3, "vdb")).map((d) => d.fault), ["hang"]);
+  engine.shutdown();
+  await assert.rejects(stillSilent, shutdownError(/shutting down/));
+});

@@ -16,7 +16,7 @@ import type { OpType } from "../block/backend.ts";
 import type { BlockAction, BlockBehaviour, Detail, Effect } from "./kinds/kind.ts";
 import { kindOf, specNameOf } from "./kinds/mod.ts";
 import { seededStream } from "./random.ts";
-import { isStanding } from "./standing.ts";
+import { endsWithRun } from "./standing.ts";
 import {
   NOT_STARTED,
   type OpView,
@@ -339,8 +339,9 @@ function storedNotes(op: OpView, outcome: Decision | undefined, draft: Draft): D
 }
 
 /**
- * The run phase is over: the rules written without a trigger (which hold for the run phase
- * only) end, and the faults they brought into force with them. Rules with a trigger go on.
+ * The run phase is over: the rules that hold for the run phase only (written without a
+ * trigger, or with a trigger of the run phase: `@run:...`) end, and the faults they brought
+ * into force with them. Rules with another trigger go on.
  *
  * @example
  * ```ts
@@ -350,7 +351,7 @@ function storedNotes(op: OpView, outcome: Decision | undefined, draft: Draft): D
 export function endStanding(plan: FaultPlan, state: PlanState): PlanState {
   const ended = new Set<number>();
   plan.rules.forEach((rule, i) => {
-    if (isStanding(rule)) ended.add(i);
+    if (endsWithRun(rule)) ended.add(i);
   });
   if (ended.size === 0) return state;
   return {

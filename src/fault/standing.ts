@@ -3,7 +3,10 @@
  * `drop:0.3`) is in force on every op or frame of the run phase and ends where the check
  * begins; a kind that hits one op or fires once (`eio`, `delay:200ms`, `crash:n2`) needs a
  * trigger, and is refused without one. A fault with a trigger, `@any` included, keeps to
- * its trigger in every phase, so a point in the check still fires.
+ * its trigger in every phase, so a point in the check still fires. A trigger of the run
+ * phase (`hang@run:s2/data/flush#50`, and what a replay's `--fault-at N` names) holds for
+ * the run phase too: what it brought into force (a hang, a limp, a partition) ends where the
+ * check begins, so the check reads the disks the run left rather than a disk still silent.
  *
  * A kind set at a node's boot (`clock-skew`) fires at no moment: without a trigger it holds
  * for the run phase's boots, with `@any` for every boot, and it takes no other trigger.
@@ -27,6 +30,20 @@ import type { FaultRule, Trigger } from "./types.ts";
  */
 export function isStanding(rule: Pick<FaultRule, "trigger">): boolean {
   return rule.trigger.kind === "always";
+}
+
+/**
+ * Whether a rule holds for the run phase only and ends as the check begins: it stands, or
+ * its trigger counts the run phase's ops only (`@run:...`).
+ *
+ * @example
+ * ```ts
+ * endsWithRun(parseFaultSpec("hang@run:s2/data/flush#50")); // true
+ * endsWithRun(parseFaultSpec("hang@s2/data/flush#50")); // false: in force in the check too
+ * ```
+ */
+export function endsWithRun(rule: Pick<FaultRule, "trigger">): boolean {
+  return isStanding(rule) || (rule.trigger.kind === "match" && rule.trigger.phase === "run");
 }
 
 /**

@@ -3,7 +3,7 @@ import { FaultSpecError } from "./errors.ts";
 import { FAULT_KINDS } from "./kinds/mod.ts";
 import { decide, endStanding, initialState, type OpView } from "./plan.ts";
 import { parseFaultSpec } from "./spec.ts";
-import { checkStanding, isStanding } from "./standing.ts";
+import { checkStanding, endsWithRun, isStanding } from "./standing.ts";
 
 const read = (index: number): OpView => ({
   index,
@@ -56,4 +56,28 @@ Deno.test("a fault written without a trigger holds for the run phase; one with @
     decide(late, ended, { ...read(2), type: "flush", length: 0 }).decisions,
     [],
   );
+});
+
+Deno.test("a fault with a trigger of the run phase ends as the check begins; with another trigger it goes on", () => {
+  const specs = [
+    "limp:10ms",
+    "hang@run:vda/read#1",
+    "limp:5ms@+2s",
+    "fail@vda/read#1",
+    "eio@check:read#1",
+  ];
+  assert.deepEqual(specs.map((spec) => endsWithRun(parseFaultSpec(spec))), [
+    true,
+    true,
+    false,
+    false,
+    false,
+  ]);
+  const plan = { seed: 1, rules: ["hang@run:vda/read#1", "fail@vda/read#1"].map(parseFaultSpec) };
+  const run = decide(plan, initialState(plan), { ...read(0), phase: "run" });
+  assert.deepEqual(run.decisions.map((d) => d.fault), ["hang", "fail"]);
+  const state = endStanding(plan, run.state); // the check begins
+  const check = decide(plan, state, { ...read(1), phase: "check" });
+  assert.deepEqual(check.decisions.map((d) => d.fault), ["fail"], "the disk answers the check");
+  assert.deepEqual(state.active.map((fault) => fault.rule), ["fail@vda/read#1"]);
 });

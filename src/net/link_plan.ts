@@ -26,7 +26,7 @@ import { linkKey } from "../fault/link_scope.ts";
 import type { Effect, FrameAction, LinkBehaviour } from "../fault/kinds/kind.ts";
 import { kindOf, specNameOf } from "../fault/kinds/mod.ts";
 import { seededStream } from "../fault/random.ts";
-import { isStanding } from "../fault/standing.ts";
+import { endsWithRun } from "../fault/standing.ts";
 import {
   type Arrival,
   type FrameFacts,
@@ -465,8 +465,9 @@ function healRules(
 }
 
 /**
- * The run phase is over: the link rules written without a trigger (which hold for the run
- * phase only) end. Rules with a trigger go on.
+ * The run phase is over: the link rules that hold for the run phase only (written without a
+ * trigger, or with a trigger of the run phase: `@run:...`) end. Rules with another trigger
+ * go on.
  *
  * @example
  * ```ts
@@ -476,7 +477,7 @@ function healRules(
 export function endStandingLinks(plan: LinkPlan, state: LinkPlanState): LinkPlanState {
   let next = state;
   plan.rules.forEach((rule, i) => {
-    if (isStanding(rule)) next = withRule(next, i, { spent: true, armed: false });
+    if (endsWithRun(rule)) next = withRule(next, i, { spent: true, armed: false });
   });
   return next;
 }

@@ -16,7 +16,7 @@ import { OpClock } from "../block/op_clock.ts";
 import type { InjectedFault } from "../fault/engine.ts";
 import type { CrashVariant } from "../fault/kinds/kind.ts";
 import { kindOf } from "../fault/kinds/mod.ts";
-import { isStanding } from "../fault/standing.ts";
+import { endsWithRun } from "../fault/standing.ts";
 import type { FaultPlan } from "../fault/types.ts";
 import { exportUri } from "../nbd/uri.ts";
 import { ControlChannel } from "../vm/control.ts";
@@ -752,9 +752,12 @@ class Run {
     return names.map((name) => boots.get(name)!);
   }
 
-  /** The faults written without a trigger hold for the run phase only: they end as the check begins. */
+  /**
+   * The faults written without a trigger or with a trigger of the run phase (`@run:...`)
+   * hold for the run phase only: they end as the check begins.
+   */
   private endStanding(): void {
-    const ended = (this.options.plan?.rules ?? []).filter(isStanding).map((rule) => rule.spec);
+    const ended = (this.options.plan?.rules ?? []).filter(endsWithRun).map((rule) => rule.spec);
     if (ended.length === 0) return;
     this.parts.service.endStanding();
     this.parts.net?.endStanding();
