@@ -1,0 +1,29 @@
+/**
+ * scenarios/swift-put.ts with the proxy cut off from one storage node for a while: from s2's
+ * 21st flush of the run (about the third of the 16 PUTs), frames between s1 (the proxy, the
+ * client and a storage node) and s2 are dropped both ways (`partition:s1|s2`), until s3's
+ * 60th flush of the run (about the tenth PUT), when the link heals. s2 and s3 still reach
+ * each other. The proxy's connections to s2 time out (`conn_timeout`, 5 s here,
+ * scenarios/_swift.ts) and it answers 201 once s1 and s3 (a quorum of 2 of 3) stored an
+ * object; the ring has no node to hand off to (3 replicas on 3 devices), so s2 misses the
+ * objects PUT meanwhile until replication copies them. After the heal, the check restarts the
+ * cluster and GETs every acknowledged object through the proxy: each must be found (the
+ * proxy asks the next replica where s2 has none). The check does not run Swift's replicator.
+ */
+import { defineScenario } from "../mod.ts";
+import { swiftCluster } from "./_swift.ts";
+
+export default defineScenario({
+  name: "swift-partition",
+  description:
+    "Swift 2.30, three storage nodes on XFS, the proxy on s1 cut off from s2 during the PUTs, then healed: every object acknowledged with 201 is read back",
+  ...swiftCluster(),
+  expect: { noLostAcks: true },
+  faults: [
+    {
+      fault: "partition:s1|s2",
+      at: "run:s2/data/flush#21",
+      with: ["heal@run:s3/data/flush#60"],
+    },
+  ],
+});
