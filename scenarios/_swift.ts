@@ -278,6 +278,39 @@ for i in range(1, int(sys.argv[1]) + 1):
         report("have", "o-%d" % i)
 `;
 
+/**
+ * The check's count of one storage node's replicas: a HEAD of every object straight at that
+ * node's object server, where the object ring places a replica (Swift's direct_client, as
+ * swift-get-nodes would show), the proxy left out. Reports `replicas NODE HELD PLACED` and
+ * prints each object the node lacks.
+ */
+const replicaCounter = `
+import socket, subprocess, sys
+from swift.common.direct_client import direct_head_object
+from swift.common.exceptions import ClientException
+from swift.common.ring import Ring
+
+name, count = sys.argv[1], int(sys.argv[2])
+ring = Ring("${RINGS}", ring_name="object")
+address = socket.gethostbyname(name)
+held = placed = 0
+for i in range(1, count + 1):
+    part, nodes = ring.get_nodes("AUTH_test", "c", "o-%d" % i)
+    for node in nodes:
+        if node["ip"] != address:
+            continue
+        placed += 1
+        try:
+            direct_head_object(node, part, "AUTH_test", "c", "o-%d" % i, response_timeout=30)
+            held += 1
+        except ClientException as error:
+            print("o-%d: %s answered %s" % (i, name, error.http_status), flush=True)
+        except OSError as error:
+            print("o-%d: %s: %s" % (i, name, type(error).__name__), flush=True)
+print("%s holds %d of the %d replicas the ring places on it" % (name, held, placed), flush=True)
+subprocess.run(["report", "replicas", name, str(held), str(placed)], check=False)
+`;
+
 /** Runs a Python program given as text (written to /tmp by a quoted here-document). */
 function python(name: string, program: string, args: string): string {
   return `cat >/tmp/${name}.py <<'FAULTLINE_EOF'\n${program}FAULTLINE_EOF\npython3 /tmp/${name}.py ${args}`;
@@ -308,14 +341,21 @@ export function storageNode(memory = "512M") {
 /**
  * s1: the rings in its setup; its servers, the proxy and the client in the run: the client
  * PUTs `count` objects through the proxy; the check starts the servers again on the disks
- * the run left, GETs every object and HEADs the container.
+ * the run left, GETs every object and HEADs the container; with `countReplicasOf`, then
+ * counts the replicas that storage node holds (`replicas NODE HELD PLACED`).
  */
-export function proxyNode(count = OBJECTS, memory = "512M") {
+export function proxyNode(count = OBJECTS, memory = "512M", countReplicasOf?: string) {
+  // The replicas are counted after the check's verdict lines, whose exit code the check keeps.
+  const replicas = countReplicasOf === undefined
+    ? ""
+    : `\nchecked=$?\n${
+      python("replicas", replicaCounter, `${countReplicasOf} ${count}`)
+    } || echo "the replicas of ${countReplicasOf} were not counted"\nexit $checked`;
   return {
     ...base(memory),
     setup: buildRings,
     workload: `${startServers(true)}\n${python("client", client, String(count))}`,
-    check: `${startServers(true)}\n${python("check", checker, String(count))}`,
+    check: `${startServers(true)}\n${python("check", checker, String(count))}${replicas}`,
     restart: `${startServers(true)}\nreport ready\nwait`,
     ready: true,
   };
@@ -324,12 +364,13 @@ export function proxyNode(count = OBJECTS, memory = "512M") {
 /**
  * The cluster every Swift scenario runs: s1 with the proxy and the client, s2 and s3 storage
  * nodes; the run ends when the client is done (s2 and s3 are powered off then). A scenario
- * adds its name, description, expectation and faults.
+ * adds its name, description, expectation and faults; `countReplicasOf` names a storage node
+ * whose replicas the check counts after its GETs.
  */
-export function swiftCluster() {
+export function swiftCluster(options: { countReplicasOf?: string } = {}) {
   return {
     nodes: {
-      [NODES[0]]: proxyNode(),
+      [NODES[0]]: proxyNode(OBJECTS, undefined, options.countReplicasOf),
       [NODES[1]]: storageNode(),
       [NODES[2]]: storageNode(),
     },

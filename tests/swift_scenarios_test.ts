@@ -73,6 +73,16 @@ Deno.test({
       ...hereDocuments(s1.check ?? ""),
     ];
     assert.equal(programs.length, 4, "the launcher, the rings, the client, the check");
+    const partition = await loadScenario("scenarios/swift-partition.ts");
+    const counted = partition.nodes[0].check ?? "";
+    programs.push(...hereDocuments(counted).slice(1));
+    assert.equal(programs.length, 5, "and swift-partition's count of s2's replicas");
+    assert.match(counted, /python3 \/tmp\/replicas\.py s2 16 \|\| .*\nexit \$checked$/);
+    assert.equal(
+      counted.slice(0, counted.indexOf("\nchecked=$?")),
+      s1.check,
+      "the GETs as in every Swift scenario, then the count",
+    );
     for (const [i, program] of programs.entries()) {
       const file = join(dir.path, `p${i}.py`);
       await Deno.writeTextFile(file, program);
