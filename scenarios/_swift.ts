@@ -281,8 +281,8 @@ for i in range(1, int(sys.argv[1]) + 1):
 /**
  * The check's count of one storage node's replicas: a HEAD of every object straight at that
  * node's object server, where the object ring places a replica (Swift's direct_client, as
- * swift-get-nodes would show), the proxy left out. Reports `replicas NODE HELD PLACED` and
- * prints each object the node lacks.
+ * swift-get-nodes would show), the proxy left out. Reports `replicas WHEN NODE HELD PLACED`
+ * (WHEN: `before` or `after` the replicator's pass) and prints each object the node lacks.
  */
 const replicaCounter = `
 import socket, subprocess, sys
@@ -290,7 +290,7 @@ from swift.common.direct_client import direct_head_object
 from swift.common.exceptions import ClientException
 from swift.common.ring import Ring
 
-name, count = sys.argv[1], int(sys.argv[2])
+when, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 ring = Ring("${RINGS}", ring_name="object")
 address = socket.gethostbyname(name)
 held = placed = 0
@@ -307,9 +307,23 @@ for i in range(1, count + 1):
             print("o-%d: %s answered %s" % (i, name, error.http_status), flush=True)
         except OSError as error:
             print("o-%d: %s: %s" % (i, name, type(error).__name__), flush=True)
-print("%s holds %d of the %d replicas the ring places on it" % (name, held, placed), flush=True)
-subprocess.run(["report", "replicas", name, str(held), str(placed)], check=False)
+print("%s replication: %s holds %d of the %d replicas the ring places on it" % (when, name, held, placed), flush=True)
+subprocess.run(["report", "replicas", when, name, str(held), str(placed)], check=False)
 `;
+
+/**
+ * One pass of Swift's object replicator on this node (`swift-object-replicator CONF once`),
+ * with ssync (Swift's own protocol over the object servers' port: the root has no rsync) and
+ * the rings where s1's setup put them. It pushes what this node holds to the other primaries
+ * that lack it.
+ */
+const replicateOnce = `{ cat /etc/swift/object-server.conf
+  printf '\\n[object-replicator]\\nsync_method = ssync\\nconcurrency = 1\\nswift_dir = ${RINGS}\\n'
+} >/tmp/object-replicator.conf
+started=$(cut -d' ' -f1 /proc/uptime)
+swift-object-replicator /tmp/object-replicator.conf once >/tmp/replicator.log 2>&1
+echo "object replicator: exit $? after $(awk -v s="$started" '{print $1 - s}' /proc/uptime) s"
+cat /tmp/replicator.log; grep object-replicator /tmp/swift.log | tail -n 5`;
 
 /** Runs a Python program given as text (written to /tmp by a quoted here-document). */
 function python(name: string, program: string, args: string): string {
@@ -342,15 +356,18 @@ export function storageNode(memory = "512M") {
  * s1: the rings in its setup; its servers, the proxy and the client in the run: the client
  * PUTs `count` objects through the proxy; the check starts the servers again on the disks
  * the run left, GETs every object and HEADs the container; with `countReplicasOf`, then
- * counts the replicas that storage node holds (`replicas NODE HELD PLACED`).
+ * counts the replicas that storage node holds, runs the object replicator once, and counts
+ * them again (`replicas before|after NODE HELD PLACED`).
  */
 export function proxyNode(count = OBJECTS, memory = "512M", countReplicasOf?: string) {
-  // The replicas are counted after the check's verdict lines, whose exit code the check keeps.
+  // After the check's verdict lines, whose exit code the check keeps: the node's replicas
+  // counted, one pass of the replicator, counted again.
+  const counted = (when: string) =>
+    `${python("replicas", replicaCounter, `${when} ${countReplicasOf} ${count}`)} ||` +
+    ` echo "the replicas of ${countReplicasOf} were not counted"`;
   const replicas = countReplicasOf === undefined
     ? ""
-    : `\nchecked=$?\n${
-      python("replicas", replicaCounter, `${countReplicasOf} ${count}`)
-    } || echo "the replicas of ${countReplicasOf} were not counted"\nexit $checked`;
+    : `\nchecked=$?\n${counted("before")}\n${replicateOnce}\n${counted("after")}\nexit $checked`;
   return {
     ...base(memory),
     setup: buildRings,
@@ -365,7 +382,7 @@ export function proxyNode(count = OBJECTS, memory = "512M", countReplicasOf?: st
  * The cluster every Swift scenario runs: s1 with the proxy and the client, s2 and s3 storage
  * nodes; the run ends when the client is done (s2 and s3 are powered off then). A scenario
  * adds its name, description, expectation and faults; `countReplicasOf` names a storage node
- * whose replicas the check counts after its GETs.
+ * whose replicas the check counts after its GETs, before and after a pass of the replicator.
  */
 export function swiftCluster(options: { countReplicasOf?: string } = {}) {
   return {

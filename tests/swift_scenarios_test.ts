@@ -75,13 +75,17 @@ Deno.test({
     assert.equal(programs.length, 4, "the launcher, the rings, the client, the check");
     const partition = await loadScenario("scenarios/swift-partition.ts");
     const counted = partition.nodes[0].check ?? "";
-    programs.push(...hereDocuments(counted).slice(1));
+    programs.push(...hereDocuments(counted).slice(1, 2));
     assert.equal(programs.length, 5, "and swift-partition's count of s2's replicas");
-    assert.match(counted, /python3 \/tmp\/replicas\.py s2 16 \|\| .*\nexit \$checked$/);
+    assert.match(
+      counted,
+      /replicas\.py before s2 16 \|\|[^\n]*\n[\s\S]*swift-object-replicator \/tmp\/object-replicator\.conf once[\s\S]*replicas\.py after s2 16 \|\|[^\n]*\nexit \$checked$/,
+    );
+    assert.match(counted, /sync_method = ssync/);
     assert.equal(
       counted.slice(0, counted.indexOf("\nchecked=$?")),
       s1.check,
-      "the GETs as in every Swift scenario, then the count",
+      "the GETs as in every Swift scenario, then the counts and the replicator",
     );
     for (const [i, program] of programs.entries()) {
       const file = join(dir.path, `p${i}.py`);
