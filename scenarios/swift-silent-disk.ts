@@ -1,16 +1,18 @@
 /**
  * scenarios/swift-put.ts with one storage node's disk going silent mid-run: from s2's 45th
- * flush of the run on (about the eighth of the 16 PUTs), every op of its XFS disk waits and
- * none is answered (`hang`, no duration), so s2's object, container and account servers
- * block in the kernel. The proxy must give up on s2 after its `node_timeout` (30 s here,
- * scenarios/_swift.ts) and answer 201 once s1 and s3 (a quorum of 2 of 3) stored the object:
- * no acknowledged object may be lost. The client's own timings (`latency put-N` lines) show
- * what the silent disk costs a PUT.
+ * flush of the run on (during the fifth to seventh of the 16 PUTs: where it falls moves from
+ * run to run), every op of its XFS disk waits and none is answered (`hang`, no duration), so
+ * s2's object, container and account servers block in the kernel. The proxy must give up on
+ * s2 after its `node_timeout` (30 s here, scenarios/_swift.ts) and answer 201 once s1 and s3
+ * (a quorum of 2 of 3) stored the object: no acknowledged object may be lost. The client's
+ * own timings (`latency put-N` lines) show what the silent disk costs a PUT.
  *
  * The trigger names the run phase (`run:`), so the hang ends where the check begins
  * (docs/fault-spec.md): the check restarts s2 on the disk the run left, as after a power
  * cycle of the hung disk, and GETs every object through the proxy. The run may last long:
- * each PUT after the hang waits for s2 once or more, so its timeout is 30 minutes.
+ * each PUT after the hang waits for s2 once or twice, so its timeout is 30 minutes.
+ * Measured (docs/findings.md): every PUT answered 201, the nine after the hang in 30.8 to
+ * 64.1 s (the seven before in 1.3 to 4.0 s); 16 of 16 acknowledged objects found.
  */
 import { defineScenario } from "../mod.ts";
 import { swiftCluster } from "./_swift.ts";
