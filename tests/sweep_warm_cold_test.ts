@@ -6,8 +6,8 @@
  * leave about two checks (src/sweep/shard.ts keeps byte-identical states together, so
  * the sample is a sweep of its own). Online faults (EIO at op N) resume their points from
  * the run saved at the workload's start, and their traces say so. The etcd scenarios are
- * left out: their checks are three guests of about 20 s (tests/cluster_warm_cold_test.ts
- * compares a small cluster's sweeps warm and cold). For the suite's time it compares three
+ * left out: their checks are three guests of about 20 s (tests/etcd_test.ts compares two
+ * points of etcd-put warm and cold). For the suite's time it compares three
  * scenarios ({@link IN_SUITE});
  * FAULTLINE_DIFFERENTIAL=all compares every single-node one, sqlite's others and the
  * PostgreSQL and Redis ones too (tests/packages_test.ts compares a Redis point warm and cold).
