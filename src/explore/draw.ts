@@ -14,6 +14,7 @@
  * @module
  */
 
+import type { RoleReport } from "./roles.ts";
 import { appliesTo } from "../fault/plan.ts";
 import { FAULT_KINDS, FAULT_KINDS_VERSION, type FaultKind } from "../fault/kinds/mod.ts";
 import type { DrawContext } from "../fault/kinds/kind.ts";
@@ -39,6 +40,8 @@ export interface Recording {
   disks: readonly Pick<TraceDisk, "node" | "name" | "size">[];
   /** The trace holds the written bytes (a power loss is built from them); true when absent. */
   recordsData?: boolean;
+  /** The roles the workload reported its nodes in (`report role NAME`), in order. */
+  roles?: readonly RoleReport[];
 }
 
 /** How schedules are drawn. */
@@ -300,7 +303,9 @@ export function drawSchedule(plan: DrawPlan, index: number): Schedule {
 /**
  * Other places a drawn fault could be put at, for a shrinker to try, the most preferred
  * first: earlier ones (the first arrival it fits, halfway there, the one before), then the
- * one after. Arrivals of its own sort (ops for ops, frames for frames) that it applies to.
+ * one after. Arrivals of its own sort (ops for ops, frames for frames) that it applies to;
+ * a fault at an op moves among the ops of its own node's disk, since the op names what a
+ * block fault hits (a move to another node's op would change the fault, not its moment).
  *
  * @example
  * ```ts
@@ -308,9 +313,16 @@ export function drawSchedule(plan: DrawPlan, index: number): Schedule {
  * ```
  */
 export function movesOf(recording: Recording, fault: DrawnFault): DrawnFault[] {
-  const onFrame = fault.trigger.kind === "frames";
+  const trigger = fault.trigger;
+  const onFrame = trigger.kind === "frames";
+  const sameDisk = (op: OpRecord) =>
+    trigger.kind !== "match" ||
+    ((trigger.node === undefined || op.node === trigger.node) &&
+      (trigger.disk === undefined || op.disk === trigger.disk));
   const arrivals = runArrivals(recording).filter((a) =>
-    onFrame ? a.kind === "frame" : a.kind === "op" && appliesTo(fault.effect, a.op.op)
+    onFrame
+      ? a.kind === "frame"
+      : a.kind === "op" && appliesTo(fault.effect, a.op.op) && sameDisk(a.op)
   );
   const here = arrivals.findIndex((a) => indexOf(a) === fault.at);
   if (here < 0) return [];
