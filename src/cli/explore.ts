@@ -6,7 +6,9 @@
  * @module
  */
 
+import { basename } from "node:path";
 import { freshSeed } from "../fault/random.ts";
+import { exploreReportHtml } from "../report/explore_html.ts";
 import { type ParentTrace, readParent } from "../replay/replay.ts";
 import { reproduceCommand } from "../replay/replay.ts";
 import { loadScenario } from "../scenario/load.ts";
@@ -24,7 +26,8 @@ import { exploreJson, exploreJunit, printExplore } from "./explore_report.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { pacedProgress, progressLine } from "./progress.ts";
 import { defaultTracePath } from "./record.ts";
-import { recordFirst } from "./sweep.ts";
+import { perfettoBeside, recordFirst } from "./sweep.ts";
+import { writePerfetto } from "./trace.ts";
 
 /** Options of `explore`. */
 export interface ExploreCommandOptions {
@@ -46,6 +49,8 @@ export interface ExploreCommandOptions {
   json: boolean;
   /** `--junit FILE`. */
   junit?: string;
+  /** `--html FILE`: the report page, and the recording's timeline beside it. */
+  html?: string;
   /** `-o FILE`: where to record a scenario first. */
   output?: string;
   /** `--accel`. */
@@ -76,12 +81,20 @@ function exploreProgress(options: ExploreCommandOptions) {
 async function report(
   parent: ParentTrace,
   explored: ExploreResult,
-  options: Pick<ExploreCommandOptions, "json" | "junit">,
+  options: Pick<ExploreCommandOptions, "json" | "junit" | "html">,
 ): Promise<void> {
   const replayOf = (faults: readonly DrawnFault[]) =>
     reproduceCommand(parent.path, { faults: faults.map((f) => f.spec) });
   if (options.junit) {
     await Deno.writeTextFile(options.junit, exploreJunit(parent.path, explored, replayOf));
+  }
+  if (options.html) {
+    const timeline = perfettoBeside(options.html);
+    await writePerfetto(parent.path, timeline);
+    await Deno.writeTextFile(
+      options.html,
+      exploreReportHtml(parent, explored, { replayOf, perfetto: basename(timeline) }),
+    );
   }
   if (options.json) console.log(JSON.stringify(exploreJson(parent.path, explored, replayOf)));
   else printExplore(parent.path, explored, replayOf);

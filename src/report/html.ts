@@ -24,7 +24,7 @@ import { type PointStatus, pointStatus, statusWord } from "../sweep/status.ts";
 import { formatDuration } from "../util/units.ts";
 import { VERSION } from "../version.ts";
 import { escapeMarkup } from "./markup.ts";
-import { card, REPORT_CSS, scenarioName } from "./page.ts";
+import { card, REPORT_CSS, scenarioName, timelineLink } from "./page.ts";
 import {
   opLegendItems,
   phaseLegendItems,
@@ -114,14 +114,6 @@ function legend(parent: ParentTrace, result: SweepResult): string {
   }
   items.push(...phaseLegendItems(parent));
   return `<ul class="legend">${items.join("")}</ul>`;
-}
-
-/** The link to the recording's timeline, when one was written beside the page. */
-function timelineLink(perfetto: string): string {
-  if (!perfetto) return "";
-  return `<dt>timeline</dt><dd><a id="perfetto" href="${esc(encodeURI(perfetto))}">${
-    esc(perfetto)
-  }</a> <span class="muted">every op, frame, fault and phase of the recording: open it in ui.perfetto.dev or chrome://tracing</span></dd>\n`;
 }
 
 function header(parent: ParentTrace, result: SweepResult, perfetto: string): string {

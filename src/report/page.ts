@@ -39,6 +39,22 @@ export function card(id: string, value: string | number, label: string, tone = "
   }</span></div>`;
 }
 
+/**
+ * The link to the recording's timeline (`trace perfetto`), when one was written beside the
+ * page: a row of the header's list; empty without one.
+ *
+ * @example
+ * ```ts
+ * timelineLink("sweep.perfetto.json"); // '<dt>timeline</dt><dd><a id="perfetto" ...'
+ * ```
+ */
+export function timelineLink(perfetto: string): string {
+  if (!perfetto) return "";
+  return `<dt>timeline</dt><dd><a id="perfetto" href="${esc(encodeURI(perfetto))}">${
+    esc(perfetto)
+  }</a> <span class="muted">every op, frame, fault and phase of the recording: open it in ui.perfetto.dev or chrome://tracing</span></dd>\n`;
+}
+
 /** The reports' style sheet (inline: the pages load nothing). */
 export const REPORT_CSS = `
 :root { color-scheme: light; --fg: #1f2430; --muted: #667085; --line: #d9dee7; --pass: ${STATUS_COLORS.pass}; --fail: ${STATUS_COLORS.fail}; --nf: ${
