@@ -24,7 +24,7 @@ import {
   type ScheduleRun,
 } from "./findings.ts";
 import { rolesAt } from "./roles.ts";
-import { type ShrinkResult, shrinkSchedule } from "./shrink.ts";
+import { shrinkSchedule } from "./shrink.ts";
 
 /** What one run of a schedule showed. */
 export interface ScheduleOutcome {
@@ -61,7 +61,16 @@ export interface ExploredSchedule {
 /** A failure, shrunk. */
 export interface ShrunkFailure extends Failure {
   /** How shrinking went. */
-  shrink: Pick<ShrinkResult, "tried" | "kept" | "replays" | "stoppedEarly">;
+  shrink: {
+    /** Candidates tried. */
+    tried: number;
+    /** Steps kept. */
+    kept: number;
+    /** Replays run. */
+    replays: number;
+    /** Why it stopped before trying every step, or null when it did not. */
+    stoppedEarly: string | null;
+  };
   /** The rate the original schedule was confirmed at. */
   originalRate: Reproduced;
 }

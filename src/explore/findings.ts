@@ -98,7 +98,10 @@ export interface HistoryCounterexample {
   description?: string;
   /** The counterexample as data. */
   counterexample: Counterexample;
-  /** The history checked. */
+  /**
+   * The history checked.
+   * @ignore faultline's own: not part of the public API
+   */
   history: RunHistory;
 }
 
