@@ -90,6 +90,7 @@ ol.faults { margin: 2px 0 4px; padding-left: 22px; }
 .badge.not-reached { background: var(--nf); }
 .badge.error { background: var(--fail); }
 td.never { color: var(--fail); }
+table.points.coverage { display: inline-table; width: auto; min-width: 420px; margin-right: 28px; vertical-align: top; }
 `;
 
 function statusCounts(result: ExploreResult): Record<ScheduleStatus, number> {
@@ -268,11 +269,11 @@ function coverageSection(result: ExploreResult): string {
 <dt>crash states</dt><dd>${coverage.crashStates} distinct</dd>
 <dt>combinations</dt><dd>${coverage.combinations} distinct sets of kinds fired in one schedule</dd>
 </dl>
-<table class="points coverage-kinds"><thead><tr><th>kind</th><th>drawn</th><th>fired</th><th></th></tr></thead>
+<table class="points coverage coverage-kinds"><thead><tr><th>kind</th><th>drawn</th><th>fired</th><th></th></tr></thead>
 <tbody>
 ${kindRows.join("\n")}
 </tbody></table>
-<table class="points coverage-nodes"><thead><tr><th>node</th><th>faults drawn</th><th>fired</th></tr></thead>
+<table class="points coverage coverage-nodes"><thead><tr><th>node</th><th>faults drawn</th><th>fired</th></tr></thead>
 <tbody>
 ${nodeRows.join("\n")}
 </tbody></table>
