@@ -199,3 +199,12 @@ Deno.test("large writes go to the file from where they are, between small ones, 
     assert.equal(op.phase, i % 3 === 0 ? "run" : undefined);
   }
 });
+
+Deno.test("a closed trace keeps no blocks reserved past its end", async () => {
+  await using dir = await makePrivateDir();
+  const path = join(dir.path, "reserved.trace");
+  await writeTrace(path, 50);
+  const info = await Deno.stat(path);
+  // Blocks reserved ahead of the writes (a MiB or more) are given back at the close.
+  assert.ok(info.blocks !== null && info.blocks * 512 < info.size + 64 * 1024, `${info.blocks}`);
+});

@@ -45,6 +45,13 @@ const BATCH_MS = 100;
  * request's buffer), not copied into the batch first.
  */
 const DIRECT_BYTES = 64 * 1024;
+/**
+ * The file's blocks are reserved ahead of the writes, at most this much at a
+ * time (doubling from 1 MiB): appending into reserved blocks spares ext4 its
+ * per-page allocation, about 30% of a 256 KiB append's system time here
+ * (368 -> 261 us/MiB, bench/README.md).
+ */
+const RESERVE_MAX = 64 << 20;
 
 /**
  * A trace being written.
@@ -64,6 +71,8 @@ export class TraceWriter implements ByteLog {
   private batchLength = 0;
   /** Where the current batch starts in the file. */
   private batchStart = 0;
+  /** Where the blocks reserved ahead of the writes end ({@link RESERVE_MAX}). */
+  private reservedTo = 0;
   /** Bytes whose write failed, by position: the store may still read them back. */
   private readonly unwritten: { start: number; bytes: Uint8Array }[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -214,6 +223,12 @@ export class TraceWriter implements ByteLog {
       return;
     }
     try {
+      const end = position + bytes.length;
+      if (end > this.reservedTo) {
+        const ahead = Math.min(RESERVE_MAX, Math.max(1 << 20, this.reservedTo));
+        this.file.reserve(this.reservedTo, end - this.reservedTo + ahead);
+        this.reservedTo = end + ahead;
+      }
       this.file.write(position, bytes);
     } catch (error) {
       this.failure = error instanceof Error ? error : new Error(String(error));
@@ -235,6 +250,8 @@ export class TraceWriter implements ByteLog {
     this.closed = true;
     await this.flush();
     try {
+      // Gives back the blocks reserved past the end.
+      if (!this.failure) this.file.truncate(this.batchStart);
       this.file.syncData();
     } catch { /* best effort: some file systems cannot sync */ }
     this.file.close();
