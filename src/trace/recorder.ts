@@ -41,8 +41,6 @@ export interface RecorderOptions {
    * that position instead of a copy.
    */
   log?: { dataPosition(record: OpRecord): number };
-  /** Asks the server to wait while the trace's file is behind (the trace writer's `congested`). */
-  congested?: () => Promise<void> | null;
   /** The run's current phase, if it has phases. */
   phase?: () => string | undefined;
   /** The current step of a node's workload (`report step NAME`), if it named one. */
@@ -107,10 +105,6 @@ export class RecordingLayer implements BlockBackend {
     }
     this.deliver(record ?? this.record(op, "ok", true));
     return true;
-  }
-
-  congested(): Promise<void> | null {
-    return this.options.congested?.() ?? null;
   }
 
   close(): Promise<void> {
