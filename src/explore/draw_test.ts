@@ -3,7 +3,7 @@ import { formatFaultSpec, parseFaultSpec } from "../fault/spec.ts";
 import type { FaultEffect } from "../fault/types.ts";
 import { FAULT_KINDS_VERSION, kindOf } from "../fault/kinds/mod.ts";
 import { recordedOpOfTrigger } from "../replay/signature.ts";
-import { drawPlan, drawSchedule, replayArgs } from "./draw.ts";
+import { checkDrawOptions, drawPlan, drawSchedule, replayArgs } from "./draw.ts";
 import { ExploreError } from "./errors.ts";
 import { madeUpRecording } from "./_recording.ts";
 
@@ -123,6 +123,20 @@ Deno.test("bad input is refused with one clear sentence", () => {
     () => drawPlan(one, { seed: 1, maxFaults: 2, kinds: ["clock-skew"] }),
     /set at boot/,
   );
+});
+
+Deno.test("the options are checked against a scenario's nodes alone, before anything is recorded", () => {
+  assert.throws(() => checkDrawOptions({ maxFaults: 2, kinds: ["drop"] }, ["app"]), {
+    name: "ExploreError",
+    message: "--kinds: drop is a link fault and the scenario has one node (app)",
+  });
+  assert.throws(() => checkDrawOptions({ maxFaults: 2, kinds: [] }, ["app"]), /names no kind/);
+  assert.throws(() => checkDrawOptions({ maxFaults: 0 }, ["app"]), /1 fault or more, not 0/);
+  assert.throws(() => checkDrawOptions({ maxFaults: 1, kinds: ["nope"] }, ["a", "b"]), /"nope"/);
+  // What a scenario's nodes can take passes; the recording decides the rest (drawPlan).
+  checkDrawOptions({ maxFaults: 2, kinds: ["error", "crash"] }, ["app"]);
+  checkDrawOptions({ maxFaults: 2, kinds: ["partition"] }, ["n1", "n2"]);
+  checkDrawOptions({ maxFaults: 2 }, ["app"]);
 });
 
 const FINGERPRINT_V1 = 2192391025;
