@@ -15,7 +15,8 @@
  * batches, and a large write's bytes go to the file from the request's buffer
  * (no copy into the batch). Measured with nbdcopy's 256 KiB writes
  * (bench/README.md), this cost less CPU than copying into batches that another
- * thread writes.
+ * thread writes, and in the bench (a server that served qemu-img's requests
+ * first) it copied two to three times faster.
  *
  * @module
  */
