@@ -16,7 +16,7 @@
  * (no copy into the batch). Measured with nbdcopy's 256 KiB writes
  * (bench/README.md), this cost less CPU than copying into batches that another
  * thread writes, and in the bench (a server that served qemu-img's requests
- * first) it copied two to three times faster.
+ * first) nbdcopy into it ran 1.7 to 3.5 times faster.
  *
  * @module
  */
