@@ -102,15 +102,14 @@ export {
   probeKvm,
 } from "./src/vm/accel.ts";
 export type { OpSignature, PrefixComparison } from "./src/replay/signature.ts";
-export {
-  type PointStates,
-  type StateOutcome,
-  sweep,
-  type SweepOptions,
-  type SweepPoint,
-  type SweepProgress,
-  type SweepResult,
-} from "./src/sweep/sweep.ts";
+export type {
+  PointStates,
+  StateOutcome,
+  SweepPoint,
+  SweepProgress,
+  SweepResult,
+} from "./src/sweep/result.ts";
+export { sweep, type SweepOptions } from "./src/sweep/sweep.ts";
 export {
   type FrameFilter,
   parsePoints,

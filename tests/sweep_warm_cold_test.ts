@@ -22,7 +22,9 @@ import { prepareForReplay, readParent } from "../src/replay/replay.ts";
 import { runScenario } from "../src/run/run.ts";
 import { loadScenario } from "../src/scenario/load.ts";
 import { parsePoints } from "../src/scenario/points.ts";
-import { sweep, type SweepPoint, type SweepResult, sweepStates } from "../src/sweep/sweep.ts";
+import type { SweepPoint, SweepResult } from "../src/sweep/result.ts";
+import { sweepStates } from "../src/sweep/plan.ts";
+import { sweep } from "../src/sweep/sweep.ts";
 import { loadTrace } from "../src/trace/load.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
 

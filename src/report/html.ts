@@ -18,7 +18,7 @@ import {
   stateFails,
   type SweepPoint,
   type SweepResult,
-} from "../sweep/sweep.ts";
+} from "../sweep/result.ts";
 import { describeRate, type Reproduced } from "../sweep/confirm.ts";
 import { type PointStatus, pointStatus, statusWord } from "../sweep/status.ts";
 import { formatDuration } from "../util/units.ts";
