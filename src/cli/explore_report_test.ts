@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { drawPlan } from "../explore/draw.ts";
 import { explore } from "../explore/explore.ts";
 import { madeUpRecording } from "../explore/_recording.ts";
+import { FAULT_KINDS_VERSION } from "../fault/kinds/mod.ts";
 import { exploreJson, exploreJunit } from "./explore_report.ts";
 
 Deno.test("explore's JSON: the seed, the table's version, findings with their minimal schedule and replay command, coverage", async () => {
@@ -31,7 +32,7 @@ Deno.test("explore's JSON: the seed, the table's version, findings with their mi
     (faults) => `faultline replay run.trace ${faults.map((f) => `--fault '${f.spec}'`).join(" ")}`,
   );
   assert.equal(json.seed, 3);
-  assert.equal(json.kindTableVersion, 1);
+  assert.equal(json.kindTableVersion, FAULT_KINDS_VERSION);
   assert.equal(json.findings.length, 1);
   const [finding] = json.findings as {
     shape: string;

@@ -247,9 +247,13 @@ function contextOf(recording: Recording, arrival: RecordedArrival): DrawContext 
   };
 }
 
+/** The first port Linux gives a connecting socket (`net.ipv4.ip_local_port_range`). */
+const EPHEMERAL_PORTS = 32768;
+
 /**
  * The trigger that names a recorded frame again: its link (sender to first receiver),
- * protocol and port, and its occurrence among the recorded frames that pass that filter.
+ * protocol and service port (none when both ports are a client's), and its occurrence among
+ * the recorded frames that pass that filter.
  */
 function triggerOfRecordedFrame(frames: readonly FrameRecord[], frame: FrameRecord): Trigger {
   const facts = frameFactsOfRecord(frame);
@@ -260,8 +264,11 @@ function triggerOfRecordedFrame(frames: readonly FrameRecord[], frame: FrameReco
       : { kind: "node", node: frame.from },
   };
   if (facts.protocol !== undefined) trigger.protocol = facts.protocol;
-  if ((facts.protocol === "tcp" || facts.protocol === "udp") && facts.dstPort !== undefined) {
-    trigger.port = facts.dstPort;
+  // The service's port, whichever way the frame goes: a client's port is the one its kernel
+  // drew at connect, another in every run, and a trigger naming it would never fire again.
+  const port = [facts.dstPort, facts.srcPort].find((p) => p !== undefined && p < EPHEMERAL_PORTS);
+  if ((facts.protocol === "tcp" || facts.protocol === "udp") && port !== undefined) {
+    trigger.port = port;
   }
   let occurrence = 0;
   for (const other of frames) {

@@ -22,7 +22,7 @@ function plantedBug(faults: readonly DrawnFault[]): Promise<ScheduleOutcome> {
 
 function run(jobs: number) {
   return explore({
-    plan: drawPlan(recording, { seed: 11, maxFaults: 4, kinds: ["error", "partition", "drop"] }),
+    plan: drawPlan(recording, { seed: 12, maxFaults: 4, kinds: ["error", "partition", "drop"] }),
     budget: { kind: "schedules", count: 60 },
     jobs,
     confirm: 3,
@@ -74,7 +74,7 @@ Deno.test("stopped, an explore reports the schedules that finished and the failu
   const controller = new AbortController();
   let runs = 0;
   const result = await explore({
-    plan: drawPlan(recording, { seed: 11, maxFaults: 4, kinds: ["error", "partition", "drop"] }),
+    plan: drawPlan(recording, { seed: 12, maxFaults: 4, kinds: ["error", "partition", "drop"] }),
     budget: { kind: "schedules", count: 60 },
     jobs: 1,
     confirm: 3,
