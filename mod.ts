@@ -73,7 +73,7 @@ export {
   type RecoveryOrder,
 } from "./src/scenario/recovery.ts";
 
-// What an embedding program uses: record, replay and sweep, and what they give back.
+// What an embedding program uses: record, replay, sweep and explore, and what they give back.
 export {
   type PowerCut,
   type RunEvent,
@@ -102,15 +102,14 @@ export {
   probeKvm,
 } from "./src/vm/accel.ts";
 export type { OpSignature, PrefixComparison } from "./src/replay/signature.ts";
-export {
-  type PointStates,
-  type StateOutcome,
-  sweep,
-  type SweepOptions,
-  type SweepPoint,
-  type SweepProgress,
-  type SweepResult,
-} from "./src/sweep/sweep.ts";
+export type {
+  PointStates,
+  StateOutcome,
+  SweepPoint,
+  SweepProgress,
+  SweepResult,
+} from "./src/sweep/result.ts";
+export { sweep, type SweepOptions } from "./src/sweep/sweep.ts";
 export {
   type FrameFilter,
   parsePoints,
@@ -120,6 +119,17 @@ export {
 export type { Shard } from "./src/sweep/shard.ts";
 export type { Reproduced } from "./src/sweep/confirm.ts";
 export type { OrderOutcome } from "./src/sweep/orders.ts";
+export { exploreTrace, type ExploreTraceOptions } from "./src/explore/explore_trace.ts";
+export { type Budget, parseBudget } from "./src/explore/budget.ts";
+export type {
+  ExploredSchedule,
+  ExploreProgress,
+  ExploreResult,
+  ScheduleStatus,
+  ShrunkFailure,
+} from "./src/explore/explore.ts";
+export type { Coverage, Failure, Finding, HistoryCounterexample } from "./src/explore/findings.ts";
+export type { DrawnFault } from "./src/explore/draw.ts";
 
 // Faults, and the fault layer under any VM.
 export { formatFaultSpec, parseFaultSpec } from "./src/fault/spec.ts";
@@ -214,6 +224,7 @@ export { NetError } from "./src/net/errors.ts";
 export { SweepError } from "./src/sweep/errors.ts";
 export { MergeError } from "./src/sweep/merge.ts";
 export { CiError } from "./src/ci/errors.ts";
+export { ExploreError } from "./src/explore/errors.ts";
 
 export { VERSION } from "./src/version.ts";
 

@@ -21,6 +21,7 @@
  * @module
  */
 
+import { exitCodeOf, Interrupted, withInterrupt } from "../src/cli/interrupt.ts";
 import { join } from "node:path";
 import { prepareForReplay, readParent, replay, type ReplayResult } from "../src/replay/replay.ts";
 import { pinningOfTrace } from "../src/run/pinning.ts";
@@ -134,15 +135,30 @@ function choosePoints(
 async function measureFault(
   parent: Awaited<ReturnType<typeof readParent>>,
   prepared: Prepared,
-  options: { fault: string; points: number[]; dir: string; log: (line: string) => void },
+  options: {
+    fault: string;
+    points: number[];
+    dir: string;
+    log: (line: string) => void;
+    signal: AbortSignal;
+  },
 ): Promise<FaultFigures> {
-  const { fault, points, dir, log } = options;
+  const { fault, points, dir, log, signal } = options;
   const online = fault !== "power-loss";
   const saving = performance.now();
   const pinning = pinningOfTrace(parent.header);
-  await using checks = await openWarmChecks(parent.scenario, prepared, { pinning, accel: TCG });
+  await using checks = await openWarmChecks(parent.scenario, prepared, {
+    pinning,
+    accel: TCG,
+    signal,
+  });
   const run: WarmRun | string | null = online
-    ? await openWarmRun(parent.scenario, prepared, { recording: parent, pinning, accel: TCG })
+    ? await openWarmRun(parent.scenario, prepared, {
+      recording: parent,
+      pinning,
+      accel: TCG,
+      signal,
+    })
     : null;
   const savedSeconds = round((performance.now() - saving) / 1000);
   try {
@@ -157,6 +173,7 @@ async function measureFault(
           output: join(dir, `${fault}-${at}-${mode}.trace`),
           keepData: false,
           prepared,
+          signal,
           ...(mode === "warm"
             ? {
               warmChecks: checks.states,
@@ -203,6 +220,45 @@ async function measureFault(
   }
 }
 
+/**
+ * Records each scenario and measures its points, into `results` as they finish; returns why
+ * it could not go on, or null.
+ */
+async function measureAll(
+  results: { scenario: string; node: string; faults: FaultFigures[] }[],
+  options: { only?: string; n: number; log: (line: string) => void; signal: AbortSignal },
+): Promise<string | null> {
+  const { only, n, log, signal } = options;
+  await using dir = await makePrivateDir("faultline-bench-cluster-");
+  for (const [name, file] of Object.entries(SCENARIOS)) {
+    if (only !== undefined && only !== name) continue;
+    const trace = join(dir.path, `${name}.trace`);
+    log(`${file}: recording`);
+    const recorded = await runScenario({
+      scenario: await loadScenario(file),
+      trace: { path: trace, keepData: true },
+      command: "record",
+      signal,
+    });
+    if (!recorded.verdict.pass) {
+      return `${file}: the recording failed its own expectations: ${recorded.verdict.reason}`;
+    }
+    const parent = await readParent(trace);
+    const prepared = await prepareForReplay(parent, signal);
+    const chosen = choosePoints(parent, n);
+    const faults: FaultFigures[] = [];
+    for (
+      const [fault, points] of [["power-loss", chosen.flushes], ["eio", chosen.writes]] as const
+    ) {
+      faults.push(
+        await measureFault(parent, prepared, { fault, points, dir: dir.path, log, signal }),
+      );
+    }
+    results.push({ scenario: file, node: chosen.node, faults });
+  }
+  return null;
+}
+
 /** Runs the cluster benchmark; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   const json = args.includes("--json");
@@ -221,33 +277,17 @@ export async function main(args: string[]): Promise<number> {
   const log = (line: string) => {
     if (!json) console.error(line);
   };
-  await using dir = await makePrivateDir("faultline-bench-cluster-");
   const results: { scenario: string; node: string; faults: FaultFigures[] }[] = [];
-  for (const [name, file] of Object.entries(SCENARIOS)) {
-    if (only !== undefined && only !== name) continue;
-    const trace = join(dir.path, `${name}.trace`);
-    log(`${file}: recording`);
-    const recorded = await runScenario({
-      scenario: await loadScenario(file),
-      trace: { path: trace, keepData: true },
-      command: "record",
-    });
-    if (!recorded.verdict.pass) {
-      console.error(
-        `${file}: the recording failed its own expectations: ${recorded.verdict.reason}`,
-      );
+  try {
+    const failed = await withInterrupt((signal) => measureAll(results, { only, n, log, signal }));
+    if (failed !== null) {
+      console.error(failed);
       return 3;
     }
-    const parent = await readParent(trace);
-    const prepared = await prepareForReplay(parent);
-    const chosen = choosePoints(parent, n);
-    const faults: FaultFigures[] = [];
-    for (
-      const [fault, points] of [["power-loss", chosen.flushes], ["eio", chosen.writes]] as const
-    ) {
-      faults.push(await measureFault(parent, prepared, { fault, points, dir: dir.path, log }));
-    }
-    results.push({ scenario: file, node: chosen.node, faults });
+  } catch (error) {
+    if (!(error instanceof Interrupted)) throw error;
+    console.error(error.message);
+    return exitCodeOf(error.signal);
   }
   if (json) {
     console.log(JSON.stringify({ cores: navigator.hardwareConcurrency, results }));

@@ -19,7 +19,8 @@ import { readParent } from "../src/replay/replay.ts";
 import { runScenario } from "../src/run/run.ts";
 import { loadScenario } from "../src/scenario/load.ts";
 import type { PointSelection } from "../src/scenario/points.ts";
-import { sweep, type SweepResult } from "../src/sweep/sweep.ts";
+import type { SweepResult } from "../src/sweep/result.ts";
+import { sweep } from "../src/sweep/sweep.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
 
 interface Figure {

@@ -414,6 +414,21 @@ Deno.test("exit codes: a case of every command's 2 and 3 in docs/exit-codes.md",
       says: /--kinds: partition is a link fault and the scenario has one node/,
     },
     {
+      // A scenario is checked before it is recorded: without a cache, recording would exit 3.
+      row: "explore",
+      code: 2,
+      args: ["explore", scenario, "--budget", "3", "--kinds", "partition"],
+      noCache: true,
+      says: /--kinds: partition is a link fault and the scenario has one node \(app\)/,
+    },
+    {
+      row: "explore",
+      code: 2,
+      args: ["explore", scenario, "--budget", "3", "--kinds", ","],
+      noCache: true,
+      says: /--kinds names no kind/,
+    },
+    {
       row: "explore",
       code: 3,
       args: ["explore", trace, "--budget", "1", "--seed", "1", "--kinds", "error"],

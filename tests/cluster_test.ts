@@ -186,7 +186,7 @@ Deno.test("cluster: a partition cuts n1 off while n2 and n3 talk; heal over the 
   );
 });
 
-Deno.test("cluster: restart:n2 cuts n2 to its durable state and boots it again while n1 and n3 run on; 3 of 3 runs agree, and drop:0.3,link=n1->n2 drops the same frames of that link in each", async () => {
+Deno.test("cluster: restart:n2 cuts n2 to its durable state and boots it again while n1 and n3 run on; 2 of 2 runs agree, and drop:0.3,link=n1->n2 drops the same frames of that link in each", async () => {
   const { dir, trace } = await recording();
   const output = join(dir.path, "restart.trace");
   const result = await faultline([
@@ -197,21 +197,20 @@ Deno.test("cluster: restart:n2 cuts n2 to its durable state and boots it again w
     "--with",
     "drop:0.3,link=n1->n2",
     "--runs",
-    "3",
+    "2",
     "-o",
     output,
     "--json",
   ], { timeoutMs: 400_000 });
   assert.equal(result.code, 0, result.text);
   const summary = JSON.parse(result.stdout);
-  assert.deepEqual(summary.reproduced, { failed: 0, runs: 3 }, "the three verdicts agree");
+  assert.deepEqual(summary.reproduced, { failed: 0, runs: 2 }, "the two verdicts agree");
   // The k-th frame n1 sent n2 is dropped in every run or in none, however the links interleave.
-  const dropped = await Promise.all([1, 2, 3].map((run) => droppedOnLink(run)));
+  const dropped = await Promise.all([1, 2].map((run) => droppedOnLink(run)));
   const common = Math.min(...dropped.map((d) => d.sent));
   const within = (d: { positions: number[] }) => d.positions.filter((p) => p <= common);
   assert.ok(within(dropped[0]).length > 0, "some frames of n1->n2 were dropped");
   assert.deepEqual(within(dropped[1]), within(dropped[0]));
-  assert.deepEqual(within(dropped[2]), within(dropped[0]));
   async function droppedOnLink(run: number): Promise<{ sent: number; positions: number[] }> {
     const { frames } = await readTrace(output.replace(/\.trace$/, `-${run}.trace`));
     const onLink = frames.filter((f) => f.from === "n1" && f.to.includes("n2"));

@@ -1,9 +1,11 @@
 /**
  * `faultline explore` on real VMs, with a planted bug: fixtures/two-errors.json survives one
  * failed write and, after two, acknowledges a record it never wrote. The seed is the first
- * whose schedule 0 holds two errors at the writes of two different records (chosen from the
+ * whose schedule 0 holds two errors at writes of two different records (chosen from the
  * recording, as the draw is pure); the explore must find the failure, confirm it stable 2/2,
- * and shrinking must keep both faults: removing either one makes it pass. On the way, 200
+ * and shrinking must keep both faults: removing either one makes it pass. The workload says
+ * its role (`report role writer`), so the finding is named by it; its page shows the finding
+ * with both faults on the recording's timeline. On the way, 200
  * schedules of every kind the recording takes are checked to be plans replay accepts.
  *
  * @module
@@ -33,7 +35,11 @@ Deno.test("explore finds a planted two-fault bug, confirms it stable and shrinks
     const faults = drawSchedule(everyKind, i).faults.map((f) => f.spec);
     assert.doesNotThrow(() => replayPlan(parent, { faults }), faults.join(" "));
   }
-  const stepOf = (index: number) => parent.ordered.find((op) => op.index === index)?.step;
+  // A write's step: a failed flush of a raw device's fsync is not one the workload sees fail.
+  const stepOf = (index: number) => {
+    const op = parent.ordered.find((op) => op.index === index);
+    return op?.op === "write" ? op.step : undefined;
+  };
   let seed = 1;
   let planted: string[] = [];
   for (; seed < 500; seed++) {
@@ -67,6 +73,8 @@ Deno.test("explore finds a planted two-fault bug, confirms it stable and shrinks
     "--json",
     "--junit",
     join(dir.path, "explore.xml"),
+    "--html",
+    join(dir.path, "explore.html"),
   ], { timeoutMs: 600_000 });
   assert.equal(explored.code, 1, explored.text);
   const report = JSON.parse(explored.stdout);
@@ -77,6 +85,9 @@ Deno.test("explore finds a planted two-fault bug, confirms it stable and shrinks
   assert.deepEqual(finding.minimal, planted);
   assert.deepEqual(finding.originalRate, { failed: 2, runs: 2 });
   assert.match(finding.reason, /acknowledged key/);
+  // The workload says its node's role (report role writer): the finding is named by it.
+  assert.equal(finding.shape, "error@writer + error@writer");
+  assert.deepEqual(finding.roles, [{ app: "writer" }, { app: "writer" }]);
   // Both removals were tried and refused; the budget of 2 replays then ended shrinking.
   assert.deepEqual(
     { tried: finding.shrink.tried, kept: finding.shrink.kept },
@@ -87,4 +98,12 @@ Deno.test("explore finds a planted two-fault bug, confirms it stable and shrinks
   assert.deepEqual(report.coverage.kinds, [{ kind: "error", drawn: 2, fired: 2 }]);
   const xml = await Deno.readTextFile(join(dir.path, "explore.xml"));
   assert.match(xml, /<testsuites tests="1" failures="1" skipped="0">/);
+  // The page: the finding's section with both faults marked on the recording's timeline.
+  const html = await Deno.readTextFile(join(dir.path, "explore.html"));
+  const section = html.slice(html.indexOf('<section class="finding" id="f1">'));
+  assert.match(section, /<h3>#1 <code>error@writer \+ error@writer<\/code>/);
+  assert.match(section, /<dt>roles<\/dt><dd>error: app writer; error: app writer<\/dd>/);
+  assert.equal(section.match(/<path class="pt pt-fail"/g)?.length, 2);
+  assert.match(html, /<tr id="kind-error"><td><code>error<\/code><\/td><td class="num">2<\/td>/);
+  assert.ok((await Deno.stat(join(dir.path, "explore.perfetto.json"))).size > 0);
 });

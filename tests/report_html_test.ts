@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { ParentTrace } from "../src/replay/replay.ts";
 import { sweepReportHtml } from "../src/report/html.ts";
-import type { SweepPoint, SweepResult } from "../src/sweep/sweep.ts";
+import type { SweepPoint, SweepResult } from "../src/sweep/result.ts";
 import type { OpRecord } from "../src/trace/schema.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
 import { CHROMIUM, chromium, chromiumArgs, hasChromium } from "./support/chromium.ts";

@@ -123,12 +123,6 @@ export interface BlockBackend {
    * goes through {@link execute}.
    */
   executeNow?(op: BlockOp, into: Uint8Array, at: number): boolean;
-  /**
-   * Null when the layer takes ops now; a promise when it asks the server to
-   * read no more requests until it resolves (a trace whose file is behind).
-   * Optional.
-   */
-  congested?(): Promise<void> | null;
   /** Releases files; the backend serves nothing afterwards. */
   close(): Promise<void>;
 }

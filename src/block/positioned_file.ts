@@ -9,6 +9,7 @@
  */
 
 import {
+  FALLOC_FL_KEEP_SIZE,
   lastErrno,
   libc,
   LibcError,
@@ -118,6 +119,16 @@ export class PositionedFile {
     const file = this.handle.file;
     file.seekSync(position, Deno.SeekMode.Start);
     while (done < data.length) done += file.writeSync(data.subarray(done));
+  }
+
+  /**
+   * Reserves the file's blocks from `position` for `length` bytes without
+   * changing its size (`fallocate` with `FALLOC_FL_KEEP_SIZE`), so that
+   * appending there later finds its blocks allocated. Best effort: nothing
+   * happens without FFI or where the file system cannot.
+   */
+  reserve(position: number, length: number): void {
+    if ("fd" in this.handle) libc!.fallocate(this.handle.fd, FALLOC_FL_KEEP_SIZE, position, length);
   }
 
   /** Sets the file's length (sparse when it grows). */

@@ -23,17 +23,17 @@ import type { FaultExpectation, Scenario } from "../scenario/schema.ts";
 import { parsePoints } from "../scenario/points.ts";
 import type { Shard } from "../sweep/shard.ts";
 import {
-  backgroundFaults,
   failingReproduces,
   isFailing,
   orderFails,
   pointMessage,
   stateFails,
-  sweep,
   type SweepPoint,
   type SweepProgress,
   type SweepResult,
-} from "../sweep/sweep.ts";
+} from "../sweep/result.ts";
+import { backgroundFaults } from "../sweep/plan.ts";
+import { sweep } from "../sweep/sweep.ts";
 import type { OracleResult } from "../run/oracle.ts";
 import type { Verdict } from "../run/verdict.ts";
 import { type AccelChoice, TCG } from "../vm/accel.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { SweepPoint, SweepResult } from "../sweep/sweep.ts";
+import type { SweepPoint, SweepResult } from "../sweep/result.ts";
 import type { CiCheck } from "./ci.ts";
 import { type CiResultsFile, mergeCiShards } from "./merge.ts";
 

@@ -9,7 +9,7 @@
 import type { ParentTrace } from "../replay/replay.ts";
 import type { FaultExpectation } from "../scenario/schema.ts";
 import { parsePoints } from "../scenario/points.ts";
-import { sweepUnits } from "../sweep/sweep.ts";
+import { sweepUnits } from "../sweep/plan.ts";
 import { formatDuration } from "../util/units.ts";
 import { type Candidate, type CostBasis, type Sample, samplePoints } from "./budget.ts";
 import { checkName, recordedAt, sweeps } from "./checks.ts";

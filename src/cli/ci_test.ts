@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type CiCheck, sweepTraceDir, sweepVerdict } from "../ci/ci.ts";
 import type { FaultExpectation } from "../scenario/schema.ts";
-import type { SweepPoint, SweepResult } from "../sweep/sweep.ts";
+import type { SweepPoint, SweepResult } from "../sweep/result.ts";
 import { ciJunit } from "./ci.ts";
 
 const fault = {

@@ -28,6 +28,7 @@ const EXPECTED: Record<string, number> = {
   MergeError: 2,
   NetError: 3,
   CiError: 2,
+  ExploreError: 2,
   HistoryError: 2,
 };
 

@@ -6,17 +6,17 @@
  * @module
  */
 
+import { basename } from "node:path";
 import { freshSeed } from "../fault/random.ts";
+import { exploreReportHtml } from "../report/explore_html.ts";
 import { type ParentTrace, readParent } from "../replay/replay.ts";
 import { reproduceCommand } from "../replay/replay.ts";
 import { loadScenario } from "../scenario/load.ts";
-import { defaultConfirmations } from "../sweep/confirm.ts";
-import { defaultJobs } from "../sweep/jobs.ts";
+import { FAULT_KINDS_VERSION } from "../fault/kinds/mod.ts";
 import { parseBudget } from "../explore/budget.ts";
-import { recordingOf, scheduleRunner } from "../explore/replayed.ts";
-import { type DrawnFault, drawPlan } from "../explore/draw.ts";
-import { explore, type ExploreProgress, type ExploreResult } from "../explore/explore.ts";
-import { makePrivateDir } from "../util/tempdir.ts";
+import { checkDrawOptions, type DrawnFault } from "../explore/draw.ts";
+import type { ExploreProgress, ExploreResult } from "../explore/explore.ts";
+import { exploreTrace } from "../explore/explore_trace.ts";
 import type { AccelChoice } from "../vm/accel.ts";
 import { accelChooser } from "./accel.ts";
 import { EXIT, UsageError } from "./errors.ts";
@@ -24,7 +24,8 @@ import { exploreJson, exploreJunit, printExplore } from "./explore_report.ts";
 import { withInterrupt } from "./interrupt.ts";
 import { pacedProgress, progressLine } from "./progress.ts";
 import { defaultTracePath } from "./record.ts";
-import { recordFirst } from "./sweep.ts";
+import { perfettoBeside, recordFirst } from "./sweep.ts";
+import { writePerfetto } from "./trace.ts";
 
 /** Options of `explore`. */
 export interface ExploreCommandOptions {
@@ -46,6 +47,8 @@ export interface ExploreCommandOptions {
   json: boolean;
   /** `--junit FILE`. */
   junit?: string;
+  /** `--html FILE`: the report page, and the recording's timeline beside it. */
+  html?: string;
   /** `-o FILE`: where to record a scenario first. */
   output?: string;
   /** `--accel`. */
@@ -76,26 +79,47 @@ function exploreProgress(options: ExploreCommandOptions) {
 async function report(
   parent: ParentTrace,
   explored: ExploreResult,
-  options: Pick<ExploreCommandOptions, "json" | "junit">,
+  options: Pick<ExploreCommandOptions, "json" | "junit" | "html">,
 ): Promise<void> {
   const replayOf = (faults: readonly DrawnFault[]) =>
     reproduceCommand(parent.path, { faults: faults.map((f) => f.spec) });
   if (options.junit) {
     await Deno.writeTextFile(options.junit, exploreJunit(parent.path, explored, replayOf));
   }
+  if (options.html) {
+    const timeline = perfettoBeside(options.html);
+    await writePerfetto(parent.path, timeline);
+    await Deno.writeTextFile(
+      options.html,
+      exploreReportHtml(parent, explored, { replayOf, perfetto: basename(timeline) }),
+    );
+  }
   if (options.json) console.log(JSON.stringify(exploreJson(parent.path, explored, replayOf)));
   else printExplore(parent.path, explored, replayOf);
 }
 
-/** Reads the target: a trace, or a scenario recorded first. */
+/**
+ * Reads the target: a trace, or a scenario recorded first; the kinds are checked against
+ * the scenario's nodes before it is recorded (a link fault on one node is refused at once).
+ */
 async function parentOf(
   target: string,
-  options: ExploreCommandOptions,
+  options: ExploreCommandOptions & { kindList?: string[] },
   accelOf: (scenario: ParentTrace["scenario"]) => AccelChoice,
   signal: AbortSignal,
 ): Promise<ParentTrace> {
-  if (!/\.(ts|js|json|mts|mjs)$/i.test(target)) return await readParent(target);
+  const check = (scenario: ParentTrace["scenario"]) =>
+    checkDrawOptions(
+      { maxFaults: options.maxFaults, ...(options.kindList ? { kinds: options.kindList } : {}) },
+      scenario.nodes.map((node) => node.name),
+    );
+  if (!/\.(ts|js|json|mts|mjs)$/i.test(target)) {
+    const parent = await readParent(target);
+    check(parent.scenario);
+    return parent;
+  }
   const scenario = await loadScenario(target);
+  check(scenario);
   const trace = options.output ?? defaultTracePath(scenario.name);
   const recorded = await recordFirst(
     { target, scenario, trace, accel: accelOf(scenario) },
@@ -125,25 +149,25 @@ export async function exploreCommand(
   const seed = options.seed ?? freshSeed();
   const accelOf = await accelChooser(options.accel);
   const result = await withInterrupt(async (signal) => {
-    const parent = await parentOf(target, options, accelOf, signal);
+    const parent = await parentOf(
+      target,
+      { ...options, ...(kinds ? { kindList: kinds } : {}) },
+      accelOf,
+      signal,
+    );
     if (parent.warning) console.error(`warning: ${parent.warning}`);
-    const plan = drawPlan(recordingOf(parent), {
-      seed,
-      maxFaults: options.maxFaults,
-      ...(kinds !== undefined ? { kinds } : {}),
-    });
-    if (!options.json) console.error(`explore: seed ${seed}, kind table v${plan.tableVersion}`);
-    const nodes = parent.scenario.nodes.length;
-    await using dir = await makePrivateDir("faultline-explore-");
+    if (!options.json) console.error(`explore: seed ${seed}, kind table v${FAULT_KINDS_VERSION}`);
     const progress = exploreProgress(options);
     try {
-      const explored = await explore({
-        plan,
+      const explored = await exploreTrace(parent, {
         budget,
-        jobs: options.jobs ?? defaultJobs(navigator.hardwareConcurrency ?? 2, nodes),
-        confirm: options.confirm ?? defaultConfirmations(nodes),
-        run: scheduleRunner(parent, { dir: dir.path, accel: accelOf(parent.scenario), signal }),
+        seed,
+        maxFaults: options.maxFaults,
+        ...(kinds !== undefined ? { kinds } : {}),
+        ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
+        ...(options.confirm !== undefined ? { confirm: options.confirm } : {}),
         shrinkReplays: options.shrinkReplays,
+        accel: accelOf(parent.scenario),
         signal,
         onProgress: (p) => progress.show(p),
       });

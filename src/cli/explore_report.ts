@@ -1,8 +1,9 @@
 /**
  * An explore's report: distinct findings first (each with its minimal schedule, its rate,
- * the schedule it was shrunk from, how shrinking went and the replay command of the
- * minimal one), then the schedules that did not pass, then what was covered. As a table
- * for people and as one JSON object.
+ * the schedule it was shrunk from, how shrinking went, the replay command of the minimal
+ * one, the roles its nodes held and the history checker's counterexample, when there are),
+ * then the schedules that did not pass, then what was covered. As a table for people and
+ * as one JSON object; the page is src/report/explore_html.ts.
  *
  * @module
  */
@@ -62,6 +63,18 @@ export function exploreJson(
         originalRate: failure.originalRate,
         shrink: failure.shrink,
         replay: replayOf(failure.minimal),
+        ...(failure.roles
+          ? { roles: failure.roles.map((roles) => Object.fromEntries(roles)) }
+          : {}),
+        ...(failure.history
+          ? {
+            history: {
+              model: failure.history.model,
+              reason: failure.history.reason,
+              ...(failure.history.description ? { description: failure.history.description } : {}),
+            },
+          }
+          : {}),
       };
     }),
     schedules: result.schedules,
@@ -104,6 +117,9 @@ export function printExplore(
       }`,
     );
     console.log(`  shrinking: ${shrinkNote(failure)}`);
+    if (failure.history) {
+      console.log(`  history (${failure.history.model}): ${failure.history.reason}`);
+    }
     console.log(`  ${replayOf(failure.minimal)}`);
   });
   const other = result.schedules.filter((s) => s.status !== "pass" && s.status !== "fail");

@@ -517,6 +517,10 @@ function addExploreCommand(root: Command, run: Runner): void {
     .option("--shrink-replays <n>", "the most replays shrinking one failure may run", count, 30)
     .option("--json", "print one JSON object (progress as JSON lines on stderr)", false)
     .option("--junit <file>", "write JUnit XML (a test case per schedule)")
+    .option(
+      "--html <file>",
+      "write the report page (a section per finding; the recording's timeline beside it)",
+    )
     .option("-o, --output <trace>", "where to record a scenario first")
     .option("--accel <accel>", ACCEL_HELP)
     .option("-v, --verbose", "show the guests' consoles and result lines of the recording", false)
@@ -525,6 +529,7 @@ function addExploreCommand(root: Command, run: Runner): void {
       `
   explore run.trace --budget 20 --seed 7
   explore run.trace --budget 30m --seed 7 --kinds error,partition,crash --json
+  explore run.trace --budget 40 --seed 7 --html explore.html
 
 Schedule i of seed S is drawn from S, i, the recording and the kind table's version (printed):
 the same four draw the same schedules. A power loss is built from the trace and drawn alone.

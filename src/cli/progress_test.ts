@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { CiProgress } from "../ci/ci.ts";
-import type { SweepProgress } from "../sweep/sweep.ts";
+import type { SweepProgress } from "../sweep/result.ts";
 import { ciProgressEvent, ciProgressLine } from "./ci.ts";
 import {
   pacedProgress,

@@ -23,11 +23,11 @@ import {
   orderFails,
   pointMessage,
   stateFails,
-  sweep,
   type SweepPoint,
   type SweepProgress,
   type SweepResult,
-} from "../sweep/sweep.ts";
+} from "../sweep/result.ts";
+import { sweep } from "../sweep/sweep.ts";
 import type { SweepResultsFile } from "../sweep/merge.ts";
 import { parseShard, type Shard, shardFromIndex } from "../sweep/shard.ts";
 import { formatDuration } from "../util/units.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { SweepPoint, SweepResult } from "../sweep/sweep.ts";
+import type { SweepPoint, SweepResult } from "../sweep/result.ts";
 import { progressEvent, recoveryNote, shardOption, sweepJson, sweepJunit } from "./sweep.ts";
 
 Deno.test("sweep CLI: --shard K/N, or the shard from a variable with --shards", () => {

@@ -14,6 +14,7 @@
  * @module
  */
 
+import type { RoleReport } from "./roles.ts";
 import { appliesTo } from "../fault/plan.ts";
 import { FAULT_KINDS, FAULT_KINDS_VERSION, type FaultKind } from "../fault/kinds/mod.ts";
 import type { DrawContext } from "../fault/kinds/kind.ts";
@@ -39,6 +40,8 @@ export interface Recording {
   disks: readonly Pick<TraceDisk, "node" | "name" | "size">[];
   /** The trace holds the written bytes (a power loss is built from them); true when absent. */
   recordsData?: boolean;
+  /** The roles the workload reported its nodes in (`report role NAME`), in order. */
+  roles?: readonly RoleReport[];
 }
 
 /** How schedules are drawn. */
@@ -106,15 +109,21 @@ function drawable(kind: FaultKind): boolean {
   return kind.explore !== undefined;
 }
 
-/** Why the kind has no place in the recording, or null when it has. */
-function unplaceableBecause(kind: FaultKind, recording: Recording): string | null {
-  const nodes = recording.nodes;
+/** Why a scenario of these nodes cannot take the kind, whatever it records; null when it can. */
+function refusedByNodes(kind: FaultKind, nodes: readonly string[]): string | null {
   if (!drawable(kind)) return `${kind.kind} is set at boot and has no moment to be put at`;
   if ((kind.family === "link" || kind.amongNodes !== undefined) && nodes.length < 2) {
     return `${kind.kind} is a ${kind.amongNodes ?? "link fault"} and the scenario has ${
       nodes.length === 0 ? "no nodes" : `one node (${nodes[0]})`
     }`;
   }
+  return null;
+}
+
+/** Why the kind has no place in the recording, or null when it has. */
+function unplaceableBecause(kind: FaultKind, recording: Recording): string | null {
+  const refused = refusedByNodes(kind, recording.nodes);
+  if (refused) return refused;
   const arrivals = runArrivals(recording);
   const ops = arrivals.flatMap((a) => a.kind === "op" ? [a] : []);
   if (!kind.link && !kind.node) {
@@ -140,6 +149,40 @@ function unsupportedBecause(kind: FaultKind, recording: Recording): string | nul
 }
 
 /**
+ * Checks the options against the scenario's nodes and the kind table, before anything is
+ * recorded: at least 1 fault a schedule, and `kinds`, when given, names at least one kind,
+ * each in the table, drawable and one these nodes can take (no link fault on one node).
+ *
+ * @throws {ExploreError} naming the first problem.
+ * @example
+ * ```ts
+ * checkDrawOptions({ maxFaults: 3, kinds: ["partition"] }, ["app"]);
+ * // throws: --kinds: partition is a link fault and the scenario has one node (app)
+ * ```
+ */
+export function checkDrawOptions(
+  options: Pick<DrawOptions, "maxFaults" | "kinds">,
+  nodes: readonly string[],
+): void {
+  if (!Number.isInteger(options.maxFaults) || options.maxFaults < 1) {
+    throw new ExploreError(`a schedule holds 1 fault or more, not ${options.maxFaults}`);
+  }
+  if (options.kinds === undefined) return;
+  if (options.kinds.length === 0) {
+    throw new ExploreError("--kinds names no kind: name one or more, as --kinds error,crash");
+  }
+  for (const name of options.kinds) {
+    const kind = FAULT_KINDS.find((k) => k.kind === name) as FaultKind | undefined;
+    if (!kind) {
+      const known = FAULT_KINDS.filter(drawable).map((k) => k.kind).join(", ");
+      throw new ExploreError(`--kinds: no fault kind "${name}" (kinds: ${known})`);
+    }
+    const why = refusedByNodes(kind, nodes);
+    if (why) throw new ExploreError(`--kinds: ${why}`);
+  }
+}
+
+/**
  * Checks the options against the recording and the kind table: the kinds to draw.
  *
  * @throws {ExploreError} for an empty kind set, a kind the table lacks or the recording
@@ -151,22 +194,13 @@ function unsupportedBecause(kind: FaultKind, recording: Recording): string | nul
  * ```
  */
 export function drawPlan(recording: Recording, options: DrawOptions): DrawPlan {
-  if (!Number.isInteger(options.maxFaults) || options.maxFaults < 1) {
-    throw new ExploreError(`a schedule holds 1 fault or more, not ${options.maxFaults}`);
-  }
+  checkDrawOptions(options, recording.nodes);
   let kinds: FaultKind[];
   const excluded: { kind: string; why: string }[] = [];
   if (options.kinds !== undefined) {
-    if (options.kinds.length === 0) {
-      throw new ExploreError("--kinds names no kind: name one or more, as --kinds error,crash");
-    }
     kinds = [];
     for (const name of options.kinds) {
-      const kind = FAULT_KINDS.find((k) => k.kind === name) as FaultKind | undefined;
-      if (!kind) {
-        const known = FAULT_KINDS.filter(drawable).map((k) => k.kind).join(", ");
-        throw new ExploreError(`--kinds: no fault kind "${name}" (kinds: ${known})`);
-      }
+      const kind = FAULT_KINDS.find((k) => k.kind === name) as FaultKind;
       const why = unsupportedBecause(kind, recording);
       if (why) throw new ExploreError(`--kinds: ${why}`);
       if (!kinds.includes(kind)) kinds.push(kind);
@@ -213,9 +247,13 @@ function contextOf(recording: Recording, arrival: RecordedArrival): DrawContext 
   };
 }
 
+/** The first port Linux gives a connecting socket (`net.ipv4.ip_local_port_range`). */
+const EPHEMERAL_PORTS = 32768;
+
 /**
  * The trigger that names a recorded frame again: its link (sender to first receiver),
- * protocol and port, and its occurrence among the recorded frames that pass that filter.
+ * protocol and service port (none when both ports are a client's), and its occurrence among
+ * the recorded frames that pass that filter.
  */
 function triggerOfRecordedFrame(frames: readonly FrameRecord[], frame: FrameRecord): Trigger {
   const facts = frameFactsOfRecord(frame);
@@ -226,8 +264,11 @@ function triggerOfRecordedFrame(frames: readonly FrameRecord[], frame: FrameReco
       : { kind: "node", node: frame.from },
   };
   if (facts.protocol !== undefined) trigger.protocol = facts.protocol;
-  if ((facts.protocol === "tcp" || facts.protocol === "udp") && facts.dstPort !== undefined) {
-    trigger.port = facts.dstPort;
+  // The service's port, whichever way the frame goes: a client's port is the one its kernel
+  // drew at connect, another in every run, and a trigger naming it would never fire again.
+  const port = [facts.dstPort, facts.srcPort].find((p) => p !== undefined && p < EPHEMERAL_PORTS);
+  if ((facts.protocol === "tcp" || facts.protocol === "udp") && port !== undefined) {
+    trigger.port = port;
   }
   let occurrence = 0;
   for (const other of frames) {
@@ -300,7 +341,9 @@ export function drawSchedule(plan: DrawPlan, index: number): Schedule {
 /**
  * Other places a drawn fault could be put at, for a shrinker to try, the most preferred
  * first: earlier ones (the first arrival it fits, halfway there, the one before), then the
- * one after. Arrivals of its own sort (ops for ops, frames for frames) that it applies to.
+ * one after. Arrivals of its own sort (ops for ops, frames for frames) that it applies to;
+ * a fault at an op moves among the ops of its own node's disk, since the op names what a
+ * block fault hits (a move to another node's op would change the fault, not its moment).
  *
  * @example
  * ```ts
@@ -308,9 +351,16 @@ export function drawSchedule(plan: DrawPlan, index: number): Schedule {
  * ```
  */
 export function movesOf(recording: Recording, fault: DrawnFault): DrawnFault[] {
-  const onFrame = fault.trigger.kind === "frames";
+  const trigger = fault.trigger;
+  const onFrame = trigger.kind === "frames";
+  const sameDisk = (op: OpRecord) =>
+    trigger.kind !== "match" ||
+    ((trigger.node === undefined || op.node === trigger.node) &&
+      (trigger.disk === undefined || op.disk === trigger.disk));
   const arrivals = runArrivals(recording).filter((a) =>
-    onFrame ? a.kind === "frame" : a.kind === "op" && appliesTo(fault.effect, a.op.op)
+    onFrame
+      ? a.kind === "frame"
+      : a.kind === "op" && appliesTo(fault.effect, a.op.op) && sameDisk(a.op)
   );
   const here = arrivals.findIndex((a) => indexOf(a) === fault.at);
   if (here < 0) return [];

@@ -3,7 +3,7 @@ import { formatFaultSpec, parseFaultSpec } from "../fault/spec.ts";
 import type { FaultEffect } from "../fault/types.ts";
 import { FAULT_KINDS_VERSION, kindOf } from "../fault/kinds/mod.ts";
 import { recordedOpOfTrigger } from "../replay/signature.ts";
-import { drawPlan, drawSchedule, replayArgs } from "./draw.ts";
+import { checkDrawOptions, drawPlan, drawSchedule, replayArgs } from "./draw.ts";
 import { ExploreError } from "./errors.ts";
 import { madeUpRecording } from "./_recording.ts";
 
@@ -31,11 +31,11 @@ Deno.test("different seeds draw different schedules", () => {
 });
 
 Deno.test("the draws of this table version are held by a fingerprint: raise FAULT_KINDS_VERSION when they change", () => {
-  assert.equal(FAULT_KINDS_VERSION, 1);
+  assert.equal(FAULT_KINDS_VERSION, 2);
   const text = JSON.stringify([specs(1), specs(2, one)]);
   let hash = 0;
   for (let i = 0; i < text.length; i++) hash = (Math.imul(hash, 31) + text.charCodeAt(i)) >>> 0;
-  assert.equal(hash, FINGERPRINT_V1);
+  assert.equal(hash, FINGERPRINT);
 });
 
 Deno.test("every drawn fault is a spec that reads back as itself, 1 to K of them, at a recorded op or frame", () => {
@@ -125,7 +125,21 @@ Deno.test("bad input is refused with one clear sentence", () => {
   );
 });
 
-const FINGERPRINT_V1 = 2192391025;
+Deno.test("the options are checked against a scenario's nodes alone, before anything is recorded", () => {
+  assert.throws(() => checkDrawOptions({ maxFaults: 2, kinds: ["drop"] }, ["app"]), {
+    name: "ExploreError",
+    message: "--kinds: drop is a link fault and the scenario has one node (app)",
+  });
+  assert.throws(() => checkDrawOptions({ maxFaults: 2, kinds: [] }, ["app"]), /names no kind/);
+  assert.throws(() => checkDrawOptions({ maxFaults: 0 }, ["app"]), /1 fault or more, not 0/);
+  assert.throws(() => checkDrawOptions({ maxFaults: 1, kinds: ["nope"] }, ["a", "b"]), /"nope"/);
+  // What a scenario's nodes can take passes; the recording decides the rest (drawPlan).
+  checkDrawOptions({ maxFaults: 2, kinds: ["error", "crash"] }, ["app"]);
+  checkDrawOptions({ maxFaults: 2, kinds: ["partition"] }, ["n1", "n2"]);
+  checkDrawOptions({ maxFaults: 2 }, ["app"]);
+});
+
+const FINGERPRINT = 119721890;
 
 Deno.test("faults are put at the run phase's ops and frames, never the check's", () => {
   const base = madeUpRecording(["n1", "n2"], 16);
@@ -158,4 +172,24 @@ Deno.test("every weakening of a drawn fault is a spec that reads back as itself"
     }
   }
   assert.ok(weakened.size >= 8, [...weakened].join(", "));
+});
+
+Deno.test("a frame trigger names the service's port, whichever way the frame goes; never a client's", () => {
+  const base = madeUpRecording(["n1", "n2"], 4);
+  const reply = (frame: (typeof base.frames)[number]) => ({
+    ...frame,
+    from: frame.to[0],
+    to: [frame.from],
+    srcPort: frame.dstPort,
+    dstPort: frame.srcPort,
+  });
+  const both = { ...base, frames: base.frames.map((f, i) => i % 2 ? reply(f) : f) };
+  const ports = new Set<number | undefined>();
+  const plan = drawPlan(both, { seed: 11, maxFaults: 3 });
+  for (let i = 0; i < 200; i++) {
+    for (const fault of drawSchedule(plan, i).faults) {
+      if (fault.trigger.kind === "frames") ports.add(fault.trigger.port);
+    }
+  }
+  assert.deepEqual([...ports], [2379]);
 });

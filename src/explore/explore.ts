@@ -20,9 +20,11 @@ import {
   type Failure,
   type Finding,
   groupFailures,
+  type HistoryCounterexample,
   type ScheduleRun,
 } from "./findings.ts";
-import { type ShrinkResult, shrinkSchedule } from "./shrink.ts";
+import { rolesAt } from "./roles.ts";
+import { shrinkSchedule } from "./shrink.ts";
 
 /** What one run of a schedule showed. */
 export interface ScheduleOutcome {
@@ -34,6 +36,8 @@ export interface ScheduleOutcome {
   fired: readonly string[];
   /** The crash state a power loss left, as a key (equal keys: identical states). */
   crashState?: string;
+  /** The history checker's counterexample, when it found one. */
+  history?: HistoryCounterexample;
 }
 
 /** Runs a schedule once. */
@@ -57,7 +61,16 @@ export interface ExploredSchedule {
 /** A failure, shrunk. */
 export interface ShrunkFailure extends Failure {
   /** How shrinking went. */
-  shrink: Pick<ShrinkResult, "tried" | "kept" | "replays" | "stoppedEarly">;
+  shrink: {
+    /** Candidates tried. */
+    tried: number;
+    /** Steps kept. */
+    kept: number;
+    /** Replays run. */
+    replays: number;
+    /** Why it stopped before trying every step, or null when it did not. */
+    stoppedEarly: string | null;
+  };
   /** The rate the original schedule was confirmed at. */
   originalRate: Reproduced;
 }
@@ -141,15 +154,30 @@ function statusOf(outcome: ScheduleOutcome): ScheduleStatus {
   return failsFinding(outcome.verdict) ? "fail" : "inconclusive";
 }
 
-/** Confirms a failing schedule at `confirm` verdicts, then shrinks it. */
+/** The faults as one key: the same specs, the same schedule. */
+function keyOf(faults: readonly DrawnFault[]): string {
+  return JSON.stringify(faults.map((f) => f.spec));
+}
+
+/**
+ * Confirms a failing schedule at `confirm` verdicts, then shrinks it. The failure keeps the
+ * roles of the minimal schedule's moments and a history counterexample of its last failing
+ * run that had one.
+ */
 async function confirmAndShrink(
   schedule: Schedule,
-  first: Verdict,
+  first: ScheduleOutcome,
   options: ExploreOptions,
   stop: AbortSignal | undefined,
 ): Promise<ShrunkFailure> {
-  const replayOnce = async (faults: readonly DrawnFault[]) => verdictOf(await options.run(faults));
-  const verdicts = [first];
+  const examples = new Map<string, HistoryCounterexample>();
+  if (first.history) examples.set(keyOf(schedule.faults), first.history);
+  const replayOnce = async (faults: readonly DrawnFault[]) => {
+    const outcome = await options.run(faults);
+    if (outcome.history) examples.set(keyOf(faults), outcome.history);
+    return verdictOf(outcome);
+  };
+  const verdicts = [first.verdict];
   try {
     for (let run = 1; run < options.confirm; run++) {
       verdicts.push(await replayOnce(schedule.faults));
@@ -166,13 +194,17 @@ async function confirmAndShrink(
     maxReplays: options.shrinkReplays,
     ...(stop ? { signal: stop } : {}),
   });
+  const reports = options.plan.recording.roles ?? [];
+  const history = examples.get(keyOf(shrunk.minimal));
   return {
     schedule: schedule.index,
     original: schedule.faults,
     minimal: shrunk.minimal,
     rate: shrunk.rate,
     originalRate: rate,
-    reason: first.reason,
+    reason: first.verdict.reason,
+    ...(reports.length > 0 ? { roles: shrunk.minimal.map((f) => rolesAt(reports, f.at)) } : {}),
+    ...(history ? { history } : {}),
     shrink: {
       tried: shrunk.tried,
       kept: shrunk.kept,
@@ -276,7 +308,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
         AbortSignal.timeout(Math.max(0, deadline - now())),
       ])
       : options.signal;
-    failures.push(await confirmAndShrink(schedule, outcome.verdict, options, stop));
+    failures.push(await confirmAndShrink(schedule, outcome, options, stop));
   }
 
   progress();

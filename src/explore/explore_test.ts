@@ -22,7 +22,7 @@ function plantedBug(faults: readonly DrawnFault[]): Promise<ScheduleOutcome> {
 
 function run(jobs: number) {
   return explore({
-    plan: drawPlan(recording, { seed: 11, maxFaults: 4, kinds: ["error", "partition", "drop"] }),
+    plan: drawPlan(recording, { seed: 12, maxFaults: 4, kinds: ["error", "partition", "drop"] }),
     budget: { kind: "schedules", count: 60 },
     jobs,
     confirm: 3,
@@ -74,7 +74,7 @@ Deno.test("stopped, an explore reports the schedules that finished and the failu
   const controller = new AbortController();
   let runs = 0;
   const result = await explore({
-    plan: drawPlan(recording, { seed: 11, maxFaults: 4, kinds: ["error", "partition", "drop"] }),
+    plan: drawPlan(recording, { seed: 12, maxFaults: 4, kinds: ["error", "partition", "drop"] }),
     budget: { kind: "schedules", count: 60 },
     jobs: 1,
     confirm: 3,
@@ -95,4 +95,61 @@ Deno.test("stopped, an explore reports the schedules that finished and the failu
   assert.deepEqual(result.failures[0].originalRate, { failed: 2, runs: 2 });
   assert.equal(result.failures[0].shrink.stoppedEarly, "it was stopped");
   assert.equal(result.schedules.length, result.failures[0].schedule + 1);
+});
+
+Deno.test("failures on whichever node leads are one finding by role, with the minimal schedule's counterexample", async () => {
+  // n1 leads until arrival 30, then n2: an EIO on the leader's disk loses a key.
+  const roles = [
+    { node: "n1", role: "leader", at: 0 },
+    { node: "n2", role: "follower", at: 0 },
+    { node: "n3", role: "follower", at: 0 },
+    { node: "n1", role: "follower", at: 30 },
+    { node: "n2", role: "leader", at: 30 },
+  ];
+  const leaderAt = (at: number) => at < 30 ? "n1" : "n2";
+  const result = await explore({
+    plan: drawPlan({ ...recording, roles }, { seed: 5, maxFaults: 3, kinds: ["error", "drop"] }),
+    budget: { kind: "schedules", count: 40 },
+    jobs: 1,
+    confirm: 1,
+    run: (faults) => {
+      const hit = faults.some((f) =>
+        f.effect.kind === "error" && f.trigger.kind === "match" && f.trigger.node === leaderAt(f.at)
+      );
+      const specs = faults.map((f) => f.spec);
+      return Promise.resolve({
+        verdict: hit
+          ? { pass: false, reason: "stale read of key x" }
+          : { pass: true, reason: "ok" },
+        reached: true,
+        fired: specs,
+        ...(hit
+          ? {
+            history: {
+              model: "register",
+              reason: "stale read of key x",
+              description: specs.join(" "),
+              counterexample: { ops: [], offending: { invokeIndex: 0 } } as never,
+              history: { ops: [], phases: [] },
+            },
+          }
+          : {}),
+      });
+    },
+    shrinkReplays: 100,
+  });
+  const nodes = new Set(
+    result.failures.map((f) =>
+      f.minimal[0].trigger.kind === "match" ? f.minimal[0].trigger.node : ""
+    ),
+  );
+  assert.deepEqual([...nodes].sort(), ["n1", "n2"], "the bug was not drawn on both leaders");
+  assert.deepEqual(result.findings.map((f) => [f.shape, f.count]), [
+    ["error@leader", result.failures.length],
+  ]);
+  for (const failure of result.failures) {
+    assert.equal(failure.minimal.length, 1);
+    // The counterexample is from a run of the minimal schedule, not of the original.
+    assert.equal(failure.history?.description, failure.minimal.map((f) => f.spec).join(" "));
+  }
 });

@@ -10,6 +10,8 @@
  */
 
 import { kindOf } from "../fault/kinds/mod.ts";
+import type { Counterexample } from "../history/counterexample.ts";
+import type { RunHistory } from "../run/history.ts";
 import type { Reproduced } from "../sweep/confirm.ts";
 import type { DrawnFault } from "./draw.ts";
 
@@ -33,21 +35,22 @@ export function faultNodes(fault: Pick<DrawnFault, "effect" | "trigger">): strin
 }
 
 /**
- * The shape of a schedule: each fault's kind and nodes (as roles when `roles` names them),
- * sorted, joined by ` + `.
+ * The shape of a schedule: each fault's kind and nodes, sorted, joined by ` + `. A node is
+ * named by its role where `roles` (one map a fault: the roles the nodes held when it was
+ * put, ./roles.ts) names one.
  *
  * @example
  * ```ts
  * shapeOf([eio, partition]); // "error@n1 + partition@n1"
- * shapeOf([eio], new Map([["n1", "leader"]])); // "error@leader"
+ * shapeOf([eio], [new Map([["n1", "leader"]])]); // "error@leader"
  * ```
  */
 export function shapeOf(
   faults: readonly Pick<DrawnFault, "effect" | "trigger">[],
-  roles?: ReadonlyMap<string, string>,
+  roles?: readonly ReadonlyMap<string, string>[],
 ): string {
-  return faults.map((fault) => {
-    const nodes = faultNodes(fault).map((node) => roles?.get(node) ?? node).sort();
+  return faults.map((fault, i) => {
+    const nodes = faultNodes(fault).map((node) => roles?.[i]?.get(node) ?? node).sort();
     return nodes.length > 0 ? `${fault.effect.kind}@${nodes.join(",")}` : fault.effect.kind;
   }).sort().join(" + ");
 }
@@ -76,8 +79,30 @@ export interface Failure {
   rate: Reproduced;
   /** The verdict's reason. */
   reason: string;
-  /** Roles the workload reported (`report role leader`), by node. */
-  roles?: ReadonlyMap<string, string>;
+  /**
+   * The roles the workload reported (`report role leader`), by node, when each of the minimal
+   * schedule's faults was put: one map a fault, in its order.
+   */
+  roles?: readonly ReadonlyMap<string, string>[];
+  /** The history checker's counterexample, from a failing run of the minimal schedule. */
+  history?: HistoryCounterexample;
+}
+
+/** A history checker's counterexample, with the history it was found in (to draw it). */
+export interface HistoryCounterexample {
+  /** The model checked against. */
+  model: string;
+  /** The anomaly in one sentence. */
+  reason: string;
+  /** The counterexample as text. */
+  description?: string;
+  /** The counterexample as data. */
+  counterexample: Counterexample;
+  /**
+   * The history checked.
+   * @ignore faultline's own: not part of the public API
+   */
+  history: RunHistory;
 }
 
 /** Failures of one shape and reason. */

@@ -18,7 +18,7 @@ function failure(
   schedule: number,
   minimal: DrawnFault[],
   reason: string,
-  roles?: Map<string, string>,
+  roles?: Map<string, string>[],
 ): Failure {
   return {
     schedule,
@@ -34,7 +34,12 @@ Deno.test("a shape names kinds and nodes, whatever the triggers and the order of
   assert.equal(shapeOf([eioN1, cutN1]), "error@n1 + partition@n1");
   assert.equal(shapeOf([cutN1Other, eioN1Later]), "error@n1 + partition@n1");
   assert.equal(shapeOf([eioN2, crashN3]), "crash@n3 + error@n2");
-  assert.equal(shapeOf([eioN2], new Map([["n2", "leader"]])), "error@leader");
+  assert.equal(shapeOf([eioN2], [new Map([["n2", "leader"]])]), "error@leader");
+  // Each fault by the roles of its own moment; a node without a role keeps its name.
+  assert.equal(
+    shapeOf([eioN1, crashN3], [new Map([["n1", "leader"]]), new Map([["n1", "follower"]])]),
+    "crash@n3 + error@leader",
+  );
 });
 
 Deno.test("failures of one shape and reason class are one finding with a count, first found first", () => {
@@ -55,10 +60,16 @@ Deno.test("failures of one shape and reason class are one finding with a count, 
 
 Deno.test("by roles, failures on different nodes of the same role group", () => {
   const findings = groupFailures([
-    failure(1, [eioN1], "lost", new Map([["n1", "leader"]])),
-    failure(2, [eioN2], "lost", new Map([["n2", "leader"]])),
+    failure(1, [eioN1], "lost", [new Map([["n1", "leader"]])]),
+    failure(2, [eioN2], "lost", [new Map([["n2", "leader"]])]),
+    failure(3, [eioN1Later], "lost", [new Map([["n1", "follower"]])]),
+    failure(4, [eioN2], "lost"),
   ]);
-  assert.deepEqual(findings.map((f) => [f.shape, f.count]), [["error@leader", 2]]);
+  assert.deepEqual(findings.map((f) => [f.shape, f.count, f.schedules]), [
+    ["error@leader", 2, [1, 2]],
+    ["error@follower", 1, [3]],
+    ["error@n2", 1, [4]],
+  ]);
 });
 
 Deno.test("coverage counts schedules, kinds drawn and fired, nodes, crash states and combinations", () => {

@@ -1,6 +1,7 @@
 /**
- * What explore needs of a recorded trace: its recording, as the draw takes it, and the
- * run of one schedule, as a replay of the trace with the schedule's faults.
+ * What explore needs of a recorded trace: its recording, as the draw takes it (with the
+ * roles its workload reported), and the run of one schedule, as a replay of the trace with
+ * the schedule's faults (with the history checker's counterexample, when it found one).
  *
  * @module
  */
@@ -9,6 +10,7 @@ import { join } from "node:path";
 import { type ParentTrace, prepareForReplay, replay } from "../replay/replay.ts";
 import type { AccelChoice } from "../vm/accel.ts";
 import type { DrawnFault, Recording } from "./draw.ts";
+import { roleReports } from "./roles.ts";
 import type { ScheduleOutcome } from "./explore.ts";
 
 /**
@@ -26,6 +28,7 @@ export function recordingOf(parent: ParentTrace): Recording {
     frames: parent.frames,
     disks: parent.header.disks,
     recordsData: parent.header.recordsData,
+    roles: roleReports(parent.lines),
   };
 }
 
@@ -59,11 +62,23 @@ export function scheduleRunner(
         signal: setting.signal,
       });
       const notFired = new Set(result.notFired);
+      const checked = result.history;
       return {
         verdict: result.verdict,
         reached: result.fired,
         fired: specs.filter((spec) => !notFired.has(spec)),
         ...(result.powerCut ? { crashState: result.powerCut.key } : {}),
+        ...(checked?.counterexample && result.checkedHistory
+          ? {
+            history: {
+              model: checked.model,
+              reason: checked.reason,
+              ...(checked.description ? { description: checked.description } : {}),
+              counterexample: checked.counterexample,
+              history: result.checkedHistory,
+            },
+          }
+          : {}),
       };
     } finally {
       await Deno.remove(output).catch(() => {});

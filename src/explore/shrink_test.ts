@@ -43,7 +43,8 @@ Deno.test("a failure that needs exactly two faults shrinks to exactly those two"
 });
 
 Deno.test("triggers move earlier and parameters weaken only while the failure stays", async () => {
-  const delay = fault("delay:800ms@run:n1/data/write:4096+4096#3", 21);
+  // n1's third write at 4096 is arrival 40 of the made-up recording (n1's ops are 0, 4, 8...).
+  const delay = fault("delay:800ms@run:n1/data/write:4096+4096#3", 40);
   // Fails when a delay of 100 ms or more comes at op 9 or later.
   const replay = (faults: readonly DrawnFault[]) =>
     Promise.resolve(
@@ -58,7 +59,9 @@ Deno.test("triggers move earlier and parameters weaken only while the failure st
   });
   assert.equal(result.minimal.length, 1);
   const [shrunk] = result.minimal;
-  assert.ok(shrunk.at >= 9 && shrunk.at < 21, `moved to ${shrunk.at}`);
+  assert.ok(shrunk.at >= 9 && shrunk.at < 40, `moved to ${shrunk.at}`);
+  // It moved among n1's own ops: the op names the disk it delays.
+  assert.equal(shrunk.trigger.kind === "match" && shrunk.trigger.node, "n1");
   assert.deepEqual(shrunk.effect, { kind: "delay", durationMs: 100 });
   assert.equal(parseFaultSpec(shrunk.spec).effect.kind, "delay");
 });
@@ -75,6 +78,16 @@ Deno.test("a flaky finding keeps only the steps that fail at least as often", as
   };
   const result = await shrinkSchedule([partition, eio], { replay, rate: { failed: 2, runs: 3 } });
   assert.deepEqual(result.minimal, [partition]);
+});
+
+Deno.test("a fault at an op moves only among its own disk's ops", () => {
+  const onN2 = fault("eio@run:n2/data/write:0+4096#4", 73);
+  const moves = movesOf(recording, onN2);
+  assert.ok(moves.length > 0);
+  for (const moved of moves) {
+    assert.ok(moved.trigger.kind === "match" && moved.trigger.node === "n2", moved.spec);
+    assert.equal(moved.at % 4, 1, `arrival ${moved.at} is not one of n2's ops`);
+  }
 });
 
 Deno.test("shrinking stops at its budget and says so", async () => {

@@ -146,11 +146,8 @@ class Transmission {
 
   async run(): Promise<void> {
     const { reader, writer, session, clock } = this.context;
-    const backend = session.export.backend;
     for (;;) {
       if (writer.pendingBytes >= REPLY_HIGH_WATER) await writer.below(REPLY_HIGH_WATER);
-      const congested = backend.congested?.();
-      if (congested) await congested;
       if (reader.available < P.REQUEST_HEADER_SIZE) await reader.fill(P.REQUEST_HEADER_SIZE);
       const header = decodeRequestHeader(reader.take(P.REQUEST_HEADER_SIZE));
       if (!header.magicOk) throw new NbdProtocolError("request without the request magic");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { OpType } from "../block/backend.ts";
 import type { ParentTrace } from "../replay/replay.ts";
-import type { SweepPoint, SweepResult } from "../sweep/sweep.ts";
+import type { SweepPoint, SweepResult } from "../sweep/result.ts";
 import type { TraceDisk } from "../trace/schema.ts";
 import { sweepReportHtml } from "./html.ts";
 import { opRecord } from "../../tests/support/ops.ts";

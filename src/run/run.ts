@@ -48,6 +48,7 @@ import {
   HISTORY_EVENTS,
   type HistoryVerdict,
   linesAsEvents,
+  type RunHistory,
   runHistory,
 } from "./history.ts";
 import { type OracleResult, runOracle } from "./oracle.ts";
@@ -269,6 +270,11 @@ export interface RunResult {
   oracle: OracleResult | null;
   /** The clients' history checked, when the scenario expects one (`expect.history`). */
   history: HistoryVerdict | null;
+  /**
+   * The history that was checked, when the check found a counterexample (to draw it).
+   * @ignore faultline's own: not part of the public API
+   */
+  checkedHistory?: RunHistory;
   /** How each boot of each node went. */
   outcomes: PhaseOutcome[];
   /** Where the time went. */
@@ -468,6 +474,8 @@ class Run {
   private workloadStartedAt: number | null = null;
   /** The step each node's workload named last (`report step NAME`). */
   private readonly steps = new Map<string, string>();
+  /** The clients' history as last checked (a counterexample is drawn from it). */
+  private checkedHistory: RunHistory | undefined;
   /** Each disk's base now (node/disk): the prepared image, or the crash image of its node's last crash. */
   private readonly bases: Map<string, string>;
   /** The op each crashed node lost power at, last. */
@@ -923,6 +931,9 @@ class Run {
       ) as Record<OpType, number>,
       oracle,
       history,
+      ...(history?.counterexample && this.checkedHistory
+        ? { checkedHistory: this.checkedHistory }
+        : {}),
       outcomes: this.outcomes,
       timings: { ...this.timings, totalMs: this.since() },
       accel: this.options.accel ?? TCG,
@@ -955,7 +966,11 @@ class Run {
       ...this.historyEvents.map((event) => ({ ...event, time: event.time + shift })),
     ];
     return checkRunHistory(
-      () => runHistory(events, { check: expectation.check, cutAt: this.powerCut?.at }),
+      () =>
+        this.checkedHistory = runHistory(events, {
+          check: expectation.check,
+          cutAt: this.powerCut?.at,
+        }),
       expectation,
     );
   }

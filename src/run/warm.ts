@@ -401,11 +401,12 @@ async function forkedImages(
 /**
  * Why a saved run's ops are not the recording's, or null when they are: each node's writes
  * and flushes before its hold, by signature and order, against the recording's of that node
- * before its workload started (its `phase run` line), each read it did before its hold one
- * the recording's node did too, and after its hold no op but the flushes of its save. Reads
- * are not held to the recording's moment: a guest's kernel reads by itself after a mount
- * (ext4 prefetches its block bitmaps in the background), before a node's hold or after it,
- * whichever comes first, and a read changes no disk.
+ * before its workload started (its `phase run` line), the bytes each read before its hold
+ * asked for ones the recording's node read too ({@link readBeyond}), and after its hold no op
+ * but the flushes of its save. Reads are not held to the recording's moment: a guest's
+ * kernel reads by itself after a mount (ext4 prefetches its block bitmaps in the
+ * background), before a node's hold or after it, whichever comes first, and a read changes
+ * no disk.
  */
 function prefixProblem(saved: SavedRun, recording: Recording): string | null {
   const cluster = Object.keys(saved.states).length > 1;
@@ -421,16 +422,9 @@ function prefixProblem(saved: SavedRun, recording: Recording): string | null {
     );
     if (!start) return `the recording has no start of ${node}'s workload`;
     const ours = recording.ordered.filter((op) => op.node === node);
-    const reads = new Map<string, number>();
-    for (const op of ours.filter((op) => op.op === "read")) {
-      reads.set(signature(op), (reads.get(signature(op)) ?? 0) + 1);
-    }
     const mine = saved.records.filter((op) => op.node === node).sort((a, b) => a.index - b.index);
-    for (const op of mine.filter((op) => op.op === "read")) {
-      const left = reads.get(signature(op)) ?? 0;
-      if (left === 0) return `${whose} boot read what the recording's never did (${signature(op)})`;
-      reads.set(signature(op), left - 1);
-    }
+    const unread = readBeyond(mine, ours);
+    if (unread) return `${whose} boot read what the recording's never did (${signature(unread)})`;
     const changes = (op: OpRecord) => op.op !== "read";
     const theirs = ours.filter((op) => op.index < start.at && changes(op)).map(signature);
     const written = mine.filter(changes).map(signature);
@@ -454,4 +448,47 @@ function networkProblem(saved: SavedRun): string | null {
   return `a TCP connection was open before the saved moment (${
     tcp[0]
   }): it would not survive a resume`;
+}
+
+/**
+ * The first read of `saved` that asked for bytes no read of `recorded` did (on the same
+ * node's disk), or undefined. Bytes, not requests: the block layer merges adjacent reads
+ * into one request, or not, as its queue happens to be when they arrive, so one boot's
+ * 0+4096 is another's 0+2048 and 2048+2048.
+ *
+ * @example
+ * ```ts
+ * const read = (offset: number, length: number) => ({ node: "n1", disk: "data", op: "read", offset, length });
+ * readBeyond([read(2048, 2048)], [read(0, 4096)]); // undefined
+ * readBeyond([read(4096, 512)], [read(0, 4096)]); // the read at 4096
+ * ```
+ */
+export function readBeyond<T extends Pick<OpRecord, "node" | "disk" | "op" | "offset" | "length">>(
+  saved: readonly T[],
+  recorded: readonly T[],
+): T | undefined {
+  const spans = new Map<string, [number, number][]>();
+  for (const op of recorded) {
+    if (op.op !== "read") continue;
+    const key = `${op.node}/${op.disk}`;
+    spans.set(key, [...spans.get(key) ?? [], [op.offset, op.offset + op.length]]);
+  }
+  const merged = new Map([...spans].map(([key, list]) => [key, mergeSpans(list)]));
+  return saved.find((op) => {
+    if (op.op !== "read") return false;
+    const within = merged.get(`${op.node}/${op.disk}`) ?? [];
+    return !within.some(([start, end]) => start <= op.offset && op.offset + op.length <= end);
+  });
+}
+
+/** Byte ranges [start, end) joined where they touch or overlap, in order. */
+function mergeSpans(spans: [number, number][]): [number, number][] {
+  const sorted = [...spans].sort((a, b) => a[0] - b[0]);
+  const out: [number, number][] = [];
+  for (const [start, end] of sorted) {
+    const last = out.at(-1);
+    if (last && start <= last[1]) last[1] = Math.max(last[1], end);
+    else out.push([start, end]);
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { normalizeScenario } from "../scenario/load.ts";
-import { checkBootPhase, warmCheckRefusal, warmRunRefusal } from "./warm.ts";
+import { checkBootPhase, readBeyond, warmCheckRefusal, warmRunRefusal } from "./warm.ts";
 
 /** e1 serves the check (its restart), e2 runs it, e3 only runs its workload. */
 const cluster = await normalizeScenario({
@@ -38,4 +38,22 @@ Deno.test("warm runs: a cluster of faultline's guests is saved; a node of its ow
     warmRunRefusal(own),
     "its node e2 boots its own guest image, which has no hold point",
   );
+});
+
+Deno.test("warm runs: a boot's reads are held to the bytes the recording read, however its requests were merged", () => {
+  const read = (offset: number, length: number, disk = "data") => ({
+    node: "n1",
+    disk,
+    op: "read" as const,
+    offset,
+    length,
+  });
+  const recorded = [read(0, 4096), read(4096, 4096), read(65536, 1024)];
+  assert.equal(
+    readBeyond([read(2048, 2048), read(0, 8192), read(65536, 512)], recorded),
+    undefined,
+  );
+  assert.deepEqual(readBeyond([read(0, 1024), read(8192, 512)], recorded), read(8192, 512));
+  assert.deepEqual(readBeyond([read(65536, 2048)], recorded), read(65536, 2048));
+  assert.deepEqual(readBeyond([read(0, 512, "log")], recorded), read(0, 512, "log"));
 });

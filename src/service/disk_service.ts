@@ -220,7 +220,6 @@ function diskStack(
     keepData: log !== undefined,
     sinksKeepRecords: options.onRecord !== undefined,
     log: options.modifyImage ? undefined : log,
-    congested: shared.trace ? () => shared.trace!.congested() : undefined,
     phase: options.phase,
     step: options.step,
   });

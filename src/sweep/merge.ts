@@ -9,7 +9,7 @@
  */
 
 import type { Shard } from "./shard.ts";
-import { countApart, type SweepPoint, type SweepResult } from "./sweep.ts";
+import { countApart, type SweepPoint, type SweepResult } from "./result.ts";
 import { type ErrorKind, FaultlineError } from "../util/errors.ts";
 
 /** Shards that cannot be merged: of different traces or sweeps, missing, or twice. */

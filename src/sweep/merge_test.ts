@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { MergeError, mergeSweepShards, type SweepResultsFile } from "./merge.ts";
-import type { SweepPoint, SweepResult } from "./sweep.ts";
+import type { SweepPoint, SweepResult } from "./result.ts";
 
 function point(at: number, pass: boolean): SweepPoint {
   return {

@@ -8,7 +8,7 @@ import { opRecord } from "../../tests/support/ops.ts";
 import { fakeParentTrace } from "../../tests/support/traces.ts";
 import { SweepError } from "./errors.ts";
 import { ordersVerdict, sweepOrders } from "./orders.ts";
-import { sweepStates } from "./sweep.ts";
+import { sweepStates } from "./plan.ts";
 
 /** e1 and e2 serve the check (restart scripts), e3 runs it. */
 const scenario = await normalizeScenario({

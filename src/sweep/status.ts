@@ -7,7 +7,7 @@
 
 import type { Verdict } from "../run/verdict.ts";
 import { describeRate, type Reproduced } from "./confirm.ts";
-import type { SweepResult } from "./sweep.ts";
+import type { SweepResult } from "./result.ts";
 
 /**
  * What a point came to: a fault that never fired and a check that could not run are

@@ -155,8 +155,6 @@ export class OpRecordEncoder {
   private readonly strings = new Map<string, Uint8Array>();
   private readonly cursor = new MsgpackCursor();
   private scratch = new Uint8Array(1024);
-  /** Where the last record's `data` began in its output, or -1 when it had none. */
-  lastDataAt = -1;
 
   /** An upper bound of the bytes {@link encodeInto} writes for a record. */
   maxSize(record: OpRecord): number {
@@ -171,7 +169,18 @@ export class OpRecordEncoder {
    * leaves to the generic one (one with a fault).
    */
   encodeInto(record: OpRecord, out: Uint8Array, at: number): number {
-    return this.encode(record, out, at, false);
+    if (record.fault) return -1;
+    const cursor = this.cursor;
+    cursor.moveTo(out, at);
+    cursor.mapHeader(fieldCount(record));
+    this.writeFieldsBeforeData(record);
+    if (record.data !== undefined) {
+      cursor.raw(KEYS.data);
+      cursor.binHeader(record.data.length);
+      cursor.raw(record.data);
+    }
+    this.writeFieldsAfterData(record);
+    return cursor.at;
   }
 
   /**
@@ -184,25 +193,31 @@ export class OpRecordEncoder {
     if (record.fault || record.data === undefined) return -1;
     const room = this.maxSize(record) - record.data.length;
     if (this.scratch.length < room) this.scratch = new Uint8Array(room * 2);
-    return this.encode(record, this.scratch, 0, true);
+    return this.encodeHeadInto(record, this.scratch, 0);
   }
 
-  private encode(record: OpRecord, out: Uint8Array, at: number, prefixOnly: boolean): number {
-    this.lastDataAt = -1;
-    if (record.fault) return -1;
+  /**
+   * Encodes `record` at `at` in `out` up to its `data`'s bytes, which are left
+   * to the caller (the trace writes a large write's bytes from where they
+   * are), and returns where they go; -1 when the record has a fault or no
+   * data. {@link encodeTailInto} writes what follows them.
+   */
+  encodeHeadInto(record: OpRecord, out: Uint8Array, at: number): number {
+    if (record.fault || record.data === undefined) return -1;
     const cursor = this.cursor;
     cursor.moveTo(out, at);
     cursor.mapHeader(fieldCount(record));
     this.writeFieldsBeforeData(record);
-    if (record.data !== undefined) {
-      cursor.raw(KEYS.data);
-      cursor.binHeader(record.data.length);
-      if (prefixOnly) return cursor.at - at;
-      this.lastDataAt = cursor.at;
-      cursor.raw(record.data);
-    }
-    this.writeFieldsAfterData(record);
+    cursor.raw(KEYS.data);
+    cursor.binHeader(record.data.length);
     return cursor.at;
+  }
+
+  /** Encodes the fields that follow `record`'s data at `at` in `out`; returns where they end. */
+  encodeTailInto(record: OpRecord, out: Uint8Array, at: number): number {
+    this.cursor.moveTo(out, at);
+    this.writeFieldsAfterData(record);
+    return this.cursor.at;
   }
 
   /** The fields before `data`, in the order a generic encoder writes the object's keys. */

@@ -22,7 +22,10 @@ export interface RecorderOptions {
   clock: OpClock;
   /** Receive every record, in completion order. */
   sinks: ((record: OpRecord) => void)[];
-  /** Hash written bytes (XXH64) into `hash`. */
+  /**
+   * Hash written bytes (XXH64) into `hash`, unless `keepData`: a reader computes the hash
+   * of bytes the trace holds (trace version 3).
+   */
   hashData: boolean;
   /** Keep written bytes in `data`. */
   keepData: boolean;
@@ -38,8 +41,6 @@ export interface RecorderOptions {
    * that position instead of a copy.
    */
   log?: { dataPosition(record: OpRecord): number };
-  /** Asks the server to wait while the trace's file is behind (the trace writer's `congested`). */
-  congested?: () => Promise<void> | null;
   /** The run's current phase, if it has phases. */
   phase?: () => string | undefined;
   /** The current step of a node's workload (`report step NAME`), if it named one. */
@@ -106,10 +107,6 @@ export class RecordingLayer implements BlockBackend {
     return true;
   }
 
-  congested(): Promise<void> | null {
-    return this.options.congested?.() ?? null;
-  }
-
   close(): Promise<void> {
     return this.next.close();
   }
@@ -142,7 +139,7 @@ export class RecordingLayer implements BlockBackend {
     if (op.noHole) record.noHole = true;
     if (op.fault) record.fault = op.fault;
     if (op.type === "write" && op.data) {
-      if (this.options.hashData) record.hash = dataHash(op.data);
+      if (this.options.hashData && !this.options.keepData) record.hash = dataHash(op.data);
       if (this.options.keepData) {
         record.data = transient && this.options.sinksKeepRecords ? op.data.slice() : op.data;
       }

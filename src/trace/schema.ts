@@ -1,5 +1,5 @@
 /**
- * The trace's records (schema version 2), as documented in docs/trace-format.md.
+ * The trace's records (schema version 3), as documented in docs/trace-format.md.
  * A trace is a plain sequence of msgpack values: one header, then op records in
  * completion order, frame records in arrival order and events, then one footer.
  * Keep this file and the document in step, and raise {@link TRACE_VERSION} on any
@@ -15,9 +15,10 @@ import type { OpType } from "../block/backend.ts";
 export const TRACE_FORMAT = "faultline-trace";
 /**
  * The schema version this code writes, and the newest it reads. 2: the header names the
- * versions of its fault plan and scenario (`planVersion`, `scenarioVersion`).
+ * versions of its fault plan and scenario (`planVersion`, `scenarioVersion`). 3: a write
+ * whose bytes are in `data` has no `hash` in the file; the reader computes it.
  */
-export const TRACE_VERSION = 2;
+export const TRACE_VERSION = 3;
 /** The algorithm of op data hashes: XXH64, as 16 lowercase hex digits. */
 export const DATA_HASH = "xxh64";
 
@@ -114,7 +115,12 @@ export interface OpRecord {
   result: OpResult;
   /** The fault injected into this op. */
   fault?: OpFault;
-  /** XXH64 of the bytes stored (writes only; shorter than `length` for a torn write). */
+  /**
+   * XXH64 of the bytes stored (writes only; shorter than `length` for a torn write). From
+   * version 3 the file holds it only when it holds no `data`: the reader computes it then,
+   * and the recorder leaves it out, since hashing every recorded byte cost the recording
+   * more than anything but the write itself (bench/README.md).
+   */
   hash?: string;
   /** The bytes stored (writes only, unless recorded with --no-data). */
   data?: Uint8Array;

@@ -4,6 +4,9 @@
  * here, so the rest of faultline sees the current schema only, and a trace of a version
  * this code does not know is refused, never guessed at.
  *
+ * Version 2 to 3: a write that keeps its bytes has no `hash` in the file; every version's
+ * records come out of here with it (computed from `data` where the file has none).
+ *
  * Version 1 to 2: the header gained `planVersion` and `scenarioVersion`; a version 1
  * trace's fault specs and scenario are version 1 of each (the fault grammar and the
  * normalized scenario as they were). An op's fault says what it did to the op's bytes
@@ -14,6 +17,7 @@
 
 import { VERSION } from "../version.ts";
 import { TraceFormatError } from "./errors.ts";
+import { dataHash } from "./hash.ts";
 import {
   type HeaderRecord,
   type OpFault,
@@ -83,7 +87,9 @@ export function upgradeHeader(header: Record<string, unknown>, path: string): He
  * ```
  */
 export function upgradeRecord(record: TraceRecord, from: number): TraceRecord {
-  if (from === TRACE_VERSION || record.record !== "op" || !record.fault) return record;
+  if (record.record !== "op") return record;
+  if (record.data !== undefined && record.hash === undefined) record.hash = dataHash(record.data);
+  if (from !== 1 || !record.fault) return record;
   const meaning = VERSION_1_FAULTS[record.fault.kind];
   return meaning ? { ...record, fault: { ...record.fault, ...meaning(record.fault) } } : record;
 }

@@ -4,6 +4,7 @@ import { Packr } from "msgpackr";
 import { makePrivateDir } from "../util/tempdir.ts";
 import { VERSION } from "../version.ts";
 import { TraceError, TraceFormatError } from "./errors.ts";
+import { dataHash } from "./hash.ts";
 import { TraceReader } from "./reader.ts";
 import {
   DATA_HASH,
@@ -174,4 +175,21 @@ Deno.test("the writer writes the current version and refuses a scenario without 
     TraceWriter.create(join(dir.path, "bad.trace"), traceHeader({ scenario: { name: "x" } })),
     (e: unknown) => e instanceof TraceError && /without its scenarioVersion/.test(e.message),
   );
+});
+
+Deno.test("a write's hash reads as the file has it (version 2), and from its bytes where the file has none (version 3)", async () => {
+  await using dir = await makePrivateDir();
+  const data = new Uint8Array(4096).fill(7);
+  const header = { ...VERSION_1_HEADER, version: 2, planVersion: 2, scenarioVersion: 1 };
+  const v2 = join(dir.path, "v2.trace");
+  const stored = opRecord({ index: 0, hash: "0123456789abcdef", data });
+  await Deno.writeFile(v2, traceBytes(header, [stored]));
+  const v3 = join(dir.path, "v3.trace");
+  const withoutHash = opRecord({ index: 0, data });
+  assert.equal(withoutHash.hash, undefined);
+  await Deno.writeFile(v3, traceBytes({ ...header, version: 3 }, [withoutHash]));
+  const hashes = async (path: string) =>
+    (await readAll(path)).records.flatMap((r) => r.record === "op" ? [r.hash] : []);
+  assert.deepEqual(await hashes(v2), ["0123456789abcdef"], "a version 2 trace's hash as written");
+  assert.deepEqual(await hashes(v3), [dataHash(data)], "a version 3 write's hash from its data");
 });
