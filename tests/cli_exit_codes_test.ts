@@ -13,7 +13,7 @@ import { Packr, unpackMultiple } from "msgpackr";
 import { PLAN_VERSION } from "../src/fault/plan_version.ts";
 import { normalizeScenario } from "../src/scenario/load.ts";
 import { SCENARIO_VERSION } from "../src/scenario/schema.ts";
-import { DATA_HASH } from "../src/trace/schema.ts";
+import { DATA_HASH, TRACE_VERSION } from "../src/trace/schema.ts";
 import { TraceWriter } from "../src/trace/writer.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
 import { VERSION } from "../src/version.ts";
@@ -461,7 +461,9 @@ Deno.test("exit codes: a case of every command's 2 and 3 in docs/exit-codes.md",
       row: "trace",
       code: 2,
       args: ["trace", "stats", newer],
-      says: /newer\.trace is a trace of version 99; this faultline \(\S+\) reads versions 1 to 2/,
+      says: new RegExp(
+        `newer\\.trace is a trace of version 99; this faultline \\(\\S+\\) reads versions 1 to ${TRACE_VERSION}`,
+      ),
     },
     {
       row: "replay",
