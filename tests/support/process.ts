@@ -13,6 +13,9 @@ export interface Ran {
   text: string;
 }
 
+/** How long a program stopped by SIGTERM at its timeout has before SIGKILL. */
+const KILL_AFTER_TERM_MS = 10_000;
+
 /** Options of {@link run}. */
 export interface RunOptions {
   /** Bytes for the program's stdin (else stdin is /dev/null). */
@@ -20,7 +23,10 @@ export interface RunOptions {
   cwd?: string;
   /** Variables added to the environment. */
   env?: Record<string, string>;
-  /** The program is killed (SIGKILL) after this long; 60 s by default. */
+  /**
+   * The program is stopped after this long (60 s by default): SIGTERM, so that faultline
+   * stops its QEMUs and servers, then SIGKILL 10 s later if it is still there.
+   */
   timeoutMs?: number;
 }
 
@@ -41,7 +47,18 @@ export async function run(command: string, args: string[], options: RunOptions =
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
+  const kill = (signal: Deno.Signal) => {
+    try {
+      child.kill(signal);
+    } catch {
+      // It ended meanwhile.
+    }
+  };
+  let killer: ReturnType<typeof setTimeout> | undefined;
+  const timer = setTimeout(() => {
+    kill("SIGTERM");
+    killer = setTimeout(() => kill("SIGKILL"), KILL_AFTER_TERM_MS);
+  }, options.timeoutMs ?? 60_000);
   try {
     if (options.stdin) {
       const writer = child.stdin.getWriter();
@@ -55,6 +72,7 @@ export async function run(command: string, args: string[], options: RunOptions =
     return { code: output.code, stdout, stderr, text: stdout + stderr };
   } finally {
     clearTimeout(timer);
+    clearTimeout(killer);
   }
 }
 
