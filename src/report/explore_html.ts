@@ -17,10 +17,9 @@ import type { Finding } from "../explore/findings.ts";
 import type { ParentTrace } from "../replay/replay.ts";
 import { describeRate } from "../sweep/confirm.ts";
 import { formatDuration } from "../util/units.ts";
-import { VERSION } from "../version.ts";
 import { historySection, historyTimeline } from "./history_timeline.ts";
 import { escapeMarkup } from "./markup.ts";
-import { card, REPORT_CSS, scenarioName, timelineLink } from "./page.ts";
+import { card, REPORT_CSS, reportPage, scenarioName, timelineLink } from "./page.ts";
 import {
   opLegendItems,
   phaseLegendItems,
@@ -59,27 +58,14 @@ export function exploreReportHtml(
   options: ExploreReportOptions,
 ): string {
   const title = `faultline explore: ${scenarioName(parent)}, seed ${result.seed}`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="faultline ${esc(VERSION)}">
-<title>${esc(title)}</title>
-<style>${REPORT_CSS}${EXPLORE_CSS}</style>
-</head>
-<body>
-${header(parent, result, options.perfetto ?? "")}
+  return reportPage(
+    title,
+    REPORT_CSS + EXPLORE_CSS,
+    `${header(parent, result, options.perfetto ?? "")}
 ${findingsSection(parent, result, options)}
 ${coverageSection(result)}
-${schedulesSection(result, options.maxRows ?? 2000)}
-<footer>faultline ${
-    esc(VERSION)
-  }: a self-contained report, with no script and nothing loaded from the network.</footer>
-</body>
-</html>
-`;
+${schedulesSection(result, options.maxRows ?? 2000)}`,
+  );
 }
 
 const EXPLORE_CSS = `

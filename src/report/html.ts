@@ -22,9 +22,8 @@ import {
 import { describeRate, type Reproduced } from "../sweep/confirm.ts";
 import { type PointStatus, pointStatus, statusWord } from "../sweep/status.ts";
 import { formatDuration } from "../util/units.ts";
-import { VERSION } from "../version.ts";
 import { escapeMarkup } from "./markup.ts";
-import { card, REPORT_CSS, scenarioName, timelineLink } from "./page.ts";
+import { card, REPORT_CSS, reportPage, scenarioName, timelineLink } from "./page.ts";
 import {
   opLegendItems,
   phaseLegendItems,
@@ -258,18 +257,10 @@ function renderReport(
   const byIndex = traceTimelineSvg(parent, lane, "index");
   const byTime = traceTimelineSvg(parent, lane, "time");
   const title = `faultline sweep: ${scenarioName(parent)}, ${result.fault}`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="faultline ${esc(VERSION)}">
-<title>${esc(title)}</title>
-<style>${REPORT_CSS}</style>
-</head>
-<body>
-${header(parent, result, limits.perfetto)}
+  return reportPage(
+    title,
+    REPORT_CSS,
+    `${header(parent, result, limits.perfetto)}
 <section id="timeline">
 <h2>Timeline</h2>
 <p class="muted">Each band is one disk: y is the byte offset (0 at the bottom, the band's top is the largest offset + length seen on that disk). Flushes are vertical ticks. The fault points lane shows where the fault was injected and what came of it; hover for details, click to jump to the point's row.</p>
@@ -285,11 +276,6 @@ ${byTime}
 </div>
 </section>
 ${failingTable(result, limits)}
-${allTable(result, limits)}
-<footer>faultline ${
-    esc(VERSION)
-  }: a self-contained report, with no script and nothing loaded from the network.</footer>
-</body>
-</html>
-`;
+${allTable(result, limits)}`,
+  );
 }

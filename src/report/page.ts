@@ -1,6 +1,6 @@
 /**
- * What the HTML reports share: the page's style (the sweep's and the explore's pages look
- * alike), the totals' cards and the scenario's name. Pure.
+ * What the HTML reports share: the page around them (its head, style and footer: the sweep's
+ * and the explore's pages look alike), the totals' cards and the scenario's name. Pure.
  *
  * @module
  */
@@ -8,6 +8,7 @@
 import type { ParentTrace } from "../replay/replay.ts";
 import { escapeMarkup } from "./markup.ts";
 import { STATUS_COLORS } from "./trace_timeline.ts";
+import { VERSION } from "../version.ts";
 
 const esc = escapeMarkup;
 
@@ -23,6 +24,36 @@ export function scenarioName(parent: ParentTrace): string {
   const fromHeader = (parent.header.scenario as { name?: unknown } | undefined)?.name;
   if (typeof fromHeader === "string") return fromHeader;
   return typeof parent.scenario?.name === "string" ? parent.scenario.name : "(unnamed)";
+}
+
+/**
+ * A whole report page: no script and nothing from the network (its Content-Security-Policy
+ * forbids both), `css` inline, `body` between the head and the footer that says so.
+ *
+ * @example
+ * ```ts
+ * reportPage("faultline sweep: fsync-log, eio", REPORT_CSS, "<h1>...</h1>");
+ * ```
+ */
+export function reportPage(title: string, css: string, body: string): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="faultline ${esc(VERSION)}">
+<title>${esc(title)}</title>
+<style>${css}</style>
+</head>
+<body>
+${body}
+<footer>faultline ${
+    esc(VERSION)
+  }: a self-contained report, with no script and nothing loaded from the network.</footer>
+</body>
+</html>
+`;
 }
 
 /**
