@@ -2,8 +2,7 @@
  * Starting the nodes that serve a check phase in a recovery order
  * (src/scenario/recovery.ts): each node starts once the one before it serves, or its boot
  * ended, or a bound passed (then it goes on booting, and the verdict says whether it ever
- * served); or all together, the checks waiting for each as long. A node that never serves
- * and never ends (a script that loops on a file the crash lost) holds nothing past the bound.
+ * served, as it does when they start together).
  *
  * @module
  */
@@ -53,23 +52,6 @@ export async function startInOrder(
       how === "served" ? (options.ready.has(node) ? "ready" : "started") : how,
     );
   }
-}
-
-/**
- * Starts every node at once; resolves when each served, its boot ended, or `waitMs` passed
- * (the same bound for all), or the signal aborted.
- *
- * @example
- * ```ts
- * await startTogether(["n1", "n2"], { start: (node) => boot(node), waitMs: 60_000 });
- * ```
- */
-export async function startTogether(
-  nodes: readonly string[],
-  options: Pick<InOrderOptions, "start" | "waitMs" | "signal">,
-): Promise<void> {
-  const all = Promise.all(nodes.map((node) => options.start(node)));
-  await waitFor(all.then(() => "served"), options.waitMs, options.signal);
 }
 
 /** The first of: the node served or ended, `ms` passed, the signal aborted. */

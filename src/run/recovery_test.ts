@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type Served, type ServingWait, startInOrder, startTogether } from "./recovery.ts";
+import { type Served, type ServingWait, startInOrder } from "./recovery.ts";
 
 /** Nodes whose start the test settles by hand, and what happened, in order. */
 function fakeNodes() {
@@ -92,41 +92,4 @@ Deno.test("in order: an empty order starts nothing", async () => {
   const nodes = fakeNodes();
   await startInOrder([], { start: nodes.start, ready: new Set(), waitMs: 10 });
   assert.deepEqual(nodes.log, []);
-});
-
-Deno.test("together: every node starts at once; one that never serves holds the checks for the bound, no longer", async () => {
-  const started: string[] = [];
-  const begun = performance.now();
-  await startTogether(["n1", "n2"], {
-    start: (node) => {
-      started.push(node);
-      return node === "n1" ? new Promise<never>(() => {}) : Promise.resolve("served");
-    },
-    waitMs: 200,
-  });
-  assert.deepEqual(started, ["n1", "n2"]);
-  assert.ok(performance.now() - begun >= 190, "the bound was not waited for");
-});
-
-Deno.test("together: an abort ends the wait", async () => {
-  const controller = new AbortController();
-  const waiting = startTogether(["n1"], {
-    start: () => new Promise<never>(() => {}),
-    waitMs: 60_000,
-    signal: controller.signal,
-  });
-  controller.abort();
-  await waiting;
-});
-
-Deno.test("together: the wait ends when every node served", async () => {
-  const started: string[] = [];
-  await startTogether(["n1", "n2"], {
-    start: (node) => {
-      started.push(node);
-      return Promise.resolve("served");
-    },
-    waitMs: 60_000,
-  });
-  assert.deepEqual(started, ["n1", "n2"]);
 });

@@ -72,7 +72,7 @@ import {
   startNetwork,
   startProxies,
 } from "./services.ts";
-import { type Served, startInOrder, startTogether } from "./recovery.ts";
+import { type Served, startInOrder } from "./recovery.ts";
 import { type OrderBreak, Sequencer } from "./strict_order.ts";
 import { judge, type PhaseOutcome, type Verdict } from "./verdict.ts";
 
@@ -713,6 +713,7 @@ class Run {
     this.endStanding();
     const checkStarted = this.since();
     const served = await this.startServing(serving);
+    await Promise.all(serving.map((node, i) => this.serving(node, served[i])));
     this.outcomes.push(...await Promise.all(checking.map((node) => this.boot(node, "check"))));
     for (const node of serving) this.running.get(node.name)?.kill("aborted");
     this.outcomes.push(...await Promise.all(served));
@@ -723,8 +724,7 @@ class Run {
   /**
    * Starts the nodes serving the check in the run's recovery order: at once (`together`),
    * or one after another, each once the one before served (it said `report ready`, or
-   * without `ready` its script started), its boot ended, or `timeouts.boot` passed; returns
-   * once the last was waited for so (together: each, within one `timeouts.boot`). The
+   * without `ready` its script started), its boot ended, or `timeouts.boot` passed. The
    * trace says the order (`recovery`), when each started (`recovery-start`) and how each
    * wait ended (`recovery-wait`). Returns each node's boot, in the order of `serving`.
    */
@@ -743,23 +743,20 @@ class Run {
       boots.set(node.name, boot);
       return boot;
     };
-    const served = (name: string) => {
-      const node = serving.find((n) => n.name === name)!;
-      return this.serving(node, start(node));
-    };
-    const waitMs = scenario.timeouts.bootMs;
-    const aborting = signal ? { signal } : {};
-    if (plan.order === null) await startTogether(names, { start: served, waitMs, ...aborting });
+    if (plan.order === null) serving.forEach(start);
     else {
       await startInOrder(plan.order, {
-        start: served,
+        start: (name) => {
+          const node = serving.find((n) => n.name === name)!;
+          return this.serving(node, start(node));
+        },
         ready: new Set(serving.filter((node) => node.ready).map((node) => node.name)),
-        waitMs,
+        waitMs: scenario.timeouts.bootMs,
         onWaited: (node, how) => this.parts.service.event("recovery-wait", { node, how }),
-        ...aborting,
+        ...(signal ? { signal } : {}),
       });
+      this.checkAbort();
     }
-    this.checkAbort();
     return names.map((name) => boots.get(name)!);
   }
 
