@@ -13,9 +13,9 @@ import { join } from "node:path";
 import { parseFaultSpec } from "../src/fault/spec.ts";
 import { runScenario } from "../src/run/run.ts";
 import { normalizeScenario } from "../src/scenario/load.ts";
-import { TraceReader } from "../src/trace/reader.ts";
-import type { EventRecord, OpRecord } from "../src/trace/schema.ts";
+import type { OpRecord } from "../src/trace/schema.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
+import { readTraceRecords } from "./support/mod.ts";
 
 const WRITES = 60;
 const JUMP_AT_WRITE = 20;
@@ -25,22 +25,6 @@ const BASE_SECONDS = Date.parse("2026-01-01T00:00:00Z") / 1000;
 
 /** The guest's wall clock, as `report clock-at EPOCHREALTIME`. */
 const CLOCK_AT = 'report clock-at "$EPOCHREALTIME"';
-
-async function readTrace(path: string): Promise<{ ops: OpRecord[]; events: EventRecord[] }> {
-  const reader = await TraceReader.open(path);
-  const ops: OpRecord[] = [];
-  const events: EventRecord[] = [];
-  try {
-    for await (const record of reader.records()) {
-      const kind = (record as { record: string }).record;
-      if (kind === "op") ops.push(record as OpRecord);
-      else if (kind === "event") events.push(record as EventRecord);
-    }
-  } finally {
-    reader.close();
-  }
-  return { ops, events };
-}
 
 Deno.test("clock faults: n2's clock runs 5 s ahead in the run phase, not in its check; its wall clock jumps 30 s back at its 20th write; both in the trace", async () => {
   await using dir = await makePrivateDir("faultline-clock-");
@@ -82,7 +66,7 @@ Deno.test("clock faults: n2's clock runs 5 s ahead in the run phase, not in its 
   assert.ok(result.verdict.pass, result.verdict.reason);
   assert.deepEqual(result.notFired, []);
 
-  const { ops, events } = await readTrace(trace);
+  const { ops, events } = await readTraceRecords(trace);
   // The skew: a guest's wall clock less the run's clock when its line arrived (the same
   // report's latency in each) is where its clock stands against the host's. Each guest's
   // clock starts from its RTC, which holds whole seconds: two nodes differ by their skew

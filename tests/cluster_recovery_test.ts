@@ -10,25 +10,11 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { TraceReader } from "../src/trace/reader.ts";
-import type { EventRecord, OpRecord } from "../src/trace/schema.ts";
+import type { EventRecord } from "../src/trace/schema.ts";
 import { makePrivateDir, type PrivateDir } from "../src/util/tempdir.ts";
-import { faultline } from "./support/mod.ts";
+import { faultline, readTraceRecords } from "./support/mod.ts";
 
 const FIXTURE = "fixtures/cluster-recovery.json";
-
-/** A trace's ops and events. */
-async function readTrace(path: string): Promise<{ ops: OpRecord[]; events: EventRecord[] }> {
-  const reader = await TraceReader.open(path);
-  const ops: OpRecord[] = [];
-  const events: EventRecord[] = [];
-  for await (const record of reader.records()) {
-    const kind = (record as { record: string }).record;
-    if (kind === "op") ops.push(record as OpRecord);
-    else if (kind === "event") events.push(record as EventRecord);
-  }
-  return { ops, events };
-}
 
 /** The time of the first event that matches. */
 function timeOf(events: EventRecord[], match: (e: EventRecord) => boolean, what: string): number {
@@ -61,7 +47,7 @@ globalThis.addEventListener("unload", () => {
 Deno.test("recovery in-order: the check phase starts n2 only once n1 said ready, and n3's check once n2 did", async () => {
   const { trace, text } = await recording();
   assert.match(text, /^recovery in-order: n1, then n2$/m);
-  const { events } = await readTrace(trace);
+  const { events } = await readTraceRecords(trace);
   const recovery = events.find((e) => e.event === "recovery");
   assert.deepEqual([recovery?.name, recovery?.order], ["in-order", ["n1", "n2"]]);
   const n1Ready = timeOf(events, guestLine("n1", "ready"), "n1 ready");
@@ -85,7 +71,7 @@ Deno.test("recovery in-order: the check phase starts n2 only once n1 said ready,
 
 Deno.test("recovery each-order: a sweep checks a point in both orders, names the failing one, and its command replays that order", async () => {
   const { dir, trace } = await recording();
-  const { ops, events } = await readTrace(trace);
+  const { ops, events } = await readTraceRecords(trace);
   // The first flush of n2's disk after its last ack and after n1's file is synced (a slow boot
   // of n1 can sync it after n2's acks): every record acknowledged, and n1's file, are durable.
   const lastAck = events.filter((e) =>
@@ -141,7 +127,7 @@ Deno.test("recovery each-order: a sweep checks a point in both orders, names the
   assert.equal(replayed.code, 1, replayed.text);
   assert.match(replayed.stdout, /^recovery n2,n1: n2, then n1$/m);
   assert.match(replayed.stdout, /oracle: acked 4, found 0, lost 4/);
-  const replay = (await readTrace(output)).events;
+  const replay = (await readTraceRecords(output)).events;
   const recovery = replay.find((e) => e.event === "recovery");
   assert.deepEqual([recovery?.name, recovery?.order], ["n2,n1", ["n2", "n1"]]);
   assert.ok(

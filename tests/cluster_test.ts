@@ -12,31 +12,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { selectCrashWrites } from "../src/run/crash_state.ts";
 import { loadTrace } from "../src/trace/load.ts";
-import { TraceReader } from "../src/trace/reader.ts";
-import type { EventRecord, FrameRecord, OpRecord } from "../src/trace/schema.ts";
+import type { EventRecord } from "../src/trace/schema.ts";
 import { makePrivateDir, type PrivateDir } from "../src/util/tempdir.ts";
-import { faultline, run } from "./support/mod.ts";
+import { faultline, readTraceRecords, run } from "./support/mod.ts";
 
 const FIXTURE = "fixtures/cluster-fetch.json";
-
-/** A trace's records by kind. */
-async function readTrace(path: string): Promise<{
-  ops: OpRecord[];
-  frames: FrameRecord[];
-  events: EventRecord[];
-}> {
-  const reader = await TraceReader.open(path);
-  const ops: OpRecord[] = [];
-  const frames: FrameRecord[] = [];
-  const events: EventRecord[] = [];
-  for await (const record of reader.records()) {
-    const kind = (record as { record: string }).record;
-    if (kind === "op") ops.push(record as OpRecord);
-    else if (kind === "frame") frames.push(record as unknown as FrameRecord);
-    else if (kind === "event") events.push(record as EventRecord);
-  }
-  return { ops, frames, events };
-}
 
 /** The guest lines of a trace: node, phase, and the words of the line. */
 function guestLines(
@@ -71,7 +51,7 @@ globalThis.addEventListener("unload", () => {
 
 Deno.test("cluster: three nodes fetch each other's files; frames between every pair; tshark reads the pcapng", async () => {
   const { dir, trace } = await recording();
-  const { frames, events } = await readTrace(trace);
+  const { frames, events } = await readTraceRecords(trace);
   const lines = guestLines(events);
   // Each fetched from both peers. Not in every round: a peer still booting refuses the
   // first fetches (seen when the machine is busy), so a round may miss it.
@@ -139,7 +119,7 @@ Deno.test("cluster: a partition cuts n1 off while n2 and n3 talk; heal over the 
   let healed = false;
   for (let i = 0; i < 1200 && !healed; i++) {
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const events = await readTrace(output).then((t) => t.events, () => []);
+    const events = await readTraceRecords(output).then((t) => t.events, () => []);
     if (guestLines(events).some((l) => l.node === "n1" && l.words[0] === "missed")) {
       const heal = await faultline(["fault", control, "link", "none"]);
       assert.equal(heal.code, 0, heal.text);
@@ -149,7 +129,7 @@ Deno.test("cluster: a partition cuts n1 off while n2 and n3 talk; heal over the 
   assert.ok(healed, "n1's fetch failed under the partition, which was then healed");
   const result = await replaying;
   assert.equal(result.code, 0, result.text);
-  const { frames, events } = await readTrace(output);
+  const { frames, events } = await readTraceRecords(output);
   const lines = guestLines(events);
   const n1 = lines.filter((l) =>
     l.node === "n1" && (l.words[0] === "ack" || l.words[0] === "missed")
@@ -212,12 +192,12 @@ Deno.test("cluster: restart:n2 cuts n2 to its durable state and boots it again w
   assert.ok(within(dropped[0]).length > 0, "some frames of n1->n2 were dropped");
   assert.deepEqual(within(dropped[1]), within(dropped[0]));
   async function droppedOnLink(run: number): Promise<{ sent: number; positions: number[] }> {
-    const { frames } = await readTrace(output.replace(/\.trace$/, `-${run}.trace`));
+    const { frames } = await readTraceRecords(output.replace(/\.trace$/, `-${run}.trace`));
     const onLink = frames.filter((f) => f.from === "n1" && f.to.includes("n2"));
     const positions = onLink.flatMap((f, i) => f.dropped?.includes("n2") ? [i + 1] : []);
     return { sent: onLink.length, positions };
   }
-  const { events } = await readTrace(output.replace(/\.trace$/, "-1.trace"));
+  const { events } = await readTraceRecords(output.replace(/\.trace$/, "-1.trace"));
   const crash = events.find((e) => e.event === "crash" && e.node === "n2");
   assert.ok(crash, "n2 crashed");
   const lines = guestLines(events);
@@ -265,7 +245,7 @@ Deno.test("cluster: pause:n3,2s holds n3 still for 2 s: no frame from it, no op 
     "--json",
   ], { timeoutMs: 240_000 });
   assert.equal(result.code, 0, result.text);
-  const { ops, frames, events } = await readTrace(output);
+  const { ops, frames, events } = await readTraceRecords(output);
   const paused = events.find((e) => e.event === "node-fault" && e.kind === "pause");
   const resumed = events.find((e) => e.event === "node-resumed");
   assert.ok(paused && resumed, "the pause fired and ended");
@@ -277,7 +257,7 @@ Deno.test("cluster: pause:n3,2s holds n3 still for 2 s: no frame from it, no op 
 
 Deno.test("cluster: a power loss of the whole cluster, built from the trace and injected live, cuts every node; the node of the op keeps the same writes", async () => {
   const { dir, trace } = await recording();
-  const { ops } = await readTrace(trace);
+  const { ops } = await readTraceRecords(trace);
   // The 6th flush of n2's data disk, in the run.
   const flush = ops.filter((o) => o.node === "n2" && o.op === "flush" && o.phase === "run")
     .sort((a, b) => a.index - b.index)[5];
@@ -298,7 +278,7 @@ Deno.test("cluster: a power loss of the whole cluster, built from the trace and 
       "--json",
     ], { timeoutMs: 240_000 });
     assert.equal(result.code, 0, result.text);
-    const crash = (await readTrace(output)).events.find((e) => e.event === "crash");
+    const crash = (await readTraceRecords(output)).events.find((e) => e.event === "crash");
     assert.ok(crash, result.text);
     // The live run's own ops, or the recording's for a crash built from it.
     const source = live ? await loadTrace(output) : await loadTrace(trace);
@@ -330,7 +310,7 @@ Deno.test("cluster: a power loss of the whole cluster, built from the trace and 
 
 Deno.test("cluster: power-loss points at frames (a list: frames of a link and port, in a range) are the crash states of the moments they arrived", async () => {
   const { dir, trace } = await recording();
-  const { frames } = await readTrace(trace);
+  const { frames } = await readTraceRecords(trace);
   // n2 serving its file to n1: the first three frames of the run n2 sent n1 from port 7000.
   const served = frames.filter((f) =>
     f.from === "n2" && f.to.includes("n1") && f.srcPort === 7000 && f.phase === "run"
@@ -366,7 +346,7 @@ Deno.test("cluster: power-loss points at frames (a list: frames of a link and po
     "--json",
   ], { timeoutMs: 240_000 });
   assert.equal(replayed.code, 0, replayed.text);
-  const crash = (await readTrace(output)).events.find((e) => e.event === "crash");
+  const crash = (await readTraceRecords(output)).events.find((e) => e.event === "crash");
   assert.ok(crash, replayed.text);
   assert.equal(crash.at, at);
   assert.equal(

@@ -14,8 +14,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { prepareForReplay, readParent } from "../src/replay/replay.ts";
-import { runScenario } from "../src/run/run.ts";
+import { recordForReplay } from "./support/mod.ts";
 import { loadScenario } from "../src/scenario/load.ts";
 import { parsePoints } from "../src/scenario/points.ts";
 import type { SweepPoint, SweepResult } from "../src/sweep/result.ts";
@@ -46,14 +45,7 @@ Deno.test("warm = cold on a cluster: an EIO point, every node warm; a resumed po
   await using dir = await makePrivateDir("faultline-cluster-warm-");
   const scenario = await loadScenario("fixtures/cluster-recovery.json");
   const trace = join(dir.path, "recovery.trace");
-  const recorded = await runScenario({
-    scenario,
-    trace: { path: trace, keepData: true },
-    command: "record",
-  });
-  assert.ok(recorded.verdict.pass, `the fixture records: ${recorded.verdict.reason}`);
-  const parent = await readParent(trace);
-  const prepared = await prepareForReplay(parent);
+  const { parent, prepared } = await recordForReplay(scenario, trace);
 
   // One of n2's writes two thirds into its workload: after every node's hold in any run.
   const start = parent.lines.find((line) =>

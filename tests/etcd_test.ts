@@ -14,15 +14,12 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { prepareForReplay, readParent } from "../src/replay/replay.ts";
-import { runScenario } from "../src/run/run.ts";
+import { readTraceRecords, recordForReplay } from "./support/mod.ts";
 import { loadScenario } from "../src/scenario/load.ts";
 import { parsePoints } from "../src/scenario/points.ts";
 import type { SweepPoint, SweepResult } from "../src/sweep/result.ts";
 import { sweep } from "../src/sweep/sweep.ts";
 import { loadTrace } from "../src/trace/load.ts";
-import { TraceReader } from "../src/trace/reader.ts";
-import type { EventRecord } from "../src/trace/schema.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
 
 /** What must be the same, cold or warm, of one point (the reason's wording carries timings). */
@@ -40,30 +37,13 @@ function comparable(point: SweepPoint) {
   };
 }
 
-/** The crash event of a node in a trace. */
-async function crashOf(path: string, node: string): Promise<EventRecord | undefined> {
-  const reader = await TraceReader.open(path);
-  for await (const record of reader.records()) {
-    const event = record as EventRecord;
-    if (event.record === "event" && event.event === "crash" && event.node === node) return event;
-  }
-  return undefined;
-}
-
 Deno.test("etcd: the leader crashes and restarts mid-workload, and the cluster loses power: later puts succeed, no acknowledged key is lost, warm = cold", async () => {
   await using dir = await makePrivateDir("faultline-etcd-");
   const scenario = await loadScenario("scenarios/etcd-put.ts");
   const trace = join(dir.path, "etcd.trace");
-  const recorded = await runScenario({
-    scenario,
-    trace: { path: trace, keepData: true },
-    command: "record",
-  });
-  assert.ok(recorded.verdict.pass, `etcd-put records: ${recorded.verdict.reason}`);
+  const { recorded, parent, prepared } = await recordForReplay(scenario, trace);
   assert.equal(recorded.oracle?.lost, 0);
   assert.equal(recorded.oracle?.acked, 16);
-  const parent = await readParent(trace);
-  const prepared = await prepareForReplay(parent);
 
   const put8 = parent.lines.find((l) => l.kind === "step" && l.args.join(" ") === "put 8");
   assert.ok(put8, "the client marks its steps");
@@ -106,7 +86,9 @@ Deno.test("etcd: the leader crashes and restarts mid-workload, and the cluster l
   assert.equal(warm.runs?.resumed, 1, `the warm point booted (${warm.runs?.reasons})`);
 
   const replay = await loadTrace(point.trace!);
-  const crash = await crashOf(point.trace!, "e1");
+  const crash = (await readTraceRecords(point.trace!)).events.find((e) =>
+    e.event === "crash" && e.node === "e1"
+  );
   assert.ok(crash, "e1 crashed");
   const later = replay.lines.filter((l) =>
     l.node === "e3" && l.phase === "run" && l.kind === "ack" && l.at > crash.at

@@ -18,8 +18,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { scenarioFiles } from "../src/ci/ci.ts";
-import { prepareForReplay, readParent } from "../src/replay/replay.ts";
-import { runScenario } from "../src/run/run.ts";
+import { recordForReplay } from "./support/mod.ts";
 import { loadScenario } from "../src/scenario/load.ts";
 import { parsePoints } from "../src/scenario/points.ts";
 import type { SweepPoint, SweepResult } from "../src/sweep/result.ts";
@@ -94,14 +93,7 @@ for (const file of files) {
     async fn() {
       await using dir = await makePrivateDir("faultline-warm-cold-");
       const trace = join(dir.path, `${scenario.name}.trace`);
-      const recorded = await runScenario({
-        scenario,
-        trace: { path: trace, keepData: true },
-        command: "record",
-      });
-      assert.ok(recorded.verdict.pass, `${file} records: ${recorded.verdict.reason}`);
-      const parent = await readParent(trace);
-      const prepared = await prepareForReplay(parent);
+      const { parent, prepared } = await recordForReplay(scenario, trace);
       for (const fault of sweeps) {
         const points = parsePoints(fault.points!);
         const whole = sweepStates(parent, { fault: fault.fault, points });

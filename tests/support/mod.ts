@@ -2,8 +2,9 @@
  * What the tests in src/ and tests/ share, one concept a file: seeded choices,
  * byte strings, a checker of the Chrome trace event format, op and trace builders,
  * random traces, waiting for a condition, a process runner, the processes a test started, a
- * PATH without chosen programs, images (ext4 ones too) and a served fault layer, qemu-io,
- * the client's half of the NBD codec and a raw NBD client, and typed QMP commands.
+ * PATH without chosen programs, a scenario recorded for its replays, a trace's records by
+ * kind, images (ext4 ones too)
+ * and a served fault layer, qemu-io, the client's half of the NBD codec and a raw NBD client, and typed QMP commands.
  *
  * Tests in tests/ import this module. Unit tests in src/ import the one file
  * they need instead: each test module loads its own graph, and this one's
@@ -44,6 +45,8 @@ export { blockOp, opRecord } from "./ops.ts";
 export { waitFor, type WaitForOptions } from "./poll.ts";
 export { pathWithout } from "./path_without.ts";
 export { childProcesses, isAlive } from "./processes.ts";
+export { recordForReplay } from "./recorded.ts";
+export { readTraceRecords } from "./trace_records.ts";
 export { faultline, type Ran, run, runOk, type RunOptions } from "./process.ts";
 export { qemuIo, qemuIoFailed } from "./qemu_io.ts";
 export {
