@@ -44,6 +44,8 @@ interface PointTimes {
   seconds: { cold: number; warm: number };
   /** The verdicts, cold and warm (they should agree). */
   pass: { cold: boolean; warm: boolean };
+  /** The verdicts' reasons, kept where the verdicts differ. */
+  reasons?: { cold: string; warm: string };
   /** Whether the warm point started warm: its run resumed (online), its checks from saved guests. */
   resumed?: true | string;
   /** Each node's check-phase boots, in seconds, by mode. */
@@ -190,6 +192,9 @@ async function measureFault(
         at,
         seconds: { cold: cold.seconds, warm: warm.seconds },
         pass: { cold: cold.result.verdict.pass, warm: warm.result.verdict.pass },
+        ...(cold.result.verdict.pass !== warm.result.verdict.pass
+          ? { reasons: { cold: cold.result.verdict.reason, warm: warm.result.verdict.reason } }
+          : {}),
         ...(warm.result.resumed !== undefined ? { resumed: warm.result.resumed } : {}),
         checks: { cold: checkSeconds(cold.result), warm: checkSeconds(warm.result) },
         load: [before, await loadAverage()],
@@ -316,9 +321,9 @@ export async function main(args: string[]): Promise<number> {
       for (const c of f.cold) console.log(`    ${c.node} checked cold: ${c.reason}`);
       for (const p of f.points.filter((p) => p.pass.cold !== p.pass.warm)) {
         console.log(
-          `    at ${p.at} the verdicts differ: cold ${p.pass.cold ? "pass" : "fail"}, warm ${
-            p.pass.warm ? "pass" : "fail"
-          }`,
+          `    at ${p.at} the verdicts differ: cold ${
+            p.pass.cold ? "pass" : "fail"
+          } (${p.reasons?.cold}), warm ${p.pass.warm ? "pass" : "fail"} (${p.reasons?.warm})`,
         );
       }
     }
