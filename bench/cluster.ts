@@ -5,7 +5,9 @@
  * alike over both:
  *
  * - fixtures/cluster-recovery.json: three busybox nodes, n3 checking what n1 and n2 serve;
- * - scenarios/etcd-put.ts: three etcd members, e3 the client and the check.
+ * - scenarios/etcd-put.ts: three etcd members, e3 the client and the check;
+ * - scenarios/swift-put.ts, only when asked (`--scenario swift`: minutes a point): three Swift
+ *   storage nodes, s1 the proxy, the client and the check.
  *
  * For each: a power loss at N flushes of the node that flushes most in its workload (its
  * crash state built from the trace, a check phase each), and an EIO at N of that node's
@@ -15,8 +17,9 @@
  * saves took (once per sweep, not in the points' figures), and the 1-minute load average
  * before and after each.
  *
- * Run: `deno task bench --only cluster [--points N] [--scenario busybox|etcd] [--json]`, or
- * `deno run -A bench/cluster.ts` with the same flags. N is 5 by default.
+ * Run: `deno task bench --only cluster [--points N] [--scenario busybox|etcd|swift]
+ * [--fault power-loss|eio] [--json]`, or `deno run -A bench/cluster.ts` with the same flags. N is 5
+ * by default; both faults unless one is named.
  *
  * @module
  */
@@ -36,7 +39,13 @@ import { TCG } from "../src/vm/accel.ts";
 const SCENARIOS = {
   busybox: "fixtures/cluster-recovery.json",
   etcd: "scenarios/etcd-put.ts",
+  swift: "scenarios/swift-put.ts",
 } as const;
+
+/** The scenarios measured when none is named (Swift's points take minutes each). */
+const DEFAULT_SCENARIOS = ["busybox", "etcd"];
+
+const FAULTS = ["power-loss", "eio"] as const;
 
 /** One point, cold and warm. */
 interface PointTimes {
@@ -231,12 +240,18 @@ async function measureFault(
  */
 async function measureAll(
   results: { scenario: string; node: string; faults: FaultFigures[] }[],
-  options: { only?: string; n: number; log: (line: string) => void; signal: AbortSignal },
+  options: {
+    only?: string;
+    fault?: string;
+    n: number;
+    log: (line: string) => void;
+    signal: AbortSignal;
+  },
 ): Promise<string | null> {
   const { only, n, log, signal } = options;
   await using dir = await makePrivateDir("faultline-bench-cluster-");
   for (const [name, file] of Object.entries(SCENARIOS)) {
-    if (only !== undefined && only !== name) continue;
+    if (only === undefined ? !DEFAULT_SCENARIOS.includes(name) : only !== name) continue;
     const trace = join(dir.path, `${name}.trace`);
     log(`${file}: recording`);
     const recorded = await runScenario({
@@ -255,6 +270,7 @@ async function measureAll(
     for (
       const [fault, points] of [["power-loss", chosen.flushes], ["eio", chosen.writes]] as const
     ) {
+      if (options.fault !== undefined && options.fault !== fault) continue;
       faults.push(
         await measureFault(parent, prepared, { fault, points, dir: dir.path, log, signal }),
       );
@@ -271,12 +287,18 @@ export async function main(args: string[]): Promise<number> {
   const n = pointsAt >= 0 ? Number(args[pointsAt + 1]) : 5;
   const scenarioAt = args.indexOf("--scenario");
   const only = scenarioAt >= 0 ? args[scenarioAt + 1] : undefined;
+  const faultAt = args.indexOf("--fault");
+  const fault = faultAt >= 0 ? args[faultAt + 1] : undefined;
   if (!Number.isInteger(n) || n < 1) {
     console.error(`--points takes a whole number of points, at least 1: not ${args[pointsAt + 1]}`);
     return 2;
   }
   if (only !== undefined && !(only in SCENARIOS)) {
-    console.error(`--scenario takes busybox or etcd: not ${only}`);
+    console.error(`--scenario takes one of ${Object.keys(SCENARIOS).join(", ")}: not ${only}`);
+    return 2;
+  }
+  if (fault !== undefined && !(FAULTS as readonly string[]).includes(fault)) {
+    console.error(`--fault takes one of ${FAULTS.join(", ")}: not ${fault}`);
     return 2;
   }
   const log = (line: string) => {
@@ -284,7 +306,9 @@ export async function main(args: string[]): Promise<number> {
   };
   const results: { scenario: string; node: string; faults: FaultFigures[] }[] = [];
   try {
-    const failed = await withInterrupt((signal) => measureAll(results, { only, n, log, signal }));
+    const failed = await withInterrupt((signal) =>
+      measureAll(results, { only, fault, n, log, signal })
+    );
     if (failed !== null) {
       console.error(failed);
       return 3;
