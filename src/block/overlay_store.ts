@@ -97,6 +97,12 @@ export class OverlayStore implements BlockBackend {
   /** Slabs mapped outside V8's heap, unmapped at close. */
   private readonly mappings: MappedMemory[] = [];
   private usedSlots = 0;
+  /**
+   * Where the base holds data (src/block/positioned_file.ts `dataRanges`), or null to read
+   * it all. Its holes read as zeroes without a `pread`: a first read of a hole makes the
+   * kernel fill fresh page cache, about 10 ms a MiB on the machines measured (bench/README.md).
+   */
+  private readonly baseData: [number, number][] | null;
   /** Slots of blocks zeroed since, for reuse. */
   private readonly freeSlots: number[] = [];
   private readonly maxSlots: number;
@@ -112,6 +118,7 @@ export class OverlayStore implements BlockBackend {
     this.states = new Uint8Array(Math.ceil(size / OVERLAY_BLOCK));
     this.slots = new Int32Array(this.states.length);
     this.maxSlots = Math.floor(memoryBudget / OVERLAY_BLOCK);
+    this.baseData = base.dataRanges();
   }
 
   /** Opens the base read-only and creates an empty overlay of the same size. */
@@ -240,9 +247,10 @@ export class OverlayStore implements BlockBackend {
         runEnd = Math.min(end, (block + 1) * OVERLAY_BLOCK);
         block++;
       }
-      if (state !== ZERO) {
-        const file = state === IN_BASE ? this.base : this.overlay;
-        file.readInto(position, out, outAt + position - offset, runEnd - position);
+      if (state === IN_BASE) {
+        this.readBase(position, out, outAt + position - offset, runEnd - position);
+      } else if (state === IN_FILE) {
+        this.overlay.readInto(position, out, outAt + position - offset, runEnd - position);
       } else out.fill(0, outAt + position - offset, outAt + runEnd - offset);
       position = runEnd;
     }
@@ -314,6 +322,30 @@ export class OverlayStore implements BlockBackend {
     if (end % OVERLAY_BLOCK !== 0 && end < this.size) this.materialize(last);
   }
 
+  /** Reads the base's bytes at `position` into `into` at `at`: its data ranges read, its holes zeroed. */
+  private readBase(position: number, into: Uint8Array, at: number, length: number): void {
+    const ranges = this.baseData;
+    if (!ranges) return this.base.readInto(position, into, at, length);
+    const end = position + length;
+    // The first range that ends after position.
+    let low = 0;
+    let high = ranges.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (ranges[middle][1] <= position) low = middle + 1;
+      else high = middle;
+    }
+    let cursor = position;
+    for (let i = low; i < ranges.length && ranges[i][0] < end; i++) {
+      const from = Math.max(cursor, ranges[i][0]);
+      const to = Math.min(end, ranges[i][1]);
+      if (from > cursor) into.fill(0, at + cursor - position, at + from - position);
+      this.base.readInto(from, into, at + from - position, to - from);
+      cursor = to;
+    }
+    if (cursor < end) into.fill(0, at + cursor - position, at + length);
+  }
+
   /** Brings a block's current bytes into the overlay (memory if the budget allows, else the file). */
   private materialize(block: number): void {
     const state = this.states[block];
@@ -321,7 +353,7 @@ export class OverlayStore implements BlockBackend {
     const start = block * OVERLAY_BLOCK;
     const length = Math.min(OVERLAY_BLOCK, this.size - start);
     const bytes = new Uint8Array(length);
-    if (state === IN_BASE) this.base.readInto(start, bytes);
+    if (state === IN_BASE) this.readBase(start, bytes, 0, length);
     else if (state === IN_LOG) {
       this.log!.readAt(this.logPositions[this.slots[block]], bytes, 0, length);
     }

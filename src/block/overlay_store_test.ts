@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { makePrivateDir } from "../util/tempdir.ts";
 import type { BlockOp, ByteLog, OpType } from "./backend.ts";
 import { OVERLAY_BLOCK, OverlayStore } from "./overlay_store.ts";
+import { PositionedFile } from "./positioned_file.ts";
 import { blockOp } from "../../tests/support/ops.ts";
 import { prng } from "../../tests/support/random.ts";
 
@@ -100,6 +101,36 @@ Deno.test("the overlay store reads what an in-memory disk would, and never write
     ["base.raw"],
     "the overlay is removed",
   );
+});
+
+Deno.test("over a sparse base, holes read as zeroes and data as written, whatever is written over them", async () => {
+  await using dir = await makePrivateDir();
+  const size = 256 * OVERLAY_BLOCK + 1234;
+  const basePath = join(dir.path, "base.raw");
+  const model = new Uint8Array(size);
+  const next = prng(11).u32;
+  {
+    using base = PositionedFile.open(basePath, { write: true, create: true });
+    base.truncate(size);
+    // Islands of data, some not on block boundaries, in a file of holes.
+    for (const [at, length] of [[0, 5000], [40_000, 9000], [300_000, 100], [size - 700, 700]]) {
+      const bytes = new Uint8Array(length).map(() => (next() & 0xff) | 1);
+      base.write(at, bytes);
+      model.set(bytes, at);
+    }
+  }
+  const store = OverlayStore.open({ base: basePath, scratchDir: dir.path, name: "vda" });
+  const firstDifference = async () => {
+    const read = (await store.execute(opOf("read", 0, size)))!;
+    return read.findIndex((byte, at) => byte !== model[at]);
+  };
+  try {
+    assert.equal(await firstDifference(), -1, "the base reads as written, holes as zeroes");
+    await exercise(store, model, next, 1000);
+    assert.equal(await firstDifference(), -1, "after writes over data and holes");
+  } finally {
+    await store.close();
+  }
 });
 
 Deno.test("a closed store refuses ops with ESHUTDOWN", async () => {

@@ -9,6 +9,7 @@
  */
 
 import {
+  ENXIO,
   FALLOC_FL_KEEP_SIZE,
   lastErrno,
   libc,
@@ -19,7 +20,9 @@ import {
   O_RDWR,
   O_TRUNC,
   openFd,
+  SEEK_DATA,
   SEEK_END,
+  SEEK_HOLE,
 } from "../util/libc.ts";
 
 /** The two ways to reach the file: a descriptor for libc calls, or a Deno file. */
@@ -157,6 +160,36 @@ export class PositionedFile {
       return end;
     }
     return this.handle.file.statSync().size;
+  }
+
+  /**
+   * Where the file holds data, as sorted, disjoint [start, end) byte ranges: everything else
+   * is a hole and reads as zeroes. Null when it cannot say (no FFI, a file system without
+   * `SEEK_DATA`), or when it has more than `maxRanges` ranges (then reading it all costs
+   * less than knowing).
+   *
+   * @example
+   * ```ts
+   * base.dataRanges(); // [[0, 1048576], [4194304, 4198400]]
+   * ```
+   */
+  dataRanges(maxRanges = 65_536): [number, number][] | null {
+    if (!("fd" in this.handle)) return null;
+    const fd = this.handle.fd;
+    const size = this.length();
+    const ranges: [number, number][] = [];
+    let position = 0;
+    while (position < size) {
+      const start = Number(libc!.lseek(fd, position, SEEK_DATA));
+      // ENXIO: no data after position; any other failure: the file system cannot say.
+      if (start < 0) return lastErrno() === ENXIO ? ranges : null;
+      const end = Number(libc!.lseek(fd, start, SEEK_HOLE));
+      if (end < 0) return null;
+      if (ranges.length === maxRanges) return null;
+      ranges.push([start, end]);
+      position = end;
+    }
+    return ranges;
   }
 
   close(): void {

@@ -66,3 +66,32 @@ console.log("ok");
   assert.equal(out.code, 0, text);
   assert.match(text, /^ok$/m);
 });
+
+Deno.test("data ranges: a sparse file's data lies within them, and the bytes outside read as zeroes", async () => {
+  await using dir = await makePrivateDir();
+  const path = join(dir.path, "sparse.raw");
+  const size = 4 * 1024 * 1024;
+  const file = PositionedFile.open(path, { write: true, create: true, truncate: true });
+  try {
+    file.truncate(size);
+    file.write(0, new Uint8Array(8192).fill(1));
+    file.write(1024 * 1024 + 100, new Uint8Array(10).fill(2));
+    file.write(size - 4096, new Uint8Array(4096).fill(3));
+    const ranges = file.dataRanges();
+    assert.ok(ranges, "ext4 and tmpfs know SEEK_DATA");
+    const covered = (at: number) => ranges.some(([start, end]) => start <= at && at < end);
+    for (const at of [0, 8191, 1024 * 1024 + 100, 1024 * 1024 + 109, size - 1]) {
+      assert.ok(covered(at), `byte ${at} was written: it lies in a data range`);
+    }
+    for (let i = 1; i < ranges.length; i++) {
+      assert.ok(ranges[i - 1][1] < ranges[i][0], "sorted, apart");
+    }
+    const bytes = file.read(0, size);
+    const outside = bytes.filter((byte, at) => byte !== 0 && !covered(at));
+    assert.equal(outside.length, 0, "every byte outside the ranges is zero");
+    assert.ok(!covered(2 * 1024 * 1024), "the middle of the file is a hole");
+    assert.equal(file.dataRanges(1), null, "more ranges than asked for: null, read it all");
+  } finally {
+    file.close();
+  }
+});

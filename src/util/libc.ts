@@ -103,6 +103,12 @@ export const O_TRUNC = 0o1000;
 export const O_CLOEXEC = 0o2000000;
 /** `lseek` from the end. */
 export const SEEK_END = 2;
+/** `lseek` to the next byte of data at or after the offset (ENXIO past the last). */
+export const SEEK_DATA = 3;
+/** `lseek` to the next hole at or after the offset (the end counts as one). */
+export const SEEK_HOLE = 4;
+/** `errno` of `lseek(SEEK_DATA)` at or past the last byte of data. */
+export const ENXIO = 6;
 /** `fallocate`: reserve the blocks, leave the file's size as it is. */
 export const FALLOC_FL_KEEP_SIZE = 1;
 
@@ -110,6 +116,7 @@ const ERRNO_NAMES: Record<number, string> = {
   1: "EPERM",
   2: "ENOENT",
   5: "EIO",
+  6: "ENXIO",
   9: "EBADF",
   12: "ENOMEM",
   13: "EACCES",
