@@ -604,7 +604,12 @@ async function measureServer(
       : ["reads", "writes"];
     for (const direction of directions) {
       const copy = direction === "copy-in" || direction === "copy-out";
-      const units = copy ? options.copySize / (1 << 20) : options.count;
+      // MiB moved: the copy in writes copySize, the copy out reads the whole export.
+      const units = direction === "copy-in"
+        ? options.copySize / (1 << 20)
+        : direction === "copy-out"
+        ? options.imageSize / (1 << 20)
+        : options.count;
       const callsBefore = syscalls(server.pid);
       const cpuBefore = cpuSeconds(server.pid);
       const machineBefore = machineCpu();
@@ -1149,7 +1154,8 @@ function printReport(report: Report): void {
   if (config.copySize > 0) {
     out.push(
       `nbdcopy, ${config.copySize >> 20} MiB of random bytes from a file into the export, then ` +
-        `from the export to null: (its defaults: several connections, 256 KiB requests):`,
+        `the whole export (${config.imageSize >> 20} MiB) to null: (its defaults: several ` +
+        `connections, 256 KiB requests):`,
     );
     const copyRows = [[
       "server",
