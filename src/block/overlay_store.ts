@@ -100,7 +100,7 @@ export class OverlayStore implements BlockBackend {
   /**
    * Where the base holds data (src/block/positioned_file.ts `dataRanges`), or null to read
    * it all. Its holes read as zeroes without a `pread`: a first read of a hole makes the
-   * kernel fill fresh page cache, about 10 ms a MiB on the machines measured (bench/README.md).
+   * kernel fill fresh page cache, about 10 ms a MiB on the machine measured (bench/README.md).
    */
   private readonly baseData: [number, number][] | null;
   /** Slots of blocks zeroed since, for reuse. */
