@@ -8,19 +8,19 @@ import assert from "node:assert/strict";
 import { parseFaultSpec } from "../src/fault/spec.ts";
 import { QmpClient } from "../src/qmp/client.ts";
 import { selectCrashWrites } from "../src/run/crash_state.ts";
-import { TraceReader } from "../src/trace/reader.ts";
 import { percentile } from "../src/trace/latency_stats.ts";
 import type { OpRecord } from "../src/trace/schema.ts";
-import { faultline, qemuIo, qemuIoFailed, run, seededFill, serveImage } from "./support/mod.ts";
+import {
+  faultline,
+  qemuIo,
+  qemuIoFailed,
+  readTraceRecords,
+  run,
+  seededFill,
+  serveImage,
+} from "./support/mod.ts";
 
 const MiB = 1024 * 1024;
-
-async function opsOf(trace: string): Promise<OpRecord[]> {
-  const reader = await TraceReader.open(trace);
-  const ops: OpRecord[] = [];
-  for await (const record of reader.records()) if (record.record === "op") ops.push(record);
-  return ops;
-}
 
 async function volatileWrites(qmp: QmpClient): Promise<number> {
   const state = await qmp.execute("query-block-fault-state", { id: "vda" }) as Record<
@@ -58,7 +58,7 @@ Deno.test("set-block-fault-state lie-flush: flushes and FUA are acknowledged and
 
   // The trace says which ops were lied about, and a power loss built from it drops their writes.
   await served.service.close("done");
-  const ops = (await opsOf(served.trace)).map((op) => ({ ...op, phase: "run" }));
+  const ops = (await readTraceRecords(served.trace)).ops.map((op) => ({ ...op, phase: "run" }));
   const describe = (op: OpRecord) =>
     `${op.op}${op.fua ? " fua" : ""} ${op.offset}${op.fault ? ` ${op.fault.kind}` : ""}`;
   const lied = ops.filter((op) => op.fault?.kind === "lie-flush");
@@ -107,7 +107,7 @@ Deno.test("limp:p50=2ms,p99=150ms under qemu-img bench: the draws have those per
       // A draw is keyed by the op's signature and occurrence, not by its arrival index: 16
       // requests in flight arrive in a different order each run.
       const seen = new Map<string, number>();
-      const injected = new Map((await opsOf(served.trace)).map((op) => {
+      const injected = new Map((await readTraceRecords(served.trace)).ops.map((op) => {
         const signature = `${op.op} ${op.offset} ${op.length}`;
         const occurrence = (seen.get(signature) ?? 0) + 1;
         seen.set(signature, occurrence);
@@ -172,7 +172,7 @@ Deno.test("bad-sectors: qemu-io reads fail until a write covers them, then read 
   assert.equal(qemuIoFailed(await io(["write -z 1052672 4096", "read -P 0 1052672 4096"])), false);
 
   await served.service.close("done");
-  const failed = (await opsOf(served.trace)).filter((op) => op.result === "eio");
+  const failed = (await readTraceRecords(served.trace)).ops.filter((op) => op.result === "eio");
   assert.deepEqual(
     failed.map((op) => [op.offset, op.fault?.kind, op.fault?.detail?.sectors]),
     [[MiB, "bad-sectors", [2048, 2056]], [MiB + 4096, "bad-sectors", [2056, 2064]]],

@@ -8,20 +8,20 @@ import { parseFaultSpec } from "../src/fault/spec.ts";
 import { QmpClient } from "../src/qmp/client.ts";
 import { QmpCommandError } from "../src/qmp/errors.ts";
 import { TraceReader } from "../src/trace/reader.ts";
-import type { OpRecord } from "../src/trace/schema.ts";
-import { faultline, qemuIo, qemuIoFailed, seededFill, serveImage, waitFor } from "./support/mod.ts";
+import {
+  faultline,
+  qemuIo,
+  qemuIoFailed,
+  readTraceRecords,
+  seededFill,
+  serveImage,
+  waitFor,
+} from "./support/mod.ts";
 
 const MiB = 1024 * 1024;
 
 async function control(path: string): Promise<QmpClient> {
   return await QmpClient.connect(path, { timeoutMs: 5000 });
-}
-
-async function opsOf(trace: string): Promise<OpRecord[]> {
-  const reader = await TraceReader.open(trace);
-  const ops: OpRecord[] = [];
-  for await (const record of reader.records()) if (record.record === "op") ops.push(record);
-  return ops;
 }
 
 Deno.test("set-block-fault-state error fails the next read with EIO, none restores it, query tells the state", async () => {
@@ -105,7 +105,9 @@ Deno.test("a live hang holds reads until none releases them", async () => {
   assert.equal(qemuIoFailed(result), false, result.text);
   // The fault layer's own record of the read: it took at least as long as it was seen held.
   await served.service.close("done");
-  const read = (await opsOf(served.trace)).find((op) => op.op === "read" && op.offset === 0);
+  const read = (await readTraceRecords(served.trace)).ops.find((op) =>
+    op.op === "read" && op.offset === 0
+  );
   assert.ok(read, "the read is in the trace");
   assert.equal(read.result, "ok");
   const took = read.end - read.start;
@@ -177,7 +179,7 @@ Deno.test("every fault kind shows its effect on qemu-io", async (t) => {
     assert.equal(qemuIoFailed(result), false, result.text);
     assert.ok(performance.now() - started >= 300);
     await served.service.close("done");
-    const ops = await opsOf(served.trace);
+    const ops = (await readTraceRecords(served.trace)).ops;
     const slowed = ops.filter((op) => op.fault?.kind === "slow-flush");
     assert.ok(slowed.length >= 1, "the flush waited");
     assert.ok(slowed.every((op) => op.op === "flush" && op.end - op.start >= 300));
@@ -280,7 +282,7 @@ Deno.test("every fault kind shows its effect on qemu-io", async (t) => {
       });
       await qemuIo(served.uri(), ["write 0 512", "write 512 512"]);
       await served.service.close("done");
-      const ops = await opsOf(served.trace);
+      const ops = (await readTraceRecords(served.trace)).ops;
       const failed = ops.filter((op) => op.result === "eio");
       assert.equal(failed.length, 1);
       assert.deepEqual(failed[0].fault, { kind: "eio", rule: "eio@write#2" });

@@ -9,19 +9,18 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as P from "../src/nbd/protocol.ts";
 import { selectCrashWrites, writeCrashImages } from "../src/run/crash_state.ts";
-import { TraceReader } from "../src/trace/reader.ts";
 import type { OpRecord } from "../src/trace/schema.ts";
 import { NbdTestClient } from "./support/nbd_pipeline.ts";
-import { makeImage, run, seededFill, type Served, serveImage } from "./support/mod.ts";
+import {
+  makeImage,
+  readTraceRecords,
+  run,
+  seededFill,
+  type Served,
+  serveImage,
+} from "./support/mod.ts";
 
 const BLOCK = 4096;
-
-async function opRecords(path: string): Promise<OpRecord[]> {
-  const reader = await TraceReader.open(path);
-  const ops: OpRecord[] = [];
-  for await (const record of reader.records()) if (record.record === "op") ops.push(record);
-  return ops;
-}
 
 function socketOf(served: Served): string {
   const address = served.service.address;
@@ -60,7 +59,7 @@ Deno.test("a flush on one connection covers the writes completed on another; a p
   await b.disconnect();
   await served.service.close("test finished");
 
-  const records = await opRecords(served.trace);
+  const records = (await readTraceRecords(served.trace)).ops;
   assert.deepEqual(
     records.map((r) => `${r.index}:${r.op}`),
     ["0:write", "1:write", "2:flush", "3:write", "4:write", "5:flush", "6:write", "7:write"],
@@ -104,7 +103,7 @@ Deno.test("nbdcopy opens several connections; with --flush the power loss at its
     assert.ok(connections >= 2, `nbdcopy used ${connections} connections`);
     await served.service.close("test finished");
 
-    const records = await opRecords(served.trace);
+    const records = (await readTraceRecords(served.trace)).ops;
     assert.ok(records.some((r) => r.op === "write"));
     const end = Math.max(...records.map((r) => r.done));
     const image = await crashImage(served, records, end);

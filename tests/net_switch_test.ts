@@ -15,13 +15,12 @@ import { NbdServer } from "../src/nbd/server.ts";
 import { exportUri } from "../src/nbd/uri.ts";
 import { NetSwitch } from "../src/net/switch.ts";
 import { DiskService } from "../src/service/disk_service.ts";
-import { TraceReader } from "../src/trace/reader.ts";
-import type { FrameRecord, OpRecord } from "../src/trace/schema.ts";
+import type { FrameRecord } from "../src/trace/schema.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
 import { Vm } from "../src/vm/launcher.ts";
 import { buildInitramfs, ensureBusybox, ensureKernel } from "../src/vm/mod.ts";
 import { type ResultLine, RESULTS_SERIAL, ResultsChannel } from "../src/vm/results.ts";
-import { faultline, makeImage, run } from "./support/mod.ts";
+import { faultline, makeImage, readTraceRecords, run } from "./support/mod.ts";
 
 const MiB = 1024 * 1024;
 const NODES = ["a", "b", "c"];
@@ -242,11 +241,7 @@ Deno.test("net: three guests fetch each other's files through the switch; a part
 
     // One clock: the block ops of the data disks and the frames share it.
     await service.flushTrace();
-    const ops: OpRecord[] = [];
-    {
-      const reader = await TraceReader.open(trace);
-      for await (const r of reader.records()) if (r.record === "op") ops.push(r);
-    }
+    const { ops } = await readTraceRecords(trace);
     const writes = ops.filter((o) => o.op === "write" && o.disk === "data");
     assert.equal(new Set(writes.map((o) => o.node)).size, 3, "each node wrote its data disk");
     const frameIndexes = new Set(frames.map((f) => f.index));

@@ -3,8 +3,8 @@
  * byte strings, a checker of the Chrome trace event format, op and trace builders,
  * random traces, waiting for a condition, a process runner, the processes a test started, a
  * PATH without chosen programs, a scenario recorded for its replays, a trace's records by
- * kind, images (ext4 ones too)
- * and a served fault layer, qemu-io, the client's half of the NBD codec and a raw NBD client, and typed QMP commands.
+ * kind, images (ext4 ones too) and a served fault layer, qemu-io, the client's half of the
+ * NBD codec and a raw NBD client, and typed QMP commands.
  *
  * Tests in tests/ import this module. Unit tests in src/ import the one file
  * they need instead: each test module loads its own graph, and this one's
