@@ -82,7 +82,14 @@ Deno.test("recovery each-order: a sweep checks a point in both orders, names the
     ops.filter((o) =>
       o.node === "n2" && o.op === "flush" && o.phase === "run" && o.index >= lastAck.at
     ).sort((a, b) => a.index - b.index)[0];
-  assert.ok(flush, "a flush after the last ack");
+  assert.ok(
+    flush,
+    `no flush of n2's after its last ack (at ${lastAck.at}); n2's run flushes: ${
+      ops.filter((o) => o.node === "n2" && o.op === "flush" && o.phase === "run").map((o) =>
+        o.index
+      ).join(", ")
+    }`,
+  );
   const swept = await faultline([
     "sweep",
     trace,
