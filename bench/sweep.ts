@@ -34,6 +34,8 @@ interface Figure {
   savedSeconds?: number;
   /** Online points that resumed from the saved run (warm). */
   resumed?: number;
+  /** Why the online points that did not resume booted (the sweep's reasons, each once). */
+  bootReasons?: string[];
   pointsPerMinute: number;
   /** Distinct crash states checked a minute (power loss). */
   statesPerMinute?: number;
@@ -72,6 +74,7 @@ function figure(
       }
       : {}),
     ...(result.runs ? { resumed: result.runs.resumed } : {}),
+    ...(result.runs && result.runs.booted > 0 ? { bootReasons: result.runs.reasons } : {}),
     pointsPerMinute: round(result.points.length / minutes),
     load,
   };
@@ -157,7 +160,9 @@ export async function main(args: string[]): Promise<number> {
       : "";
     const saved = f.savedSeconds !== undefined ? `, of which ${f.savedSeconds} s saving` : "";
     const resumed = f.resumed !== undefined && f.mode === "warm"
-      ? `, ${f.resumed} resumed from the workload's start`
+      ? `, ${f.resumed} resumed from the workload's start${
+        f.bootReasons ? `; the others booted: ${f.bootReasons.join("; ")}` : ""
+      }`
       : "";
     console.log(
       `  ${f.sweep}, ${f.mode}: ${f.points} points in ${f.seconds} s${saved} = ${f.pointsPerMinute} points/min${states} (${f.replays} replays${resumed}; load ${
