@@ -78,16 +78,13 @@ Deno.test("recovery each-order: a sweep checks a point in both orders, names the
   const lastAck = events.filter((e) =>
     e.event === "guest" && e.node === "n2" && String(e.line).startsWith("ack ")
   ).at(-1)!;
-  const flush =
-    ops.filter((o) =>
-      o.node === "n2" && o.op === "flush" && o.phase === "run" && o.index >= lastAck.at
-    ).sort((a, b) => a.index - b.index)[0];
+  const n2Flushes = ops.filter((o) => o.node === "n2" && o.op === "flush" && o.phase === "run")
+    .sort((a, b) => a.index - b.index);
+  const flush = n2Flushes.find((o) => o.index >= lastAck.at);
   assert.ok(
     flush,
     `no flush of n2's after its last ack (at ${lastAck.at}); n2's run flushes: ${
-      ops.filter((o) => o.node === "n2" && o.op === "flush" && o.phase === "run").map((o) =>
-        o.index
-      ).join(", ")
+      n2Flushes.map((o) => o.index).join(", ")
     }`,
   );
   const swept = await faultline([
