@@ -135,3 +135,39 @@ Deno.test("recovery each-order: a sweep checks a point in both orders, names the
       timeOf(replay, guestLine("n2", "ready"), "n2 ready"),
   );
 });
+
+Deno.test("a serving member that never says ready is killed timeouts.boot + timeouts.check after it started; the checks do not start; the run is unavailable", async () => {
+  await using dir = await makePrivateDir("faultline-unready-");
+  const scenario = join(dir.path, "never-ready.json");
+  await Deno.writeTextFile(
+    scenario,
+    JSON.stringify({
+      name: "never-ready",
+      description: "n1 serves the check and never says it is ready; n2's check must not start",
+      nodes: {
+        n1: { disks: {}, workload: "true", restart: "sleep 600", ready: true },
+        n2: { disks: {}, workload: "true", check: "report have nothing\nexit 0" },
+      },
+      timeouts: { boot: "10s", run: "60s", check: "5s" },
+    }),
+  );
+  const trace = join(dir.path, "never-ready.trace");
+  const result = await faultline(["record", scenario, "-o", trace, "--json"], {
+    timeoutMs: 180_000,
+  });
+  assert.equal(result.code, 1, result.text);
+  const { verdict, phases } = JSON.parse(result.stdout);
+  assert.deepEqual(verdict, {
+    pass: false,
+    kind: "unavailable",
+    reason:
+      "unavailable: n1 booted and never reported ready after the crash; the checks did not start",
+  });
+  const checkPhases = phases.filter((p: { phase: string }) => p.phase !== "run");
+  assert.deepEqual(
+    checkPhases.map((p: { node: string; phase: string; how: string }) => [p.node, p.phase, p.how]),
+    [["n1", "restart", "deadline"]],
+    "n2's check never booted",
+  );
+  assert.ok(checkPhases[0].ms >= 15_000, `n1 was killed after ${checkPhases[0].ms} ms`);
+});

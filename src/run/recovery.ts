@@ -45,7 +45,7 @@ export async function startInOrder(
 ): Promise<void> {
   for (const node of order) {
     if (options.signal?.aborted) return;
-    const how = await waitFor(options.start(node), options.waitMs, options.signal);
+    const how = await servedWithin(options.start(node), options.waitMs, options.signal);
     if (how === "aborted") return;
     options.onWaited?.(
       node,
@@ -55,7 +55,7 @@ export async function startInOrder(
 }
 
 /** The first of: the node served or ended, `ms` passed, the signal aborted. */
-async function waitFor(
+export async function servedWithin(
   served: Promise<Served>,
   ms: number,
   signal?: AbortSignal,

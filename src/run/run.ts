@@ -72,7 +72,7 @@ import {
   startNetwork,
   startProxies,
 } from "./services.ts";
-import { type Served, startInOrder } from "./recovery.ts";
+import { type Served, servedWithin, startInOrder } from "./recovery.ts";
 import { type OrderBreak, Sequencer } from "./strict_order.ts";
 import { judge, type PhaseOutcome, type Verdict } from "./verdict.ts";
 
@@ -700,7 +700,8 @@ class Run {
    * The check phase: the nodes that declare a check boot again on the disks the run
    * left; in a cluster, the nodes without a check first boot into their `restart`
    * script (their daemons), and the checks start once those are ready (`report ready`, for
-   * a node that says it) or their scripts started.
+   * a node that says it) or their scripts started, or not at all when one of them did not
+   * within `timeouts.boot + timeouts.check`.
    */
   async checkPhase(): Promise<void> {
     const nodes = this.options.scenario.nodes;
@@ -713,9 +714,23 @@ class Run {
     this.endStanding();
     const checkStarted = this.since();
     const served = await this.startServing(serving);
-    await Promise.all(serving.map((node, i) => this.serving(node, served[i])));
-    this.outcomes.push(...await Promise.all(checking.map((node) => this.boot(node, "check"))));
-    for (const node of serving) this.running.get(node.name)?.kill("aborted");
+    // A member that does not serve within the check phase's own bounds makes the point
+    // unavailable (or inconclusive, if its script never started) whatever the checks would
+    // find, so they do not start: such a point costs that bound, not the member's whole
+    // restart deadline and then the checks' own.
+    const { scenario, signal } = this.options;
+    const boundMs = scenario.timeouts.bootMs + scenario.timeouts.checkMs;
+    const waits = await Promise.all(
+      serving.map((node, i) => servedWithin(this.serving(node, served[i]), boundMs, signal)),
+    );
+    this.checkAbort();
+    const unserved = new Set(serving.filter((_, i) => waits[i] === "timeout").map((n) => n.name));
+    if (unserved.size === 0) {
+      this.outcomes.push(...await Promise.all(checking.map((node) => this.boot(node, "check"))));
+    }
+    for (const node of serving) {
+      this.running.get(node.name)?.kill(unserved.has(node.name) ? "deadline" : "aborted");
+    }
     this.outcomes.push(...await Promise.all(served));
     this.checkAbort();
     this.timings.checkMs = this.since() - checkStarted;

@@ -61,6 +61,10 @@ function inconclusiveOrUnavailable(
   outcomes: readonly PhaseOutcome[],
 ): Verdict | null {
   const inCheck = outcomes.filter((o) => o.stage === "check");
+  // The checks do not start when a node serving them never served (src/run/run.ts).
+  const unchecked = inCheck.length > 0 && !inCheck.some((o) => o.phase === "check")
+    ? "; the checks did not start"
+    : "";
   const never = inCheck.find((o) => o.started === false && o.error === null);
   if (never) {
     return {
@@ -68,7 +72,7 @@ function inconclusiveOrUnavailable(
       kind: "inconclusive",
       reason: `inconclusive: the ${never.phase} boot of ${never.node} never reached its script (${
         never.how === "deadline" ? "timed out" : never.how
-      } after ${Math.round(never.ms / 1000)} s)`,
+      } after ${Math.round(never.ms / 1000)} s)${unchecked}`,
     };
   }
   const declared = new Set(scenario.nodes.filter((n) => n.ready).map((n) => n.name));
@@ -77,7 +81,8 @@ function inconclusiveOrUnavailable(
     return {
       pass: false,
       kind: "unavailable",
-      reason: `unavailable: ${silent.node} booted and never reported ready after the crash`,
+      reason:
+        `unavailable: ${silent.node} booted and never reported ready after the crash${unchecked}`,
     };
   }
   return null;

@@ -222,7 +222,22 @@ Deno.test("judge: a check that could not run is inconclusive, a node that never 
     check("e3", { exit: 3 }),
   ], lost);
   assert.equal(silent.kind, "unavailable");
-  assert.match(silent.reason, /^unavailable: e1 booted and never reported ready after the crash/);
+  assert.match(silent.reason, /^unavailable: e1 booted and never reported ready after the crash$/);
+  // It never served within the check phase's bounds: the checks did not start, and say so.
+  const unchecked = judge(cluster, [
+    outcome("restart", {
+      node: "e1",
+      stage: "check",
+      started: true,
+      ready: false,
+      how: "deadline",
+    }),
+  ], lost);
+  assert.equal(unchecked.kind, "unavailable");
+  assert.equal(
+    unchecked.reason,
+    "unavailable: e1 booted and never reported ready after the crash; the checks did not start",
+  );
   // Ready everywhere: the oracle judges, and a loss is a loss.
   const judged = judge(cluster, [check("e1", {}), check("e3", {})], lost);
   assert.equal(judged.kind, undefined);
