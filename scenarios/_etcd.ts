@@ -41,6 +41,15 @@ until ${etcdctl} get --prefix never-a-key >/dev/null 2>&1; do
 done
 `;
 
+/**
+ * A member serving the check waits for the cluster without giving up: giving up would end
+ * its script, power its guest off and take its vote from the others. The check phase bounds
+ * the wait (a member not ready by then makes the point unavailable, docs/scenarios.md).
+ */
+const untilHealthy = `
+until ${etcdctl} get --prefix never-a-key >/dev/null 2>&1; do sleep 1; done
+`;
+
 /** Makes e1 the leader, so that the leader's faults can name its node. */
 export const leaderE1 = `
 leader=$(${etcdctl} endpoint status -w simple | awk -F', ' '$5 == "true" {print $2}')
@@ -92,7 +101,7 @@ export function member(extra: Record<string, unknown> = {}, mountOptions?: strin
     programs: ["/usr/bin/etcd", "/usr/bin/etcdctl"],
     workload: `${startEtcd}\nwait`,
     // Serving the check, a member says it is ready once the cluster answers (a quorum of two).
-    restart: `${startEtcd}\n${waitHealthy}\nreport ready\nwait`,
+    restart: `${startEtcd}\n${untilHealthy}\nreport ready\nwait`,
     ready: true,
     ...extra,
   };
