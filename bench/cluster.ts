@@ -17,15 +17,16 @@
  * saves took (once per sweep, not in the points' figures), and the 1-minute load average
  * before and after each.
  *
- * Run: `deno task bench --only cluster [--points N] [--scenario busybox|etcd|swift]
- * [--fault power-loss|eio] [--json]`, or `deno run -A bench/cluster.ts` with the same flags. N is 5
- * by default; both faults unless one is named.
+ * Run: `deno run -A bench/cluster.ts [--points N] [--scenario busybox|etcd|swift]
+ * [--fault power-loss|eio] [--json]` (N is 5 by default; both faults unless one is named), or
+ * `deno task bench --only cluster [--quick] [--json]` for the busybox and etcd clusters.
  *
  * @module
  */
 
 import { exitCodeOf, Interrupted, withInterrupt } from "../src/cli/interrupt.ts";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { prepareForReplay, readParent, replay, type ReplayResult } from "../src/replay/replay.ts";
 import { pinningOfTrace } from "../src/run/pinning.ts";
 import type { Prepared } from "../src/run/prepare.ts";
@@ -280,17 +281,43 @@ async function measureAll(
   return null;
 }
 
+const USAGE = `Usage: deno run -A bench/cluster.ts [options]
+
+Cluster points, cold (every node boots) against warm (saved guests), on the same points.
+
+Options:
+  --points <n>         points per fault (default: 5)
+  --scenario <name>    one of ${Object.keys(SCENARIOS).join(", ")} (default: busybox and etcd)
+  --fault <kind>       one of ${FAULTS.join(", ")} (default: both)
+  --json               print one JSON object
+  -h, --help           display this help`;
+
 /** Runs the cluster benchmark; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  const json = args.includes("--json");
-  const pointsAt = args.indexOf("--points");
-  const n = pointsAt >= 0 ? Number(args[pointsAt + 1]) : 5;
-  const scenarioAt = args.indexOf("--scenario");
-  const only = scenarioAt >= 0 ? args[scenarioAt + 1] : undefined;
-  const faultAt = args.indexOf("--fault");
-  const fault = faultAt >= 0 ? args[faultAt + 1] : undefined;
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        points: { type: "string", default: "5" },
+        scenario: { type: "string" },
+        fault: { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (error) {
+    console.error(`bench/cluster.ts: ${(error as Error).message} (see --help)`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const { json, scenario: only, fault } = values;
+  const n = Number(values.points);
   if (!Number.isInteger(n) || n < 1) {
-    console.error(`--points takes a whole number of points, at least 1: not ${args[pointsAt + 1]}`);
+    console.error(`--points takes a whole number of points, at least 1: not ${values.points}`);
     return 2;
   }
   if (only !== undefined && !(only in SCENARIOS)) {

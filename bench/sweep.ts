@@ -15,6 +15,7 @@
  */
 
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { readParent } from "../src/replay/replay.ts";
 import { runScenario } from "../src/run/run.ts";
 import { loadScenario } from "../src/scenario/load.ts";
@@ -80,12 +81,43 @@ function figure(
   };
 }
 
+const USAGE = `Usage: deno run -A bench/sweep.ts [options]
+
+Sweeps of scenarios/fsync-log.ts, cold against warm: a power loss at every op, an EIO at every write.
+
+Options:
+  --quick          every 8th op and every 40th write
+  --jobs <n>       replays at once (default: the number of cores)
+  --json           print one JSON object
+  -h, --help       display this help`;
+
 /** Runs the sweep benchmark; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  const quick = args.includes("--quick");
-  const json = args.includes("--json");
-  const jobsAt = args.indexOf("--jobs");
-  const jobs = jobsAt >= 0 ? Number(args[jobsAt + 1]) : navigator.hardwareConcurrency ?? 2;
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        quick: { type: "boolean", default: false },
+        jobs: { type: "string", default: String(navigator.hardwareConcurrency ?? 2) },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (error) {
+    console.error(`bench/sweep.ts: ${(error as Error).message} (see --help)`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const { quick, json } = values;
+  const jobs = Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) {
+    console.error(`--jobs takes a whole number, at least 1: not ${values.jobs}`);
+    return 2;
+  }
   await using dir = await makePrivateDir("faultline-bench-sweep-");
   const trace = join(dir.path, "fsync-log.trace");
   const recorded = await runScenario({
