@@ -33,6 +33,7 @@ import type { Prepared } from "../src/run/prepare.ts";
 import { runScenario } from "../src/run/run.ts";
 import { openWarmChecks, openWarmRun, type WarmRun } from "../src/run/warm.ts";
 import { loadScenario } from "../src/scenario/load.ts";
+import { type PointStatus, pointStatus } from "../src/sweep/status.ts";
 import type { OpRecord } from "../src/trace/schema.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
 import { TCG } from "../src/vm/accel.ts";
@@ -52,8 +53,8 @@ const FAULTS = ["power-loss", "eio"] as const;
 interface PointTimes {
   at: number;
   seconds: { cold: number; warm: number };
-  /** The verdicts, cold and warm (they should agree). */
-  pass: { cold: boolean; warm: boolean };
+  /** The points' statuses, cold and warm (they should agree): a fault that never fired is not a failure. */
+  status: { cold: PointStatus; warm: PointStatus };
   /** The verdicts' reasons, kept where the verdicts differ. */
   reasons?: { cold: string; warm: string };
   /** Whether the warm point started warm: its run resumed (online), its checks from saved guests. */
@@ -201,8 +202,8 @@ async function measureFault(
       times.push({
         at,
         seconds: { cold: cold.seconds, warm: warm.seconds },
-        pass: { cold: cold.result.verdict.pass, warm: warm.result.verdict.pass },
-        ...(cold.result.verdict.pass !== warm.result.verdict.pass
+        status: { cold: pointStatus(cold.result), warm: pointStatus(warm.result) },
+        ...(pointStatus(cold.result) !== pointStatus(warm.result)
           ? { reasons: { cold: cold.result.verdict.reason, warm: warm.result.verdict.reason } }
           : {}),
         ...(warm.result.resumed !== undefined ? { resumed: warm.result.resumed } : {}),
@@ -353,7 +354,7 @@ export async function main(args: string[]): Promise<number> {
   for (const { scenario, node, faults } of results) {
     for (const f of faults) {
       const loads = f.points.flatMap((p) => p.load);
-      const agree = f.points.filter((p) => p.pass.cold === p.pass.warm).length;
+      const agree = f.points.filter((p) => p.status.cold === p.status.warm).length;
       const resumed = f.fault === "power-loss"
         ? ""
         : `, ${f.points.filter((p) => p.resumed === true).length} of ${f.points.length} resumed${
@@ -370,11 +371,9 @@ export async function main(args: string[]): Promise<number> {
         `    check-phase boot per node, median: cold ${per("cold")}; warm ${per("warm")}`,
       );
       for (const c of f.cold) console.log(`    ${c.node} checked cold: ${c.reason}`);
-      for (const p of f.points.filter((p) => p.pass.cold !== p.pass.warm)) {
+      for (const p of f.points.filter((p) => p.status.cold !== p.status.warm)) {
         console.log(
-          `    at ${p.at} the verdicts differ: cold ${
-            p.pass.cold ? "pass" : "fail"
-          } (${p.reasons?.cold}), warm ${p.pass.warm ? "pass" : "fail"} (${p.reasons?.warm})`,
+          `    at ${p.at} the verdicts differ: cold ${p.status.cold} (${p.reasons?.cold}), warm ${p.status.warm} (${p.reasons?.warm})`,
         );
       }
     }
