@@ -32,7 +32,10 @@ export const etcdctl = `etcdctl --endpoints ${
   MEMBERS.map((m) => `http://${m}:2379`).join(",")
 } --dial-timeout 2s --command-timeout 5s`;
 
-/** Waits until the cluster answers a linearizable read (at most about a minute). */
+/**
+ * Waits until the cluster answers a linearizable read: 60 tries, each up to etcdctl's 5 s
+ * command timeout (a minute to six), then exits 3.
+ */
 export const waitHealthy = `
 i=0
 until ${etcdctl} get --prefix never-a-key >/dev/null 2>&1; do
