@@ -53,9 +53,9 @@ const FAULTS = ["power-loss", "eio"] as const;
 interface PointTimes {
   at: number;
   seconds: { cold: number; warm: number };
-  /** The points' statuses, cold and warm (they should agree): a fault that never fired is not a failure. */
+  /** The points' statuses, cold and warm, which should agree (a fault never fired: not-fired). */
   status: { cold: PointStatus; warm: PointStatus };
-  /** The verdicts' reasons, kept where the verdicts differ. */
+  /** The verdicts' reasons, kept where the statuses differ. */
   reasons?: { cold: string; warm: string };
   /** Whether the warm point started warm: its run resumed (online), its checks from saved guests. */
   resumed?: true | string;
@@ -199,11 +199,12 @@ async function measureFault(
       };
       const cold = await one("cold");
       const warm = await one("warm");
+      const status = { cold: pointStatus(cold.result), warm: pointStatus(warm.result) };
       times.push({
         at,
         seconds: { cold: cold.seconds, warm: warm.seconds },
-        status: { cold: pointStatus(cold.result), warm: pointStatus(warm.result) },
-        ...(pointStatus(cold.result) !== pointStatus(warm.result)
+        status,
+        ...(status.cold !== status.warm
           ? { reasons: { cold: cold.result.verdict.reason, warm: warm.result.verdict.reason } }
           : {}),
         ...(warm.result.resumed !== undefined ? { resumed: warm.result.resumed } : {}),
@@ -373,7 +374,8 @@ export async function main(args: string[]): Promise<number> {
       for (const c of f.cold) console.log(`    ${c.node} checked cold: ${c.reason}`);
       for (const p of f.points.filter((p) => p.status.cold !== p.status.warm)) {
         console.log(
-          `    at ${p.at} the verdicts differ: cold ${p.status.cold} (${p.reasons?.cold}), warm ${p.status.warm} (${p.reasons?.warm})`,
+          `    at ${p.at} the verdicts differ: cold ${p.status.cold} (${p.reasons?.cold}), ` +
+            `warm ${p.status.warm} (${p.reasons?.warm})`,
         );
       }
     }

@@ -6,16 +6,11 @@
  */
 
 import assert from "node:assert/strict";
+import { run } from "./support/mod.ts";
 
-async function bench(script: string, ...args: string[]) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code, stdout: decode(stdout), stderr: decode(stderr) };
-}
+/** Runs a benchmark script, stopped after a minute: one that ignored `--help` would run on. */
+const bench = (script: string, ...args: string[]) =>
+  run(Deno.execPath(), ["run", "-A", script, ...args], { timeoutMs: 60_000 });
 
 for (const script of ["bench/cluster.ts", "bench/sweep.ts"]) {
   Deno.test(`${script}: --help teaches and exits 0; an unknown flag exits 2 in one line`, async () => {
