@@ -32,13 +32,16 @@ export const etcdctl = `etcdctl --endpoints ${
   MEMBERS.map((m) => `http://${m}:2379`).join(",")
 } --dial-timeout 2s --command-timeout 5s`;
 
+/** Succeeds once the cluster answers a linearizable read. */
+const answers = `${etcdctl} get --prefix never-a-key >/dev/null 2>&1`;
+
 /**
  * Waits until the cluster answers a linearizable read: 60 tries, each up to etcdctl's 5 s
  * command timeout (a minute to six), then exits 3.
  */
 export const waitHealthy = `
 i=0
-until ${etcdctl} get --prefix never-a-key >/dev/null 2>&1; do
+until ${answers}; do
   i=$((i + 1)); [ "$i" -gt 60 ] && { echo "etcd never became healthy"; cat /tmp/etcd.log; exit 3; }
   sleep 1
 done
@@ -50,7 +53,7 @@ done
  * the wait (a member not ready by then makes the point unavailable, docs/scenarios.md).
  */
 const untilHealthy = `
-until ${etcdctl} get --prefix never-a-key >/dev/null 2>&1; do sleep 1; done
+until ${answers}; do sleep 1; done
 `;
 
 /** Makes e1 the leader, so that the leader's faults can name its node. */
