@@ -2,7 +2,9 @@
  * A three-member etcd 3.4 cluster (scenarios/_etcd.ts). The client on e3 makes e1
  * the leader, then puts keys one by one and acknowledges a key only after
  * `etcdctl put` returned 0. The check starts every member again on the disks the
- * run left and reports every key a linearizable `etcdctl get` returns. etcd
+ * run left, all at once (`recovery: "with-checks"`: e3, the checker, is a member too,
+ * and recovers with the others), and reports every key a linearizable `etcdctl get`
+ * returns. etcd
  * fsyncs its log before it acknowledges: no acknowledged key may be lost, under a
  * crash of the leader, a power loss of the whole cluster, a partition, a limping
  * disk or an I/O error.
@@ -15,6 +17,8 @@ export default defineScenario({
   description: "etcd 3.4, three members: every key acknowledged after a successful put survives",
   ...putCluster(putKeys(16)),
   expect: { noLostAcks: true },
+  // Every member, e3's check with them, starts at once, as power coming back would start them.
+  recovery: "with-checks",
   // What must hold under each: no acknowledged key lost, and every member starts again (the check).
   // The points are few: each replays the three-node cluster (about a minute under TCG).
   faults: [

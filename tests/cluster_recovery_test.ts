@@ -171,3 +171,57 @@ Deno.test("a serving member that never says ready is killed timeouts.boot + time
   );
   assert.ok(checkPhases[0].ms >= 15_000, `n1 was killed after ${checkPhases[0].ms} ms`);
 });
+
+Deno.test("recovery with-checks: the checks start with the serving members (n1 is ready only once n3's check reached it); a member never ready still makes the run unavailable", async () => {
+  await using dir = await makePrivateDir("faultline-with-checks-");
+  const scenario = join(dir.path, "with-checks.json");
+  await Deno.writeTextFile(
+    scenario,
+    JSON.stringify({
+      name: "with-checks",
+      description: "n1 is ready once n3's check reached it; n2 never is",
+      nodes: {
+        n1: {
+          disks: {},
+          workload: "true",
+          restart: "nc -l -p 7000 >/dev/null\nreport ready\nsleep 600",
+          ready: true,
+        },
+        n2: { disks: {}, workload: "true", restart: "sleep 600", ready: true },
+        n3: {
+          disks: {},
+          workload: "true",
+          check: "until echo hello | nc n1 7000; do sleep 0.2; done\nexit 0",
+        },
+      },
+      recovery: "with-checks",
+      timeouts: { boot: "10s", run: "60s", check: "5s" },
+    }),
+  );
+  const trace = join(dir.path, "with-checks.trace");
+  const result = await faultline(["record", scenario, "-o", trace, "--json"], {
+    timeoutMs: 180_000,
+  });
+  assert.equal(result.code, 1, result.text);
+  const { verdict, phases, recovery } = JSON.parse(result.stdout);
+  assert.deepEqual(verdict, {
+    pass: false,
+    kind: "unavailable",
+    reason: "unavailable: n2 booted and never reported ready after the crash",
+  });
+  assert.equal(recovery.name, "with-checks");
+  const inCheck = Object.fromEntries(
+    phases.filter((p: { phase: string }) => p.phase !== "run").map((
+      p: { node: string; phase: string; how: string; ms: number },
+    ) => [p.node, p]),
+  );
+  assert.deepEqual(
+    [inCheck.n1?.phase, inCheck.n2?.phase, inCheck.n3?.phase],
+    ["restart", "restart", "check"],
+  );
+  assert.equal(inCheck.n3.how, "exited", "n3's check reached n1 and ended by itself");
+  assert.equal(inCheck.n2.how, "deadline");
+  assert.ok(inCheck.n2.ms >= 15_000, `n2 was killed after ${inCheck.n2.ms} ms`);
+  const { events } = await readTraceRecords(trace);
+  assert.ok(events.some(guestLine("n1", "ready")), "n1 said ready");
+});

@@ -349,7 +349,7 @@ function addReplayCommand(root: Command, run: Runner): void {
     )
     .option(
       "--recovery <order>",
-      "how the check phase starts the nodes serving the check: together, in-order, or an order such as n2,n1 (default: the scenario's)",
+      "how the check phase starts the nodes serving the check: together (then the checks), with-checks (the checks too, at once), in-order, or an order such as n2,n1 (default: the scenario's)",
     )
     .option(
       "--runs <n>",
@@ -449,7 +449,7 @@ function addSweepCommand(root: Command, run: Runner): void {
     )
     .option(
       "--recovery <order>",
-      "how each check starts the nodes serving it: together, in-order, each-order (every order of them, at every point), or an order such as n2,n1 (default: the scenario's)",
+      "how each check starts the nodes serving it: together (then the checks), with-checks (the checks too, at once), in-order, each-order (every order of them, at every point), or an order such as n2,n1 (default: the scenario's)",
     )
     .option(
       "--json [file]",

@@ -174,8 +174,9 @@ function printHistory(result: RunResult): void {
 export function recoveryLine(result: Pick<RunResult, "recovery">): string | null {
   const recovery = result.recovery;
   if (!recovery || recovery.serving.length === 0) return null;
+  const checks = recovery.checksWithServing ? " and the checks" : "";
   return recovery.order === null
-    ? `recovery ${recovery.name}: ${recovery.serving.join(", ")} at once`
+    ? `recovery ${recovery.name}: ${recovery.serving.join(", ")}${checks} at once`
     : `recovery ${recovery.name}: ${recovery.order.join(", then ")}`;
 }
 

@@ -372,6 +372,9 @@ export function sweepSummary(trace: string, result: SweepResult): string {
  */
 export function recoveryNote(recovery: { name: string; orders: string[][] }): string {
   const { name, orders } = recovery;
+  if (orders.length === 0) {
+    return `recovery ${name}: the nodes serving the check and the checks start at once`;
+  }
   if (orders.length === 1 && orders[0].length === 0) {
     return `recovery ${name}: no node serves the check, so each point is checked once`;
   }

@@ -98,6 +98,10 @@ Deno.test("a sweep's recovery note: the orders each point was checked in, or why
     "recovery each-order: no node serves the check, so each point is checked once",
   );
   assert.equal(
+    recoveryNote({ name: "with-checks", orders: [] }),
+    "recovery with-checks: the nodes serving the check and the checks start at once",
+  );
+  assert.equal(
     recoveryNote({ name: "n2,n1", orders: [["n2", "n1"]] }),
     "recovery n2,n1: one order of the nodes serving the check (n2,n1)",
   );

@@ -233,7 +233,8 @@ Deno.test("readParent: scenarios of version 1 to the current one replay; a trace
   const { planVersion: _, ...version1 } = { ...header, version: 1 };
   const cases: [string, Record<string, unknown>, RegExp | null][] = [
     ["current", { ...header, version: TRACE_VERSION, scenarioVersion: SCENARIO_VERSION }, null],
-    // Scenarios of version 2 (recovery) and 1 (neither recovery nor expect.history) still replay.
+    // Scenarios of version 3 (expect.history), 2 (recovery) and 1 (neither) still replay.
+    ["scenario-v3", { ...header, version: TRACE_VERSION, scenarioVersion: 3 }, null],
     ["scenario-v2", { ...header, version: TRACE_VERSION, scenarioVersion: 2 }, null],
     ["scenario-v1", { ...header, version: TRACE_VERSION, scenarioVersion: 1 }, null],
     [

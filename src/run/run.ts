@@ -701,7 +701,9 @@ class Run {
    * left; in a cluster, the nodes without a check first boot into their `restart`
    * script (their daemons), and the checks start once those are ready (`report ready`, for
    * a node that says it) or their scripts started, or not at all when one of them did not
-   * within `timeouts.boot + timeouts.check`.
+   * within `timeouts.boot + timeouts.check`. With `recovery: "with-checks"` the checks start
+   * with them, and the phase ends once the checks ended and each of them served or ran out
+   * of that bound.
    */
   async checkPhase(): Promise<void> {
     const nodes = this.options.scenario.nodes;
@@ -714,6 +716,7 @@ class Run {
     this.endStanding();
     const checkStarted = this.since();
     const served = await this.startServing(serving);
+    const checks = this.recovery?.checksWithServing ? this.bootChecks(checking) : null;
     // A member that does not serve within the check phase's own bounds makes the point
     // unavailable (or inconclusive, if its script never started) whatever the checks would
     // find, so they do not start: such a point costs that bound, not the member's whole
@@ -725,15 +728,20 @@ class Run {
     );
     this.checkAbort();
     const unserved = new Set(serving.filter((_, i) => waits[i] === "timeout").map((n) => n.name));
-    if (unserved.size === 0) {
-      this.outcomes.push(...await Promise.all(checking.map((node) => this.boot(node, "check"))));
-    }
-    for (const node of serving) {
-      this.running.get(node.name)?.kill(unserved.has(node.name) ? "deadline" : "aborted");
-    }
+    for (const name of unserved) this.running.get(name)?.kill("deadline");
+    if (checks) this.outcomes.push(...await checks);
+    else if (unserved.size === 0) this.outcomes.push(...await this.bootChecks(checking));
+    for (const node of serving) this.running.get(node.name)?.kill("aborted");
     this.outcomes.push(...await Promise.all(served));
     this.checkAbort();
     this.timings.checkMs = this.since() - checkStarted;
+  }
+
+  /** Boots every check node; a boot that fails meanwhile is not left unheard. */
+  private bootChecks(checking: ScenarioNode[]): Promise<PhaseOutcome[]> {
+    const boots = Promise.all(checking.map((node) => this.boot(node, "check")));
+    boots.catch(() => {});
+    return boots;
   }
 
   /**

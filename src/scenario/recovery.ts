@@ -1,10 +1,12 @@
 /**
  * Recovery order: how the check phase starts the nodes that serve the checks (the nodes
  * without a check of their own, which boot into their `restart` script). `together` starts
- * them at once (as faultline always did); `in-order` one after another in the scenario's
- * node order, each once it is ready; `each-order`, in a sweep, every order of them, each
- * checked as a crash state is; an explicit order (`n2,n1,n3`) one of them. Parsing,
- * checking against a scenario, and the orders themselves. Pure.
+ * them at once (as faultline always did), the checks once they are ready; `with-checks`
+ * starts them and the checks all at once (each check waits for the cluster itself);
+ * `in-order` one after another in the scenario's node order, each once it is ready;
+ * `each-order`, in a sweep, every order of them, each checked as a crash state is; an
+ * explicit order (`n2,n1,n3`) one of them. Parsing, checking against a scenario, and the
+ * orders themselves. Pure.
  *
  * @module
  */
@@ -13,7 +15,7 @@ import { ScenarioError } from "./errors.ts";
 import type { Scenario } from "./schema.ts";
 
 /** The recovery orders a scenario file may name. */
-export const RECOVERY_MODES = ["together", "in-order", "each-order"] as const;
+export const RECOVERY_MODES = ["together", "with-checks", "in-order", "each-order"] as const;
 
 /** A recovery order a scenario file names. */
 export type RecoveryMode = typeof RECOVERY_MODES[number];
@@ -23,10 +25,17 @@ export type Recovery = RecoveryMode | readonly string[];
 
 /** How one run's check phase starts its serving nodes. */
 export interface RecoveryOrder {
-  /** What was asked, as `--recovery` takes it: `together`, `in-order`, `each-order`, `n2,n1`. */
+  /** What was asked, as `--recovery` takes it: `together`, `with-checks`, `in-order`, `each-order`, `n2,n1`. */
   name: string;
   /** The serving nodes in the order they start, each once the one before is ready; null: together. */
   order: readonly string[] | null;
+  /** The checks start with the serving nodes (`with-checks`), not once they are all ready. */
+  checksWithServing: boolean;
+}
+
+/** The recovery orders that start the serving nodes at once. */
+function atOnce(recovery: Recovery): boolean {
+  return recovery === "together" || recovery === "with-checks";
 }
 
 /**
@@ -151,7 +160,8 @@ export function permutations<T>(items: readonly T[]): T[][] {
 
 /**
  * The orders a recovery order stands for, over the serving nodes: one for `in-order` and an
- * explicit order, every order for `each-order`, none for `together` (it starts them at once).
+ * explicit order, every order for `each-order`, none for `together` and `with-checks` (they
+ * start them at once).
  *
  * @example
  * ```ts
@@ -159,23 +169,25 @@ export function permutations<T>(items: readonly T[]): T[][] {
  * ```
  */
 export function recoveryOrders(recovery: Recovery, serving: readonly string[]): string[][] {
-  if (recovery === "together") return [];
+  if (atOnce(recovery)) return [];
   if (recovery === "each-order") return permutations(serving);
   return [recovery === "in-order" ? [...serving] : [...recovery]];
 }
 
 /**
- * How one run's check phase starts its serving nodes: `together` at once; an order one after
- * another. A single run of `each-order` (a record, a replay without `--recovery`) checks its
+ * How one run's check phase starts its serving nodes: `together` and `with-checks` at once
+ * (the second with the checks); an order one after another. A single run of `each-order` (a record, a replay without `--recovery`) checks its
  * first order, the scenario's node order.
  *
  * @example
  * ```ts
- * runOrder("each-order", ["e1", "e2"]); // { name: "each-order", order: ["e1", "e2"] }
+ * runOrder("each-order", ["e1", "e2"]);
+ * // { name: "each-order", order: ["e1", "e2"], checksWithServing: false }
  * ```
  */
 export function runOrder(recovery: Recovery, serving: readonly string[]): RecoveryOrder {
   const name = recoveryName(recovery);
-  if (recovery === "together") return { name, order: null };
-  return { name, order: recoveryOrders(recovery, serving)[0] };
+  const checksWithServing = recovery === "with-checks";
+  if (atOnce(recovery)) return { name, order: null, checksWithServing };
+  return { name, order: recoveryOrders(recovery, serving)[0], checksWithServing };
 }

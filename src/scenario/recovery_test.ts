@@ -58,22 +58,39 @@ Deno.test("recovery: each-order enumerates every order, the node order first; on
   assert.deepEqual(recoveryOrders("in-order", ["e1", "e2"]), [["e1", "e2"]]);
   assert.deepEqual(recoveryOrders(["e2", "e1"], ["e1", "e2"]), [["e2", "e1"]]);
   assert.deepEqual(recoveryOrders("together", ["e1", "e2"]), []);
+  assert.deepEqual(recoveryOrders("with-checks", ["e1", "e2"]), []);
   assert.deepEqual(recoveryOrders("each-order", []), [[]]);
 });
 
-Deno.test("recovery: one run's plan: together at once; an order one after another; each-order's first alone", () => {
-  assert.deepEqual(runOrder("together", ["e1", "e2"]), { name: "together", order: null });
-  assert.deepEqual(runOrder("in-order", ["e1", "e2"]), { name: "in-order", order: ["e1", "e2"] });
+Deno.test("recovery: one run's plan: together at once; with-checks at once, the checks too; an order one after another; each-order's first alone", () => {
+  const after = { checksWithServing: false };
+  assert.deepEqual(runOrder("together", ["e1", "e2"]), { name: "together", order: null, ...after });
+  assert.deepEqual(runOrder("with-checks", ["e1", "e2"]), {
+    name: "with-checks",
+    order: null,
+    checksWithServing: true,
+  });
+  assert.deepEqual(runOrder("in-order", ["e1", "e2"]), {
+    name: "in-order",
+    order: ["e1", "e2"],
+    ...after,
+  });
   assert.deepEqual(runOrder("each-order", ["e1", "e2"]), {
     name: "each-order",
     order: ["e1", "e2"],
+    ...after,
   });
-  assert.deepEqual(runOrder(["e2", "e1"], ["e1", "e2"]), { name: "e2,e1", order: ["e2", "e1"] });
-  assert.deepEqual(runOrder("in-order", []), { name: "in-order", order: [] });
+  assert.deepEqual(runOrder(["e2", "e1"], ["e1", "e2"]), {
+    name: "e2,e1",
+    order: ["e2", "e1"],
+    ...after,
+  });
+  assert.deepEqual(runOrder("in-order", []), { name: "in-order", order: [], ...after });
 });
 
 Deno.test("recovery: --recovery parses a mode or an order; anything else is one line naming it", () => {
   assert.equal(parseRecovery("together"), "together");
+  assert.equal(parseRecovery("with-checks"), "with-checks");
   assert.equal(parseRecovery("in-order"), "in-order");
   assert.equal(parseRecovery("each-order"), "each-order");
   assert.deepEqual(parseRecovery("n2,n1,n3"), ["n2", "n1", "n3"]);
@@ -82,7 +99,7 @@ Deno.test("recovery: --recovery parses a mode or an order; anything else is one 
   assert.deepEqual(parseRecovery("sideways"), ["sideways"]);
   throwsUsage(
     () => parseRecovery("in_order"),
-    /^--recovery in_order: expected together, in-order, each-order or an order/,
+    /^--recovery in_order: expected together, with-checks, in-order, each-order or an order/,
   );
   throwsUsage(() => parseRecovery("n1,,n2"), /^--recovery n1,,n2: expected/);
   throwsUsage(() => parseRecovery("N1"), /^--recovery N1: expected/);
@@ -101,7 +118,7 @@ Deno.test("recovery: an order is every serving node once; an order of a scenario
   throwsUsage(() => checkRecovery(["e1", "e2", "e4"], scenario), /e4 does not serve the check/);
   throwsUsage(
     () => checkRecovery(["sideways"], scenario),
-    /^--recovery sideways: expected together, in-order, each-order or an order of the nodes serving the check \(e1, e2\); the scenario has no node sideways$/,
+    /^--recovery sideways: expected together, with-checks, in-order, each-order or an order of the nodes serving the check \(e1, e2\); the scenario has no node sideways$/,
   );
   const noCheck = { nodes: scenario.nodes.map((n) => ({ ...n, check: null })) };
   checkRecovery("together", noCheck);
@@ -112,9 +129,10 @@ Deno.test("recovery: an order is every serving node once; an order of a scenario
   throwsUsage(() => checkRecovery(["e1", "e2"], noCheck), /no node has a check/);
 });
 
-Deno.test("recovery: a scenario file's recovery is one of the three, and needs a node with a check", async () => {
+Deno.test("recovery: a scenario file's recovery is one of the four, and needs a node with a check", async () => {
   const load = (input: unknown) => normalizeScenario(input, { source: "s.json", baseDir: "/" });
   assert.equal((await load({ ...cluster, recovery: "each-order" })).recovery, "each-order");
+  assert.equal((await load({ ...cluster, recovery: "with-checks" })).recovery, "with-checks");
   const refused = async (input: unknown, pattern: RegExp) =>
     await assert.rejects(load(input), (e: unknown) => {
       assert.ok(e instanceof ScenarioError, String(e));
@@ -123,7 +141,7 @@ Deno.test("recovery: a scenario file's recovery is one of the three, and needs a
     });
   await refused(
     { ...cluster, recovery: "sideways" },
-    /^s\.json: recovery: expected one of "together", "in-order", "each-order", found "sideways"$/,
+    /^s\.json: recovery: expected one of "together", "with-checks", "in-order", "each-order", found "sideways"$/,
   );
   const noCheck = {
     name: "no-check",
@@ -134,6 +152,7 @@ Deno.test("recovery: a scenario file's recovery is one of the three, and needs a
     noCheck,
     /^s\.json: recovery: "in-order" orders the nodes the check phase starts, and no node has a check/,
   );
+  await refused({ ...noCheck, recovery: "with-checks" }, /no node has a check/);
   assert.equal((await load({ ...noCheck, recovery: "together" })).recovery, "together");
 });
 

@@ -584,14 +584,15 @@ export interface FaultExpectation {
  * version 1, some without `root`, `setup` or `timeouts.setupMs` (they came later and read
  * as absent). Version 2 brought `recovery` (a check phase may start its nodes in order);
  * a scenario of version 1 has none, and starts them together. Version 3 brought
- * `expect.history` (the clients' history is checked); older ones have none.
+ * `expect.history` (the clients' history is checked); older ones have none. Version 4
+ * brought the recovery `with-checks` (the checks start with the serving nodes).
  *
  * @example
  * ```ts
  * const header = { scenario, scenarioVersion: SCENARIO_VERSION };
  * ```
  */
-export const SCENARIO_VERSION = 3;
+export const SCENARIO_VERSION = 4;
 
 /** A scenario as faultline runs it: plain data, stored in the trace header. */
 export interface Scenario {
