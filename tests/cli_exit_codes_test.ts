@@ -281,19 +281,19 @@ Deno.test("exit 2: an unknown recovery order, in a scenario file or given to rep
   const cases: [string[], RegExp][] = [
     [
       ["record", file],
-      /recovery: expected one of "together", "in-order", "each-order", found "sideways"/,
+      /recovery: expected one of "together", "with-checks", "in-order", "each-order", found "sideways"/,
     ],
     [
       ["replay", trace, "--recovery", "sideways"],
-      /--recovery sideways: expected together, in-order, each-order or an order of the nodes serving the check \(none\); the scenario has no node sideways/,
+      /--recovery sideways: expected together, with-checks, in-order, each-order or an order of the nodes serving the check \(none\); the scenario has no node sideways/,
     ],
     [
       ["replay", trace, "--recovery", "in_order"],
-      /--recovery in_order: expected together, in-order, each-order or an order/,
+      /--recovery in_order: expected together, with-checks, in-order, each-order or an order/,
     ],
     [
       ["sweep", trace, "--fault", "power-loss", "--points", "all", "--recovery", "Each-Order"],
-      /--recovery Each-Order: expected together, in-order, each-order or an order/,
+      /--recovery Each-Order: expected together, with-checks, in-order, each-order or an order/,
     ],
     // The tiny scenario has no check: there is no check phase to order.
     [

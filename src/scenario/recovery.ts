@@ -27,7 +27,7 @@ export type Recovery = RecoveryMode | readonly string[];
 export interface RecoveryOrder {
   /** What was asked, as `--recovery` takes it: `together`, `with-checks`, `in-order`, `each-order`, `n2,n1`. */
   name: string;
-  /** The serving nodes in the order they start, each once the one before is ready; null: together. */
+  /** The serving nodes in the order they start, each once the one before is ready; null: at once. */
   order: readonly string[] | null;
   /** The checks start with the serving nodes (`with-checks`), not once they are all ready. */
   checksWithServing: boolean;
@@ -176,8 +176,8 @@ export function recoveryOrders(recovery: Recovery, serving: readonly string[]): 
 
 /**
  * How one run's check phase starts its serving nodes: `together` and `with-checks` at once
- * (the second with the checks); an order one after another. A single run of `each-order` (a record, a replay without `--recovery`) checks its
- * first order, the scenario's node order.
+ * (the second with the checks); an order one after another. A single run of `each-order` (a
+ * record, a replay without `--recovery`) checks its first order, the scenario's node order.
  *
  * @example
  * ```ts
