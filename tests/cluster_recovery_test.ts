@@ -3,7 +3,8 @@
  * the check, n3 runs it; n2 serves its log only when n1 answered as it started). Recorded
  * `in-order`, n2 boots only once n1 said ready; a sweep with `each-order` checks a point in
  * both orders, finds the loss in order n2,n1 alone and names it, and the command it prints
- * replays that order.
+ * replays that order. Two scenarios of their own: a member that never says ready, and
+ * `with-checks` (the check starts beside the members).
  *
  * @module
  */
