@@ -42,7 +42,7 @@ export interface ReplayCommandOptions {
   qmp: string[];
   /** `--control PATH`. */
   control?: string;
-  /** `--recovery ORDER`: together, with-checks, in-order, or an order of the nodes serving the check. */
+  /** `--recovery ORDER`: together, with-checks, in-order, or an order of the serving nodes. */
   recovery?: string;
   /** `--accel kvm|tcg|auto`. */
   accel?: string;

@@ -66,7 +66,10 @@ export interface SweepCommandOptions {
   shardIndexEnv?: string;
   /** `--shards N`, with `--shard-index-env`. */
   shards?: number;
-  /** `--recovery ORDER`: together, with-checks, in-order, each-order, or an order of the serving nodes. */
+  /**
+   * `--recovery ORDER`: together, with-checks, in-order, each-order, or an order of the
+   * serving nodes.
+   */
   recovery?: string;
   /** `--accel kvm|tcg|auto`. */
   accel?: string;

@@ -153,8 +153,8 @@ export interface RunOptions {
   control?: string;
   /**
    * How the check phase starts the nodes serving the checks (src/scenario/recovery.ts):
-   * `together`, `with-checks`, `in-order`, or an explicit order of them; the scenario's `recovery` by
-   * default. A single run of `each-order` checks its first order, the node order.
+   * `together`, `with-checks`, `in-order`, or an explicit order of them; the scenario's
+   * `recovery` by default. A single run of `each-order` checks its first order, the node order.
    */
   recovery?: Recovery;
   /**

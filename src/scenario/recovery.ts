@@ -25,7 +25,10 @@ export type Recovery = RecoveryMode | readonly string[];
 
 /** How one run's check phase starts its serving nodes. */
 export interface RecoveryOrder {
-  /** What was asked, as `--recovery` takes it: `together`, `with-checks`, `in-order`, `each-order`, `n2,n1`. */
+  /**
+   * What was asked, as `--recovery` takes it: `together`, `with-checks`, `in-order`,
+   * `each-order`, `n2,n1`.
+   */
   name: string;
   /** The serving nodes in the order they start, each once the one before is ready; null: at once. */
   order: readonly string[] | null;
