@@ -91,12 +91,19 @@ done`;
 
 /**
  * The check: start the member, wait until it is healthy, say it is ready, report every key a
- * linearizable get returns.
+ * linearizable get returns. A get that fails or hangs (an election under way) is asked again,
+ * each bounded by `timeout`; after 5 tries the check exits 5, since a read that never came
+ * back says nothing of which keys were kept (reporting none would count every one as lost).
  */
 export const checkKeys = `${startEtcd}
 ${untilHealthy}
 report ready
-${etcdctl} get --prefix key- | while read -r key; do
+tries=0
+until keys=$(timeout 15 ${etcdctl} get --prefix key-); do
+  tries=$((tries + 1)); [ "$tries" -ge 5 ] && { echo "etcdctl get failed $tries times"; exit 5; }
+  sleep 1
+done
+printf '%s\\n' "$keys" | while read -r key; do
   read -r value
   [ "$value" = "value-\${key#key-}" ] && report have "$key"
 done`;

@@ -163,7 +163,13 @@ function phaseFailure(
     const where = `${outcome.phase} phase of ${outcome.node}`;
     if (outcome.how === "deadline") {
       const limit = outcome.phase === "check" ? timeouts.checkMs : timeouts.runMs;
-      return { pass: false, reason: `${where} timed out after ${Math.round(limit / 1000)} s` };
+      const last = lastConsoleLine(outcome.console);
+      return {
+        pass: false,
+        reason: `${where} timed out after ${Math.round(limit / 1000)} s${
+          last ? `; its console's last line: ${JSON.stringify(last)}` : ""
+        }`,
+      };
     }
     // Under injected faults the workload may fail, and so may its setup (a mount that hit the fault).
     if (outcome.phase !== "check" && !judgeWorkloadExit) continue;
@@ -190,6 +196,14 @@ function phaseFailure(
     }
   }
   return null;
+}
+
+/** What a guest last printed, so that a deadline says where it stood; long lines are cut. */
+function lastConsoleLine(console: string): string | null {
+  const lines = console.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== "");
+  const last = lines.at(-1);
+  if (last === undefined) return null;
+  return last.length > 120 ? `${last.slice(0, 117)}...` : last;
 }
 
 /** The first `expect.output` pattern the phases' console contradicts. */

@@ -77,6 +77,25 @@ Deno.test("judge: a phase that hit its deadline fails, naming the phase's own li
   assert.deepEqual(check, { pass: false, reason: "check phase of db timed out after 45 s" });
 });
 
+Deno.test("judge: a deadline names the guest's last console line, cut to 120 characters", () => {
+  const console = "faultline: phase check\r\nfaultline: ready\r\n\r\n";
+  const stuck = judge(
+    scenario(),
+    [outcome("run"), outcome("check", { how: "deadline", console })],
+    null,
+  );
+  assert.equal(
+    stuck.reason,
+    'check phase of app timed out after 45 s; its console\'s last line: "faultline: ready"',
+  );
+  const long = judge(
+    scenario(),
+    [outcome("run", { how: "deadline", console: "x".repeat(300) })],
+    null,
+  );
+  assert.ok(long.reason.endsWith(`"${"x".repeat(117)}..."`), long.reason);
+});
+
 Deno.test("judge: a guest that could not set up fails, unless it is the run under faults", () => {
   const failed = [outcome("run", { error: "no disk data", exit: null }), outcome("check")];
   assert.deepEqual(judge(scenario(), failed, null), {
