@@ -27,8 +27,12 @@ etcd --name "$FAULTLINE_NODE" --data-dir /data/etcd \\
   --logger zap --log-level error >/tmp/etcd.log 2>&1 &
 `;
 
-/** etcdctl against every member. */
-export const etcdctl = `etcdctl --endpoints ${
+/**
+ * etcdctl against every member, each call bounded by busybox `timeout`: etcdctl's own
+ * timeouts do not bound every wait (a dial can hang past `--dial-timeout`, etcd-io/etcd#18335),
+ * and a call that never returns would hold its phase to the deadline.
+ */
+export const etcdctl = `timeout 15 etcdctl --endpoints ${
   MEMBERS.map((m) => `http://${m}:2379`).join(",")
 } --dial-timeout 2s --command-timeout 5s`;
 
@@ -91,15 +95,15 @@ done`;
 
 /**
  * The check: start the member, wait until it is healthy, say it is ready, report every key a
- * linearizable get returns. A get that fails or hangs (an election under way) is asked again,
- * each bounded by `timeout`; after 5 tries the check exits 5, since a read that never came
- * back says nothing of which keys were kept (reporting none would count every one as lost).
+ * linearizable get returns. A get that fails or hangs (an election under way) is asked again;
+ * after 5 tries the check exits 5, since a read that never came back says nothing of which
+ * keys were kept (reporting none would count every one as lost).
  */
 export const checkKeys = `${startEtcd}
 ${untilHealthy}
 report ready
 tries=0
-until keys=$(timeout 15 ${etcdctl} get --prefix key-); do
+until keys=$(${etcdctl} get --prefix key-); do
   tries=$((tries + 1)); [ "$tries" -ge 5 ] && { echo "etcdctl get failed $tries times"; exit 5; }
   sleep 1
 done
@@ -147,7 +151,8 @@ const CLIENT_SLOTS = 3;
  */
 export function registerClient(options: { serializable: boolean }): string {
   const consistency = options.serializable ? " --consistency=s" : "";
-  const ctl = `etcdctl --endpoints http://127.0.0.1:2379 --dial-timeout 2s --command-timeout 3s`;
+  const ctl =
+    `timeout 10 etcdctl --endpoints http://127.0.0.1:2379 --dial-timeout 2s --command-timeout 3s`;
   return `
 client() {
   slot=$1; p=$1; ops=$2; mode=$3; marks=" \${4:-} "
