@@ -163,6 +163,8 @@ async function measureFault(
   await using checks = await openWarmChecks(parent.scenario, prepared, {
     pinning,
     accel: TCG,
+    // Saved here, not taken from the cache of saved guests: "saved once" is a save's time.
+    cacheDir: null,
     signal,
   });
   const run: WarmRun | string | null = online

@@ -1,6 +1,8 @@
 /**
  * Sweep throughput, cold (a boot per check, `--cold`) against warm (checks started from
- * the check guest saved once per sweep), in one run, on scenarios/fsync-log.ts:
+ * the check guest saved once per sweep) and cached (the saved guest taken from the cache
+ * of saved guests that the warm sweep filled, src/vm/state_cache.ts), in one run, on
+ * scenarios/fsync-log.ts:
  *
  * - a power loss at every op, built from the trace: distinct crash states checked a minute;
  * - an EIO at every write, each point re-running the workload: points a minute.
@@ -24,9 +26,13 @@ import type { SweepResult } from "../src/sweep/result.ts";
 import { sweep } from "../src/sweep/sweep.ts";
 import { makePrivateDir } from "../src/util/tempdir.ts";
 
+/** cold: `--cold`; warm: the sweep saves its check guest; cached: it takes the warm one's. */
+const MODES = ["cold", "warm", "cached"] as const;
+type Mode = typeof MODES[number];
+
 interface Figure {
   sweep: string;
-  mode: "cold" | "warm";
+  mode: Mode;
   points: number;
   replays: number;
   distinctCrashStates?: number;
@@ -51,7 +57,7 @@ async function loadAverage(): Promise<number> {
 
 function figure(
   name: string,
-  mode: "cold" | "warm",
+  mode: Mode,
   result: SweepResult,
   load: [number, number],
 ): Figure {
@@ -83,7 +89,8 @@ function figure(
 
 const USAGE = `Usage: deno run -A bench/sweep.ts [options]
 
-Sweeps of scenarios/fsync-log.ts, cold against warm: a power loss at every op, an EIO at every write.
+Sweeps of scenarios/fsync-log.ts, cold against warm (saving the check guest) and cached (the
+saved guest from the cache): a power loss at every op, an EIO at every write.
 
 Options:
   --quick          every 8th op and every 40th write
@@ -144,7 +151,9 @@ export async function main(args: string[]): Promise<number> {
   ];
   const figures: Figure[] = [];
   for (const { name, fault, points } of sweeps) {
-    for (const mode of ["cold", "warm"] as const) {
+    // A cache of the bench's own: the warm sweep saves into it, the cached one takes from it.
+    const guestCache = join(dir.path, `cache-${fault}`);
+    for (const mode of MODES) {
       const before = await loadAverage();
       const result = await sweep(parent, {
         fault,
@@ -153,6 +162,7 @@ export async function main(args: string[]): Promise<number> {
         outputDir: dir.path,
         keepData: false,
         cold: mode === "cold",
+        guestCache,
       });
       figures.push(figure(name, mode, result, [before, await loadAverage()]));
       if (!json) {
@@ -161,15 +171,17 @@ export async function main(args: string[]): Promise<number> {
       }
     }
   }
-  const ratio = (name: string, key: "statesPerMinute" | "pointsPerMinute") => {
-    const [cold, warm] = ["cold", "warm"].map((mode) =>
+  const ratio = (name: string, key: "statesPerMinute" | "pointsPerMinute", mode: Mode) => {
+    const [cold, warm] = ["cold", mode].map((mode) =>
       figures.find((f) => f.sweep === name && f.mode === mode)![key] ?? 0
     );
     return Math.round(warm / cold * 100) / 100;
   };
   const ratios = {
-    powerLossStates: ratio(sweeps[0].name, "statesPerMinute"),
-    eioPoints: ratio(sweeps[1].name, "pointsPerMinute"),
+    powerLossStates: ratio(sweeps[0].name, "statesPerMinute", "warm"),
+    eioPoints: ratio(sweeps[1].name, "pointsPerMinute", "warm"),
+    powerLossStatesCached: ratio(sweeps[0].name, "statesPerMinute", "cached"),
+    eioPointsCached: ratio(sweeps[1].name, "pointsPerMinute", "cached"),
   };
   if (json) {
     console.log(
@@ -191,7 +203,7 @@ export async function main(args: string[]): Promise<number> {
       ? `, ${f.distinctCrashStates} distinct crash states = ${f.statesPerMinute} states/min`
       : "";
     const saved = f.savedSeconds !== undefined ? `, of which ${f.savedSeconds} s saving` : "";
-    const resumed = f.resumed !== undefined && f.mode === "warm"
+    const resumed = f.resumed !== undefined && f.mode !== "cold"
       ? `, ${f.resumed} resumed from the workload's start${
         f.bootReasons ? `; the others booted: ${f.bootReasons.join("; ")}` : ""
       }`
@@ -204,6 +216,9 @@ export async function main(args: string[]): Promise<number> {
   }
   console.log(
     `  warm / cold: power-loss ${ratios.powerLossStates}x distinct states a minute (goal 4x), eio ${ratios.eioPoints}x points a minute (goal 3x)`,
+  );
+  console.log(
+    `  cached / cold: power-loss ${ratios.powerLossStatesCached}x, eio ${ratios.eioPointsCached}x`,
   );
   return 0;
 }

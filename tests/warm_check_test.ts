@@ -1,8 +1,9 @@
 /**
  * Warm checks against real QEMU: the saved check guest has read no disk (its disks were
  * served by the fault layer while it booted and saved, and served no op), and checks
- * started from one saved state each see their own crash state, as cold checks do; the
- * trace of a warm check names the saved state it started from.
+ * started from one saved state, taken from the cache of saved guests where an earlier
+ * session kept it, each see their own crash state, as cold checks do; the trace of a warm
+ * check names the saved state it started from.
  *
  * @module
  */
@@ -92,15 +93,23 @@ Deno.test("warm check: the saved check guest has read no disk, and its start rea
   );
 });
 
-Deno.test("warm check: checks from one saved state see their own crash states, as cold ones", async () => {
+Deno.test("warm check: checks from one saved state, kept in the cache and taken from it, see their own crash states, as cold ones", async () => {
   await using dir = await makePrivateDir("faultline-warm-test-");
   const parent = await readParent(await recordedPath(join(dir.path, "fsync.trace")));
   const prepared = await prepareForReplay(parent);
-  await using warm = await openWarmChecks(parent.scenario, prepared, {
+  const options = {
     pinning: pinningOfTrace(parent.header),
     accel: TCG,
-  });
-  assert.deepEqual([...warm.states.keys()], ["app"]);
+    cacheDir: join(dir.path, "cache"),
+  };
+  // The first session saves the guest into a cache of its own; the second takes it from there.
+  {
+    await using saved = await openWarmChecks(parent.scenario, prepared, options);
+    assert.deepEqual([...saved.states.keys()], ["app"]);
+    assert.deepEqual(saved.cached, []);
+  }
+  await using warm = await openWarmChecks(parent.scenario, prepared, options);
+  assert.deepEqual(warm.cached, ["app"]);
   const flushes = parent.ordered.filter((op) => op.op === "flush" && op.phase === "run");
   // The first flush of the workload, and its last: few records found, then all.
   const points = [flushes[0].index, flushes.at(-1)!.index];

@@ -34,6 +34,9 @@ import { RESULTS_DISK_SIZE, RESULTS_SERIAL } from "../vm/results.ts";
 import { ControlChannel } from "../vm/control.ts";
 import { VmError } from "../vm/launcher.ts";
 import { type GuestState, saveGuestState, type SaveSpec } from "../vm/snapshot.ts";
+import { cachedStateKey, GuestStateCache } from "../vm/state_cache.ts";
+import { cacheDir } from "../util/cache_dir.ts";
+import { qemuVersion } from "./qemu_version.ts";
 import { NetSwitch } from "../net/switch.ts";
 import type { AccelChoice } from "../vm/accel.ts";
 import { RTC_BASE } from "./boot.ts";
@@ -56,6 +59,8 @@ export interface WarmChecks {
   states: Map<string, GuestState>;
   /** The nodes whose check-phase boots are cold, with the reason. */
   cold: { node: string; reason: string }[];
+  /** The nodes whose saved guest came from the cache (src/vm/state_cache.ts), not a save. */
+  cached: string[];
 }
 
 /**
@@ -102,6 +107,8 @@ export interface WarmCheckOptions {
   accel: AccelChoice;
   /** Where the guests' memory files go (a tmpfs is fastest); `dir` by default. */
   memoryDir?: string;
+  /** Saved guests kept between runs: a guest found there is not saved again, one saved is kept there. */
+  cache?: GuestStateCache | null;
   signal?: AbortSignal;
 }
 
@@ -139,41 +146,51 @@ export async function saveWarmChecks(
   }
   await using devices = await saveDevices(scenario, options.dir);
   const states = new Map<string, GuestState>();
+  const cached: string[] = [];
+  const { cache } = options;
+  const qemu = await qemuVersion();
   await Promise.all(saving.map(async (node) => {
     const guest = prepared.guests.get(node.name)!;
+    const spec: SaveSpec = {
+      ...guestImages(guest),
+      accel: { accel: options.accel.accel, cpu: options.accel.cpu },
+      phase: checkBootPhase(node)!,
+      memoryBytes: node.memoryBytes,
+      disks: node.disks.map((disk) => {
+        const base = prepared.bases.find((b) => b.node === node.name && b.name === disk.name)!;
+        return { name: disk.name, uri: `null:${base.sizeBytes}` };
+      }),
+      results: { name: RESULTS_SERIAL, uri: `null:${RESULTS_DISK_SIZE}` },
+      rtcBase: RTC_BASE,
+      ...pinnedBoot(options.pinning, node.name),
+      ...devices.of(node.name, guest),
+    };
+    const key = cache ? cachedStateKey(spec, "disks", qemu) : null;
+    const found = key ? await cache!.take(key) : null;
+    if (found) {
+      states.set(node.name, found);
+      cached.push(node.name);
+      return;
+    }
     try {
-      states.set(
-        node.name,
-        await saveGuestState({
-          ...guestImages(guest),
-          accel: { accel: options.accel.accel, cpu: options.accel.cpu },
-          phase: checkBootPhase(node)!,
-          memoryBytes: node.memoryBytes,
-          disks: node.disks.map((disk) => {
-            const base = prepared.bases.find((b) => b.node === node.name && b.name === disk.name)!;
-            return { name: disk.name, uri: `null:${base.sizeBytes}` };
-          }),
-          results: { name: RESULTS_SERIAL, uri: `null:${RESULTS_DISK_SIZE}` },
-          rtcBase: RTC_BASE,
-          ...pinnedBoot(options.pinning, node.name),
-          ...devices.of(node.name, guest),
-        }, {
-          hold: "disks",
-          dir: options.dir,
-          ...(options.memoryDir ? { memoryDir: options.memoryDir } : {}),
-          // The nodes boot at once here, sharing the cores, where a check phase in order
-          // boots them one after another: each gets the boot time of them all.
-          timeoutMs: scenario.timeouts.bootMs * saving.length,
-          signal: options.signal,
-        }),
-      );
+      const state = await saveGuestState(spec, {
+        hold: "disks",
+        dir: options.dir,
+        ...(options.memoryDir ? { memoryDir: options.memoryDir } : {}),
+        // The nodes boot at once here, sharing the cores, where a check phase in order
+        // boots them one after another: each gets the boot time of them all.
+        timeoutMs: scenario.timeouts.bootMs * saving.length,
+        signal: options.signal,
+      });
+      if (key) await cache!.store(key, state);
+      states.set(node.name, state);
     } catch (error) {
       // A guest that did not reach its hold (a kernel that panicked under load, say) boots cold.
       if (!(error instanceof VmError) || options.signal?.aborted) throw error;
       cold.push({ node: node.name, reason: `its guest was not saved: ${whyNotSaved(error)}` });
     }
   }));
-  return { states, cold };
+  return { states, cold, cached };
 }
 
 /**
@@ -231,8 +248,10 @@ export interface WarmSession extends AsyncDisposable, WarmChecks {
 const MEMORY_TMPFS = "/dev/shm";
 
 /**
- * Saves a scenario's check guests ({@link saveWarmChecks}) in private directories of
- * their own (the memory files on /dev/shm when there is one), removed on disposal.
+ * Saves a scenario's check guests ({@link saveWarmChecks}), or takes them from the cache
+ * of saved guests (src/vm/state_cache.ts), where those it saves are kept; private
+ * directories of its own (the memory files on /dev/shm when there is one) are removed on
+ * disposal.
  *
  * @example
  * ```ts
@@ -243,13 +262,22 @@ const MEMORY_TMPFS = "/dev/shm";
 export async function openWarmChecks(
   scenario: Scenario,
   prepared: Prepared,
-  options: { pinning: GuestPinning; accel: AccelChoice; signal?: AbortSignal },
+  options: {
+    pinning: GuestPinning;
+    accel: AccelChoice;
+    /** The cache directory whose saved guests to use and add to; null: none. */
+    cacheDir?: string | null;
+    signal?: AbortSignal;
+  },
 ): Promise<WarmSession> {
   const started = performance.now();
   const dir = await makePrivateDir("faultline-warm-");
+  const cacheRoot = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir;
+  const cache = cacheRoot === null ? null : await GuestStateCache.open(cacheRoot);
   const tmpfs = await Deno.stat(MEMORY_TMPFS).then((info) => info.isDirectory, () => false);
   const memory = tmpfs ? await makePrivateDir("faultline-warm-", { parent: MEMORY_TMPFS }) : null;
   const remove = async () => {
+    await cache?.[Symbol.asyncDispose]();
     await memory?.remove();
     await dir.remove();
   };
@@ -259,6 +287,7 @@ export async function openWarmChecks(
       pinning: options.pinning,
       accel: options.accel,
       ...(memory ? { memoryDir: memory.path } : {}),
+      cache,
       signal: options.signal,
     });
     return { ...checks, savedMs: performance.now() - started, [Symbol.asyncDispose]: remove };
@@ -491,4 +520,13 @@ function mergeSpans(spans: [number, number][]): [number, number][] {
     else out.push([start, end]);
   }
   return out;
+}
+
+/** faultline's cache directory, or null when there is none (no cache of saved guests then). */
+function defaultCacheDir(): string | null {
+  try {
+    return cacheDir();
+  } catch {
+    return null;
+  }
 }

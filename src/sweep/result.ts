@@ -133,9 +133,16 @@ export interface SweepResult {
   shard?: Shard & { sweepPoints: number };
   /**
    * How the check phase's nodes started: from a saved guest (warm: their checks, or the
-   * restarts serving a cluster's checks), or booted; the nodes that booted, with why.
+   * restarts serving a cluster's checks), or booted; the nodes that booted, with why; the
+   * warm nodes whose saved guest came from the cache of saved guests (`cached`), not a save
+   * of this sweep's; how long saving or taking them took (`savedMs`).
    */
-  checks?: { warm: string[]; cold: { node: string; reason: string }[]; savedMs?: number };
+  checks?: {
+    warm: string[];
+    cold: { node: string; reason: string }[];
+    cached?: string[];
+    savedMs?: number;
+  };
   /**
    * Online faults: how many points resumed from the run saved at the workload's start
    * (warm), and why the others booted.

@@ -102,6 +102,11 @@ export interface SweepOptions {
    */
   cold?: boolean;
   /**
+   * Where saved check guests are kept from one sweep to the next (src/vm/state_cache.ts):
+   * faultline's cache directory by default; null keeps none (each sweep saves its own).
+   */
+  guestCache?: string | null;
+  /**
    * Run only this shard's points (`--shard K/N`): a deterministic share, the points whose
    * crash states are byte-identical kept together (src/sweep/shard.ts).
    */
@@ -330,6 +335,7 @@ export async function sweep(parent: ParentTrace, options: SweepOptions): Promise
     : await openWarmChecks(parent.scenario, prepared, {
       pinning: pinningOfTrace(parent.header),
       accel: options.accel ?? TCG,
+      ...(options.guestCache !== undefined ? { cacheDir: options.guestCache } : {}),
       signal: options.signal,
     });
   const warmRun = await warmRunOf(parent, plan, prepared, options);
@@ -441,6 +447,7 @@ function checksSummary(parent: ParentTrace, warm: WarmSession | null): SweepResu
     return {
       warm: names.filter((name) => warm.states.has(name)),
       cold: warm.cold,
+      cached: names.filter((name) => warm.cached.includes(name)),
       savedMs: Math.round(warm.savedMs),
     };
   }

@@ -42,6 +42,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, { debian: string; note?: str
   "tshark": { debian: "tshark" },
   "sqlite3": { debian: "sqlite3" },
   "chromium": { debian: "chromium" },
+  "cp": { debian: "coreutils" },
 };
 
 /** A program faultline needs is not installed (or cannot be run). */
