@@ -167,6 +167,8 @@ export class GuestStateCache implements AsyncDisposable {
  * each holding the memory of the guests it saved.
  */
 async function removeOrphans(root: string): Promise<void> {
+  // Without /proc a live run could not be told from a dead one: nothing is removed then.
+  if (!await Deno.stat("/proc/self").then(() => true, () => false)) return;
   for await (const item of Deno.readDir(root)) {
     const pid = /^\.run-(\d+)-/.exec(item.name)?.[1];
     if (pid === undefined) continue;
