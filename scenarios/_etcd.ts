@@ -107,6 +107,8 @@ until keys=$(${etcdctl} get --prefix key-); do
   tries=$((tries + 1)); [ "$tries" -ge 5 ] && { echo "etcdctl get failed $tries times"; exit 5; }
   sleep 1
 done
+# No key at all (a cut before the first put): nothing to report, and nothing for the loop to read.
+[ -n "$keys" ] || exit 0
 printf '%s\\n' "$keys" | while read -r key; do
   read -r value
   [ "$value" = "value-\${key#key-}" ] && report have "$key"
