@@ -164,7 +164,7 @@ export class GuestStateCache implements AsyncDisposable {
 
 /**
  * Removes the private directories of runs whose process is gone (killed before it could),
- * each holding the memory of the guests it saved.
+ * each holding links to the entries it took, which would keep removed entries' blocks.
  */
 async function removeOrphans(root: string): Promise<void> {
   // Without /proc a live run could not be told from a dead one: nothing is removed then.
