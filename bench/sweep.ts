@@ -172,10 +172,10 @@ export async function main(args: string[]): Promise<number> {
     }
   }
   const ratio = (name: string, key: "statesPerMinute" | "pointsPerMinute", mode: Mode) => {
-    const [cold, warm] = ["cold", mode].map((mode) =>
-      figures.find((f) => f.sweep === name && f.mode === mode)![key] ?? 0
+    const [cold, other] = ["cold", mode].map((which) =>
+      figures.find((f) => f.sweep === name && f.mode === which)![key] ?? 0
     );
-    return Math.round(warm / cold * 100) / 100;
+    return Math.round(other / cold * 100) / 100;
   };
   const ratios = {
     powerLossStates: ratio(sweeps[0].name, "statesPerMinute", "warm"),

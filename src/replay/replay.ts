@@ -219,9 +219,9 @@ export interface ReplayOptions {
   /** Serve requests in the recorded order until a fault fires. */
   strictOrder?: boolean;
   /**
-   * How the check phase starts the nodes serving the checks: `together`, `with-checks`, `in-order`, or an
-   * explicit order of them (`["n2", "n1"]`); the scenario's `recovery` by default (its first
-   * order, for `each-order`). `each-order` is a sweep's: a replay checks one order.
+   * How the check phase starts the nodes serving the checks: `together`, `with-checks`,
+   * `in-order`, or an explicit order of them (`["n2", "n1"]`); the scenario's `recovery` by
+   * default (its first order, for `each-order`). `each-order` is a sweep's: a replay checks one order.
    */
   recovery?: Recovery;
   /**

@@ -148,7 +148,8 @@ export async function saveWarmChecks(
   const states = new Map<string, GuestState>();
   const cached: string[] = [];
   const { cache } = options;
-  const qemu = await qemuVersion();
+  // Only a cache's key needs QEMU's version.
+  const qemu = cache ? await qemuVersion() : "";
   await Promise.all(saving.map(async (node) => {
     const guest = prepared.guests.get(node.name)!;
     const spec: SaveSpec = {
@@ -166,7 +167,7 @@ export async function saveWarmChecks(
       ...devices.of(node.name, guest),
     };
     const key = cache ? cachedStateKey(spec, "disks", qemu) : null;
-    const found = key ? await cache!.take(key) : null;
+    const found = cache && key ? await cache.take(key) : null;
     if (found) {
       states.set(node.name, found);
       cached.push(node.name);
@@ -182,7 +183,7 @@ export async function saveWarmChecks(
         timeoutMs: scenario.timeouts.bootMs * saving.length,
         signal: options.signal,
       });
-      if (key) await cache!.store(key, state);
+      if (cache && key) await cache.store(key, state);
       states.set(node.name, state);
     } catch (error) {
       // A guest that did not reach its hold (a kernel that panicked under load, say) boots cold.

@@ -5,8 +5,8 @@
  * 3.5 s for one node under TCG here, 6 s for etcd's three).
  *
  * An entry is the guest's memory file and its device state, under the cache directory
- * (`guest-states/KEY`), KEY the SHA-256 of what the saved moment depends on: QEMU's whole
- * argument list with the values a start may change as placeholders (src/vm/state_key.ts),
+ * (`guest-states/KEY`), KEY the cache key (src/util/cache_key.ts) of what the saved moment
+ * depends on: QEMU's whole argument list with the values a start may change as placeholders (src/vm/state_key.ts),
  * the placeholder disks' sizes, the hold and QEMU's version. The guest's kernel and
  * initramfs are in that list by their paths, which name their contents (the initramfs
  * cache) or their package's version (the kernel).
@@ -23,7 +23,7 @@
  */
 
 import { join } from "node:path";
-import { sha256Bytes } from "../util/hash.ts";
+import { cacheKey } from "../util/cache_key.ts";
 import { hostCommand } from "../util/host_command.ts";
 import { makePrivateDir, type PrivateDir } from "../util/tempdir.ts";
 import type { GuestState, SaveSpec } from "./snapshot.ts";
@@ -46,7 +46,7 @@ type EntryFacts = Omit<GuestState, "memory" | "devices">;
 export function cachedStateKey(spec: SaveSpec, hold: GuestState["hold"], qemu: string): string {
   const args = stateArgs({ ...spec, hold, qmpSocket: "", memoryFile: { path: "", share: true } });
   const placeholders = [...spec.disks, spec.results].map((disk) => disk.uri);
-  return sha256Bytes(new TextEncoder().encode(JSON.stringify({ args, placeholders, qemu })));
+  return cacheKey("guest-state", { args, placeholders, qemu });
 }
 
 /**
