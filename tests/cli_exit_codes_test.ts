@@ -436,7 +436,13 @@ Deno.test("exit codes: a case of every command's 2 and 3 in docs/exit-codes.md",
       says: /FAULTLINE_CACHE_DIR/,
     },
     { row: "ci", code: 2, args: ["ci", broken], says: /broken\.json/ },
-    { row: "ci", code: 3, args: ["ci", scenario], noCache: true, says: /FAULTLINE_CACHE_DIR/ },
+    {
+      row: "ci",
+      code: 3,
+      args: ["ci", scenario, "--trace-dir", join(dir.path, "ci")],
+      noCache: true,
+      says: /FAULTLINE_CACHE_DIR/,
+    },
     {
       row: "serve",
       code: 2,
@@ -542,9 +548,14 @@ Deno.test("exit 2: --accel kvm without the KVM device says what to do; exit 3 wh
   assert.match(missing.stderr, /kvm is missing: .*modprobe kvm_intel.*--accel tcg/);
   oneLine(missing.stderr);
   // A directory exists and does not open read-write, as a device whose module fails.
-  const failing = await faultline(["ci", "scenarios/fsync-log.ts", "--accel", "kvm"], {
-    env: { FAULTLINE_KVM_DEVICE: dir.path },
-  });
+  const failing = await faultline([
+    "ci",
+    "scenarios/fsync-log.ts",
+    "--accel",
+    "kvm",
+    "--trace-dir",
+    join(dir.path, "traces"),
+  ], { env: { FAULTLINE_KVM_DEVICE: dir.path } });
   assert.equal(failing.code, 3, failing.text);
   assert.match(failing.stderr, /exists but is unusable .*lsmod \| grep kvm/);
   oneLine(failing.stderr);

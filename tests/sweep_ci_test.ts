@@ -234,7 +234,8 @@ Deno.test("sweep: N..M includes both ends, JSON, JUnit and the report page; exit
   assert.doesNotMatch(point.reproduce, /['"]/, "words a shell splits on spaces");
   const [command, ...words] = point.reproduce.split(" ");
   assert.equal(command, "faultline");
-  const reproduced = await faultline(words, { timeoutMs: 300_000 });
+  // In a directory of its own: the replay's traces go to the working directory.
+  const reproduced = await faultline(words, { timeoutMs: 300_000, cwd: dir.path });
   assert.equal(reproduced.code, 1, reproduced.text);
   assert.match(reproduced.stdout, /failed in 3 of 3 runs \(stable 3\/3\)/);
 });

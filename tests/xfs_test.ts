@@ -16,8 +16,9 @@ import { faultline } from "./support/mod.ts";
 
 const FIXTURE = "fixtures/xfs-log.json";
 
-async function replayJson(args: string[]) {
-  const ran = await faultline(["replay", ...args, "--json"], { timeoutMs: 300_000 });
+/** A replay in `cwd`, where its trace goes. */
+async function replayJson(args: string[], cwd: string) {
+  const ran = await faultline(["replay", ...args, "--json"], { timeoutMs: 300_000, cwd });
   return { ...ran, json: JSON.parse(ran.stdout) };
 }
 
@@ -35,7 +36,7 @@ Deno.test("xfs: a setup and a run on an XFS disk; a power loss at the last flush
 
   const flushes = parent.ordered.filter((op) => op.phase === "run" && op.op === "flush");
   const last = String(flushes.at(-1)!.index);
-  const honest = await replayJson([trace, "--fault", "power-loss", "--fault-at", last]);
+  const honest = await replayJson([trace, "--fault", "power-loss", "--fault-at", last], dir.path);
   assert.equal(honest.code, 0, honest.text);
   assert.deepEqual([honest.json.oracle.acked, honest.json.oracle.lost], [8, 0]);
 
@@ -47,7 +48,7 @@ Deno.test("xfs: a setup and a run on an XFS disk; a power loss at the last flush
     "lie-flush",
     "--fault-at",
     last,
-  ]);
+  ], dir.path);
   assert.equal(lying.code, 1, lying.text);
   assert.deepEqual([lying.json.oracle.acked, lying.json.oracle.lost], [8, 8]);
 });

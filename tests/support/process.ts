@@ -4,6 +4,8 @@
  * @module
  */
 
+import { fileURLToPath } from "node:url";
+
 /** The output of a finished command. */
 export interface Ran {
   code: number;
@@ -105,5 +107,8 @@ export async function runOk(
  * ```
  */
 export function faultline(args: string[], options: RunOptions = {}): Promise<Ran> {
-  return run(Deno.execPath(), ["run", "-A", "mod.ts", ...args], options);
+  return run(Deno.execPath(), ["run", "-A", MOD_TS, ...args], options);
 }
+
+/** The CLI's entry point, by its absolute path: a test may run it in a directory of its own. */
+const MOD_TS = fileURLToPath(new URL("../../mod.ts", import.meta.url));
