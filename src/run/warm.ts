@@ -36,7 +36,7 @@ import { VmError } from "../vm/launcher.ts";
 import { type GuestState, saveGuestState, type SaveSpec } from "../vm/snapshot.ts";
 import { cachedStateKey, GuestStateCache } from "../vm/state_cache.ts";
 import { cacheDir } from "../util/cache_dir.ts";
-import { qemuVersion } from "./qemu_version.ts";
+import { qemuBuild } from "./qemu_version.ts";
 import { NetSwitch } from "../net/switch.ts";
 import type { AccelChoice } from "../vm/accel.ts";
 import { RTC_BASE } from "./boot.ts";
@@ -148,8 +148,8 @@ export async function saveWarmChecks(
   const states = new Map<string, GuestState>();
   const cached: string[] = [];
   const { cache } = options;
-  // Only a cache's key needs QEMU's version.
-  const qemu = cache ? await qemuVersion() : "";
+  // Only a cache's key needs QEMU's build.
+  const qemu = cache ? await qemuBuild() : "";
   await Promise.all(saving.map(async (node) => {
     const guest = prepared.guests.get(node.name)!;
     const spec: SaveSpec = {

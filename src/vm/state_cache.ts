@@ -36,7 +36,8 @@ export const CACHE_BYTES = 4 * 1024 ** 3;
 type EntryFacts = Omit<GuestState, "memory" | "devices">;
 
 /**
- * The key of the guest that `spec` saves at `hold` under QEMU `qemu` (its version line).
+ * The key of the guest that `spec` saves at `hold` under QEMU `qemu` (its build:
+ * src/run/qemu_version.ts `qemuBuild`).
  *
  * @example
  * ```ts
