@@ -96,6 +96,8 @@ function median(values: number[]): number {
 /** N indices spread evenly over a list (all of it when it is shorter). */
 function spread<T>(list: readonly T[], n: number): T[] {
   if (list.length <= n) return [...list];
+  // One point: the middle one (the formula below divides by n - 1).
+  if (n === 1) return [list[Math.floor((list.length - 1) / 2)]];
   return Array.from({ length: n }, (_, i) => list[Math.floor(i * (list.length - 1) / (n - 1))]);
 }
 
