@@ -3,8 +3,8 @@
  * the check, n3 runs it; n2 serves its log only when n1 answered as it started). Recorded
  * `in-order`, n2 boots only once n1 said ready; a sweep with `each-order` checks a point in
  * both orders, finds the loss in order n2,n1 alone and names it, and the command it prints
- * replays that order. Two scenarios of their own: a member that never says ready, and
- * `with-checks` (the check starts beside the members).
+ * replays that order. Scenarios of their own: a member that never says ready, one whose
+ * script ends before it is ready, and `with-checks` (the check starts beside the members).
  *
  * @module
  */
@@ -171,6 +171,48 @@ Deno.test("a serving member that never says ready is killed timeouts.boot + time
     "n2's check never booted",
   );
   assert.ok(checkPhases[0].ms >= 15_000, `n1 was killed after ${checkPhases[0].ms} ms`);
+});
+
+Deno.test("a serving member whose script ends before it is ready: the others are not waited for, the checks do not start, and the verdict says how it ended", async () => {
+  await using dir = await makePrivateDir("faultline-unready-exit-");
+  const scenario = join(dir.path, "died.json");
+  await Deno.writeTextFile(
+    scenario,
+    JSON.stringify({
+      name: "died",
+      description: "n1's daemon dies as it restarts; n2 serves and is never ready",
+      nodes: {
+        n1: {
+          disks: {},
+          workload: "true",
+          restart: "echo 'daemon exited: refused'\nexit 3",
+          ready: true,
+        },
+        n2: { disks: {}, workload: "true", restart: "sleep 600", ready: true },
+        n3: { disks: {}, workload: "true", check: "report have nothing\nexit 0" },
+      },
+      // n2 would be killed at the bound, 120 s: it is stopped once n1 ended instead.
+      timeouts: { boot: "60s", run: "60s", check: "60s" },
+    }),
+  );
+  const trace = join(dir.path, "died.trace");
+  const result = await faultline(["record", scenario, "-o", trace, "--json"], {
+    timeoutMs: 240_000,
+  });
+  assert.equal(result.code, 1, result.text);
+  const { verdict, phases } = JSON.parse(result.stdout);
+  assert.deepEqual(verdict, {
+    pass: false,
+    kind: "unavailable",
+    reason: "unavailable: n1 booted and never reported ready after the crash (its restart " +
+      'script exited 3; its last line: "daemon exited: refused"); the checks did not start',
+  });
+  const checkPhases = phases.filter((p: { phase: string }) => p.phase !== "run");
+  assert.deepEqual(
+    checkPhases.map((p: { node: string; phase: string; how: string }) => [p.node, p.phase, p.how]),
+    [["n1", "restart", "exited"], ["n2", "restart", "aborted"]],
+    "n2 stopped, not at its deadline; n3's check never booted",
+  );
 });
 
 Deno.test("recovery with-checks: the checks start with the serving members (n1 is ready only once n3's check reached it); a member never ready still makes the run unavailable", async () => {

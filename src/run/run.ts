@@ -701,7 +701,8 @@ class Run {
    * left; in a cluster, the nodes without a check first boot into their `restart`
    * script (their daemons), and the checks start once those are ready (`report ready`, for
    * a node that says it) or their scripts started, or not at all when one of them did not
-   * within `timeouts.boot + timeouts.check`. With `recovery: "with-checks"` the checks start
+   * within `timeouts.boot + timeouts.check`, or ended without saying it was ready (then at
+   * once). With `recovery: "with-checks"` the checks start
    * with them, and the phase ends once the checks ended and each of them served or ran out
    * of that bound.
    */
@@ -720,17 +721,24 @@ class Run {
     // A member that does not serve within the check phase's own bounds makes the point
     // unavailable (or inconclusive, if its script never started) whatever the checks would
     // find, so they do not start: such a point costs that bound, not the member's whole
-    // restart deadline and then the checks' own.
+    // restart deadline and then the checks' own. One that ended without saying it is ready
+    // never will: the others are not waited for then.
     const { scenario, signal } = this.options;
     const boundMs = scenario.timeouts.bootMs + scenario.timeouts.checkMs;
-    const waits = await Promise.all(
-      serving.map((node, i) => servedWithin(this.serving(node, served[i]), boundMs, signal)),
-    );
+    const unready = new AbortController();
+    const waitSignal = signal ? AbortSignal.any([signal, unready.signal]) : unready.signal;
+    const waits = await Promise.all(serving.map(async (node, i) => {
+      const how = await servedWithin(this.serving(node, served[i]), boundMs, waitSignal);
+      if (how === "ended" && node.ready) unready.abort();
+      return how;
+    }));
     this.checkAbort();
     const unserved = new Set(serving.filter((_, i) => waits[i] === "timeout").map((n) => n.name));
     for (const name of unserved) this.running.get(name)?.kill("deadline");
     if (checks) this.outcomes.push(...await checks);
-    else if (unserved.size === 0) this.outcomes.push(...await this.bootChecks(checking));
+    else if (unserved.size === 0 && !unready.signal.aborted) {
+      this.outcomes.push(...await this.bootChecks(checking));
+    }
     for (const node of serving) this.running.get(node.name)?.kill("aborted");
     this.outcomes.push(...await Promise.all(served));
     this.checkAbort();

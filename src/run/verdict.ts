@@ -65,6 +65,18 @@ function inconclusiveOrUnavailable(
   const unchecked = inCheck.length > 0 && !inCheck.some((o) => o.phase === "check")
     ? "; the checks did not start"
     : "";
+  const declared = new Set(scenario.nodes.filter((n) => n.ready).map((n) => n.name));
+  const silent = inCheck.filter((o) => declared.has(o.node) && o.started && !o.ready);
+  const unavailable = (node: PhaseOutcome, how = ""): Verdict => ({
+    pass: false,
+    kind: "unavailable",
+    reason:
+      `unavailable: ${node.node} booted and never reported ready after the crash${how}${unchecked}`,
+  });
+  // A node whose script ended by itself before it was ready is why the others were stopped
+  // (src/run/run.ts), even those that had not reached their scripts yet: it is the one named.
+  const ended = silent.find((o) => o.how === "exited" && o.exit !== null);
+  if (ended) return unavailable(ended, ` (${scriptEnd(ended)})`);
   const never = inCheck.find((o) => o.started === false && o.error === null);
   if (never) {
     return {
@@ -75,17 +87,21 @@ function inconclusiveOrUnavailable(
       } after ${Math.round(never.ms / 1000)} s)${unchecked}`,
     };
   }
-  const declared = new Set(scenario.nodes.filter((n) => n.ready).map((n) => n.name));
-  const silent = inCheck.find((o) => declared.has(o.node) && o.started && !o.ready);
-  if (silent) {
-    return {
-      pass: false,
-      kind: "unavailable",
-      reason:
-        `unavailable: ${silent.node} booted and never reported ready after the crash${unchecked}`,
-    };
-  }
-  return null;
+  return silent.length > 0 ? unavailable(silent[0]) : null;
+}
+
+/**
+ * How a phase script that ended by itself ended: its exit code, and the last line it
+ * printed (its own words, such as a daemon's fatal error: not the kernel's, nor faultline's
+ * report lines).
+ */
+function scriptEnd(outcome: PhaseOutcome): string {
+  const what = outcome.phase === "check" ? "check" : "restart script";
+  const own = outcome.console.split(/\r?\n/).filter((line) =>
+    !/^\[\s*\d+\.\d+\]/.test(line.trim()) && !line.startsWith("faultline: ")
+  ).join("\n");
+  const last = lastConsoleLine(own);
+  return `its ${what} exited ${outcome.exit}${last ? `; its last line: "${last}"` : ""}`;
 }
 
 function exitMatches(expected: number[] | "any", code: number): boolean {

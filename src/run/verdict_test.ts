@@ -237,11 +237,45 @@ Deno.test("judge: a check that could not run is inconclusive, a node that never 
   assert.doesNotMatch(never.reason, /lost/);
   // A serving node booted and its service never answered: the cluster did not recover.
   const silent = judge(cluster, [
-    outcome("restart", { node: "e1", stage: "check", started: true, ready: false }),
+    outcome("restart", {
+      node: "e1",
+      stage: "check",
+      started: true,
+      ready: false,
+      how: "aborted",
+      exit: null,
+    }),
     check("e3", { exit: 3 }),
   ], lost);
   assert.equal(silent.kind, "unavailable");
   assert.match(silent.reason, /^unavailable: e1 booted and never reported ready after the crash$/);
+  // One ended by itself before it was ready (its daemon died), and the other was stopped for
+  // it: the one that ended is named, with its exit code and its own last line.
+  const ended = judge(cluster, [
+    outcome("restart", {
+      node: "e1",
+      stage: "check",
+      started: true,
+      ready: false,
+      how: "deadline",
+    }),
+    outcome("restart", {
+      node: "e3",
+      stage: "check",
+      started: true,
+      ready: false,
+      exit: 3,
+      console: "faultline: phase restart\r\netcd exited: discovery failed: member df15 has " +
+        "already been bootstrapped\r\nfaultline: exit 3\r\n[    6.91] reboot: Power down\r\n",
+    }),
+  ], lost);
+  assert.equal(ended.kind, "unavailable");
+  assert.equal(
+    ended.reason,
+    "unavailable: e3 booted and never reported ready after the crash (its restart script exited " +
+      '3; its last line: "etcd exited: discovery failed: member df15 has already been ' +
+      'bootstrapped"); the checks did not start',
+  );
   // It never served within the check phase's bounds: the checks did not start, and say so.
   const unchecked = judge(cluster, [
     outcome("restart", {
