@@ -15,16 +15,23 @@ export const MEMBERS = ["e1", "e2", "e3"];
 
 const cluster = MEMBERS.map((m) => `${m}=http://${m}:2380`).join(",");
 
-/** Starts this node's member on /data/etcd in the background (a new cluster the first time). */
+/**
+ * Starts this node's member on /data/etcd in the background. Every start says
+ * `--initial-cluster-state new`, as a statically configured cluster's members do: etcd
+ * ignores it once the member has a write-ahead log, and without one bootstraps (or, if its
+ * peers know the member as started, refuses: "has already been bootstrapped"). Choosing
+ * `existing` when /data/etcd/member was there was wrong: a member cut between creating its
+ * database and its log then asked to join as a new member and exited ("incompatible with
+ * current running cluster"), and its cluster never answered again.
+ */
 export const startEtcd = `
-state=new
-[ -d /data/etcd/member ] && state=existing
 etcd --name "$FAULTLINE_NODE" --data-dir /data/etcd \\
   --listen-peer-urls http://0.0.0.0:2380 --initial-advertise-peer-urls "http://$FAULTLINE_NODE:2380" \\
   --listen-client-urls http://0.0.0.0:2379 --advertise-client-urls "http://$FAULTLINE_NODE:2379" \\
-  --initial-cluster ${cluster} --initial-cluster-state "$state" \\
+  --initial-cluster ${cluster} --initial-cluster-state new \\
   --initial-cluster-token faultline --heartbeat-interval 200 --election-timeout 2000 \\
   --logger zap --log-level error >/tmp/etcd.log 2>&1 &
+etcd_pid=$!
 `;
 
 /**
@@ -63,10 +70,18 @@ const memberHealthy =
  * A member restarting waits for its etcd to be healthy without giving up: giving up
  * would end its script, power its guest off and take its vote from the others. The check
  * phase bounds the wait (a member not ready by then makes the point unavailable,
- * docs/scenarios.md).
+ * docs/scenarios.md). Only when its etcd has exited (a member that lost its log and is
+ * refused: "has already been bootstrapped") it exits 3 at once, saying why in etcd's words.
  */
 const untilHealthy = `
-until ${memberHealthy}; do sleep 0.2; done
+until ${memberHealthy}; do
+  if ! kill -0 "$etcd_pid" 2>/dev/null; then
+    why=$(grep '"level":"fatal"' /tmp/etcd.log | tail -n 1 | sed 's/.*"msg":"\\([^"]*\\)".*"error":"\\([^"]*\\)".*/\\1: \\2/')
+    echo "etcd exited: \${why:-$(tail -n 1 /tmp/etcd.log | cut -c 1-200)}"
+    exit 3
+  fi
+  sleep 0.2
+done
 `;
 
 /** Makes e1 the leader, so that the leader's faults can name its node. */
