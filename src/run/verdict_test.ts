@@ -251,14 +251,15 @@ Deno.test("judge: a check that could not run is inconclusive, a node that never 
   assert.match(silent.reason, /^unavailable: e1 booted and never reported ready after the crash$/);
   // One ended by itself before it was ready (its daemon died), and the other was stopped for
   // it: the one that ended is named, with its exit code and its own last line.
+  const cutAtBound = outcome("restart", {
+    node: "e1",
+    stage: "check",
+    started: true,
+    ready: false,
+    how: "deadline",
+  });
   const ended = judge(cluster, [
-    outcome("restart", {
-      node: "e1",
-      stage: "check",
-      started: true,
-      ready: false,
-      how: "deadline",
-    }),
+    cutAtBound,
     outcome("restart", {
       node: "e3",
       stage: "check",
@@ -277,15 +278,7 @@ Deno.test("judge: a check that could not run is inconclusive, a node that never 
       'bootstrapped"); the checks did not start',
   );
   // It never served within the check phase's bounds: the checks did not start, and say so.
-  const unchecked = judge(cluster, [
-    outcome("restart", {
-      node: "e1",
-      stage: "check",
-      started: true,
-      ready: false,
-      how: "deadline",
-    }),
-  ], lost);
+  const unchecked = judge(cluster, [cutAtBound], lost);
   assert.equal(unchecked.kind, "unavailable");
   assert.equal(
     unchecked.reason,
