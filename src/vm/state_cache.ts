@@ -6,8 +6,9 @@
  *
  * An entry is the guest's memory file and its device state, under the cache directory
  * (`guest-states/KEY`), KEY the cache key (src/util/cache_key.ts) of what the saved moment
- * depends on: QEMU's whole argument list with the values a start may change as placeholders (src/vm/state_key.ts),
- * the placeholder disks' sizes, the hold and QEMU's version. The guest's kernel and
+ * depends on: QEMU's whole argument list with the values a start may change as placeholders
+ * (src/vm/state_key.ts), the placeholder disks' sizes, the hold and QEMU's build (its
+ * version, binary and firmware files: src/run/qemu_version.ts). The guest's kernel and
  * initramfs are in that list by their paths, which name their contents (the initramfs
  * cache) or their package's version (the kernel).
  *
